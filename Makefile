@@ -1,0 +1,58 @@
+# branchbook: the front door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYS_STAMP := build/.system-deps
+WAREHOUSE := build/demo/warehouse.duckdb
+PERIOD ?=
+WORKERS ?=
+RUN_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system demo test lab bench lint format clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+system: $(SYS_STAMP) ## install missing Debian packages (CJK fonts, Pango, poppler, chromium)
+$(SYS_STAMP): scripts/install-system-deps.sh
+	@bash scripts/install-system-deps.sh
+	@mkdir -p $(@D) && touch $@
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: system $(STAMP) ## create .venv with branchbook and its dependencies
+
+$(WAREHOUSE): | setup
+	$(BIN)/branchbook demo --out $(WAREHOUSE)
+
+demo: setup $(WAREHOUSE) ## build the demo warehouse and publish every report (HTML, PDF, index)
+	$(BIN)/branchbook run $(if $(PERIOD),--period $(PERIOD)) $(if $(WORKERS),--workers $(WORKERS)) $(RUN_ARGS)
+
+test: setup ## run the test suite
+	$(BIN)/python -m pytest
+
+lab: setup $(WAREHOUSE) ## open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup ## run the benchmarks (see benchmarks/README.md)
+	$(BIN)/python benchmarks/run.py
+
+lint: setup ## ruff check and format check
+	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/ruff format --check lib tests benchmarks
+
+format: setup ## ruff format
+	$(BIN)/ruff format lib tests benchmarks
+
+clean: ## remove build output and published reports
+	rm -rf build reports/*/ reports/index.html
+
+distclean: clean ## also remove the virtual environment
+	rm -rf $(VENV)

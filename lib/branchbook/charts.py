@@ -1,0 +1,318 @@
+"""Charts: one style for every report, Chinese labels with a pinned CJK font.
+
+matplotlib does not use the system's font fallback, so without a pinned font Chinese
+labels become boxes. :func:`setup` adds the Noto Sans CJK collection by file,
+selects the Simplified Chinese face by name and checks that matplotlib resolves
+that name to the pinned file; a "Glyph missing" warning while drawing is turned into
+an error (:func:`to_png`). The palette is Okabe-Ito, safe for colour-blind readers.
+
+Every function returns a :class:`matplotlib.figure.Figure`; the caller passes
+the title (a title that states the finding) and axis labels already translated.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from .errors import RenderError  # noqa: E402
+
+FONT_FAMILY = "Noto Sans CJK SC"
+FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+)
+# Okabe-Ito: distinguishable with the common forms of colour blindness.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+BRANCH_COLOR, BANK_COLOR, ALERT_COLOR = PALETTE[0], "#999999", PALETTE[3]
+WIDTH, HEIGHT, DPI = 7.2, 3.4, 150
+
+_ready = False
+
+
+def setup() -> str:
+    """Pin the CJK font and the house style; return the font file in use."""
+    global _ready
+    files = [f for f in FONT_FILES if Path(f).is_file()]
+    if not files:
+        raise RenderError(
+            "the CJK font Noto Sans CJK is not installed (Debian package fonts-noto-cjk; "
+            "`make setup` installs it): Chinese chart labels would render as boxes"
+        )
+    if not _ready:
+        for f in files:
+            font_manager.fontManager.addfont(f)
+        plt.rcParams.update(
+            {
+                "font.family": [FONT_FAMILY],
+                "axes.unicode_minus": False,
+                "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+                "axes.grid": True,
+                "grid.color": "#e5e5e5",
+                "grid.linewidth": 0.6,
+                "axes.axisbelow": True,
+                "axes.titlesize": 11,
+                "axes.titleweight": "bold",
+                "axes.titlelocation": "left",
+                "axes.labelsize": 9,
+                "xtick.labelsize": 8,
+                "ytick.labelsize": 8,
+                "legend.fontsize": 8,
+                "legend.frameon": False,
+                "figure.dpi": DPI,
+                "savefig.dpi": DPI,
+                "figure.autolayout": False,
+            }
+        )
+        _ready = True
+    resolved = font_manager.findfont(FONT_FAMILY, fallback_to_default=False)
+    if resolved not in files:
+        raise RenderError(f"matplotlib resolved {FONT_FAMILY!r} to {resolved}, not the pinned font")
+    return resolved
+
+
+def new(width: float = WIDTH, height: float = HEIGHT, ncols: int = 1):
+    """A figure and axes in the house style."""
+    setup()
+    fig, ax = plt.subplots(1, ncols, figsize=(width, height))
+    return fig, ax
+
+
+def to_png(fig: Figure) -> bytes:
+    """PNG bytes of ``fig`` (then closed). A missing glyph is an error, not a box."""
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=r".*Glyph .* missing.*")
+        try:
+            fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
+        except UserWarning as exc:
+            raise RenderError(f"chart text cannot be drawn with the pinned font: {exc}") from None
+        finally:
+            plt.close(fig)
+    return buf.getvalue()
+
+
+def to_data_uri(fig: Figure) -> str:
+    """``data:image/png;base64,...`` of ``fig``, for a self-contained page."""
+    return "data:image/png;base64," + base64.b64encode(to_png(fig)).decode("ascii")
+
+
+def _finish(fig, ax, title: str, xlabel: str = "", ylabel: str = ""):
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def percent_axis(ax, axis: str = "y") -> None:
+    """Show a 0-1 axis as percentages."""
+    f = FuncFormatter(lambda v, _: f"{v * 100:.0f}%")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+
+
+def bars(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    percent: bool = False,
+    horizontal: bool = False,
+    colors: Sequence[str] | None = None,
+) -> Figure:
+    """Grouped bars: one group per label, one bar per series (e.g. branch vs bank)."""
+    fig, ax = new()
+    n = max(len(series), 1)
+    x = np.arange(len(labels))
+    width = 0.8 / n
+    colors = list(colors or [BRANCH_COLOR, BANK_COLOR] + PALETTE[1:])
+    for i, (name, values) in enumerate(series.items()):
+        pos = x - 0.4 + width * (i + 0.5)
+        vals = np.asarray(values, dtype=float)
+        if horizontal:
+            ax.barh(pos, vals, height=width, label=name, color=colors[i % len(colors)])
+        else:
+            ax.bar(pos, vals, width=width, label=name, color=colors[i % len(colors)])
+    if horizontal:
+        ax.set_yticks(x, labels)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        if percent:
+            percent_axis(ax, "x")
+    else:
+        ax.set_xticks(x, labels)
+        ax.grid(axis="x", visible=False)
+        if percent:
+            percent_axis(ax, "y")
+    if len(series) > 1:
+        ax.legend()
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def lines(
+    x: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    percent: bool = False,
+    band: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Figure:
+    """Trend lines over periods; the first series is drawn as the branch, a band optional."""
+    fig, ax = new()
+    pos = np.arange(len(x))
+    for i, (name, values) in enumerate(series.items()):
+        color = [BRANCH_COLOR, BANK_COLOR][i] if i < 2 else PALETTE[i % len(PALETTE)]
+        ax.plot(pos, np.asarray(values, dtype=float), marker="o", ms=3, label=name, color=color)
+    if band is not None:
+        ax.fill_between(pos, band[0], band[1], color=BANK_COLOR, alpha=0.2, linewidth=0)
+    step = max(1, len(x) // 12)
+    ax.set_xticks(pos[::step], [str(v) for v in x][::step], rotation=0)
+    if percent:
+        percent_axis(ax, "y")
+    if len(series) > 1:
+        ax.legend()
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def heatmap(
+    matrix: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    fmt: str = "{:,.0f}",
+) -> Figure:
+    """A labelled matrix (e.g. tier migration) with the value in each cell."""
+    fig, ax = new(height=max(2.6, 0.45 * len(matrix) + 1.2))
+    vals = matrix.to_numpy(dtype=float)
+    ax.imshow(np.nan_to_num(vals), cmap="Blues", aspect="auto")
+    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns])
+    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
+    ax.grid(False)
+    top = np.nanmax(vals) if vals.size and np.isfinite(vals).any() else 0
+    for (i, j), v in np.ndenumerate(vals):
+        if np.isfinite(v):
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
+                    color="white" if top and v > 0.6 * top else "black")
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def lorenz(
+    curves: dict[str, pd.DataFrame], *, title: str, xlabel: str, ylabel: str
+) -> Figure:
+    """Lorenz curves: each frame has columns ``customers_share`` and ``aum_share`` (0-1)."""
+    fig, ax = new(width=5.2, height=3.6)
+    ax.plot([0, 1], [0, 1], color="#bbbbbb", linestyle="--", linewidth=1)
+    for i, (name, df) in enumerate(curves.items()):
+        ax.plot(df["customers_share"], df["aum_share"], label=name,
+                color=[BRANCH_COLOR, BANK_COLOR][i % 2], linewidth=1.8)
+    percent_axis(ax, "x")
+    percent_axis(ax, "y")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left")
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def histogram(
+    samples: dict[str, Sequence[float]],
+    *,
+    bins: int | Sequence[float] = 20,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    density: bool = True,
+    vline: float | None = None,
+) -> Figure:
+    """Overlaid distributions (e.g. branch against bank), normalised to compare shapes."""
+    fig, ax = new()
+    for i, (name, values) in enumerate(samples.items()):
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        if v.size:
+            ax.hist(v, bins=bins, density=density, alpha=0.55 if i else 0.8, label=name,
+                    color=[BRANCH_COLOR, BANK_COLOR][i % 2])
+    if vline is not None:
+        ax.axvline(vline, color=ALERT_COLOR, linestyle="--", linewidth=1)
+    if len(samples) > 1:
+        ax.legend()
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def scatter(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    label: str | None = None,
+    hlines: Sequence[float] = (),
+    vlines: Sequence[float] = (),
+    highlight: str | None = None,
+) -> Figure:
+    """Points with optional labels, reference lines and a boolean highlight column."""
+    fig, ax = new()
+    colors = BRANCH_COLOR
+    if highlight is not None and highlight in df:
+        colors = np.where(df[highlight].astype(bool), ALERT_COLOR, BRANCH_COLOR)
+    ax.scatter(df[x], df[y], c=colors, s=22, alpha=0.85)
+    if label:
+        for _, row in df.iterrows():
+            ax.annotate(str(row[label]), (row[x], row[y]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    for h in hlines:
+        ax.axhline(h, color="#bbbbbb", linestyle="--", linewidth=1)
+    for v in vlines:
+        ax.axvline(v, color="#bbbbbb", linestyle="--", linewidth=1)
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def funnel(
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    p0: float,
+    label: str | None = None,
+) -> Figure:
+    """A funnel plot: ``points`` has ``n``, ``rate`` (and ``outside``); ``limits`` has ``n``
+    and lower/upper columns named ``lo95``, ``hi95``, ``lo998``, ``hi998``."""
+    fig, ax = new()
+    ax.axhline(p0, color="#555555", linewidth=1)
+    for lo, hi, style in (("lo95", "hi95", "--"), ("lo998", "hi998", ":")):
+        ax.plot(limits["n"], limits[lo], color=BANK_COLOR, linestyle=style, linewidth=1)
+        ax.plot(limits["n"], limits[hi], color=BANK_COLOR, linestyle=style, linewidth=1)
+    out = points.get("outside", pd.Series(False, index=points.index)).astype(bool)
+    ax.scatter(points["n"], points["rate"], c=np.where(out, ALERT_COLOR, BRANCH_COLOR), s=24)
+    if label:
+        for _, row in points[out].iterrows():
+            ax.annotate(str(row[label]), (row["n"], row["rate"]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    percent_axis(ax, "y")
+    return _finish(fig, ax, title, xlabel, ylabel)

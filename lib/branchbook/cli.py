@@ -1,0 +1,183 @@
+"""The ``branchbook`` command.
+
+Exit codes (for schedulers):
+
+- 0: everything asked for was published (or was already up to date);
+- 1: the run finished but some reports failed (each printed on one line);
+- 2: bad input refused before anything ran (parameters, data contract, warehouse,
+  unknown branch, report or period);
+- 3: an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import BranchbookError, DataContractError, ParamsError, WarehouseError
+from .runner import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
+
+
+def _csv(value: str) -> list[str]:
+    items = [v.strip() for v in value.split(",")]
+    if any(not v for v in items):
+        raise argparse.ArgumentTypeError(f"empty item in {value!r}")
+    return items
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--warehouse", help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
+                   "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse)")
+    p.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+    p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="branchbook", description="Per-branch bank reports.")
+    ap.add_argument("--version", action="version", version=f"branchbook {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="prepare a period and publish its reports")
+    r.add_argument("--period", help="YYYY-MM (default: the latest month in the warehouse)")
+    r.add_argument("--branches", type=_csv, help="comma-separated branch ids (default: all)")
+    r.add_argument("--reports", type=_csv, help="comma-separated report names (default: all)")
+    r.add_argument("--formats", type=_csv, default=["html", "pdf"], help="html,pdf (default both)")
+    r.add_argument("--workers", type=int, help="reports run at once (default: CPU count)")
+    r.add_argument("--out", help="report folder (default: reports/)")
+    r.add_argument("--force", action="store_true", help="redo reports even when up to date")
+    r.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+    _common(r)
+
+    p = sub.add_parser("prepare", help="validate the data and cut the period's extracts")
+    p.add_argument("--period")
+    p.add_argument("--force", action="store_true")
+    _common(p)
+
+    v = sub.add_parser("validate", help="check the warehouse against the data contract")
+    v.add_argument("--warehouse")
+
+    s = sub.add_parser("params", help="print a branch's validated, merged parameters")
+    s.add_argument("--branch", required=True)
+    s.add_argument("--report", help="only this report's section")
+    s.add_argument("--params", dest="params_dir")
+
+    d = sub.add_parser("demo", help="build the demo warehouse")
+    d.add_argument("--out", default=None, help="DuckDB file (default build/demo/warehouse.duckdb)")
+    d.add_argument("--branches", type=int, default=12)
+    d.add_argument("--customers", type=int, default=30_000)
+    d.add_argument("--months", type=int, default=24)
+    d.add_argument("--end-month", default="2026-10")
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--if-missing", action="store_true", help="do nothing if the file exists")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("papermill", "traitlets", "fontTools", "weasyprint", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return _dispatch(args)
+    except (ParamsError, DataContractError, WarehouseError) as exc:
+        print(f"branchbook: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except BranchbookError as exc:
+        print(f"branchbook: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("branchbook: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # an internal error: show it, and exit with its own code
+        import traceback
+
+        traceback.print_exc()
+        return EXIT_ERROR
+
+
+def _dispatch(args) -> int:
+    from . import paths
+
+    root = paths.project_root()
+    if args.command == "run":
+        from .runner import run
+
+        result = run(
+            args.period,
+            branches=args.branches,
+            reports=args.reports,
+            formats=tuple(args.formats),
+            workers=args.workers,
+            warehouse=args.warehouse,
+            params_dir=args.params_dir,
+            out=args.out,
+            build_dir=args.build_dir,
+            force=args.force,
+            progress=False if args.no_progress else None,
+        )
+        ok = sum(e["status"] == "ok" for e in result.entries.values())
+        print(
+            f"branchbook: {result.period}: {ok} of {len(result.entries)} reports published, "
+            f"{len(result.failed)} failed; index: {result.manifest_path.parent / 'index.html'}",
+            file=sys.stderr,
+        )
+        return result.exit_code
+    if args.command == "prepare":
+        from .prepare import prepare
+
+        prep = prepare(
+            args.period,
+            source=args.warehouse,
+            params_dir=args.params_dir or root / "params",
+            build_dir=args.build_dir or root / "build",
+            force=args.force,
+        )
+        print(f"prepared {prep.period}: {len(prep.branch_ids)} branches in {prep.root}")
+        for w in prep.meta.get("warnings", []):
+            print(f"warning: {w}", file=sys.stderr)
+        return EXIT_OK
+    if args.command == "validate":
+        from . import contract, warehouse
+
+        report = contract.check(warehouse.open_warehouse(args.warehouse))
+        for w in report.warnings:
+            print(f"warning: {w.message()}", file=sys.stderr)
+        print("data contract: ok")
+        return EXIT_OK
+    if args.command == "params":
+        from .params import ParamSet
+
+        bp = ParamSet(args.params_dir or root / "params").for_branch(args.branch)
+        out = {"branch_id": bp.branch_id, "files": list(bp.source_files),
+               **bp.common.model_dump(mode="json", by_alias=True)}
+        for name, sec in bp.sections.items():
+            if not args.report or name == args.report:
+                out[name] = sec.model_dump(mode="json", by_alias=True)
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if args.command == "demo":
+        from . import demo
+
+        out = Path(args.out) if args.out else root / "build" / "demo" / "warehouse.duckdb"
+        if args.if_missing and out.is_file():
+            print(f"demo warehouse exists: {out}")
+            return EXIT_OK
+        demo.build(out, branches=args.branches, customers=args.customers, months=args.months,
+                   end_month=args.end_month, seed=args.seed)
+        print(f"demo warehouse written: {out}")
+        return EXIT_OK
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

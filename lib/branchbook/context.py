@@ -1,0 +1,88 @@
+"""One call that gives a report notebook its data, its settings and its page.
+
+>>> rc = open_report("segmentation", branch_id="0101")   # doctest: +SKIP
+>>> d, cfg, page = rc.data, rc.settings, rc.page
+
+Run by ``branchbook run``, the notebook receives the validated, merged parameters
+(``settings`` for its own section, ``common`` for the bank-wide keys) and they are
+validated again here. Opened by an analyst with the defaults (empty ``settings`` and
+``common``), the branch's parameters are read from ``params/`` the same way the
+runner reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import data as data_mod
+from . import paths
+from .page import Page
+from .params import Common, ParamSet
+from .reports import registry
+
+
+@dataclass
+class ReportContext:
+    report: str
+    data: data_mod.BranchData
+    settings: Any
+    common: Common
+    page: Page
+
+
+def open_report(
+    report: str,
+    *,
+    branch_id: str,
+    period: str = "",
+    locale: str = "",
+    scope: str = "branch",
+    settings: dict | None = None,
+    common: dict | None = None,
+    build_dir: str = "",
+    params_dir: str = "",
+    run_id: str = "",
+) -> ReportContext:
+    """Load the data and parameters of ``report`` for one branch and start its page."""
+    spec = registry()[report]
+    root = paths.project_root()
+    params_path = Path(params_dir) if params_dir else root / "params"
+    if settings and common:
+        cfg = spec.settings.model_validate(settings)
+        com = Common.model_validate(common)
+    else:
+        ps = ParamSet(params_path)
+        bp = ps.for_branch(branch_id) if scope == "branch" else None
+        cfg = bp.sections[report] if bp else spec.settings.model_validate(dict(ps.bank.get(report, {})))
+        com = bp.common if bp else Common.model_validate(
+            {k: v for k, v in ps.bank.items() if k in Common.model_fields}
+        )
+        if settings:
+            cfg = spec.settings.model_validate({**cfg.model_dump(mode="json", by_alias=True), **settings})
+    d = data_mod.load(
+        period or None,
+        branch_id,
+        scope=scope,
+        build_dir=build_dir or None,
+        params_dir=params_path,
+    )
+    loc = locale or com.locale
+    page = Page(
+        report=report,
+        locale=loc,
+        bank_name=com.bank_name.get(loc),
+        branch=d.branch,
+        period=d.period,
+        data_as_of=d.meta["period_end"],
+        classification=com.classification.get(loc),
+        currency=com.currency,
+        suppress_below=com.suppress_below,
+        provenance_info={
+            "run_id": run_id,
+            "fingerprint": d.fingerprint,
+            "code_version": paths.code_version(),
+        },
+    )
+    return ReportContext(report=report, data=d, settings=cfg, common=com, page=page)

@@ -1,0 +1,131 @@
+"""What a notebook reads: its branch's extract and the bank-wide benchmarks.
+
+>>> d = load(period="2026-10", branch_id="0101")   # doctest: +SKIP
+>>> d.table("customers")                           # the branch's customers
+>>> d.bench("bench_segmentation")                  # one row per branch and period
+
+When the period has not been prepared yet (an analyst opening a notebook in
+JupyterLab), :func:`load` prepares it first from the default warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import paths
+from .errors import BranchbookError, ParamsError
+from .params import validate_branch_id, validate_period
+from .prepare import Prepared, load_prepared, prepare
+
+SCOPES = ("branch", "bank")
+
+
+@dataclass
+class BranchData:
+    """One branch's (or, with scope ``bank``, the whole bank's) prepared data."""
+
+    prepared: Prepared
+    branch_id: str
+    scope: str = "branch"
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def period(self) -> str:
+        return self.prepared.period
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.prepared.meta
+
+    @property
+    def fingerprint(self) -> str:
+        if self.scope == "bank":
+            return self.meta["fingerprint"]
+        return self.meta["branch_fingerprints"].get(self.branch_id, "")
+
+    @property
+    def branch(self) -> dict[str, Any]:
+        """The branch's row of the branches table (for bank scope: a synthetic row)."""
+        if self.scope == "bank":
+            return {"branch_id": "BANK", "name": "All branches", "name_zh": "全行", "region": "", "city": ""}
+        rows = self.table("branches")
+        return rows.iloc[0].to_dict() if len(rows) else {"branch_id": self.branch_id}
+
+    def _read(self, name: str, folder: str) -> pd.DataFrame:
+        root = self.prepared.root
+        if folder == "bench":
+            path = root / "bench" / f"{name}.parquet"
+            if not path.is_file():
+                raise BranchbookError(f"benchmark {name!r} was not prepared for {self.period} ({path})")
+            return pd.read_parquet(path)
+        schema = root / "_schema" / f"{name}.parquet"
+        if not schema.is_file():
+            raise BranchbookError(f"table {name!r} was not prepared for {self.period}")
+        ids = self.meta["branches"] if self.scope == "bank" else [self.branch_id]
+        parts = []
+        for bid in ids:
+            path = root / "extracts" / bid / f"{name}.parquet"
+            if path.is_file():
+                frame = pd.read_parquet(path)
+                frame["branch_id"] = bid
+                parts.append(frame)
+        if not parts:
+            frame = pd.read_parquet(schema)
+            if "branch_id" not in frame:
+                frame["branch_id"] = pd.Series(dtype="string")
+            return frame
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A contract table or a report artifact, cut to this branch (a fresh copy)."""
+        if name not in self._cache:
+            self._cache[name] = self._read(name, "extracts")
+        return self._cache[name].copy()
+
+    def bench(self, name: str) -> pd.DataFrame:
+        """A bank-wide benchmark frame (the same for every branch)."""
+        key = f"bench:{name}"
+        if key not in self._cache:
+            self._cache[key] = self._read(name, "bench")
+        return self._cache[key].copy()
+
+
+def load(
+    period: str | None = None,
+    branch_id: str = "",
+    *,
+    scope: str = "branch",
+    build_dir: str | os.PathLike | None = None,
+    params_dir: str | os.PathLike | None = None,
+    source: str | os.PathLike | None = None,
+) -> BranchData:
+    """Load a branch's prepared data, preparing the period first if needed."""
+    if scope not in SCOPES:
+        raise ParamsError(f"scope is expected to be one of ({', '.join(SCOPES)}). Got {scope!r} instead.")
+    root = paths.project_root()
+    build = Path(build_dir) if build_dir else root / "build"
+    prepared = None
+    if period:
+        validate_period(period)
+        prepared = load_prepared(build, period)
+    else:
+        done = sorted(p.parent.name for p in build.glob("*/prepared/prepare.json"))
+        if done:
+            prepared = load_prepared(build, done[-1])
+    if prepared is None:
+        prepared = prepare(
+            period,
+            source=source,
+            params_dir=Path(params_dir) if params_dir else root / "params",
+            build_dir=build,
+        )
+    if scope == "branch":
+        validate_branch_id(branch_id)
+        if branch_id not in prepared.branch_ids:
+            raise ParamsError(f"branch {branch_id!r} is not in the warehouse's branches table")
+    return BranchData(prepared=prepared, branch_id=branch_id if scope == "branch" else "BANK", scope=scope)

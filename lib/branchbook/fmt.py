@@ -1,0 +1,171 @@
+"""Number, money, percentage and date formatting per locale.
+
+Every function returns plain text (not escaped HTML) and renders a missing value
+(None or NaN) as an en dash, so a table never shows "nan".
+
+Money in ``zh-CN`` uses the units a Chinese bank reports in: 元 below ten thousand,
+万元 up to a hundred million, 亿元 above. In ``en`` it uses k / m / bn with the
+currency code in front.
+
+>>> money(1_234_567, "zh-CN")
+'123.5万元'
+>>> money(1_234_567, "en")
+'CNY 1.23m'
+>>> pct(0.1234, "en")
+'12.3%'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+MISSING = "–"
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN and pandas' NA/NaT."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT
+    except (TypeError, ValueError):
+        return str(value) in ("<NA>", "NaT")
+
+
+def integer(value: Any, locale: str = "en") -> str:
+    """A whole number with thousands separators: ``12,345``."""
+    if is_missing(value):
+        return MISSING
+    return f"{round(float(value)):,}"
+
+
+def number(value: Any, locale: str = "en", digits: int = 2) -> str:
+    """A number with ``digits`` decimals and thousands separators."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value):,.{digits}f}"
+
+
+def pct(value: Any, locale: str = "en", digits: int = 1) -> str:
+    """A share (0.123) as a percentage with one decimal (``12.3%``)."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def delta_pct(value: Any, locale: str = "en", digits: int = 1) -> str:
+    """A change of a share, in percentage points with its sign (``+1.2 pp`` / ``+1.2个百分点``)."""
+    if is_missing(value):
+        return MISSING
+    v = float(value) * 100
+    unit = "个百分点" if locale == "zh-CN" else " pp"
+    return f"{v:+.{digits}f}{unit}"
+
+
+def delta(value: Any, locale: str = "en", digits: int = 1) -> str:
+    """A relative change (0.05 -> ``+5.0%``)."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value) * 100:+.{digits}f}%"
+
+
+def money(value: Any, locale: str = "en", currency: str = "CNY") -> str:
+    """An amount of money, scaled to a readable unit for the locale."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    sign = "-" if v < 0 else ""
+    a = abs(v)
+    if locale == "zh-CN":
+        unit = "元" if currency == "CNY" else currency
+        if a >= 1e8:
+            return f"{sign}{a / 1e8:,.2f}亿{unit}"
+        if a >= 1e4:
+            return f"{sign}{a / 1e4:,.1f}万{unit}"
+        return f"{sign}{a:,.0f}{unit}"
+    if a >= 1e9:
+        return f"{sign}{currency} {a / 1e9:,.2f}bn"
+    if a >= 1e6:
+        return f"{sign}{currency} {a / 1e6:,.2f}m"
+    if a >= 1e4:
+        return f"{sign}{currency} {a / 1e3:,.1f}k"
+    return f"{sign}{currency} {a:,.0f}"
+
+
+def money_unit(locale: str, currency: str = "CNY") -> str:
+    """The unit of :func:`money_in_unit` for column headers and chart axes."""
+    if locale == "zh-CN":
+        return "万元" if currency == "CNY" else f"万{currency}"
+    return f"{currency} k"
+
+
+def money_in_unit(value: Any, locale: str = "en") -> str:
+    """An amount in a fixed unit for table columns (万元 in zh-CN, thousands in en)."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value) / (1e4 if locale == 'zh-CN' else 1e3):,.1f}"
+
+
+def date(value: Any, locale: str = "en") -> str:
+    """A date: ``2026年10月31日`` in zh-CN, ``31 Oct 2026`` in en."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if hasattr(value, "date") and not isinstance(value, dt.date):
+        value = value.date()
+    if locale == "zh-CN":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.strftime("%d %b %Y").lstrip("0")
+
+
+def month(value: str, locale: str = "en") -> str:
+    """A period ``2026-10``: ``2026年10月`` in zh-CN, ``Oct 2026`` in en."""
+    if is_missing(value):
+        return MISSING
+    y, m = (int(p) for p in str(value).split("-")[:2])
+    if locale == "zh-CN":
+        return f"{y}年{m}月"
+    return dt.date(y, m, 1).strftime("%b %Y")
+
+
+def text(value: Any, locale: str = "en") -> str:
+    """Any value as text (escaping is the renderer's job)."""
+    return MISSING if is_missing(value) else str(value)
+
+
+FORMATTERS = {
+    "int": integer,
+    "num": number,
+    "pct": pct,
+    "delta_pct": delta_pct,
+    "delta": delta,
+    "money": money,
+    "money_unit": money_in_unit,
+    "date": date,
+    "month": month,
+    "text": text,
+}
+
+
+def format_value(value: Any, kind: str, locale: str = "en") -> str:
+    """Format ``value`` with the formatter named ``kind`` (see ``FORMATTERS``)."""
+    try:
+        fn = FORMATTERS[kind]
+    except KeyError:
+        raise ValueError(
+            f"format is expected to be one of ({', '.join(FORMATTERS)}). Got {kind!r} instead."
+        ) from None
+    return fn(value, locale)
+
+
+def finite(value: Any) -> bool:
+    """True if ``value`` is a real, finite number."""
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,97 @@
+"""Text catalogues: every visible string of a report, in ``en`` and ``zh-CN``.
+
+Catalogues are YAML files ``locales/<locale>/<name>.yaml`` inside the package, one
+per report plus ``common.yaml``; their nested keys are joined with dots
+(``segmentation.sections.tiers.title``). Both locales must hold the same keys (a
+test checks). A missing key is an error, never an English fallback, so a report
+cannot silently mix languages.
+
+Placeholders use Python format syntax with a formatter name as the format spec
+(see :data:`branchbook.fmt.FORMATTERS`)::
+
+    "The top 20% hold {share:pct} of AUM"  ->  "The top 20% hold 81.2% of AUM"
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import fmt
+
+LOCALE_DIR = Path(__file__).with_name("locales")
+LOCALES = ("en", "zh-CN")
+
+
+class MissingText(KeyError):
+    """A catalogue key that one locale lacks."""
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+    else:
+        out[prefix[:-1]] = "" if data is None else str(data)
+    return out
+
+
+@lru_cache(maxsize=8)
+def catalogue(locale: str) -> dict[str, str]:
+    """All keys of one locale, flattened."""
+    if locale not in LOCALES:
+        raise ValueError(f"locale is expected to be one of ({', '.join(LOCALES)}). Got {locale!r} instead.")
+    out: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / locale).glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            out.update(_flatten(yaml.safe_load(fh) or {}))
+    return out
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, locale: str):
+        self.locale = locale
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec in fmt.FORMATTERS:
+            return fmt.format_value(value, format_spec, self.locale)
+        return super().format_field(value, format_spec)
+
+
+def t(key: str, locale: str, /, **values: Any) -> str:
+    """The text of ``key`` in ``locale`` with ``values`` formatted in."""
+    try:
+        template = catalogue(locale)[key]
+    except KeyError:
+        raise MissingText(f"text {key!r} is missing from the {locale} catalogue") from None
+    return _Formatter(locale).format(template, **values) if values or "{" in template else template
+
+
+def has(key: str, locale: str) -> bool:
+    """True if ``key`` exists in ``locale``'s catalogue."""
+    return key in catalogue(locale)
+
+
+def label(prefix: str, value: Any, locale: str) -> str:
+    """The display label of a coded value (``tier`` ``mass`` -> 大众客户); the code if none."""
+    key = f"{prefix}.{value}"
+    return t(key, locale) if has(key, locale) else fmt.text(value, locale)
+
+
+class Translator:
+    """``t`` bound to one locale, for a notebook: ``tr = Translator("zh-CN"); tr("common.x")``."""
+
+    def __init__(self, locale: str):
+        catalogue(locale)
+        self.locale = locale
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        return t(key, self.locale, **values)
+
+    def label(self, prefix: str, value: Any) -> str:
+        return label(prefix, value, self.locale)

@@ -1,0 +1,390 @@
+"""The report page a notebook builds: title, summary, KPI cards, sections, tables, charts.
+
+A notebook makes one :class:`Page` and calls its methods section by section. Each call
+emits one HTML fragment as the cell's output (inside a kernel) and keeps it in
+``page.blocks`` (outside one), so the same calls build the same page in a plain
+Python process. Every text comes from the catalogue (:mod:`branchbook.i18n`),
+every value is escaped, personal columns are masked and small counts suppressed
+before anything is shown.
+
+The fragments use a small fixed vocabulary of classes (``bb-title``, ``bb-summary``,
+``bb-kpis``, ``bb-section``, ``bb-table``, ``bb-chart``, ``bb-note``,
+``bb-definitions``, ``bb-provenance``) that the HTML template styles and the
+renderer reads (table of contents from ``h2.bb-section``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import charts, fmt, i18n, privacy
+
+META_MIME = "application/vnd.branchbook+json"
+NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit"}
+SUMMABLE_KINDS = {"int", "money", "money_unit"}
+
+
+def esc(value: Any) -> str:
+    """Escape text for HTML (quotes too)."""
+    return html.escape(str(value), quote=True)
+
+
+@dataclass
+class Kpi:
+    """One KPI card: the value, last period's value, the bank's median and a status."""
+
+    key: str
+    value: float | None
+    kind: str = "num"
+    prev: float | None = None
+    bank: float | None = None
+    status: str = "none"
+    rule: str = ""
+
+
+@dataclass
+class Page:
+    """The page of one report for one branch (or region, or the whole bank)."""
+
+    report: str
+    locale: str
+    bank_name: str
+    branch: Mapping[str, Any]
+    period: str
+    data_as_of: str = ""
+    classification: str = ""
+    currency: str = "CNY"
+    suppress_below: int = 5
+    provenance_info: Mapping[str, Any] = field(default_factory=dict)
+    live: bool | None = None
+    blocks: list[str] = field(default_factory=list)
+    appendix_blocks: list[str] = field(default_factory=list)
+    headline: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.tr = i18n.Translator(self.locale)
+        if self.live is None:
+            self.live = _in_kernel()
+
+    # -- plumbing ---------------------------------------------------------------
+    def t(self, key: str, /, **values: Any) -> str:
+        return self.tr(key, **values)
+
+    def rt(self, key: str, /, **values: Any) -> str:
+        """A text of this report's catalogue: ``rt("sections.tiers.title")``."""
+        return self.tr(f"{self.report}.{key}", **values)
+
+    def _emit(self, fragment: str) -> None:
+        self.blocks.append(fragment)
+        if self.live:
+            from IPython.display import display
+
+            display({"text/html": fragment}, raw=True)
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "report": self.report,
+            "locale": self.locale,
+            "title": self.rt("title"),
+            "bank": self.bank_name,
+            "branch_id": str(self.branch.get("branch_id", "")),
+            "branch_name": self.branch_name,
+            "region": str(self.branch.get("region", "")),
+            "period": self.period,
+            "period_label": fmt.month(self.period, self.locale),
+            "classification": self.classification,
+            "headline": self.headline,
+        }
+
+    def _emit_meta(self) -> None:
+        if self.live:
+            from IPython.display import display
+
+            display({META_MIME: self._meta()}, raw=True)
+
+    @property
+    def branch_name(self) -> str:
+        if self.locale == "zh-CN" and self.branch.get("name_zh"):
+            return str(self.branch["name_zh"])
+        return str(self.branch.get("name", self.branch.get("branch_id", "")))
+
+    def fmt(self, value: Any, kind: str) -> str:
+        if kind == "money":
+            return fmt.money(value, self.locale, self.currency)
+        return fmt.format_value(value, kind, self.locale)
+
+    # -- blocks -----------------------------------------------------------------
+    def title(self) -> None:
+        """The title block: bank, report, branch, region, period, data as of."""
+        rows = [
+            (self.t("common.title.branch"), f"{self.branch_name} ({self.branch.get('branch_id', '')})"),
+            (self.t("common.title.region"), self.branch.get("region", "")),
+            (self.t("common.title.period"), fmt.month(self.period, self.locale)),
+            (self.t("common.title.data_as_of"), fmt.date(self.data_as_of, self.locale) if self.data_as_of else "–"),
+        ]
+        facts = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in rows)
+        self._emit(
+            f'<header class="bb-title"><p class="bb-bank">{esc(self.bank_name)}</p>'
+            f"<h1>{esc(self.rt('title'))}</h1><dl>{facts}</dl></header>"
+        )
+        self._emit_meta()
+
+    def summary(self, facts: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """Summary sentences from ``(catalogue key, values)`` facts."""
+        sentences = [self.t(key, **dict(values)) for key, values in facts]
+        items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
+        self._emit(
+            f'<section class="bb-summary" id="summary"><h2 class="bb-section" id="summary-h">'
+            f"{esc(self.t('common.summary'))}</h2><ul>{items}</ul></section>"
+        )
+
+    def kpi_cards(self, cards: Sequence[Kpi], headline: Sequence[str] = ()) -> None:
+        """KPI cards: value, change against last period, bank median, RAG status."""
+        out = []
+        for k in cards:
+            label = self.rt(f"kpis.{k.key}")
+            change = ""
+            if fmt.finite(k.value) and fmt.finite(k.prev):
+                if k.kind in ("pct", "delta_pct"):
+                    change = fmt.delta_pct(float(k.value) - float(k.prev), self.locale)
+                elif float(k.prev) != 0:
+                    change = fmt.delta(float(k.value) / float(k.prev) - 1, self.locale)
+            status_text = self.t(f"common.status.{k.status}")
+            rule = f' title="{esc(k.rule)}"' if k.rule else ""
+            out.append(
+                f'<div class="bb-kpi bb-{esc(k.status)}"{rule}>'
+                f'<div class="bb-kpi-label">{esc(label)}</div>'
+                f'<div class="bb-kpi-value">{esc(self.fmt(k.value, k.kind))}</div>'
+                f'<div class="bb-kpi-change">{esc(self.t("common.kpi.vs_prev"))} {esc(change or fmt.MISSING)}</div>'
+                f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
+                f'<div class="bb-kpi-status">{esc(status_text)}</div>'
+                + (f'<div class="bb-kpi-rule">{esc(k.rule)}</div>' if k.rule else "")
+                + "</div>"
+            )
+            if not headline or k.key in headline:
+                self.headline[k.key] = {
+                    "label": label,
+                    "value": None if not fmt.finite(k.value) else float(k.value),
+                    "text": self.fmt(k.value, k.kind),
+                    "status": k.status,
+                }
+        self._emit(f'<div class="bb-kpis">{"".join(out)}</div>')
+        self._emit_meta()
+
+    def section(self, key: str, *, intro: bool = True, **values: Any) -> None:
+        """A section heading (and its one-sentence intro) from ``sections.<key>``."""
+        title = self.rt(f"sections.{key}.title", **values)
+        text = ""
+        if intro and i18n.has(f"{self.report}.sections.{key}.intro", self.locale):
+            text = f'<p class="bb-intro">{esc(self.rt(f"sections.{key}.intro", **values))}</p>'
+        self._emit(f'<h2 class="bb-section" id="sec-{esc(key)}">{esc(title)}</h2>{text}')
+
+    def note(self, key: str, /, **values: Any) -> None:
+        """A sentence from the catalogue (full key), e.g. why a section is empty."""
+        self._emit(f'<p class="bb-note">{esc(self.t(key, **values))}</p>')
+
+    def empty(self, what: str) -> None:
+        """Say in words that a section has no data for this branch."""
+        self.note("common.empty", what=self.rt(f"empty.{what}"))
+
+    def chart(self, fig, *, alt: str = "") -> None:
+        """Embed a matplotlib figure as a PNG (the figure is closed)."""
+        if not alt and fig.axes:
+            alt = fig.axes[0].get_title()
+        self._emit(
+            f'<figure class="bb-chart"><img src="{charts.to_data_uri(fig)}" alt="{esc(alt)}"></figure>'
+        )
+
+    def table(
+        self,
+        df: pd.DataFrame,
+        columns: Mapping[str, str],
+        *,
+        headers: str = "columns",
+        total: bool | Mapping[str, Any] = False,
+        max_rows: int = 25,
+        suppress: Sequence[str] = (),
+        index: bool = False,
+        caption: str | None = None,
+    ) -> None:
+        """A formatted table.
+
+        ``columns`` maps each column to show to its kind: a formatter name from
+        :data:`branchbook.fmt.FORMATTERS` or ``label:<catalogue prefix>`` for coded
+        values (``label:segmentation.values.tier``). Headers come from
+        ``<report>.<headers>.<column>``; a ``money_unit`` header gets the unit.
+        Personal columns are masked; count columns in ``suppress`` are suppressed
+        below the limit (complementary suppression, see :mod:`branchbook.privacy`).
+        ``total=True`` adds a totals row summing count and money columns; a mapping
+        gives the totals row's values explicitly. Rows past ``max_rows`` move to the
+        appendix, with a note saying so.
+        """
+        data = privacy.mask_frame(df.reset_index() if index else df)
+        for col in suppress:
+            data[col] = privacy.suppress_counts(data[col], self.suppress_below)
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise KeyError(f"table has no column(s) {missing}; it has {list(data.columns)}")
+        heads = []
+        for col, kind in columns.items():
+            h = self.rt(f"{headers}.{col}")
+            if kind == "money_unit":
+                h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
+            cls = ' class="num"' if kind in NUMERIC_KINDS else ""
+            heads.append(f"<th{cls}>{esc(h)}</th>")
+        body_rows = [self._row(row, columns, suppress) for _, row in data.iterrows()]
+        foot = ""
+        if total is not False:
+            foot = self._total_row(data, df, columns, total)
+        cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+        head_html = f"<thead><tr>{''.join(heads)}</tr></thead>"
+
+        def render(rows: list[str]) -> str:
+            return (
+                f'<div class="bb-table"><table>{cap}{head_html}<tbody>{"".join(rows)}</tbody>'
+                f"{foot}</table></div>"
+            )
+
+        if not body_rows:
+            self._emit(render([]).replace("<tbody></tbody>", f'<tbody><tr><td colspan="{len(columns)}" class="bb-none">{esc(self.t("common.no_rows"))}</td></tr></tbody>'))
+            return
+        if len(body_rows) > max_rows:
+            self._emit(render(body_rows[:max_rows]))
+            self.note("common.truncated", shown=max_rows, total=len(body_rows))
+            title = caption or (self.blocks_heading() or "")
+            self.appendix_blocks.append(f'<h3>{esc(title)}</h3>{render(body_rows)}')
+        else:
+            self._emit(render(body_rows))
+
+    def _cell(self, value: Any, kind: str, suppressed: bool = False) -> str:
+        if suppressed:
+            return f'<td class="num bb-suppressed">&lt;{self.suppress_below}</td>'
+        if kind.startswith("label:"):
+            return f"<td>{esc(i18n.label(kind[6:], value, self.locale))}</td>"
+        text = self.fmt(value, kind)
+        if kind in NUMERIC_KINDS:
+            neg = fmt.finite(value) and float(value) < 0
+            return f'<td class="num{" neg" if neg else ""}">{esc(text)}</td>'
+        return f"<td>{esc(text)}</td>"
+
+    def _row(self, row: pd.Series, columns: Mapping[str, str], suppress: Sequence[str]) -> str:
+        cells = [
+            self._cell(row[c], k, suppressed=c in suppress and fmt.is_missing(row[c]))
+            for c, k in columns.items()
+        ]
+        return f"<tr>{''.join(cells)}</tr>"
+
+    def _total_row(self, data, raw, columns, total) -> str:
+        cells = []
+        for i, (col, kind) in enumerate(columns.items()):
+            if isinstance(total, Mapping) and col in total:
+                cells.append(self._cell(total[col], kind).replace("<td", "<th", 1).replace("</td>", "</th>"))
+            elif kind in SUMMABLE_KINDS and not isinstance(total, Mapping):
+                cells.append(self._cell(pd.to_numeric(raw[col]).sum(), kind).replace("<td", "<th", 1).replace("</td>", "</th>"))
+            else:
+                cells.append(f"<th>{esc(self.t('common.total')) if i == 0 else ''}</th>")
+        return f'<tfoot><tr class="bb-total">{"".join(cells)}</tr></tfoot>'
+
+    def blocks_heading(self) -> str | None:
+        """The text of the most recent section heading (for appendix titles)."""
+        import re
+
+        for block in reversed(self.blocks):
+            m = re.search(r'<h2 class="bb-section"[^>]*>(.*?)</h2>', block)
+            if m:
+                return html.unescape(m.group(1))
+        return None
+
+    def appendix(self) -> None:
+        """The full versions of tables that were cut in the body."""
+        if not self.appendix_blocks:
+            return
+        self._emit(
+            f'<section class="bb-appendix" id="appendix"><h2 class="bb-section" id="sec-appendix">'
+            f"{esc(self.t('common.appendix'))}</h2>{''.join(self.appendix_blocks)}</section>"
+        )
+
+    def definitions(self, items: Mapping[str, str]) -> None:
+        """Definitions of every metric used: metric -> catalogue key of its definition."""
+        self.appendix()
+        rows = []
+        for metric, key in items.items():
+            term = None
+            for cand in (f"{self.report}.terms.{metric}", f"{self.report}.kpis.{metric}",
+                         f"{self.report}.columns.{metric}"):
+                if i18n.has(cand, self.locale):
+                    term = self.t(cand)
+                    break
+            rows.append(f"<dt>{esc(term or metric)}</dt><dd>{esc(self.t(key))}</dd>")
+        self._emit(
+            f'<section class="bb-definitions" id="definitions"><h2 class="bb-section" id="sec-definitions">'
+            f"{esc(self.t('common.definitions'))}</h2><dl>{''.join(rows)}</dl></section>"
+        )
+
+    def provenance(self) -> None:
+        """Run id, period, data fingerprint, code version, time of the run."""
+        info = dict(self.provenance_info)
+        info.setdefault("generated", dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
+        line = self.t(
+            "common.provenance",
+            run_id=info.get("run_id") or "interactive",
+            period=self.period,
+            fingerprint=str(info.get("fingerprint", ""))[:12],
+            version=info.get("code_version", ""),
+            generated=info["generated"],
+        )
+        self._emit(f'<footer class="bb-provenance">{esc(line)}</footer>')
+        self._emit_meta()
+
+    def html(self) -> str:
+        """All fragments so far, in order (for use outside a kernel)."""
+        return "\n".join(self.blocks)
+
+    def meta_json(self) -> str:
+        return json.dumps(self._meta(), ensure_ascii=False)
+
+
+def cards(
+    values: Mapping[str, float],
+    *,
+    kinds: Mapping[str, str],
+    prev: Mapping[str, float] | None = None,
+    bank: Mapping[str, float] | None = None,
+    rag: Mapping[str, Any] | None = None,
+    locale: str = "en",
+) -> list[Kpi]:
+    """KPI cards from dicts of values; ``rag`` maps a KPI to an object with
+    ``status(value)`` and ``good`` / ``green`` / ``amber`` (see :class:`branchbook.params.Rag`)."""
+    out = []
+    for key, value in values.items():
+        kind = kinds.get(key, "num")
+        r = (rag or {}).get(key)
+        status = r.status(value) if r is not None else "none"
+        rule = ""
+        if r is not None:
+            sym = "≥" if r.good == "high" else "≤"
+            rule = (
+                f"{i18n.t('common.status.green', locale)} {sym} {fmt.format_value(r.green, kind if kind != 'money' else 'num', locale)}; "
+                f"{i18n.t('common.status.amber', locale)} {sym} {fmt.format_value(r.amber, kind if kind != 'money' else 'num', locale)}"
+            )
+        out.append(
+            Kpi(key=key, value=value, kind=kind, prev=(prev or {}).get(key),
+                bank=(bank or {}).get(key), status=status, rule=rule)
+        )
+    return out
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None

@@ -1,0 +1,340 @@
+"""Parameters: the bank's defaults, per-branch overrides, strict validation.
+
+``params/bank.yaml`` holds the bank's defaults; ``params/branches/<branch_id>.yaml``
+overrides what differs for one branch. Both are validated before any notebook starts:
+unknown keys, wrong types, values out of range and weights that do not sum to 1 are
+errors naming the file and the key. Each report module contributes the section of its
+own name (``segmentation:``, ``risk:`` ...) through a ``Settings`` class built on
+:class:`Section` below.
+
+YAML is read with a loader that keeps every scalar that is not plainly a number,
+a boolean or a date as a string, so a branch id ``0123`` stays ``"0123"`` and a
+value ``NO`` stays ``"NO"`` (YAML 1.1 would read it as ``False``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ParamsError
+
+LOCALES = ("en", "zh-CN")
+Locale = Literal["en", "zh-CN"]
+BRANCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Section(BaseModel):
+    """Base of every parameter section: strict types, unknown keys refused, frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def check_weights(weights: Mapping[str, float], *, allowed: tuple[str, ...] | None = None) -> None:
+    """Raise ``ValueError`` unless ``weights`` are non-negative and sum to 1 (±1e-6)."""
+    if allowed is not None:
+        unknown = sorted(set(weights) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown weight key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+            )
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("weights must be >= 0")
+    total = sum(weights.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ValueError(f"weights must sum to 1, got {total:.6g}")
+
+
+def check_increasing(values: list[float]) -> None:
+    """Raise ``ValueError`` unless ``values`` strictly increase."""
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"values must strictly increase, got {values}")
+
+
+class Rag(Section):
+    """Red/amber/green thresholds of one KPI.
+
+    ``good="high"``: green when value >= ``green``, amber when >= ``amber``, else red.
+    ``good="low"``: green when value <= ``green``, amber when <= ``amber``, else red.
+    """
+
+    good: Literal["high", "low"]
+    green: float
+    amber: float
+
+    def status(self, value: float | None) -> str:
+        """``"green"``, ``"amber"``, ``"red"``, or ``"none"`` for a missing value."""
+        if value is None or value != value:
+            return "none"
+        if self.good == "high":
+            return "green" if value >= self.green else "amber" if value >= self.amber else "red"
+        return "green" if value <= self.green else "amber" if value <= self.amber else "red"
+
+
+class Labels(Section):
+    """A text in both locales."""
+
+    en: str
+    zh_CN: str = Field(alias="zh-CN")
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    def get(self, locale: str) -> str:
+        return self.zh_CN if locale == "zh-CN" else self.en
+
+
+class Common(Section):
+    """Keys every report uses; the rest of the file is one section per report."""
+
+    bank_name: Labels
+    locale: Locale = "en"
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    classification: Labels = Labels(en="Internal", **{"zh-CN": "内部资料"})
+    suppress_below: int = Field(default=5, ge=1, le=1000)
+    report_timeout_s: int = Field(default=600, ge=10, le=86_400)
+    retries: int = Field(default=1, ge=0, le=5)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose booleans are only true/false (YAML 1.2 style)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+# An integer written with a leading zero ("0123") is a code, not a number.
+_INT_RX = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_Loader.yaml_implicit_resolvers = {
+    k: [
+        (tag, (_INT_RX if tag == "tag:yaml.org,2002:int" else rx))
+        for tag, rx in v
+    ]
+    for k, v in _Loader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one parameter file into a dict; errors name the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of keys to values, got {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise ParamsError(f"{path}: key {key!r} must be a string")
+    return _normalise(data)
+
+
+def _normalise(value: Any) -> Any:
+    """YAML dates become ISO strings; everything else keeps its type."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into ``base``: mappings merge key by key, other values replace."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _format_error(path: Path, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(file)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        got = err.get("input")
+        shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+        lines.append(f"{path}: {key}: {msg}{shown}")
+    return lines
+
+
+class BranchParams(BaseModel):
+    """The validated, merged parameters of one branch: common keys plus report sections."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    branch_id: str
+    common: Common
+    sections: dict[str, Section]
+    source_files: tuple[str, ...]
+
+    @field_validator("branch_id")
+    @classmethod
+    def _branch_id(cls, v: str) -> str:
+        return validate_branch_id(v)
+
+    def section(self, report: str) -> Section:
+        return self.sections[report]
+
+    def notebook_parameters(self, report: str, *, period: str, build_dir: str, run_id: str = "") -> dict[str, Any]:
+        """The flat values papermill injects into ``report``'s parameters cell."""
+        c = self.common
+        return {
+            "branch_id": self.branch_id,
+            "period": period,
+            "locale": c.locale,
+            "scope": "branch",
+            "build_dir": build_dir,
+            "run_id": run_id,
+            "settings": self.sections[report].model_dump(mode="json", by_alias=True),
+            "common": c.model_dump(mode="json", by_alias=True),
+        }
+
+
+def validate_branch_id(value: Any) -> str:
+    """A branch id is a short code of letters, digits, ``_`` or ``-``: never a path or pattern."""
+    if not isinstance(value, str):
+        raise ParamsError(f"branch id must be a string, got {type(value).__name__} {value!r}")
+    if not BRANCH_ID_RE.match(value):
+        raise ParamsError(
+            f"branch id {value!r} is not allowed: use 1-32 letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def validate_period(value: Any) -> str:
+    """A period is a month ``YYYY-MM``."""
+    if not isinstance(value, str) or not PERIOD_RE.match(value):
+        raise ParamsError(f"period is expected as YYYY-MM (e.g. 2026-10). Got {value!r} instead.")
+    return value
+
+
+def settings_classes() -> dict[str, type[Section]]:
+    """Each registered report's ``Settings`` class, by report name."""
+    from .reports import registry
+
+    return {name: spec.settings for name, spec in registry().items()}
+
+
+def _validate(data: Mapping[str, Any], path: Path, classes: Mapping[str, type[Section]]):
+    errors: list[str] = []
+    common_keys = set(Common.model_fields) | {"bank_name"}
+    common_data = {k: v for k, v in data.items() if k in common_keys}
+    unknown = [k for k in data if k not in common_keys and k not in classes]
+    for key in unknown:
+        allowed = ", ".join(sorted(common_keys | set(classes)))
+        errors.append(f"{path}: {key}: unknown key (allowed: {allowed})")
+    common = None
+    try:
+        common = Common.model_validate(common_data)
+    except ValidationError as exc:
+        errors += _format_error(path, exc)
+    sections: dict[str, Section] = {}
+    for name, cls in classes.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, Mapping):
+            errors.append(f"{path}: {name}: expected a mapping, got {type(raw).__name__}")
+            continue
+        try:
+            sections[name] = cls.model_validate(dict(raw))
+        except ValidationError as exc:
+            errors += [
+                line.replace(f"{path}: ", f"{path}: {name}.", 1) for line in _format_error(path, exc)
+            ]
+    if errors:
+        raise ParamsError("\n".join(errors))
+    return common, sections
+
+
+class ParamSet:
+    """All parameter files of a bank, read once and validated on demand.
+
+    >>> ps = ParamSet("params")              # doctest: +SKIP
+    >>> ps.for_branch("0101").common.locale  # doctest: +SKIP
+    'en'
+    """
+
+    def __init__(self, params_dir: str | Path = "params"):
+        self.dir = Path(params_dir)
+        self.bank_file = self.dir / "bank.yaml"
+        if not self.bank_file.is_file():
+            raise ParamsError(f"{self.bank_file}: file not found (the bank's defaults are required)")
+        self.bank = read_yaml(self.bank_file)
+        self.classes = settings_classes()
+        _validate(self.bank, self.bank_file, self.classes)
+
+    def branch_file(self, branch_id: str) -> Path:
+        return self.dir / "branches" / f"{validate_branch_id(branch_id)}.yaml"
+
+    def branch_files(self) -> dict[str, Path]:
+        """Branch override files present, by branch id (file stem)."""
+        folder = self.dir / "branches"
+        out = {}
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            try:
+                out[validate_branch_id(path.stem)] = path
+            except ParamsError as exc:
+                raise ParamsError(f"{path}: file name is not a valid branch id: {exc}") from None
+        return out
+
+    def for_branch(self, branch_id: str) -> BranchParams:
+        """Merged, validated parameters of one branch (bank defaults if it has no file)."""
+        path = self.branch_file(branch_id)
+        override = read_yaml(path) if path.is_file() else {}
+        if "bank_name" in override:
+            raise ParamsError(f"{path}: bank_name: can only be set in {self.bank_file}")
+        merged = deep_merge(self.bank, override)
+        try:
+            common, sections = _validate(merged, path if override else self.bank_file, self.classes)
+        except ParamsError as exc:
+            raise ParamsError(str(exc)) from None
+        files = (str(self.bank_file),) + ((str(path),) if override else ())
+        return BranchParams(branch_id=branch_id, common=common, sections=sections, source_files=files)
+
+    def check_all(self, branch_ids: list[str]) -> dict[str, BranchParams]:
+        """Validate every override file and the given branches; all errors at once.
+
+        A branch file whose branch is not in ``branch_ids`` (the warehouse's
+        branches) is an error too: it would otherwise be silently ignored.
+        """
+        errors = []
+        known = set(branch_ids)
+        for bid, path in self.branch_files().items():
+            if bid not in known:
+                errors.append(f"{path}: branch {bid!r} is not in the warehouse's branches table")
+        out = {}
+        for bid in branch_ids:
+            try:
+                out[bid] = self.for_branch(bid)
+            except ParamsError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ParamsError("\n".join(errors))
+        return out

@@ -1,0 +1,301 @@
+"""Prepare a period once: validate, cut per-branch extracts, compute bank-wide artifacts.
+
+One pass over the warehouse with DuckDB SQL:
+
+1. check the data contract (:mod:`branchbook.contract`) and every parameter file,
+   before anything else is done;
+2. give every report module's ``prepare(ctx)`` the whole bank, so what must be
+   measured the same way everywhere (percentile ranks, clusters, the scorecard, peer
+   groups, benchmarks) is computed once;
+3. write each branch's extract (contract tables and report artifacts cut to the
+   branch) and the bank-wide ``bench_*`` frames as Parquet.
+
+The result lives in ``build/<period>/prepared/`` (swapped in whole, so a failed
+prepare never leaves a half-written folder) with ``prepare.json`` describing it. A
+second call with the same data, parameters and code does nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import contract, paths, warehouse
+from .errors import DataContractError, ParamsError
+from .params import ParamSet, validate_period
+from .reports import registry
+
+log = logging.getLogger("branchbook.prepare")
+
+# How each contract table reaches a branch, and which rows of it a period needs.
+# {alias} is the table, c the customer, l the loan, s the staff member.
+EXTRACTS: dict[str, str] = {
+    "branches": "SELECT t.* FROM branches t",
+    "staff": "SELECT t.* FROM staff t",
+    "customers": "SELECT t.* FROM customers t",
+    "balances": (
+        "SELECT t.*, c.branch_id FROM balances t JOIN customers c USING (customer_id) "
+        "WHERE t.month <= $period"
+    ),
+    "transactions": (
+        "SELECT t.*, c.branch_id FROM transactions t JOIN customers c USING (customer_id) "
+        "WHERE t.txn_date > $period_end - INTERVAL 395 DAY AND t.txn_date <= $period_end"
+    ),
+    "loans": "SELECT t.* FROM loans t WHERE t.originated_on <= $period_end",
+    "loan_snapshots": (
+        "SELECT t.*, l.branch_id FROM loan_snapshots t JOIN loans l USING (loan_id) "
+        "WHERE t.month <= $period"
+    ),
+    "financials": (
+        "SELECT t.*, c.branch_id FROM financials t JOIN customers c USING (customer_id) "
+        "WHERE t.period_end <= $period_end"
+    ),
+    "surveys": "SELECT t.* FROM surveys t WHERE t.responded_on <= $period_end",
+    "complaints": (
+        "SELECT t.* FROM complaints t WHERE t.received_at < $period_end + INTERVAL 1 DAY"
+    ),
+    "aml_alerts": (
+        "SELECT t.*, c.branch_id FROM aml_alerts t JOIN customers c USING (customer_id) "
+        "WHERE t.raised_on <= $period_end"
+    ),
+    "targets": (
+        "SELECT t.*, s.branch_id FROM targets t JOIN staff s USING (staff_id) "
+        "WHERE t.period <= $period"
+    ),
+}
+
+
+def month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    y, m = (int(p) for p in period.split("-"))
+    return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def shift_month(period: str, months: int) -> str:
+    y, m = (int(p) for p in period.split("-"))
+    idx = y * 12 + (m - 1) + months
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+@dataclass
+class PrepareContext:
+    """What a report module's ``prepare`` gets: SQL over the warehouse and the period."""
+
+    con: Any
+    period: str
+    settings: Any = None
+
+    @property
+    def prev_period(self) -> str:
+        return shift_month(self.period, -1)
+
+    @property
+    def period_start(self) -> dt.date:
+        return month_bounds(self.period)[0]
+
+    @property
+    def period_end(self) -> dt.date:
+        return month_bounds(self.period)[1]
+
+    def months(self, n: int) -> list[str]:
+        """The last ``n`` months ending at the period, oldest first."""
+        return [shift_month(self.period, -i) for i in range(n - 1, -1, -1)]
+
+    def sql(self, query: str, **params: Any) -> pd.DataFrame:
+        """Run DuckDB SQL over the contract tables; ``$name`` parameters from ``params``."""
+        return self.con.execute(query, params).df() if params else self.con.execute(query).df()
+
+    def with_settings(self, settings: Any) -> PrepareContext:
+        return PrepareContext(self.con, self.period, settings)
+
+
+def latest_period(con) -> str:
+    """The latest month with balances in the warehouse."""
+    row = con.execute("SELECT max(month) FROM balances").fetchone()
+    if not row or row[0] is None:
+        raise DataContractError("balances: the table is empty, so no period can be reported")
+    return str(row[0])
+
+
+def check_period(con, period: str) -> None:
+    validate_period(period)
+    months = con.execute("SELECT min(month), max(month) FROM balances").fetchone()
+    if months[0] is None or not (months[0] <= period <= months[1]):
+        raise ParamsError(
+            f"period {period} has no data in the warehouse (balances cover {months[0]} to {months[1]})"
+        )
+
+
+def _params_hash(ps: ParamSet) -> str:
+    h = hashlib.sha256()
+    for path in [ps.bank_file, *ps.branch_files().values()]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Prepared:
+    """A prepared period on disk."""
+
+    period: str
+    root: Path
+    meta: dict
+
+    @property
+    def branch_ids(self) -> list[str]:
+        return list(self.meta["branches"])
+
+
+def prepared_dir(build_dir: Path, period: str) -> Path:
+    return Path(build_dir) / period / "prepared"
+
+
+def load_prepared(build_dir: Path, period: str) -> Prepared | None:
+    root = prepared_dir(build_dir, period)
+    try:
+        meta = json.loads((root / "prepare.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return Prepared(period=period, root=root, meta=meta)
+
+
+def prepare(
+    period: str | None = None,
+    *,
+    source: str | os.PathLike | None = None,
+    params_dir: str | os.PathLike = "params",
+    build_dir: str | os.PathLike = "build",
+    force: bool = False,
+) -> Prepared:
+    """Validate and prepare ``period`` (default: the latest month in the warehouse)."""
+    t0 = time.perf_counter()
+    ps = ParamSet(params_dir)
+    con = warehouse.open_warehouse(source)
+    report = contract.check(con)
+    period = period or latest_period(con)
+    check_period(con, period)
+    branch_ids = [r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()]
+    ps.check_all(branch_ids)
+    fingerprints = warehouse.branch_fingerprints(con)
+    bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
+    key = {"fingerprint": bank_fp, "params": _params_hash(ps), "code": paths.code_version()}
+    build_dir = Path(build_dir)
+    current = load_prepared(build_dir, period)
+    if current and not force and all(current.meta.get(k) == v for k, v in key.items()):
+        log.info("prepare %s: up to date (%s)", period, bank_fp)
+        return current
+
+    final = prepared_dir(build_dir, period)
+    tmp = final.with_name(f"prepared.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "bench").mkdir(parents=True)
+    start, end = month_bounds(period)
+    qparams = {"period": period, "period_end": end}
+    try:
+        for table, query in EXTRACTS.items():
+            _write_partitioned(con, f"{query} ORDER BY ALL", qparams, tmp, table)
+        ctx = PrepareContext(con, period)
+        for name, spec in registry().items():
+            if spec.prepare is None:
+                continue
+            t1 = time.perf_counter()
+            frames = spec.prepare(ctx.with_settings(_bank_section(ps, name, spec)))
+            log.info("prepare %s: %s artifacts in %.1fs", period, name, time.perf_counter() - t1)
+            for art, frame in frames.items():
+                _write_artifact(con, tmp, art, frame)
+        meta = {
+            "period": period,
+            "period_start": start.isoformat(),
+            "period_end": end.isoformat(),
+            **key,
+            "branch_fingerprints": fingerprints,
+            "branches": branch_ids,
+            "warehouse": warehouse.describe(source),
+            "warnings": [v.message() for v in report.warnings],
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
+        (tmp / "prepare.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+        old = final.with_name("prepared.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    log.info("prepare %s: done in %.1fs", period, time.perf_counter() - t0)
+    return Prepared(period=period, root=final, meta=meta)
+
+
+def _bank_section(ps: ParamSet, name: str, spec) -> Any:
+    """The bank-level settings of one report (``bank.yaml`` without branch overrides)."""
+    raw = ps.bank.get(name, {})
+    return spec.settings.model_validate(dict(raw))
+
+
+def _write_partitioned(con, query: str, qparams: dict, root: Path, table: str) -> None:
+    """Write ``query``'s rows as ``extracts/<branch>/<table>.parquet`` plus an empty schema file."""
+    staging = root / "_staging" / table
+    # Parameters cannot be bound inside COPY, so the query is materialised first.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __extract AS {query}", qparams)
+    con.execute(
+        f"COPY (SELECT * FROM __extract) TO '{_sql_path(staging)}' "
+        "(FORMAT parquet, PARTITION_BY (branch_id), OVERWRITE_OR_IGNORE true)"
+    )
+    schema = root / "_schema"
+    schema.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY (SELECT * FROM __extract LIMIT 0) TO '{_sql_path(schema / (table + '.parquet'))}' (FORMAT parquet)")
+    con.execute("DROP TABLE __extract")
+    _collect(staging, root, table)
+
+
+def _collect(staging: Path, root: Path, name: str) -> None:
+    for part in sorted(staging.glob("branch_id=*")) if staging.is_dir() else []:
+        bid = part.name.split("=", 1)[1]
+        files = sorted(part.glob("*.parquet"))
+        dest = root / "extracts" / bid
+        dest.mkdir(parents=True, exist_ok=True)
+        if len(files) == 1:
+            files[0].rename(dest / f"{name}.parquet")
+        else:
+            frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+            frame.to_parquet(dest / f"{name}.parquet", index=False)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_artifact(con, root: Path, name: str, frame: pd.DataFrame) -> None:
+    if name.startswith("bench_") or "branch_id" not in frame.columns:
+        frame.to_parquet(root / "bench" / f"{name}.parquet", index=False)
+        return
+    con.register("__artifact", frame)
+    try:
+        staging = root / "_staging" / name
+        con.execute(
+            f"COPY (SELECT * FROM __artifact) TO '{_sql_path(staging)}' "
+            "(FORMAT parquet, PARTITION_BY (branch_id), OVERWRITE_OR_IGNORE true)"
+        )
+        con.execute(
+            f"COPY (SELECT * FROM __artifact LIMIT 0) TO '{_sql_path(root / '_schema' / (name + '.parquet'))}' (FORMAT parquet)"
+        )
+    finally:
+        con.unregister("__artifact")
+    _collect(staging, root, name)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

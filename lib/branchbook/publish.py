@@ -1,0 +1,303 @@
+"""The index pages readers open first: one per period, and one listing the periods.
+
+``reports/<period>/index.html`` is a table of every branch (id, name, region, city)
+by the four reports: each cell says published, failed (with the one-line error) or
+not run, and links to the branch's HTML and PDF; a few headline numbers per branch
+come from the reports' KPI cards. ``reports/index.html`` lists the periods, newest
+first. Both read only the run's ``manifest.json``; every text comes from the
+catalogue (``common.index.*``) and every value is escaped.
+
+The pages are single files with inline CSS and a small inline script (search,
+filters, sorting) that needs nothing from the network, so they work from a file
+share, a static web server or a laptop offline. Without the script the table is
+complete; only the controls are hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from . import REPORTS, __version__, fmt, i18n
+from .render import TEMPLATES, asset, atomic_write
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("ok", "failed", "skipped")
+HEADLINES = 3
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _write(path: Path, template: str, **values: Any) -> Path:
+    html = (
+        _env()
+        .get_template(template)
+        .render(
+            css=Markup(asset("index.css")),
+            script=Markup(asset("index.js")),
+            version=__version__,
+            **values,
+        )
+    )
+    atomic_write(path, html.encode("utf-8"))
+    return path
+
+
+def _period_label(period: str, locale: str) -> str:
+    try:
+        return fmt.month(period, locale)
+    except (ValueError, TypeError):
+        return str(period)
+
+
+def _generated(value: Any) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM`` (the text as given if it is not one)."""
+    if not value:
+        return ""
+    try:
+        return dt.datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)
+
+
+def _one_line(text: Any, limit: int = 160) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _text(value: Any) -> str:
+    return "" if fmt.is_missing(value) else str(value)
+
+
+# -- the period index -----------------------------------------------------------------
+
+
+def _headline_columns(
+    entries: Mapping[str, Mapping[str, Any]], limit: int
+) -> list[tuple[str, str, str]]:
+    """``(report, kpi, label)`` of the headline numbers to show: the first KPI of each
+    report in turn, then the second, ... up to ``limit``."""
+    per_report: dict[str, list[tuple[str, str]]] = {r: [] for r in REPORTS}
+    for entry in entries.values():
+        report = entry.get("report")
+        if entry.get("status") != "ok" or report not in per_report:
+            continue
+        for kpi, item in (entry.get("headline") or {}).items():
+            if kpi not in [k for k, _ in per_report[report]]:
+                per_report[report].append((kpi, _text((item or {}).get("label")) or kpi))
+    columns: list[tuple[str, str, str]] = []
+    depth = 0
+    while len(columns) < limit and any(len(v) > depth for v in per_report.values()):
+        for report in REPORTS:
+            if depth < len(per_report[report]) and len(columns) < limit:
+                kpi, label = per_report[report][depth]
+                columns.append((report, kpi, label))
+        depth += 1
+    return columns
+
+
+def _link(period_dir: Path, entry: Mapping[str, Any], kind: str, default: str) -> str | None:
+    """The relative link to a report file, if the file is there."""
+    rel = ((entry.get("outputs") or {}).get(kind) or {}).get("path") or default
+    rel = str(rel).replace("\\", "/")
+    if rel.startswith("/") or ".." in rel.split("/"):
+        return None
+    return quote(rel, safe="/") if (period_dir / rel).is_file() else None
+
+
+def _branch_rows(
+    period_dir: Path,
+    entries: Mapping[str, Mapping[str, Any]],
+    branches: list[Mapping[str, Any]],
+    locale: str,
+    headlines: list[tuple[str, str, str]],
+    tr: i18n.Translator,
+) -> list[dict[str, Any]]:
+    known = {
+        str(b.get("branch_id", "")): b for b in branches if b.get("branch_id") not in (None, "")
+    }
+    for entry in entries.values():
+        known.setdefault(str(entry.get("branch_id", "")), {"branch_id": entry.get("branch_id", "")})
+    known.pop("", None)
+    rows = []
+    for bid in sorted(known):
+        b = known[bid]
+        name = (
+            _text(b.get("name_zh"))
+            if locale == "zh-CN" and _text(b.get("name_zh"))
+            else _text(b.get("name"))
+        )
+        region, city = _text(b.get("region")), _text(b.get("city"))
+        cells, statuses = [], []
+        for report in REPORTS:
+            entry = entries.get(f"{bid}/{report}") or {}
+            status = entry.get("status") if entry.get("status") in STATUSES else "skipped"
+            statuses.append(status)
+            error = _text(entry.get("error")) if status == "failed" else ""
+            cells.append(
+                {
+                    "status": status,
+                    "label": tr(f"common.index.{status}"),
+                    "html": _link(period_dir, entry, "html", f"{bid}/{report}.html")
+                    if status == "ok"
+                    else None,
+                    "pdf": _link(period_dir, entry, "pdf", f"{bid}/{report}.pdf")
+                    if status == "ok"
+                    else None,
+                    "error": _one_line(error),
+                    "error_full": _one_line(error, 1000),
+                    "rank": STATUSES.index(status),
+                }
+            )
+        numbers = []
+        for report, kpi, _label in headlines:
+            entry = entries.get(f"{bid}/{report}") or {}
+            item = (entry.get("headline") or {}).get(kpi) if entry.get("status") == "ok" else None
+            if not item:
+                numbers.append(None)
+                continue
+            status = (
+                item.get("status") if item.get("status") in ("green", "amber", "red") else "none"
+            )
+            value = item.get("value")
+            numbers.append(
+                {
+                    "text": _text(item.get("text")) or fmt.MISSING,
+                    "value": "" if not fmt.finite(value) else repr(float(value)),
+                    "status": status,
+                    "status_label": tr(f"common.status.{status}"),
+                }
+            )
+        rows.append(
+            {
+                "id": bid,
+                "name": name,
+                "region": region,
+                "city": city,
+                "search": " ".join(
+                    [bid, _text(b.get("name")), _text(b.get("name_zh")), region, city]
+                ).lower(),
+                "statuses": " ".join(sorted(set(statuses))),
+                "cells": cells,
+                "numbers": numbers,
+            }
+        )
+    return rows
+
+
+def write_period_index(
+    period_dir: Path,
+    manifest: dict,
+    *,
+    locale: str,
+    bank_name: str,
+    branches: list[dict],
+    headlines: int = HEADLINES,
+) -> Path:
+    """Write ``<period_dir>/index.html``: every branch by the four reports, from the manifest.
+
+    ``branches`` holds one dict per branch (``branch_id``, ``name``, ``name_zh``,
+    ``region``, ``city``); a branch that is only in the manifest still gets a row. A
+    report is *published* when its manifest status is ``ok`` (linked when its file is
+    there), *failed* with its one-line error, or *not run* (``skipped`` or absent).
+    ``headlines`` numbers per branch come from the reports' headline KPIs, taking each
+    report's first KPI in turn.
+    """
+    period_dir = Path(period_dir)
+    tr = i18n.Translator(locale)
+    entries = manifest.get("reports") or {}
+    period = str(manifest.get("period") or period_dir.name)
+    columns = _headline_columns(entries, headlines)
+    rows = _branch_rows(period_dir, entries, branches, locale, columns, tr)
+    counts = {s: sum(c["status"] == s for r in rows for c in r["cells"]) for s in STATUSES}
+    total = len(rows) * len(REPORTS)
+    try:
+        title = tr("common.index.title", period=period)
+    except (ValueError, TypeError):
+        title = f"{tr('common.index.periods_title')} · {period}"
+    return _write(
+        period_dir / "index.html",
+        "index.html.j2",
+        lang=locale,
+        t=tr,
+        title=title,
+        bank_name=bank_name,
+        period=period,
+        summary=tr("common.index.summary", ok=counts["ok"], total=total, failed=counts["failed"]),
+        generated=tr("common.index.generated", generated=_generated(manifest.get("generated")))
+        if manifest.get("generated")
+        else "",
+        reports=[(r, tr(f"common.reports.{r}")) for r in REPORTS],
+        headlines=[(label, tr(f"common.reports.{report}")) for report, _kpi, label in columns],
+        rows=rows,
+        regions=sorted({r["region"] for r in rows if r["region"]}),
+        statuses=[(s, tr(f"common.index.{s}")) for s in STATUSES],
+    )
+
+
+# -- the list of periods ----------------------------------------------------------------
+
+
+def _period_row(manifest_path: Path, locale: str) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = manifest.get("reports") or {}
+        items = list(entries.values())
+    except (OSError, ValueError, AttributeError) as exc:
+        log.warning(
+            "%s is not a readable manifest (%s); its period is left out of the index",
+            manifest_path,
+            exc,
+        )
+        return None
+    folder = manifest_path.parent.name
+    index = manifest_path.parent / "index.html"
+    return {
+        "period": folder,
+        "label": _period_label(str(manifest.get("period") or folder), locale),
+        "href": f"{quote(folder)}/index.html" if index.is_file() else None,
+        "branches": len({str(e.get("branch_id")) for e in items if isinstance(e, dict)}),
+        "ok": sum(isinstance(e, dict) and e.get("status") == "ok" for e in items),
+        "failed": sum(isinstance(e, dict) and e.get("status") == "failed" for e in items),
+        "generated": _generated(manifest.get("generated")),
+    }
+
+
+def write_root_index(reports_dir: Path, *, locale: str, bank_name: str) -> Path:
+    """Write ``<reports_dir>/index.html``: every period folder with a manifest, newest first."""
+    reports_dir = Path(reports_dir)
+    tr = i18n.Translator(locale)
+    rows = []
+    if reports_dir.is_dir():
+        for manifest_path in reports_dir.glob("*/manifest.json"):
+            row = _period_row(manifest_path, locale)
+            if row is not None:
+                rows.append(row)
+    rows.sort(key=lambda r: r["period"], reverse=True)
+    return _write(
+        reports_dir / "index.html",
+        "periods.html.j2",
+        lang=locale,
+        t=tr,
+        title=tr("common.index.periods_title"),
+        bank_name=bank_name,
+        rows=rows,
+    )

@@ -1,0 +1,482 @@
+"""Executed report notebook -> one self-contained HTML page and its PDF.
+
+The page is built from the code-cell outputs of the executed notebook, in order:
+``text/html`` fragments made by :class:`branchbook.page.Page` (already escaped),
+images as ``data:`` URIs, and the page meta (``META_MIME``; the last one wins).
+Markdown cells, code, the parameters cells and stream output are not shown. A cell
+that failed stops the rendering with :class:`RenderError` naming the cell; a
+traceback is never published.
+
+The page has no script and no external URL: its CSS is inline, its images are data
+URIs, its font is the one installed on the machine (named, so Chinese renders with
+Noto Sans CJK SC). The PDF is made from the same HTML by WeasyPrint, with the print
+stylesheet (A4, running header, page numbers, classification). A glyph the font
+lacks is an error, not a box.
+
+Both exporters are nbconvert exporters, so an analyst gets the same files from
+``jupyter nbconvert --to branchbook_html`` / ``branchbook_pdf`` or JupyterLab's
+export menu.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nbformat
+from markupsafe import Markup
+from nbconvert.exporters import Exporter
+from traitlets import default
+
+from . import __version__, i18n
+from .errors import RenderError
+from .page import META_MIME
+
+TEMPLATES = Path(__file__).with_name("templates")
+HIDDEN_TAGS = frozenset({"parameters", "injected-parameters"})
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+TRACEBACK = "Traceback (most recent call last)"
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href|srcset|poster|data|action)\s*=\s*["']?\s*(?:https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)|@import""",
+    re.IGNORECASE,
+)
+_SCRIPT = re.compile(r"<script\b|\bon[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
+
+
+# -- reading the executed notebook ----------------------------------------------------
+
+
+def _one_line(text: Any, limit: int = 300) -> str:
+    line = " ".join(_ANSI.sub("", str(text)).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _where(index: int, cell: Any) -> str:
+    cell_id = cell.get("id")
+    return f"cell {index}" + (f" (id {cell_id})" if cell_id else "")
+
+
+def _traceback_exception(text: str) -> str:
+    """The ``Name: value`` line that ends a printed Python traceback."""
+    lines = [ln for ln in _ANSI.sub("", text).splitlines() if ln.strip()]
+    after = lines[next(i for i, ln in enumerate(lines) if TRACEBACK in ln) + 1 :]
+    last = [ln for ln in after if not ln.startswith((" ", "\t"))]
+    return last[-1].strip() if last else "an exception"
+
+
+def _output_texts(output: Any) -> Iterator[str]:
+    if output.get("output_type") == "stream":
+        yield str(output.get("text", ""))
+    for mime in ("text/plain", "text/html"):
+        value = output.get("data", {}).get(mime)
+        if value is not None:
+            yield "".join(value) if isinstance(value, list) else str(value)
+
+
+def check_outputs(nb: nbformat.NotebookNode) -> None:
+    """Raise :class:`RenderError` for the first cell that failed (error output or traceback)."""
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" or "traceback" in output:
+                name = output.get("ename") or "an exception"
+                value = output.get("evalue") or ""
+                raise RenderError(
+                    f"{_where(index, cell)} raised {name}: {_one_line(value)}; "
+                    "the executed notebook holds the traceback, the report is not rendered"
+                )
+            for text in _output_texts(output):
+                if TRACEBACK in text:
+                    raise RenderError(
+                        f"{_where(index, cell)} printed a traceback "
+                        f"({_one_line(_traceback_exception(text))}); the report is not rendered"
+                    )
+
+
+def _image(mime: str, data: Any, where: str) -> str:
+    if isinstance(data, list):
+        data = "".join(data)
+    if mime == "image/svg+xml":
+        data = base64.b64encode(str(data).encode("utf-8")).decode("ascii")
+    else:
+        data = "".join(str(data).split())
+        if not _BASE64.fullmatch(data):
+            raise RenderError(f"{where} shows an {mime} output that is not base64 data")
+    return f'<figure class="bb-chart"><img src="data:{mime};base64,{data}" alt=""></figure>'
+
+
+def _check_fragment(fragment: str, where: str) -> None:
+    if _SCRIPT.search(fragment):
+        raise RenderError(
+            f"{where} shows HTML with JavaScript; reports are static pages, "
+            "show tables and charts through branchbook.page instead"
+        )
+    if _EXTERNAL.search(fragment):
+        raise RenderError(
+            f"{where} shows HTML that loads an external resource; reports must be "
+            "self-contained (inline CSS, images as data: URIs)"
+        )
+
+
+def collect(nb: nbformat.NotebookNode) -> tuple[list[str], dict[str, Any]]:
+    """The HTML blocks to show, in order, and the page meta of an executed notebook."""
+    check_outputs(nb)
+    blocks: list[str] = []
+    meta: dict[str, Any] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        if HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = output.get("data", {})
+            if META_MIME in data:
+                value = data[META_MIME]
+                meta = dict(value) if isinstance(value, dict) else {}
+            if "text/html" in data:
+                html = data["text/html"]
+                html = "".join(html) if isinstance(html, list) else str(html)
+                _check_fragment(html, _where(index, cell))
+                blocks.append(html)
+                continue
+            for mime in IMAGE_MIMES:
+                if mime in data:
+                    blocks.append(_image(mime, data[mime], _where(index, cell)))
+                    break
+    return blocks, meta
+
+
+# -- the page -------------------------------------------------------------------------
+
+
+class _Headings(HTMLParser):
+    """Collects ``(id, text)`` of every ``h2.bb-section`` in a fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+        self._open: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "h2" and "bb-section" in (a.get("class") or "").split() and a.get("id"):
+            self._open = (str(a["id"]), [])
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open[1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2" and self._open is not None:
+            self.found.append((self._open[0], " ".join("".join(self._open[1]).split())))
+            self._open = None
+
+
+def headings(blocks: list[str]) -> list[tuple[str, str]]:
+    """``(id, text)`` of the section headings in ``blocks``, for the table of contents."""
+    parser = _Headings()
+    for block in blocks:
+        parser.feed(block)
+    parser.close()
+    return parser.found
+
+
+def _toc_position(blocks: list[str]) -> tuple[int, bool]:
+    """Where the table of contents goes: after the KPI cards, else after the title."""
+    for marker, has_kpis in (('class="bb-kpis"', True), ('class="bb-title"', False)):
+        for i, block in enumerate(blocks):
+            if marker in block:
+                return i + 1, has_kpis
+    return 0, False
+
+
+def _css_string(text: str) -> str:
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ")
+    return f'"{out}"'
+
+
+def page_counter_css(locale: str) -> str:
+    """CSS ``content`` for "Page x of y" in ``locale`` (``common.page_footer``)."""
+    template = i18n.catalogue(locale)["common.page_footer"]
+    parts = re.split(r"(\{pages?(?::[a-z_]+)?\})", template)
+    css = []
+    for part in parts:
+        if not part:
+            continue
+        if part.startswith("{pages"):
+            css.append("counter(pages)")
+        elif part.startswith("{page"):
+            css.append("counter(page)")
+        else:
+            css.append(_css_string(part))
+    return " ".join(css)
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=8)
+def asset(name: str) -> str:
+    """A stylesheet or script shipped in ``templates/``, as text."""
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def page_html(blocks: list[str], meta: dict[str, Any]) -> str:
+    """The full report page from its blocks and meta."""
+    locale = meta.get("locale") if meta.get("locale") in i18n.LOCALES else "en"
+    tr = i18n.Translator(locale)
+    title = meta.get("title") or ""
+    branch = meta.get("branch_name") or meta.get("branch_id") or ""
+    period = meta.get("period_label") or meta.get("period") or ""
+    at, has_kpis = _toc_position(blocks)
+    toc = headings(blocks[at:])
+    legend = None
+    if has_kpis:
+        legend = {
+            "swatches": [(s, tr(f"common.status.{s}")) for s in ("green", "amber", "red")],
+            "text": tr("common.status_legend"),
+        }
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            lang=locale,
+            version=__version__,
+            page_title=" · ".join(str(p) for p in (title, branch, period) if p) or "branchbook",
+            report=meta.get("report", ""),
+            css=Markup(asset("report.css")),
+            screen_css=Markup(asset("screen.css")),
+            print_css=Markup(asset("print.css")),
+            page_counter=Markup(page_counter_css(locale)),
+            running_left=" · ".join(str(p) for p in (meta.get("bank"), branch, period) if p),
+            running_right=title,
+            classification=meta.get("classification") or "",
+            before_toc=[Markup(b) for b in blocks[:at]],
+            after_toc=[Markup(b) for b in blocks[at:]],
+            legend=legend,
+            toc=toc,
+            contents=tr("common.contents"),
+        )
+    )
+
+
+# -- nbconvert exporters --------------------------------------------------------------
+
+
+class BranchbookHTMLExporter(Exporter):
+    """An executed report notebook as a self-contained HTML page (no code, no script)."""
+
+    output_mimetype = "text/html"
+    export_from_notebook = "Branchbook report (HTML)"
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".html"
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
+        blocks, meta = collect(nb_copy)
+        resources["branchbook"] = meta
+        return page_html(blocks, meta), resources
+
+
+class BranchbookPDFExporter(Exporter):
+    """An executed report notebook as an A4 PDF (WeasyPrint, fonts embedded)."""
+
+    output_mimetype = "application/pdf"
+    export_from_notebook = "Branchbook report (PDF)"
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".pdf"
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        html, resources = BranchbookHTMLExporter(parent=self).from_notebook_node(
+            nb, resources, **kw
+        )
+        resources["output_extension"] = self.file_extension
+        return html_to_pdf(html), resources
+
+
+def notebook_to_html(nb: nbformat.NotebookNode) -> tuple[str, dict[str, Any]]:
+    """The report page (a full HTML document) of an executed notebook, and its meta."""
+    html, resources = BranchbookHTMLExporter().from_notebook_node(nb)
+    return html, dict(resources["branchbook"])
+
+
+# -- PDF ------------------------------------------------------------------------------
+
+# WeasyPrint calls Pango and fontconfig, which are not safe to share between threads;
+# a PDF takes a fraction of a second next to executing a notebook, so make them one at a time.
+_PDF_LOCK = threading.Lock()
+_PDF_PROBLEMS = re.compile(
+    r"\.notdef glyph|glyph.*missing|Failed to (?:load|render)", re.IGNORECASE
+)
+
+
+class _Problems(logging.Handler):
+    """WeasyPrint's messages, in this thread, that would make a wrong PDF."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        message = record.getMessage()
+        if _PDF_PROBLEMS.search(message):
+            self.messages.append(_one_line(message, 200))
+
+
+@contextlib.contextmanager
+def _weasyprint_problems() -> Iterator[_Problems]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Problems()
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def html_to_pdf(html: str, *, base_url: str | os.PathLike | None = None) -> bytes:
+    """The PDF of a report page. Only ``data:`` and ``file:`` URLs are fetched.
+
+    Raises :class:`RenderError` if WeasyPrint fails, draws a ``.notdef`` glyph (a
+    character the font lacks would show as a box) or cannot load an image.
+    """
+    import weasyprint  # heavy, and only needed for a PDF
+
+    fetcher = weasyprint.URLFetcher(allowed_protocols=("data", "file"))
+    with _PDF_LOCK, _weasyprint_problems() as problems:
+        try:
+            document = weasyprint.HTML(
+                string=html,
+                base_url=str(base_url) if base_url is not None else None,
+                url_fetcher=fetcher,
+            )
+            pdf = document.write_pdf()
+        except Exception as exc:
+            raise RenderError(f"the PDF could not be made: {type(exc).__name__}: {exc}") from exc
+    if problems.messages:
+        shown = "; ".join(dict.fromkeys(problems.messages))
+        raise RenderError(f"the PDF would be wrong: {shown}")
+    return pdf
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half.
+
+    Writes a temporary file in the same directory, syncs it to disk and renames it over
+    ``path``. On any error the temporary file is removed and an existing ``path`` is
+    left as it was. The new file keeps the old file's permissions (``0644`` if new).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return path
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render(
+    executed: str | os.PathLike | nbformat.NotebookNode,
+    *,
+    html_path: str | os.PathLike | None = None,
+    pdf_path: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Render an executed notebook (a path or a node) and write its HTML and/or PDF.
+
+    Both are made in memory first, then each file is written atomically, so a failure
+    leaves the files already published as they were. Returns the page meta with an
+    ``outputs`` entry ``{"html": {"path", "sha256", "bytes"}, "pdf": {...}}`` for the
+    files written.
+    Raises :class:`RenderError` if the notebook failed or the page has no meta (the
+    notebook never showed its title block).
+    """
+    if isinstance(executed, (str, os.PathLike)):
+        try:
+            nb = nbformat.read(os.fspath(executed), as_version=4)
+        except (OSError, ValueError) as exc:
+            raise RenderError(f"cannot read the executed notebook {executed}: {exc}") from exc
+        name = str(executed)
+    else:
+        nb, name = executed, "the notebook"
+    try:
+        html, meta = notebook_to_html(nb)
+    except RenderError as exc:
+        raise RenderError(f"{name}: {exc}") from None
+    if not meta:
+        raise RenderError(
+            f"{name}: no page meta ({META_MIME}); the notebook never showed its title"
+        )
+    blobs = {"html": html.encode("utf-8")} if html_path is not None else {}
+    targets = {"html": html_path, "pdf": pdf_path}
+    if pdf_path is not None:
+        try:
+            blobs["pdf"] = html_to_pdf(html, base_url=Path(pdf_path).resolve().parent)
+        except RenderError as exc:
+            raise RenderError(f"{name}: {exc}") from None
+    # both files are made before either is written: a failed PDF leaves the old pair
+    outputs: dict[str, dict[str, Any]] = {}
+    for kind, data in blobs.items():
+        atomic_write(targets[kind], data)
+        outputs[kind] = {"path": str(targets[kind]), "sha256": _sha256(data), "bytes": len(data)}
+    return {**meta, "outputs": outputs}

@@ -1,0 +1,144 @@
+"""Parameter files: strict validation naming the file and the key, types kept."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import Field, field_validator
+
+from branchbook import params
+from branchbook.errors import ParamsError
+from branchbook.params import ParamSet, Rag, Section, check_weights
+
+
+class DemoSettings(Section):
+    tiers: list[float] = [50_000.0, 500_000.0]
+    weights: dict[str, float] = {"a": 0.5, "b": 0.5}
+    min_count: int = Field(default=5, ge=1)
+    label: str = "x"
+
+    @field_validator("weights")
+    @classmethod
+    def _w(cls, v):
+        check_weights(v)
+        return v
+
+
+@pytest.fixture(autouse=True)
+def demo_registry(monkeypatch):
+    monkeypatch.setattr(params, "settings_classes", lambda: {"demo": DemoSettings})
+
+
+def write(tmp_path: Path, bank: str, branches: dict[str, str] | None = None) -> Path:
+    d = tmp_path / "params"
+    (d / "branches").mkdir(parents=True)
+    (d / "bank.yaml").write_text(bank, encoding="utf-8")
+    for bid, text in (branches or {}).items():
+        (d / "branches" / f"{bid}.yaml").write_text(text, encoding="utf-8")
+    return d
+
+
+BANK = "bank_name: {en: Demo Bank, zh-CN: 示范银行}\nlocale: en\n"
+
+
+def test_defaults_and_override(tmp_path):
+    d = write(tmp_path, BANK + "demo: {min_count: 7}\n", {"0101": "locale: zh-CN\ndemo: {label: NO}\n"})
+    bp = ParamSet(d).for_branch("0101")
+    assert bp.common.locale == "zh-CN"
+    assert bp.sections["demo"].min_count == 7  # from bank.yaml
+    assert bp.sections["demo"].label == "NO"  # stays a string, not False
+    assert bp.common.bank_name.get("zh-CN") == "示范银行"
+
+
+def test_branch_without_file_gets_bank_defaults(tmp_path):
+    bp = ParamSet(write(tmp_path, BANK)).for_branch("0999")
+    assert bp.common.locale == "en" and bp.sections["demo"].min_count == 5
+
+
+def test_leading_zero_ids_stay_strings(tmp_path):
+    raw = params.read_yaml(write(tmp_path, BANK + "x: 0123\ny: 1e3\nz: NO\nw: 12\n") / "bank.yaml")
+    assert raw["x"] == "0123" and raw["z"] == "NO" and raw["w"] == 12
+    assert isinstance(raw["y"], str)
+
+
+def test_unknown_key_names_file_and_key(tmp_path):
+    d = write(tmp_path, BANK, {"0101": "demo: {min_cnt: 3}\n"})
+    with pytest.raises(ParamsError) as exc:
+        ParamSet(d).for_branch("0101")
+    msg = str(exc.value)
+    assert "0101.yaml" in msg and "demo.min_cnt" in msg and "unknown key" in msg
+
+
+def test_unknown_top_level_key(tmp_path):
+    with pytest.raises(ParamsError, match=r"bank\.yaml: colour: unknown key"):
+        ParamSet(write(tmp_path, BANK + "colour: red\n"))
+
+
+def test_wrong_type_names_key(tmp_path):
+    d = write(tmp_path, BANK, {"0101": "demo: {min_count: '7'}\n"})
+    with pytest.raises(ParamsError, match=r"0101\.yaml: demo\.min_count: .*got '7'"):
+        ParamSet(d).for_branch("0101")
+
+
+def test_out_of_range(tmp_path):
+    d = write(tmp_path, BANK, {"0101": "demo: {min_count: 0}\n"})
+    with pytest.raises(ParamsError, match=r"demo\.min_count: Input should be greater than or equal to 1"):
+        ParamSet(d).for_branch("0101")
+
+
+def test_weights_must_sum_to_one(tmp_path):
+    d = write(tmp_path, BANK + "demo: {weights: {a: 0.5, b: 0.6}}\n")
+    with pytest.raises(ParamsError, match=r"bank\.yaml: demo\.weights: .*sum to 1, got 1\.1"):
+        ParamSet(d)
+
+
+def test_bad_locale(tmp_path):
+    with pytest.raises(ParamsError, match=r"bank\.yaml: locale: .*got 'fr'"):
+        ParamSet(write(tmp_path, BANK.replace("locale: en", "locale: fr")))
+
+
+def test_branch_file_for_unknown_branch(tmp_path):
+    d = write(tmp_path, BANK, {"0999": "locale: en\n"})
+    with pytest.raises(ParamsError, match=r"0999\.yaml: branch '0999' is not in the warehouse"):
+        ParamSet(d).check_all(["0101"])
+
+
+def test_missing_bank_file(tmp_path):
+    with pytest.raises(ParamsError, match="bank.yaml: file not found"):
+        ParamSet(tmp_path)
+
+
+def test_not_a_mapping(tmp_path):
+    with pytest.raises(ParamsError, match="expected a mapping"):
+        ParamSet(write(tmp_path, "- a\n- b\n"))
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs", "*", "", "a b", "x" * 40, 123])
+def test_branch_ids_that_are_not_codes_are_refused(bad):
+    with pytest.raises(ParamsError):
+        params.validate_branch_id(bad)
+
+
+@pytest.mark.parametrize("good", ["0101", "00123", "NO", "1e3", "SH-01"])
+def test_branch_ids_kept(good):
+    assert params.validate_branch_id(good) == good
+
+
+def test_period_validation():
+    assert params.validate_period("2026-10") == "2026-10"
+    for bad in ("2026-13", "2026-1", "26-10", 202610, None):
+        with pytest.raises(ParamsError, match="YYYY-MM"):
+            params.validate_period(bad)
+
+
+def test_notebook_parameters_are_flat_and_typed(tmp_path):
+    bp = ParamSet(write(tmp_path, BANK)).for_branch("0101")
+    p = bp.notebook_parameters("demo", period="2026-10", build_dir="/b")
+    assert p["branch_id"] == "0101" and p["settings"]["min_count"] == 5
+    assert p["common"]["bank_name"] == {"en": "Demo Bank", "zh-CN": "示范银行"}
+
+
+def test_rag_status():
+    high = Rag(good="high", green=0.8, amber=0.6)
+    assert [high.status(v) for v in (0.8, 0.7, 0.5, None)] == ["green", "amber", "red", "none"]
+    low = Rag(good="low", green=0.02, amber=0.03)
+    assert [low.status(v) for v in (0.02, 0.025, 0.04)] == ["green", "amber", "red"]

@@ -1,0 +1,40 @@
+import math
+
+import pandas as pd
+
+from branchbook import privacy
+
+
+def test_mask_name():
+    assert privacy.mask_name("张三丰") == "张**"
+    assert privacy.mask_name("李四") == "李*"
+    assert privacy.mask_name("王") == "王*"
+    assert privacy.mask_name(None) == ""
+
+
+def test_mask_tail_keeps_last_four():
+    assert privacy.mask_tail("110101199003071234") == "*" * 14 + "1234"
+    assert privacy.mask_tail("13812345678") == "*******5678"
+    assert privacy.mask_tail("123") == "***"
+
+
+def test_mask_frame_masks_personal_columns_without_mutating():
+    df = pd.DataFrame({"name": ["张三丰"], "phone": ["13812345678"], "aum": [1.0]})
+    out = privacy.mask_frame(df)
+    assert out.loc[0, "name"] == "张**"
+    assert out.loc[0, "phone"] == "*******5678"
+    assert df.loc[0, "name"] == "张三丰"
+
+
+def test_suppression_is_complementary():
+    out = privacy.suppress_counts(pd.Series([120, 3, 40, 9]), 5)
+    # 3 < 5 is suppressed; it alone could be recovered from the total, so the next
+    # smallest non-zero cell (9) is suppressed too.
+    assert math.isnan(out[1]) and math.isnan(out[3])
+    assert out[0] == 120 and out[2] == 40
+
+
+def test_suppression_keeps_zero_and_two_small_cells():
+    out = privacy.suppress_counts(pd.Series([0, 2, 4, 50]), 5)
+    assert out[0] == 0 and out[3] == 50
+    assert math.isnan(out[1]) and math.isnan(out[2])

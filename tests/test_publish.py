@@ -1,0 +1,250 @@
+"""The period index and the list of periods."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from branchbook import REPORTS, publish, render
+from bs4 import BeautifulSoup
+
+BRANCHES = [
+    {
+        "branch_id": "0101",
+        "name": "Riverside",
+        "name_zh": "滨江支行",
+        "region": "East",
+        "city": "Hangzhou",
+    },
+    {
+        "branch_id": "0102",
+        "name": "Harbour",
+        "name_zh": "<script>alert('x')</script>港湾支行",
+        "region": "South",
+        "city": "Xiamen",
+    },
+    {
+        "branch_id": "0103",
+        "name": "Hill",
+        "name_zh": "山城支行",
+        "region": "West",
+        "city": "Chongqing",
+    },
+]
+
+
+def _ok(branch: str, report: str, headline: dict | None = None) -> dict:
+    return {
+        "branch_id": branch,
+        "report": report,
+        "status": "ok",
+        "duration_s": 3.1,
+        "parameters": {"branch_id": branch},
+        "input_fingerprint": "f" * 16,
+        "outputs": {
+            "html": {"path": f"{branch}/{report}.html", "sha256": "0" * 64},
+            "pdf": {"path": f"{branch}/{report}.pdf", "sha256": "1" * 64},
+        },
+        "error": None,
+        "headline": headline or {},
+    }
+
+
+def _headline(customers: float, status: str = "green") -> dict:
+    return {
+        "customers": {
+            "label": "客户数",
+            "value": customers,
+            "text": f"{customers:,.0f}",
+            "status": status,
+        },
+        "npl": {"label": "不良率", "value": 0.02, "text": "2.0%", "status": "amber"},
+    }
+
+
+@pytest.fixture
+def period_dir(tmp_path):
+    d = tmp_path / "reports" / "2026-10"
+    reports = {}
+    for branch, customers in (("0101", 1234), ("0102", 98765)):
+        for report in REPORTS:
+            reports[f"{branch}/{report}"] = _ok(
+                branch, report, _headline(customers) if report == "segmentation" else None
+            )
+            (d / branch).mkdir(parents=True, exist_ok=True)
+            (d / branch / f"{report}.html").write_text("<html></html>")
+            (d / branch / f"{report}.pdf").write_bytes(b"%PDF")
+    reports["0102/risk"] = {
+        **_ok("0102", "risk"),
+        "status": "failed",
+        "outputs": {},
+        "error": "cell 7: KeyError: 'npl' <b>not bold</b>",
+    }
+    (d / "0102" / "risk.html").unlink()
+    (d / "0102" / "risk.pdf").unlink()
+    reports["0101/staff_kpi"] = {**_ok("0101", "staff_kpi"), "status": "skipped", "outputs": {}}
+    manifest = {
+        "period": "2026-10",
+        "run_id": "r1",
+        "generated": "2026-11-01T06:00:00+08:00",
+        "reports": reports,
+    }
+    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
+    return d, manifest
+
+
+def _soup(path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_one_row_per_branch_with_links_to_existing_files(period_dir):
+    d, manifest = period_dir
+    out = publish.write_period_index(
+        d, manifest, locale="zh-CN", bank_name="示例银行", branches=BRANCHES
+    )
+    assert out == d / "index.html"
+    soup = _soup(out)
+    assert soup.html["lang"] == "zh-CN"
+    assert soup.h1.get_text() == "网点报告 · 2026年10月"
+    rows = soup.select("#bb-index tbody tr")
+    assert [r.td.get_text() for r in rows] == ["0101", "0102", "0103"]
+    assert rows[0].select_one(".bb-name").get_text() == "滨江支行"
+    links = [a["href"] for a in soup.select("#bb-index a")]
+    assert "0101/segmentation.html" in links and "0101/segmentation.pdf" in links
+    for href in links:
+        assert not href.startswith(("/", "http")) and (d / href).is_file(), href
+    assert len(links) == 2 * (2 * len(REPORTS) - 2)  # two reports not published
+    # the branch with no manifest entries is there, every report "not run"
+    assert [c.get_text(strip=True) for c in rows[2].select(".bb-badge")] == ["未运行"] * len(
+        REPORTS
+    )
+
+
+def test_statuses_and_error_line(period_dir):
+    d, manifest = period_dir
+    soup = _soup(
+        publish.write_period_index(
+            d, manifest, locale="zh-CN", bank_name="示例银行", branches=BRANCHES
+        )
+    )
+    failed = soup.select_one('tr[data-search^="0102"] td[data-report="risk"]')
+    assert "bb-st-failed" in failed["class"]
+    assert failed.select_one(".bb-badge").get_text() == "失败"
+    assert failed.select_one(".bb-error").get_text() == "cell 7: KeyError: 'npl' <b>not bold</b>"
+    assert failed.find("b") is None and failed.find("a") is None
+    skipped = soup.select_one('tr[data-search^="0101"] td[data-report="staff_kpi"]')
+    assert skipped.select_one(".bb-badge").get_text() == "未运行"
+    summary = soup.select_one(".bb-index-summary").get_text()
+    assert "共 12 份报告，已发布 6 份，失败 1 份。" in summary
+
+
+def test_branch_name_with_script_is_text(period_dir):
+    d, manifest = period_dir
+    out = publish.write_period_index(
+        d, manifest, locale="zh-CN", bank_name="<b>Bank</b>", branches=BRANCHES
+    )
+    html = out.read_text(encoding="utf-8")
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;港湾支行" in html
+    soup = _soup(out)
+    assert len(soup.find_all("script")) == 1  # our own, static
+    assert soup.find("b") is None
+    assert (
+        soup.select("#bb-index tbody tr")[1]
+        .select_one(".bb-name")
+        .get_text()
+        .startswith("<script>")
+    )
+
+
+def test_headline_numbers_sort_numerically(period_dir):
+    d, manifest = period_dir
+    soup = _soup(
+        publish.write_period_index(
+            d, manifest, locale="en", bank_name="Example Bank", branches=BRANCHES
+        )
+    )
+    heads = [
+        th.get_text(" ", strip=True) for th in soup.select("#bb-index thead th.bb-headline-col")
+    ]
+    assert heads == ["客户数 Customer segmentation", "不良率 Customer segmentation"]
+    row = soup.select("#bb-index tbody tr")[1]
+    cell = row.select("td.bb-headline")[0]
+    assert cell.get_text(strip=True).startswith("98,765")
+    assert float(cell["data-sort"]) == 98765.0 and "bb-kpi-green" in cell["class"]
+    assert soup.select("#bb-index tbody tr")[2].select("td.bb-headline")[0]["data-sort"] == ""
+    assert all(th["data-type"] == "num" for th in soup.select("#bb-index thead th.bb-headline-col"))
+
+
+def test_filters_and_sorting_are_inline_and_offline(period_dir):
+    d, manifest = period_dir
+    out = publish.write_period_index(
+        d, manifest, locale="en", bank_name="Example Bank", branches=BRANCHES
+    )
+    soup = _soup(out)
+    assert (
+        soup.select_one("input#bb-q[type=search]")["placeholder"] == "Search branch, city or region"
+    )
+    assert [o["value"] for o in soup.select("#bb-region option")] == ["", "East", "South", "West"]
+    assert [o["value"] for o in soup.select("#bb-status option")] == ["", "ok", "failed", "skipped"]
+    assert soup.select_one("#bb-controls").has_attr("hidden")  # shown by the script only
+    assert all(th.button for th in soup.select("#bb-index thead th"))
+    script = soup.find("script")
+    assert not script.has_attr("src") and "localeCompare" in script.string
+    assert not re.search(r"https?://", out.read_text(encoding="utf-8"))
+    assert soup.find("link") is None
+    rows = soup.select("#bb-index tbody tr")
+    assert rows[0]["data-region"] == "East" and "hangzhou" in rows[0]["data-search"]
+    assert rows[1]["data-status"] == "failed ok"
+
+
+def test_root_index_lists_periods_newest_first(tmp_path, period_dir):
+    d, manifest = period_dir
+    publish.write_period_index(
+        d, manifest, locale="en", bank_name="Example Bank", branches=BRANCHES
+    )
+    reports_dir = d.parent
+    for period in ("2026-08", "2026-09"):
+        (reports_dir / period).mkdir()
+        (reports_dir / period / "manifest.json").write_text(
+            json.dumps(
+                {
+                    "period": period,
+                    "generated": "2026-10-01T06:00:00",
+                    "reports": {"0101/risk": _ok("0101", "risk")},
+                }
+            )
+        )
+    (reports_dir / "scratch").mkdir()  # no manifest: not a period
+    (reports_dir / "2026-07").mkdir()
+    (reports_dir / "2026-07" / "manifest.json").write_text("{not json")
+    out = publish.write_root_index(reports_dir, locale="en", bank_name="Example Bank")
+    assert out == reports_dir / "index.html"
+    soup = _soup(out)
+    rows = soup.select("#bb-periods tbody tr")
+    assert [r["data-period"] for r in rows] == ["2026-10", "2026-09", "2026-08"]
+    first = [td.get_text(strip=True) for td in rows[0].find_all("td")]
+    assert first[:4] == ["Oct 2026", "2", "6", "1"]
+    assert rows[0].a["href"] == "2026-10/index.html"
+    assert rows[1].a is None  # no index page written for it
+    assert soup.h1.get_text() == "Branch reports by period"
+
+
+def test_root_index_without_periods(tmp_path):
+    out = publish.write_root_index(tmp_path, locale="zh-CN", bank_name="示例银行")
+    assert "暂无报告" in _soup(out).select_one(".bb-none").get_text()
+
+
+def test_index_is_written_atomically(period_dir, monkeypatch):
+    d, manifest = period_dir
+    (d / "index.html").write_text("old index")
+
+    def disk_full(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    assert (d / "index.html").read_text() == "old index"
+    assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
