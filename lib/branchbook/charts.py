@@ -222,11 +222,11 @@ def heatmap(
 def lorenz(
     curves: dict[str, pd.DataFrame], *, title: str, xlabel: str, ylabel: str
 ) -> Figure:
-    """Lorenz curves: each frame has columns ``customers_share`` and ``aum_share`` (0-1)."""
+    """Lorenz curves: each frame has columns ``customer_share`` and ``aum_share`` (0-1)."""
     fig, ax = new(width=5.2, height=3.6)
     ax.plot([0, 1], [0, 1], color="#bbbbbb", linestyle="--", linewidth=1)
     for i, (name, df) in enumerate(curves.items()):
-        ax.plot(df["customers_share"], df["aum_share"], label=name,
+        ax.plot(df["customer_share"], df["aum_share"], label=name,
                 color=[BRANCH_COLOR, BANK_COLOR][i % 2], linewidth=1.8)
     percent_axis(ax, "x")
     percent_axis(ax, "y")

@@ -79,6 +79,8 @@ def has(key: str, locale: str) -> bool:
 
 def label(prefix: str, value: Any, locale: str) -> str:
     """The display label of a coded value (``tier`` ``mass`` -> 大众客户); the code if none."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     key = f"{prefix}.{value}"
     return t(key, locale) if has(key, locale) else fmt.text(value, locale)
 

@@ -125,7 +125,7 @@ class Page:
         """The title block: bank, report, branch, region, period, data as of."""
         rows = [
             (self.t("common.title.branch"), f"{self.branch_name} ({self.branch.get('branch_id', '')})"),
-            (self.t("common.title.region"), self.branch.get("region", "")),
+            (self.t("common.title.region"), i18n.label("common.regions", self.branch.get("region", ""), self.locale)),
             (self.t("common.title.period"), fmt.month(self.period, self.locale)),
             (self.t("common.title.data_as_of"), fmt.date(self.data_as_of, self.locale) if self.data_as_of else "–"),
         ]
@@ -178,6 +178,30 @@ class Page:
         self._emit(f'<div class="bb-kpis">{"".join(out)}</div>')
         self._emit_meta()
 
+    def kpi_frame(
+        self,
+        table: pd.DataFrame,
+        *,
+        kinds: Mapping[str, str],
+        rag: Mapping[str, Any] | None = None,
+    ) -> None:
+        """KPI cards from a frame with columns ``kpi``, ``value``, ``previous``,
+        ``bank_median`` (and optionally ``status``), as the report modules return it."""
+        values = dict(zip(table["kpi"], table["value"], strict=True))
+        built = cards(
+            values,
+            kinds=kinds,
+            prev=dict(zip(table["kpi"], table["previous"], strict=True)),
+            bank=dict(zip(table["kpi"], table["bank_median"], strict=True)),
+            rag=rag,
+            locale=self.locale,
+        )
+        if "status" in table:
+            for card, status in zip(built, table["status"], strict=True):
+                if isinstance(status, str) and status:
+                    card.status = status
+        self.kpi_cards(built)
+
     def section(self, key: str, *, intro: bool = True, **values: Any) -> None:
         """A section heading (and its one-sentence intro) from ``sections.<key>``."""
         title = self.rt(f"sections.{key}.title", **values)
@@ -201,6 +225,89 @@ class Page:
         self._emit(
             f'<figure class="bb-chart"><img src="{charts.to_data_uri(fig)}" alt="{esc(alt)}"></figure>'
         )
+
+    # -- charts from the catalogue ---------------------------------------------------
+    def _chart_text(self, key: str, **values: Any) -> dict[str, str]:
+        base = f"{self.report}.charts.{key}"
+        out = {"title": self.t(f"{base}.title", **values)}
+        for axis, name in (("x", "xlabel"), ("y", "ylabel")):
+            out[name] = self.t(f"{base}.{axis}") if i18n.has(f"{base}.{axis}", self.locale) else ""
+        return out
+
+    def labels(self, values, prefix: str | None) -> list[str]:
+        """Display labels of coded values: ``<report>.values.<prefix>.<value>``."""
+        if prefix is None:
+            return [fmt.text(v, self.locale) for v in values]
+        return [i18n.label(f"{self.report}.values.{prefix}", v, self.locale) for v in values]
+
+    def series_name(self, col: str) -> str:
+        for cand in (f"{self.report}.series.{col}", f"{self.report}.columns.{col}", f"common.{col}"):
+            if i18n.has(cand, self.locale):
+                return self.t(cand)
+        return col
+
+    def bar_chart(
+        self,
+        key: str,
+        df: pd.DataFrame,
+        series: Sequence[str],
+        *,
+        labels: str | None = None,
+        percent: bool = False,
+        horizontal: bool = False,
+        **values: Any,
+    ) -> None:
+        """Bars of ``df``'s ``series`` columns over its index; texts from ``charts.<key>``."""
+        fig = charts.bars(
+            self.labels(df.index, labels),
+            {self.series_name(c): df[c].to_numpy(dtype=float, na_value=float("nan")) for c in series},
+            percent=percent,
+            horizontal=horizontal,
+            **self._chart_text(key, **values),
+        )
+        self.chart(fig)
+
+    def line_chart(
+        self, key: str, x: Sequence[str], series: Mapping[str, Sequence[float]], *,
+        percent: bool = False, months: bool = True, **values: Any,
+    ) -> None:
+        """Trend lines; ``series`` maps a series name (a column key) to its values."""
+        xs = [fmt.month(v, self.locale) if months else str(v) for v in x]
+        fig = charts.lines(
+            xs, {self.series_name(k): v for k, v in series.items()}, percent=percent,
+            **self._chart_text(key, **values),
+        )
+        self.chart(fig)
+
+    def heatmap_chart(
+        self, key: str, matrix: pd.DataFrame, *, rows: str | None = None, cols: str | None = None,
+        number: str = "{:,.0f}", **values: Any,
+    ) -> None:
+        """A labelled matrix; row and column codes translated from ``values.<rows|cols>``."""
+        m = matrix.copy()
+        m.index = self.labels(matrix.index, rows)
+        m.columns = self.labels(matrix.columns, cols)
+        self.chart(charts.heatmap(m, fmt=number, **self._chart_text(key, **values)))
+
+    def lorenz_chart(self, key: str, curves: Mapping[str, pd.DataFrame], **values: Any) -> None:
+        """Lorenz curves; ``curves`` maps a series key to a frame of ``customer_share``, ``aum_share``."""
+        fig = charts.lorenz(
+            {self.series_name(k): v for k, v in curves.items()}, **self._chart_text(key, **values)
+        )
+        self.chart(fig)
+
+    def histogram_chart(
+        self, key: str, samples: Mapping[str, Sequence[float]], *, bins: Any = 20,
+        density: bool | None = None, **values: Any,
+    ) -> None:
+        """Distributions; ``samples`` maps a series key to its values. One series is
+        drawn as counts, several are normalised so branch and bank shapes compare."""
+        fig = charts.histogram(
+            {self.series_name(k): v for k, v in samples.items()}, bins=bins,
+            density=len(samples) > 1 if density is None else density,
+            **self._chart_text(key, **values),
+        )
+        self.chart(fig)
 
     def table(
         self,
@@ -259,6 +366,7 @@ class Page:
             self._emit(render(body_rows[:max_rows]))
             self.note("common.truncated", shown=max_rows, total=len(body_rows))
             title = caption or (self.blocks_heading() or "")
+        # (the appendix keeps the whole table; the body shows its first rows)
             self.appendix_blocks.append(f'<h3>{esc(title)}</h3>{render(body_rows)}')
         else:
             self._emit(render(body_rows))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ParamsError
 
@@ -71,6 +71,14 @@ class Rag(Section):
     good: Literal["high", "low"]
     green: float
     amber: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Rag:
+        if self.good == "high" and self.green < self.amber:
+            raise ValueError(f"good=high needs green >= amber, got {self.green} < {self.amber}")
+        if self.good == "low" and self.green > self.amber:
+            raise ValueError(f"good=low needs green <= amber, got {self.green} > {self.amber}")
+        return self
 
     def status(self, value: float | None) -> str:
         """``"green"``, ``"amber"``, ``"red"``, or ``"none"`` for a missing value."""

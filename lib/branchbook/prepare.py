@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -226,6 +227,7 @@ def prepare(
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }
+        shutil.rmtree(tmp / "_staging", ignore_errors=True)
         (tmp / "prepare.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
         old = final.with_name("prepared.old")
         shutil.rmtree(old, ignore_errors=True)
@@ -251,8 +253,10 @@ def _bank_section(ps: ParamSet, name: str, spec) -> Any:
 def _write_partitioned(con, query: str, qparams: dict, root: Path, table: str) -> None:
     """Write ``query``'s rows as ``extracts/<branch>/<table>.parquet`` plus an empty schema file."""
     staging = root / "_staging" / table
+    staging.parent.mkdir(parents=True, exist_ok=True)
     # Parameters cannot be bound inside COPY, so the query is materialised first.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __extract AS {query}", qparams)
+    used = {k: v for k, v in qparams.items() if re.search(rf"\${k}\b", query)}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __extract AS {query}", used)
     con.execute(
         f"COPY (SELECT * FROM __extract) TO '{_sql_path(staging)}' "
         "(FORMAT parquet, PARTITION_BY (branch_id), OVERWRITE_OR_IGNORE true)"
@@ -285,6 +289,8 @@ def _write_artifact(con, root: Path, name: str, frame: pd.DataFrame) -> None:
     con.register("__artifact", frame)
     try:
         staging = root / "_staging" / name
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        (root / "_schema").mkdir(parents=True, exist_ok=True)
         con.execute(
             f"COPY (SELECT * FROM __artifact) TO '{_sql_path(staging)}' "
             "(FORMAT parquet, PARTITION_BY (branch_id), OVERWRITE_OR_IGNORE true)"

@@ -74,6 +74,42 @@ class RunResult:
         return EXIT_FAILED if self.failed else EXIT_OK
 
 
+def _kernel_manager_class():
+    """A kernel manager talking to its kernel over Unix sockets in a private folder.
+
+    The default TCP transport sends code and outputs (customer data) in plain text
+    over the loopback interface; IPC sockets live in a folder only this user can read.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder = tempfile.mkdtemp(prefix="branchbook-kernels-")
+    atexit.register(shutil.rmtree, folder, True)
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = os.path.join(folder, uuid.uuid4().hex[:12])
+
+    return IPCKernelManager
+
+
+_KM_CLASS = None
+_KM_LOCK = threading.Lock()
+
+
+def kernel_manager_class():
+    global _KM_CLASS
+    with _KM_LOCK:
+        if _KM_CLASS is None:
+            _KM_CLASS = _kernel_manager_class()
+    return _KM_CLASS
+
+
 def _sha(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
@@ -150,6 +186,7 @@ def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: t
                     log_output=False,
                     execution_timeout=common.report_timeout_s,
                     start_timeout=120,
+                    kernel_manager_class=kernel_manager_class(),
                 )
                 break
             except PapermillExecutionError as exc:
