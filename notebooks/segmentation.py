@@ -1,0 +1,197 @@
+# ---
+# jupyter:
+#   branchbook:
+#     module: branchbook.segmentation
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: branchbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Customer segmentation (客户分类与分级)
+#
+# Analyst notes (not rendered into the report; every visible text comes from
+# `lib/branchbook/locales/*/segmentation.yaml`). Run top to bottom with the defaults
+# below against the demo warehouse; `branchbook run` injects the validated parameters
+# of each branch in the cell after the parameters cell.
+
+# %% tags=["parameters"]
+branch_id = "0101"
+period = ""
+locale = ""
+scope = "branch"
+settings = {}
+common = {}
+build_dir = ""
+run_id = ""
+
+# %%
+from branchbook import segmentation as seg
+from branchbook.context import open_report
+
+rc = open_report("segmentation", branch_id=branch_id, period=period, locale=locale, scope=scope,
+                 settings=settings, common=common, build_dir=build_dir, run_id=run_id)
+d, cfg, page = rc.data, rc.settings, rc.page
+
+# %% [markdown]
+# Classify the branch's customers with the branch's thresholds, now and as of last month.
+
+# %%
+rows = d.table("segmentation_customers")
+bench = d.bench("bench_segmentation")
+clusters = d.bench("bench_segmentation_clusters")
+cur = seg.classify(rows, cfg)
+prev = seg.classify(seg.previous(rows), cfg)
+
+# %% [markdown]
+# Title, KPI cards and the summary sentences chosen from the numbers.
+
+# %%
+page.title()
+page.kpi_frame(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
+                             period=d.period, settings=cfg),
+               kinds=seg.KPI_FORMATS, rag=cfg.kpi_status)
+page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg))
+
+# %% [markdown]
+# Customer type split.
+
+# %%
+page.section("type_split")
+types = seg.type_split(cur)
+page.table(types, {"customer_type": "label:segmentation.values.customer_type", "customers": "int",
+                   "customer_share": "pct", "aum": "money", "aum_share": "pct"},
+           index=True, total=True, suppress=["customers"])
+page.bar_chart("type_split", types, ["customer_share", "aum_share"], labels="customer_type", percent=True)
+
+# %% [markdown]
+# Asset tiers by AUM (thresholds from params).
+
+# %%
+page.section("asset_tiers")
+tiers = seg.tier_summary(cur, "asset_tier")
+page.table(tiers, {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int",
+                   "customer_share": "pct", "aum": "money", "aum_share": "pct", "avg_aum": "money"},
+           index=True, total=True, suppress=["customers"])
+page.bar_chart("asset_tiers", tiers, ["customer_share", "aum_share"], labels="asset_tier", percent=True)
+
+# %% [markdown]
+# Activity tiers from the 90-day transaction count.
+
+# %%
+page.section("activity_tiers")
+activity = seg.tier_summary(cur, "activity_tier")
+page.table(activity, {"activity_tier": "label:segmentation.values.activity_tier", "customers": "int",
+                      "customer_share": "pct", "aum": "money", "aum_share": "pct"},
+           index=True, total=True, suppress=["customers"])
+page.bar_chart("activity_tiers", activity, ["customers"], labels="activity_tier")
+
+# %% [markdown]
+# Credit grades from the worst five-class category of each customer's loans.
+
+# %%
+page.section("credit_grades")
+grades = seg.tier_summary(cur, "credit_grade")
+page.table(grades, {"credit_grade": "label:segmentation.values.credit_grade", "customers": "int",
+                    "customer_share": "pct", "aum": "money", "aum_share": "pct"},
+           index=True, total=True, suppress=["customers"])
+
+# %% [markdown]
+# Composite score (bank-wide percentile ranks, weights from params) and levels.
+
+# %%
+page.section("composite")
+levels = seg.tier_summary(cur, "level")
+page.table(levels, {"level": "label:segmentation.values.level", "customers": "int",
+                    "customer_share": "pct", "aum": "money", "aum_share": "pct", "avg_aum": "money"},
+           index=True, total=True, suppress=["customers"])
+page.histogram_chart("composite", {"composite": seg.open_customers(cur)["composite"]},
+                     bins=list(range(0, 101, 5)))
+
+# %% [markdown]
+# Lifecycle stage from tenure and the AUM trend.
+
+# %%
+page.section("lifecycle")
+stages = seg.tier_summary(cur, "lifecycle")
+page.table(stages, {"lifecycle": "label:segmentation.values.lifecycle", "customers": "int",
+                    "customer_share": "pct", "aum": "money", "aum_share": "pct"},
+           index=True, total=True, suppress=["customers"])
+page.bar_chart("lifecycle", stages, ["customers"], labels="lifecycle")
+
+# %% [markdown]
+# RFM quintile scores (bank-wide quintiles).
+
+# %%
+page.section("rfm")
+page.table(seg.rfm_distribution(cur), {"score": "int", "r": "int", "f": "int", "m": "int"}, index=True)
+page.heatmap_chart("rfm_grid", seg.rfm_grid(cur))
+
+# %% [markdown]
+# Clusters fitted once over the whole bank.
+
+# %%
+page.section("clusters")
+profile = seg.cluster_profile(cur, clusters)
+page.table(profile, {"label": "label:segmentation.values.cluster", "trait": "label:segmentation.values.cluster_trait",
+                     "customers": "int", "customer_share": "pct", "bank_share": "pct",
+                     "median_aum": "money", "mean_txn_90d": "num", "mean_products": "num"},
+           suppress=["customers"])
+page.bar_chart("clusters", profile.set_index("label"), ["customer_share", "bank_share"], labels="cluster",
+               percent=True, horizontal=True)
+
+# %% [markdown]
+# AUM concentration: Lorenz curve, top-20% share, Gini.
+
+# %%
+page.section("concentration")
+aum = seg.open_customers(cur)["aum"]
+page.note("segmentation.notes.concentration", top20_share=seg.top_share(aum), gini=seg.gini(aum),
+          bank_median=seg.bank_median(bench, "top20_share", d.period))
+page.lorenz_chart("lorenz", {"branch": seg.lorenz(aum)})
+
+# %% [markdown]
+# Tier migration against last period.
+
+# %%
+page.section("migration")
+page.note("segmentation.notes.migration", **seg.migration_counts(cur))
+page.heatmap_chart("migration", seg.migration_matrix(cur), rows="asset_tier", cols="asset_tier")
+
+# %% [markdown]
+# Branch against the bank's median branch.
+
+# %%
+page.section("benchmark")
+versus = seg.branch_vs_bank(cur, bench, period=d.period, by="asset_tier")
+page.table(versus, {"asset_tier": "label:segmentation.values.asset_tier", "branch_share": "pct",
+                    "bank_median": "pct", "gap": "delta_pct", "branch_aum_share": "pct",
+                    "bank_median_aum_share": "pct"}, index=True)
+page.bar_chart("benchmark", versus, ["branch_share", "bank_median"], labels="asset_tier", percent=True)
+
+# %% [markdown]
+# Action list: customers slipping a tier and dormant high-value customers (names masked).
+
+# %%
+page.section("actions")
+page.table(seg.action_list(cur, limit=cfg.action_rows),
+           {"customer_id": "text", "name": "text", "manager_id": "text", "reason": "label:segmentation.values.reason",
+            "asset_tier": "label:segmentation.values.asset_tier",
+            "asset_tier_prev": "label:segmentation.values.asset_tier", "aum": "money", "aum_prev": "money",
+            "recency_days": "int"}, max_rows=cfg.action_rows)
+
+# %% [markdown]
+# Definitions and provenance.
+
+# %%
+page.definitions(seg.DEFINITIONS)
+page.provenance()
