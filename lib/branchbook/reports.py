@@ -65,9 +65,9 @@ def registry(notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, ReportSpec]:
     return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
 
 
-def select(names: list[str] | None) -> list[ReportSpec]:
+def select(names: list[str] | None, notebook_dir: Path | None = None) -> list[ReportSpec]:
     """The specs for ``names`` (all when None); an unknown name is an error."""
-    reg = registry()
+    reg = registry(Path(notebook_dir)) if notebook_dir else registry()
     if not names:
         return list(reg.values())
     unknown = [n for n in names if n not in reg]

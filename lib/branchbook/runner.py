@@ -94,8 +94,32 @@ def _kernel_manager_class():
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = os.path.join(folder, uuid.uuid4().hex[:12])
+            _KERNELS[threading.get_ident()] = self
 
     return IPCKernelManager
+
+
+# The kernel manager of the report each worker thread is executing, for the time limit.
+_KERNELS: dict[int, Any] = {}
+
+
+def _kill_kernel(thread_id: int) -> bool:
+    """Kill the kernel (and its process group) of the report running on ``thread_id``."""
+    import signal
+
+    km = _KERNELS.get(thread_id)
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None or process.poll() is not None:
+        return False
+    try:
+        pgid = os.getpgid(process.pid)
+        if pgid != os.getpgid(0):
+            os.killpg(pgid, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:
+        return False
+    return True
 
 
 _KM_CLASS = None
@@ -173,8 +197,19 @@ def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: t
         "executed": str(executed.relative_to(build_dir)),
     }
     attempts = common.retries + 1
+    limit = common.report_timeout_s
+    timed_out = threading.Event()
+    me = threading.get_ident()
+
+    def on_time_limit() -> None:
+        timed_out.set()
+        _kill_kernel(me)
+
     try:
         for attempt in range(1, attempts + 1):
+            watchdog = threading.Timer(limit, on_time_limit)
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 pm.execute_notebook(
                     str(job.spec.notebook),
@@ -184,21 +219,28 @@ def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: t
                     cwd=str(root),
                     progress_bar=False,
                     log_output=False,
-                    execution_timeout=common.report_timeout_s,
+                    execution_timeout=limit,
                     start_timeout=120,
                     kernel_manager_class=kernel_manager_class(),
                 )
                 break
             except PapermillExecutionError as exc:
+                if timed_out.is_set():
+                    raise NotebookRunError(f"stopped at the report time limit of {limit} s") from None
                 raise NotebookRunError(
                     f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {_one_line(exc.evalue)}"
                 ) from None
             except Exception as exc:  # a dead kernel, a timeout, a lost connection
+                if timed_out.is_set():
+                    raise NotebookRunError(f"stopped at the report time limit of {limit} s") from None
                 if attempt < attempts and "DeadKernel" in type(exc).__name__:
                     log.warning("%s: kernel died (attempt %d of %d), retrying", job.key, attempt, attempts)
                     time.sleep(min(2**attempt, 30))
                     continue
                 raise NotebookRunError(f"{type(exc).__name__}: {_one_line(str(exc))}") from None
+            finally:
+                watchdog.cancel()
+                _KERNELS.pop(me, None)
         os.replace(running, executed)
         import nbformat
 
@@ -281,12 +323,15 @@ def run(
     build_dir: str | os.PathLike | None = None,
     force: bool = False,
     progress: bool | None = None,
+    notebooks: str | os.PathLike | None = None,
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
 
+    ``notebooks`` is a folder of report notebooks other than the project's own.
+
     Raises :class:`~branchbook.errors.ParamsError`, ``DataContractError`` or
-    ``WarehouseError`` before anything runs when the input is bad; otherwise returns a
+    ``WarehouseError`` before anything runs when the input is bad. Otherwise returns a
     :class:`RunResult` whose ``exit_code`` is 0 when every report was published and
     1 when some failed.
     """
@@ -298,7 +343,7 @@ def run(
     bad = [f for f in formats if f not in FORMATS] or (["(none)"] if not formats else [])
     if bad or "html" not in formats:
         raise ParamsError(f"formats is expected to include html, from ({', '.join(FORMATS)}). Got {list(formats)} instead.")
-    specs = select(reports)
+    specs = select(reports, Path(notebooks).resolve() if notebooks else None)
     if branches is not None:
         if not branches:
             raise ParamsError("branches: an empty list selects nothing; omit it to run every branch")

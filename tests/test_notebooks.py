@@ -1,0 +1,84 @@
+"""The notebooks: stored clean, thin, in step with their text twins, runnable as-is."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from branchbook import demo
+from branchbook.reports import NOTEBOOK_DIR, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+PARAMETER_NAMES = ["branch_id", "period", "locale", "scope", "settings", "common", "build_dir", "run_id"]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def nb_path(request) -> Path:
+    return request.param
+
+
+def test_every_report_has_a_notebook():
+    assert {p.stem for p in NOTEBOOKS} == set(registry())
+
+
+def test_stored_without_outputs(nb_path):
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, nb_path
+
+
+def test_one_parameters_cell_with_the_standard_names(nb_path):
+    nb = nbformat.read(str(nb_path), as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = [t.targets[0].id for t in ast.parse(tagged[0].source).body]
+    assert names == PARAMETER_NAMES
+
+
+def test_no_functions_or_classes_in_notebooks(nb_path):
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
+                nb_path,
+                cell.source[:80],
+            )
+
+
+def test_text_twin_in_step(nb_path):
+    twin = nb_path.with_suffix(".py")
+    assert twin.is_file(), f"{twin} missing: jupytext --set-formats ipynb,py:percent {nb_path}"
+    a = nbformat.read(str(nb_path), as_version=4)
+    b = jupytext.read(str(twin))
+    assert [(c.cell_type, c.source) for c in a.cells] == [(c.cell_type, c.source) for c in b.cells]
+
+
+@pytest.mark.slow
+def test_notebook_runs_top_to_bottom_with_defaults(nb_path, tmp_path):
+    """What an analyst does in JupyterLab: open it and run all, no parameters given."""
+    import papermill as pm
+
+    root = tmp_path / "bank"
+    (root / "params" / "branches").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "bank.yaml", root / "params" / "bank.yaml")
+    demo.build(root / "build" / "demo" / "warehouse.duckdb", branches=2, customers=1_500, months=13, seed=3)
+    os.environ["BRANCHBOOK_ROOT"] = str(root)
+    try:
+        out = pm.execute_notebook(str(nb_path), str(tmp_path / "out.ipynb"), cwd=str(NOTEBOOK_DIR),
+                                  kernel_name="python3", progress_bar=False)
+    finally:
+        del os.environ["BRANCHBOOK_ROOT"]
+    html = [o for c in out.cells if c.cell_type == "code" for o in c.outputs
+            if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})]
+    assert any("bb-title" in o["data"]["text/html"] for o in html)
+    assert any("bb-provenance" in o["data"]["text/html"] for o in html)

@@ -1,0 +1,232 @@
+"""End to end: a small demo warehouse -> `branchbook run` -> HTML, PDF, index, manifest.
+
+One run of the real command for three branches and every registered report (module
+fixture), then checks of what a reader and a scheduler see: sections and numbers in
+the HTML, Chinese text and an embedded CJK font in the PDF, the index, the manifest,
+a rerun that changes nothing, and bad input refused with nothing published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from bs4 import BeautifulSoup
+
+from branchbook import demo, i18n
+from branchbook.paths import file_sha256
+from branchbook.reports import registry
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+BRANCHES = ["0101", "0102", "0103"]
+ZH_BRANCH = "0101"
+PERIOD = "2026-10"
+
+
+def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "branchbook.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A bank folder with params, a 3-branch warehouse, and one complete run."""
+    base = tmp_path_factory.mktemp("bank")
+    params = base / "params"
+    (params / "branches").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "bank.yaml", params / "bank.yaml")
+    (params / "branches" / f"{ZH_BRANCH}.yaml").write_text("locale: zh-CN\n", encoding="utf-8")
+    wh = base / "warehouse.duckdb"
+    demo.build(wh, branches=3, customers=2_000, months=13, end_month=PERIOD, seed=7)
+    args = ["--warehouse", str(wh), "--params", str(params), "--build", str(base / "build")]
+    run = cli("run", *args, "--out", str(base / "reports"), "--no-progress", cwd=base)
+    return {"base": base, "wh": wh, "params": params, "args": args, "run": run,
+            "out": base / "reports", "period_dir": base / "reports" / PERIOD}
+
+
+def test_run_publishes_every_report(site):
+    run = site["run"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    for bid in BRANCHES:
+        for name in registry():
+            for ext in ("html", "pdf"):
+                path = site["period_dir"] / bid / f"{name}.{ext}"
+                assert path.is_file() and path.stat().st_size > 10_000, path
+    assert (site["period_dir"] / "index.html").is_file()
+    assert (site["out"] / "index.html").is_file()
+
+
+def test_manifest_records_status_and_checksums(site):
+    manifest = json.loads((site["period_dir"] / "manifest.json").read_text())
+    assert manifest["period"] == PERIOD
+    entries = manifest["reports"]
+    assert set(entries) == {f"{b}/{r}" for b in BRANCHES for r in registry()}
+    for entry in entries.values():
+        assert entry["status"] == "ok", entry
+        assert entry["error"] is None and entry["duration_s"] > 0
+        assert entry["input_fingerprint"]
+        assert entry["parameters"]["branch_id"] == entry["branch_id"]
+        for item in entry["outputs"].values():
+            assert file_sha256(site["period_dir"] / item["path"]) == item["sha256"]
+
+
+def soup(site, bid, report="segmentation") -> BeautifulSoup:
+    return BeautifulSoup((site["period_dir"] / bid / f"{report}.html").read_text(), "html.parser")
+
+
+def test_html_has_the_sections_and_no_code(site):
+    page = soup(site, "0102")
+    ids = {h["id"] for h in page.select("h2.bb-section")}
+    for key in ("type_split", "asset_tiers", "activity_tiers", "credit_grades", "composite",
+                "lifecycle", "rfm", "clusters", "concentration", "migration", "benchmark",
+                "actions", "definitions"):
+        assert f"sec-{key}" in ids, key
+    assert page.select(".bb-summary li"), "summary sentences"
+    assert 3 <= len(page.select(".bb-summary li")) <= 6
+    assert len(page.select(".bb-kpi")) >= 4
+    assert page.select(".bb-provenance")
+    text = page.get_text()
+    assert "Traceback" not in text and "open_report(" not in text
+    assert not page.find("script")
+    assert not page.select("pre, .jp-InputArea, .input_area")
+    # every TOC link resolves
+    for a in page.select("nav a[href^='#']"):
+        assert page.find(id=a["href"][1:]), a["href"]
+    # self-contained: no external URL
+    assert not re.search(r"(src|href)=\"https?://", str(page))
+
+
+def open_customers(wh: Path, bid: str) -> int:
+    con = duckdb.connect(str(wh), read_only=True)
+    (n,) = con.execute(
+        "SELECT count(*) FROM customers WHERE branch_id = ? AND opened_on <= DATE '2026-10-31' "
+        "AND (closed_on IS NULL OR closed_on > DATE '2026-10-31')",
+        [bid],
+    ).fetchone()
+    return n
+
+
+def test_kpi_numbers_match_the_warehouse(site):
+    manifest = json.loads((site["period_dir"] / "manifest.json").read_text())
+    for bid in BRANCHES:
+        expected = open_customers(site["wh"], bid)
+        headline = manifest["reports"][f"{bid}/segmentation"]["headline"]
+        assert headline["customers"]["value"] == expected
+        locale = "zh-CN" if bid == ZH_BRANCH else "en"
+        label = i18n.t("segmentation.kpis.customers", locale)
+        cards = {c.select_one(".bb-kpi-label").get_text(): c.select_one(".bb-kpi-value").get_text()
+                 for c in soup(site, bid).select(".bb-kpi")}
+        assert cards[label] == f"{expected:,}"
+
+
+def test_zh_report_is_chinese_with_embedded_cjk_font(site):
+    pdf = site["period_dir"] / ZH_BRANCH / "segmentation.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    con = duckdb.connect(str(site["wh"]), read_only=True)
+    (name_zh,) = con.execute("SELECT name_zh FROM branches WHERE branch_id = ?", [ZH_BRANCH]).fetchone()
+    assert name_zh in text
+    assert i18n.t("segmentation.title", "zh-CN") in text
+    assert "万元" in text or "亿元" in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Sans-CJK-SC" in fonts
+    html = soup(site, ZH_BRANCH)
+    assert html.html["lang"] == "zh-CN"
+    assert i18n.t("segmentation.sections.asset_tiers.title", "zh-CN") in html.get_text()
+
+
+def test_en_report_is_english(site):
+    page = soup(site, "0102")
+    assert page.html["lang"] == "en"
+    assert i18n.t("segmentation.sections.asset_tiers.title", "en") in page.get_text()
+    assert not re.search(r"[\u4e00-\u9fff]{4,}", page.select_one(".bb-summary").get_text())
+
+
+def test_no_full_id_phone_or_name_is_published(site):
+    con = duckdb.connect(str(site["wh"]), read_only=True)
+    names = {r[0] for r in con.execute("SELECT name FROM customers").fetchall() if len(r[0]) >= 3}
+    id_rx = re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])")
+    phone_rx = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+    for path in site["period_dir"].rglob("*.*"):
+        if path.suffix == ".pdf":
+            text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        elif path.suffix == ".html":
+            text = BeautifulSoup(path.read_text(), "html.parser").get_text(" ")
+        else:
+            continue
+        assert not id_rx.search(text), path
+        assert not phone_rx.search(text), path
+        leaked = [n for n in names if n in text]
+        assert not leaked, (path, leaked[:3])
+
+
+def test_index_lists_every_branch_with_links(site):
+    page = BeautifulSoup((site["period_dir"] / "index.html").read_text(), "html.parser")
+    text = page.get_text()
+    for bid in BRANCHES:
+        assert bid in text
+        for name in registry():
+            assert page.find("a", href=f"{bid}/{name}.html")
+            assert page.find("a", href=f"{bid}/{name}.pdf")
+    root = BeautifulSoup((site["out"] / "index.html").read_text(), "html.parser")
+    assert root.find("a", href=re.compile(rf"^{PERIOD}/index\.html$"))
+
+
+def test_rerun_changes_nothing(site):
+    files = {p: (p.stat().st_mtime_ns, file_sha256(p)) for p in site["period_dir"].rglob("*.pdf")}
+    files.update({p: (p.stat().st_mtime_ns, file_sha256(p)) for p in site["period_dir"].rglob("*/*.html")})
+    again = cli("run", *site["args"], "--out", str(site["out"]), "--no-progress", cwd=site["base"])
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "0 to do" in again.stderr
+    for p, before in files.items():
+        assert (p.stat().st_mtime_ns, file_sha256(p)) == before, p
+
+
+def test_bad_parameter_is_refused_and_nothing_runs(site, tmp_path):
+    params = tmp_path / "params"
+    shutil.copytree(site["params"], params)
+    (params / "branches" / "0102.yaml").write_text("segmentation:\n  weights: {aum: 0.9}\n")
+    out = tmp_path / "reports"
+    res = cli("run", "--warehouse", str(site["wh"]), "--params", str(params),
+              "--build", str(tmp_path / "build"), "--out", str(out), cwd=site["base"])
+    assert res.returncode == 2
+    assert "0102.yaml" in res.stderr and "segmentation.weights" in res.stderr
+    assert not out.exists()
+
+
+def test_unknown_branch_and_period_are_refused(site, tmp_path):
+    out = tmp_path / "reports"
+    res = cli("run", *site["args"], "--branches", "0999", "--out", str(out), cwd=site["base"])
+    assert res.returncode == 2 and "0999" in res.stderr
+    res = cli("run", *site["args"], "--period", "2030-01", "--out", str(out), cwd=site["base"])
+    assert res.returncode == 2 and "2030-01" in res.stderr
+    assert not out.exists()
+
+
+def test_contract_violation_is_refused_before_anything_runs(site, tmp_path):
+    wh = tmp_path / "bad.duckdb"
+    shutil.copy(site["wh"], wh)
+    con = duckdb.connect(str(wh))
+    (cid,) = con.execute("SELECT min(customer_id) FROM customers WHERE branch_id = '0102'").fetchone()
+    con.execute("UPDATE customers SET kyc_status = 'unknown' WHERE customer_id = ?", [cid])
+    con.close()
+    out = tmp_path / "reports"
+    res = cli("run", "--warehouse", str(wh), "--params", str(site["params"]),
+              "--build", str(tmp_path / "build"), "--out", str(out), cwd=site["base"])
+    assert res.returncode == 2
+    assert "customers.kyc_status" in res.stderr and cid in res.stderr
+    assert not out.exists()
