@@ -1,0 +1,398 @@
+"""Opening a warehouse: one DuckDB connection on which every contract table is a view.
+
+:func:`open_warehouse` accepts
+
+- a DuckDB file, attached read-only; each contract table becomes a view of the same
+  name (other tables stay reachable as ``warehouse.<name>``);
+- a folder holding, per table, ``<table>.parquet``, ``<table>/*.parquet`` or
+  ``<table>.csv`` (in that order of preference). CSV is read as text and converted
+  to the contract's types, so ids such as ``0101`` keep their leading zeros;
+- a SQLAlchemy URL (``postgresql://user:pass@host/db``): each contract table is read
+  with pandas into memory (SQLAlchemy and the driver are needed only for this; for
+  tens of millions of rows, export to Parquet instead). The password never appears
+  in a message: :func:`mask_url` shows it as ``***``;
+- ``None``: the URL in ``BRANCHBOOK_WAREHOUSE_URL`` when set, else the demo warehouse
+  :data:`DEFAULT_WAREHOUSE` in the project folder (see :func:`branchbook.paths.project_root`).
+
+Where a column's stored type differs from the contract's but every value converts
+losslessly (text dates in CSV, integers for a DOUBLE, midnight timestamps for a DATE,
+an ENUM for a VARCHAR), the view converts it; otherwise the column is left as stored
+and :func:`branchbook.contract.validate` names it.
+
+:func:`fingerprint` and :func:`branch_fingerprints` hash table contents in SQL,
+independently of row order, so a rerun can tell whether its inputs changed. The hashes
+come from DuckDB's ``hash()``, stable for a given DuckDB version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import unquote
+
+import duckdb
+
+from .contract import BIGINT, DATE, DOUBLE, TABLES, TIMESTAMP, VARCHAR, compatible
+from .errors import WarehouseError
+
+DEFAULT_WAREHOUSE = Path("build/demo/warehouse.duckdb")
+"""The demo warehouse, relative to the project folder."""
+
+URL_VARIABLE = "BRANCHBOOK_WAREHOUSE_URL"
+"""Environment variable holding a SQLAlchemy URL, used when no source is given."""
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_EMBEDDED_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
+_SMALL_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}
+_TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
+
+
+def open_warehouse(source: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection on which every contract table found is a view by its name.
+
+    Raises :class:`WarehouseError` when the path does not exist, the file is not a
+    DuckDB database, a folder holds no contract table, or a URL cannot be read.
+    Missing tables are not an error here: :func:`branchbook.contract.check` names them.
+    """
+    kind, target = _resolve(source)
+    if kind == "url":
+        return _open_url(str(target))
+    path = Path(target)
+    if not path.exists():
+        hint = " (build the demo warehouse with `make demo`)" if kind == "default" else ""
+        raise WarehouseError(f"warehouse not found: {path}{hint}")
+    if path.is_dir():
+        return _open_folder(path)
+    return _open_duckdb(path)
+
+
+def describe(source: str | os.PathLike | None = None) -> str:
+    """A one-line description of ``source`` that is safe to log (passwords masked)."""
+    kind, target = _resolve(source)
+    if kind == "url":
+        origin = " (from $" + URL_VARIABLE + ")" if source is None else ""
+        return f"database {mask_url(str(target))}{origin}"
+    path = Path(target)
+    if kind == "default":
+        return f"demo warehouse {path}"
+    if path.is_dir():
+        return f"folder {path}"
+    return f"DuckDB file {path}"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (and any ``password=`` option) replaced by ``***``.
+
+    >>> mask_url("postgresql://ana:s3cret@db.example/bank")
+    'postgresql://ana:***@db.example/bank'
+    """
+    match = _URL.match(url)
+    if not match:
+        return url
+    scheme, rest = match.group(0), url[match.end() :]
+    at = rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        user = rest[:at].split(":", 1)[0]
+        rest = f"{user}:***{rest[at:]}"
+    return scheme + re.sub(r"(?i)\b(password|passwd|pwd)=[^&;]*", r"\1=***", rest)
+
+
+def fingerprint(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None
+) -> dict[str, str]:
+    """An order-independent content hash per table (default: every contract table present).
+
+    Two tables with the same columns, types and rows, in any order, get the same value;
+    changing, adding or removing a row changes it.
+    """
+    names = list(tables) if tables is not None else _present(con)
+    out = {}
+    for name in names:
+        schema = _schema(con, name)
+        if schema is None:
+            raise WarehouseError(f"cannot fingerprint table {name!r}: not in the warehouse")
+        row = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)), 0), coalesce(bit_xor(hash(t)), 0) "
+            f"FROM {_q(name)} AS t"
+        ).fetchone()
+        out[name] = _digest(name, schema, *row)
+    return out
+
+
+# How rows reach a branch: table -> (join clause, branch column).
+_BRANCH_ROUTES = {
+    "branches": ("", "t.branch_id"),
+    "staff": ("", "t.branch_id"),
+    "customers": ("", "t.branch_id"),
+    "balances": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+    "transactions": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+    "loans": ("", "t.branch_id"),
+    "loan_snapshots": ("JOIN loans AS p ON t.loan_id = p.loan_id", "p.branch_id"),
+    "financials": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+    "surveys": ("", "t.branch_id"),
+    "complaints": ("", "t.branch_id"),
+    "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+    "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
+}
+_ROUTE_PARENT = {
+    "balances": "customers",
+    "transactions": "customers",
+    "financials": "customers",
+    "aml_alerts": "customers",
+    "loan_snapshots": "loans",
+    "targets": "staff",
+}
+
+
+def branch_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """One order-independent content hash per branch over that branch's rows.
+
+    A row belongs to a branch through its own ``branch_id`` (branches, staff,
+    customers, loans, surveys, complaints), its customer's (balances, transactions,
+    financials, aml_alerts), its loan's (loan_snapshots) or its staff member's
+    (targets). Computed in one grouped query. Bank-wide benchmarks depend on every
+    branch: combine with :func:`fingerprint` when that matters.
+    """
+    present = set(_present(con))
+    schemas = {name: _schema(con, name) for name in present}
+    parts = []
+    for name, (join, branch) in _BRANCH_ROUTES.items():
+        if name not in present or _ROUTE_PARENT.get(name, name) not in present:
+            continue
+        parts.append(
+            f"SELECT {_lit(name)} AS tbl, CAST({branch} AS VARCHAR) AS branch_id, count(*) AS n, "
+            f"sum(hash(t)) AS s, bit_xor(hash(t)) AS x FROM {_q(name)} AS t {join} GROUP BY ALL"
+        )
+    if not parts:
+        return {}
+    rows = con.execute(" UNION ALL ".join(parts) + " ORDER BY branch_id, tbl").fetchall()
+    per_branch: dict[str, list[str]] = {}
+    for tbl, branch_id, n, s, x in rows:
+        if branch_id is not None:
+            per_branch.setdefault(branch_id, []).append(_digest(tbl, schemas[tbl], n, s, x))
+    return {b: hashlib.sha256("|".join(d).encode()).hexdigest()[:32] for b, d in per_branch.items()}
+
+
+# --- sources ------------------------------------------------------------------------
+
+
+def _resolve(source) -> tuple[str, str | Path]:
+    """``("url", url)``, ``("path", path)`` or ``("default", DEFAULT_WAREHOUSE)``."""
+    if source is None:
+        url = os.environ.get(URL_VARIABLE, "").strip()
+        if url:
+            return "url", url
+        from .paths import project_root
+
+        return "default", project_root() / DEFAULT_WAREHOUSE
+    if isinstance(source, str):
+        if source.startswith("duckdb:///"):
+            return "path", Path(source[len("duckdb:///") :])
+        if _URL.match(source):
+            return "url", source
+    return "path", Path(source)
+
+
+def _open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
+    con = _connect()
+    try:
+        con.execute(f"ATTACH {_lit(str(path))} AS warehouse (READ_ONLY)")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"{path} is not a readable DuckDB file: {_first_line(exc)}") from None
+    names = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'warehouse' AND table_schema = 'main'"
+        ).fetchall()
+    }
+    for name in TABLES:
+        if name in names:
+            try:
+                _define(con, name, f"warehouse.main.{_q(name)}")
+            except duckdb.Error as exc:
+                con.close()
+                raise WarehouseError(
+                    f"cannot read table {name} in {path}: {_first_line(exc)}"
+                ) from None
+    return con
+
+
+def _open_folder(path: Path) -> duckdb.DuckDBPyConnection:
+    con = _connect()
+    found = 0
+    for name in TABLES:
+        single, folder, csv = path / f"{name}.parquet", path / name, path / f"{name}.csv"
+        if single.is_file():
+            relation = f"read_parquet({_lit(str(single.resolve()))})"
+        elif folder.is_dir() and any(folder.glob("*.parquet")):
+            relation = (
+                f"read_parquet({_lit(str(folder.resolve() / '*.parquet'))}, union_by_name=true)"
+            )
+        elif csv.is_file():
+            relation = f"read_csv({_lit(str(csv.resolve()))}, header=true, all_varchar=true)"
+        else:
+            continue
+        try:
+            _define(con, name, relation)
+        except duckdb.Error as exc:
+            con.close()
+            raise WarehouseError(
+                f"cannot read table {name} in {path}: {_first_line(exc)}"
+            ) from None
+        found += 1
+    if not found:
+        con.close()
+        raise WarehouseError(
+            f"no warehouse tables in folder {path}: expected files such as customers.parquet, "
+            "customers/*.parquet or customers.csv"
+        )
+    return con
+
+
+def _open_url(url: str) -> duckdb.DuckDBPyConnection:
+    masked = mask_url(url)
+    try:
+        import pandas as pd
+        import sqlalchemy
+    except ImportError:
+        raise WarehouseError(
+            f"reading {masked} needs SQLAlchemy and the database's driver "
+            "(e.g. pip install sqlalchemy psycopg2-binary for PostgreSQL)"
+        ) from None
+    con = _connect()
+    try:
+        engine = sqlalchemy.create_engine(url, hide_parameters=True)
+        try:
+            with engine.connect() as db:
+                present = set(sqlalchemy.inspect(db).get_table_names())
+                for name in TABLES:
+                    if name in present:
+                        frame = pd.read_sql_table(name, db)
+                        con.register("incoming_frame", frame)
+                        _define(con, name, "incoming_frame", materialize=True)
+                        con.unregister("incoming_frame")
+                        del frame
+        finally:
+            engine.dispose()
+    except Exception as exc:  # driver and SQLAlchemy errors vary; never echo the secret
+        con.close()
+        detail = _hide_secret(_first_line(exc), url)
+        raise WarehouseError(f"cannot read {masked}: {type(exc).__name__}: {detail}") from None
+    return con
+
+
+# --- conforming stored types to the contract ----------------------------------------
+
+
+def _define(con, name: str, relation: str, *, materialize: bool = False) -> None:
+    """Create ``name`` over ``relation``, converting columns that convert losslessly."""
+    declared = TABLES[name].types
+    found = [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    exprs, pending = {}, {}
+    for col, ftype in found:
+        want = declared.get(col)
+        expr = _q(col)
+        if want is not None and ftype != want:
+            cast, test = _conversion(col, want, ftype)
+            if cast and test:
+                pending[col] = (cast, test)
+            elif cast:
+                expr = cast
+        exprs[col] = expr
+    if pending:
+        tests = ", ".join(test for _, test in pending.values())
+        results = con.execute(f"SELECT {tests} FROM {relation}").fetchone()
+        for (col, (cast, _)), ok in zip(pending.items(), results, strict=True):
+            if ok is not False:  # True, or NULL for an empty table
+                exprs[col] = cast
+    select = ", ".join(
+        expr if expr == _q(col) else f"{expr} AS {_q(col)}" for col, expr in exprs.items()
+    )
+    kind = "TABLE" if materialize else "VIEW"
+    con.execute(f"CREATE {kind} {_q(name)} AS SELECT {select} FROM {relation}")
+
+
+def _conversion(col: str, want: str, ftype: str) -> tuple[str | None, str | None]:
+    """``(cast expression, test expression or None)`` to bring ``col`` to ``want``.
+
+    No cast when the conversion could lose information or change meaning (an id
+    stored as a number, a time-zone-aware timestamp): the contract reports those.
+    """
+    q = _q(col)
+    cast = f"CAST({q} AS {want})"
+    if ftype in ('"NULL"', "NULL"):  # a column holding nothing but nulls
+        return cast, None
+    if want == VARCHAR:
+        return (cast, None) if ftype.startswith("ENUM") else (None, None)
+    if ftype == VARCHAR:
+        return cast, f"bool_and({q} IS NULL OR TRY_CAST({q} AS {want}) IS NOT NULL)"
+    if want == DOUBLE and compatible(DOUBLE, ftype):
+        return cast, None
+    if want == BIGINT and ftype in _SMALL_INTEGERS:
+        return cast, None
+    if want == TIMESTAMP and (ftype == DATE or ftype in _TIMESTAMPS):
+        return cast, None
+    if want == DATE and (ftype == "TIMESTAMP" or ftype in _TIMESTAMPS):
+        return cast, f"bool_and({q} IS NULL OR CAST({q} AS DATE) = {q})"
+    return None, None
+
+
+# --- small pieces -------------------------------------------------------------------
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection; no progress bar (it would fill logs and notebooks)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _present(con) -> list[str]:
+    return [name for name in TABLES if _schema(con, name) is not None]
+
+
+def _schema(con, name: str) -> str | None:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {_q(name)}").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return ",".join(f"{r[0]}:{r[1]}" for r in rows)
+
+
+def _digest(name: str, schema: str, n, s, x) -> str:
+    return hashlib.sha256(f"{name}|{schema}|{n}|{s}|{x}".encode()).hexdigest()[:32]
+
+
+def _hide_secret(text: str, url: str) -> str:
+    match = _URL.match(url)
+    rest = url[match.end() :] if match else url
+    at = rest.rfind("@")
+    secrets = []
+    if at >= 0 and ":" in rest[:at]:
+        raw = rest[:at].split(":", 1)[1]
+        secrets += [raw, unquote(raw)]
+    secrets += re.findall(r"(?i)\b(?:password|passwd|pwd)=([^&;]*)", rest)
+    secrets = [s for s in secrets if s]
+    if any(len(s) < 4 for s in secrets):
+        return "(details withheld: they could reveal the password)"
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _EMBEDDED_CREDENTIALS.sub(r"\1:***@", text)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
