@@ -1,6 +1,7 @@
 """Parameter files: strict validation naming the file and the key, types kept."""
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from pydantic import Field, field_validator
@@ -11,6 +12,7 @@ from branchbook.params import ParamSet, Rag, Section, check_weights
 
 
 class DemoSettings(Section):
+    BANK_ONLY: ClassVar[tuple[str, ...]] = ("label",)
     tiers: list[float] = [50_000.0, 500_000.0]
     weights: dict[str, float] = {"a": 0.5, "b": 0.5}
     min_count: int = Field(default=5, ge=1)
@@ -41,12 +43,19 @@ BANK = "bank_name: {en: Demo Bank, zh-CN: 示范银行}\nlocale: en\n"
 
 
 def test_defaults_and_override(tmp_path):
-    d = write(tmp_path, BANK + "demo: {min_count: 7}\n", {"0101": "locale: zh-CN\ndemo: {label: NO}\n"})
+    d = write(tmp_path, BANK + "demo: {min_count: 7, label: NO}\n", {"0101": "locale: zh-CN\ndemo: {tiers: [1, 2]}\n"})
     bp = ParamSet(d).for_branch("0101")
     assert bp.common.locale == "zh-CN"
     assert bp.sections["demo"].min_count == 7  # from bank.yaml
+    assert bp.sections["demo"].tiers == [1.0, 2.0]  # from the branch file
     assert bp.sections["demo"].label == "NO"  # stays a string, not False
     assert bp.common.bank_name.get("zh-CN") == "示范银行"
+
+
+def test_bank_only_keys_refused_in_branch_files(tmp_path):
+    d = write(tmp_path, BANK, {"0101": "demo: {label: x}\n"})
+    with pytest.raises(ParamsError, match=r"0101\.yaml: demo\.label: can only be set in .*bank\.yaml"):
+        ParamSet(d).for_branch("0101")
 
 
 def test_branch_without_file_gets_bank_defaults(tmp_path):

@@ -318,6 +318,14 @@ class ParamSet:
         override = read_yaml(path) if path.is_file() else {}
         if "bank_name" in override:
             raise ParamsError(f"{path}: bank_name: can only be set in {self.bank_file}")
+        for name, section in override.items():
+            bank_only = getattr(self.classes.get(name), "BANK_ONLY", ())
+            for key in section if isinstance(section, Mapping) else ():
+                if key in bank_only:
+                    raise ParamsError(
+                        f"{path}: {name}.{key}: can only be set in {self.bank_file} "
+                        "(it is used once for the whole bank, so every branch is measured the same way)"
+                    )
         merged = deep_merge(self.bank, override)
         try:
             common, sections = _validate(merged, path if override else self.bank_file, self.classes)

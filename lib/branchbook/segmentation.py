@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -190,6 +190,9 @@ class Settings(Section):
     5 pp) from which the summary mentions a share; ``fact_migration`` the net share of
     customers moving down (or up) a tier from which it mentions tier migration.
     """
+
+    #: Keys only bank.yaml may set: they are used once, in prepare, for the whole bank.
+    BANK_ONLY: ClassVar[tuple[str, ...]] = ("bank_wide",)
 
     asset_tiers: AssetTiers = AssetTiers()
     activity_tiers: ActivityTiers = ActivityTiers()

@@ -348,7 +348,12 @@ def _conversion(col: str, want: str, ftype: str) -> tuple[str | None, str | None
 def _connect() -> duckdb.DuckDBPyConnection:
     """An in-memory connection; no progress bar (it would fill logs and notebooks)."""
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        # Inside a Jupyter kernel without ipywidgets DuckDB refuses to change the
+        # setting at all; it then shows no bar anyway.
+        pass
     return con
 
 
