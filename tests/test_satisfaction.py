@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from branchbook import privacy
 from branchbook import satisfaction as sat
+from branchbook.params import Rag
 from branchbook.satisfaction import Settings
 
 PERIOD = "2026-10"
@@ -106,6 +108,7 @@ def test_settings_refuse_bad_values(bad):
 
 
 def test_rag_status_both_directions():
+    assert sat.Rag is Rag  # the shared thresholds type, as the page's cards expect
     high = sat.Rag(good="high", green=30.0, amber=10.0)
     assert [high.status(v) for v in (30.0, 29.9, 10.0, 9.9)] == ["green", "amber", "amber", "red"]
     low = sat.Rag(good="low", green=0.01, amber=0.02)
@@ -193,6 +196,31 @@ def test_scores_by_channel_and_tier_with_suppression():
     by_channel = sat.scores_by(r, by="channel", period=PERIOD, window_months=1)
     assert by_channel["group"].tolist() == ["counter", "mobile", "all"]
     assert by_channel["csat_top2"].tolist() == pytest.approx([0.0, 1.0, 2 / 3])
+
+
+def test_scores_vs_bank_adds_the_whole_bank_per_group():
+    own = sat.scores_by(responses([(5, 10), (3, 5)]), by="channel", period=PERIOD, window_months=1)
+    bank = pd.concat(
+        [
+            pd.DataFrame({"group": ["counter", "all"], "csat_mean": [60.0, 55.0],
+                          "csat_top2": [0.5, 0.4], "nps": [10.0, 5.0]}).assign(dimension="channel"),
+            pd.DataFrame({"group": ["counter"], "csat_mean": [1.0], "csat_top2": [0.0],
+                          "nps": [0.0]}).assign(dimension="tier"),
+        ]
+    )  # fmt: skip
+    out = sat.scores_vs_bank(own, bank, dimension="channel").set_index("group")
+    assert out.at["counter", "csat_mean"] == 75.0  # (100 + 50) / 2
+    assert out.at["counter", "bank_all_csat_mean"] == 60.0 and out.at["all", "bank_all_nps"] == 5.0
+    none = sat.scores_vs_bank(own, bank.iloc[0:0], dimension="channel")
+    assert none["bank_all_csat_mean"].isna().all() and len(none) == len(own)
+
+
+def test_cohort_months_end_a_full_horizon_before_the_period():
+    assert sat.cohort_months("2026-10", horizon_months=6, cohort_months=12) == (
+        "2025-05",
+        "2026-04",
+    )
+    assert sat.cohort_months("2026-10", horizon_months=2, cohort_months=1) == ("2026-08", "2026-08")
 
 
 def test_scores_window_excludes_older_and_later_months():
@@ -285,6 +313,17 @@ def test_branch_tests_against_rest_of_bank_with_bh():
         "csat_top2",
         "nps",
     ]
+
+
+def test_in_points_puts_the_share_on_0_100():
+    t = sat.branch_vs_bank(sat.branch_tests(_three_branches(), period=PERIOD, window_months=1),
+                           branch_id="A")  # fmt: skip
+    p = sat.in_points(t).set_index("metric")
+    raw = t.set_index("metric")
+    for col in ("value", "ci_low", "ci_high", "rest_value", "diff"):
+        assert p.at["csat_top2", col] == pytest.approx(raw.at["csat_top2", col] * 100)
+        assert p.at["nps", col] == raw.at["nps", col]
+    assert p.at["csat_top2", "p_value"] == raw.at["csat_top2", "p_value"]
 
 
 def test_branch_tests_skip_small_branches():
@@ -404,6 +443,24 @@ def test_drivers_rank_planted_effects():
     assert t.at["attitude", "performance"] == pytest.approx(frame["attitude"].mean())
     assert t.at["attitude", "odds_ratio"] == pytest.approx(math.exp(t.at["attitude", "coef"]))
     assert t.at["attitude", "ci_low"] < t.at["attitude", "coef"] < t.at["attitude", "ci_high"]
+
+
+def test_ipa_points_and_quadrant_lines():
+    frame, _ = _simulated_survey()
+    d = sat.drivers(frame, period=PERIOD, window_months=12, min_responses=100)
+    t = d.table.set_index("attribute")
+    # the quadrant lines are the means over the fitted attributes
+    assert d.importance_cut == pytest.approx(t["coef"].mean())
+    assert d.performance_cut == pytest.approx(t["performance"].mean())
+    pts = sat.ipa_points(d)
+    assert pts["attribute"].tolist() == list(sat.ATTRIBUTES)
+    assert pts.loc[pts["action"], "attribute"].tolist() == ["attitude"]
+    upper_left = (pts["coef"] >= d.importance_cut) & (pts["performance"] < d.performance_cut)
+    assert (pts["action"] == upper_left).all()
+    # nothing fitted: no points, no lines
+    few = sat.drivers(frame.iloc[:50], period=PERIOD, window_months=12, min_responses=100)
+    assert sat.ipa_points(few).empty and math.isnan(few.importance_cut)
+    assert math.isnan(few.performance_cut)
 
 
 def test_drivers_below_minimum_say_so_and_one_level_is_no_variation():
@@ -550,13 +607,15 @@ def test_open_backlog_ages_and_buckets():
     assert b["complaint_id"].tolist() == ["B3", "B2", "B1"]
     assert b["age_days"].tolist() == [123, 8, 7]
     assert b["age_bucket"].tolist() == ["gt_90", "le_30", "le_7"]
-    assert b["customer"].tolist() == ["A*******", "李*", "张**"]
+    # the full name is kept for the page to mask (a column called ``name``)
+    assert b["name"].tolist() == ["Acme Ltd", "李四", "张三丰"]
+    assert privacy.mask_frame(b)["name"].tolist() == ["A*******", "李*", "张**"]
     assert b["responded"].tolist() == [False, False, True]
     by_age = sat.backlog_by_age(b, age_bounds=[7, 30, 90]).set_index("age_bucket")
     assert by_age["open"].tolist() == [1, 1, 0, 1] and by_age.at["gt_90", "high"] == 1
 
 
-def test_repeat_complainants_masked():
+def test_repeat_complainants_keep_the_name_for_the_page_to_mask():
     c = complaints(
         [
             ("P1", "C1", "A", "2026-10-01 09:00", None, None, None, "service", "counter", "low"),
@@ -569,7 +628,8 @@ def test_repeat_complainants_masked():
     r = sat.repeat_complainants(
         c, CUSTOMERS, period_end=date(2026, 10, 31), window_months=12, min_complaints=2
     )
-    assert r["customer_id"].tolist() == ["C1"] and r["customer"].tolist() == ["张**"]
+    assert r["customer_id"].tolist() == ["C1"] and r["name"].tolist() == ["张三丰"]
+    assert privacy.mask_frame(r)["name"].tolist() == ["张**"]
     row = r.iloc[0]
     assert (row["complaints"], row["service"], row["product"], row["open"]) == (3, 2, 1, 1)
     assert row["last_received"] == pd.Timestamp("2026-10-01 09:00")
@@ -966,3 +1026,31 @@ def test_functions_do_not_mutate_their_inputs():
     sat.retention_by_band(cohort, horizon_months=6, band_bounds=[60.0, 85.0])
     for old, new in zip(before, (frame, c, m, cohort, CUSTOMERS), strict=True):
         pd.testing.assert_frame_equal(old, new)
+
+
+def test_notebook_texts_are_in_both_catalogues():
+    """Every catalogue key the notebook names (sections, notes, empty, charts, captions) exists."""
+    import re
+    from pathlib import Path
+
+    from branchbook import i18n
+
+    src = (Path(__file__).resolve().parents[1] / "notebooks" / "satisfaction.py").read_text("utf-8")
+    keys = {f"satisfaction.sections.{k}.title" for k in re.findall(r'page\.section\("(\w+)"', src)}
+    keys |= {f"satisfaction.empty.{k}" for k in re.findall(r'page\.empty\("(\w+)"', src)}
+    keys |= set(re.findall(r'page\.note\("([\w.]+)"', src))
+    keys |= {f"satisfaction.{k}" for k in re.findall(r'page\.rt\("([\w.]+)"', src)}
+    keys |= {
+        f"satisfaction.charts.{k}.title"
+        for k in re.findall(r'page\.(?:bar|line)_chart\(\s*"(\w+)"', src)
+    }
+    keys |= {f"satisfaction.{p}" for p in re.findall(r'"label:satisfaction\.([\w.]+)"', src)}
+    assert len(keys) > 30
+    for locale in ("en", "zh-CN"):
+        missing = sorted(
+            k
+            for k in keys
+            if not i18n.has(k, locale)
+            and not any(c.startswith(k + ".") for c in i18n.catalogue(locale))
+        )
+        assert missing == [], (locale, missing)

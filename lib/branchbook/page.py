@@ -152,10 +152,7 @@ class Page:
             label = self.rt(f"kpis.{k.key}")
             change = ""
             if fmt.finite(k.value) and fmt.finite(k.prev):
-                if k.kind in ("pct", "delta_pct"):
-                    change = fmt.delta_pct(float(k.value) - float(k.prev), self.locale)
-                elif float(k.prev) != 0:
-                    change = fmt.delta(float(k.value) / float(k.prev) - 1, self.locale)
+                change = kpi_change(float(k.value), float(k.prev), k.kind, self.locale)
             status_text = self.t(f"common.status.{k.status}")
             rule = f' title="{esc(k.rule)}"' if k.rule else ""
             out.append(
@@ -457,6 +454,21 @@ class Page:
 
     def meta_json(self) -> str:
         return json.dumps(self._meta(), ensure_ascii=False)
+
+
+def kpi_change(value: float, prev: float, kind: str, locale: str) -> str:
+    """The change of a KPI against last period, in the unit that reads right.
+
+    Shares (``pct``): percentage points. Counts and money: relative change in %
+    (empty when last period was 0). Scores and other numbers (``num``, e.g. NPS or a
+    0-100 CSAT): the difference in points, since a relative change of a score that
+    can cross zero means nothing.
+    """
+    if kind in ("pct", "delta_pct"):
+        return fmt.delta_pct(value - prev, locale)
+    if kind in ("int", "money", "money_unit"):
+        return fmt.delta(value / prev - 1, locale) if prev != 0 else ""
+    return f"{value - prev:+,.1f}"
 
 
 def cards(

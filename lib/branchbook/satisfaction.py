@@ -29,12 +29,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from scipy import stats
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from .params import Section, check_increasing
+from .params import Rag, Section, check_increasing
 
 REPORT = "satisfaction"
 
@@ -100,35 +100,6 @@ DRIVER_SAMPLE_CAP = 50_000
 # ---------------------------------------------------------------------------
 
 
-class Rag(Section):
-    """Red/amber/green thresholds of one KPI.
-
-    ``good="high"``: value >= green is green, >= amber is amber, else red.
-    ``good="low"``: value <= green is green, <= amber is amber, else red.
-    Floats (an integer such as ``30`` is accepted).
-    """
-
-    good: Literal["high", "low"]
-    green: float
-    amber: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Rag:
-        if self.good == "high" and self.green < self.amber:
-            raise ValueError(
-                f"good=high needs green >= amber, got green={self.green}, amber={self.amber}"
-            )
-        if self.good == "low" and self.green > self.amber:
-            raise ValueError(
-                f"good=low needs green <= amber, got green={self.green}, amber={self.amber}"
-            )
-        return self
-
-    def status(self, value: float | None) -> str:
-        """``green`` / ``amber`` / ``red`` for ``value``; ``none`` when it is missing."""
-        return rag_status(value, self) or "none"
-
-
 KPI_KINDS = {
     "csat_mean": "num",
     "csat_top2": "pct",
@@ -145,7 +116,7 @@ def _default_status() -> dict[str, Rag]:
         "csat_mean": Rag(good="high", green=80.0, amber=70.0),
         "csat_top2": Rag(good="high", green=0.85, amber=0.75),
         "nps": Rag(good="high", green=30.0, amber=10.0),
-        "complaints_per_1000": Rag(good="low", green=0.5, amber=1.0),
+        "complaints_per_1000": Rag(good="low", green=2.5, amber=4.0),
         "sla_first_response": Rag(good="high", green=0.95, amber=0.85),
         "churn_rate": Rag(good="low", green=0.01, amber=0.02),
     }
@@ -262,14 +233,6 @@ def _ratio(num: Any, den: Any) -> Any:
 
 def _z(confidence: float) -> float:
     return float(stats.norm.ppf(1 - (1 - confidence) / 2))
-
-
-def mask_name(name: Any) -> str:
-    """First character, the rest as ``*`` (``张三丰`` -> ``张**``); empty for a missing name."""
-    if name is None or name is pd.NA or (isinstance(name, float) and math.isnan(name)):
-        return ""
-    text = str(name).strip()
-    return text[0] + "*" * max(1, len(text) - 1) if text else ""
 
 
 def _as_of(period_end: Any) -> pd.Timestamp:
@@ -462,6 +425,20 @@ def scores_by(
     small = out["responses"] < min_responses
     out.loc[small, list(SCORE_COLUMNS)] = np.nan
     return out.assign(suppressed=small)
+
+
+def scores_vs_bank(scores: pd.DataFrame, groups: pd.DataFrame, *, dimension: str) -> pd.DataFrame:
+    """The branch's scores per group (:func:`scores_by`) beside the whole bank's.
+
+    ``groups`` is ``bench_satisfaction_groups`` (the bank's :func:`scores_by` per
+    ``dimension``, same window). Adds ``bank_all_csat_mean``, ``bank_all_csat_top2`` and
+    ``bank_all_nps``: the scores of every response of the bank in that group (NaN for
+    a group the bank has no responses in).
+    """
+    metrics = list(SCORE_METRICS)
+    bank = groups[groups["dimension"] == dimension].set_index("group")[metrics]
+    bank = bank.rename(columns={m: f"bank_all_{m}" for m in metrics})
+    return scores.merge(bank, left_on="group", right_index=True, how="left")
 
 
 # ---------------------------------------------------------------------------
@@ -769,6 +746,20 @@ def branch_vs_bank(tests: pd.DataFrame, *, branch_id: str) -> pd.DataFrame:
     return own.sort_values("metric", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
+def in_points(tests: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :func:`branch_tests` with the share (top-2-box) put on 0-100, so one
+    number format fits every row of a table: its values, intervals and ``diff`` are
+    multiplied by 100 (percent; ``diff`` in percentage points). CSAT and NPS rows are
+    already in points and are returned as they are; p- and q-values are untouched.
+    """
+    cols = [c for c in ("value", "ci_low", "ci_high", "rest_value", "rest_ci_low", "rest_ci_high",
+                        "bank_value", "diff") if c in tests.columns]  # fmt: skip
+    out = tests.copy()
+    share = out["metric"] == "csat_top2"
+    out.loc[share, cols] = out.loc[share, cols].astype(float) * 100
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Drivers
 # ---------------------------------------------------------------------------
@@ -795,6 +786,40 @@ class Drivers:
         """The most important attribute in the ``improve`` quadrant, if any."""
         t = self.table[self.table["quadrant"] == "improve"]
         return None if t.empty else str(t.sort_values("coef", ascending=False)["attribute"].iloc[0])
+
+    @property
+    def importance_cut(self) -> float:
+        """Where the quadrants split on importance: the mean coefficient of the fitted attributes."""
+        return _quadrant_cuts(self.table)[0]
+
+    @property
+    def performance_cut(self) -> float:
+        """Where the quadrants split on performance: the mean rating of the fitted attributes."""
+        return _quadrant_cuts(self.table)[1]
+
+
+def _quadrant_cuts(table: pd.DataFrame) -> tuple[float, float]:
+    """Mean importance and mean performance over the fitted attributes; NaN with none fitted."""
+    fitted = table["coef"].notna()
+    if not fitted.any():
+        return math.nan, math.nan
+    return float(table.loc[fitted, "coef"].mean()), float(table.loc[fitted, "performance"].mean())
+
+
+def ipa_points(result: Drivers) -> pd.DataFrame:
+    """The importance x performance chart's points: one row per fitted attribute.
+
+    Columns: ``attribute``, ``performance`` (mean rating 1-5), ``coef`` (importance),
+    ``quadrant`` and ``action`` (True in the ``improve`` quadrant: rated below the
+    average and more important than the average). Empty when nothing was fitted.
+    """
+    t = result.table
+    t = t[t["coef"].notna()]
+    return (
+        t[["attribute", "performance", "coef", "quadrant"]]
+        .assign(action=t["quadrant"].eq("improve").astype(bool))
+        .reset_index(drop=True)
+    )
 
 
 def drivers(
@@ -875,7 +900,7 @@ def drivers(
     t["ci_low"], t["ci_high"] = t["coef"] - z * t["std_err"], t["coef"] + z * t["std_err"]
     t["odds_ratio"] = np.exp(t["coef"])
     fitted = t["coef"].notna()
-    imp_cut, perf_cut = t.loc[fitted, "coef"].mean(), t.loc[fitted, "performance"].mean()
+    imp_cut, perf_cut = _quadrant_cuts(t)
     hi_imp, hi_perf = t["coef"] >= imp_cut, t["performance"] >= perf_cut
     quad = np.select(
         [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
@@ -1122,7 +1147,8 @@ def open_backlog(
     """Complaints still open at the period's end (received before it, not resolved by then).
 
     One row per complaint, oldest first: ``complaint_id``, ``customer_id``,
-    ``customer`` (masked name), ``category``, ``severity``, ``channel``,
+    ``name`` (the customer's name, unmasked: :meth:`branchbook.page.Page.table` masks a
+    column called ``name``), ``category``, ``severity``, ``channel``,
     ``received_at``, ``age_days`` (whole days open at the period's end),
     ``age_bucket`` (``le_7`` ... ``gt_90`` by ``age_bounds``, inclusive), ``responded``
     and ``planned`` (first response / plan given).
@@ -1139,7 +1165,7 @@ def open_backlog(
         {
             "complaint_id": got["complaint_id"],
             "customer_id": got["customer_id"],
-            "customer": got["customer_id"].map(names).map(mask_name),
+            "name": got["customer_id"].map(names),
             "category": got["category"],
             "severity": got["severity"],
             "channel": got["channel"],
@@ -1175,7 +1201,7 @@ def repeat_complainants(
     """Customers with at least ``min_complaints`` complaints received in the window.
 
     Window: the ``window_months`` months ending at the period. One row per customer,
-    most complaints first: ``customer_id``, ``customer`` (masked name),
+    most complaints first: ``customer_id``, ``name`` (unmasked; the page masks it),
     ``complaints``, one count per category, ``open`` (still open at the period's
     end), ``last_received``.
     """
@@ -1184,7 +1210,7 @@ def repeat_complainants(
         shift_month(pd.Timestamp(period_end).strftime("%Y-%m"), -(window_months - 1)) + "-01"
     )
     got = _received_between(complaints, start, as_of)
-    cols = ["customer_id", "customer", "complaints", *CATEGORIES, "open", "last_received"]
+    cols = ["customer_id", "name", "complaints", *CATEGORIES, "open", "last_received"]
     if got.empty:
         return pd.DataFrame(columns=cols)
     resolved = _ts(got["resolved_at"])
@@ -1203,7 +1229,7 @@ def repeat_complainants(
     names = (
         customers.set_index("customer_id")["name"] if "name" in customers else pd.Series(dtype=str)
     )
-    g.insert(1, "customer", g["customer_id"].map(names).map(mask_name))
+    g.insert(1, "name", g["customer_id"].map(names))
     return g.sort_values(["complaints", "customer_id"], ascending=[False, True])[cols].reset_index(
         drop=True
     )
@@ -1314,6 +1340,14 @@ def retention_by_band(
             "p_value": pv,
         }
     )
+
+
+def cohort_months(period: str, *, horizon_months: int, cohort_months: int) -> tuple[str, str]:
+    """First and last response month of the retention cohort: the ``cohort_months``
+    months ending ``horizon_months`` before ``period``, so everyone has been followed
+    for the whole horizon (``'2026-10'``, 6, 12 -> ``('2025-05', '2026-04')``)."""
+    last = shift_month(period, -horizon_months)
+    return shift_month(last, -(cohort_months - 1)), last
 
 
 def retention_curve(
@@ -1506,9 +1540,10 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         period=period,
         floor=float(s.churn_aum_floor),
     )
-    h, c = s.retention_months, s.retention_cohort_months
-    c_last = shift_month(period, -h)
-    c_first = shift_month(c_last, -(c - 1))
+    h = s.retention_months
+    c_first, c_last = cohort_months(
+        period, horizon_months=h, cohort_months=s.retention_cohort_months
+    )
     cohort = ctx.sql(
         _steps_sql(n_low, _COHORT_CUSTOMERS) + _COHORT_SELECT,
         bal_from=shift_month(c_first, -(n_low - 1)),
