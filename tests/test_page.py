@@ -59,11 +59,19 @@ def test_table_formats_masks_and_totals():
 
 
 def test_small_counts_suppressed_with_a_complement():
-    df = pd.DataFrame({"asset_tier": ["mass", "affluent", "wealth", "private"], "customers": [120, 3, 40, 9]})
+    df = pd.DataFrame({"asset_tier": ["mass", "affluent", "wealth", "private"], "customers": [120, 3, 40, 9],
+                       "customer_share": [120 / 172, 3 / 172, 40 / 172, 9 / 172], "aum": [9e6, 2e5, 4e6, 8e5]})
     p = make("en", suppress_below=5)
-    p.table(df, {"asset_tier": "text", "customers": "int"}, suppress=["customers"])
-    values = [td.get_text() for td in html_of(p).select("tbody td.num")]
-    assert values == ["120", "<5", "40", "<5"]
+    p.table(df, {"asset_tier": "text", "customers": "int", "customer_share": "pct", "aum": "money"},
+            suppress=["customers"], total=True)
+    soup = html_of(p)
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in soup.select("tbody tr")]
+    # 3 < 5 is hidden with its whole row (its share would give it back); 9 is the
+    # complement, so 172 - 120 - 40 cannot be split between the two.
+    assert rows == [["mass", "120", "69.8%", "CNY 9.00m"], ["affluent", "*", "*", "*"],
+                    ["wealth", "40", "23.3%", "CNY 4.00m"], ["private", "*", "*", "*"]]
+    assert [th.get_text() for th in soup.select("tfoot th")][1] == "172"
+    assert "fewer than 5 customers" in soup.select_one(".bb-suppressed-note").get_text()
 
 
 def test_long_tables_move_to_the_appendix():

@@ -77,8 +77,19 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -96,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"branchbook: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
-        print("branchbook: interrupted", file=sys.stderr)
+        print("branchbook: interrupted; rerun to finish the remaining reports", file=sys.stderr)
         return 130
+    except Terminated:
+        print("branchbook: terminated; rerun to finish the remaining reports", file=sys.stderr)
+        return 143
     except Exception:  # an internal error: show it, and exit with its own code
         import traceback
 

@@ -324,15 +324,21 @@ class Page:
         :data:`branchbook.fmt.FORMATTERS` or ``label:<catalogue prefix>`` for coded
         values (``label:segmentation.values.tier``). Headers come from
         ``<report>.<headers>.<column>``; a ``money_unit`` header gets the unit.
-        Personal columns are masked; count columns in ``suppress`` are suppressed
-        below the limit (complementary suppression, see :mod:`branchbook.privacy`).
+        Personal columns are masked. When a count column in ``suppress`` is below
+        the limit in a row, every number of that row is shown as ``*`` (its share or
+        average would give the count back), with complementary suppression so the
+        totals row cannot reveal it (see :mod:`branchbook.privacy`), and a note
+        under the table says why.
         ``total=True`` adds a totals row summing count and money columns; a mapping
         gives the totals row's values explicitly. Rows past ``max_rows`` move to the
         appendix, with a note saying so.
         """
         data = privacy.mask_frame(df.reset_index() if index else df)
+        hidden = pd.Series(False, index=data.index)
         for col in suppress:
-            data[col] = privacy.suppress_counts(data[col], self.suppress_below)
+            counts = pd.to_numeric(data[col])
+            kept = privacy.suppress_counts(counts, self.suppress_below)
+            hidden |= kept.isna() & counts.notna()
         missing = [c for c in columns if c not in data.columns]
         if missing:
             raise KeyError(f"table has no column(s) {missing}; it has {list(data.columns)}")
@@ -343,7 +349,7 @@ class Page:
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
             heads.append(f"<th{cls}>{esc(h)}</th>")
-        body_rows = [self._row(row, columns, suppress) for _, row in data.iterrows()]
+        body_rows = [self._row(row, columns, hide) for (_, row), hide in zip(data.iterrows(), hidden, strict=True)]
         foot = ""
         if total is not False:
             foot = self._total_row(data, df, columns, total)
@@ -359,18 +365,22 @@ class Page:
         if not body_rows:
             self._emit(render([]).replace("<tbody></tbody>", f'<tbody><tr><td colspan="{len(columns)}" class="bb-none">{esc(self.t("common.no_rows"))}</td></tr></tbody>'))
             return
+        if hidden.any():
+            foot_note = f'<p class="bb-note bb-suppressed-note">{esc(self.t("common.suppressed_note", limit=self.suppress_below))}</p>'
+        else:
+            foot_note = ""
         if len(body_rows) > max_rows:
-            self._emit(render(body_rows[:max_rows]))
+            self._emit(render(body_rows[:max_rows]) + foot_note)
             self.note("common.truncated", shown=max_rows, total=len(body_rows))
             title = caption or (self.blocks_heading() or "")
         # (the appendix keeps the whole table; the body shows its first rows)
             self.appendix_blocks.append(f'<h3>{esc(title)}</h3>{render(body_rows)}')
         else:
-            self._emit(render(body_rows))
+            self._emit(render(body_rows) + foot_note)
 
     def _cell(self, value: Any, kind: str, suppressed: bool = False) -> str:
         if suppressed:
-            return f'<td class="num bb-suppressed">&lt;{self.suppress_below}</td>'
+            return '<td class="num bb-suppressed">*</td>'
         if kind.startswith("label:"):
             return f"<td>{esc(i18n.label(kind[6:], value, self.locale))}</td>"
         text = self.fmt(value, kind)
@@ -379,9 +389,11 @@ class Page:
             return f'<td class="num{" neg" if neg else ""}">{esc(text)}</td>'
         return f"<td>{esc(text)}</td>"
 
-    def _row(self, row: pd.Series, columns: Mapping[str, str], suppress: Sequence[str]) -> str:
+    def _row(self, row: pd.Series, columns: Mapping[str, str], hidden: bool = False) -> str:
+        # A small group hides every number of its row: its share or average would
+        # otherwise give the count back.
         cells = [
-            self._cell(row[c], k, suppressed=c in suppress and fmt.is_missing(row[c]))
+            self._cell(row[c], k, suppressed=hidden and k in NUMERIC_KINDS)
             for c, k in columns.items()
         ]
         return f"<tr>{''.join(cells)}</tr>"

@@ -272,6 +272,11 @@ def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: t
     return entry
 
 
+def _guarded(stopping: threading.Event, job: Job, **kwargs) -> dict | None:
+    """``execute`` unless the run is stopping."""
+    return None if stopping.is_set() else execute(job, **kwargs)
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -375,19 +380,36 @@ def run(
     log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
              run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
     bar = _progress(len(todo), progress)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    stopping = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures: dict = {}
+    try:
         futures = {
-            pool.submit(execute, job, period=period, build_dir=build_dir, out_dir=out_dir,
-                        formats=formats, root=root): job
+            pool.submit(_guarded, stopping, job, period=period, build_dir=build_dir,
+                        out_dir=out_dir, formats=formats, root=root): job
             for job in todo
         }
         for fut in as_completed(futures):
             job = futures[fut]
             entry = fut.result()
+            if entry is None:  # not started: the run is stopping
+                continue
             manifest.put(job.key, entry)
             result.entries[job.key] = entry
             status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
             bar(f"{job.key} {status} ({entry['duration_s']:.1f}s)")
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): start nothing new, stop the running kernels.
+        # Published files are untouched (every write is an atomic rename), the
+        # manifest holds every report finished so far, and the next run does the rest.
+        stopping.set()
+        for fut in futures:
+            fut.cancel()
+        for thread_id in list(_KERNELS):
+            _kill_kernel(thread_id)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     _publish(out_dir_root, out_dir, manifest, ps, prepared)
     for e in result.failed:
         print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
