@@ -118,6 +118,36 @@ def test_roll_rates_by_balance_and_by_count():
     assert by_count.loc["current", "closed"] == approx(0.02)  # 2 / 100
 
 
+def test_past_due_share_and_roll_forward_rate():
+    # 200 of the 1000 outstanding in October is past due; September has no outstanding
+    assert risk.past_due_share(risk.dpd_mix(HISTORY, month="2026-10")) == approx(0.2)
+    assert math.isnan(risk.past_due_share(risk.dpd_mix(HISTORY, month="2026-09")))
+    m = risk.roll_rates(ROLLS, month="2026-10")
+    assert risk.roll_forward_rate(m) == approx(0.08)  # current -> 1-30
+    assert risk.roll_forward_rate(m, bucket="1-30") == approx(0.75)  # 1-30 -> 31-60
+    assert math.isnan(risk.roll_forward_rate(m, bucket="31-60"))  # held no loans
+
+
+def test_trend_months_and_kpi_table():
+    assert risk.trend_months("2026-02", 4) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert len(risk.trend_months("2026-10", 13)) == 13
+    bench = pd.DataFrame(
+        {
+            "branch_id": ["A", "A", "B"],
+            "month": ["2026-09", "2026-10", "2026-10"],
+            **{k: [0.1, 0.2, 0.4] for k in risk.KPI_KINDS},
+        }
+    )
+    # the previous period defaults to the month before
+    prev, bank = risk.kpi_context(bench, branch_id="A", period="2026-10")
+    assert prev["npl_ratio"] == approx(0.1)
+    assert bank["npl_ratio"] == approx(0.3)  # median of A 0.2 and B 0.4
+    t = risk.kpi_table({"npl_ratio": 0.2}, prev, bank).set_index("kpi")
+    assert t.index.tolist() == list(risk.KPI_KINDS)
+    assert t.loc["npl_ratio"].tolist() == approx([0.2, 0.1, 0.3])
+    assert math.isnan(t.loc["top10_share", "value"])  # not given: missing, not 0
+
+
 # -- scorecard: WoE, IV, binning -------------------------------------------------------
 def test_woe_iv_of_a_categorical_table():
     # A: 5 rows, 1 bad; B: 3 rows, 2 bad; C: 2 rows, 1 bad. 4 bad, 6 good in all.
@@ -281,6 +311,44 @@ def test_scorecard_round_trips_through_json_and_parquet(tmp_path):
         Scorecard.from_dict({"format": "other"})
 
 
+def test_scorecard_features_bins_and_note_for_the_report():
+    X, y = _credit_data()
+    sc = Scorecard().fit(X, y)
+    f = risk.scorecard_features(sc)
+    t = sc.iv_table()
+    assert f["feature"].tolist() == sc.feature_iv().index.tolist()  # strongest first
+    assert f.set_index("feature")["iv"].to_dict() == approx(
+        t.groupby("feature")["iv"].sum().to_dict()
+    )
+    assert f.set_index("feature")["bins"].to_dict() == t.groupby("feature").size().to_dict()
+    noise = f.set_index("feature").loc["noise"]
+    assert not noise["in_model"] and math.isnan(noise["coefficient"])
+    assert f.set_index("feature").loc["x", "coefficient"] == approx(sc.coef_["x"])
+    b = risk.scorecard_bins(sc)
+    # only the model's characteristics, in the model's order, with every one of their bins
+    assert b["feature"].unique().tolist() == sc.features
+    assert len(b) == len(t[t["in_model"]])
+    labels = dict(zip(b["bin"], b["label"], strict=True))
+    assert labels["a"] == "grade.a" and labels["(other)"] == "bin.(other)"
+    assert labels["(missing)"] == "bin.(missing)"
+    x_labels = b.loc[b["feature"] == "x", "label"].tolist()
+    assert x_labels[0].startswith("< ") and x_labels[-2].startswith("≥ ")
+    key, values = risk.scorecard_note(sc)
+    assert key == "risk.notes.scorecard"
+    assert values["loans"] == 5000 and values["defaults"] == int(np.sum(y))
+    assert (values["pdo"], values["base_score"], values["base_odds"]) == (20.0, 600.0, 50.0)
+
+
+def test_interval_labels_read_as_numbers():
+    assert risk._interval_labels([]) == ["all"]
+    assert risk._interval_labels([0.0401, 0.0457, 1234.6]) == [
+        "< 0.0401",
+        "0.0401 – 0.0457",
+        "0.0457 – 1,235",
+        "≥ 1,235",
+    ]
+
+
 def test_fit_refuses_a_target_without_both_classes():
     with pytest.raises(ValueError, match="both classes"):
         Scorecard().fit(pd.DataFrame({"x": [1, 2, 3]}), [0, 0, 0])
@@ -339,6 +407,49 @@ def test_score_distribution_and_validation_edge_cases():
     assert v2["auc"] == approx(0.75) and v2["gini"] == approx(0.5) and v2["sufficient"] == 1.0
 
 
+def test_score_distribution_shows_open_ends_as_missing():
+    bins = risk.score_bins([500, 510, 520, 530, 540, 550, 560, 570, 580, 590], bins=2)
+    d = risk.score_distribution(pd.DataFrame({"score": [500.0], "in_default": [False]}), bins=bins)
+    assert math.isnan(d["lower"].iloc[0]) and math.isnan(d["upper"].iloc[-1])
+    assert d["upper"].iloc[0] == approx(545.0)
+
+
+def test_psi_note_reads_the_bands_from_params():
+    assert risk.psi_note(0.05)[0] == "risk.notes.psi_stable"
+    assert risk.psi_note(0.10)[0] == "risk.notes.psi_watch"
+    assert risk.psi_note(0.30)[0] == "risk.notes.psi_shift"
+    assert risk.psi_note(float("nan"))[0] == "risk.notes.psi_none"
+    key, values = risk.psi_note(0.15, watch=0.2, shift=0.3)
+    assert key == "risk.notes.psi_stable" and values == {"psi": 0.15, "watch": 0.2, "shift": 0.3}
+
+
+def test_branch_validation_without_scorecard_loans_or_defaults():
+    X, y = _credit_data()
+    sc = Scorecard().fit(X, y)
+    sample = X.assign(bad=y)
+    v = risk.branch_validation(sample, scorecard=sc, min_defaults=10)
+    assert v["sufficient"] == 1.0
+    assert v["auc"] == approx(auc(y, sc.predict_proba(X)[:, 1]))
+    assert v["gini"] == approx(2 * v["auc"] - 1)
+    # no scorecard: the defaults are counted, nothing is measured
+    none = risk.branch_validation(sample, scorecard=None, min_defaults=10)
+    assert none["defaults"] == float(np.sum(y)) and none["sufficient"] == 0.0
+    assert math.isnan(none["auc"])
+    # a branch with no loans in the development sample
+    empty = risk.branch_validation(sample.iloc[0:0], scorecard=sc, min_defaults=10)
+    assert empty["loans"] == 0.0 and empty["defaults"] == 0.0 and math.isnan(empty["ks"])
+    # a branch with no defaults
+    good = risk.branch_validation(sample[sample["bad"] == 0], scorecard=sc, min_defaults=1)
+    assert good["defaults"] == 0.0 and good["sufficient"] == 0.0 and math.isnan(good["auc"])
+    key, values = risk.validation_note(good, min_defaults=10, month="2025-10")
+    assert key == "risk.notes.few_defaults" and values == {"defaults": 0.0, "minimum": 10}
+    key, values = risk.validation_note(v, min_defaults=10, month="2025-10")
+    assert key == "risk.notes.validation_sample" and values["month"] == "2025-10"
+    row = risk.validation_table(v)
+    assert row.columns.tolist() == ["loans", "defaults", "default_rate", "auc", "ks", "gini"]
+    assert len(row) == 1 and row.loc[0, "ks"] == approx(v["ks"])
+
+
 # -- expected loss ---------------------------------------------------------------------
 def _flat_scorecard(bad: int, n: int) -> Scorecard:
     """A scorecard giving every loan PD = bad / n (no feature carries information)."""
@@ -380,6 +491,17 @@ def test_expected_loss_pd_lgd_ead():
     assert el.index[0] == "business"  # largest EL first
     k = risk.kpis(book=book, warnings=_flags_none(), compliance=_compliance_none())
     assert k["expected_loss_rate"] == approx(492.5 / 3600)  # 0.136806
+
+
+def test_expected_loss_total_is_the_whole_book():
+    book = risk.score_book(_loans(), scorecard=_flat_scorecard(1, 10), lgd=Lgd(), default_dpd=90)
+    total = risk.expected_loss_total(book)
+    assert total["loans"] == 4 and total["ead"] == approx(3600.0)
+    assert total["el"] == approx(492.5) and total["el_rate"] == approx(492.5 / 3600)
+    # EAD-weighted PD: (0.1 * 1000 + 0.1 * 2000 + 1 * 500 + 0.1 * 100) / 3600
+    assert total["pd"] == approx(810 / 3600)
+    empty = risk.expected_loss_total(book.iloc[0:0])
+    assert math.isnan(empty["el"]) and math.isnan(empty["loans"])
 
 
 def test_without_a_scorecard_scores_and_expected_loss_are_missing():
@@ -485,6 +607,19 @@ def test_early_warning_ratios_missing_data_and_list():
     # stricter thresholds from params
     f2 = risk.early_warning(pd.DataFrame(rows), rules=EarlyWarning(debt_to_asset_max=0.4))
     assert f2["debt_to_asset_high"].tolist() == [True, True, True, False]
+    # the rules each borrower tripped, in words
+    names = [r.upper() for r in risk.EW_RULES]
+    w = risk.warning_list(f, rule_names=names, sep=" / ")
+    assert w["rules"].tolist() == ["DEBT_TO_ASSET_HIGH", "REVENUE_DOWN_INVENTORY_UP / OVERDUE"]
+    r = risk.warning_rules(f).set_index("rule")
+    assert r.index.tolist() == list(risk.EW_RULES)
+    assert r.loc["overdue", "borrowers"] == 1 and r.loc["overdue", "exposure"] == 500.0
+    assert r.loc["debt_to_asset_high", "exposure_share"] == approx(900 / 3700)
+    assert r.loc["negative_cash_flow", "borrowers"] == 0
+    # a branch without corporate borrowers
+    none = risk.warning_rules(f.iloc[0:0])
+    assert none["borrowers"].sum() == 0 and none["exposure_share"].isna().all()
+    assert risk.warning_list(f.iloc[0:0], rule_names=names).empty
 
 
 # -- collateral and concentration --------------------------------------------------------
@@ -543,6 +678,9 @@ def test_industry_shares_hhi_and_top_borrowers():
     assert ind["industry"].tolist() == ["manufacturing", "wholesale_retail", "construction"]
     assert ind["share"].tolist() == approx([0.5, 0.3, 0.2])
     assert risk.hhi(ind["share"]) == approx(0.38)  # 0.25 + 0.09 + 0.04
+    bank = pd.DataFrame({"industry": ["manufacturing", "logistics"], "share": [0.4, 0.6]})
+    with_bank = risk.industry_shares(book, bank=bank)
+    assert with_bank["bank_share"].tolist() == approx([0.4, 0.0, 0.0])
     assert risk.hhi([1.0]) == 1.0
     assert math.isnan(risk.hhi([]))
     # the two largest borrowers D 700 and A 500 hold 1200 of 2000
@@ -601,6 +739,18 @@ def test_compliance_classification():
     assert t.loc["risk", "share"] == approx(3 / 8)
     lenient = risk.compliance_status(c, rules=Compliance(kyc_expired="watch"))
     assert lenient.loc[2, "status"] == "watch"
+    r = risk.compliance_reasons(s)
+    # risk first, then watch; within a class the most customers first, ties by reason
+    assert list(zip(r["status"], r["reason"], r["customers"], strict=True)) == [
+        ("risk", "kyc", 1),
+        ("risk", "open_alert_overdue", 1),
+        ("risk", "reported_alert", 1),
+        ("watch", "open_alert", 2),
+        ("watch", "closed_alert", 1),
+        ("watch", "kyc", 1),
+    ]
+    assert r["share"].iloc[3] == approx(2 / 8)
+    assert risk.compliance_reasons(s[s["status"] == "compliant"]).empty
 
 
 def test_open_alert_ageing():
@@ -642,12 +792,21 @@ def test_risk_matrix_bands():
     m = risk.risk_matrix(b)
     assert m.shape == (5, 5) and m.to_numpy().sum() == 3
     assert m.loc[5, 5] == 1 and m.loc[1, 1] == 1
+    top = risk.matrix_list(b.reset_index(), n=2)
+    assert top["customer_id"].tolist() == ["C", "B"]  # ratings 25 and 4
+    assert top["rating"].tolist() == [25, 4]
+    summary = risk.matrix_summary(b)
+    assert summary == {"borrowers": 3, "high": 1, "exposure": 10_000_000.0}
+    bands = risk.matrix_bands(S.pd_bands, S.exposure_bands).set_index("matrix_band")
+    assert bands.index.tolist() == [1, 2, 3, 4, 5]
+    assert math.isnan(bands.loc[1, "pd_from"]) and bands.loc[1, "pd_to"] == 0.01
+    assert bands.loc[5, "exposure_from"] == 10_000_000.0 and math.isnan(bands.loc[5, "exposure_to"])
 
 
 # -- settings --------------------------------------------------------------------------
 def test_settings_defaults_and_validation():
     s = Settings()
-    assert s.ltv_limit == 0.70 and s.scorecard.pdo == 20.0
+    assert s.ltv_limit == 0.70 and s.scorecard.pdo == 20.0 and s.list_rows == 20
     assert set(s.kpi_status) == set(risk.KPI_KINDS)
     # one KPI's thresholds overridden, the others keep their defaults
     s2 = Settings.model_validate(
@@ -828,7 +987,7 @@ def _branch(out, branch_id):
     }
 
 
-def _notebook(out, branch_id, s=S, period="2026-10", prev="2026-09"):
+def _notebook(out, branch_id, s=S, period="2026-10"):
     """The calls the risk notebook makes, in its order, on one branch's extract."""
     x = _branch(out, branch_id)
     sc = risk.load_scorecard(out["bench_risk_scorecard"])
@@ -838,20 +997,17 @@ def _notebook(out, branch_id, s=S, period="2026-10", prev="2026-09"):
     flags = risk.early_warning(x["risk_borrowers"], rules=s.early_warning)
     status = risk.compliance_status(x["risk_customers"], rules=s.compliance)
     k = risk.kpis(book=book, warnings=flags, compliance=status)
-    prev_k, bank = risk.kpi_context(
-        out["bench_risk_kpis"], branch_id=branch_id, period=period, prev_period=prev
+    prev_k, bank = risk.kpi_context(out["bench_risk_kpis"], branch_id=branch_id, period=period)
+    val = risk.branch_validation(
+        x["risk_outcomes"], scorecard=sc, min_defaults=s.scorecard.min_defaults
     )
-    outcomes = (
-        risk.score_book(x["risk_outcomes"], scorecard=sc, lgd=s.lgd)
-        if len(x["risk_outcomes"])
-        else x["risk_outcomes"].assign(pd_model=pd.Series(dtype=float))
-    )
-    val = risk.validation(outcomes, min_defaults=s.scorecard.min_defaults)
     dist = risk.score_distribution(book, bins=out["bench_risk_score_bins"])
     psi_value = risk.psi(dist["bank_share"], dist["loans"])
     breaches = risk.ltv_breaches(book, limit=s.ltv_limit)
     ind = risk.industry_shares(book)
-    trend = risk.npl_trend(x["risk_book"], bench_trend=out["bench_risk_trend"], months=MONTHS[-12:])
+    trend = risk.npl_trend(
+        x["risk_book"], bench_trend=out["bench_risk_trend"], months=risk.trend_months(period, 12)
+    )
     facts = risk.summary_facts(
         kpis=k,
         prev=prev_k,
@@ -953,6 +1109,17 @@ def test_prepare_without_enough_defaults_fits_no_scorecard(tiny):
     assert risk.load_scorecard(sc) is None
     dev = tiny["risk_outcomes"].set_index("loan_id")
     assert dev["bad"].to_dict() == {"L1": 0, "L2": 0, "L3": 1, "L4": 0}
+
+
+def test_prepare_without_history_keeps_the_outcomes_table():
+    # the first month of the warehouse: no earlier month to fit on
+    out = risk.prepare(_ctx(_tiny_tables(), period="2025-09"))
+    assert out["bench_risk_scorecard"].loc[0, "status"] == "no_history"
+    dev = out["risk_outcomes"]
+    assert dev.empty and {"branch_id", "loan_id", "bad", "ltv"} <= set(dev.columns)
+    nb = _notebook(out, "0101", period="2025-09")
+    assert nb["validation"]["loans"] == 0.0 and math.isnan(nb["validation"]["auc"])
+    assert "risk.summary.no_scorecard" in [k for k, _ in nb["facts"]]
 
 
 def test_prepare_early_warning_and_compliance_by_hand(tiny):

@@ -51,7 +51,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from .params import Rag, Section, Share, check_increasing
-from .scorecard import Scorecard, auc, gini, ks, psi  # noqa: F401 - re-exported
+from .scorecard import MISSING, OTHER, Scorecard, auc, gini, ks, psi  # noqa: F401 - re-exported
 
 REPORT = "risk"
 FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
@@ -202,6 +202,7 @@ class Settings(Section):
     ltv_limit: float = Field(0.70, gt=0.0)
     ltv_bands: list[float] = [0.3, 0.5, 0.7, 0.9, 1.0]
     top_borrowers: int = Field(10, ge=1, le=100)  # rows of the largest-borrower table
+    list_rows: int = Field(20, ge=1, le=500)  # rows of a borrower or loan list before the appendix
     compliance: Compliance = Compliance()
     pd_bands: list[float] = [0.01, 0.03, 0.08, 0.20]
     exposure_bands: list[float] = [100_000.0, 500_000.0, 2_000_000.0, 10_000_000.0]
@@ -237,6 +238,11 @@ def _shift(month: str, k: int) -> str:
     y, m = (int(p) for p in month.split("-"))
     i = y * 12 + m - 1 + k
     return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+def trend_months(period: str, n: int) -> list[str]:
+    """The ``n`` months ending with ``period``, oldest first (``n`` = 13 spans a year)."""
+    return [_shift(period, -i) for i in range(n - 1, -1, -1)]
 
 
 def _month_end(month: str) -> dt.date:
@@ -307,6 +313,13 @@ def dpd_mix(history: pd.DataFrame, *, month: str) -> pd.DataFrame:
     return _mix(history, month, "dpd_bucket", DPD_BUCKETS)
 
 
+def past_due_share(mix: pd.DataFrame) -> float:
+    """Share of outstanding at least one day past due, from :func:`dpd_mix` (NaN with no loans)."""
+    return _ratio(
+        _sum(mix[mix["dpd_bucket"] != "current"], "outstanding"), _sum(mix, "outstanding")
+    )
+
+
 def npl_trend(
     history: pd.DataFrame, *, bench_trend: pd.DataFrame, months: list[str]
 ) -> pd.DataFrame:
@@ -344,6 +357,15 @@ def roll_rates(
     return m
 
 
+def roll_forward_rate(matrix: pd.DataFrame, *, bucket: str = "current") -> float:
+    """Share of last month's balance in ``bucket`` that is in a worse bucket this month,
+    from :func:`roll_rates` (for ``current``: the balance that fell past due); NaN when
+    the bucket held no loans."""
+    worse = list(DPD_BUCKETS[DPD_BUCKETS.index(bucket) + 1 :])
+    row = matrix.loc[bucket]
+    return float(row[worse].sum()) if row.notna().any() else float("nan")
+
+
 # -- scoring and expected loss -------------------------------------------------------
 def load_scorecard(frame: pd.DataFrame | None) -> Scorecard | None:
     """The bank's scorecard from the ``bench_risk_scorecard`` artifact; None if none was fitted."""
@@ -352,6 +374,73 @@ def load_scorecard(frame: pd.DataFrame | None) -> Scorecard | None:
     if pd.isna(frame["scorecard"].iloc[0]):
         return None
     return Scorecard.from_frame(frame[["scorecard"]])
+
+
+def _interval_number(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def _interval_labels(cuts: list[float]) -> list[str]:
+    """Readable labels of left-closed numeric bins: ``< a``, ``a – b``, ``≥ b``."""
+    if not cuts:
+        return ["all"]
+    n = [_interval_number(c) for c in cuts]
+    return [f"< {n[0]}", *(f"{a} – {b}" for a, b in zip(n[:-1], n[1:], strict=True)), f"≥ {n[-1]}"]
+
+
+def scorecard_features(sc: Scorecard) -> pd.DataFrame:
+    """Every characteristic the scorecard binned, strongest first: ``feature``, ``bins``
+    (including a missing bin), ``iv`` (the sum of its bins' IV), ``in_model`` and
+    ``coefficient`` (of its WoE in the logistic regression; NaN when left out)."""
+    iv = sc.feature_iv()
+    return pd.DataFrame(
+        {
+            "feature": iv.index.astype(str),
+            "bins": [len(sc.bins_[f].labels) for f in iv.index],
+            "iv": iv.to_numpy(dtype=float),
+            "in_model": [f in sc.coef_ for f in iv.index],
+            "coefficient": [sc.coef_.get(f, np.nan) for f in iv.index],
+        }
+    )
+
+
+def scorecard_bins(sc: Scorecard) -> pd.DataFrame:
+    """The points table: the bins of the characteristics in the model, in the model's
+    order, with the columns of :meth:`Scorecard.iv_table` and ``label``, the bin as a
+    code under the catalogue's ``values`` (``product.mortgage``, ``bin.(missing)``) or,
+    for a numeric bin, its interval (``< 0.7217``, ``0.0401 – 0.0457``, ``≥ 0.0732``;
+    bins include their lower bound)."""
+    t = sc.iv_table()
+    t = t[t["in_model"]].copy()
+    order = {f: i for i, f in enumerate(sc.features)}
+    t = t.sort_values("feature", key=lambda c: c.map(order), kind="stable")
+    labels = []
+    for f, group in t.groupby("feature", sort=False):
+        b = sc.bins_[f]
+        names = _interval_labels(b.cuts) if b.kind == "numeric" else None
+        for i, raw in enumerate(group["bin"]):
+            if raw in (MISSING, OTHER, "all"):
+                labels.append(f"bin.{raw}")
+            elif names is not None:
+                labels.append(names[i])
+            else:
+                labels.append(f"{f}.{raw}")
+    return t.assign(label=labels).reset_index(drop=True)
+
+
+def scorecard_note(sc: Scorecard) -> tuple[str, dict]:
+    """The sentence describing how the scorecard was fitted and scaled: ``(key, values)``."""
+    return (
+        "risk.notes.scorecard",
+        {
+            "loans": sc.meta_.get("rows", 0),
+            "defaults": sc.meta_.get("events", 0),
+            "month": sc.meta_.get("development_month", ""),
+            "pdo": sc.params["pdo"],
+            "base_score": sc.params["base_score"],
+            "base_odds": sc.params["base_odds"],
+        },
+    )
 
 
 def score_book(
@@ -405,6 +494,13 @@ def expected_loss(book: pd.DataFrame, *, by: str = "product") -> pd.DataFrame:
     )
 
 
+def expected_loss_total(book: pd.DataFrame) -> dict[str, float]:
+    """The whole book's line of :func:`expected_loss` (for a table's totals row)."""
+    row = expected_loss(book.assign(_all="all"), by="_all")
+    cols = ["loans", "ead", "pd", "lgd", "el", "el_rate"]
+    return {c: float(row[c].iloc[0]) if len(row) else float("nan") for c in cols}
+
+
 def score_bins(scores, *, bins: int = 10) -> pd.DataFrame:
     """Score bands from the quantiles of ``scores`` (the bank's performing book):
     ``bin`` (1 = lowest scores, riskiest), ``lower`` (inclusive), ``upper``, ``loans``, ``share``."""
@@ -424,12 +520,16 @@ def score_bins(scores, *, bins: int = 10) -> pd.DataFrame:
 
 
 def score_distribution(book: pd.DataFrame, *, bins: pd.DataFrame) -> pd.DataFrame:
-    """The branch's performing loans per bank score band: ``bin``, ``lower``, ``upper``,
-    ``loans``, ``share`` (of the branch's scored loans; NaN if none) and ``bank_share``."""
+    """The branch's performing loans per bank score band: ``bin``, ``lower``, ``upper``
+    (NaN for the open ends), ``loans``, ``share`` (of the branch's scored loans; NaN if
+    none) and ``bank_share``."""
     s = book.loc[~book["in_default"], "score"].dropna().to_numpy(dtype=float)
     cuts = bins["lower"].to_numpy()[1:]
     counts = np.bincount(np.searchsorted(cuts, s, side="right"), minlength=len(bins))
-    return bins[["bin", "lower", "upper"]].assign(
+    bounds = bins[["lower", "upper"]].astype(float)
+    return bins[["bin"]].assign(
+        lower=bounds["lower"].where(np.isfinite(bounds["lower"])),
+        upper=bounds["upper"].where(np.isfinite(bounds["upper"])),
         loans=counts,
         share=counts / counts.sum() if counts.sum() else np.nan,
         bank_share=bins["share"].to_numpy(),
@@ -441,6 +541,12 @@ def psi_band(value: float, *, watch: float = 0.10, shift: float = 0.25) -> str:
     if value is None or value != value:
         return "none"
     return "stable" if value < watch else "watch" if value < shift else "shift"
+
+
+def psi_note(value: float, *, watch: float = 0.10, shift: float = 0.25) -> tuple[str, dict]:
+    """The sentence reading a PSI against its bands: ``(key, values)``."""
+    band = psi_band(value, watch=watch, shift=shift)
+    return f"risk.notes.psi_{band}", {"psi": value, "watch": watch, "shift": shift}
 
 
 def validation(outcomes: pd.DataFrame, *, min_defaults: int) -> dict[str, float]:
@@ -464,6 +570,36 @@ def validation(outcomes: pd.DataFrame, *, min_defaults: int) -> dict[str, float]
         "gini": gini(y, p) if ok else np.nan,
         "sufficient": float(ok),
     }
+
+
+def branch_validation(
+    outcomes: pd.DataFrame, *, scorecard: Scorecard | None, min_defaults: int
+) -> dict[str, float]:
+    """:func:`validation` of the branch's development-sample loans (``risk_outcomes``),
+    scored with ``scorecard``; without a scorecard or without loans nothing is measured."""
+    p = (
+        scorecard.predict_proba(outcomes)[:, 1]
+        if scorecard is not None and len(outcomes)
+        else np.nan
+    )
+    return validation(outcomes.assign(pd_model=p), min_defaults=min_defaults)
+
+
+def validation_table(val: dict) -> pd.DataFrame:
+    """:func:`validation`'s measures as a one-row frame, for a table."""
+    cols = ["loans", "defaults", "default_rate", "auc", "ks", "gini"]
+    return pd.DataFrame([{c: val.get(c, np.nan) for c in cols}])
+
+
+def validation_note(val: dict, *, min_defaults: int, month: str) -> tuple[str, dict]:
+    """What the accuracy figures rest on, or why they are not shown: ``(key, values)``."""
+    if val.get("sufficient"):
+        return "risk.notes.validation_sample", {
+            "loans": val["loans"],
+            "defaults": val["defaults"],
+            "month": month,
+        }
+    return "risk.notes.few_defaults", {"defaults": val.get("defaults", 0), "minimum": min_defaults}
 
 
 # -- early warning ---------------------------------------------------------------------
@@ -511,13 +647,40 @@ def early_warning(borrowers: pd.DataFrame, *, rules: EarlyWarning) -> pd.DataFra
     )
 
 
-def warning_list(flags: pd.DataFrame) -> pd.DataFrame:
-    """Borrowers tripping at least one rule, largest exposure first, names masked."""
+def warning_list(
+    flags: pd.DataFrame, *, rule_names: list[str] | None = None, sep: str = "; "
+) -> pd.DataFrame:
+    """Borrowers tripping at least one rule, largest exposure first, names masked.
+
+    With ``rule_names`` (one text per rule of :data:`EW_RULES`, in that order) a ``rules``
+    column lists the rules each borrower tripped, joined by ``sep``.
+    """
     w = flags[flags["n_rules"] > 0]
     cols = ["customer_id", "name", "industry", "exposure", "max_dpd", "n_rules", *EW_RULES]
-    return w.assign(name=w["name"].map(_mask)).sort_values(
+    out = w.assign(name=w["name"].map(_mask)).sort_values(
         ["exposure", "customer_id"], ascending=[False, True], ignore_index=True
     )[cols]
+    if rule_names is not None:
+        names = dict(zip(EW_RULES, rule_names, strict=True))
+        out["rules"] = [sep.join(names[r] for r in EW_RULES if row[r]) for _, row in out.iterrows()]
+    return out
+
+
+def warning_rules(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per early-warning rule, in :data:`EW_RULES` order: ``borrowers`` tripping it,
+    their ``exposure`` and its ``exposure_share`` of all corporate borrowers' exposure
+    (NaN without corporate borrowers)."""
+    total = _sum(flags, "exposure")
+    rows = [
+        {
+            "rule": r,
+            "borrowers": int(flags[r].sum()) if len(flags) else 0,
+            "exposure": _sum(flags[flags[r]], "exposure") if len(flags) else 0.0,
+        }
+        for r in EW_RULES
+    ]
+    out = pd.DataFrame(rows)
+    return out.assign(exposure_share=out["exposure"] / total if total > 0 else np.nan)
 
 
 # -- collateral and concentration ----------------------------------------------------
@@ -574,17 +737,25 @@ def ltv_breach_share(book: pd.DataFrame, *, limit: float) -> float:
     )
 
 
-def industry_shares(book: pd.DataFrame) -> pd.DataFrame:
+def industry_shares(book: pd.DataFrame, *, bank: pd.DataFrame | None = None) -> pd.DataFrame:
     """Outstanding per industry of the loans that have one (the corporate book):
-    ``industry``, ``loans``, ``outstanding``, ``share`` (of that book), largest first."""
+    ``industry``, ``loans``, ``outstanding``, ``share`` (of that book), largest first.
+
+    With ``bank`` (the same frame for the whole bank, ``bench_risk_industry``) a
+    ``bank_share`` column gives the bank's share of each industry (0 where the bank has none).
+    """
     b = book.dropna(subset=["industry"])
     g = b.groupby("industry", as_index=False).agg(
         loans=("loan_id", "size"), outstanding=("outstanding", "sum")
     )
     total = g["outstanding"].sum()
-    return g.assign(share=g["outstanding"] / total if total > 0 else np.nan).sort_values(
+    out = g.assign(share=g["outstanding"] / total if total > 0 else np.nan).sort_values(
         ["outstanding", "industry"], ascending=[False, True], ignore_index=True
     )
+    if bank is not None:
+        shares = bank.set_index("industry")["share"]
+        out["bank_share"] = out["industry"].map(shares).fillna(0.0).astype(float)
+    return out
 
 
 def hhi(shares) -> float:
@@ -666,6 +837,19 @@ def compliance_table(status: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def compliance_reasons(status: pd.DataFrame) -> pd.DataFrame:
+    """Watch and risk customers by the first rule that classed them: ``status``,
+    ``reason``, ``customers`` and ``share`` of all customers; most customers first within
+    a class, risk first."""
+    total = len(status)
+    s = status[status["status"] != "compliant"]
+    g = s.groupby(["status", "reason"], as_index=False).size().rename(columns={"size": "customers"})
+    g = g.assign(order=g["status"].map({"risk": 0, "watch": 1})).sort_values(
+        ["order", "customers", "reason"], ascending=[True, False, True], ignore_index=True
+    )
+    return g.drop(columns="order").assign(share=g["customers"] / total if total else np.nan)
+
+
 def alert_ageing(alerts: pd.DataFrame, *, as_of: dt.date, ageing_days: list[int]) -> pd.DataFrame:
     """Open AML alerts raised on or before ``as_of`` by age in days (``0-7``, ``8-30``,
     ``31-90``, ``>90`` for the default bounds): ``bucket``, ``alerts``, ``share``."""
@@ -712,6 +896,41 @@ def borrower_risk(
     )[["customer_id", "name", "exposure", "pd", "probability", "impact"]]
 
 
+def matrix_bands(pd_bands: list[float], exposure_bands: list[float]) -> pd.DataFrame:
+    """The five probability and impact bands of the risk matrix: ``matrix_band`` (1..5),
+    ``pd_from`` / ``pd_to`` and ``exposure_from`` / ``exposure_to`` (each band holds its
+    lower bound; NaN for the open ends)."""
+    lo = [np.nan, *pd_bands]
+    hi = [*pd_bands, np.nan]
+    elo = [np.nan, *exposure_bands]
+    ehi = [*exposure_bands, np.nan]
+    return pd.DataFrame(
+        {
+            "matrix_band": range(1, 6),
+            "pd_from": lo,
+            "pd_to": hi,
+            "exposure_from": elo,
+            "exposure_to": ehi,
+        }
+    )
+
+
+def matrix_list(borrowers: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+    """The ``n`` borrowers in the riskiest cells of the matrix: highest ``rating``
+    (probability x impact, 1..25) first, then largest exposure."""
+    b = borrowers.assign(rating=borrowers["probability"] * borrowers["impact"])
+    return b.sort_values(
+        ["rating", "exposure", "customer_id"], ascending=[False, False, True], ignore_index=True
+    ).head(n)
+
+
+def matrix_summary(borrowers: pd.DataFrame) -> dict[str, float]:
+    """``borrowers`` placed on the matrix, how many are in the two highest probability
+    bands (``high``) and their ``exposure`` (money)."""
+    high = borrowers[borrowers["probability"] >= 4]
+    return {"borrowers": len(borrowers), "high": len(high), "exposure": _sum(high, "exposure")}
+
+
 def risk_matrix(borrowers: pd.DataFrame) -> pd.DataFrame:
     """Borrowers per cell of the 5 x 5 grid (rows probability 5..1, columns impact 1..5)."""
     m = pd.crosstab(borrowers["probability"], borrowers["impact"])
@@ -746,13 +965,28 @@ def kpis(
 
 
 def kpi_context(
-    bench_kpis: pd.DataFrame, *, branch_id: str, period: str, prev_period: str
+    bench_kpis: pd.DataFrame, *, branch_id: str, period: str, prev_period: str | None = None
 ) -> tuple[dict, dict]:
-    """Last period's values of the branch and the bank's median over branches this period."""
+    """Last period's values of the branch and the bank's median over branches this period
+    (``prev_period`` defaults to the month before ``period``)."""
+    prev_period = prev_period or _shift(period, -1)
     cur = bench_kpis[bench_kpis["month"] == period]
     prev = bench_kpis[(bench_kpis["month"] == prev_period) & (bench_kpis["branch_id"] == branch_id)]
     prev_d = {k: float(prev[k].iloc[0]) if len(prev) else np.nan for k in KPI_KINDS}
     return prev_d, {k: float(cur[k].median()) if len(cur) else np.nan for k in KPI_KINDS}
+
+
+def kpi_table(kpis: dict, prev: dict, bank: dict) -> pd.DataFrame:
+    """The KPI cards' frame: ``kpi``, ``value``, ``previous``, ``bank_median``, in
+    :data:`KPI_KINDS` order (see :func:`kpis` and :func:`kpi_context`)."""
+    return pd.DataFrame(
+        {
+            "kpi": list(KPI_KINDS),
+            "value": [float(kpis.get(k, np.nan)) for k in KPI_KINDS],
+            "previous": [float(prev.get(k, np.nan)) for k in KPI_KINDS],
+            "bank_median": [float(bank.get(k, np.nan)) for k in KPI_KINDS],
+        }
+    )
 
 
 def summary_facts(
@@ -1021,7 +1255,8 @@ def _fit(ctx, s: ScorecardSettings) -> tuple[Scorecard | None, pd.DataFrame, dic
         dev_month = str(first)
     info = {"development_month": dev_month, "loans": 0, "defaults": 0, "status": "no_history"}
     if first is None or pd.isna(first) or dev_month >= ctx.period:
-        return None, pd.DataFrame(), info
+        empty = _loans(ctx, ctx.period).iloc[0:0].drop(columns="name")
+        return None, empty.assign(bad=pd.Series(dtype=int)), info
     dev = _loans(ctx, dev_month)
     dev = dev[(dev["dpd"] <= s.default_dpd) & ~dev["five_class"].isin(NPL_CLASSES)]
     out = ctx.sql(_OUTCOME_SQL, month=dev_month, last=ctx.period)

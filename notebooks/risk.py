@@ -1,0 +1,321 @@
+# ---
+# jupyter:
+#   branchbook:
+#     module: branchbook.risk
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: branchbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Risk assessment (客户风险管理)
+#
+# Analyst notes (not rendered into the report; every visible text comes from
+# `lib/branchbook/locales/*/risk.yaml`). Run top to bottom with the defaults below
+# against the demo warehouse; `branchbook run` injects the validated parameters of each
+# branch in the cell after the parameters cell. The scorecard is fitted once per period
+# over the whole bank in `branchbook.risk.prepare` and loaded here, so every branch is
+# scored by the same model.
+
+# %% tags=["parameters"]
+branch_id = "0101"
+period = ""
+locale = ""
+scope = "branch"
+settings = {}
+common = {}
+build_dir = ""
+run_id = ""
+
+# %%
+from branchbook import risk
+from branchbook.context import open_report
+
+rc = open_report("risk", branch_id=branch_id, period=period, locale=locale, scope=scope,
+                 settings=settings, common=common, build_dir=build_dir, run_id=run_id)
+d, cfg, page = rc.data, rc.settings, rc.page
+
+# %% [markdown]
+# Score the branch's loan book with the bank's scorecard, flag corporate borrowers and
+# classify customers; the KPIs, last period's values and the bank medians follow.
+
+# %%
+sc = risk.load_scorecard(d.bench("bench_risk_scorecard"))
+book = risk.score_book(d.table("risk_loans"), scorecard=sc, lgd=cfg.lgd,
+                       default_dpd=cfg.scorecard.default_dpd)
+flags = risk.early_warning(d.table("risk_borrowers"), rules=cfg.early_warning)
+status = risk.compliance_status(d.table("risk_customers"), rules=cfg.compliance)
+history = d.table("risk_book")
+k = risk.kpis(book=book, warnings=flags, compliance=status)
+prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id, period=d.period)
+trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
+                       months=risk.trend_months(d.period, cfg.trend_months + 1))
+dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))
+psi_value = risk.psi(dist["bank_share"], dist["loans"])
+val = risk.branch_validation(d.table("risk_outcomes"), scorecard=sc,
+                             min_defaults=cfg.scorecard.min_defaults)
+breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit)
+industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
+
+# %% [markdown]
+# Title, KPI cards and the summary sentences chosen from the numbers.
+
+# %%
+page.title()
+page.kpi_frame(risk.kpi_table(k, prev, bank), kinds=risk.KPI_KINDS, rag=cfg.kpi_status)
+page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
+                                validation=val, psi_value=psi_value, industries=industries,
+                                settings=cfg, has_scorecard=sc is not None, trend=trend))
+
+# %% [markdown]
+# Loan book by five-class category (正常/关注/次级/可疑/损失) at the end of the period.
+
+# %%
+page.section("book")
+if book.empty:
+    page.empty("no_loans")
+else:
+    page.table(risk.five_class_mix(history, month=d.period),
+               {"five_class": "label:risk.values.five_class", "loans": "int", "outstanding": "money",
+                "share": "pct"}, total=True)
+
+# %% [markdown]
+# NPL and special-mention ratios over the trend window against the bank's median branch.
+
+# %%
+page.section("trend")
+if trend["npl_ratio"].isna().all():
+    page.empty("no_trend")
+else:
+    in_points = trend.set_index("month") * 100  # the charts' axes read in % of outstanding
+    page.line_chart("trend", in_points.index, in_points[["npl_ratio", "bank_npl_ratio"]], months=False,
+                    npl_ratio=k["npl_ratio"], bank_median=bank["npl_ratio"])
+    page.line_chart("sm_trend", in_points.index,
+                    in_points[["special_mention_ratio", "bank_special_mention_ratio"]], months=False,
+                    ratio=k["special_mention_ratio"], bank_median=bank["special_mention_ratio"])
+    page.table(trend, {"month": "month", "npl_ratio": "pct", "bank_npl_ratio": "pct",
+                       "special_mention_ratio": "pct", "bank_special_mention_ratio": "pct"})
+
+# %% [markdown]
+# Days-past-due buckets and the month-on-month roll rates between them.
+
+# %%
+page.section("dpd")
+if book.empty:
+    page.empty("no_loans")
+else:
+    dpd = risk.dpd_mix(history, month=d.period)
+    page.note("risk.notes.past_due", share=risk.past_due_share(dpd))
+    page.table(dpd, {"dpd_bucket": "label:risk.values.dpd_bucket", "loans": "int", "outstanding": "money",
+                     "share": "pct"}, total=True)
+
+# %%
+page.section("rolls")
+rolls = risk.roll_rates(d.table("risk_rolls"), month=d.period)
+if rolls.isna().all().all():
+    page.empty("no_rolls")
+else:
+    page.heatmap_chart("rolls", rolls, rows="dpd_bucket", cols="dpd_bucket", number="{:.0%}",
+                       rate=risk.roll_forward_rate(rolls))
+
+# %% [markdown]
+# The bank's scorecard: characteristics by information value, then the points table of
+# the characteristics in the model (WoE, IV and points per bin).
+
+# %%
+page.section("scorecard")
+if sc is None:
+    page.empty("no_scorecard")
+else:
+    key, values = risk.scorecard_note(sc)
+    page.note(key, **values)
+    features = risk.scorecard_features(sc)
+    page.bar_chart("iv", features.set_index("feature"), ["iv"], labels="feature", horizontal=True,
+                   features=len(sc.features), total=len(features))
+    page.table(features, {"feature": "label:risk.values.feature", "bins": "int", "iv": "num",
+                          "in_model": "label:risk.values.in_model", "coefficient": "num"})
+    page.note("risk.notes.woe_sign")
+    page.table(risk.scorecard_bins(sc),
+               {"feature": "label:risk.values.feature", "label": "label:risk.values", "count": "int",
+                "event_rate": "pct", "woe": "num", "iv": "num", "points": "num"}, max_rows=60)
+
+# %% [markdown]
+# The branch's performing loans by the bank's score bands, and the PSI against the bank
+# (bands from params).
+
+# %%
+page.section("scores")
+if sc is None:
+    page.empty("no_scorecard")
+elif book.empty:
+    page.empty("no_loans")
+else:
+    page.bar_chart("scores", dist.set_index("bin"), ["share", "bank_share"], percent=True, psi=psi_value)
+    key, values = risk.psi_note(psi_value, watch=cfg.scorecard.psi_watch, shift=cfg.scorecard.psi_shift)
+    page.note(key, **values)
+    page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
+                      "bank_share": "pct"})
+
+# %% [markdown]
+# AUC, KS and Gini on the branch's development-sample loans, only with at least
+# `scorecard.min_defaults` defaults; below it the report says so instead.
+
+# %%
+page.section("validation")
+if sc is None:
+    page.empty("no_scorecard")
+else:
+    key, values = risk.validation_note(val, min_defaults=cfg.scorecard.min_defaults,
+                                       month=sc.meta_.get("development_month", ""))
+    page.note(key, **values)
+    if val["sufficient"]:
+        page.table(risk.validation_table(val), {"loans": "int", "defaults": "int", "default_rate": "pct",
+                                                "auc": "num", "ks": "num", "gini": "num"})
+
+# %% [markdown]
+# Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params).
+
+# %%
+page.section("expected_loss")
+if sc is None:
+    page.empty("no_scorecard")
+elif book.empty:
+    page.empty("no_loans")
+else:
+    by_product = risk.expected_loss(book, by="product")
+    page.bar_chart("expected_loss", by_product.set_index("product")[["el_rate"]] * 100, ["el_rate"], labels="product",
+                   el_rate=k["expected_loss_rate"])
+    page.table(by_product, {"product": "label:risk.values.product", "loans": "int", "ead": "money", "pd": "pct",
+                            "lgd": "pct", "el": "money", "el_rate": "pct"}, total=risk.expected_loss_total(book))
+    page.table(risk.expected_loss(book, by="collateral_type"),
+               {"collateral_type": "label:risk.values.collateral_type", "loans": "int", "ead": "money",
+                "pd": "pct", "lgd": "pct", "el": "money", "el_rate": "pct"}, total=risk.expected_loss_total(book))
+
+# %% [markdown]
+# Early-warning signals for corporate borrowers (thresholds from params), then the list
+# of borrowers tripping a rule, largest exposure first, names masked.
+
+# %%
+page.section("early_warning")
+page.note("risk.notes.ew_thresholds", **cfg.early_warning.model_dump())
+watchlist = risk.warning_list(flags, rule_names=page.labels(risk.EW_RULES, "ew_rule"),
+                              sep=page.rt("list_separator"))
+if watchlist.empty:
+    page.empty("no_warnings")
+else:
+    page.table(risk.warning_rules(flags), {"rule": "label:risk.values.ew_rule", "borrowers": "int",
+                                           "exposure": "money", "exposure_share": "pct"})
+    page.table(watchlist, {"customer_id": "text", "name": "text", "industry": "label:risk.values.industry",
+                           "exposure": "money", "max_dpd": "int", "rules": "text"}, max_rows=cfg.list_rows)
+
+# %% [markdown]
+# Collateral: loans by loan-to-value band and the loans above the limit.
+
+# %%
+page.section("collateral")
+if book.empty:
+    page.empty("no_loans")
+else:
+    breach_share = risk.ltv_breach_share(book, limit=cfg.ltv_limit)
+    ltv = risk.ltv_distribution(book, bands=cfg.ltv_bands)
+    page.bar_chart("ltv", ltv.set_index("band"), ["share"], labels="ltv_band", percent=True,
+                   share=breach_share, limit=cfg.ltv_limit)
+    page.table(ltv, {"band": "label:risk.values.ltv_band", "loans": "int", "outstanding": "money", "share": "pct"},
+               total=True)
+    page.note("risk.notes.ltv_limit", loans=len(breaches), limit=cfg.ltv_limit, share=breach_share)
+    if breaches.empty:
+        page.empty("no_breaches")
+    else:
+        page.table(breaches, {"loan_id": "text", "customer_id": "text", "name": "text",
+                              "product": "label:risk.values.product",
+                              "collateral_type": "label:risk.values.collateral_type", "outstanding": "money",
+                              "collateral_value": "money", "ltv": "pct"}, max_rows=cfg.list_rows)
+
+# %% [markdown]
+# Industry concentration of the corporate book against the bank, with the HHI.
+
+# %%
+page.section("concentration")
+if industries.empty:
+    page.empty("no_industry")
+else:
+    page.bar_chart("industry", industries.set_index("industry"), ["share", "bank_share"], labels="industry",
+                   percent=True, horizontal=True, share=industries["share"].iloc[0])
+    page.table(industries, {"industry": "label:risk.values.industry", "loans": "int", "outstanding": "money",
+                            "share": "pct", "bank_share": "pct"}, total=True)
+    page.note("risk.notes.hhi", hhi=risk.hhi(industries["share"]))
+
+# %% [markdown]
+# The largest borrowers and the top-10 share of the branch's book.
+
+# %%
+page.section("top_borrowers")
+if book.empty:
+    page.empty("no_loans")
+else:
+    page.note("risk.notes.top_share", share=k["top10_share"])
+    page.table(risk.top_borrowers(book, n=cfg.top_borrowers),
+               {"rank": "int", "customer_id": "text", "name": "text",
+                "customer_type": "label:risk.values.customer_type", "loans": "int", "outstanding": "money",
+                "share": "pct"}, max_rows=cfg.top_borrowers)
+
+# %% [markdown]
+# Compliance classification from KYC status and AML alerts, and the open-alert ageing.
+
+# %%
+page.section("compliance")
+if status.empty:
+    page.empty("no_customers")
+else:
+    page.table(risk.compliance_table(status), {"status": "label:risk.values.compliance", "customers": "int",
+                                               "share": "pct"}, total=True, suppress=["customers"])
+    reasons = risk.compliance_reasons(status)
+    if reasons.empty:
+        page.empty("no_risk_customers")
+    else:
+        page.table(reasons, {"status": "label:risk.values.compliance", "reason": "label:risk.values.reason",
+                             "customers": "int", "share": "pct"}, suppress=["customers"])
+
+# %%
+page.section("alerts")
+ageing = risk.alert_ageing(d.table("aml_alerts"), as_of=d.meta["period_end"],
+                           ageing_days=cfg.compliance.ageing_days)
+if ageing["alerts"].sum() == 0:
+    page.empty("no_alerts")
+else:
+    page.table(ageing, {"bucket": "text", "alerts": "int", "share": "pct"}, total=True)
+
+# %% [markdown]
+# Risk matrix: borrowers by PD band (probability) and exposure band (impact), both from
+# params; the borrowers in the riskiest cells below.
+
+# %%
+page.section("matrix")
+borrowers = risk.borrower_risk(book, pd_bands=cfg.pd_bands, exposure_bands=cfg.exposure_bands)
+if borrowers.empty:
+    page.empty("no_loans")
+else:
+    page.heatmap_chart("matrix", risk.risk_matrix(borrowers), **risk.matrix_summary(borrowers))
+    page.table(risk.matrix_bands(cfg.pd_bands, cfg.exposure_bands),
+               {"matrix_band": "int", "pd_from": "pct", "pd_to": "pct", "exposure_from": "money",
+                "exposure_to": "money"})
+    page.note("risk.notes.matrix_exposure", **risk.matrix_summary(borrowers))
+    page.table(risk.matrix_list(borrowers, n=cfg.top_borrowers),
+               {"customer_id": "text", "name": "text", "exposure": "money", "pd": "pct", "probability": "int",
+                "impact": "int", "rating": "int"}, max_rows=cfg.top_borrowers)
+
+# %% [markdown]
+# Definitions and provenance.
+
+# %%
+page.definitions(risk.DEFINITIONS)
+page.provenance()
