@@ -7,6 +7,7 @@ import re
 import string
 import types
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -234,7 +235,7 @@ def test_attainment_and_capped_mean():
         "target_attainment"
     ]
     assert mean["S1"] == approx(1.0)  # (min(1.5, 1.2) + 0.8) / 2 = 2.0 / 2
-    assert mean["S2"] == approx(-0.1)
+    assert mean["S2"] == approx(0.0)  # -0.1: a result that went backwards counts as 0
     assert "S3" not in mean.index
 
 
@@ -882,6 +883,220 @@ def test_incentive_pool_factor():
         )
         == 1.5
     )
+
+
+def test_kpi_status_is_the_shared_rag_and_a_file_may_change_one_kpi():
+    from branchbook.params import Rag
+
+    s = kpi.Settings.model_validate(
+        {"kpi_status": {"csat": {"good": "high", "green": 90.0, "amber": 85.0}}}
+    )
+    assert isinstance(s.kpi_status["csat"], Rag) and s.kpi_status["csat"].green == 90.0
+    assert s.kpi_status["npl_ratio"] == kpi.DEFAULT_STATUS["npl_ratio"]  # default kept
+    assert s.kpi_status["csat"].status(87.0) == "amber"
+    with pytest.raises(ValidationError, match="bogus"):
+        kpi.Settings.model_validate(
+            {"kpi_status": {"bogus": {"good": "high", "green": 1.0, "amber": 0.0}}}
+        )
+    assert set(kpi.KPI_FORMATS) == set(kpi.HEADLINE) == set(kpi.DEFAULT_STATUS)
+    # the settings survive the JSON round trip the runner makes into the notebook
+    again = kpi.Settings.model_validate(s.model_dump(mode="json"))
+    assert again.kpi_status == s.kpi_status
+
+
+def test_veto_table_lists_every_book_above_the_limit(prepared):
+    sc = _branch(prepared)["staff_scorecard"]
+    v = kpi.veto_table(sc, month=PERIOD, limit=0.05)
+    # S2 NPL 100% (already C: not lowered), S1 33% (A capped at C)
+    assert v["staff_id"].tolist() == ["S2", "S1"]
+    assert v[["rating_raw", "rating", "veto"]].values.tolist() == [
+        ["C", "C", False],
+        ["A", "C", True],
+    ]
+    assert kpi.veto_table(sc, month=PERIOD, limit=1.0).empty  # nobody strictly above 100%
+
+
+def test_score_matrix_and_composite_bars_best_first(prepared):
+    sc = _branch(prepared)["staff_scorecard"]
+    m = kpi.score_matrix(sc, month=PERIOD, kpis=kpi.scorecard_kpis(SMALL))
+    # see test_prepare_scorecard_ranks_ratings_and_veto: growth 83.33 / 16.67, npl 75 / 25
+    assert list(m.index) == ["net_new_aum", "npl_ratio"] and list(m.columns) == ["王伟", "李娜"]
+    assert m.values.ravel().tolist() == approx([83.333333, 16.666667, 75.0, 25.0])
+    assert kpi.score_matrix(sc, month=PERIOD, kpis=["net_new_aum"], grade="senior").empty
+    bars = kpi.composite_bars(sc, month=PERIOD)
+    assert list(bars.index) == ["王伟", "李娜"]
+    assert bars["composite"].tolist() == approx([79.166667, 20.833333])
+
+
+def test_grades_in_house_order_rated_or_all(prepared):
+    sc = prepared["staff_scorecard"]
+    b2 = sc[sc["branch_id"] == "0102"]  # S3 professional rated, S4 assistant without customers
+    assert kpi.grades(b2, month=PERIOD) == ["professional"]
+    assert kpi.grades(b2, month=PERIOD, rated=False) == ["assistant", "professional"]
+    assert kpi.grades(sc.iloc[0:0], month=PERIOD) == []
+
+
+def test_labels_fall_back_to_the_id_and_tell_namesakes_apart():
+    f = pd.DataFrame(
+        {"staff_id": ["S1", "S2", "S3", "S4"], "staff_name": ["王伟", "王伟", None, "李娜"]}
+    )
+    assert kpi._label(f).tolist() == ["王伟 (S1)", "王伟 (S2)", "S3", "李娜"]
+
+
+def test_trend_lines_table_and_panels(prepared):
+    b = _branch(prepared)
+    history = kpi.trend(b["staff_scorecard"], b["bench_grade"])
+    lines = kpi.trend_lines(history, grade="professional")
+    # September: growth S1 20 / S2 200 / S3 50 -> 16.67 / 83.33 (S3 50); NPL S1 0 -> 75, S2 1.0 -> 25
+    # S1 (16.67 + 75) / 2 = 45.83, S2 (83.33 + 25) / 2 = 54.17; October see above
+    assert list(lines.index) == ["2026-09", "2026-10"]
+    assert list(lines.columns) == ["王伟", "grade_median", "李娜"]  # best now, then the median
+    assert lines["王伟"].tolist() == approx([45.833333, 79.166667])
+    assert lines["grade_median"].tolist() == approx([50.0, 50.0])
+    t = kpi.trend_table(history, month=PERIOD).set_index("staff_id")
+    assert t.loc["S1", ["composite_start", "change", "gap_to_grade"]].tolist() == approx(
+        [45.833333, 33.333333, 29.166667]
+    )
+    assert t.loc["S2", "change"] == approx(-33.333333) and t.loc["S2", "months_rated"] == 2
+    panels = kpi.trend_panels(history, month=PERIOD, size=1)
+    assert [p[:4] for p in panels] == [("professional", 1, 1, 2), ("professional", 2, 2, 2)]
+    assert list(panels[1][4].columns) == ["李娜", "grade_median"]
+    assert kpi.trend_panels(history.iloc[0:0], month=PERIOD) == []
+
+
+def test_trend_panels_are_nearly_equal():
+    rows = [
+        {
+            "staff_id": f"S{i}",
+            "staff_name": f"M{i}",
+            "grade": "assistant",
+            "month": PERIOD,
+            "composite": float(i),
+            "rating": "C",
+            "grade_median": 3.0,
+        }
+        for i in range(7)
+    ]
+    panels = kpi.trend_panels(pd.DataFrame(rows), month=PERIOD, size=5)
+    # 7 managers, at most 5 a chart: 4 and 3, best first (S6 has the highest composite)
+    assert [p[1:4] for p in panels] == [(1, 4, 7), (5, 7, 7)]
+    assert list(panels[0][4].columns) == ["M6", "grade_median", "M5", "M4", "M3"]
+
+
+def test_attainment_bars_and_table_carry_the_capped_mean(prepared):
+    b = _branch(prepared)
+    at = kpi.attainment_table(b["staff_attainment"], b["staff_scorecard"], month=PERIOD)
+    s1 = at.set_index("staff_id").loc["S1"]
+    assert s1["target_attainment"] == approx(0.85)  # (0.7 + 1.0) / 2
+    bars = kpi.attainment_bars(at)
+    assert list(bars.index) == ["王伟"]  # S2 has no valid target
+    assert bars["target_attainment"].tolist() == approx([0.85])
+
+
+def test_funnel_band_spans_the_points_and_funnel_outside_names_them():
+    pts = pd.DataFrame({"n": [2.0, 10.0, 0.0]})
+    band = kpi.funnel_band(pts, 0.2)
+    assert band["n"].iloc[0] == approx(1.6) and band["n"].iloc[-1] == approx(12.0)
+    assert kpi.funnel_band(pd.DataFrame({"n": [0.5]}), 0.2)["n"].iloc[0] == 1.0  # never below 1
+    assert kpi.funnel_band(pd.DataFrame({"n": []}), 0.2).empty
+    assert kpi.funnel_curve(0.2, 50, n_min=10)["n"].iloc[0] == approx(10.0)
+    funnel = pd.DataFrame(
+        {
+            "staff_id": ["S1", "S2", "S3", "S4"],
+            "staff_name": ["A", "B", "C", "D"],
+            "metric": ["churn_rate", "npl_ratio", "npl_ratio", "churn_rate"],
+            "n": [100.0, 50.0, 80.0, 120.0],
+            "rate": [0.3, 0.2, 0.3, 0.1],
+            "p0": [0.1, 0.05, 0.05, 0.1],
+            "position": ["above_998", "above_998", "above_95", "within"],
+            "outside": [True, True, True, False],
+        }
+    )
+    out = kpi.funnel_outside(funnel)
+    assert out["staff_id"].tolist() == ["S3", "S2", "S1"]  # NPL first, highest rate first
+    assert kpi.funnel_outside(funnel.iloc[0:0]).empty
+
+
+def test_bonus_scale_and_incentive_order():
+    scale = kpi.bonus_scale(kpi.Settings().rating_shares, kpi.Settings().bonus_coefficients)
+    assert scale.values.tolist() == [
+        ["A", 0.2, 1.3],
+        ["B", 0.3, 1.1],
+        ["C", 0.4, 0.9],
+        ["D", 0.1, 0.5],
+    ]
+    sc = pd.DataFrame(
+        {
+            "staff_id": ["S1", "S2", "S3", "S4"],
+            "staff_name": ["a", "b", "c", "d"],
+            "grade": ["senior"] * 4,
+            "month": [PERIOD] * 4,
+            "rating": pd.array(["C", None, "A", "C"], dtype="string"),
+        }
+    )
+    inc = kpi.incentive_table(sc, month=PERIOD, coefficients=kpi.Settings().bonus_coefficients)
+    assert inc["staff_id"].tolist() == ["S3", "S1", "S4", "S2"]  # A, C, C, not rated
+    assert inc["rating"].tolist() == ["A", "C", "C", "none"]
+    assert inc["bonus_coefficient"].tolist() == approx([1.3, 0.9, 0.9, NAN])
+
+
+# --------------------------------------------------------------------------- the notebook on edge cases
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "staff_kpi.py"
+
+
+def _run_notebook(monkeypatch, prepared, branch, locale, settings=SMALL):
+    """Run the notebook's code cells on the tiny bank's frames, without a kernel."""
+    import jupytext
+
+    from branchbook import context
+    from branchbook.page import Page
+
+    frames = {
+        k: (v if k.startswith("bench_") else v[v["branch_id"] == branch])
+        for k, v in prepared.items()
+    }
+    data = types.SimpleNamespace(period=PERIOD, table=frames.__getitem__, bench=frames.__getitem__)
+    page = Page(
+        report="staff_kpi",
+        locale=locale,
+        bank_name="Bank",
+        period=PERIOD,
+        branch={"branch_id": branch, "name": "Branch"},
+        live=False,
+    )
+    rc = context.ReportContext("staff_kpi", data, settings, None, page)
+    monkeypatch.setattr(context, "open_report", lambda *a, **k: rc)
+    ns: dict = {}
+    for cell in jupytext.read(NOTEBOOK).cells:
+        if cell.cell_type == "code":
+            exec(cell.source, ns)  # noqa: S102 - our own notebook
+    return page.html()
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_notebook_runs_on_a_branch_of_two_managers(monkeypatch, prepared, locale):
+    html = _run_notebook(monkeypatch, prepared, "0101", locale)
+    for key in ("managers", "attainment", "scorecard", "scores", "ratings", "funnel", "trend"):
+        assert f'id="sec-{key}"' in html
+    assert "王伟" in html and "bb-provenance" in html
+    assert "staff_kpi." not in html  # no raw catalogue key reaches the reader
+    if locale == "zh-CN":
+        assert "Rating" not in html and "Composite" not in html
+
+
+def test_notebook_runs_on_a_branch_with_one_rated_manager_and_no_loans(monkeypatch, prepared):
+    html = _run_notebook(monkeypatch, prepared, "0102", "en")
+    assert "no NPL funnel" in html  # S3 has no loan book
+    assert "张敏" in html and "刘洋" in html  # S4 shown, though not rated
+    assert "staff_kpi." not in html
+
+
+def test_notebook_runs_on_an_empty_branch(monkeypatch, prepared):
+    html = _run_notebook(monkeypatch, prepared, "0999", "en")
+    assert "No customer manager holds customers or loans of this branch" in html
+    assert "could be rated this month" in html  # the summary
+    assert "bb-provenance" in html and "staff_kpi." not in html
 
 
 # --------------------------------------------------------------------------- catalogue

@@ -22,13 +22,20 @@ is computed once in :func:`prepare`, so every branch's report uses the same yard
 The notebook calls, on its branch's extract (``staff_scorecard``,
 ``staff_attainment``, ``staff_funnel``) and the ``bench_`` frames:
 
-1. :func:`kpis` / :func:`kpi_cards` and :func:`summary_facts` (summary);
-2. :func:`manager_table` (KPIs per manager), :func:`attainment_table` (targets);
-3. :func:`scorecard_design`, :func:`scorecard_table`, :func:`rating_distribution`;
-4. :func:`funnel_points`, :func:`funnel_p0`, :func:`funnel_curve` and
-   :func:`funnel_outliers` (fair comparison);
-5. :func:`trend` (12-month composite against the grade median);
-6. :func:`incentive_table`, :func:`bonus_pool_factor` (indicative incentive view).
+1. :func:`kpi_cards` (with :data:`KPI_FORMATS`) and :func:`summary_facts` (summary);
+2. :func:`manager_table` (KPIs per manager);
+3. :func:`attainment_table` and :func:`attainment_bars` (targets);
+4. :func:`scorecard_design` and :func:`scorecard_kpis` (how the scorecard is built);
+5. :func:`scorecard_table` and :func:`composite_bars` (dimension scores, composite,
+   rank, percentile, rating); :func:`grades` and :func:`score_matrix` (KPI scores
+   within the grade);
+6. :func:`rating_distribution` and :func:`veto_table` (ratings);
+7. :func:`funnel_points`, :func:`funnel_p0`, :func:`funnel_band` and
+   :func:`funnel_outside` (fair comparison);
+8. :func:`trend`, :func:`trend_panels` and :func:`trend_table` (composite over the
+   trend window against the grade median);
+9. :func:`bonus_scale`, :func:`bonus_pool_factor` and :func:`incentive_table`
+   (indicative incentive view).
 
 Conventions: money is in the bank's currency (CNY); rates are shares (0.05 = 5%);
 scores are 0-100; a zero denominator gives NaN, never 0 or an error.
@@ -45,7 +52,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 from scipy import stats
 
-from .params import Section, Share, check_weights
+from .params import Rag, Section, Share, check_weights
 
 REPORT = "staff_kpi"
 
@@ -83,6 +90,16 @@ TARGET_KPIS = (
 #: The report's headline KPIs (cards, bank benchmark), in display order.
 HEADLINE = ("composite_mean", "targets_met_share", "aum_growth", "npl_ratio", "csat", "churn_rate")
 
+#: How each headline KPI is shown on its card (a :mod:`branchbook.fmt` kind).
+KPI_FORMATS = {
+    "composite_mean": "num",
+    "targets_met_share": "pct",
+    "aum_growth": "pct",
+    "npl_ratio": "pct",
+    "csat": "num",
+    "churn_rate": "pct",
+}
+
 #: Funnel control limits: name -> two-sided z (95% and 99.8%, Spiegelhalter's levels).
 FUNNEL_LEVELS = {"95": float(stats.norm.ppf(0.975)), "998": float(stats.norm.ppf(0.999))}
 FUNNEL_METRICS = ("npl_ratio", "churn_rate")
@@ -91,39 +108,15 @@ FUNNEL_METRICS = ("npl_ratio", "churn_rate")
 # --------------------------------------------------------------------------- settings
 
 
-class Rag(Section):
-    """Red/amber/green thresholds of one KPI.
-
-    ``good="high"``: value >= green is green, >= amber amber, else red;
-    ``good="low"``: value <= green is green, <= amber amber, else red.
-    """
-
-    good: Literal["high", "low"]
-    green: float
-    amber: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Rag:
-        if self.good == "high" and self.green < self.amber:
-            raise ValueError(
-                f"good=high needs green >= amber, got green={self.green}, amber={self.amber}"
-            )
-        if self.good == "low" and self.green > self.amber:
-            raise ValueError(
-                f"good=low needs green <= amber, got green={self.green}, amber={self.amber}"
-            )
-        return self
-
-
-class KpiStatus(Section):
-    """RAG thresholds of the headline KPIs (see :data:`HEADLINE` for their units)."""
-
-    composite_mean: Rag = Rag(good="high", green=55.0, amber=45.0)
-    targets_met_share: Rag = Rag(good="high", green=0.6, amber=0.4)
-    aum_growth: Rag = Rag(good="high", green=0.005, amber=0.0)
-    npl_ratio: Rag = Rag(good="low", green=0.015, amber=0.03)
-    csat: Rag = Rag(good="high", green=80.0, amber=70.0)
-    churn_rate: Rag = Rag(good="low", green=0.08, amber=0.12)
+#: RAG thresholds of the headline KPIs (see :data:`HEADLINE` for their units).
+DEFAULT_STATUS: dict[str, Rag] = {
+    "composite_mean": Rag(good="high", green=55.0, amber=45.0),
+    "targets_met_share": Rag(good="high", green=0.6, amber=0.4),
+    "aum_growth": Rag(good="high", green=0.005, amber=0.0),
+    "npl_ratio": Rag(good="low", green=0.015, amber=0.03),
+    "csat": Rag(good="high", green=80.0, amber=70.0),
+    "churn_rate": Rag(good="low", green=0.08, amber=0.12),
+}
 
 
 def _default_scorecard() -> dict[str, list[str]]:
@@ -183,7 +176,8 @@ class Settings(Section):
         default_factory=lambda: {"A": 1.3, "B": 1.1, "C": 0.9, "D": 0.5}
     )
     """Indicative performance-bonus coefficient per rating (x the standard bonus)."""
-    kpi_status: KpiStatus = KpiStatus()
+    kpi_status: dict[str, Rag] = Field(default_factory=lambda: dict(DEFAULT_STATUS))
+    """RAG thresholds of the headline KPIs; a file may name only those it changes."""
 
     @field_validator("scorecard")
     @classmethod
@@ -207,6 +201,16 @@ class Settings(Section):
                 raise ValueError(f"KPI(s) {', '.join(twice)} used more than once")
             seen |= set(names)
         return v
+
+    @field_validator("kpi_status")
+    @classmethod
+    def _status(cls, v: dict[str, Rag]) -> dict[str, Rag]:
+        unknown = sorted(set(v) - set(HEADLINE))
+        if unknown:
+            raise ValueError(
+                f"kpi_status keys are expected among ({', '.join(HEADLINE)}). Got {unknown}."
+            )
+        return {**DEFAULT_STATUS, **v}
 
     @field_validator("rating_shares")
     @classmethod
@@ -273,13 +277,11 @@ def ratio(num, den):
     return num.astype("float64") / den.where(den != 0)
 
 
-def rag_status(value: float, rag: Rag) -> str | None:
-    """``"green"``, ``"amber"`` or ``"red"`` for ``value``; None if it is missing."""
-    if value is None or value != value:
+def rag_status(value: float, rag: Rag | None) -> str | None:
+    """``"green"``, ``"amber"`` or ``"red"`` for ``value``; None if it or ``rag`` is missing."""
+    if rag is None or value is None or value != value:
         return None
-    if rag.good == "high":
-        return "green" if value >= rag.green else "amber" if value >= rag.amber else "red"
-    return "green" if value <= rag.green else "amber" if value <= rag.amber else "red"
+    return rag.status(value)
 
 
 # --------------------------------------------------------------------------- KPIs
@@ -348,13 +350,17 @@ def attainment(actuals: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def target_attainment(att: pd.DataFrame, *, cap: float) -> pd.DataFrame:
-    """Mean attainment per manager and month, each attainment capped at ``cap``.
+    """Mean attainment per manager and month, each attainment kept within 0 and ``cap``.
 
+    A result that went backwards (negative net new AUM against a positive target)
+    counts as 0, not as a negative attainment that would outweigh every other target.
     Returns ``staff_id, month, target_attainment``; managers without a valid target
-    are absent (their KPI is NaN). Example: attainments 0.8 and 2.0 with cap 1.5
-    give (0.8 + 1.5) / 2 = 1.15.
+    are absent (their KPI is NaN). Example: attainments 0.8, 2.0 and -3.0 with cap
+    1.5 give (0.8 + 1.5 + 0) / 3 = 0.7667.
     """
-    a = att.dropna(subset=["attainment"]).assign(capped=lambda d: d["attainment"].clip(upper=cap))
+    a = att.dropna(subset=["attainment"]).assign(
+        capped=lambda d: d["attainment"].clip(lower=0.0, upper=cap)
+    )
     return (
         a.groupby(["staff_id", "month"], as_index=False)["capped"]
         .mean()
@@ -533,7 +539,7 @@ def score_managers(kpi_frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     all rated managers of the bank that month; ``rating_raw`` is the forced band,
     ``rating`` after the NPL veto, ``veto`` True where the veto lowered the band.
     """
-    kpis = [k for ks in settings.scorecard.values() for k in ks]
+    kpis = scorecard_kpis(settings)
     rated = kpi_frame[kpi_frame["rated"].astype(bool)]
     scores = normalise(
         rated,
@@ -586,10 +592,24 @@ def funnel_limits(p0: float, n) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def funnel_curve(p0: float, n_max: float, points: int = 60) -> pd.DataFrame:
-    """:func:`funnel_limits` on a grid of book sizes from 1 to ``n_max`` (for drawing)."""
-    grid = np.unique(np.geomspace(1.0, max(float(n_max), 2.0), points))
+def funnel_curve(p0: float, n_max: float, points: int = 60, *, n_min: float = 1.0) -> pd.DataFrame:
+    """:func:`funnel_limits` on a log grid of book sizes from ``n_min`` (at least 1) to
+    ``n_max`` (for drawing)."""
+    lo = max(float(n_min), 1.0)
+    grid = np.unique(np.geomspace(lo, max(float(n_max), 2.0 * lo), points))
     return funnel_limits(p0, grid)
+
+
+def funnel_band(points: pd.DataFrame, p0: float, *, margin: float = 0.2) -> pd.DataFrame:
+    """The funnel limits to draw behind ``points`` (:func:`funnel_points`): from
+    ``1 - margin`` times the smallest book to ``1 + margin`` times the largest, so the
+    chart is not stretched by the very wide limits of a book of one. Empty without points.
+    """
+    n = points["n"].astype("float64").dropna()
+    n = n[n > 0]
+    if n.empty or p0 != p0:
+        return funnel_limits(p0, [])
+    return funnel_curve(p0, n.max() * (1 + margin), n_min=n.min() * (1 - margin))
 
 
 def funnel_position(rate: pd.Series, n: pd.Series, p0: float) -> pd.Series:
@@ -997,7 +1017,7 @@ def kpi_cards(
     *,
     period: str,
     prev_period: str,
-    status: KpiStatus,
+    status: Mapping[str, Rag],
 ) -> pd.DataFrame:
     """One row per headline KPI: ``kpi, value, previous, change, bank_median, status``.
 
@@ -1015,7 +1035,7 @@ def kpi_cards(
                 "previous": before[k],
                 "change": now[k] - before[k],
                 "bank_median": med[k],
-                "status": rag_status(now[k], getattr(status, k)),
+                "status": rag_status(now[k], status.get(k)),
             }
             for k in HEADLINE
         ]
@@ -1025,7 +1045,7 @@ def kpi_cards(
 #: The columns of :func:`manager_table`, in display order.
 MANAGER_COLUMNS = tuple(
     "staff_id staff_name grade n_customers new_customers net_new_aum deposit_growth loan_growth "
-    "products_per_customer npl_ratio new_npl csat complaint_rate churn_rate kyc_complete_rate "
+    "products_per_customer npl_ratio new_npl new_npl_rate csat complaint_rate churn_rate kyc_complete_rate "
     "aml_open_rate".split()
 )
 
@@ -1046,7 +1066,8 @@ def attainment_table(
 
     One row per manager of the branch in ``month``; a column per target KPI of
     :data:`TARGET_KPIS`, holding attainment (1.0 = 100%), NaN where no valid target
-    was set; ``targets`` counts the valid targets, ``met`` those at or above 100%.
+    was set; ``target_attainment`` is the capped mean that the scorecard uses;
+    ``targets`` counts the valid targets, ``met`` those at or above 100%.
     """
     a = _month(attainment, month)
     valid = a.dropna(subset=["attainment"])
@@ -1056,9 +1077,33 @@ def attainment_table(
         targets=("attainment", "count"), met=("met", lambda s: int(s.fillna(False).sum()))
     )
     names = _month(scorecard, month)[["staff_id", "staff_name", "grade"]]
+    if "target_attainment" in scorecard:
+        names = names.assign(
+            target_attainment=_month(scorecard, month)["target_attainment"].astype("float64")
+        )
     out = names.merge(wide.join(counts, how="outer").reset_index(), on="staff_id", how="left")
     out[["targets", "met"]] = out[["targets", "met"]].fillna(0).astype("int64")
     return out.sort_values("staff_id").reset_index(drop=True)
+
+
+def scorecard_kpis(settings: Settings) -> list[str]:
+    """The KPIs the scorecard uses, dimension by dimension, in the order configured."""
+    return [k for ks in settings.scorecard.values() for k in ks]
+
+
+def veto_table(scorecard: pd.DataFrame, *, month: str, limit: float) -> pd.DataFrame:
+    """Rated managers whose loan book's NPL ratio is above the veto ``limit`` in
+    ``month``: ``staff_id, staff_name, grade, npl_ratio, rating_raw, rating, veto``
+    (``veto`` True where the cap lowered the band), highest NPL ratio first."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool) & (m["npl_ratio"].astype("float64") > limit)]
+    cols = ["staff_id", "staff_name", "grade", "npl_ratio", "rating_raw", "rating", "veto"]
+    return (
+        m[cols]
+        .assign(rating_raw=_rating_code(m["rating_raw"]), rating=_rating_code(m["rating"]))
+        .sort_values(["npl_ratio", "staff_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
 
 
 def scorecard_design(settings: Settings) -> pd.DataFrame:
@@ -1098,9 +1143,15 @@ def scorecard_table(
         "rating",
     ]
     m = _month(scorecard, month)[cols]
+    m = m.assign(rating_raw=_rating_code(m["rating_raw"]), rating=_rating_code(m["rating"]))
     return m.sort_values(
         ["composite", "staff_id"], ascending=[False, True], na_position="last"
     ).reset_index(drop=True)
+
+
+def _rating_code(ratings: pd.Series) -> pd.Series:
+    """Ratings with ``"none"`` (the catalogue's "not rated") where there is none."""
+    return ratings.astype("string").fillna("none")
 
 
 def rating_distribution(
@@ -1153,10 +1204,171 @@ def trend(scorecard: pd.DataFrame, bench_grade: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["staff_id", "month"]).reset_index(drop=True)
 
 
+def grades(scorecard: pd.DataFrame, *, month: str, rated: bool = True) -> list[str]:
+    """The grades of the branch's (rated) managers in ``month``, in :data:`GRADES` order."""
+    m = _month(scorecard, month)
+    if rated:
+        m = m[m["rated"].astype(bool)]
+    present = set(m["grade"].dropna())
+    return [g for g in GRADES if g in present] + sorted(present - set(GRADES))
+
+
+def _label(frame: pd.DataFrame) -> pd.Series:
+    """A display label per row: the staff name, or the staff id where the name is
+    missing or shared by two managers of ``frame``."""
+    name = frame["staff_name"].astype("string")
+    ids = frame["staff_id"].astype("string")
+    shared = ids.groupby(name).transform("nunique").fillna(0) > 1
+    return name.where(~shared, name + " (" + ids + ")").fillna(ids)
+
+
+def trend_lines(
+    trend_frame: pd.DataFrame, *, grade: str, staff: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One grade's composite trend, wide: one row per month (``YYYY-MM``), one column
+    per manager (labelled by name), best composite in the last month first.
+
+    ``grade_median`` (the bank's median of the grade) comes second, so that the house
+    chart style draws it in the benchmark's grey. ``staff`` keeps only those staff ids.
+    A month a manager was not rated is NaN.
+    """
+    months = sorted(trend_frame["month"].unique())
+    t = trend_frame[trend_frame["grade"] == grade]
+    if staff is not None:
+        t = t[t["staff_id"].isin(list(staff))]
+    people = t.drop_duplicates("staff_id", keep="last")
+    t = t.assign(
+        label=t["staff_id"].map(dict(zip(people["staff_id"], _label(people), strict=True)))
+    )
+    wide = t.pivot_table(index="month", columns="label", values="composite", aggfunc="first")
+    wide = wide.reindex(index=months)
+    last = wide.ffill().iloc[-1] if len(wide) and len(wide.columns) else pd.Series(dtype="float64")
+    order = list(last.sort_values(ascending=False, na_position="last").index)
+    median = trend_frame[trend_frame["grade"] == grade].groupby("month")["grade_median"].first()
+    out = wide.assign(grade_median=median.reindex(months).to_numpy())
+    out.index.name = "month"
+    out.columns.name = None
+    return out[[*order[:1], "grade_median", *order[1:]]]
+
+
+def trend_panels(
+    trend_frame: pd.DataFrame, *, month: str, size: int = 5
+) -> list[tuple[str, int, int, int, pd.DataFrame]]:
+    """The trend cut into readable charts: per grade (:data:`GRADES` order), the rated
+    managers of ``month`` best first, at most ``size`` per chart, in charts of nearly
+    equal size (7 managers with size 5: 4 and 3, not 5 and 2).
+
+    Each panel is ``(grade, first, last, total, lines)``: the places ``first`` to
+    ``last`` of the grade's ``total`` rated managers, and :func:`trend_lines` for them.
+    """
+    cur = _month(trend_frame, month).dropna(subset=["composite"])
+    panels = []
+    for grade in [g for g in GRADES if g in set(cur["grade"])]:
+        ids = (
+            cur[cur["grade"] == grade]
+            .sort_values(["composite", "staff_id"], ascending=[False, True])["staff_id"]
+            .tolist()
+        )
+        parts = np.array_split(np.arange(len(ids)), -(-len(ids) // size))
+        for part in parts:
+            staff = [ids[i] for i in part]
+            lines = trend_lines(trend_frame, grade=grade, staff=staff)
+            panels.append((grade, int(part[0]) + 1, int(part[-1]) + 1, len(ids), lines))
+    return panels
+
+
+def trend_table(trend_frame: pd.DataFrame, *, month: str) -> pd.DataFrame:
+    """Each manager's composite now, at the start of the trend and the change, against
+    the grade median: ``staff_id, staff_name, grade, composite_start, composite,
+    change, grade_median, gap_to_grade, months_rated``, best composite first.
+
+    ``composite_start`` is the first rated month's composite in the window;
+    ``gap_to_grade`` = composite - grade median this month (NaN when not rated).
+    """
+    t = trend_frame.dropna(subset=["composite"]).sort_values("month")
+    first = t.groupby("staff_id")["composite"].first().rename("composite_start")
+    n = t.groupby("staff_id")["composite"].count().rename("months_rated")
+    now = _month(trend_frame, month)[
+        ["staff_id", "staff_name", "grade", "composite", "grade_median"]
+    ]
+    out = now.join(first, on="staff_id").join(n, on="staff_id")
+    out = out.assign(
+        change=out["composite"] - out["composite_start"],
+        gap_to_grade=out["composite"] - out["grade_median"],
+        months_rated=out["months_rated"].fillna(0).astype("int64"),
+    )
+    cols = [
+        "staff_id",
+        "staff_name",
+        "grade",
+        "composite_start",
+        "composite",
+        "change",
+        "grade_median",
+        "gap_to_grade",
+        "months_rated",
+    ]
+    return (
+        out[cols]
+        .sort_values(["composite", "staff_id"], ascending=[False, True], na_position="last")
+        .reset_index(drop=True)
+    )
+
+
+def composite_bars(scorecard: pd.DataFrame, *, month: str) -> pd.DataFrame:
+    """The rated managers' composite in ``month``, indexed by manager label, best first."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool)].sort_values(["composite", "staff_id"], ascending=[False, True])
+    return pd.DataFrame(
+        {"composite": m["composite"].astype("float64").to_numpy()}, index=_label(m).to_numpy()
+    )
+
+
+def attainment_bars(attainment_wide: pd.DataFrame) -> pd.DataFrame:
+    """``target_attainment`` of :func:`attainment_table` per manager label, best first,
+    managers without a valid target left out."""
+    a = attainment_wide.dropna(subset=["target_attainment"])
+    a = a.sort_values(["target_attainment", "staff_id"], ascending=[False, True])
+    return pd.DataFrame(
+        {"target_attainment": a["target_attainment"].to_numpy()}, index=_label(a).to_numpy()
+    )
+
+
+def score_matrix(
+    scorecard: pd.DataFrame, *, month: str, kpis: Sequence[str], grade: str | None = None
+) -> pd.DataFrame:
+    """KPI scores (0-100) of the rated managers in ``month``: one row per KPI of
+    ``kpis`` (in order), one column per manager label, best composite first; only
+    ``grade`` when given. A KPI that cannot be measured for a manager is NaN."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool)]
+    if grade is not None:
+        m = m[m["grade"] == grade]
+    m = m.sort_values(["composite", "staff_id"], ascending=[False, True])
+    scores = m[[f"score_{k}" for k in kpis]].astype("float64")
+    scores.columns = list(kpis)
+    scores.index = _label(m).to_numpy()
+    return scores.T
+
+
+def funnel_outside(funnel: pd.DataFrame) -> pd.DataFrame:
+    """The managers outside the 95% limits of either funnel, with where they lie:
+    ``staff_id, staff_name, metric, n, rate, p0, position``, by metric (NPL ratio
+    first) then rate, highest first."""
+    cols = ["staff_id", "staff_name", "metric", "n", "rate", "p0", "position"]
+    out = funnel[funnel["outside"].astype(bool)]
+    order = {m: i for i, m in enumerate(FUNNEL_METRICS)}
+    out = out.assign(_o=out["metric"].map(order)).sort_values(
+        ["_o", "rate"], ascending=[True, False]
+    )
+    return out[cols].reset_index(drop=True)
+
+
 def incentive_table(
     scorecard: pd.DataFrame, *, month: str, coefficients: Mapping[str, float]
 ) -> pd.DataFrame:
-    """Indicative performance-bonus coefficient of each manager (x the standard bonus).
+    """Indicative performance-bonus coefficient of each manager (x the standard bonus),
+    by rating (A first, not rated last) then staff id.
 
     Indicative only: pay = base + performance bonus + commission, and only the
     performance bonus scales with the rating. A manager not rated has no coefficient.
@@ -1164,9 +1376,26 @@ def incentive_table(
     m = _month(scorecard, month)[["staff_id", "staff_name", "grade", "rating"]]
     coef = m["rating"].map(lambda r: coefficients.get(r, np.nan) if isinstance(r, str) else np.nan)
     return (
-        m.assign(bonus_coefficient=coef.astype("float64"))
-        .sort_values("staff_id")
+        m.assign(
+            rating=_rating_code(m["rating"]),
+            bonus_coefficient=coef.astype("float64"),
+            _o=m["rating"].map({b: i for i, b in enumerate(RATINGS)}).astype("float64"),
+        )
+        .sort_values(["_o", "staff_id"], na_position="last")
+        .drop(columns="_o")
         .reset_index(drop=True)
+    )
+
+
+def bonus_scale(shares: Mapping[str, float], coefficients: Mapping[str, float]) -> pd.DataFrame:
+    """The indicative bonus coefficient of each band with its forced share:
+    ``rating, target_share, bonus_coefficient`` (A to D)."""
+    return pd.DataFrame(
+        {
+            "rating": list(RATINGS),
+            "target_share": [float(shares[b]) for b in RATINGS],
+            "bonus_coefficient": [float(coefficients[b]) for b in RATINGS],
+        }
     )
 
 
@@ -1255,7 +1484,7 @@ def summary_facts(
     facts.append(
         (
             "staff_kpi.summary.ratings",
-            {"n_rated": len(rated), "n_a": int(counts.get("A", 0)), "n_d": int(counts.get("D", 0))},
+            {"n_rated": len(rated), **{f"n_{b.lower()}": int(counts.get(b, 0)) for b in RATINGS}},
         )
     )
     facts.append(
@@ -1287,6 +1516,6 @@ DEFINITIONS: dict[str, str] = {
         *KPIS,
         *"n_customers new_npl aum_growth attainment targets_met_share score dimension_score".split(),
         *"composite composite_mean rank_in_branch bank_percentile rating veto funnel".split(),
-        *"bonus_coefficient grade_median rated".split(),
+        *"bonus_coefficient grade_median composite_start gap_to_grade rated".split(),
     )
 }

@@ -1,0 +1,233 @@
+# ---
+# jupyter:
+#   branchbook:
+#     module: branchbook.kpi
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: branchbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Staff KPI evaluation (客户经理绩效考核)
+#
+# Analyst notes (not rendered into the report; every visible text comes from
+# `lib/branchbook/locales/*/staff_kpi.yaml`). Run top to bottom with the defaults
+# below against the demo warehouse; `branchbook run` injects the validated parameters
+# of each branch in the cell after the parameters cell.
+#
+# Scores, ranks, ratings and funnel centre lines are computed once for the whole bank
+# in `kpi.prepare` (same grade across the bank is the peer group), so this notebook only
+# reads its branch's rows. Staff are named: this report goes to its own branch only.
+# Per-manager counts are staff results, not customer groups, so they are not suppressed.
+
+# %% tags=["parameters"]
+branch_id = "0101"
+period = ""
+locale = ""
+scope = "branch"
+settings = {}
+common = {}
+build_dir = ""
+run_id = ""
+
+# %%
+from branchbook import charts, kpi
+from branchbook.context import open_report
+
+rc = open_report("staff_kpi", branch_id=branch_id, period=period, locale=locale, scope=scope,
+                 settings=settings, common=common, build_dir=build_dir, run_id=run_id)
+d, cfg, page = rc.data, rc.settings, rc.page
+
+# %% [markdown]
+# The branch's managers (12 months of scores), their targets, the funnel points of
+# the period and the bank-wide benchmarks.
+
+# %%
+sc = d.table("staff_scorecard")
+att = d.table("staff_attainment")
+funnel = d.table("staff_funnel")
+bench = d.bench("bench_branch_kpis")
+bench_grade = d.bench("bench_grade")
+bench_funnel = d.bench("bench_funnel")
+prev = kpi.shift_month(d.period, -1)
+managers = kpi.manager_table(sc, month=d.period)
+
+# %% [markdown]
+# Title, KPI cards and the summary sentences chosen from the numbers.
+
+# %%
+page.title()
+page.kpi_frame(kpi.kpi_cards(sc, att, bench, period=d.period, prev_period=prev, status=cfg.kpi_status),
+               kinds=kpi.KPI_FORMATS, rag=cfg.kpi_status)
+page.summary(kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
+                               npl_veto_limit=cfg.npl_veto_limit))
+
+# %% [markdown]
+# KPIs per manager: growth first, then asset quality, service and compliance.
+
+# %%
+page.section("managers")
+if managers.empty:
+    page.empty("managers")
+else:
+    page.table(managers, {"staff_name": "text", "grade": "label:staff_kpi.values.grades", "n_customers": "int",
+                          "new_customers": "int", "net_new_aum": "money", "deposit_growth": "money",
+                          "loan_growth": "money"}, total=True, max_rows=40)
+    page.table(managers, {"staff_name": "text", "products_per_customer": "num", "npl_ratio": "pct",
+                          "new_npl": "money", "new_npl_rate": "pct", "csat": "num"}, max_rows=40)
+    page.table(managers, {"staff_name": "text", "complaint_rate": "num", "churn_rate": "pct",
+                          "kyc_complete_rate": "pct", "aml_open_rate": "num"}, max_rows=40)
+
+# %% [markdown]
+# Attainment against each monthly target of the `targets` table; the chart shows the
+# mean per manager with each attainment kept between 0 and `attainment_cap`.
+
+# %%
+page.section("attainment")
+targets = kpi.attainment_table(att, sc, month=d.period)
+if targets["targets"].sum() == 0:
+    page.empty("attainment")
+else:
+    page.table(targets, {"staff_name": "text", "new_customers": "pct", "net_new_aum": "pct",
+                         "deposit_growth": "pct", "loan_growth": "pct", "products_per_customer": "pct",
+                         "targets": "int", "met": "int"},
+               headers="attainment_columns", total=True, max_rows=40)
+    reach = kpi.attainment_bars(targets)
+    page.bar_chart("attainment", reach, ["target_attainment"], percent=True, horizontal=True,
+                   met=int((reach["target_attainment"] >= 1).sum()), n=len(reach))
+
+# %% [markdown]
+# How the scorecard is built: dimensions, weights, KPIs and the normalisation used.
+
+# %%
+page.section("method")
+page.table(kpi.scorecard_design(cfg), {"dimension": "label:staff_kpi.values.dimensions", "weight": "pct",
+                                       "kpi": "label:staff_kpi.values.metrics",
+                                       "direction": "label:staff_kpi.values.direction"})
+page.note(f"staff_kpi.notes.{cfg.normalisation}", lower=cfg.winsor_lower, upper=cfg.winsor_upper)
+page.note("staff_kpi.notes.unrated", min_customers=cfg.min_book_customers)
+
+# %% [markdown]
+# Dimension scores, composite, rank in branch and percentile in bank, best first.
+
+# %%
+page.section("scorecard")
+ranked = kpi.composite_bars(sc, month=d.period)
+if ranked.empty:
+    page.empty("scorecard")
+else:
+    page.table(kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard)),
+               {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
+                **{f"dim_{dim}": "num" for dim in cfg.scorecard}, "composite": "num",
+                "rank_in_branch": "int", "bank_percentile": "num", "rating": "label:staff_kpi.values.ratings"},
+               max_rows=40)
+    page.bar_chart("composite", ranked, ["composite"], horizontal=True, n=len(ranked),
+                   high=ranked["composite"].max(), low=ranked["composite"].min())
+
+# %% [markdown]
+# Each KPI's 0-100 score against the bank's managers of the same grade (one chart per grade).
+
+# %%
+page.section("scores")
+score_grades = kpi.grades(sc, month=d.period)
+if not score_grades:
+    page.empty("scorecard")
+for grade in score_grades:
+    page.heatmap_chart("scores", kpi.score_matrix(sc, month=d.period, kpis=kpi.scorecard_kpis(cfg), grade=grade),
+                       rows="metrics", grade=page.tr.label("staff_kpi.values.grades", grade))
+
+# %% [markdown]
+# Ratings by forced distribution (pool and shares from params), ties and the NPL veto.
+
+# %%
+page.section("ratings")
+bands = kpi.rating_distribution(sc, month=d.period, shares=cfg.rating_shares)
+page.table(bands, {"rating": "label:staff_kpi.values.ratings", "count": "int", "share": "pct",
+                   "target_share": "pct"}, total={"count": int(bands["count"].sum())})
+if bands["count"].sum():
+    page.bar_chart("ratings", bands.set_index("rating"), ["share", "target_share"], labels="ratings",
+                   percent=True, n_a=int(bands["count"].iloc[0]), n_d=int(bands["count"].iloc[-1]))
+page.note(f"staff_kpi.notes.rating_pool.{cfg.rating_pool}")
+page.note("staff_kpi.notes.ties")
+page.note("staff_kpi.notes.veto", limit=cfg.npl_veto_limit,
+          cap=page.tr.label("staff_kpi.values.ratings", cfg.veto_cap))
+vetoed = kpi.veto_table(sc, month=d.period, limit=cfg.npl_veto_limit)
+if vetoed.empty:
+    page.note("staff_kpi.notes.veto_none")
+else:
+    page.table(vetoed, {"staff_name": "text", "grade": "label:staff_kpi.values.grades", "npl_ratio": "pct",
+                        "rating_raw": "label:staff_kpi.values.ratings", "rating": "label:staff_kpi.values.ratings"})
+
+# %% [markdown]
+# Funnel plots: each manager's rate against book size, with 95% and 99.8% limits around
+# the bank rate; the managers outside the limits are named.
+
+# %%
+page.section("funnel")
+for metric, key in (("npl_ratio", "funnel_npl"), ("churn_rate", "funnel_churn")):
+    pts = kpi.funnel_points(funnel, metric=metric)
+    p0 = kpi.funnel_p0(bench_funnel, metric=metric, month=d.period)
+    if pts.empty:
+        page.empty(key)
+        continue
+    page.chart(charts.funnel(pts, kpi.funnel_band(pts, p0), p0=p0, label="staff_name",
+                             title=page.rt(f"charts.{key}.title", n=int(pts["outside"].sum()), p0=p0),
+                             xlabel=page.rt(f"charts.{key}.x"), ylabel=page.rt(f"charts.{key}.y")))
+outside = kpi.funnel_outside(funnel)
+if not funnel.empty:
+    page.note("staff_kpi.notes.funnel_reading")
+if outside.empty and not funnel.empty:
+    page.note("staff_kpi.notes.funnel_none")
+if not outside.empty:
+    page.table(outside, {"staff_name": "text", "metric": "label:staff_kpi.values.metrics", "n": "int",
+                         "rate": "pct", "p0": "pct", "position": "label:staff_kpi.values.position"})
+
+# %% [markdown]
+# Composite over the trend window against the bank's median of the same grade, at most
+# five managers per chart (best first), then the change over the window.
+
+# %%
+page.section("trend", months=cfg.trend_months)
+history = kpi.trend(sc, bench_grade)
+panels = kpi.trend_panels(history, month=d.period)
+if not panels:
+    page.empty("trend")
+for grade, first, last, total, lines in panels:
+    page.line_chart("trend" if last - first + 1 == total else "trend_part", lines.index, lines, months=False,
+                    first=first, last=last, total=total, grade=page.tr.label("staff_kpi.values.grades", grade))
+if panels:
+    page.table(kpi.trend_table(history, month=d.period),
+               {"staff_name": "text", "composite_start": "num", "composite": "num", "change": "num", "grade_median": "num", "gap_to_grade": "num",
+                "months_rated": "int"}, max_rows=40)
+
+# %% [markdown]
+# Indicative performance-bonus coefficients (pay = base + performance bonus + commission).
+
+# %%
+page.section("incentive")
+page.note("staff_kpi.notes.indicative")
+page.table(kpi.bonus_scale(cfg.rating_shares, cfg.bonus_coefficients),
+           {"rating": "label:staff_kpi.values.ratings", "target_share": "pct", "bonus_coefficient": "num"})
+page.note("staff_kpi.notes.pool", factor=kpi.bonus_pool_factor(cfg.rating_shares, cfg.bonus_coefficients))
+if managers.empty:
+    page.empty("managers")
+else:
+    page.table(kpi.incentive_table(sc, month=d.period, coefficients=cfg.bonus_coefficients),
+               {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
+                "rating": "label:staff_kpi.values.ratings", "bonus_coefficient": "num"}, max_rows=40)
+
+# %% [markdown]
+# Definitions and provenance.
+
+# %%
+page.definitions(kpi.DEFINITIONS)
+page.provenance()
