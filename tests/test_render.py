@@ -443,3 +443,13 @@ def test_failed_pdf_leaves_the_published_pair(tmp_path, zh_nb, monkeypatch):
         render.render(zh_nb, html_path=tmp_path / "r.html", pdf_path=tmp_path / "r.pdf")
     assert (tmp_path / "r.html").read_text() == "old html"
     assert (tmp_path / "r.pdf").read_bytes() == b"old pdf"
+
+
+def test_escaped_hostile_text_is_data_but_live_markup_is_refused():
+    from branchbook.render import _check_fragment
+
+    _check_fragment("<td>&lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(2) onerror=&quot;x&quot;</td>", "cell 1")
+    for live in ('<img src="x" onerror="alert(1)">', "<script>alert(1)</script>",
+                 '<a href=" JavaScript:alert(1)">x</a>', '<img src="https://cdn.example/x.png">'):
+        with pytest.raises(RenderError):
+            _check_fragment(live, "cell 1")

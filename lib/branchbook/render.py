@@ -54,7 +54,6 @@ _EXTERNAL = re.compile(
     r"""(?:\b(?:src|href|srcset|poster|data|action)\s*=\s*["']?\s*(?:https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)|@import""",
     re.IGNORECASE,
 )
-_SCRIPT = re.compile(r"<script\b|\bon[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
 
 
 # -- reading the executed notebook ----------------------------------------------------
@@ -120,16 +119,56 @@ def _image(mime: str, data: Any, where: str) -> str:
     return f'<figure class="bb-chart"><img src="data:{mime};base64,{data}" alt=""></figure>'
 
 
+class _Inspector(HTMLParser):
+    """Finds live script and external loads in a fragment, looking at real tags only.
+
+    Text that merely mentions ``<script>`` or ``javascript:`` arrives escaped from the
+    page builder and is data, not markup, so it is not a finding.
+    """
+
+    ACTIVE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "form"}
+    URL_ATTRS = {"src", "href", "srcset", "poster", "data", "action", "formaction", "xlink:href"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.script: list[str] = []
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.ACTIVE_TAGS:
+            self.script.append(f"<{tag}>")
+        for name, value in attrs:
+            value = (value or "").strip()
+            low = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+            if name.startswith("on"):
+                self.script.append(f"{tag} {name}=")
+            elif name in self.URL_ATTRS and low.startswith(("javascript:", "vbscript:")):
+                self.script.append(f"{tag} {name}={value[:20]}")
+            elif name in self.URL_ATTRS and (low.startswith(("http:", "https:", "//", "ftp:"))):
+                self.external.append(f"{tag} {name}={value[:40]}")
+            elif name == "style" and _EXTERNAL.search(value):
+                self.external.append(f"{tag} style")
+
+    handle_startendtag = handle_starttag
+
+    def handle_data(self, data):
+        if self.lasttag == "style" and _EXTERNAL.search(data):
+            self.external.append("<style> @import/url()")
+
+
 def _check_fragment(fragment: str, where: str) -> None:
-    if _SCRIPT.search(fragment):
+    inspector = _Inspector()
+    inspector.feed(fragment)
+    inspector.close()
+    if inspector.script:
         raise RenderError(
-            f"{where} shows HTML with JavaScript; reports are static pages, "
-            "show tables and charts through branchbook.page instead"
+            f"{where} shows HTML with JavaScript ({inspector.script[0]}); reports are static "
+            "pages, show tables and charts through branchbook.page instead"
         )
-    if _EXTERNAL.search(fragment):
+    if inspector.external:
         raise RenderError(
-            f"{where} shows HTML that loads an external resource; reports must be "
-            "self-contained (inline CSS, images as data: URIs)"
+            f"{where} shows HTML that loads an external resource ({inspector.external[0]}); "
+            "reports must be self-contained (inline CSS, images as data: URIs)"
         )
 
 
@@ -198,13 +237,30 @@ def headings(blocks: list[str]) -> list[tuple[str, str]]:
     return parser.found
 
 
-def _toc_position(blocks: list[str]) -> tuple[int, bool]:
-    """Where the table of contents goes: after the KPI cards, else after the title."""
-    for marker, has_kpis in (('class="bb-kpis"', True), ('class="bb-title"', False)):
-        for i, block in enumerate(blocks):
-            if marker in block:
-                return i + 1, has_kpis
-    return 0, False
+_OPENING_ORDER = (('class="bb-title"', 0), ('class="bb-summary"', 1), ('class="bb-kpis"', 2))
+
+
+def _rank(block: str) -> int:
+    return next((rank for marker, rank in _OPENING_ORDER if marker in block), len(_OPENING_ORDER))
+
+
+def opening(blocks: list[str]) -> tuple[list[str], list[str]]:
+    """The page's opening and the rest: what comes before the table of contents.
+
+    The opening is every block before the first section (the summary is not a
+    section here); in it the title comes first, then the summary, then the KPI
+    cards (the order of the design, whatever order the notebook showed them in),
+    then anything else in its order.
+    """
+    end = next(
+        (
+            i
+            for i, block in enumerate(blocks)
+            if 'class="bb-section"' in block and 'class="bb-summary"' not in block
+        ),
+        len(blocks),
+    )
+    return sorted(blocks[:end], key=_rank), blocks[end:]
 
 
 def _css_string(text: str) -> str:
@@ -253,10 +309,11 @@ def page_html(blocks: list[str], meta: dict[str, Any]) -> str:
     title = meta.get("title") or ""
     branch = meta.get("branch_name") or meta.get("branch_id") or ""
     period = meta.get("period_label") or meta.get("period") or ""
-    at, has_kpis = _toc_position(blocks)
-    toc = headings(blocks[at:])
+    first, rest = opening(blocks)
+    toc = headings(rest)
+    kpis_at = next((i for i, b in enumerate(first) if 'class="bb-kpis"' in b), None)
     legend = None
-    if has_kpis:
+    if kpis_at is not None:
         legend = {
             "swatches": [(s, tr(f"common.status.{s}")) for s in ("green", "amber", "red")],
             "text": tr("common.status_legend"),
@@ -276,9 +333,10 @@ def page_html(blocks: list[str], meta: dict[str, Any]) -> str:
             running_left=" · ".join(str(p) for p in (meta.get("bank"), branch, period) if p),
             running_right=title,
             classification=meta.get("classification") or "",
-            before_toc=[Markup(b) for b in blocks[:at]],
-            after_toc=[Markup(b) for b in blocks[at:]],
+            before_toc=[Markup(b) for b in first],
+            after_toc=[Markup(b) for b in rest],
             legend=legend,
+            legend_at=kpis_at,
             toc=toc,
             contents=tr("common.contents"),
         )
