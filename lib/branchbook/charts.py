@@ -115,8 +115,36 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(to_png(fig)).decode("ascii")
 
 
-def _finish(fig, ax, title: str, xlabel: str = "", ylabel: str = ""):
-    ax.set_title(title)
+LEGEND_COLUMNS = 4
+_LEGEND_ROW_PT, _TITLE_PAD_PT = 13.0, 6.0
+
+
+def legend(ax, *, minimum: int = 2) -> int:
+    """The legend in a row above the plot, under the title: never on top of the data.
+
+    Shown when the axes have at least ``minimum`` labelled series; up to
+    :data:`LEGEND_COLUMNS` entries a row. Returns the number of legend rows, which
+    :func:`_finish` uses to lift the title clear of the legend.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if len(handles) < max(minimum, 1):
+        return 0
+    ncol = min(len(handles), LEGEND_COLUMNS)
+    ax.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=ncol,
+        borderaxespad=0.3,
+        handlelength=1.4,
+        columnspacing=1.4,
+    )
+    return -(-len(handles) // ncol)
+
+
+def _finish(fig, ax, title: str, xlabel: str = "", ylabel: str = "", legend_rows: int = 0):
+    ax.set_title(title, pad=_TITLE_PAD_PT + _LEGEND_ROW_PT * legend_rows)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout()
@@ -124,9 +152,20 @@ def _finish(fig, ax, title: str, xlabel: str = "", ylabel: str = ""):
 
 
 def percent_axis(ax, axis: str = "y") -> None:
-    """Show a 0-1 axis as percentages."""
-    f = FuncFormatter(lambda v, _: f"{v * 100:.0f}%")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+    """Show a 0-1 axis as percentages, with as many decimals as the ticks need to
+    differ (12.5% stays 12.5%, not 13%; 1%, 2%, 3% keep none)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+
+    def label(v, _pos):
+        ticks = [t * 100 for t in target.get_majorticklocs()]
+        for digits in (0, 1, 2):
+            if len({round(t, digits) for t in ticks}) == len(ticks) and all(
+                abs(t - round(t, digits)) < 1e-9 for t in ticks
+            ):
+                break
+        return f"{v * 100:.{digits}f}%"
+
+    target.set_major_formatter(FuncFormatter(label))
 
 
 def bars(
@@ -164,9 +203,7 @@ def bars(
         ax.grid(axis="x", visible=False)
         if percent:
             percent_axis(ax, "y")
-    if len(series) > 1:
-        ax.legend()
-    return _finish(fig, ax, title, xlabel, ylabel)
+    return _finish(fig, ax, title, xlabel, ylabel, legend(ax))
 
 
 def lines(
@@ -187,13 +224,12 @@ def lines(
         ax.plot(pos, np.asarray(values, dtype=float), marker="o", ms=3, label=name, color=color)
     if band is not None:
         ax.fill_between(pos, band[0], band[1], color=BANK_COLOR, alpha=0.2, linewidth=0)
-    step = max(1, len(x) // 12)
+    # at most about seven labels, so 13 or 24 months never run into each other
+    step = max(1, -(-len(x) // 7))
     ax.set_xticks(pos[::step], [str(v) for v in x][::step], rotation=0)
     if percent:
         percent_axis(ax, "y")
-    if len(series) > 1:
-        ax.legend()
-    return _finish(fig, ax, title, xlabel, ylabel)
+    return _finish(fig, ax, title, xlabel, ylabel, legend(ax))
 
 
 def heatmap(
@@ -214,26 +250,35 @@ def heatmap(
     top = np.nanmax(vals) if vals.size and np.isfinite(vals).any() else 0
     for (i, j), v in np.ndenumerate(vals):
         if np.isfinite(v):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
-                    color="white" if top and v > 0.6 * top else "black")
+            ax.text(
+                j,
+                i,
+                fmt.format(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if top and v > 0.6 * top else "black",
+            )
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
-def lorenz(
-    curves: dict[str, pd.DataFrame], *, title: str, xlabel: str, ylabel: str
-) -> Figure:
+def lorenz(curves: dict[str, pd.DataFrame], *, title: str, xlabel: str, ylabel: str) -> Figure:
     """Lorenz curves: each frame has columns ``customer_share`` and ``aum_share`` (0-1)."""
     fig, ax = new(width=5.2, height=3.6)
     ax.plot([0, 1], [0, 1], color="#bbbbbb", linestyle="--", linewidth=1)
     for i, (name, df) in enumerate(curves.items()):
-        ax.plot(df["customer_share"], df["aum_share"], label=name,
-                color=[BRANCH_COLOR, BANK_COLOR][i % 2], linewidth=1.8)
+        ax.plot(
+            df["customer_share"],
+            df["aum_share"],
+            label=name,
+            color=[BRANCH_COLOR, BANK_COLOR][i % 2],
+            linewidth=1.8,
+        )
     percent_axis(ax, "x")
     percent_axis(ax, "y")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.legend(loc="upper left")
-    return _finish(fig, ax, title, xlabel, ylabel)
+    return _finish(fig, ax, title, xlabel, ylabel, legend(ax, minimum=1))
 
 
 def histogram(
@@ -252,13 +297,17 @@ def histogram(
         v = np.asarray(values, dtype=float)
         v = v[np.isfinite(v)]
         if v.size:
-            ax.hist(v, bins=bins, density=density, alpha=0.55 if i else 0.8, label=name,
-                    color=[BRANCH_COLOR, BANK_COLOR][i % 2])
+            ax.hist(
+                v,
+                bins=bins,
+                density=density,
+                alpha=0.55 if i else 0.8,
+                label=name,
+                color=[BRANCH_COLOR, BANK_COLOR][i % 2],
+            )
     if vline is not None:
         ax.axvline(vline, color=ALERT_COLOR, linestyle="--", linewidth=1)
-    if len(samples) > 1:
-        ax.legend()
-    return _finish(fig, ax, title, xlabel, ylabel)
+    return _finish(fig, ax, title, xlabel, ylabel, legend(ax))
 
 
 def scatter(
@@ -282,8 +331,13 @@ def scatter(
     ax.scatter(df[x], df[y], c=colors, s=22, alpha=0.85)
     if label:
         for _, row in df.iterrows():
-            ax.annotate(str(row[label]), (row[x], row[y]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
+            ax.annotate(
+                str(row[label]),
+                (row[x], row[y]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     for h in hlines:
         ax.axhline(h, color="#bbbbbb", linestyle="--", linewidth=1)
     for v in vlines:
@@ -312,7 +366,12 @@ def funnel(
     ax.scatter(points["n"], points["rate"], c=np.where(out, ALERT_COLOR, BRANCH_COLOR), s=24)
     if label:
         for _, row in points[out].iterrows():
-            ax.annotate(str(row[label]), (row["n"], row["rate"]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
+            ax.annotate(
+                str(row[label]),
+                (row["n"], row["rate"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     percent_axis(ax, "y")
     return _finish(fig, ax, title, xlabel, ylabel)

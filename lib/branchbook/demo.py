@@ -66,7 +66,7 @@ final checkpoint::
     python -m branchbook.demo --out build/demo/warehouse.duckdb
         12 branches, 30,000 customers, 24 months: 2.5-3.1 s, 38 MB file, peak RSS 0.3 GB;
         1.4 M transactions, 0.62 M balances, 0.11 M loan snapshots
-    python -m branchbook.demo --out /tmp/big.duckdb --branches 300 --customers 1000000
+    python -m branchbook.demo --out build/big.duckdb --branches 300 --customers 1000000
         300 branches, 1,000,000 customers, 24 months: 55 s, 1.25 GB file, peak RSS 2.2 GB;
         48 M transactions, 20.7 M balances, 3.8 M loan snapshots
 

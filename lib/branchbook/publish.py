@@ -91,10 +91,12 @@ def _text(value: Any) -> str:
 
 
 def _headline_columns(
-    entries: Mapping[str, Mapping[str, Any]], limit: int
+    entries: Mapping[str, Mapping[str, Any]], limit: int, locale: str | None = None
 ) -> list[tuple[str, str, str]]:
     """``(report, kpi, label)`` of the headline numbers to show: the first KPI of each
-    report in turn, then the second, ... up to ``limit``."""
+    report in turn, then the second, ... up to ``limit``. The label is the index's own
+    locale's name of the KPI when the catalogue has it (a report may be in another
+    locale), else the label stored with the report."""
     per_report: dict[str, list[tuple[str, str]]] = {r: [] for r in REPORTS}
     for entry in entries.values():
         report = entry.get("report")
@@ -109,6 +111,9 @@ def _headline_columns(
         for report in REPORTS:
             if depth < len(per_report[report]) and len(columns) < limit:
                 kpi, label = per_report[report][depth]
+                key = f"{report}.kpis.{kpi}"
+                if locale and i18n.has(key, locale):
+                    label = i18n.t(key, locale)
                 columns.append((report, kpi, label))
         depth += 1
     return columns
@@ -146,6 +151,7 @@ def _branch_rows(
             else _text(b.get("name"))
         )
         region, city = _text(b.get("region")), _text(b.get("city"))
+        city_zh = _text(b.get("city_zh"))
         cells, statuses = [], []
         for report in REPORTS:
             entry = entries.get(f"{bid}/{report}") or {}
@@ -191,9 +197,18 @@ def _branch_rows(
                 "id": bid,
                 "name": name,
                 "region": region,
-                "city": city,
+                "region_label": tr.label("common.regions", region) if region else "",
+                "city": city_zh if locale == "zh-CN" and city_zh else city,
                 "search": " ".join(
-                    [bid, _text(b.get("name")), _text(b.get("name_zh")), region, city]
+                    [
+                        bid,
+                        _text(b.get("name")),
+                        _text(b.get("name_zh")),
+                        region,
+                        tr.label("common.regions", region) if region else "",
+                        city,
+                        city_zh,
+                    ]
                 ).lower(),
                 "statuses": " ".join(sorted(set(statuses))),
                 "cells": cells,
@@ -225,7 +240,7 @@ def write_period_index(
     tr = i18n.Translator(locale)
     entries = manifest.get("reports") or {}
     period = str(manifest.get("period") or period_dir.name)
-    columns = _headline_columns(entries, headlines)
+    columns = _headline_columns(entries, headlines, locale)
     rows = _branch_rows(period_dir, entries, branches, locale, columns, tr)
     counts = {s: sum(c["status"] == s for r in rows for c in r["cells"]) for s in STATUSES}
     total = len(rows) * len(REPORTS)
@@ -248,7 +263,7 @@ def write_period_index(
         reports=[(r, tr(f"common.reports.{r}")) for r in REPORTS],
         headlines=[(label, tr(f"common.reports.{report}")) for report, _kpi, label in columns],
         rows=rows,
-        regions=sorted({r["region"] for r in rows if r["region"]}),
+        regions=sorted({(r["region"], r["region_label"]) for r in rows if r["region"]}),
         statuses=[(s, tr(f"common.index.{s}")) for s in STATUSES],
     )
 

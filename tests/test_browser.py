@@ -1,0 +1,397 @@
+"""In a real browser: the period index and every report, opened from the file system.
+
+One run of the real command (HTML only) for two branches of a five-branch warehouse in
+two regions: branch 0101 in zh-CN and 0201 in en, the index in zh-CN (the bank's
+locale here). Headless Chromium (Debian's package, driven by Playwright) then opens the
+list of periods, the period index and every report of both branches, and checks what a
+reader would notice:
+
+- no request leaves the page's own folder (every request is recorded; only ``file://``
+  URLs under the page's folder and ``data:`` URIs are allowed; anything else is also
+  blocked, so the test never reaches a network);
+- no console error, page error or failed request;
+- every ``<img>`` loaded (``naturalWidth > 0``), and every report has its charts;
+- every in-page link (the table of contents) resolves to an element, and following
+  one scrolls to it;
+- a red/amber/green status is also written in words, never colour alone;
+- the page does not scroll sideways at 1200 px nor on a 390 px phone;
+- Chinese text is drawn with the pinned font (Noto Sans CJK SC, not a fallback face);
+- the index search (branch id, Chinese name), region and status filters and header
+  sorting work, and its links open the reports.
+
+Screenshots (first screen and full page of every page, the index after filtering and
+sorting) are saved to ``tests/artifacts/browser/`` (ignored by git). Skipped only when
+Chromium is not installed (``scripts/install-system-deps.sh`` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from branchbook import demo
+from branchbook.reports import registry
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+CHROMIUM = Path(os.environ.get("BRANCHBOOK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PERIOD = "2026-10"
+ZH, EN = "0101", "0201"  # 0101..0104 are in one region, 0201 in another
+BRANCHES = ["0101", "0102", "0103", "0104", "0201"]
+REPORTS = list(registry())
+PAGES = ["periods", "index"] + [f"{b}/{r}" for b in (ZH, EN) for r in REPORTS]
+WIDTH, HEIGHT, PHONE = 1200, 900, 390
+CJK_FONT = "Noto Sans CJK SC"
+
+
+# -- one run of the command -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (scripts/install-system-deps.sh)")
+    from playwright.sync_api import sync_playwright  # a dev dependency
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def reports(browser, tmp_path_factory) -> Path:
+    """``reports/`` of one HTML-only run for two branches (0101 zh-CN, 0201 en)."""
+    base = tmp_path_factory.mktemp("browser")
+    params = base / "params"
+    (params / "branches").mkdir(parents=True)
+    bank, n = re.subn(
+        r"(?m)^locale:.*$", "locale: zh-CN", (ROOT / "params" / "bank.yaml").read_text("utf-8")
+    )
+    assert n == 1, "params/bank.yaml has no top-level locale"
+    (params / "bank.yaml").write_text(bank, encoding="utf-8")
+    (params / "branches" / f"{EN}.yaml").write_text("locale: en\n", encoding="utf-8")
+    wh = base / "warehouse.duckdb"
+    demo.build(wh, branches=len(BRANCHES), customers=2_000, months=13, end_month=PERIOD, seed=7)
+    run = subprocess.run(
+        [sys.executable, "-m", "branchbook.cli", "run", "--warehouse", str(wh),
+         "--params", str(params), "--build", str(base / "build"), "--out", str(base / "reports"),
+         "--branches", f"{ZH},{EN}", "--formats", "html", "--no-progress"],
+        cwd=base, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    return base / "reports"
+
+
+def page_file(reports: Path, name: str) -> Path:
+    if name == "periods":
+        return reports / "index.html"
+    if name == "index":
+        return reports / PERIOD / "index.html"
+    return reports / PERIOD / f"{name}.html"
+
+
+# -- opening a page and recording what happens ------------------------------------------
+
+
+@dataclass
+class Visit:
+    """What a page did while it was opened: requests, errors, and what it showed."""
+
+    file: Path
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    images: list[dict] = field(default_factory=list)
+    anchors: list[dict] = field(default_factory=list)
+    scroll_width: int = 0
+    fonts: set[str] = field(default_factory=set)
+    statuses: dict = field(default_factory=dict)
+
+    def outside(self) -> list[str]:
+        """Requests for anything but a ``data:`` URI or a file under the page's folder."""
+        folder = self.file.parent.resolve()
+        bad = []
+        for url in self.requests:
+            if url.startswith("data:"):
+                continue
+            parsed = urlparse(url)
+            path = Path(unquote(parsed.path)).resolve()
+            if parsed.scheme != "file" or not path.is_relative_to(folder):
+                bad.append(url[:200])
+        return bad
+
+
+def _not_local(url: str) -> bool:
+    return not url.startswith(("file:", "data:"))
+
+
+def open_page(browser, file: Path, *, width: int = WIDTH, height: int = HEIGHT):
+    """A new page with every request, console error and page error recorded, at ``file``."""
+    visit = Visit(file)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.route(_not_local, lambda route: route.abort())  # never reach a network
+    context.on("request", lambda req: visit.requests.append(req.url))
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and visit.errors.append(f"console: {m.text}"))
+    page.on("pageerror", lambda exc: visit.errors.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda r: visit.errors.append(f"failed: {r.url[:200]} {r.failure}"))
+    page.goto(file.resolve().as_uri(), wait_until="load")
+    return page, visit
+
+
+def _platform_fonts(page, selectors: list[str]) -> set[str]:
+    """The font families Chromium actually drew the first match of each selector with."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    families = set()
+    for sel in selectors:
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": sel})["nodeId"]
+        if node:
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            families.update(f["familyName"] for f in fonts)
+    return families
+
+
+IMAGES_JS = """() => Array.from(document.images).map(i => ({
+    src: i.currentSrc.slice(0, 60), complete: i.complete, width: i.naturalWidth}))"""
+# red/amber/green marks (KPI cards, index key figures) and those with no status in words
+STATUS_JS = """() => {
+    const marks = Array.from(document.querySelectorAll(
+        '.bb-kpi.bb-green, .bb-kpi.bb-amber, .bb-kpi.bb-red, ' +
+        'td.bb-kpi-green, td.bb-kpi-amber, td.bb-kpi-red'));
+    const words = el => el.querySelector('.bb-kpi-status, .bb-rag');
+    return {marks: marks.length, silent: marks.filter(el => {
+        const w = words(el);
+        return !w || !w.innerText.trim() || w.getClientRects().length === 0;
+    }).map(el => el.innerText.slice(0, 40))};
+}"""
+ANCHORS_JS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => ({
+    href: a.getAttribute('href'), toc: !!a.closest('nav.bb-toc'),
+    target: !!document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)))}))"""
+
+
+def _slug(name: str) -> str:
+    return name.replace("/", "-")
+
+
+@pytest.fixture(scope="module")
+def visits(browser, reports) -> dict[str, Visit]:
+    """Every page opened once at 1200 px: its record and two screenshots."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in PAGES:
+        page, visit = open_page(browser, page_file(reports, name))
+        page.evaluate("document.fonts.ready")
+        visit.images = page.evaluate(IMAGES_JS)
+        visit.anchors = page.evaluate(ANCHORS_JS)
+        visit.scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        visit.statuses = page.evaluate(STATUS_JS)
+        if name.startswith(ZH) or name in ("index", "periods"):
+            visit.fonts = _platform_fonts(page, ["h1", "p", "td", "th"])
+        page.screenshot(path=str(ARTIFACTS / f"{_slug(name)}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"{_slug(name)}-full.png"), full_page=True)
+        page.context.close()
+        out[name] = visit
+    return out
+
+
+# -- every page ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_request_leaves_the_page_folder(visits, name):
+    visit = visits[name]
+    assert visit.requests, "the page itself was not requested"
+    assert visit.outside() == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_console_or_page_error(visits, name):
+    assert visits[name].errors == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_image_loads(visits, name):
+    images = visits[name].images
+    if "/" in name:
+        assert len(images) >= 2, "a report without its charts"
+    broken = [i for i in images if not (i["complete"] and i["width"] > 0)]
+    assert broken == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_in_page_links_resolve(visits, name):
+    anchors = visits[name].anchors
+    if "/" in name:
+        assert sum(a["toc"] for a in anchors) >= 3, "a report without a table of contents"
+    assert [a["href"] for a in anchors if not a["target"]] == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scroll_on_a_desktop(visits, name):
+    assert visits[name].scroll_width <= WIDTH
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_status_is_written_not_only_coloured(visits, name):
+    statuses = visits[name].statuses
+    if name == "index":
+        assert statuses["marks"] > 0, "no red/amber/green status on the index"
+    assert statuses["silent"] == []
+
+
+@pytest.mark.parametrize("name", ["index", f"{ZH}/{REPORTS[0]}"])
+def test_chinese_is_drawn_with_the_pinned_font(visits, name):
+    assert visits[name].fonts == {CJK_FONT}
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_no_sideways_scroll_on_a_phone(browser, reports, report):
+    page, visit = open_page(browser, page_file(reports, f"{ZH}/{report}"), width=PHONE)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
+        if report == REPORTS[0]:
+            page.screenshot(path=str(ARTIFACTS / f"phone-{ZH}-{report}.png"))
+    finally:
+        page.context.close()
+    assert visit.errors == []
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_contents_link_scrolls_to_its_section(browser, reports, report):
+    page, _ = open_page(browser, page_file(reports, f"{EN}/{report}"))
+    try:
+        links = page.locator("nav.bb-toc a")
+        link = links.nth(links.count() // 2)
+        href = link.get_attribute("href")
+        link.click()
+        page.wait_for_function("h => location.hash === h", arg=href)
+        top = page.evaluate(
+            "id => document.getElementById(id).getBoundingClientRect().top", href[1:]
+        )
+        assert -2 <= top < HEIGHT / 2, (href, top)  # sub-pixel scroll positions
+    finally:
+        page.context.close()
+
+
+# -- the index -------------------------------------------------------------------------
+
+
+def _shown(page) -> list[str]:
+    """Branch ids of the index rows a reader sees, top to bottom."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('#bb-index tbody tr'))
+            .filter(r => r.getClientRects().length > 0)
+            .map(r => r.cells[0].textContent.trim())"""
+    )
+
+
+def test_index_search_filter_and_sort(browser, reports):
+    page, visit = open_page(browser, page_file(reports, "index"))
+    try:
+        assert page.locator("#bb-controls").is_visible(), "the script did not show the controls"
+        assert _shown(page) == BRANCHES
+
+        page.fill("#bb-q", EN)
+        assert _shown(page) == [EN]
+        page.fill("#bb-q", "国贸")  # part of 0201's Chinese name
+        assert _shown(page) == [EN]
+        page.fill("#bb-q", "no such branch")
+        assert _shown(page) == [] and page.locator("#bb-none").is_visible()
+        page.fill("#bb-q", "")
+        assert _shown(page) == BRANCHES and not page.locator("#bb-none").is_visible()
+
+        page.select_option("#bb-region", "North")
+        assert _shown(page) == [EN]
+        page.select_option("#bb-region", "East")
+        assert _shown(page) == ["0101", "0102", "0103", "0104"]
+        page.fill("#bb-q", ZH)
+        assert _shown(page) == [ZH]  # search and filter combine
+        page.fill("#bb-q", "")
+        page.select_option("#bb-region", "")
+
+        page.select_option("#bb-status", "skipped")
+        assert _shown(page) == ["0102", "0103", "0104"]  # nothing was run for them
+        page.select_option("#bb-status", "failed")
+        assert _shown(page) == []
+        page.select_option("#bb-status", "ok")
+        assert _shown(page) == [ZH, EN]
+        page.screenshot(path=str(ARTIFACTS / "index-filtered.png"))
+        page.select_option("#bb-status", "")
+
+        id_head = page.locator("#bb-index thead th").first
+        id_head.locator("button").click()
+        assert id_head.get_attribute("aria-sort") == "ascending"
+        assert _shown(page) == BRANCHES
+        id_head.locator("button").click()
+        assert id_head.get_attribute("aria-sort") == "descending"
+        assert _shown(page) == BRANCHES[::-1]
+
+        headline = page.locator("#bb-index thead th.bb-headline-col").first
+        headline.locator("button").click()
+        assert headline.get_attribute("aria-sort") == "ascending"
+        column = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#bb-index thead th')).findIndex("
+            "th => th.classList.contains('bb-headline-col'))"
+        )
+        keys = page.evaluate(
+            """col => Array.from(document.querySelectorAll('#bb-index tbody tr'))
+                .map(r => r.cells[col].getAttribute('data-sort'))""",
+            column,
+        )
+        numbers = [float(k) for k in keys if k]
+        assert len(numbers) == 2 and numbers == sorted(numbers)
+        assert keys[: len(numbers)] == [k for k in keys if k], "missing values sort last"
+        page.screenshot(path=str(ARTIFACTS / "index-sorted.png"), full_page=True)
+    finally:
+        page.context.close()
+    assert visit.errors == [] and visit.outside() == []
+
+
+def test_index_links_open_the_reports(browser, reports):
+    index = page_file(reports, "index")
+    page, _ = open_page(browser, index)
+    try:
+        hrefs = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#bb-index a')).map(a => a.getAttribute('href'))"
+        )
+        expected = {f"{b}/{r}.html" for b in (ZH, EN) for r in REPORTS}
+        assert expected <= set(hrefs)
+        for href in hrefs:
+            assert (index.parent / unquote(href)).is_file(), href
+        page.locator(f'#bb-index a[href="{EN}/{REPORTS[0]}.html"]').click()
+        page.wait_for_load_state("load")
+        assert page.url == page_file(reports, f"{EN}/{REPORTS[0]}").resolve().as_uri()
+        assert page.locator("h1").first.is_visible()
+    finally:
+        page.context.close()
+
+
+def test_period_list_links_to_the_period(browser, reports):
+    page, visit = open_page(browser, page_file(reports, "periods"))
+    try:
+        page.locator(f'#bb-periods a[href="{PERIOD}/index.html"]').click()
+        page.wait_for_load_state("load")
+        assert page.url == page_file(reports, "index").resolve().as_uri()
+    finally:
+        page.context.close()
+    assert visit.errors == []
