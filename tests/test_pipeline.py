@@ -230,3 +230,36 @@ def test_contract_violation_is_refused_before_anything_runs(site, tmp_path):
     assert res.returncode == 2
     assert "customers.kyc_status" in res.stderr and cid in res.stderr
     assert not out.exists()
+
+
+def section_keys(report: str) -> list[str]:
+    """The sections a report's notebook opens with ``page.section("<key>")``."""
+    source = (ROOT / "notebooks" / f"{report}.py").read_text()
+    return re.findall(r'page\.section\(\s*"([a-z0-9_]+)"', source)
+
+
+@pytest.mark.parametrize("report", list(registry()))
+def test_every_report_has_its_sections_summary_and_cards(site, report):
+    keys = section_keys(report)
+    assert keys, report
+    for bid in BRANCHES:
+        page = soup(site, bid, report)
+        ids = {h.get("id") for h in page.select("h2.bb-section")}
+        missing = [k for k in keys if f"sec-{k}" not in ids]
+        assert not missing, (bid, report, missing)
+        assert 1 <= len(page.select(".bb-summary li")) <= 6
+        assert len(page.select(".bb-kpi")) >= 3
+        assert page.select(".bb-definitions dd") and page.select(".bb-provenance")
+        assert "Traceback" not in page.get_text()
+
+
+@pytest.mark.parametrize("report", list(registry()))
+def test_every_zh_pdf_is_chinese_with_the_pinned_font(site, report):
+    pdf = site["period_dir"] / ZH_BRANCH / f"{report}.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert i18n.t(f"{report}.title", "zh-CN") in text
+    assert "内部资料" in text and re.search(r"第\s*1\s*页", text)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Sans-CJK-SC" in fonts
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "595.276 x 841.89" in info  # A4
