@@ -59,13 +59,15 @@ def _busy_seconds() -> float:
     return sum(t) - t.idle - getattr(t, "iowait", 0.0)
 
 
+def _cpu(who: int) -> float:
+    """CPU seconds of this process (``RUSAGE_SELF``) or of its finished descendants
+    (``RUSAGE_CHILDREN``: those waited for, with their own waited-for descendants)."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def _own_cpu() -> float:
-    """CPU seconds of this process and of its finished (waited-for) descendants."""
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        r = resource.getrusage(who)
-        total += r.ru_utime + r.ru_stime
-    return total
+    return _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
 
 
 class Meter:
@@ -92,7 +94,8 @@ class Meter:
     def __enter__(self) -> Meter:
         self.load = os.getloadavg()
         self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._busy0, self._cpu0 = _busy_seconds(), _own_cpu()
+        self._busy0, self._self0 = _busy_seconds(), _cpu(resource.RUSAGE_SELF)
+        self._cpu0 = _cpu(resource.RUSAGE_CHILDREN)
         self.t0 = time.perf_counter()
         self._thread.start()
         return self
@@ -101,8 +104,9 @@ class Meter:
         self.wall = time.perf_counter() - self.t0
         self._stop.set()
         self._thread.join()
-        self.cpu = _own_cpu() - self._cpu0
-        self.others = max(0.0, (_busy_seconds() - self._busy0) - self.cpu) / self.wall
+        self.cpu = _cpu(resource.RUSAGE_CHILDREN) - self._cpu0  # the mode's processes
+        mine = self.cpu + _cpu(resource.RUSAGE_SELF) - self._self0  # and this one's sampling
+        self.others = max(0.0, (_busy_seconds() - self._busy0) - mine) / self.wall
 
 
 def wait_quiet(limit_s: float, threshold: float = 0.3) -> float:
@@ -135,7 +139,7 @@ def left_running(tag: str) -> int:
 class Scope:
     """What every mode works on: one warehouse, one prepared period, branches, reports."""
 
-    warehouse: Path
+    warehouse: Path | str
     params: Path
     work: Path
     period: str = ""
@@ -143,6 +147,7 @@ class Scope:
     reports: list[str] = field(default_factory=list)
     prepare_s: float = 0.0
     prepare_check_s: float = 0.0
+    prepared_now: bool = False  # the first prepare did the work (it was not up to date)
     warehouse_note: str = ""
 
     @property
@@ -176,8 +181,8 @@ def _check(cmd: list[str], what: str, **kw) -> subprocess.CompletedProcess:
 def make_scope(args) -> Scope:
     """Find or build the warehouse and the parameter folder the options ask for."""
     if args.scale:
-        work = BENCH_DIR / f"scale-{args.scale}"
         customers = args.customers or round(1_000_000 * args.scale / 300)
+        work = BENCH_DIR / (f"scale-{args.scale}" + (f"-{customers}" if args.customers else ""))
         scope = Scope(warehouse=work / "warehouse.duckdb", params=work / "params", work=work)
         scope.params.mkdir(parents=True, exist_ok=True)
         bank = (ROOT / "params" / "bank.yaml").read_bytes()
@@ -205,15 +210,16 @@ def make_scope(args) -> Scope:
             )
             scope.warehouse_note = f"built in {time.perf_counter() - t0:.0f} s"
         return scope
-    warehouse = Path(args.warehouse).resolve() if args.warehouse else DEMO_WAREHOUSE
-    if args.warehouse:
+    warehouse = DEMO_WAREHOUSE
+    work = BENCH_DIR / "demo"
+    if args.warehouse:  # a DuckDB file, a folder of Parquet/CSV or a SQLAlchemy URL
+        url = "://" in args.warehouse
+        warehouse = args.warehouse if url else Path(args.warehouse).resolve()
         tag = hashlib.sha256(str(warehouse).encode()).hexdigest()[:8]
-        work = BENCH_DIR / f"{warehouse.stem}-{tag}"
-    else:
-        work = BENCH_DIR / "demo"
+        work = BENCH_DIR / f"{'url' if url else warehouse.stem}-{tag}"
     params = Path(args.params).resolve() if args.params else ROOT / "params"
     scope = Scope(warehouse=warehouse, params=params, work=work)
-    if not warehouse.exists() and not args.warehouse:
+    if not args.warehouse and not DEMO_WAREHOUSE.exists():
         print("bench: building the demo warehouse...", flush=True)
         _check([_tool("branchbook"), "demo", "--out", str(warehouse)], "demo")
     return scope
@@ -235,10 +241,12 @@ def prepare(scope: Scope, args) -> None:
         cmd += ["--period", args.period]
     if args.fresh_prepare:
         cmd.append("--force")
+    before = {p: p.stat().st_mtime for p in scope.build.glob("*/prepared/prepare.json")}
     t0 = time.perf_counter()
     done = _check(cmd, "branchbook prepare")
     scope.prepare_s = time.perf_counter() - t0
     scope.period = re.search(r"prepared (\d{4}-\d{2})", done.stdout).group(1)
+    scope.prepared_now = before.get(scope.prepare_json) != scope.prepare_json.stat().st_mtime
     check = cmd[:-1] if args.fresh_prepare else cmd
     t0 = time.perf_counter()
     _check(check, "branchbook prepare (check)")
@@ -246,9 +254,13 @@ def prepare(scope: Scope, args) -> None:
     meta = json.loads(scope.prepare_json.read_text(encoding="utf-8"))
     scope.branches = meta["branches"][: args.branches] if args.branches else meta["branches"]
 
+    from branchbook.errors import BranchbookError
     from branchbook.reports import select
 
-    scope.reports = [s.name for s in select(args.reports)]
+    try:
+        scope.reports = [s.name for s in select(args.reports)]
+    except BranchbookError as exc:
+        raise SystemExit(f"bench: {exc}") from None
 
 
 # -- the modes ------------------------------------------------------------------------
@@ -281,7 +293,7 @@ def _fresh(folder: Path) -> Path:
 
 
 def _env(tag: str) -> dict[str, str]:
-    return {**os.environ, "BRANCHBOOK_BENCH_TAG": tag, "PYTHONWARNINGS": "ignore"}
+    return {**os.environ, "BRANCHBOOK_BENCH_TAG": tag}
 
 
 def code_version() -> str:
@@ -786,9 +798,9 @@ def main(argv: list[str] | None = None) -> int:
         + f", params {_rel(scope.params)}"
     )
     print(
-        f"bench: prepare {scope.prepare_s:.1f} s ({'from scratch' if args.fresh_prepare else 'done or checked'}),"
-        f" up-to-date check {scope.prepare_check_s:.1f} s; not counted below "
-        "(branchbook run pays the check)",
+        f"bench: prepare {scope.prepare_s:.1f} s "
+        f"({'prepared' if scope.prepared_now else 'already up to date'}), up-to-date check "
+        f"{scope.prepare_check_s:.1f} s; not counted below (branchbook run pays the check)",
         flush=True,
     )
     runners = {
