@@ -417,20 +417,11 @@ def run(
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
-    import pandas as pd
 
     from . import publish
+    from .data import BranchData
 
-    branches = pd.read_parquet(prepared.root / "_schema" / "branches.parquet").iloc[0:0]
-    rows = []
-    for bid in prepared.branch_ids:
-        path = prepared.root / "extracts" / bid / "branches.parquet"
-        if path.is_file():
-            frame = pd.read_parquet(path)
-            frame["branch_id"] = bid
-            rows.append(frame)
-    if rows:
-        branches = pd.concat(rows, ignore_index=True)
+    branches = BranchData(prepared, "BANK", scope="bank").table("branches")
     common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None
     bank_locale = ps.bank.get("locale", "en")
     bank_name = common.bank_name.get(bank_locale) if common else ""

@@ -1002,9 +1002,7 @@ def rag_status(value: float, rag: Rag | None) -> str | None:
     """``green`` / ``amber`` / ``red`` of a value against its thresholds; None if none/NaN."""
     if rag is None or value is None or not math.isfinite(value):
         return None
-    if rag.good == "high":
-        return "green" if value >= rag.green else "amber" if value >= rag.amber else "red"
-    return "green" if value <= rag.green else "amber" if value <= rag.amber else "red"
+    return rag.status(value)
 
 
 def kpi_table(
