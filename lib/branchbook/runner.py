@@ -417,7 +417,6 @@ def run(
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
-
     from . import publish
     from .data import BranchData
 
