@@ -449,7 +449,7 @@ def run_branchbook(scope: Scope) -> Result:
             log_text = (folder / "run.log").read_text(encoding="utf-8")
             took = re.search(r"prepare \S+: done in ([\d.]+)s", log_text)
             notes.append(
-                "the run prepared the period again (--force redoes prepare too): "
+                "the run prepared the period again (its inputs changed): "
                 f"{took.group(1) if took else '?'} s of its wall time"
             )
         return failed, notes

@@ -49,7 +49,14 @@ def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
         kids = proc.children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-    return [p for p in kids if "ipykernel" in " ".join(p.cmdline())]
+    found = []
+    for p in kids:
+        try:  # a kernel started as a new Python, or forked warm (with its fork server)
+            if p.name() in ("bb-kernel", "bb-render", "bb-forkserver") or "ipykernel_launcher" in " ".join(p.cmdline()):
+                found.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return found
 
 
 def complete(path: Path) -> bool:

@@ -49,13 +49,22 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--formats", type=_csv, default=["html", "pdf"], help="html,pdf (default both)")
     r.add_argument("--workers", type=int, help="reports run at once (default: CPU count)")
     r.add_argument("--out", help="report folder (default: reports/)")
-    r.add_argument("--force", action="store_true", help="redo reports even when up to date")
+    r.add_argument(
+        "--force", action="store_true",
+        help="redo reports even when up to date (the prepared period is redone only "
+             "when its inputs changed; see prepare --force)")
+    r.add_argument("--no-warm", action="store_true",
+                   help="start a new Python for every kernel instead of forking warm ones")
+    r.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where reports are made: this machine (default) or a Dask cluster")
+    r.add_argument("--scheduler", help="Dask scheduler address for --executor dask "
+                   "(default: $DASK_SCHEDULER_ADDRESS)")
     r.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
     _common(r)
 
     p = sub.add_parser("prepare", help="validate the data and cut the period's extracts")
     p.add_argument("--period")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="prepare again even when the inputs are unchanged")
     _common(p)
 
     v = sub.add_parser("validate", help="check the warehouse against the data contract")
@@ -138,6 +147,9 @@ def _dispatch(args) -> int:
             build_dir=args.build_dir,
             force=args.force,
             progress=False if args.no_progress else None,
+            warm=False if args.no_warm else None,
+            executor=args.executor,
+            scheduler=args.scheduler,
         )
         ok = sum(e["status"] == "ok" for e in result.entries.values())
         print(

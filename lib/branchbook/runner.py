@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import forkserver, paths
 from .errors import BranchbookError, NotebookRunError, ParamsError
 from .params import BranchParams, ParamSet, validate_branch_id
 from .prepare import prepare
@@ -74,20 +74,35 @@ class RunResult:
         return EXIT_FAILED if self.failed else EXIT_OK
 
 
-def _kernel_manager_class():
+_KERNEL_FOLDER: str | None = None
+
+
+def kernel_folder() -> str:
+    """A private folder (mode 0700) for kernel sockets, removed at exit."""
+    global _KERNEL_FOLDER
+    with _KM_LOCK:
+        if _KERNEL_FOLDER is None:
+            import atexit
+            import shutil
+            import tempfile
+
+            _KERNEL_FOLDER = tempfile.mkdtemp(prefix="branchbook-kernels-")
+            atexit.register(shutil.rmtree, _KERNEL_FOLDER, True)
+    return _KERNEL_FOLDER
+
+
+def _kernel_manager_class(server=None):
     """A kernel manager talking to its kernel over Unix sockets in a private folder.
 
     The default TCP transport sends code and outputs (customer data) in plain text
     over the loopback interface; IPC sockets live in a folder only this user can read.
+    With a fork ``server``, the kernel is forked from its warm parent instead of
+    started as a new Python.
     """
-    import atexit
-    import shutil
-    import tempfile
-
     from jupyter_client.manager import AsyncKernelManager
 
-    folder = tempfile.mkdtemp(prefix="branchbook-kernels-")
-    atexit.register(shutil.rmtree, folder, True)
+    folder = kernel_folder()
+    provisioner = forkserver.provisioner_class(server) if server is not None else None
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
@@ -96,17 +111,29 @@ def _kernel_manager_class():
             self.ip = os.path.join(folder, uuid.uuid4().hex[:12])
             _KERNELS[threading.get_ident()] = self
 
+        async def _async_pre_start_kernel(self, **kw):
+            if provisioner is not None and self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = provisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            return await super()._async_pre_start_kernel(**kw)
+
     return IPCKernelManager
 
 
-# The kernel manager of the report each worker thread is executing, for the time limit.
+# What each worker thread is running, for the time limit: the kernel manager of its
+# report, or the process rendering it.
 _KERNELS: dict[int, Any] = {}
+_RENDERERS: dict[int, Any] = {}
 
 
 def _kill_kernel(thread_id: int) -> bool:
-    """Kill the kernel (and its process group) of the report running on ``thread_id``."""
+    """Kill the kernel (and its process group) or the renderer of the report on ``thread_id``."""
     import signal
 
+    renderer = _RENDERERS.get(thread_id)
+    if renderer is not None and renderer.poll() is None:
+        renderer.kill()
+        return True
     km = _KERNELS.get(thread_id)
     process = getattr(getattr(km, "provisioner", None), "process", None)
     if process is None or process.poll() is not None:
@@ -123,15 +150,78 @@ def _kill_kernel(thread_id: int) -> bool:
 
 
 _KM_CLASS = None
-_KM_LOCK = threading.Lock()
+_KM_LOCK = threading.RLock()
 
 
-def kernel_manager_class():
+def kernel_manager_class(server=None):
+    """The kernel manager class: forking from ``server``, or starting Python (shared)."""
     global _KM_CLASS
+    if server is not None:
+        return _kernel_manager_class(server)
     with _KM_LOCK:
         if _KM_CLASS is None:
             _KM_CLASS = _kernel_manager_class()
     return _KM_CLASS
+
+
+_ENGINE = "branchbook"
+_ENGINE_LOCK = threading.Lock()
+
+
+def _register_engine() -> str:
+    """papermill's nbclient engine, saving the executed notebook less often.
+
+    papermill rewrites the whole notebook (charts included, 1-2 MB) at the start and
+    the end of every cell: some 40 writes a report. This engine writes it when the
+    notebook starts, when a cell fails, when it ends, and every 30 s in between (so a
+    long cell still leaves evidence).
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    with _ENGINE_LOCK:
+        if _ENGINE in papermill_engines._engines:
+            return _ENGINE
+
+        class SparseSaves(NotebookExecutionManager):
+            _must = False
+
+            def save(self, **kwargs):
+                due = (self.now() - self.last_save_time).total_seconds() >= self.autosave_cell_every
+                if self._must or due:
+                    super().save(**kwargs)
+
+            def _forced(self, method, *args, **kwargs):
+                self._must = True
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    self._must = False
+
+            def notebook_start(self, **kwargs):
+                return self._forced(super().notebook_start, **kwargs)
+
+            def cell_exception(self, cell, cell_index=None, **kwargs):
+                return self._forced(super().cell_exception, cell, cell_index, **kwargs)
+
+            def notebook_complete(self, **kwargs):
+                return self._forced(super().notebook_complete, **kwargs)
+
+        class Engine(NBClientEngine):
+            @classmethod
+            def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
+                                 log_output=False, autosave_cell_every=30, **kwargs):
+                nb_man = SparseSaves(nb, output_path=output_path, progress_bar=progress_bar,
+                                     log_output=log_output, autosave_cell_every=autosave_cell_every)
+                nb_man.notebook_start()
+                try:
+                    cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+                finally:
+                    nb_man.cleanup_pbar()
+                    nb_man.notebook_complete()
+                return nb_man.nb
+
+        papermill_engines.register(_ENGINE, Engine)
+    return _ENGINE
 
 
 def _sha(data: Any) -> str:
@@ -172,102 +262,181 @@ def _up_to_date(entry: dict | None, fingerprint: str, out_dir: Path) -> bool:
     return True
 
 
-def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: tuple[str, ...],
-            root: Path) -> dict:
-    """Execute and render one report; publish it only if everything succeeded."""
+def task(job: Job, *, period: str, build_dir: Path, formats: tuple[str, ...], root: Path,
+         warm_modules: tuple[str, ...] = ()) -> dict:
+    """Everything a worker needs to make one report, as plain data (it can be pickled
+    and sent to a Dask worker)."""
+    common = job.params.common
+    return {
+        "key": job.key,
+        "branch_id": job.branch_id,
+        "report": job.spec.name,
+        "notebook": str(job.spec.notebook),
+        "parameters": job.parameters,
+        "fingerprint": job.fingerprint,
+        "retries": common.retries,
+        "time_limit": common.report_timeout_s,
+        "period": period,
+        "build_dir": str(build_dir),
+        "formats": list(formats),
+        "root": str(root),
+        "warm_modules": list(warm_modules),
+    }
+
+
+def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any = None
+         ) -> tuple[dict, dict[str, bytes]]:
+    """Execute and render one report: its manifest entry (without outputs) and its bytes.
+
+    Nothing is published here; :func:`publish_report` writes the files. With a fork
+    ``server`` the kernel and the renderer are forked from its warm parent; without,
+    the kernel is a new Python and the page is rendered in this process. The report
+    time limit covers both. A failure is returned in the entry, never raised.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     from . import render
 
     t0 = time.perf_counter()
-    common = job.params.common
-    executed = build_dir / period / "executed" / job.branch_id / f"{job.spec.name}.ipynb"
+    build_dir, formats = Path(t["build_dir"]), tuple(t["formats"])
+    executed = build_dir / t["period"] / "executed" / t["branch_id"] / f"{t['report']}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     running = executed.with_suffix(".running.ipynb")
     entry: dict[str, Any] = {
-        "branch_id": job.branch_id,
-        "report": job.spec.name,
+        "branch_id": t["branch_id"],
+        "report": t["report"],
         "status": "failed",
-        "parameters": {k: v for k, v in job.parameters.items() if k not in ("build_dir",)},
-        "input_fingerprint": job.fingerprint,
+        "parameters": {k: v for k, v in t["parameters"].items() if k not in ("build_dir",)},
+        "input_fingerprint": t["fingerprint"],
         "outputs": {},
         "error": None,
         "headline": {},
         "executed": str(executed.relative_to(build_dir)),
     }
-    attempts = common.retries + 1
-    limit = common.report_timeout_s
+    blobs: dict[str, bytes] = {}
+    attempts = t["retries"] + 1
+    limit = t["time_limit"]
     timed_out = threading.Event()
     me = threading.get_ident()
+    km_class = km_class or kernel_manager_class(server)
 
     def on_time_limit() -> None:
         timed_out.set()
         _kill_kernel(me)
 
+    def stopped() -> NotebookRunError:
+        return NotebookRunError(f"stopped at the report time limit of {limit} s")
+
+    watchdog = threading.Timer(limit, on_time_limit)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         for attempt in range(1, attempts + 1):
-            watchdog = threading.Timer(limit, on_time_limit)
-            watchdog.daemon = True
-            watchdog.start()
             try:
                 pm.execute_notebook(
-                    str(job.spec.notebook),
+                    t["notebook"],
                     str(running),
-                    parameters=job.parameters,
+                    parameters=t["parameters"],
                     kernel_name="python3",
-                    cwd=str(root),
+                    cwd=t["root"],
                     progress_bar=False,
                     log_output=False,
                     execution_timeout=limit,
                     start_timeout=120,
-                    kernel_manager_class=kernel_manager_class(),
+                    kernel_manager_class=km_class,
+                    engine_name=_register_engine(),
+                    # each kernel serves one report: no need to wait for a polite exit
+                    shutdown_kernel="immediate",
                 )
                 break
             except PapermillExecutionError as exc:
                 if timed_out.is_set():
-                    raise NotebookRunError(f"stopped at the report time limit of {limit} s") from None
+                    raise stopped() from None
                 raise NotebookRunError(
                     f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {_one_line(exc.evalue)}"
                 ) from None
             except Exception as exc:  # a dead kernel, a timeout, a lost connection
                 if timed_out.is_set():
-                    raise NotebookRunError(f"stopped at the report time limit of {limit} s") from None
+                    raise stopped() from None
                 if attempt < attempts and "DeadKernel" in type(exc).__name__:
-                    log.warning("%s: kernel died (attempt %d of %d), retrying", job.key, attempt, attempts)
+                    log.warning("%s: kernel died (attempt %d of %d), retrying", t["key"], attempt, attempts)
                     time.sleep(min(2**attempt, 30))
                     continue
                 raise NotebookRunError(f"{type(exc).__name__}: {_one_line(str(exc))}") from None
             finally:
-                watchdog.cancel()
                 _KERNELS.pop(me, None)
         os.replace(running, executed)
-        import nbformat
+        if server is not None:
+            try:
+                html, pdf, meta = server.render(
+                    executed, formats, on_start=lambda p: _RENDERERS.__setitem__(me, p))
+            except BranchbookError:
+                if timed_out.is_set():
+                    raise stopped() from None
+                raise
+            finally:
+                _RENDERERS.pop(me, None)
+            blobs = {"html": html, **({"pdf": pdf} if pdf is not None else {})}
+        else:
+            import nbformat
 
-        nb = nbformat.read(str(executed), as_version=4)
-        html, meta = render.notebook_to_html(nb)
-        blobs = {"html": html.encode("utf-8")}
-        if "pdf" in formats:
-            blobs["pdf"] = render.html_to_pdf(html)
+            nb = nbformat.read(str(executed), as_version=4)
+            page, meta = render.notebook_to_html(nb)
+            blobs = {"html": page.encode("utf-8")}
+            if "pdf" in formats:
+                blobs["pdf"] = render.html_to_pdf(page)
+        if timed_out.is_set():
+            raise stopped()
+        entry["headline"] = meta.get("headline", {})
+        entry["status"] = "ok"
+    except BranchbookError as exc:
+        entry["error"] = _one_line(str(exc))
+        blobs = {}
+    except Exception as exc:  # never let one report stop the others
+        entry["error"] = f"{type(exc).__name__}: {_one_line(str(exc))}"
+        blobs = {}
+    finally:
+        watchdog.cancel()
+        if running.exists():
+            os.replace(running, executed.with_suffix(".failed.ipynb"))
+    entry["duration_s"] = round(time.perf_counter() - t0, 2)
+    return entry, blobs
+
+
+def publish_report(entry: dict, blobs: dict[str, bytes], out_dir: Path, formats: tuple[str, ...]) -> dict:
+    """Write a made report's files (each by atomic rename) and record them in its entry.
+
+    A report is published only when every format was made; a failed write fails the
+    entry and leaves the previous files as they were.
+    """
+    from . import render
+
+    if entry["status"] != "ok":
+        return entry
+    try:
         for fmt_name in formats:
-            rel = f"{job.branch_id}/{job.spec.name}.{fmt_name}"
-            target = out_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            render.atomic_write(target, blobs[fmt_name])
+            rel = f"{entry['branch_id']}/{entry['report']}.{fmt_name}"
+            render.atomic_write(out_dir / rel, blobs[fmt_name])
             entry["outputs"][fmt_name] = {
                 "path": rel,
                 "sha256": hashlib.sha256(blobs[fmt_name]).hexdigest(),
                 "bytes": len(blobs[fmt_name]),
             }
-        entry["headline"] = meta.get("headline", {})
-        entry["status"] = "ok"
     except BranchbookError as exc:
-        entry["error"] = _one_line(str(exc))
-    except Exception as exc:  # never let one report stop the others
-        entry["error"] = f"{type(exc).__name__}: {_one_line(str(exc))}"
-    finally:
-        if running.exists():
-            os.replace(running, executed.with_suffix(".failed.ipynb"))
+        entry.update(status="failed", error=_one_line(str(exc)))
+    except Exception as exc:
+        entry.update(status="failed", error=f"{type(exc).__name__}: {_one_line(str(exc))}")
+    return entry
+
+
+def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: tuple[str, ...],
+            root: Path, server: forkserver.ForkServer | None = None, km_class: Any = None) -> dict:
+    """Make one report here and publish it: :func:`make` then :func:`publish_report`."""
+    t0 = time.perf_counter()
+    entry, blobs = make(task(job, period=period, build_dir=build_dir, formats=formats, root=root),
+                        server=server, km_class=km_class)
+    entry = publish_report(entry, blobs, out_dir, formats)
     entry["duration_s"] = round(time.perf_counter() - t0, 2)
     return entry
 
@@ -329,11 +498,19 @@ def run(
     force: bool = False,
     progress: bool | None = None,
     notebooks: str | os.PathLike | None = None,
+    warm: bool | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
 
     ``notebooks`` is a folder of report notebooks other than the project's own.
+    ``warm`` (default: on where the platform can fork, off when the environment sets
+    ``BRANCHBOOK_WARM=0``) forks kernels and renderers from one process that has the
+    imports done (:mod:`branchbook.forkserver`) instead of starting Python for each.
+    ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
+    (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
 
     Raises :class:`~branchbook.errors.ParamsError`, ``DataContractError`` or
     ``WarehouseError`` before anything runs when the input is bad. Otherwise returns a
@@ -348,12 +525,20 @@ def run(
     bad = [f for f in formats if f not in FORMATS] or (["(none)"] if not formats else [])
     if bad or "html" not in formats:
         raise ParamsError(f"formats is expected to include html, from ({', '.join(FORMATS)}). Got {list(formats)} instead.")
+    if executor not in ("local", "dask"):
+        raise ParamsError(f"executor is expected to be 'local' or 'dask'. Got {executor!r} instead.")
+    if executor == "dask":
+        scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
+        if not scheduler:
+            raise ParamsError("--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)")
     specs = select(reports, Path(notebooks).resolve() if notebooks else None)
     if branches is not None:
         if not branches:
             raise ParamsError("branches: an empty list selects nothing; omit it to run every branch")
         branches = [validate_branch_id(b) for b in branches]
-    prepared = prepare(period, source=warehouse, params_dir=params_dir, build_dir=build_dir, force=force)
+    # ``force`` redoes reports; the prepared period is redone when its inputs changed
+    # (its own fingerprint), or by ``branchbook prepare --force``.
+    prepared = prepare(period, source=warehouse, params_dir=params_dir, build_dir=build_dir)
     period = prepared.period
     if branches is not None:
         unknown = [b for b in branches if b not in prepared.branch_ids]
@@ -376,28 +561,51 @@ def run(
             result.entries[job.key] = {**entry, "skipped_unchanged": True}
         else:
             todo.append(job)
-    workers = max(1, workers or os.cpu_count() or 1)
-    log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
-             run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
     bar = _progress(len(todo), progress)
+
+    def record(key: str, entry: dict) -> None:
+        manifest.put(key, entry)
+        result.entries[key] = entry
+        status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
+        bar(f"{key} {status} ({entry['duration_s']:.1f}s)")
+
+    if executor == "dask":
+        log.info("run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
+                 run_id, len(jobs), len(jobs) - len(todo), len(todo), scheduler)
+        warm_modules = tuple(s.module.__name__ for s in specs)
+        tasks = [task(j, period=period, build_dir=build_dir, formats=formats, root=root,
+                      warm_modules=warm_modules) for j in todo]
+        _run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
+    else:
+        workers = max(1, workers or os.cpu_count() or 1)
+        log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
+                 run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
+        _run_here(todo, workers, warm, specs, record, period=period, build_dir=build_dir,
+                  out_dir=out_dir, formats=formats, root=root)
+    _publish(out_dir_root, out_dir, manifest, ps, prepared)
+    for e in result.failed:
+        print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+    return result
+
+
+def _run_here(todo: list[Job], workers: int, warm: bool | None, specs: list[ReportSpec], record,
+              **kwargs) -> None:
+    """Make and publish ``todo`` on ``workers`` threads of this machine."""
     stopping = threading.Event()
+    modules = [s.module.__name__ for s in specs]
+    server = _start_fork_server(warm, modules, kwargs["root"]) if todo else None
+    km_class = kernel_manager_class(server)
     pool = ThreadPoolExecutor(max_workers=workers)
     futures: dict = {}
     try:
         futures = {
-            pool.submit(_guarded, stopping, job, period=period, build_dir=build_dir,
-                        out_dir=out_dir, formats=formats, root=root): job
+            pool.submit(_guarded, stopping, job, server=server, km_class=km_class, **kwargs): job
             for job in todo
         }
         for fut in as_completed(futures):
-            job = futures[fut]
             entry = fut.result()
-            if entry is None:  # not started: the run is stopping
-                continue
-            manifest.put(job.key, entry)
-            result.entries[job.key] = entry
-            status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
-            bar(f"{job.key} {status} ({entry['duration_s']:.1f}s)")
+            if entry is not None:  # None: not started, the run is stopping
+                record(futures[fut].key, entry)
     except BaseException:
         # Interrupted (Ctrl-C, SIGTERM): start nothing new, stop the running kernels.
         # Published files are untouched (every write is an atomic rename), the
@@ -405,15 +613,94 @@ def run(
         stopping.set()
         for fut in futures:
             fut.cancel()
-        for thread_id in list(_KERNELS):
+        for thread_id in {*_KERNELS, *_RENDERERS}:
             _kill_kernel(thread_id)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        if server is not None:
+            server.close()
     pool.shutdown(wait=True)
-    _publish(out_dir_root, out_dir, manifest, ps, prepared)
-    for e in result.failed:
-        print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
-    return result
+
+
+def _run_on_dask(tasks: list[dict], scheduler: str, run_id: str, out_dir: Path,
+                 formats: tuple[str, ...], record) -> None:
+    """Make ``tasks`` on the Dask cluster at ``scheduler``; publish here as they finish.
+
+    Workers execute and render (each with its own fork server) and send back the
+    bytes; every file is written by this process, so workers need the prepared
+    period (``build/``) but not the report folder.
+    """
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ParamsError("--executor dask needs the dask extra: pip install 'branchbook[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="30s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ParamsError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+    futures = {}
+    try:
+        for t in tasks:
+            fut = client.submit(make_on_worker, t, key=f"branchbook-{run_id}-{t['key']}", pure=False)
+            futures[fut] = t
+        for fut in dask_completed(list(futures), loop=client.loop):
+            t = futures[fut]
+            t0 = time.perf_counter()
+            try:
+                entry, blobs = fut.result()
+            except Exception as exc:  # the worker died, or the task could not run there
+                entry, blobs = {
+                    "branch_id": t["branch_id"], "report": t["report"], "status": "failed",
+                    "parameters": {k: v for k, v in t["parameters"].items() if k != "build_dir"},
+                    "input_fingerprint": t["fingerprint"], "outputs": {}, "headline": {},
+                    "error": f"on the Dask cluster: {type(exc).__name__}: {_one_line(str(exc))}",
+                    "duration_s": 0.0,
+                }, {}
+            entry = publish_report(entry, blobs, out_dir, formats)
+            entry["duration_s"] = round(entry.get("duration_s", 0.0) + time.perf_counter() - t0, 2)
+            record(t["key"], entry)
+    except BaseException:
+        client.cancel(list(futures), force=True)
+        raise
+    finally:
+        client.close()
+
+
+_WORKER_SERVER: dict[str, Any] = {}
+_WORKER_LOCK = threading.Lock()
+
+
+def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
+    """The Dask task: :func:`make` on a worker, with that worker process's fork server."""
+    with _WORKER_LOCK:
+        if "server" not in _WORKER_SERVER:
+            import atexit
+
+            server = _start_fork_server(None, t["warm_modules"], Path(t["root"]))
+            if server is not None:
+                atexit.register(server.close)
+            _WORKER_SERVER["server"] = server
+        server = _WORKER_SERVER["server"]
+    return make(t, server=server)
+
+
+def _start_fork_server(warm: bool | None, modules: list[str], root: Path):
+    """The run's fork server, or None (not wanted, not possible, or it failed to start)."""
+    if warm is None:
+        warm = os.environ.get("BRANCHBOOK_WARM", "1").strip().lower() not in ("0", "false", "no", "off")
+    if not warm or not forkserver.available():
+        return None
+    try:
+        t0 = time.perf_counter()
+        server = forkserver.ForkServer(kernel_folder(), [*forkserver.WARM_MODULES, *modules], cwd=root)
+        log.info("fork server %d ready in %.1fs: kernels and renderers start warm",
+                 server.process.pid, time.perf_counter() - t0)
+        return server
+    except BranchbookError as exc:
+        log.warning("%s; starting a new Python for each report instead", exc)
+        return None
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:

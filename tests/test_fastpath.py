@@ -1,0 +1,193 @@
+"""The fast path makes the same reports as the plain one, and leaves nothing running.
+
+Three runs of the same small bank, all four reports, HTML + PDF:
+
+- **plain**: a new Python for every kernel (``warm=False``), one report at a time,
+  rendered in the runner's own process;
+- **warm**: the default, kernels and renderers forked from a warm parent, two at once;
+- **dask**: the same work on a real ``dask.distributed`` LocalCluster with two worker
+  processes, published by the runner.
+
+Outputs must be the same files with the same content; only the provenance line (run id
+and time) may differ. Timings are never checked here: see ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+import branchbook
+from branchbook import demo, forkserver
+from branchbook.errors import ParamsError, RenderError
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not forkserver.available(), reason="the fork server needs Linux"),
+]
+ROOT = Path(__file__).resolve().parents[1]
+PERIOD = "2026-10"
+BRANCHES = ["0101", "0102"]
+PROVENANCE = re.compile(r'<footer class="bb-provenance">.*?</footer>', re.S)
+OUR_NAMES = {"bb-kernel", "bb-render", "bb-forkserver"}
+
+
+def ours() -> list[psutil.Process]:
+    """Kernels, renderers and fork servers descended from this test process."""
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.name() in OUR_NAMES or "ipykernel" in " ".join(p.cmdline()):
+                found.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fastpath")
+    wh = base / "wh.duckdb"
+    demo.build(wh, branches=3, customers=1_500, months=13, seed=3)
+    params = base / "params"
+    (params / "branches").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "bank.yaml", params / "bank.yaml")
+    # one zh-CN and one en branch, as in the demo
+    (params / "branches" / "0101.yaml").write_text("locale: zh-CN\n")
+    (params / "branches" / "0102.yaml").write_text("locale: en\n")
+    return {"base": base, "warehouse": wh, "params_dir": params, "build_dir": base / "build"}
+
+
+def run(bank: dict, name: str, **kw):
+    out = bank["base"] / name
+    result = branchbook.run(
+        warehouse=bank["warehouse"], params_dir=bank["params_dir"], build_dir=bank["build_dir"],
+        out=out, branches=BRANCHES, progress=False, **kw,
+    )
+    assert result.exit_code == 0, [e["error"] for e in result.failed]
+    return result, out / PERIOD
+
+
+@pytest.fixture(scope="module")
+def plain(bank):
+    return run(bank, "plain", warm=False, workers=1)
+
+
+@pytest.fixture(scope="module")
+def warm(bank):
+    return run(bank, "warm", workers=2)
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text without white space, run id and generation time (provenance)."""
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    text = "".join(text.split())
+    text = re.sub(r"\d{8}T\d{6}-[0-9a-f]{6}", "<run>", text)
+    return re.sub(r"\d{4}-\d{2}-\d{2}\d{2}:\d{2}UTC", "<time>", text)
+
+
+def assert_same_reports(a: Path, b: Path) -> None:
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.suffix in (".html", ".pdf"))
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.suffix in (".html", ".pdf"))
+    assert files_a == files_b
+    reports = [f for f in files_a if f.parent != Path(".")]
+    assert len(reports) == len(BRANCHES) * 4 * 2
+    for rel in reports:
+        if rel.suffix == ".html":
+            left, right = (PROVENANCE.sub("", (x / rel).read_text()) for x in (a, b))
+            assert left == right, rel
+            assert "bb-kpi" in left  # a real page, not an empty one
+        else:
+            assert pdf_text(a / rel) == pdf_text(b / rel), rel
+    ma, mb = (json.loads((x / "manifest.json").read_text())["reports"] for x in (a, b))
+    assert ma.keys() == mb.keys()
+    for key in ma:
+        assert ma[key]["status"] == mb[key]["status"] == "ok"
+        assert ma[key]["headline"] == mb[key]["headline"], key
+        assert ma[key]["input_fingerprint"] == mb[key]["input_fingerprint"], key
+
+
+def test_warm_run_makes_the_same_reports_as_a_plain_one(plain, warm):
+    assert_same_reports(plain[1], warm[1])
+
+
+def test_warm_run_forks_its_kernels_and_leaves_nothing_running(bank, warm, caplog):
+    assert ours() == []
+    caplog.set_level("INFO", logger="branchbook.run")
+    result, out = run(bank, "warm-again", workers=2, reports=["segmentation"], formats=("html",))
+    assert any("fork server" in r.getMessage() and "ready" in r.getMessage() for r in caplog.records)
+    # the import cell of a forked kernel finds everything imported already
+    nb = json.loads((bank["build_dir"] / PERIOD / "executed" / "0101" / "segmentation.ipynb").read_text())
+    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code"
+                      and "open_report(" in "".join(c["source"]))
+    assert first_code["metadata"]["papermill"]["duration"] < 1.0
+    assert ours() == []
+
+
+def test_dask_cluster_makes_the_same_reports_as_a_local_run(bank, warm):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        result, out = run(bank, "dask", executor="dask", scheduler=cluster.scheduler_address)
+        workers = list(cluster.scheduler.workers)
+    assert len(workers) == 2
+    assert_same_reports(warm[1], out)
+    assert {e["status"] for e in result.entries.values()} == {"ok"}
+
+
+def test_dask_without_a_scheduler_is_refused(bank):
+    with pytest.raises(ParamsError, match="--scheduler"):
+        branchbook.run(warehouse=bank["warehouse"], params_dir=bank["params_dir"],
+                       build_dir=bank["build_dir"], out=bank["base"] / "x", executor="dask")
+
+
+# -- the fork server itself -----------------------------------------------------------
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = forkserver.ForkServer(tmp_path, ["branchbook.render"])
+    yield srv
+    srv.close()
+
+
+def test_a_failed_cell_is_a_render_error_naming_the_cell(server, tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    cell = new_code_cell("1/0", execution_count=3, outputs=[
+        new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])])
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), str(path))
+    with pytest.raises(RenderError, match="ZeroDivisionError"):
+        server.render(path, ("html", "pdf"))
+
+
+def test_a_killed_renderer_is_an_error_not_a_hang(server, bank, warm):
+    executed = bank["build_dir"] / PERIOD / "executed" / "0101" / "risk.ipynb"
+    with pytest.raises(RenderError, match="died"):
+        server.render(executed, ("html", "pdf"), on_start=lambda process: process.kill())
+
+
+def test_the_server_takes_its_children_with_it(tmp_path):
+    import asyncio
+
+    from branchbook import runner
+
+    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp"])
+    km = runner.kernel_manager_class(srv)(kernel_name="python3")
+    asyncio.run(km.start_kernel())
+    kernel = psutil.Process(km.provisioner.process.pid)
+    assert kernel.name() == "bb-kernel"
+    assert kernel.ppid() == srv.process.pid
+    srv.close()
+    gone, alive = psutil.wait_procs([kernel], timeout=10)
+    assert alive == []
+    assert srv.process.poll() is not None
