@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BranchbookError, DataContractError, ParamsError, WarehouseError
+from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
 from .runner import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 
 
@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ParamsError, DataContractError, WarehouseError) as exc:
         print(f"branchbook: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except OutputError as exc:  # not bad input: the run could not write (disk full, permissions)
+        print(f"branchbook: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except BranchbookError as exc:
         print(f"branchbook: {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import contract, i18n, paths
 from . import data as data_mod
-from . import paths
 from .page import Page
 from .params import Common, ParamSet
 from .reports import registry
@@ -85,4 +85,37 @@ def open_report(
             "code_version": paths.code_version(),
         },
     )
+    show_data_warnings(page, d.warnings)
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page)
+
+
+def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
+    """The "data quality warnings" notes: one line saying what they are, then one per
+    warning-level rule the branch's data break (count and up to five example keys,
+    never a value of the row), in the page's locale.
+
+    Shown by :func:`open_report` before the title; the page puts them after the
+    title, the summary and the KPI cards.
+    """
+    if not warnings:
+        return
+    page.note("common.data_warnings.title")
+    for w in warnings:
+        key = list(w.get("key") or [])
+        name = key[0] if len(key) == 1 else f"({', '.join(key)})"
+        examples = f"{name}={', '.join(map(str, w.get('examples') or []))}" if w.get("examples") else "–"
+        values = {
+            "count": int(w.get("count") or 0),
+            "examples": examples,
+            "days": contract.STALE_COMPLAINT_DAYS,
+            "limit": f"{contract.OUTSTANDING_LIMIT:g}",
+            "where": ".".join(p for p in (w.get("table"), w.get("column")) if p),
+            "rule": str(w.get("rule", "")),
+        }
+        text_key = f"common.data_warnings.rules.{w.get('rule')}"
+        if not i18n.has(text_key, page.locale):
+            text_key = "common.data_warnings.other"
+        if w.get("bank_wide"):
+            page.note("common.data_warnings.bank_wide", text=page.t(text_key, **values))
+        else:
+            page.note(text_key, **values)

@@ -52,6 +52,10 @@ Warning rules (reported, never raised):
   the loan's principal;
 - ``manager_elsewhere``: a customer whose manager works in another branch.
 
+:func:`branch_warnings` gives the same findings per branch they concern (with that
+branch's count and example keys), so each report can show its own; the README's
+"Warning-level rules" says why each is only a warning.
+
 Conventions the contract fixes beyond the column list: money is in the bank's
 currency; financials' flow items (revenue, net_profit, operating_cash_flow) cover the
 twelve months ending ``period_end``; ``interest_rate`` is a fraction (0.045 = 4.5%);
@@ -678,56 +682,117 @@ def _orphans(con, table: Table, usable: dict[str, set[str]]) -> list[Violation]:
     return out
 
 
-def _warnings(con, usable: dict[str, set[str]], as_of: dt.date | None) -> list[Violation]:
-    out: list[Violation] = []
+@dataclass(frozen=True)
+class _WarningRule:
+    """A warning-level rule as SQL: the offending rows and the branches they concern."""
+
+    table: str
+    column: str | None
+    rule: str
+    source: str  # FROM ... WHERE ...: the offending rows
+    key: str  # SQL naming a row by its key (see _key_expr)
+    branches: tuple[str, ...]  # SQL of the branch(es) a row concerns; NULL: no branch
+    detail: str
+
+
+def _warning_rules(usable: dict[str, set[str]], as_of: dt.date | None) -> list[_WarningRule]:
+    """The warning rules whose columns are present with their types, in message order."""
 
     def has(table: str, *columns: str) -> bool:
         return set(columns) <= usable.get(table, set())
 
-    def run(table: str, column: str | None, rule: str, sql: str, detail: str) -> None:
-        row = _fetch(con, sql, table)
-        if isinstance(row, Violation):
-            return  # the same table's error rules already reported it
-        if row[0]:
-            out.append(_violation(TABLES[table], column, rule, row[0], row[1], "warning", detail))
+    def branch(table: str, alias: str) -> str:
+        return f"CAST({alias}.branch_id AS VARCHAR)" if has(table, "branch_id") else "NULL"
 
+    rules = []
     if has("complaints", "complaint_id", "received_at", "resolved_at"):
         ref = f"{_lit(as_of.isoformat())}::TIMESTAMP" if as_of else None
         ref = ref or "(SELECT max(received_at) FROM complaints)"
         days = STALE_COMPLAINT_DAYS
-        sql = (
-            f"SELECT count(*), min({_key_expr(TABLES['complaints'])}, {EXAMPLES}) "
-            f"FROM complaints WHERE resolved_at IS NULL "
-            f"AND received_at < {ref} - INTERVAL {days} DAY"
-        )
         when = f" as of {as_of.isoformat()}" if as_of else ""
-        run("complaints", "resolved_at", "stale_complaint", sql, f"more than {days} days{when}")
+        rules.append(_WarningRule(
+            "complaints", "resolved_at", "stale_complaint",
+            f"FROM complaints k WHERE k.resolved_at IS NULL AND k.received_at < {ref} - INTERVAL {days} DAY",
+            _key_expr(TABLES["complaints"], prefix="k."), (branch("complaints", "k"),),
+            f"more than {days} days{when}",
+        ))  # fmt: skip
     if has("surveys", "response_id", *SURVEY_RATINGS):
-        empty = " AND ".join(f"{_q(r)} IS NULL" for r in SURVEY_RATINGS)
-        sql = (
-            f"SELECT count(*), min({_key_expr(TABLES['surveys'])}, {EXAMPLES}) "
-            f"FROM surveys WHERE {empty}"
-        )
-        run("surveys", None, "empty_survey", sql, "")
+        empty = " AND ".join(f"r.{_q(c)} IS NULL" for c in SURVEY_RATINGS)
+        rules.append(_WarningRule(
+            "surveys", None, "empty_survey", f"FROM surveys r WHERE {empty}",
+            _key_expr(TABLES["surveys"], prefix="r."), (branch("surveys", "r"),), "",
+        ))  # fmt: skip
     if has("loan_snapshots", "loan_id", "month", "outstanding") and has(
         "loans", "loan_id", "principal"
     ):
-        sql = (
-            f"SELECT count(*), min({_key_expr(TABLES['loan_snapshots'], prefix='s.')}, "
-            f"{EXAMPLES}) FROM loan_snapshots s JOIN loans l USING (loan_id) "
-            f"WHERE s.outstanding > {OUTSTANDING_LIMIT} * l.principal"
-        )
-        detail = f"more than {OUTSTANDING_LIMIT} x the loan's principal"
-        run("loan_snapshots", "outstanding", "outstanding_above_principal", sql, detail)
+        rules.append(_WarningRule(
+            "loan_snapshots", "outstanding", "outstanding_above_principal",
+            f"FROM loan_snapshots s JOIN loans l USING (loan_id) "
+            f"WHERE s.outstanding > {OUTSTANDING_LIMIT} * l.principal",
+            _key_expr(TABLES["loan_snapshots"], prefix="s."), (branch("loans", "l"),),
+            f"more than {OUTSTANDING_LIMIT} x the loan's principal",
+        ))  # fmt: skip
     if has("customers", "customer_id", "branch_id", "manager_id") and has(
         "staff", "staff_id", "branch_id"
     ):
-        sql = (
-            f"SELECT count(*), min({_key_expr(TABLES['customers'], prefix='c.')}, {EXAMPLES}) "
-            f"FROM customers c JOIN staff s ON c.manager_id = s.staff_id "
-            f"WHERE c.branch_id <> s.branch_id"
+        # the customer's branch, and the manager's branch whose book holds the customer
+        rules.append(_WarningRule(
+            "customers", "manager_id", "manager_elsewhere",
+            "FROM customers c JOIN staff s ON c.manager_id = s.staff_id "
+            "WHERE c.branch_id <> s.branch_id",
+            _key_expr(TABLES["customers"], prefix="c."),
+            ("CAST(c.branch_id AS VARCHAR)", "CAST(s.branch_id AS VARCHAR)"), "",
+        ))  # fmt: skip
+    return rules
+
+
+def _warnings(con, usable: dict[str, set[str]], as_of: dt.date | None) -> list[Violation]:
+    out: list[Violation] = []
+    for w in _warning_rules(usable, as_of):
+        row = _fetch(con, f"SELECT count(*), min({w.key}, {EXAMPLES}) {w.source}", w.table)
+        if isinstance(row, Violation):
+            continue  # the same table's error rules already reported it
+        if row[0]:
+            out.append(
+                _violation(TABLES[w.table], w.column, w.rule, row[0], row[1], "warning", w.detail)
+            )
+    return out
+
+
+def branch_warnings(
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None
+) -> dict[str, list[Violation]]:
+    """The warning-level violations per branch they concern, in one query per rule.
+
+    A branch's list holds one :class:`Violation` per rule with the count and example
+    keys of that branch's rows only: a complaint, survey response or loan belongs to
+    its ``branch_id``; a customer whose manager works elsewhere concerns both the
+    customer's and the manager's branch. Rows that reach no branch (no usable
+    ``branch_id`` column, or a NULL) are listed under ``"*"``: they concern the whole bank.
+    """
+    found = {}
+    for table in TABLES.values():
+        columns = _describe(con, table.name)
+        if not isinstance(columns, Violation):
+            found[table.name] = columns
+    usable = {name: _usable(TABLES[name], cols) for name, cols in found.items()}
+    out: dict[str, list[Violation]] = {}
+    for w in _warning_rules(usable, as_of):
+        rows = " UNION ALL ".join(
+            f"SELECT {b} AS branch_id, {w.key} AS k {w.source}" for b in w.branches
         )
-        run("customers", "manager_id", "manager_elsewhere", sql, "")
+        sql = (
+            f"SELECT coalesce(branch_id, '*'), count(*), min(k, {EXAMPLES}) FROM ({rows}) "
+            "GROUP BY ALL ORDER BY 1"
+        )
+        try:
+            result = con.execute(sql).fetchall()
+        except duckdb.Error:
+            continue  # unreadable: the error rules name the table
+        for bid, n, examples in result:
+            out.setdefault(bid, []).append(
+                _violation(TABLES[w.table], w.column, w.rule, n, examples, "warning", w.detail)
+            )
     return out
 
 

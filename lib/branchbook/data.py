@@ -56,6 +56,23 @@ class BranchData:
         rows = self.table("branches")
         return rows.iloc[0].to_dict() if len(rows) else {"branch_id": self.branch_id}
 
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """The data contract's warnings that concern this branch (bank scope: all of them).
+
+        Each is a dict as :func:`branchbook.prepare.warning_details` records it, with
+        the count and example keys of this branch's rows; a warning about rows that
+        reach no branch concerns every report and has ``"bank_wide": True``. Empty for
+        a period prepared before warnings were recorded per branch.
+        """
+        if self.scope == "bank":
+            return [dict(w) for w in self.meta.get("warning_details", [])]
+        per_branch = self.meta.get("branch_warnings") or {}
+        return [
+            *(dict(w) for w in per_branch.get(self.branch_id, [])),
+            *({**w, "bank_wide": True} for w in per_branch.get("*", [])),
+        ]
+
     def _read(self, name: str, folder: str) -> pd.DataFrame:
         root = self.prepared.root
         if folder == "bench":

@@ -23,3 +23,14 @@ class NotebookRunError(BranchbookError):
 
 class RenderError(BranchbookError):
     """An executed notebook could not be rendered to HTML or PDF."""
+
+
+class OutputError(BranchbookError, OSError):
+    """A report, notebook or index file could not be written (disk full, no permission).
+
+    Also an :class:`OSError` carrying the original ``errno``, so code that catches
+    ``OSError`` keeps working; the message names the file and says why in words.
+    """
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno 28] ...: 'path'"
+        return str(self.args[0]) if self.args else ""

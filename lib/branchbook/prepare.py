@@ -224,6 +224,7 @@ def prepare(
             "branches": branch_ids,
             "warehouse": warehouse.describe(source),
             "warnings": [v.message() for v in report.warnings],
+            **warning_details(con, report),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }
@@ -242,6 +243,39 @@ def prepare(
         con.close()
     log.info("prepare %s: done in %.1fs", period, time.perf_counter() - t0)
     return Prepared(period=period, root=final, meta=meta)
+
+
+def warning_details(con, report: contract.Report) -> dict[str, Any]:
+    """The data contract's warnings as data, for ``prepare.json`` and the reports.
+
+    ``warning_details``: one dict per warning over the whole bank (rule, table,
+    column, count, key, up to five example keys, detail, message), in the order of
+    ``warnings``. ``branch_warnings``: the same per branch the rows concern (see
+    :func:`branchbook.contract.branch_warnings`), with the counts and examples of that
+    branch's rows only; ``"*"`` holds rows that reach no branch (they concern every
+    report). A report shows its branch's list (see :attr:`BranchData.warnings
+    <branchbook.data.BranchData.warnings>`).
+    """
+    if not report.warnings:
+        return {"warning_details": [], "branch_warnings": {}}
+    per_branch = contract.branch_warnings(con)
+    return {
+        "warning_details": [_warning(v) for v in report.warnings],
+        "branch_warnings": {b: [_warning(v) for v in vs] for b, vs in sorted(per_branch.items())},
+    }
+
+
+def _warning(v: contract.Violation) -> dict[str, Any]:
+    return {
+        "rule": v.rule,
+        "table": v.table,
+        "column": v.column,
+        "count": v.count,
+        "key": list(v.key),
+        "examples": list(v.examples),
+        "detail": v.detail,
+        "message": v.message(),
+    }
 
 
 def _bank_section(ps: ParamSet, name: str, spec) -> Any:

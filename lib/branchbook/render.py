@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -41,7 +42,7 @@ from nbconvert.exporters import Exporter
 from traitlets import default
 
 from . import __version__, i18n
-from .errors import RenderError
+from .errors import OutputError, RenderError
 from .page import META_MIME
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -456,38 +457,128 @@ def html_to_pdf(html: str, *, base_url: str | os.PathLike | None = None) -> byte
 # -- files ----------------------------------------------------------------------------
 
 
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write(path: str | os.PathLike, data: bytes, *, sync: bool = True) -> Path:
     """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half.
 
-    Writes a temporary file in the same directory, syncs it to disk and renames it over
-    ``path``. On any error the temporary file is removed and an existing ``path`` is
-    left as it was. The new file keeps the old file's permissions (``0644`` if new).
+    Writes a temporary file ``.<name>.<random>.tmp`` in the same directory, syncs it to
+    disk (unless ``sync`` is false) and renames it over ``path``. On any error the
+    temporary file is removed and an existing ``path`` is left as it was. The new file
+    keeps the old file's permissions (``0644`` if new).
+
+    Raises :class:`~branchbook.errors.OutputError` (an ``OSError`` too, with the
+    original ``errno``) naming the file when the disk is full or the file cannot be
+    written: "No space left on the device while writing /srv/reports/2026-10/0101/risk.pdf".
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_all({path: data}, sync=sync)[0]
+
+
+def atomic_write_all(files: dict[str | os.PathLike, bytes], *, sync: bool = True) -> list[Path]:
+    """Write several files as one: every file is staged (written and synced) before the
+    first is renamed into place, so a full disk on the last one changes none of them.
+
+    This is how a report's HTML and PDF are published: never a new HTML next to an old
+    PDF. Errors as for :func:`atomic_write`.
+    """
+    staged: list[tuple[str, Path]] = []
     try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        for path, data in files.items():
+            staged.append((_stage(Path(path), data, sync), Path(path)))
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise _output_error(path, exc) from exc
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    if sync:
+        for folder in dict.fromkeys(path.parent for _, path in staged):
+            with contextlib.suppress(OSError):
+                dir_fd = os.open(folder, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+    return [path for _, path in staged]
+
+
+def _stage(path: Path, data: bytes, sync: bool) -> str:
+    """A temporary file next to ``path`` holding ``data``, with ``path``'s permissions."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.fsync(dir_fd)
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if sync:
+                os.fsync(fd)
         finally:
-            os.close(dir_fd)
-    return path
+            os.close(fd)
+        os.chmod(tmp, mode)
+        return tmp
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise _output_error(path, exc) from exc
+        raise
+
+
+_FULL = {errno.ENOSPC: "No space left on the device", errno.EDQUOT: "Disk quota exceeded"}
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    """``exc`` (raised while writing ``path``) as an :class:`OutputError` in words."""
+    if exc.errno in _FULL:
+        text = f"{_FULL[exc.errno]} while writing {path}"
+    else:
+        text = f"cannot write {path}: {exc.strerror or exc}"
+    error = OutputError(text)
+    error.errno, error.strerror, error.filename = exc.errno, exc.strerror, str(path)
+    return error
+
+
+def _atomic_notebook_saves():
+    """Make papermill save the executed notebook with :func:`atomic_write`.
+
+    papermill rewrites the notebook in place after every cell; when the disk fills up
+    that leaves a truncated file and a bare ``OSError``. With this, papermill's handler
+    of local paths (when papermill is installed) replaces the file whole at each save
+    (not synced: the executed notebook is a build file): a failed save leaves the
+    previous one and no temporary file, and the error names the notebook.
+    """
+    try:
+        from papermill.iorw import papermill_io
+    except ImportError:  # papermill is only needed to run reports
+        return None
+    local = papermill_io.get_handler(os.sep)  # the handler of plain local paths
+    if getattr(local, "atomic_saves", False):
+        return local
+
+    def write(buf, path):
+        target = Path(path)
+        cwd = getattr(local, "_cwd", None)
+        if cwd and not target.is_absolute():
+            target = Path(cwd) / target
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"output folder {target.parent} doesn't exist.")
+        atomic_write(target, buf.encode("utf-8"), sync=False)
+
+    local.write = write
+    local.atomic_saves = True
+    return local
+
+
+_NOTEBOOK_SAVES = _atomic_notebook_saves()
 
 
 def _sha256(data: bytes) -> str:

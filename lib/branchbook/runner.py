@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -112,12 +113,29 @@ def _kernel_manager_class(server=None):
             _KERNELS[threading.get_ident()] = self
 
         async def _async_pre_start_kernel(self, **kw):
+            kw["env"] = kernel_environment(kw.get("env"))
             if provisioner is not None and self.provisioner is None:
                 self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
                 self.provisioner = provisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
             return await super()._async_pre_start_kernel(**kw)
 
     return IPCKernelManager
+
+
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL", re.IGNORECASE)
+
+
+def kernel_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a report's kernel gets: ours, without the warehouse URL and
+    anything named like a password, secret, token or credential.
+
+    A report reads the prepared extracts, never the warehouse, so it has no use for
+    them, and a notebook printing ``os.environ`` must not publish a password.
+    """
+    from .warehouse import URL_VARIABLE
+
+    env = dict(os.environ if env is None else env)
+    return {k: v for k, v in env.items() if k != URL_VARIABLE and not _SECRET_NAME.search(k)}
 
 
 # What each worker thread is running, for the time limit: the kernel manager of its
@@ -415,13 +433,14 @@ def publish_report(entry: dict, blobs: dict[str, bytes], out_dir: Path, formats:
     if entry["status"] != "ok":
         return entry
     try:
+        files = {out_dir / f"{entry['branch_id']}/{entry['report']}.{f}": blobs[f] for f in formats}
+        render.atomic_write_all(files)
         for fmt_name in formats:
-            rel = f"{entry['branch_id']}/{entry['report']}.{fmt_name}"
-            render.atomic_write(out_dir / rel, blobs[fmt_name])
+            data = blobs[fmt_name]
             entry["outputs"][fmt_name] = {
-                "path": rel,
-                "sha256": hashlib.sha256(blobs[fmt_name]).hexdigest(),
-                "bytes": len(blobs[fmt_name]),
+                "path": f"{entry['branch_id']}/{entry['report']}.{fmt_name}",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
             }
     except BranchbookError as exc:
         entry.update(status="failed", error=_one_line(str(exc)))
@@ -694,7 +713,8 @@ def _start_fork_server(warm: bool | None, modules: list[str], root: Path):
         return None
     try:
         t0 = time.perf_counter()
-        server = forkserver.ForkServer(kernel_folder(), [*forkserver.WARM_MODULES, *modules], cwd=root)
+        server = forkserver.ForkServer(kernel_folder(), [*forkserver.WARM_MODULES, *modules], cwd=root,
+                                       env=kernel_environment())
         log.info("fork server %d ready in %.1fs: kernels and renderers start warm",
                  server.process.pid, time.perf_counter() - t0)
         return server

@@ -15,8 +15,9 @@
   :data:`DEFAULT_WAREHOUSE` in the project folder (see :func:`branchbook.paths.project_root`).
 
 Where a column's stored type differs from the contract's but every value converts
-losslessly (text dates in CSV, integers for a DOUBLE, midnight timestamps for a DATE,
-an ENUM for a VARCHAR), the view converts it; otherwise the column is left as stored
+losslessly (text dates in CSV, integers for a DOUBLE, whole-number floats for a BIGINT
+as pandas reads a nullable integer column from a SQL database, midnight timestamps for a
+DATE, an ENUM for a VARCHAR), the view converts it; otherwise the column is left as stored
 and :func:`branchbook.contract.validate` names it.
 
 :func:`fingerprint` and :func:`branch_fingerprints` hash table contents in SQL,
@@ -31,7 +32,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 import duckdb
 
@@ -335,6 +336,11 @@ def _conversion(col: str, want: str, ftype: str) -> tuple[str | None, str | None
         return cast, None
     if want == BIGINT and ftype in _SMALL_INTEGERS:
         return cast, None
+    if want == BIGINT and ftype in ("DOUBLE", "FLOAT"):
+        # a nullable integer column read through pandas (a SQLAlchemy URL) arrives as
+        # floats with NaN for NULL: convert when every value is a whole number
+        whole = f"isfinite({q}) AND {q} = trunc({q}) AND abs({q}) < 9e18"
+        return cast, f"bool_and({q} IS NULL OR ({whole}))"
     if want == TIMESTAMP and (ftype == DATE or ftype in _TIMESTAMPS):
         return cast, None
     if want == DATE and (ftype == "TIMESTAMP" or ftype in _TIMESTAMPS):
@@ -381,7 +387,8 @@ def _hide_secret(text: str, url: str) -> str:
     if at >= 0 and ":" in rest[:at]:
         raw = rest[:at].split(":", 1)[1]
         secrets += [raw, unquote(raw)]
-    secrets += re.findall(r"(?i)\b(?:password|passwd|pwd)=([^&;]*)", rest)
+    for raw in re.findall(r"(?i)\b(?:password|passwd|pwd)=([^&;]*)", rest):
+        secrets += [raw, unquote(raw), unquote_plus(raw)]
     secrets = [s for s in secrets if s]
     if any(len(s) < 4 for s in secrets):
         return "(details withheld: they could reveal the password)"
