@@ -339,9 +339,10 @@ class ForkServer:
     """The runner's handle on its fork server: start it, ask it for processes, stop it."""
 
     def __init__(self, folder: str | os.PathLike, modules: list[str] | tuple[str, ...] = WARM_MODULES,
-                 *, cwd: str | os.PathLike | None = None):
+                 *, cwd: str | os.PathLike | None = None, env: dict[str, str] | None = None):
         self.path = str(Path(folder) / "forkserver.sock")
-        env = dict(os.environ)
+        # the children's /proc/<pid>/environ is the server's: give it only what they may see
+        env = dict(os.environ if env is None else env)
         # Reports run side by side, one per core: one BLAS thread each.
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")
