@@ -150,3 +150,129 @@ def test_missing_translation_fails_loudly():
 
     with pytest.raises(MissingText):
         make("zh-CN").section("no_such_section")
+
+
+# -- column widths of the printed table ------------------------------------------------
+
+def col_shares(p: page_mod.Page) -> list[float]:
+    import re
+
+    table = html_of(p).select_one("div.bb-table table")
+    assert "bb-fixed" in table.get("class", [])
+    cols = table.select("colgroup > col")
+    # a custom property only: the print sheet reads it, a browser's layout ignores it
+    return [float(re.fullmatch(r"--bb-w:([0-9.]+)%", c["style"]).group(1)) for c in cols]
+
+
+def test_text_width_counts_cjk_as_two_latin():
+    em = page_mod.Page._text_em
+    assert em("客户数") == pytest.approx(3 * 1.03)
+    assert em("客户数") > em("abc") * 1.6
+    assert em("1,234") == pytest.approx((4 * 0.555 + 0.278) * 1.03)
+    assert em("Total", bold=True) > em("Total")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_print_column_widths_from_the_text(locale):
+    reason = ("客户近三个月资产大幅下降且多次致电投诉，需要客户经理尽快回访" if locale == "zh-CN"
+              else "Assets fell sharply over three months and the customer complained twice; call back soon")
+    df = pd.DataFrame({
+        "reason": [reason, "–"],
+        "customer_id": ["C0013954", "C0002145"],
+        "customers": [1_234_567, 8],
+        "aum": [1_234_567_890.0, -56_000.0],
+        "aum_share": [0.75, 0.25],
+    })
+    p = make(locale)
+    p.table(df, {"reason": "text", "customer_id": "text", "customers": "int", "aum": "money",
+                 "aum_share": "pct"}, total=True)
+    shares = col_shares(p)
+    assert len(shares) == 5
+    assert sum(shares) == pytest.approx(100, abs=0.05)
+    assert shares[0] == max(shares)  # the long text takes the room and wraps...
+    # ...while every number keeps the width of its widest text (numbers do not wrap)
+    table_em, pad_em = page_mod.Page._PRINT_TABLE_EM, page_mod.Page._PRINT_CELL_PAD_EM
+    soup = html_of(p)
+    for i in (2, 3, 4):
+        texts = [tr.find_all(["td", "th"])[i] for tr in soup.select("tbody tr, tfoot tr")]
+        widest = max(page_mod.Page._text_em(c.get_text(), bold=c.name == "th") for c in texts)
+        assert shares[i] / 100 * table_em >= widest + pad_em - 1e-9
+
+
+def test_print_column_widths_in_proportion_when_everything_fits():
+    df = pd.DataFrame({"customers": [1, 2], "mean_txn_90d": [3.5, 4.25]})
+    p = make("en")
+    p.table(df, {"customers": "int", "mean_txn_90d": "num"})
+    narrow, wide = col_shares(p)
+    assert narrow < wide  # "Average transactions (90 days)" is the longer header
+    assert narrow + wide == pytest.approx(100, abs=0.05)
+
+
+def test_table_too_wide_for_the_page_keeps_the_auto_layout():
+    df = pd.DataFrame({"reason": ["x" * 200], "customers": [1]})
+    p = make("en")
+    p.table(df, {"reason": "text", "customers": "int"})
+    table = html_of(p).select_one("div.bb-table table")
+    assert table.get("class") is None and table.find("colgroup") is None
+
+
+def test_truncated_table_and_its_appendix_share_the_widths():
+    df = pd.DataFrame({"customer_id": [f"C{i:07d}" for i in range(30)], "customers": range(30)})
+    p = make("zh-CN")
+    p.section("asset_tiers")
+    p.table(df, {"customer_id": "text", "customers": "int"}, max_rows=10)
+    p.appendix()
+    body = BeautifulSoup(p.blocks[1], "html.parser").select("colgroup col")
+    appendix = BeautifulSoup(p.blocks[-1], "html.parser").select("colgroup col")
+    assert [c["style"] for c in body] == [c["style"] for c in appendix]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
+    """The widths Page.table computes hold the text WeasyPrint draws (print.css
+    font size, padding and A4 page): no text past its cell, no table past the page."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from branchbook import render
+
+    p = make(locale)
+    p.title()
+    rng = __import__("random").Random(1)
+    words = (["客户", "资产", "大幅", "下降", "投诉", "回访", "经营", "现金流"] if locale == "zh-CN"
+             else ["assets", "fell", "sharply", "complained", "call", "back", "operating", "cash"])
+    df = pd.DataFrame({
+        "reason": [("" if locale == "zh-CN" else " ").join(rng.choices(words, k=rng.randint(1, 14)))
+                   for _ in range(40)],
+        "customer_id": [f"C{rng.randint(0, 10**7):07d}" for _ in range(40)],
+        "customers": [rng.randint(0, 10**6) for _ in range(40)],
+        "aum": [rng.uniform(-1e9, 1e10) for _ in range(40)],
+        "aum_prev": [rng.uniform(0, 1e10) for _ in range(40)],
+        "aum_share": [rng.random() for _ in range(40)],
+        "customer_share": [rng.random() for _ in range(40)],
+        "mean_tenure": [rng.uniform(0, 300) for _ in range(40)],
+    })
+    p.table(df, {"reason": "text", "customer_id": "text", "customers": "int", "aum": "money",
+                 "aum_prev": "money", "aum_share": "pct", "customer_share": "pct",
+                 "mean_tenure": "num"}, total=True, max_rows=40)
+    assert col_shares(p)
+    doc = HTML(string=render.page_html(p.blocks, p._meta())).render()
+
+    def walk(box):
+        yield box
+        for child in getattr(box, "children", None) or []:
+            yield from walk(child)
+
+    cells = 0
+    for page in doc.pages:
+        for box in walk(page._page_box):
+            if isinstance(box, boxes.TableBox):
+                page_right = page._page_box.content_box_x() + page._page_box.width
+                assert box.position_x + box.margin_width() <= page_right + 0.5
+            if isinstance(box, boxes.TableCellBox):
+                cells += 1
+                left, right = box.content_box_x() - 0.5, box.content_box_x() + box.width + 0.5
+                for text in walk(box):
+                    if isinstance(text, boxes.TextBox):
+                        assert left <= text.position_x and text.position_x + text.width <= right, text.text
+    assert cells >= 41 * 8

@@ -1,0 +1,130 @@
+"""Charts: drawn once, saved as opaque RGB PNGs of the same size as before, nothing cut."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from branchbook import charts
+from branchbook.errors import RenderError
+
+
+def png_of(fig) -> Image.Image:
+    return Image.open(io.BytesIO(charts.to_png(fig)))
+
+
+def inked(img: Image.Image) -> np.ndarray:
+    """True where a pixel is not white."""
+    return (np.asarray(img.convert("RGB")) != 255).any(axis=2)
+
+
+def months(n: int) -> list[str]:
+    return [f"2026-{m:02d}" for m in range(1, n + 1)]
+
+
+@pytest.mark.parametrize(
+    ("title", "series"),
+    [
+        ("本支行富裕客户占比高于全行中位数", {"本支行": [0.1, 0.2, 0.3], "全行中位数": [0.12, 0.18, 0.28]}),
+        ("Affluent share above the bank median", {"Branch": [0.1, 0.2, 0.3], "Bank median": [0.12, 0.18, 0.28]}),
+    ],
+)
+def test_chart_png_is_rgb_at_the_drawn_size(title, series):
+    fig = charts.bars(["大众客户", "富裕客户", "私行客户"], series, title=title, ylabel="占比 share", percent=True)
+    img = png_of(fig)
+    assert img.mode == "RGB"  # no alpha for WeasyPrint to split off
+    # the size bbox_inches="tight" gave before: the figure less 0.05 in a side, at 150 dpi
+    assert img.size == (round((charts.WIDTH - 0.1) * charts.DPI), round((charts.HEIGHT - 0.1) * charts.DPI))
+    assert img.info["dpi"] == pytest.approx((charts.DPI, charts.DPI), abs=0.1)
+    ink = inked(img)
+    margin = round(charts.PAD_IN * charts.DPI) - 3
+    # nothing drawn in the margin (so nothing cut at the edge) ...
+    assert not ink[:margin].any() and not ink[-margin:].any()
+    assert not ink[:, :margin].any() and not ink[:, -margin:].any()
+    # ... and the content reaches into it on every side: the layout used the figure
+    assert ink[margin + 6].any() and ink[-margin - 6].any()
+    assert ink[:, margin + 6].any() and ink[:, -margin - 6].any()
+
+
+def test_legend_above_the_plot_and_title_are_drawn_whole():
+    fig = charts.lines(months(13), {"本支行": np.linspace(0.1, 0.3, 13), "全行中位数": np.linspace(0.2, 0.25, 13),
+                                     "Peer group": np.linspace(0.15, 0.2, 13)},
+                       title="Dormant share rose for six months 休眠客户占比连升六个月", percent=True)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = ax.get_title(loc="left")
+    assert title
+    title_box = ax._left_title.get_window_extent(renderer)
+    legend_box = ax.get_legend().get_window_extent(renderer)
+    figure_box = fig.bbox
+    for box in (title_box, legend_box):
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1
+        assert figure_box.y0 <= box.y0 and box.y1 <= figure_box.y1
+    assert legend_box.y0 >= ax.bbox.y1 - 1  # above the plot, not on the data
+    assert title_box.y0 >= legend_box.y1 - 1  # and under the title
+    assert png_of(fig).mode == "RGB"
+
+
+def test_title_wider_than_the_figure_is_not_cut():
+    title = "A title that states the finding at far greater length than any chart is wide " * 2
+    fig = charts.bars(["a", "b"], {"Branch": [1, 2]}, title=title)
+    img = png_of(fig)
+    # the old tight-bbox path: the image grows to hold the title
+    assert img.width > round((charts.WIDTH - 0.1) * charts.DPI)
+    assert not inked(img)[:, -3:].any()
+
+
+def test_figure_not_laid_out_keeps_the_tight_bbox():
+    fig, ax = charts.new(width=5, height=2.4)
+    ax.bar(["大众客户", "富裕客户", "私行客户"], [120, 40, 6], color=charts.BRANCH_COLOR)
+    ax.set_title("客户数")
+    img = png_of(fig)
+    assert img.width < 5 * charts.DPI  # cropped to the content
+    assert inked(img).any()
+
+
+def test_heatmap_and_scatter_draw_once_with_text_inside():
+    m = pd.DataFrame(np.arange(16).reshape(4, 4), index=list("ABCD"), columns=list("ABCD"))
+    assert png_of(charts.heatmap(m, title="迁移矩阵", xlabel="本月", ylabel="上月")).mode == "RGB"
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "who": ["等候时间", "Staff", "服务态度"]})
+    assert png_of(charts.scatter(df, "x", "y", title="IPA", label="who")).mode == "RGB"
+
+
+@pytest.mark.parametrize("after_layout", [False, True])
+def test_missing_glyph_is_an_error(after_layout):
+    if after_layout:
+        fig = charts.bars(["a", "b"], {"x": [1, 2]}, title="ok")
+        fig.axes[0].text(0.1, 0.9, "\U0001f600", transform=fig.axes[0].transAxes)
+        with pytest.raises(RenderError, match="pinned font"):
+            charts.to_png(fig)
+    else:
+        for _ in range(2):  # every time, not once a process
+            with pytest.raises(RenderError, match="pinned font"):
+                charts.to_png(charts.bars(["a", "b"], {"x": [1, 2]}, title="坏 \U0001f600"))
+
+
+def test_font_is_pinned():
+    assert charts.setup() in charts.FONT_FILES
+
+
+@pytest.mark.parametrize(
+    ("ticks", "labels"),
+    [
+        ([0.0, 0.125, 0.25, 0.375], ["0.0%", "12.5%", "25.0%", "37.5%"]),
+        ([0.01, 0.02, 0.03], ["1%", "2%", "3%"]),
+        ([0.0, 0.2, 0.4], ["0%", "20%", "40%"]),
+        ([0.001, 0.0015, 0.002], ["0.10%", "0.15%", "0.20%"]),
+    ],
+)
+def test_percent_axis_decimals(ticks, labels):
+    fig, ax = charts.new()
+    charts.percent_axis(ax)
+    ax.set_yticks(ticks)
+    assert ax.yaxis.get_major_formatter().format_ticks(ticks) == labels
+    assert ax.yaxis.get_major_formatter()(ticks[1]) == labels[1]  # one label alone
+    charts.plt.close(fig)
