@@ -6,8 +6,9 @@ import json
 import re
 
 import pytest
-from branchbook import REPORTS, publish, render
 from bs4 import BeautifulSoup
+
+from branchbook import REPORTS, publish, render
 
 BRANCHES = [
     {

@@ -6,8 +6,6 @@ Each test drives the real command or the real library on a small warehouse.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -12,9 +12,10 @@ import time
 import nbformat
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
+
 from branchbook import charts, i18n, page, render
 from branchbook.errors import RenderError
-from bs4 import BeautifulSoup
 
 REPORT = "segmentation"
 BRANCH = {

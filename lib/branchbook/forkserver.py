@@ -27,6 +27,7 @@ Protocol: one request per Unix-socket connection, a JSON line; see :class:`ForkS
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -175,6 +176,10 @@ def serve(path: str, modules: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when we stop
     _name("bb-forkserver")
     warm(modules)
+    # Everything imported so far lives as long as the server: take it out of the
+    # collector's sight, so children neither scan it nor copy its pages by touching it.
+    gc.collect()
+    gc.freeze()
     if _threads() != 1:
         raise SystemExit(f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
