@@ -11,7 +11,7 @@ WORKERS ?=
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lab bench lint format clean distclean
+.PHONY: help setup system demo test lab bench bench-prepare lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,8 +41,11 @@ test: setup ## run the test suite
 lab: setup $(WAREHOUSE) ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/
 
-bench: setup ## run the benchmarks (see benchmarks/README.md)
-	$(BIN)/python benchmarks/run.py
+bench: setup ## run the benchmark: naive vs branchbook vs floor (see benchmarks/README.md)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-prepare: setup ## time and peak memory of prepare at 30, 100 and 300 branches
+	$(BIN)/python benchmarks/prepare_scale.py $(BENCH_ARGS)
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check lib tests benchmarks

@@ -41,6 +41,7 @@ BENCH_DIR = ROOT / "build" / "bench"
 DEMO_WAREHOUSE = ROOT / "build" / "demo" / "warehouse.duckdb"
 MODES = ("naive", "branchbook", "floor")
 SAMPLE_S = 0.05
+SCALE_MONTHS = 26  # --scale warehouses: ~51M transactions at 300 branches / 1M customers
 MB = 1024 * 1024
 
 
@@ -203,6 +204,8 @@ def make_scope(args) -> Scope:
                     str(args.scale),
                     "--customers",
                     str(customers),
+                    "--months",
+                    str(SCALE_MONTHS),
                     "--out",
                     str(scope.warehouse),
                 ],

@@ -276,3 +276,12 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
                     if isinstance(text, boxes.TextBox):
                         assert left <= text.position_x and text.position_x + text.width <= right, text.text
     assert cells >= 41 * 8
+
+
+def test_a_chart_is_described_by_its_title_for_screen_readers():
+    p = make("en")
+    df = pd.DataFrame({"customers": [0.6, 0.4], "aum": [0.3, 0.7]}, index=["retail", "corporate"])
+    p.bar_chart("type_split", df, ["customers", "aum"], labels="type", percent=True)
+    img = html_of(p).find("figure", class_="bb-chart").find("img")
+    assert img["alt"] == "Customers and AUM by customer type"
+    assert img["src"].startswith("data:image/png;base64,")

@@ -1,4 +1,5 @@
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -280,3 +281,22 @@ def test_branch_fingerprints_follow_each_branchs_rows():
     b.execute("UPDATE customers SET branch_id = '0101' WHERE customer_id = 'C7'")
     moved = branch_fingerprints(b)
     assert moved["0101"] != prints["0101"] and moved["0102"] != changed["0102"]
+
+
+def test_duckdb_memory_is_bounded_and_spills_to_a_private_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(warehouse.MEMORY_VARIABLE, raising=False)
+    con = warehouse._connect()
+    limit, spill = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert limit == "2.7 GiB"  # 3GB as DuckDB shows it
+    assert Path(spill).is_dir() and Path(spill).name.startswith("branchbook-duckdb-")
+    assert oct(Path(spill).stat().st_mode & 0o777) == "0o700"
+    monkeypatch.setenv(warehouse.MEMORY_VARIABLE, "512MB")
+    con = warehouse._connect()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
+
+
+def test_a_memory_limit_duckdb_cannot_read_names_the_variable(monkeypatch):
+    monkeypatch.setenv(warehouse.MEMORY_VARIABLE, "plenty")
+    with pytest.raises(WarehouseError, match="BRANCHBOOK_DUCKDB_MEMORY='plenty'"):
+        warehouse._connect()

@@ -217,8 +217,9 @@ class Page:
 
     def chart(self, fig, *, alt: str = "") -> None:
         """Embed a matplotlib figure as a PNG (the figure is closed)."""
-        if not alt and fig.axes:
-            alt = fig.axes[0].get_title()
+        if not alt and fig.axes:  # the house style puts titles on the left
+            ax = fig.axes[0]
+            alt = next((t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t), "")
         self._emit(
             f'<figure class="bb-chart"><img src="{charts.to_data_uri(fig)}" alt="{esc(alt)}"></figure>'
         )

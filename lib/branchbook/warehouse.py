@@ -45,6 +45,12 @@ DEFAULT_WAREHOUSE = Path("build/demo/warehouse.duckdb")
 URL_VARIABLE = "BRANCHBOOK_WAREHOUSE_URL"
 """Environment variable holding a SQLAlchemy URL, used when no source is given."""
 
+MEMORY_VARIABLE = "BRANCHBOOK_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "3GB"
+"""DuckDB's memory limit for the contract checks and the prepare pass (DuckDB's own
+default is 80% of the machine). Past it, DuckDB spills to a private temporary folder.
+Set ``BRANCHBOOK_DUCKDB_MEMORY`` (e.g. ``8GB``) on a larger machine."""
+
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _EMBEDDED_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
 _SMALL_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}
@@ -352,8 +358,18 @@ def _conversion(col: str, want: str, ftype: str) -> tuple[str | None, str | None
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection; no progress bar (it would fill logs and notebooks)."""
+    """An in-memory connection with a memory limit and a private spill folder; no
+    progress bar (it would fill logs and notebooks)."""
     con = duckdb.connect()
+    limit = os.environ.get(MEMORY_VARIABLE, "").strip() or DEFAULT_MEMORY
+    try:
+        con.execute(f"SET memory_limit = {_lit(limit)}")
+    except duckdb.Error:
+        con.close()
+        raise WarehouseError(
+            f"{MEMORY_VARIABLE}={limit!r} is not a memory size DuckDB understands (e.g. 3GB, 512MB)"
+        ) from None
+    con.execute(f"SET temp_directory = {_lit(_spill_folder())}")
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.Error:
@@ -377,6 +393,21 @@ def _schema(con, name: str) -> str | None:
 
 def _digest(name: str, schema: str, n, s, x) -> str:
     return hashlib.sha256(f"{name}|{schema}|{n}|{s}|{x}".encode()).hexdigest()[:32]
+
+
+_SPILL: list[str] = []
+
+
+def _spill_folder() -> str:
+    """A folder only this process uses for DuckDB's spill files, removed at exit."""
+    if not _SPILL:
+        import atexit
+        import shutil
+        import tempfile
+
+        _SPILL.append(tempfile.mkdtemp(prefix="branchbook-duckdb-"))
+        atexit.register(shutil.rmtree, _SPILL[0], True)
+    return _SPILL[0]
 
 
 def _hide_secret(text: str, url: str) -> str:
