@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--branches", type=_csv, help="comma-separated branch ids (default: all)")
     r.add_argument("--reports", type=_csv, help="comma-separated report names (default: all)")
     r.add_argument("--formats", type=_csv, default=["html", "pdf"], help="html,pdf (default both)")
-    r.add_argument("--workers", type=int, help="reports run at once (default: CPU count)")
+    r.add_argument("--workers", type=int, help="reports made at once (default: CPU count + 1)")
     r.add_argument("--out", help="report folder (default: reports/)")
     r.add_argument(
         "--force", action="store_true",

@@ -58,6 +58,7 @@ WARM_MODULES = (
     "weasyprint",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
+    "ipykernel.debugger",  # debugpy: 0.2 s of every kernel start
     "IPython.core.interactiveshell",
     "matplotlib_inline.backend_inline",
 )
@@ -352,6 +353,9 @@ class ForkServer:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")
         env.setdefault("MPLBACKEND", "Agg")
+        # debugpy is imported ahead (it is most of a kernel's start-up); without this it
+        # warns on every kernel about frozen modules, for a debugger no report uses
+        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         # pyarrow's jemalloc would start a purging thread; a forking process has none
         env.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
         self.process = subprocess.Popen(
