@@ -58,7 +58,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="30,100,300", help="branches per size (default 30,100,300)")
     ap.add_argument("--memory", help="BRANCHBOOK_DUCKDB_MEMORY for the runs (default: the project's)")
-    ap.add_argument("--bound-mb", type=float, default=6144, help="peak RSS allowed (default 6144 MB)")
+    ap.add_argument("--bound-mb", type=float, default=4096, help="peak RSS allowed (default 4096 MB)")
     args = ap.parse_args()
     env = dict(os.environ)
     if args.memory:
