@@ -112,7 +112,9 @@ def test_a_warning_lets_the_run_go_on_and_shows_in_the_affected_report(tmp_path)
     def notes(bid: str) -> tuple[str, list[str]]:
         html = (folder / bid / "segmentation.html").read_text(encoding="utf-8")
         soup = BeautifulSoup(html, "html.parser")
-        return html, [p.get_text() for p in soup.select("p.bb-note")]
+        box = soup.select("aside.bb-notice")
+        assert len(box) <= 1
+        return html, [p.get_text() for p in soup.select("aside.bb-notice .bb-note")]
 
     html_zh, notes_zh = notes("0102")  # 0102 reports in Chinese
     assert STALE_ZH.format(keys["complaint"]) in notes_zh

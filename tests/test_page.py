@@ -285,3 +285,13 @@ def test_a_chart_is_described_by_its_title_for_screen_readers():
     img = html_of(p).find("figure", class_="bb-chart").find("img")
     assert img["alt"] == "Customers and AUM by customer type"
     assert img["src"].startswith("data:image/png;base64,")
+
+
+def test_a_notice_is_one_box_with_escaped_lines():
+    p = make("en")
+    p.notice("Data quality warnings", ["2 complaints <open>", "7 surveys"])
+    box = html_of(p).find("aside", class_="bb-notice")
+    assert box["role"] == "note"
+    assert box.find("p").get_text() == "Data quality warnings"
+    assert [li.get_text() for li in box.find_all("li")] == ["2 complaints <open>", "7 surveys"]
+    assert "&lt;open&gt;" in p.html()

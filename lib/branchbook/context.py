@@ -90,7 +90,7 @@ def open_report(
 
 
 def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
-    """The "data quality warnings" notes: one line saying what they are, then one per
+    """The "data quality warnings" notice: one line saying what they are, then one per
     warning-level rule the branch's data break (count and up to five example keys,
     never a value of the row), in the page's locale.
 
@@ -99,7 +99,7 @@ def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
     """
     if not warnings:
         return
-    page.note("common.data_warnings.title")
+    lines = []
     for w in warnings:
         key = list(w.get("key") or [])
         name = key[0] if len(key) == 1 else f"({', '.join(key)})"
@@ -116,6 +116,7 @@ def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
         if not i18n.has(text_key, page.locale):
             text_key = "common.data_warnings.other"
         if w.get("bank_wide"):
-            page.note("common.data_warnings.bank_wide", text=page.t(text_key, **values))
+            lines.append(page.t("common.data_warnings.bank_wide", text=page.t(text_key, **values)))
         else:
-            page.note(text_key, **values)
+            lines.append(page.t(text_key, **values))
+    page.notice(page.t("common.data_warnings.title"), lines)

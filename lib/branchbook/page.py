@@ -211,6 +211,13 @@ class Page:
         """A sentence from the catalogue (full key), e.g. why a section is empty."""
         self._emit(f'<p class="bb-note">{esc(self.t(key, **values))}</p>')
 
+    def notice(self, title: str, lines: Sequence[str]) -> None:
+        """A boxed notice above the contents, e.g. the data quality warnings: a title
+        sentence and one item per line (texts already from the catalogue)."""
+        items = "".join(f'<li class="bb-note">{esc(line)}</li>' for line in lines)
+        self._emit(f'<aside class="bb-notice" role="note"><p class="bb-note bb-notice-title">'
+                   f'{esc(title)}</p><ul>{items}</ul></aside>')
+
     def empty(self, what: str) -> None:
         """Say in words that a section has no data for this branch."""
         self.note("common.empty", what=self.rt(f"empty.{what}"))
