@@ -634,7 +634,7 @@ def profile(scope: Scope, results: dict[str, Result]) -> list[str]:
     if kernel and "branchbook" in results:
         lines += _mean_table(
             "branchbook, per report in a runner worker (mean s; papermill's cell timings, and "
-            "the rest of the worker's time: render, PDF lock, writes; two reports at a time):",
+            "the rest of the worker's time: papermill outside the cells, the render in its forked child, the writes; several reports at a time):",
             kernel,
             [
                 "kernel_start",
