@@ -302,6 +302,21 @@ def task(job: Job, *, period: str, build_dir: Path, formats: tuple[str, ...], ro
     }
 
 
+def _entry(t: dict, **fields: Any) -> dict[str, Any]:
+    """A report's manifest entry as it starts: failed until made and published."""
+    return {
+        "branch_id": t["branch_id"],
+        "report": t["report"],
+        "status": "failed",
+        "parameters": {k: v for k, v in t["parameters"].items() if k != "build_dir"},
+        "input_fingerprint": t["fingerprint"],
+        "outputs": {},
+        "error": None,
+        "headline": {},
+        **fields,
+    }
+
+
 def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any = None
          ) -> tuple[dict, dict[str, bytes]]:
     """Execute and render one report: its manifest entry (without outputs) and its bytes.
@@ -321,17 +336,7 @@ def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any 
     executed = build_dir / t["period"] / "executed" / t["branch_id"] / f"{t['report']}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     running = executed.with_suffix(".running.ipynb")
-    entry: dict[str, Any] = {
-        "branch_id": t["branch_id"],
-        "report": t["report"],
-        "status": "failed",
-        "parameters": {k: v for k, v in t["parameters"].items() if k not in ("build_dir",)},
-        "input_fingerprint": t["fingerprint"],
-        "outputs": {},
-        "error": None,
-        "headline": {},
-        "executed": str(executed.relative_to(build_dir)),
-    }
+    entry = _entry(t, executed=str(executed.relative_to(build_dir)))
     blobs: dict[str, bytes] = {}
     attempts = t["retries"] + 1
     limit = t["time_limit"]
@@ -588,12 +593,12 @@ def run(
         status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
         bar(f"{key} {status} ({entry['duration_s']:.1f}s)")
 
+    modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
     if executor == "dask":
         log.info("run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
                  run_id, len(jobs), len(jobs) - len(todo), len(todo), scheduler)
-        warm_modules = tuple(s.module.__name__ for s in specs)
         tasks = [task(j, period=period, build_dir=build_dir, formats=formats, root=root,
-                      warm_modules=warm_modules) for j in todo]
+                      warm_modules=modules) for j in todo]
         _run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
     else:
         # One more than the cores: a report waits on its kernel's start-up and on the
@@ -602,7 +607,7 @@ def run(
         workers = max(1, workers or (os.cpu_count() or 1) + 1)
         log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
                  run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
-        _run_here(todo, workers, warm, specs, record, period=period, build_dir=build_dir,
+        _run_here(todo, workers, warm, modules, record, period=period, build_dir=build_dir,
                   out_dir=out_dir, formats=formats, root=root)
     _publish(out_dir_root, out_dir, manifest, ps, prepared)
     for e in result.failed:
@@ -610,11 +615,10 @@ def run(
     return result
 
 
-def _run_here(todo: list[Job], workers: int, warm: bool | None, specs: list[ReportSpec], record,
+def _run_here(todo: list[Job], workers: int, warm: bool | None, modules: tuple[str, ...], record,
               **kwargs) -> None:
     """Make and publish ``todo`` on ``workers`` threads of this machine."""
     stopping = threading.Event()
-    modules = [s.module.__name__ for s in specs]
     server = _start_fork_server(warm, modules, kwargs["root"]) if todo else None
     km_class = kernel_manager_class(server)
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -673,13 +677,8 @@ def _run_on_dask(tasks: list[dict], scheduler: str, run_id: str, out_dir: Path,
             try:
                 entry, blobs = fut.result()
             except Exception as exc:  # the worker died, or the task could not run there
-                entry, blobs = {
-                    "branch_id": t["branch_id"], "report": t["report"], "status": "failed",
-                    "parameters": {k: v for k, v in t["parameters"].items() if k != "build_dir"},
-                    "input_fingerprint": t["fingerprint"], "outputs": {}, "headline": {},
-                    "error": f"on the Dask cluster: {type(exc).__name__}: {_one_line(str(exc))}",
-                    "duration_s": 0.0,
-                }, {}
+                error = f"on the Dask cluster: {type(exc).__name__}: {_one_line(str(exc))}"
+                entry, blobs = _entry(t, error=error, duration_s=0.0), {}
             entry = publish_report(entry, blobs, out_dir, formats)
             entry["duration_s"] = round(entry.get("duration_s", 0.0) + time.perf_counter() - t0, 2)
             record(t["key"], entry)
@@ -703,12 +702,11 @@ def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
             server = _start_fork_server(None, t["warm_modules"], Path(t["root"]))
             if server is not None:
                 atexit.register(server.close)
-            _WORKER_SERVER["server"] = server
-        server = _WORKER_SERVER["server"]
-    return make(t, server=server)
+            _WORKER_SERVER.update(server=server, km_class=kernel_manager_class(server))
+    return make(t, server=_WORKER_SERVER["server"], km_class=_WORKER_SERVER["km_class"])
 
 
-def _start_fork_server(warm: bool | None, modules: list[str], root: Path):
+def _start_fork_server(warm: bool | None, modules: tuple[str, ...] | list[str], root: Path):
     """The run's fork server, or None (not wanted, not possible, or it failed to start)."""
     if warm is None:
         warm = os.environ.get("BRANCHBOOK_WARM", "1").strip().lower() not in ("0", "false", "no", "off")
