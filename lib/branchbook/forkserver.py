@@ -85,6 +85,11 @@ def warm(modules: list[str]) -> None:
     """Import ``modules`` and load what the first chart and the first PDF would load."""
     for name in modules:
         importlib.import_module(name)
+    if "branchbook.i18n" in sys.modules:  # every kernel and renderer reads the catalogues
+        from . import i18n
+
+        for locale in i18n.LOCALES:
+            i18n.catalogue(locale)
     if "branchbook.charts" in sys.modules:
         from . import charts
 
