@@ -70,13 +70,59 @@ def test_legend_above_the_plot_and_title_are_drawn_whole():
     assert png_of(fig).mode == "RGB"
 
 
-def test_title_wider_than_the_figure_is_not_cut():
-    title = "A title that states the finding at far greater length than any chart is wide " * 2
-    fig = charts.bars(["a", "b"], {"Branch": [1, 2]}, title=title)
+@pytest.mark.parametrize(
+    "title",
+    [
+        "A title that states the finding at far greater length than any chart is wide " * 2,
+        "助理客户经理：与全行同职级相比的KPI得分（0-100分，标出同职级中位数），共有3名客户经理低于同职级中位数",
+    ],
+)
+def test_title_wider_than_the_figure_is_wrapped_not_shrunk(title):
+    fig = charts.bars(["a", "b"], {"Branch": [1, 2], "Bank": [2, 1]}, title=title)
+    ax = fig.axes[0]
+    shown = ax.get_title(loc="left")
+    assert "\n" in shown  # wrapped onto more lines ...
+    assert "".join(shown.split()) == "".join(title.split())  # every character kept
+    assert charts.title_text(ax) == title  # the alt text keeps the sentence as written
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = ax._left_title.get_window_extent(renderer)
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    assert box.y0 >= ax.get_legend().get_window_extent(renderer).y1 - 1  # above the legend
     img = png_of(fig)
-    # the old tight-bbox path: the image grows to hold the title
+    # ... so the chart is drawn once at the usual size (and prints at full size)
+    assert img.mode == "RGB"
+    assert img.size == (round((charts.WIDTH - 0.1) * charts.DPI), round((charts.HEIGHT - 0.1) * charts.DPI))
+    assert not inked(img)[:, -3:].any() and not inked(img)[:3].any()
+
+
+def test_legend_row_wider_than_the_figure_keeps_the_tight_bbox():
+    names = {f"A rather long series name number {i}": [1, 2] for i in range(4)}
+    fig = charts.bars(["a", "b"], names, title="Short")
+    img = png_of(fig)
+    # nothing to wrap: the old tight-bbox path, the image grows to hold the legend
     assert img.width > round((charts.WIDTH - 0.1) * charts.DPI)
     assert not inked(img)[:, -3:].any()
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "expected"),
+    [
+        ("one two three four", 9, "one two\nthree\nfour"),
+        ("one two", 20, "one two"),
+        ("supercalifragilistic word", 5, "supercalifragilistic\nword"),  # a long word keeps a line
+        ("本支行客户数下降", 3, "本支行\n客户数\n下降"),
+        ("客户数，下降了", 3, "客户数，\n下降了"),  # the comma stays with its character
+        ("KPI得分 0-100", 5, "KPI得分\n0-100"),
+        ("first line\nsecond", 20, "first line\nsecond"),
+    ],
+)
+def test_wrap_text_breaks_at_spaces_and_between_cjk_characters(text, width, expected):
+    # a width in characters, counting a comma after a CJK character as part of it
+    def fits(line):
+        return len(line.replace("，", "")) <= width
+
+    assert charts.wrap_text(text, fits) == expected
 
 
 def test_figure_not_laid_out_keeps_the_tight_bbox():

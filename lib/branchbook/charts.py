@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -149,11 +150,83 @@ def layout(fig: Figure) -> Figure:
     except RenderError:
         plt.close(fig)
         raise
-    # A left-aligned title (or a legend row) wider than the figure cannot be fitted by
-    # tight layout: such a chart keeps the tight-bbox save, which widens the image.
-    fits = isinstance(fig.canvas, FigureCanvasAgg) and not _past_the_edge(fig, _titles_and_legends(fig))
+    # A title wider than the figure cannot be fitted by tight layout: it is wrapped
+    # onto more lines and the figure laid out again. Anything still past the edge (a
+    # very wide legend row) keeps the tight-bbox save, which widens the image, so the
+    # page prints it smaller.
+    fits = isinstance(fig.canvas, FigureCanvasAgg)
+    if fits and _past_the_edge(fig, _titles_and_legends(fig)):
+        if _wrap_titles(fig):
+            try:
+                with _missing_glyph_is_an_error():
+                    fig.tight_layout(pad=PAD_IN / em_in)
+            except RenderError:
+                plt.close(fig)
+                raise
+        fits = not _past_the_edge(fig, _titles_and_legends(fig))
     setattr(fig, _LAID_OUT, fits)
     return fig
+
+
+# Where a line of a title may break: after a space, or between two CJK characters (a
+# closing punctuation mark stays with the character before it).
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_BREAKS = re.compile(f"[{_CJK}][，。、；：！？）》」』,.;:!?)]*|[^\\s{_CJK}]+\\s*|\\s+")
+
+
+def wrap_text(text: str, fits) -> str:
+    """``text`` broken into lines that each satisfy ``fits(line)`` where possible
+    (greedy, at spaces and between CJK characters; a word too long alone keeps a line)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _BREAKS.findall(paragraph):
+            candidate = line + token
+            if line and not fits(candidate.rstrip()):
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _wrap_titles(fig: Figure) -> bool:
+    """Wrap each title that reaches past the figure's right edge; whether any was."""
+    renderer = fig.canvas.get_renderer()
+    right = fig.bbox.width - PAD_IN * fig.dpi
+    changed = False
+    for ax in fig.axes:
+        for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
+            if title is None or not title.get_visible() or not title.get_text():
+                continue
+            if title.get_window_extent(renderer).x1 <= fig.bbox.width + 0.5:
+                continue
+            text = title.get_text()
+            x0 = title.get_window_extent(renderer).x0
+            probe = Text(fontproperties=title.get_fontproperties(), figure=fig)
+
+            def fits(line: str, probe=probe, x0=x0) -> bool:
+                probe.set_text(line)
+                return x0 + probe.get_window_extent(renderer).width <= right
+
+            wrapped = wrap_text(text, fits)
+            if wrapped != text:
+                title.set_text(wrapped)
+                setattr(title, _UNWRAPPED, text)
+                changed = True
+    return changed
+
+
+_UNWRAPPED = "_branchbook_unwrapped"
+
+
+def title_text(ax) -> str:
+    """The axes' title as written (before any wrapping): left, centre, then right."""
+    for title in (getattr(ax, "_left_title", None), ax.title, getattr(ax, "_right_title", None)):
+        if title is not None and title.get_text():
+            return getattr(title, _UNWRAPPED, title.get_text())
+    return ""
 
 
 def _past_the_edge(fig: Figure, artists) -> bool:

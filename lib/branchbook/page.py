@@ -225,8 +225,7 @@ class Page:
     def chart(self, fig, *, alt: str = "") -> None:
         """Embed a matplotlib figure as a PNG (the figure is closed)."""
         if not alt and fig.axes:  # the house style puts titles on the left
-            ax = fig.axes[0]
-            alt = next((t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t), "")
+            alt = charts.title_text(fig.axes[0])
         self._emit(
             f'<figure class="bb-chart"><img src="{charts.to_data_uri(fig)}" alt="{esc(alt)}"></figure>'
         )
