@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import time
+import zlib
 
 import nbformat
 import pandas as pd
@@ -354,12 +357,59 @@ def test_missing_glyph_is_an_error():
         render.html_to_pdf(html)
 
 
-def test_typical_report_pdf_is_quick(texts):
-    html, _ = render.notebook_to_html(notebook_from_page(build_page("zh-CN", charts_n=4, rows=20)))
-    render.html_to_pdf(html)  # warm the font cache
-    t0 = time.perf_counter()
-    render.html_to_pdf(html)
-    assert time.perf_counter() - t0 < 3.0
+def _png(mode: str, **save) -> bytes:
+    from PIL import Image
+
+    img = Image.new(mode, (37, 11), *([128] if mode in ("L", "P") else []))
+    if mode == "I;16":
+        img = Image.new("I;16", (37, 11))
+    buf = io.BytesIO()
+    img.save(buf, format="png", **save)
+    return buf.getvalue()
+
+
+def test_png_idat_takes_8_bit_rgb_and_grey_only():
+    for mode in ("RGB", "L"):
+        data = _png(mode)
+        idat = render.png_idat(data)
+        # the pixel rows, each led by its filter byte, as a PDF's PNG predictor reads them
+        width, channels = 37, 3 if mode == "RGB" else 1
+        assert len(zlib.decompress(idat)) == 11 * (1 + width * channels)
+    for mode in ("RGBA", "P", "LA", "I;16"):
+        assert render.png_idat(_png(mode)) is None, mode
+    # an interlaced PNG (Pillow does not write one: set the IHDR flag and its CRC)
+    data = bytearray(_png("RGB"))
+    data[8 + 8 + 12] = 1
+    data[8 + 8 + 13 : 8 + 8 + 17] = zlib.crc32(bytes(data[12 : 8 + 8 + 13])).to_bytes(4, "big")
+    assert render.png_idat(bytes(data)) is None
+    assert render.png_idat(_png("RGB")[:40]) is None  # truncated
+    assert render.png_idat(b"GIF89a...") is None
+
+
+def test_pdf_is_the_same_with_charts_passed_through(zh_nb, monkeypatch):
+    """The chart's own PNG data in the PDF, byte for byte what WeasyPrint's re-encoding gave."""
+    from weasyprint import images
+
+    # a page with the report's RGB charts, plus images WeasyPrint must still convert
+    extra = "".join(
+        f'<img alt="" src="data:image/png;base64,{base64.b64encode(_png(m)).decode()}">'
+        for m in ("RGBA", "P", "L")
+    )
+    html, _ = render.notebook_to_html(zh_nb)
+    assert html.count("data:image/png") >= 1
+    html = html.replace("</main>", extra + "</main>")
+    fast = render.html_to_pdf(html)
+    assert render._weasyprint_png_data is not None  # installed on this WeasyPrint
+    calls = []
+
+    def weasyprint_own(image):
+        calls.append(image.mode)
+        return render._weasyprint_png_data(image)
+
+    monkeypatch.setattr(images.RasterImage, "_get_png_data", staticmethod(weasyprint_own))
+    slow = render.html_to_pdf(html)
+    assert "RGB" in calls  # the charts took WeasyPrint's own path this time
+    assert fast == slow
 
 
 def test_pdf_exporter_gives_bytes(zh_nb):
