@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import zlib
 
 import nbformat
