@@ -131,6 +131,22 @@ def test_warm_run_forks_its_kernels_and_leaves_nothing_running(bank, warm, caplo
     assert ours() == []
 
 
+def test_the_server_started_ahead_is_stopped_when_the_run_stops_early(bank, warm):
+    """The fork server starts before the data check; a refused run or one with nothing to
+    do must not leave it behind."""
+    with pytest.raises(ParamsError, match="9999"):
+        branchbook.run(warehouse=bank["warehouse"], params_dir=bank["params_dir"],
+                       build_dir=bank["build_dir"], out=bank["base"] / "refused",
+                       branches=["9999"], progress=False)
+    assert ours() == []
+    result = branchbook.run(warehouse=bank["warehouse"], params_dir=bank["params_dir"],
+                            build_dir=bank["build_dir"], out=bank["base"] / "warm",
+                            branches=BRANCHES, progress=False, workers=2)
+    assert result.exit_code == 0
+    assert result.entries and all(e.get("skipped_unchanged") for e in result.entries.values())
+    assert ours() == []
+
+
 def test_dask_cluster_makes_the_same_reports_as_a_local_run(bank, warm):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

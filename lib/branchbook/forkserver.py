@@ -350,7 +350,10 @@ class ForkServer:
     """The runner's handle on its fork server: start it, ask it for processes, stop it."""
 
     def __init__(self, folder: str | os.PathLike, modules: list[str] | tuple[str, ...] = WARM_MODULES,
-                 *, cwd: str | os.PathLike | None = None, env: dict[str, str] | None = None):
+                 *, cwd: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+                 wait: bool = True):
+        """Start the server; with ``wait=False`` return at once and let the caller do
+        other work while it imports (:meth:`wait_ready` before the first request)."""
         self.path = str(Path(folder) / "forkserver.sock")
         # the children's /proc/<pid>/environ is the server's: give it only what they may see
         env = dict(os.environ if env is None else env)
@@ -368,8 +371,16 @@ class ForkServer:
              "--warm", ",".join(dict.fromkeys(modules))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
         )
-        ready = self._wait_ready()
-        if not ready:
+        self._ready: bool | None = None
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until the server has its imports done. Raises :class:`NotebookRunError`
+        (and stops it) if it exits or does not get ready in time."""
+        if self._ready is None:
+            self._ready = self._wait_ready()
+        if not self._ready:
             code = self.process.poll()
             self.close()
             raise NotebookRunError(f"the fork server did not start (exit {code}); see the log above")

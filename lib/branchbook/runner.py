@@ -560,66 +560,75 @@ def run(
         if not branches:
             raise ParamsError("branches: an empty list selects nothing; omit it to run every branch")
         branches = [validate_branch_id(b) for b in branches]
-    # ``force`` redoes reports; the prepared period is redone when its inputs changed
-    # (its own fingerprint), or by ``branchbook prepare --force``.
-    prepared = prepare(period, source=warehouse, params_dir=params_dir, build_dir=build_dir)
-    period = prepared.period
-    if branches is not None:
-        unknown = [b for b in branches if b not in prepared.branch_ids]
-        if unknown:
-            raise ParamsError(f"branch(es) {', '.join(map(repr, unknown))} not in the warehouse's branches table")
-    ps = ParamSet(params_dir)
-    ids = branches if branches is not None else prepared.branch_ids
-    branch_params = {b: ps.for_branch(b) for b in ids}
-    run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    jobs = plan(period, prepared.meta, specs, branch_params, build_dir=build_dir, run_id=run_id, formats=formats)
-    out_dir = out_dir_root / period
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest = Manifest(out_dir / "manifest.json", period, run_id)
-    result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
-
-    todo = []
-    for job in jobs:
-        entry = manifest.get(job.key)
-        if not force and _up_to_date(entry, job.fingerprint, out_dir):
-            result.entries[job.key] = {**entry, "skipped_unchanged": True}
-        else:
-            todo.append(job)
-    bar = _progress(len(todo), progress)
-
-    def record(key: str, entry: dict) -> None:
-        manifest.put(key, entry)
-        result.entries[key] = entry
-        status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
-        bar(f"{key} {status} ({entry['duration_s']:.1f}s)")
-
     modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
-    if executor == "dask":
-        log.info("run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
-                 run_id, len(jobs), len(jobs) - len(todo), len(todo), scheduler)
-        tasks = [task(j, period=period, build_dir=build_dir, formats=formats, root=root,
-                      warm_modules=modules) for j in todo]
-        _run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
-    else:
-        # One more than the cores: a report waits on its kernel's start-up and on the
-        # runner between cells; the extra one keeps the cores busy meanwhile
-        # (12 branches x 4 reports: 2 workers 82 s, 3 workers 77 s, 4 workers 74 s).
-        workers = max(1, workers or (os.cpu_count() or 1) + 1)
-        log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
-                 run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
-        _run_here(todo, workers, warm, modules, record, period=period, build_dir=build_dir,
-                  out_dir=out_dir, formats=formats, root=root)
-    _publish(out_dir_root, out_dir, manifest, ps, prepared)
-    for e in result.failed:
-        print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
-    return result
+    # The fork server does its imports (a few seconds of one core) while this process
+    # checks the data on the other; _run_here waits for it, and closes it.
+    server = _start_fork_server(warm, modules, root, wait=False) if executor == "local" else None
+    try:
+        # ``force`` redoes reports; the prepared period is redone when its inputs changed
+        # (its own fingerprint), or by ``branchbook prepare --force``.
+        prepared = prepare(period, source=warehouse, params_dir=params_dir, build_dir=build_dir)
+        period = prepared.period
+        if branches is not None:
+            unknown = [b for b in branches if b not in prepared.branch_ids]
+            if unknown:
+                raise ParamsError(f"branch(es) {', '.join(map(repr, unknown))} not in the warehouse's branches table")
+        ps = ParamSet(params_dir)
+        ids = branches if branches is not None else prepared.branch_ids
+        branch_params = {b: ps.for_branch(b) for b in ids}
+        run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        jobs = plan(period, prepared.meta, specs, branch_params, build_dir=build_dir, run_id=run_id, formats=formats)
+        out_dir = out_dir_root / period
+        out_dir.mkdir(parents=True, exist_ok=True)
+        manifest = Manifest(out_dir / "manifest.json", period, run_id)
+        result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
+
+        todo = []
+        for job in jobs:
+            entry = manifest.get(job.key)
+            if not force and _up_to_date(entry, job.fingerprint, out_dir):
+                result.entries[job.key] = {**entry, "skipped_unchanged": True}
+            else:
+                todo.append(job)
+        bar = _progress(len(todo), progress)
+
+        def record(key: str, entry: dict) -> None:
+            manifest.put(key, entry)
+            result.entries[key] = entry
+            status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
+            bar(f"{key} {status} ({entry['duration_s']:.1f}s)")
+
+        if executor == "dask":
+            log.info("run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
+                     run_id, len(jobs), len(jobs) - len(todo), len(todo), scheduler)
+            tasks = [task(j, period=period, build_dir=build_dir, formats=formats, root=root,
+                          warm_modules=modules) for j in todo]
+            _run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
+        else:
+            # One more than the cores: a report waits on its kernel's start-up and on the
+            # runner between cells; the extra one keeps the cores busy meanwhile
+            # (12 branches x 4 reports: 2 workers 82 s, 3 workers 77 s, 4 workers 74 s).
+            workers = max(1, workers or (os.cpu_count() or 1) + 1)
+            log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
+                     run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
+            _run_here(todo, workers, server, record, period=period, build_dir=build_dir,
+                      out_dir=out_dir, formats=formats, root=root)
+        _publish(out_dir_root, out_dir, manifest, ps, prepared)
+        for e in result.failed:
+            print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+        return result
+    finally:
+        if server is not None:  # closed already when the reports ran; closing is idempotent
+            server.close()
 
 
-def _run_here(todo: list[Job], workers: int, warm: bool | None, modules: tuple[str, ...], record,
-              **kwargs) -> None:
-    """Make and publish ``todo`` on ``workers`` threads of this machine."""
+def _run_here(todo: list[Job], workers: int, server, record, **kwargs) -> None:
+    """Make and publish ``todo`` on ``workers`` threads of this machine (with the
+    run's fork server, already started, or None); the server is closed at the end."""
     stopping = threading.Event()
-    server = _start_fork_server(warm, modules, kwargs["root"]) if todo else None
+    if not todo and server is not None:
+        server.close()
+    server = _ready_server(server) if todo else None
     km_class = kernel_manager_class(server)
     pool = ThreadPoolExecutor(max_workers=workers)
     futures: dict = {}
@@ -706,22 +715,36 @@ def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
     return make(t, server=_WORKER_SERVER["server"], km_class=_WORKER_SERVER["km_class"])
 
 
-def _start_fork_server(warm: bool | None, modules: tuple[str, ...] | list[str], root: Path):
-    """The run's fork server, or None (not wanted, not possible, or it failed to start)."""
+def _start_fork_server(warm: bool | None, modules: tuple[str, ...] | list[str], root: Path,
+                       *, wait: bool = True):
+    """The run's fork server, or None (not wanted, not possible, or it failed to start).
+    With ``wait=False`` it is still importing when this returns: :func:`_ready_server`."""
     if warm is None:
         warm = os.environ.get("BRANCHBOOK_WARM", "1").strip().lower() not in ("0", "false", "no", "off")
     if not warm or not forkserver.available():
         return None
     try:
-        t0 = time.perf_counter()
         server = forkserver.ForkServer(kernel_folder(), [*forkserver.WARM_MODULES, *modules], cwd=root,
-                                       env=kernel_environment())
-        log.info("fork server %d ready in %.1fs: kernels and renderers start warm",
-                 server.process.pid, time.perf_counter() - t0)
-        return server
+                                       env=kernel_environment(), wait=False)
+        server.started_at = time.perf_counter()
+    except (BranchbookError, OSError) as exc:
+        log.warning("%s; starting a new Python for each report instead", exc)
+        return None
+    return _ready_server(server) if wait else server
+
+
+def _ready_server(server):
+    """``server`` once its imports are done, or None if it failed (cold kernels then)."""
+    if server is None:
+        return None
+    try:
+        server.wait_ready()
     except BranchbookError as exc:
         log.warning("%s; starting a new Python for each report instead", exc)
         return None
+    log.info("fork server %d ready %.1fs after it started: kernels and renderers start warm",
+             server.process.pid, time.perf_counter() - server.started_at)
+    return server
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
