@@ -62,6 +62,10 @@ WARM_MODULES = (
     "IPython.core.interactiveshell",
     "matplotlib_inline.backend_inline",
 )
+# What only a renderer needs: imported after the server says it is ready, while it
+# waits for requests (the first render comes seconds after the first kernel), or at
+# the first render request if that comes sooner.
+RENDER_MODULES = ("branchbook.render", "weasyprint")
 READY = b"ready\n"
 START_TIMEOUT_S = 180
 
@@ -83,6 +87,9 @@ def _threads() -> int:
 
 def warm(modules: list[str]) -> None:
     """Import ``modules`` and load what the first chart and the first PDF would load."""
+    from . import startup
+
+    startup.lean_jsonschema()
     for name in modules:
         importlib.import_module(name)
     if "branchbook.i18n" in sys.modules:  # every kernel and renderer reads the catalogues
@@ -97,7 +104,7 @@ def warm(modules: list[str]) -> None:
         fig, ax = charts.new()
         ax.set_title("预热 warm-up 0123456789")
         charts.to_png(fig)
-    if "weasyprint" in sys.modules:
+    if "weasyprint" in sys.modules and "branchbook.render" in sys.modules:
         from . import render
 
         render.html_to_pdf(
@@ -181,13 +188,25 @@ def serve(path: str, modules: list[str]) -> None:
     """Warm up, listen on ``path``, fork on request until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when we stop
     _name("bb-forkserver")
-    warm(modules)
-    # Everything imported so far lives as long as the server: take it out of the
-    # collector's sight, so children neither scan it nor copy its pages by touching it.
-    gc.collect()
-    gc.freeze()
-    if _threads() != 1:
-        raise SystemExit(f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe")
+    later = [m for m in modules if m in RENDER_MODULES]
+    pending = list(later)
+
+    def settle() -> None:
+        # Everything imported so far lives as long as the server: take it out of the
+        # collector's sight, so children neither scan it nor copy its pages by touching it.
+        gc.collect()
+        gc.freeze()
+        if _threads() != 1:
+            raise SystemExit(f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe")
+
+    def warm_later() -> None:
+        if pending:
+            warm(pending)
+            pending.clear()
+            settle()
+
+    warm([m for m in modules if m not in later])
+    settle()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(128)
@@ -213,7 +232,11 @@ def serve(path: str, modules: list[str]) -> None:
 
     try:
         while True:
-            for key, _ in selector.select(timeout=0.05):
+            events = selector.select(timeout=0 if pending else 0.05)
+            if not events and pending:
+                warm_later()  # nobody is waiting: the renderers' imports now
+                continue
+            for key, _ in events:
                 if key.data == "stdin":
                     if not os.read(0, 4096):
                         return
@@ -221,6 +244,8 @@ def serve(path: str, modules: list[str]) -> None:
                 conn, _ = listener.accept()
                 try:
                     request = json.loads(_read_line(conn) or b"{}")
+                    if request.get("op") == "render":
+                        warm_later()  # a renderer inherits them: they must be in first
                     pid = os.fork()
                     if pid == 0:
                         code = 0

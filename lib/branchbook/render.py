@@ -37,15 +37,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import nbformat
-from markupsafe import Markup
-from nbconvert.exporters import Exporter
-from traitlets import default
+from . import startup
 
-from . import __version__, i18n
-from .errors import OutputError, RenderError
-from .page import META_MIME
+startup.lean_jsonschema()  # before nbformat: see branchbook.startup
+
+import jinja2  # noqa: E402
+import nbformat  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+from nbconvert.exporters import Exporter  # noqa: E402
+from traitlets import default  # noqa: E402
+
+from . import __version__, i18n  # noqa: E402
+from .errors import OutputError, RenderError  # noqa: E402
+from .page import META_MIME  # noqa: E402
 
 TEMPLATES = Path(__file__).with_name("templates")
 HIDDEN_TAGS = frozenset({"parameters", "injected-parameters"})

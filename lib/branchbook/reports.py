@@ -65,6 +65,23 @@ def registry(notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, ReportSpec]:
     return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
 
 
+def module_names(names: list[str] | None, notebook_dir: Path | None = None) -> list[str]:
+    """The library modules of ``names`` (all when None), read from the notebooks without
+    importing anything: what a fork server can start importing while :func:`select`
+    checks them. Unknown names are left to :func:`select`."""
+    folder = Path(notebook_dir) if notebook_dir else NOTEBOOK_DIR
+    paths = sorted(folder.glob("*.ipynb"))
+    if names:
+        paths = [p for p in paths if p.stem in names]
+    out = []
+    for path in paths:
+        try:
+            out.append(_module_name(path))
+        except BranchbookError:
+            continue
+    return out
+
+
 def select(names: list[str] | None, notebook_dir: Path | None = None) -> list[ReportSpec]:
     """The specs for ``names`` (all when None); an unknown name is an error."""
     reg = registry(Path(notebook_dir)) if notebook_dir else registry()

@@ -36,7 +36,7 @@ from . import forkserver, paths
 from .errors import BranchbookError, NotebookRunError, ParamsError
 from .params import BranchParams, ParamSet, validate_branch_id
 from .prepare import prepare
-from .reports import ReportSpec, select
+from .reports import ReportSpec, module_names, select
 
 log = logging.getLogger("branchbook.run")
 FORMATS = ("html", "pdf")
@@ -92,6 +92,9 @@ def kernel_folder() -> str:
     return _KERNEL_FOLDER
 
 
+KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
+
+
 def _kernel_manager_class(server=None):
     """A kernel manager talking to its kernel over Unix sockets in a private folder.
 
@@ -111,6 +114,11 @@ def _kernel_manager_class(server=None):
             self.transport = "ipc"
             self.ip = os.path.join(folder, uuid.uuid4().hex[:12])
             _KERNELS[threading.get_ident()] = self
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            # No IPython history: every kernel of a run would write the report's code
+            # to the same ~/.ipython SQLite file, contending for its lock.
+            return super().format_kernel_cmd([*(extra_arguments or []), *KERNEL_ARGUMENTS])
 
         async def _async_pre_start_kernel(self, **kw):
             kw["env"] = kernel_environment(kw.get("env"))
@@ -326,10 +334,11 @@ def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any 
     the kernel is a new Python and the page is rendered in this process. The report
     time limit covers both. A failure is returned in the entry, never raised.
     """
+    from . import render, startup
+
+    startup.lean_jsonschema()  # before papermill imports nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
-
-    from . import render
 
     t0 = time.perf_counter()
     build_dir, formats = Path(t["build_dir"]), tuple(t["formats"])
@@ -555,16 +564,22 @@ def run(
         scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
         if not scheduler:
             raise ParamsError("--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)")
-    specs = select(reports, Path(notebooks).resolve() if notebooks else None)
     if branches is not None:
         if not branches:
             raise ParamsError("branches: an empty list selects nothing; omit it to run every branch")
         branches = [validate_branch_id(b) for b in branches]
-    modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
-    # The fork server does its imports (a few seconds of one core) while this process
-    # checks the data on the other; _run_here waits for it, and closes it.
-    server = _start_fork_server(warm, modules, root, wait=False) if executor == "local" else None
+    notebook_dir = Path(notebooks).resolve() if notebooks else None
+    # The fork server does its imports (two seconds of one core) while this process
+    # imports the reports and papermill and checks the data on the other core;
+    # _run_here waits for it. It is closed however the run ends.
+    server = None
+    if executor == "local":
+        server = _start_fork_server(warm, tuple(module_names(reports, notebook_dir)), root, wait=False)
     try:
+        specs = select(reports, notebook_dir)
+        modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
+        if server is not None:
+            _import_for_reports()
         # ``force`` redoes reports; the prepared period is redone when its inputs changed
         # (its own fingerprint), or by ``branchbook prepare --force``.
         prepared = prepare(period, source=warehouse, params_dir=params_dir, build_dir=build_dir)
@@ -713,6 +728,17 @@ def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
                 atexit.register(server.close)
             _WORKER_SERVER.update(server=server, km_class=kernel_manager_class(server))
     return make(t, server=_WORKER_SERVER["server"], km_class=_WORKER_SERVER["km_class"])
+
+
+def _import_for_reports() -> None:
+    """What :func:`make` imports, imported now (while the fork server warms up)."""
+    from . import render, startup
+
+    startup.lean_jsonschema()
+    import papermill.engines  # noqa: F401
+    import papermill.execute  # noqa: F401
+
+    del render
 
 
 def _start_fork_server(warm: bool | None, modules: tuple[str, ...] | list[str], root: Path,
