@@ -244,6 +244,11 @@ def _past_the_edge(fig: Figure, artists) -> bool:
     return False
 
 
+def _inside(artist) -> bool:
+    """Whether ``artist`` is clipped to its axes (so it cannot be drawn past them)."""
+    return bool(artist.get_clip_on() and artist.get_clip_path() is not None and artist.axes is not None)
+
+
 def _titles_and_legends(fig: Figure) -> list:
     out = [*fig.texts, *fig.legends]
     for ax in fig.axes:
@@ -262,7 +267,7 @@ def _draw_rgb(fig: Figure) -> np.ndarray | None:
     fig.canvas.draw()
     texts = [*fig.texts, *fig.legends]
     for ax in fig.axes:
-        texts += [a for a in ax.get_children() if isinstance(a, (Text, Legend))]
+        texts += [a for a in ax.get_children() if isinstance(a, (Text, Legend)) and not _inside(a)]
     if _past_the_edge(fig, texts):
         return None
     rgba = np.asarray(fig.canvas.buffer_rgba())
@@ -457,6 +462,8 @@ def heatmap(
     top = np.nanmax(vals) if vals.size and np.isfinite(vals).any() else 0
     for (i, j), v in np.ndenumerate(vals):
         if np.isfinite(v):
+            # clipped to the axes and out of the layout: it cannot reach the figure's
+            # edge, so neither tight layout nor the edge check measures every cell
             ax.text(
                 j,
                 i,
@@ -465,6 +472,8 @@ def heatmap(
                 va="center",
                 fontsize=8,
                 color="white" if top and v > 0.6 * top else "black",
+                clip_on=True,
+                in_layout=False,
             )
     return _finish(fig, ax, title, xlabel, ylabel)
 
