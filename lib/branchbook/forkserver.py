@@ -200,10 +200,15 @@ def serve(path: str, modules: list[str]) -> None:
             raise SystemExit(f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe")
 
     def warm_later() -> None:
-        if pending:
+        if not pending:
+            return
+        try:
             warm(pending)
-            pending.clear()
-            settle()
+        except Exception as exc:  # noqa: BLE001 - each renderer then fails on it with the reason
+            print(f"branchbook fork server: warming the renderer failed: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)
+        pending.clear()
+        settle()
 
     warm([m for m in modules if m not in later])
     settle()
