@@ -144,12 +144,7 @@ def layout(fig: Figure) -> Figure:
         trim = _OLD_PAD_EM * em_in - PAD_IN
         w, h = fig.get_size_inches()
         fig.set_size_inches(w - 2 * trim, h - 2 * trim)
-    try:
-        with _missing_glyph_is_an_error():
-            fig.tight_layout(pad=PAD_IN / em_in)
-    except RenderError:
-        plt.close(fig)
-        raise
+    _tight(fig, PAD_IN / em_in)
     # A title wider than the figure cannot be fitted by tight layout: it is wrapped
     # onto more lines and the figure laid out again. Anything still past the edge (a
     # very wide legend row) keeps the tight-bbox save, which widens the image, so the
@@ -157,15 +152,20 @@ def layout(fig: Figure) -> Figure:
     fits = isinstance(fig.canvas, FigureCanvasAgg)
     if fits and _past_the_edge(fig, _titles_and_legends(fig)):
         if _wrap_titles(fig):
-            try:
-                with _missing_glyph_is_an_error():
-                    fig.tight_layout(pad=PAD_IN / em_in)
-            except RenderError:
-                plt.close(fig)
-                raise
+            _tight(fig, PAD_IN / em_in)
         fits = not _past_the_edge(fig, _titles_and_legends(fig))
     setattr(fig, _LAID_OUT, fits)
     return fig
+
+
+def _tight(fig: Figure, pad: float) -> None:
+    """Tight layout; a missing glyph closes the figure and raises :class:`RenderError`."""
+    try:
+        with _missing_glyph_is_an_error():
+            fig.tight_layout(pad=pad)
+    except RenderError:
+        plt.close(fig)
+        raise
 
 
 # Where a line of a title may break: after a space, or between two CJK characters (a
