@@ -538,7 +538,7 @@ def html_to_pdf(html: str, *, base_url: str | os.PathLike | None = None) -> byte
 def atomic_write(path: str | os.PathLike, data: bytes, *, sync: bool = True) -> Path:
     """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half.
 
-    Writes a temporary file ``.<name>.<random>.tmp`` in the same directory, syncs it to
+    Writes a temporary file ``.<name>.<pid>.<random>.tmp`` in the same directory, syncs it to
     disk (unless ``sync`` is false) and renames it over ``path``. On any error the
     temporary file is removed and an existing ``path`` is left as it was. The new file
     keeps the old file's permissions (``0644`` if new).
@@ -591,7 +591,7 @@ def _stage(path: Path, data: bytes, sync: bool) -> str:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = 0o644
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
         try:
             view = memoryview(data)
             while view:
@@ -609,6 +609,35 @@ def _stage(path: Path, data: bytes, sync: bool) -> str:
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
             raise _output_error(path, exc) from exc
         raise
+
+
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that :func:`atomic_write` left under ``folder`` in a
+    process that no longer runs (killed in the middle of a write: nothing can clean
+    up after SIGKILL). A live process's temporaries are left alone. Returns the files
+    removed."""
+    removed = []
+    for path in Path(folder).rglob(".*.tmp"):
+        match = _TEMPORARY.match(path.name)
+        if not match or not path.is_file() or _process_alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 _FULL = {errno.ENOSPC: "No space left on the device", errno.EDQUOT: "Disk quota exceeded"}

@@ -595,6 +595,12 @@ def run(
         jobs = plan(period, prepared.meta, specs, branch_params, build_dir=build_dir, run_id=run_id, formats=formats)
         out_dir = out_dir_root / period
         out_dir.mkdir(parents=True, exist_ok=True)
+        from . import render
+
+        # a killed run's half-written files (published pages, manifest, executed notebooks)
+        for stale in [*render.remove_stale_temporaries(out_dir),
+                      *render.remove_stale_temporaries(build_dir / period / "executed")]:
+            log.info("removed %s, left by a run that was killed while writing it", stale)
         manifest = Manifest(out_dir / "manifest.json", period, run_id)
         result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
 
