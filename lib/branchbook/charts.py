@@ -200,10 +200,10 @@ def _wrap_titles(fig: Figure) -> bool:
         for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
             if title is None or not title.get_visible() or not title.get_text():
                 continue
-            if title.get_window_extent(renderer).x1 <= fig.bbox.width + 0.5:
+            box = title.get_window_extent(renderer)
+            if box.x1 <= fig.bbox.width + 0.5:
                 continue
-            text = title.get_text()
-            x0 = title.get_window_extent(renderer).x0
+            text, x0 = title.get_text(), box.x0
             probe = Text(fontproperties=title.get_fontproperties(), figure=fig)
 
             def fits(line: str, probe=probe, x0=x0) -> bool:

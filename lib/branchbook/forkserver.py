@@ -87,9 +87,6 @@ def _threads() -> int:
 
 def warm(modules: list[str]) -> None:
     """Import ``modules`` and load what the first chart and the first PDF would load."""
-    from . import startup
-
-    startup.lean_jsonschema()
     for name in modules:
         importlib.import_module(name)
     if "branchbook.i18n" in sys.modules:  # every kernel and renderer reads the catalogues

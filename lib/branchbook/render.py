@@ -32,7 +32,7 @@ import struct
 import tempfile
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -470,10 +470,10 @@ def png_idat(data: bytes) -> bytes | None:
     return b"".join(chunks)
 
 
-_passthrough_installed = False
 _weasyprint_png_data = None  # WeasyPrint's own method, kept for the fallback (and tests)
 
 
+@cache
 def _install_png_passthrough() -> None:
     """Let WeasyPrint embed our charts' PNG data as it is.
 
@@ -483,10 +483,7 @@ def _install_png_passthrough() -> None:
     see :mod:`branchbook.charts`), the original chunks are the same stream; any other
     image, or a WeasyPrint without that method, takes WeasyPrint's own path.
     """
-    global _passthrough_installed, _weasyprint_png_data
-    if _passthrough_installed:
-        return
-    _passthrough_installed = True
+    global _weasyprint_png_data
     from weasyprint import images
 
     raster = getattr(images, "RasterImage", None)

@@ -628,7 +628,7 @@ def run(
         else:
             # One more than the cores: a report waits on its kernel's start-up and on the
             # runner between cells; the extra one keeps the cores busy meanwhile
-            # (12 branches x 4 reports: 2 workers 82 s, 3 workers 77 s, 4 workers 74 s).
+            # (12 branches x 4 reports: 2 workers 82 s, 3 workers 70.6 s, 4 workers 70.6-71.9 s).
             workers = max(1, workers or (os.cpu_count() or 1) + 1)
             log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
                      run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
@@ -647,8 +647,6 @@ def _run_here(todo: list[Job], workers: int, server, record, **kwargs) -> None:
     """Make and publish ``todo`` on ``workers`` threads of this machine (with the
     run's fork server, already started, or None); the server is closed at the end."""
     stopping = threading.Event()
-    if not todo and server is not None:
-        server.close()
     server = _ready_server(server) if todo else None
     km_class = kernel_manager_class(server)
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -738,13 +736,11 @@ def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
 
 def _import_for_reports() -> None:
     """What :func:`make` imports, imported now (while the fork server warms up)."""
-    from . import render, startup
+    from . import render, startup  # noqa: F401
 
-    startup.lean_jsonschema()
+    startup.lean_jsonschema()  # before papermill imports nbformat
     import papermill.engines  # noqa: F401
     import papermill.execute  # noqa: F401
-
-    del render
 
 
 def _start_fork_server(warm: bool | None, modules: tuple[str, ...] | list[str], root: Path,
