@@ -411,6 +411,61 @@ def test_pdf_is_the_same_with_charts_passed_through(zh_nb, monkeypatch):
     assert fast == slow
 
 
+def test_lean_user_agent_sheet_gives_the_same_pdf(zh_nb):
+    """The lighter user-agent sheet changes no byte of a report PDF: a page with the
+    summary's list, KPI cards, a table with totals, a chart and the notice's list."""
+    import weasyprint
+
+    cls = render._html_class()
+    assert cls is not weasyprint.HTML  # this WeasyPrint has the rules it leaves out
+    html, _ = render.notebook_to_html(zh_nb)
+    notice = '<aside class="bb-notice"><ul><li class="bb-note">一 one</li><li>二 two</li></ul></aside>'
+    html = html.replace("</main>", notice + "<ol><li>三</li></ol></main>")
+    referenced, images = render._image_references(html)
+    pdfs = [
+        klass(string=referenced, url_fetcher=render._fetcher(images)).write_pdf()
+        for klass in (cls, weasyprint.HTML)
+    ]
+    assert pdfs[0] == pdfs[1]
+
+
+def test_report_stylesheets_use_no_footnotes_or_notes():
+    """What the lean sheet leaves out (footnote and note pseudo-elements) must stay unused."""
+    for css in render.TEMPLATES.glob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert not re.search(r"footnote|::note|float:\s*note", text), css.name
+
+
+def test_images_reach_weasyprint_as_references():
+    png = _png("RGB")
+    encoded = base64.b64encode(png).decode()
+    html = (
+        f'<p><img alt="a" src="data:image/png;base64,{encoded}"></p>'
+        f'<img src="data:image/jpeg;base64,{encoded}" alt="b">'
+        f'<a href="data:image/png;base64,{encoded}">not an image tag</a>'
+    )
+    out, images = render._image_references(html)
+    assert out.count("bb-image:") == 2 and 'src="bb-image:0"' in out and 'src="bb-image:1"' in out
+    assert out.count(encoded) == 1  # the link keeps its data URI
+    assert images == [("image/png", encoded), ("image/jpeg", encoded)]
+    response = render._fetcher(images).fetch("bb-image:0")
+    assert response.read() == png
+    assert response.headers.get_content_type() == "image/png"
+
+
+@needs_poppler
+def test_pdf_shows_every_chart(tmp_path, texts):
+    """Three charts on the page, three images in the PDF (as pdfimages lists them)."""
+    html, _ = render.notebook_to_html(notebook_from_page(build_page("zh-CN", charts_n=3)))
+    assert html.count("data:image/png") == 3
+    pdf = tmp_path / "p.pdf"
+    pdf.write_bytes(render.html_to_pdf(html))
+    listed = [line.split() for line in _tool("pdfimages", "-list", str(pdf)).splitlines()[2:]]
+    images = [row for row in listed if row[2] == "image"]  # (an RGBA chart adds its "smask")
+    assert len(images) == 3
+    assert all(row[5] == "rgb" and row[3:5] == ["652", "371"] for row in images)
+
+
 def test_pdf_exporter_gives_bytes(zh_nb):
     pdf, resources = render.BranchbookPDFExporter().from_notebook_node(zh_nb)
     assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
