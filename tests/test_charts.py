@@ -50,6 +50,33 @@ def test_chart_png_is_rgb_at_the_drawn_size(title, series):
     assert ink[:, margin + 6].any() and ink[:, -margin - 6].any()
 
 
+def test_png_rgb_is_a_png_of_the_same_pixels():
+    from branchbook import render
+
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, size=(23, 41, 3), dtype=np.uint8)
+    pixels[:5] = 255  # flat rows too, as in a chart
+    data = charts.png_rgb(pixels, 150)
+    img = Image.open(io.BytesIO(data))
+    img.load()  # checks every chunk's CRC and the zlib stream
+    assert (img.mode, img.size) == ("RGB", (41, 23))
+    assert np.array_equal(np.asarray(img), pixels)
+    assert img.info["dpi"] == pytest.approx((150, 150), abs=0.02)  # stored per metre: 5906
+    # the PDF takes its rows as they are: 8-bit RGB, every row led by filter type 0
+    rows = np.frombuffer(__import__("zlib").decompress(render.png_idat(data)), dtype=np.uint8)
+    rows = rows.reshape(23, 1 + 41 * 3)
+    assert not rows[:, 0].any() and np.array_equal(rows[:, 1:].reshape(23, 41, 3), pixels)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((4, 4, 4), np.uint8), np.zeros((4, 4, 3), np.float64), np.zeros((0, 4, 3), np.uint8), np.zeros((4, 4), np.uint8)],
+)
+def test_png_rgb_refuses_what_is_not_8_bit_rgb(bad):
+    with pytest.raises(ValueError, match="height x width x 3 uint8"):
+        charts.png_rgb(bad, 150)
+
+
 def test_legend_above_the_plot_and_title_are_drawn_whole():
     fig = charts.lines(months(13), {"本支行": np.linspace(0.1, 0.3, 13), "全行中位数": np.linspace(0.2, 0.25, 13),
                                      "Peer group": np.linspace(0.15, 0.2, 13)},

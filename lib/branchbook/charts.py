@@ -21,7 +21,9 @@ import base64
 import contextlib
 import io
 import re
+import struct
 import warnings
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,7 +40,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import Formatter  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from .errors import RenderError  # noqa: E402
 
@@ -115,9 +116,12 @@ PAD_IN = 0.1
 _OLD_PAD_EM = 1.08
 _LAID_OUT = "_branchbook_laid_out"  # laid out, and fits: to_png may draw it once
 _TRIMMED = "_branchbook_trimmed"
-# zlib level of the PNG (Pillow's default). Level 1 or 3 saves ~2 ms a chart but makes
-# the page ~15% larger; WeasyPrint re-encodes the image for the PDF either way.
-PNG_COMPRESS_LEVEL = 6
+# How a chart's PNG is compressed (:func:`png_rgb`): every row unfiltered, zlib level 3.
+# Measured on the demo's 84 charts of two branches: Pillow's default (adaptive filter
+# per row, level 6) takes 11.2 ms a chart for 52.4 KB; no filter at level 3 takes 4.0 ms
+# for 53.5 KB (level 6: 7.7 ms, 47.6 KB). A chart is mostly flat colour, which the
+# filters do not help, and the PDF takes the same compressed rows as they are.
+PNG_COMPRESS_LEVEL = 3
 
 
 @contextlib.contextmanager
@@ -277,6 +281,35 @@ def _draw_rgb(fig: Figure) -> np.ndarray | None:
     return rgba[:, :, :3]
 
 
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_rgb(rgb: np.ndarray, dpi: float) -> bytes:
+    """An 8-bit RGB PNG of ``rgb`` (height x width x 3, uint8), with its resolution.
+
+    Rows are stored unfiltered (filter type 0) and compressed at
+    :data:`PNG_COMPRESS_LEVEL`; any PNG reader (and a PDF, which takes the rows as
+    they are) reads it as it reads Pillow's.
+    """
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape[:2]:
+        raise ValueError(f"expected a non-empty height x width x 3 uint8 array, got {rgb.dtype} {rgb.shape}")
+    height, width = rgb.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # column 0: the filter type
+    rows[:, 1:] = rgb.reshape(height, 3 * width)
+    per_metre = round(dpi / 0.0254)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESS_LEVEL)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
 def to_png(fig: Figure) -> bytes:
     """PNG bytes of ``fig`` (then closed). A missing glyph is an error, not a box.
 
@@ -295,9 +328,7 @@ def to_png(fig: Figure) -> bytes:
                         plt.rcParams["savefig.pad_inches"]
                     )
             if rgb is not None:
-                Image.fromarray(rgb).save(
-                    buf, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(DPI, DPI)
-                )
+                buf.write(png_rgb(rgb, DPI))
             else:
                 fig.savefig(buf, format="png", bbox_inches=bbox, facecolor="white")
         finally:
