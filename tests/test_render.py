@@ -343,6 +343,22 @@ def test_zh_pdf_has_chinese_text_embedded_cjk_font_and_a4(tmp_path, zh_nb):
     assert out["outputs"]["pdf"]["sha256"] and out["outputs"]["html"]["path"].endswith("r.html")
 
 
+@needs_poppler
+def test_pdf_embeds_two_faces_even_with_suppressed_and_empty_tables(tmp_path, texts):
+    """Regular and bold only: the muted cells (suppressed counts, "no rows") once took a
+    third, slanted copy of the regular face."""
+    p = build_page("zh-CN")
+    frame = pd.DataFrame({"tier": ["T1", "T2", "T3"], "customers": [2, 900, 40]})
+    p.table(frame, {"tier": "text", "customers": "int"}, suppress=["customers"])
+    p.table(frame.iloc[:0], {"tier": "text", "customers": "int"})
+    html, _ = render.notebook_to_html(notebook_from_page(p))
+    assert 'bb-suppressed">*<' in html and 'class="bb-none"' in html
+    pdf = tmp_path / "p.pdf"
+    pdf.write_bytes(render.html_to_pdf(html))
+    names = [ln.split()[0] for ln in _tool("pdffonts", str(pdf)).splitlines()[2:]]
+    assert sorted(n.split("+", 1)[1] for n in names) == ["Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"]
+
+
 def test_our_page_gives_weasyprint_nothing_to_warn_about(zh_nb, caplog):
     html, _ = render.notebook_to_html(zh_nb)
     with caplog.at_level("WARNING", logger="weasyprint"):
