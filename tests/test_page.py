@@ -287,6 +287,40 @@ def test_a_chart_is_described_by_its_title_for_screen_readers():
     assert img["src"].startswith("data:image/png;base64,")
 
 
+def test_heat_table_shows_every_value_tinted_by_its_size():
+    """A matrix as a heat table: translated labels, axis names in the corner, each value
+    formatted in its cell, the lowest value lightest and the highest darkest (white text
+    there), a missing value as a dash with no tint."""
+    matrix = pd.DataFrame(
+        [[5.0, 0.0, float("nan")], [10.0, 2.5, 1.0]],
+        index=["mass", "affluent"], columns=["mass", "affluent", "wealth"],
+    )
+    p = make("en")
+    p.heatmap_chart("rfm_grid", matrix, rows="asset_tier", cols="asset_tier", number="{:.1f}")
+    soup = html_of(p)
+    table = soup.select_one("div.bb-heat table")
+    assert table.caption.get_text() == "Customers by recency and frequency score"
+    assert [th.get_text() for th in table.select("thead th")] == [
+        "Recency score (R) \\ Frequency score (F)", "Mass", "Affluent", "Wealth"]
+    rows = table.select("tbody tr")
+    assert [r.th.get_text() for r in rows] == ["Mass", "Affluent"]
+    cells = [[td.get_text() for td in r.find_all("td")] for r in rows]
+    assert cells == [["5.0", "0.0", "–"], ["10.0", "2.5", "1.0"]]
+    style = {td.get_text(): td.get("style", "") for r in rows for td in r.find_all("td")}
+    assert style["0.0"] == "background:#f7fbff;color:#000000"  # lowest: the lightest blue
+    assert style["10.0"] == "background:#08306b;color:#ffffff"  # highest: the darkest, white text
+    assert "class" in rows[0].find_all("td")[2].attrs and "bb-none" in rows[0].find_all("td")[2]["class"]
+    assert style["–"] == ""
+    # halfway up the range: a tint between the two ends
+    assert style["5.0"] not in (style["0.0"], style["10.0"])
+    assert not soup.find("img")  # a table, not a picture
+
+
+def test_heat_cells_all_equal_or_missing():
+    assert page_mod.heat_cells([[3.0, 3.0]]) == [[("3", "#f7fbff", "#000000")] * 2]
+    assert page_mod.heat_cells([[float("nan"), None]]) == [[(None, "", ""), (None, "", "")]]
+
+
 def test_a_notice_is_one_box_with_escaped_lines():
     p = make("en")
     p.notice("Data quality warnings", ["2 complaints <open>", "7 surveys"])

@@ -16,6 +16,7 @@ renderer reads (table of contents from ``h2.bb-section``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,52 @@ from . import charts, fmt, i18n, privacy
 META_MIME = "application/vnd.branchbook+json"
 NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit"}
 SUMMABLE_KINDS = {"int", "money", "money_unit"}
+
+
+# The heat table's tint: matplotlib's "Blues" (what the heatmap charts used), sampled
+# once; the text is white where that contrasts more than black (relative
+# luminance under 0.179), so every cell has a WCAG contrast of at least 4.5:1.
+_HEAT_STEPS = 64
+
+
+@functools.cache
+def _heat_palette() -> list[tuple[str, str]]:
+    import matplotlib
+
+    ramp = matplotlib.colormaps["Blues"]
+    out = []
+    for i in range(_HEAT_STEPS):
+        r, g, b, _ = ramp(i / (_HEAT_STEPS - 1))
+        lum = 0.2126 * _linear(r) + 0.7152 * _linear(g) + 0.0722 * _linear(b)
+        out.append((f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}", "#ffffff" if lum < 0.179 else "#000000"))
+    return out
+
+
+def _linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def heat_cells(values, number: str = "{:,.0f}") -> list[list[tuple[str | None, str, str]]]:
+    """``(text, background, text colour)`` of each cell of a matrix of numbers, tinted
+    from the lowest to the highest finite value (all the lightest tint when they are
+    equal); a missing or infinite value gives ``(None, "", "")``."""
+    import math
+
+    finite = [v for row in values for v in row if v is not None and math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    palette = _heat_palette()
+    out = []
+    for row in values:
+        cells = []
+        for v in row:
+            if v is None or not math.isfinite(v):
+                cells.append((None, "", ""))
+                continue
+            share = (v - lo) / (hi - lo) if hi > lo else 0.0
+            bg, ink = palette[min(_HEAT_STEPS - 1, int(share * (_HEAT_STEPS - 1) + 0.5))]
+            cells.append((number.format(v), bg, ink))
+        out.append(cells)
+    return out
 
 
 def esc(value: Any) -> str:
@@ -287,11 +334,36 @@ class Page:
         self, key: str, matrix: pd.DataFrame, *, rows: str | None = None, cols: str | None = None,
         number: str = "{:,.0f}", **values: Any,
     ) -> None:
-        """A labelled matrix; row and column codes translated from ``values.<rows|cols>``."""
-        m = matrix.copy()
-        m.index = self.labels(matrix.index, rows)
-        m.columns = self.labels(matrix.columns, cols)
-        self.chart(charts.heatmap(m, fmt=number, **self._chart_text(key, **values)))
+        """A labelled matrix as a heat table: each value in its cell, the cell tinted by
+        the value (darker is higher); row and column codes translated from
+        ``values.<rows|cols>``, title and axis names from ``charts.<key>``.
+
+        A table, not a picture: the numbers stay exact, sharp in print and selectable,
+        and a screen reader reads the cells. It is also far cheaper to make: an 18 x 10
+        score matrix took 0.25 s as a matplotlib heatmap, a quarter of its report.
+        """
+        text = self._chart_text(key, **values)
+        row_labels = self.labels(matrix.index, rows)
+        col_labels = self.labels(matrix.columns, cols)
+        corner = " \\ ".join(t for t in (text["ylabel"], text["xlabel"]) if t)
+        heads = f"<th>{esc(corner)}</th>" + "".join(f'<th class="num">{esc(c)}</th>' for c in col_labels)
+        body = []
+        for label, row in zip(row_labels, heat_cells(matrix.to_numpy(dtype=float), number), strict=True):
+            cells = "".join(
+                f'<td class="num bb-none">{fmt.MISSING}</td>' if value is None
+                else f'<td class="num" style="background:{bg};color:{ink}">{esc(value)}</td>'
+                for value, bg, ink in row
+            )
+            body.append(f'<tr><th scope="row">{esc(label)}</th>{cells}</tr>')
+        shares = self._print_column_shares(heads, body)
+        colgroup, table_open = "", "<table>"
+        if shares is not None:
+            table_open = '<table class="bb-fixed">'
+            colgroup = "<colgroup>" + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares) + "</colgroup>"
+        self._emit(
+            f'<div class="bb-table bb-heat">{table_open}<caption>{esc(text["title"])}</caption>{colgroup}'
+            f'<thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+        )
 
     def lorenz_chart(self, key: str, curves: Mapping[str, pd.DataFrame], **values: Any) -> None:
         """Lorenz curves; ``curves`` maps a series key to a frame of ``customer_share``, ``aum_share``."""
