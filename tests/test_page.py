@@ -289,8 +289,8 @@ def test_a_chart_is_described_by_its_title_for_screen_readers():
 
 def test_heat_table_shows_every_value_tinted_by_its_size():
     """A matrix as a heat table: translated labels, axis names in the corner, each value
-    formatted in its cell, the lowest value lightest and the highest darkest (white text
-    there), a missing value as a dash with no tint."""
+    formatted in its cell, the lowest value in the lightest class and the highest in the
+    darkest, a missing value as a dash with no tint."""
     matrix = pd.DataFrame(
         [[5.0, 0.0, float("nan")], [10.0, 2.5, 1.0]],
         index=["mass", "affluent"], columns=["mass", "affluent", "wealth"],
@@ -304,21 +304,43 @@ def test_heat_table_shows_every_value_tinted_by_its_size():
         "Recency score (R) \\ Frequency score (F)", "Mass", "Affluent", "Wealth"]
     rows = table.select("tbody tr")
     assert [r.th.get_text() for r in rows] == ["Mass", "Affluent"]
-    cells = [[td.get_text() for td in r.find_all("td")] for r in rows]
-    assert cells == [["5.0", "0.0", "–"], ["10.0", "2.5", "1.0"]]
-    style = {td.get_text(): td.get("style", "") for r in rows for td in r.find_all("td")}
-    assert style["0.0"] == "background:#f7fbff;color:#000000"  # lowest: the lightest blue
-    assert style["10.0"] == "background:#08306b;color:#ffffff"  # highest: the darkest, white text
-    assert "class" in rows[0].find_all("td")[2].attrs and "bb-none" in rows[0].find_all("td")[2]["class"]
-    assert style["–"] == ""
-    # halfway up the range: a tint between the two ends
-    assert style["5.0"] not in (style["0.0"], style["10.0"])
+    cells = [[(td.get_text(), td["class"][-1]) for td in r.find_all("td")] for r in rows]
+    # 0..10 over nine classes: 5.0 -> 4, 2.5 -> 2, 1.0 -> 0.8 rounds to 1
+    assert cells == [[("5.0", "bb-h4"), ("0.0", "bb-h0"), ("–", "bb-none")],
+                     [("10.0", "bb-h8"), ("2.5", "bb-h2"), ("1.0", "bb-h1")]]
     assert not soup.find("img")  # a table, not a picture
 
 
 def test_heat_cells_all_equal_or_missing():
-    assert page_mod.heat_cells([[3.0, 3.0]]) == [[("3", "#f7fbff", "#000000")] * 2]
-    assert page_mod.heat_cells([[float("nan"), None]]) == [[(None, "", ""), (None, "", "")]]
+    assert page_mod.heat_cells([[3.0, 3.0]]) == [[("3", 0), ("3", 0)]]
+    assert page_mod.heat_cells([[float("nan"), None]]) == [[(None, None), (None, None)]]
+
+
+def test_heat_classes_are_readable_and_beat_the_zebra_rows():
+    """Every tint class sets a text colour with a WCAG contrast of at least 4.5:1, and
+    the rule is more specific than the zebra rows' background."""
+    import re
+
+    from branchbook import render
+
+    css = (render.TEMPLATES / "report.css").read_text(encoding="utf-8")
+    rules = re.findall(r"(\S+ td\.bb-h\d) \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{3}); \}", css)
+    assert [sel for sel, _, _ in rules] == [f".bb-table.bb-heat td.bb-h{i}" for i in range(page_mod.HEAT_LEVELS)]
+
+    def luminance(colour: str) -> float:
+        colour = colour.lstrip("#")
+        if len(colour) == 3:
+            colour = "".join(c * 2 for c in colour)
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    for _, background, ink in rules:
+        a, b = sorted((luminance(background), luminance(ink)))
+        assert (b + 0.05) / (a + 0.05) >= 4.5, (background, ink)
+    assert luminance(rules[0][1]) > luminance(rules[-1][1])  # light to dark
+    # (0,3,1) against the zebra rule's .bb-table tbody tr:nth-child(even) td (0,2,3)
+    assert ".bb-table tbody tr:nth-child(even) td" in css
 
 
 def test_a_notice_is_one_box_with_escaped_lines():

@@ -16,7 +16,6 @@ renderer reads (table of contents from ``h2.bb-section``).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import html
 import json
 from collections.abc import Mapping, Sequence
@@ -32,48 +31,29 @@ NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit
 SUMMABLE_KINDS = {"int", "money", "money_unit"}
 
 
-# The heat table's tint: matplotlib's "Blues" (what the heatmap charts used), sampled
-# once; the text is white where that contrasts more than black (relative
-# luminance under 0.179), so every cell has a WCAG contrast of at least 4.5:1.
-_HEAT_STEPS = 64
+# The heat table's tint: ColorBrewer's nine-class Blues (the scale matplotlib's "Blues"
+# is made from), as classes bb-h0 (lightest) to bb-h8 in report.css, which also sets
+# each class's text colour (every pair at least 4.5:1, tests/test_page.py checks).
+HEAT_LEVELS = 9
 
 
-@functools.cache
-def _heat_palette() -> list[tuple[str, str]]:
-    import matplotlib
-
-    ramp = matplotlib.colormaps["Blues"]
-    out = []
-    for i in range(_HEAT_STEPS):
-        r, g, b, _ = ramp(i / (_HEAT_STEPS - 1))
-        lum = 0.2126 * _linear(r) + 0.7152 * _linear(g) + 0.0722 * _linear(b)
-        out.append((f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}", "#ffffff" if lum < 0.179 else "#000000"))
-    return out
-
-
-def _linear(c: float) -> float:
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-
-def heat_cells(values, number: str = "{:,.0f}") -> list[list[tuple[str | None, str, str]]]:
-    """``(text, background, text colour)`` of each cell of a matrix of numbers, tinted
-    from the lowest to the highest finite value (all the lightest tint when they are
-    equal); a missing or infinite value gives ``(None, "", "")``."""
+def heat_cells(values, number: str = "{:,.0f}") -> list[list[tuple[str | None, int | None]]]:
+    """``(text, level)`` of each cell of a matrix of numbers: the level (0 to
+    :data:`HEAT_LEVELS` - 1) places the value between the lowest and the highest finite
+    value (all 0 when they are equal); a missing or infinite value gives ``(None, None)``."""
     import math
 
     finite = [v for row in values for v in row if v is not None and math.isfinite(v)]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
-    palette = _heat_palette()
     out = []
     for row in values:
-        cells = []
+        cells: list[tuple[str | None, int | None]] = []
         for v in row:
             if v is None or not math.isfinite(v):
-                cells.append((None, "", ""))
+                cells.append((None, None))
                 continue
             share = (v - lo) / (hi - lo) if hi > lo else 0.0
-            bg, ink = palette[min(_HEAT_STEPS - 1, int(share * (_HEAT_STEPS - 1) + 0.5))]
-            cells.append((number.format(v), bg, ink))
+            cells.append((number.format(v), min(HEAT_LEVELS - 1, int(share * (HEAT_LEVELS - 1) + 0.5))))
         out.append(cells)
     return out
 
@@ -351,8 +331,8 @@ class Page:
         for label, row in zip(row_labels, heat_cells(matrix.to_numpy(dtype=float), number), strict=True):
             cells = "".join(
                 f'<td class="num bb-none">{fmt.MISSING}</td>' if value is None
-                else f'<td class="num" style="background:{bg};color:{ink}">{esc(value)}</td>'
-                for value, bg, ink in row
+                else f'<td class="num bb-h{level}">{esc(value)}</td>'
+                for value, level in row
             )
             body.append(f'<tr><th scope="row">{esc(label)}</th>{cells}</tr>')
         shares = self._print_column_shares(heads, body)
