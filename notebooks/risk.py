@@ -124,7 +124,7 @@ rolls = risk.roll_rates(d.table("risk_rolls"), month=d.period)
 if rolls.isna().all().all():
     page.empty("no_rolls")
 else:
-    page.heatmap_chart("rolls", rolls, rows="dpd_bucket", cols="dpd_bucket", number="{:.0%}",
+    page.heat_table("rolls", rolls, rows="dpd_bucket", cols="dpd_bucket", number="{:.0%}",
                        rate=risk.roll_forward_rate(rolls))
 
 # %% [markdown]
@@ -304,7 +304,7 @@ borrowers = risk.borrower_risk(book, pd_bands=cfg.pd_bands, exposure_bands=cfg.e
 if borrowers.empty:
     page.empty("no_loans")
 else:
-    page.heatmap_chart("matrix", risk.risk_matrix(borrowers), **risk.matrix_summary(borrowers))
+    page.heat_table("matrix", risk.risk_matrix(borrowers), **risk.matrix_summary(borrowers))
     page.table(risk.matrix_bands(cfg.pd_bands, cfg.exposure_bands),
                {"matrix_band": "int", "pd_from": "pct", "pd_to": "pct", "exposure_from": "money",
                 "exposure_to": "money"})

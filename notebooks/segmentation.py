@@ -134,7 +134,7 @@ page.bar_chart("lifecycle", stages, ["customers"], labels="lifecycle")
 # %%
 page.section("rfm")
 page.table(seg.rfm_distribution(cur), {"score": "int", "r": "int", "f": "int", "m": "int"}, index=True)
-page.heatmap_chart("rfm_grid", seg.rfm_grid(cur))
+page.heat_table("rfm_grid", seg.rfm_grid(cur))
 
 # %% [markdown]
 # Clusters fitted once over the whole bank.
@@ -165,7 +165,7 @@ page.lorenz_chart("lorenz", {"branch": seg.lorenz(aum)})
 # %%
 page.section("migration")
 page.note("segmentation.notes.migration", **seg.migration_counts(cur))
-page.heatmap_chart("migration", seg.migration_matrix(cur), rows="asset_tier", cols="asset_tier")
+page.heat_table("migration", seg.migration_matrix(cur), rows="asset_tier", cols="asset_tier")
 
 # %% [markdown]
 # Branch against the bank's median branch.

@@ -142,7 +142,7 @@ score_grades = kpi.grades(sc, month=d.period)
 if not score_grades:
     page.empty("scorecard")
 for grade in score_grades:
-    page.heatmap_chart("scores", kpi.score_matrix(sc, month=d.period, kpis=kpi.scorecard_kpis(cfg), grade=grade),
+    page.heat_table("scores", kpi.score_matrix(sc, month=d.period, kpis=kpi.scorecard_kpis(cfg), grade=grade),
                        rows="metrics", grade=page.tr.label("staff_kpi.values.grades", grade))
 
 # %% [markdown]

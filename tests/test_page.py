@@ -296,7 +296,7 @@ def test_heat_table_shows_every_value_tinted_by_its_size():
         index=["mass", "affluent"], columns=["mass", "affluent", "wealth"],
     )
     p = make("en")
-    p.heatmap_chart("rfm_grid", matrix, rows="asset_tier", cols="asset_tier", number="{:.1f}")
+    p.heat_table("rfm_grid", matrix, rows="asset_tier", cols="asset_tier", number="{:.1f}")
     soup = html_of(p)
     table = soup.select_one("div.bb-heat table")
     assert table.caption.get_text() == "Customers by recency and frequency score"

@@ -475,40 +475,6 @@ def lines(
     return _finish(fig, ax, title, xlabel, ylabel, legend(ax))
 
 
-def heatmap(
-    matrix: pd.DataFrame,
-    *,
-    title: str,
-    xlabel: str = "",
-    ylabel: str = "",
-    fmt: str = "{:,.0f}",
-) -> Figure:
-    """A labelled matrix (e.g. tier migration) with the value in each cell."""
-    fig, ax = new(height=max(2.6, 0.45 * len(matrix) + 1.2))
-    vals = matrix.to_numpy(dtype=float)
-    ax.imshow(np.nan_to_num(vals), cmap="Blues", aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns])
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
-    ax.grid(False)
-    top = np.nanmax(vals) if vals.size and np.isfinite(vals).any() else 0
-    for (i, j), v in np.ndenumerate(vals):
-        if np.isfinite(v):
-            # clipped to the axes and out of the layout: it cannot reach the figure's
-            # edge, so neither tight layout nor the edge check measures every cell
-            ax.text(
-                j,
-                i,
-                fmt.format(v),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if top and v > 0.6 * top else "black",
-                clip_on=True,
-                in_layout=False,
-            )
-    return _finish(fig, ax, title, xlabel, ylabel)
-
-
 def lorenz(curves: dict[str, pd.DataFrame], *, title: str, xlabel: str, ylabel: str) -> Figure:
     """Lorenz curves: each frame has columns ``customer_share`` and ``aum_share`` (0-1)."""
     fig, ax = new(width=5.2, height=3.6)
