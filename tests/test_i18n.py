@@ -29,10 +29,10 @@ def test_zh_texts_are_chinese():
 
 
 def test_format_specs_use_formatters():
-    assert i18n.t("common.truncated", "en", shown=25, total=1200) == (
-        "Showing the first 25 of 1,200 rows; the full table is in the appendix."
+    assert i18n.t("common.truncated", "en", shown=25, total=1200, rest=1175) == (
+        "Showing the first 25 of 1,200 rows; the other 1,175 continue in the appendix."
     )
-    assert "1,200" in i18n.t("common.truncated", "zh-CN", shown=25, total=1200)
+    assert "1,200" in i18n.t("common.truncated", "zh-CN", shown=25, total=1200, rest=1175)
 
 
 def test_missing_key_is_an_error_not_a_fallback():

@@ -84,8 +84,8 @@ def test_long_tables_move_to_the_appendix():
     assert "first 10 of 30 rows" in body.get_text()
     p.appendix()
     appendix = BeautifulSoup(p.blocks[-1], "html.parser")
-    assert len(appendix.select("tbody tr")) == 30
-    assert appendix.find("h3").get_text() == "Asset tiers"
+    assert len(appendix.select("tbody tr")) == 20
+    assert appendix.find("h3").get_text() == "Asset tiers (continued from row 11)"
 
 
 def test_empty_table_says_so():
@@ -225,6 +225,27 @@ def test_truncated_table_and_its_appendix_share_the_widths():
     body = BeautifulSoup(p.blocks[1], "html.parser").select("colgroup col")
     appendix = BeautifulSoup(p.blocks[-1], "html.parser").select("colgroup col")
     assert [c["style"] for c in body] == [c["style"] for c in appendix]
+
+
+@pytest.mark.parametrize(("locale", "note", "heading"), [
+    ("en", "Showing the first 10 of 30 rows; the other 20 continue in the appendix.", "(continued from row 11)"),
+    ("zh-CN", "仅显示前 10 行（共 30 行），其余 20 行续见附录。", "（续，自第 11 行起）"),
+])
+def test_truncated_table_continues_in_the_appendix_without_repeating_rows(locale, note, heading):
+    ids = [f"C{i:07d}" for i in range(30)]
+    p = make(locale)
+    p.section("asset_tiers")
+    p.table(pd.DataFrame({"customer_id": ids, "customers": range(30)}),
+            {"customer_id": "text", "customers": "int"}, max_rows=10, total=True)
+    p.appendix()
+    page = BeautifulSoup("".join(p.blocks), "html.parser")
+    body, cont = page.select("div.bb-table table")
+    first_cells = [[tr.find("td").get_text() for tr in t.select("tbody tr")] for t in (body, cont)]
+    assert first_cells == [ids[:10], ids[10:]]
+    assert page.find(string=note) is not None
+    assert page.select_one("#appendix h3").get_text().endswith(heading)
+    # the totals row is of the whole table, under both parts
+    assert [t.select_one("tfoot tr > :last-child").get_text() for t in (body, cont)] == ["435", "435"]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])

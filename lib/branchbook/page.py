@@ -390,8 +390,9 @@ class Page:
         totals row cannot reveal it (see :mod:`branchbook.privacy`), and a note
         under the table says why.
         ``total=True`` adds a totals row summing count and money columns; a mapping
-        gives the totals row's values explicitly. Rows past ``max_rows`` move to the
-        appendix, with a note saying so.
+        gives the totals row's values explicitly. Rows past ``max_rows`` continue in
+        the appendix (from row ``max_rows + 1``, totals row at the end of both), with a
+        note saying so.
         """
         data = privacy.mask_frame(df.reset_index() if index else df)
         hidden = pd.Series(False, index=data.index)
@@ -439,10 +440,12 @@ class Page:
             foot_note = ""
         if len(body_rows) > max_rows:
             self._emit(render(body_rows[:max_rows]) + foot_note)
-            self.note("common.truncated", shown=max_rows, total=len(body_rows))
-            title = caption or (self.blocks_heading() or "")
-        # (the appendix keeps the whole table; the body shows its first rows)
-            self.appendix_blocks.append(f'<h3>{esc(title)}</h3>{render(body_rows)}')
+            rest = len(body_rows) - max_rows
+            self.note("common.truncated", shown=max_rows, total=len(body_rows), rest=rest)
+            # the appendix continues the table from the first row the body leaves out,
+            # under the same header and column widths (no row printed twice)
+            title = self.t("common.continued", title=caption or (self.blocks_heading() or ""), first=max_rows + 1)
+            self.appendix_blocks.append(f'<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}')
         else:
             self._emit(render(body_rows) + foot_note)
 
