@@ -102,31 +102,52 @@ def test_prepare_records_the_warnings_per_branch(tmp_path):
 def test_a_warning_lets_the_run_go_on_and_shows_in_the_affected_report(tmp_path):
     b = bank(tmp_path)
     keys = plant(b["warehouse"])
-    result = branchbook.run(period=PERIOD, **b, branches=["0101", "0102"], reports=["segmentation"],
-                            formats=("html",), progress=False)
+    result = branchbook.run(period=PERIOD, **b, branches=["0101", "0102"],
+                            reports=["segmentation", "satisfaction"], formats=("html",), progress=False)
     assert result.exit_code == 0
     assert {k: e["status"] for k, e in result.entries.items()} == {
-        "0101/segmentation": "ok", "0102/segmentation": "ok"}
+        f"{b}/{r}": "ok" for b in ("0101", "0102") for r in ("segmentation", "satisfaction")}
     folder = b["out"] / PERIOD
 
-    def notes(bid: str) -> tuple[str, list[str]]:
-        html = (folder / bid / "segmentation.html").read_text(encoding="utf-8")
+    def notes(bid: str, report: str) -> tuple[str, list[str]]:
+        html = (folder / bid / f"{report}.html").read_text(encoding="utf-8")
         soup = BeautifulSoup(html, "html.parser")
         box = soup.select("aside.bb-notice")
         assert len(box) <= 1
         return html, [p.get_text() for p in soup.select("aside.bb-notice .bb-note")]
 
-    html_zh, notes_zh = notes("0102")  # 0102 reports in Chinese
+    html_zh, notes_zh = notes("0102", "satisfaction")  # 0102 reports in Chinese
     assert STALE_ZH.format(keys["complaint"]) in notes_zh
     assert any(n.startswith(TITLE_ZH) for n in notes_zh)
     assert not any("Complaints still open" in n or n.startswith(TITLE_EN) for n in notes_zh)
     # near the top: after the title block, before the table of contents
     at = html_zh.index(STALE_ZH.format(keys["complaint"]))
     assert html_zh.index('class="bb-title"') < at < html_zh.index('class="bb-toc"')
-    html_en, notes_en = notes("0101")
+    # segmentation reads no complaints: the same branch's segmentation report is quiet
+    seg_zh, seg_notes_zh = notes("0102", "segmentation")
+    assert "受理超过" not in seg_zh and keys["complaint"] not in seg_zh
+    html_en, notes_en = notes("0101", "segmentation")
     assert STALE_EN.format(keys["complaint"]) not in html_en
     assert keys["complaint"] not in html_en and "受理超过" not in html_en
-    # 0101 is concerned by the customer managed from 0101 for 0103
+    # 0101 is concerned by the customer managed from 0101 for 0103 (a customers rule:
+    # every report reads customers)
     moved = f"Customers whose customer manager works in another branch: 1, e.g. customer_id={keys['customer']}."
     assert moved in notes_en
+    assert moved in notes("0101", "satisfaction")[1]
     assert any(n.startswith(TITLE_EN) for n in notes_en)
+
+
+def test_each_report_declares_the_contract_tables_it_reads():
+    """SOURCES decides which warnings a report shows: it must name every contract table
+    the module's SQL or its notebook reads, and nothing that is not a contract table."""
+    import re
+
+    from branchbook.reports import registry
+
+    for spec in registry().values():
+        module_sql = Path(spec.module.__file__).read_text(encoding="utf-8")
+        notebook = spec.notebook.with_suffix(".py").read_text(encoding="utf-8")
+        read = {t for t in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", module_sql) if t in contract.TABLES}
+        read |= {t for t in re.findall(r'd\.table\("([a-z_]+)"', notebook) if t in contract.TABLES}
+        assert read, spec.name  # the patterns still find something
+        assert set(spec.module.SOURCES) == read, spec.name

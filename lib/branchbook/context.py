@@ -85,7 +85,9 @@ def open_report(
             "code_version": paths.code_version(),
         },
     )
-    show_data_warnings(page, d.warnings)
+    # only the findings about tables this report reads (a module without SOURCES: all)
+    sources = getattr(spec.module, "SOURCES", None)
+    show_data_warnings(page, [w for w in d.warnings if sources is None or w.get("table") in sources])
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page)
 
 

@@ -54,6 +54,12 @@ from .params import Rag, Section, Share, check_increasing
 from .scorecard import MISSING, OTHER, Scorecard, auc, gini, ks, psi  # noqa: F401 - re-exported
 
 REPORT = "risk"
+# The data contract tables this report reads (in prepare and in its notebook): a
+# warning-level finding about another table is not shown in it.
+SOURCES: tuple[str, ...] = (
+    "branches", "customers", "balances", "loans", "loan_snapshots", "financials", "aml_alerts",
+)  # fmt: skip
+
 FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
 NPL_CLASSES = ("substandard", "doubtful", "loss")
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")

@@ -37,6 +37,9 @@ from scipy.special import expit
 from .params import Rag, Section, check_increasing
 
 REPORT = "satisfaction"
+# The data contract tables this report reads (in prepare and in its notebook): a
+# warning-level finding about another table is not shown in it.
+SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "complaints")
 
 TIERS = ("mass", "affluent", "wealth", "private")
 BANDS = ("low", "mid", "high")

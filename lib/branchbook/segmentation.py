@@ -33,6 +33,9 @@ from pydantic import Field, field_validator, model_validator
 from .params import Rag, Section, Share, check_increasing, check_weights
 
 REPORT = "segmentation"
+# The data contract tables this report reads (in prepare and in its notebook): a
+# warning-level finding about another table is not shown in it.
+SOURCES: tuple[str, ...] = ("customers", "balances", "transactions", "loans", "loan_snapshots")
 
 CUSTOMER_TYPES = ("individual", "corporate")
 ASSET_TIERS = ("mass", "affluent", "wealth", "private")
