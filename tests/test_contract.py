@@ -155,6 +155,7 @@ def test_wrong_type_an_id_stored_as_a_number():
     )
     report = validate(con)
     assert "staff.active: wrong type (declared BOOLEAN, found INTEGER)" in messages(report)
+    assert [v.column for v in report.errors if v.table == "staff"] == ["active"]  # said once
     # text that converts is still the wrong type, without example rows
     assert "targets.target: wrong type (declared DOUBLE, found VARCHAR)" in messages(report)
 
