@@ -199,3 +199,72 @@ def test_percent_axis_decimals(ticks, labels):
     assert ax.yaxis.get_major_formatter().format_ticks(ticks) == labels
     assert ax.yaxis.get_major_formatter()(ticks[1]) == labels[1]  # one label alone
     charts.plt.close(fig)
+
+
+def _measure_calls(monkeypatch) -> list[str]:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    calls: list[str] = []
+    measure = RendererAgg.get_text_width_height_descent
+
+    def counting(self, s, prop, ismath):
+        calls.append(s)
+        return measure(self, s, prop, ismath)
+
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent", counting)
+    return calls
+
+
+def _bar_chart():
+    return charts.bars(
+        ["个人贷款", "小微企业贷款", "公司贷款"],
+        {"本支行": [0.02, 0.031, 0.015], "全行": [0.018, 0.025, 0.02]},
+        title="各产品不良率 NPL by product",
+        ylabel="不良率",
+        percent=True,
+    )
+
+
+def test_a_second_chart_does_not_measure_the_same_texts_again(monkeypatch):
+    charts.setup()
+    monkeypatch.setattr(charts, "_METRICS", {})
+    calls = _measure_calls(monkeypatch)
+    charts.to_png(_bar_chart())
+    first = len(calls)
+    assert first > 0 and "小微企业贷款" in calls
+    charts.to_png(_bar_chart())
+    assert len(calls) == first  # every label, tick and title measured by the first chart
+
+
+def test_shared_measures_draw_the_same_pixels_as_per_figure_ones(monkeypatch):
+    import matplotlib.text as mtext
+
+    charts.setup()
+    shared = png_of(_bar_chart())
+    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", mtext._get_text_metrics_with_cache.original)
+    monkeypatch.setattr(charts, "_METRICS", {})
+    own = png_of(_bar_chart())
+    assert shared.size == own.size
+    assert np.array_equal(np.asarray(shared), np.asarray(own))
+
+
+@pytest.mark.parametrize("text", ["0%", "客户经理 Customer manager", "$x^2$", "2026-10 第二季度"])
+def test_shared_measure_equals_matplotlibs_own(text):
+    import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    charts.setup()
+    prop = FontProperties(family=charts.FONT_FAMILY, size=9)
+    ismath = "$" in text
+    shared = mtext._get_text_metrics_with_cache(RendererAgg(100, 100, 150), text, prop, ismath, 150)
+    own = mtext._get_text_metrics_with_cache.original(RendererAgg(100, 100, 150), text, prop, ismath, 150)
+    assert shared == own
+
+
+def test_a_missing_glyph_is_still_an_error_once_its_measure_is_shared():
+    charts.setup()
+    for _ in range(2):  # the failing measure is not kept: the second chart fails too
+        fig, ax = charts.new()
+        with pytest.raises(RenderError, match="font"):
+            charts._finish(fig, ax, "\U0001f600 图表", "", "")
