@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psutil
@@ -684,18 +684,55 @@ def _ratio(a: Result | None, b: Result | None) -> str:
     return f"{a.wall / b.wall:.2f}" if a and b and b.wall > 0 else "n/a"
 
 
-def table(results: dict[str, Result]) -> list[str]:
+# naive makes every report one after another in fresh processes: one run lasts 12 to 16
+# minutes and so spans the machine's swings of a few minutes. A branchbook or floor run
+# lasts one or two minutes, so one run can fall into a slow (or fast) stretch of the
+# machine: those modes run --repeat times and the run with the median wall time stands
+# for the mode (every run is printed).
+SINGLE_RUN_MODES = ("naive",)
+REPEAT_UP_TO = 100  # reports; a --scale run lasts long enough to average the swings out
+
+
+def repeats(mode: str, repeat: int) -> int:
+    return 1 if mode in SINGLE_RUN_MODES else max(1, repeat)
+
+
+def median_run(runs: list[Result]) -> Result:
+    """The run with the median wall time (the lower middle one of an even number);
+    it carries the failures and leftovers of every run, so none is hidden."""
+    ordered = sorted(runs, key=lambda r: r.wall)
+    middle = ordered[(len(ordered) - 1) // 2]
+    if len(runs) == 1:
+        return middle
+    failed = list(dict.fromkeys(f for r in runs for f in r.failed))
+    notes = list(dict.fromkeys(n for r in runs for n in r.notes))
+    return replace(middle, failed=failed, notes=notes, left=max(r.left for r in runs))
+
+
+def table(results: dict[str, Result], runs: dict[str, list[Result]] | None = None) -> list[str]:
     head = (
-        f"{'mode':<11}{'wall s':>9}{'s/report':>10}{'peak MB':>9}{'cpu s':>8}{'cores':>7}"
+        f"{'mode':<13}{'wall s':>9}{'s/report':>10}{'peak MB':>9}{'cpu s':>8}{'cores':>7}"
         f"{'others':>8}{'load1':>7}{'failed':>8}{'left':>6}"
     )
-    lines = [head]
-    for r in results.values():
-        lines.append(
-            f"{r.mode:<11}{r.wall:>9.1f}{r.per_report:>10.2f}{r.peak / MB:>9.0f}{r.cpu:>8.1f}"
+
+    def row(name: str, r: Result, note: str = "") -> str:
+        return (
+            f"{name:<13}{r.wall:>9.1f}{r.per_report:>10.2f}{r.peak / MB:>9.0f}{r.cpu:>8.1f}"
             f"{r.cpu / r.wall:>7.2f}{r.others:>8.2f}{r.load[0]:>7.2f}{len(r.failed):>8}{r.left:>6}"
             + (f"   extrapolated from {r.sample} branches" if r.sample else "")
+            + note
         )
+
+    lines = [head]
+    for mode, r in results.items():
+        done = (runs or {}).get(mode, [r])
+        if len(done) > 1:
+            for k, one in enumerate(done, 1):
+                lines.append(row(f"  run {k}", one))
+            walls = ", ".join(f"{one.wall:.1f}" for one in done)
+            lines.append(row(mode, r, f"   median of {len(done)} runs ({walls} s)"))
+        else:
+            lines.append(row(mode, r))
     return lines
 
 
@@ -743,6 +780,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="run every mode on a copy of lib/ and notebooks/ taken at the start "
         "(for a machine where the code is edited while the benchmark runs)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        metavar="N",
+        help="run branchbook and the floor N times each and count the median run "
+        "(naive runs once: one run spans 12-16 minutes); default 3 up to "
+        f"{REPEAT_UP_TO} reports, 1 above",
     )
     ap.add_argument("--fresh-prepare", action="store_true", help="prepare the period from scratch")
     ap.add_argument(
@@ -811,19 +856,27 @@ def main(argv: list[str] | None = None) -> int:
         "branchbook": lambda: run_branchbook(scope),
         "floor": lambda: run_floor(scope),
     }
+    if args.repeat is None:
+        args.repeat = 3 if scope.n <= REPEAT_UP_TO else 1
     results: dict[str, Result] = {}
+    runs: dict[str, list[Result]] = {}
     for mode in args.modes:
-        if args.wait_quiet:
-            others = wait_quiet(args.wait_quiet)
-            print(f"bench: {mode}: others use {others:.2f} cores before the start", flush=True)
-        print(f"bench: {mode}...", flush=True)
-        results[mode] = runners[mode]()
-        r = results[mode]
-        print(
-            f"bench: {mode}: {r.wall:.1f} s" + (" (extrapolated)" if r.sample else ""), flush=True
-        )
+        times = repeats(mode, args.repeat)
+        for k in range(times):
+            if args.wait_quiet:
+                others = wait_quiet(args.wait_quiet)
+                print(f"bench: {mode}: others use {others:.2f} cores before the start", flush=True)
+            label = f"{mode} (run {k + 1} of {times})" if times > 1 else mode
+            print(f"bench: {label}...", flush=True)
+            r = runners[mode]()
+            runs.setdefault(mode, []).append(r)
+            print(
+                f"bench: {label}: {r.wall:.1f} s" + (" (extrapolated)" if r.sample else ""),
+                flush=True,
+            )
+        results[mode] = median_run(runs[mode])
     print()
-    print("\n".join(table(results)))
+    print("\n".join(table(results, runs)))
     print(
         "(peak MB: RSS of all processes of the mode summed, sampled every 50 ms; cores: the "
         "mode's CPU s / wall s; others: cores busy with other processes meanwhile; load1 at the "
