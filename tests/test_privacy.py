@@ -9,6 +9,10 @@ def test_mask_name():
     assert privacy.mask_name("张三丰") == "张**"
     assert privacy.mask_name("李四") == "李*"
     assert privacy.mask_name("王") == "王*"
+    assert privacy.mask_name("欧阳娜娜") == "欧***"
+    # a long (company) name does not show its length: 3 stars at most
+    assert privacy.mask_name("上海星河国际贸易有限公司") == "上***"
+    assert privacy.mask_name("Acme Trading Ltd") == "A***"
     assert privacy.mask_name(None) == ""
 
 

@@ -1,9 +1,10 @@
 """Masking of personal data and suppression of small groups.
 
-Every report shows a customer's name as its first character followed by ``*``
-(张三丰 -> 张**, "Acme Trading Ltd" -> "A***************"), and an ID number or phone
-number by its last four characters only. Groups smaller than the suppression limit
-are suppressed in published tables.
+Every report shows a customer's name as its first character followed by one ``*`` for
+each hidden character, three at most (张三丰 -> 张**, "Acme Trading Ltd" -> "A***": a
+long company name neither shows its length nor runs onto two lines of a narrow table
+column), and an ID number or phone number by its last four characters only. Groups
+smaller than the suppression limit are suppressed in published tables.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import pandas as pd
 
 from .fmt import is_missing
 
+NAME_STARS_MAX = 3
+
 
 def mask_name(value: Any) -> str:
-    """Keep the first character, replace the rest with ``*`` (at least one)."""
+    """Keep the first character, replace the rest with ``*`` (at least one, at most
+    :data:`NAME_STARS_MAX`)."""
     if is_missing(value):
         return ""
     s = str(value).strip()
     if not s:
         return ""
-    return s[0] + "*" * max(1, len(s) - 1)
+    return s[0] + "*" * min(max(1, len(s) - 1), NAME_STARS_MAX)
 
 
 def mask_tail(value: Any, keep: int = 4) -> str:

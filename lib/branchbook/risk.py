@@ -51,6 +51,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from .params import Rag, Section, Share, check_increasing
+from .privacy import mask_name
 from .scorecard import MISSING, OTHER, Scorecard, auc, gini, ks, psi  # noqa: F401 - re-exported
 
 REPORT = "risk"
@@ -260,10 +261,7 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den and den > 0 else float("nan")
 
 
-def _mask(name) -> str:
-    """The first character and one ``*`` per other character (张三丰 -> 张**)."""
-    s = "" if name is None or name != name else str(name).strip()
-    return s[:1] + "*" * max(1, len(s) - 1) if s else ""
+_mask = mask_name  # the one rule of every report: 张三丰 -> 张**, a long name -> 上***
 
 
 def _sum(df: pd.DataFrame, col: str) -> float:
