@@ -251,3 +251,20 @@ def test_index_is_written_atomically(period_dir, monkeypatch):
         publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
     assert (d / "index.html").read_text() == "old index"
     assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_every_report_has_a_headline_column_by_default():
+    entries = {
+        f"0101/{report}": {
+            "report": report,
+            "status": "ok",
+            "headline": {f"{report}_a": {"label": "A", "value": 1.0}, f"{report}_b": {"label": "B", "value": 2.0}},
+        }
+        for report in reversed(REPORTS)
+    }
+    columns = publish._headline_columns(entries, publish.HEADLINES)
+    assert [(report, kpi) for report, kpi, _ in columns] == [(r, f"{r}_a") for r in REPORTS]
+    # a report that failed everywhere gives its column to the next KPI of the others
+    entries["0101/staff_kpi"]["status"] = "failed"
+    columns = publish._headline_columns(entries, publish.HEADLINES)
+    assert [kpi for _, kpi, _ in columns][-1] == f"{REPORTS[0]}_b"

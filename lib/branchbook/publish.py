@@ -33,7 +33,7 @@ from .render import TEMPLATES, asset, atomic_write
 log = logging.getLogger(__name__)
 
 STATUSES = ("ok", "failed", "skipped")
-HEADLINES = 3
+HEADLINES = len(REPORTS)  # one headline number per report, in the reports' order
 
 
 @lru_cache(maxsize=1)
