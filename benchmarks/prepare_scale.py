@@ -40,32 +40,55 @@ def warehouse_for(branches: int) -> Path:
     wh = work / "warehouse.duckdb"
     if not wh.is_file():
         customers = round(CUSTOMERS_PER_BRANCH * branches)
-        print(f"prepare_scale: building {branches} branches, {customers:,} customers, {MONTHS} months...",
-              flush=True)
+        print(
+            f"prepare_scale: building {branches} branches, {customers:,} customers, {MONTHS} months...",
+            flush=True,
+        )
         work.mkdir(parents=True, exist_ok=True)
-        subprocess.run([_tool("branchbook"), "demo", "--branches", str(branches), "--customers",
-                        str(customers), "--months", str(MONTHS), "--out", str(wh)], check=True)
+        subprocess.run(
+            [
+                _tool("branchbook"),
+                "demo",
+                "--branches",
+                str(branches),
+                "--customers",
+                str(customers),
+                "--months",
+                str(MONTHS),
+                "--out",
+                str(wh),
+            ],
+            check=True,
+        )
     return wh
 
 
 def rows(wh: Path) -> tuple[int, int]:
     with duckdb.connect(str(wh), read_only=True) as con:
-        return (con.execute("SELECT count(*) FROM customers").fetchone()[0],
-                con.execute("SELECT count(*) FROM transactions").fetchone()[0])
+        return (
+            con.execute("SELECT count(*) FROM customers").fetchone()[0],
+            con.execute("SELECT count(*) FROM transactions").fetchone()[0],
+        )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="30,100,300", help="branches per size (default 30,100,300)")
-    ap.add_argument("--memory", help="BRANCHBOOK_DUCKDB_MEMORY for the runs (default: the project's)")
-    ap.add_argument("--bound-mb", type=float, default=4096, help="peak RSS allowed (default 4096 MB)")
+    ap.add_argument(
+        "--memory", help="BRANCHBOOK_DUCKDB_MEMORY for the runs (default: the project's)"
+    )
+    ap.add_argument(
+        "--bound-mb", type=float, default=4096, help="peak RSS allowed (default 4096 MB)"
+    )
     args = ap.parse_args()
     env = dict(os.environ)
     if args.memory:
         env["BRANCHBOOK_DUCKDB_MEMORY"] = args.memory
     results = []
-    print(f"{'branches':>8} {'customers':>10} {'transactions':>13} {'wall s':>7} {'peak MB':>8} "
-          f"{'s/M tx':>7} {'MB/M tx':>8}")
+    print(
+        f"{'branches':>8} {'customers':>10} {'transactions':>13} {'wall s':>7} {'peak MB':>8} "
+        f"{'s/M tx':>7} {'MB/M tx':>8}"
+    )
     for branches in (int(b) for b in args.sizes.split(",")):
         wh = warehouse_for(branches)
         customers, transactions = rows(wh)
@@ -73,8 +96,17 @@ def main() -> int:
         params = work / "params"
         params.mkdir(exist_ok=True)
         (params / "bank.yaml").write_bytes((ROOT / "params" / "bank.yaml").read_bytes())
-        cmd = [_tool("branchbook"), "prepare", "--force", "--warehouse", str(wh), "--params", str(params),
-               "--build", str(work / "build")]
+        cmd = [
+            _tool("branchbook"),
+            "prepare",
+            "--force",
+            "--warehouse",
+            str(wh),
+            "--params",
+            str(params),
+            "--build",
+            str(work / "build"),
+        ]
         with Meter() as meter:
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -82,12 +114,17 @@ def main() -> int:
             return 1
         mtx = transactions / 1e6
         results.append((transactions, meter.peak / MB))
-        print(f"{branches:>8} {customers:>10,} {transactions:>13,} {meter.wall:>7.1f} {meter.peak / MB:>8,.0f} "
-              f"{meter.wall / mtx:>7.2f} {meter.peak / MB / mtx:>8.1f}", flush=True)
+        print(
+            f"{branches:>8} {customers:>10,} {transactions:>13,} {meter.wall:>7.1f} {meter.peak / MB:>8,.0f} "
+            f"{meter.wall / mtx:>7.2f} {meter.peak / MB / mtx:>8.1f}",
+            flush=True,
+        )
         time.sleep(1)
     transactions, peak = max(results)
     verdict = "ok" if peak <= args.bound_mb else "EXCEEDED"
-    print(f"prepare: peak {peak:,.0f} MB at {transactions:,} transactions, bound {args.bound_mb:,.0f} MB: {verdict}")
+    print(
+        f"prepare: peak {peak:,.0f} MB at {transactions:,} transactions, bound {args.bound_mb:,.0f} MB: {verdict}"
+    )
     return 0 if verdict == "ok" else 1
 
 

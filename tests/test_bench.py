@@ -26,8 +26,15 @@ def bench():
 
 
 def result(bench, wall: float, **kw):
-    base = dict(mode="branchbook", wall=wall, peak=2 * bench.MB, cpu=wall * 1.9, others=0.0,
-                load=(0.1, 0.1, 0.1), reports=48)
+    base = dict(
+        mode="branchbook",
+        wall=wall,
+        peak=2 * bench.MB,
+        cpu=wall * 1.9,
+        others=0.0,
+        load=(0.1, 0.1, 0.1),
+        reports=48,
+    )
     return bench.Result(**{**base, **kw})
 
 
@@ -55,8 +62,10 @@ def test_naive_runs_once_the_fast_modes_as_often_as_asked(bench):
 def test_the_table_shows_every_run_and_the_median_it_counts(bench):
     runs = [result(bench, 73.6), result(bench, 69.5), result(bench, 70.9)]
     naive = result(bench, 760.0, mode="naive", cpu=700.0)
-    lines = bench.table({"naive": naive, "branchbook": bench.median_run(runs)},
-                        {"naive": [naive], "branchbook": runs})
+    lines = bench.table(
+        {"naive": naive, "branchbook": bench.median_run(runs)},
+        {"naive": [naive], "branchbook": runs},
+    )
     assert lines[1].split()[:2] == ["naive", "760.0"]
     assert [ln.split()[2] for ln in lines[2:5]] == ["73.6", "69.5", "70.9"]
     last = lines[5]

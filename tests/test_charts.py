@@ -29,16 +29,27 @@ def months(n: int) -> list[str]:
 @pytest.mark.parametrize(
     ("title", "series"),
     [
-        ("本支行富裕客户占比高于全行中位数", {"本支行": [0.1, 0.2, 0.3], "全行中位数": [0.12, 0.18, 0.28]}),
-        ("Affluent share above the bank median", {"Branch": [0.1, 0.2, 0.3], "Bank median": [0.12, 0.18, 0.28]}),
+        (
+            "本支行富裕客户占比高于全行中位数",
+            {"本支行": [0.1, 0.2, 0.3], "全行中位数": [0.12, 0.18, 0.28]},
+        ),
+        (
+            "Affluent share above the bank median",
+            {"Branch": [0.1, 0.2, 0.3], "Bank median": [0.12, 0.18, 0.28]},
+        ),
     ],
 )
 def test_chart_png_is_rgb_at_the_drawn_size(title, series):
-    fig = charts.bars(["大众客户", "富裕客户", "私行客户"], series, title=title, ylabel="占比 share", percent=True)
+    fig = charts.bars(
+        ["大众客户", "富裕客户", "私行客户"], series, title=title, ylabel="占比 share", percent=True
+    )
     img = png_of(fig)
     assert img.mode == "RGB"  # no alpha for WeasyPrint to split off
     # the size bbox_inches="tight" gave before: the figure less 0.05 in a side, at 150 dpi
-    assert img.size == (round((charts.WIDTH - 0.1) * charts.DPI), round((charts.HEIGHT - 0.1) * charts.DPI))
+    assert img.size == (
+        round((charts.WIDTH - 0.1) * charts.DPI),
+        round((charts.HEIGHT - 0.1) * charts.DPI),
+    )
     assert img.info["dpi"] == pytest.approx((charts.DPI, charts.DPI), abs=0.1)
     ink = inked(img)
     margin = round(charts.PAD_IN * charts.DPI) - 3
@@ -70,7 +81,12 @@ def test_png_rgb_is_a_png_of_the_same_pixels():
 
 @pytest.mark.parametrize(
     "bad",
-    [np.zeros((4, 4, 4), np.uint8), np.zeros((4, 4, 3), np.float64), np.zeros((0, 4, 3), np.uint8), np.zeros((4, 4), np.uint8)],
+    [
+        np.zeros((4, 4, 4), np.uint8),
+        np.zeros((4, 4, 3), np.float64),
+        np.zeros((0, 4, 3), np.uint8),
+        np.zeros((4, 4), np.uint8),
+    ],
 )
 def test_png_rgb_refuses_what_is_not_8_bit_rgb(bad):
     with pytest.raises(ValueError, match="height x width x 3 uint8"):
@@ -78,9 +94,16 @@ def test_png_rgb_refuses_what_is_not_8_bit_rgb(bad):
 
 
 def test_legend_above_the_plot_and_title_are_drawn_whole():
-    fig = charts.lines(months(13), {"本支行": np.linspace(0.1, 0.3, 13), "全行中位数": np.linspace(0.2, 0.25, 13),
-                                     "Peer group": np.linspace(0.15, 0.2, 13)},
-                       title="Dormant share rose for six months 休眠客户占比连升六个月", percent=True)
+    fig = charts.lines(
+        months(13),
+        {
+            "本支行": np.linspace(0.1, 0.3, 13),
+            "全行中位数": np.linspace(0.2, 0.25, 13),
+            "Peer group": np.linspace(0.15, 0.2, 13),
+        },
+        title="Dormant share rose for six months 休眠客户占比连升六个月",
+        percent=True,
+    )
     ax = fig.axes[0]
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -119,7 +142,10 @@ def test_title_wider_than_the_figure_is_wrapped_not_shrunk(title):
     img = png_of(fig)
     # ... so the chart is drawn once at the usual size (and prints at full size)
     assert img.mode == "RGB"
-    assert img.size == (round((charts.WIDTH - 0.1) * charts.DPI), round((charts.HEIGHT - 0.1) * charts.DPI))
+    assert img.size == (
+        round((charts.WIDTH - 0.1) * charts.DPI),
+        round((charts.HEIGHT - 0.1) * charts.DPI),
+    )
     assert not inked(img)[:, -3:].any() and not inked(img)[:3].any()
 
 
@@ -162,7 +188,9 @@ def test_figure_not_laid_out_keeps_the_tight_bbox():
 
 
 def test_scatter_draws_once_with_labels_inside():
-    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "who": ["等候时间", "Staff", "服务态度"]})
+    df = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "who": ["等候时间", "Staff", "服务态度"]}
+    )
     assert png_of(charts.scatter(df, "x", "y", title="IPA", label="who")).mode == "RGB"
 
 
@@ -241,7 +269,9 @@ def test_shared_measures_draw_the_same_pixels_as_per_figure_ones(monkeypatch):
 
     charts.setup()
     shared = png_of(_bar_chart())
-    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", mtext._get_text_metrics_with_cache.original)
+    monkeypatch.setattr(
+        mtext, "_get_text_metrics_with_cache", mtext._get_text_metrics_with_cache.original
+    )
     monkeypatch.setattr(charts, "_METRICS", {})
     own = png_of(_bar_chart())
     assert shared.size == own.size
@@ -258,7 +288,9 @@ def test_shared_measure_equals_matplotlibs_own(text):
     prop = FontProperties(family=charts.FONT_FAMILY, size=9)
     ismath = "$" in text
     shared = mtext._get_text_metrics_with_cache(RendererAgg(100, 100, 150), text, prop, ismath, 150)
-    own = mtext._get_text_metrics_with_cache.original(RendererAgg(100, 100, 150), text, prop, ismath, 150)
+    own = mtext._get_text_metrics_with_cache.original(
+        RendererAgg(100, 100, 150), text, prop, ismath, 150
+    )
     assert shared == own
 
 

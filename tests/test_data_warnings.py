@@ -23,7 +23,9 @@ from branchbook.prepare import prepare
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-10"
-STALE_EN = "Complaints still open more than 90 days after they were received: 1, e.g. complaint_id={}."
+STALE_EN = (
+    "Complaints still open more than 90 days after they were received: 1, e.g. complaint_id={}."
+)
 STALE_ZH = "受理超过 90 天仍未解决的投诉：1 笔，例如 complaint_id={}。"
 TITLE_EN = "Data quality warnings:"
 TITLE_ZH = "数据质量提示："
@@ -43,7 +45,9 @@ def plant(wh: Path) -> dict:
         manager = con.execute(
             "SELECT min(staff_id) FROM staff WHERE branch_id = '0101' AND active"
         ).fetchone()[0]
-        con.execute("UPDATE customers SET manager_id = ? WHERE customer_id = ?", [manager, customer])
+        con.execute(
+            "UPDATE customers SET manager_id = ? WHERE customer_id = ?", [manager, customer]
+        )
     return {"complaint": stale, "customer": customer}
 
 
@@ -53,7 +57,12 @@ def bank(tmp: Path) -> dict:
     shutil.copy(ROOT / "params" / "bank.yaml", params / "bank.yaml")
     (params / "branches" / "0102.yaml").write_text("locale: zh-CN\n")
     wh = demo.build(tmp / "wh.duckdb", branches=3, customers=1_500, months=13, seed=5)
-    return {"warehouse": wh, "params_dir": params, "build_dir": tmp / "build", "out": tmp / "reports"}
+    return {
+        "warehouse": wh,
+        "params_dir": params,
+        "build_dir": tmp / "build",
+        "out": tmp / "reports",
+    }
 
 
 def rules(items: list[dict]) -> dict[str, dict]:
@@ -63,13 +72,19 @@ def rules(items: list[dict]) -> dict[str, dict]:
 def test_prepare_records_the_warnings_per_branch(tmp_path):
     b = bank(tmp_path)
     keys = plant(b["warehouse"])
-    prepared = prepare(PERIOD, source=b["warehouse"], params_dir=b["params_dir"], build_dir=b["build_dir"])
+    prepared = prepare(
+        PERIOD, source=b["warehouse"], params_dir=b["params_dir"], build_dir=b["build_dir"]
+    )
     on_disk = json.loads((prepared.root / "prepare.json").read_text())
     per_branch = on_disk["branch_warnings"]
     assert per_branch == prepared.meta["branch_warnings"]
     # the stale complaint concerns 0102 only
     stale = rules(per_branch["0102"])["stale_complaint"]
-    assert (stale["count"], stale["examples"], stale["key"]) == (1, [keys["complaint"]], ["complaint_id"])
+    assert (stale["count"], stale["examples"], stale["key"]) == (
+        1,
+        [keys["complaint"]],
+        ["complaint_id"],
+    )
     assert stale["table"] == "complaints" and stale["column"] == "resolved_at"
     assert [b for b, ws in per_branch.items() if "stale_complaint" in rules(ws)] == ["0102"]
     # the customer of 0103 managed from 0101 concerns both, and 0102 not at all
@@ -85,8 +100,14 @@ def test_prepare_records_the_warnings_per_branch(tmp_path):
     # per-branch counts of a rule add up to the bank's (the demo's own empty surveys)
     for w in details:
         if w["rule"] == "empty_survey":
-            assert sum(rules(ws)[w["rule"]]["count"] for ws in per_branch.values()
-                       if w["rule"] in rules(ws)) == w["count"]
+            assert (
+                sum(
+                    rules(ws)[w["rule"]]["count"]
+                    for ws in per_branch.values()
+                    if w["rule"] in rules(ws)
+                )
+                == w["count"]
+            )
     # what a report of each branch gets
     assert "stale_complaint" in rules(load(PERIOD, "0102", build_dir=b["build_dir"]).warnings)
     assert "stale_complaint" not in rules(load(PERIOD, "0101", build_dir=b["build_dir"]).warnings)
@@ -94,19 +115,26 @@ def test_prepare_records_the_warnings_per_branch(tmp_path):
     assert [w["message"] for w in everything] == on_disk["warnings"]
     # and the contract's own per-branch function agrees
     con = warehouse.open_warehouse(b["warehouse"])
-    assert [v.examples for v in contract.branch_warnings(con)["0102"] if v.rule == "stale_complaint"] == [
-        (keys["complaint"],)
-    ]
+    assert [
+        v.examples for v in contract.branch_warnings(con)["0102"] if v.rule == "stale_complaint"
+    ] == [(keys["complaint"],)]
 
 
 def test_a_warning_lets_the_run_go_on_and_shows_in_the_affected_report(tmp_path):
     b = bank(tmp_path)
     keys = plant(b["warehouse"])
-    result = branchbook.run(period=PERIOD, **b, branches=["0101", "0102"],
-                            reports=["segmentation", "satisfaction"], formats=("html",), progress=False)
+    result = branchbook.run(
+        period=PERIOD,
+        **b,
+        branches=["0101", "0102"],
+        reports=["segmentation", "satisfaction"],
+        formats=("html",),
+        progress=False,
+    )
     assert result.exit_code == 0
     assert {k: e["status"] for k, e in result.entries.items()} == {
-        f"{b}/{r}": "ok" for b in ("0101", "0102") for r in ("segmentation", "satisfaction")}
+        f"{b}/{r}": "ok" for b in ("0101", "0102") for r in ("segmentation", "satisfaction")
+    }
     folder = b["out"] / PERIOD
 
     def notes(bid: str, report: str) -> tuple[str, list[str]]:
@@ -147,7 +175,11 @@ def test_each_report_declares_the_contract_tables_it_reads():
     for spec in registry().values():
         module_sql = Path(spec.module.__file__).read_text(encoding="utf-8")
         notebook = spec.notebook.with_suffix(".py").read_text(encoding="utf-8")
-        read = {t for t in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", module_sql) if t in contract.TABLES}
+        read = {
+            t
+            for t in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", module_sql)
+            if t in contract.TABLES
+        }
         read |= {t for t in re.findall(r'd\.table\("([a-z_]+)"', notebook) if t in contract.TABLES}
         assert read, spec.name  # the patterns still find something
         assert set(spec.module.SOURCES) == read, spec.name

@@ -32,8 +32,16 @@ def published(tmp_path_factory):
     (params / "bank.yaml").write_text((ROOT / "params" / "bank.yaml").read_text())
     wh = base / "wh.duckdb"
     demo.build(wh, branches=2, customers=1_000, months=13, seed=13)
-    kw = dict(warehouse=wh, params_dir=params, build_dir=base / "build", out=base / "reports",
-              branches=["0101"], reports=["segmentation"], formats=("html", "pdf"), progress=False)
+    kw = dict(
+        warehouse=wh,
+        params_dir=params,
+        build_dir=base / "build",
+        out=base / "reports",
+        branches=["0101"],
+        reports=["segmentation"],
+        formats=("html", "pdf"),
+        progress=False,
+    )
     first = branchbook.run(**kw)
     assert first.exit_code == 0
     folder = base / "reports" / PERIOD / "0101"
@@ -70,8 +78,11 @@ def disk_full_in(monkeypatch, folder: Path, *, after: int = 0) -> dict:
 
 def leftovers(base: Path) -> list[Path]:
     """Temporary files and folders anywhere under the run's folders."""
-    return [p for p in base.rglob("*") if p.name.endswith(".tmp") or ".tmp-" in p.name
-            or p.name.endswith(".running.ipynb")]
+    return [
+        p
+        for p in base.rglob("*")
+        if p.name.endswith(".tmp") or ".tmp-" in p.name or p.name.endswith(".running.ipynb")
+    ]
 
 
 def manifest_entry(base: Path) -> dict:
@@ -103,7 +114,9 @@ def test_disk_full_while_publishing_html_and_pdf(published, monkeypatch, capsys,
     assert html.read_bytes() == before["html"]
     assert (published["folder"] / "segmentation.pdf").read_bytes() == before["pdf"]
     assert sorted(p.name for p in published["folder"].iterdir()) == [
-        "segmentation.html", "segmentation.pdf"]
+        "segmentation.html",
+        "segmentation.pdf",
+    ]
     assert leftovers(base) == []
 
 

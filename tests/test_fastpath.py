@@ -67,8 +67,13 @@ def bank(tmp_path_factory):
 def run(bank: dict, name: str, **kw):
     out = bank["base"] / name
     result = branchbook.run(
-        warehouse=bank["warehouse"], params_dir=bank["params_dir"], build_dir=bank["build_dir"],
-        out=out, branches=BRANCHES, progress=False, **kw,
+        warehouse=bank["warehouse"],
+        params_dir=bank["params_dir"],
+        build_dir=bank["build_dir"],
+        out=out,
+        branches=BRANCHES,
+        progress=False,
+        **kw,
     )
     assert result.exit_code == 0, [e["error"] for e in result.failed]
     return result, out / PERIOD
@@ -86,8 +91,9 @@ def warm(bank):
 
 def pdf_text(path: Path) -> str:
     """The PDF's text without white space, run id and generation time (provenance)."""
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     text = "".join(text.split())
     text = re.sub(r"\d{8}T\d{6}-[0-9a-f]{6}", "<run>", text)
     return re.sub(r"\d{4}-\d{2}-\d{2}\d{2}:\d{2}UTC", "<time>", text)
@@ -122,11 +128,18 @@ def test_warm_run_forks_its_kernels_and_leaves_nothing_running(bank, warm, caplo
     assert ours() == []
     caplog.set_level("INFO", logger="branchbook.run")
     result, out = run(bank, "warm-again", workers=2, reports=["segmentation"], formats=("html",))
-    assert any("fork server" in r.getMessage() and "ready" in r.getMessage() for r in caplog.records)
+    assert any(
+        "fork server" in r.getMessage() and "ready" in r.getMessage() for r in caplog.records
+    )
     # the import cell of a forked kernel finds everything imported already
-    nb = json.loads((bank["build_dir"] / PERIOD / "executed" / "0101" / "segmentation.ipynb").read_text())
-    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code"
-                      and "open_report(" in "".join(c["source"]))
+    nb = json.loads(
+        (bank["build_dir"] / PERIOD / "executed" / "0101" / "segmentation.ipynb").read_text()
+    )
+    first_code = next(
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "open_report(" in "".join(c["source"])
+    )
     assert first_code["metadata"]["papermill"]["duration"] < 1.0
     assert ours() == []
 
@@ -135,13 +148,24 @@ def test_the_server_started_ahead_is_stopped_when_the_run_stops_early(bank, warm
     """The fork server starts before the data check; a refused run or one with nothing to
     do must not leave it behind."""
     with pytest.raises(ParamsError, match="9999"):
-        branchbook.run(warehouse=bank["warehouse"], params_dir=bank["params_dir"],
-                       build_dir=bank["build_dir"], out=bank["base"] / "refused",
-                       branches=["9999"], progress=False)
+        branchbook.run(
+            warehouse=bank["warehouse"],
+            params_dir=bank["params_dir"],
+            build_dir=bank["build_dir"],
+            out=bank["base"] / "refused",
+            branches=["9999"],
+            progress=False,
+        )
     assert ours() == []
-    result = branchbook.run(warehouse=bank["warehouse"], params_dir=bank["params_dir"],
-                            build_dir=bank["build_dir"], out=bank["base"] / "warm",
-                            branches=BRANCHES, progress=False, workers=2)
+    result = branchbook.run(
+        warehouse=bank["warehouse"],
+        params_dir=bank["params_dir"],
+        build_dir=bank["build_dir"],
+        out=bank["base"] / "warm",
+        branches=BRANCHES,
+        progress=False,
+        workers=2,
+    )
     assert result.exit_code == 0
     assert result.entries and all(e.get("skipped_unchanged") for e in result.entries.values())
     assert ours() == []
@@ -149,8 +173,9 @@ def test_the_server_started_ahead_is_stopped_when_the_run_stops_early(bank, warm
 
 def test_dask_cluster_makes_the_same_reports_as_a_local_run(bank, warm):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         result, out = run(bank, "dask", executor="dask", scheduler=cluster.scheduler_address)
         workers = list(cluster.scheduler.workers)
     assert len(workers) == 2
@@ -160,8 +185,13 @@ def test_dask_cluster_makes_the_same_reports_as_a_local_run(bank, warm):
 
 def test_dask_without_a_scheduler_is_refused(bank):
     with pytest.raises(ParamsError, match="--scheduler"):
-        branchbook.run(warehouse=bank["warehouse"], params_dir=bank["params_dir"],
-                       build_dir=bank["build_dir"], out=bank["base"] / "x", executor="dask")
+        branchbook.run(
+            warehouse=bank["warehouse"],
+            params_dir=bank["params_dir"],
+            build_dir=bank["build_dir"],
+            out=bank["base"] / "x",
+            executor="dask",
+        )
 
 
 # -- the fork server itself -----------------------------------------------------------
@@ -178,8 +208,13 @@ def test_a_failed_cell_is_a_render_error_naming_the_cell(server, tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    cell = new_code_cell("1/0", execution_count=3, outputs=[
-        new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])])
+    cell = new_code_cell(
+        "1/0",
+        execution_count=3,
+        outputs=[
+            new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])
+        ],
+    )
     path = tmp_path / "bad.ipynb"
     nbformat.write(new_notebook(cells=[cell]), str(path))
     with pytest.raises(RenderError, match="ZeroDivisionError"):

@@ -45,8 +45,16 @@ def faulty(tmp_path_factory):
     (params / "bank.yaml").write_text(text)
     wh = base / "wh.duckdb"
     demo.build(wh, branches=3, customers=1_500, months=13, seed=11)
-    kw = dict(warehouse=wh, params_dir=params, build_dir=base / "build", out=base / "reports",
-              notebooks=nbdir, reports=["segmentation"], formats=("html",), progress=False)
+    kw = dict(
+        warehouse=wh,
+        params_dir=params,
+        build_dir=base / "build",
+        out=base / "reports",
+        notebooks=nbdir,
+        reports=["segmentation"],
+        formats=("html",),
+        progress=False,
+    )
     # a first good run for 0102, so there is a previous report to keep
     good = base / "good"
     good.mkdir()
@@ -62,8 +70,11 @@ def test_the_run_goes_on_and_exits_non_zero(faulty):
     result = faulty["result"]
     assert result.exit_code == 1
     status = {k: e["status"] for k, e in result.entries.items()}
-    assert status == {"0101/segmentation": "ok", "0102/segmentation": "failed",
-                      "0103/segmentation": "failed"}
+    assert status == {
+        "0101/segmentation": "ok",
+        "0102/segmentation": "failed",
+        "0103/segmentation": "failed",
+    }
 
 
 def test_cell_error_is_recorded_with_the_cell(faulty):
@@ -76,10 +87,17 @@ def test_cell_error_is_recorded_with_the_cell(faulty):
 
 def test_previous_good_report_stays_and_evidence_is_kept(faulty):
     base = faulty["base"]
-    assert (base / "reports" / "2026-10" / "0102" / "segmentation.html").read_bytes() == faulty["before"]
+    assert (base / "reports" / "2026-10" / "0102" / "segmentation.html").read_bytes() == faulty[
+        "before"
+    ]
     evidence = base / "build" / "2026-10" / "executed" / "0102" / "segmentation.failed.ipynb"
     nb = nbformat.read(str(evidence), as_version=4)
-    assert any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert any(
+        o.get("output_type") == "error"
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
 
 
 def test_a_hanging_report_is_stopped_at_the_time_limit(faulty):

@@ -42,8 +42,15 @@ def fifty(tmp_path_factory):
     (params / "branches").mkdir(parents=True)
     shutil.copy(ROOT / "params" / "bank.yaml", params / "bank.yaml")
     result = branchbook.run(
-        warehouse=wh, params_dir=params, build_dir=base / "build", out=base / "reports",
-        notebooks=nbdir, reports=["segmentation"], formats=("html",), workers=2, progress=False,
+        warehouse=wh,
+        params_dir=params,
+        build_dir=base / "build",
+        out=base / "reports",
+        notebooks=nbdir,
+        reports=["segmentation"],
+        formats=("html",),
+        workers=2,
+        progress=False,
     )
     return {"base": base, "ids": ids, "bad": bad, "result": result}
 
@@ -66,7 +73,9 @@ def test_49_reports_are_published_and_the_failed_one_is_not(fifty):
     published = sorted(p.parent.name for p in period.glob("*/segmentation.html"))
     assert published == [b for b in fifty["ids"] if b != fifty["bad"]]
     assert not (period / fifty["bad"] / "segmentation.html").exists()
-    assert (fifty["base"] / "build" / PERIOD / "executed" / fifty["bad"] / "segmentation.failed.ipynb").is_file()
+    assert (
+        fifty["base"] / "build" / PERIOD / "executed" / fifty["bad"] / "segmentation.failed.ipynb"
+    ).is_file()
 
 
 def test_the_index_shows_the_failed_branch(fifty):
@@ -81,7 +90,10 @@ def test_the_index_shows_the_failed_branch(fifty):
         if bid == fifty["bad"]:
             assert "bb-st-failed" in cell["class"], bid
             assert badge == "Failed"
-            assert "RuntimeError: planted failure for one branch" in cell.select_one(".bb-error").get_text()
+            assert (
+                "RuntimeError: planted failure for one branch"
+                in cell.select_one(".bb-error").get_text()
+            )
             assert links == []
             assert "failed" in tr["data-status"].split()
         else:

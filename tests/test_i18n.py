@@ -20,6 +20,7 @@ def test_placeholders_match_between_locales():
 
 def test_zh_texts_are_chinese():
     zh = i18n.catalogue("zh-CN")
+
     # every zh-CN text with letters in it has at least one CJK character, except codes
     def words(v):
         return re.search(r"[A-Za-z]{4,}", re.sub(r"{[^}]*}", "", v))

@@ -9,7 +9,7 @@ from papermill.parameterize import parameterize_notebook
 from branchbook.reports import NOTEBOOK_DIR
 
 HOSTILE = [
-    'quote " and \' both',
+    "quote \" and ' both",
     "new\nline and \r\n crlf",
     "triple ''' and \"\"\" quotes",
     "back\\slash \\n not a newline",
@@ -26,7 +26,11 @@ HOSTILE = [
 @pytest.mark.parametrize("value", HOSTILE)
 def test_strings_arrive_byte_for_byte(value):
     nb = load_notebook_node(str(NOTEBOOK_DIR / "segmentation.ipynb"))  # as papermill reads it
-    params = {"branch_id": value, "settings": {"note": value, "nested": [value, {"k": value}]}, "run_id": value}
+    params = {
+        "branch_id": value,
+        "settings": {"note": value, "nested": [value, {"k": value}]},
+        "run_id": value,
+    }
     out = parameterize_notebook(nb, params)
     injected = next(c for c in out.cells if "injected-parameters" in c.metadata.get("tags", []))
     namespace: dict = {}
@@ -40,7 +44,11 @@ def test_strings_arrive_byte_for_byte(value):
 def test_runner_only_injects_known_names():
     from branchbook.params import BranchParams, Common, Labels
 
-    bp = BranchParams(branch_id="0123", common=Common(bank_name=Labels(en="B", **{"zh-CN": "行"})),
-                      sections={}, source_files=())
+    bp = BranchParams(
+        branch_id="0123",
+        common=Common(bank_name=Labels(en="B", **{"zh-CN": "行"})),
+        sections={},
+        source_files=(),
+    )
     with pytest.raises(KeyError):
         bp.notebook_parameters("segmentation", period="2026-10", build_dir="/b")

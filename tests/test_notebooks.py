@@ -16,7 +16,16 @@ from branchbook.reports import NOTEBOOK_DIR, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-PARAMETER_NAMES = ["branch_id", "period", "locale", "scope", "settings", "common", "build_dir", "run_id"]
+PARAMETER_NAMES = [
+    "branch_id",
+    "period",
+    "locale",
+    "scope",
+    "settings",
+    "common",
+    "build_dir",
+    "run_id",
+]
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
@@ -49,7 +58,9 @@ def test_no_functions_or_classes_in_notebooks(nb_path):
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
-            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
+            assert not isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+            ), (
                 nb_path,
                 cell.source[:80],
             )
@@ -71,14 +82,26 @@ def test_notebook_runs_top_to_bottom_with_defaults(nb_path, tmp_path):
     root = tmp_path / "bank"
     (root / "params" / "branches").mkdir(parents=True)
     shutil.copy(ROOT / "params" / "bank.yaml", root / "params" / "bank.yaml")
-    demo.build(root / "build" / "demo" / "warehouse.duckdb", branches=2, customers=1_500, months=13, seed=3)
+    demo.build(
+        root / "build" / "demo" / "warehouse.duckdb", branches=2, customers=1_500, months=13, seed=3
+    )
     os.environ["BRANCHBOOK_ROOT"] = str(root)
     try:
-        out = pm.execute_notebook(str(nb_path), str(tmp_path / "out.ipynb"), cwd=str(NOTEBOOK_DIR),
-                                  kernel_name="python3", progress_bar=False)
+        out = pm.execute_notebook(
+            str(nb_path),
+            str(tmp_path / "out.ipynb"),
+            cwd=str(NOTEBOOK_DIR),
+            kernel_name="python3",
+            progress_bar=False,
+        )
     finally:
         del os.environ["BRANCHBOOK_ROOT"]
-    html = [o for c in out.cells if c.cell_type == "code" for o in c.outputs
-            if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})]
+    html = [
+        o
+        for c in out.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})
+    ]
     assert any("bb-title" in o["data"]["text/html"] for o in html)
     assert any("bb-provenance" in o["data"]["text/html"] for o in html)

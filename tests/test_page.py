@@ -9,12 +9,25 @@ from bs4 import BeautifulSoup
 from branchbook import page as page_mod
 from branchbook.params import Rag
 
-BRANCH = {"branch_id": "0101", "name": "Pudong <b>Lujiazui</b>", "name_zh": "浦东陆家嘴支行", "region": "East"}
+BRANCH = {
+    "branch_id": "0101",
+    "name": "Pudong <b>Lujiazui</b>",
+    "name_zh": "浦东陆家嘴支行",
+    "region": "East",
+}
 
 
 def make(locale="en", **kw) -> page_mod.Page:
-    return page_mod.Page(report="segmentation", locale=locale, bank_name="Demo Bank", branch=BRANCH,
-                         period="2026-10", data_as_of="2026-10-31", live=False, **kw)
+    return page_mod.Page(
+        report="segmentation",
+        locale=locale,
+        bank_name="Demo Bank",
+        branch=BRANCH,
+        period="2026-10",
+        data_as_of="2026-10-31",
+        live=False,
+        **kw,
+    )
 
 
 def html_of(p: page_mod.Page) -> BeautifulSoup:
@@ -35,16 +48,27 @@ def test_title_block_in_each_locale():
 
 
 def test_table_formats_masks_and_totals():
-    df = pd.DataFrame({
-        "name": ["张三丰", "<script>alert(1)</script>"],
-        "asset_tier": ["mass", "private"],
-        "customers": [120, 40],
-        "aum": [1_234_567.0, -56_000.0],
-        "aum_share": [0.75, 0.25],
-    })
+    df = pd.DataFrame(
+        {
+            "name": ["张三丰", "<script>alert(1)</script>"],
+            "asset_tier": ["mass", "private"],
+            "customers": [120, 40],
+            "aum": [1_234_567.0, -56_000.0],
+            "aum_share": [0.75, 0.25],
+        }
+    )
     p = make("zh-CN")
-    p.table(df, {"name": "text", "asset_tier": "label:segmentation.values.asset_tier",
-                 "customers": "int", "aum": "money", "aum_share": "pct"}, total=True)
+    p.table(
+        df,
+        {
+            "name": "text",
+            "asset_tier": "label:segmentation.values.asset_tier",
+            "customers": "int",
+            "aum": "money",
+            "aum_share": "pct",
+        },
+        total=True,
+    )
     soup = html_of(p)
     cells = [[td.get_text() for td in tr.find_all("td")] for tr in soup.select("tbody tr")]
     assert cells[0] == ["张**", "大众客户", "120", "123.5万元", "75.0%"]
@@ -59,17 +83,31 @@ def test_table_formats_masks_and_totals():
 
 
 def test_small_counts_suppressed_with_a_complement():
-    df = pd.DataFrame({"asset_tier": ["mass", "affluent", "wealth", "private"], "customers": [120, 3, 40, 9],
-                       "customer_share": [120 / 172, 3 / 172, 40 / 172, 9 / 172], "aum": [9e6, 2e5, 4e6, 8e5]})
+    df = pd.DataFrame(
+        {
+            "asset_tier": ["mass", "affluent", "wealth", "private"],
+            "customers": [120, 3, 40, 9],
+            "customer_share": [120 / 172, 3 / 172, 40 / 172, 9 / 172],
+            "aum": [9e6, 2e5, 4e6, 8e5],
+        }
+    )
     p = make("en", suppress_below=5)
-    p.table(df, {"asset_tier": "text", "customers": "int", "customer_share": "pct", "aum": "money"},
-            suppress=["customers"], total=True)
+    p.table(
+        df,
+        {"asset_tier": "text", "customers": "int", "customer_share": "pct", "aum": "money"},
+        suppress=["customers"],
+        total=True,
+    )
     soup = html_of(p)
     rows = [[td.get_text() for td in tr.find_all("td")] for tr in soup.select("tbody tr")]
     # 3 < 5 is hidden with its whole row (its share would give it back); 9 is the
     # complement, so 172 - 120 - 40 cannot be split between the two.
-    assert rows == [["mass", "120", "69.8%", "CNY 9.00m"], ["affluent", "*", "*", "*"],
-                    ["wealth", "40", "23.3%", "CNY 4.00m"], ["private", "*", "*", "*"]]
+    assert rows == [
+        ["mass", "120", "69.8%", "CNY 9.00m"],
+        ["affluent", "*", "*", "*"],
+        ["wealth", "40", "23.3%", "CNY 4.00m"],
+        ["private", "*", "*", "*"],
+    ]
     assert [th.get_text() for th in soup.select("tfoot th")][1] == "172"
     assert "fewer than 5 customers" in soup.select_one(".bb-suppressed-note").get_text()
 
@@ -115,8 +153,13 @@ def test_kpi_change_reads_in_the_right_unit(value, prev, kind, expected):
 
 def test_kpi_cards_status_rule_and_headline():
     rag = {"active_share": Rag(good="high", green=0.6, amber=0.4)}
-    cards = page_mod.cards({"customers": 3016.0, "active_share": 0.5}, kinds={"customers": "int", "active_share": "pct"},
-                           prev={"customers": 3000.0, "active_share": 0.55}, bank={"active_share": 0.7}, rag=rag)
+    cards = page_mod.cards(
+        {"customers": 3016.0, "active_share": 0.5},
+        kinds={"customers": "int", "active_share": "pct"},
+        prev={"customers": 3000.0, "active_share": 0.55},
+        bank={"active_share": 0.7},
+        rag=rag,
+    )
     assert [c.status for c in cards] == ["none", "amber"]
     p = make("en")
     p.kpi_cards(cards)
@@ -125,7 +168,10 @@ def test_kpi_cards_status_rule_and_headline():
     assert amber.select_one(".bb-kpi-value").get_text() == "50.0%"
     assert "-5.0 pp" in amber.get_text() and "70.0%" in amber.get_text()
     assert "Green ≥ 60.0%" in amber.get_text()
-    assert p.headline["customers"]["value"] == 3016.0 and p.headline["active_share"]["status"] == "amber"
+    assert (
+        p.headline["customers"]["value"] == 3016.0
+        and p.headline["active_share"]["status"] == "amber"
+    )
 
 
 def test_summary_sentences_from_facts():
@@ -154,6 +200,7 @@ def test_missing_translation_fails_loudly():
 
 # -- column widths of the printed table ------------------------------------------------
 
+
 def col_shares(p: page_mod.Page) -> list[float]:
     import re
 
@@ -174,18 +221,32 @@ def test_text_width_counts_cjk_as_two_latin():
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 def test_print_column_widths_from_the_text(locale):
-    reason = ("客户近三个月资产大幅下降且多次致电投诉，需要客户经理尽快回访" if locale == "zh-CN"
-              else "Assets fell sharply over three months and the customer complained twice; call back soon")
-    df = pd.DataFrame({
-        "reason": [reason, "–"],
-        "customer_id": ["C0013954", "C0002145"],
-        "customers": [1_234_567, 8],
-        "aum": [1_234_567_890.0, -56_000.0],
-        "aum_share": [0.75, 0.25],
-    })
+    reason = (
+        "客户近三个月资产大幅下降且多次致电投诉，需要客户经理尽快回访"
+        if locale == "zh-CN"
+        else "Assets fell sharply over three months and the customer complained twice; call back soon"
+    )
+    df = pd.DataFrame(
+        {
+            "reason": [reason, "–"],
+            "customer_id": ["C0013954", "C0002145"],
+            "customers": [1_234_567, 8],
+            "aum": [1_234_567_890.0, -56_000.0],
+            "aum_share": [0.75, 0.25],
+        }
+    )
     p = make(locale)
-    p.table(df, {"reason": "text", "customer_id": "text", "customers": "int", "aum": "money",
-                 "aum_share": "pct"}, total=True)
+    p.table(
+        df,
+        {
+            "reason": "text",
+            "customer_id": "text",
+            "customers": "int",
+            "aum": "money",
+            "aum_share": "pct",
+        },
+        total=True,
+    )
     shares = col_shares(p)
     assert len(shares) == 5
     assert sum(shares) == pytest.approx(100, abs=0.05)
@@ -227,16 +288,27 @@ def test_truncated_table_and_its_appendix_share_the_widths():
     assert [c["style"] for c in body] == [c["style"] for c in appendix]
 
 
-@pytest.mark.parametrize(("locale", "note", "heading"), [
-    ("en", "Showing the first 10 of 30 rows; the other 20 continue in the appendix.", "(continued from row 11)"),
-    ("zh-CN", "仅显示前 10 行（共 30 行），其余 20 行续见附录。", "（续，自第 11 行起）"),
-])
+@pytest.mark.parametrize(
+    ("locale", "note", "heading"),
+    [
+        (
+            "en",
+            "Showing the first 10 of 30 rows; the other 20 continue in the appendix.",
+            "(continued from row 11)",
+        ),
+        ("zh-CN", "仅显示前 10 行（共 30 行），其余 20 行续见附录。", "（续，自第 11 行起）"),
+    ],
+)
 def test_truncated_table_continues_in_the_appendix_without_repeating_rows(locale, note, heading):
     ids = [f"C{i:07d}" for i in range(30)]
     p = make(locale)
     p.section("asset_tiers")
-    p.table(pd.DataFrame({"customer_id": ids, "customers": range(30)}),
-            {"customer_id": "text", "customers": "int"}, max_rows=10, total=True)
+    p.table(
+        pd.DataFrame({"customer_id": ids, "customers": range(30)}),
+        {"customer_id": "text", "customers": "int"},
+        max_rows=10,
+        total=True,
+    )
     p.appendix()
     page = BeautifulSoup("".join(p.blocks), "html.parser")
     body, cont = page.select("div.bb-table table")
@@ -245,7 +317,10 @@ def test_truncated_table_continues_in_the_appendix_without_repeating_rows(locale
     assert page.find(string=note) is not None
     assert page.select_one("#appendix h3").get_text().endswith(heading)
     # the totals row is of the whole table, under both parts
-    assert [t.select_one("tfoot tr > :last-child").get_text() for t in (body, cont)] == ["435", "435"]
+    assert [t.select_one("tfoot tr > :last-child").get_text() for t in (body, cont)] == [
+        "435",
+        "435",
+    ]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
@@ -260,22 +335,41 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
     p = make(locale)
     p.title()
     rng = __import__("random").Random(1)
-    words = (["客户", "资产", "大幅", "下降", "投诉", "回访", "经营", "现金流"] if locale == "zh-CN"
-             else ["assets", "fell", "sharply", "complained", "call", "back", "operating", "cash"])
-    df = pd.DataFrame({
-        "reason": [("" if locale == "zh-CN" else " ").join(rng.choices(words, k=rng.randint(1, 14)))
-                   for _ in range(40)],
-        "customer_id": [f"C{rng.randint(0, 10**7):07d}" for _ in range(40)],
-        "customers": [rng.randint(0, 10**6) for _ in range(40)],
-        "aum": [rng.uniform(-1e9, 1e10) for _ in range(40)],
-        "aum_prev": [rng.uniform(0, 1e10) for _ in range(40)],
-        "aum_share": [rng.random() for _ in range(40)],
-        "customer_share": [rng.random() for _ in range(40)],
-        "mean_tenure": [rng.uniform(0, 300) for _ in range(40)],
-    })
-    p.table(df, {"reason": "text", "customer_id": "text", "customers": "int", "aum": "money",
-                 "aum_prev": "money", "aum_share": "pct", "customer_share": "pct",
-                 "mean_tenure": "num"}, total=True, max_rows=40)
+    words = (
+        ["客户", "资产", "大幅", "下降", "投诉", "回访", "经营", "现金流"]
+        if locale == "zh-CN"
+        else ["assets", "fell", "sharply", "complained", "call", "back", "operating", "cash"]
+    )
+    df = pd.DataFrame(
+        {
+            "reason": [
+                ("" if locale == "zh-CN" else " ").join(rng.choices(words, k=rng.randint(1, 14)))
+                for _ in range(40)
+            ],
+            "customer_id": [f"C{rng.randint(0, 10**7):07d}" for _ in range(40)],
+            "customers": [rng.randint(0, 10**6) for _ in range(40)],
+            "aum": [rng.uniform(-1e9, 1e10) for _ in range(40)],
+            "aum_prev": [rng.uniform(0, 1e10) for _ in range(40)],
+            "aum_share": [rng.random() for _ in range(40)],
+            "customer_share": [rng.random() for _ in range(40)],
+            "mean_tenure": [rng.uniform(0, 300) for _ in range(40)],
+        }
+    )
+    p.table(
+        df,
+        {
+            "reason": "text",
+            "customer_id": "text",
+            "customers": "int",
+            "aum": "money",
+            "aum_prev": "money",
+            "aum_share": "pct",
+            "customer_share": "pct",
+            "mean_tenure": "num",
+        },
+        total=True,
+        max_rows=40,
+    )
     assert col_shares(p)
     doc = HTML(string=render.page_html(p.blocks, p._meta())).render()
 
@@ -295,7 +389,9 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
                 left, right = box.content_box_x() - 0.5, box.content_box_x() + box.width + 0.5
                 for text in walk(box):
                     if isinstance(text, boxes.TextBox):
-                        assert left <= text.position_x and text.position_x + text.width <= right, text.text
+                        assert left <= text.position_x and text.position_x + text.width <= right, (
+                            text.text
+                        )
     assert cells >= 41 * 8
 
 
@@ -314,7 +410,8 @@ def test_heat_table_shows_every_value_tinted_by_its_size():
     darkest, a missing value as a dash with no tint."""
     matrix = pd.DataFrame(
         [[5.0, 0.0, float("nan")], [10.0, 2.5, 1.0]],
-        index=["mass", "affluent"], columns=["mass", "affluent", "wealth"],
+        index=["mass", "affluent"],
+        columns=["mass", "affluent", "wealth"],
     )
     p = make("en")
     p.heat_table("rfm_grid", matrix, rows="asset_tier", cols="asset_tier", number="{:.1f}")
@@ -322,13 +419,19 @@ def test_heat_table_shows_every_value_tinted_by_its_size():
     table = soup.select_one("div.bb-heat table")
     assert table.caption.get_text() == "Customers by recency and frequency score"
     assert [th.get_text() for th in table.select("thead th")] == [
-        "Recency score (R) \\ Frequency score (F)", "Mass", "Affluent", "Wealth"]
+        "Recency score (R) \\ Frequency score (F)",
+        "Mass",
+        "Affluent",
+        "Wealth",
+    ]
     rows = table.select("tbody tr")
     assert [r.th.get_text() for r in rows] == ["Mass", "Affluent"]
     cells = [[(td.get_text(), td["class"][-1]) for td in r.find_all("td")] for r in rows]
     # 0..10 over nine classes: 5.0 -> 4, 2.5 -> 2, 1.0 -> 0.8 rounds to 1
-    assert cells == [[("5.0", "bb-h4"), ("0.0", "bb-h0"), ("–", "bb-none")],
-                     [("10.0", "bb-h8"), ("2.5", "bb-h2"), ("1.0", "bb-h1")]]
+    assert cells == [
+        [("5.0", "bb-h4"), ("0.0", "bb-h0"), ("–", "bb-none")],
+        [("10.0", "bb-h8"), ("2.5", "bb-h2"), ("1.0", "bb-h1")],
+    ]
     assert not soup.find("img")  # a table, not a picture
 
 
@@ -345,14 +448,18 @@ def test_heat_classes_are_readable_and_beat_the_zebra_rows():
     from branchbook import render
 
     css = (render.TEMPLATES / "report.css").read_text(encoding="utf-8")
-    rules = re.findall(r"(\S+ td\.bb-h\d) \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{3}); \}", css)
-    assert [sel for sel, _, _ in rules] == [f".bb-table.bb-heat td.bb-h{i}" for i in range(page_mod.HEAT_LEVELS)]
+    rules = re.findall(
+        r"(\S+ td\.bb-h\d) \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{3}); \}", css
+    )
+    assert [sel for sel, _, _ in rules] == [
+        f".bb-table.bb-heat td.bb-h{i}" for i in range(page_mod.HEAT_LEVELS)
+    ]
 
     def luminance(colour: str) -> float:
         colour = colour.lstrip("#")
         if len(colour) == 3:
             colour = "".join(c * 2 for c in colour)
-        channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
         lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 

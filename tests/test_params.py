@@ -43,7 +43,11 @@ BANK = "bank_name: {en: Demo Bank, zh-CN: 示范银行}\nlocale: en\n"
 
 
 def test_defaults_and_override(tmp_path):
-    d = write(tmp_path, BANK + "demo: {min_count: 7, label: NO}\n", {"0101": "locale: zh-CN\ndemo: {tiers: [1, 2]}\n"})
+    d = write(
+        tmp_path,
+        BANK + "demo: {min_count: 7, label: NO}\n",
+        {"0101": "locale: zh-CN\ndemo: {tiers: [1, 2]}\n"},
+    )
     bp = ParamSet(d).for_branch("0101")
     assert bp.common.locale == "zh-CN"
     assert bp.sections["demo"].min_count == 7  # from bank.yaml
@@ -54,7 +58,9 @@ def test_defaults_and_override(tmp_path):
 
 def test_bank_only_keys_refused_in_branch_files(tmp_path):
     d = write(tmp_path, BANK, {"0101": "demo: {label: x}\n"})
-    with pytest.raises(ParamsError, match=r"0101\.yaml: demo\.label: can only be set in .*bank\.yaml"):
+    with pytest.raises(
+        ParamsError, match=r"0101\.yaml: demo\.label: can only be set in .*bank\.yaml"
+    ):
         ParamSet(d).for_branch("0101")
 
 
@@ -90,7 +96,9 @@ def test_wrong_type_names_key(tmp_path):
 
 def test_out_of_range(tmp_path):
     d = write(tmp_path, BANK, {"0101": "demo: {min_count: 0}\n"})
-    with pytest.raises(ParamsError, match=r"demo\.min_count: Input should be greater than or equal to 1"):
+    with pytest.raises(
+        ParamsError, match=r"demo\.min_count: Input should be greater than or equal to 1"
+    ):
         ParamSet(d).for_branch("0101")
 
 

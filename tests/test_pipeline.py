@@ -55,8 +55,15 @@ def site(tmp_path_factory):
     demo.build(wh, branches=3, customers=2_000, months=13, end_month=PERIOD, seed=7)
     args = ["--warehouse", str(wh), "--params", str(params), "--build", str(base / "build")]
     run = cli("run", *args, "--out", str(base / "reports"), "--no-progress", cwd=base)
-    return {"base": base, "wh": wh, "params": params, "args": args, "run": run,
-            "out": base / "reports", "period_dir": base / "reports" / PERIOD}
+    return {
+        "base": base,
+        "wh": wh,
+        "params": params,
+        "args": args,
+        "run": run,
+        "out": base / "reports",
+        "period_dir": base / "reports" / PERIOD,
+    }
 
 
 def test_run_publishes_every_report(site):
@@ -92,9 +99,21 @@ def soup(site, bid, report="segmentation") -> BeautifulSoup:
 def test_html_has_the_sections_and_no_code(site):
     page = soup(site, "0102")
     ids = {h["id"] for h in page.select("h2.bb-section")}
-    for key in ("type_split", "asset_tiers", "activity_tiers", "credit_grades", "composite",
-                "lifecycle", "rfm", "clusters", "concentration", "migration", "benchmark",
-                "actions", "definitions"):
+    for key in (
+        "type_split",
+        "asset_tiers",
+        "activity_tiers",
+        "credit_grades",
+        "composite",
+        "lifecycle",
+        "rfm",
+        "clusters",
+        "concentration",
+        "migration",
+        "benchmark",
+        "actions",
+        "definitions",
+    ):
         assert f"sec-{key}" in ids, key
     assert page.select(".bb-summary li"), "summary sentences"
     assert 3 <= len(page.select(".bb-summary li")) <= 6
@@ -129,20 +148,28 @@ def test_kpi_numbers_match_the_warehouse(site):
         assert headline["customers"]["value"] == expected
         locale = "zh-CN" if bid == ZH_BRANCH else "en"
         label = i18n.t("segmentation.kpis.customers", locale)
-        cards = {c.select_one(".bb-kpi-label").get_text(): c.select_one(".bb-kpi-value").get_text()
-                 for c in soup(site, bid).select(".bb-kpi")}
+        cards = {
+            c.select_one(".bb-kpi-label").get_text(): c.select_one(".bb-kpi-value").get_text()
+            for c in soup(site, bid).select(".bb-kpi")
+        }
         assert cards[label] == f"{expected:,}"
 
 
 def test_zh_report_is_chinese_with_embedded_cjk_font(site):
     pdf = site["period_dir"] / ZH_BRANCH / "segmentation.pdf"
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     con = duckdb.connect(str(site["wh"]), read_only=True)
-    (name_zh,) = con.execute("SELECT name_zh FROM branches WHERE branch_id = ?", [ZH_BRANCH]).fetchone()
+    (name_zh,) = con.execute(
+        "SELECT name_zh FROM branches WHERE branch_id = ?", [ZH_BRANCH]
+    ).fetchone()
     assert name_zh in text
     assert i18n.t("segmentation.title", "zh-CN") in text
     assert "万元" in text or "亿元" in text
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert "Noto-Sans-CJK-SC" in fonts
     html = soup(site, ZH_BRANCH)
     assert html.html["lang"] == "zh-CN"
@@ -163,7 +190,9 @@ def test_no_full_id_phone_or_name_is_published(site):
     phone_rx = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
     for path in site["period_dir"].rglob("*.*"):
         if path.suffix == ".pdf":
-            text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+            text = subprocess.run(
+                ["pdftotext", str(path), "-"], capture_output=True, text=True
+            ).stdout
         elif path.suffix == ".html":
             text = BeautifulSoup(path.read_text(), "html.parser").get_text(" ")
         else:
@@ -188,7 +217,9 @@ def test_index_lists_every_branch_with_links(site):
 
 def test_rerun_changes_nothing(site):
     files = {p: (p.stat().st_mtime_ns, file_sha256(p)) for p in site["period_dir"].rglob("*.pdf")}
-    files.update({p: (p.stat().st_mtime_ns, file_sha256(p)) for p in site["period_dir"].rglob("*/*.html")})
+    files.update(
+        {p: (p.stat().st_mtime_ns, file_sha256(p)) for p in site["period_dir"].rglob("*/*.html")}
+    )
     again = cli("run", *site["args"], "--out", str(site["out"]), "--no-progress", cwd=site["base"])
     assert again.returncode == 0, again.stderr[-2000:]
     assert "0 to do" in again.stderr
@@ -201,8 +232,18 @@ def test_bad_parameter_is_refused_and_nothing_runs(site, tmp_path):
     shutil.copytree(site["params"], params)
     (params / "branches" / "0102.yaml").write_text("segmentation:\n  weights: {aum: 0.9}\n")
     out = tmp_path / "reports"
-    res = cli("run", "--warehouse", str(site["wh"]), "--params", str(params),
-              "--build", str(tmp_path / "build"), "--out", str(out), cwd=site["base"])
+    res = cli(
+        "run",
+        "--warehouse",
+        str(site["wh"]),
+        "--params",
+        str(params),
+        "--build",
+        str(tmp_path / "build"),
+        "--out",
+        str(out),
+        cwd=site["base"],
+    )
     assert res.returncode == 2
     assert "0102.yaml" in res.stderr and "segmentation.weights" in res.stderr
     assert not out.exists()
@@ -221,12 +262,24 @@ def test_contract_violation_is_refused_before_anything_runs(site, tmp_path):
     wh = tmp_path / "bad.duckdb"
     shutil.copy(site["wh"], wh)
     con = duckdb.connect(str(wh))
-    (cid,) = con.execute("SELECT min(customer_id) FROM customers WHERE branch_id = '0102'").fetchone()
+    (cid,) = con.execute(
+        "SELECT min(customer_id) FROM customers WHERE branch_id = '0102'"
+    ).fetchone()
     con.execute("UPDATE customers SET kyc_status = 'unknown' WHERE customer_id = ?", [cid])
     con.close()
     out = tmp_path / "reports"
-    res = cli("run", "--warehouse", str(wh), "--params", str(site["params"]),
-              "--build", str(tmp_path / "build"), "--out", str(out), cwd=site["base"])
+    res = cli(
+        "run",
+        "--warehouse",
+        str(wh),
+        "--params",
+        str(site["params"]),
+        "--build",
+        str(tmp_path / "build"),
+        "--out",
+        str(out),
+        cwd=site["base"],
+    )
     assert res.returncode == 2
     assert "customers.kyc_status" in res.stderr and cid in res.stderr
     assert not out.exists()
@@ -256,10 +309,14 @@ def test_every_report_has_its_sections_summary_and_cards(site, report):
 @pytest.mark.parametrize("report", list(registry()))
 def test_every_zh_pdf_is_chinese_with_the_pinned_font(site, report):
     pdf = site["period_dir"] / ZH_BRANCH / f"{report}.pdf"
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert i18n.t(f"{report}.title", "zh-CN") in text
     assert "内部资料" in text and re.search(r"第\s*1\s*页", text)
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert "Noto-Sans-CJK-SC" in fonts
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "595.276 x 841.89" in info  # A4

@@ -258,7 +258,10 @@ def test_every_report_has_a_headline_column_by_default():
         f"0101/{report}": {
             "report": report,
             "status": "ok",
-            "headline": {f"{report}_a": {"label": "A", "value": 1.0}, f"{report}_b": {"label": "B", "value": 2.0}},
+            "headline": {
+                f"{report}_a": {"label": "A", "value": 1.0},
+                f"{report}_b": {"label": "B", "value": 2.0},
+            },
         }
         for report in reversed(REPORTS)
     }

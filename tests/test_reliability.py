@@ -32,15 +32,31 @@ def bank(tmp: Path, *, branches=3, customers=1_500, seed=5, timeout=600) -> dict
     params = tmp / "params"
     (params / "branches").mkdir(parents=True)
     text = (ROOT / "params" / "bank.yaml").read_text()
-    (params / "bank.yaml").write_text(text.replace("report_timeout_s: 600", f"report_timeout_s: {timeout}"))
+    (params / "bank.yaml").write_text(
+        text.replace("report_timeout_s: 600", f"report_timeout_s: {timeout}")
+    )
     wh = tmp / "wh.duckdb"
     demo.build(wh, branches=branches, customers=customers, months=13, seed=seed)
-    return {"warehouse": wh, "params_dir": params, "build_dir": tmp / "build", "out": tmp / "reports"}
+    return {
+        "warehouse": wh,
+        "params_dir": params,
+        "build_dir": tmp / "build",
+        "out": tmp / "reports",
+    }
 
 
 def cli_args(b: dict) -> list[str]:
-    return ["--warehouse", str(b["warehouse"]), "--params", str(b["params_dir"]),
-            "--build", str(b["build_dir"]), "--out", str(b["out"]), "--no-progress"]
+    return [
+        "--warehouse",
+        str(b["warehouse"]),
+        "--params",
+        str(b["params_dir"]),
+        "--build",
+        str(b["build_dir"]),
+        "--out",
+        str(b["out"]),
+        "--no-progress",
+    ]
 
 
 def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
@@ -51,7 +67,11 @@ def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
     found = []
     for p in kids:
         try:  # a kernel started as a new Python, or forked warm (with its fork server)
-            if p.name() in ("bb-kernel", "bb-render", "bb-forkserver") or "ipykernel_launcher" in " ".join(p.cmdline()):
+            if p.name() in (
+                "bb-kernel",
+                "bb-render",
+                "bb-forkserver",
+            ) or "ipykernel_launcher" in " ".join(p.cmdline()):
                 found.append(p)
         except psutil.NoSuchProcess:
             pass
@@ -95,8 +115,12 @@ def test_run_killed_midway_leaves_only_whole_reports_and_the_rerun_finishes(tmp_
 
 
 def test_temporaries_of_a_dead_writer_are_removed_and_a_live_ones_kept(tmp_path):
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(gone.stdout)
     (tmp_path / "0101").mkdir()
     dead = tmp_path / "0101" / f".risk.pdf.{dead_pid}.k3j2h1g0.tmp"
@@ -124,9 +148,20 @@ def test_temporaries_of_a_dead_writer_are_removed_and_a_live_ones_kept(tmp_path)
 
 def test_sigterm_stops_the_run_and_its_kernels(tmp_path):
     b = bank(tmp_path)
-    cmd = [sys.executable, "-m", "branchbook.cli", "run", *cli_args(b), "--reports", "segmentation",
-           "--formats", "html"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "branchbook.cli",
+        "run",
+        *cli_args(b),
+        "--reports",
+        "segmentation",
+        "--formats",
+        "html",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     me = psutil.Process(proc.pid)
     deadline = time.time() + 120
     while time.time() < deadline and not kernels_of(me):
@@ -162,9 +197,15 @@ def test_a_killed_kernel_is_retried_then_recorded_as_failed(tmp_path):
     at = next(i for i, c in enumerate(nb.cells) if "open_report(" in c.source) + 1
     nb.cells.insert(at, nbformat.v4.new_code_cell(KILL_CELL))
     nbformat.write(nb, str(nbdir / "segmentation.ipynb"))
-    result = branchbook.run(**b, notebooks=nbdir, reports=["segmentation"], formats=("html",), progress=False)
+    result = branchbook.run(
+        **b, notebooks=nbdir, reports=["segmentation"], formats=("html",), progress=False
+    )
     status = {k: e["status"] for k, e in result.entries.items()}
-    assert status == {"0101/segmentation": "ok", "0102/segmentation": "failed", "0103/segmentation": "ok"}
+    assert status == {
+        "0101/segmentation": "ok",
+        "0102/segmentation": "failed",
+        "0103/segmentation": "ok",
+    }
     assert "DeadKernel" in result.entries["0102/segmentation"]["error"]
     assert result.exit_code == 1
     assert kernels_of(psutil.Process()) == []
@@ -189,10 +230,15 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"><a href="jav
 def test_hostile_text_in_the_data_renders_as_text(tmp_path):
     b = bank(tmp_path)
     con = duckdb.connect(str(b["warehouse"]))
-    con.execute("UPDATE branches SET name = ?, name_zh = ?, city = ? WHERE branch_id = '0101'",
-                [HOSTILE, HOSTILE, HOSTILE])
-    con.execute("UPDATE customers SET name = ?, industry = CASE WHEN industry IS NULL THEN NULL ELSE ? END "
-                "WHERE branch_id = '0101'", [HOSTILE, HOSTILE])
+    con.execute(
+        "UPDATE branches SET name = ?, name_zh = ?, city = ? WHERE branch_id = '0101'",
+        [HOSTILE, HOSTILE, HOSTILE],
+    )
+    con.execute(
+        "UPDATE customers SET name = ?, industry = CASE WHEN industry IS NULL THEN NULL ELSE ? END "
+        "WHERE branch_id = '0101'",
+        [HOSTILE, HOSTILE],
+    )
     con.execute("UPDATE staff SET name = ? WHERE branch_id = '0101'", [HOSTILE])
     con.close()
     result = branchbook.run(**b, branches=["0101"], formats=("html",), progress=False)
@@ -215,7 +261,12 @@ def test_a_branch_sees_only_its_own_customers_and_staff(tmp_path):
     con = duckdb.connect(str(b["warehouse"]))
     con.execute("UPDATE staff SET name = 'MARKERSTAFF' || staff_id WHERE branch_id = '0102'")
     con.execute("UPDATE customers SET customer_id = customer_id WHERE branch_id = '0102'")
-    ids = [r[0] for r in con.execute("SELECT customer_id FROM customers WHERE branch_id = '0102'").fetchall()]
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT customer_id FROM customers WHERE branch_id = '0102'"
+        ).fetchall()
+    ]
     con.close()
     result = branchbook.run(**b, formats=("html",), progress=False)
     assert result.exit_code == 0, [e["error"] for e in result.failed]
@@ -239,21 +290,31 @@ def test_empty_and_thin_branches_render_complete_reports(tmp_path):
     gone = "SELECT customer_id FROM customers WHERE branch_id = '0102'"
     for table in ("balances", "transactions", "financials", "aml_alerts"):
         con.execute(f"DELETE FROM {table} WHERE customer_id IN ({gone})")
-    con.execute("DELETE FROM loan_snapshots WHERE loan_id IN (SELECT loan_id FROM loans WHERE branch_id = '0102')")
+    con.execute(
+        "DELETE FROM loan_snapshots WHERE loan_id IN (SELECT loan_id FROM loans WHERE branch_id = '0102')"
+    )
     for table in ("loans", "surveys", "complaints"):
         con.execute(f"DELETE FROM {table} WHERE branch_id = '0102'")
     con.execute("DELETE FROM customers WHERE branch_id = '0102'")
-    con.execute("DELETE FROM loan_snapshots WHERE loan_id IN (SELECT loan_id FROM loans WHERE branch_id = '0103')")
+    con.execute(
+        "DELETE FROM loan_snapshots WHERE loan_id IN (SELECT loan_id FROM loans WHERE branch_id = '0103')"
+    )
     for table in ("loans", "surveys", "complaints"):
         con.execute(f"DELETE FROM {table} WHERE branch_id = '0103'")
-    con.execute("UPDATE balances SET loans_outstanding = 0 WHERE customer_id IN "
-                "(SELECT customer_id FROM customers WHERE branch_id = '0103')")
+    con.execute(
+        "UPDATE balances SET loans_outstanding = 0 WHERE customer_id IN "
+        "(SELECT customer_id FROM customers WHERE branch_id = '0103')"
+    )
     con.close()
     result = branchbook.run(**b, formats=("html",), progress=False)
-    assert result.exit_code == 0, [(k, e["error"]) for k, e in result.entries.items() if e["status"] != "ok"]
+    assert result.exit_code == 0, [
+        (k, e["error"]) for k, e in result.entries.items() if e["status"] != "ok"
+    ]
     for bid in ("0102", "0103"):
         for name in registry():
-            soup = BeautifulSoup((b["out"] / PERIOD / bid / f"{name}.html").read_text(), "html.parser")
+            soup = BeautifulSoup(
+                (b["out"] / PERIOD / bid / f"{name}.html").read_text(), "html.parser"
+            )
             assert soup.select(".bb-summary li"), (bid, name)
             assert soup.select(".bb-definitions"), (bid, name)
             assert "nan" not in soup.get_text().split(), (bid, name)

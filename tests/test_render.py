@@ -356,7 +356,10 @@ def test_pdf_embeds_two_faces_even_with_suppressed_and_empty_tables(tmp_path, te
     pdf = tmp_path / "p.pdf"
     pdf.write_bytes(render.html_to_pdf(html))
     names = [ln.split()[0] for ln in _tool("pdffonts", str(pdf)).splitlines()[2:]]
-    assert sorted(n.split("+", 1)[1] for n in names) == ["Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"]
+    assert sorted(n.split("+", 1)[1] for n in names) == [
+        "Noto-Sans-CJK-SC",
+        "Noto-Sans-CJK-SC-Bold",
+    ]
 
 
 def test_our_page_gives_weasyprint_nothing_to_warn_about(zh_nb, caplog):
@@ -435,7 +438,9 @@ def test_lean_user_agent_sheet_gives_the_same_pdf(zh_nb):
     cls = render._html_class()
     assert cls is not weasyprint.HTML  # this WeasyPrint has the rules it leaves out
     html, _ = render.notebook_to_html(zh_nb)
-    notice = '<aside class="bb-notice"><ul><li class="bb-note">一 one</li><li>二 two</li></ul></aside>'
+    notice = (
+        '<aside class="bb-notice"><ul><li class="bb-note">一 one</li><li>二 two</li></ul></aside>'
+    )
     html = html.replace("</main>", notice + "<ol><li>三</li></ol></main>")
     referenced, images = render._image_references(html)
     pdfs = [
@@ -569,8 +574,15 @@ def test_failed_pdf_leaves_the_published_pair(tmp_path, zh_nb, monkeypatch):
 def test_escaped_hostile_text_is_data_but_live_markup_is_refused():
     from branchbook.render import _check_fragment
 
-    _check_fragment("<td>&lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(2) onerror=&quot;x&quot;</td>", "cell 1")
-    for live in ('<img src="x" onerror="alert(1)">', "<script>alert(1)</script>",
-                 '<a href=" JavaScript:alert(1)">x</a>', '<img src="https://cdn.example/x.png">'):
+    _check_fragment(
+        "<td>&lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(2) onerror=&quot;x&quot;</td>",
+        "cell 1",
+    )
+    for live in (
+        '<img src="x" onerror="alert(1)">',
+        "<script>alert(1)</script>",
+        '<a href=" JavaScript:alert(1)">x</a>',
+        '<img src="https://cdn.example/x.png">',
+    ):
         with pytest.raises(RenderError):
             _check_fragment(live, "cell 1")

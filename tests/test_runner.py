@@ -33,7 +33,11 @@ def test_first_entry_is_written_at_once_the_next_ones_by_flush(tmp_path, monkeyp
     m.flush()
     assert seen == [1, 3]  # nothing new, nothing written
     data = json.loads((tmp_path / "manifest.json").read_text())
-    assert data["run_id"] == "run-1" and set(data["reports"]) == {"0101/risk", "0102/risk", "0103/risk"}
+    assert data["run_id"] == "run-1" and set(data["reports"]) == {
+        "0101/risk",
+        "0102/risk",
+        "0103/risk",
+    }
 
 
 def test_without_an_interval_every_entry_is_written(tmp_path, monkeypatch):

@@ -37,7 +37,9 @@ def secret_bank(tmp_path_factory):
     db = base / "bank.sqlite"
     engine = sqlalchemy.create_engine(f"sqlite:///{db}")
     with duckdb.connect(str(wh), read_only=True) as con, engine.begin() as sql:
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        names = [
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
         for name in names:
             con.execute(f'SELECT * FROM "{name}"').df().to_sql(name, sql, index=False)
     engine.dispose()
@@ -53,9 +55,14 @@ def secret_bank(tmp_path_factory):
 
 def branchbook_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k != "BRANCHBOOK_WAREHOUSE_URL"}
-    return subprocess.run([sys.executable, "-m", "branchbook.cli", *args], cwd=cwd,
-                          env={**environ, **(env or {})}, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "branchbook.cli", *args],
+        cwd=cwd,
+        env={**environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def forms(secret_bank) -> list[str]:
@@ -70,8 +77,11 @@ def leaks(folder: Path, secret_bank, skip: tuple[Path, ...] = ()) -> list[str]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p not in skip):
         texts = [path.read_bytes().decode("utf-8", "replace")]
         if path.suffix == ".pdf":
-            texts.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
-                                        text=True, check=True).stdout)
+            texts.append(
+                subprocess.run(
+                    ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+                ).stdout
+            )
         if any(s in text for s in forms(secret_bank) for text in texts):
             found.append(str(path.relative_to(folder)))
     return found
@@ -81,15 +91,32 @@ def leaks(folder: Path, secret_bank, skip: tuple[Path, ...] = ()) -> list[str]:
 def test_the_password_appears_in_no_output(secret_bank, how, tmp_path):
     url = secret_bank["url"]
     assert all(s in url or s == secret_bank["plain"] for s in forms(secret_bank))
-    common = ["--params", str(secret_bank["params"]), "--build", str(tmp_path / "build"),
-              "--out", str(tmp_path / "reports"), "--no-progress", "--branches", "0101",
-              "--reports", "segmentation"]
+    common = [
+        "--params",
+        str(secret_bank["params"]),
+        "--build",
+        str(tmp_path / "build"),
+        "--out",
+        str(tmp_path / "reports"),
+        "--no-progress",
+        "--branches",
+        "0101",
+        "--reports",
+        "segmentation",
+    ]
     if how == "environment":
-        proc = branchbook_cli("run", *common, "--formats", "html,pdf", cwd=tmp_path,
-                              env={"BRANCHBOOK_WAREHOUSE_URL": url})
+        proc = branchbook_cli(
+            "run",
+            *common,
+            "--formats",
+            "html,pdf",
+            cwd=tmp_path,
+            env={"BRANCHBOOK_WAREHOUSE_URL": url},
+        )
     else:  # with debug logging, so every library's log lines are there too
-        proc = branchbook_cli("-v", "run", *common, "--formats", "html", "--warehouse", url,
-                              cwd=tmp_path)
+        proc = branchbook_cli(
+            "-v", "run", *common, "--formats", "html", "--warehouse", url, cwd=tmp_path
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (tmp_path / "stdout.txt").write_text(proc.stdout)
     (tmp_path / "stderr.txt").write_text(proc.stderr)
@@ -100,7 +127,9 @@ def test_the_password_appears_in_no_output(secret_bank, how, tmp_path):
     control.unlink()
     # ... and the run really went through the URL and produced what is searched
     published = tmp_path / "reports" / PERIOD / "0101"
-    expected = {"segmentation.html", "segmentation.pdf"} if how == "environment" else {"segmentation.html"}
+    expected = (
+        {"segmentation.html", "segmentation.pdf"} if how == "environment" else {"segmentation.html"}
+    )
     assert {p.name for p in published.iterdir()} == expected
     assert (tmp_path / "build" / PERIOD / "executed" / "0101" / "segmentation.ipynb").is_file()
     assert (tmp_path / "reports" / PERIOD / "manifest.json").is_file()
@@ -115,15 +144,30 @@ def test_the_password_appears_in_no_output(secret_bank, how, tmp_path):
     "template, says",
     [
         ("nosuchdb://ana:{pw}@db.example/bank", "NoSuchModuleError"),  # no such driver
-        ("postgresql://ana:{pw}@nohost.invalid:5432/bank", "cannot read postgresql://ana:***@nohost.invalid:5432/bank"),
-        ("sqlite:///file:/nonexistent/folder/x.db?password={pw}&uri=true", "unable to open database file"),
+        (
+            "postgresql://ana:{pw}@nohost.invalid:5432/bank",
+            "cannot read postgresql://ana:***@nohost.invalid:5432/bank",
+        ),
+        (
+            "sqlite:///file:/nonexistent/folder/x.db?password={pw}&uri=true",
+            "unable to open database file",
+        ),
         ("sqlite://ana:{pw}@/x.db", "Invalid SQLite URL"),
     ],
 )
-def test_a_url_that_cannot_be_read_is_refused_without_the_password(secret_bank, template, says, tmp_path):
+def test_a_url_that_cannot_be_read_is_refused_without_the_password(
+    secret_bank, template, says, tmp_path
+):
     url = template.format(pw=quote(secret_bank["plain"], safe=""))
-    common = ["--params", str(secret_bank["params"]), "--build", str(tmp_path / "build"),
-              "--out", str(tmp_path / "reports"), "--no-progress"]
+    common = [
+        "--params",
+        str(secret_bank["params"]),
+        "--build",
+        str(tmp_path / "build"),
+        "--out",
+        str(tmp_path / "reports"),
+        "--no-progress",
+    ]
     for proc in (
         branchbook_cli("run", *common, "--warehouse", url, cwd=tmp_path),
         branchbook_cli("run", *common, cwd=tmp_path, env={"BRANCHBOOK_WAREHOUSE_URL": url}),
@@ -159,17 +203,30 @@ def test_a_notebook_cannot_read_the_password_from_its_environment(secret_bank, t
     at = next(i for i, c in enumerate(nb.cells) if "open_report(" in c.source) + 1
     nb.cells.insert(at, nbformat.v4.new_code_cell(SNOOP))
     nbformat.write(nb, str(nbdir / "segmentation.ipynb"))
-    env = {"BRANCHBOOK_WAREHOUSE_URL": secret_bank["url"], "BANK_DB_PASSWORD": secret_bank["plain"],
-           "BRANCHBOOK_WARM": "1" if warm else "0"}
-    script = ("import branchbook, sys; r = branchbook.run(branches=['0101'], reports=['segmentation'], "
-              f"formats=('html',), params_dir={str(secret_bank['params'])!r}, "
-              f"build_dir={str(tmp_path / 'build')!r}, out={str(tmp_path / 'reports')!r}, "
-              f"notebooks={str(nbdir)!r}, progress=False); sys.exit(r.exit_code)")
+    env = {
+        "BRANCHBOOK_WAREHOUSE_URL": secret_bank["url"],
+        "BANK_DB_PASSWORD": secret_bank["plain"],
+        "BRANCHBOOK_WARM": "1" if warm else "0",
+    }
+    script = (
+        "import branchbook, sys; r = branchbook.run(branches=['0101'], reports=['segmentation'], "
+        f"formats=('html',), params_dir={str(secret_bank['params'])!r}, "
+        f"build_dir={str(tmp_path / 'build')!r}, out={str(tmp_path / 'reports')!r}, "
+        f"notebooks={str(nbdir)!r}, progress=False); sys.exit(r.exit_code)"
+    )
     environ = {k: v for k, v in os.environ.items() if k != "BRANCHBOOK_WAREHOUSE_URL"}
-    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**environ, **env},
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    executed = (tmp_path / "build" / PERIOD / "executed" / "0101" / "segmentation.ipynb").read_text()
+    executed = (
+        tmp_path / "build" / PERIOD / "executed" / "0101" / "segmentation.ipynb"
+    ).read_text()
     assert "ENV" in executed and "PROC" in executed  # the snooping cell ran
     assert "BRANCHBOOK_WARM" in executed  # and saw the rest of the environment
     (tmp_path / "stderr.txt").write_text(proc.stderr)

@@ -287,7 +287,8 @@ def test_duckdb_memory_is_bounded_and_spills_to_a_private_folder(monkeypatch, tm
     monkeypatch.delenv(warehouse.MEMORY_VARIABLE, raising=False)
     con = warehouse._connect()
     limit, spill = con.execute(
-        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()
     assert limit == "2.7 GiB"  # 3GB as DuckDB shows it
     assert Path(spill).is_dir() and Path(spill).name.startswith("branchbook-duckdb-")
     assert oct(Path(spill).stat().st_mode & 0o777) == "0o700"

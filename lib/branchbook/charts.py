@@ -251,7 +251,11 @@ def _wrap_titles(fig: Figure) -> bool:
     right = fig.bbox.width - PAD_IN * fig.dpi
     changed = False
     for ax in fig.axes:
-        for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
+        for title in (
+            ax.title,
+            getattr(ax, "_left_title", None),
+            getattr(ax, "_right_title", None),
+        ):
             if title is None or not title.get_visible() or not title.get_text():
                 continue
             box = title.get_window_extent(renderer)
@@ -300,7 +304,9 @@ def _past_the_edge(fig: Figure, artists) -> bool:
 
 def _inside(artist) -> bool:
     """Whether ``artist`` is clipped to its axes (so it cannot be drawn past them)."""
-    return bool(artist.get_clip_on() and artist.get_clip_path() is not None and artist.axes is not None)
+    return bool(
+        artist.get_clip_on() and artist.get_clip_path() is not None and artist.axes is not None
+    )
 
 
 def _titles_and_legends(fig: Figure) -> list:
@@ -344,7 +350,9 @@ def png_rgb(rgb: np.ndarray, dpi: float) -> bytes:
     """
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape[:2]:
-        raise ValueError(f"expected a non-empty height x width x 3 uint8 array, got {rgb.dtype} {rgb.shape}")
+        raise ValueError(
+            f"expected a non-empty height x width x 3 uint8 array, got {rgb.dtype} {rgb.shape}"
+        )
     height, width = rgb.shape[:2]
     rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # column 0: the filter type
     rows[:, 1:] = rgb.reshape(height, 3 * width)

@@ -30,8 +30,11 @@ def _csv(value: str) -> list[str]:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--warehouse", help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
-                   "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse)")
+    p.add_argument(
+        "--warehouse",
+        help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
+        "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse)",
+    )
     p.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
     p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
 
@@ -50,21 +53,34 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, help="reports made at once (default: CPU count + 1)")
     r.add_argument("--out", help="report folder (default: reports/)")
     r.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="redo reports even when up to date (the prepared period is redone only "
-             "when its inputs changed; see prepare --force)")
-    r.add_argument("--no-warm", action="store_true",
-                   help="start a new Python for every kernel instead of forking warm ones")
-    r.add_argument("--executor", choices=("local", "dask"), default="local",
-                   help="where reports are made: this machine (default) or a Dask cluster")
-    r.add_argument("--scheduler", help="Dask scheduler address for --executor dask "
-                   "(default: $DASK_SCHEDULER_ADDRESS)")
+        "when its inputs changed; see prepare --force)",
+    )
+    r.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="start a new Python for every kernel instead of forking warm ones",
+    )
+    r.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where reports are made: this machine (default) or a Dask cluster",
+    )
+    r.add_argument(
+        "--scheduler",
+        help="Dask scheduler address for --executor dask (default: $DASK_SCHEDULER_ADDRESS)",
+    )
     r.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
     _common(r)
 
     p = sub.add_parser("prepare", help="validate the data and cut the period's extracts")
     p.add_argument("--period")
-    p.add_argument("--force", action="store_true", help="prepare again even when the inputs are unchanged")
+    p.add_argument(
+        "--force", action="store_true", help="prepare again even when the inputs are unchanged"
+    )
     _common(p)
 
     v = sub.add_parser("validate", help="check the warehouse against the data contract")
@@ -187,8 +203,11 @@ def _dispatch(args) -> int:
         from .params import ParamSet
 
         bp = ParamSet(args.params_dir or root / "params").for_branch(args.branch)
-        out = {"branch_id": bp.branch_id, "files": list(bp.source_files),
-               **bp.common.model_dump(mode="json", by_alias=True)}
+        out = {
+            "branch_id": bp.branch_id,
+            "files": list(bp.source_files),
+            **bp.common.model_dump(mode="json", by_alias=True),
+        }
         for name, sec in bp.sections.items():
             if not args.report or name == args.report:
                 out[name] = sec.model_dump(mode="json", by_alias=True)
@@ -201,8 +220,14 @@ def _dispatch(args) -> int:
         if args.if_missing and out.is_file():
             print(f"demo warehouse exists: {out}")
             return EXIT_OK
-        demo.build(out, branches=args.branches, customers=args.customers, months=args.months,
-                   end_month=args.end_month, seed=args.seed)
+        demo.build(
+            out,
+            branches=args.branches,
+            customers=args.customers,
+            months=args.months,
+            end_month=args.end_month,
+            seed=args.seed,
+        )
         print(f"demo warehouse written: {out}")
         return EXIT_OK
     return EXIT_ERROR

@@ -55,12 +55,22 @@ def open_report(
     else:
         ps = ParamSet(params_path)
         bp = ps.for_branch(branch_id) if scope == "branch" else None
-        cfg = bp.sections[report] if bp else spec.settings.model_validate(dict(ps.bank.get(report, {})))
-        com = bp.common if bp else Common.model_validate(
-            {k: v for k, v in ps.bank.items() if k in Common.model_fields}
+        cfg = (
+            bp.sections[report]
+            if bp
+            else spec.settings.model_validate(dict(ps.bank.get(report, {})))
+        )
+        com = (
+            bp.common
+            if bp
+            else Common.model_validate(
+                {k: v for k, v in ps.bank.items() if k in Common.model_fields}
+            )
         )
         if settings:
-            cfg = spec.settings.model_validate({**cfg.model_dump(mode="json", by_alias=True), **settings})
+            cfg = spec.settings.model_validate(
+                {**cfg.model_dump(mode="json", by_alias=True), **settings}
+            )
     d = data_mod.load(
         period or None,
         branch_id,
@@ -87,7 +97,9 @@ def open_report(
     )
     # only the findings about tables this report reads (a module without SOURCES: all)
     sources = getattr(spec.module, "SOURCES", None)
-    show_data_warnings(page, [w for w in d.warnings if sources is None or w.get("table") in sources])
+    show_data_warnings(
+        page, [w for w in d.warnings if sources is None or w.get("table") in sources]
+    )
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page)
 
 
@@ -105,7 +117,9 @@ def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
     for w in warnings:
         key = list(w.get("key") or [])
         name = key[0] if len(key) == 1 else f"({', '.join(key)})"
-        examples = f"{name}={', '.join(map(str, w.get('examples') or []))}" if w.get("examples") else "–"
+        examples = (
+            f"{name}={', '.join(map(str, w.get('examples') or []))}" if w.get("examples") else "–"
+        )
         values = {
             "count": int(w.get("count") or 0),
             "examples": examples,

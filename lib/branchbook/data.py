@@ -52,7 +52,13 @@ class BranchData:
     def branch(self) -> dict[str, Any]:
         """The branch's row of the branches table (for bank scope: a synthetic row)."""
         if self.scope == "bank":
-            return {"branch_id": "BANK", "name": "All branches", "name_zh": "全行", "region": "", "city": ""}
+            return {
+                "branch_id": "BANK",
+                "name": "All branches",
+                "name_zh": "全行",
+                "region": "",
+                "city": "",
+            }
         rows = self.table("branches")
         return rows.iloc[0].to_dict() if len(rows) else {"branch_id": self.branch_id}
 
@@ -78,7 +84,9 @@ class BranchData:
         if folder == "bench":
             path = root / "bench" / f"{name}.parquet"
             if not path.is_file():
-                raise BranchbookError(f"benchmark {name!r} was not prepared for {self.period} ({path})")
+                raise BranchbookError(
+                    f"benchmark {name!r} was not prepared for {self.period} ({path})"
+                )
             return pd.read_parquet(path)
         schema = root / "_schema" / f"{name}.parquet"
         if not schema.is_file():
@@ -123,7 +131,9 @@ def load(
 ) -> BranchData:
     """Load a branch's prepared data, preparing the period first if needed."""
     if scope not in SCOPES:
-        raise ParamsError(f"scope is expected to be one of ({', '.join(SCOPES)}). Got {scope!r} instead.")
+        raise ParamsError(
+            f"scope is expected to be one of ({', '.join(SCOPES)}). Got {scope!r} instead."
+        )
     root = paths.project_root()
     build = Path(build_dir) if build_dir else root / "build"
     prepared = None
@@ -145,4 +155,6 @@ def load(
         validate_branch_id(branch_id)
         if branch_id not in prepared.branch_ids:
             raise ParamsError(f"branch {branch_id!r} is not in the warehouse's branches table")
-    return BranchData(prepared=prepared, branch_id=branch_id if scope == "branch" else "BANK", scope=scope)
+    return BranchData(
+        prepared=prepared, branch_id=branch_id if scope == "branch" else "BANK", scope=scope
+    )

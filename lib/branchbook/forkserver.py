@@ -122,7 +122,10 @@ def _warm_notebook():
     from .page import META_MIME
 
     outputs = [
-        new_output("display_data", data={"text/html": '<h2 class="bb-section" id="sec-warm">预热 warm-up</h2>'}),
+        new_output(
+            "display_data",
+            data={"text/html": '<h2 class="bb-section" id="sec-warm">预热 warm-up</h2>'},
+        ),
         new_output("display_data", data={META_MIME: {"report": "warm-up", "locale": "en"}}),
     ]
     nb = new_notebook(cells=[new_code_cell(source="", outputs=outputs, execution_count=1)])
@@ -213,7 +216,9 @@ def serve(path: str, modules: list[str]) -> None:
         gc.collect()
         gc.freeze()
         if _threads() != 1:
-            raise SystemExit(f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe")
+            raise SystemExit(
+                f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe"
+            )
 
     def warm_later() -> None:
         if not pending:
@@ -221,8 +226,11 @@ def serve(path: str, modules: list[str]) -> None:
         try:
             warm(pending)
         except Exception as exc:  # noqa: BLE001 - each renderer then fails on it with the reason
-            print(f"branchbook fork server: warming the renderer failed: {type(exc).__name__}: {exc}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"branchbook fork server: warming the renderer failed: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
         pending.clear()
         settle()
 
@@ -395,9 +403,15 @@ def provisioner_class(server: ForkServer):
 class ForkServer:
     """The runner's handle on its fork server: start it, ask it for processes, stop it."""
 
-    def __init__(self, folder: str | os.PathLike, modules: list[str] | tuple[str, ...] = WARM_MODULES,
-                 *, cwd: str | os.PathLike | None = None, env: dict[str, str] | None = None,
-                 wait: bool = True):
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        modules: list[str] | tuple[str, ...] = WARM_MODULES,
+        *,
+        cwd: str | os.PathLike | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ):
         """Start the server; with ``wait=False`` return at once and let the caller do
         other work while it imports (:meth:`wait_ready` before the first request)."""
         self.path = str(Path(folder) / "forkserver.sock")
@@ -413,9 +427,19 @@ class ForkServer:
         # pyarrow's jemalloc would start a purging thread; a forking process has none
         env.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "branchbook.forkserver", "--socket", self.path,
-             "--warm", ",".join(dict.fromkeys(modules))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
+            [
+                sys.executable,
+                "-m",
+                "branchbook.forkserver",
+                "--socket",
+                self.path,
+                "--warm",
+                ",".join(dict.fromkeys(modules)),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
         )
         self._ready: bool | None = None
         if wait:
@@ -429,7 +453,9 @@ class ForkServer:
         if not self._ready:
             code = self.process.poll()
             self.close()
-            raise NotebookRunError(f"the fork server did not start (exit {code}); see the log above")
+            raise NotebookRunError(
+                f"the fork server did not start (exit {code}); see the log above"
+            )
 
     def _wait_ready(self) -> bool:
         sel = selectors.DefaultSelector()
@@ -464,8 +490,9 @@ class ForkServer:
             raise NotebookRunError("the fork server did not start a kernel")
         return ForkedProcess(json.loads(reply)["pid"])
 
-    def render(self, notebook: str | os.PathLike, formats: tuple[str, ...],
-               on_start=None) -> tuple[bytes, bytes | None, dict[str, Any]]:
+    def render(
+        self, notebook: str | os.PathLike, formats: tuple[str, ...], on_start=None
+    ) -> tuple[bytes, bytes | None, dict[str, Any]]:
         """HTML, PDF (or None) and page meta of an executed notebook, made in a child.
 
         ``on_start(process)`` gets the renderer's :class:`ForkedProcess` so a time
@@ -485,8 +512,11 @@ class ForkServer:
                 raise RenderError("the renderer died before it finished (killed or crashed)")
             header = json.loads(line)
             if not header["ok"]:
-                raise RenderError(header["message"] if header["type"] == "RenderError"
-                                  else f"{header['type']}: {header['message']}")
+                raise RenderError(
+                    header["message"]
+                    if header["type"] == "RenderError"
+                    else f"{header['type']}: {header['message']}"
+                )
             html = reader.read(header["html"])
             pdf = reader.read(header["pdf"]) if "pdf" in formats else None
         if len(html) != header["html"] or (pdf is not None and len(pdf) != header["pdf"]):

@@ -50,7 +50,9 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def catalogue(locale: str) -> dict[str, str]:
     """All keys of one locale, flattened."""
     if locale not in LOCALES:
-        raise ValueError(f"locale is expected to be one of ({', '.join(LOCALES)}). Got {locale!r} instead.")
+        raise ValueError(
+            f"locale is expected to be one of ({', '.join(LOCALES)}). Got {locale!r} instead."
+        )
     out: dict[str, str] = {}
     for path in sorted((LOCALE_DIR / locale).glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:

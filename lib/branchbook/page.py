@@ -53,7 +53,9 @@ def heat_cells(values, number: str = "{:,.0f}") -> list[list[tuple[str | None, i
                 cells.append((None, None))
                 continue
             share = (v - lo) / (hi - lo) if hi > lo else 0.0
-            cells.append((number.format(v), min(HEAT_LEVELS - 1, int(share * (HEAT_LEVELS - 1) + 0.5))))
+            cells.append(
+                (number.format(v), min(HEAT_LEVELS - 1, int(share * (HEAT_LEVELS - 1) + 0.5)))
+            )
         out.append(cells)
     return out
 
@@ -151,10 +153,19 @@ class Page:
     def title(self) -> None:
         """The title block: bank, report, branch, region, period, data as of."""
         rows = [
-            (self.t("common.title.branch"), f"{self.branch_name} ({self.branch.get('branch_id', '')})"),
-            (self.t("common.title.region"), i18n.label("common.regions", self.branch.get("region", ""), self.locale)),
+            (
+                self.t("common.title.branch"),
+                f"{self.branch_name} ({self.branch.get('branch_id', '')})",
+            ),
+            (
+                self.t("common.title.region"),
+                i18n.label("common.regions", self.branch.get("region", ""), self.locale),
+            ),
             (self.t("common.title.period"), fmt.month(self.period, self.locale)),
-            (self.t("common.title.data_as_of"), fmt.date(self.data_as_of, self.locale) if self.data_as_of else "–"),
+            (
+                self.t("common.title.data_as_of"),
+                fmt.date(self.data_as_of, self.locale) if self.data_as_of else "–",
+            ),
         ]
         facts = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in rows)
         self._emit(
@@ -242,8 +253,10 @@ class Page:
         """A boxed notice above the contents, e.g. the data quality warnings: a title
         sentence and one item per line (texts already from the catalogue)."""
         items = "".join(f'<li class="bb-note">{esc(line)}</li>' for line in lines)
-        self._emit(f'<aside class="bb-notice" role="note"><p class="bb-note bb-notice-title">'
-                   f'{esc(title)}</p><ul>{items}</ul></aside>')
+        self._emit(
+            f'<aside class="bb-notice" role="note"><p class="bb-note bb-notice-title">'
+            f"{esc(title)}</p><ul>{items}</ul></aside>"
+        )
 
     def empty(self, what: str) -> None:
         """Say in words that a section has no data for this branch."""
@@ -272,7 +285,11 @@ class Page:
         return [i18n.label(f"{self.report}.values.{prefix}", v, self.locale) for v in values]
 
     def series_name(self, col: str) -> str:
-        for cand in (f"{self.report}.series.{col}", f"{self.report}.columns.{col}", f"common.{col}"):
+        for cand in (
+            f"{self.report}.series.{col}",
+            f"{self.report}.columns.{col}",
+            f"common.{col}",
+        ):
             if i18n.has(cand, self.locale):
                 return self.t(cand)
         return col
@@ -291,7 +308,10 @@ class Page:
         """Bars of ``df``'s ``series`` columns over its index; texts from ``charts.<key>``."""
         fig = charts.bars(
             self.labels(df.index, labels),
-            {self.series_name(c): df[c].to_numpy(dtype=float, na_value=float("nan")) for c in series},
+            {
+                self.series_name(c): df[c].to_numpy(dtype=float, na_value=float("nan"))
+                for c in series
+            },
             percent=percent,
             horizontal=horizontal,
             **self._chart_text(key, **values),
@@ -299,20 +319,34 @@ class Page:
         self.chart(fig)
 
     def line_chart(
-        self, key: str, x: Sequence[str], series: Mapping[str, Sequence[float]], *,
-        percent: bool = False, months: bool = True, **values: Any,
+        self,
+        key: str,
+        x: Sequence[str],
+        series: Mapping[str, Sequence[float]],
+        *,
+        percent: bool = False,
+        months: bool = True,
+        **values: Any,
     ) -> None:
         """Trend lines; ``series`` maps a series name (a column key) to its values."""
         xs = [fmt.month(v, self.locale) if months else str(v) for v in x]
         fig = charts.lines(
-            xs, {self.series_name(k): v for k, v in series.items()}, percent=percent,
+            xs,
+            {self.series_name(k): v for k, v in series.items()},
+            percent=percent,
             **self._chart_text(key, **values),
         )
         self.chart(fig)
 
     def heat_table(
-        self, key: str, matrix: pd.DataFrame, *, rows: str | None = None, cols: str | None = None,
-        number: str = "{:,.0f}", **values: Any,
+        self,
+        key: str,
+        matrix: pd.DataFrame,
+        *,
+        rows: str | None = None,
+        cols: str | None = None,
+        number: str = "{:,.0f}",
+        **values: Any,
     ) -> None:
         """A labelled matrix as a heat table: each value in its cell, the cell tinted by
         the value (darker is higher); row and column codes translated from
@@ -327,11 +361,16 @@ class Page:
         row_labels = self.labels(matrix.index, rows)
         col_labels = self.labels(matrix.columns, cols)
         corner = " \\ ".join(t for t in (text["ylabel"], text["xlabel"]) if t)
-        heads = f"<th>{esc(corner)}</th>" + "".join(f'<th class="num">{esc(c)}</th>' for c in col_labels)
+        heads = f"<th>{esc(corner)}</th>" + "".join(
+            f'<th class="num">{esc(c)}</th>' for c in col_labels
+        )
         body = []
-        for label, row in zip(row_labels, heat_cells(matrix.to_numpy(dtype=float), number), strict=True):
+        for label, row in zip(
+            row_labels, heat_cells(matrix.to_numpy(dtype=float), number), strict=True
+        ):
             cells = "".join(
-                f'<td class="num bb-none">{fmt.MISSING}</td>' if value is None
+                f'<td class="num bb-none">{fmt.MISSING}</td>'
+                if value is None
                 else f'<td class="num bb-h{level}">{esc(value)}</td>'
                 for value, level in row
             )
@@ -340,10 +379,14 @@ class Page:
         colgroup, table_open = "", "<table>"
         if shares is not None:
             table_open = '<table class="bb-fixed">'
-            colgroup = "<colgroup>" + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares) + "</colgroup>"
+            colgroup = (
+                "<colgroup>"
+                + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares)
+                + "</colgroup>"
+            )
         self._emit(
             f'<div class="bb-table bb-heat">{table_open}<caption>{esc(text["title"])}</caption>{colgroup}'
-            f'<thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+            f"<thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
     def lorenz_chart(self, key: str, curves: Mapping[str, pd.DataFrame], **values: Any) -> None:
@@ -354,13 +397,19 @@ class Page:
         self.chart(fig)
 
     def histogram_chart(
-        self, key: str, samples: Mapping[str, Sequence[float]], *, bins: Any = 20,
-        density: bool | None = None, **values: Any,
+        self,
+        key: str,
+        samples: Mapping[str, Sequence[float]],
+        *,
+        bins: Any = 20,
+        density: bool | None = None,
+        **values: Any,
     ) -> None:
         """Distributions; ``samples`` maps a series key to its values. One series is
         drawn as counts, several are normalised so branch and bank shapes compare."""
         fig = charts.histogram(
-            {self.series_name(k): v for k, v in samples.items()}, bins=bins,
+            {self.series_name(k): v for k, v in samples.items()},
+            bins=bins,
             density=len(samples) > 1 if density is None else density,
             **self._chart_text(key, **values),
         )
@@ -410,7 +459,10 @@ class Page:
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
             heads.append(f"<th{cls}>{esc(h)}</th>")
-        body_rows = [self._row(row, columns, hide) for (_, row), hide in zip(data.iterrows(), hidden, strict=True)]
+        body_rows = [
+            self._row(row, columns, hide)
+            for (_, row), hide in zip(data.iterrows(), hidden, strict=True)
+        ]
         foot = ""
         if total is not False:
             foot = self._total_row(data, df, columns, total)
@@ -423,7 +475,11 @@ class Page:
         table_open, colgroup = "<table>", ""
         if shares is not None:
             table_open = '<table class="bb-fixed">'
-            colgroup = "<colgroup>" + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares) + "</colgroup>"
+            colgroup = (
+                "<colgroup>"
+                + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares)
+                + "</colgroup>"
+            )
 
         def render(rows: list[str]) -> str:
             return (
@@ -432,7 +488,12 @@ class Page:
             )
 
         if not body_rows:
-            self._emit(render([]).replace("<tbody></tbody>", f'<tbody><tr><td colspan="{len(columns)}" class="bb-none">{esc(self.t("common.no_rows"))}</td></tr></tbody>'))
+            self._emit(
+                render([]).replace(
+                    "<tbody></tbody>",
+                    f'<tbody><tr><td colspan="{len(columns)}" class="bb-none">{esc(self.t("common.no_rows"))}</td></tr></tbody>',
+                )
+            )
             return
         if hidden.any():
             foot_note = f'<p class="bb-note bb-suppressed-note">{esc(self.t("common.suppressed_note", limit=self.suppress_below))}</p>'
@@ -444,8 +505,12 @@ class Page:
             self.note("common.truncated", shown=max_rows, total=len(body_rows), rest=rest)
             # the appendix continues the table from the first row the body leaves out,
             # under the same header and column widths (no row printed twice)
-            title = self.t("common.continued", title=caption or (self.blocks_heading() or ""), first=max_rows + 1)
-            self.appendix_blocks.append(f'<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}')
+            title = self.t(
+                "common.continued",
+                title=caption or (self.blocks_heading() or ""),
+                first=max_rows + 1,
+            )
+            self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
         else:
             self._emit(render(body_rows) + foot_note)
 
@@ -457,20 +522,198 @@ class Page:
 
     # Advance widths (1/1000 em) of ASCII 32-126 in Noto Sans CJK SC, regular and bold.
     _ASCII_MILLI_EM = (
-        224, 323, 474, 555, 555, 921, 680, 278, 338, 338, 467, 555, 278, 347, 278, 392,
-        555, 555, 555, 555, 555, 555, 555, 555, 555, 555, 278, 278, 555, 555, 555, 474,
-        946, 608, 657, 638, 688, 589, 552, 689, 728, 293, 535, 646, 543, 812, 723, 742,
-        633, 742, 635, 596, 599, 721, 575, 878, 573, 531, 603, 338, 392, 338, 555, 559,
-        606, 563, 618, 510, 620, 554, 325, 564, 607, 275, 275, 552, 284, 926, 610, 606,
-        620, 620, 388, 468, 377, 607, 521, 802, 498, 521, 475, 338, 270, 338, 555,
+        224,
+        323,
+        474,
+        555,
+        555,
+        921,
+        680,
+        278,
+        338,
+        338,
+        467,
+        555,
+        278,
+        347,
+        278,
+        392,
+        555,
+        555,
+        555,
+        555,
+        555,
+        555,
+        555,
+        555,
+        555,
+        555,
+        278,
+        278,
+        555,
+        555,
+        555,
+        474,
+        946,
+        608,
+        657,
+        638,
+        688,
+        589,
+        552,
+        689,
+        728,
+        293,
+        535,
+        646,
+        543,
+        812,
+        723,
+        742,
+        633,
+        742,
+        635,
+        596,
+        599,
+        721,
+        575,
+        878,
+        573,
+        531,
+        603,
+        338,
+        392,
+        338,
+        555,
+        559,
+        606,
+        563,
+        618,
+        510,
+        620,
+        554,
+        325,
+        564,
+        607,
+        275,
+        275,
+        552,
+        284,
+        926,
+        610,
+        606,
+        620,
+        620,
+        388,
+        468,
+        377,
+        607,
+        521,
+        802,
+        498,
+        521,
+        475,
+        338,
+        270,
+        338,
+        555,
     )
     _ASCII_MILLI_EM_BOLD = (
-        227, 370, 574, 590, 590, 963, 740, 325, 378, 378, 507, 590, 325, 370, 325, 387,
-        590, 590, 590, 590, 590, 590, 590, 590, 590, 590, 325, 325, 590, 590, 590, 514,
-        1007, 641, 681, 656, 714, 615, 585, 717, 757, 330, 568, 686, 578, 853, 749, 770,
-        667, 770, 682, 624, 625, 748, 619, 915, 627, 580, 613, 378, 387, 378, 590, 567,
-        626, 591, 644, 527, 644, 581, 372, 597, 640, 304, 306, 604, 315, 964, 641, 626,
-        644, 644, 436, 495, 421, 637, 576, 863, 562, 574, 511, 378, 296, 378, 590,
+        227,
+        370,
+        574,
+        590,
+        590,
+        963,
+        740,
+        325,
+        378,
+        378,
+        507,
+        590,
+        325,
+        370,
+        325,
+        387,
+        590,
+        590,
+        590,
+        590,
+        590,
+        590,
+        590,
+        590,
+        590,
+        590,
+        325,
+        325,
+        590,
+        590,
+        590,
+        514,
+        1007,
+        641,
+        681,
+        656,
+        714,
+        615,
+        585,
+        717,
+        757,
+        330,
+        568,
+        686,
+        578,
+        853,
+        749,
+        770,
+        667,
+        770,
+        682,
+        624,
+        625,
+        748,
+        619,
+        915,
+        627,
+        580,
+        613,
+        378,
+        387,
+        378,
+        590,
+        567,
+        626,
+        591,
+        644,
+        527,
+        644,
+        581,
+        372,
+        597,
+        640,
+        304,
+        306,
+        604,
+        315,
+        964,
+        641,
+        626,
+        644,
+        644,
+        436,
+        495,
+        421,
+        637,
+        576,
+        863,
+        562,
+        574,
+        511,
+        378,
+        296,
+        378,
+        590,
     )
 
     @classmethod
@@ -507,7 +750,9 @@ class Page:
         import re
 
         cell_re = re.compile(r'<(t[dh])(?: class="([^"]*)")?[^>]*>(.*?)</t[dh]>')
-        piece_re = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+        piece_re = re.compile(
+            r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+"
+        )
         lo: list[float] = []
         hi: list[float] = []
         for n, row in enumerate((head_html, *rows_html)):
@@ -518,7 +763,9 @@ class Page:
                 if n and "num" in classes.split():
                     narrow = wide  # numbers (totals too) are kept whole
                 else:
-                    narrow = max((cls._text_em(p, bold) for p in piece_re.findall(text)), default=0.0)
+                    narrow = max(
+                        (cls._text_em(p, bold) for p in piece_re.findall(text)), default=0.0
+                    )
                     narrow = max(narrow, min(wide, 2.0))  # CJK punctuation keeps to its neighbour
                 if i == len(hi):
                     lo.append(0.0)
@@ -563,9 +810,15 @@ class Page:
         cells = []
         for i, (col, kind) in enumerate(columns.items()):
             if isinstance(total, Mapping) and col in total:
-                cells.append(self._cell(total[col], kind).replace("<td", "<th", 1).replace("</td>", "</th>"))
+                cells.append(
+                    self._cell(total[col], kind).replace("<td", "<th", 1).replace("</td>", "</th>")
+                )
             elif kind in SUMMABLE_KINDS and not isinstance(total, Mapping):
-                cells.append(self._cell(pd.to_numeric(raw[col]).sum(), kind).replace("<td", "<th", 1).replace("</td>", "</th>"))
+                cells.append(
+                    self._cell(pd.to_numeric(raw[col]).sum(), kind)
+                    .replace("<td", "<th", 1)
+                    .replace("</td>", "</th>")
+                )
             else:
                 cells.append(f"<th>{esc(self.t('common.total')) if i == 0 else ''}</th>")
         return f'<tfoot><tr class="bb-total">{"".join(cells)}</tr></tfoot>'
@@ -595,8 +848,11 @@ class Page:
         rows = []
         for metric, key in items.items():
             term = None
-            for cand in (f"{self.report}.terms.{metric}", f"{self.report}.kpis.{metric}",
-                         f"{self.report}.columns.{metric}"):
+            for cand in (
+                f"{self.report}.terms.{metric}",
+                f"{self.report}.kpis.{metric}",
+                f"{self.report}.columns.{metric}",
+            ):
                 if i18n.has(cand, self.locale):
                     term = self.t(cand)
                     break
@@ -668,8 +924,15 @@ def cards(
                 f"{i18n.t('common.status.amber', locale)} {sym} {fmt.format_value(r.amber, kind if kind != 'money' else 'num', locale)}"
             )
         out.append(
-            Kpi(key=key, value=value, kind=kind, prev=(prev or {}).get(key),
-                bank=(bank or {}).get(key), status=status, rule=rule)
+            Kpi(
+                key=key,
+                value=value,
+                kind=kind,
+                prev=(prev or {}).get(key),
+                bank=(bank or {}).get(key),
+                status=status,
+                rule=rule,
+            )
         )
     return out
 

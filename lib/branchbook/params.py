@@ -127,10 +127,7 @@ _Loader.add_implicit_resolver(
 # An integer written with a leading zero ("0123") is a code, not a number.
 _INT_RX = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _Loader.yaml_implicit_resolvers = {
-    k: [
-        (tag, (_INT_RX if tag == "tag:yaml.org,2002:int" else rx))
-        for tag, rx in v
-    ]
+    k: [(tag, (_INT_RX if tag == "tag:yaml.org,2002:int" else rx)) for tag, rx in v]
     for k, v in _Loader.yaml_implicit_resolvers.items()
 }
 
@@ -148,7 +145,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ParamsError(f"{path}: expected a mapping of keys to values, got {type(data).__name__}")
+        raise ParamsError(
+            f"{path}: expected a mapping of keys to values, got {type(data).__name__}"
+        )
     for key in data:
         if not isinstance(key, str):
             raise ParamsError(f"{path}: key {key!r} must be a string")
@@ -210,7 +209,9 @@ class BranchParams(BaseModel):
     def section(self, report: str) -> Section:
         return self.sections[report]
 
-    def notebook_parameters(self, report: str, *, period: str, build_dir: str, run_id: str = "") -> dict[str, Any]:
+    def notebook_parameters(
+        self, report: str, *, period: str, build_dir: str, run_id: str = ""
+    ) -> dict[str, Any]:
         """The flat values papermill injects into ``report``'s parameters cell."""
         c = self.common
         return {
@@ -274,7 +275,8 @@ def _validate(data: Mapping[str, Any], path: Path, classes: Mapping[str, type[Se
             sections[name] = cls.model_validate(dict(raw))
         except ValidationError as exc:
             errors += [
-                line.replace(f"{path}: ", f"{path}: {name}.", 1) for line in _format_error(path, exc)
+                line.replace(f"{path}: ", f"{path}: {name}.", 1)
+                for line in _format_error(path, exc)
             ]
     if errors:
         raise ParamsError("\n".join(errors))
@@ -293,7 +295,9 @@ class ParamSet:
         self.dir = Path(params_dir)
         self.bank_file = self.dir / "bank.yaml"
         if not self.bank_file.is_file():
-            raise ParamsError(f"{self.bank_file}: file not found (the bank's defaults are required)")
+            raise ParamsError(
+                f"{self.bank_file}: file not found (the bank's defaults are required)"
+            )
         self.bank = read_yaml(self.bank_file)
         self.classes = settings_classes()
         _validate(self.bank, self.bank_file, self.classes)
@@ -332,7 +336,9 @@ class ParamSet:
         except ParamsError as exc:
             raise ParamsError(str(exc)) from None
         files = (str(self.bank_file),) + ((str(path),) if override else ())
-        return BranchParams(branch_id=branch_id, common=common, sections=sections, source_files=files)
+        return BranchParams(
+            branch_id=branch_id, common=common, sections=sections, source_files=files
+        )
 
     def check_all(self, branch_ids: list[str]) -> dict[str, BranchParams]:
         """Validate every override file and the given branches; all errors at once.

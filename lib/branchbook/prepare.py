@@ -186,7 +186,9 @@ def prepare(
     report = contract.check(con)
     period = period or latest_period(con)
     check_period(con, period)
-    branch_ids = [r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()]
+    branch_ids = [
+        r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()
+    ]
     ps.check_all(branch_ids)
     fingerprints = warehouse.branch_fingerprints(con)
     bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
@@ -229,7 +231,9 @@ def prepare(
             "seconds": round(time.perf_counter() - t0, 2),
         }
         shutil.rmtree(tmp / "_staging", ignore_errors=True)
-        (tmp / "prepare.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+        (tmp / "prepare.json").write_text(
+            json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8"
+        )
         old = final.with_name("prepared.old")
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
@@ -297,7 +301,9 @@ def _write_partitioned(con, query: str, qparams: dict, root: Path, table: str) -
     )
     schema = root / "_schema"
     schema.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY (SELECT * FROM __extract LIMIT 0) TO '{_sql_path(schema / (table + '.parquet'))}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT * FROM __extract LIMIT 0) TO '{_sql_path(schema / (table + '.parquet'))}' (FORMAT parquet)"
+    )
     con.execute("DROP TABLE __extract")
     _collect(staging, root, table)
 

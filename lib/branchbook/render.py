@@ -542,7 +542,9 @@ def _html_class():
 # An image the page carries as a data URI goes to WeasyPrint as a short reference
 # (``bb-image:<n>``) that the URL fetcher answers: its HTML parser then does not walk
 # through the base64 text of every chart, character by character (about 35 ms a PDF).
-_DATA_IMAGE = re.compile(r'(<img\b[^>]*?\ssrc=")data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=\s]+)"')
+_DATA_IMAGE = re.compile(
+    r'(<img\b[^>]*?\ssrc=")data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=\s]+)"'
+)
 _IMAGE_SCHEME = "bb-image"
 
 
@@ -659,7 +661,9 @@ def _stage(path: Path, data: bytes, sync: bool) -> str:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = 0o644
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+        )
         try:
             view = memoryview(data)
             while view:

@@ -125,7 +125,9 @@ def _kernel_manager_class(server=None):
             kw["env"] = kernel_environment(kw.get("env"))
             if provisioner is not None and self.provisioner is None:
                 self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-                self.provisioner = provisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+                self.provisioner = provisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
             return await super()._async_pre_start_kernel(**kw)
 
     return IPCKernelManager
@@ -235,13 +237,28 @@ def _register_engine() -> str:
 
         class Engine(NBClientEngine):
             @classmethod
-            def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
-                                 log_output=False, autosave_cell_every=30, **kwargs):
-                nb_man = SparseSaves(nb, output_path=output_path, progress_bar=progress_bar,
-                                     log_output=log_output, autosave_cell_every=autosave_cell_every)
+            def execute_notebook(
+                cls,
+                nb,
+                kernel_name,
+                output_path=None,
+                progress_bar=True,
+                log_output=False,
+                autosave_cell_every=30,
+                **kwargs,
+            ):
+                nb_man = SparseSaves(
+                    nb,
+                    output_path=output_path,
+                    progress_bar=progress_bar,
+                    log_output=log_output,
+                    autosave_cell_every=autosave_cell_every,
+                )
                 nb_man.notebook_start()
                 try:
-                    cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+                    cls.execute_managed_notebook(
+                        nb_man, kernel_name, log_output=log_output, **kwargs
+                    )
                 finally:
                     nb_man.cleanup_pbar()
                     nb_man.notebook_complete()
@@ -252,7 +269,9 @@ def _register_engine() -> str:
 
 
 def _sha(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()[:16]
 
 
 class Manifest:
@@ -268,8 +287,15 @@ class Manifest:
     whole either way).
     """
 
-    def __init__(self, path: Path, period: str, run_id: str, *, min_interval_s: float = 2.0,
-                 spacing: float = 50.0):
+    def __init__(
+        self,
+        path: Path,
+        period: str,
+        run_id: str,
+        *,
+        min_interval_s: float = 2.0,
+        spacing: float = 50.0,
+    ):
         self.path = path
         self.lock = threading.Lock()
         self.min_interval_s = min_interval_s
@@ -321,8 +347,15 @@ def _up_to_date(entry: dict | None, fingerprint: str, out_dir: Path) -> bool:
     return True
 
 
-def task(job: Job, *, period: str, build_dir: Path, formats: tuple[str, ...], root: Path,
-         warm_modules: tuple[str, ...] = ()) -> dict:
+def task(
+    job: Job,
+    *,
+    period: str,
+    build_dir: Path,
+    formats: tuple[str, ...],
+    root: Path,
+    warm_modules: tuple[str, ...] = (),
+) -> dict:
     """Everything a worker needs to make one report, as plain data (it can be pickled
     and sent to a Dask worker)."""
     common = job.params.common
@@ -358,8 +391,9 @@ def _entry(t: dict, **fields: Any) -> dict[str, Any]:
     }
 
 
-def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any = None
-         ) -> tuple[dict, dict[str, bytes]]:
+def make(
+    t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any = None
+) -> tuple[dict, dict[str, bytes]]:
     """Execute and render one report: its manifest entry (without outputs) and its bytes.
 
     Nothing is published here; :func:`publish_report` writes the files. With a fork
@@ -425,7 +459,9 @@ def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any 
                 if timed_out.is_set():
                     raise stopped() from None
                 if attempt < attempts and "DeadKernel" in type(exc).__name__:
-                    log.warning("%s: kernel died (attempt %d of %d), retrying", t["key"], attempt, attempts)
+                    log.warning(
+                        "%s: kernel died (attempt %d of %d), retrying", t["key"], attempt, attempts
+                    )
                     time.sleep(min(2**attempt, 30))
                     continue
                 raise NotebookRunError(f"{type(exc).__name__}: {_one_line(str(exc))}") from None
@@ -435,7 +471,8 @@ def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any 
         if server is not None:
             try:
                 html, pdf, meta = server.render(
-                    executed, formats, on_start=lambda p: _RENDERERS.__setitem__(me, p))
+                    executed, formats, on_start=lambda p: _RENDERERS.__setitem__(me, p)
+                )
             except BranchbookError:
                 if timed_out.is_set():
                     raise stopped() from None
@@ -469,7 +506,9 @@ def make(t: dict, *, server: forkserver.ForkServer | None = None, km_class: Any 
     return entry, blobs
 
 
-def publish_report(entry: dict, blobs: dict[str, bytes], out_dir: Path, formats: tuple[str, ...]) -> dict:
+def publish_report(
+    entry: dict, blobs: dict[str, bytes], out_dir: Path, formats: tuple[str, ...]
+) -> dict:
     """Write a made report's files (each by atomic rename) and record them in its entry.
 
     A report is published only when every format was made; a failed write fails the
@@ -496,12 +535,24 @@ def publish_report(entry: dict, blobs: dict[str, bytes], out_dir: Path, formats:
     return entry
 
 
-def execute(job: Job, *, period: str, build_dir: Path, out_dir: Path, formats: tuple[str, ...],
-            root: Path, server: forkserver.ForkServer | None = None, km_class: Any = None) -> dict:
+def execute(
+    job: Job,
+    *,
+    period: str,
+    build_dir: Path,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    root: Path,
+    server: forkserver.ForkServer | None = None,
+    km_class: Any = None,
+) -> dict:
     """Make one report here and publish it: :func:`make` then :func:`publish_report`."""
     t0 = time.perf_counter()
-    entry, blobs = make(task(job, period=period, build_dir=build_dir, formats=formats, root=root),
-                        server=server, km_class=km_class)
+    entry, blobs = make(
+        task(job, period=period, build_dir=build_dir, formats=formats, root=root),
+        server=server,
+        km_class=km_class,
+    )
     entry = publish_report(entry, blobs, out_dir, formats)
     entry["duration_s"] = round(time.perf_counter() - t0, 2)
     return entry
@@ -590,16 +641,24 @@ def run(
     formats = tuple(dict.fromkeys(formats))
     bad = [f for f in formats if f not in FORMATS] or (["(none)"] if not formats else [])
     if bad or "html" not in formats:
-        raise ParamsError(f"formats is expected to include html, from ({', '.join(FORMATS)}). Got {list(formats)} instead.")
+        raise ParamsError(
+            f"formats is expected to include html, from ({', '.join(FORMATS)}). Got {list(formats)} instead."
+        )
     if executor not in ("local", "dask"):
-        raise ParamsError(f"executor is expected to be 'local' or 'dask'. Got {executor!r} instead.")
+        raise ParamsError(
+            f"executor is expected to be 'local' or 'dask'. Got {executor!r} instead."
+        )
     if executor == "dask":
         scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
         if not scheduler:
-            raise ParamsError("--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)")
+            raise ParamsError(
+                "--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)"
+            )
     if branches is not None:
         if not branches:
-            raise ParamsError("branches: an empty list selects nothing; omit it to run every branch")
+            raise ParamsError(
+                "branches: an empty list selects nothing; omit it to run every branch"
+            )
         branches = [validate_branch_id(b) for b in branches]
     notebook_dir = Path(notebooks).resolve() if notebooks else None
     # The fork server does its imports (two seconds of one core) while this process
@@ -607,7 +666,9 @@ def run(
     # _run_here waits for it. It is closed however the run ends.
     server = None
     if executor == "local":
-        server = _start_fork_server(warm, tuple(module_names(reports, notebook_dir)), root, wait=False)
+        server = _start_fork_server(
+            warm, tuple(module_names(reports, notebook_dir)), root, wait=False
+        )
     try:
         specs = select(reports, notebook_dir)
         modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
@@ -620,19 +681,31 @@ def run(
         if branches is not None:
             unknown = [b for b in branches if b not in prepared.branch_ids]
             if unknown:
-                raise ParamsError(f"branch(es) {', '.join(map(repr, unknown))} not in the warehouse's branches table")
+                raise ParamsError(
+                    f"branch(es) {', '.join(map(repr, unknown))} not in the warehouse's branches table"
+                )
         ps = ParamSet(params_dir)
         ids = branches if branches is not None else prepared.branch_ids
         branch_params = {b: ps.for_branch(b) for b in ids}
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        jobs = plan(period, prepared.meta, specs, branch_params, build_dir=build_dir, run_id=run_id, formats=formats)
+        jobs = plan(
+            period,
+            prepared.meta,
+            specs,
+            branch_params,
+            build_dir=build_dir,
+            run_id=run_id,
+            formats=formats,
+        )
         out_dir = out_dir_root / period
         out_dir.mkdir(parents=True, exist_ok=True)
         from . import render
 
         # a killed run's half-written files (published pages, manifest, executed notebooks)
-        for stale in [*render.remove_stale_temporaries(out_dir),
-                      *render.remove_stale_temporaries(build_dir / period / "executed")]:
+        for stale in [
+            *render.remove_stale_temporaries(out_dir),
+            *render.remove_stale_temporaries(build_dir / period / "executed"),
+        ]:
             log.info("removed %s, left by a run that was killed while writing it", stale)
         manifest = Manifest(out_dir / "manifest.json", period, run_id)
         result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
@@ -654,10 +727,25 @@ def run(
 
         try:
             if executor == "dask":
-                log.info("run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
-                         run_id, len(jobs), len(jobs) - len(todo), len(todo), scheduler)
-                tasks = [task(j, period=period, build_dir=build_dir, formats=formats, root=root,
-                              warm_modules=modules) for j in todo]
+                log.info(
+                    "run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
+                    run_id,
+                    len(jobs),
+                    len(jobs) - len(todo),
+                    len(todo),
+                    scheduler,
+                )
+                tasks = [
+                    task(
+                        j,
+                        period=period,
+                        build_dir=build_dir,
+                        formats=formats,
+                        root=root,
+                        warm_modules=modules,
+                    )
+                    for j in todo
+                ]
                 _run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
             else:
                 # One more than the cores: a report waits on its kernel's start-up and on
@@ -665,10 +753,25 @@ def run(
                 # (12 branches x 4 reports: 2 workers 82 s, 3 workers 70.6 s, 4 workers
                 # 70.6-71.9 s).
                 workers = max(1, workers or (os.cpu_count() or 1) + 1)
-                log.info("run %s: %d reports, %d up to date, %d to do on %d workers",
-                         run_id, len(jobs), len(jobs) - len(todo), len(todo), workers)
-                _run_here(todo, workers, server, record, period=period, build_dir=build_dir,
-                          out_dir=out_dir, formats=formats, root=root)
+                log.info(
+                    "run %s: %d reports, %d up to date, %d to do on %d workers",
+                    run_id,
+                    len(jobs),
+                    len(jobs) - len(todo),
+                    len(todo),
+                    workers,
+                )
+                _run_here(
+                    todo,
+                    workers,
+                    server,
+                    record,
+                    period=period,
+                    build_dir=build_dir,
+                    out_dir=out_dir,
+                    formats=formats,
+                    root=root,
+                )
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
         _publish(out_dir_root, out_dir, manifest, ps, prepared)
@@ -715,8 +818,9 @@ def _run_here(todo: list[Job], workers: int, server, record, **kwargs) -> None:
     pool.shutdown(wait=True)
 
 
-def _run_on_dask(tasks: list[dict], scheduler: str, run_id: str, out_dir: Path,
-                 formats: tuple[str, ...], record) -> None:
+def _run_on_dask(
+    tasks: list[dict], scheduler: str, run_id: str, out_dir: Path, formats: tuple[str, ...], record
+) -> None:
     """Make ``tasks`` on the Dask cluster at ``scheduler``; publish here as they finish.
 
     Workers execute and render (each with its own fork server) and send back the
@@ -727,15 +831,21 @@ def _run_on_dask(tasks: list[dict], scheduler: str, run_id: str, out_dir: Path,
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise ParamsError("--executor dask needs the dask extra: pip install 'branchbook[dask]'") from None
+        raise ParamsError(
+            "--executor dask needs the dask extra: pip install 'branchbook[dask]'"
+        ) from None
     try:
         client = Client(scheduler, timeout="30s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise ParamsError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+        raise ParamsError(
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+        ) from None
     futures = {}
     try:
         for t in tasks:
-            fut = client.submit(make_on_worker, t, key=f"branchbook-{run_id}-{t['key']}", pure=False)
+            fut = client.submit(
+                make_on_worker, t, key=f"branchbook-{run_id}-{t['key']}", pure=False
+            )
             futures[fut] = t
         for fut in dask_completed(list(futures), loop=client.loop):
             t = futures[fut]
@@ -781,17 +891,28 @@ def _import_for_reports() -> None:
     import papermill.execute  # noqa: F401
 
 
-def _start_fork_server(warm: bool | None, modules: tuple[str, ...] | list[str], root: Path,
-                       *, wait: bool = True):
+def _start_fork_server(
+    warm: bool | None, modules: tuple[str, ...] | list[str], root: Path, *, wait: bool = True
+):
     """The run's fork server, or None (not wanted, not possible, or it failed to start).
     With ``wait=False`` it is still importing when this returns: :func:`_ready_server`."""
     if warm is None:
-        warm = os.environ.get("BRANCHBOOK_WARM", "1").strip().lower() not in ("0", "false", "no", "off")
+        warm = os.environ.get("BRANCHBOOK_WARM", "1").strip().lower() not in (
+            "0",
+            "false",
+            "no",
+            "off",
+        )
     if not warm or not forkserver.available():
         return None
     try:
-        server = forkserver.ForkServer(kernel_folder(), [*forkserver.WARM_MODULES, *modules], cwd=root,
-                                       env=kernel_environment(), wait=False)
+        server = forkserver.ForkServer(
+            kernel_folder(),
+            [*forkserver.WARM_MODULES, *modules],
+            cwd=root,
+            env=kernel_environment(),
+            wait=False,
+        )
         server.started_at = time.perf_counter()
     except (BranchbookError, OSError) as exc:
         log.warning("%s; starting a new Python for each report instead", exc)
@@ -808,8 +929,11 @@ def _ready_server(server):
     except BranchbookError as exc:
         log.warning("%s; starting a new Python for each report instead", exc)
         return None
-    log.info("fork server %d ready %.1fs after it started: kernels and renderers start warm",
-             server.process.pid, time.perf_counter() - server.started_at)
+    log.info(
+        "fork server %d ready %.1fs after it started: kernels and renderers start warm",
+        server.process.pid,
+        time.perf_counter() - server.started_at,
+    )
     return server
 
 
@@ -821,9 +945,13 @@ def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, pr
     common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None
     bank_locale = ps.bank.get("locale", "en")
     bank_name = common.bank_name.get(bank_locale) if common else ""
-    info = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in branches.to_dict("records")]
-    publish.write_period_index(out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info)
+    info = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in branches.to_dict("records")
+    ]
+    publish.write_period_index(
+        out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
+    )
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
 
 
