@@ -479,3 +479,22 @@ def test_a_notice_is_one_box_with_escaped_lines():
     assert box.find("p").get_text() == "Data quality warnings"
     assert [li.get_text() for li in box.find_all("li")] == ["2 complaints <open>", "7 surveys"]
     assert "&lt;open&gt;" in p.html()
+
+
+def test_a_short_cjk_header_is_not_broken_over_two_lines():
+    # masked names are short: without the rule the name column got less than its
+    # header's four characters and printed 客户名 / 称 on two lines
+    df = pd.DataFrame(
+        {
+            "customer_id": ["C0013954", "C0016369"],
+            "name": ["上***", "星***"],
+            "reason": ["营业收入下降而存货上升、资产负债率超过上限、经营活动现金流为负" * 2] * 2,
+        }
+    )
+    p = make("zh-CN")
+    p.table(df, {"customer_id": "text", "name": "text", "reason": "text"}, headers="columns")
+    shares = col_shares(p)
+    header = html_of(p).select("thead th")[1].get_text()
+    assert header == "客户名称"
+    table_em, pad_em = page_mod.Page._PRINT_TABLE_EM, page_mod.Page._PRINT_CELL_PAD_EM
+    assert shares[1] / 100 * table_em >= page_mod.Page._text_em(header, bold=True) + pad_em - 1e-9

@@ -519,6 +519,8 @@ class Page:
     # (tests/test_page.py prints a table and checks that every text fits its cell).
     _PRINT_TABLE_EM = (210 - 30) / 25.4 * 72 / 8.5
     _PRINT_CELL_PAD_EM = 9 / 8.5
+    # a header up to this wide (four bold CJK characters) is not broken between lines
+    _HEADER_WHOLE_EM = 4.2
 
     # Advance widths (1/1000 em) of ASCII 32-126 in Noto Sans CJK SC, regular and bold.
     _ASCII_MILLI_EM = (
@@ -742,7 +744,8 @@ class Page:
         ``head_html`` is the header cells, ``rows_html`` the body rows and the totals row as
         :meth:`table` formats them. Per column, as the auto table layout would:
         the widest text (max) and the widest piece that cannot wrap (min: a whole
-        number, ``white-space: nowrap``; a word; a CJK character). If the max widths
+        number, ``white-space: nowrap``; a word; a CJK character; a header of up to
+        four CJK characters). If the max widths
         fit, each column gets its max and the rest in proportion to it; else its min
         and a share of the rest in proportion to max - min. ``None`` when even the
         mins do not fit the page: the auto layout (wider than the page) is kept.
@@ -767,6 +770,8 @@ class Page:
                         (cls._text_em(p, bold) for p in piece_re.findall(text)), default=0.0
                     )
                     narrow = max(narrow, min(wide, 2.0))  # CJK punctuation keeps to its neighbour
+                    if not n and wide <= cls._HEADER_WHOLE_EM:
+                        narrow = wide  # a short header (客户名称) stays on one line
                 if i == len(hi):
                     lo.append(0.0)
                     hi.append(0.0)
