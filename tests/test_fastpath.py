@@ -204,6 +204,11 @@ def server(tmp_path):
     srv.close()
 
 
+def test_the_server_asks_malloc_for_huge_pages(server):
+    environ = Path(f"/proc/{server.process.pid}/environ").read_bytes().split(b"\0")
+    assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environ
+
+
 def test_a_failed_cell_is_a_render_error_naming_the_cell(server, tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output

@@ -426,6 +426,11 @@ class ForkServer:
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         # pyarrow's jemalloc would start a purging thread; a forking process has none
         env.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
+        # malloc's heaps in transparent huge pages (glibc 2.35+, where the kernel allows
+        # them on request): fewer page faults and TLB misses in every kernel and
+        # renderer. A 48-report run took 3-4% less CPU and wall time (two pairs of runs,
+        # 124.5 -> 120.0 cpu-s). An older glibc ignores the setting.
+        env.setdefault("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
         self.process = subprocess.Popen(
             [
                 sys.executable,
