@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -113,8 +113,6 @@ _METRICS_MAX = 8192
 
 
 def _agg_text_metrics(original):
-    from matplotlib.backends.backend_agg import RendererAgg
-
     def metrics(renderer, text, fontprop, ismath, dpi):
         if type(renderer) is not RendererAgg:
             return original(renderer, text, fontprop, ismath, dpi)

@@ -261,9 +261,6 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den and den > 0 else float("nan")
 
 
-_mask = mask_name  # the one rule of every report: 张三丰 -> 张**, a long name -> 上***
-
-
 def _sum(df: pd.DataFrame, col: str) -> float:
     return float(df[col].sum()) if len(df) else 0.0
 
@@ -661,7 +658,7 @@ def warning_list(
     """
     w = flags[flags["n_rules"] > 0]
     cols = ["customer_id", "name", "industry", "exposure", "max_dpd", "n_rules", *EW_RULES]
-    out = w.assign(name=w["name"].map(_mask)).sort_values(
+    out = w.assign(name=w["name"].map(mask_name)).sort_values(
         ["exposure", "customer_id"], ascending=[False, True], ignore_index=True
     )[cols]
     if rule_names is not None:
@@ -726,7 +723,7 @@ def ltv_breaches(book: pd.DataFrame, *, limit: float) -> pd.DataFrame:
         "collateral_value",
         "ltv",
     ]
-    return b.assign(name=b["name"].map(_mask)).sort_values(
+    return b.assign(name=b["name"].map(mask_name)).sort_values(
         ["outstanding", "loan_id"], ascending=[False, True], ignore_index=True
     )[cols]
 
@@ -784,7 +781,7 @@ def top_borrowers(book: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     ).head(n)
     return g.assign(
         rank=np.arange(1, len(g) + 1),
-        name=g["name"].map(_mask),
+        name=g["name"].map(mask_name),
         share=g["outstanding"] / total if total > 0 else np.nan,
     )[["rank", "customer_id", "name", "customer_type", "loans", "outstanding", "share"]]
 
@@ -893,7 +890,7 @@ def borrower_risk(
     p = g["pd_ead"] / g["ead"].where(g["ead"] > 0)
     return g.assign(
         pd=p,
-        name=g["name"].map(_mask),
+        name=g["name"].map(mask_name),
         probability=1 + np.searchsorted(np.array(pd_bands), p.fillna(0).to_numpy(), side="right"),
         impact=1
         + np.searchsorted(np.array(exposure_bands), g["exposure"].to_numpy(), side="right"),
