@@ -247,3 +247,40 @@ def test_the_server_takes_its_children_with_it(tmp_path):
     gone, alive = psutil.wait_procs([kernel], timeout=10)
     assert alive == []
     assert srv.process.poll() is not None
+
+
+_KERNEL_START_IMPORTS = """
+import json, os, sys
+from branchbook import forkserver
+forkserver.warm(list(forkserver.WARM_MODULES))
+before = set(sys.modules)
+from ipykernel.kernelapp import IPKernelApp
+app = IPKernelApp.instance()
+app.initialize(["-f", sys.argv[1], "--IPKernelApp.transport=ipc", "--ip=" + sys.argv[2],
+                "--HistoryManager.enabled=False"])
+with open(sys.argv[3], "w") as f:
+    json.dump(sorted(set(sys.modules) - before), f)
+os._exit(0)
+"""
+
+
+def test_a_kernel_starts_without_importing_anything_the_server_lacks(tmp_path):
+    # what a kernel imports while it starts costs every report again (the fork server
+    # imported it for nobody): the warm list must cover the kernel's start
+    import sys
+
+    found = tmp_path / "imported.json"
+    subprocess.run(
+        [sys.executable, "-c", _KERNEL_START_IMPORTS, tmp_path / "k.json", tmp_path / "k", found],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(found.read_text()) == []
+
+
+def test_every_warm_module_imports():
+    import importlib.util
+
+    missing = [m for m in forkserver.WARM_MODULES if importlib.util.find_spec(m) is None]
+    assert missing == []

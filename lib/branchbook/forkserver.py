@@ -61,6 +61,20 @@ WARM_MODULES = (
     "ipykernel.debugger",  # debugpy: 0.2 s of every kernel start
     "IPython.core.interactiveshell",
     "matplotlib_inline.backend_inline",
+    # imported by every kernel as it starts or runs a report (found by comparing
+    # sys.modules before and after): 30-50 ms of each report's kernel otherwise
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "tornado.platform.asyncio",
+    "faulthandler",
+    "pyarrow.dataset",  # pandas.read_parquet with filters
+    "pandas.core.reshape.reshape",  # unstack
+    "pandas.core.methods.to_dict",
+    "pandas.core.arrays.arrow.extension_types",
+    "statsmodels.miscmodels.ordinal_model",  # the satisfaction report's ordered logit
 )
 # What only a renderer needs: imported after the server says it is ready, while it
 # waits for requests (the first render comes seconds after the first kernel), or at
