@@ -56,6 +56,7 @@ WARM_MODULES = (
     "branchbook.charts",
     "branchbook.render",
     "weasyprint",
+    "email.policy",  # imported by every renderer's first PDF
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.debugger",  # debugpy: 0.2 s of every kernel start
@@ -79,7 +80,7 @@ WARM_MODULES = (
 # What only a renderer needs: imported after the server says it is ready, while it
 # waits for requests (the first render comes seconds after the first kernel), or at
 # the first render request if that comes sooner.
-RENDER_MODULES = ("branchbook.render", "weasyprint")
+RENDER_MODULES = ("branchbook.render", "weasyprint", "email.policy")
 READY = b"ready\n"
 START_TIMEOUT_S = 180
 
