@@ -257,7 +257,7 @@ before = set(sys.modules)
 from ipykernel.kernelapp import IPKernelApp
 app = IPKernelApp.instance()
 app.initialize(["-f", sys.argv[1], "--IPKernelApp.transport=ipc", "--ip=" + sys.argv[2],
-                "--HistoryManager.enabled=False"])
+                *sys.argv[4:]])
 with open(sys.argv[3], "w") as f:
     json.dump(sorted(set(sys.modules) - before), f)
 os._exit(0)
@@ -269,9 +269,12 @@ def test_a_kernel_starts_without_importing_anything_the_server_lacks(tmp_path):
     # imported it for nobody): the warm list must cover the kernel's start
     import sys
 
+    from branchbook.runner import KERNEL_ARGUMENTS
+
     found = tmp_path / "imported.json"
     subprocess.run(
-        [sys.executable, "-c", _KERNEL_START_IMPORTS, tmp_path / "k.json", tmp_path / "k", found],
+        [sys.executable, "-c", _KERNEL_START_IMPORTS, tmp_path / "k.json", tmp_path / "k", found]
+        + list(KERNEL_ARGUMENTS),
         capture_output=True,
         timeout=120,
         check=True,

@@ -209,7 +209,7 @@ _realpath = functools.lru_cache(maxsize=64)(os.path.realpath)  # as matplotlib's
 def _agg_get_font(original):
     """``original`` (the ``get_font`` of matplotlib's Agg backend), opening chains of
     the pinned files on their bytes in memory."""
-    pinned = {os.path.realpath(f) for f in FONT_FILES if Path(f).is_file()}
+    pinned = {_realpath(f) for f in FONT_FILES if Path(f).is_file()}
 
     def get_font(font_filepaths, *args, **kwargs):
         items = (
