@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NotebookRunError, RenderError
+from .startup import call_with_deep_stack
 
 # What every report imports; each notebook's own module is added by the runner.
 WARM_MODULES = (
@@ -295,11 +296,13 @@ def serve(path: str, modules: list[str]) -> None:
                         code = 0
                         try:
                             _child_setup(listener, selector, f"bb-{request.get('op')}")
+                            # all of the child's work on one large frame-stack chunk:
+                            # see branchbook.startup.call_with_deep_stack
                             if request.get("op") == "kernel":
                                 conn.close()
-                                _become_kernel(request)
+                                call_with_deep_stack(_become_kernel, request)
                             elif request.get("op") == "render":
-                                _render_child(conn, request)
+                                call_with_deep_stack(_render_child, conn, request)
                             else:
                                 code = 2
                         except BaseException:  # noqa: BLE001 - a child never returns into the server
