@@ -1,0 +1,56 @@
+"""The ``branchbook`` command's way out: exit code, exit handlers and output kept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+LEAVE = """
+import atexit, sys, threading, time
+from branchbook.cli import leave
+atexit.register(lambda: print("handler ran", file=sys.stderr))
+if sys.argv[1] == "thread":
+    def finish():
+        time.sleep(0.5)
+        print("thread finished", file=sys.stderr)
+    threading.Thread(target=finish).start()
+print("x" * 100_000, end="")  # more than a pipe's buffer: must be flushed, not lost
+leave(3)
+"""
+
+
+def _leave(mode: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", LEAVE, mode], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_leave_runs_the_exit_handlers_and_keeps_the_output():
+    done = _leave("alone")
+    assert done.returncode == 3
+    assert done.stdout == "x" * 100_000
+    assert done.stderr == "handler ran\n"
+
+
+def test_leave_waits_for_a_thread_still_running():
+    done = _leave("thread")
+    assert done.returncode == 3
+    assert done.stdout == "x" * 100_000
+    assert done.stderr == "thread finished\nhandler ran\n"
+
+
+def test_the_command_exits_with_mains_code_and_message(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "branchbook.cli", "run", "--period", "2026-13", "--out", tmp_path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("branchbook: refused: period is expected as YYYY-MM")
+    assert "'2026-13'" in done.stderr
+    assert list(tmp_path.iterdir()) == []
