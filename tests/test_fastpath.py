@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-10"
 BRANCHES = ["0101", "0102"]
 PROVENANCE = re.compile(r'<footer class="bb-provenance">.*?</footer>', re.S)
-OUR_NAMES = {"bb-kernel", "bb-render", "bb-forkserver"}
+OUR_NAMES = {"bb-kernel", "bb-render", "bb-forkserver", "bb-renderserver"}
 
 
 def ours() -> list[psutil.Process]:
@@ -247,6 +247,28 @@ def test_the_server_takes_its_children_with_it(tmp_path):
     gone, alive = psutil.wait_procs([kernel], timeout=10)
     assert alive == []
     assert srv.process.poll() is not None
+
+
+def test_renderers_come_from_the_render_server_and_go_with_it(tmp_path, bank, warm):
+    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.render"])
+    try:
+        main = psutil.Process(srv.process.pid)
+        helpers = [p for p in main.children() if p.name() == "bb-renderserver"]
+        assert len(helpers) == 1  # forked right after the common imports
+        executed = bank["build_dir"] / PERIOD / "executed" / "0101" / "risk.ipynb"
+        parents = []
+        html, pdf, meta = srv.render(
+            executed,
+            ("html", "pdf"),
+            on_start=lambda p: parents.append(psutil.Process(p.pid).ppid()),
+        )
+        assert parents == [helpers[0].pid]
+        assert pdf.startswith(b"%PDF") and b"bb-kpi" in html
+        assert meta["report"] == "risk"
+    finally:
+        srv.close()
+    gone, alive = psutil.wait_procs([main, *helpers], timeout=10)
+    assert alive == []
 
 
 def test_a_ready_kernel_has_nothing_of_the_ready_check_left_on_iopub(tmp_path):

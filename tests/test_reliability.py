@@ -71,6 +71,7 @@ def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
                 "bb-kernel",
                 "bb-render",
                 "bb-forkserver",
+                "bb-renderserver",
             ) or "ipykernel_launcher" in " ".join(p.cmdline()):
                 found.append(p)
         except psutil.NoSuchProcess:

@@ -15,11 +15,13 @@ The fork server is one process per run that imports all of that once, and then f
 - a **renderer** per report: the child reads the executed notebook, makes the HTML and
   the PDF and sends the bytes back; the runner writes them. Each PDF has a process of
   its own, so PDFs are made in parallel (WeasyPrint is not thread-safe) and a crash in
-  one cannot touch another.
+  one cannot touch another. Renderers are forked by a second server, forked from the
+  first once the common imports are done, that adds WeasyPrint and the page template
+  while the first kernels start.
 
-The server has one thread and never starts another: forking is safe. It exits, killing
-every child still running, when the runner closes its stdin or dies (end of file on the
-pipe). Linux only (``fork``); elsewhere the runner starts kernels the ordinary way.
+Each server has one thread and never starts another: forking is safe. Both exit,
+killing every child still running, when the runner closes their stdin or dies (end of
+file on the pipe). Linux only (``fork``); elsewhere the runner starts kernels the ordinary way.
 
 Protocol: one request per Unix-socket connection, a JSON line; see :class:`ForkServer`.
 """
@@ -78,9 +80,8 @@ WARM_MODULES = (
     "pandas.core.arrays.arrow.extension_types",
     "statsmodels.miscmodels.ordinal_model",  # the satisfaction report's ordered logit
 )
-# What only a renderer needs: imported after the server says it is ready, while it
-# waits for requests (the first render comes seconds after the first kernel), or at
-# the first render request if that comes sooner.
+# What only a renderer needs: imported by the render server, forked from the server
+# once the rest is imported (see serve).
 RENDER_MODULES = ("branchbook.render", "weasyprint", "email.policy")
 READY = b"ready\n"
 START_TIMEOUT_S = 180
@@ -176,12 +177,15 @@ def _name(title: str) -> None:
         f.write(title[:15])
 
 
-def _child_setup(listener: socket.socket, selector: selectors.BaseSelector, title: str) -> None:
+def _child_setup(
+    listeners: list[socket.socket], selector: selectors.BaseSelector, title: str
+) -> None:
     """In a freshly forked child: drop the server's handles, own session, default signals."""
     _name(title)
     with contextlib.suppress(Exception):
         selector.close()
-    listener.close()
+    for listener in listeners:
+        listener.close()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     os.setsid()
@@ -219,50 +223,84 @@ def _render_child(conn: socket.socket, request: dict) -> None:
     _send(conn, {"ok": True, "meta": meta, "html": len(data), "pdf": len(pdf)}, data, pdf)
 
 
-def serve(path: str, modules: list[str]) -> None:
-    """Warm up, listen on ``path``, fork on request until stdin closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when we stop
-    _name("bb-forkserver")
-    later = [m for m in modules if m in RENDER_MODULES]
-    pending = list(later)
+def render_socket(path: str) -> str:
+    """The renderers' socket, beside the kernels' socket ``path``."""
+    return str(Path(path).with_name("renderserver.sock"))
 
-    def settle() -> None:
-        # Everything imported so far lives as long as the server: take it out of the
-        # collector's sight, so children neither scan it nor copy its pages by touching it.
-        gc.collect()
-        gc.freeze()
-        if _threads() != 1:
-            raise SystemExit(
-                f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe"
-            )
 
-    def warm_later() -> None:
-        if not pending:
-            return
-        try:
-            warm(pending)
-        except Exception as exc:  # noqa: BLE001 - each renderer then fails on it with the reason
-            print(
-                f"branchbook fork server: warming the renderer failed: {type(exc).__name__}: {exc}",
-                file=sys.stderr,
-                flush=True,
-            )
-        pending.clear()
-        settle()
+def _settle() -> None:
+    # Everything imported so far lives as long as the server: take it out of the
+    # collector's sight, so children neither scan it nor copy its pages by touching it.
+    gc.collect()
+    gc.freeze()
+    if _threads() != 1:
+        raise SystemExit(
+            f"branchbook fork server: {_threads()} threads after warm-up; forking is unsafe"
+        )
 
-    warm([m for m in modules if m not in later])
-    settle()
+
+def _listen(path: str) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(128)
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ, "accept")
-    selector.register(0, selectors.EVENT_READ, "stdin")
-    children: set[int] = set()
+    return listener
+
+
+def serve(path: str, modules: list[str]) -> None:
+    """Warm up, listen on ``path`` for kernels and beside it for renderers, fork on
+    request until stdin closes.
+
+    What only renderers need (WeasyPrint, the page template) is imported by a second
+    server, forked from this one once the common imports are done, which serves the
+    renderers' socket: it warms up on the other core while the first kernels start,
+    and a kernel request never waits behind those imports (the first kernel of every
+    run did: 0.7-0.8 s, measured). Without render modules in ``modules`` this server
+    serves both sockets.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when we stop
+    _name("bb-forkserver")
+    later = [m for m in modules if m in RENDER_MODULES]
+    warm([m for m in modules if m not in later])
+    _settle()
+    kernels = _listen(path)
+    renders = _listen(render_socket(path))
+    helper = None
+    if later:
+        helper = os.fork()
+        if helper == 0:
+            try:
+                _name("bb-renderserver")
+                kernels.close()
+                try:
+                    warm(later)
+                except Exception as exc:  # noqa: BLE001 - each renderer then fails on it with the reason
+                    print(
+                        "branchbook fork server: warming the renderer failed: "
+                        f"{type(exc).__name__}: {exc}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                _settle()
+                _serve_requests([renders])
+            finally:
+                os._exit(0)
+        renders.close()
     try:
         os.write(1, READY)
     except BrokenPipeError:  # the runner is gone already
         return
+    _serve_requests([kernels] if helper else [kernels, renders], helper=helper)
+
+
+def _serve_requests(listeners: list[socket.socket], helper: int | None = None) -> None:
+    """Fork a kernel or a renderer per request on ``listeners`` until stdin closes; then
+    kill the children still running (``helper``, the render server, is left to stop on
+    its own, since it kills its own children, and killed only if it does not)."""
+    selector = selectors.DefaultSelector()
+    for listener in listeners:
+        selector.register(listener, selectors.EVENT_READ, "accept")
+    selector.register(0, selectors.EVENT_READ, "stdin")
+    children: set[int] = {helper} if helper else set()
 
     def reap() -> None:
         while children:
@@ -277,25 +315,19 @@ def serve(path: str, modules: list[str]) -> None:
 
     try:
         while True:
-            events = selector.select(timeout=0 if pending else 0.05)
-            if not events and pending:
-                warm_later()  # nobody is waiting: the renderers' imports now
-                continue
-            for key, _ in events:
+            for key, _ in selector.select(timeout=0.05):
                 if key.data == "stdin":
                     if not os.read(0, 4096):
                         return
                     continue
-                conn, _ = listener.accept()
+                conn, _ = key.fileobj.accept()
                 try:
                     request = json.loads(_read_line(conn) or b"{}")
-                    if request.get("op") == "render":
-                        warm_later()  # a renderer inherits them: they must be in first
                     pid = os.fork()
                     if pid == 0:
                         code = 0
                         try:
-                            _child_setup(listener, selector, f"bb-{request.get('op')}")
+                            _child_setup(listeners, selector, f"bb-{request.get('op')}")
                             # all of the child's work on one large frame-stack chunk:
                             # see branchbook.startup.call_with_deep_stack
                             if request.get("op") == "kernel":
@@ -319,7 +351,7 @@ def serve(path: str, modules: list[str]) -> None:
                     conn.close()
             reap()
     finally:
-        for pid in list(children):
+        for pid in children - {helper}:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
@@ -327,6 +359,9 @@ def serve(path: str, modules: list[str]) -> None:
         deadline = time.monotonic() + 5
         while children and time.monotonic() < deadline:
             reap()
+            if children == {helper} and time.monotonic() > deadline - 0.5:
+                with contextlib.suppress(OSError):
+                    os.kill(helper, signal.SIGKILL)
             time.sleep(0.01)
 
 
@@ -497,7 +532,7 @@ class ForkServer:
     def _connect(self, request: dict) -> socket.socket:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            conn.connect(self.path)
+            conn.connect(render_socket(self.path) if request["op"] == "render" else self.path)
             conn.sendall(json.dumps(request).encode() + b"\n")
         except OSError:
             conn.close()
@@ -559,8 +594,9 @@ class ForkServer:
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        for path in (self.path, render_socket(self.path)):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     def __enter__(self) -> ForkServer:
         return self
