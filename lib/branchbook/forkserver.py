@@ -53,7 +53,8 @@ WARM_MODULES = (
     "pyarrow.parquet",
     "duckdb",
     "matplotlib.pyplot",
-    "statsmodels.api",
+    "scipy.stats",  # the report modules import it on first use (branchbook.startup.LazyModule)
+    "scipy.optimize",
     "branchbook.context",
     "branchbook.page",
     "branchbook.charts",

@@ -50,9 +50,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
-from scipy import stats
 
 from .params import Rag, Section, Share, check_weights
+from .startup import LazyModule
+
+stats = LazyModule("scipy.stats")  # 0.5 s to import: not for the runner, which only reads Settings
 
 REPORT = "staff_kpi"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -106,8 +108,16 @@ KPI_FORMATS = {
     "churn_rate": "pct",
 }
 
-#: Funnel control limits: name -> two-sided z (95% and 99.8%, Spiegelhalter's levels).
-FUNNEL_LEVELS = {"95": float(stats.norm.ppf(0.975)), "998": float(stats.norm.ppf(0.999))}
+#: Funnel control limits: name -> upper-tail probability of the two-sided z (95% and
+#: 99.8%, Spiegelhalter's levels); see :func:`funnel_z`.
+FUNNEL_LEVELS = {"95": 0.975, "998": 0.999}
+
+
+def funnel_z() -> dict[str, float]:
+    """The funnel levels' z values: 1.960 (95%) and 3.090 (99.8%)."""
+    return {name: float(stats.norm.ppf(p)) for name, p in FUNNEL_LEVELS.items()}
+
+
 FUNNEL_METRICS = ("npl_ratio", "churn_rate")
 
 
@@ -592,7 +602,7 @@ def funnel_limits(p0: float, n) -> pd.DataFrame:
     n = np.asarray(n, dtype="float64").reshape(-1)
     se = np.sqrt(p0 * (1.0 - p0) / np.where(n > 0, n, np.nan))
     out = {"n": n}
-    for name, z in FUNNEL_LEVELS.items():
+    for name, z in funnel_z().items():
         out[f"lo{name}"] = np.clip(p0 - z * se, 0.0, 1.0)
         out[f"hi{name}"] = np.clip(p0 + z * se, 0.0, 1.0)
     return pd.DataFrame(out)

@@ -30,11 +30,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
-from scipy import stats
-from scipy.optimize import minimize
 from scipy.special import expit
 
 from .params import Rag, Section, check_increasing
+from .startup import LazyModule
+
+stats = LazyModule("scipy.stats")  # 0.5 s to import: not for the runner, which only reads Settings
+optimize = LazyModule("scipy.optimize")
 
 REPORT = "satisfaction"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -931,7 +933,7 @@ def _fit_ordered_logit(y: pd.Series, X: pd.DataFrame):
         try:
             model = OrderedModel(endog, X, distr="logit")
             codes = np.asarray(model.endog, dtype=int)
-            warm = minimize(
+            warm = optimize.minimize(
                 _ologit_nll,
                 model.start_params,
                 args=(np.asarray(X, dtype=float), codes, model.k_levels),

@@ -49,8 +49,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy.stats import rankdata
+
+from .startup import LazyModule
+
+stats = LazyModule("scipy.stats")  # 0.5 s to import: not for the runner, which only reads Settings
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -369,8 +371,12 @@ class Scorecard:
         if W.shape[1] == 0:
             p = y.mean()
             return float(math.log(p / (1 - p))), {}
-        design = sm.add_constant(W.to_numpy(dtype=float), has_constant="add")
-        model = sm.Logit(y, design)
+        # only when fitting (prepare), not in every process that imports the report
+        from statsmodels.discrete.discrete_model import Logit
+        from statsmodels.tools.tools import add_constant
+
+        design = add_constant(W.to_numpy(dtype=float), has_constant="add")
+        model = Logit(y, design)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -533,7 +539,7 @@ def auc(y_true, y_score) -> float:
     n0 = len(y) - n1
     if n1 == 0 or n0 == 0:
         return float("nan")
-    ranks = rankdata(s)
+    ranks = stats.rankdata(s)
     return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
