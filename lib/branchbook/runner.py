@@ -283,8 +283,10 @@ def _register_engine() -> str:
 
     papermill rewrites the whole notebook (charts included, 1-2 MB) at the start and
     the end of every cell: some 40 writes a report. This engine writes it when the
-    notebook starts, when a cell fails, when it ends, and every 30 s in between (so a
-    long cell still leaves evidence).
+    notebook starts, when a cell fails, and every 30 s in between (so a long cell still
+    leaves evidence); at the end only when the engine fails (a dead kernel, a time
+    limit), since papermill writes the finished notebook itself right after (each write
+    of a finished report: 5-10 ms of the runner's CPU validating and indenting it).
     """
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
@@ -313,8 +315,10 @@ def _register_engine() -> str:
             def cell_exception(self, cell, cell_index=None, **kwargs):
                 return self._forced(super().cell_exception, cell, cell_index, **kwargs)
 
-            def notebook_complete(self, **kwargs):
-                return self._forced(super().notebook_complete, **kwargs)
+            def notebook_complete(self, save: bool = True, **kwargs):
+                if save:
+                    return self._forced(super().notebook_complete, **kwargs)
+                return super().notebook_complete(**kwargs)  # saves only if 30 s are due
 
         class Engine(NBClientEngine):
             @classmethod
@@ -340,9 +344,13 @@ def _register_engine() -> str:
                     cls.execute_managed_notebook(
                         nb_man, kernel_name, log_output=log_output, **kwargs
                     )
-                finally:
+                except BaseException:
                     nb_man.cleanup_pbar()
-                    nb_man.notebook_complete()
+                    nb_man.notebook_complete()  # saved: papermill writes nothing after this
+                    raise
+                nb_man.cleanup_pbar()
+                # papermill writes the notebook next (with the error marker if a cell failed)
+                nb_man.notebook_complete(save=False)
                 return nb_man.nb
 
         papermill_engines.register(_ENGINE, Engine)
@@ -682,6 +690,63 @@ def plan(
     return jobs
 
 
+DURATIONS = "durations.json"
+
+
+def read_durations(build_dir: Path) -> dict[str, float]:
+    """Seconds each report (``branch/report``) took the last time it was made, any
+    period: ``build/durations.json``; empty when missing or unreadable."""
+    try:
+        data = json.loads((Path(build_dir) / DURATIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and v >= 0}
+
+
+def write_durations(build_dir: Path, entries: dict[str, dict]) -> None:
+    """Add the made reports' durations to ``build/durations.json`` (best effort: it only
+    orders the next run)."""
+    made = {
+        key: e["duration_s"]
+        for key, e in entries.items()
+        if e.get("status") == "ok" and not e.get("skipped_unchanged") and "duration_s" in e
+    }
+    if not made:
+        return
+    from . import render
+
+    durations = {**read_durations(build_dir), **made}
+    try:
+        render.atomic_write(
+            Path(build_dir) / DURATIONS,
+            json.dumps(durations, sort_keys=True, indent=0).encode(),
+            sync=False,
+        )
+    except (OSError, BranchbookError) as exc:
+        log.warning("could not record the reports' durations: %s", exc)
+
+
+def longest_first(jobs: list[Job], durations: dict[str, float]) -> list[Job]:
+    """``jobs`` with the longest expected first, so that a run ends on short reports and
+    does not finish on one busy core while the others idle. A job's expected time is
+    its own last duration, else the mean of its report's known durations; jobs with
+    neither keep their order, before the others (no history: the plan's order).
+    """
+    by_report: dict[str, list[float]] = {}
+    for key, seconds in durations.items():
+        by_report.setdefault(key.rsplit("/", 1)[-1], []).append(seconds)
+    means = {name: sum(v) / len(v) for name, v in by_report.items()}
+
+    def expected(job: Job) -> float:
+        if job.key in durations:
+            return durations[job.key]
+        return means.get(job.spec.name, float("inf"))
+
+    return sorted(jobs, key=expected, reverse=True)  # stable: ties keep the plan's order
+
+
 def run(
     period: str | None = None,
     *,
@@ -798,6 +863,7 @@ def run(
                 result.entries[job.key] = {**entry, "skipped_unchanged": True}
             else:
                 todo.append(job)
+        todo = longest_first(todo, read_durations(build_dir))
         bar = _progress(len(todo), progress)
 
         def record(key: str, entry: dict) -> None:
@@ -855,6 +921,7 @@ def run(
                 )
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
+            write_durations(build_dir, result.entries)
         _publish(out_dir_root, out_dir, manifest, ps, prepared)
         for e in result.failed:
             print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
