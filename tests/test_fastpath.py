@@ -18,6 +18,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import psutil
@@ -253,8 +254,12 @@ def test_renderers_come_from_the_render_server_and_go_with_it(tmp_path, bank, wa
     srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.render"])
     try:
         main = psutil.Process(srv.process.pid)
-        helpers = [p for p in main.children() if p.name() == "bb-renderserver"]
+        helpers = main.children()
         assert len(helpers) == 1  # forked right after the common imports
+        deadline = time.monotonic() + 10  # it names itself just after the fork
+        while helpers[0].name() != "bb-renderserver" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert helpers[0].name() == "bb-renderserver"
         executed = bank["build_dir"] / PERIOD / "executed" / "0101" / "risk.ipynb"
         parents = []
         html, pdf, meta = srv.render(
