@@ -43,14 +43,23 @@ def test_leave_waits_for_a_thread_still_running():
 
 
 def test_the_command_exits_with_mains_code_and_message(tmp_path):
+    missing = tmp_path / "missing.duckdb"
     done = subprocess.run(
-        [sys.executable, "-m", "branchbook.cli", "run", "--period", "2026-13", "--out", tmp_path],
+        [
+            sys.executable,
+            "-m",
+            "branchbook.cli",
+            "run",
+            "--warehouse",
+            missing,
+            "--out",
+            tmp_path / "out",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
     )
     assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("branchbook: refused: period is expected as YYYY-MM")
-    assert "'2026-13'" in done.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert done.stderr.startswith(f"branchbook: refused: warehouse not found: {missing}")
+    assert not (tmp_path / "out").exists()
