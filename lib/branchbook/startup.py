@@ -87,10 +87,12 @@ class LazyModule:
 
     def __init__(self, name: str):
         self._name = name
+        self._module = None
 
     def __getattr__(self, attribute: str) -> Any:
-        module = importlib.import_module(self._name)
-        return getattr(module, attribute)
+        if self._module is None:  # only until the first use: the import machinery once
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}>"
