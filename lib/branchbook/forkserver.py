@@ -64,6 +64,7 @@ WARM_MODULES = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.debugger",  # debugpy: 0.2 s of every kernel start
+    "branchbook.kernelio",  # the kernels' stdout/stderr class (runner.KERNEL_ARGUMENTS)
     "IPython.core.interactiveshell",
     "matplotlib_inline.backend_inline",
     # imported by every kernel as it starts or runs a report (found by comparing
@@ -208,13 +209,11 @@ def _become_kernel(request: dict) -> None:
 
 
 def _render_child(conn: socket.socket, request: dict) -> None:
-    import nbformat
-
     from . import render
 
     _send(conn, {"pid": os.getpid()})
     try:
-        nb = nbformat.read(request["notebook"], as_version=4)
+        nb = render.read_notebook(request["notebook"])
         html, meta = render.notebook_to_html(nb)
         data = html.encode("utf-8")
         pdf = render.html_to_pdf(html) if "pdf" in request["formats"] else b""

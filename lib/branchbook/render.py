@@ -66,6 +66,29 @@ _EXTERNAL = re.compile(
 # -- reading the executed notebook ----------------------------------------------------
 
 
+def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """The executed notebook at ``path``, which must be valid against the notebook schema.
+
+    ``nbformat.read`` only logs a schema error; here it is a :class:`RenderError`
+    naming the file. The runner makes each output without checking it on its own
+    (``runner._output_from_msg``): this is where a bad one stops the report.
+    """
+    errors: dict[str, Any] = {}
+    try:
+        nb = nbformat.read(os.fspath(path), as_version=4, capture_validation_error=errors)
+    except (OSError, ValueError) as exc:
+        raise RenderError(f"cannot read the executed notebook {path}: {exc}") from exc
+    if "ValidationError" in errors:
+        exc = errors["ValidationError"]
+        where = "/".join(map(str, getattr(exc, "absolute_path", None) or ()))
+        raise RenderError(
+            f"the executed notebook {path} is not a valid notebook"
+            + (f" at {where}" if where else "")
+            + f": {_one_line(getattr(exc, 'message', exc))}"
+        )
+    return nb
+
+
 def _one_line(text: Any, limit: int = 300) -> str:
     line = " ".join(_ANSI.sub("", str(text)).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -780,10 +803,7 @@ def render(
     notebook never showed its title block).
     """
     if isinstance(executed, (str, os.PathLike)):
-        try:
-            nb = nbformat.read(os.fspath(executed), as_version=4)
-        except (OSError, ValueError) as exc:
-            raise RenderError(f"cannot read the executed notebook {executed}: {exc}") from exc
+        nb = read_notebook(executed)
         name = str(executed)
     else:
         nb, name = executed, "the notebook"
