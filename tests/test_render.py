@@ -586,3 +586,59 @@ def test_escaped_hostile_text_is_data_but_live_markup_is_refused():
     ):
         with pytest.raises(RenderError):
             _check_fragment(live, "cell 1")
+
+
+def test_parsed_page_sheets_give_the_same_pdf(zh_nb, monkeypatch):
+    """The page's stylesheets handed to WeasyPrint parsed (once a process) change no
+    byte of the PDF: the same page made the way WeasyPrint reads it on its own."""
+    html, _ = render.notebook_to_html(zh_nb)
+    split = render._split_stylesheets(html)
+    assert split is not None
+    stripped, sheets = split
+    assert "<style" not in stripped and len(sheets) == 2  # all media and print; not screen
+    fast = render.html_to_pdf(html)
+    monkeypatch.setattr(render, "_split_stylesheets", lambda html: None)
+    assert render.html_to_pdf(html) == fast
+
+
+def test_page_sheets_are_parsed_once_and_kept_in_order():
+    head = (
+        "<html><head><style>p { color: red }</style>"
+        '<style media="screen">p { color: blue }</style>'
+        '<style media="print">p { color: green }</style></head><body><p>x</p></body></html>'
+    )
+    stripped, sheets = render._split_stylesheets(head)
+    assert stripped == "<html><head></head><body><p>x</p></body></html>"
+    assert [
+        s is render._SHEETS[css]
+        for s, css in zip(sheets, ("p { color: red }", "p { color: green }"), strict=True)
+    ] == [True, True]
+    again = render._split_stylesheets(head)[1]
+    assert [a is b for a, b in zip(again, sheets, strict=True)] == [True, True]  # not parsed again
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><head><style>p{}</style></head><body><style>p{}</style></body></html>",
+        '<html><head><link rel="stylesheet" href="x.css"></head><body></body></html>',
+        '<html><head><style media="print and (min-width: 10cm)">p{}</style></head><body></body></html>',
+        '<html><head><style type="text/less">p{}</style></head><body></body></html>',
+        "<p>no head at all</p>",
+    ],
+    ids=["style-in-body", "linked-sheet", "media-query", "other-type", "no-head"],
+)
+def test_pages_the_parsed_sheets_cannot_copy_exactly_go_to_weasyprint_as_they_are(page):
+    assert render._split_stylesheets(page) is None
+
+
+def test_the_render_server_parses_every_locales_page_sheets_ahead():
+    from branchbook import forkserver, i18n
+
+    render._SHEETS.clear()
+    forkserver.warm(["branchbook.render", "weasyprint"])
+    keys = list(render._SHEETS)
+    assert any(render.asset("report.css").strip() in key for key in keys)
+    for locale in i18n.LOCALES:
+        counter = render.page_counter_css(locale)
+        assert any(counter in key and render.asset("print.css").strip() in key for key in keys)

@@ -598,6 +598,55 @@ def _fetcher(images: list[tuple[str, str]]):
     return Fetcher(allowed_protocols=("data", "file", _IMAGE_SCHEME))
 
 
+# The page's own stylesheets, parsed once per process instead of once per PDF.
+# WeasyPrint parses every <style> of every document again (tinycss2, then the selectors
+# compiled for cssselect2): about 40 ms a PDF, the same three sheets every time. A page
+# whose head holds only <style> elements for all media, print or screen, and whose body
+# holds none, is given to WeasyPrint without them and with the same sheets, parsed
+# already, as ``stylesheets`` in the same order. Those are "user" sheets to WeasyPrint,
+# which changes nothing here: no author sheet is left to compete with them, the
+# page's inline ``style`` attributes win over both alike, and no rule is ``!important``.
+# tests/test_render.py checks that the PDF is byte-identical either way.
+_HEAD_STYLE = re.compile(r"<style(?P<attrs>[^>]*)>(?P<css>.*?)</style>\n?", re.S)
+_STYLE_MEDIA = re.compile(r"""^\s*(?:media=(["'])(?P<media>[a-z, ]*)\1)?\s*$""")
+_SHEETS: dict[str, Any] = {}
+_SHEETS_MAX = 32
+
+
+def _parsed_sheet(css: str):
+    import weasyprint
+
+    sheet = _SHEETS.get(css)
+    if sheet is None:
+        if len(_SHEETS) >= _SHEETS_MAX:
+            _SHEETS.clear()
+        sheet = _SHEETS[css] = weasyprint.CSS(string=css, media_type="print")
+    return sheet
+
+
+def _split_stylesheets(html: str) -> tuple[str, list[Any]] | None:
+    """``html`` without the <style> elements of its head, and those that apply to
+    print as parsed sheets in their order; ``None`` when the page is not one this can
+    do exactly the same as WeasyPrint (a style in the body, a linked sheet, another
+    media query or type)."""
+    head, sep, body = html.partition("</head>")
+    if not sep or "<style" in body or "<link" in html:
+        return None
+    found = []
+    for match in _HEAD_STYLE.finditer(head):
+        attrs = _STYLE_MEDIA.match(match.group("attrs"))
+        if attrs is None:
+            return None
+        media = {m.strip() for m in (attrs.group("media") or "all").split(",")}
+        if not media <= {"all", "print", "screen"}:
+            return None
+        if media & {"all", "print"}:
+            found.append(match.group("css"))
+    if head.count("<style") != len(_HEAD_STYLE.findall(head)):
+        return None
+    return _HEAD_STYLE.sub("", head) + sep + body, [_parsed_sheet(css) for css in found]
+
+
 def html_to_pdf(html: str, *, base_url: str | os.PathLike | None = None) -> bytes:
     """The PDF of a report page. Only ``data:`` and ``file:`` URLs are fetched.
 
@@ -611,12 +660,14 @@ def html_to_pdf(html: str, *, base_url: str | os.PathLike | None = None) -> byte
     fetcher = _fetcher(images)
     with _PDF_LOCK, _weasyprint_problems() as problems:
         try:
+            split = _split_stylesheets(html)
+            html, sheets = split if split is not None else (html, None)
             document = _html_class()(
                 string=html,
                 base_url=str(base_url) if base_url is not None else None,
                 url_fetcher=fetcher,
             )
-            pdf = document.write_pdf()
+            pdf = document.write_pdf(stylesheets=sheets)
         except Exception as exc:
             raise RenderError(f"the PDF could not be made: {type(exc).__name__}: {exc}") from exc
     if problems.messages:
