@@ -340,62 +340,116 @@ def naive_params(scope: Scope, branches: list[str], folder: Path) -> dict[tuple[
     return files
 
 
-def run_naive(scope: Scope, sample: int | None) -> Result:
+def naive_pairs(scope: Scope, sample: int | None) -> list[tuple[str, str]]:
+    """Every branch x report naive makes, in its order (the first ``sample`` branches)."""
+    branches = scope.branches[:sample] if sample else scope.branches
+    return [(branch, report) for branch in branches for report in scope.reports]
+
+
+def split_parts(pairs: list, parts: int) -> list[list]:
+    """``pairs`` cut into ``parts`` consecutive parts whose sizes differ by one at most."""
+    parts = max(1, min(parts, len(pairs)))
+    size, extra = divmod(len(pairs), parts)
+    out, start = [], 0
+    for k in range(parts):
+        end = start + size + (1 if k < extra else 0)
+        out.append(pairs[start:end])
+        start = end
+    return out
+
+
+def run_naive(
+    scope: Scope, sample: int | None, pairs: list[tuple[str, str]] | None = None, *, fresh=True
+) -> Result:
+    """Naive for ``pairs`` (default all): each report papermill's CLI, then nbconvert's
+    to HTML and to PDF. ``fresh=False`` adds to the outputs of the earlier parts."""
     from branchbook.reports import select
 
-    branches = scope.branches[:sample] if sample else scope.branches
-    folder = _fresh(scope.work / "runs" / "naive")
-    files = naive_params(scope, branches, _fresh(folder / "params"))
+    pairs = naive_pairs(scope, sample) if pairs is None else pairs
+    branches = list(dict.fromkeys(b for b, _ in pairs))
+    folder = scope.work / "runs" / "naive"
+    if fresh:
+        _fresh(folder)
+    params = folder / "params"
+    params.mkdir(parents=True, exist_ok=True)
+    files = naive_params(scope, branches, params)
     notebooks = {s.name: s.notebook for s in select(scope.reports)}
     out = folder / "out"
 
     def body(env):
         failed = []
-        for branch in branches:
-            for report in scope.reports:
-                executed = folder / "executed" / branch / f"{report}.ipynb"
-                executed.parent.mkdir(parents=True, exist_ok=True)
-                steps = [
+        for branch, report in pairs:
+            executed = folder / "executed" / branch / f"{report}.ipynb"
+            executed.parent.mkdir(parents=True, exist_ok=True)
+            steps = [
+                [
+                    _tool("papermill"),
+                    str(notebooks[report]),
+                    str(executed),
+                    "-f",
+                    str(files[branch, report]),
+                    "--cwd",
+                    str(ROOT),
+                    "--no-progress-bar",
+                ],
+                *(
                     [
-                        _tool("papermill"),
-                        str(notebooks[report]),
+                        _tool("jupyter"),
+                        "nbconvert",
+                        "--to",
+                        f"branchbook_{fmt}",
                         str(executed),
-                        "-f",
-                        str(files[branch, report]),
-                        "--cwd",
-                        str(ROOT),
-                        "--no-progress-bar",
-                    ],
-                    *(
-                        [
-                            _tool("jupyter"),
-                            "nbconvert",
-                            "--to",
-                            f"branchbook_{fmt}",
-                            str(executed),
-                            "--output-dir",
-                            str(out / branch),
-                            "--output",
-                            report,
-                        ]
-                        for fmt in ("html", "pdf")
-                    ),
-                ]
-                for cmd in steps:
-                    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-                    if done.returncode != 0:
-                        last = (done.stderr.strip().splitlines() or ["?"])[-1]
-                        failed.append(f"{branch}/{report}: {Path(cmd[0]).name}: {last[:200]}")
-                        break
+                        "--output-dir",
+                        str(out / branch),
+                        "--output",
+                        report,
+                    ]
+                    for fmt in ("html", "pdf")
+                ),
+            ]
+            for cmd in steps:
+                done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+                if done.returncode != 0:
+                    last = (done.stderr.strip().splitlines() or ["?"])[-1]
+                    failed.append(f"{branch}/{report}: {Path(cmd[0]).name}: {last[:200]}")
+                    break
         return failed, []
 
-    result = _measured("naive", body, len(branches) * len(scope.reports))
+    return _measured("naive", body, len(pairs))
+
+
+def extrapolated(result: Result, scope: Scope, sample: int | None) -> Result:
+    """Naive timed on the first ``sample`` branches, its wall and CPU scaled to all."""
     if sample and sample < len(scope.branches):
-        result.sample = sample
-        result.wall *= len(scope.branches) / sample
-        result.cpu *= len(scope.branches) / sample
-        result.reports = scope.n
+        factor = len(scope.branches) / sample
+        result = replace(
+            result,
+            sample=sample,
+            wall=result.wall * factor,
+            cpu=result.cpu * factor,
+            reports=scope.n,
+        )
     return result
+
+
+def joined(parts: list[Result]) -> Result:
+    """One mode made in several parts, as if in one go: the walls and CPU added, the
+    highest peak, every failure, note and process left."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    wall = sum(p.wall for p in parts)
+    return replace(
+        first,
+        wall=wall,
+        cpu=sum(p.cpu for p in parts),
+        peak=max(p.peak for p in parts),
+        others=sum(p.others * p.wall for p in parts) / wall if wall else 0.0,
+        reports=sum(p.reports for p in parts),
+        failed=[f for p in parts for f in p.failed],
+        notes=list(dict.fromkeys(n for p in parts for n in p.notes)),
+        left=sum(p.left for p in parts),
+    )
 
 
 def _prepared_stamp(scope: Scope) -> str:
@@ -688,7 +742,12 @@ def _ratio(a: Result | None, b: Result | None) -> str:
 # minutes and so spans the machine's swings of a few minutes. A branchbook or floor run
 # lasts one or two minutes, so one run can fall into a slow (or fast) stretch of the
 # machine: those modes run --repeat times and the run with the median wall time stands
-# for the mode (every run is printed).
+# for the mode (every run is printed). The bench goes in rounds, one run of each mode a
+# round, and naive's reports are cut into as many parts, one a round: naive is still
+# made once, report by report, but side by side in time with the others, so a slow
+# stretch of the machine falls on every mode instead of on naive's quarter of an hour
+# alone (three benches of the same code, naive first then the others, read 10.29,
+# 9.93 and 10.65).
 SINGLE_RUN_MODES = ("naive",)
 REPEAT_UP_TO = 100  # reports; a --scale run lasts long enough to average the swings out
 
@@ -726,7 +785,11 @@ def table(results: dict[str, Result], runs: dict[str, list[Result]] | None = Non
     lines = [head]
     for mode, r in results.items():
         done = (runs or {}).get(mode, [r])
-        if len(done) > 1:
+        if len(done) > 1 and mode in SINGLE_RUN_MODES:  # one run made in parts
+            for k, one in enumerate(done, 1):
+                lines.append(row(f"  part {k}", one))
+            lines.append(row(mode, r, f"   {len(done)} parts, one a round, added"))
+        elif len(done) > 1:
             for k, one in enumerate(done, 1):
                 lines.append(row(f"  run {k}", one))
             walls = ", ".join(f"{one.wall:.1f}" for one in done)
@@ -785,8 +848,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--repeat",
         type=int,
         metavar="N",
-        help="run branchbook and the floor N times each and count the median run "
-        "(naive runs once: one run spans 12-16 minutes); default 3 up to "
+        help="run branchbook and the floor N times each and count the median run; naive "
+        "runs once, in N parts, one in each round of the others; default 3 up to "
         f"{REPEAT_UP_TO} reports, 1 above",
     )
     ap.add_argument("--fresh-prepare", action="store_true", help="prepare the period from scratch")
@@ -852,7 +915,6 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     runners = {
-        "naive": lambda: run_naive(scope, args.naive_sample),
         "branchbook": lambda: run_branchbook(scope),
         "floor": lambda: run_floor(scope),
     }
@@ -860,21 +922,35 @@ def main(argv: list[str] | None = None) -> int:
         args.repeat = 3 if scope.n <= REPEAT_UP_TO else 1
     results: dict[str, Result] = {}
     runs: dict[str, list[Result]] = {}
-    for mode in args.modes:
-        times = repeats(mode, args.repeat)
-        for k in range(times):
+    rounds = max(repeats(m, args.repeat) for m in args.modes)
+    # naive in as many parts as there are rounds, one part a round, so every mode runs
+    # through the same stretches of the machine's speed (see SINGLE_RUN_MODES)
+    parts = split_parts(naive_pairs(scope, args.naive_sample), rounds)
+    for k in range(rounds):
+        for mode in args.modes:
+            if mode == "naive":
+                if k >= len(parts):
+                    continue
+                label = f"naive (part {k + 1} of {len(parts)})" if len(parts) > 1 else mode
+                run = lambda k=k: run_naive(scope, args.naive_sample, parts[k], fresh=k == 0)  # noqa: E731
+            else:
+                times = repeats(mode, args.repeat)
+                if k >= times:
+                    continue
+                label = f"{mode} (run {k + 1} of {times})" if times > 1 else mode
+                run = runners[mode]
             if args.wait_quiet:
                 others = wait_quiet(args.wait_quiet)
                 print(f"bench: {mode}: others use {others:.2f} cores before the start", flush=True)
-            label = f"{mode} (run {k + 1} of {times})" if times > 1 else mode
             print(f"bench: {label}...", flush=True)
-            r = runners[mode]()
+            r = run()
             runs.setdefault(mode, []).append(r)
-            print(
-                f"bench: {label}: {r.wall:.1f} s" + (" (extrapolated)" if r.sample else ""),
-                flush=True,
-            )
-        results[mode] = median_run(runs[mode])
+            print(f"bench: {label}: {r.wall:.1f} s", flush=True)
+    for mode in args.modes:
+        if mode == "naive":
+            results[mode] = extrapolated(joined(runs[mode]), scope, args.naive_sample)
+        else:
+            results[mode] = median_run(runs[mode])
     print()
     print("\n".join(table(results, runs)))
     print(

@@ -72,3 +72,53 @@ def test_the_table_shows_every_run_and_the_median_it_counts(bench):
     assert last.split()[:3] == ["branchbook", "70.9", "1.48"]
     assert last.endswith("median of 3 runs (73.6, 69.5, 70.9 s)")
     assert bench._ratio(naive, bench.median_run(runs)) == "10.72"
+
+
+def test_naive_is_cut_into_consecutive_parts_of_near_equal_size(bench):
+    pairs = [(b, r) for b in ("0101", "0102", "0103", "0104") for r in ("risk", "kpi", "seg")]
+    parts = bench.split_parts(pairs, 5)
+    assert [len(p) for p in parts] == [3, 3, 2, 2, 2]
+    assert [x for p in parts for x in p] == pairs  # every report once, in naive's order
+    assert bench.split_parts(pairs[:2], 3) == [[pairs[0]], [pairs[1]]]  # never an empty part
+    assert bench.split_parts(pairs, 1) == [pairs]
+
+
+def test_naive_made_in_parts_counts_as_one_run(bench):
+    parts = [
+        result(bench, 200.0, mode="naive", cpu=210.0, peak=500 * bench.MB, reports=16, others=0.1),
+        result(
+            bench,
+            300.0,
+            mode="naive",
+            cpu=290.0,
+            peak=560 * bench.MB,
+            reports=16,
+            others=0.2,
+            failed=["0203/risk: papermill: boom"],
+            left=1,
+            notes=["n"],
+        ),
+        result(bench, 250.0, mode="naive", cpu=240.0, peak=520 * bench.MB, reports=16),
+    ]
+    whole = bench.joined(parts)
+    assert (whole.wall, whole.cpu, whole.reports) == (750.0, 740.0, 48)
+    assert whole.peak == 560 * bench.MB  # the highest, not the sum: parts never overlap
+    assert whole.others == pytest.approx((200 * 0.1 + 300 * 0.2) / 750)
+    assert whole.failed == ["0203/risk: papermill: boom"] and whole.left == 1
+    assert whole.notes == ["n"]
+    lines = bench.table({"naive": whole}, {"naive": parts})
+    assert [ln.split()[:3] for ln in lines[1:4]] == [
+        ["part", "1", "200.0"],
+        ["part", "2", "300.0"],
+        ["part", "3", "250.0"],
+    ]
+    assert lines[4].split()[:3] == ["naive", "750.0", "15.62"]
+    assert lines[4].endswith("3 parts, one a round, added")
+
+
+def test_a_sampled_naive_is_scaled_to_every_branch(bench):
+    scope = type("Scope", (), {"branches": ["a", "b", "c", "d"], "n": 16})()
+    timed = result(bench, 100.0, mode="naive", cpu=90.0, reports=8)
+    scaled = bench.extrapolated(timed, scope, 2)
+    assert (scaled.wall, scaled.cpu, scaled.reports, scaled.sample) == (200.0, 180.0, 16, 2)
+    assert bench.extrapolated(timed, scope, None) is timed
