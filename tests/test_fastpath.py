@@ -276,45 +276,27 @@ def test_renderers_come_from_the_render_server_and_go_with_it(tmp_path, bank, wa
     assert alive == []
 
 
-def test_a_ready_kernel_has_nothing_of_the_ready_check_left_on_iopub(tmp_path):
-    import asyncio
-
+def test_a_ready_kernel_has_nothing_of_the_ready_check_left_on_iopub(with_forked_kernel):
     import zmq
 
-    from branchbook import runner
+    async def body(kc):
+        # retries every 10 ms, not ZeroMQ's 100 ms, while the kernel binds its sockets
+        assert kc.shell_channel.socket.getsockopt(zmq.RECONNECT_IVL) == 10
+        msg_id = kc.execute("40 + 2")
+        seen = []
+        while True:
+            msg = await kc.iopub_channel.get_msg(timeout=30)
+            seen.append((msg["parent_header"].get("msg_id"), msg["msg_type"]))
+            if msg["msg_type"] == "execute_result":
+                assert msg["content"]["data"]["text/plain"] == "42"
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        # the first IOPub message after ready is this request's, none of kernel_info's
+        assert seen[0] == (msg_id, "status")
+        assert {parent for parent, _ in seen} == {msg_id}
+        assert (msg_id, "execute_result") in seen
 
-    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp"])
-    km = runner.kernel_manager_class(srv)(kernel_name="python3")
-
-    async def go():
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
-            # retries every 10 ms, not ZeroMQ's 100 ms, while the kernel binds its sockets
-            assert kc.shell_channel.socket.getsockopt(zmq.RECONNECT_IVL) == 10
-            msg_id = kc.execute("40 + 2")
-            seen = []
-            while True:
-                msg = await kc.iopub_channel.get_msg(timeout=30)
-                seen.append((msg["parent_header"].get("msg_id"), msg["msg_type"]))
-                if msg["msg_type"] == "execute_result":
-                    assert msg["content"]["data"]["text/plain"] == "42"
-                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    break
-            # the first IOPub message after ready is this request's, none of kernel_info's
-            assert seen[0] == (msg_id, "status")
-            assert {parent for parent, _ in seen} == {msg_id}
-            assert (msg_id, "execute_result") in seen
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
-
-    try:
-        asyncio.run(go())
-    finally:
-        srv.close()
+    with_forked_kernel(["ipykernel.kernelapp"], body)
 
 
 _KERNEL_START_IMPORTS = """

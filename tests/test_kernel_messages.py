@@ -4,7 +4,6 @@ and kernel streams that flush only when they hold something, in the right order.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import nbformat
@@ -147,9 +146,7 @@ def test_a_stream_with_text_is_flushed_through_the_io_thread(stream):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not forkserver.available(), reason="the fork server needs Linux")
-def test_a_report_kernel_keeps_prints_and_displays_in_order(tmp_path):
-    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.kernelio"])
-    km = runner.kernel_manager_class(srv)(kernel_name="python3")
+def test_a_report_kernel_keeps_prints_and_displays_in_order(with_forked_kernel):
     code = (
         "import sys\n"
         "from IPython.display import HTML, display\n"
@@ -160,35 +157,24 @@ def test_a_report_kernel_keeps_prints_and_displays_in_order(tmp_path):
         "type(sys.stdout).__name__\n"
     )
 
-    async def go():
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
-            msg_id = kc.execute(code)
-            seen = []
-            while True:
-                msg = await kc.iopub_channel.get_msg(timeout=30)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                kind, content = msg["msg_type"], msg["content"]
-                if kind == "stream":
-                    seen.append(("stream", content["text"]))
-                elif kind == "display_data":
-                    seen.append(("display", content["data"]["text/html"]))
-                elif kind == "execute_result":
-                    seen.append(("result", content["data"]["text/plain"]))
-                elif kind == "status" and content["execution_state"] == "idle":
-                    return seen
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
+    async def body(kc):
+        msg_id = kc.execute(code)
+        seen = []
+        while True:
+            msg = await kc.iopub_channel.get_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                seen.append(("stream", content["text"]))
+            elif kind == "display_data":
+                seen.append(("display", content["data"]["text/html"]))
+            elif kind == "execute_result":
+                seen.append(("result", content["data"]["text/plain"]))
+            elif kind == "status" and content["execution_state"] == "idle":
+                return seen
 
-    try:
-        seen = asyncio.run(go())
-    finally:
-        srv.close()
+    seen = with_forked_kernel(["ipykernel.kernelapp", "branchbook.kernelio"], body)
     assert seen == [
         ("stream", "before"),
         ("display", "<b>one</b>"),

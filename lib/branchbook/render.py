@@ -632,8 +632,11 @@ def _split_stylesheets(html: str) -> tuple[str, list[Any]] | None:
     head, sep, body = html.partition("</head>")
     if not sep or "<style" in body or "<link" in html:
         return None
+    matches = list(_HEAD_STYLE.finditer(head))
+    if head.count("<style") != len(matches):
+        return None
     found = []
-    for match in _HEAD_STYLE.finditer(head):
+    for match in matches:
         attrs = _STYLE_MEDIA.match(match.group("attrs"))
         if attrs is None:
             return None
@@ -642,8 +645,6 @@ def _split_stylesheets(html: str) -> tuple[str, list[Any]] | None:
             return None
         if media & {"all", "print"}:
             found.append(match.group("css"))
-    if head.count("<style") != len(_HEAD_STYLE.findall(head)):
-        return None
     return _HEAD_STYLE.sub("", head) + sep + body, [_parsed_sheet(css) for css in found]
 
 
