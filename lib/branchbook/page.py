@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import charts, fmt, i18n, privacy
+from .metrics.cards import status as rag_status
 
 META_MIME = "application/vnd.branchbook+json"
 NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit"}
@@ -217,15 +218,20 @@ class Page:
         self,
         table: pd.DataFrame,
         *,
-        kinds: Mapping[str, str],
+        metrics: Sequence[Any] | None = None,
+        kinds: Mapping[str, str] | None = None,
         rag: Mapping[str, Any] | None = None,
     ) -> None:
         """KPI cards from a frame with columns ``kpi``, ``value``, ``previous``,
-        ``bank_median`` (and optionally ``status``), as the report modules return it."""
+        ``bank_median`` (and optionally ``status``), as :func:`branchbook.metrics.cards.card_frame`
+        returns it. ``metrics`` are the cards' declarations (their kinds); ``kinds`` is
+        the older spelling of the same."""
+        if metrics is not None:
+            kinds = {m.key: m.kind for m in metrics}
         values = dict(zip(table["kpi"], table["value"], strict=True))
         built = cards(
             values,
-            kinds=kinds,
+            kinds=kinds or {},
             prev=dict(zip(table["kpi"], table["previous"], strict=True)),
             bank=dict(zip(table["kpi"], table["bank_median"], strict=True)),
             rag=rag,
@@ -920,7 +926,7 @@ def cards(
     for key, value in values.items():
         kind = kinds.get(key, "num")
         r = (rag or {}).get(key)
-        status = r.status(value) if r is not None else "none"
+        status = rag_status(value, r) or "none"
         rule = ""
         if r is not None:
             sym = "≥" if r.good == "high" else "≤"

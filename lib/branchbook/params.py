@@ -15,6 +15,7 @@ value ``NO`` stays ``"NO"`` (YAML 1.1 would read it as ``False``).
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -81,8 +82,9 @@ class Rag(Section):
         return self
 
     def status(self, value: float | None) -> str:
-        """``"green"``, ``"amber"``, ``"red"``, or ``"none"`` for a missing value."""
-        if value is None or value != value:
+        """``"green"``, ``"amber"``, ``"red"``, or ``"none"`` for a missing value: the one
+        RAG rule (:func:`branchbook.metrics.cards.status` applies it)."""
+        if not isinstance(value, numbers.Real) or not math.isfinite(value):
             return "none"
         if self.good == "high":
             return "green" if value >= self.green else "amber" if value >= self.amber else "red"

@@ -1,0 +1,15 @@
+"""The metric layer: every metric a report shows is declared once, here or in its
+report's ``metrics`` module, and read from that one declaration by the KPI cards, the
+bank-median benchmarks, the index's headline columns, the definitions appendix and the
+summary sentences.
+
+- :mod:`.declare`: the :class:`Metric` record and the catalogue of all of them;
+- :mod:`.cards`: KPI-card frames (value, last period, bank median, rank, status) from
+  the declarations;
+- :mod:`.ratio`: the one rule for a ratio with a zero or missing denominator.
+"""
+
+from .declare import Metric, catalogue, declare, get, of_report
+from .ratio import ratio
+
+__all__ = ["Metric", "catalogue", "declare", "get", "of_report", "ratio"]

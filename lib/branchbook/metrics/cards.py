@@ -1,0 +1,109 @@
+"""KPI cards from declarations: value, last period, change, bank median, rank, status.
+
+Every report's cards are built here, from its :class:`~.declare.Metric` declarations
+and a benchmark frame with one row per unit (branch) and period, so a metric means the
+same on every card, in every report, and in the index.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..params import Rag
+from .declare import Metric
+
+CARD_COLUMNS = (
+    "kpi",
+    "value",
+    "previous",
+    "change",
+    "change_rel",
+    "bank_median",
+    "rank",
+    "branches",
+    "status",
+)
+
+
+def status(value: float | None, rag: Any) -> str | None:
+    """``"green"`` / ``"amber"`` / ``"red"`` of ``value`` under ``rag`` (a
+    :class:`branchbook.params.Rag`, or a mapping of its fields); None when there is no
+    rule or no value: "no data" never has a colour. The rule itself is ``Rag.status``."""
+    if rag is None:
+        return None
+    if isinstance(rag, Mapping):
+        rag = Rag(**rag)
+    out = rag.status(value)
+    return None if out == "none" else out
+
+
+def kinds(metrics: Iterable[Metric]) -> dict[str, str]:
+    """``{key: kind}``: how each card prints its value."""
+    return {m.key: m.kind for m in metrics}
+
+
+def bank_median(
+    bench: pd.DataFrame | None, key: str, period: str, *, period_col: str = "period"
+) -> float:
+    """The median over units of ``bench[key]`` at ``period`` (each unit counts once)."""
+    if bench is None or key not in bench or period_col not in bench:
+        return math.nan
+    rows = bench.loc[bench[period_col] == period, key].dropna()
+    return float(rows.median()) if len(rows) else math.nan
+
+
+def card_frame(
+    metrics: Iterable[Metric],
+    current: Mapping[str, float],
+    previous: Mapping[str, float],
+    *,
+    bench: pd.DataFrame | None,
+    unit_id: str,
+    period: str,
+    rag: Mapping[str, Any] | None = None,
+    unit_col: str = "branch_id",
+    period_col: str = "period",
+    medians: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """One row per metric: ``value``, ``previous``, ``change`` (value - previous, share
+    points for shares), ``change_rel`` (change / previous, NaN when previous is 0),
+    ``bank_median`` (median over units of ``bench`` at ``period``, or ``medians``),
+    ``rank`` (1 is best in the metric's good direction, among the units of ``bench`` at
+    ``period``), ``branches`` (how many units were ranked) and ``status`` (RAG).
+    """
+    others = pd.DataFrame()
+    if bench is not None and period_col in bench:
+        others = bench[(bench[period_col] == period) & (bench[unit_col] != unit_id)]
+    out = []
+    for m in metrics:
+        v = float(current.get(m.key, math.nan))
+        p = float(previous.get(m.key, math.nan))
+        vals = others[m.key].dropna() if m.key in others else pd.Series(dtype=float)
+        if m.good is None or not math.isfinite(v):
+            rank = math.nan
+        else:
+            better = (vals > v) if m.good == "high" else (vals < v)
+            rank = float(1 + better.sum())
+        median = (
+            float(medians.get(m.key, math.nan))
+            if medians is not None
+            else bank_median(bench, m.key, period, period_col=period_col)
+        )
+        out.append(
+            {
+                "kpi": m.key,
+                "value": v,
+                "previous": p,
+                "change": v - p,
+                "change_rel": (v - p) / p if p else math.nan,
+                "bank_median": median,
+                "rank": rank,
+                "branches": float(len(vals) + 1),
+                "status": status(v, (rag or {}).get(m.key)),
+            }
+        )
+    return pd.DataFrame(out, columns=list(CARD_COLUMNS))

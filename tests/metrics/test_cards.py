@@ -1,0 +1,73 @@
+"""KPI cards from declarations, by hand on a three-branch bench."""
+
+import math
+
+import pandas as pd
+
+from branchbook.metrics import Metric, ratio
+from branchbook.metrics.cards import bank_median, card_frame, status
+from branchbook.params import Rag
+
+NPL = Metric("test_npl", "test_report", "pct", "low")
+CUSTOMERS = Metric("test_customers", "test_report", "int", "high")
+
+BENCH = pd.DataFrame(
+    {
+        "branch_id": ["a", "b", "c", "a"],
+        "period": ["2026-10", "2026-10", "2026-10", "2026-09"],
+        "test_npl": [0.02, 0.01, 0.04, 0.03],
+        "test_customers": [100.0, 300.0, 200.0, 90.0],
+    }
+)
+
+
+def test_card_frame_by_hand():
+    rag = {"test_npl": Rag(good="low", green=0.015, amber=0.03)}
+    cards = card_frame(
+        [NPL, CUSTOMERS],
+        {"test_npl": 0.02, "test_customers": 100.0},
+        {"test_npl": 0.03, "test_customers": 90.0},
+        bench=BENCH,
+        unit_id="a",
+        period="2026-10",
+        rag=rag,
+    ).set_index("kpi")
+    npl, cust = cards.loc["test_npl"], cards.loc["test_customers"]
+    assert math.isclose(npl["change"], -0.01)
+    assert npl["bank_median"] == 0.02  # median of 0.02, 0.01, 0.04
+    assert npl["rank"] == 2.0  # b (0.01) is better; c is worse
+    assert npl["branches"] == 3.0
+    assert npl["status"] == "amber"
+    assert cust["rank"] == 3.0  # b and c have more customers
+    assert math.isclose(cust["change_rel"], 10 / 90)
+    assert not isinstance(cust["status"], str)  # no rule: no colour
+
+
+def test_missing_value_has_no_rank_and_no_colour():
+    rag = {"test_npl": {"good": "low", "green": 0.015, "amber": 0.03}}
+    cards = card_frame(
+        [NPL], {}, {}, bench=BENCH, unit_id="a", period="2026-10", rag=rag
+    ).set_index("kpi")
+    assert math.isnan(cards.loc["test_npl", "rank"])
+    assert not isinstance(cards.loc["test_npl", "status"], str)
+
+
+def test_status_rule_both_directions():
+    high = Rag(good="high", green=80, amber=70)
+    assert [status(v, high) for v in (85, 80, 75, 69.9)] == ["green", "green", "amber", "red"]
+    low = {"good": "low", "green": 0.01, "amber": 0.02}
+    assert [status(v, low) for v in (0.005, 0.015, 0.03)] == ["green", "amber", "red"]
+    assert status(float("nan"), high) is None and status(1.0, None) is None
+
+
+def test_bank_median_of_a_period():
+    assert bank_median(BENCH, "test_customers", "2026-10") == 200.0
+    assert math.isnan(bank_median(BENCH, "nope", "2026-10"))
+    assert math.isnan(bank_median(None, "test_customers", "2026-10"))
+
+
+def test_ratio_rules():
+    assert ratio(1, 4) == 0.25
+    assert math.isnan(ratio(1, 0)) and math.isnan(ratio(None, 3)) and math.isnan(ratio(2, None))
+    s = ratio(pd.Series([1.0, 2.0]), pd.Series([2.0, 0.0]))
+    assert s.iloc[0] == 0.5 and math.isnan(s.iloc[1])
