@@ -159,3 +159,56 @@ def test_rag_status():
     assert [high.status(v) for v in (0.8, 0.7, 0.5, None)] == ["green", "amber", "red", "none"]
     low = Rag(good="low", green=0.02, amber=0.03)
     assert [low.status(v) for v in (0.02, 0.025, 0.04)] == ["green", "amber", "red"]
+
+
+# -- the file means exactly what it says ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "suppress_below: 5\nsuppress_below: 1\n",
+            "key 'suppress_below' is given twice (first on line",
+        ),
+        ("demo:\n  min_count: 3\n  min_count: 4\n", "key 'min_count' is given twice"),
+        ("base: &b {min_count: 3}\ndemo: *b\n", "alias *b is not allowed"),
+        ("base: &b {min_count: 3}\ndemo:\n  <<: *b\n", "not allowed"),
+        (
+            "demo: {label: x, threshold: .nan}\n",
+            "demo.threshold: nan is not allowed (numbers must be finite)",
+        ),
+        ("demo: {label: x, threshold: -.inf}\n", "numbers must be finite"),
+    ],
+)
+def test_ambiguous_yaml_is_refused_naming_file_and_line(tmp_path, text, message):
+    d = write(tmp_path, BANK + text)
+    with pytest.raises(ParamsError) as err:
+        ParamSet(d)
+    assert str(d / "bank.yaml") in str(err.value)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    with pytest.raises(ParamsError, match="alias"):
+        params.read_yaml(write(tmp_path, BANK + bomb) / "bank.yaml")
+
+
+@pytest.mark.parametrize("name", ["0101.yml", "0101.YAML", "notes.txt", "0101.yaml.bak"])
+def test_stray_files_in_branches_are_named(tmp_path, name):
+    d = write(tmp_path, BANK)
+    (d / "branches").mkdir(exist_ok=True)
+    (d / "branches" / name).write_text("locale: zh-CN\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match=f"{name}: not a branch parameter file"):
+        ParamSet(d).branch_files()
+
+
+def test_yaml_syntax_error_is_one_line(tmp_path):
+    with pytest.raises(ParamsError) as err:
+        params.read_yaml(write(tmp_path, BANK + "demo: {a: [1, 2}\n") / "bank.yaml")
+    assert "not valid YAML: line" in str(err.value) and "\n" not in str(err.value)

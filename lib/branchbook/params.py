@@ -115,8 +115,41 @@ class Common(Section):
     retries: int = Field(default=1, ge=0, le=5)
 
 
+class _Refused(yaml.YAMLError):
+    """A YAML construct parameter files may not use (the message says which, and where)."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose booleans are only true/false (YAML 1.2 style)."""
+    """SafeLoader whose booleans are only true/false (YAML 1.2 style), and that refuses
+    what would let a file mean something other than it says: a key given twice (YAML
+    keeps the last one silently), aliases and merge keys (``*name``, ``<<``: a value
+    defined elsewhere, and the way to a memory bomb)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(
+                f"line {event.start_mark.line + 1}: alias *{event.anchor} is not allowed in "
+                "parameter files (write the value out)"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused(f"line {line}: merge key << is not allowed in parameter files")
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                raise _Refused(f"line {line}: a key must be a plain value")
+            if key in seen:
+                raise _Refused(
+                    f"line {line}: key {key!r} is given twice (first on line {seen[key]}); "
+                    "give each key once"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -142,8 +175,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ParamsError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except _Refused as exc:
+        raise ParamsError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+        raise ParamsError(f"{path}: not valid YAML: {_one_line(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -153,7 +188,29 @@ def read_yaml(path: Path) -> dict[str, Any]:
     for key in data:
         if not isinstance(key, str):
             raise ParamsError(f"{path}: key {key!r} must be a string")
+    for where, value in _leaves(data):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamsError(f"{path}: {where}: {value!r} is not allowed (numbers must be finite)")
     return _normalise(data)
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    """A YAML error as one line: the problem and where it is."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
+
+
+def _leaves(value: Any, where: str = ""):
+    """``(dotted.key, value)`` of every scalar in a parsed file."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{where}[{i}]")
+    else:
+        yield where, value
 
 
 def _normalise(value: Any) -> Any:
@@ -311,7 +368,16 @@ class ParamSet:
         """Branch override files present, by branch id (file stem)."""
         folder = self.dir / "branches"
         out = {}
-        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            paths = sorted(folder.iterdir()) if folder.is_dir() else []
+        except OSError as exc:
+            raise ParamsError(f"{folder}: cannot read the folder ({exc.strerror})") from None
+        for path in paths:
+            if path.suffix != ".yaml" or not path.is_file():
+                raise ParamsError(
+                    f"{path}: not a branch parameter file: {folder} holds only "
+                    "<branch_id>.yaml files (rename it, or move it elsewhere)"
+                )
             try:
                 out[validate_branch_id(path.stem)] = path
             except ParamsError as exc:
