@@ -38,8 +38,9 @@ demo: setup $(WAREHOUSE) ## build the demo warehouse and publish every report (H
 test: setup ## run the test suite
 	$(BIN)/python -m pytest
 
-lab: setup $(WAREHOUSE) ## open JupyterLab on notebooks/
-	$(BIN)/jupyter lab notebooks/
+lab: setup $(WAREHOUSE) ## prepare the latest period, then open JupyterLab on notebooks/
+	$(BIN)/branchbook prepare $(if $(PERIOD),--period $(PERIOD))
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup ## run the benchmark: naive vs branchbook vs floor (see benchmarks/README.md)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -74,18 +74,27 @@ def test_text_twin_in_step(nb_path):
     assert [(c.cell_type, c.source) for c in a.cells] == [(c.cell_type, c.source) for c in b.cells]
 
 
+@pytest.fixture(scope="module")
+def lab_root(tmp_path_factory) -> Path:
+    """A bank folder as an analyst has it after ``make lab``: a small demo warehouse
+    and its latest period prepared (a notebook never prepares one itself)."""
+    from branchbook.prepare import prepare
+
+    root = tmp_path_factory.mktemp("bank")
+    (root / "params" / "branches").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "bank.yaml", root / "params" / "bank.yaml")
+    warehouse = root / "build" / "demo" / "warehouse.duckdb"
+    demo.build(warehouse, branches=2, customers=1_500, months=13, seed=3)
+    prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
+    return root
+
+
 @pytest.mark.slow
-def test_notebook_runs_top_to_bottom_with_defaults(nb_path, tmp_path):
+def test_notebook_runs_top_to_bottom_with_defaults(nb_path, tmp_path, lab_root):
     """What an analyst does in JupyterLab: open it and run all, no parameters given."""
     import papermill as pm
 
-    root = tmp_path / "bank"
-    (root / "params" / "branches").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "bank.yaml", root / "params" / "bank.yaml")
-    demo.build(
-        root / "build" / "demo" / "warehouse.duckdb", branches=2, customers=1_500, months=13, seed=3
-    )
-    os.environ["BRANCHBOOK_ROOT"] = str(root)
+    os.environ["BRANCHBOOK_ROOT"] = str(lab_root)
     try:
         out = pm.execute_notebook(
             str(nb_path),
@@ -105,3 +114,13 @@ def test_notebook_runs_top_to_bottom_with_defaults(nb_path, tmp_path):
     ]
     assert any("bb-title" in o["data"]["text/html"] for o in html)
     assert any("bb-provenance" in o["data"]["text/html"] for o in html)
+
+
+def test_a_period_not_prepared_names_the_command(tmp_path):
+    """A notebook opened before its period is prepared does not start the bank-wide
+    prepare inside a kernel: it says which command does."""
+    from branchbook.data import load
+    from branchbook.errors import BranchbookError
+
+    with pytest.raises(BranchbookError, match=r"branchbook prepare --period 2026-10"):
+        load("2026-10", "0101", build_dir=tmp_path / "build")

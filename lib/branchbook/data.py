@@ -4,8 +4,10 @@
 >>> d.table("customers")                           # the branch's customers
 >>> d.bench("bench_segmentation")                  # one row per branch and period
 
-When the period has not been prepared yet (an analyst opening a notebook in
-JupyterLab), :func:`load` prepares it first from the default warehouse.
+A notebook never prepares a period itself (that is bank-wide work, done once per
+period by ``branchbook prepare`` or ``branchbook run``): when the period has not been
+prepared, :func:`load` says which command to run. ``make lab`` prepares the latest
+period before it opens JupyterLab.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from . import paths
 from .errors import BranchbookError, ParamsError
 from .params import validate_branch_id, validate_period
-from .prepare import Prepared, load_prepared, prepare
+from .prepare import Prepared, load_prepared
 
 SCOPES = ("branch", "bank")
 
@@ -129,7 +131,10 @@ def load(
     params_dir: str | os.PathLike | None = None,
     source: str | os.PathLike | None = None,
 ) -> BranchData:
-    """Load a branch's prepared data, preparing the period first if needed."""
+    """Load a branch's prepared data; a period not prepared yet is an error naming the
+    command that prepares it. ``params_dir`` and ``source`` are accepted for older
+    callers and unused: the prepared period already holds what they selected."""
+    del params_dir, source
     if scope not in SCOPES:
         raise ParamsError(
             f"scope is expected to be one of ({', '.join(SCOPES)}). Got {scope!r} instead."
@@ -141,15 +146,15 @@ def load(
         validate_period(period)
         prepared = load_prepared(build, period)
     else:
-        done = sorted(p.parent.name for p in build.glob("*/prepared/prepare.json"))
+        done = sorted(p.parent.parent.name for p in build.glob("*/prepared/prepare.json"))
         if done:
             prepared = load_prepared(build, done[-1])
     if prepared is None:
-        prepared = prepare(
-            period,
-            source=source,
-            params_dir=Path(params_dir) if params_dir else root / "params",
-            build_dir=build,
+        which = f"--period {period}" if period else "--period YYYY-MM"
+        raise BranchbookError(
+            f"period {period or '(latest)'} is not prepared in {build}: run "
+            f"`branchbook prepare {which}` (or `make demo`) first; a notebook does not "
+            "prepare the bank-wide period itself"
         )
     if scope == "branch":
         validate_branch_id(branch_id)
