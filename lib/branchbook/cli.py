@@ -83,8 +83,15 @@ def parser() -> argparse.ArgumentParser:
     )
     _common(p)
 
-    v = sub.add_parser("validate", help="check the warehouse against the data contract")
+    v = sub.add_parser(
+        "validate", help="check the warehouse against the data contract and show completeness"
+    )
     v.add_argument("--warehouse")
+    v.add_argument(
+        "--period",
+        help="YYYY-MM: refuse (exit 2) unless this month is complete; the table ends there",
+    )
+    v.add_argument("--params", dest="params_dir")
 
     s = sub.add_parser("params", help="print a branch's validated, merged parameters")
     s.add_argument("--branch", required=True)
@@ -194,10 +201,24 @@ def _dispatch(args) -> int:
     if args.command == "validate":
         from . import contract, warehouse
 
-        report = contract.check(warehouse.open_warehouse(args.warehouse))
+        from . import completeness
+        from .params import Common, ParamSet, validate_period
+
+        con = warehouse.open_warehouse(args.warehouse)
+        report = contract.check(con)
         for w in report.warnings:
             print(f"warning: {w.message()}", file=sys.stderr)
         print("data contract: ok")
+        bank = ParamSet(args.params_dir or root / "params").bank
+        rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
+        print(
+            completeness.table(
+                con, validate_period(args.period) if args.period else None, rules.completeness
+            )
+        )
+        if args.period:
+            completeness.require(con, args.period, rules.completeness)
+            print(f"period {args.period}: complete")
         return EXIT_OK
     if args.command == "params":
         from .params import ParamSet

@@ -103,6 +103,15 @@ class Labels(Section):
         return self.zh_CN if locale == "zh-CN" else self.en
 
 
+class Completeness(Section):
+    """When a month's data is complete enough to report (:mod:`branchbook.completeness`)."""
+
+    stock_tolerance: Share = 0.1
+    event_tolerance: Share = 0.5
+    history_months: int = Field(default=3, ge=1, le=24)
+    coverage: Share = 0.98
+
+
 class Common(Section):
     """Keys every report uses; the rest of the file is one section per report."""
 
@@ -113,6 +122,7 @@ class Common(Section):
     suppress_below: int = Field(default=5, ge=1, le=1000)
     report_timeout_s: int = Field(default=600, ge=10, le=86_400)
     retries: int = Field(default=1, ge=0, le=5)
+    completeness: Completeness = Completeness()
 
 
 class _Refused(yaml.YAMLError):

@@ -32,9 +32,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import contract, paths, warehouse
+from . import completeness, contract, paths, warehouse
 from .errors import DataContractError, ParamsError
-from .params import ParamSet, validate_period
+from .params import Common, ParamSet, validate_period
 from .reports import registry
 
 log = logging.getLogger("branchbook.prepare")
@@ -137,6 +137,11 @@ def check_period(con, period: str) -> None:
         )
 
 
+def _bank_common(ps: ParamSet) -> Common:
+    """The bank file's common keys (validated when the ParamSet was read)."""
+    return Common.model_validate({k: v for k, v in ps.bank.items() if k in Common.model_fields})
+
+
 def _params_hash(ps: ParamSet) -> str:
     h = hashlib.sha256()
     for path in [ps.bank_file, *ps.branch_files().values()]:
@@ -184,8 +189,13 @@ def prepare(
     ps = ParamSet(params_dir)
     con = warehouse.open_warehouse(source)
     report = contract.check(con)
-    period = period or latest_period(con)
-    check_period(con, period)
+    rules = _bank_common(ps).completeness
+    if period:
+        check_period(con, period)
+        completeness.require(con, period, rules)
+    else:
+        latest_period(con)  # an empty balances table is named as such
+        period = completeness.latest_complete(con, rules)
     branch_ids = [
         r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()
     ]
