@@ -199,9 +199,7 @@ def _dispatch(args) -> int:
             print(f"warning: {w}", file=sys.stderr)
         return EXIT_OK
     if args.command == "validate":
-        from . import contract, warehouse
-
-        from . import completeness
+        from . import completeness, contract, warehouse
         from .params import Common, ParamSet, validate_period
 
         con = warehouse.open_warehouse(args.warehouse)

@@ -46,6 +46,7 @@ FEEDS: dict[str, tuple[str, str]] = {
 
 #: The thresholds of the rules (``completeness:`` in ``params/bank.yaml``).
 Rules = Completeness
+DEFAULT_RULES = Completeness()
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,9 @@ LEFT JOIN (SELECT DISTINCT loan_id FROM loan_snapshots WHERE month = $month) cur
 """
 
 
-def check(con, month: str, rules: Rules = Rules(), *, counts: dict | None = None) -> list[Finding]:
+def check(
+    con, month: str, rules: Rules = DEFAULT_RULES, *, counts: dict | None = None
+) -> list[Finding]:
     """Every rule's verdict on ``month`` (tables absent from the warehouse are skipped)."""
     present = _tables(con)
     counts = counts if counts is not None else all_counts(con, present)
@@ -161,7 +164,7 @@ def all_counts(con, present: set[str] | None = None) -> dict[str, dict[str, int]
     return {t: monthly_counts(con, t, expr) for t, (expr, _k) in FEEDS.items() if t in present}
 
 
-def require(con, month: str, rules: Rules = Rules()) -> None:
+def require(con, month: str, rules: Rules = DEFAULT_RULES) -> None:
     """Raise :class:`DataContractError` naming the first failed rule's table, month and rule."""
     failed = [f for f in check(con, month, rules) if not f.ok]
     if failed:
@@ -171,7 +174,7 @@ def require(con, month: str, rules: Rules = Rules()) -> None:
 
 
 def latest_complete(
-    con, rules: Rules = Rules(), *, strict: bool = True, lookback: int = 24
+    con, rules: Rules = DEFAULT_RULES, *, strict: bool = True, lookback: int = 24
 ) -> str | None:
     """The latest month (at most ``lookback`` back from the latest balance month) whose
     every rule holds: the default period of a run."""
@@ -188,13 +191,13 @@ def latest_complete(
     return None
 
 
-def by_month(con, months: list[str], rules: Rules = Rules()) -> list[Finding]:
+def by_month(con, months: list[str], rules: Rules = DEFAULT_RULES) -> list[Finding]:
     """The findings of every month in ``months`` (for ``branchbook validate``)."""
     counts = all_counts(con)
     return [f for m in months for f in check(con, m, rules, counts=counts)]
 
 
-def table(con, period: str | None = None, rules: Rules = Rules(), *, months: int = 13) -> str:
+def table(con, period: str | None = None, rules: Rules = DEFAULT_RULES, *, months: int = 13) -> str:
     """A plain-text table: rows per month of each periodic table, the ``months`` months
     ending at ``period`` (default: the latest balance month); ``!`` marks a month a rule
     finds incomplete, and each failed rule follows in a line of its own."""
