@@ -123,6 +123,20 @@ class Common(Section):
     report_timeout_s: int = Field(default=600, ge=10, le=86_400)
     retries: int = Field(default=1, ge=0, le=5)
     completeness: Completeness = Completeness()
+    time_zone: str = "Asia/Shanghai"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {v!r} (an IANA name such as Asia/Shanghai)"
+            ) from None
+        return v
 
 
 class _Refused(yaml.YAMLError):

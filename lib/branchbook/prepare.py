@@ -187,9 +187,10 @@ def prepare(
     """Validate and prepare ``period`` (default: the latest month in the warehouse)."""
     t0 = time.perf_counter()
     ps = ParamSet(params_dir)
-    con = warehouse.open_warehouse(source)
+    common = _bank_common(ps)
+    con = warehouse.open_warehouse(source, time_zone=common.time_zone)
     report = contract.check(con)
-    rules = _bank_common(ps).completeness
+    rules = common.completeness
     if period:
         check_period(con, period)
         completeness.require(con, period, rules)

@@ -16,9 +16,18 @@
 
 Where a column's stored type differs from the contract's but every value converts
 losslessly (text dates in CSV, integers for a DOUBLE, whole-number floats for a BIGINT
-as pandas reads a nullable integer column from a SQL database, midnight timestamps for a
-DATE, an ENUM for a VARCHAR), the view converts it; otherwise the column is left as stored
-and :func:`branchbook.contract.validate` names it.
+as pandas reads a nullable integer column from a SQL database, an ENUM for a VARCHAR),
+the view converts it; otherwise the column is left as stored and
+:func:`branchbook.contract.validate` names it.
+
+**One time model.** The contract declares each date or time column either a *date*
+(``DATE``: a business date such as ``opened_on``) or an *instant* (``TIMESTAMP``: a
+moment such as ``received_at``, in the bank's local time). A date stored as a timestamp
+becomes the business date it falls on; a time-zone-aware timestamp is first converted
+to the bank's time zone (``time_zone`` in ``params/bank.yaml``, default Asia/Shanghai),
+so an instant at 20:00 UTC on 31 October is 1 November in Beijing. Downstream, every
+period boundary is on dates: a month runs from its first day to the first day of the
+next (:class:`branchbook.period.Period`), so the last day of a period is never lost.
 
 :func:`fingerprint` and :func:`branch_fingerprints` hash table contents in SQL,
 independently of row order, so a rerun can tell whether its inputs changed. The hashes
@@ -55,16 +64,24 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _EMBEDDED_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
 _SMALL_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}
 _TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
+_TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 
 
-def open_warehouse(source: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on which every contract table found is a view by its name.
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+def open_warehouse(
+    source: str | os.PathLike | None = None, *, time_zone: str = DEFAULT_TIME_ZONE
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection on which every contract table found is a view by its name,
+    its dates and instants on the bank's ``time_zone`` (see the module's time model).
 
     Raises :class:`WarehouseError` when the path does not exist, the file is not a
     DuckDB database, a folder holds no contract table, or a URL cannot be read.
     Missing tables are not an error here: :func:`branchbook.contract.check` names them.
     """
     kind, target = _resolve(source)
+    _TIME_ZONE[0] = time_zone
     if kind == "url":
         return _open_url(str(target))
     path = Path(target)
@@ -74,6 +91,9 @@ def open_warehouse(source: str | os.PathLike | None = None) -> duckdb.DuckDBPyCo
     if path.is_dir():
         return _open_folder(path)
     return _open_duckdb(path)
+
+
+_TIME_ZONE = [DEFAULT_TIME_ZONE]  # the zone of the connection being opened
 
 
 def describe(source: str | os.PathLike | None = None) -> str:
@@ -349,8 +369,11 @@ def _conversion(col: str, want: str, ftype: str) -> tuple[str | None, str | None
         return cast, f"bool_and({q} IS NULL OR ({whole}))"
     if want == TIMESTAMP and (ftype == DATE or ftype in _TIMESTAMPS):
         return cast, None
+    if ftype == _TIMESTAMPTZ and want in (TIMESTAMP, DATE):
+        # an instant with a zone: the bank's local time, then (for a date) its day
+        return f"CAST(timezone({_lit(_TIME_ZONE[0])}, {q}) AS {want})", None
     if want == DATE and (ftype == "TIMESTAMP" or ftype in _TIMESTAMPS):
-        return cast, f"bool_and({q} IS NULL OR CAST({q} AS DATE) = {q})"
+        return cast, None  # the business date the local timestamp falls on
     return None, None
 
 
