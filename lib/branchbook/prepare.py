@@ -35,46 +35,45 @@ import pandas as pd
 from . import completeness, contract, paths, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
+from .period import Period
 from .reports import registry
 
 log = logging.getLogger("branchbook.prepare")
 
-# How each contract table reaches a branch, and which rows of it a period needs.
-# {alias} is the table, c the customer, l the loan, s the staff member.
-EXTRACTS: dict[str, str] = {
-    "branches": "SELECT t.* FROM branches t",
-    "staff": "SELECT t.* FROM staff t",
-    "customers": "SELECT t.* FROM customers t",
-    "balances": (
-        "SELECT t.*, c.branch_id FROM balances t JOIN customers c USING (customer_id) "
-        "WHERE t.month <= $period"
-    ),
+# How each contract table reaches a branch (its documented key: its own branch_id, or
+# its customer's, loan's or staff member's), and which rows of it a period needs. Only
+# the contract's columns are copied (see :func:`extract_query`): an extra column in the
+# warehouse (a free-text note, a stray branch_id in a child table) never reaches an
+# extract. Period bounds are half-open on dates: $stop is the first day after the period.
+ROUTES: dict[str, tuple[str, str, str]] = {
+    # table: (join, branch column, filter)
+    "branches": ("", "t.branch_id", ""),
+    "staff": ("", "t.branch_id", ""),
+    "customers": ("", "t.branch_id", ""),
+    "balances": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.month <= $period"),
     "transactions": (
-        "SELECT t.*, c.branch_id FROM transactions t JOIN customers c USING (customer_id) "
-        "WHERE t.txn_date > $period_end - INTERVAL 395 DAY AND t.txn_date <= $period_end"
+        "JOIN customers p USING (customer_id)",
+        "p.branch_id",
+        "t.txn_date >= $stop - INTERVAL 395 DAY AND t.txn_date < $stop",
     ),
-    "loans": "SELECT t.* FROM loans t WHERE t.originated_on <= $period_end",
-    "loan_snapshots": (
-        "SELECT t.*, l.branch_id FROM loan_snapshots t JOIN loans l USING (loan_id) "
-        "WHERE t.month <= $period"
-    ),
-    "financials": (
-        "SELECT t.*, c.branch_id FROM financials t JOIN customers c USING (customer_id) "
-        "WHERE t.period_end <= $period_end"
-    ),
-    "surveys": "SELECT t.* FROM surveys t WHERE t.responded_on <= $period_end",
-    "complaints": (
-        "SELECT t.* FROM complaints t WHERE t.received_at < $period_end + INTERVAL 1 DAY"
-    ),
-    "aml_alerts": (
-        "SELECT t.*, c.branch_id FROM aml_alerts t JOIN customers c USING (customer_id) "
-        "WHERE t.raised_on <= $period_end"
-    ),
-    "targets": (
-        "SELECT t.*, s.branch_id FROM targets t JOIN staff s USING (staff_id) "
-        "WHERE t.period <= $period"
-    ),
+    "loans": ("", "t.branch_id", "t.originated_on < $stop"),
+    "loan_snapshots": ("JOIN loans p USING (loan_id)", "p.branch_id", "t.month <= $period"),
+    "financials": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.period_end < $stop"),
+    "surveys": ("", "t.branch_id", "t.responded_on < $stop"),
+    "complaints": ("", "t.branch_id", "t.received_at < $stop"),
+    "aml_alerts": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.raised_on < $stop"),
+    "targets": ("JOIN staff p USING (staff_id)", "p.branch_id", "t.period <= $period"),
 }
+
+
+def extract_query(con, table: str) -> str:
+    """The SQL of one table's extract: the contract's columns present in the warehouse,
+    the routing branch_id, the period's rows."""
+    join, branch, where = ROUTES[table]
+    found = {r[0] for r in con.execute(f'DESCRIBE SELECT * FROM "{table}"').fetchall()}
+    cols = [f't."{c}"' for c in contract.TABLES[table].types if c in found and c != "branch_id"]
+    select = ", ".join([*cols, f"{branch} AS branch_id"])
+    return f'SELECT {select} FROM "{table}" t {join}' + (f" WHERE {where}" if where else "")
 
 
 def month_bounds(period: str) -> tuple[dt.date, dt.date]:
@@ -211,14 +210,17 @@ def prepare(
         return current
 
     final = prepared_dir(build_dir, period)
+    remove_stale_work(final.parent)
     tmp = final.with_name(f"prepared.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "bench").mkdir(parents=True)
     start, end = month_bounds(period)
-    qparams = {"period": period, "period_end": end}
+    qparams = {"period": period, "period_end": end, "stop": Period.parse(period).stop}
     try:
-        for table, query in EXTRACTS.items():
-            _write_partitioned(con, f"{query} ORDER BY ALL", qparams, tmp, table)
+        for table in ROUTES:
+            _write_partitioned(
+                con, f"{extract_query(con, table)} ORDER BY ALL", qparams, tmp, table
+            )
         ctx = PrepareContext(con, period)
         for name, spec in registry().items():
             if spec.prepare is None:
@@ -258,6 +260,28 @@ def prepare(
         con.close()
     log.info("prepare %s: done in %.1fs", period, time.perf_counter() - t0)
     return Prepared(period=period, root=final, meta=meta)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work(folder: Path) -> list[Path]:
+    """Remove ``prepared.tmp-<pid>`` folders (customer data) left by a prepare that was
+    killed: those whose process is gone. Returns what was removed."""
+    removed = []
+    for path in Path(folder).glob("prepared.tmp-*") if Path(folder).is_dir() else []:
+        pid = path.name.rsplit("-", 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def warning_details(con, report: contract.Report) -> dict[str, Any]:

@@ -422,15 +422,31 @@ _SPILL: list[str] = []
 
 
 def _spill_folder() -> str:
-    """A folder only this process uses for DuckDB's spill files, removed at exit."""
+    """A folder only this process uses for DuckDB's spill files, removed at exit; the
+    folders of processes that were killed (no exit handler ran) are removed here."""
     if not _SPILL:
         import atexit
         import shutil
         import tempfile
 
-        _SPILL.append(tempfile.mkdtemp(prefix="branchbook-duckdb-"))
+        base = Path(tempfile.gettempdir())
+        for old in base.glob("branchbook-duckdb-*-*"):
+            pid = old.name.split("-")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+        _SPILL.append(tempfile.mkdtemp(prefix=f"branchbook-duckdb-{os.getpid()}-"))
         atexit.register(shutil.rmtree, _SPILL[0], True)
     return _SPILL[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _hide_secret(text: str, url: str) -> str:
