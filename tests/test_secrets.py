@@ -134,7 +134,7 @@ def test_the_password_appears_in_no_output(secret_bank, how, tmp_path):
     assert (tmp_path / "build" / PERIOD / "executed" / "0101" / "segmentation.ipynb").is_file()
     assert (tmp_path / "reports" / PERIOD / "manifest.json").is_file()
     prepared = (tmp_path / "build" / PERIOD / "prepared" / "prepare.json").read_text()
-    masked = f"database sqlite:///file:{secret_bank['db']}?password=***&uri=true"
+    masked = f"database sqlite:///file:{secret_bank['db']}?password=***&uri=***"
     assert masked in prepared
     assert "1 of 1 reports published" in proc.stderr
     assert leaks(tmp_path, secret_bank) == []

@@ -179,7 +179,7 @@ def test_folder_without_tables_and_a_file_that_is_not_duckdb(tmp_path):
     [
         (f"postgresql://ana:{SECRET}@db.example:5432/bank", "postgresql://ana:***@db.example:5432/bank"),
         ("postgresql+psycopg2://ana:p@ss:w/rd@db/bank", "postgresql+psycopg2://ana:***@db/bank"),
-        (f"mssql+pyodbc://db/bank?user=ana&password={SECRET}&x=1", "mssql+pyodbc://db/bank?user=ana&password=***&x=1"),
+        (f"mssql+pyodbc://db/bank?user=ana&password={SECRET}&x=1", "mssql+pyodbc://db/bank?user=***&password=***&x=***"),
         ("postgresql://db.example/bank", "postgresql://db.example/bank"),
         ("sqlite:///bank.db", "sqlite:///bank.db"),
     ],

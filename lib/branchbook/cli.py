@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, redact
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
 from .runner import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 
@@ -130,16 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("papermill", "traitlets", "fontTools", "weasyprint", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact.install_log_filter()
     try:
         return _dispatch(args)
     except (ParamsError, DataContractError, WarehouseError) as exc:
-        print(f"branchbook: refused: {exc}", file=sys.stderr)
+        print(f"branchbook: refused: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
     except OutputError as exc:  # not bad input: the run could not write (disk full, permissions)
-        print(f"branchbook: {exc}", file=sys.stderr)
+        print(f"branchbook: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except BranchbookError as exc:
-        print(f"branchbook: {exc}", file=sys.stderr)
+        print(f"branchbook: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
         print("branchbook: interrupted; rerun to finish the remaining reports", file=sys.stderr)
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # an internal error: show it, and exit with its own code
         import traceback
 
-        traceback.print_exc()
+        print(redact.scrub(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_ERROR
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import completeness, contract, paths, warehouse
+from . import completeness, contract, paths, redact, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
 from .period import Period
@@ -237,8 +237,8 @@ def prepare(
             **key,
             "branch_fingerprints": fingerprints,
             "branches": branch_ids,
-            "warehouse": warehouse.describe(source),
-            "warnings": [v.message() for v in report.warnings],
+            "warehouse": redact.scrub(warehouse.describe(source)),
+            "warnings": [redact.scrub(v.message()) for v in report.warnings],
             **warning_details(con, report),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),

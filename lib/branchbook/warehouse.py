@@ -41,10 +41,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import unquote, unquote_plus
 
 import duckdb
 
+from . import redact
 from .contract import BIGINT, DATE, DOUBLE, TABLES, TIMESTAMP, VARCHAR, compatible
 from .errors import WarehouseError
 
@@ -61,7 +61,6 @@ default is 80% of the machine). Past it, DuckDB spills to a private temporary fo
 Set ``BRANCHBOOK_DUCKDB_MEMORY`` (e.g. ``8GB``) on a larger machine."""
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-_EMBEDDED_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
 _SMALL_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}
 _TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 _TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
@@ -111,20 +110,12 @@ def describe(source: str | os.PathLike | None = None) -> str:
 
 
 def mask_url(url: str) -> str:
-    """``url`` with its password (and any ``password=`` option) replaced by ``***``.
+    """``url`` with its password and every query value masked (:func:`branchbook.redact.mask_url`).
 
     >>> mask_url("postgresql://ana:s3cret@db.example/bank")
     'postgresql://ana:***@db.example/bank'
     """
-    match = _URL.match(url)
-    if not match:
-        return url
-    scheme, rest = match.group(0), url[match.end() :]
-    at = rest.rfind("@")
-    if at >= 0 and ":" in rest[:at]:
-        user = rest[:at].split(":", 1)[0]
-        rest = f"{user}:***{rest[at:]}"
-    return scheme + re.sub(r"(?i)\b(password|passwd|pwd)=[^&;]*", r"\1=***", rest)
+    return redact.mask_url(url)
 
 
 def fingerprint(
@@ -450,21 +441,7 @@ def _alive(pid: int) -> bool:
 
 
 def _hide_secret(text: str, url: str) -> str:
-    match = _URL.match(url)
-    rest = url[match.end() :] if match else url
-    at = rest.rfind("@")
-    secrets = []
-    if at >= 0 and ":" in rest[:at]:
-        raw = rest[:at].split(":", 1)[1]
-        secrets += [raw, unquote(raw)]
-    for raw in re.findall(r"(?i)\b(?:password|passwd|pwd)=([^&;]*)", rest):
-        secrets += [raw, unquote(raw), unquote_plus(raw)]
-    secrets = [s for s in secrets if s]
-    if any(len(s) < 4 for s in secrets):
-        return "(details withheld: they could reveal the password)"
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return _EMBEDDED_CREDENTIALS.sub(r"\1:***@", text)
+    return redact.scrub(text, extra=redact._url_secrets(url))
 
 
 def _first_line(exc: Exception) -> str:
