@@ -71,3 +71,10 @@ def test_ratio_rules():
     assert math.isnan(ratio(1, 0)) and math.isnan(ratio(None, 3)) and math.isnan(ratio(2, None))
     s = ratio(pd.Series([1.0, 2.0]), pd.Series([2.0, 0.0]))
     assert s.iloc[0] == 0.5 and math.isnan(s.iloc[1])
+
+
+def test_ratio_of_a_series_and_a_number():
+    s = ratio(pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"]), 4)
+    assert list(s) == [0.25, 0.5, 0.75] and list(s.index) == ["a", "b", "c"]
+    t = ratio(6, pd.Series([2.0, 0.0, 3.0]))
+    assert t.iloc[0] == 3.0 and math.isnan(t.iloc[1]) and t.iloc[2] == 2.0

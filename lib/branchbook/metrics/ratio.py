@@ -19,9 +19,12 @@ def ratio(num, den):
     (0.25, True)
     """
     if isinstance(num, pd.Series | np.ndarray) or isinstance(den, pd.Series | np.ndarray):
-        n = pd.Series(num, dtype=float) if not isinstance(num, pd.Series) else num.astype(float)
-        d = pd.Series(den, dtype=float) if not isinstance(den, pd.Series) else den.astype(float)
-        return n / d.where(d != 0)
+        index = num.index if isinstance(num, pd.Series) else getattr(den, "index", None)
+        n = np.asarray(num, dtype=float)
+        d = np.asarray(den, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(d != 0, n / np.where(d != 0, d, 1.0), np.nan)
+        return pd.Series(out, index=index) if index is not None else pd.Series(out)
     if num is None or den is None:
         return math.nan
     num, den = float(num), float(den)
