@@ -59,7 +59,7 @@ prev = seg.classify(seg.previous(rows), cfg)
 page.title()
 page.kpi_frame(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
                              period=d.period, settings=cfg),
-               kinds=seg.KPI_FORMATS, rag=cfg.kpi_status)
+               metrics=seg.METRICS, rag=cfg.kpi_status)
 page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg))
 
 # %% [markdown]
