@@ -140,3 +140,10 @@ def test_summary_sentences_render(locale):
 
 def test_the_definitions_appendix_defines_every_card():
     assert {m.definition_key for m in sg.METRICS} <= set(sg.DEFINITIONS.values())
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_every_definition_has_a_term(locale):
+    for metric in sg.DEFINITIONS:
+        names = [f"segmentation.{part}.{metric}" for part in ("terms", "kpis", "columns")]
+        assert any(i18n.has(n, locale) for n in names), metric

@@ -1,12 +1,17 @@
 """Tests of the segmentation tables, one per section, on hand-built customer rows."""
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 
+from branchbook import privacy
 from branchbook import segmentation as sg
+from branchbook.page import Page
 
 from .rows import CLOSED, S, bench_rows, empty, frame, kpi_rows, two_groups
 
@@ -237,3 +242,122 @@ def test_an_empty_branch_gives_empty_tables_and_nan_never_an_error():
     assert sg.summary_facts(c, c, bench=bench_rows(), period="2026-10", settings=S) == [
         ("segmentation.summary.no_customers", {})
     ]
+
+
+# ------------------------------------------------------------------------ total rows
+
+
+def _tiers() -> pd.DataFrame:
+    # mass 10,000 and 20,000; affluent 100,000; wealth 870,000; one closed customer
+    return sg.classify(
+        frame({"aum": 10_000.0}, {"aum": 20_000.0}, {"aum": 100_000.0}, {"aum": 870_000.0}, CLOSED),
+        S,
+    )
+
+
+def test_tier_total_recomputes_every_column_by_its_definition():
+    got = sg.tier_total(_tiers(), "asset_tier")
+    assert got["customers"] == 4 and got["aum"] == 1_000_000.0
+    assert got["customer_share"] == 1.0 and got["aum_share"] == 1.0
+    # 1,000,000 / 4 = 250,000; the rows' averages would add up to 15,000 + 100,000 +
+    # 870,000 = 985,000
+    assert got["avg_aum"] == 250_000.0
+    nobody = sg.tier_total(sg.classify(empty(), S), "asset_tier", suppress_below=5)
+    assert nobody["customers"] == 0 and nobody["aum"] == 0.0
+    assert math.isnan(nobody["customer_share"]) and math.isnan(nobody["avg_aum"])
+
+
+def test_tier_total_counts_only_the_tables_categories():
+    # a lifecycle the table does not list: in no row, so in no total either
+    c = _tiers().assign(lifecycle=["mature", "mature", "new", "unheard_of", None])
+    got = sg.tier_total(c, "lifecycle")
+    assert got["customers"] == 3  # of 4 open customers
+    assert got["customer_share"] == pytest.approx(3 / 4)
+    assert got["aum"] == 130_000.0 and got["aum_share"] == pytest.approx(0.13)
+    assert got["avg_aum"] == pytest.approx(130_000 / 3)
+
+
+def test_tier_total_is_suppressed_when_the_table_is_a_small_group():
+    c = sg.classify(frame({"aum": 7_000_000.0}, {"aum": 8_000_000.0}), S)
+    # 2 private customers, limit 5: the one row is hidden and the total would be it
+    hidden = sg.tier_total(c, "asset_tier", suppress_below=5)
+    assert all(v is privacy.SUPPRESSED for v in hidden.values())
+    assert sg.tier_total(c, "asset_tier", suppress_below=2)["customers"] == 2
+    assert sg.tier_total(c, "asset_tier")["avg_aum"] == 7_500_000.0
+
+
+def test_a_suppressed_total_prints_as_a_star():
+    c = sg.classify(frame({"aum": 7_000_000.0}, {"aum": 8_000_000.0}), S)
+    p = Page(
+        report="segmentation",
+        locale="en",
+        bank_name="Demo Bank",
+        branch={},
+        period="2026-10",
+        data_as_of="2026-10-31",
+        live=False,
+    )
+    cols = {
+        "asset_tier": "label:segmentation.values.asset_tier",
+        "customers": "int",
+        "avg_aum": "money",
+    }
+    p.table(
+        sg.tier_summary(c),
+        cols,
+        index=True,
+        suppress=["customers"],
+        total=sg.tier_total(c, "asset_tier", suppress_below=p.suppress_below),
+    )
+    foot = [th.get_text() for th in BeautifulSoup(p.html(), "html.parser").select("tfoot th")]
+    assert foot == ["Total", "*", "*"]
+
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "segmentation.py"
+
+
+def _totalled_tables() -> list[str]:
+    """The dimension of every table the notebook prints with a totals row."""
+    text = NOTEBOOK.read_text(encoding="utf-8")
+    assert "total=True" not in text  # no table sums its columns blindly
+    totals = re.findall(r"total=([^\n]*)", text)
+    dims = [
+        re.fullmatch(r'seg\.tier_total\(cur, "(\w+)", suppress_below=page\.suppress_below\)\)', t)
+        for t in totals
+    ]
+    assert all(dims), totals
+    return [m.group(1) for m in dims]
+
+
+def _mixed() -> pd.DataFrame:
+    rows = frame(
+        {"aum": 3_000.0, "txn_90d": 0.0, "customer_type": "corporate", "credit_grade": "no_credit"},
+        {"aum": 60_000.0, "txn_90d": 2.0, "credit_grade": "B", "tenure_months": 3.0},
+        {"aum": 700_000.0, "txn_90d": 30.0, "pct_aum": 100.0, "pct_activity": 100.0},
+        {"aum": 7_500_000.0, "txn_90d": 8.0, "customer_type": "corporate", "pct_aum": 90.0},
+        {"aum": 45_000.0, "aum_recent_3m": 50.0, "aum_earlier_3m": 100.0, "credit_grade": "D"},
+        CLOSED,
+    )
+    return sg.classify(rows, S)
+
+
+def test_every_totals_row_of_the_report_matches_its_definition():
+    dims = _totalled_tables()
+    assert dims == [
+        "customer_type",
+        "asset_tier",
+        "activity_tier",
+        "credit_grade",
+        "level",
+        "lifecycle",
+    ]
+    c = _mixed()
+    open_ = sg.open_customers(c)
+    for dim in dims:
+        table, total = sg.tier_summary(c, dim), sg.tier_total(c, dim)
+        assert total["customers"] == table["customers"].sum() == 5, dim
+        assert total["aum"] == pytest.approx(table["aum"].sum()), dim
+        assert total["aum"] == pytest.approx(8_308_000.0), dim
+        assert total["customer_share"] == pytest.approx(total["customers"] / len(open_)), dim
+        assert total["aum_share"] == pytest.approx(total["aum"] / open_["aum"].sum()), dim
+        assert total["avg_aum"] == pytest.approx(8_308_000.0 / 5), dim

@@ -89,6 +89,7 @@ from .views import (
     rfm_distribution,
     rfm_grid,
     tier_summary,
+    tier_total,
     type_split,
 )
 
@@ -157,6 +158,7 @@ __all__ = [
     "rfm_scores",
     "summary_facts",
     "tier_summary",
+    "tier_total",
     "top_share",
     "type_split",
 ]

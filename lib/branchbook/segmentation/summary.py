@@ -150,6 +150,8 @@ DEFINITIONS: dict[str, str] = {
         "cluster",
         "customer_share",
         "aum_share",
+        "avg_aum",
+        "total_row",
         "top20_share",
         "gini",
         "lorenz",

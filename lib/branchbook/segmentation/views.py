@@ -5,9 +5,13 @@ An empty branch gives empty tables and NaN shares, never an error.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from .. import privacy
 from ..metrics import ratio
 from ..metrics.cards import bank_median
 from .settings import ASSET_TIERS, DIMENSIONS, HIGH_VALUE_TIERS, LEVELS
@@ -34,6 +38,42 @@ def tier_summary(customers: pd.DataFrame, by: str = "asset_tier") -> pd.DataFram
     out["avg_aum"] = ratio(out["aum"], out["customers"])
     out.index.name = by
     return out[["customers", "customer_share", "aum", "aum_share", "avg_aum"]]
+
+
+def tier_total(
+    customers: pd.DataFrame, by: str = "asset_tier", *, suppress_below: int | None = None
+) -> dict[str, Any]:
+    """The totals row of ``tier_summary(customers, by)``, each column by its definition.
+
+    Over the open customers in the table's categories: ``customers`` and ``aum`` (CNY)
+    summed; ``customer_share`` = their count / all open customers and ``aum_share`` =
+    their AUM / all open customers' AUM (ratios of sums: 1 when the categories cover
+    everybody); ``avg_aum`` = their AUM / their count (never a sum of the rows'
+    averages). Two tiers of 2 customers averaging 15,000 and 1 averaging 100,000 total
+    3 customers averaging 43,333.
+
+    With ``suppress_below`` (the page's limit), every value is
+    :data:`branchbook.privacy.SUPPRESSED` when the table's customers number fewer than
+    the limit (but some): the total is then itself a small group, and with one
+    non-empty row it would be that suppressed row. From the limit on, the page hides at
+    least two rows or none, so the total gives no single hidden row back. Empty branch:
+    counts 0, the rest NaN.
+    """
+    open_ = open_customers(customers)
+    cats = DIMENSIONS.get(by) or tuple(sorted(open_[by].dropna().unique()))
+    shown = open_[open_[by].isin(list(cats))]
+    count, aum = len(shown), float(shown["aum"].sum())
+    everyone = float(open_["aum"].sum())
+    out: dict[str, Any] = {
+        "customers": count,
+        "customer_share": ratio(count, len(open_)),
+        "aum": aum,
+        "aum_share": ratio(aum, everyone) if everyone > 0 else math.nan,
+        "avg_aum": ratio(aum, count),
+    }
+    if suppress_below is not None and 0 < count < suppress_below:
+        out = dict.fromkeys(out, privacy.SUPPRESSED)
+    return out
 
 
 def type_split(customers: pd.DataFrame) -> pd.DataFrame:
