@@ -200,8 +200,11 @@ def test_prepare_bank_wide_ranks_and_rfm(prepared):
     assert c.loc[order, "pct_aum"].tolist() == pytest.approx([60.0, 100.0, 80.0, 40.0, 20.0])
     # 90-day counts 2 / 0 / 0 / 1 / 0: three zeros share rank 2 -> 40
     assert c.loc[order, "pct_activity"].tolist() == pytest.approx([100.0, 40.0, 40.0, 80.0, 40.0])
-    # credit points C=2, no_credit=A=4, D=1, 4, 4 -> ranks 2, 4, 1, 4, 4
-    assert c.loc[order, "pct_credit"].tolist() == pytest.approx([40.0, 80.0, 20.0, 80.0, 80.0])
+    # worst loans outstanding: C01 substandard (its repaid loss loan is ignored), C03
+    # doubtful; C02, C05, C08 have none -> points 25, 50, 12.5, 50, 50 (not ranked)
+    five = c.loc[order, "five_class"]
+    assert five.iloc[[0, 2]].tolist() == ["substandard", "doubtful"] and pd.isna(five.iloc[1])
+    assert c.loc[order, "pct_credit"].tolist() == [25.0, 50.0, 12.5, 50.0, 50.0]
     assert pd.isna(
         prepared["segmentation_customers"].set_index("customer_id").loc["C04", "pct_aum"]
     )
@@ -210,8 +213,8 @@ def test_prepare_bank_wide_ranks_and_rfm(prepared):
     assert c.loc[order, "f_score"].tolist() == [5.0, 1.0, 3.0, 3.0, 1.0]
     assert c.loc[order, "m_score"].tolist() == [5.0, 1.0, 4.0, 2.0, 1.0]
     out = sg.classify(c.reset_index(), S).set_index("customer_id")
-    # C01: .35*60 + .2*100 + .15*80 + .1*80 + .2*40 = 69 (products rank 4, tenure rank 4)
-    assert out.loc["C01", "composite"] == pytest.approx(69.0)
+    # C01: .35*60 + .2*100 + .15*80 + .1*80 + .2*25 = 66 (products rank 4, tenure rank 4)
+    assert out.loc["C01", "composite"] == pytest.approx(66.0)
     assert out.loc["C01", "lifecycle"] == "decline"  # 416,667 / 600,000 = 0.69
     assert out.loc["C02", "lifecycle"] == "new"
     assert out.loc["C08", "lifecycle"] == "dormant"  # no transactions, AUM 0

@@ -44,6 +44,10 @@ def test_settings_accept_whole_numbers_for_floats_and_refuse_floats_for_ints():
         ),
         ({"lifecycle": {"decline_ratio": 1.2}}, "less than 1"),
         ({"colour": "red"}, "Extra inputs"),
+        ({"bank_wide": {"credit_points": {"special_mention": 10.0}}}, "strictly increase"),
+        ({"bank_wide": {"credit_points": {"pass": 40.0}}}, "between loss"),  # no_credit 50
+        ({"bank_wide": {"credit_points": {"pass": 120.0}}}, "less than or equal to 100"),
+        ({"bank_wide": {"no_credit_as": "A"}}, "Extra inputs"),
     ],
 )
 def test_settings_refuse_bad_values(data, message):

@@ -173,7 +173,23 @@ def test_rfm_scores_rank_active_customers_and_give_1_to_the_rest():
     assert got.iloc[3].isna().all()
 
 
-def test_credit_quality_points_and_no_credit():
-    g = pd.Series(["A", "B", "C", "D", "no_credit"])
-    assert sg.credit_quality(g, "A").tolist() == [4.0, 3.0, 2.0, 1.0, 4.0]
-    assert sg.credit_quality(g, "C").tolist() == [4.0, 3.0, 2.0, 1.0, 2.0]
+def test_credit_score_orders_the_five_classes_and_keeps_no_credit_neutral():
+    worst = pd.Series(["pass", "special_mention", "substandard", "doubtful", "loss", None])
+    got = sg.credit_score(worst, S.bank_wide.credit_points)
+    # pass 100 > special mention 37.5 > substandard 25 > doubtful 12.5 > loss 0; no loan 50
+    assert got.tolist() == [100.0, 37.5, 25.0, 12.5, 0.0, 50.0]
+    # no loan is neither the best record (pass) nor a bad one
+    assert got.iloc[4] < got.iloc[5] < got.iloc[0]
+    mine = sg.CreditPoints.model_validate({"pass": 90, "no_credit": 90})
+    assert sg.credit_score(worst, mine).tolist() == [90.0, 37.5, 25.0, 12.5, 0.0, 90.0]
+
+
+def test_special_mention_and_loss_no_longer_score_alike():
+    common = {"pct_aum": 50.0, "pct_activity": 50.0, "pct_products": 50.0, "pct_tenure": 50.0}
+    points = sg.credit_score(
+        pd.Series(["pass", "special_mention", "loss", None]), S.bank_wide.credit_points
+    )
+    c = frame(*({**common, "pct_credit": p} for p in points))
+    got = sg.composite_score(c, S.weights).tolist()
+    # 0.8 * 50 = 40 from the four ranks, plus 0.2 x the credit points
+    assert got == pytest.approx([60.0, 47.5, 40.0, 50.0])

@@ -12,8 +12,15 @@ import pandas as pd
 from ..period import Period
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
-from .settings import ACTIVITY_DAYS, FIVE_CLASS_GRADE, RFM_MONTHS, TREND_MONTHS, Settings
-from .tiers import classify, credit_quality, percentile_rank, previous, rfm_scores
+from .settings import (
+    ACTIVITY_DAYS,
+    FIVE_CLASS_GRADE,
+    FIVE_CLASSES,
+    RFM_MONTHS,
+    TREND_MONTHS,
+    Settings,
+)
+from .tiers import classify, credit_score, percentile_rank, previous, rfm_scores
 
 _CUSTOMERS_SQL = """
 WITH flags AS (
@@ -143,6 +150,8 @@ def _tidy(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     df["credit_grade_prev"] = (
         df["worst_class_prev"].map(_GRADE_OF_CLASS).fillna("no_credit").where(open_prev)
     )
+    five_class = df["worst_class"].map(dict(enumerate(FIVE_CLASSES, start=1)))
+    df["five_class"] = five_class.astype(object).where(open_now).astype("str")
     df["credit_grade"] = df["credit_grade"].astype("str")
     df["credit_grade_prev"] = df["credit_grade_prev"].astype("str")
     for col in ("customer_id", "branch_id", "manager_id", "name", "customer_type"):
@@ -151,17 +160,19 @@ def _tidy(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 
 
 def _bank_wide_scores(customers: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Percentile ranks (0-100) among the bank's open customers, and RFM scores."""
+    """Percentile ranks (0-100) among the bank's open customers, credit points on the
+    same scale (:func:`credit_score`: a class, not a rank) and RFM scores."""
     o = customers["open_now"]
-    credit = credit_quality(customers["credit_grade"], settings.bank_wide.no_credit_as)
     ranks = {
         "pct_aum": customers["aum"],
         "pct_activity": customers["txn_90d"],
         "pct_products": customers["products_held"],
         "pct_tenure": customers["tenure_months"],
-        "pct_credit": credit,
     }
-    out = customers.assign(**{k: percentile_rank(v.where(o)) for k, v in ranks.items()})
+    out = customers.assign(
+        **{k: percentile_rank(v.where(o)) for k, v in ranks.items()},
+        pct_credit=credit_score(customers["five_class"], settings.bank_wide.credit_points).where(o),
+    )
     return out.join(rfm_scores(out))
 
 
@@ -176,8 +187,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ``products_held``, ``aum_prev``, ``products_held_prev``, 3-month AUM averages
     (``aum_recent_3m``, ``aum_earlier_3m`` and their ``_prev``), ``txn_90d``,
     ``txn_90d_prev``, ``recency_days`` (``_prev``), ``frequency_12m``,
-    ``monetary_12m``, ``credit_grade`` (``_prev``), the bank-wide percentile ranks
-    ``pct_*``, ``r_score`` / ``f_score`` / ``m_score``, ``cluster``, ``cluster_label``.
+    ``monetary_12m``, ``credit_grade`` (``_prev``), ``five_class`` (the worst
+    five-class of the loans outstanding, empty without one), the bank-wide percentile
+    ranks ``pct_*`` (credit: points, :func:`credit_score`), ``r_score`` / ``f_score`` / ``m_score``, ``cluster``, ``cluster_label``.
 
     ``bench_segmentation``: one row per branch x period (the period and the previous
     one) with the KPIs, ``gini``, ``dormant_high_value`` (count) and

@@ -7,9 +7,9 @@ a month end.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .. import metrics
 from ..params import Rag, Section, Share, check_increasing, check_weights
@@ -24,6 +24,8 @@ ASSET_TIERS = ("mass", "affluent", "wealth", "private")
 HIGH_VALUE_TIERS = ("wealth", "private")
 ACTIVITY_TIERS = ("dormant", "low", "medium", "high")
 CREDIT_GRADES = ("A", "B", "C", "D", "no_credit")
+#: The loan five-class categories (五级分类), best first.
+FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
 #: Loan five-class -> credit grade of the customer (their worst loan counts).
 FIVE_CLASS_GRADE = {
     "pass": "A",
@@ -110,6 +112,51 @@ class Lifecycle(Section):
     dormant_aum_below: float = Field(default=10_000.0, ge=0.0)
 
 
+class CreditPoints(Section):
+    """Credit quality in the composite score, 0-100, by the worst five-class category of
+    the customer's loans outstanding at the period (the other four parts of the score
+    are percentile ranks; credit is not ranked, since nearly every customer would share
+    one rank and every class below pass would score close to 0).
+
+    Defaults: pass 100; special mention 37.5, substandard 25, doubtful 12.5, loss 0 (even
+    steps from the neutral point down); a customer with no loan outstanding scores the
+    neutral ``no_credit`` 50, the middle of the scale, neither a good nor a bad record.
+    Each class must score below the one before it; ``no_credit`` lies between loss and
+    pass.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    pass_: float = Field(default=100.0, alias="pass", ge=0.0, le=100.0)
+    special_mention: float = Field(default=37.5, ge=0.0, le=100.0)
+    substandard: float = Field(default=25.0, ge=0.0, le=100.0)
+    doubtful: float = Field(default=12.5, ge=0.0, le=100.0)
+    loss: float = Field(default=0.0, ge=0.0, le=100.0)
+    no_credit: float = Field(default=50.0, ge=0.0, le=100.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> CreditPoints:
+        points = self.points()
+        check_increasing([points[c] for c in reversed(FIVE_CLASSES)])
+        if not self.loss <= self.no_credit <= self.pass_:
+            raise ValueError(
+                f"no_credit must lie between loss and pass ({self.loss}..{self.pass_}), "
+                f"got {self.no_credit}"
+            )
+        return self
+
+    def points(self) -> dict[str, float]:
+        """``{five-class: points}`` for the five classes and ``no_credit``."""
+        return {
+            "pass": self.pass_,
+            "special_mention": self.special_mention,
+            "substandard": self.substandard,
+            "doubtful": self.doubtful,
+            "loss": self.loss,
+            "no_credit": self.no_credit,
+        }
+
+
 class BankWide(Section):
     """Settings used only by :func:`prepare`, once for the whole bank.
 
@@ -120,7 +167,7 @@ class BankWide(Section):
     clusters: int = Field(default=5, ge=2, le=12)
     seed: int = Field(default=20261031, ge=0)
     cluster_sample: int = Field(default=50_000, ge=1_000, le=1_000_000)
-    no_credit_as: Literal["A", "B", "C", "D"] = "A"
+    credit_points: CreditPoints = CreditPoints()
 
 
 def _default_status() -> dict[str, Rag]:

@@ -14,9 +14,11 @@ import pandas as pd
 from .settings import (
     ACTIVITY_TIERS,
     ASSET_TIERS,
+    FIVE_CLASSES,
     ActivityTiers,
     AssetTiers,
     CompositeWeights,
+    CreditPoints,
     Settings,
 )
 
@@ -54,9 +56,10 @@ def activity_tier(count: pd.Series, tiers: ActivityTiers) -> pd.Series:
 def composite_score(customers: pd.DataFrame, weights: CompositeWeights) -> pd.Series:
     """Composite score 0-100: weighted average of the bank-wide percentile ranks.
 
-    Uses ``pct_aum``, ``pct_activity``, ``pct_products``, ``pct_tenure`` and
-    ``pct_credit`` (see :func:`percentile_rank`); NaN if any of them is missing (a
-    customer not open at the period).
+    Uses ``pct_aum``, ``pct_activity``, ``pct_products``, ``pct_tenure`` (see
+    :func:`percentile_rank`) and ``pct_credit`` (credit points on the same 0-100 scale,
+    see :func:`credit_score`); NaN if any of them is missing (a customer not open at the
+    period).
     """
     total = pd.Series(0.0, index=customers.index)
     for name, w in weights.model_dump().items():
@@ -155,6 +158,7 @@ _PREV_COLUMNS = {
 #: Columns only known as of the period (bank-wide ranks and fits): NaN in previous().
 _PERIOD_ONLY = (
     "deposits",
+    "five_class",
     "wealth",
     "frequency_12m",
     "monetary_12m",
@@ -239,11 +243,12 @@ def rfm_scores(customers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def credit_quality(grade: pd.Series, no_credit_as: str) -> pd.Series:
-    """Credit quality points of each grade for ranking: A 4, B 3, C 2, D 1.
-
-    ``no_credit`` counts as the grade ``no_credit_as`` (default A: no adverse record).
+def credit_score(five_class: pd.Series, points: CreditPoints) -> pd.Series:
+    """Credit quality 0-100 of each customer from the worst five-class category of their
+    loans outstanding (``pass`` ... ``loss``); missing (no loan outstanding) scores the
+    neutral ``points.no_credit``. With the defaults: pass 100, special mention 37.5,
+    substandard 25, doubtful 12.5, loss 0, no loan 50.
     """
-    points = {"A": 4.0, "B": 3.0, "C": 2.0, "D": 1.0}
-    points["no_credit"] = points[no_credit_as]
-    return grade.map(points).astype(float)
+    table = points.points()
+    known = five_class.where(five_class.isin(FIVE_CLASSES))
+    return known.map(table).fillna(table["no_credit"]).astype(float).rename("credit_score")
