@@ -59,7 +59,7 @@ prev = seg.classify(seg.previous(rows), cfg)
 page.title()
 page.kpi_frame(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
                              period=d.period, settings=cfg),
-               kinds=seg.KPI_FORMATS, rag=cfg.kpi_status)
+               metrics=seg.METRICS, rag=cfg.kpi_status)
 page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg))
 
 # %% [markdown]
@@ -70,7 +70,8 @@ page.section("type_split")
 types = seg.type_split(cur)
 page.table(types, {"customer_type": "label:segmentation.values.customer_type", "customers": "int",
                    "customer_share": "pct", "aum": "money", "aum_share": "pct"},
-           index=True, total=True, suppress=["customers"])
+           index=True, suppress=["customers"],
+           total=seg.tier_total(cur, "customer_type", suppress_below=page.suppress_below))
 page.bar_chart("type_split", types, ["customer_share", "aum_share"], labels="customer_type", percent=True)
 
 # %% [markdown]
@@ -81,7 +82,8 @@ page.section("asset_tiers")
 tiers = seg.tier_summary(cur, "asset_tier")
 page.table(tiers, {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int",
                    "customer_share": "pct", "aum": "money", "aum_share": "pct", "avg_aum": "money"},
-           index=True, total=True, suppress=["customers"])
+           index=True, suppress=["customers"],
+           total=seg.tier_total(cur, "asset_tier", suppress_below=page.suppress_below))
 page.bar_chart("asset_tiers", tiers, ["customer_share", "aum_share"], labels="asset_tier", percent=True)
 
 # %% [markdown]
@@ -92,7 +94,8 @@ page.section("activity_tiers")
 activity = seg.tier_summary(cur, "activity_tier")
 page.table(activity, {"activity_tier": "label:segmentation.values.activity_tier", "customers": "int",
                       "customer_share": "pct", "aum": "money", "aum_share": "pct"},
-           index=True, total=True, suppress=["customers"])
+           index=True, suppress=["customers"],
+           total=seg.tier_total(cur, "activity_tier", suppress_below=page.suppress_below))
 page.bar_chart("activity_tiers", activity, ["customers"], labels="activity_tier")
 
 # %% [markdown]
@@ -103,7 +106,8 @@ page.section("credit_grades")
 grades = seg.tier_summary(cur, "credit_grade")
 page.table(grades, {"credit_grade": "label:segmentation.values.credit_grade", "customers": "int",
                     "customer_share": "pct", "aum": "money", "aum_share": "pct"},
-           index=True, total=True, suppress=["customers"])
+           index=True, suppress=["customers"],
+           total=seg.tier_total(cur, "credit_grade", suppress_below=page.suppress_below))
 
 # %% [markdown]
 # Composite score (bank-wide percentile ranks, weights from params) and levels.
@@ -113,7 +117,8 @@ page.section("composite")
 levels = seg.tier_summary(cur, "level")
 page.table(levels, {"level": "label:segmentation.values.level", "customers": "int",
                     "customer_share": "pct", "aum": "money", "aum_share": "pct", "avg_aum": "money"},
-           index=True, total=True, suppress=["customers"])
+           index=True, suppress=["customers"],
+           total=seg.tier_total(cur, "level", suppress_below=page.suppress_below))
 page.histogram_chart("composite", {"composite": seg.open_customers(cur)["composite"]},
                      bins=list(range(0, 101, 5)))
 
@@ -125,7 +130,8 @@ page.section("lifecycle")
 stages = seg.tier_summary(cur, "lifecycle")
 page.table(stages, {"lifecycle": "label:segmentation.values.lifecycle", "customers": "int",
                     "customer_share": "pct", "aum": "money", "aum_share": "pct"},
-           index=True, total=True, suppress=["customers"])
+           index=True, suppress=["customers"],
+           total=seg.tier_total(cur, "lifecycle", suppress_below=page.suppress_below))
 page.bar_chart("lifecycle", stages, ["customers"], labels="lifecycle")
 
 # %% [markdown]

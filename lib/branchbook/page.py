@@ -445,7 +445,8 @@ class Page:
         totals row cannot reveal it (see :mod:`branchbook.privacy`), and a note
         under the table says why.
         ``total=True`` adds a totals row summing count and money columns; a mapping
-        gives the totals row's values explicitly. Rows past ``max_rows`` continue in
+        gives the totals row's values explicitly (:data:`branchbook.privacy.SUPPRESSED`
+        prints as a suppressed cell). Rows past ``max_rows`` continue in
         the appendix (from row ``max_rows + 1``, totals row at the end of both), with a
         note saying so.
         """
@@ -821,8 +822,11 @@ class Page:
         cells = []
         for i, (col, kind) in enumerate(columns.items()):
             if isinstance(total, Mapping) and col in total:
+                hide = total[col] is privacy.SUPPRESSED
                 cells.append(
-                    self._cell(total[col], kind).replace("<td", "<th", 1).replace("</td>", "</th>")
+                    self._cell(total[col], kind, suppressed=hide)
+                    .replace("<td", "<th", 1)
+                    .replace("</td>", "</th>")
                 )
             elif kind in SUMMABLE_KINDS and not isinstance(total, Mapping):
                 cells.append(

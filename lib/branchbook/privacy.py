@@ -39,6 +39,16 @@ def mask_tail(value: Any, keep: int = 4) -> str:
     return "*" * (len(s) - keep) + s[-keep:]
 
 
+class _Suppressed:
+    """The value of a totals-row cell that would give a suppressed count back."""
+
+    def __repr__(self) -> str:
+        return "SUPPRESSED"
+
+
+#: A totals-row value to print as a suppressed cell (``*``): ``Page.table(total={...})``.
+SUPPRESSED = _Suppressed()
+
 PERSONAL_COLUMNS = {"name": mask_name, "id_number": mask_tail, "phone": mask_tail}
 
 

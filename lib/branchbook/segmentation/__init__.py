@@ -1,0 +1,168 @@
+"""Customer segmentation (客户分类与分级): tiers, grades, scores, clusters and migration.
+
+How the report is computed:
+
+* :func:`prepare` (:mod:`.prepare`) runs once per period for the whole bank. It
+  aggregates the warehouse in SQL to one row per customer (``segmentation_customers``),
+  computes what must be measured the same way across the bank (percentile ranks, RFM
+  quintiles, k-means clusters of :mod:`.clusters`) and the bank-wide benchmarks
+  (``bench_segmentation``, ``bench_segmentation_clusters``).
+* :func:`classify` (:mod:`.tiers`) turns a branch's customer rows into tiers, grade,
+  composite score, level and lifecycle stage with the branch's own thresholds
+  (:mod:`.settings`); :func:`previous` gives the same rows as they stood at the
+  previous period.
+* :mod:`.views` and :mod:`.concentration` hold the report's tables, one per section;
+  :mod:`.metrics` declares the KPI cards once and builds them; :mod:`.summary` chooses
+  the summary sentences and lists the definitions.
+
+Conventions: money in the bank's currency (CNY); shares are fractions (0.25, not 25);
+AUM (assets under management, 资产规模) = deposits + wealth at a month end. A customer is
+*open* at a month end when ``opened_on <= month end`` and ``closed_on`` is empty or later
+than the month end. Every function takes frames and returns new ones; inputs are never
+changed. An empty branch gives empty tables and NaN shares, never an error.
+"""
+
+from ..metrics.cards import bank_median
+from .clusters import (
+    ACTIVITY_LABELS,
+    CLUSTER_FEATURES,
+    CLUSTER_LABELS,
+    CLUSTER_TRAITS,
+    VALUE_LABELS,
+    assign_clusters,
+    cluster_features,
+    cluster_label,
+    cluster_trait,
+    fit_clusters,
+    kmeans,
+)
+from .concentration import gini, lorenz, top_share
+from .metrics import METRICS, kpi_table, kpis
+from .prepare import prepare
+from .settings import (
+    ACTION_REASONS,
+    ACTIVITY_DAYS,
+    ACTIVITY_TIERS,
+    ASSET_TIERS,
+    CREDIT_GRADES,
+    CUSTOMER_TYPES,
+    DIMENSIONS,
+    FIVE_CLASS_GRADE,
+    FIVE_CLASSES,
+    HIGH_VALUE_TIERS,
+    LEVELS,
+    LIFECYCLE,
+    REPORT,
+    RFM_MONTHS,
+    SOURCES,
+    TOP_SHARE,
+    TREND_MONTHS,
+    ActivityTiers,
+    AssetTiers,
+    BankWide,
+    CompositeWeights,
+    CreditPoints,
+    Lifecycle,
+    Settings,
+)
+from .summary import DEFINITIONS, summary_facts
+from .tiers import (
+    activity_tier,
+    asset_tier,
+    aum_trend,
+    classify,
+    composite_level,
+    composite_score,
+    credit_score,
+    lifecycle_stage,
+    open_customers,
+    percentile_rank,
+    previous,
+    quintile_score,
+    rfm_scores,
+)
+from .views import (
+    action_list,
+    branch_vs_bank,
+    cluster_profile,
+    dormant_high_value,
+    migration_counts,
+    migration_matrix,
+    rfm_distribution,
+    rfm_grid,
+    tier_summary,
+    tier_total,
+    type_split,
+)
+
+__all__ = [
+    "ACTION_REASONS",
+    "ACTIVITY_DAYS",
+    "ACTIVITY_LABELS",
+    "ACTIVITY_TIERS",
+    "ASSET_TIERS",
+    "CLUSTER_FEATURES",
+    "CLUSTER_LABELS",
+    "CLUSTER_TRAITS",
+    "CREDIT_GRADES",
+    "CUSTOMER_TYPES",
+    "DEFINITIONS",
+    "DIMENSIONS",
+    "FIVE_CLASS_GRADE",
+    "FIVE_CLASSES",
+    "HIGH_VALUE_TIERS",
+    "LEVELS",
+    "LIFECYCLE",
+    "METRICS",
+    "REPORT",
+    "RFM_MONTHS",
+    "SOURCES",
+    "TOP_SHARE",
+    "TREND_MONTHS",
+    "VALUE_LABELS",
+    "ActivityTiers",
+    "AssetTiers",
+    "BankWide",
+    "CompositeWeights",
+    "CreditPoints",
+    "Lifecycle",
+    "Settings",
+    "action_list",
+    "activity_tier",
+    "asset_tier",
+    "assign_clusters",
+    "aum_trend",
+    "bank_median",
+    "branch_vs_bank",
+    "classify",
+    "cluster_features",
+    "cluster_label",
+    "cluster_profile",
+    "cluster_trait",
+    "composite_level",
+    "composite_score",
+    "credit_score",
+    "dormant_high_value",
+    "fit_clusters",
+    "gini",
+    "kmeans",
+    "kpi_table",
+    "kpis",
+    "lifecycle_stage",
+    "lorenz",
+    "migration_counts",
+    "migration_matrix",
+    "open_customers",
+    "percentile_rank",
+    "prepare",
+    "previous",
+    "quintile_score",
+    "rfm_distribution",
+    "rfm_grid",
+    "rfm_scores",
+    "summary_facts",
+    "tier_summary",
+    "tier_total",
+    "top_share",
+    "type_split",
+]

@@ -1,0 +1,138 @@
+"""The six KPI cards, declared once, and the bank benchmark they are measured against.
+
+Each card's number is one function of classified customer rows (one branch, or any
+set: the bank benchmark applies the same function to every branch); its
+:class:`~branchbook.metrics.Metric` declaration says how it prints, which direction is
+better and that ``customers`` is the report's column in the index.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..metrics import Metric, declare, ratio
+from ..metrics.cards import card_frame
+from .concentration import gini, top_share
+from .settings import DIMENSIONS, HIGH_VALUE_TIERS, REPORT, Settings
+from .tiers import open_customers
+from .views import dormant_high_value
+
+
+def _high_value(open_: pd.DataFrame) -> pd.Series:
+    return open_["asset_tier"].isin(HIGH_VALUE_TIERS)
+
+
+def _dormant(open_: pd.DataFrame) -> pd.Series:
+    return open_["activity_tier"] == "dormant"
+
+
+def customers(rows: pd.DataFrame) -> float:
+    """Customers open at the period (count)."""
+    return float(len(open_customers(rows)))
+
+
+def aum_total(rows: pd.DataFrame) -> float:
+    """AUM of the open customers (CNY); 0 for nobody."""
+    return float(open_customers(rows)["aum"].sum())
+
+
+def top20_share(rows: pd.DataFrame) -> float:
+    """Share of the open customers' AUM held by their top 20% (:func:`top_share`); NaN
+    when empty or when their AUM is 0."""
+    return top_share(open_customers(rows)["aum"])
+
+
+def active_share(rows: pd.DataFrame) -> float:
+    """Share of the open customers not in the dormant activity tier; NaN when empty."""
+    o = open_customers(rows)
+    return ratio(float((~_dormant(o)).sum()), float(len(o)))
+
+
+def high_value_customers(rows: pd.DataFrame) -> float:
+    """Open customers in the wealth or private asset tier (count)."""
+    return float(_high_value(open_customers(rows)).sum())
+
+
+def dormant_high_value_share(rows: pd.DataFrame) -> float:
+    """Share of the high-value customers (wealth, private) in the dormant activity tier;
+    NaN without high-value customers."""
+    o = open_customers(rows)
+    high = _high_value(o)
+    return ratio(float((high & _dormant(o)).sum()), float(high.sum()))
+
+
+#: The KPI cards, in card order; ``customers`` is the report's column in the index.
+METRICS: tuple[Metric, ...] = declare(
+    Metric("customers", REPORT, "int", "high", customers, headline=True),
+    Metric("aum_total", REPORT, "money", "high", aum_total),
+    Metric("top20_share", REPORT, "pct", "low", top20_share),
+    Metric("active_share", REPORT, "pct", "high", active_share),
+    Metric("high_value_customers", REPORT, "int", "high", high_value_customers),
+    Metric("dormant_high_value_share", REPORT, "pct", "low", dormant_high_value_share),
+)
+
+
+def kpis(rows: pd.DataFrame) -> dict[str, float]:
+    """``{key: value}`` of every KPI card (:data:`METRICS`) for classified customer rows."""
+    return {m.key: m.compute(rows) for m in METRICS}
+
+
+def _bench_rows(classified: pd.DataFrame, period: str) -> pd.DataFrame:
+    """One row per branch: KPIs, Gini, share of customers (and of AUM) per category."""
+    needed = ["branch_id", "open_now", "open_prev", "aum", "aum_prev", *DIMENSIONS]
+    classified = classified[needed]  # fewer columns: much faster cuts per branch
+    open_ = open_customers(classified)
+    rows = []
+    for bid, g in classified.groupby("branch_id", sort=True):
+        o = open_customers(g)
+        dhv = dormant_high_value(g)["count"]
+        row = {"branch_id": bid, "period": period, **kpis(g), "gini": gini(o["aum"])}
+        rows.append({**row, "dormant_high_value": dhv})
+    out = pd.DataFrame(
+        rows,
+        columns=["branch_id", "period", *(m.key for m in METRICS), "gini", "dormant_high_value"],
+    )
+    out = out.set_index("branch_id")
+    n = open_.groupby("branch_id").size()
+    aum = open_.groupby("branch_id")["aum"].sum()
+    for dim, cats in DIMENSIONS.items():
+        known = open_[dim].notna().groupby(open_["branch_id"]).any()
+        counts = pd.crosstab(open_["branch_id"], open_[dim]) if len(open_) else pd.DataFrame()
+        counts = counts.reindex(index=out.index, columns=list(cats), fill_value=0)
+        for cat in cats:
+            share = counts[cat] / n.reindex(out.index)
+            out[f"share_{dim}_{cat}"] = share.where(known.reindex(out.index, fill_value=False))
+        if dim in ("asset_tier", "customer_type"):
+            sums = (
+                open_.pivot_table(index="branch_id", columns=dim, values="aum", aggfunc="sum")
+                if len(open_)
+                else pd.DataFrame()
+            )
+            sums = sums.reindex(index=out.index, columns=list(cats)).fillna(0.0)
+            total = aum.reindex(out.index)
+            for cat in cats:
+                out[f"aum_share_{dim}_{cat}"] = (sums[cat] / total.where(total > 0)).astype(float)
+    return out.reset_index()
+
+
+def kpi_table(
+    current: dict[str, float],
+    previous_kpis: dict[str, float],
+    *,
+    bench: pd.DataFrame,
+    branch_id: str,
+    period: str,
+    settings: Settings,
+) -> pd.DataFrame:
+    """KPI cards: one row per KPI of :data:`METRICS` with value, previous, change, bank
+    median, rank among the branches and RAG status under ``settings.kpi_status`` (see
+    :func:`branchbook.metrics.cards.card_frame`)."""
+    return card_frame(
+        METRICS,
+        current,
+        previous_kpis,
+        bench=bench,
+        unit_id=branch_id,
+        period=period,
+        rag=settings.kpi_status,
+    )

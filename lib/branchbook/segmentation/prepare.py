@@ -1,0 +1,225 @@
+"""Bank-wide work done once per period: the customer rows from the warehouse, the
+percentile ranks, RFM quintiles and clusters measured over the whole bank, and the
+benchmark rows of every branch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+
+from ..period import Period
+from .clusters import assign_clusters, fit_clusters
+from .metrics import _bench_rows
+from .settings import (
+    ACTIVITY_DAYS,
+    FIVE_CLASS_GRADE,
+    FIVE_CLASSES,
+    RFM_MONTHS,
+    TREND_MONTHS,
+    Settings,
+)
+from .tiers import classify, credit_score, percentile_rank, previous, rfm_scores
+
+_CUSTOMERS_SQL = """
+WITH flags AS (
+    SELECT customer_id, branch_id, manager_id, name, customer_type, opened_on,
+           opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
+           opened_on <= $prev_end AND (closed_on IS NULL OR closed_on > $prev_end) AS open_prev,
+           (year($period_end) * 12 + month($period_end))
+             - (year(opened_on) * 12 + month(opened_on)) AS tenure_months
+    FROM customers
+    WHERE opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $prev_end)
+),
+c AS (SELECT * FROM flags WHERE open_now OR open_prev),
+b AS (
+    SELECT customer_id,
+        sum(deposits) FILTER (WHERE month = $period) AS deposits,
+        sum(wealth) FILTER (WHERE month = $period) AS wealth,
+        sum(products_held) FILTER (WHERE month = $period) AS products_held,
+        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $prev_period) AS aum_prev,
+        sum(products_held) FILTER (WHERE month = $prev_period) AS products_held_prev,
+        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+            FILTER (WHERE month BETWEEN $recent_from AND $period) AS aum_recent_3m,
+        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+            FILTER (WHERE month BETWEEN $earlier_from AND $earlier_to) AS aum_earlier_3m,
+        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+            FILTER (WHERE month BETWEEN $earlier_to AND $prev_period) AS aum_recent_3m_prev,
+        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+            FILTER (WHERE month BETWEEN $first_month AND $earlier_to_prev) AS aum_earlier_3m_prev
+    FROM balances
+    WHERE month BETWEEN $first_month AND $period
+    GROUP BY customer_id
+),
+t AS (
+    SELECT customer_id,
+        count(*) FILTER (WHERE txn_date >= $activity_from) AS txn_90d,
+        count(*) FILTER (WHERE txn_date BETWEEN $activity_from_prev AND $prev_end) AS txn_90d_prev,
+        count(*) FILTER (WHERE txn_date >= $year_from) AS frequency_12m,
+        sum(amount) FILTER (WHERE txn_date >= $year_from) AS monetary_12m,
+        max(txn_date) AS last_txn,
+        max(txn_date) FILTER (WHERE txn_date <= $prev_end) AS last_txn_prev
+    FROM transactions
+    WHERE txn_date <= $period_end
+    GROUP BY customer_id
+),
+k AS (
+    SELECT l.customer_id,
+        max(CASE s.five_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2
+            WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 END)
+            FILTER (WHERE s.month = $period) AS worst_class,
+        max(CASE s.five_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2
+            WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 END)
+            FILTER (WHERE s.month = $prev_period) AS worst_class_prev
+    FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
+    WHERE s.month IN ($period, $prev_period) AND s.outstanding > 0
+    GROUP BY l.customer_id
+)
+SELECT c.customer_id, c.branch_id, c.manager_id, c.name, c.customer_type, c.opened_on,
+       c.open_now, c.open_prev, c.tenure_months,
+       b.deposits, b.wealth, b.products_held, b.aum_prev, b.products_held_prev,
+       b.aum_recent_3m, b.aum_earlier_3m, b.aum_recent_3m_prev, b.aum_earlier_3m_prev,
+       coalesce(t.txn_90d, 0) AS txn_90d, coalesce(t.txn_90d_prev, 0) AS txn_90d_prev,
+       date_diff('day', t.last_txn, $period_end) AS recency_days,
+       date_diff('day', t.last_txn_prev, $prev_end) AS recency_days_prev,
+       coalesce(t.frequency_12m, 0) AS frequency_12m, coalesce(t.monetary_12m, 0) AS monetary_12m,
+       k.worst_class, k.worst_class_prev
+FROM c
+LEFT JOIN b ON b.customer_id = c.customer_id
+LEFT JOIN t ON t.customer_id = c.customer_id
+LEFT JOIN k ON k.customer_id = c.customer_id
+ORDER BY c.customer_id
+"""
+
+#: The SQL's codes 1..5 of the five classes, best first, back to credit grades.
+_GRADE_OF_CLASS = {i + 1: FIVE_CLASS_GRADE[c] for i, c in enumerate(FIVE_CLASS_GRADE)}
+
+
+def _sql_params(ctx) -> dict[str, Any]:
+    """The dates and months of the SQL: the period, the month before, the two 3-month
+    windows of the AUM trend (and the same a month earlier), the 90-day activity windows
+    ending at both month ends, and the first day of the 12 RFM months."""
+    p = Period.parse(ctx.period)
+    months = [str(m) for m in p.window(2 * TREND_MONTHS + 1)]  # oldest first
+    return {
+        "period": str(p),
+        "prev_period": str(p.prev),
+        "period_end": p.end,
+        "prev_end": p.prev.end,
+        "first_month": months[0],
+        "earlier_to_prev": months[TREND_MONTHS - 1],
+        "earlier_from": months[1],
+        "earlier_to": months[TREND_MONTHS],
+        "recent_from": months[TREND_MONTHS + 1],
+        "activity_from": p.end - timedelta(days=ACTIVITY_DAYS - 1),
+        "activity_from_prev": p.prev.end - timedelta(days=ACTIVITY_DAYS - 1),
+        "year_from": p.window(RFM_MONTHS)[0].start,
+    }
+
+
+def _tidy(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Types, AUM and credit grades of the SQL rows; amounts NaN where not open."""
+    df = raw.copy()
+    open_now = df["open_now"].astype(bool)
+    open_prev = df["open_prev"].astype(bool)
+    df["open_now"], df["open_prev"] = open_now, open_prev
+    for col in df.columns.drop(
+        [
+            "customer_id",
+            "branch_id",
+            "manager_id",
+            "name",
+            "customer_type",
+            "opened_on",
+            "open_now",
+            "open_prev",
+        ]
+    ):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    for col in ("deposits", "wealth", "products_held"):
+        df[col] = df[col].fillna(0.0).where(open_now)
+    df["aum"] = df["deposits"] + df["wealth"]
+    df["aum_prev"] = df["aum_prev"].fillna(0.0).where(open_prev)
+    df["products_held_prev"] = df["products_held_prev"].fillna(0.0).where(open_prev)
+    for col in ("txn_90d", "recency_days", "frequency_12m", "monetary_12m"):
+        df[col] = df[col].where(open_now)
+    for col in ("txn_90d_prev", "recency_days_prev"):
+        df[col] = df[col].where(open_prev)
+    df["credit_grade"] = df["worst_class"].map(_GRADE_OF_CLASS).fillna("no_credit").where(open_now)
+    df["credit_grade_prev"] = (
+        df["worst_class_prev"].map(_GRADE_OF_CLASS).fillna("no_credit").where(open_prev)
+    )
+    five_class = df["worst_class"].map(dict(enumerate(FIVE_CLASSES, start=1)))
+    df["five_class"] = five_class.astype(object).where(open_now).astype("str")
+    df["credit_grade"] = df["credit_grade"].astype("str")
+    df["credit_grade_prev"] = df["credit_grade_prev"].astype("str")
+    for col in ("customer_id", "branch_id", "manager_id", "name", "customer_type"):
+        df[col] = df[col].astype("str")
+    return df.drop(columns=["worst_class", "worst_class_prev"])
+
+
+def _bank_wide_scores(customers: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Percentile ranks (0-100) among the bank's open customers, credit points on the
+    same scale (:func:`credit_score`: a class, not a rank) and RFM scores."""
+    o = customers["open_now"]
+    ranks = {
+        "pct_aum": customers["aum"],
+        "pct_activity": customers["txn_90d"],
+        "pct_products": customers["products_held"],
+        "pct_tenure": customers["tenure_months"],
+    }
+    out = customers.assign(
+        **{k: percentile_rank(v.where(o)) for k, v in ranks.items()},
+        pct_credit=credit_score(customers["five_class"], settings.bank_wide.credit_points).where(o),
+    )
+    return out.join(rfm_scores(out))
+
+
+def prepare(ctx) -> dict[str, pd.DataFrame]:
+    """Aggregate the bank once per period; see the package docstring.
+
+    Returns:
+
+    ``segmentation_customers``: one row per customer open at the period or the
+    previous one (cut per branch): ids, ``name`` (raw), ``customer_type``,
+    ``open_now`` / ``open_prev``, ``tenure_months``, ``deposits``, ``wealth``, ``aum``,
+    ``products_held``, ``aum_prev``, ``products_held_prev``, 3-month AUM averages
+    (``aum_recent_3m``, ``aum_earlier_3m`` and their ``_prev``), ``txn_90d``,
+    ``txn_90d_prev``, ``recency_days`` (``_prev``), ``frequency_12m``,
+    ``monetary_12m``, ``credit_grade`` (``_prev``), ``five_class`` (the worst
+    five-class of the loans outstanding, empty without one), the bank-wide percentile
+    ranks ``pct_*`` (credit: points, :func:`credit_score`), ``r_score`` / ``f_score`` / ``m_score``, ``cluster``, ``cluster_label``.
+
+    ``bench_segmentation``: one row per branch x period (the period and the previous
+    one) with the KPIs, ``gini``, ``dormant_high_value`` (count) and
+    ``share_<dimension>_<category>`` /
+    ``aum_share_<dimension>_<category>`` columns, classified with the bank's settings.
+
+    ``bench_segmentation_clusters``: the fitted clusters (:func:`fit_clusters`).
+    """
+    settings: Settings = ctx.settings
+    period = Period.parse(ctx.period)
+    raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx))
+    customers = _bank_wide_scores(_tidy(raw, settings), settings)
+    clusters = fit_clusters(customers, settings)
+    cluster = assign_clusters(customers, clusters)
+    labels = dict(zip(clusters["cluster"], clusters["label"], strict=True))
+    customers = customers.assign(
+        cluster=cluster,
+        cluster_label=pd.Series(
+            cluster.map(labels).astype(object), index=customers.index, dtype="str"
+        ),
+    )
+    bench = pd.concat(
+        [
+            _bench_rows(classify(customers, settings), str(period)),
+            _bench_rows(classify(previous(customers), settings), str(period.prev)),
+        ],
+        ignore_index=True,
+    )
+    return {
+        "segmentation_customers": customers.reset_index(drop=True),
+        "bench_segmentation": bench,
+        "bench_segmentation_clusters": clusters,
+    }

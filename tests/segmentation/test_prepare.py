@@ -1,0 +1,263 @@
+"""Tests of prepare() on a tiny warehouse: customer measures, bank-wide ranks, clusters, bench."""
+
+import types
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from branchbook import segmentation as sg
+from branchbook.period import window
+
+from .rows import S
+
+
+def _warehouse() -> duckdb.DuckDBPyConnection:
+    d = date.fromisoformat
+    customers = pd.DataFrame(
+        [
+            # id, branch, manager, type, opened, closed
+            ("C01", "0101", "S01", "individual", "2020-01-15", None),
+            ("C02", "0101", "S02", "corporate", "2026-08-10", None),
+            ("C03", "0101", None, "individual", "2015-03-01", None),
+            ("C04", "0102", "S03", "individual", "2024-10-01", "2026-10-15"),  # closed this month
+            ("C05", "0102", "S03", "individual", "2026-10-05", None),  # new this month
+            (
+                "C06",
+                "0102",
+                "S03",
+                "individual",
+                "2026-10-03",
+                "2026-10-20",
+            ),  # never at a month end
+            ("C07", "0101", "S01", "individual", "2019-01-01", "2026-09-30"),  # closed last month
+            ("C08", "0102", "S03", "individual", "2023-01-01", None),  # no balances at all
+        ],
+        columns=[
+            "customer_id",
+            "branch_id",
+            "manager_id",
+            "customer_type",
+            "opened_on",
+            "closed_on",
+        ],
+    )
+    customers["opened_on"] = customers["opened_on"].map(d)
+    customers["closed_on"] = customers["closed_on"].map(
+        lambda v: d(v) if isinstance(v, str) else None
+    )
+    customers["name"] = "Name " + customers["customer_id"]
+    bal = []
+
+    def add(cid, month, deposits, wealth=0.0, products=1):
+        bal.append((cid, month, float(deposits), float(wealth), 0.0, products))
+
+    for m in ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]:
+        add("C01", m, 600_000)
+        add("C03", m, 800_000, products=2)
+    add("C01", "2026-09", 500_000, 100_000, 4)
+    add("C01", "2026-10", 30_000, 20_000, 3)
+    add("C02", "2026-08", 1_000_000)
+    add("C02", "2026-09", 6_000_000, products=2)
+    add("C02", "2026-10", 5_000_000, 2_000_000, 5)
+    add("C03", "2026-09", 800_000, products=2)
+    add("C03", "2026-10", 499_999.99, products=2)
+    add("C04", "2026-09", 100_000)
+    add("C05", "2026-10", 1_000)
+    balances = pd.DataFrame(
+        bal,
+        columns=[
+            "customer_id",
+            "month",
+            "deposits",
+            "wealth",
+            "loans_outstanding",
+            "products_held",
+        ],
+    )
+    txns = pd.DataFrame(
+        [
+            ("C01", "2026-10-31", 100.0),
+            ("C01", "2026-08-03", 200.0),  # first day of the 90-day window
+            ("C01", "2026-08-02", 300.0),  # just outside it, inside 12 months
+            ("C01", "2025-11-01", 400.0),  # first day of the 12 months
+            ("C01", "2025-10-31", 500.0),  # outside the 12 months
+            ("C01", "2026-11-01", 999.0),  # after the period: ignored
+            ("C03", "2025-12-15", 50.0),
+            ("C05", "2026-10-06", 10.0),
+        ],
+        columns=["customer_id", "txn_date", "amount"],
+    )
+    txns["txn_date"] = txns["txn_date"].map(d)
+    txns["txn_id"] = [f"T{i}" for i in range(len(txns))]
+    txns["channel"], txns["direction"] = "mobile", "in"
+    loans = pd.DataFrame(
+        {
+            "loan_id": ["L1", "L2", "L3", "L4"],
+            "customer_id": ["C01", "C01", "C01", "C03"],
+            "branch_id": "0101",
+        }
+    )
+    snaps = pd.DataFrame(
+        [
+            ("L1", "2026-10", 1_000.0, "pass"),
+            ("L1", "2026-09", 1_000.0, "pass"),
+            ("L2", "2026-10", 500.0, "substandard"),
+            ("L2", "2026-09", 500.0, "pass"),
+            ("L3", "2026-10", 0.0, "loss"),  # repaid: ignored
+            ("L4", "2026-10", 800.0, "doubtful"),
+            ("L4", "2026-09", 800.0, "doubtful"),
+        ],
+        columns=["loan_id", "month", "outstanding", "five_class"],
+    )
+    snaps["dpd"] = 0
+    con = duckdb.connect()
+    for name, df in {
+        "customers": customers,
+        "balances": balances,
+        "transactions": txns,
+        "loans": loans,
+        "loan_snapshots": snaps,
+    }.items():
+        con.register(f"{name}_df", df)
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
+    return con
+
+
+def _ctx(con, settings=S):
+    return types.SimpleNamespace(
+        sql=lambda q, **p: con.execute(q, p).df(),
+        period="2026-10",
+        prev_period="2026-09",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+        months=lambda n: window("2026-10", n),
+        settings=settings,
+    )
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return sg.prepare(_ctx(_warehouse()))
+
+
+def test_prepare_returns_the_named_frames(prepared):
+    assert set(prepared) == {
+        "segmentation_customers",
+        "bench_segmentation",
+        "bench_segmentation_clusters",
+    }
+    c = prepared["segmentation_customers"]
+    assert c["customer_id"].tolist() == [
+        "C01",
+        "C02",
+        "C03",
+        "C04",
+        "C05",
+        "C08",
+    ]  # C06, C07 never open
+    assert c["open_now"].tolist() == [True, True, True, False, True, True]
+    assert c["open_prev"].tolist() == [True, True, True, True, False, True]
+    assert {"branch_id", "manager_id", "name", "cluster", "cluster_label", "r_score"} <= set(
+        c.columns
+    )
+
+
+def test_prepare_customer_measures(prepared):
+    c = prepared["segmentation_customers"].set_index("customer_id")
+    # tenure: calendar months from opening month to 2026-10
+    assert c["tenure_months"].tolist() == [81.0, 2.0, 139.0, 24.0, 0.0, 45.0]
+    assert c.loc["C01", "aum"] == 50_000.0 and c.loc["C01", "aum_prev"] == 600_000.0
+    assert c.loc["C02", "aum"] == 7_000_000.0 and c.loc["C08", "aum"] == 0.0
+    assert pd.isna(c.loc["C04", "aum"]) and c.loc["C04", "aum_prev"] == 100_000.0
+    assert pd.isna(c.loc["C05", "aum_prev"])
+    assert c.loc["C01", "products_held"] == 3.0 and c.loc["C01", "products_held_prev"] == 4.0
+    # 3-month averages: (600,000 + 600,000 + 50,000) / 3 against 600,000
+    assert c.loc["C01", "aum_recent_3m"] == pytest.approx(1_250_000 / 3)
+    assert c.loc["C01", "aum_earlier_3m"] == pytest.approx(600_000)
+    assert pd.isna(c.loc["C02", "aum_earlier_3m"])
+    # C01: 90 days = 2026-08-03..2026-10-31 -> 2; 12 months from 2025-11-01 -> 4 for 1,000
+    assert (
+        c.loc["C01", "txn_90d"],
+        c.loc["C01", "frequency_12m"],
+        c.loc["C01", "monetary_12m"],
+    ) == (2.0, 4.0, 1_000.0)
+    assert c.loc["C01", "recency_days"] == 0.0
+    # last period: 2026-07-03..2026-09-30 holds 08-02 and 08-03; last one 58 days before 09-30
+    assert c.loc["C01", "txn_90d_prev"] == 2.0 and c.loc["C01", "recency_days_prev"] == 58.0
+    assert c.loc["C03", "recency_days"] == 320.0  # 16 days of Dec 2025 + 304 of 2026
+    assert c.loc["C02", "txn_90d"] == 0.0 and pd.isna(c.loc["C02", "recency_days"])
+    assert c.loc["C05", "recency_days"] == 25.0
+    assert c["credit_grade"].tolist()[:3] == ["C", "no_credit", "D"]
+    assert c.loc["C01", "credit_grade_prev"] == "A"
+
+
+def test_prepare_bank_wide_ranks_and_rfm(prepared):
+    c = prepared["segmentation_customers"].set_index("customer_id").drop("C04")  # C04 not open
+    order = ["C01", "C02", "C03", "C05", "C08"]
+    # AUM 50,000 / 7,000,000 / 499,999.99 / 1,000 / 0 -> ranks 3, 5, 4, 2, 1 of 5
+    assert c.loc[order, "pct_aum"].tolist() == pytest.approx([60.0, 100.0, 80.0, 40.0, 20.0])
+    # 90-day counts 2 / 0 / 0 / 1 / 0: three zeros share rank 2 -> 40
+    assert c.loc[order, "pct_activity"].tolist() == pytest.approx([100.0, 40.0, 40.0, 80.0, 40.0])
+    # worst loans outstanding: C01 substandard (its repaid loss loan is ignored), C03
+    # doubtful; C02, C05, C08 have none -> points 25, 50, 12.5, 50, 50 (not ranked)
+    five = c.loc[order, "five_class"]
+    assert five.iloc[[0, 2]].tolist() == ["substandard", "doubtful"] and pd.isna(five.iloc[1])
+    assert c.loc[order, "pct_credit"].tolist() == [25.0, 50.0, 12.5, 50.0, 50.0]
+    assert pd.isna(
+        prepared["segmentation_customers"].set_index("customer_id").loc["C04", "pct_aum"]
+    )
+    # RFM among C01 (0 days, 4, 1,000), C03 (320, 1, 50), C05 (25, 1, 10)
+    assert c.loc[order, "r_score"].tolist() == [5.0, 1.0, 2.0, 4.0, 1.0]
+    assert c.loc[order, "f_score"].tolist() == [5.0, 1.0, 3.0, 3.0, 1.0]
+    assert c.loc[order, "m_score"].tolist() == [5.0, 1.0, 4.0, 2.0, 1.0]
+    out = sg.classify(c.reset_index(), S).set_index("customer_id")
+    # C01: .35*60 + .2*100 + .15*80 + .1*80 + .2*25 = 66 (products rank 4, tenure rank 4)
+    assert out.loc["C01", "composite"] == pytest.approx(66.0)
+    assert out.loc["C01", "lifecycle"] == "decline"  # 416,667 / 600,000 = 0.69
+    assert out.loc["C02", "lifecycle"] == "new"
+    assert out.loc["C08", "lifecycle"] == "dormant"  # no transactions, AUM 0
+
+
+def test_prepare_clusters(prepared):
+    clusters = prepared["bench_segmentation_clusters"]
+    c = prepared["segmentation_customers"].set_index("customer_id")
+    assert len(clusters) == 5 and clusters["customers"].sum() == 5  # five distinct customers
+    assert c.loc["C02", "cluster"] == 1 and c.loc["C02", "cluster_label"] == "high_value_dormant"
+    assert c.drop("C04")["cluster"].nunique() == 5 and pd.isna(c.loc["C04", "cluster"])
+    again = sg.assign_clusters(prepared["segmentation_customers"], clusters)
+    assert again.tolist()[:3] == c["cluster"].tolist()[:3]
+
+
+def test_prepare_bench(prepared):
+    b = prepared["bench_segmentation"].set_index(["branch_id", "period"])
+    assert sorted(b.index) == [
+        ("0101", "2026-09"),
+        ("0101", "2026-10"),
+        ("0102", "2026-09"),
+        ("0102", "2026-10"),
+    ]
+    now = b.loc[("0101", "2026-10")]
+    assert now["customers"] == 3.0 and now["aum_total"] == pytest.approx(7_549_999.99)
+    assert now["top20_share"] == pytest.approx(7_000_000 / 7_549_999.99)
+    assert now["active_share"] == pytest.approx(1 / 3)
+    assert (now["high_value_customers"], now["dormant_high_value"]) == (1.0, 1.0)
+    assert now["dormant_high_value_share"] == 1.0
+    assert now["share_asset_tier_affluent"] == pytest.approx(2 / 3)  # 50,000 and 499,999.99
+    assert now["share_customer_type_corporate"] == pytest.approx(1 / 3)
+    assert now["aum_share_asset_tier_private"] == pytest.approx(7_000_000 / 7_549_999.99)
+    before = b.loc[("0101", "2026-09")]
+    # 600,000 wealth, 6,000,000 private (at the bound), 800,000 wealth; only C01 active
+    assert before["aum_total"] == 7_400_000.0
+    assert (before["high_value_customers"], before["dormant_high_value"]) == (3.0, 2.0)
+    assert before["dormant_high_value_share"] == pytest.approx(2 / 3)
+    assert pd.isna(before["share_level_5"])  # levels are known for the period only
+    other = b.loc[("0102", "2026-10")]
+    assert (
+        other["customers"],
+        other["aum_total"],
+        other["top20_share"],
+        other["active_share"],
+    ) == (2.0, 1_000.0, 1.0, 0.5)
+    assert b.loc[("0102", "2026-09"), "active_share"] == 0.0
