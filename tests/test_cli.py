@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 LEAVE = """
@@ -63,3 +65,31 @@ def test_the_command_exits_with_mains_code_and_message(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"branchbook: refused: warehouse not found: {missing}")
     assert not (tmp_path / "out").exists()
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "branchbook.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["run", "--workers", "0"], "argument --workers: expected 1 to 64, got 0"),
+        (["run", "--workers", "-1"], "argument --workers: expected 1 to 64, got -1"),
+        (["run", "--workers", "1000"], "argument --workers: expected 1 to 64, got 1000"),
+        (["run", "--workers", "two"], "argument --workers: expected a whole number, got 'two'"),
+        (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
+    ],
+)
+def test_a_bad_option_is_one_line_with_exit_2(tmp_path, args, says):
+    proc = _cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert says in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

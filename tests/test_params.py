@@ -212,3 +212,10 @@ def test_yaml_syntax_error_is_one_line(tmp_path):
     with pytest.raises(ParamsError) as err:
         params.read_yaml(write(tmp_path, BANK + "demo: {a: [1, 2}\n") / "bank.yaml")
     assert "not valid YAML: line" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_file_not_in_utf8_names_the_line(tmp_path):
+    d = write(tmp_path, BANK)
+    (d / "bank.yaml").write_bytes(BANK.encode() + "demo: {label: 示范}\n".encode("gb18030"))
+    with pytest.raises(ParamsError, match=r"bank.yaml: not UTF-8 \(byte 0x[0-9a-f]{2} on line 3\)"):
+        ParamSet(d)

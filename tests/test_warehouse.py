@@ -301,3 +301,15 @@ def test_a_memory_limit_duckdb_cannot_read_names_the_variable(monkeypatch):
     monkeypatch.setenv(warehouse.MEMORY_VARIABLE, "plenty")
     with pytest.raises(WarehouseError, match="BRANCHBOOK_DUCKDB_MEMORY='plenty'"):
         warehouse._connect()
+
+
+def test_upper_case_table_names_are_found(tmp_path):
+    """A warehouse that stores BRANCHES is read, not reported as missing."""
+    import duckdb
+
+    path = tmp_path / "upper.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute('CREATE TABLE "BRANCHES" (branch_id VARCHAR, name VARCHAR)')
+        con.execute("INSERT INTO \"BRANCHES\" VALUES ('0101', 'Main')")
+    con = open_warehouse(path)
+    assert con.execute("SELECT branch_id FROM branches").fetchall() == [("0101",)]

@@ -39,18 +39,30 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line (the option and the rule) and exit code 2; the
+    usage is one ``--help`` away instead of filling the log."""
+
+    def error(self, message: str):
+        self.exit(EXIT_REFUSED, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="branchbook", description="Per-branch bank reports.")
+    ap = _Parser(prog="branchbook", description="Per-branch bank reports.")
     ap.add_argument("--version", action="version", version=f"branchbook {__version__}")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="prepare a period and publish its reports")
     r.add_argument("--period", help="YYYY-MM (default: the latest month in the warehouse)")
     r.add_argument("--branches", type=_csv, help="comma-separated branch ids (default: all)")
     r.add_argument("--reports", type=_csv, help="comma-separated report names (default: all)")
     r.add_argument("--formats", type=_csv, default=["html", "pdf"], help="html,pdf (default both)")
-    r.add_argument("--workers", type=int, help="reports made at once (default: CPU count + 1)")
+    r.add_argument(
+        "--workers",
+        type=_workers,
+        help=f"reports made at once, 1 to {MAX_WORKERS} (default: CPU count + 1)",
+    )
     r.add_argument("--out", help="report folder (default: reports/)")
     r.add_argument(
         "--force",
@@ -107,6 +119,20 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--if-missing", action="store_true", help="do nothing if the file exists")
     return ap
+
+
+MAX_WORKERS = 64
+
+
+def _workers(text: str) -> int:
+    """``--workers``: a whole number from 1 to :data:`MAX_WORKERS`, never remapped silently."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= n <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_WORKERS}, got {n}")
+    return n
 
 
 class Terminated(BaseException):

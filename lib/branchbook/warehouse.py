@@ -221,8 +221,9 @@ def _open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(f"{path} is not a readable DuckDB file: {_first_line(exc)}") from None
+    # table names are matched without regard to case (a warehouse may store CUSTOMERS)
     names = {
-        r[0]
+        r[0].lower(): r[0]
         for r in con.execute(
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_catalog = 'warehouse' AND table_schema = 'main'"
@@ -231,7 +232,7 @@ def _open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
     for name in TABLES:
         if name in names:
             try:
-                _define(con, name, f"warehouse.main.{_q(name)}")
+                _define(con, name, f"warehouse.main.{_q(names[name])}")
             except duckdb.Error as exc:
                 con.close()
                 raise WarehouseError(
@@ -287,10 +288,10 @@ def _open_url(url: str) -> duckdb.DuckDBPyConnection:
         engine = sqlalchemy.create_engine(url, hide_parameters=True)
         try:
             with engine.connect() as db:
-                present = set(sqlalchemy.inspect(db).get_table_names())
+                present = {n.lower(): n for n in sqlalchemy.inspect(db).get_table_names()}
                 for name in TABLES:
                     if name in present:
-                        frame = pd.read_sql_table(name, db)
+                        frame = pd.read_sql_table(present[name], db)
                         con.register("incoming_frame", frame)
                         _define(con, name, "incoming_frame", materialize=True)
                         con.unregister("incoming_frame")
