@@ -95,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     from branchbook import render
     from branchbook.params import ParamSet
-    from branchbook.reports import select
+    from branchbook.reports import select, settings_classes
 
     formats = args.formats.split(",")
     specs = select(args.reports.split(","))
     cells = {s.name: code_cells(s.notebook) for s in specs}
-    ps = ParamSet(args.params)
+    ps = ParamSet(args.params, settings_classes())
     out = Path(args.out)
     records, failures = [], []
     for branch in args.branches.split(","):

@@ -325,8 +325,9 @@ def naive_params(scope: Scope, branches: list[str], folder: Path) -> dict[tuple[
     import yaml
 
     from branchbook.params import ParamSet
+    from branchbook.reports import settings_classes
 
-    ps = ParamSet(scope.params)
+    ps = ParamSet(scope.params, settings_classes())
     files = {}
     for branch in branches:
         bp = ps.for_branch(branch)

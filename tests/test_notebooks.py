@@ -12,10 +12,10 @@ import nbformat
 import pytest
 
 from branchbook import demo
-from branchbook.reports import NOTEBOOK_DIR, registry
+from branchbook.reports import NOTEBOOK_DIR, REPORTS, registry
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+NOTEBOOKS = [NOTEBOOK_DIR / f"{name}.ipynb" for name in REPORTS]
 PARAMETER_NAMES = [
     "branch_id",
     "period",

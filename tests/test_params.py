@@ -25,9 +25,9 @@ class DemoSettings(Section):
         return v
 
 
-@pytest.fixture(autouse=True)
-def demo_registry(monkeypatch):
-    monkeypatch.setattr(params, "settings_classes", lambda: {"demo": DemoSettings})
+def PS(folder) -> ParamSet:
+    """The parameter files of ``folder`` with one report section, ``demo``."""
+    return ParamSet(folder, {"demo": DemoSettings})
 
 
 def write(tmp_path: Path, bank: str, branches: dict[str, str] | None = None) -> Path:
@@ -48,7 +48,7 @@ def test_defaults_and_override(tmp_path):
         BANK + "demo: {min_count: 7, label: NO}\n",
         {"0101": "locale: zh-CN\ndemo: {tiers: [1, 2]}\n"},
     )
-    bp = ParamSet(d).for_branch("0101")
+    bp = PS(d).for_branch("0101")
     assert bp.common.locale == "zh-CN"
     assert bp.sections["demo"].min_count == 7  # from bank.yaml
     assert bp.sections["demo"].tiers == [1.0, 2.0]  # from the branch file
@@ -61,11 +61,11 @@ def test_bank_only_keys_refused_in_branch_files(tmp_path):
     with pytest.raises(
         ParamsError, match=r"0101\.yaml: demo\.label: can only be set in .*bank\.yaml"
     ):
-        ParamSet(d).for_branch("0101")
+        PS(d).for_branch("0101")
 
 
 def test_branch_without_file_gets_bank_defaults(tmp_path):
-    bp = ParamSet(write(tmp_path, BANK)).for_branch("0999")
+    bp = PS(write(tmp_path, BANK)).for_branch("0999")
     assert bp.common.locale == "en" and bp.sections["demo"].min_count == 5
 
 
@@ -78,20 +78,20 @@ def test_leading_zero_ids_stay_strings(tmp_path):
 def test_unknown_key_names_file_and_key(tmp_path):
     d = write(tmp_path, BANK, {"0101": "demo: {min_cnt: 3}\n"})
     with pytest.raises(ParamsError) as exc:
-        ParamSet(d).for_branch("0101")
+        PS(d).for_branch("0101")
     msg = str(exc.value)
     assert "0101.yaml" in msg and "demo.min_cnt" in msg and "unknown key" in msg
 
 
 def test_unknown_top_level_key(tmp_path):
     with pytest.raises(ParamsError, match=r"bank\.yaml: colour: unknown key"):
-        ParamSet(write(tmp_path, BANK + "colour: red\n"))
+        PS(write(tmp_path, BANK + "colour: red\n"))
 
 
 def test_wrong_type_names_key(tmp_path):
     d = write(tmp_path, BANK, {"0101": "demo: {min_count: '7'}\n"})
     with pytest.raises(ParamsError, match=r"0101\.yaml: demo\.min_count: .*got '7'"):
-        ParamSet(d).for_branch("0101")
+        PS(d).for_branch("0101")
 
 
 def test_out_of_range(tmp_path):
@@ -99,34 +99,34 @@ def test_out_of_range(tmp_path):
     with pytest.raises(
         ParamsError, match=r"demo\.min_count: Input should be greater than or equal to 1"
     ):
-        ParamSet(d).for_branch("0101")
+        PS(d).for_branch("0101")
 
 
 def test_weights_must_sum_to_one(tmp_path):
     d = write(tmp_path, BANK + "demo: {weights: {a: 0.5, b: 0.6}}\n")
     with pytest.raises(ParamsError, match=r"bank\.yaml: demo\.weights: .*sum to 1, got 1\.1"):
-        ParamSet(d)
+        PS(d)
 
 
 def test_bad_locale(tmp_path):
     with pytest.raises(ParamsError, match=r"bank\.yaml: locale: .*got 'fr'"):
-        ParamSet(write(tmp_path, BANK.replace("locale: en", "locale: fr")))
+        PS(write(tmp_path, BANK.replace("locale: en", "locale: fr")))
 
 
 def test_branch_file_for_unknown_branch(tmp_path):
     d = write(tmp_path, BANK, {"0999": "locale: en\n"})
     with pytest.raises(ParamsError, match=r"0999\.yaml: branch '0999' is not in the warehouse"):
-        ParamSet(d).check_all(["0101"])
+        PS(d).check_all(["0101"])
 
 
 def test_missing_bank_file(tmp_path):
     with pytest.raises(ParamsError, match="bank.yaml: file not found"):
-        ParamSet(tmp_path)
+        PS(tmp_path)
 
 
 def test_not_a_mapping(tmp_path):
     with pytest.raises(ParamsError, match="expected a mapping"):
-        ParamSet(write(tmp_path, "- a\n- b\n"))
+        PS(write(tmp_path, "- a\n- b\n"))
 
 
 @pytest.mark.parametrize("bad", ["../x", "/abs", "*", "", "a b", "x" * 40, 123])
@@ -148,7 +148,7 @@ def test_period_validation():
 
 
 def test_notebook_parameters_are_flat_and_typed(tmp_path):
-    bp = ParamSet(write(tmp_path, BANK)).for_branch("0101")
+    bp = PS(write(tmp_path, BANK)).for_branch("0101")
     p = bp.notebook_parameters("demo", period="2026-10", build_dir="/b")
     assert p["branch_id"] == "0101" and p["settings"]["min_count"] == 5
     assert p["common"]["bank_name"] == {"en": "Demo Bank", "zh-CN": "示范银行"}
@@ -184,7 +184,7 @@ def test_rag_status():
 def test_ambiguous_yaml_is_refused_naming_file_and_line(tmp_path, text, message):
     d = write(tmp_path, BANK + text)
     with pytest.raises(ParamsError) as err:
-        ParamSet(d)
+        PS(d)
     assert str(d / "bank.yaml") in str(err.value)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
@@ -205,7 +205,7 @@ def test_stray_files_in_branches_are_named(tmp_path, name):
     (d / "branches").mkdir(exist_ok=True)
     (d / "branches" / name).write_text("locale: zh-CN\n", encoding="utf-8")
     with pytest.raises(ParamsError, match=f"{name}: not a branch parameter file"):
-        ParamSet(d).branch_files()
+        PS(d).branch_files()
 
 
 def test_yaml_syntax_error_is_one_line(tmp_path):
@@ -218,4 +218,4 @@ def test_a_file_not_in_utf8_names_the_line(tmp_path):
     d = write(tmp_path, BANK)
     (d / "bank.yaml").write_bytes(BANK.encode() + "demo: {label: 示范}\n".encode("gb18030"))
     with pytest.raises(ParamsError, match=r"bank.yaml: not UTF-8 \(byte 0x[0-9a-f]{2} on line 3\)"):
-        ParamSet(d)
+        PS(d)

@@ -228,13 +228,14 @@ def _dispatch(args) -> int:
     if args.command == "validate":
         from . import completeness, contract, warehouse
         from .params import Common, ParamSet, validate_period
+        from .reports import settings_classes
 
         con = warehouse.open_warehouse(args.warehouse)
         report = contract.check(con)
         for w in report.warnings:
             print(f"warning: {w.message()}", file=sys.stderr)
         print("data contract: ok")
-        bank = ParamSet(args.params_dir or root / "params").bank
+        bank = ParamSet(args.params_dir or root / "params", settings_classes()).bank
         rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
         print(
             completeness.table(
@@ -247,8 +248,11 @@ def _dispatch(args) -> int:
         return EXIT_OK
     if args.command == "params":
         from .params import ParamSet
+        from .reports import settings_classes
 
-        bp = ParamSet(args.params_dir or root / "params").for_branch(args.branch)
+        bp = ParamSet(args.params_dir or root / "params", settings_classes()).for_branch(
+            args.branch
+        )
         out = {
             "branch_id": bp.branch_id,
             "files": list(bp.source_files),

@@ -20,7 +20,7 @@ from . import contract, i18n, paths
 from . import data as data_mod
 from .page import Page
 from .params import Common, ParamSet
-from .reports import registry
+from .reports import registry, settings_classes
 
 
 @dataclass
@@ -53,7 +53,7 @@ def open_report(
         cfg = spec.settings.model_validate(settings)
         com = Common.model_validate(common)
     else:
-        ps = ParamSet(params_path)
+        ps = ParamSet(params_path, settings_classes())
         bp = ps.for_branch(branch_id) if scope == "branch" else None
         cfg = (
             bp.sections[report]

@@ -334,13 +334,6 @@ def validate_period(value: Any) -> str:
     return value
 
 
-def settings_classes() -> dict[str, type[Section]]:
-    """Each registered report's ``Settings`` class, by report name."""
-    from .reports import registry
-
-    return {name: spec.settings for name, spec in registry().items()}
-
-
 def _validate(data: Mapping[str, Any], path: Path, classes: Mapping[str, type[Section]]):
     errors: list[str] = []
     common_keys = set(Common.model_fields) | {"bank_name"}
@@ -380,7 +373,14 @@ class ParamSet:
     'en'
     """
 
-    def __init__(self, params_dir: str | Path = "params"):
+    def __init__(
+        self,
+        params_dir: str | Path = "params",
+        sections: Mapping[str, type[Section]] | None = None,
+    ):
+        """``sections``: each report's ``Settings`` class by report name
+        (:func:`branchbook.reports.settings_classes`); without them only the common keys
+        are known, and a report section in a file is an unknown key."""
         self.dir = Path(params_dir)
         self.bank_file = self.dir / "bank.yaml"
         if not self.bank_file.is_file():
@@ -388,7 +388,7 @@ class ParamSet:
                 f"{self.bank_file}: file not found (the bank's defaults are required)"
             )
         self.bank = read_yaml(self.bank_file)
-        self.classes = settings_classes()
+        self.classes = dict(sections or {})
         _validate(self.bank, self.bank_file, self.classes)
 
     def branch_file(self, branch_id: str) -> Path:

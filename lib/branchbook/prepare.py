@@ -36,7 +36,7 @@ from . import completeness, contract, paths, redact, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
 from .period import Period
-from .reports import registry
+from .reports import registry, settings_classes
 
 log = logging.getLogger("branchbook.prepare")
 
@@ -185,7 +185,7 @@ def prepare(
 ) -> Prepared:
     """Validate and prepare ``period`` (default: the latest month in the warehouse)."""
     t0 = time.perf_counter()
-    ps = ParamSet(params_dir)
+    ps = ParamSet(params_dir, settings_classes())
     common = _bank_common(ps)
     con = warehouse.open_warehouse(source, time_zone=common.time_zone)
     report = contract.check(con)

@@ -1,16 +1,22 @@
-"""The report registry: a report is one notebook plus one library module.
+"""The report registry: the reports are declared here, not found by reading a folder.
 
-Every ``notebooks/<name>.ipynb`` is a report named ``<name>``. Its library module is
-``branchbook.<name>`` unless the notebook's metadata says otherwise
-(``metadata.branchbook.module``, e.g. ``branchbook.kpi`` for ``staff_kpi``). The module
-provides ``REPORT`` (the name), ``Settings`` (its section of the parameters) and,
+A report is one library package and one notebook. :data:`REPORTS` names each report
+and its package, in the house order; the notebook is ``<name>.ipynb`` in the notebook
+folder (:func:`notebook_dir`: the checkout's ``notebooks/``, or the copy shipped inside
+an installed wheel). The package provides ``REPORT`` (the name), ``SOURCES`` (the
+contract tables it reads), ``Settings`` (its section of the parameters) and,
 optionally, ``prepare(ctx)`` (bank-wide work done once per period).
+
+Anything else in the notebook folder (``Untitled.ipynb``, ``risk-Copy1.ipynb``, an
+analyst's scratch notebook) is not a report and is never run. Adding a report is one
+line in :data:`REPORTS` plus its package and notebook; the runner, the parameters, the
+index and the manifest read this list.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,13 +25,36 @@ from typing import Any
 
 from .errors import BranchbookError
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-ORDER = ("segmentation", "risk", "satisfaction", "staff_kpi")
+#: name -> library package, in the order the index and the pack show them.
+REPORTS: dict[str, str] = {
+    "segmentation": "branchbook.segmentation",
+    "risk": "branchbook.risk",
+    "satisfaction": "branchbook.satisfaction",
+    "staff_kpi": "branchbook.kpi",
+}
+ORDER = tuple(REPORTS)
+NOTEBOOKS_VARIABLE = "BRANCHBOOK_NOTEBOOKS"
+_CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+_SHIPPED_NOTEBOOKS = Path(__file__).resolve().parent / "_notebooks"
+
+
+def notebook_dir() -> Path:
+    """Where the report notebooks are: ``$BRANCHBOOK_NOTEBOOKS``, else the checkout's
+    ``notebooks/`` (an editable install), else the copies inside the installed package."""
+    env = os.environ.get(NOTEBOOKS_VARIABLE, "").strip()
+    if env:
+        return Path(env)
+    if all((_CHECKOUT_NOTEBOOKS / f"{n}.ipynb").is_file() for n in REPORTS):
+        return _CHECKOUT_NOTEBOOKS
+    return _SHIPPED_NOTEBOOKS
+
+
+NOTEBOOK_DIR = notebook_dir()
 
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """One report: its name, notebook and library module."""
+    """One report: its name, notebook and library package."""
 
     name: str
     notebook: Path
@@ -40,46 +69,33 @@ class ReportSpec:
         return getattr(self.module, "prepare", None)
 
 
-def _module_name(path: Path) -> str:
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-    except (OSError, ValueError) as exc:
-        raise BranchbookError(f"{path}: not a readable notebook ({exc})") from None
-    return meta.get("branchbook", {}).get("module") or f"branchbook.{path.stem}"
-
-
 @lru_cache(maxsize=4)
-def registry(notebook_dir: Path = NOTEBOOK_DIR) -> dict[str, ReportSpec]:
-    """All reports found in ``notebook_dir``, in the house order."""
+def registry(folder: Path | None = None) -> dict[str, ReportSpec]:
+    """Every declared report, in the house order, with its notebook in ``folder``
+    (default :func:`notebook_dir`). A declared report whose notebook or package is
+    missing, or whose package declares another name, is an error naming it."""
+    folder = Path(folder) if folder else notebook_dir()
     found = {}
-    for path in sorted(Path(notebook_dir).glob("*.ipynb")):
-        name = path.stem
-        module = importlib.import_module(_module_name(path))
+    for name, module_name in REPORTS.items():
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            raise BranchbookError(f"report {name!r}: notebook {path} not found")
+        module = importlib.import_module(module_name)
         if getattr(module, "REPORT", None) != name:
             raise BranchbookError(
-                f"{path}: module {module.__name__} declares REPORT={getattr(module, 'REPORT', None)!r}, "
-                f"expected {name!r}"
+                f"{module_name}: declares REPORT={getattr(module, 'REPORT', None)!r}, "
+                f"expected {name!r} (see branchbook.reports.REPORTS)"
             )
         found[name] = ReportSpec(name=name, notebook=path, module=module)
-    rank = {n: i for i, n in enumerate(ORDER)}
-    return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
+    return found
 
 
 def module_names(names: list[str] | None, notebook_dir: Path | None = None) -> list[str]:
-    """The library modules of ``names`` (all when None), read from the notebooks without
-    importing anything: what a fork server can start importing while :func:`select`
-    checks them. Unknown names are left to :func:`select`."""
-    folder = Path(notebook_dir) if notebook_dir else NOTEBOOK_DIR
-    paths = sorted(folder.glob("*.ipynb"))
-    if names:
-        paths = [p for p in paths if p.stem in names]
-    out = []
-    for path in paths:
-        try:
-            out.append(_module_name(path))
-        except BranchbookError:
-            continue
-    return out
+    """The library packages of ``names`` (all when None), without importing anything:
+    what a fork server can start importing while :func:`select` checks them. Unknown
+    names are left to :func:`select`."""
+    del notebook_dir  # the list is declared, whatever the notebook folder
+    return [REPORTS[n] for n in (names or REPORTS) if n in REPORTS]
 
 
 def select(names: list[str] | None, notebook_dir: Path | None = None) -> list[ReportSpec]:
@@ -93,3 +109,8 @@ def select(names: list[str] | None, notebook_dir: Path | None = None) -> list[Re
             f"report is expected to be one of ({', '.join(reg)}). Got {', '.join(map(repr, unknown))} instead."
         )
     return [reg[n] for n in names]
+
+
+def settings_classes() -> dict[str, Any]:
+    """Each report's ``Settings`` class (its section of the parameter files), by name."""
+    return {name: spec.settings for name, spec in registry().items()}

@@ -37,7 +37,7 @@ from . import forkserver, paths
 from .errors import BranchbookError, NotebookRunError, ParamsError
 from .params import BranchParams, ParamSet, validate_branch_id
 from .prepare import prepare
-from .reports import ReportSpec, module_names, select
+from .reports import ReportSpec, module_names, select, settings_classes
 
 log = logging.getLogger("branchbook.run")
 FORMATS = ("html", "pdf")
@@ -868,7 +868,7 @@ def run(
                 raise ParamsError(
                     f"branch(es) {', '.join(map(repr, unknown))} not in the warehouse's branches table"
                 )
-        ps = ParamSet(params_dir)
+        ps = ParamSet(params_dir, settings_classes())
         ids = branches if branches is not None else prepared.branch_ids
         branch_params = {b: ps.for_branch(b) for b in ids}
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
