@@ -169,23 +169,27 @@ else:
                         "rating_raw": "label:staff_kpi.values.ratings", "rating": "label:staff_kpi.values.ratings"})
 
 # %% [markdown]
-# Funnel plots: each manager's rate against book size, with 95% and 99.8% limits around
-# the bank rate; the managers outside the limits are named.
+# Funnel plots: each manager's rate against book size, with exact 95% and 99.8% limits
+# around the bank rate (widened when managers vary more than chance allows); the managers
+# outside the limits are named.
 
 # %%
 page.section("funnel")
 for metric, key in (("npl_ratio", "funnel_npl"), ("churn_rate", "funnel_churn")):
     pts = staff_kpi.funnel_points(funnel, metric=metric)
     p0 = staff_kpi.funnel_p0(bench_funnel, metric=metric, month=d.period)
+    spread = staff_kpi.funnel_spread(bench_funnel, metric=metric, month=d.period)
     if pts.empty:
         page.empty(key)
         continue
-    page.chart(charts.funnel(pts, staff_kpi.funnel_band(pts, p0), p0=p0, label="staff_name",
+    page.chart(charts.funnel(pts, staff_kpi.funnel_band(pts, p0, **spread), p0=p0, label="staff_name",
                              title=page.rt(f"charts.{key}.title", n=int(pts["outside"].sum()), p0=p0),
                              xlabel=page.rt(f"charts.{key}.x"), ylabel=page.rt(f"charts.{key}.y")))
 outside = staff_kpi.funnel_outside(funnel)
 if not funnel.empty:
     page.note("staff_kpi.notes.funnel_reading")
+    for key, values in staff_kpi.funnel_notes(bench_funnel, month=d.period):
+        page.note(key, **values)
 if outside.empty and not funnel.empty:
     page.note("staff_kpi.notes.funnel_none")
 if not outside.empty:

@@ -64,4 +64,6 @@ def test_summary_facts_pick_the_veto_and_known_keys(prepared):
 def test_names_are_joined_by_script():
     f = pd.DataFrame({"staff_id": ["S1", "S2", "S3"], "staff_name": ["王伟", "李娜", None]})
     assert staff_kpi.summary._names(f.iloc[:2]) == "王伟、李娜"
-    assert staff_kpi.summary._names(f) == "王伟, 李娜, S3"  # a missing name falls back to the staff id
+    assert (
+        staff_kpi.summary._names(f) == "王伟, 李娜, S3"
+    )  # a missing name falls back to the staff id

@@ -223,7 +223,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     scored = score_managers(book, s)
     att = att.merge(book[["staff_id", "month", "branch_id"]], on=["staff_id", "month"], how="inner")
     att = att[["branch_id", "staff_id", "month", "kpi", "target", "actual", "attainment", "met"]]
-    points, bench_funnel = funnel_frame(scored[scored["month"] == ctx.period])
+    points, bench_funnel = funnel_frame(
+        scored[scored["month"] == ctx.period], dispersion=s.funnel_dispersion, alpha=s.funnel_alpha
+    )
     scored = scored.drop(columns=["hired_on"]).sort_values(["branch_id", "staff_id", "month"])
     return {
         "staff_scorecard": scored.reset_index(drop=True),

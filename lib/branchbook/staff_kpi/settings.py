@@ -126,6 +126,11 @@ class Settings(Section):
         default_factory=lambda: {"A": 1.3, "B": 1.1, "C": 0.9, "D": 0.5}
     )
     """Indicative performance-bonus coefficient per rating (x the standard bonus)."""
+    funnel_dispersion: Literal["additive", "multiplicative", "none"] = "additive"
+    """How funnel limits are widened when managers vary more than chance allows: an
+    additive random effect, a multiplicative factor, or not at all."""
+    funnel_alpha: Share = 0.05
+    """Significance level of the funnels' overdispersion test."""
     kpi_status: dict[str, Rag] = Field(default_factory=lambda: dict(DEFAULT_STATUS))
     """RAG thresholds of the KPI cards; a file may name only those it changes."""
 
