@@ -89,8 +89,9 @@ else:
                           "kyc_complete_rate": "pct", "aml_open_rate": "num"}, max_rows=40)
 
 # %% [markdown]
-# Attainment against each monthly target of the `targets` table; the chart shows the
-# mean per manager with each attainment kept between 0 and `attainment_cap`.
+# Attainment year to date (比年初) against the targets of the year to date; the chart
+# shows the mean per manager with each attainment kept between 0 and `attainment_cap`.
+# Then the month's own attainment, where the month's target is not near zero.
 
 # %%
 page.section("attainment")
@@ -105,6 +106,11 @@ else:
     reach = staff_kpi.attainment_bars(targets)
     page.bar_chart("attainment", reach, ["target_attainment"], percent=True, horizontal=True,
                    met=int((reach["target_attainment"] >= 1).sum()), n=len(reach))
+    page.note("staff_kpi.notes.monthly", floor=cfg.monthly_target_floor)
+    page.table(staff_kpi.monthly_table(att, sc, month=d.period),
+               {"staff_name": "text", "new_customers": "pct", "net_new_aum": "pct", "deposit_growth": "pct",
+                "loan_growth": "pct", "products_per_customer": "pct", "near_zero": "int"},
+               headers="monthly_columns", max_rows=40)
 
 # %% [markdown]
 # How the scorecard is built: dimensions, weights, KPIs and the normalisation used.

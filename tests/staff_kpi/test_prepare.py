@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from branchbook import staff_kpi
 
 from .tiny import (
     PERIOD,
+    SMALL,
     _tables,
     approx,
     make_ctx,
@@ -116,3 +119,20 @@ def test_prepare_with_default_settings_and_no_customers_for_a_branch():
         npl_veto_limit=0.05,
     )
     assert facts[0][0] == "staff_kpi.summary.no_rated"
+
+
+def test_prepare_judges_attainment_on_the_year_to_date_before_the_trend_window():
+    tables = _tables()
+    extra = pd.DataFrame(
+        {"staff_id": ["S1"], "period": ["2026-08"], "kpi": ["net_new_aum"], "target": [100.0]}
+    )
+    tables["targets"] = pd.concat([tables["targets"], extra], ignore_index=True)
+    out = staff_kpi.prepare(make_ctx(tables, SMALL))  # trend window: September, October
+    att = out["staff_attainment"].set_index(["staff_id", "kpi", "month"])
+    assert sorted(out["staff_attainment"]["month"].unique()) == ["2026-10"]
+    aum = att.loc[("S1", "net_new_aum", PERIOD)]
+    # S1's AUM: July 0, August C1 100 + C3 30 = 130, September 150, October 200 + C2 20 = 220;
+    # August's target (outside the window) counts: (130 + 70) / (100 + 100); the month 70 / 100
+    assert aum["attainment"] == approx(0.7)
+    assert (aum["ytd_actual"], aum["ytd_target"]) == (200.0, 200.0)
+    assert aum["ytd_attainment"] == 1.0 and aum["met"]

@@ -25,7 +25,13 @@ Files: ``settings`` (parameters and names), ``prepare`` (SQL and the bank-wide f
 ``views`` (tables), ``trend``, ``summary`` (summary sentences, definitions).
 """
 
-from .attainment import attainment, attainment_bars, attainment_table, target_attainment
+from .attainment import (
+    attainment,
+    attainment_bars,
+    attainment_table,
+    monthly_table,
+    target_attainment,
+)
 from .funnel import (
     FUNNEL_METRICS,
     FUNNEL_TAILS,
@@ -146,6 +152,7 @@ __all__ = [
     "manager_kpis",
     "manager_months",
     "manager_table",
+    "monthly_table",
     "normalise",
     "overdispersion",
     "percentile_score",

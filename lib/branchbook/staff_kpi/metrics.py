@@ -29,8 +29,8 @@ def composite_mean(sums: pd.DataFrame) -> pd.Series:
 
 
 def targets_met_share(sums: pd.DataFrame) -> pd.Series:
-    """Of the managers' targets with a valid attainment, the share met (attainment >= 100%);
-    NaN without a valid target."""
+    """Of the managers' targets with a valid year-to-date attainment, the share met (year
+    to date at or above 100% of the targets of the year to date); NaN without one."""
     return ratio(sums["met_n"], sums["valid_n"])
 
 
@@ -93,7 +93,7 @@ def _sums(scorecard: pd.DataFrame, attainment: pd.DataFrame, by: Sequence[str]) 
         churned=("churned", "sum"),
         churn_base=("churn_base", "sum"),
     )
-    valid = attainment.dropna(subset=["attainment"])
+    valid = attainment.dropna(subset=["ytd_attainment"])
     met = valid.assign(met_n=valid["met"].astype("boolean").fillna(False).astype("int64"))
     met = met.groupby(by).agg(met_n=("met_n", "sum"), valid_n=("met_n", "size"))
     return sums.join(met, how="left")

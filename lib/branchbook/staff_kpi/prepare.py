@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ..period import Period, shift_month
-from .attainment import attainment, target_attainment
+from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .funnel import funnel_frame
 from .metrics import bench_branches, bench_grades
 from .scoring import manager_kpis, score_managers
@@ -192,8 +192,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
       active, rated``), the sums of :func:`manager_kpis`, every KPI, ``score_<kpi>``,
       ``dim_<dimension>``, ``composite``, ``rank_in_branch``, ``bank_percentile``,
       ``rating_raw``, ``veto``, ``rating``;
-    * ``staff_attainment``: ``branch_id, staff_id, month, kpi, target, actual,
-      attainment, met`` for the same months;
+    * ``staff_attainment``: ``branch_id`` and the columns of :func:`.attainment.attainment`
+      (monthly and year-to-date attainment) for the same months;
     * ``staff_funnel``: the period's funnel points (see :func:`funnel_frame`);
     * ``bench_branch_kpis``: headline KPIs per branch and month (:func:`bench_branches`);
     * ``bench_grade``: composite quartiles and band counts per grade and month;
@@ -202,27 +202,31 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     s: Settings = ctx.settings
     months = list(ctx.months(s.trend_months))
     first, last = months[0], months[-1]
-    start, end = Period.parse(first).start, Period.parse(last).end
+    end = Period.parse(last).end
+    # year-to-date attainment needs every month since January of the first month's year
+    since = Period.parse(first).year_start
+    span = [str(m) for m in Period.parse(last).window(Period.parse(last).months_since(since) + 1)]
     svc_start = Period.parse(first).shift(-(s.service_window_months - 1)).start
     parts = {
         "staff": ctx.sql(_STAFF_SQL),
-        "balances": ctx.sql(_BALANCES_SQL, first=shift_month(first, -1), last=last),
-        "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=start, end=end),
+        "balances": ctx.sql(_BALANCES_SQL, first=str(since.prev), last=last),
+        "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
         "churn": ctx.sql(_CHURN_SQL, months=months, window=s.churn_window_months),
         "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
         "surveys": ctx.sql(_SURVEYS_SQL, start=svc_start, end=end),
         "complaints": ctx.sql(_COMPLAINTS_SQL, start=svc_start, end_excl=Period.parse(last).stop),
         "aml": ctx.sql(_AML_SQL, months=months),
     }
-    targets = ctx.sql(_TARGETS_SQL, first=first, last=last)
-    book = manager_kpis(manager_months(parts, months, s))
-    att = attainment(book, targets)
+    targets = ctx.sql(_TARGETS_SQL, first=str(since), last=last)
+    book = manager_kpis(manager_months(parts, span, s))
+    att = attainment(book, targets, floor=s.monthly_target_floor)
+    book = book[book["month"].isin(months)].reset_index(drop=True)
     book = book.merge(
         target_attainment(att, cap=s.attainment_cap), on=["staff_id", "month"], how="left"
     )
     scored = score_managers(book, s)
     att = att.merge(book[["staff_id", "month", "branch_id"]], on=["staff_id", "month"], how="inner")
-    att = att[["branch_id", "staff_id", "month", "kpi", "target", "actual", "attainment", "met"]]
+    att = att[["branch_id", *ATTAINMENT_COLUMNS]]
     points, bench_funnel = funnel_frame(
         scored[scored["month"] == ctx.period], dispersion=s.funnel_dispersion, alpha=s.funnel_alpha
     )

@@ -111,8 +111,12 @@ class Settings(Section):
     winsor_lower: Share = 0.01
     winsor_upper: Share = 0.99
     """Quantiles at which KPI values are winsorised before a z-score."""
+    monthly_target_floor: Share = 0.01
+    """A monthly target of net new AUM, deposit or loan growth below this share of the
+    balance it moves (at the previous month end) is near zero: its monthly attainment is
+    not shown (attainment is judged year to date)."""
     attainment_cap: float = Field(default=1.5, gt=0.0, le=10.0)
-    """Attainment above this counts as this in ``target_attainment`` (1.5 = 150%)."""
+    """Year-to-date attainment above this counts as this in ``target_attainment`` (1.5 = 150%)."""
     rating_shares: dict[str, float] = Field(
         default_factory=lambda: {"A": 0.2, "B": 0.3, "C": 0.4, "D": 0.1}
     )

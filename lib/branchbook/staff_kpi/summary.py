@@ -22,7 +22,7 @@ def _names(frame: pd.DataFrame) -> str:
 
 def _manager_fact(row: pd.Series, attainment: pd.DataFrame, month: str) -> dict:
     a = attainment[(attainment["staff_id"] == row["staff_id"]) & (attainment["month"] == month)]
-    valid = a.dropna(subset=["attainment"])
+    valid = a.dropna(subset=["ytd_attainment"])
     return {
         "name": _names(row.to_frame().T),
         "composite": float(row["composite"]),
@@ -120,7 +120,8 @@ DEFINITIONS: dict[str, str] = {
     for k in (
         *KPIS,
         *"n_customers new_npl managed_aum_growth managed_npl_ratio managed_csat".split(),
-        *"managed_closure_rate attainment targets_met_share score dimension_score".split(),
+        *"managed_closure_rate attainment monthly_attainment targets_met_share".split(),
+        *"score dimension_score".split(),
         *"composite composite_mean rank_in_branch bank_percentile rating veto funnel".split(),
         *"bonus_coefficient grade_median composite_start gap_to_grade rated".split(),
     )
