@@ -46,6 +46,8 @@ def test_default_settings_are_valid_and_budget_neutral():
             "green <= amber",
         ),
         ({"min_book_customers": 2.5}, "integer"),
+        ({"funnel_dispersion": "wide"}, "'additive', 'multiplicative' or 'none'"),
+        ({"monthly_target_floor": 1.5}, "less than or equal to 1"),
         ({"colour": "red"}, "Extra inputs"),
     ],
 )

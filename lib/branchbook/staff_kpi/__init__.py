@@ -5,12 +5,14 @@ The report evaluates every customer manager of a branch on one month (the period
 * **KPIs** of the manager's book (growth, service and compliance over the customers
   whose ``manager_id`` is the manager; asset quality over the loans whose
   ``manager_id`` is the manager), :func:`.scoring.manager_kpis`;
-* **attainment** against the targets of the ``targets`` table (:mod:`.attainment`);
+* **attainment** against the targets of the ``targets`` table, year to date (比年初),
+  with the month's own where its target is not near zero (:mod:`.attainment`);
 * a **balanced scorecard** (:mod:`.scoring`): each KPI is normalised within the peer
   group (the same grade across the whole bank, the same month) to a 0-100 score;
   dimension scores are the mean of their KPIs' scores; the composite is their weighted
   mean; **ratings** A/B/C/D by a forced distribution, an asset-quality veto;
-* **funnel plots** of NPL ratio and churn rate against book size (:mod:`.funnel`);
+* **funnel plots** of NPL ratio and churn rate against book size, with exact
+  binomial limits widened when managers are overdispersed (:mod:`.funnel`);
 * the **KPI cards**, declared once in :mod:`.metrics`.
 
 Everything measured across the bank is computed once in :func:`prepare`

@@ -54,7 +54,9 @@ def _count_limits(n: float, p0: float, tail: float, family: Family) -> tuple[flo
     the limit lies between r* - 1 and r*, where the upper tail interpolated linearly
     between whole counts equals ``tail``. Lower: r_ is the largest count with
     P(R <= r_) below ``tail``, the limit between r_ and r_ + 1, likewise. So a whole
-    count is beyond a limit exactly when the exact test puts it there.
+    count is beyond a limit exactly when the exact test puts it there. (Interpolating
+    P(R <= r) for the upper limit too would put it one count lower, beyond which 3
+    NPLs of 20 loans at p0 = 0.02 would lie although P(R >= 3) = 0.0071 > 0.001.)
     """
     if family == "binomial":
         top = math.ceil(n) + 1
@@ -117,13 +119,15 @@ def overdispersion(
     overdispersion I x phi is chi-squared on I - 1 degrees of freedom (I units):
     ``p_value`` is its upper tail. ``tau2`` is the additive random-effect variance
     (I phi - (I - 1)) / (sum w - sum w^2 / sum w), w = 1 / s^2, at least 0. Returns
-    ``units, phi, p_value, tau2``; NaN phi and p-value with fewer than 2 units.
-    Example: rates 0.1, 0.3 on n = 100 around 0.2: z = -2.5, 2.5, phi = 6.25.
+    ``units, phi, p_value, tau2``; NaN phi and p-value with fewer than 2 units or a
+    bank rate of 0 (or 1 for a binomial). Example: rates 0.12, 0.16, 0.20, 0.24, 0.28
+    on n = 100 around 0.2: z = -2 .. 2, winsorised to -1.6 .. 1.6, phi = 7.12 / 5 =
+    1.424, p = P(chi2_4 > 7.12) = 0.130.
     """
     ok = rate.notna() & n.notna() & (n > 0)
     r, m = rate[ok].astype("float64"), n[ok].astype("float64")
     units = int(ok.sum())
-    if units < 2 or not p0 == p0 or p0 <= 0:
+    if units < 2 or not p0 == p0 or p0 <= 0 or (family == "binomial" and p0 >= 1):
         return {"units": units, "phi": math.nan, "p_value": math.nan, "tau2": 0.0}
     s2 = (p0 * (1.0 - p0) if family == "binomial" else p0) / m
     z = (r - p0) / np.sqrt(s2)
