@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   branchbook:
-#     module: branchbook.kpi
+#     module: branchbook.staff_kpi
 #   jupytext:
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: branchbook
@@ -9,7 +9,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -25,7 +25,7 @@
 # of each branch in the cell after the parameters cell.
 #
 # Scores, ranks, ratings and funnel centre lines are computed once for the whole bank
-# in `kpi.prepare` (same grade across the bank is the peer group), so this notebook only
+# in `staff_kpi.prepare` (same grade across the bank is the peer group), so this notebook only
 # reads its branch's rows. Staff are named: this report goes to its own branch only.
 # Per-manager counts are staff results, not customer groups, so they are not suppressed.
 
@@ -40,8 +40,9 @@ build_dir = ""
 run_id = ""
 
 # %%
-from branchbook import charts, kpi
+from branchbook import charts, staff_kpi
 from branchbook.context import open_report
+from branchbook.period import Period
 
 rc = open_report("staff_kpi", branch_id=branch_id, period=period, locale=locale, scope=scope,
                  settings=settings, common=common, build_dir=build_dir, run_id=run_id)
@@ -58,17 +59,17 @@ funnel = d.table("staff_funnel")
 bench = d.bench("bench_branch_kpis")
 bench_grade = d.bench("bench_grade")
 bench_funnel = d.bench("bench_funnel")
-prev = kpi.shift_month(d.period, -1)
-managers = kpi.manager_table(sc, month=d.period)
+prev = str(Period.parse(d.period).prev)
+managers = staff_kpi.manager_table(sc, month=d.period)
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
 
 # %%
 page.title()
-page.kpi_frame(kpi.kpi_cards(sc, att, bench, period=d.period, prev_period=prev, status=cfg.kpi_status),
-               kinds=kpi.KPI_FORMATS, rag=cfg.kpi_status)
-page.summary(kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
+page.kpi_frame(staff_kpi.kpi_cards(sc, att, bench, branch_id=d.branch_id, period=d.period, prev_period=prev,
+                                   status=cfg.kpi_status), metrics=staff_kpi.CARDS, rag=cfg.kpi_status)
+page.summary(staff_kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
                                npl_veto_limit=cfg.npl_veto_limit))
 
 # %% [markdown]
@@ -88,12 +89,13 @@ else:
                           "kyc_complete_rate": "pct", "aml_open_rate": "num"}, max_rows=40)
 
 # %% [markdown]
-# Attainment against each monthly target of the `targets` table; the chart shows the
-# mean per manager with each attainment kept between 0 and `attainment_cap`.
+# Attainment year to date (比年初) against the targets of the year to date; the chart
+# shows the mean per manager with each attainment kept between 0 and `attainment_cap`.
+# Then the month's own attainment, where the month's target is not near zero.
 
 # %%
 page.section("attainment")
-targets = kpi.attainment_table(att, sc, month=d.period)
+targets = staff_kpi.attainment_table(att, sc, month=d.period)
 if targets["targets"].sum() == 0:
     page.empty("attainment")
 else:
@@ -101,16 +103,21 @@ else:
                          "deposit_growth": "pct", "loan_growth": "pct", "products_per_customer": "pct",
                          "targets": "int", "met": "int"},
                headers="attainment_columns", total=True, max_rows=40)
-    reach = kpi.attainment_bars(targets)
+    reach = staff_kpi.attainment_bars(targets)
     page.bar_chart("attainment", reach, ["target_attainment"], percent=True, horizontal=True,
                    met=int((reach["target_attainment"] >= 1).sum()), n=len(reach))
+    page.note("staff_kpi.notes.monthly", floor=cfg.monthly_target_floor)
+    page.table(staff_kpi.monthly_table(att, sc, month=d.period),
+               {"staff_name": "text", "new_customers": "pct", "net_new_aum": "pct", "deposit_growth": "pct",
+                "loan_growth": "pct", "products_per_customer": "pct", "near_zero": "int"},
+               headers="monthly_columns", max_rows=40)
 
 # %% [markdown]
 # How the scorecard is built: dimensions, weights, KPIs and the normalisation used.
 
 # %%
 page.section("method")
-page.table(kpi.scorecard_design(cfg), {"dimension": "label:staff_kpi.values.dimensions", "weight": "pct",
+page.table(staff_kpi.scorecard_design(cfg), {"dimension": "label:staff_kpi.values.dimensions", "weight": "pct",
                                        "kpi": "label:staff_kpi.values.metrics",
                                        "direction": "label:staff_kpi.values.direction"})
 page.note(f"staff_kpi.notes.{cfg.normalisation}", lower=cfg.winsor_lower, upper=cfg.winsor_upper)
@@ -121,11 +128,11 @@ page.note("staff_kpi.notes.unrated", min_customers=cfg.min_book_customers)
 
 # %%
 page.section("scorecard")
-ranked = kpi.composite_bars(sc, month=d.period)
+ranked = staff_kpi.composite_bars(sc, month=d.period)
 if ranked.empty:
     page.empty("scorecard")
 else:
-    page.table(kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard)),
+    page.table(staff_kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard)),
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 **{f"dim_{dim}": "num" for dim in cfg.scorecard}, "composite": "num",
                 "rank_in_branch": "int", "bank_percentile": "num", "rating": "label:staff_kpi.values.ratings"},
@@ -138,11 +145,11 @@ else:
 
 # %%
 page.section("scores")
-score_grades = kpi.grades(sc, month=d.period)
+score_grades = staff_kpi.grades(sc, month=d.period)
 if not score_grades:
     page.empty("scorecard")
 for grade in score_grades:
-    page.heat_table("scores", kpi.score_matrix(sc, month=d.period, kpis=kpi.scorecard_kpis(cfg), grade=grade),
+    page.heat_table("scores", staff_kpi.score_matrix(sc, month=d.period, kpis=staff_kpi.scorecard_kpis(cfg), grade=grade),
                        rows="metrics", grade=page.tr.label("staff_kpi.values.grades", grade))
 
 # %% [markdown]
@@ -150,7 +157,7 @@ for grade in score_grades:
 
 # %%
 page.section("ratings")
-bands = kpi.rating_distribution(sc, month=d.period, shares=cfg.rating_shares)
+bands = staff_kpi.rating_distribution(sc, month=d.period, shares=cfg.rating_shares)
 page.table(bands, {"rating": "label:staff_kpi.values.ratings", "count": "int", "share": "pct",
                    "target_share": "pct"}, total={"count": int(bands["count"].sum())})
 if bands["count"].sum():
@@ -160,7 +167,7 @@ page.note(f"staff_kpi.notes.rating_pool.{cfg.rating_pool}")
 page.note("staff_kpi.notes.ties")
 page.note("staff_kpi.notes.veto", limit=cfg.npl_veto_limit,
           cap=page.tr.label("staff_kpi.values.ratings", cfg.veto_cap))
-vetoed = kpi.veto_table(sc, month=d.period, limit=cfg.npl_veto_limit)
+vetoed = staff_kpi.veto_table(sc, month=d.period, limit=cfg.npl_veto_limit)
 if vetoed.empty:
     page.note("staff_kpi.notes.veto_none")
 else:
@@ -168,23 +175,27 @@ else:
                         "rating_raw": "label:staff_kpi.values.ratings", "rating": "label:staff_kpi.values.ratings"})
 
 # %% [markdown]
-# Funnel plots: each manager's rate against book size, with 95% and 99.8% limits around
-# the bank rate; the managers outside the limits are named.
+# Funnel plots: each manager's rate against book size, with exact 95% and 99.8% limits
+# around the bank rate (widened when managers vary more than chance allows); the managers
+# outside the limits are named.
 
 # %%
 page.section("funnel")
 for metric, key in (("npl_ratio", "funnel_npl"), ("churn_rate", "funnel_churn")):
-    pts = kpi.funnel_points(funnel, metric=metric)
-    p0 = kpi.funnel_p0(bench_funnel, metric=metric, month=d.period)
+    pts = staff_kpi.funnel_points(funnel, metric=metric)
+    p0 = staff_kpi.funnel_p0(bench_funnel, metric=metric, month=d.period)
+    spread = staff_kpi.funnel_spread(bench_funnel, metric=metric, month=d.period)
     if pts.empty:
         page.empty(key)
         continue
-    page.chart(charts.funnel(pts, kpi.funnel_band(pts, p0), p0=p0, label="staff_name",
+    page.chart(charts.funnel(pts, staff_kpi.funnel_band(pts, p0, **spread), p0=p0, label="staff_name",
                              title=page.rt(f"charts.{key}.title", n=int(pts["outside"].sum()), p0=p0),
                              xlabel=page.rt(f"charts.{key}.x"), ylabel=page.rt(f"charts.{key}.y")))
-outside = kpi.funnel_outside(funnel)
+outside = staff_kpi.funnel_outside(funnel)
 if not funnel.empty:
     page.note("staff_kpi.notes.funnel_reading")
+    for key, values in staff_kpi.funnel_notes(bench_funnel, month=d.period):
+        page.note(key, **values)
 if outside.empty and not funnel.empty:
     page.note("staff_kpi.notes.funnel_none")
 if not outside.empty:
@@ -197,15 +208,15 @@ if not outside.empty:
 
 # %%
 page.section("trend", months=cfg.trend_months)
-history = kpi.trend(sc, bench_grade)
-panels = kpi.trend_panels(history, month=d.period)
+history = staff_kpi.trend(sc, bench_grade)
+panels = staff_kpi.trend_panels(history, month=d.period)
 if not panels:
     page.empty("trend")
 for grade, first, last, total, lines in panels:
     page.line_chart("trend" if last - first + 1 == total else "trend_part", lines.index, lines, months=False,
                     first=first, last=last, total=total, grade=page.tr.label("staff_kpi.values.grades", grade))
 if panels:
-    page.table(kpi.trend_table(history, month=d.period),
+    page.table(staff_kpi.trend_table(history, month=d.period),
                {"staff_name": "text", "composite_start": "num", "composite": "num", "change": "num", "grade_median": "num", "gap_to_grade": "num",
                 "months_rated": "int"}, max_rows=40)
 
@@ -215,13 +226,13 @@ if panels:
 # %%
 page.section("incentive")
 page.note("staff_kpi.notes.indicative")
-page.table(kpi.bonus_scale(cfg.rating_shares, cfg.bonus_coefficients),
+page.table(staff_kpi.bonus_scale(cfg.rating_shares, cfg.bonus_coefficients),
            {"rating": "label:staff_kpi.values.ratings", "target_share": "pct", "bonus_coefficient": "num"})
-page.note("staff_kpi.notes.pool", factor=kpi.bonus_pool_factor(cfg.rating_shares, cfg.bonus_coefficients))
+page.note("staff_kpi.notes.pool", factor=staff_kpi.bonus_pool_factor(cfg.rating_shares, cfg.bonus_coefficients))
 if managers.empty:
     page.empty("managers")
 else:
-    page.table(kpi.incentive_table(sc, month=d.period, coefficients=cfg.bonus_coefficients),
+    page.table(staff_kpi.incentive_table(sc, month=d.period, coefficients=cfg.bonus_coefficients),
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 "rating": "label:staff_kpi.values.ratings", "bonus_coefficient": "num"}, max_rows=40)
 
@@ -229,5 +240,5 @@ else:
 # Definitions and provenance.
 
 # %%
-page.definitions(kpi.DEFINITIONS)
+page.definitions(staff_kpi.DEFINITIONS)
 page.provenance()

@@ -1,0 +1,192 @@
+"""The staff KPI report's headline metrics, each declared once (key, kind, good
+direction, the function that computes it), and the branch- and bank-level tables and
+KPI cards read from those declarations.
+
+Every headline metric is a ratio of sums over the branch's manager rows, so a branch,
+a region or the bank is measured the same way (pool the sums, then divide). None of
+them is the same number as another report's metric of a similar name: they cover only
+what the branch's managers manage, hence the ``managed_`` keys (the risk report's
+``npl_ratio`` is over all the branch's loans, the satisfaction report's ``churn_rate``
+is monthly and ``csat_mean`` is over all the branch's responses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from ..metrics import Metric, declare, ratio
+from ..metrics.cards import bank_median, card_frame
+from ..params import Rag
+from .settings import RATINGS, REPORT
+from .views import _month
+
+
+def composite_mean(sums: pd.DataFrame) -> pd.Series:
+    """Mean composite score (0-100) of the rated managers; NaN when nobody is rated."""
+    return ratio(sums["comp_sum"], sums["comp_n"])
+
+
+def targets_met_share(sums: pd.DataFrame) -> pd.Series:
+    """Of the managers' targets with a valid year-to-date attainment, the share met (year
+    to date at or above 100% of the targets of the year to date); NaN without one."""
+    return ratio(sums["met_n"], sums["valid_n"])
+
+
+def managed_aum_growth(sums: pd.DataFrame) -> pd.Series:
+    """AUM of the managers' customers at month end minus at the previous month end, over
+    the latter (a share); NaN when there was no AUM."""
+    return ratio(sums["aum"] - sums["aum_prev"], sums["aum_prev"])
+
+
+def managed_npl_ratio(sums: pd.DataFrame) -> pd.Series:
+    """NPL outstanding (substandard, doubtful, loss) of the loans the managers handle over
+    the outstanding of those loans, at month end; NaN without loans. Loans without a
+    manager are outside it: not the risk report's ``npl_ratio`` of all the branch's loans."""
+    return ratio(sums["npl"], sums["book"])
+
+
+def managed_csat(sums: pd.DataFrame) -> pd.Series:
+    """Mean CSAT (0-100) of the survey responses attributed to the managers over the
+    service window; NaN without responses."""
+    return ratio(sums["csat_points"], sums["n_surveys"])
+
+
+def managed_closure_rate(sums: pd.DataFrame) -> pd.Series:
+    """Of the managers' customers open at the start of the churn window, the share closed
+    by month end; NaN when none was open. Not the satisfaction report's monthly
+    ``churn_rate``."""
+    return ratio(sums["churned"], sums["churn_base"])
+
+
+#: The report's KPI cards, in display order; the first is the index's headline.
+CARDS: tuple[Metric, ...] = declare(
+    Metric("composite_mean", REPORT, "num", "high", composite_mean, headline=True),
+    Metric("targets_met_share", REPORT, "pct", "high", targets_met_share),
+    Metric("managed_aum_growth", REPORT, "pct", "high", managed_aum_growth),
+    Metric("managed_npl_ratio", REPORT, "pct", "low", managed_npl_ratio),
+    Metric("managed_csat", REPORT, "num", "high", managed_csat),
+    Metric("managed_closure_rate", REPORT, "pct", "low", managed_closure_rate),
+)
+CARD_KEYS: tuple[str, ...] = tuple(m.key for m in CARDS)
+
+
+def _sums(scorecard: pd.DataFrame, attainment: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """The sums every card is computed from, per group of ``by``. Sums run over every
+    manager row (rated or not), so customers without a manager are outside the report."""
+    s = scorecard.assign(
+        rated_n=scorecard["rated"].astype(bool).astype("int64"),
+        comp=scorecard["composite"].astype("float64").where(scorecard["rated"].astype(bool)),
+    )
+    sums = s.groupby(by).agg(
+        n_managers=("staff_id", "size"),
+        n_rated=("rated_n", "sum"),
+        comp_sum=("comp", "sum"),
+        comp_n=("comp", "count"),
+        aum=("aum", "sum"),
+        aum_prev=("aum_prev", "sum"),
+        npl=("npl_outstanding", "sum"),
+        book=("book_outstanding", "sum"),
+        csat_points=("csat_points", "sum"),
+        n_surveys=("n_surveys", "sum"),
+        churned=("churned", "sum"),
+        churn_base=("churn_base", "sum"),
+    )
+    valid = attainment.dropna(subset=["ytd_attainment"])
+    met = valid.assign(met_n=valid["met"].astype("boolean").fillna(False).astype("int64"))
+    met = met.groupby(by).agg(met_n=("met_n", "sum"), valid_n=("met_n", "size"))
+    return sums.join(met, how="left")
+
+
+def headline_table(
+    scorecard: pd.DataFrame, attainment: pd.DataFrame, *, by: Sequence[str] = ("branch_id", "month")
+) -> pd.DataFrame:
+    """The card metrics (:data:`CARDS`) per group of ``by``, with ``n_managers`` and
+    ``n_rated``; each metric is its declaration's ``compute`` over the group's sums.
+    NaN when there is nothing to measure (no rated manager, no valid target, no AUM ...).
+    """
+    sums = _sums(scorecard, attainment, list(by))
+    out = pd.DataFrame(
+        {
+            "n_managers": sums["n_managers"].astype("int64"),
+            "n_rated": sums["n_rated"].astype("int64"),
+            **{m.key: m.compute(sums) for m in CARDS},
+        },
+        index=sums.index,
+    )
+    return out.reset_index()
+
+
+def bench_branches(scored: pd.DataFrame, att: pd.DataFrame) -> pd.DataFrame:
+    """One row per branch and month: ``n_managers``, ``n_rated`` and the headline KPIs."""
+    return headline_table(scored, att, by=("branch_id", "month"))
+
+
+def bench_grades(scored: pd.DataFrame) -> pd.DataFrame:
+    """One row per month and grade over rated managers: count, composite quartiles, band counts."""
+    r = scored[scored["rated"].astype(bool)]
+    cols = [
+        "month",
+        "grade",
+        "n_rated",
+        "composite_p25",
+        "composite_median",
+        "composite_p75",
+        *[f"n_{b}" for b in RATINGS],
+    ]
+    if r.empty:
+        return pd.DataFrame(columns=cols)
+    g = r.groupby(["month", "grade"], sort=True)
+    out = g["composite"].agg(
+        n_rated="count",
+        composite_p25=lambda s: s.quantile(0.25),
+        composite_median="median",
+        composite_p75=lambda s: s.quantile(0.75),
+    )
+    bands = pd.crosstab([r["month"], r["grade"]], r["rating"]).reindex(
+        columns=list(RATINGS), fill_value=0
+    )
+    bands.columns = [f"n_{b}" for b in RATINGS]
+    return out.join(bands).fillna({c: 0 for c in bands.columns}).reset_index()[cols]
+
+
+def kpis(scorecard: pd.DataFrame, attainment: pd.DataFrame, *, month: str) -> dict[str, float]:
+    """The branch's card metrics for ``month`` (same code as ``bench_branch_kpis``; see
+    :func:`headline_table`). All NaN when the branch has no manager that month."""
+    t = headline_table(_month(scorecard, month), _month(attainment, month), by=("month",))
+    if t.empty:
+        return dict.fromkeys(CARD_KEYS, float("nan"))
+    return {k: float(t[k].iloc[0]) for k in CARD_KEYS}
+
+
+def bank_medians(bench: pd.DataFrame, *, month: str) -> dict[str, float]:
+    """Median over branches of each card metric in ``month`` (NaN if no branch has it)."""
+    return {k: bank_median(bench, k, month, period_col="month") for k in CARD_KEYS}
+
+
+def kpi_cards(
+    scorecard: pd.DataFrame,
+    attainment: pd.DataFrame,
+    bench: pd.DataFrame,
+    *,
+    branch_id: str,
+    period: str,
+    prev_period: str,
+    status: Mapping[str, Rag],
+) -> pd.DataFrame:
+    """One row per card (:data:`CARDS`), as :func:`branchbook.metrics.cards.card_frame`
+    builds it: ``kpi, value, previous, change, change_rel, bank_median, rank, branches,
+    status``. ``change`` = value - previous (in the metric's unit; share points for
+    shares); ``status`` is green/amber/red against ``status``, None when missing.
+    """
+    return card_frame(
+        CARDS,
+        kpis(scorecard, attainment, month=period),
+        kpis(scorecard, attainment, month=prev_period),
+        bench=bench,
+        unit_id=branch_id,
+        period=period,
+        rag=status,
+        period_col="month",
+    )

@@ -1,0 +1,241 @@
+"""Bank-wide staff KPIs for a period: the SQL aggregates of the warehouse, the
+manager x month frame of sums, and :func:`prepare` (run once per period)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from ..period import Period, shift_month
+from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
+from .funnel import funnel_frame
+from .metrics import bench_branches, bench_grades
+from .scoring import manager_kpis, score_managers
+from .settings import Settings
+
+_BALANCES_SQL = """
+SELECT c.manager_id AS staff_id, b.month,
+       count(*) AS n_customers,
+       sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)) AS aum,
+       sum(coalesce(b.deposits, 0)) AS deposits,
+       sum(coalesce(b.loans_outstanding, 0)) AS loans,
+       sum(coalesce(b.products_held, 0)) AS products_held,
+       count(*) FILTER (WHERE c.kyc_status = 'complete') AS kyc_complete
+FROM balances b JOIN customers c ON c.customer_id = b.customer_id
+WHERE c.manager_id IS NOT NULL AND b.month BETWEEN $first AND $last
+GROUP BY ALL
+"""
+
+
+_NEW_CUSTOMERS_SQL = """
+SELECT manager_id AS staff_id, strftime(opened_on, '%Y-%m') AS month, count(*) AS new_customers
+FROM customers
+WHERE manager_id IS NOT NULL AND opened_on BETWEEN $start AND $end
+GROUP BY ALL
+"""
+
+
+_CHURN_SQL = """
+WITH m AS (SELECT unnest($months) AS month),
+w AS (
+    SELECT month,
+           CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE) - to_months($window - 1) AS ws,
+           last_day(CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE)) AS we
+    FROM m
+)
+SELECT c.manager_id AS staff_id, w.month,
+       count(*) AS churn_base,
+       count(*) FILTER (WHERE c.closed_on <= w.we) AS churned
+FROM customers c JOIN w
+  ON c.opened_on < w.ws AND (c.closed_on IS NULL OR c.closed_on >= w.ws)
+WHERE c.manager_id IS NOT NULL
+GROUP BY ALL
+"""
+
+
+_LOANS_SQL = """
+WITH s AS (
+    SELECT s.loan_id, s.month, coalesce(s.outstanding, 0) AS outstanding, l.manager_id,
+           s.five_class IN ('substandard', 'doubtful', 'loss') AS npl,
+           strftime(CAST(strptime(s.month || '-01', '%Y-%m-%d') AS DATE) - INTERVAL 1 MONTH, '%Y-%m')
+               AS prev_month
+    FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
+    WHERE l.manager_id IS NOT NULL AND s.month BETWEEN $first AND $last
+)
+SELECT s.manager_id AS staff_id, s.month,
+       count(*) FILTER (WHERE s.outstanding > 0) AS n_loans,
+       sum(s.outstanding) AS book_outstanding,
+       coalesce(sum(s.outstanding) FILTER (WHERE s.npl), 0) AS npl_outstanding,
+       coalesce(sum(s.outstanding) FILTER (WHERE s.npl AND NOT coalesce(p.npl, false)), 0) AS new_npl,
+       sum(s.outstanding * s.outstanding) AS outstanding_sq
+FROM s LEFT JOIN s AS p ON p.loan_id = s.loan_id AND p.month = s.prev_month
+GROUP BY ALL
+"""
+
+
+_SURVEYS_SQL = """
+SELECT coalesce(s.manager_id, c.manager_id) AS staff_id, strftime(s.responded_on, '%Y-%m') AS month,
+       count(s.csat) AS n_surveys, coalesce(sum((s.csat - 1) * 25.0), 0) AS csat_points
+FROM surveys s LEFT JOIN customers c ON c.customer_id = s.customer_id
+WHERE s.responded_on BETWEEN $start AND $end AND coalesce(s.manager_id, c.manager_id) IS NOT NULL
+GROUP BY ALL
+"""
+
+
+_COMPLAINTS_SQL = """
+SELECT coalesce(k.manager_id, c.manager_id) AS staff_id, strftime(k.received_at, '%Y-%m') AS month,
+       count(*) AS n_complaints
+FROM complaints k LEFT JOIN customers c ON c.customer_id = k.customer_id
+WHERE k.received_at >= $start AND k.received_at < $end_excl
+  AND coalesce(k.manager_id, c.manager_id) IS NOT NULL
+GROUP BY ALL
+"""
+
+
+_AML_SQL = """
+WITH m AS (SELECT unnest($months) AS month)
+SELECT c.manager_id AS staff_id, m.month, count(*) AS aml_open
+FROM aml_alerts a JOIN customers c ON c.customer_id = a.customer_id
+JOIN m ON a.raised_on <= last_day(CAST(strptime(m.month || '-01', '%Y-%m-%d') AS DATE))
+WHERE a.status = 'open' AND c.manager_id IS NOT NULL
+GROUP BY ALL
+"""
+
+
+_STAFF_SQL = "SELECT staff_id, branch_id, name AS staff_name, grade, hired_on, active FROM staff"
+
+
+_TARGETS_SQL = """
+SELECT staff_id, period AS month, kpi, target FROM targets WHERE period BETWEEN $first AND $last
+"""
+
+
+_SUM_COLUMNS = tuple(
+    "n_customers aum deposits loans products_held kyc_complete new_customers churn_base churned n_loans "
+    "book_outstanding npl_outstanding new_npl outstanding_sq n_surveys csat_points n_complaints "
+    "aml_open".split()
+)
+
+
+def _rolling(
+    frame: pd.DataFrame, cols: Sequence[str], months: Sequence[str], window: int
+) -> pd.DataFrame:
+    """Sums of ``cols`` per staff over the ``window`` months ending at each of ``months``."""
+    rows = []
+    for m in months:
+        span = {shift_month(m, -i) for i in range(window)}
+        g = frame[frame["month"].isin(span)].groupby("staff_id", as_index=False)[list(cols)].sum()
+        rows.append(g.assign(month=m))
+    return (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["staff_id", "month", *cols])
+    )
+
+
+def manager_months(
+    parts: Mapping[str, pd.DataFrame], months: Sequence[str], settings: Settings
+) -> pd.DataFrame:
+    """The manager x month frame of sums from the SQL aggregates in ``parts``.
+
+    One row per staff member hired by the month's end and month of ``months``;
+    inactive staff are kept only while they still hold customers or loans. Missing
+    sums are 0; ``rated`` = active and at least ``min_book_customers`` customers.
+    """
+    staff = parts["staff"]
+    grid = staff.merge(pd.DataFrame({"month": list(months)}), how="cross")
+    month_end = pd.to_datetime(grid["month"].map(lambda m: Period.parse(m).end.isoformat()))
+    hired = pd.to_datetime(grid["hired_on"])
+    grid = grid[hired.isna() | (hired <= month_end)]
+    prev = {m: shift_month(m, -1) for m in months}
+    bal = parts["balances"]
+    bal_prev = (
+        bal[["staff_id", "month", "aum", "deposits", "loans"]]
+        .assign(month=lambda d: d["month"].map({v: k for k, v in prev.items()}))
+        .dropna(subset=["month"])
+        .rename(columns={"aum": "aum_prev", "deposits": "deposits_prev", "loans": "loans_prev"})
+    )
+    w = settings.service_window_months
+    frames = [
+        bal,
+        bal_prev,
+        parts["new_customers"],
+        parts["churn"],
+        parts["loans"],
+        _rolling(parts["surveys"], ["n_surveys", "csat_points"], months, w),
+        _rolling(parts["complaints"], ["n_complaints"], months, w),
+        parts["aml"],
+    ]
+    out = grid
+    for f in frames:
+        out = out.merge(f, on=["staff_id", "month"], how="left")
+    sums = [*_SUM_COLUMNS, "aum_prev", "deposits_prev", "loans_prev"]
+    out[sums] = out[sums].astype("float64").fillna(0.0)
+    active = out["active"].astype("boolean").fillna(False).astype(bool)
+    holds = (out["n_customers"] > 0) | (out["n_loans"] > 0)
+    out = out[active | holds].reset_index(drop=True)
+    active = out["active"].astype("boolean").fillna(False).astype(bool)
+    return out.assign(
+        active=active, rated=active & (out["n_customers"] >= settings.min_book_customers)
+    )
+
+
+def prepare(ctx) -> dict[str, pd.DataFrame]:
+    """Bank-wide staff KPIs, scores, ratings and funnels for the period (run once per period).
+
+    Returns (frames with ``branch_id`` are cut per branch; ``bench_`` frames are kept
+    whole and hold no staff identity):
+
+    * ``staff_scorecard``: one row per manager and month of the last
+      ``trend_months`` months: identity (``branch_id, staff_id, staff_name, grade,
+      active, rated``), the sums of :func:`manager_kpis`, every KPI, ``score_<kpi>``,
+      ``dim_<dimension>``, ``composite``, ``rank_in_branch``, ``bank_percentile``,
+      ``rating_raw``, ``veto``, ``rating``;
+    * ``staff_attainment``: ``branch_id`` and the columns of :func:`.attainment.attainment`
+      (monthly and year-to-date attainment) for the same months;
+    * ``staff_funnel``: the period's funnel points (see :func:`funnel_frame`);
+    * ``bench_branch_kpis``: headline KPIs per branch and month (:func:`bench_branches`);
+    * ``bench_grade``: composite quartiles and band counts per grade and month;
+    * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month.
+    """
+    s: Settings = ctx.settings
+    months = list(ctx.months(s.trend_months))
+    first, last = months[0], months[-1]
+    end = Period.parse(last).end
+    # year-to-date attainment needs every month since January of the first month's year
+    since = Period.parse(first).year_start
+    span = [str(m) for m in Period.parse(last).window(Period.parse(last).months_since(since) + 1)]
+    svc_start = Period.parse(first).shift(-(s.service_window_months - 1)).start
+    parts = {
+        "staff": ctx.sql(_STAFF_SQL),
+        "balances": ctx.sql(_BALANCES_SQL, first=str(since.prev), last=last),
+        "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
+        "churn": ctx.sql(_CHURN_SQL, months=months, window=s.churn_window_months),
+        "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
+        "surveys": ctx.sql(_SURVEYS_SQL, start=svc_start, end=end),
+        "complaints": ctx.sql(_COMPLAINTS_SQL, start=svc_start, end_excl=Period.parse(last).stop),
+        "aml": ctx.sql(_AML_SQL, months=months),
+    }
+    targets = ctx.sql(_TARGETS_SQL, first=str(since), last=last)
+    book = manager_kpis(manager_months(parts, span, s))
+    att = attainment(book, targets, floor=s.monthly_target_floor)
+    book = book[book["month"].isin(months)].reset_index(drop=True)
+    book = book.merge(
+        target_attainment(att, cap=s.attainment_cap), on=["staff_id", "month"], how="left"
+    )
+    scored = score_managers(book, s)
+    att = att.merge(book[["staff_id", "month", "branch_id"]], on=["staff_id", "month"], how="inner")
+    att = att[["branch_id", *ATTAINMENT_COLUMNS]]
+    points, bench_funnel = funnel_frame(
+        scored[scored["month"] == ctx.period], dispersion=s.funnel_dispersion, alpha=s.funnel_alpha
+    )
+    scored = scored.drop(columns=["hired_on"]).sort_values(["branch_id", "staff_id", "month"])
+    return {
+        "staff_scorecard": scored.reset_index(drop=True),
+        "staff_attainment": att.reset_index(drop=True),
+        "staff_funnel": points,
+        "bench_branch_kpis": bench_branches(scored, att),
+        "bench_grade": bench_grades(scored),
+        "bench_funnel": bench_funnel,
+    }

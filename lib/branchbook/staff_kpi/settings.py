@@ -1,0 +1,208 @@
+"""The staff KPI report's settings (the ``staff_kpi:`` section of the parameter files)
+and the names it is built from: dimensions, ratings, grades and the scorecard's KPIs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..params import Rag, Section, Share, check_weights
+
+REPORT = "staff_kpi"
+
+
+SOURCES: tuple[str, ...] = (
+    "staff", "customers", "balances", "loans", "loan_snapshots", "surveys", "complaints",
+    "aml_alerts", "targets",
+)  # fmt: skip
+
+
+DIMENSIONS = ("growth", "quality", "service", "compliance")
+
+
+RATINGS = ("A", "B", "C", "D")
+
+
+GRADES = ("assistant", "professional", "senior")
+
+
+NPL_CLASSES = ("substandard", "doubtful", "loss")
+
+
+#: Every KPI a scorecard may use, and whether a high or a low value is good.
+KPIS: dict[str, Literal["high", "low"]] = {
+    "new_customers": "high",  # customers opened in the month (count)
+    "net_new_aum": "high",  # AUM change over the month (CNY)
+    "deposit_growth": "high",  # deposit change over the month (CNY)
+    "loan_growth": "high",  # customers' loans outstanding change over the month (CNY)
+    "products_per_customer": "high",  # mean products held at month end
+    "target_attainment": "high",  # mean capped attainment of the month's targets
+    "npl_ratio": "low",  # NPL outstanding / book outstanding at month end
+    "new_npl_rate": "low",  # outstanding newly NPL this month / book outstanding
+    "csat": "high",  # mean survey CSAT on 0-100 over the service window
+    "complaint_rate": "low",  # complaints per 1,000 customers over the service window
+    "churn_rate": "low",  # customers closed / customers at window start, 12 months
+    "kyc_complete_rate": "high",  # share of open customers with complete KYC
+    "aml_open_rate": "low",  # open AML alerts per 1,000 customers
+}
+
+
+#: Targets of the ``targets`` table and the KPI (same unit) they are compared with.
+TARGET_KPIS = (
+    "new_customers",
+    "net_new_aum",
+    "deposit_growth",
+    "loan_growth",
+    "products_per_customer",
+)
+
+
+#: RAG thresholds of the KPI cards (the metrics of :data:`.metrics.CARDS`, in their units).
+DEFAULT_STATUS: dict[str, Rag] = {
+    "composite_mean": Rag(good="high", green=55.0, amber=45.0),
+    "targets_met_share": Rag(good="high", green=0.6, amber=0.4),
+    "managed_aum_growth": Rag(good="high", green=0.005, amber=0.0),
+    "managed_npl_ratio": Rag(good="low", green=0.015, amber=0.03),
+    "managed_csat": Rag(good="high", green=80.0, amber=70.0),
+    "managed_closure_rate": Rag(good="low", green=0.08, amber=0.12),
+}
+
+
+def _default_scorecard() -> dict[str, list[str]]:
+    return {
+        "growth": [
+            "new_customers",
+            "net_new_aum",
+            "deposit_growth",
+            "loan_growth",
+            "products_per_customer",
+        ],
+        "quality": ["npl_ratio", "new_npl_rate"],
+        "service": ["csat", "complaint_rate", "churn_rate"],
+        "compliance": ["kyc_complete_rate", "aml_open_rate"],
+    }
+
+
+class Settings(Section):
+    """The ``staff_kpi:`` section of the parameter files.
+
+    Shares are written as decimals (``0.2`` for 20%). Scores, ranks and ratings are
+    computed bank-wide with the bank's values; a branch file can override only what
+    the branch's notebook computes itself (RAG thresholds, bonus coefficients).
+    """
+
+    trend_months: int = Field(default=12, ge=2, le=24)
+    """Months of composite history shown in the trend, ending at the period."""
+    service_window_months: int = Field(default=3, ge=1, le=12)
+    """Months (ending at the period's month) over which CSAT and complaints are counted."""
+    churn_window_months: int = Field(default=12, ge=1, le=24)
+    """Months (ending at the period's month) over which churn is measured."""
+    min_book_customers: int = Field(default=10, ge=1, le=1_000_000)
+    """An active manager with fewer customers at month end is shown but not rated."""
+    scorecard: dict[str, list[str]] = Field(default_factory=_default_scorecard)
+    """Dimension -> KPIs (names of :data:`KPIS`); a KPI's score counts equally in its dimension."""
+    dimension_weights: dict[str, float] = Field(
+        default_factory=lambda: {"growth": 0.4, "quality": 0.25, "service": 0.2, "compliance": 0.15}
+    )
+    """Weight of each dimension in the composite; non-negative, summing to 1."""
+    normalisation: Literal["percentile", "zscore"] = "percentile"
+    """How a KPI becomes a 0-100 score within the peer group (see :func:`normalise`)."""
+    winsor_lower: Share = 0.01
+    winsor_upper: Share = 0.99
+    """Quantiles at which KPI values are winsorised before a z-score."""
+    monthly_target_floor: Share = 0.01
+    """A monthly target of net new AUM, deposit or loan growth below this share of the
+    balance it moves (at the previous month end) is near zero: its monthly attainment is
+    not shown (attainment is judged year to date)."""
+    attainment_cap: float = Field(default=1.5, gt=0.0, le=10.0)
+    """Year-to-date attainment above this counts as this in ``target_attainment`` (1.5 = 150%)."""
+    rating_shares: dict[str, float] = Field(
+        default_factory=lambda: {"A": 0.2, "B": 0.3, "C": 0.4, "D": 0.1}
+    )
+    """Forced distribution: the share of rated managers in each band, best first."""
+    rating_pool: Literal["grade", "bank", "branch"] = "grade"
+    """Who competes for the bands: same grade bank-wide, the whole bank, or one branch."""
+    npl_veto_limit: Share = 0.05
+    """A manager whose loan book's NPL ratio is above this is capped at ``veto_cap``."""
+    veto_cap: Literal["B", "C", "D"] = "C"
+    bonus_coefficients: dict[str, float] = Field(
+        default_factory=lambda: {"A": 1.3, "B": 1.1, "C": 0.9, "D": 0.5}
+    )
+    """Indicative performance-bonus coefficient per rating (x the standard bonus)."""
+    funnel_dispersion: Literal["additive", "multiplicative", "none"] = "additive"
+    """How funnel limits are widened when managers vary more than chance allows: an
+    additive random effect, a multiplicative factor, or not at all."""
+    funnel_alpha: Share = 0.05
+    """Significance level of the funnels' overdispersion test."""
+    kpi_status: dict[str, Rag] = Field(default_factory=lambda: dict(DEFAULT_STATUS))
+    """RAG thresholds of the KPI cards; a file may name only those it changes."""
+
+    @field_validator("scorecard")
+    @classmethod
+    def _scorecard(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - set(DIMENSIONS))
+        if unknown:
+            raise ValueError(
+                f"dimension(s) {', '.join(unknown)} unknown; allowed: {', '.join(DIMENSIONS)}"
+            )
+        seen: set[str] = set()
+        for dim, names in v.items():
+            if not names:
+                raise ValueError(f"dimension {dim!r} has no KPI")
+            bad = sorted(set(names) - set(KPIS))
+            if bad:
+                raise ValueError(
+                    f"KPI(s) {', '.join(bad)} in {dim!r} unknown; allowed: {', '.join(KPIS)}"
+                )
+            twice = sorted(seen & set(names)) or sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"KPI(s) {', '.join(twice)} used more than once")
+            seen |= set(names)
+        return v
+
+    @field_validator("kpi_status")
+    @classmethod
+    def _status(cls, v: dict[str, Rag]) -> dict[str, Rag]:
+        unknown = sorted(set(v) - set(DEFAULT_STATUS))
+        if unknown:
+            raise ValueError(
+                f"kpi_status keys are expected among ({', '.join(DEFAULT_STATUS)}). Got {unknown}."
+            )
+        return {**DEFAULT_STATUS, **v}
+
+    @field_validator("rating_shares")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        check_weights(v, allowed=RATINGS)
+        if set(v) != set(RATINGS):
+            raise ValueError(f"rating_shares needs every band {', '.join(RATINGS)}")
+        return v
+
+    @field_validator("bonus_coefficients")
+    @classmethod
+    def _bonus(cls, v: dict[str, float]) -> dict[str, float]:
+        if set(v) != set(RATINGS):
+            raise ValueError(f"bonus_coefficients needs exactly the bands {', '.join(RATINGS)}")
+        values = [v[r] for r in RATINGS]
+        if any(x < 0 for x in values) or any(
+            b > a for a, b in zip(values, values[1:], strict=False)
+        ):
+            raise ValueError(
+                f"bonus coefficients must be >= 0 and not rise from A to D, got {values}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _weights(self) -> Settings:
+        if set(self.dimension_weights) != set(self.scorecard):
+            raise ValueError(
+                "dimension_weights and scorecard must name the same dimensions, got "
+                f"{sorted(self.dimension_weights)} and {sorted(self.scorecard)}"
+            )
+        check_weights(self.dimension_weights, allowed=DIMENSIONS)
+        if self.winsor_lower >= self.winsor_upper:
+            raise ValueError(
+                f"winsor_lower must be below winsor_upper, got {self.winsor_lower} >= {self.winsor_upper}"
+            )
+        return self

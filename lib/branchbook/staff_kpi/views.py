@@ -1,0 +1,200 @@
+"""The tables and charts of the branch's managers: KPIs per manager, the scorecard,
+ratings, the veto and the indicative incentive view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .settings import GRADES, KPIS, RATINGS, Settings
+
+
+def _month(frame: pd.DataFrame, month: str) -> pd.DataFrame:
+    return frame[frame["month"] == month]
+
+
+def _label(frame: pd.DataFrame) -> pd.Series:
+    """A display label per row: the staff name, or the staff id where the name is
+    missing or shared by two managers of ``frame``."""
+    name = frame["staff_name"].astype("string")
+    ids = frame["staff_id"].astype("string")
+    shared = ids.groupby(name).transform("nunique").fillna(0) > 1
+    return name.where(~shared, name + " (" + ids + ")").fillna(ids)
+
+
+def _rating_code(ratings: pd.Series) -> pd.Series:
+    """Ratings with ``"none"`` (the catalogue's "not rated") where there is none."""
+    return ratings.astype("string").fillna("none")
+
+
+#: The columns of :func:`manager_table`, in display order.
+MANAGER_COLUMNS = tuple(
+    "staff_id staff_name grade n_customers new_customers net_new_aum deposit_growth loan_growth "
+    "products_per_customer npl_ratio new_npl new_npl_rate csat complaint_rate churn_rate kyc_complete_rate "
+    "aml_open_rate".split()
+)
+
+
+def manager_table(scorecard: pd.DataFrame, *, month: str) -> pd.DataFrame:
+    """The KPIs of each manager of the branch in ``month``, by staff id."""
+    return (
+        _month(scorecard, month)[list(MANAGER_COLUMNS)]
+        .sort_values("staff_id")
+        .reset_index(drop=True)
+    )
+
+
+def scorecard_design(settings: Settings) -> pd.DataFrame:
+    """The scorecard as configured: ``dimension, weight, kpi, direction`` (for the method note)."""
+    return pd.DataFrame(
+        [
+            {
+                "dimension": d,
+                "weight": settings.dimension_weights[d],
+                "kpi": k,
+                "direction": KPIS[k],
+            }
+            for d, ks in settings.scorecard.items()
+            for k in ks
+        ]
+    )
+
+
+def scorecard_table(
+    scorecard: pd.DataFrame, *, month: str, dimensions: Sequence[str]
+) -> pd.DataFrame:
+    """Dimension scores, composite, rank in branch, bank percentile and rating, best first.
+
+    Managers not rated come last with NaN scores and no rating.
+    """
+    cols = [
+        "staff_id",
+        "staff_name",
+        "grade",
+        "rated",
+        *[f"dim_{d}" for d in dimensions],
+        "composite",
+        "rank_in_branch",
+        "bank_percentile",
+        "rating_raw",
+        "veto",
+        "rating",
+    ]
+    m = _month(scorecard, month)[cols]
+    m = m.assign(rating_raw=_rating_code(m["rating_raw"]), rating=_rating_code(m["rating"]))
+    return m.sort_values(
+        ["composite", "staff_id"], ascending=[False, True], na_position="last"
+    ).reset_index(drop=True)
+
+
+def composite_bars(scorecard: pd.DataFrame, *, month: str) -> pd.DataFrame:
+    """The rated managers' composite in ``month``, indexed by manager label, best first."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool)].sort_values(["composite", "staff_id"], ascending=[False, True])
+    return pd.DataFrame(
+        {"composite": m["composite"].astype("float64").to_numpy()}, index=_label(m).to_numpy()
+    )
+
+
+def grades(scorecard: pd.DataFrame, *, month: str, rated: bool = True) -> list[str]:
+    """The grades of the branch's (rated) managers in ``month``, in :data:`GRADES` order."""
+    m = _month(scorecard, month)
+    if rated:
+        m = m[m["rated"].astype(bool)]
+    present = set(m["grade"].dropna())
+    return [g for g in GRADES if g in present] + sorted(present - set(GRADES))
+
+
+def score_matrix(
+    scorecard: pd.DataFrame, *, month: str, kpis: Sequence[str], grade: str | None = None
+) -> pd.DataFrame:
+    """KPI scores (0-100) of the rated managers in ``month``: one row per KPI of
+    ``kpis`` (in order), one column per manager label, best composite first; only
+    ``grade`` when given. A KPI that cannot be measured for a manager is NaN."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool)]
+    if grade is not None:
+        m = m[m["grade"] == grade]
+    m = m.sort_values(["composite", "staff_id"], ascending=[False, True])
+    scores = m[[f"score_{k}" for k in kpis]].astype("float64")
+    scores.columns = list(kpis)
+    scores.index = _label(m).to_numpy()
+    return scores.T
+
+
+def rating_distribution(
+    scorecard: pd.DataFrame, *, month: str, shares: Mapping[str, float]
+) -> pd.DataFrame:
+    """Rated managers per band in ``month``: ``rating, count, share, target_share``."""
+    r = _month(scorecard, month)["rating"].dropna()
+    counts = r.value_counts().reindex(list(RATINGS), fill_value=0)
+    total = int(counts.sum())
+    return pd.DataFrame(
+        {
+            "rating": list(RATINGS),
+            "count": counts.to_numpy(dtype="int64"),
+            "share": counts.to_numpy(dtype="float64") / total if total else np.nan,
+            "target_share": [shares[b] for b in RATINGS],
+        }
+    )
+
+
+def veto_table(scorecard: pd.DataFrame, *, month: str, limit: float) -> pd.DataFrame:
+    """Rated managers whose loan book's NPL ratio is above the veto ``limit`` in
+    ``month``: ``staff_id, staff_name, grade, npl_ratio, rating_raw, rating, veto``
+    (``veto`` True where the cap lowered the band), highest NPL ratio first."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool) & (m["npl_ratio"].astype("float64") > limit)]
+    cols = ["staff_id", "staff_name", "grade", "npl_ratio", "rating_raw", "rating", "veto"]
+    return (
+        m[cols]
+        .assign(rating_raw=_rating_code(m["rating_raw"]), rating=_rating_code(m["rating"]))
+        .sort_values(["npl_ratio", "staff_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+
+
+def incentive_table(
+    scorecard: pd.DataFrame, *, month: str, coefficients: Mapping[str, float]
+) -> pd.DataFrame:
+    """Indicative performance-bonus coefficient of each manager (x the standard bonus),
+    by rating (A first, not rated last) then staff id.
+
+    Indicative only: pay = base + performance bonus + commission, and only the
+    performance bonus scales with the rating. A manager not rated has no coefficient.
+    """
+    m = _month(scorecard, month)[["staff_id", "staff_name", "grade", "rating"]]
+    coef = m["rating"].map(lambda r: coefficients.get(r, np.nan) if isinstance(r, str) else np.nan)
+    return (
+        m.assign(
+            rating=_rating_code(m["rating"]),
+            bonus_coefficient=coef.astype("float64"),
+            _o=m["rating"].map({b: i for i, b in enumerate(RATINGS)}).astype("float64"),
+        )
+        .sort_values(["_o", "staff_id"], na_position="last")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
+
+
+def bonus_scale(shares: Mapping[str, float], coefficients: Mapping[str, float]) -> pd.DataFrame:
+    """The indicative bonus coefficient of each band with its forced share:
+    ``rating, target_share, bonus_coefficient`` (A to D)."""
+    return pd.DataFrame(
+        {
+            "rating": list(RATINGS),
+            "target_share": [float(shares[b]) for b in RATINGS],
+            "bonus_coefficient": [float(coefficients[b]) for b in RATINGS],
+        }
+    )
+
+
+def bonus_pool_factor(shares: Mapping[str, float], coefficients: Mapping[str, float]) -> float:
+    """Bonus pool at the target distribution, x the standard bonus: sum(share x coefficient).
+
+    1.0 means the coefficients are budget-neutral; 0.2 x 1.3 + 0.3 x 1.1 + 0.4 x 0.9 +
+    0.1 x 0.5 = 1.00 with the defaults.
+    """
+    return float(sum(shares[b] * coefficients[b] for b in RATINGS))

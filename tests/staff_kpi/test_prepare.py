@@ -1,0 +1,138 @@
+"""prepare() on a tiny warehouse: the bank-wide frames."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from branchbook import staff_kpi
+
+from .tiny import (
+    PERIOD,
+    SMALL,
+    _tables,
+    approx,
+    make_ctx,
+)
+
+
+def test_prepare_returns_the_documented_frames(prepared):
+    assert set(prepared) == {
+        "staff_scorecard",
+        "staff_attainment",
+        "staff_funnel",
+        "bench_branch_kpis",
+        "bench_grade",
+        "bench_funnel",
+    }
+    for name, frame in prepared.items():
+        if name.startswith("bench_"):
+            assert "staff_id" not in frame.columns and "staff_name" not in frame.columns, name
+        else:
+            assert "branch_id" in frame.columns, name
+    sc = prepared["staff_scorecard"]
+    # S5 is inactive with no book: dropped; S4 has no customers: shown, not rated
+    assert sorted(sc.loc[sc["month"] == PERIOD, "staff_id"]) == ["S1", "S2", "S3", "S4"]
+    assert sorted(sc["month"].unique()) == ["2026-09", "2026-10"]
+
+
+def test_prepare_kpis_per_manager(prepared):
+    sc = prepared["staff_scorecard"]
+    oct_ = sc[sc["month"] == PERIOD].set_index("staff_id")
+    s1, s2, s3, s4 = (oct_.loc[s] for s in ("S1", "S2", "S3", "S4"))
+    assert s1["n_customers"] == 2  # C1, C2 (C3 closed in September)
+    assert s1["new_customers"] == 1  # C2 opened 5 Oct
+    assert s1["net_new_aum"] == 70.0  # (150 + 50 + 20) - (100 + 50)
+    assert s1["deposit_growth"] == 70.0  # (150 + 20) - 100
+    assert s1["loan_growth"] == 0.0  # C1 1500 - 1500
+    assert s1["products_per_customer"] == 1.5  # (2 + 1) / 2
+    assert s1["npl_ratio"] == approx(1 / 3)  # L2 500 substandard / 1500
+    assert s1["new_npl"] == 500.0  # L2 special mention in Sep -> substandard in Oct
+    assert s1["new_npl_rate"] == approx(1 / 3)
+    assert s1["csat"] == 75.0  # R1 5 -> 100, R2 3 -> 50 (no manager on survey: customer's); mean 75
+    assert s1["complaint_rate"] == 500.0  # 1 complaint / 2 customers x 1000
+    assert s1["churn_rate"] == 0.5  # base C1, C3 open on 2025-11-01; C3 closed 2026-09-15
+    assert s1["kyc_complete_rate"] == 0.5  # C1 complete, C2 incomplete
+    assert s1["aml_open_rate"] == 0.0  # A2 is closed
+    assert (
+        s2["net_new_aum"] == -20.0 and s2["npl_ratio"] == 1.0 and s2["new_npl"] == 0.0
+    )  # L3 NPL since Sep
+    assert math.isnan(s2["csat"])  # R3 is in September, outside the 1-month window
+    assert s2["aml_open_rate"] == 1000.0  # A1 open / 1 customer x 1000
+    assert s3["net_new_aum"] == 20.0 and math.isnan(s3["npl_ratio"])  # no loans
+    assert s4["n_customers"] == 0 and not s4["rated"] and math.isnan(s4["composite"])
+    sep = sc[sc["month"] == "2026-09"].set_index("staff_id")
+    assert sep.loc["S1", "net_new_aum"] == 20.0  # 150 - (100 + 30)
+    assert sep.loc["S1", "loan_growth"] == 1500.0  # C1 1500 - 0 (C3 had none)
+    assert oct_.loc["S2", "loan_growth"] == -50.0  # C4 250 - 300
+    assert sep.loc["S2", "csat"] == 75.0  # R3: 4 -> 75
+
+
+def test_prepare_scorecard_ranks_ratings_and_veto(prepared):
+    sc = prepared["staff_scorecard"]
+    oct_ = sc[sc["month"] == PERIOD].set_index("staff_id")
+    # growth among professionals S1 70, S2 -20, S3 20 -> 83.33, 16.67, 50
+    # npl (lower better) S1 1/3 -> 75, S2 1.0 -> 25, S3 none
+    # composite S1 (83.33 + 75) / 2 = 79.17, S2 (16.67 + 25) / 2 = 20.83, S3 50 (growth only)
+    assert oct_.loc[["S1", "S2", "S3"], "composite"].tolist() == approx(
+        [79.166667, 20.833333, 50.0]
+    )
+    assert oct_.loc[["S1", "S2", "S3"], "rank_in_branch"].tolist() == [1.0, 2.0, 1.0]
+    # n = 3: positions 0, 1/3, 2/3 -> S1 A, S3 B, S2 C; S1's NPL 33% > 5% caps A at C
+    assert oct_.loc[["S1", "S2", "S3"], "rating_raw"].tolist() == ["A", "C", "B"]
+    assert oct_.loc[["S1", "S2", "S3"], "rating"].tolist() == ["C", "C", "B"]
+    assert oct_.loc[["S1", "S2", "S3"], "veto"].tolist() == [True, False, False]
+
+
+def test_prepare_attainment_and_funnel(prepared):
+    att = prepared["staff_attainment"].set_index(["staff_id", "kpi"])
+    assert att.loc[("S1", "net_new_aum"), "attainment"] == 0.7  # 70 / 100
+    assert att.loc[("S1", "new_customers"), "attainment"] == 1.0  # 1 / 1
+    assert math.isnan(att.loc[("S2", "deposit_growth"), "attainment"])  # target 0
+    assert att.loc[("S3", "products_per_customer"), "branch_id"] == "0102"
+    fun = prepared["staff_funnel"].set_index(["metric", "staff_id"])
+    # NPL: p0 = (500 + 300) / (1500 + 300) = 0.4444; S1 n = 1500^2 / (1000^2 + 500^2) = 1.8
+    assert fun.loc[("npl_ratio", "S1"), "n"] == approx(1.8)
+    assert fun.loc[("npl_ratio", "S1"), "p0"] == approx(4 / 9)
+    assert ("npl_ratio", "S3") not in fun.index  # no loan book
+    # churn: p0 = 1 / (2 + 1 + 1) = 0.25 (S1 base 2, S2 1, S3 1)
+    assert fun.loc[("churn_rate", "S2"), "p0"] == 0.25
+    assert fun.loc[("churn_rate", "S1"), "position"] == "within"  # 0.5 on n = 2 is noise
+    bf = prepared["bench_funnel"].set_index("metric")
+    assert bf.loc["churn_rate", "events"] == 1.0 and bf.loc["churn_rate", "n_total"] == 4.0
+
+
+def test_prepare_with_default_settings_and_no_customers_for_a_branch():
+    tables = _tables()
+    out = staff_kpi.prepare(make_ctx(tables, staff_kpi.Settings()))
+    sc = out["staff_scorecard"]
+    assert sc["month"].nunique() == 12
+    assert not sc["rated"].any()  # nobody holds the default 10 customers
+    facts = staff_kpi.summary_facts(
+        sc[sc["branch_id"] == "0102"],
+        out["staff_attainment"],
+        out["staff_funnel"],
+        out["bench_branch_kpis"],
+        period=PERIOD,
+        prev_period="2026-09",
+        npl_veto_limit=0.05,
+    )
+    assert facts[0][0] == "staff_kpi.summary.no_rated"
+
+
+def test_prepare_judges_attainment_on_the_year_to_date_before_the_trend_window():
+    tables = _tables()
+    extra = pd.DataFrame(
+        {"staff_id": ["S1"], "period": ["2026-08"], "kpi": ["net_new_aum"], "target": [100.0]}
+    )
+    tables["targets"] = pd.concat([tables["targets"], extra], ignore_index=True)
+    out = staff_kpi.prepare(make_ctx(tables, SMALL))  # trend window: September, October
+    att = out["staff_attainment"].set_index(["staff_id", "kpi", "month"])
+    assert sorted(out["staff_attainment"]["month"].unique()) == ["2026-10"]
+    aum = att.loc[("S1", "net_new_aum", PERIOD)]
+    # S1's AUM: July 0, August C1 100 + C3 30 = 130, September 150, October 200 + C2 20 = 220;
+    # August's target (outside the window) counts: (130 + 70) / (100 + 100); the month 70 / 100
+    assert aum["attainment"] == approx(0.7)
+    assert (aum["ytd_actual"], aum["ytd_target"]) == (200.0, 200.0)
+    assert aum["ytd_attainment"] == 1.0 and aum["met"]
