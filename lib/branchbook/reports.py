@@ -30,7 +30,7 @@ REPORTS: dict[str, str] = {
     "segmentation": "branchbook.segmentation",
     "risk": "branchbook.risk",
     "satisfaction": "branchbook.satisfaction",
-    "staff_kpi": "branchbook.kpi",
+    "staff_kpi": "branchbook.staff_kpi",
 }
 ORDER = tuple(REPORTS)
 NOTEBOOKS_VARIABLE = "BRANCHBOOK_NOTEBOOKS"
