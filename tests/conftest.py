@@ -35,3 +35,24 @@ def with_forked_kernel(tmp_path):
             srv.close()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def small_bank(tmp_path_factory):
+    """One small demo bank for the whole session, built and prepared once: a folder with
+    ``warehouse.duckdb`` (2 branches, 1,500 customers, 13 months to 2026-10),
+    ``params/bank.yaml`` (the project's, no branch files) and ``build/`` with the latest
+    period prepared. Read it; copy what a test changes."""
+    import shutil
+    from pathlib import Path
+
+    from branchbook import demo
+    from branchbook.prepare import prepare
+
+    root = tmp_path_factory.mktemp("small_bank")
+    (root / "params" / "branches").mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / "params" / "bank.yaml", root / "params")
+    warehouse = root / "build" / "demo" / "warehouse.duckdb"
+    demo.build(warehouse, branches=2, customers=1_500, months=13, seed=3)
+    prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
+    return root

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
-from branchbook import demo
 from branchbook.reports import NOTEBOOK_DIR, REPORTS, registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,18 +73,10 @@ def test_text_twin_in_step(nb_path):
 
 
 @pytest.fixture(scope="module")
-def lab_root(tmp_path_factory) -> Path:
+def lab_root(small_bank) -> Path:
     """A bank folder as an analyst has it after ``make lab``: a small demo warehouse
     and its latest period prepared (a notebook never prepares one itself)."""
-    from branchbook.prepare import prepare
-
-    root = tmp_path_factory.mktemp("bank")
-    (root / "params" / "branches").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "bank.yaml", root / "params" / "bank.yaml")
-    warehouse = root / "build" / "demo" / "warehouse.duckdb"
-    demo.build(warehouse, branches=2, customers=1_500, months=13, seed=3)
-    prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
-    return root
+    return small_bank
 
 
 @pytest.mark.slow

@@ -13,7 +13,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from branchbook import demo
 from branchbook.contract import TABLES
 from branchbook.prepare import prepare, remove_stale_work
 
@@ -21,12 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    d = tmp_path_factory.mktemp("small")
-    demo.build(d / "w.duckdb", branches=2, customers=800, months=13, seed=11)
-    (d / "params").mkdir()
-    shutil.copy(ROOT / "params" / "bank.yaml", d / "params" / "bank.yaml")
-    return d
+def small(small_bank):
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", small_bank / "w.duckdb")
+    return small_bank
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from branchbook import demo
 from branchbook.contract import DATE, TABLES, TIMESTAMP
 from branchbook.prepare import prepare
 
@@ -56,13 +55,11 @@ def _frames(root: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory):
-    d = tmp_path_factory.mktemp("plain")
-    demo.build(d / "w.duckdb", branches=2, customers=1_200, months=13, seed=5)
-    (d / "params").mkdir()
-    shutil.copy(ROOT / "params" / "bank.yaml", d / "params" / "bank.yaml")
-    prep = prepare(None, source=d / "w.duckdb", params_dir=d / "params", build_dir=d / "build")
-    return d, prep
+def plain(small_bank):
+    from branchbook.prepare import load_prepared
+
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", small_bank / "w.duckdb")
+    return small_bank, load_prepared(small_bank / "build", "2026-10")
 
 
 @pytest.mark.slow
