@@ -9,7 +9,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -39,6 +39,7 @@ run_id = ""
 # %%
 from branchbook import risk
 from branchbook.context import open_report
+from branchbook.period import window
 
 rc = open_report("risk", branch_id=branch_id, period=period, locale=locale, scope=scope,
                  settings=settings, common=common, build_dir=build_dir, run_id=run_id)
@@ -58,7 +59,7 @@ history = d.table("risk_book")
 k = risk.kpis(book=book, warnings=flags, compliance=status)
 prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id, period=d.period)
 trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
-                       months=risk.trend_months(d.period, cfg.trend_months + 1))
+                       months=window(d.period, cfg.trend_months + 1))
 dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))
 psi_value = risk.psi(dist["bank_share"], dist["loans"])
 val = risk.branch_validation(d.table("risk_outcomes"), scorecard=sc,
@@ -71,7 +72,9 @@ industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
 
 # %%
 page.title()
-page.kpi_frame(risk.kpi_table(k, prev, bank), kinds=risk.KPI_KINDS, rag=cfg.kpi_status)
+page.kpi_frame(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_id=d.branch_id,
+                              period=d.period, rag=cfg.kpi_status),
+               metrics=risk.KPIS, rag=cfg.kpi_status)
 page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
                                 validation=val, psi_value=psi_value, industries=industries,
                                 settings=cfg, has_scorecard=sc is not None, trend=trend))
