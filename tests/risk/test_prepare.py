@@ -189,4 +189,5 @@ def test_prepare_fits_the_scorecard_and_branches_match_the_bank(fitted, tmp_path
         )
         assert 3 <= len(keys) <= 6
     bins = out["bench_risk_score_bins"]
-    assert len(bins) == 10 and bins["share"].sum() == approx(1.0)
+    # ten quantile bands at most: fewer when scores take few distinct values
+    assert 2 <= len(bins) <= 10 and bins["share"].sum() == approx(1.0)

@@ -1,13 +1,22 @@
 """Fine and coarse binning of one feature, and each bin's weight of evidence.
 
 Binning
-    A numeric column is cut into fine quantile bins, bins holding less than
-    ``min_bin_share`` of the rows are merged into a neighbour, then adjacent bins are
-    merged until the event rate rises or falls monotonically (whichever direction
-    keeps more information value); if no monotone binning with two or more bins
-    exists (a U-shaped relation), the unconstrained bins are kept. Adjacent bins with
-    the closest event rates are merged until at most ``max_bins`` remain. Bins are
-    closed on the left: ``[a, b)``. A text column is binned by level; levels holding
+    A numeric column is cut into fine bins: a value held by at least ``1 / fine_bins``
+    of the rows (a spike, such as ``dpd == 0`` on a book that is mostly current) is a
+    bin of its own, the other values are cut at their own quantiles, so a rare but
+    strong tail (1.5% of loans past due, half of them bad) is not averaged away. A bin
+    with fewer than ``min_bin_share`` of the rows, or fewer than ``min_bin_events``
+    events or non-events, is merged into the neighbour with the closer event rate.
+    Adjacent bins are then merged until the event rate follows the feature's trend:
+    rises (``ascending``), falls (``descending``), either (``auto``: whichever
+    direction keeps more information value; if neither leaves two bins, as with a
+    U-shaped relation, the bins are kept as they are) or ``free``. Last, the adjacent
+    pair whose event rates differ least significantly (highest chi-square p-value) is
+    merged while that p-value is above ``merge_p`` divided by the number of fine
+    boundaries (Bonferroni: every one of them was a candidate) or more than
+    ``max_bins`` bins remain, so a boundary kept separates rates that differ at that
+    level and a feature without signal ends in one bin (IV 0). Bins
+    are closed on the left: ``[a, b)``. A text column is binned by level; levels holding
     less than ``rare_level_share`` of the rows are merged into ``(other)``, which also
     takes levels first seen when scoring. Missing values get their own ``(missing)``
     bin; if none were seen when fitting, a missing value scores as an average row
@@ -24,6 +33,7 @@ Weight of evidence (sign convention)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -127,9 +137,16 @@ def _rates(n: list, e: list) -> np.ndarray:
     return np.array(e, dtype=float) / np.maximum(np.array(n, dtype=float), 1)
 
 
-def _merge_small(n: list, e: list, cuts: list, min_count: int) -> None:
-    while len(n) > 1 and min(n) < min_count:
-        i = int(np.argmin(n))
+def _too_small(n: list, e: list, min_count: int, min_events: int) -> np.ndarray:
+    nn, ee = np.array(n), np.array(e)
+    return (nn < min_count) | (ee < min_events) | (nn - ee < min_events)
+
+
+def _merge_small(n: list, e: list, cuts: list, min_count: int, min_events: int = 0) -> None:
+    """Merge bins with fewer than ``min_count`` rows, ``min_events`` events or
+    ``min_events`` non-events into the neighbour with the closer event rate, smallest first."""
+    while len(n) > 1 and (small := _too_small(n, e, min_count, min_events)).any():
+        i = int(np.nonzero(small)[0][np.argmin(np.array(n)[small])])
         if i == 0:
             j = 0
         elif i == len(n) - 1:
@@ -150,38 +167,89 @@ def _make_monotone(n: list, e: list, cuts: list, increasing: bool) -> None:
         _merge(n, e, cuts, int(bad[0]))
 
 
-def _cap_bins(n: list, e: list, cuts: list, max_bins: int) -> None:
-    while len(n) > max_bins:
-        r = _rates(n, e)
-        gaps = [(abs(r[i + 1] - r[i]), n[i] + n[i + 1], i) for i in range(len(n) - 1)]
-        _merge(n, e, cuts, min(gaps)[2])
+def same_rate_p(n1: int, e1: int, n2: int, e2: int) -> float:
+    """p-value of Pearson's chi-square test (1 degree of freedom, no continuity
+    correction) that two bins share one event rate; 1.0 when the test is undefined (no
+    events, or no non-events, in both).
+
+    >>> round(same_rate_p(100, 10, 100, 20), 4)
+    0.0477
+    """
+    a, b, c, d = e1, n1 - e1, e2, n2 - e2
+    den = (a + b) * (c + d) * (a + c) * (b + d)
+    if den == 0:
+        return 1.0
+    chi2 = (a + b + c + d) * (a * d - b * c) ** 2 / den
+    return math.erfc(math.sqrt(chi2 / 2))
+
+
+def _merge_alike(n: list, e: list, cuts: list, max_bins: int, merge_p: float) -> None:
+    """Merge the adjacent pair whose event rates differ least significantly (highest
+    :func:`same_rate_p`) while that p-value is above ``merge_p`` or more than
+    ``max_bins`` bins remain (ChiMerge)."""
+    while len(n) > 1:
+        p = [same_rate_p(n[i], e[i], n[i + 1], e[i + 1]) for i in range(len(n) - 1)]
+        i = int(np.argmax(p))
+        if p[i] <= merge_p and len(n) <= max_bins:
+            return
+        _merge(n, e, cuts, i)
+
+
+def _fine_cuts(x: np.ndarray, fine_bins: int) -> list[float]:
+    """Cut points of the fine bins: a value held by at least ``1 / fine_bins`` of the rows
+    (a spike, such as ``dpd == 0``) is a bin of its own; the other values are cut at
+    their own quantiles, so a rare tail keeps ``fine_bins`` bins of its own."""
+    uniq, counts = np.unique(x, return_counts=True)
+    if len(uniq) <= fine_bins:
+        return [float(c) for c in uniq[1:]]
+    spikes = np.nonzero(counts * fine_bins >= len(x))[0]
+    cuts = {float(uniq[i]) for i in spikes if i > 0}
+    cuts |= {float(uniq[i + 1]) for i in spikes if i + 1 < len(uniq)}
+    rest = x[~np.isin(x, uniq[spikes])]
+    if len(rest):
+        q = np.quantile(rest, np.linspace(0, 1, fine_bins + 1)[1:-1], method="higher")
+        cuts |= {float(c) for c in np.unique(q) if c > uniq[0]}
+    return sorted(cuts)
+
+
+#: The direction of a feature's event rate: ``ascending`` (rises with the value, as
+#: with days past due), ``descending``, ``auto`` (whichever keeps more IV) or ``free``
+#: (no monotone constraint).
+TRENDS = ("auto", "ascending", "descending", "free")
 
 
 def _numeric_cuts(
-    x: np.ndarray, y: np.ndarray, *, fine_bins: int, min_count: int, max_bins: int
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    fine_bins: int,
+    min_count: int,
+    max_bins: int,
+    min_events: int = 0,
+    merge_p: float = 1.0,
+    trend: str = "auto",
 ) -> tuple[list[float], list[int], list[int]]:
     """Cut points (left-closed bins) and each bin's rows and events."""
-    uniq = np.unique(x)
-    if len(uniq) <= fine_bins:
-        cuts = list(uniq[1:])
-    else:
-        q = np.quantile(x, np.linspace(0, 1, fine_bins + 1)[1:-1], method="higher")
-        cuts = [c for c in np.unique(q) if c > uniq[0]]
+    cuts = _fine_cuts(x, fine_bins)
+    tested = len(cuts)
     idx = np.searchsorted(np.array(cuts), x, side="right")
     n = np.bincount(idx, minlength=len(cuts) + 1).tolist()
     e = np.bincount(idx, weights=y, minlength=len(cuts) + 1).astype(int).tolist()
-    _merge_small(n, e, cuts, min_count)
+    _merge_small(n, e, cuts, min_count, min_events)
     best = None
-    for increasing in (True, False):
+    directions = {"auto": (True, False), "ascending": (True,), "descending": (False,)}
+    for increasing in directions.get(trend, ()):
         nn, ee, cc = list(n), list(e), list(cuts)
         _make_monotone(nn, ee, cc, increasing)
-        if len(nn) > 1:
+        if len(nn) > 1 or trend != "auto":
             iv = woe_iv(np.array(ee), np.array(nn) - np.array(ee))[1].sum()
             if best is None or iv > best[0]:
                 best = (iv, nn, ee, cc)
     if best is not None:
         n, e, cuts = best[1], best[2], best[3]
-    _cap_bins(n, e, cuts, max_bins)
+    # each fine boundary was a candidate: the level is shared among them (Bonferroni);
+    # merge_p = 1 merges nothing on the test
+    _merge_alike(n, e, cuts, max_bins, merge_p / max(1, tested) if merge_p < 1 else 1.0)
     return [float(c) for c in cuts], n, e
 
 

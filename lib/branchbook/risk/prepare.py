@@ -165,6 +165,9 @@ def _fit(ctx, s: ScorecardSettings) -> tuple[Scorecard | None, pd.DataFrame, dic
     sc = Scorecard(
         max_bins=s.max_bins,
         min_bin_share=s.min_bin_share,
+        min_bin_events=s.min_bin_events,
+        merge_p=s.merge_p,
+        trends=s.trends,
         rare_level_share=s.rare_level_share,
         min_iv=s.min_iv,
         max_correlation=s.max_correlation,

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .binning import MISSING, OTHER, _Bins, _numeric_cuts, _numeric_labels, woe_iv
+from .binning import MISSING, OTHER, TRENDS, _Bins, _numeric_cuts, _numeric_labels, woe_iv
 from .measures import auc, gini, ks, psi
 
 __all__ = ["MISSING", "OTHER", "Scorecard", "auc", "gini", "ks", "psi", "woe_iv"]
@@ -42,15 +42,20 @@ class Scorecard:
     """A points scorecard: WoE bins, logistic regression, PDO scaling.
 
     Parameters: ``max_bins`` (numeric bins per feature, missing bin not counted),
-    ``min_bin_share`` (smallest share of rows in a numeric bin), ``rare_level_share``
-    (text levels below this share are merged into ``(other)``), ``min_iv`` (features
-    with less information value are left out), ``max_correlation`` (of WoE columns
-    entering together), ``base_score`` / ``base_odds`` / ``pdo`` (points scaling:
-    ``base_score`` points at odds ``base_odds`` : 1 against the event, odds double
-    every ``pdo`` points) and ``fine_bins`` (initial quantile bins).
+    ``min_bin_share`` (smallest share of rows in a numeric bin), ``min_bin_events``
+    (fewest events, and non-events, in a numeric bin), ``merge_p`` (adjacent numeric
+    bins whose event rates do not differ at this level are merged), ``trends``
+    (``{feature: "ascending" | "descending" | "auto" | "free"}``, the direction its
+    event rate must follow; ``auto`` when not named), ``rare_level_share`` (text levels
+    below this share are merged into ``(other)``), ``min_iv`` (features with less
+    information value are left out), ``max_correlation`` (of WoE columns entering
+    together), ``base_score`` / ``base_odds`` / ``pdo`` (points scaling: ``base_score``
+    points at odds ``base_odds`` : 1 against the event, odds double every ``pdo``
+    points) and ``fine_bins`` (initial quantile bins). See :mod:`.binning`.
 
     >>> X = pd.DataFrame({"x": [1, 2, 3, 4, 5, 6, 7, 8]})
-    >>> sc = Scorecard(min_bin_share=0.25, min_iv=0.0).fit(X, [1, 1, 0, 1, 0, 0, 0, 0])
+    >>> sc = Scorecard(min_bin_share=0.25, min_bin_events=0, merge_p=1.0, min_iv=0.0)
+    >>> sc = sc.fit(X, [1, 1, 0, 1, 0, 0, 0, 0])
     >>> sc.predict_proba(X).shape
     (8, 2)
     """
@@ -59,7 +64,10 @@ class Scorecard:
         self,
         *,
         max_bins: int = 5,
-        min_bin_share: float = 0.05,
+        min_bin_share: float = 0.01,
+        min_bin_events: int = 5,
+        merge_p: float = 0.05,
+        trends: dict[str, str] | None = None,
         rare_level_share: float = 0.02,
         min_iv: float = 0.02,
         max_correlation: float = 0.9,
@@ -76,9 +84,19 @@ class Scorecard:
             raise ValueError("min_bin_share must be in [0, 0.5) and rare_level_share in [0, 1)")
         if base_odds <= 0 or pdo <= 0:
             raise ValueError(f"base_odds and pdo must be > 0, got {base_odds}, {pdo}")
+        if min_bin_events < 0 or not 0 < merge_p <= 1:
+            raise ValueError(
+                f"min_bin_events must be >= 0 and merge_p in (0, 1], got {min_bin_events}, {merge_p}"
+            )
+        bad = {f: t for f, t in (trends or {}).items() if t not in TRENDS}
+        if bad:
+            raise ValueError(f"trends are expected to be among {TRENDS}. Got {bad} instead.")
         self.params = {
             "max_bins": int(max_bins),
             "min_bin_share": float(min_bin_share),
+            "min_bin_events": int(min_bin_events),
+            "merge_p": float(merge_p),
+            "trends": dict(trends or {}),
             "rare_level_share": float(rare_level_share),
             "min_iv": float(min_iv),
             "max_correlation": float(max_correlation),
@@ -162,6 +180,9 @@ class Scorecard:
                     fine_bins=self.params["fine_bins"],
                     min_count=min_count,
                     max_bins=self.params["max_bins"],
+                    min_events=self.params["min_bin_events"],
+                    merge_p=self.params["merge_p"],
+                    trend=self.params["trends"].get(str(col.name), "auto"),
                 )
             else:
                 cuts, n, e = [], [], []
