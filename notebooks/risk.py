@@ -61,9 +61,11 @@ prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id,
 trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
                        months=window(d.period, cfg.trend_months + 1))
 dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))
-psi_value = risk.psi(dist["bank_share"], dist["loans"])
+mix_psi = risk.psi(dist["bank_share"], dist["loans"])
+drift_psi = risk.drift_psi(book, d.bench("bench_risk_dev_bins"))
 val = risk.branch_validation(d.table("risk_outcomes"), scorecard=sc,
                              min_defaults=cfg.scorecard.min_defaults)
+bank_val = risk.bank_validation(d.bench("bench_risk_validation"))
 breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit)
 industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
 
@@ -76,8 +78,9 @@ page.kpi_frame(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_
                               period=d.period, rag=cfg.kpi_status),
                metrics=risk.KPIS, rag=cfg.kpi_status)
 page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
-                                validation=val, psi_value=psi_value, industries=industries,
-                                settings=cfg, has_scorecard=sc is not None, trend=trend))
+                                validation=val, mix_psi=mix_psi, industries=industries,
+                                settings=cfg, has_scorecard=sc is not None, trend=trend,
+                                drift_psi=drift_psi, bank_validation=bank_val))
 
 # %% [markdown]
 # Loan book by five-class category (正常/关注/次级/可疑/损失) at the end of the period.
@@ -131,29 +134,8 @@ else:
                        rate=risk.roll_forward_rate(rolls))
 
 # %% [markdown]
-# The bank's scorecard: characteristics by information value, then the points table of
-# the characteristics in the model (WoE, IV and points per bin).
-
-# %%
-page.section("scorecard")
-if sc is None:
-    page.empty("no_scorecard")
-else:
-    key, values = risk.scorecard_note(sc)
-    page.note(key, **values)
-    features = risk.scorecard_features(sc)
-    page.bar_chart("iv", features.set_index("feature"), ["iv"], labels="feature", horizontal=True,
-                   features=len(sc.features), total=len(features))
-    page.table(features, {"feature": "label:risk.values.feature", "bins": "int", "iv": "num",
-                          "in_model": "label:risk.values.in_model", "coefficient": "num"})
-    page.note("risk.notes.woe_sign")
-    page.table(risk.scorecard_bins(sc),
-               {"feature": "label:risk.values.feature", "label": "label:risk.values", "count": "int",
-                "event_rate": "pct", "woe": "num", "iv": "num", "points": "num"}, max_rows=60)
-
-# %% [markdown]
-# The branch's performing loans by the bank's score bands, and the PSI against the bank
-# (bands from params).
+# The branch's performing loans by the bank's score bands: a mix comparison with the bank
+# (not drift), then the PSI against the scorecard's development sample (drift).
 
 # %%
 page.section("scores")
@@ -162,27 +144,14 @@ if sc is None:
 elif book.empty:
     page.empty("no_loans")
 else:
-    page.bar_chart("scores", dist.set_index("bin"), ["share", "bank_share"], percent=True, psi=psi_value)
-    key, values = risk.psi_note(psi_value, watch=cfg.scorecard.psi_watch, shift=cfg.scorecard.psi_shift)
+    page.bar_chart("scores", dist.set_index("bin"), ["share", "bank_share"], percent=True, psi=mix_psi)
+    bands = {"watch": cfg.scorecard.psi_watch, "shift": cfg.scorecard.psi_shift}
+    key, values = risk.psi_note(mix_psi, **bands)
+    page.note(key, **values)
+    key, values = risk.psi_note(drift_psi, against="development", **bands)
     page.note(key, **values)
     page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
                       "bank_share": "pct"})
-
-# %% [markdown]
-# AUC, KS and Gini on the branch's development-sample loans, only with at least
-# `scorecard.min_defaults` defaults; below it the report says so instead.
-
-# %%
-page.section("validation")
-if sc is None:
-    page.empty("no_scorecard")
-else:
-    key, values = risk.validation_note(val, min_defaults=cfg.scorecard.min_defaults,
-                                       month=sc.meta_.get("development_month", ""))
-    page.note(key, **values)
-    if val["sufficient"]:
-        page.table(risk.validation_table(val), {"loans": "int", "defaults": "int", "default_rate": "pct",
-                                                "auc": "num", "ks": "num", "gini": "num"})
 
 # %% [markdown]
 # Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params).
@@ -315,6 +284,58 @@ else:
     page.table(risk.matrix_list(borrowers, n=cfg.top_borrowers),
                {"customer_id": "text", "name": "text", "exposure": "money", "pd": "pct", "probability": "int",
                 "impact": "int", "rating": "int"}, max_rows=cfg.top_borrowers)
+
+# %% [markdown]
+# Methods appendix. The bank's scorecard: characteristics by information value, then the
+# points table of the characteristics in the model (WoE, IV and points per bin).
+
+# %%
+page.section("scorecard")
+if sc is None:
+    page.empty("no_scorecard")
+else:
+    key, values = risk.scorecard_note(sc)
+    page.note(key, **values)
+    features = risk.scorecard_features(sc)
+    page.bar_chart("iv", features.set_index("feature"), ["iv"], labels="feature", horizontal=True,
+                   features=len(sc.features), total=len(features))
+    page.table(features, {"feature": "label:risk.values.feature", "bins": "int", "iv": "num",
+                          "in_model": "label:risk.values.in_model", "coefficient": "num"})
+    page.note("risk.notes.woe_sign")
+    page.table(risk.scorecard_bins(sc),
+               {"feature": "label:risk.values.feature", "label": "label:risk.values", "count": "int",
+                "event_rate": "pct", "woe": "num", "iv": "num", "points": "num"}, max_rows=60)
+
+# %% [markdown]
+# Out-of-time validation: fitted on the development window, measured on the loans
+# performing a year before the period over the following year. AUC with its DeLong
+# interval, KS and Gini only with at least `scorecard.min_defaults` defaults (else the
+# report says so); calibration by score band; stability against the development sample.
+
+# %%
+page.section("validation")
+if sc is None:
+    page.empty("no_scorecard")
+else:
+    key, values = risk.bank_validation_note(bank_val, scorecard=sc, minimum=cfg.scorecard.min_defaults)
+    page.note(key, **values)
+    measures = {"loans": "int", "defaults": "int", "default_rate": "pct", "predicted_rate": "pct",
+                "auc": "num", "auc_low": "num", "auc_high": "num", "ks": "num", "gini": "num"}
+    if bank_val["sufficient"]:
+        page.table(risk.validation_table(bank_val), measures)
+        key, values = risk.calibration_note(bank_val)
+        page.note(key, **values)
+        page.table(d.bench("bench_risk_calibration"),
+                   {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "defaults": "int",
+                    "predicted": "pct", "corrected": "pct", "observed": "pct", "p_value": "num",
+                    "off": "label:risk.values.off"})
+    page.note("risk.notes.stability", watch=cfg.scorecard.psi_watch, shift=cfg.scorecard.psi_shift)
+    page.table(d.bench("bench_risk_stability"), {"feature": "label:risk.values.feature", "psi": "num"})
+    key, values = risk.validation_note(val, min_defaults=cfg.scorecard.min_defaults,
+                                       month=sc.meta_.get("validation_month", ""))
+    page.note(key, **values)
+    if val["sufficient"]:
+        page.table(risk.validation_table(val), measures)
 
 # %% [markdown]
 # Definitions and provenance.

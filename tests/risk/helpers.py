@@ -65,7 +65,9 @@ def compliance_none():
 
 
 # -- prepare on a tiny warehouse ---------------------------------------------------------
-MONTHS = [f"2025-{m:02d}" for m in (9, 10, 11, 12)] + [f"2026-{m:02d}" for m in range(1, 11)]
+#: 25 months, Oct 2024 to Oct 2026: a development window (Oct 2024 followed to Oct 2025)
+#: and an out-of-time one (Oct 2025 followed to Oct 2026) before the period.
+MONTHS = window("2026-10", 25)
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:
@@ -224,7 +226,9 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
         x["risk_outcomes"], scorecard=sc, min_defaults=s.scorecard.min_defaults
     )
     dist = risk.score_distribution(book, bins=out["bench_risk_score_bins"])
-    psi_value = risk.psi(dist["bank_share"], dist["loans"])
+    mix_psi = risk.psi(dist["bank_share"], dist["loans"])
+    drift_psi = risk.drift_psi(book, out["bench_risk_dev_bins"])
+    bank_val = risk.bank_validation(out["bench_risk_validation"])
     breaches = risk.ltv_breaches(book, limit=s.ltv_limit)
     ind = risk.industry_shares(book)
     trend = risk.npl_trend(
@@ -237,11 +241,13 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
         warnings=flags,
         breaches=breaches,
         validation=val,
-        psi_value=psi_value,
+        mix_psi=mix_psi,
         industries=ind,
         settings=s,
         has_scorecard=sc is not None,
         trend=trend,
+        drift_psi=drift_psi,
+        bank_validation=bank_val,
     )
     return {
         "x": x,
@@ -254,7 +260,9 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
         "bank": bank,
         "validation": val,
         "dist": dist,
-        "psi": psi_value,
+        "psi": mix_psi,
+        "drift_psi": drift_psi,
+        "bank_validation": bank_val,
         "breaches": breaches,
         "industries": ind,
         "facts": facts,
@@ -274,8 +282,8 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
 
 
 # -- prepare with a fitted scorecard ---------------------------------------------------------
-def generated_tables(n_loans=600, seed=3) -> dict[str, pd.DataFrame]:
-    """Three branches, loans whose default depends on their rate, 14 months."""
+def generated_tables(n_loans=900, seed=3) -> dict[str, pd.DataFrame]:
+    """Three branches, loans whose default depends on their rate, 25 months."""
     rng = np.random.default_rng(seed)
     t = tiny_tables()
     branches = pd.DataFrame(
@@ -308,7 +316,10 @@ def generated_tables(n_loans=600, seed=3) -> dict[str, pd.DataFrame]:
         }
     )
     rate = rng.uniform(0.03, 0.10, n_loans)
-    bad = rng.random(n_loans) < 1 / (1 + np.exp(-(-3.5 + 60 * (rate - 0.065))))
+    bad = rng.random(n_loans) < 1 / (1 + np.exp(-(-2.5 + 80 * (rate - 0.065))))
+    # a bad loan goes 100 days past due from a month drawn over the whole history: some
+    # in the development window, some in the validation window
+    default_from = rng.integers(1, len(MONTHS), n_loans)
     loans = pd.DataFrame(
         {
             "loan_id": [f"L{i:05d}" for i in range(n_loans)],
@@ -332,7 +343,7 @@ def generated_tables(n_loans=600, seed=3) -> dict[str, pd.DataFrame]:
     )
     month_idx = np.tile(np.arange(len(MONTHS)), n_loans)
     loan_idx = np.repeat(np.arange(n_loans), len(MONTHS))
-    dpd = np.where(bad[loan_idx] & (month_idx >= 8), 100, 0)
+    dpd = np.where(bad[loan_idx] & (month_idx >= default_from[loan_idx]), 100, 0)
     snaps = pd.DataFrame(
         {
             "loan_id": loans["loan_id"].to_numpy()[loan_idx],

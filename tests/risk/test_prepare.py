@@ -24,6 +24,10 @@ def test_prepare_returns_the_artifacts(tiny):
         "bench_risk_rolls",
         "bench_risk_score_bins",
         "bench_risk_industry",
+        "bench_risk_validation",
+        "bench_risk_calibration",
+        "bench_risk_stability",
+        "bench_risk_dev_bins",
     }
     for name, frame in tiny.items():
         assert name.startswith("bench_") or "branch_id" in frame.columns, name
@@ -61,17 +65,23 @@ def test_prepare_roll_rates_by_hand(tiny):
 
 def test_prepare_without_enough_defaults_fits_no_scorecard(tiny):
     sc = tiny["bench_risk_scorecard"]
-    # dev month Oct 2025: L1-L4 performing; only L3 goes over 90 days past due
+    # development: Oct 2024 followed to Oct 2025, L1-L4 performing, none defaults
     assert sc.loc[0, "status"] == "too_few_defaults"
-    assert sc.loc[0, "development_month"] == "2025-10"
-    assert (sc.loc[0, "loans"], sc.loc[0, "defaults"]) == (4, 1)
+    assert sc.loc[0, "development_month"] == "2024-10"
+    assert sc.loc[0, "validation_month"] == "2025-10"
+    assert (sc.loc[0, "loans"], sc.loc[0, "defaults"]) == (4, 0)
     assert risk.load_scorecard(sc) is None
-    dev = tiny["risk_outcomes"].set_index("loan_id")
-    assert dev["bad"].to_dict() == {"L1": 0, "L2": 0, "L3": 1, "L4": 0}
+    # the branch's validation sample: Oct 2025 followed to Oct 2026; L3 goes 100 days past due
+    oot = tiny["risk_outcomes"].set_index("loan_id")
+    assert oot["bad"].to_dict() == {"L1": 0, "L2": 0, "L3": 1, "L4": 0}
+    val = tiny["bench_risk_validation"].iloc[0]
+    assert (val["loans"], val["defaults"], val["sufficient"]) == (4, 1, 0.0)
+    assert tiny["bench_risk_calibration"].empty and tiny["bench_risk_stability"].empty
 
 
 def test_prepare_without_history_keeps_the_outcomes_table():
-    # the first month of the warehouse: no earlier month to fit on
+    # eleven months of history before the period: not the six months of outcomes a
+    # development sample needs before the validation month (Sep 2024, before the data)
     out = risk.prepare(make_ctx(tiny_tables(), period="2025-09"))
     assert out["bench_risk_scorecard"].loc[0, "status"] == "no_history"
     dev = out["risk_outcomes"]
@@ -173,21 +183,40 @@ def test_prepare_fits_the_scorecard_and_branches_match_the_bank(fitted, tmp_path
         row = bench.loc[(b, "2026-10")]
         for k, v in nb["kpis"].items():
             assert v == approx(row[k]), (b, k)
-        assert nb["psi"] == approx(row["psi"])
+        assert nb["psi"] == approx(row["mix_psi"])
+        assert nb["drift_psi"] == approx(row["drift_psi"])
         assert nb["validation"]["defaults"] == row["defaults"]
         assert nb["validation"]["auc"] == approx(row["auc"])
         assert risk.hhi(nb["industries"]["share"]) == approx(row["hhi"])
         keys = [k for k, _ in nb["facts"]]
         if nb["validation"]["defaults"] >= 5:
             assert nb["validation"]["auc"] > 0.6
-        else:  # 0103 has 4 defaults: too few to measure, and the summary says so
+            assert nb["validation"]["auc_low"] < nb["validation"]["auc"]
+        else:  # too few to measure, and the summary says so
             assert math.isnan(nb["validation"]["auc"])
+            assert "risk.summary.discrimination" not in keys
         # the loaded scorecard scores the branch exactly as the bank's fit did
         scored = risk.score_book(out["risk_loans"], scorecard=sc, lgd=s.lgd)
         assert (
             nb["book"]["score"].tolist() == scored.loc[scored["branch_id"] == b, "score"].tolist()
         )
         assert 3 <= len(keys) <= 6
+    # the bank's out-of-time figures: on the validation sample only, with its sizes
+    val = out["bench_risk_validation"].iloc[0]
+    oot = out["risk_outcomes"]
+    assert (val["loans"], val["defaults"]) == (len(oot), oot["bad"].sum())
+    assert val["sufficient"] == 1.0 and val["auc_low"] < val["auc"] < val["auc_high"]
+    assert sc.meta_["validation_month"] == "2025-10" and sc.meta_["development_month"] == "2024-10"
+    # the corrected PD's mean on the validation sample is the observed default rate
+    assert val["corrected_rate"] == approx(val["default_rate"])
+    raw = sc.predict_proba(oot)[:, 1]
+    assert risk.score_book(oot, scorecard=sc, lgd=s.lgd)["pd_model"].mean() == approx(
+        risk.corrected_pd(raw, sc.meta_["calibration_shift"]).mean()
+    )
+    cal = out["bench_risk_calibration"]
+    assert cal["loans"].sum() == len(oot) and cal["defaults"].sum() == oot["bad"].sum()
+    stab = out["bench_risk_stability"]
+    assert stab["feature"].tolist() == ["score", *sc.features] and stab["psi"].notna().all()
     bins = out["bench_risk_score_bins"]
     # ten quantile bands at most: fewer when scores take few distinct values
     assert 2 <= len(bins) <= 10 and bins["share"].sum() == approx(1.0)

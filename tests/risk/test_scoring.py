@@ -7,7 +7,6 @@ import pandas as pd
 
 from branchbook import risk
 from branchbook.risk import Lgd, Scorecard, scoring
-from branchbook.risk.measures import auc
 
 from .helpers import approx, compliance_none, credit_data, flags_none, flat_scorecard, loans_frame
 
@@ -86,33 +85,6 @@ def test_psi_note_reads_the_bands_from_params():
     assert risk.psi_note(float("nan"))[0] == "risk.notes.psi_none"
     key, values = risk.psi_note(0.15, watch=0.2, shift=0.3)
     assert key == "risk.notes.psi_stable" and values == {"psi": 0.15, "watch": 0.2, "shift": 0.3}
-
-
-def test_branch_validation_without_scorecard_loans_or_defaults():
-    X, y = credit_data()
-    sc = Scorecard().fit(X, y)
-    sample = X.assign(bad=y)
-    v = risk.branch_validation(sample, scorecard=sc, min_defaults=10)
-    assert v["sufficient"] == 1.0
-    assert v["auc"] == approx(auc(y, sc.predict_proba(X)[:, 1]))
-    assert v["gini"] == approx(2 * v["auc"] - 1)
-    # no scorecard: the defaults are counted, nothing is measured
-    none = risk.branch_validation(sample, scorecard=None, min_defaults=10)
-    assert none["defaults"] == float(np.sum(y)) and none["sufficient"] == 0.0
-    assert math.isnan(none["auc"])
-    # a branch with no loans in the development sample
-    empty = risk.branch_validation(sample.iloc[0:0], scorecard=sc, min_defaults=10)
-    assert empty["loans"] == 0.0 and empty["defaults"] == 0.0 and math.isnan(empty["ks"])
-    # a branch with no defaults
-    good = risk.branch_validation(sample[sample["bad"] == 0], scorecard=sc, min_defaults=1)
-    assert good["defaults"] == 0.0 and good["sufficient"] == 0.0 and math.isnan(good["auc"])
-    key, values = risk.validation_note(good, min_defaults=10, month="2025-10")
-    assert key == "risk.notes.few_defaults" and values == {"defaults": 0.0, "minimum": 10}
-    key, values = risk.validation_note(v, min_defaults=10, month="2025-10")
-    assert key == "risk.notes.validation_sample" and values["month"] == "2025-10"
-    row = risk.validation_table(v)
-    assert row.columns.tolist() == ["loans", "defaults", "default_rate", "auc", "ks", "gini"]
-    assert len(row) == 1 and row.loc[0, "ks"] == approx(v["ks"])
 
 
 def test_expected_loss_pd_lgd_ead():

@@ -45,10 +45,28 @@ def test_every_shown_key_has_a_text(locale, tiny, fitted):
         "npl_trend": {"npl_ratio": 0.04, "start": 0.004, "months": 11},
         "early_warning": {"borrowers": 3, "exposure": 1.2e7, "share": 0.1},
         "ltv": {"loans": 4, "outstanding": 3.5e6, "limit": 0.7},
-        "psi_watch": {"psi": 0.12},
-        "psi_shift": {"psi": 0.3},
+        "mix_watch": {"psi": 0.12},
+        "mix_shift": {"psi": 0.3},
+        "drift_watch": {"psi": 0.12},
+        "drift_shift": {"psi": 0.3},
         "concentration": {"top10_share": 0.5, "bank_median": 0.3, "industry_share": 0.4},
-        "discrimination": {"auc": 0.78, "ks": 0.41},
+        "discrimination": {
+            "auc": 0.78,
+            "low": 0.7,
+            "high": 0.86,
+            "ks": 0.41,
+            "loans": 900,
+            "defaults": 40,
+        },
+        "bank_discrimination": {
+            "defaults": 3,
+            "minimum": 10,
+            "auc": 0.7,
+            "low": 0.63,
+            "high": 0.77,
+            "loans": 4000,
+            "bank_defaults": 80,
+        },
         "few_defaults": {"defaults": 3, "minimum": 10},
         "expected_loss": {"el_rate": 0.012, "bank_median": 0.01},
         "no_scorecard": {},
@@ -85,7 +103,7 @@ def test_summary_facts_pick_what_changed():
             warnings=warn,
             breaches=breaches,
             validation=val,
-            psi_value=0.3,
+            mix_psi=0.3,
             industries=ind,
             settings=S,
         )
@@ -96,7 +114,7 @@ def test_summary_facts_pick_what_changed():
         "risk.summary.npl_up",
         "risk.summary.early_warning",
         "risk.summary.ltv",
-        "risk.summary.psi_shift",
+        "risk.summary.mix_shift",
         "risk.summary.expected_loss",
         "risk.summary.compliance",
     ]
@@ -109,7 +127,7 @@ def test_summary_facts_pick_what_changed():
         warnings=warn.iloc[0:0],
         breaches=breaches.iloc[0:0],
         validation=val,
-        psi_value=0.05,
+        mix_psi=0.05,
         industries=ind,
         settings=S,
     )
@@ -120,3 +138,35 @@ def test_summary_facts_pick_what_changed():
         "risk.summary.expected_loss",
         "risk.summary.compliance",
     ]
+    # the branch has too few defaults, the bank enough: the bank's out-of-time AUC is said
+    bank_val = {"sufficient": 1.0, "auc": 0.7, "auc_low": 0.63, "auc_high": 0.77}
+    bank_val.update(loans=4000.0, defaults=80.0)
+    down = dict(
+        risk.summary_facts(
+            kpis=k,
+            prev={**k, "npl_ratio": 0.04},
+            bank=bank,
+            warnings=warn.iloc[0:0],
+            breaches=breaches.iloc[0:0],
+            validation=val,
+            mix_psi=0.05,
+            drift_psi=0.3,
+            industries=ind,
+            settings=S,
+            bank_validation=bank_val,
+        )
+    )
+    assert list(down)[1:4] == [
+        "risk.summary.drift_shift",
+        "risk.summary.concentration",
+        "risk.summary.bank_discrimination",
+    ]
+    assert down["risk.summary.bank_discrimination"] == {
+        "defaults": 3,
+        "minimum": 10,
+        "auc": 0.7,
+        "low": 0.63,
+        "high": 0.77,
+        "loans": 4000,
+        "bank_defaults": 80,
+    }

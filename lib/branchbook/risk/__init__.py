@@ -4,7 +4,8 @@ collateral, concentration, compliance and the risk matrix of one branch.
 One file per concern: :mod:`.settings` (names and parameters), :mod:`.book` (five-class,
 DPD buckets, ratios, roll rates), :mod:`.binning`, :mod:`.scorecard` and
 :mod:`.measures` (the bank's scorecard and how it is measured), :mod:`.scoring`
-(applying it: scores, PD, expected loss, validation), :mod:`.exposure` (early warning,
+(applying it: scores, PD, expected loss), :mod:`.validation` (out of time: AUC with its
+interval, calibration, stability), :mod:`.exposure` (early warning,
 LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
 :mod:`.metrics` (the six KPI cards, declared once), :mod:`.summary` (sentences,
 definitions) and :mod:`.prepare` (SQL, run once per period over the whole bank).
@@ -72,12 +73,11 @@ from .exposure import (
     warning_rules,
 )
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
-from .measures import auc, gini, ks, psi
+from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis
 from .prepare import prepare
 from .scorecard import MISSING, OTHER, Scorecard
 from .scoring import (
-    branch_validation,
     expected_loss,
     expected_loss_total,
     load_scorecard,
@@ -89,9 +89,6 @@ from .scoring import (
     scorecard_bins,
     scorecard_features,
     scorecard_note,
-    validation,
-    validation_note,
-    validation_table,
 )
 from .settings import (
     CLOSED,
@@ -110,19 +107,35 @@ from .settings import (
     Settings,
 )
 from .summary import DEFINITIONS, TERMS, summary_facts
+from .validation import (
+    band_counts,
+    bank_validation,
+    bank_validation_note,
+    branch_validation,
+    calibration,
+    calibration_note,
+    calibration_shift,
+    corrected_pd,
+    drift_psi,
+    stability,
+    validation,
+    validation_note,
+    validation_table,
+)
 
 __all__ = [
     "CLOSED", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES",
     "KPIS", "KPI_KEYS", "MISSING", "NPL_CLASSES", "OTHER", "REPORT", "SCORE_FEATURES",
     "SOURCES", "TERMS", "Compliance", "EarlyWarning", "Lgd", "Scorecard", "ScorecardSettings",
-    "Settings", "alert_ageing", "auc", "book_ratios", "borrower_risk", "branch_validation",
-    "compliance_reasons", "compliance_status", "compliance_table", "dpd_bucket", "dpd_mix",
+    "Settings", "alert_ageing", "auc", "auc_ci", "band_counts", "bank_validation", "bank_validation_note", "binomial_p", "book_ratios", "borrower_risk", "branch_validation", "calibration",
+    "calibration_note", "calibration_shift", "corrected_pd",
+    "compliance_reasons", "compliance_status", "compliance_table", "dpd_bucket", "dpd_mix", "drift_psi",
     "early_warning", "expected_loss", "expected_loss_total", "five_class_mix", "gini", "hhi",
     "industry_shares", "kpi_cards", "kpi_context", "kpis", "ks", "load_scorecard",
     "ltv_breach_share", "ltv_breaches", "ltv_distribution", "matrix_bands", "matrix_list",
     "matrix_summary", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
     "risk_matrix", "roll_forward_rate", "roll_rates", "score_bins", "score_book",
-    "score_distribution", "scorecard_bins", "scorecard_features", "scorecard_note",
+    "score_distribution", "scorecard_bins", "scorecard_features", "scorecard_note", "stability",
     "summary_facts", "top_borrowers", "top_share", "validation", "validation_note",
     "validation_table", "warning_list", "warning_rules",
 ]  # fmt: skip

@@ -8,6 +8,8 @@ one branch's extract.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -17,8 +19,16 @@ from .compliance import compliance_status
 from .exposure import early_warning, industry_shares
 from .metrics import kpis
 from .scorecard import Scorecard, psi
-from .scoring import score_bins, score_book, validation
+from .scoring import score_bins, score_book
 from .settings import CLOSED, NPL_CLASSES, ScorecardSettings, Settings
+from .validation import (
+    CALIBRATION_COLUMNS,
+    calibration,
+    calibration_shift,
+    corrected_pd,
+    stability,
+    validation,
+)
 
 _BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'current' WHEN {d} <= 30 THEN '1-30' WHEN {d} <= 60 THEN '31-60'
     WHEN {d} <= 90 THEN '61-90' ELSE '90+' END"""
@@ -142,26 +152,48 @@ def _snapshot(ctx, month: str, s: Settings, scorecard: Scorecard | None) -> dict
     }
 
 
-def _fit(ctx, s: ScorecardSettings) -> tuple[Scorecard | None, pd.DataFrame, dict]:
-    """Fit the bank's scorecard on the loans performing ``performance_months`` ago."""
+def _sample(ctx, month: str, last: str, s: ScorecardSettings) -> pd.DataFrame:
+    """The loans performing at ``month`` (not in default) with ``bad``: more than
+    ``default_dpd`` days past due at some month after ``month`` up to ``last``."""
+    d = _loans(ctx, month)
+    d = d[(d["dpd"] <= s.default_dpd) & ~d["five_class"].isin(NPL_CLASSES)]
+    d = d.merge(ctx.sql(_OUTCOME_SQL, month=month, last=last), on="loan_id", how="left")
+    bad = (d["max_dpd"].fillna(0) > s.default_dpd).astype(int)
+    return d.assign(bad=bad).drop(columns=["max_dpd", "name"])
+
+
+def _fit(ctx, s: ScorecardSettings) -> tuple[Scorecard | None, pd.DataFrame, pd.DataFrame, dict]:
+    """Fit the bank's scorecard on a development window and keep an out-of-time sample.
+
+    Validation month: ``performance_months`` before the period; its performing loans,
+    followed up to the period, are the validation sample. Development month:
+    ``performance_months`` before that (or the first month with data, if it leaves at
+    least ``min_development_months`` of outcomes); its performing loans, followed up to
+    the validation month, are the development sample the scorecard is fitted on. The PD
+    correction (``calibration_shift``) is measured on the validation sample.
+    """
     first = ctx.sql("SELECT min(month) AS m FROM loan_snapshots")["m"].iloc[0]
-    dev_month = shift_month(ctx.period, -s.performance_months)
-    if first is not None and not pd.isna(first) and first > dev_month:
+    val_month = shift_month(ctx.period, -s.performance_months)
+    dev_month = shift_month(val_month, -s.performance_months)
+    known = first is not None and not pd.isna(first)
+    if known and str(first) > dev_month:
         dev_month = str(first)
-    info = {"development_month": dev_month, "loans": 0, "defaults": 0, "status": "no_history"}
-    if first is None or pd.isna(first) or dev_month >= ctx.period:
+    info = {
+        "development_month": dev_month,
+        "validation_month": val_month,
+        "loans": 0,
+        "defaults": 0,
+        "status": "no_history",
+    }
+    if not known or Period.parse(val_month).months_since(dev_month) < s.min_development_months:
         empty = _loans(ctx, ctx.period).iloc[0:0].drop(columns="name")
-        return None, empty.assign(bad=pd.Series(dtype=int)), info
-    dev = _loans(ctx, dev_month)
-    dev = dev[(dev["dpd"] <= s.default_dpd) & ~dev["five_class"].isin(NPL_CLASSES)]
-    out = ctx.sql(_OUTCOME_SQL, month=dev_month, last=ctx.period)
-    dev = dev.merge(out, on="loan_id", how="left")
-    dev = dev.assign(bad=(dev["max_dpd"].fillna(0) > s.default_dpd).astype(int)).drop(
-        columns=["max_dpd", "name"]
-    )
+        empty = empty.assign(bad=pd.Series(dtype=int))
+        return None, empty, empty, info
+    dev = _sample(ctx, dev_month, val_month, s)
+    oot = _sample(ctx, val_month, ctx.period, s)
     info.update(loans=len(dev), defaults=int(dev["bad"].sum()), status="too_few_defaults")
     if info["defaults"] < s.min_fit_defaults or info["defaults"] == len(dev):
-        return None, dev, info
+        return None, dev, oot, info
     sc = Scorecard(
         max_bins=s.max_bins,
         min_bin_share=s.min_bin_share,
@@ -176,11 +208,65 @@ def _fit(ctx, s: ScorecardSettings) -> tuple[Scorecard | None, pd.DataFrame, dic
         pdo=s.pdo,
     )
     sc.fit(dev[s.features], dev["bad"])
+    raw = sc.predict_proba(oot)[:, 1] if len(oot) else np.array([])
+    checked = validation(oot.assign(pd_model=raw), min_defaults=s.min_defaults)
+    shift = calibration_shift(oot["bad"], raw) if checked["sufficient"] else 0.0
     sc.meta_.update(
-        development_month=dev_month, performance_end=ctx.period, default_dpd=s.default_dpd
+        development_month=dev_month,
+        validation_month=val_month,
+        performance_end=ctx.period,
+        default_dpd=s.default_dpd,
+        calibration_shift=shift if math.isfinite(shift) else 0.0,
     )
     info["status"] = "fitted"
-    return sc, dev, info
+    return sc, dev, oot, info
+
+
+def _model_checks(
+    sc: Scorecard | None, dev: pd.DataFrame, oot: pd.DataFrame, book: pd.DataFrame, s: Settings
+) -> dict[str, pd.DataFrame]:
+    """The bank-wide validation figures (see :mod:`.validation`): ``bench_risk_validation``
+    (one row), ``bench_risk_calibration`` (per score band of the validation sample),
+    ``bench_risk_stability`` (PSI of the score and CSI per characteristic, current book
+    against the development sample) and ``bench_risk_dev_bins`` (the development
+    sample's score bands)."""
+    sc_s = s.scorecard
+    if sc is None:
+        val = validation(oot.assign(pd_model=np.nan), min_defaults=sc_s.min_defaults)
+        return {
+            "bench_risk_validation": pd.DataFrame([val]),
+            "bench_risk_calibration": pd.DataFrame(columns=CALIBRATION_COLUMNS),
+            "bench_risk_stability": pd.DataFrame({"feature": [], "psi": []}),
+            "bench_risk_dev_bins": score_bins([], bins=sc_s.score_bins),
+        }
+    raw = oot.assign(
+        pd_model=sc.predict_proba(oot)[:, 1] if len(oot) else np.nan,
+        score=sc.score(oot) if len(oot) else np.nan,
+    )
+    val = validation(raw, min_defaults=sc_s.min_defaults)
+    shift = sc.meta_.get("calibration_shift", 0.0)
+    val.update(
+        calibration_shift=shift,
+        corrected_rate=float(corrected_pd(raw["pd_model"], shift).mean()) if len(raw) else np.nan,
+        development_loans=float(len(dev)),
+        development_defaults=float(dev["bad"].sum()),
+    )
+    bands = score_bins(raw["score"], bins=sc_s.calibration_bands)
+    ends = bands[["lower", "upper"]].astype(float)
+    calib = (
+        bands[["bin"]]
+        .assign(lower=ends["lower"].where(np.isfinite(ends["lower"])))
+        .assign(upper=ends["upper"].where(np.isfinite(ends["upper"])))
+        .merge(calibration(raw, bins=bands, shift=shift), on="bin")
+    )
+    dev_bins = score_bins(sc.score(dev), bins=sc_s.score_bins)
+    current = book[~book["in_default"]]
+    return {
+        "bench_risk_validation": pd.DataFrame([val]),
+        "bench_risk_calibration": calib,
+        "bench_risk_stability": stability(sc, development=dev, current=current, bins=dev_bins),
+        "bench_risk_dev_bins": dev_bins,
+    }
 
 
 def _by_branch(df: pd.DataFrame, branch: str, groups: dict) -> pd.DataFrame:
@@ -210,13 +296,16 @@ def _bench_kpis(snap: dict, branches: list[str], month: str) -> pd.DataFrame:
 
 def _bench_extra(
     book: pd.DataFrame,
-    dev: pd.DataFrame,
+    outcomes: pd.DataFrame,
     branches: list[str],
     bins: pd.DataFrame | None,
+    dev_bins: pd.DataFrame | None,
     s: Settings,
 ) -> pd.DataFrame:
-    """Per branch: loans, outstanding, HHI, LTV breach share, PSI and the scorecard's measures,
-    computed for all branches at once with the same definitions as the functions above."""
+    """Per branch: loans, outstanding, HHI, LTV breach share, ``mix_psi`` (its performing
+    loans' score mix against the bank's), ``drift_psi`` (against the development sample)
+    and the scorecard's measures on its validation-sample ``outcomes``, computed for all
+    branches at once with the same definitions as the functions the notebook calls."""
     idx = pd.Index(branches, name="branch_id")
     out = pd.DataFrame(index=idx)
     g = book.groupby("branch_id")
@@ -234,19 +323,21 @@ def _bench_extra(
     )
     den = secured.groupby("branch_id")["outstanding"].sum()
     out["ltv_breach_share"] = (above / den.where(den > 0)).reindex(idx)
-    out["psi"] = np.nan
-    if bins is not None:
-        scored = book[~book["in_default"] & book["score"].notna()]
+    scored = book[~book["in_default"] & book["score"].notna()]
+    for col, b in (("mix_psi", bins), ("drift_psi", dev_bins)):
+        out[col] = np.nan
+        if b is None:
+            continue
         which = np.searchsorted(
-            bins["lower"].to_numpy()[1:], scored["score"].to_numpy(dtype=float), side="right"
+            b["lower"].to_numpy()[1:], scored["score"].to_numpy(dtype=float), side="right"
         )
         counts = pd.crosstab(scored["branch_id"], which).reindex(
-            columns=range(len(bins)), fill_value=0
+            columns=range(len(b)), fill_value=0
         )
-        out.loc[counts.index, "psi"] = [psi(bins["share"], row) for row in counts.to_numpy()]
+        out.loc[counts.index, col] = [psi(b["loans"], row) for row in counts.to_numpy()]
     val = {
         b: validation(d, min_defaults=s.scorecard.min_defaults)
-        for b, d in (dev.groupby("branch_id") if len(dev) else [])
+        for b, d in (outcomes.groupby("branch_id") if len(outcomes) else [])
     }
     for k in ("defaults", "auc", "ks", "gini"):
         out[k] = [val[b][k] if b in val else (0.0 if k == "defaults" else np.nan) for b in branches]
@@ -274,17 +365,17 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     branches = ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"].tolist()
     history = ctx.sql(_BOOK_SQL, first=months[0], last=ctx.period)
     rolls = ctx.sql(_ROLLS_SQL, first=months[0], last=ctx.period)
-    scorecard, dev, info = _fit(ctx, sc_s)
+    scorecard, dev, oot, info = _fit(ctx, sc_s)
     now = _snapshot(ctx, ctx.period, s, scorecard)
     before = _snapshot(ctx, ctx.prev_period, s, scorecard)
 
     book = now["book"]
     performing = book.loc[~book["in_default"], "score"].dropna()
     bins = score_bins(performing, bins=sc_s.score_bins)
-    scored_dev = (
-        score_book(dev, scorecard=scorecard, lgd=s.lgd, default_dpd=sc_s.default_dpd)
-        if len(dev)
-        else dev
+    scored_oot = oot.assign(
+        pd_model=scorecard.predict_proba(oot)[:, 1]
+        if scorecard is not None and len(oot)
+        else np.nan
     )
     bench = pd.concat(
         [
@@ -293,7 +384,16 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         ],
         ignore_index=True,
     )
-    extra = _bench_extra(book, scored_dev, branches, bins if scorecard is not None else None, s)
+    checks = _model_checks(scorecard, dev, oot, book, s)
+    fitted = scorecard is not None
+    extra = _bench_extra(
+        book,
+        scored_oot,
+        branches,
+        bins if fitted else None,
+        checks["bench_risk_dev_bins"] if fitted else None,
+        s,
+    )
     bench = bench.merge(extra.assign(month=ctx.period), on=["branch_id", "month"], how="left")
 
     sc_frame = (
@@ -312,7 +412,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "risk_loans": book.drop(
             columns=["in_default", "score", "pd_model", "pd", "lgd", "ead", "el"]
         ),
-        "risk_outcomes": dev,
+        "risk_outcomes": oot,
         "risk_book": history,
         "risk_rolls": rolls,
         "risk_borrowers": now["borrowers"],
@@ -323,4 +423,5 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_risk_rolls": bank_rolls,
         "bench_risk_score_bins": bins,
         "bench_risk_industry": industry_shares(book),
+        **checks,
     }

@@ -6,12 +6,14 @@ describe the scorecard in the report.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from ..metrics import ratio
-from .scorecard import MISSING, OTHER, Scorecard, auc, gini, ks
+from .scorecard import MISSING, OTHER, Scorecard
 from .settings import NPL_CLASSES, Lgd
+from .validation import corrected_pd
 
 
 def load_scorecard(frame: pd.DataFrame | None) -> Scorecard | None:
@@ -83,6 +85,7 @@ def scorecard_note(sc: Scorecard) -> tuple[str, dict]:
             "loans": sc.meta_.get("rows", 0),
             "defaults": sc.meta_.get("events", 0),
             "month": sc.meta_.get("development_month", ""),
+            "until": sc.meta_.get("validation_month", ""),
             "pdo": sc.params["pdo"],
             "base_score": sc.params["base_score"],
             "base_odds": sc.params["base_odds"],
@@ -96,8 +99,9 @@ def score_book(
     """``loans`` with ``in_default``, ``score``, ``pd_model``, ``pd``, ``lgd``, ``ead`` and ``el``.
 
     In default: more than ``default_dpd`` days past due or classed substandard or worse.
-    ``pd_model`` is the scorecard's 12-month PD; ``pd`` is 1 for a loan in default and
-    ``pd_model`` otherwise. LGD by collateral type (an unknown type counts as unsecured,
+    ``pd_model`` is the scorecard's 12-month PD corrected to the default rate observed out
+    of time (its log-odds shifted by ``calibration_shift``, kept with the scorecard; see
+    :mod:`.validation`); ``pd`` is 1 for a loan in default and ``pd_model`` otherwise. LGD by collateral type (an unknown type counts as unsecured,
     ``none``); EAD = outstanding; expected loss ``el = pd * lgd * ead`` (money). Without a
     scorecard, score, PDs and expected loss are NaN.
     """
@@ -107,7 +111,8 @@ def score_book(
         score = p = np.full(len(out), np.nan)
     else:
         score = scorecard.score(out)
-        p = scorecard.predict_proba(out)[:, 1]
+        shift = scorecard.meta_.get("calibration_shift") or 0.0
+        p = corrected_pd(scorecard.predict_proba(out)[:, 1], shift if math.isfinite(shift) else 0.0)
     rates = lgd.model_dump()
     loss = out["collateral_type"].map(rates).astype(float).fillna(rates["none"])
     ead = pd.to_numeric(out["outstanding"]).astype(float)
@@ -190,60 +195,11 @@ def psi_band(value: float, *, watch: float = 0.10, shift: float = 0.25) -> str:
     return "stable" if value < watch else "watch" if value < shift else "shift"
 
 
-def psi_note(value: float, *, watch: float = 0.10, shift: float = 0.25) -> tuple[str, dict]:
-    """The sentence reading a PSI against its bands: ``(key, values)``."""
+def psi_note(
+    value: float, *, watch: float = 0.10, shift: float = 0.25, against: str = "bank"
+) -> tuple[str, dict]:
+    """The sentence reading a PSI against its bands: ``(key, values)``; ``against`` the
+    ``bank`` (a mix comparison) or the ``development`` sample (drift)."""
     band = psi_band(value, watch=watch, shift=shift)
-    return f"risk.notes.psi_{band}", {"psi": value, "watch": watch, "shift": shift}
-
-
-def validation(outcomes: pd.DataFrame, *, min_defaults: int) -> dict[str, float]:
-    """How well the scorecard ranked the branch's development-sample loans.
-
-    ``outcomes``: scored (``pd_model``) with ``bad``. Returns ``loans``, ``defaults``,
-    ``default_rate``, ``auc``, ``ks``, ``gini`` and ``sufficient`` (1.0 when the branch has
-    at least ``min_defaults`` defaults and one good loan, and the loans are scored; otherwise
-    AUC, KS and Gini are NaN).
-    """
-    n, d = len(outcomes), int(outcomes["bad"].sum()) if len(outcomes) else 0
-    scored = bool(len(outcomes)) and bool(outcomes["pd_model"].notna().all())
-    ok = scored and d >= min_defaults and n > d
-    y, p = (outcomes["bad"].to_numpy(), outcomes["pd_model"].to_numpy()) if ok else ([], [])
-    return {
-        "loans": float(n),
-        "defaults": float(d),
-        "default_rate": ratio(d, n),
-        "auc": auc(y, p) if ok else np.nan,
-        "ks": ks(y, p) if ok else np.nan,
-        "gini": gini(y, p) if ok else np.nan,
-        "sufficient": float(ok),
-    }
-
-
-def branch_validation(
-    outcomes: pd.DataFrame, *, scorecard: Scorecard | None, min_defaults: int
-) -> dict[str, float]:
-    """:func:`validation` of the branch's development-sample loans (``risk_outcomes``),
-    scored with ``scorecard``; without a scorecard or without loans nothing is measured."""
-    p = (
-        scorecard.predict_proba(outcomes)[:, 1]
-        if scorecard is not None and len(outcomes)
-        else np.nan
-    )
-    return validation(outcomes.assign(pd_model=p), min_defaults=min_defaults)
-
-
-def validation_table(val: dict) -> pd.DataFrame:
-    """:func:`validation`'s measures as a one-row frame, for a table."""
-    cols = ["loans", "defaults", "default_rate", "auc", "ks", "gini"]
-    return pd.DataFrame([{c: val.get(c, np.nan) for c in cols}])
-
-
-def validation_note(val: dict, *, min_defaults: int, month: str) -> tuple[str, dict]:
-    """What the accuracy figures rest on, or why they are not shown: ``(key, values)``."""
-    if val.get("sufficient"):
-        return "risk.notes.validation_sample", {
-            "loans": val["loans"],
-            "defaults": val["defaults"],
-            "month": month,
-        }
-    return "risk.notes.few_defaults", {"defaults": val.get("defaults", 0), "minimum": min_defaults}
+    prefix = "psi" if against == "bank" else "drift"
+    return f"risk.notes.{prefix}_{band}", {"psi": value, "watch": watch, "shift": shift}

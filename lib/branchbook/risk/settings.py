@@ -68,6 +68,8 @@ class ScorecardSettings(Section):
 
     features: list[str] = list(SCORE_FEATURES)
     performance_months: int = Field(12, ge=1, le=36)
+    # fewest months of outcomes the development sample needs when history is short
+    min_development_months: int = Field(6, ge=1, le=36)
     default_dpd: int = Field(90, ge=1, le=365)
     max_bins: int = Field(5, ge=2, le=20)
     min_bin_share: float = Field(0.01, ge=0.0, lt=0.5)
@@ -88,6 +90,7 @@ class ScorecardSettings(Section):
     min_fit_defaults: int = Field(20, ge=1)
     min_defaults: int = Field(10, ge=1)
     score_bins: int = Field(10, ge=2, le=50)
+    calibration_bands: int = Field(5, ge=2, le=20)  # score bands of the calibration table
     psi_watch: float = Field(0.10, gt=0.0)
     psi_shift: float = Field(0.25, gt=0.0)
 

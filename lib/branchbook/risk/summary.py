@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from .metrics import KPIS
@@ -19,11 +21,13 @@ def summary_facts(
     warnings: pd.DataFrame,
     breaches: pd.DataFrame,
     validation: dict,
-    psi_value: float,
+    mix_psi: float,
     industries: pd.DataFrame,
     settings: Settings,
     has_scorecard: bool = True,
     trend: pd.DataFrame | None = None,
+    drift_psi: float = math.nan,
+    bank_validation: dict | None = None,
 ) -> list[tuple[str, dict]]:
     """3 to 6 facts ``(catalogue key, values)`` for the summary, most important first.
 
@@ -31,8 +35,11 @@ def summary_facts(
     expected loss (or that no scorecard was fitted) and the share of risk customers; in
     between at most three findings, in this order: an NPL rise over the ``trend`` window
     (:func:`npl_trend`) of at least ``npl_trend_alert``, early-warning borrowers, loans
-    above the LTV limit, a PSI at or above the watch band, a top-10 share off green, and
-    the scorecard's accuracy on the branch (or that defaults are too few to measure it).
+    above the LTV limit, the branch's scores drifting from the development sample
+    (``drift_psi`` at or above the watch band), its score mix differing from the bank's
+    (``mix_psi``, a mix comparison, not drift), a top-10 share off green, and the
+    scorecard's out-of-time accuracy: the branch's ``validation`` when it has enough
+    defaults, else the bank's (``bank_validation``), else that defaults are too few.
     A branch without loans gets two facts: no loans, and its risk customers.
     """
 
@@ -99,11 +106,11 @@ def summary_facts(
                 },
             )
         )
-    if psi_value == psi_value and psi_value >= settings.scorecard.psi_watch:
-        band = psi_band(
-            psi_value, watch=settings.scorecard.psi_watch, shift=settings.scorecard.psi_shift
-        )
-        found.append((f"risk.summary.psi_{band}", {"psi": psi_value}))
+    sc_s = settings.scorecard
+    for name, value in (("drift", drift_psi), ("mix", mix_psi)):
+        if has_scorecard and value == value and value >= sc_s.psi_watch:
+            band = psi_band(value, watch=sc_s.psi_watch, shift=sc_s.psi_shift)
+            found.append((f"risk.summary.{name}_{band}", {"psi": value}))
     if settings.kpi_status["top10_share"].status(k["top10_share"]) != "green" and len(industries):
         found.append(
             (
@@ -115,20 +122,8 @@ def summary_facts(
                 },
             )
         )
-    if has_scorecard and validation.get("sufficient"):
-        found.append(
-            ("risk.summary.discrimination", {"auc": validation["auc"], "ks": validation["ks"]})
-        )
-    elif has_scorecard:
-        found.append(
-            (
-                "risk.summary.few_defaults",
-                {
-                    "defaults": int(validation.get("defaults", 0)),
-                    "minimum": settings.scorecard.min_defaults,
-                },
-            )
-        )
+    if has_scorecard:
+        found.append(_accuracy(validation, bank_validation or {}, sc_s.min_defaults))
     last = [
         (
             "risk.summary.expected_loss",
@@ -145,6 +140,34 @@ def summary_facts(
         ),
     ]
     return first + found[:3] + last
+
+
+def _accuracy(branch: dict, bank: dict, minimum: int) -> tuple[str, dict]:
+    """The out-of-time accuracy sentence: the branch's figures, else the bank's with the
+    branch's count of defaults, else that the bank's defaults are too few."""
+    if branch.get("sufficient"):
+        return "risk.summary.discrimination", {
+            "auc": branch["auc"],
+            "low": branch["auc_low"],
+            "high": branch["auc_high"],
+            "ks": branch["ks"],
+            "loans": int(branch["loans"]),
+            "defaults": int(branch["defaults"]),
+        }
+    if bank.get("sufficient"):
+        return "risk.summary.bank_discrimination", {
+            "defaults": int(branch.get("defaults", 0)),
+            "minimum": minimum,
+            "auc": bank["auc"],
+            "low": bank["auc_low"],
+            "high": bank["auc_high"],
+            "loans": int(bank["loans"]),
+            "bank_defaults": int(bank["defaults"]),
+        }
+    return "risk.summary.few_defaults", {
+        "defaults": int(bank.get("defaults", branch.get("defaults", 0))),
+        "minimum": minimum,
+    }
 
 
 #: The terms the definitions appendix explains, in reading order; a KPI's definition is
@@ -167,9 +190,14 @@ TERMS = (
     "expected_loss",
     "expected_loss_rate",
     "psi",
+    "csi",
+    "mix_index",
     "auc",
+    "auc_interval",
     "ks",
     "gini",
+    "calibration",
+    "corrected_pd",
     "early_warning",
     "warning_exposure_share",
     "ltv",
