@@ -8,7 +8,8 @@ DPD buckets, ratios, roll rates), :mod:`.binning`, :mod:`.scorecard` and
 interval, calibration, stability), :mod:`.exposure` (early warning,
 LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
 :mod:`.metrics` (the six KPI cards, declared once), :mod:`.summary` (sentences,
-definitions) and :mod:`.prepare` (SQL, run once per period over the whole bank).
+definitions), :mod:`.prepare` (run once per period over the whole bank) and
+:mod:`.queries` (its SQL).
 
 :func:`prepare` aggregates the loan book in SQL, fits the :class:`Scorecard` bank-wide on
 the loan book (a loan is bad when it goes more than ``default_dpd`` days past due within

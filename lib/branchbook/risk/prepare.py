@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 
 from ..period import Period, shift_month
+from . import queries as q
 from .book import book_ratios
 from .compliance import compliance_status
 from .exposure import early_warning, industry_shares
 from .metrics import kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
-from .settings import CLOSED, NPL_CLASSES, ScorecardSettings, Settings
+from .settings import NPL_CLASSES, ScorecardSettings, Settings
 from .validation import (
     CALIBRATION_COLUMNS,
     calibration,
@@ -30,108 +31,10 @@ from .validation import (
     validation,
 )
 
-_BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'current' WHEN {d} <= 30 THEN '1-30' WHEN {d} <= 60 THEN '31-60'
-    WHEN {d} <= 90 THEN '61-90' ELSE '90+' END"""
-
-_BOOK_SQL = f"""
-SELECT l.branch_id, s.month, s.five_class, {_BUCKET_SQL.format(d="s.dpd")} AS dpd_bucket,
-       count(*) AS loans, sum(s.outstanding) AS outstanding
-FROM loan_snapshots s JOIN loans l USING (loan_id)
-WHERE s.month BETWEEN $first AND $last AND s.outstanding > 0
-GROUP BY ALL
-"""
-
-_ROLLS_SQL = f"""
-WITH s AS (SELECT loan_id, month, dpd, outstanding FROM loan_snapshots
-           WHERE month BETWEEN $first AND $last AND outstanding > 0)
-SELECT l.branch_id,
-       strftime(strptime(a.month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH, '%Y-%m') AS month,
-       {_BUCKET_SQL.format(d="a.dpd")} AS from_bucket,
-       CASE WHEN b.loan_id IS NULL THEN '{CLOSED}' ELSE {_BUCKET_SQL.format(d="b.dpd")} END AS to_bucket,
-       count(*) AS loans, sum(a.outstanding) AS outstanding
-FROM s a JOIN loans l USING (loan_id)
-LEFT JOIN s b ON b.loan_id = a.loan_id
-     AND b.month = strftime(strptime(a.month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH, '%Y-%m')
-WHERE a.month < $last
-GROUP BY ALL
-"""
-
-# One row per loan outstanding at the end of $month, with the scorecard's features then.
-_LOANS_SQL = f"""
-WITH snap AS (SELECT loan_id, outstanding, dpd, five_class FROM loan_snapshots
-              WHERE month = $month AND outstanding > 0),
-hist AS (SELECT loan_id, max(dpd) AS max_dpd_6m FROM loan_snapshots
-         WHERE month BETWEEN $month6 AND $month GROUP BY loan_id),
-bal AS (SELECT customer_id, deposits + wealth AS aum, products_held FROM balances WHERE month = $month),
-fin AS (SELECT customer_id,
-               CASE WHEN total_assets > 0 THEN total_liabilities / total_assets END AS debt_to_asset,
-               CASE WHEN current_liabilities > 0 THEN current_assets / current_liabilities END AS current_ratio
-        FROM financials WHERE period_end <= $month_end
-        QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1)
-SELECT l.loan_id, l.customer_id, l.branch_id, l.manager_id, c.name, c.customer_type, l.product,
-       l.collateral_type, l.collateral_value, coalesce(l.industry, c.industry) AS industry,
-       l.principal, l.interest_rate, snap.outstanding, snap.dpd, snap.five_class,
-       {_BUCKET_SQL.format(d="snap.dpd")} AS dpd_bucket, hist.max_dpd_6m,
-       CASE WHEN l.collateral_value > 0 THEN snap.outstanding / l.collateral_value END AS ltv,
-       date_diff('month', l.originated_on, $month_end) AS loan_age_months,
-       date_diff('month', $month_end, l.maturity_on) AS remaining_months,
-       date_diff('month', c.opened_on, $month_end) AS tenure_months,
-       bal.aum, bal.products_held, fin.debt_to_asset, fin.current_ratio
-FROM snap JOIN loans l USING (loan_id) JOIN customers c ON c.customer_id = l.customer_id
-LEFT JOIN hist USING (loan_id) LEFT JOIN bal ON bal.customer_id = l.customer_id
-LEFT JOIN fin ON fin.customer_id = l.customer_id
-ORDER BY l.loan_id
-"""
-
-_OUTCOME_SQL = """
-SELECT loan_id, max(dpd) AS max_dpd FROM loan_snapshots
-WHERE month > $month AND month <= $last GROUP BY loan_id
-"""
-
-# Corporate borrowers with a loan outstanding at $month_end: exposure and the latest
-# statement against the latest one at least 11 months older (a year earlier).
-_BORROWERS_SQL = """
-WITH ex AS (SELECT l.customer_id, l.branch_id, count(*) AS loans, sum(s.outstanding) AS exposure,
-                   max(s.dpd) AS max_dpd
-            FROM loan_snapshots s JOIN loans l USING (loan_id)
-            WHERE s.month = $month AND s.outstanding > 0 GROUP BY ALL),
-f AS (SELECT * FROM financials WHERE period_end <= $month_end
-      AND customer_id IN (SELECT customer_id FROM ex)),
-cur AS (SELECT * FROM f QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1),
-pri AS (SELECT f.* FROM f JOIN cur ON cur.customer_id = f.customer_id
-        WHERE f.period_end <= cur.period_end - INTERVAL 11 MONTH
-        QUALIFY row_number() OVER (PARTITION BY f.customer_id ORDER BY f.period_end DESC) = 1)
-SELECT ex.customer_id, ex.branch_id, c.name, c.industry, ex.loans, ex.exposure, ex.max_dpd,
-       cur.period_end AS statement_date, cur.revenue, cur.net_profit, cur.total_assets,
-       cur.total_liabilities, cur.current_assets, cur.current_liabilities, cur.inventory,
-       cur.receivables, cur.operating_cash_flow, pri.period_end AS prior_statement_date,
-       pri.revenue AS revenue_prev, pri.inventory AS inventory_prev, pri.receivables AS receivables_prev
-FROM ex JOIN customers c ON c.customer_id = ex.customer_id
-LEFT JOIN cur ON cur.customer_id = ex.customer_id LEFT JOIN pri ON pri.customer_id = ex.customer_id
-WHERE c.customer_type = 'corporate'
-ORDER BY ex.customer_id, ex.branch_id
-"""
-
-# Every customer open at $month_end with its KYC status and AML alerts then.
-_CUSTOMERS_SQL = """
-WITH a AS (SELECT customer_id,
-                  count(*) FILTER (WHERE status = 'open') AS open_alerts,
-                  max(date_diff('day', raised_on, $month_end)) FILTER (WHERE status = 'open') AS oldest_open_days,
-                  count(*) FILTER (WHERE status = 'reported' AND raised_on >= $since) AS reported_alerts,
-                  count(*) FILTER (WHERE status = 'closed' AND raised_on >= $since) AS closed_alerts
-           FROM aml_alerts WHERE raised_on <= $month_end GROUP BY customer_id)
-SELECT c.customer_id, c.branch_id, c.customer_type, c.kyc_status,
-       coalesce(a.open_alerts, 0) AS open_alerts, a.oldest_open_days,
-       coalesce(a.reported_alerts, 0) AS reported_alerts, coalesce(a.closed_alerts, 0) AS closed_alerts
-FROM customers c LEFT JOIN a USING (customer_id)
-WHERE c.opened_on <= $month_end AND (c.closed_on IS NULL OR c.closed_on > $month_end)
-ORDER BY c.customer_id
-"""
-
 
 def _loans(ctx, month: str) -> pd.DataFrame:
     end = Period.parse(month).end
-    return ctx.sql(_LOANS_SQL, month=month, month6=shift_month(month, -5), month_end=end)
+    return ctx.sql(q.LOANS_SQL, month=month, month6=shift_month(month, -5), month_end=end)
 
 
 def _snapshot(ctx, month: str, s: Settings, scorecard: Scorecard | None) -> dict[str, pd.DataFrame]:
@@ -141,8 +44,8 @@ def _snapshot(ctx, month: str, s: Settings, scorecard: Scorecard | None) -> dict
     book = score_book(
         _loans(ctx, month), scorecard=scorecard, lgd=s.lgd, default_dpd=s.scorecard.default_dpd
     )
-    borrowers = ctx.sql(_BORROWERS_SQL, month=month, month_end=end)
-    customers = ctx.sql(_CUSTOMERS_SQL, month_end=end, since=since)
+    borrowers = ctx.sql(q.BORROWERS_SQL, month=month, month_end=end)
+    customers = ctx.sql(q.CUSTOMERS_SQL, month_end=end, since=since)
     return {
         "book": book,
         "borrowers": borrowers,
@@ -157,7 +60,7 @@ def _sample(ctx, month: str, last: str, s: ScorecardSettings) -> pd.DataFrame:
     ``default_dpd`` days past due at some month after ``month`` up to ``last``."""
     d = _loans(ctx, month)
     d = d[(d["dpd"] <= s.default_dpd) & ~d["five_class"].isin(NPL_CLASSES)]
-    d = d.merge(ctx.sql(_OUTCOME_SQL, month=month, last=last), on="loan_id", how="left")
+    d = d.merge(ctx.sql(q.OUTCOME_SQL, month=month, last=last), on="loan_id", how="left")
     bad = (d["max_dpd"].fillna(0) > s.default_dpd).astype(int)
     return d.assign(bad=bad).drop(columns=["max_dpd", "name"])
 
@@ -348,8 +251,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     """Aggregate the bank's loan book, fit the scorecard and compute the benchmarks.
 
     Returns, cut per branch: ``risk_loans`` (loans outstanding at period end, with the
-    scorecard's features), ``risk_outcomes`` (the development sample: performing loans
-    at the development month with ``bad``), ``risk_book`` (loans and outstanding per month,
+    scorecard's features), ``risk_outcomes`` (the validation sample: loans performing
+    ``performance_months`` before the period, with ``bad`` over the months since), ``risk_book`` (loans and outstanding per month,
     five-class and DPD bucket), ``risk_rolls`` (loans and last month's outstanding per
     month, from-bucket and to-bucket), ``risk_borrowers`` (corporate borrowers with the
     statements for early warning), ``risk_customers`` (open customers with KYC status and
@@ -357,14 +260,16 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     with ``status``), ``bench_risk_kpis`` (headline KPIs per branch for the period and the
     one before, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
     special-mention ratios per branch and month), ``bench_risk_rolls`` (the bank's roll
-    counts), ``bench_risk_score_bins`` (the bank's score bands) and ``bench_risk_industry``.
+    counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
+    and the out-of-time figures of :func:`_model_checks` (``bench_risk_validation``,
+    ``bench_risk_calibration``, ``bench_risk_stability``, ``bench_risk_dev_bins``).
     """
     s: Settings = ctx.settings if ctx.settings is not None else Settings()
     sc_s = s.scorecard
     months = ctx.months(s.trend_months + 1)
     branches = ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"].tolist()
-    history = ctx.sql(_BOOK_SQL, first=months[0], last=ctx.period)
-    rolls = ctx.sql(_ROLLS_SQL, first=months[0], last=ctx.period)
+    history = ctx.sql(q.BOOK_SQL, first=months[0], last=ctx.period)
+    rolls = ctx.sql(q.ROLLS_SQL, first=months[0], last=ctx.period)
     scorecard, dev, oot, info = _fit(ctx, sc_s)
     now = _snapshot(ctx, ctx.period, s, scorecard)
     before = _snapshot(ctx, ctx.prev_period, s, scorecard)

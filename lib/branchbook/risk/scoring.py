@@ -1,7 +1,7 @@
-"""Applying the bank's scorecard to a branch: scores, PDs and expected loss; the
-branch's score distribution against the bank's bands (a mix comparison); the
-scorecard's accuracy on the branch's development-sample loans; and the tables that
-describe the scorecard in the report.
+"""Applying the bank's scorecard to a branch: scores, corrected PDs and expected loss;
+the branch's score distribution against the bank's bands (a mix comparison, not drift);
+and the tables that describe the scorecard in the report. Its validation is in
+:mod:`.validation`.
 """
 
 from __future__ import annotations
