@@ -66,7 +66,7 @@ drift_psi = risk.drift_psi(book, d.bench("bench_risk_dev_bins"))
 val = risk.branch_validation(d.table("risk_outcomes"), scorecard=sc,
                              min_defaults=cfg.scorecard.min_defaults)
 bank_val = risk.bank_validation(d.bench("bench_risk_validation"))
-breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit)
+breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits)
 industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
 
 # %% [markdown]
@@ -190,19 +190,23 @@ else:
                            "exposure": "money", "max_dpd": "int", "rules": "text"}, max_rows=cfg.list_rows)
 
 # %% [markdown]
-# Collateral: loans by loan-to-value band and the loans above the limit.
+# Collateral: loans by loan-to-value band, each collateral type against its own limit
+# (from params), and the loans above their limit.
 
 # %%
 page.section("collateral")
 if book.empty:
     page.empty("no_loans")
 else:
-    breach_share = risk.ltv_breach_share(book, limit=cfg.ltv_limit)
+    breach_share = risk.ltv_breach_share(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits)
     ltv = risk.ltv_distribution(book, bands=cfg.ltv_bands)
     page.bar_chart("ltv", ltv.set_index("band"), ["share"], labels="ltv_band", percent=True,
                    share=breach_share, limit=cfg.ltv_limit)
     page.table(ltv, {"band": "label:risk.values.ltv_band", "loans": "int", "outstanding": "money", "share": "pct"},
                total=True)
+    page.table(risk.ltv_by_collateral(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits),
+               {"collateral_type": "label:risk.values.collateral_type", "ltv_limit": "pct", "loans": "int",
+                "outstanding": "money", "above": "int", "above_outstanding": "money", "above_share": "pct"})
     page.note("risk.notes.ltv_limit", loans=len(breaches), limit=cfg.ltv_limit, share=breach_share)
     if breaches.empty:
         page.empty("no_breaches")
@@ -210,7 +214,8 @@ else:
         page.table(breaches, {"loan_id": "text", "customer_id": "text", "name": "text",
                               "product": "label:risk.values.product",
                               "collateral_type": "label:risk.values.collateral_type", "outstanding": "money",
-                              "collateral_value": "money", "ltv": "pct"}, max_rows=cfg.list_rows)
+                              "collateral_value": "money", "ltv": "pct", "ltv_limit": "pct"},
+                   max_rows=cfg.list_rows)
 
 # %% [markdown]
 # Industry concentration of the corporate book against the bank, with the HHI.

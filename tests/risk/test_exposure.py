@@ -146,6 +146,44 @@ def test_ltv_flags_and_distribution():
     assert d.loc["no_collateral", "share"] == approx(50 / 380)
 
 
+def test_each_collateral_type_has_its_own_ltv_limit():
+    book = pd.DataFrame(
+        {
+            "loan_id": ["L1", "L2", "L3", "L4", "L5"],
+            "customer_id": ["C1", "C2", "C3", "C4", "C5"],
+            "name": ["张三", "李四", "王五", "赵六", "钱七"],
+            "product": ["mortgage", "business", "business", "business", "consumer"],
+            "collateral_type": ["real_estate", "equipment", "equipment", "vehicle", "none"],
+            "outstanding": [65.0, 45.0, 60.0, 80.0, 50.0],
+            "collateral_value": [100.0, 100.0, 100.0, 100.0, np.nan],
+            "ltv": [0.65, 0.45, 0.60, 0.80, np.nan],
+        }
+    )
+    limits = {"real_estate": 0.70, "equipment": 0.50}
+    # real estate 65% < 70%; equipment 45% < 50% but 60% > 50%; vehicle has no limit of
+    # its own: the default 70%, and 80% is above it
+    assert risk.loan_ltv_limit(book, limit=0.7, limits=limits).tolist() == approx(
+        [0.70, 0.50, 0.50, 0.70, 0.70]
+    )
+    b = risk.ltv_breaches(book, limit=0.70, limits=limits)
+    assert b["loan_id"].tolist() == ["L4", "L3"]
+    assert b["ltv_limit"].tolist() == approx([0.70, 0.50])
+    # 60 + 80 of the secured 65 + 45 + 60 + 80 = 250
+    assert risk.ltv_breach_share(book, limit=0.70, limits=limits) == approx(140 / 250)
+    # one limit for all (the old rule) lists only the vehicle loan
+    assert risk.ltv_breaches(book, limit=0.70)["loan_id"].tolist() == ["L4"]
+    t = risk.ltv_by_collateral(book, limit=0.70, limits=limits).set_index("collateral_type")
+    assert t.index.tolist() == ["equipment", "vehicle", "real_estate"]  # largest first
+    assert t.loc["equipment"][["ltv_limit", "loans", "outstanding", "above"]].tolist() == [
+        0.5,
+        2,
+        105.0,
+        1,
+    ]
+    assert t.loc["equipment", "above_share"] == approx(60 / 105)
+    assert t.loc["real_estate", "above_share"] == 0.0
+
+
 def test_industry_shares_hhi_and_top_borrowers():
     book = pd.DataFrame(
         {

@@ -18,6 +18,10 @@ def test_settings_defaults_and_validation():
     )
     assert s2.kpi_status["npl_ratio"].green == 0.01 and "top10_share" in s2.kpi_status
     assert Settings.model_validate({"ltv_limit": 1}).ltv_limit == 1.0  # whole numbers accepted
+    assert s.ltv_limits["equipment"] == 0.5 and s.scorecard.trends["dpd"] == "ascending"
+    # a file names only the limits it changes
+    limits = Settings.model_validate({"ltv_limits": {"deposit": 1}}).ltv_limits
+    assert limits["deposit"] == 1.0 and limits["equipment"] == 0.5
     bad = [
         {"pd_bands": [0.05, 0.01, 0.1, 0.2]},
         {"pd_bands": [0.01, 0.03]},
@@ -29,6 +33,10 @@ def test_settings_defaults_and_validation():
         {"compliance": {"ageing_days": [30, 7]}},
         {"unknown_key": 1},
         {"top_borrowers": "10"},
+        {"ltv_limits": {"boat": 0.5}},
+        {"ltv_limits": {"equipment": 0}},
+        {"scorecard": {"trends": {"dpd": "up"}}},
+        {"scorecard": {"merge_p": 0}},
     ]
     for data in bad:
         with pytest.raises(ValidationError):

@@ -44,7 +44,7 @@ def test_every_shown_key_has_a_text(locale, tiny, fitted):
         "npl_down": {"npl_ratio": 0.02, "bank_median": 0.015, "change": -0.006},
         "npl_trend": {"npl_ratio": 0.04, "start": 0.004, "months": 11},
         "early_warning": {"borrowers": 3, "exposure": 1.2e7, "share": 0.1},
-        "ltv": {"loans": 4, "outstanding": 3.5e6, "limit": 0.7},
+        "ltv": {"loans": 4, "outstanding": 3.5e6},
         "mix_watch": {"psi": 0.12},
         "mix_shift": {"psi": 0.3},
         "drift_watch": {"psi": 0.12},

@@ -120,9 +120,22 @@ def ltv_distribution(book: pd.DataFrame, *, bands: list[float]) -> pd.DataFrame:
     return g.assign(share=g["outstanding"] / total if total > 0 else np.nan)
 
 
-def ltv_breaches(book: pd.DataFrame, *, limit: float) -> pd.DataFrame:
-    """Loans whose LTV (outstanding / collateral value) is above ``limit``, largest first, names masked."""
-    b = book[pd.to_numeric(book["ltv"]).astype(float) > limit]
+def loan_ltv_limit(book: pd.DataFrame, *, limit: float, limits: dict | None = None) -> pd.Series:
+    """Each loan's LTV limit: its collateral type's in ``limits``, else ``limit``."""
+    own = book["collateral_type"].map(dict(limits or {}))
+    return pd.to_numeric(own, errors="coerce").astype(float).fillna(float(limit))
+
+
+def _above(book: pd.DataFrame, limit: float, limits: dict | None) -> pd.Series:
+    ltv = pd.to_numeric(book["ltv"]).astype(float)
+    return ltv > loan_ltv_limit(book, limit=limit, limits=limits)
+
+
+def ltv_breaches(book: pd.DataFrame, *, limit: float, limits: dict | None = None) -> pd.DataFrame:
+    """Loans whose LTV (outstanding / collateral value) is above their collateral type's
+    limit (``limits``, else ``limit``), largest first, names masked, with ``ltv_limit``."""
+    b = book.assign(ltv_limit=loan_ltv_limit(book, limit=limit, limits=limits))
+    b = b[_above(book, limit, limits)]
     cols = [
         "loan_id",
         "customer_id",
@@ -132,20 +145,44 @@ def ltv_breaches(book: pd.DataFrame, *, limit: float) -> pd.DataFrame:
         "outstanding",
         "collateral_value",
         "ltv",
+        "ltv_limit",
     ]
     return b.assign(name=b["name"].map(mask_name)).sort_values(
         ["outstanding", "loan_id"], ascending=[False, True], ignore_index=True
     )[cols]
 
 
-def ltv_breach_share(book: pd.DataFrame, *, limit: float) -> float:
+def ltv_breach_share(book: pd.DataFrame, *, limit: float, limits: dict | None = None) -> float:
     """Share of the secured outstanding (loans with a collateral value) whose LTV is above
-    ``limit``; NaN with no secured loans."""
-    ltv = pd.to_numeric(book["ltv"]).astype(float)
-    secured = book[ltv.notna()]
-    return ratio(
-        float(secured[ltv[ltv.notna()] > limit]["outstanding"].sum()),
-        float(secured["outstanding"].sum()),
+    its collateral type's limit (``limits``, else ``limit``); NaN with no secured loans."""
+    secured = pd.to_numeric(book["ltv"]).astype(float).notna()
+    above = book.loc[_above(book, limit, limits), "outstanding"].sum()
+    return ratio(float(above), float(book.loc[secured, "outstanding"].sum()))
+
+
+def ltv_by_collateral(
+    book: pd.DataFrame, *, limit: float, limits: dict | None = None
+) -> pd.DataFrame:
+    """The secured book per collateral type: ``collateral_type``, ``ltv_limit``, ``loans``,
+    ``outstanding``, ``above`` (loans above the limit), ``above_outstanding`` and
+    ``above_share`` (of the type's secured outstanding), largest type first."""
+    secured = book[pd.to_numeric(book["ltv"]).astype(float).notna()]
+    up = _above(secured, limit, limits)
+    b = secured.assign(
+        ltv_limit=loan_ltv_limit(secured, limit=limit, limits=limits),
+        above=up.astype(int),
+        above_outstanding=secured["outstanding"].where(up, 0.0),
+    )
+    g = b.groupby("collateral_type", as_index=False).agg(
+        ltv_limit=("ltv_limit", "first"),
+        loans=("loan_id", "size"),
+        outstanding=("outstanding", "sum"),
+        above=("above", "sum"),
+        above_outstanding=("above_outstanding", "sum"),
+    )
+    g = g.assign(above_share=ratio(g["above_outstanding"], g["outstanding"]))
+    return g.sort_values(
+        ["outstanding", "collateral_type"], ascending=[False, True], ignore_index=True
     )
 
 

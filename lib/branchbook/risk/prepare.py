@@ -17,7 +17,7 @@ from ..period import Period, shift_month
 from . import queries as q
 from .book import book_ratios
 from .compliance import compliance_status
-from .exposure import early_warning, industry_shares
+from .exposure import early_warning, industry_shares, loan_ltv_limit
 from .metrics import kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
@@ -218,11 +218,9 @@ def _bench_extra(
     share = ind / ind.groupby(level=0).transform("sum").where(lambda v: v > 0)
     out["hhi"] = (share**2).groupby(level=0).sum(min_count=1).reindex(idx)
     secured = book[pd.to_numeric(book["ltv"]).astype(float).notna()]
+    cap = loan_ltv_limit(secured, limit=s.ltv_limit, limits=s.ltv_limits)
     above = (
-        secured["outstanding"]
-        .where(secured["ltv"] > s.ltv_limit, 0.0)
-        .groupby(secured["branch_id"])
-        .sum()
+        secured["outstanding"].where(secured["ltv"] > cap, 0.0).groupby(secured["branch_id"]).sum()
     )
     den = secured.groupby("branch_id")["outstanding"].sum()
     out["ltv_breach_share"] = (above / den.where(den > 0)).reindex(idx)

@@ -50,6 +50,9 @@ SCORE_FEATURES = (
     "debt_to_asset",
     "current_ratio",
 )
+#: The LTV limit of each collateral type with one of its own (others take ``ltv_limit``).
+DEFAULT_LTV_LIMITS = {"real_estate": 0.70, "equipment": 0.50, "receivables": 0.60, "deposit": 0.90}
+
 #: RAG thresholds of the KPI cards, one per KPI declared in :mod:`.metrics`.
 DEFAULT_RAG = {
     "npl_ratio": Rag(good="low", green=0.015, amber=0.03),
@@ -161,14 +164,17 @@ class Settings(Section):
     The benchmarks (``bench_risk_*``, bank medians) are computed with the bank's values;
     a branch file that overrides, say, ``lgd`` or ``early_warning`` changes its own
     report's figures but not the bank medians they are compared with.
-    ``kpi_status`` may name only the KPIs it changes; the others keep their defaults.
+    ``kpi_status`` and ``ltv_limits`` may name only the entries they change; the others
+    keep their defaults.
     """
 
     trend_months: int = Field(12, ge=2, le=36)
     scorecard: ScorecardSettings = ScorecardSettings()
     lgd: Lgd = Lgd()
     early_warning: EarlyWarning = EarlyWarning()
-    ltv_limit: float = Field(0.70, gt=0.0)
+    ltv_limit: float = Field(0.70, gt=0.0)  # for a collateral type without a limit below
+    # the LTV limit of each collateral type (``lgd``'s names), above which a loan is listed
+    ltv_limits: dict[str, float] = dict(DEFAULT_LTV_LIMITS)
     ltv_bands: list[float] = [0.3, 0.5, 0.7, 0.9, 1.0]
     top_borrowers: int = Field(10, ge=1, le=100)  # rows of the largest-borrower table
     list_rows: int = Field(20, ge=1, le=500)  # rows of a borrower or loan list before the appendix
@@ -190,6 +196,18 @@ class Settings(Section):
         if info.field_name == "pd_bands" and v[-1] >= 1:
             raise ValueError(f"pd_bands must be below 1, got {v}")
         return v
+
+    @field_validator("ltv_limits")
+    @classmethod
+    def _ltv_limits(cls, v: dict[str, float]) -> dict[str, float]:
+        types = tuple(Lgd.model_fields)
+        unknown = sorted(set(v) - set(types))
+        if unknown or any(not x > 0 for x in v.values()):
+            raise ValueError(
+                f"ltv_limits are expected as positive limits of ({', '.join(types)}). "
+                f"Got {v} instead."
+            )
+        return {**DEFAULT_LTV_LIMITS, **v}
 
     @field_validator("kpi_status")
     @classmethod

@@ -102,7 +102,6 @@ def summary_facts(
                 {
                     "loans": len(breaches),
                     "outstanding": float(breaches["outstanding"].sum()),
-                    "limit": settings.ltv_limit,
                 },
             )
         )
