@@ -9,7 +9,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -39,6 +39,7 @@ run_id = ""
 # %%
 from branchbook import risk
 from branchbook.context import open_report
+from branchbook.period import window
 
 rc = open_report("risk", branch_id=branch_id, period=period, locale=locale, scope=scope,
                  settings=settings, common=common, build_dir=build_dir, run_id=run_id)
@@ -58,12 +59,14 @@ history = d.table("risk_book")
 k = risk.kpis(book=book, warnings=flags, compliance=status)
 prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id, period=d.period)
 trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
-                       months=risk.trend_months(d.period, cfg.trend_months + 1))
+                       months=window(d.period, cfg.trend_months + 1))
 dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))
-psi_value = risk.psi(dist["bank_share"], dist["loans"])
+mix_psi = risk.psi(dist["bank_share"], dist["loans"])
+drift_psi = risk.drift_psi(book, d.bench("bench_risk_dev_bins"))
 val = risk.branch_validation(d.table("risk_outcomes"), scorecard=sc,
                              min_defaults=cfg.scorecard.min_defaults)
-breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit)
+bank_val = risk.bank_validation(d.bench("bench_risk_validation"))
+breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits)
 industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
 
 # %% [markdown]
@@ -71,10 +74,13 @@ industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
 
 # %%
 page.title()
-page.kpi_frame(risk.kpi_table(k, prev, bank), kinds=risk.KPI_KINDS, rag=cfg.kpi_status)
+page.kpi_frame(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_id=d.branch_id,
+                              period=d.period, rag=cfg.kpi_status),
+               metrics=risk.KPIS, rag=cfg.kpi_status)
 page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
-                                validation=val, psi_value=psi_value, industries=industries,
-                                settings=cfg, has_scorecard=sc is not None, trend=trend))
+                                validation=val, mix_psi=mix_psi, industries=industries,
+                                settings=cfg, has_scorecard=sc is not None, trend=trend,
+                                drift_psi=drift_psi, bank_validation=bank_val))
 
 # %% [markdown]
 # Loan book by five-class category (正常/关注/次级/可疑/损失) at the end of the period.
@@ -128,29 +134,8 @@ else:
                        rate=risk.roll_forward_rate(rolls))
 
 # %% [markdown]
-# The bank's scorecard: characteristics by information value, then the points table of
-# the characteristics in the model (WoE, IV and points per bin).
-
-# %%
-page.section("scorecard")
-if sc is None:
-    page.empty("no_scorecard")
-else:
-    key, values = risk.scorecard_note(sc)
-    page.note(key, **values)
-    features = risk.scorecard_features(sc)
-    page.bar_chart("iv", features.set_index("feature"), ["iv"], labels="feature", horizontal=True,
-                   features=len(sc.features), total=len(features))
-    page.table(features, {"feature": "label:risk.values.feature", "bins": "int", "iv": "num",
-                          "in_model": "label:risk.values.in_model", "coefficient": "num"})
-    page.note("risk.notes.woe_sign")
-    page.table(risk.scorecard_bins(sc),
-               {"feature": "label:risk.values.feature", "label": "label:risk.values", "count": "int",
-                "event_rate": "pct", "woe": "num", "iv": "num", "points": "num"}, max_rows=60)
-
-# %% [markdown]
-# The branch's performing loans by the bank's score bands, and the PSI against the bank
-# (bands from params).
+# The branch's performing loans by the bank's score bands: a mix comparison with the bank
+# (not drift), then the PSI against the scorecard's development sample (drift).
 
 # %%
 page.section("scores")
@@ -159,27 +144,14 @@ if sc is None:
 elif book.empty:
     page.empty("no_loans")
 else:
-    page.bar_chart("scores", dist.set_index("bin"), ["share", "bank_share"], percent=True, psi=psi_value)
-    key, values = risk.psi_note(psi_value, watch=cfg.scorecard.psi_watch, shift=cfg.scorecard.psi_shift)
+    page.bar_chart("scores", dist.set_index("bin"), ["share", "bank_share"], percent=True, psi=mix_psi)
+    bands = {"watch": cfg.scorecard.psi_watch, "shift": cfg.scorecard.psi_shift}
+    key, values = risk.psi_note(mix_psi, **bands)
+    page.note(key, **values)
+    key, values = risk.psi_note(drift_psi, against="development", **bands)
     page.note(key, **values)
     page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
                       "bank_share": "pct"})
-
-# %% [markdown]
-# AUC, KS and Gini on the branch's development-sample loans, only with at least
-# `scorecard.min_defaults` defaults; below it the report says so instead.
-
-# %%
-page.section("validation")
-if sc is None:
-    page.empty("no_scorecard")
-else:
-    key, values = risk.validation_note(val, min_defaults=cfg.scorecard.min_defaults,
-                                       month=sc.meta_.get("development_month", ""))
-    page.note(key, **values)
-    if val["sufficient"]:
-        page.table(risk.validation_table(val), {"loans": "int", "defaults": "int", "default_rate": "pct",
-                                                "auc": "num", "ks": "num", "gini": "num"})
 
 # %% [markdown]
 # Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params).
@@ -218,19 +190,23 @@ else:
                            "exposure": "money", "max_dpd": "int", "rules": "text"}, max_rows=cfg.list_rows)
 
 # %% [markdown]
-# Collateral: loans by loan-to-value band and the loans above the limit.
+# Collateral: loans by loan-to-value band, each collateral type against its own limit
+# (from params), and the loans above their limit.
 
 # %%
 page.section("collateral")
 if book.empty:
     page.empty("no_loans")
 else:
-    breach_share = risk.ltv_breach_share(book, limit=cfg.ltv_limit)
+    breach_share = risk.ltv_breach_share(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits)
     ltv = risk.ltv_distribution(book, bands=cfg.ltv_bands)
     page.bar_chart("ltv", ltv.set_index("band"), ["share"], labels="ltv_band", percent=True,
                    share=breach_share, limit=cfg.ltv_limit)
     page.table(ltv, {"band": "label:risk.values.ltv_band", "loans": "int", "outstanding": "money", "share": "pct"},
                total=True)
+    page.table(risk.ltv_by_collateral(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits),
+               {"collateral_type": "label:risk.values.collateral_type", "ltv_limit": "pct", "loans": "int",
+                "outstanding": "money", "above": "int", "above_outstanding": "money", "above_share": "pct"})
     page.note("risk.notes.ltv_limit", loans=len(breaches), limit=cfg.ltv_limit, share=breach_share)
     if breaches.empty:
         page.empty("no_breaches")
@@ -238,7 +214,8 @@ else:
         page.table(breaches, {"loan_id": "text", "customer_id": "text", "name": "text",
                               "product": "label:risk.values.product",
                               "collateral_type": "label:risk.values.collateral_type", "outstanding": "money",
-                              "collateral_value": "money", "ltv": "pct"}, max_rows=cfg.list_rows)
+                              "collateral_value": "money", "ltv": "pct", "ltv_limit": "pct"},
+                   max_rows=cfg.list_rows)
 
 # %% [markdown]
 # Industry concentration of the corporate book against the bank, with the HHI.
@@ -312,6 +289,58 @@ else:
     page.table(risk.matrix_list(borrowers, n=cfg.top_borrowers),
                {"customer_id": "text", "name": "text", "exposure": "money", "pd": "pct", "probability": "int",
                 "impact": "int", "rating": "int"}, max_rows=cfg.top_borrowers)
+
+# %% [markdown]
+# Methods appendix. The bank's scorecard: characteristics by information value, then the
+# points table of the characteristics in the model (WoE, IV and points per bin).
+
+# %%
+page.section("scorecard")
+if sc is None:
+    page.empty("no_scorecard")
+else:
+    key, values = risk.scorecard_note(sc)
+    page.note(key, **values)
+    features = risk.scorecard_features(sc)
+    page.bar_chart("iv", features.set_index("feature"), ["iv"], labels="feature", horizontal=True,
+                   features=len(sc.features), total=len(features))
+    page.table(features, {"feature": "label:risk.values.feature", "bins": "int", "iv": "num",
+                          "in_model": "label:risk.values.in_model", "coefficient": "num"})
+    page.note("risk.notes.woe_sign")
+    page.table(risk.scorecard_bins(sc),
+               {"feature": "label:risk.values.feature", "label": "label:risk.values", "count": "int",
+                "event_rate": "pct", "woe": "num", "iv": "num", "points": "num"}, max_rows=60)
+
+# %% [markdown]
+# Out-of-time validation: fitted on the development window, measured on the loans
+# performing a year before the period over the following year. AUC with its DeLong
+# interval, KS and Gini only with at least `scorecard.min_defaults` defaults (else the
+# report says so); calibration by score band; stability against the development sample.
+
+# %%
+page.section("validation")
+if sc is None:
+    page.empty("no_scorecard")
+else:
+    key, values = risk.bank_validation_note(bank_val, scorecard=sc, minimum=cfg.scorecard.min_defaults)
+    page.note(key, **values)
+    measures = {"loans": "int", "defaults": "int", "default_rate": "pct", "predicted_rate": "pct",
+                "auc": "num", "auc_low": "num", "auc_high": "num", "ks": "num", "gini": "num"}
+    if bank_val["sufficient"]:
+        page.table(risk.validation_table(bank_val), measures)
+        key, values = risk.calibration_note(bank_val)
+        page.note(key, **values)
+        page.table(d.bench("bench_risk_calibration"),
+                   {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "defaults": "int",
+                    "predicted": "pct", "corrected": "pct", "observed": "pct", "p_value": "num",
+                    "off": "label:risk.values.off"})
+    page.note("risk.notes.stability", watch=cfg.scorecard.psi_watch, shift=cfg.scorecard.psi_shift)
+    page.table(d.bench("bench_risk_stability"), {"feature": "label:risk.values.feature", "psi": "num"})
+    key, values = risk.validation_note(val, min_defaults=cfg.scorecard.min_defaults,
+                                       month=sc.meta_.get("validation_month", ""))
+    page.note(key, **values)
+    if val["sufficient"]:
+        page.table(risk.validation_table(val), measures)
 
 # %% [markdown]
 # Definitions and provenance.

@@ -1,39 +1,19 @@
 """A general credit scorecard: binned weight-of-evidence features, logistic regression,
-points scaled by points-to-double-the-odds; and the measures used to monitor one
-(AUC, KS, Gini, PSI).
+points scaled by points-to-double-the-odds.
 
 The API follows scikit-learn's: ``Scorecard(...).fit(X, y)`` with ``X`` a DataFrame of
 raw numeric and text columns and ``y`` 1 for the event (a bad loan), 0 otherwise;
 then ``predict_proba(X)`` (n x 2: probability of no event, of the event),
 ``score(X)`` (points) and ``iv_table()``. It works on any DataFrame with a binary
-target, not only on the warehouse.
-
-Binning
-    A numeric column is cut into fine quantile bins, bins holding less than
-    ``min_bin_share`` of the rows are merged into a neighbour, then adjacent bins are
-    merged until the event rate rises or falls monotonically (whichever direction
-    keeps more information value); if no monotone binning with two or more bins
-    exists (a U-shaped relation), the unconstrained bins are kept. Adjacent bins with
-    the closest event rates are merged until at most ``max_bins`` remain. Bins are
-    closed on the left: ``[a, b)``. A text column is binned by level; levels holding
-    less than ``rare_level_share`` of the rows are merged into ``(other)``, which also
-    takes levels first seen when scoring. Missing values get their own ``(missing)``
-    bin; if none were seen when fitting, a missing value scores as an average row
-    (WoE 0).
-
-Weight of evidence (sign convention)
-    ``woe = ln(share of all non-events in the bin / share of all events in the bin)``:
-    **positive WoE means the bin is safer than average**, negative riskier. A bin's
-    information value is ``(non-event share - event share) * woe`` (never negative);
-    a feature's IV is the sum over its bins. A bin with no events or no non-events
-    has 0.5 added to both of its counts before its WoE is taken, so WoE stays finite.
+target, not only on the warehouse. Binning and weight of evidence are in
+:mod:`.binning`; AUC, KS, Gini and PSI in :mod:`.measures`.
 
 Model and points
     Features with IV >= ``min_iv`` enter, strongest first, skipping any whose WoE
     correlates above ``max_correlation`` with one already in;
     ``logit P(event) = b0 + sum_j b_j * woe_j`` is fitted with statsmodels. Under the
-    convention above every ``b_j`` should be negative; a feature whose coefficient
-    comes out positive is dropped and the model refitted. Points:
+    WoE sign convention of :mod:`.binning` every ``b_j`` should be negative; a feature
+    whose coefficient comes out positive is dropped and the model refitted. Points:
     ``factor = pdo / ln 2``, ``offset = base_score - factor * ln(base_odds)``,
     ``score = offset + factor * ln(odds of non-event) = offset - factor * logit``, so
     ``base_score`` points mean odds of ``base_odds`` : 1 against the event and every
@@ -50,190 +30,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .startup import LazyModule
+from .binning import MISSING, OTHER, TRENDS, _Bins, _numeric_cuts, _numeric_labels, woe_iv
+from .measures import auc, gini, ks, psi
 
-stats = LazyModule("scipy.stats")  # 0.5 s to import: not for the runner, which only reads Settings
+__all__ = ["MISSING", "OTHER", "Scorecard", "auc", "gini", "ks", "psi", "woe_iv"]
 
-MISSING = "(missing)"
-OTHER = "(other)"
 _VERSION = 1
-
-
-def woe_iv(events: np.ndarray, non_events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WoE and IV of each bin from its counts (see the module docstring for the sign).
-
-    >>> w, iv = woe_iv(np.array([1, 3]), np.array([3, 1]))
-    >>> [round(float(v), 4) for v in w], round(float(iv.sum()), 4)
-    ([1.0986, -1.0986], 1.0986)
-    """
-    e = np.asarray(events, dtype=float)
-    g = np.asarray(non_events, dtype=float)
-    total_e, total_g = e.sum(), g.sum()
-    adj = ((e == 0) | (g == 0)) * 0.5
-    dist_e = (e + adj) / total_e
-    dist_g = (g + adj) / total_g
-    woe = np.log(dist_g / dist_e)
-    return woe, (dist_g - dist_e) * woe
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.6g}"
-
-
-class _Bins:
-    """The bins of one feature: how to map raw values to bins, and each bin's WoE."""
-
-    def __init__(
-        self,
-        kind: str,
-        labels: list[str],
-        count: list[int],
-        events: list[int],
-        cuts: list[float] | None = None,
-        levels: dict[str, str] | None = None,
-    ):
-        self.kind = kind
-        self.labels = list(labels)
-        self.count = [int(c) for c in count]
-        self.events = [int(e) for e in events]
-        self.cuts = [float(c) for c in cuts] if cuts is not None else None
-        self.levels = dict(levels) if levels is not None else None
-        woe, iv = woe_iv(np.array(self.events), np.array(self.count) - np.array(self.events))
-        self.woe, self.iv = woe.tolist(), iv.tolist()
-
-    @property
-    def total_iv(self) -> float:
-        return float(sum(self.iv))
-
-    def index(self, values: pd.Series) -> np.ndarray:
-        """Bin position of each value; -1 for a value with no bin (scores WoE 0)."""
-        missing = values.isna().to_numpy()
-        miss_at = self.labels.index(MISSING) if MISSING in self.labels else -1
-        out = np.full(len(values), -1, dtype=int)
-        if self.kind == "numeric":
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            missing = np.isnan(x)
-            if len(self.labels) > (miss_at >= 0):  # numeric bins exist (not only "missing")
-                out[~missing] = np.searchsorted(np.array(self.cuts), x[~missing], side="right")
-        else:
-            other_at = self.labels.index(OTHER) if OTHER in self.labels else -1
-            pos = {label: i for i, label in enumerate(self.labels)}
-            lookup = {lvl: pos[lab] for lvl, lab in self.levels.items()}
-            text = values[~missing].astype(str)
-            out[~missing] = text.map(lambda v: lookup.get(v, other_at)).to_numpy(dtype=int)
-        out[missing] = miss_at
-        return out
-
-    def woe_of(self, values: pd.Series) -> np.ndarray:
-        idx = self.index(values)
-        woe = np.append(np.array(self.woe, dtype=float), 0.0)  # -1 -> appended 0
-        return woe[idx]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {"kind": self.kind, "labels": self.labels, "count": self.count, "events": self.events}
-        if self.kind == "numeric":
-            d["cuts"] = self.cuts
-        else:
-            d["levels"] = self.levels
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> _Bins:
-        return cls(d["kind"], d["labels"], d["count"], d["events"], d.get("cuts"), d.get("levels"))
-
-
-def _merge(n: list, e: list, cuts: list, i: int) -> None:
-    """Merge bin ``i`` with bin ``i + 1`` in place."""
-    n[i] += n.pop(i + 1)
-    e[i] += e.pop(i + 1)
-    cuts.pop(i)
-
-
-def _rates(n: list, e: list) -> np.ndarray:
-    return np.array(e, dtype=float) / np.maximum(np.array(n, dtype=float), 1)
-
-
-def _merge_small(n: list, e: list, cuts: list, min_count: int) -> None:
-    while len(n) > 1 and min(n) < min_count:
-        i = int(np.argmin(n))
-        if i == 0:
-            j = 0
-        elif i == len(n) - 1:
-            j = i - 1
-        else:
-            r = _rates(n, e)
-            left, right = abs(r[i] - r[i - 1]), abs(r[i] - r[i + 1])
-            j = i - 1 if (left, n[i - 1]) < (right, n[i + 1]) else i
-        _merge(n, e, cuts, j)
-
-
-def _make_monotone(n: list, e: list, cuts: list, increasing: bool) -> None:
-    while True:
-        r = _rates(n, e)
-        bad = np.nonzero(r[:-1] > r[1:] if increasing else r[:-1] < r[1:])[0]
-        if not len(bad):
-            return
-        _merge(n, e, cuts, int(bad[0]))
-
-
-def _cap_bins(n: list, e: list, cuts: list, max_bins: int) -> None:
-    while len(n) > max_bins:
-        r = _rates(n, e)
-        gaps = [(abs(r[i + 1] - r[i]), n[i] + n[i + 1], i) for i in range(len(n) - 1)]
-        _merge(n, e, cuts, min(gaps)[2])
-
-
-def _numeric_cuts(
-    x: np.ndarray, y: np.ndarray, *, fine_bins: int, min_count: int, max_bins: int
-) -> tuple[list[float], list[int], list[int]]:
-    """Cut points (left-closed bins) and each bin's rows and events."""
-    uniq = np.unique(x)
-    if len(uniq) <= fine_bins:
-        cuts = list(uniq[1:])
-    else:
-        q = np.quantile(x, np.linspace(0, 1, fine_bins + 1)[1:-1], method="higher")
-        cuts = [c for c in np.unique(q) if c > uniq[0]]
-    idx = np.searchsorted(np.array(cuts), x, side="right")
-    n = np.bincount(idx, minlength=len(cuts) + 1).tolist()
-    e = np.bincount(idx, weights=y, minlength=len(cuts) + 1).astype(int).tolist()
-    _merge_small(n, e, cuts, min_count)
-    best = None
-    for increasing in (True, False):
-        nn, ee, cc = list(n), list(e), list(cuts)
-        _make_monotone(nn, ee, cc, increasing)
-        if len(nn) > 1:
-            iv = woe_iv(np.array(ee), np.array(nn) - np.array(ee))[1].sum()
-            if best is None or iv > best[0]:
-                best = (iv, nn, ee, cc)
-    if best is not None:
-        n, e, cuts = best[1], best[2], best[3]
-    _cap_bins(n, e, cuts, max_bins)
-    return [float(c) for c in cuts], n, e
-
-
-def _numeric_labels(cuts: list[float]) -> list[str]:
-    if not cuts:
-        return ["all"]
-    return (
-        [f"< {_fmt(cuts[0])}"]
-        + [f"[{_fmt(a)}, {_fmt(b)})" for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-        + [f">= {_fmt(cuts[-1])}"]
-    )
 
 
 class Scorecard:
     """A points scorecard: WoE bins, logistic regression, PDO scaling.
 
     Parameters: ``max_bins`` (numeric bins per feature, missing bin not counted),
-    ``min_bin_share`` (smallest share of rows in a numeric bin), ``rare_level_share``
-    (text levels below this share are merged into ``(other)``), ``min_iv`` (features
-    with less information value are left out), ``max_correlation`` (of WoE columns
-    entering together), ``base_score`` / ``base_odds`` / ``pdo`` (points scaling:
-    ``base_score`` points at odds ``base_odds`` : 1 against the event, odds double
-    every ``pdo`` points) and ``fine_bins`` (initial quantile bins).
+    ``min_bin_share`` (smallest share of rows in a numeric bin), ``min_bin_events``
+    (fewest events, and non-events, in a numeric bin), ``merge_p`` (adjacent numeric
+    bins whose event rates do not differ at this level are merged), ``trends``
+    (``{feature: "ascending" | "descending" | "auto" | "free"}``, the direction its
+    event rate must follow; ``auto`` when not named), ``rare_level_share`` (text levels
+    below this share are merged into ``(other)``), ``min_iv`` (features with less
+    information value are left out), ``max_correlation`` (of WoE columns entering
+    together), ``base_score`` / ``base_odds`` / ``pdo`` (points scaling: ``base_score``
+    points at odds ``base_odds`` : 1 against the event, odds double every ``pdo``
+    points) and ``fine_bins`` (initial quantile bins). See :mod:`.binning`.
 
     >>> X = pd.DataFrame({"x": [1, 2, 3, 4, 5, 6, 7, 8]})
-    >>> sc = Scorecard(min_bin_share=0.25, min_iv=0.0).fit(X, [1, 1, 0, 1, 0, 0, 0, 0])
+    >>> sc = Scorecard(min_bin_share=0.25, min_bin_events=0, merge_p=1.0, min_iv=0.0)
+    >>> sc = sc.fit(X, [1, 1, 0, 1, 0, 0, 0, 0])
     >>> sc.predict_proba(X).shape
     (8, 2)
     """
@@ -242,7 +64,10 @@ class Scorecard:
         self,
         *,
         max_bins: int = 5,
-        min_bin_share: float = 0.05,
+        min_bin_share: float = 0.01,
+        min_bin_events: int = 5,
+        merge_p: float = 0.05,
+        trends: dict[str, str] | None = None,
         rare_level_share: float = 0.02,
         min_iv: float = 0.02,
         max_correlation: float = 0.9,
@@ -259,9 +84,19 @@ class Scorecard:
             raise ValueError("min_bin_share must be in [0, 0.5) and rare_level_share in [0, 1)")
         if base_odds <= 0 or pdo <= 0:
             raise ValueError(f"base_odds and pdo must be > 0, got {base_odds}, {pdo}")
+        if min_bin_events < 0 or not 0 < merge_p <= 1:
+            raise ValueError(
+                f"min_bin_events must be >= 0 and merge_p in (0, 1], got {min_bin_events}, {merge_p}"
+            )
+        bad = {f: t for f, t in (trends or {}).items() if t not in TRENDS}
+        if bad:
+            raise ValueError(f"trends are expected to be among {TRENDS}. Got {bad} instead.")
         self.params = {
             "max_bins": int(max_bins),
             "min_bin_share": float(min_bin_share),
+            "min_bin_events": int(min_bin_events),
+            "merge_p": float(merge_p),
+            "trends": dict(trends or {}),
             "rare_level_share": float(rare_level_share),
             "min_iv": float(min_iv),
             "max_correlation": float(max_correlation),
@@ -345,6 +180,9 @@ class Scorecard:
                     fine_bins=self.params["fine_bins"],
                     min_count=min_count,
                     max_bins=self.params["max_bins"],
+                    min_events=self.params["min_bin_events"],
+                    merge_p=self.params["merge_p"],
+                    trend=self.params["trends"].get(str(col.name), "auto"),
                 )
             else:
                 cuts, n, e = [], [], []
@@ -515,77 +353,3 @@ class Scorecard:
         if "scorecard" not in frame.columns or len(frame) != 1:
             raise ValueError("expected a one-row frame with a 'scorecard' column")
         return cls.from_dict(json.loads(frame["scorecard"].iloc[0]))
-
-
-# -- measures -------------------------------------------------------------------
-def _clean(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(y_true, dtype=float)
-    s = np.asarray(y_score, dtype=float)
-    keep = ~(np.isnan(y) | np.isnan(s))
-    return y[keep].astype(int), s[keep]
-
-
-def auc(y_true, y_score) -> float:
-    """Area under the ROC curve: the probability that a random event row has a higher
-    ``y_score`` (e.g. PD) than a random non-event row, ties counting half.
-
-    Rows with a missing value are left out; NaN without both classes.
-
-    >>> auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-    0.75
-    """
-    y, s = _clean(y_true, y_score)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    ranks = stats.rankdata(s)
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def gini(y_true, y_score) -> float:
-    """Gini coefficient (accuracy ratio): ``2 * AUC - 1``; NaN without both classes."""
-    return 2 * auc(y_true, y_score) - 1
-
-
-def ks(y_true, y_score) -> float:
-    """Kolmogorov-Smirnov statistic: the largest gap between the cumulative shares of
-    events and of non-events over all cut-offs of ``y_score``, in 0..1.
-
-    Tied scores move together (the gap is measured only between distinct values).
-    NaN without both classes.
-
-    >>> ks([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-    0.5
-    """
-    y, s = _clean(y_true, y_score)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    values = np.unique(s)
-    cum_e = np.searchsorted(np.sort(s[y == 1]), values, side="right") / n1
-    cum_g = np.searchsorted(np.sort(s[y == 0]), values, side="right") / n0
-    return float(np.max(np.abs(cum_e - cum_g)))
-
-
-def psi(expected, actual, *, floor: float = 1e-4) -> float:
-    """Population stability index between two distributions over the same bins.
-
-    ``expected`` and ``actual`` are counts or shares per bin (each is normalised to
-    sum to 1); ``PSI = sum (a - e) * ln(a / e)`` with shares below ``floor`` raised to
-    ``floor`` so an empty bin stays finite. Usual reading: < 0.10 stable, 0.10-0.25
-    a shift to watch, >= 0.25 a significant shift. NaN when either side is empty.
-
-    >>> round(psi([50, 50], [40, 60]), 4)
-    0.0405
-    """
-    e = np.asarray(expected, dtype=float)
-    a = np.asarray(actual, dtype=float)
-    if e.shape != a.shape:
-        raise ValueError(f"expected and actual need the same bins, got {e.shape} and {a.shape}")
-    if not len(e) or np.nansum(e) <= 0 or np.nansum(a) <= 0:
-        return float("nan")
-    e = np.maximum(np.nan_to_num(e) / np.nansum(e), floor)
-    a = np.maximum(np.nan_to_num(a) / np.nansum(a), floor)
-    return float(np.sum((a - e) * np.log(a / e)))

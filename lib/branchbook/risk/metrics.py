@@ -1,0 +1,121 @@
+"""The six KPI cards of the risk report, each declared once.
+
+Every card, the bank medians (``bench_risk_kpis``), the index's headline column (the NPL
+ratio), the definitions appendix and the summary sentences read these declarations. Each
+KPI is a share in 0..1, lower is better, and NaN when its denominator is zero or
+missing (an empty branch), never 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ..metrics import Metric, declare, ratio
+from ..metrics.cards import bank_median, card_frame
+from ..period import shift_month
+from .exposure import top_share
+from .settings import NPL_CLASSES, REPORT
+
+
+def npl_ratio(book: pd.DataFrame) -> float:
+    """Outstanding classed substandard, doubtful or loss / all outstanding."""
+    npl = book.loc[book["five_class"].isin(NPL_CLASSES), "outstanding"].sum()
+    return ratio(npl, book["outstanding"].sum())
+
+
+def special_mention_ratio(book: pd.DataFrame) -> float:
+    """Outstanding classed special mention / all outstanding."""
+    sm = book.loc[book["five_class"] == "special_mention", "outstanding"].sum()
+    return ratio(sm, book["outstanding"].sum())
+
+
+def expected_loss_rate(book: pd.DataFrame) -> float:
+    """Expected loss (PD x LGD x EAD summed over loans) / EAD; NaN when a loan has no
+    expected loss (no scorecard) or the book is empty."""
+    if not len(book) or not book["el"].notna().all():
+        return math.nan
+    return ratio(book["el"].sum(), book["ead"].sum())
+
+
+def warning_exposure_share(book: pd.DataFrame, warnings: pd.DataFrame) -> float:
+    """Exposure of corporate borrowers tripping at least one early-warning rule / the
+    branch's outstanding."""
+    flagged = warnings.loc[warnings["n_rules"] > 0, "exposure"].sum()
+    return ratio(flagged, book["outstanding"].sum())
+
+
+def top10_share(book: pd.DataFrame) -> float:
+    """Share of outstanding held by the ten largest borrowers."""
+    return top_share(book, n=10)
+
+
+def risk_customer_share(compliance: pd.DataFrame) -> float:
+    """Open customers classed ``risk`` / all open customers."""
+    return ratio((compliance["status"] == "risk").sum(), len(compliance))
+
+
+KPIS: tuple[Metric, ...] = declare(
+    Metric("npl_ratio", REPORT, "pct", "low", npl_ratio, headline=True),
+    Metric("special_mention_ratio", REPORT, "pct", "low", special_mention_ratio),
+    Metric("expected_loss_rate", REPORT, "pct", "low", expected_loss_rate),
+    Metric("warning_exposure_share", REPORT, "pct", "low", warning_exposure_share),
+    Metric("top10_share", REPORT, "pct", "low", top10_share),
+    Metric("risk_customer_share", REPORT, "pct", "low", risk_customer_share),
+)
+KPI_KEYS: tuple[str, ...] = tuple(m.key for m in KPIS)
+
+
+def kpis(
+    *, book: pd.DataFrame, warnings: pd.DataFrame, compliance: pd.DataFrame
+) -> dict[str, float]:
+    """The six KPIs of one branch (or any set of loans), in card order.
+
+    ``book``: :func:`~.scoring.score_book` output; ``warnings``:
+    :func:`~.exposure.early_warning` output; ``compliance``:
+    :func:`~.compliance.compliance_status` output.
+    """
+    return {
+        "npl_ratio": npl_ratio(book),
+        "special_mention_ratio": special_mention_ratio(book),
+        "expected_loss_rate": expected_loss_rate(book),
+        "warning_exposure_share": warning_exposure_share(book, warnings),
+        "top10_share": top10_share(book),
+        "risk_customer_share": risk_customer_share(compliance),
+    }
+
+
+def kpi_context(
+    bench_kpis: pd.DataFrame, *, branch_id: str, period: str, prev_period: str | None = None
+) -> tuple[dict, dict]:
+    """Last period's values of the branch and the bank's median over branches this period
+    (``prev_period`` defaults to the month before ``period``)."""
+    prev_period = prev_period or shift_month(period, -1)
+    prev = bench_kpis[(bench_kpis["month"] == prev_period) & (bench_kpis["branch_id"] == branch_id)]
+    prev_d = {k: float(prev[k].iloc[0]) if len(prev) else math.nan for k in KPI_KEYS}
+    bank = {k: bank_median(bench_kpis, k, period, period_col="month") for k in KPI_KEYS}
+    return prev_d, bank
+
+
+def kpi_cards(
+    current: dict,
+    previous: dict,
+    *,
+    bench: pd.DataFrame,
+    branch_id: str,
+    period: str,
+    rag: dict | None = None,
+) -> pd.DataFrame:
+    """The KPI cards' frame (:func:`branchbook.metrics.cards.card_frame`): value, last
+    period, change, the bank's median and the branch's rank among branches, status."""
+    return card_frame(
+        KPIS,
+        current,
+        previous,
+        bench=bench,
+        unit_id=branch_id,
+        period=period,
+        rag=rag,
+        period_col="month",
+    )

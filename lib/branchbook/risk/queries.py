@@ -1,0 +1,104 @@
+"""The SQL that :func:`~.prepare.prepare` runs on the warehouse, once per period.
+
+Parameters are bound by name (``$month``, ``$month_end``, ...).
+"""
+
+from .settings import CLOSED
+
+BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'current' WHEN {d} <= 30 THEN '1-30' WHEN {d} <= 60 THEN '31-60'
+    WHEN {d} <= 90 THEN '61-90' ELSE '90+' END"""
+
+BOOK_SQL = f"""
+SELECT l.branch_id, s.month, s.five_class, {BUCKET_SQL.format(d="s.dpd")} AS dpd_bucket,
+       count(*) AS loans, sum(s.outstanding) AS outstanding
+FROM loan_snapshots s JOIN loans l USING (loan_id)
+WHERE s.month BETWEEN $first AND $last AND s.outstanding > 0
+GROUP BY ALL
+"""
+
+ROLLS_SQL = f"""
+WITH s AS (SELECT loan_id, month, dpd, outstanding FROM loan_snapshots
+           WHERE month BETWEEN $first AND $last AND outstanding > 0)
+SELECT l.branch_id,
+       strftime(strptime(a.month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH, '%Y-%m') AS month,
+       {BUCKET_SQL.format(d="a.dpd")} AS from_bucket,
+       CASE WHEN b.loan_id IS NULL THEN '{CLOSED}' ELSE {BUCKET_SQL.format(d="b.dpd")} END AS to_bucket,
+       count(*) AS loans, sum(a.outstanding) AS outstanding
+FROM s a JOIN loans l USING (loan_id)
+LEFT JOIN s b ON b.loan_id = a.loan_id
+     AND b.month = strftime(strptime(a.month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH, '%Y-%m')
+WHERE a.month < $last
+GROUP BY ALL
+"""
+
+# One row per loan outstanding at the end of $month, with the scorecard's features then.
+LOANS_SQL = f"""
+WITH snap AS (SELECT loan_id, outstanding, dpd, five_class FROM loan_snapshots
+              WHERE month = $month AND outstanding > 0),
+hist AS (SELECT loan_id, max(dpd) AS max_dpd_6m FROM loan_snapshots
+         WHERE month BETWEEN $month6 AND $month GROUP BY loan_id),
+bal AS (SELECT customer_id, deposits + wealth AS aum, products_held FROM balances WHERE month = $month),
+fin AS (SELECT customer_id,
+               CASE WHEN total_assets > 0 THEN total_liabilities / total_assets END AS debt_to_asset,
+               CASE WHEN current_liabilities > 0 THEN current_assets / current_liabilities END AS current_ratio
+        FROM financials WHERE period_end <= $month_end
+        QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1)
+SELECT l.loan_id, l.customer_id, l.branch_id, l.manager_id, c.name, c.customer_type, l.product,
+       l.collateral_type, l.collateral_value, coalesce(l.industry, c.industry) AS industry,
+       l.principal, l.interest_rate, snap.outstanding, snap.dpd, snap.five_class,
+       {BUCKET_SQL.format(d="snap.dpd")} AS dpd_bucket, hist.max_dpd_6m,
+       CASE WHEN l.collateral_value > 0 THEN snap.outstanding / l.collateral_value END AS ltv,
+       date_diff('month', l.originated_on, $month_end) AS loan_age_months,
+       date_diff('month', $month_end, l.maturity_on) AS remaining_months,
+       date_diff('month', c.opened_on, $month_end) AS tenure_months,
+       bal.aum, bal.products_held, fin.debt_to_asset, fin.current_ratio
+FROM snap JOIN loans l USING (loan_id) JOIN customers c ON c.customer_id = l.customer_id
+LEFT JOIN hist USING (loan_id) LEFT JOIN bal ON bal.customer_id = l.customer_id
+LEFT JOIN fin ON fin.customer_id = l.customer_id
+ORDER BY l.loan_id
+"""
+
+OUTCOME_SQL = """
+SELECT loan_id, max(dpd) AS max_dpd FROM loan_snapshots
+WHERE month > $month AND month <= $last GROUP BY loan_id
+"""
+
+# Corporate borrowers with a loan outstanding at $month_end: exposure and the latest
+# statement against the latest one at least 11 months older (a year earlier).
+BORROWERS_SQL = """
+WITH ex AS (SELECT l.customer_id, l.branch_id, count(*) AS loans, sum(s.outstanding) AS exposure,
+                   max(s.dpd) AS max_dpd
+            FROM loan_snapshots s JOIN loans l USING (loan_id)
+            WHERE s.month = $month AND s.outstanding > 0 GROUP BY ALL),
+f AS (SELECT * FROM financials WHERE period_end <= $month_end
+      AND customer_id IN (SELECT customer_id FROM ex)),
+cur AS (SELECT * FROM f QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1),
+pri AS (SELECT f.* FROM f JOIN cur ON cur.customer_id = f.customer_id
+        WHERE f.period_end <= cur.period_end - INTERVAL 11 MONTH
+        QUALIFY row_number() OVER (PARTITION BY f.customer_id ORDER BY f.period_end DESC) = 1)
+SELECT ex.customer_id, ex.branch_id, c.name, c.industry, ex.loans, ex.exposure, ex.max_dpd,
+       cur.period_end AS statement_date, cur.revenue, cur.net_profit, cur.total_assets,
+       cur.total_liabilities, cur.current_assets, cur.current_liabilities, cur.inventory,
+       cur.receivables, cur.operating_cash_flow, pri.period_end AS prior_statement_date,
+       pri.revenue AS revenue_prev, pri.inventory AS inventory_prev, pri.receivables AS receivables_prev
+FROM ex JOIN customers c ON c.customer_id = ex.customer_id
+LEFT JOIN cur ON cur.customer_id = ex.customer_id LEFT JOIN pri ON pri.customer_id = ex.customer_id
+WHERE c.customer_type = 'corporate'
+ORDER BY ex.customer_id, ex.branch_id
+"""
+
+# Every customer open at $month_end with its KYC status and AML alerts then.
+CUSTOMERS_SQL = """
+WITH a AS (SELECT customer_id,
+                  count(*) FILTER (WHERE status = 'open') AS open_alerts,
+                  max(date_diff('day', raised_on, $month_end)) FILTER (WHERE status = 'open') AS oldest_open_days,
+                  count(*) FILTER (WHERE status = 'reported' AND raised_on >= $since) AS reported_alerts,
+                  count(*) FILTER (WHERE status = 'closed' AND raised_on >= $since) AS closed_alerts
+           FROM aml_alerts WHERE raised_on <= $month_end GROUP BY customer_id)
+SELECT c.customer_id, c.branch_id, c.customer_type, c.kyc_status,
+       coalesce(a.open_alerts, 0) AS open_alerts, a.oldest_open_days,
+       coalesce(a.reported_alerts, 0) AS reported_alerts, coalesce(a.closed_alerts, 0) AS closed_alerts
+FROM customers c LEFT JOIN a USING (customer_id)
+WHERE c.opened_on <= $month_end AND (c.closed_on IS NULL OR c.closed_on > $month_end)
+ORDER BY c.customer_id
+"""

@@ -1,0 +1,220 @@
+"""The risk report's names and parameters: the five-class and days-past-due categories,
+the scorecard's candidate features, and the ``risk:`` section of the parameters.
+
+Floats may be written as whole numbers. The KPI cards' thresholds (``kpi_status``) are
+parameters; what each KPI means is declared once in :mod:`.metrics`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..params import Rag, Section, Share, check_increasing
+
+REPORT = "risk"
+# The data contract tables this report reads (in prepare and in its notebook): a
+# warning-level finding about another table is not shown in it.
+SOURCES: tuple[str, ...] = (
+    "branches", "customers", "balances", "loans", "loan_snapshots", "financials", "aml_alerts",
+)  # fmt: skip
+
+FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
+NPL_CLASSES = ("substandard", "doubtful", "loss")
+DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+CLOSED = "closed"
+EW_RULES = (
+    "revenue_down_inventory_up",
+    "receivable_days_up",
+    "debt_to_asset_high",
+    "current_ratio_low",
+    "negative_cash_flow",
+    "overdue",
+)
+COMPLIANCE_CLASSES = ("compliant", "watch", "risk")
+SCORE_FEATURES = (
+    "product",
+    "collateral_type",
+    "customer_type",
+    "industry",
+    "ltv",
+    "interest_rate",
+    "loan_age_months",
+    "remaining_months",
+    "dpd",
+    "max_dpd_6m",
+    "aum",
+    "products_held",
+    "tenure_months",
+    "debt_to_asset",
+    "current_ratio",
+)
+#: The LTV limit of each collateral type with one of its own (others take ``ltv_limit``).
+DEFAULT_LTV_LIMITS = {"real_estate": 0.70, "equipment": 0.50, "receivables": 0.60, "deposit": 0.90}
+
+#: RAG thresholds of the KPI cards, one per KPI declared in :mod:`.metrics`.
+DEFAULT_RAG = {
+    "npl_ratio": Rag(good="low", green=0.015, amber=0.03),
+    "special_mention_ratio": Rag(good="low", green=0.03, amber=0.05),
+    "expected_loss_rate": Rag(good="low", green=0.01, amber=0.02),
+    "warning_exposure_share": Rag(good="low", green=0.05, amber=0.15),
+    "top10_share": Rag(good="low", green=0.30, amber=0.50),
+    "risk_customer_share": Rag(good="low", green=0.01, amber=0.03),
+}
+
+
+class ScorecardSettings(Section):
+    """The bank-wide scorecard. Fitted once per period with the bank's values (``bank.yaml``);
+    a branch file cannot change how the bank's scorecard is built. Floats may be written as
+    whole numbers."""
+
+    features: list[str] = list(SCORE_FEATURES)
+    performance_months: int = Field(12, ge=1, le=36)
+    # fewest months of outcomes the development sample needs when history is short
+    min_development_months: int = Field(6, ge=1, le=36)
+    default_dpd: int = Field(90, ge=1, le=365)
+    max_bins: int = Field(5, ge=2, le=20)
+    min_bin_share: float = Field(0.01, ge=0.0, lt=0.5)
+    min_bin_events: int = Field(5, ge=0)  # fewest defaults, and non-defaults, in a numeric bin
+    merge_p: float = Field(0.05, gt=0.0, le=1.0)  # adjacent bins not this different are merged
+    # the direction of the default rate over a numeric feature; "auto" when not named
+    trends: dict[str, Literal["auto", "ascending", "descending", "free"]] = {
+        "dpd": "ascending",
+        "max_dpd_6m": "ascending",
+        "ltv": "ascending",
+    }
+    rare_level_share: Share = 0.02
+    min_iv: float = Field(0.02, ge=0.0)
+    max_correlation: float = Field(0.9, gt=0.0, le=1.0)
+    base_score: float = 600.0
+    base_odds: float = Field(50.0, gt=0.0)
+    pdo: float = Field(20.0, gt=0.0)
+    min_fit_defaults: int = Field(20, ge=1)
+    min_defaults: int = Field(10, ge=1)
+    score_bins: int = Field(10, ge=2, le=50)
+    calibration_bands: int = Field(5, ge=2, le=20)  # score bands of the calibration table
+    psi_watch: float = Field(0.10, gt=0.0)
+    psi_shift: float = Field(0.25, gt=0.0)
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(SCORE_FEATURES))
+        if unknown or not v or len(set(v)) != len(v):
+            raise ValueError(
+                f"features are expected to be distinct names among ({', '.join(SCORE_FEATURES)}). "
+                f"Got {v} instead."
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _psi(self) -> ScorecardSettings:
+        if self.psi_watch >= self.psi_shift:
+            raise ValueError(
+                f"psi_watch ({self.psi_watch}) must be below psi_shift ({self.psi_shift})"
+            )
+        return self
+
+
+class Lgd(Section):
+    """Loss given default by collateral type (share of the exposure lost)."""
+
+    none: Share = 0.75
+    guarantee: Share = 0.60
+    receivables: Share = 0.55
+    equipment: Share = 0.50
+    real_estate: Share = 0.35
+    deposit: Share = 0.10
+
+
+class EarlyWarning(Section):
+    """Thresholds of the early-warning rules for corporate borrowers."""
+
+    revenue_drop: Share = 0.10  # revenue down by at least this share year on year ...
+    inventory_rise: float = Field(0.10, ge=0.0)  # ... while inventory is up by at least this share
+    receivable_days_increase: float = Field(30.0, ge=0.0)  # days, year on year
+    debt_to_asset_max: float = Field(0.70, gt=0.0)  # tripped above
+    current_ratio_min: float = Field(1.0, gt=0.0)  # tripped below
+    cash_flow_min: float = 0.0  # operating cash flow below this (CNY)
+    overdue_days: int = Field(0, ge=0)  # any loan more than this many days past due
+
+
+class Compliance(Section):
+    """How KYC status and AML alerts classify a customer as compliant / watch / risk."""
+
+    lookback_months: int = Field(12, ge=1, le=60)
+    open_alert_risk_days: int = Field(30, ge=1)
+    kyc_incomplete: Literal["compliant", "watch", "risk"] = "watch"
+    kyc_expired: Literal["compliant", "watch", "risk"] = "risk"
+    ageing_days: list[int] = [7, 30, 90]
+
+    @field_validator("ageing_days")
+    @classmethod
+    def _ageing(cls, v: list[int]) -> list[int]:
+        check_increasing(v)
+        if not v or v[0] <= 0:
+            raise ValueError(f"ageing_days must be positive, got {v}")
+        return v
+
+
+class Settings(Section):
+    """The ``risk:`` section of the parameters. Floats may be written as whole numbers.
+
+    The benchmarks (``bench_risk_*``, bank medians) are computed with the bank's values;
+    a branch file that overrides, say, ``lgd`` or ``early_warning`` changes its own
+    report's figures but not the bank medians they are compared with.
+    ``kpi_status`` and ``ltv_limits`` may name only the entries they change; the others
+    keep their defaults.
+    """
+
+    trend_months: int = Field(12, ge=2, le=36)
+    scorecard: ScorecardSettings = ScorecardSettings()
+    lgd: Lgd = Lgd()
+    early_warning: EarlyWarning = EarlyWarning()
+    ltv_limit: float = Field(0.70, gt=0.0)  # for a collateral type without a limit below
+    # the LTV limit of each collateral type (``lgd``'s names), above which a loan is listed
+    ltv_limits: dict[str, float] = dict(DEFAULT_LTV_LIMITS)
+    ltv_bands: list[float] = [0.3, 0.5, 0.7, 0.9, 1.0]
+    top_borrowers: int = Field(10, ge=1, le=100)  # rows of the largest-borrower table
+    list_rows: int = Field(20, ge=1, le=500)  # rows of a borrower or loan list before the appendix
+    compliance: Compliance = Compliance()
+    pd_bands: list[float] = [0.01, 0.03, 0.08, 0.20]
+    exposure_bands: list[float] = [100_000.0, 500_000.0, 2_000_000.0, 10_000_000.0]
+    npl_change_alert: float = Field(0.005, ge=0.0)  # a change on last period worth a sentence
+    npl_trend_alert: float = Field(0.01, ge=0.0)  # a rise over the trend window worth one
+    kpi_status: dict[str, Rag] = dict(DEFAULT_RAG)
+
+    @field_validator("ltv_bands", "pd_bands", "exposure_bands")
+    @classmethod
+    def _bands(cls, v: list[float], info) -> list[float]:
+        check_increasing(v)
+        if not v or v[0] <= 0:
+            raise ValueError(f"{info.field_name} must be positive, got {v}")
+        if info.field_name != "ltv_bands" and len(v) != 4:
+            raise ValueError(f"{info.field_name} needs 4 cut points (5 bands), got {len(v)}")
+        if info.field_name == "pd_bands" and v[-1] >= 1:
+            raise ValueError(f"pd_bands must be below 1, got {v}")
+        return v
+
+    @field_validator("ltv_limits")
+    @classmethod
+    def _ltv_limits(cls, v: dict[str, float]) -> dict[str, float]:
+        types = tuple(Lgd.model_fields)
+        unknown = sorted(set(v) - set(types))
+        if unknown or any(not x > 0 for x in v.values()):
+            raise ValueError(
+                f"ltv_limits are expected as positive limits of ({', '.join(types)}). "
+                f"Got {v} instead."
+            )
+        return {**DEFAULT_LTV_LIMITS, **v}
+
+    @field_validator("kpi_status")
+    @classmethod
+    def _rag(cls, v: dict[str, Rag]) -> dict[str, Rag]:
+        unknown = sorted(set(v) - set(DEFAULT_RAG))
+        if unknown:
+            raise ValueError(
+                f"kpi_status keys are expected among ({', '.join(DEFAULT_RAG)}). Got {unknown}."
+            )
+        return {**DEFAULT_RAG, **v}
