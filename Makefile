@@ -11,7 +11,7 @@ WORKERS ?=
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lab bench bench-prepare lint format clean distclean
+.PHONY: help setup system demo test test-fast lab bench bench-prepare lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ $(WAREHOUSE): | setup
 demo: setup $(WAREHOUSE) ## build the demo warehouse and publish every report (HTML, PDF, index)
 	$(BIN)/branchbook run $(if $(PERIOD),--period $(PERIOD)) $(if $(WORKERS),--workers $(WORKERS)) $(RUN_ARGS)
 
-test: setup ## run the test suite
+test: setup ## run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
+
+test-fast: setup ## the unit tests only (not those marked slow): rerun after each edit
+	$(BIN)/python -m pytest -m "not slow" -q
 
 lab: setup $(WAREHOUSE) ## prepare the latest period, then open JupyterLab on notebooks/
 	$(BIN)/branchbook prepare $(if $(PERIOD),--period $(PERIOD))

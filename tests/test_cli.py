@@ -44,6 +44,7 @@ def test_leave_waits_for_a_thread_still_running():
     assert done.stderr == "thread finished\nhandler ran\n"
 
 
+@pytest.mark.slow
 def test_the_command_exits_with_mains_code_and_message(tmp_path):
     missing = tmp_path / "missing.duckdb"
     done = subprocess.run(
@@ -77,6 +78,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, says",
     [

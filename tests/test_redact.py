@@ -75,6 +75,7 @@ def test_log_lines_are_scrubbed(caplog, monkeypatch):
         logger.removeHandler(handler)
 
 
+@pytest.mark.slow
 def test_the_command_never_prints_a_secret(tmp_path):
     """A secret in a variable named like one, reaching an error through a path, and
     secrets in every query parameter of a URL that cannot be read."""
