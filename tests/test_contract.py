@@ -416,3 +416,47 @@ def test_rule_words_cover_every_rule():
         "missing_table", "missing_column", "wrong_type", "null", "duplicate_key", "orphan",
         "domain", "range", "format", "order",
     }  # fmt: skip
+
+
+# -- plausibility: warnings, never a silent drop -------------------------------------
+
+
+def test_implausible_dates_amounts_and_jumps_are_warnings(small_bank, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from branchbook import contract
+    from branchbook.warehouse import open_warehouse
+
+    w = tmp_path / "w.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", w)
+    with duckdb.connect(str(w)) as con:
+        first = con.execute("SELECT min(customer_id) FROM customers").fetchone()[0]
+        con.execute(
+            "UPDATE customers SET opened_on = DATE '2099-01-01' WHERE customer_id = ?", [first]
+        )
+        con.execute(
+            "UPDATE balances SET deposits = 5e12 WHERE customer_id = ? AND month = '2026-10'",
+            [first],
+        )
+        # half of branch 0102's customers lose their 2026-06 balance: a partial load
+        con.execute(
+            "DELETE FROM balances WHERE month = '2026-06' AND customer_id IN "
+            "(SELECT customer_id FROM customers WHERE branch_id = '0102' AND hash(customer_id) % 2 = 0)"
+        )
+    con = open_warehouse(w)
+    report = contract.check(con)
+    found = {(v.table, v.column, v.rule): v for v in report.warnings}
+    date = found[("customers", "opened_on", "implausible_date")]
+    assert date.count == 1 and date.examples == (first,)
+    assert found[("balances", "deposits", "implausible_amount")].count == 1
+    jump = found[("balances", None, "customer_count_jump")]
+    assert jump.key == ("branch_id", "month") and "0102 2026-06" in jump.examples
+    assert "customer count jumps" in jump.message()
+    per_branch = contract.branch_warnings(con)
+    assert any(v.rule == "customer_count_jump" for v in per_branch["0102"])
+    assert not any(v.rule == "customer_count_jump" for v in per_branch.get("0101", []))
+    # a bank that allows larger amounts hears nothing about them
+    relaxed = contract.check(con, bounds=contract.Bounds(max_amount=1e13))
+    assert not any(v.rule == "implausible_amount" for v in relaxed.warnings)

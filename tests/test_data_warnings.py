@@ -173,7 +173,9 @@ def test_each_report_declares_the_contract_tables_it_reads():
     from branchbook.reports import registry
 
     for spec in registry().values():
-        module_sql = Path(spec.module.__file__).read_text(encoding="utf-8")
+        source = Path(spec.module.__file__)
+        files = sorted(source.parent.glob("*.py")) if source.name == "__init__.py" else [source]
+        module_sql = "".join(f.read_text(encoding="utf-8") for f in files)
         notebook = spec.notebook.with_suffix(".py").read_text(encoding="utf-8")
         read = {
             t

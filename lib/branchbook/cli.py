@@ -230,13 +230,14 @@ def _dispatch(args) -> int:
         from .params import Common, ParamSet, validate_period
         from .reports import settings_classes
 
-        con = warehouse.open_warehouse(args.warehouse)
-        report = contract.check(con)
-        for w in report.warnings:
-            print(f"warning: {w.message()}", file=sys.stderr)
-        print("data contract: ok")
         bank = ParamSet(args.params_dir or root / "params", settings_classes()).bank
         rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
+        con = warehouse.open_warehouse(args.warehouse, time_zone=rules.time_zone)
+        bounds = contract.Bounds(**rules.plausibility.model_dump())
+        report = contract.check(con, bounds=bounds)
+        for w in report.warnings:
+            print(f"warning: {redact.scrub(w.message())}", file=sys.stderr)
+        print("data contract: ok")
         print(
             completeness.table(
                 con, validate_period(args.period) if args.period else None, rules.completeness

@@ -127,6 +127,7 @@ def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
             "limit": f"{contract.OUTSTANDING_LIMIT:g}",
             "where": ".".join(p for p in (w.get("table"), w.get("column")) if p),
             "rule": str(w.get("rule", "")),
+            "detail": str(w.get("detail") or ""),
         }
         text_key = f"common.data_warnings.rules.{w.get('rule')}"
         if not i18n.has(text_key, page.locale):

@@ -64,6 +64,7 @@ twelve months ending ``period_end``; ``interest_rate`` is a fraction (0.045 = 4.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -403,6 +404,37 @@ SURVEY_RATINGS = (
 STALE_COMPLAINT_DAYS = 90
 OUTSTANDING_LIMIT = 1.2
 
+
+@dataclass(frozen=True)
+class Bounds:
+    """What is plausible (``plausibility:`` in ``params/bank.yaml``): a balance or an
+    amount above ``max_amount`` (in the bank's currency), a date before
+    ``earliest_date`` or after the data's latest month, and a branch whose open
+    customers change by more than ``customer_jump`` (a share) from one month to the
+    next are warnings: the run goes on, the affected reports say so."""
+
+    max_amount: float = 1e10
+    earliest_date: str = "1900-01-01"
+    customer_jump: float = 0.3
+
+
+DEFAULT_BOUNDS = Bounds()
+#: Dates that must lie in the plausible window: (table, column).
+PLAUSIBLE_DATES = (
+    ("customers", "opened_on"),
+    ("customers", "birth_date"),
+    ("loans", "originated_on"),
+    ("staff", "hired_on"),
+)
+#: Amounts bounded by ``max_amount``: (table, column).
+PLAUSIBLE_AMOUNTS = (
+    ("balances", "deposits"),
+    ("balances", "wealth"),
+    ("balances", "loans_outstanding"),
+    ("transactions", "amount"),
+    ("loans", "principal"),
+)
+
 _INTEGERS = frozenset(
     "TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT".split()
 )
@@ -450,6 +482,9 @@ RULES: Mapping[str, str] = MappingProxyType(
         "empty_survey": "all six attribute ratings missing",
         "outstanding_above_principal": "outstanding above principal",
         "manager_elsewhere": "manager works in another branch",
+        "implausible_date": "implausible date",
+        "implausible_amount": "implausible amount",
+        "customer_count_jump": "customer count jumps",
     }
 )
 """Rule id -> the words a message uses for it."""
@@ -505,12 +540,14 @@ class Report:
         return "\n".join(self.lines())
 
 
-def check(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None) -> Report:
+def check(
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None, bounds: Bounds = DEFAULT_BOUNDS
+) -> Report:
     """Validate and raise :class:`DataContractError` listing every error.
 
     Returns the report (whose ``warnings`` may be non-empty) when there is no error.
     """
-    report = validate(con, as_of=as_of)
+    report = validate(con, as_of=as_of, bounds=bounds)
     if report.errors:
         n = len(report.errors)
         lines = "\n".join(f"  {v.message()}" for v in report.errors)
@@ -520,7 +557,9 @@ def check(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None) -> Re
     return report
 
 
-def validate(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None) -> Report:
+def validate(
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None, bounds: Bounds = DEFAULT_BOUNDS
+) -> Report:
     """Check every contract table visible on ``con`` and return a :class:`Report`.
 
     ``as_of`` is the date the stale-complaint warning counts from; by default the
@@ -543,7 +582,7 @@ def validate(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None) ->
         out += _duplicates(con, table, usable[name])
     for name in found:
         out += _orphans(con, TABLES[name], usable)
-    out += _warnings(con, usable, as_of)
+    out += _warnings(con, usable, as_of, bounds)
     return Report(
         errors=[v for v in out if v.level == "error"],
         warnings=[v for v in out if v.level == "warning"],
@@ -695,9 +734,12 @@ class _WarningRule:
     key: str  # SQL naming a row by its key (see _key_expr)
     branches: tuple[str, ...]  # SQL of the branch(es) a row concerns; NULL: no branch
     detail: str
+    key_names: tuple[str, ...] = ()  # what ``key`` names, when not the table's key
 
 
-def _warning_rules(usable: dict[str, set[str]], as_of: dt.date | None) -> list[_WarningRule]:
+def _warning_rules(
+    usable: dict[str, set[str]], as_of: dt.date | None, bounds: Bounds = DEFAULT_BOUNDS
+) -> list[_WarningRule]:
     """The warning rules whose columns are present with their types, in message order."""
 
     def has(table: str, *columns: str) -> bool:
@@ -745,24 +787,80 @@ def _warning_rules(usable: dict[str, set[str]], as_of: dt.date | None) -> list[_
             _key_expr(TABLES["customers"], prefix="c."),
             ("CAST(c.branch_id AS VARCHAR)", "CAST(s.branch_id AS VARCHAR)"), "",
         ))  # fmt: skip
+    return rules + _plausibility_rules(has, branch, bounds)
+
+
+def _route(table: str, alias: str, has) -> tuple[str, tuple[str, ...]]:
+    """``(join, branch expressions)`` reaching a row's branch (its own, or its customer's)."""
+    if has(table, "branch_id"):
+        return "", (f"CAST({alias}.branch_id AS VARCHAR)",)
+    if has(table, "customer_id") and has("customers", "customer_id", "branch_id"):
+        return f" JOIN customers pc ON {alias}.customer_id = pc.customer_id", (
+            "CAST(pc.branch_id AS VARCHAR)",
+        )
+    return "", ("NULL",)
+
+
+def _plausibility_rules(has, branch, bounds: Bounds) -> list[_WarningRule]:
+    """Dates outside the plausible window, amounts beyond the bank's bound, customer
+    counts that jump between months: warnings, shown in validate and in the reports."""
+    rules = []
+    latest = "(SELECT last_day(CAST(max(month) || '-01' AS DATE)) FROM balances)"
+    if not has("balances", "month"):
+        latest = "current_date"
+    earliest = f"DATE {_lit(bounds.earliest_date)}"
+    for table, col in PLAUSIBLE_DATES:
+        if not has(table, col):
+            continue
+        join, branches = _route(table, "t", has)
+        rules.append(_WarningRule(
+            table, col, "implausible_date",
+            f"FROM {table} t{join} WHERE t.{_q(col)} < {earliest} OR t.{_q(col)} > {latest}",
+            _key_expr(TABLES[table], prefix="t."), branches,
+            f"before {bounds.earliest_date} or after the data's latest month",
+        ))  # fmt: skip
+    for table, col in PLAUSIBLE_AMOUNTS:
+        if not has(table, col):
+            continue
+        join, branches = _route(table, "t", has)
+        rules.append(_WarningRule(
+            table, col, "implausible_amount",
+            f"FROM {table} t{join} WHERE abs(t.{_q(col)}) > {_num(bounds.max_amount)}",
+            _key_expr(TABLES[table], prefix="t."), branches,
+            f"beyond {bounds.max_amount:,.0f} in absolute value",
+        ))  # fmt: skip
+    if has("balances", "customer_id", "month") and has("customers", "customer_id", "branch_id"):
+        counts = (
+            "SELECT branch_id, month, n, lag(n) OVER (PARTITION BY branch_id ORDER BY month) AS p "
+            "FROM (SELECT c.branch_id, b.month, count(DISTINCT b.customer_id) AS n "
+            "FROM balances b JOIN customers c USING (customer_id) GROUP BY 1, 2)"
+        )
+        rules.append(_WarningRule(
+            "balances", None, "customer_count_jump",
+            f"FROM ({counts}) j WHERE j.p > 0 AND abs(j.n - j.p) > {_num(bounds.customer_jump)} * j.p",
+            "CAST(j.branch_id AS VARCHAR) || ' ' || j.month", ("CAST(j.branch_id AS VARCHAR)",),
+            f"more than {bounds.customer_jump:.0%} from one month to the next",
+            ("branch_id", "month"),
+        ))  # fmt: skip
     return rules
 
 
-def _warnings(con, usable: dict[str, set[str]], as_of: dt.date | None) -> list[Violation]:
+def _warnings(
+    con, usable: dict[str, set[str]], as_of: dt.date | None, bounds: Bounds = DEFAULT_BOUNDS
+) -> list[Violation]:
     out: list[Violation] = []
-    for w in _warning_rules(usable, as_of):
+    for w in _warning_rules(usable, as_of, bounds):
         row = _fetch(con, f"SELECT count(*), min({w.key}, {EXAMPLES}) {w.source}", w.table)
         if isinstance(row, Violation):
             continue  # the same table's error rules already reported it
         if row[0]:
-            out.append(
-                _violation(TABLES[w.table], w.column, w.rule, row[0], row[1], "warning", w.detail)
-            )
+            v = _violation(TABLES[w.table], w.column, w.rule, row[0], row[1], "warning", w.detail)
+            out.append(dataclasses.replace(v, key=w.key_names) if w.key_names else v)
     return out
 
 
 def branch_warnings(
-    con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None, bounds: Bounds = DEFAULT_BOUNDS
 ) -> dict[str, list[Violation]]:
     """The warning-level violations per branch they concern, in one query per rule.
 
@@ -779,7 +877,7 @@ def branch_warnings(
             found[table.name] = columns
     usable = {name: _usable(TABLES[name], cols) for name, cols in found.items()}
     out: dict[str, list[Violation]] = {}
-    for w in _warning_rules(usable, as_of):
+    for w in _warning_rules(usable, as_of, bounds):
         rows = " UNION ALL ".join(
             f"SELECT {b} AS branch_id, {w.key} AS k {w.source}" for b in w.branches
         )
@@ -792,8 +890,9 @@ def branch_warnings(
         except duckdb.Error:
             continue  # unreadable: the error rules name the table
         for bid, n, examples in result:
+            v = _violation(TABLES[w.table], w.column, w.rule, n, examples, "warning", w.detail)
             out.setdefault(bid, []).append(
-                _violation(TABLES[w.table], w.column, w.rule, n, examples, "warning", w.detail)
+                dataclasses.replace(v, key=w.key_names) if w.key_names else v
             )
     return out
 

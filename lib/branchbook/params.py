@@ -112,6 +112,15 @@ class Completeness(Section):
     coverage: Share = 0.98
 
 
+class Plausibility(Section):
+    """What is plausible in the data (:class:`branchbook.contract.Bounds`): beyond it, a
+    warning in validate and in the affected reports, never a silent drop."""
+
+    max_amount: float = Field(default=1e10, gt=0)
+    earliest_date: str = Field(default="1900-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    customer_jump: Share = 0.3
+
+
 class Common(Section):
     """Keys every report uses; the rest of the file is one section per report."""
 
@@ -123,6 +132,7 @@ class Common(Section):
     report_timeout_s: int = Field(default=600, ge=10, le=86_400)
     retries: int = Field(default=1, ge=0, le=5)
     completeness: Completeness = Completeness()
+    plausibility: Plausibility = Plausibility()
     time_zone: str = "Asia/Shanghai"
 
     @field_validator("time_zone")

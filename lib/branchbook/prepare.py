@@ -188,7 +188,8 @@ def prepare(
     ps = ParamSet(params_dir, settings_classes())
     common = _bank_common(ps)
     con = warehouse.open_warehouse(source, time_zone=common.time_zone)
-    report = contract.check(con)
+    bounds = contract.Bounds(**common.plausibility.model_dump())
+    report = contract.check(con, bounds=bounds)
     rules = common.completeness
     if period:
         check_period(con, period)
@@ -239,7 +240,7 @@ def prepare(
             "branches": branch_ids,
             "warehouse": redact.scrub(warehouse.describe(source)),
             "warnings": [redact.scrub(v.message()) for v in report.warnings],
-            **warning_details(con, report),
+            **warning_details(con, report, bounds),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }
@@ -284,7 +285,9 @@ def remove_stale_work(folder: Path) -> list[Path]:
     return removed
 
 
-def warning_details(con, report: contract.Report) -> dict[str, Any]:
+def warning_details(
+    con, report: contract.Report, bounds: contract.Bounds = contract.DEFAULT_BOUNDS
+) -> dict[str, Any]:
     """The data contract's warnings as data, for ``prepare.json`` and the reports.
 
     ``warning_details``: one dict per warning over the whole bank (rule, table,
@@ -297,7 +300,7 @@ def warning_details(con, report: contract.Report) -> dict[str, Any]:
     """
     if not report.warnings:
         return {"warning_details": [], "branch_warnings": {}}
-    per_branch = contract.branch_warnings(con)
+    per_branch = contract.branch_warnings(con, bounds=bounds)
     return {
         "warning_details": [_warning(v) for v in report.warnings],
         "branch_warnings": {b: [_warning(v) for v in vs] for b, vs in sorted(per_branch.items())},
