@@ -58,3 +58,19 @@ def test_money_in_unit():
     assert fmt.money_in_unit(1_234_567, "zh-CN") == "123.5"  # 万元
     assert fmt.money_in_unit(1_234_567, "en") == "1,234.6"  # thousands
     assert fmt.money_unit("zh-CN") == "万元"
+
+
+@pytest.mark.parametrize(
+    "fn, value, locale, text",
+    [
+        (fmt.delta, -0.0004, "en", "0.0%"),
+        (fmt.delta, 0.0004, "en", "0.0%"),
+        (fmt.delta, -0.0006, "en", "-0.1%"),
+        (fmt.delta_pct, -0.0004, "en", "0.0 pp"),
+        (fmt.delta_pct, -0.0004, "zh-CN", "0.0个百分点"),
+        (fmt.delta_pct, 0.012, "zh-CN", "+1.2个百分点"),
+    ],
+)
+def test_a_change_that_rounds_to_zero_is_zero(fn, value, locale, text):
+    assert fn(value, locale) == text
+    assert fmt.rounds_to_zero(value * 100) == (text.startswith("0.0"))

@@ -55,20 +55,37 @@ def pct(value: Any, locale: str = "en", digits: int = 1) -> str:
     return f"{float(value) * 100:.{digits}f}%"
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """A change with its sign; one that rounds to zero is ``0.0``, never ``-0.0`` or
+    ``+0.0`` (it is no change at the precision shown).
+
+    >>> signed(-0.04), signed(0.04), signed(1.25), signed(-3)
+    ('0.0', '0.0', '+1.2', '-3.0')
+    """
+    if rounds_to_zero(value, digits):
+        return f"{0:.{digits}f}"
+    return f"{float(value):+,.{digits}f}"
+
+
+def rounds_to_zero(value: Any, digits: int = 1) -> bool:
+    """True when ``value`` shows as zero at ``digits`` decimals (a neutral change)."""
+    return finite(value) and abs(float(value)) < 0.5 * 10**-digits
+
+
 def delta_pct(value: Any, locale: str = "en", digits: int = 1) -> str:
-    """A change of a share, in percentage points with its sign (``+1.2 pp`` / ``+1.2个百分点``)."""
+    """A change of a share, in percentage points with its sign (``+1.2 pp`` / ``+1.2个百分点``);
+    a change that rounds to zero is ``0.0 pp``."""
     if is_missing(value):
         return MISSING
-    v = float(value) * 100
     unit = "个百分点" if locale == "zh-CN" else " pp"
-    return f"{v:+.{digits}f}{unit}"
+    return f"{signed(float(value) * 100, digits)}{unit}"
 
 
 def delta(value: Any, locale: str = "en", digits: int = 1) -> str:
-    """A relative change (0.05 -> ``+5.0%``)."""
+    """A relative change (0.05 -> ``+5.0%``); one that rounds to zero is ``0.0%``."""
     if is_missing(value):
         return MISSING
-    return f"{float(value) * 100:+.{digits}f}%"
+    return f"{signed(float(value) * 100, digits)}%"
 
 
 def money(value: Any, locale: str = "en", currency: str = "CNY") -> str:

@@ -912,7 +912,7 @@ def kpi_change(value: float, prev: float, kind: str, locale: str) -> str:
         return fmt.delta_pct(value - prev, locale)
     if kind in ("int", "money", "money_unit"):
         return fmt.delta(value / prev - 1, locale) if prev != 0 else ""
-    return f"{value - prev:+,.1f}"
+    return fmt.signed(value - prev)
 
 
 def cards(
