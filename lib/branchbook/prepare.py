@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import completeness, contract, paths, redact, warehouse
+from . import codekey, completeness, contract, redact, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
 from .period import Period
@@ -203,12 +203,34 @@ def prepare(
     ps.check_all(branch_ids)
     fingerprints = warehouse.branch_fingerprints(con)
     bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
-    key = {"fingerprint": bank_fp, "params": _params_hash(ps), "code": paths.code_version()}
+    key = {"fingerprint": bank_fp, "params": _params_hash(ps), "code": codekey.extracts_code()}
+    reports = registry()
+    report_keys = {name: _report_key(bank_fp, ps, spec) for name, spec in reports.items()}
     build_dir = Path(build_dir)
     current = load_prepared(build_dir, period)
-    if current and not force and all(current.meta.get(k) == v for k, v in key.items()):
+    if force:
+        current = None
+    if (
+        current
+        and all(current.meta.get(k) == v for k, v in key.items())
+        and current.meta.get("report_keys") == report_keys
+    ):
         log.info("prepare %s: up to date (%s)", period, bank_fp)
         return current
+    # what the current prepared period already holds for the same data and code is
+    # kept (hard links): a change in one report's code redoes that report's models only
+    same_extracts = bool(
+        current
+        and current.meta.get("fingerprint") == bank_fp
+        and current.meta.get("code") == key["code"]
+    )
+    kept = {
+        name
+        for name in reports
+        if current
+        and (current.meta.get("report_keys") or {}).get(name) == report_keys[name]
+        and name in (current.meta.get("artifacts") or {})
+    }
 
     final = prepared_dir(build_dir, period)
     remove_stale_work(final.parent)
@@ -217,13 +239,24 @@ def prepare(
     (tmp / "bench").mkdir(parents=True)
     start, end = month_bounds(period)
     qparams = {"period": period, "period_end": end, "stop": Period.parse(period).stop}
+    artifacts: dict[str, list[str]] = {}
     try:
         for table in ROUTES:
-            _write_partitioned(
-                con, f"{extract_query(con, table)} ORDER BY ALL", qparams, tmp, table
-            )
+            if same_extracts:
+                _keep(current.root, tmp, table)
+            else:
+                _write_partitioned(
+                    con, f"{extract_query(con, table)} ORDER BY ALL", qparams, tmp, table
+                )
         ctx = PrepareContext(con, period)
-        for name, spec in registry().items():
+        for name, spec in reports.items():
+            if name in kept:
+                artifacts[name] = list(current.meta["artifacts"][name])
+                for art in artifacts[name]:
+                    _keep(current.root, tmp, art)
+                log.info("prepare %s: %s unchanged, its models kept", period, name)
+                continue
+            artifacts[name] = []
             if spec.prepare is None:
                 continue
             t1 = time.perf_counter()
@@ -231,11 +264,15 @@ def prepare(
             log.info("prepare %s: %s artifacts in %.1fs", period, name, time.perf_counter() - t1)
             for art, frame in frames.items():
                 _write_artifact(con, tmp, art, frame)
+                artifacts[name].append(art)
         meta = {
             "period": period,
             "period_start": start.isoformat(),
             "period_end": end.isoformat(),
             **key,
+            "report_keys": report_keys,
+            "artifacts": artifacts,
+            "redone": sorted(set(reports) - kept),
             "branch_fingerprints": fingerprints,
             "branches": branch_ids,
             "warehouse": redact.scrub(warehouse.describe(source)),
@@ -318,6 +355,34 @@ def _warning(v: contract.Violation) -> dict[str, Any]:
         "detail": v.detail,
         "message": v.message(),
     }
+
+
+def _report_key(bank_fp: str, ps: ParamSet, spec) -> str:
+    """What one report's bank-wide models depend on: the data, the report's bank-level
+    parameters and the code its package reaches."""
+    section = _bank_section(ps, spec.name, spec).model_dump(mode="json")
+    text = json.dumps(
+        [bank_fp, section, codekey.prepare_code(spec.module.__name__)], sort_keys=True
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _keep(old_root: Path, new_root: Path, name: str) -> None:
+    """Carry one extract or artifact (every branch's file, its schema, its bench file)
+    from the current prepared period into the new one, by hard link where possible."""
+    for src in [
+        *old_root.glob(f"extracts/*/{name}.parquet"),
+        old_root / "_schema" / f"{name}.parquet",
+        old_root / "bench" / f"{name}.parquet",
+    ]:
+        if not src.is_file():
+            continue
+        dest = new_root / src.relative_to(old_root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copy2(src, dest)
 
 
 def _bank_section(ps: ParamSet, name: str, spec) -> Any:

@@ -1,0 +1,164 @@
+"""What code a report depends on, hashed: reruns follow the package's seams.
+
+A report is redone when its own package, its notebook, its text catalogues, the shared
+modules it imports (followed through the imports, statically) or the page templates
+change; a label fixed in the risk catalogue redoes the risk reports and nothing else.
+Prepare likewise redoes a report's bank-wide models only when that report's code (or
+its data or parameters) changed.
+
+The import graph is read from the source with :mod:`ast`, never by importing, so the
+key is the same in the runner, in a worker and in a test.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from .reports import REPORTS
+
+PACKAGE = "branchbook"
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Modules whose code shapes every published page besides the report's own imports:
+#: the renderers (HTML and PDF) and their templates.
+RENDERING = ("branchbook.render", "branchbook.output")
+#: What cuts the extracts every report reads (prepare's own code, without the reports).
+EXTRACTS = (
+    "branchbook.prepare",
+    "branchbook.contract",
+    "branchbook.warehouse",
+    "branchbook.completeness",
+)
+
+
+def _files_of(module: str, root: Path) -> list[Path]:
+    """The source files of ``branchbook.x.y`` (a package: all its modules)."""
+    parts = module.split(".")[1:]
+    if not parts:  # the package itself: its __init__ only, not every module in it
+        return [root / "__init__.py"]
+    base = root.joinpath(*parts)
+    if base.is_dir():
+        return sorted(base.rglob("*.py"))
+    file = base.with_suffix(".py")
+    return [file] if file.is_file() else []
+
+
+def _imports(source: str, module: str, is_package: bool) -> set[str]:
+    """The ``branchbook`` modules ``source`` imports (relative imports resolved)."""
+    out: set[str] = set()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return out
+    here = module.split(".") if is_package else module.split(".")[:-1]
+    for node in _module_level(tree.body):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - node.level + 1] if node.level > 1 else here
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            if prefix.split(".")[0] != PACKAGE:
+                continue
+            out.add(prefix)
+            out |= {f"{prefix}.{a.name}" for a in node.names}
+    return out
+
+
+def _module_level(body: list[ast.stmt]):
+    """The statements run when a module is imported: its body, and the bodies of its
+    ``if``/``try``/``with`` blocks; not function or class bodies (an import there runs
+    only when that function is called: a lazy convenience, not a dependency of the page)."""
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list) and not isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ):
+                yield from _module_level(
+                    [n for n in inner if isinstance(n, ast.stmt | ast.ExceptHandler)]
+                )
+
+
+def _module_of(file: Path, root: Path) -> tuple[str, bool]:
+    rel = file.relative_to(root).with_suffix("")
+    parts = [PACKAGE, *rel.parts]
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+def closure(modules: Iterable[str], root: Path = PACKAGE_DIR) -> list[Path]:
+    """Every source file reached from ``modules`` through ``branchbook`` imports."""
+    seen: set[Path] = set()
+    todo = [m for m in modules]
+    while todo:
+        name = todo.pop()
+        for file in _files_of(name, root):
+            if file in seen:
+                continue
+            seen.add(file)
+            mod, is_pkg = _module_of(file, root)
+            todo += sorted(_imports(file.read_text(encoding="utf-8"), mod, is_pkg))
+    return sorted(seen)
+
+
+def notebook_imports(notebook: Path) -> list[str]:
+    """The ``branchbook`` modules a notebook's code cells import."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    source = "\n".join(
+        "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+    )
+    return sorted(_imports(source, "__notebook__", False))
+
+
+def _digest(files: Iterable[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for file in sorted(set(files)):
+        try:
+            h.update(str(file.relative_to(root)).encode())
+        except ValueError:
+            h.update(file.name.encode())
+        h.update(file.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def report_code(report: str, module: str, notebook: Path, root: Path = PACKAGE_DIR) -> str:
+    """The hash of everything that shapes ``report``'s published page except its data
+    and parameters: its notebook, the modules it reaches, its catalogues and common's,
+    the renderers and the page templates."""
+    modules = [module, *notebook_imports(notebook), *RENDERING]
+    files = [*closure(modules, root), Path(notebook)]
+    for locale in sorted((root / "locales").iterdir()) if (root / "locales").is_dir() else []:
+        files += [p for p in (locale / f"{report}.yaml", locale / "common.yaml") if p.is_file()]
+    files += sorted((root / "templates").glob("*")) if (root / "templates").is_dir() else []
+    return _digest(files, root)
+
+
+def prepare_code(module: str, root: Path = PACKAGE_DIR) -> str:
+    """The hash of the code behind one report's bank-wide models in prepare."""
+    return _digest(closure([module], root), root)
+
+
+@lru_cache(maxsize=4)
+def extracts_code(root: Path = PACKAGE_DIR) -> str:
+    """The hash of the code that cuts the extracts (without the report packages: a
+    change in one report does not cut every extract again)."""
+    files = [f for f in closure(EXTRACTS, root) if _is_shared(f, root)]
+    return _digest(files, root)
+
+
+def _is_shared(file: Path, root: Path) -> bool:
+    """Not a file of a report package, nor the registry that names them all."""
+    rel = file.relative_to(root)
+    report_dirs = {m.split(".", 1)[1].split(".")[0] for m in REPORTS.values()}
+    return rel.parts[0] not in report_dirs and rel.name != "reports.py"

@@ -1,0 +1,66 @@
+"""Reruns follow the seams: an edit changes the key of exactly the reports it reaches."""
+
+import shutil
+
+import pytest
+
+from branchbook import codekey
+from branchbook.reports import NOTEBOOK_DIR, REPORTS
+
+
+def keys(root):
+    return {
+        r: codekey.report_code(r, m, NOTEBOOK_DIR / f"{r}.ipynb", root) for r, m in REPORTS.items()
+    }
+
+
+@pytest.fixture
+def package(tmp_path):
+    root = tmp_path / "branchbook"
+    shutil.copytree(codekey.PACKAGE_DIR, root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_same_code_same_keys(package):
+    assert keys(package) == keys(codekey.PACKAGE_DIR)
+
+
+@pytest.mark.parametrize(
+    "edit, changed",
+    [
+        ("locales/en/risk.yaml", {"risk"}),  # one label in one catalogue
+        ("locales/zh-CN/staff_kpi.yaml", {"staff_kpi"}),
+        ("segmentation/views.py", {"segmentation"}),
+        ("risk/scorecard.py", {"risk"}),
+        ("page.py", set(REPORTS)),  # shared by every report
+        ("locales/en/common.yaml", set(REPORTS)),
+        ("templates/report.css", set(REPORTS)),
+    ],
+)
+def test_an_edit_changes_only_the_reports_it_reaches(package, edit, changed):
+    before = keys(package)
+    path = package / edit
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after = keys(package)
+    assert {r for r in REPORTS if before[r] != after[r]} == changed
+
+
+def test_prepare_keys_follow_the_report_packages(package):
+    before = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
+    (package / "risk" / "binning.py").write_text(
+        (package / "risk" / "binning.py").read_text() + "\n# edited\n"
+    )
+    after = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
+    assert {m for m in before if before[m] != after[m]} == {"branchbook.risk"}
+    assert codekey.extracts_code(package) == codekey.extracts_code(codekey.PACKAGE_DIR)
+
+
+def test_imports_are_read_not_run():
+    found = codekey._imports(
+        "from . import fmt\nfrom .metrics import Metric\nimport branchbook.period\n"
+        "def f():\n    from .runner import run\n",
+        "branchbook.page",
+        False,
+    )
+    assert found >= {"branchbook.fmt", "branchbook.metrics", "branchbook.period"}
+    assert "branchbook.runner" not in found  # inside a function: not a dependency
