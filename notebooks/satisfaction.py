@@ -9,7 +9,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -62,7 +62,6 @@ cohort = d.table("satisfaction_retention_cohort")
 monthly = d.bench("bench_satisfaction_monthly")
 start, end = d.meta["period_start"], d.meta["period_end"]
 kpi_rows = sat.kpi_table(monthly, branch_id=d.branch_id, period=d.period,
-                         prev_period=sat.shift_month(d.period, -1),
                          window_months=cfg.score_window_months, kpi_status=cfg.kpi_status)
 tr = sat.trend(monthly, branch_id=d.branch_id, period=d.period, window_months=cfg.score_window_months,
                confidence=cfg.confidence)
@@ -80,7 +79,7 @@ bank_retention = d.bench("bench_satisfaction_retention")
 
 # %%
 page.title()
-page.kpi_frame(kpi_rows, kinds=sat.KPI_KINDS, rag=cfg.kpi_status)
+page.kpi_frame(kpi_rows, metrics=sat.METRICS, rag=cfg.kpi_status)
 page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
                                backlog=backlog, retention=bank_retention,
                                window_responses=window_responses,

@@ -1,0 +1,181 @@
+"""The summary sentences chosen from the numbers, and the definitions appendix."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .drivers import Drivers
+from .metrics import METRICS
+from .settings import REPORT
+
+
+def summary_facts(
+    *,
+    kpi_rows: pd.DataFrame,
+    tests: pd.DataFrame,
+    drivers_result: Drivers,
+    sla: pd.DataFrame,
+    backlog: pd.DataFrame,
+    retention: pd.DataFrame,
+    window_responses: int,
+    change_alert_points: float,
+) -> list[tuple[str, dict]]:
+    """Three to six facts for the summary, most important first.
+
+    ``kpi_rows`` from :func:`kpi_table`, ``tests`` from :func:`branch_vs_bank`, ``sla``
+    from :func:`sla_compliance`, ``backlog`` from :func:`open_backlog`, ``retention``
+    (the bank's) from :func:`retention_by_band`, ``window_responses`` the responses
+    behind the scores (``window_responses`` of :func:`trend` at the period; NaN or 0
+    gives ``no_surveys``). Always: the scores (or ``no_surveys``) and the complaints
+    (or ``no_complaints``); when they apply: the most significant difference from the
+    bank (or ``vs_bank.in_line``), an NPS change of at least ``change_alert_points``,
+    the attribute to improve first (or ``drivers_too_few``), the open backlog, and
+    whether the bank's data show satisfied customers staying longer.
+    """
+    k = kpi_rows.set_index("kpi")
+    facts: list[tuple[str, dict]] = []
+    p = "satisfaction.summary."
+    if not window_responses > 0:  # none, or NaN: no window to score
+        facts.append((p + "no_surveys", {}))
+    else:
+        facts.append(
+            (
+                p + "scores",
+                {
+                    "csat_mean": k.at["csat_mean", "value"],
+                    "csat_top2": k.at["csat_top2", "value"],
+                    "nps": k.at["nps", "value"],
+                    "responses": window_responses,
+                    "bank_nps": k.at["nps", "bank_median"],
+                },
+            )
+        )
+        sig = tests[tests["significant"].astype(bool)] if len(tests) else tests
+        if len(sig):
+            top = sig.sort_values("q_value").iloc[0]
+            facts.append(
+                (
+                    f"{p}vs_bank.{top['metric']}_{top['direction']}",
+                    {"value": top["value"], "bank": top["rest_value"], "q_value": top["q_value"]},
+                )
+            )
+        elif len(tests) and tests["p_value"].notna().any():
+            facts.append(
+                (
+                    p + "vs_bank.in_line",
+                    {"nps": k.at["nps", "value"], "bank_nps": k.at["nps", "bank_median"]},
+                )
+            )
+        change = k.at["nps", "change"]
+        if not math.isnan(change) and abs(change) >= change_alert_points:
+            facts.append(
+                (
+                    p + ("nps_up" if change > 0 else "nps_down"),
+                    {
+                        "nps": k.at["nps", "value"],
+                        "previous": k.at["nps", "previous"],
+                        "change": abs(change),
+                    },
+                )
+            )
+    fr = sla.set_index("sla")
+    received = int(fr.at["first_response", "received"]) if len(fr) else 0
+    if received == 0:
+        facts.append((p + "no_complaints", {}))
+    else:
+        facts.append(
+            (
+                p + "complaints",
+                {
+                    "complaints": received,
+                    "per_1000": k.at["complaints_per_1000", "value"],
+                    "sla_first_response": fr.at["first_response", "compliance"],
+                    "sla_plan": fr.at["plan", "compliance"],
+                },
+            )
+        )
+    if drivers_result.status == "too_few":
+        facts.append(
+            (
+                p + "drivers_too_few",
+                {"responses": drivers_result.responses, "minimum": drivers_result.min_responses},
+            )
+        )
+    elif drivers_result.action is not None:
+        row = drivers_result.table.set_index("attribute").loc[drivers_result.action]
+        facts.append(
+            (
+                f"{p}driver_action.{drivers_result.action}",
+                {"importance": row["coef"], "performance": row["performance"]},
+            )
+        )
+    if len(backlog):
+        facts.append(
+            (
+                p + "backlog",
+                {
+                    "open": len(backlog),
+                    "oldest_days": int(backlog["age_days"].max()),
+                    "over_30": int((backlog["age_days"] > 30).sum()),
+                },
+            )
+        )
+    r = retention.set_index("band")
+    if len(r) and r.at["low", "customers"] > 0 and r.at["high", "customers"] > 0:
+        holds = r.at["low", "risk_ratio"] > 1 and r.at["low", "p_value"] < 0.05
+        facts.append(
+            (
+                p + ("retention_holds" if holds else "retention_not_shown"),
+                {
+                    "low_retention": r.at["low", "retention"],
+                    "high_retention": r.at["high", "retention"],
+                    "risk_ratio": r.at["low", "risk_ratio"],
+                },
+            )
+        )
+    return [(key, {n: _plain(v) for n, v in vals.items()}) for key, vals in facts[:6]]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+_APPENDIX = (
+    "csat_mean",
+    "csat_top2",
+    "nps",
+    "score_interval",
+    "branch_vs_bank",
+    "driver_importance",
+    "driver_performance",
+    "driver_quadrant",
+    "complaints_per_1000",
+    "sla_first_response",
+    "sla_plan",
+    "resolution_median",
+    "resolution_p90",
+    "resolved_within",
+    "backlog_age",
+    "repeat_complainants",
+    "churn_rate",
+    "retention",
+    "risk_ratio",
+    "asset_tier",
+    "satisfaction_band",
+)
+"""The definitions appendix, in reading order: the declared KPIs among the other terms."""
+
+_DECLARED = {m.key: m for m in METRICS}
+DEFINITIONS: dict[str, str] = {
+    k: _DECLARED[k].definition_key if k in _DECLARED else f"{REPORT}.definitions.{k}"
+    for k in _APPENDIX
+}
+"""``{term: catalogue key of its definition}``; a KPI's key is its declaration's."""

@@ -1,0 +1,182 @@
+"""Summary facts, definitions and the catalogue keys the report names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from branchbook import satisfaction as sat
+from branchbook.satisfaction import Settings
+
+from .frames import (
+    CUSTOMERS,
+    OCT,
+    PERIOD,
+    complaints,
+    monthly,
+    responses,
+    simulated_survey,
+    sla_complaints,
+    survey_cohort,
+    three_branches,
+)
+
+
+def test_summary_facts_pick_what_matters():
+    kpi_rows = pd.DataFrame(
+        {
+            "kpi": list(sat.KEYS),
+            "value": [70.0, 0.6, 12.0, 1.5, 0.5, 0.01],
+            "previous": [72.0, 0.62, 20.0, 1.0, 0.7, 0.01],
+            "change": [-2.0, -0.02, -8.0, 0.5, -0.2, 0.0],
+            "bank_median": [75.0, 0.7, 25.0, 1.0, 0.9, 0.01],
+        }
+    )
+    tests = pd.DataFrame(
+        {"metric": ["csat_mean", "nps"], "value": [70.0, 12.0], "rest_value": [75.0, 25.0],
+         "p_value": [0.04, 0.001], "q_value": [0.06, 0.003], "significant": [False, True],
+         "direction": ["in_line", "below"]}
+    )  # fmt: skip
+    frame, _ = simulated_survey(n=400)
+    d = sat.drivers(frame, period=PERIOD, window_months=12, min_responses=100)
+    sla = sat.sla_compliance(sla_complaints(), **OCT, first_response_hours=24.0, plan_hours=72.0)
+    backlog = sat.open_backlog(
+        sla_complaints(), CUSTOMERS, period_end=date(2026, 10, 31), age_bounds=[7, 30, 90]
+    )
+    retention = sat.retention_by_band(survey_cohort(), horizon_months=6, band_bounds=[60.0, 85.0])
+    facts = sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=d, sla=sla, backlog=backlog,
+                              retention=retention, window_responses=250, change_alert_points=5.0)  # fmt: skip
+    keys = [k for k, _ in facts]
+    assert 3 <= len(facts) <= 6
+    assert keys[:5] == [
+        "satisfaction.summary.scores",
+        "satisfaction.summary.vs_bank.nps_below",
+        "satisfaction.summary.nps_down",
+        "satisfaction.summary.complaints",
+        f"satisfaction.summary.driver_action.{d.action}",
+    ]
+    values = dict(facts)
+    assert values["satisfaction.summary.nps_down"] == {"nps": 12.0, "previous": 20.0, "change": 8.0}
+    assert values["satisfaction.summary.complaints"]["sla_first_response"] == pytest.approx(0.25)
+
+
+def test_summary_facts_for_a_branch_with_no_surveys_and_no_complaints():
+    kpi_rows = pd.DataFrame({"kpi": list(sat.KEYS), "value": np.nan, "previous": np.nan, "change": np.nan,
+                             "bank_median": np.nan})  # fmt: skip
+    empty = responses([]).iloc[0:0]
+    d = sat.drivers(empty, period=PERIOD, window_months=12, min_responses=100)
+    sla = sat.sla_compliance(complaints([]), **OCT, first_response_hours=24.0, plan_hours=72.0)
+    facts = sat.summary_facts(
+        kpi_rows=kpi_rows, tests=sat.branch_tests(monthly([]), period=PERIOD, window_months=1),
+        drivers_result=d, sla=sla, backlog=complaints([]).iloc[0:0],
+        retention=sat.retention_by_band(survey_cohort().iloc[0:0], horizon_months=6, band_bounds=[60.0, 85.0]),
+        window_responses=0, change_alert_points=5.0,
+    )  # fmt: skip
+    assert [k for k, _ in facts] == [
+        "satisfaction.summary.no_surveys",
+        "satisfaction.summary.no_complaints",
+        "satisfaction.summary.drivers_too_few",
+    ]
+
+
+def test_definitions_point_into_the_catalogue():
+    assert all(v == f"satisfaction.definitions.{k}" for k, v in sat.DEFINITIONS.items())
+    assert set(sat.KEYS) <= set(sat.DEFINITIONS)
+
+
+def test_catalogue_covers_facts_kpis_definitions_and_columns():
+    from branchbook import i18n
+
+    frame, _ = simulated_survey(n=400)
+    d = sat.drivers(frame, period=PERIOD, window_months=12, min_responses=100)
+    values = {"csat_mean": 70.0, "csat_top2": 0.6, "nps": 12.0, "responses": 250, "bank_nps": 20.0,
+              "value": 1.0, "bank": 2.0, "q_value": 0.01, "previous": 5.0, "change": 7.0,
+              "complaints": 3, "per_1000": 1.2, "sla_first_response": 0.9, "sla_plan": 0.8,
+              "minimum": 100, "importance": 1.1, "performance": 3.2, "open": 2, "oldest_days": 40,
+              "over_30": 1, "low_retention": 0.8, "high_retention": 0.9, "risk_ratio": 2.0}  # fmt: skip
+    keys = ["scores", "no_surveys", "vs_bank.in_line", "nps_up", "nps_down", "no_complaints",
+            "complaints", "backlog", "drivers_too_few", "retention_holds", "retention_not_shown"]  # fmt: skip
+    keys += [f"vs_bank.{m}_{d}" for m in sat.SCORE_METRICS for d in ("above", "below")]
+    keys += [f"driver_action.{a}" for a in sat.ATTRIBUTES]
+    tables = [
+        sat.scores_by(responses([(5, 10)]), by="tier", period=PERIOD, window_months=1),
+        sat.kpi_table(three_branches(), branch_id="A", period=PERIOD,                       window_months=1, kpi_status=Settings().kpi_status),
+        sat.trend(three_branches(), branch_id="A", period=PERIOD, window_months=1),
+        sat.branch_tests(three_branches(), period=PERIOD, window_months=1),
+        d.table,
+        sat.sla_compliance(sla_complaints(), **OCT, first_response_hours=24.0, plan_hours=72.0),
+        sat.complaint_rates(sla_complaints(), CUSTOMERS, **OCT),
+        sat.open_backlog(sla_complaints(), CUSTOMERS, period_end=date(2026, 10, 31), age_bounds=[7, 30, 90]),
+        sat.backlog_by_age(sat.open_backlog(sla_complaints(), CUSTOMERS, period_end=date(2026, 10, 31),
+                                            age_bounds=[7, 30, 90]), age_bounds=[7, 30, 90]),
+        sat.repeat_complainants(sla_complaints(), CUSTOMERS, period_end=date(2026, 10, 31),
+                                window_months=12, min_complaints=2),
+        sat.retention_by_band(survey_cohort(), horizon_months=6, band_bounds=[60.0, 85.0]),
+        sat.retention_curve(survey_cohort(), horizon_months=6, band_bounds=[60.0, 85.0]),
+    ]  # fmt: skip
+    internal = {"branch_id", "csat_sum", "csat_sumsq"}  # working sums, never shown
+    columns = {c for t in tables for c in t.columns} - internal
+    for locale in ("en", "zh-CN"):
+        for key in keys:
+            assert i18n.t(f"satisfaction.summary.{key}", locale, **values)
+        for k in sat.KEYS:
+            assert i18n.has(f"satisfaction.kpis.{k}", locale)
+        for metric, key in sat.DEFINITIONS.items():
+            assert i18n.has(key, locale) and i18n.has(f"satisfaction.terms.{metric}", locale)
+        for col in columns:
+            assert i18n.has(f"satisfaction.columns.{col}", locale), col
+        for group, codes in {"tier": sat.TIERS, "band": sat.BANDS, "attribute": sat.ATTRIBUTES,
+                             "quadrant": sat.QUADRANTS, "category": sat.CATEGORIES,
+                             "metric": sat.SCORE_METRICS, "kpi": sat.KEYS}.items():  # fmt: skip
+            for code in codes:
+                assert i18n.has(f"satisfaction.values.{group}.{code}", locale), (group, code)
+
+
+def test_notebook_texts_are_in_both_catalogues():
+    """Every catalogue key the notebook names (sections, notes, empty, charts, captions) exists."""
+    import re
+    from pathlib import Path
+
+    from branchbook import i18n
+
+    src = (Path(__file__).resolve().parents[2] / "notebooks" / "satisfaction.py").read_text("utf-8")
+    keys = {f"satisfaction.sections.{k}.title" for k in re.findall(r'page\.section\("(\w+)"', src)}
+    keys |= {f"satisfaction.empty.{k}" for k in re.findall(r'page\.empty\("(\w+)"', src)}
+    keys |= set(re.findall(r'page\.note\("([\w.]+)"', src))
+    keys |= {f"satisfaction.{k}" for k in re.findall(r'page\.rt\("([\w.]+)"', src)}
+    keys |= {
+        f"satisfaction.charts.{k}.title"
+        for k in re.findall(r'page\.(?:bar|line)_chart\(\s*"(\w+)"', src)
+    }
+    keys |= {f"satisfaction.{p}" for p in re.findall(r'"label:satisfaction\.([\w.]+)"', src)}
+    assert len(keys) > 30
+    for locale in ("en", "zh-CN"):
+        missing = sorted(
+            k
+            for k in keys
+            if not i18n.has(k, locale)
+            and not any(c.startswith(k + ".") for c in i18n.catalogue(locale))
+        )
+        assert missing == [], (locale, missing)
+
+
+def test_functions_do_not_mutate_their_inputs():
+    frame, _ = simulated_survey(n=300)
+    c, m, cohort = sla_complaints(), three_branches(), survey_cohort()
+    before = [x.copy() for x in (frame, c, m, cohort, CUSTOMERS)]
+    sat.scores_by(frame.assign(channel="counter", tier="mass"), by="tier", period=PERIOD,
+                  window_months=1)  # fmt: skip
+    sat.drivers(frame, period=PERIOD, window_months=12, min_responses=100)
+    sat.kpi_table(m, branch_id="A", period=PERIOD, window_months=1,
+                  kpi_status=Settings().kpi_status)  # fmt: skip
+    sat.branch_tests(m, period=PERIOD, window_months=1)
+    sat.sla_compliance(c, **OCT, first_response_hours=24.0, plan_hours=72.0)
+    sat.open_backlog(c, CUSTOMERS, period_end=date(2026, 10, 31), age_bounds=[7, 30, 90])
+    sat.repeat_complainants(c, CUSTOMERS, period_end=date(2026, 10, 31), window_months=12,
+                            min_complaints=2)  # fmt: skip
+    sat.retention_by_band(cohort, horizon_months=6, band_bounds=[60.0, 85.0])
+    for old, new in zip(before, (frame, c, m, cohort, CUSTOMERS), strict=True):
+        pd.testing.assert_frame_equal(old, new)
