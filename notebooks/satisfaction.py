@@ -106,7 +106,7 @@ else:
 page.section("by_channel")
 by_channel = sat.scores_vs_bank(
     sat.scores_by(responses, by="channel", period=d.period, window_months=cfg.score_window_months,
-                  confidence=cfg.confidence, min_responses=page.suppress_below),
+                  confidence=cfg.confidence, min_responses=page.suppress_below, scale=cfg.csat_scale),
     d.bench("bench_satisfaction_groups"), dimension="channel")
 group_columns = {"responses": "int", "csat_mean": "num", "csat_top2": "pct", "nps": "num",
                  "bank_all_csat_mean": "num", "bank_all_nps": "num"}
@@ -122,7 +122,7 @@ else:
 page.section("by_tier")
 by_tier = sat.scores_vs_bank(
     sat.scores_by(responses, by="tier", period=d.period, window_months=cfg.score_window_months,
-                  confidence=cfg.confidence, min_responses=page.suppress_below),
+                  confidence=cfg.confidence, min_responses=page.suppress_below, scale=cfg.csat_scale),
     d.bench("bench_satisfaction_groups"), dimension="tier")
 if window_responses > 0:
     page.table(by_tier, {"group": "label:satisfaction.values.tier", **group_columns},
@@ -307,8 +307,8 @@ page.line_chart("churn", tr["month"], {"branch": tr["churn_rate"] * 100, "bank_m
                 months=False, last=tr["churn_rate"].iloc[-1], bank=tr["bank_churn_rate"].iloc[-1])
 
 # %% [markdown]
-# Retention after a survey response by satisfaction band (>= 85, 60-85, < 60) with the risk
-# ratio against the very satisfied: the bank's (does the claim hold?) and the branch's.
+# Retention after a survey response by satisfaction band (satisfied 4-5, neutral 3, dissatisfied 1-2)
+# with the risk ratio against the satisfied: the bank's (does the claim hold?) and the branch's.
 
 # %%
 page.section("retention", months=cfg.retention_months)
@@ -322,9 +322,11 @@ page.table(bank_retention, retention_columns, suppress=["customers", "churned"],
            caption=page.rt("captions.retention_bank"))
 if len(cohort):
     page.table(sat.retention_by_band(cohort, horizon_months=cfg.retention_months,
-                                     band_bounds=cfg.band_bounds, confidence=cfg.confidence),
+                                     band_bounds=cfg.band_bounds, confidence=cfg.confidence,
+                                     scale=cfg.csat_scale),
                retention_columns, suppress=["customers", "churned"], caption=page.rt("captions.retention_branch"))
-    curve = sat.retention_curve(cohort, horizon_months=cfg.retention_months, band_bounds=cfg.band_bounds)
+    curve = sat.retention_curve(cohort, horizon_months=cfg.retention_months, band_bounds=cfg.band_bounds,
+                                scale=cfg.csat_scale)
     page.line_chart("retention", curve["months_after"].unique(),
                     curve.pivot(index="months_after", columns="band", values="retained")[list(sat.BANDS)].to_dict("list"),
                     percent=True, months=False)

@@ -154,11 +154,12 @@ def resolution_complaints():
 
 
 def survey_cohort():
-    # high: 10 customers, 1 churned; mid: 10, 2 churned; low: 10, 5 churned within 6 months;
-    # one more low customer churned in month 7 (outside the horizon: retained)
+    # high (answers 4-5): 10 customers, 1 churned; mid (3): 10, 2 churned; low (1-2): 10,
+    # 5 churned within 6 months; one more low customer churned in month 7 (outside the
+    # horizon: retained)
     rows = (
-        [(5, 3.0)] + [(5, np.nan)] * 9
-        + [(4, 1.0), (4, 6.0)] + [(4, np.nan)] * 8
-        + [(2, 2.0)] * 3 + [(1, 5.0)] * 2 + [(3, np.nan)] * 4 + [(3, 7.0)]
+        [(5, 3.0)] + [(5, np.nan)] * 5 + [(4, np.nan)] * 4
+        + [(3, 1.0), (3, 6.0)] + [(3, np.nan)] * 8
+        + [(2, 2.0)] * 3 + [(1, 5.0)] * 2 + [(2, np.nan)] * 4 + [(1, 7.0)]
     )  # fmt: skip
     return pd.DataFrame(rows, columns=["csat", "months_to_churn"]).assign(branch_id="A")

@@ -50,10 +50,10 @@ def _warehouse():
         [
             ("S1", "C1", "A", "2026-06-20", 1, 0),  # before the cohort window
             ("S2", "C1", "A", "2026-07-10", 5, 10),  # cohort: high, retained
-            ("S3", "C3", "A", "2026-07-20", 4, 8),  # cohort: mid, churned Sep (2 months later)
+            ("S3", "C3", "A", "2026-07-20", 3, 8),  # cohort: mid, churned Sep (2 months later)
             ("S4", "C2", "A", "2026-08-05", 2, 3),  # cohort: low, churned Oct (2 months later)
             ("S5", "C4", "B", "2026-07-01", 5, 10),  # superseded by C4's later answer
-            ("S6", "C4", "B", "2026-08-15", 3, 6),  # cohort: low, retained
+            ("S6", "C4", "B", "2026-08-15", 2, 6),  # cohort: low, retained
             ("S7", "C1", "A", "2026-10-03", 5, 10),
             ("S8", "C2", "A", "2026-10-04", 4, 7),
             ("S9", "C4", "B", "2026-10-09", 1, 0),
@@ -133,9 +133,9 @@ def test_prepare_kpis_per_branch(prepared):
     out, s = prepared
     m = out["bench_satisfaction_monthly"]
     a = sat.kpis(m, period=PERIOD, window_months=1, branch_id="A")
-    # A in Oct: csat 5, 4 -> (100 + 75) / 2 = 87.5, top2 1.0; nps 10, 7 -> (1 - 0) / 2 = +50
+    # A in Oct: csat 5, 4 -> (100 + 85) / 2 = 92.5, top2 1.0; nps 10, 7 -> (1 - 0) / 2 = +50
     assert (
-        a["csat_mean"] == pytest.approx(87.5)
+        a["csat_mean"] == pytest.approx(92.5)
         and a["csat_top2"] == 1.0
         and a["nps"] == pytest.approx(50.0)
     )
@@ -167,7 +167,7 @@ def test_prepare_cohort_and_bank_retention(prepared):
     out, _ = prepared
     c = out["satisfaction_retention_cohort"].set_index("customer_id")
     assert sorted(c.index) == ["C1", "C2", "C3", "C4"]
-    assert c.at["C4", "csat"] == 3 and c.at["C4", "response_month"] == "2026-08"
+    assert c.at["C4", "csat"] == 2 and c.at["C4", "response_month"] == "2026-08"
     assert c.at["C3", "churn_month"] == "2026-09" and c.at["C3", "months_to_churn"] == 2
     assert c.at["C2", "months_to_churn"] == 2 and math.isnan(c.at["C1", "months_to_churn"])
     r = out["bench_satisfaction_retention"].set_index("band")

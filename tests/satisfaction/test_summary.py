@@ -96,9 +96,10 @@ def test_catalogue_covers_facts_kpis_definitions_and_columns():
               "value": 1.0, "bank": 2.0, "q_value": 0.01, "previous": 5.0, "change": 7.0,
               "complaints": 3, "per_1000": 1.2, "sla_first_response": 0.9, "sla_plan": 0.8,
               "minimum": 100, "importance": 1.1, "performance": 3.2, "open": 2, "oldest_days": 40,
-              "over_30": 1, "low_retention": 0.8, "high_retention": 0.9, "risk_ratio": 2.0}  # fmt: skip
+              "over_30": 1, "low_retention": 0.8, "high_retention": 0.9, "risk_ratio": 2.0, "p": "p = 0.012"}  # fmt: skip
     keys = ["scores", "no_surveys", "vs_bank.in_line", "nps_up", "nps_down", "no_complaints",
-            "complaints", "backlog", "drivers_too_few", "retention_holds", "retention_not_shown"]  # fmt: skip
+            "complaints", "backlog", "drivers_too_few", "retention_holds", "retention_not_shown",
+            "retention_reversed"]  # fmt: skip
     keys += [f"vs_bank.{m}_{d}" for m in sat.SCORE_METRICS for d in ("above", "below")]
     keys += [f"driver_action.{a}" for a in sat.ATTRIBUTES]
     tables = [
@@ -180,3 +181,64 @@ def test_functions_do_not_mutate_their_inputs():
     sat.retention_by_band(cohort, horizon_months=6, band_bounds=[60.0, 85.0])
     for old, new in zip(before, (frame, c, m, cohort, CUSTOMERS), strict=True):
         pd.testing.assert_frame_equal(old, new)
+
+
+def _retention_fact(low, high, p_value):
+    """The retention fact of a bank whose low band churns ``low`` and high band ``high``."""
+    retention = pd.DataFrame(
+        {"band": ["low", "mid", "high"], "customers": [100, 100, 100],
+         "retention": [1 - low, 0.9, 1 - high], "risk_ratio": [low / high, 1.0, 1.0],
+         "p_value": [p_value, np.nan, np.nan]}
+    )  # fmt: skip
+    kpi_rows = pd.DataFrame({"kpi": list(sat.KEYS), "value": np.nan, "previous": np.nan,
+                             "change": np.nan, "bank_median": np.nan})  # fmt: skip
+    empty = responses([]).iloc[0:0]
+    facts = sat.summary_facts(
+        kpi_rows=kpi_rows, tests=sat.branch_tests(monthly([]), period=PERIOD, window_months=1),
+        drivers_result=sat.drivers(empty, period=PERIOD, window_months=3, min_responses=100),
+        sla=sat.sla_compliance(complaints([]), **OCT, first_response_hours=24.0, plan_hours=72.0),
+        backlog=complaints([]).iloc[0:0], retention=retention, window_responses=0,
+        change_alert_points=5.0,
+    )  # fmt: skip
+    return [(k, v) for k, v in facts if ".retention_" in k][0]
+
+
+def test_retention_is_a_finding_only_when_its_test_is_significant():
+    key, values = _retention_fact(0.30, 0.10, 0.0004)
+    assert key == "satisfaction.summary.retention_holds" and values["p"] == "p < 0.001"
+    assert values["risk_ratio"] == pytest.approx(3.0)
+    # the same ratio with a large p-value is not stated as a finding
+    key, values = _retention_fact(0.30, 0.10, 0.2)
+    assert key == "satisfaction.summary.retention_not_shown" and values["p"] == "p = 0.200"
+    # significant, the other way round: said as it is
+    key, _ = _retention_fact(0.05, 0.10, 0.01)
+    assert key == "satisfaction.summary.retention_reversed"
+    # no test (NaN): never a finding
+    key, values = _retention_fact(0.30, 0.10, np.nan)
+    assert key == "satisfaction.summary.retention_not_shown" and values["p"] == "p n/a"
+
+
+def test_a_difference_from_the_bank_carries_its_adjusted_p_value():
+    from branchbook import i18n
+    from branchbook.satisfaction.summary import p_text
+
+    assert [p_text(p) for p in (0.0004, 0.001, 0.0123, 0.5)] == [
+        "p < 0.001", "p = 0.001", "p = 0.012", "p = 0.500"]  # fmt: skip
+    kpi_rows = pd.DataFrame({"kpi": list(sat.KEYS), "value": [70.0, 0.6, 12.0, 1.5, 0.5, 0.01],
+                             "previous": np.nan, "change": np.nan, "bank_median": 75.0})  # fmt: skip
+    tests = pd.DataFrame({"metric": ["nps"], "value": [12.0], "rest_value": [25.0],
+                          "p_value": [0.001], "q_value": [0.003], "significant": [True],
+                          "direction": ["below"]})  # fmt: skip
+    empty = responses([]).iloc[0:0]
+    facts = dict(sat.summary_facts(
+        kpi_rows=kpi_rows, tests=tests,
+        drivers_result=sat.drivers(empty, period=PERIOD, window_months=3, min_responses=100),
+        sla=sat.sla_compliance(complaints([]), **OCT, first_response_hours=24.0, plan_hours=72.0),
+        backlog=complaints([]).iloc[0:0], retention=sat.retention_by_band(
+            survey_cohort().iloc[0:0], horizon_months=6, band_bounds=[60.0, 85.0]),
+        window_responses=250, change_alert_points=5.0,
+    ))  # fmt: skip
+    values = facts["satisfaction.summary.vs_bank.nps_below"]
+    assert values["p"] == "p = 0.003"
+    for locale in ("en", "zh-CN"):
+        assert "p = 0.003" in i18n.t("satisfaction.summary.vs_bank.nps_below", locale, **values)

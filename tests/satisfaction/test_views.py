@@ -28,7 +28,7 @@ def test_scores_vs_bank_adds_the_whole_bank_per_group():
         ]
     )  # fmt: skip
     out = sat.scores_vs_bank(own, bank, dimension="channel").set_index("group")
-    assert out.at["counter", "csat_mean"] == 75.0  # (100 + 50) / 2
+    assert out.at["counter", "csat_mean"] == 80.0  # (100 + 60) / 2
     assert out.at["counter", "bank_all_csat_mean"] == 60.0 and out.at["all", "bank_all_nps"] == 5.0
     none = sat.scores_vs_bank(own, bank.iloc[0:0], dimension="channel")
     assert none["bank_all_csat_mean"].isna().all() and len(none) == len(own)

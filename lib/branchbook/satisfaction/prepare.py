@@ -208,7 +208,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     monthly = _assemble_monthly(
         branches,
         bench_months,
-        score_sums(responses, ["branch_id", "month"]),
+        score_sums(responses, ["branch_id", "month"], scale=s.csat_scale),
         monthly_complaints(
             complaints, first_response_hours=s.first_response_hours, plan_hours=s.plan_hours
         ),
@@ -226,7 +226,12 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     groups = pd.concat(
         [
             scores_by(
-                responses, by=dim, period=period, window_months=w, confidence=s.confidence
+                responses,
+                by=dim,
+                period=period,
+                window_months=w,
+                confidence=s.confidence,
+                scale=s.csat_scale,
             ).assign(dimension=dim)
             for dim in ("channel", "tier")
         ],
@@ -241,7 +246,11 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         max_responses=DRIVER_SAMPLE_CAP,
     )
     retention = retention_by_band(
-        cohort, horizon_months=h, band_bounds=s.band_bounds, confidence=s.confidence
+        cohort,
+        horizon_months=h,
+        band_bounds=s.band_bounds,
+        confidence=s.confidence,
+        scale=s.csat_scale,
     )
     return {
         "satisfaction_responses": responses,

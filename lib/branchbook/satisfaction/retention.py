@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..metrics import ratio
 from ..period import shift_month
-from .scores import BANDS, csat_100, satisfaction_band, stats, z_crit
+from .scores import BANDS, CSAT_SCALE, csat_100, satisfaction_band, stats, z_crit
 
 
 def churn_rate(monthly: pd.DataFrame) -> pd.Series:
@@ -26,13 +26,16 @@ def retention_by_band(
     horizon_months: int,
     band_bounds: Sequence[float],
     confidence: float = 0.95,
+    scale: Sequence[float] = CSAT_SCALE,
 ) -> pd.DataFrame:
     """Retention ``horizon_months`` after a survey response, by satisfaction band.
 
     ``cohort``: one row per surveyed customer (``satisfaction_retention_cohort``) with
     ``csat`` (1..5) of their last response and ``months_to_churn`` (months from the
-    response month to the first churn, NaN if none). Bands on the 0-100 scale: low
-    < ``band_bounds[0]`` <= mid < ``band_bounds[1]`` <= high.
+    response month to the first churn, NaN if none). Bands on the 0-100 scale (the
+    answer mapped by ``scale``): low < ``band_bounds[0]`` <= mid < ``band_bounds[1]``
+    <= high; with the default map, 1-2 low (dissatisfied), 3 mid (neutral), 4-5 high
+    (satisfied).
 
     One row per band: ``customers``, ``churned`` (within the horizon),
     ``retention`` = 1 - churned / customers, ``churn_risk`` = churned / customers,
@@ -41,9 +44,7 @@ def retention_by_band(
     (NaN when a churn count is 0), and ``p_value`` of Fisher's exact test against the
     high band.
     """
-    band = satisfaction_band(
-        csat_100(pd.to_numeric(cohort["csat"], errors="coerce")), bounds=band_bounds
-    )
+    band = satisfaction_band(csat_100(cohort["csat"], scale=scale), bounds=band_bounds)
     churned = pd.to_numeric(cohort["months_to_churn"], errors="coerce") <= horizon_months
     d = pd.DataFrame({"band": band, "churned": churned.astype(int)}).dropna(subset=["band"])
     g = (
@@ -98,16 +99,18 @@ def cohort_months(period: str, *, horizon_months: int, cohort_months: int) -> tu
 
 
 def retention_curve(
-    cohort: pd.DataFrame, *, horizon_months: int, band_bounds: Sequence[float]
+    cohort: pd.DataFrame,
+    *,
+    horizon_months: int,
+    band_bounds: Sequence[float],
+    scale: Sequence[float] = CSAT_SCALE,
 ) -> pd.DataFrame:
     """Share of each band's cohort not yet churned, 0..``horizon_months`` months after the response.
 
     Long frame: ``band``, ``months_after``, ``customers``, ``retained`` (share; NaN for
     an empty band).
     """
-    band = satisfaction_band(
-        csat_100(pd.to_numeric(cohort["csat"], errors="coerce")), bounds=band_bounds
-    )
+    band = satisfaction_band(csat_100(cohort["csat"], scale=scale), bounds=band_bounds)
     m = pd.to_numeric(cohort["months_to_churn"], errors="coerce")
     rows = []
     for b in BANDS:

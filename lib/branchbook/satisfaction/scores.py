@@ -2,8 +2,14 @@
 
 Scales used throughout:
 
-* CSAT (1..5) is shown as a mean on 0-100: ``(score - 1) / 4 * 100`` (1 -> 0, 3 -> 50,
-  5 -> 100), and as top-2-box: the share of responses scoring 4 or 5.
+* CSAT (1..5) is put on 0-100 by a documented map (:data:`CSAT_SCALE`, a parameter)
+  and shown as the mean of the mapped answers, and as top-2-box: the share of
+  responses scoring 4 or 5.
+* The default map places each answer where its satisfaction band starts, so the bands
+  (satisfied >= 85, neutral 60-85, dissatisfied < 60) read an answer as the customer
+  gave it: 4 and 5 are satisfied (85, 100), the neutral 3 is neutral (60), 1 and 2
+  are dissatisfied (0, 30; 2 halfway between 1 and 3). The linear ``(score - 1) / 4``
+  put the neutral 3 at 50, below 60, and so counted it as dissatisfied.
 * NPS is in points from -100 to +100: % promoters (9-10) minus % detractors (0-6).
 * Shares are fractions 0..1; a zero denominator gives NaN, never 0.
 """
@@ -27,6 +33,8 @@ BANDS = ("low", "mid", "high")
 
 
 SURVEY_CHANNELS = ("counter", "mobile", "phone", "online")
+CSAT_SCALE: tuple[float, ...] = (0.0, 30.0, 60.0, 85.0, 100.0)
+"""The 0-100 value of the CSAT answers 1, 2, 3, 4 and 5 (see the module's docstring)."""
 SCORE_METRICS = ("csat_mean", "csat_top2", "nps")
 
 
@@ -61,9 +69,15 @@ def z_crit(confidence: float) -> float:
     return float(stats.norm.ppf(1 - (1 - confidence) / 2))
 
 
-def csat_100(score: Any) -> Any:
-    """CSAT 1..5 on 0-100: ``(score - 1) / 4 * 100``; missing stays missing."""
-    return (score - 1) / 4 * 100
+def csat_100(score: pd.Series, *, scale: Sequence[float] = CSAT_SCALE) -> pd.Series:
+    """CSAT answers 1..5 on 0-100: answer ``k`` becomes ``scale[k - 1]``; a missing answer,
+    or one that is not 1..5, is missing.
+
+    >>> csat_100(pd.Series([1, 3, 4, 5])).tolist()
+    [0.0, 60.0, 85.0, 100.0]
+    """
+    values = dict(zip(range(1, 6), (float(v) for v in scale), strict=True))
+    return pd.to_numeric(score, errors="coerce").map(values).astype(float)
 
 
 def asset_tier(aum: pd.Series, *, bounds: Sequence[float]) -> pd.Series:
@@ -125,11 +139,13 @@ def nps_interval(
     return score, lo, hi
 
 
-def score_sums(responses: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def score_sums(
+    responses: pd.DataFrame, keys: list[str], *, scale: Sequence[float] = CSAT_SCALE
+) -> pd.DataFrame:
     """The :data:`SCORE_SUMS` of the responses per ``keys`` (e.g. branch and month)."""
     csat = pd.to_numeric(responses["csat"], errors="coerce").astype(float)
     recommend = pd.to_numeric(responses["nps"], errors="coerce").astype(float)
-    c100 = csat_100(csat)
+    c100 = csat_100(csat, scale=scale)
     d = responses[keys].assign(
         responses=1,
         csat_n=csat.notna().astype(int),
@@ -208,6 +224,7 @@ def scores_by(
     window_months: int,
     confidence: float = 0.95,
     min_responses: int = 0,
+    scale: Sequence[float] = CSAT_SCALE,
 ) -> pd.DataFrame:
     """CSAT and NPS over the window, per survey channel or asset tier, plus ``all``.
 
@@ -217,12 +234,12 @@ def scores_by(
     responses: scores blanked, counts kept). ``by=None`` gives the ``all`` row only.
     """
     win = in_window(responses, period, window_months)
-    total = score_sums(win.assign(group="all"), ["group"])
+    total = score_sums(win.assign(group="all"), ["group"], scale=scale)
     if total.empty:
         total = pd.DataFrame([{"group": "all", **dict.fromkeys(SCORE_SUMS, 0)}])
     parts = []
     if by is not None:
-        per = score_sums(win.assign(group=win[by].astype(str)), ["group"])
+        per = score_sums(win.assign(group=win[by].astype(str)), ["group"], scale=scale)
         known = list(TIERS) if by == "tier" else list(SURVEY_CHANNELS)
         seen = sorted(set(per["group"]) - set(known))
         order = (

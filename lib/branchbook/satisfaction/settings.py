@@ -14,7 +14,8 @@ SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "com
 
 def _default_status() -> dict[str, Rag]:
     return {
-        "csat_mean": Rag(good="high", green=80.0, amber=70.0),
+        # the mean on the same edges as the bands: satisfied on average, neutral on average
+        "csat_mean": Rag(good="high", green=85.0, amber=60.0),
         "csat_top2": Rag(good="high", green=0.85, amber=0.75),
         "nps": Rag(good="high", green=30.0, amber=10.0),
         "complaints_per_1000": Rag(good="low", green=2.5, amber=4.0),
@@ -56,7 +57,11 @@ class Settings(Section):
     """Follow-up after a survey response when measuring retention by band."""
     retention_cohort_months: int = Field(default=12, ge=1, le=36)
     band_bounds: list[float] = [60.0, 85.0]
-    """CSAT 0-100 where the mid and high satisfaction bands start."""
+    """CSAT 0-100 where the mid (neutral) and high (satisfied) satisfaction bands start."""
+    csat_scale: list[float] = [0.0, 30.0, 60.0, 85.0, 100.0]
+    """The 0-100 value of the CSAT answers 1 to 5. The default places each answer where its
+    band starts, so a neutral 3 is neutral (60), 4 and 5 satisfied (85, 100), 1 and 2
+    dissatisfied (0, 30): see :mod:`.scores`."""
     change_alert_points: float = Field(default=5.0, gt=0.0)
     """A change of CSAT or NPS (points) against last period worth a summary sentence."""
     kpi_status: dict[str, Rag] = Field(default_factory=_default_status)
@@ -87,6 +92,14 @@ class Settings(Section):
     def _bands(cls, v: list[float]) -> list[float]:
         if len(v) != 2 or not all(0 < x < 100 for x in v):
             raise ValueError(f"band_bounds needs 2 scores between 0 and 100 (mid, high), got {v}")
+        _increasing(v)
+        return v
+
+    @field_validator("csat_scale")
+    @classmethod
+    def _scale(cls, v: list[float]) -> list[float]:
+        if len(v) != 5 or not all(0 <= x <= 100 for x in v):
+            raise ValueError(f"csat_scale needs 5 values between 0 and 100 (answers 1-5), got {v}")
         _increasing(v)
         return v
 

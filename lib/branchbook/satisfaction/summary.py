@@ -12,6 +12,9 @@ from .drivers import Drivers
 from .metrics import METRICS
 from .settings import REPORT
 
+RETENTION_ALPHA = 0.05
+"""Fisher's exact p below which the bank's retention by band is stated as a finding."""
+
 
 def summary_facts(
     *,
@@ -60,7 +63,12 @@ def summary_facts(
             facts.append(
                 (
                     f"{p}vs_bank.{top['metric']}_{top['direction']}",
-                    {"value": top["value"], "bank": top["rest_value"], "q_value": top["q_value"]},
+                    {
+                        "value": top["value"],
+                        "bank": top["rest_value"],
+                        "q_value": top["q_value"],
+                        "p": p_text(top["q_value"]),
+                    },
                 )
             )
         elif len(tests) and tests["p_value"].notna().any():
@@ -126,18 +134,32 @@ def summary_facts(
         )
     r = retention.set_index("band")
     if len(r) and r.at["low", "customers"] > 0 and r.at["high", "customers"] > 0:
-        holds = r.at["low", "risk_ratio"] > 1 and r.at["low", "p_value"] < 0.05
+        rr, pv = r.at["low", "risk_ratio"], r.at["low", "p_value"]
+        significant = pv < RETENTION_ALPHA  # False for a test not run (NaN)
+        key = "retention_not_shown"
+        if significant and rr > 1:
+            key = "retention_holds"
+        elif significant and rr < 1:
+            key = "retention_reversed"
         facts.append(
             (
-                p + ("retention_holds" if holds else "retention_not_shown"),
+                p + key,
                 {
                     "low_retention": r.at["low", "retention"],
                     "high_retention": r.at["high", "retention"],
-                    "risk_ratio": r.at["low", "risk_ratio"],
+                    "risk_ratio": rr,
+                    "p": p_text(pv),
                 },
             )
         )
     return [(key, {n: _plain(v) for n, v in vals.items()}) for key, vals in facts[:6]]
+
+
+def p_text(p: float) -> str:
+    """A p-value as a reader sees it: ``p < 0.001``, ``p = 0.012``; ``p n/a`` for a test not run."""
+    if p is None or not math.isfinite(float(p)):
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {float(p):.3f}"
 
 
 def _plain(v: Any) -> Any:
