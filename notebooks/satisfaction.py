@@ -73,6 +73,10 @@ sla = sat.sla_compliance(complaints, period_start=start, period_end=end,
                          first_response_hours=cfg.first_response_hours, plan_hours=cfg.plan_hours)
 backlog = sat.open_backlog(complaints, customers, period_end=end, age_bounds=cfg.backlog_age_days)
 bank_retention = d.bench("bench_satisfaction_retention")
+bank_drivers = d.bench("bench_satisfaction_drivers")
+change = sat.attribute_change(responses, period=d.period, window_months=cfg.driver_window_months,
+                              importance=sat.bank_importance(bank_drivers), fdr=cfg.fdr,
+                              max_focus=cfg.driver_focus_max)
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
@@ -83,7 +87,9 @@ page.kpi_frame(kpi_rows, metrics=sat.METRICS, rag=cfg.kpi_status)
 page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
                                backlog=backlog, retention=bank_retention,
                                window_responses=window_responses,
-                               change_alert_points=cfg.change_alert_points))
+                               change_alert_points=cfg.change_alert_points, attribute_changes=change,
+                               change_months=cfg.driver_window_months,
+                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))))
 
 # %% [markdown]
 # CSAT both ways (0-100 mean with a t interval, top-2-box with a Wilson interval) and NPS
@@ -203,12 +209,21 @@ if drv.responses > 0:
 # The same model on the whole bank (fitted once in `prepare`), for reference.
 
 # %%
-bank_drivers = d.bench("bench_satisfaction_drivers")
 if (bank_drivers["status"] == "fitted").all():
     page.note("satisfaction.notes.drivers_bank", responses=bank_drivers["responses"].max())
     page.table(bank_drivers, {"attribute": "label:satisfaction.values.attribute", "performance": "num",
                               "coef": "num", "odds_ratio": "num", "p_value": "num",
                               "quadrant": "label:satisfaction.values.quadrant"})
+
+# %% [markdown]
+# What to fix first: each attribute's rating in the recent window against the window before it,
+# tested, and weighted by the bank's importance over the same months.
+
+# %%
+page.note("satisfaction.notes.drivers_change", months=cfg.driver_window_months, fdr=cfg.fdr)
+page.table(change, {"attribute": "label:satisfaction.values.attribute", "performance_prior": "num",
+                    "performance": "num", "change": "num", "q_value": "num", "importance": "num",
+                    "priority": "num", "focus": "label:satisfaction.values.bool"})
 
 # %% [markdown]
 # Complaints received in the month per 1,000 customers open at its end, by category and by

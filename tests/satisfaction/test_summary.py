@@ -21,6 +21,7 @@ from .frames import (
     simulated_survey,
     sla_complaints,
     survey_cohort,
+    survey_window_frame,
     three_branches,
 )
 
@@ -96,15 +97,23 @@ def test_catalogue_covers_facts_kpis_definitions_and_columns():
               "value": 1.0, "bank": 2.0, "q_value": 0.01, "previous": 5.0, "change": 7.0,
               "complaints": 3, "per_1000": 1.2, "sla_first_response": 0.9, "sla_plan": 0.8,
               "minimum": 100, "importance": 1.1, "performance": 3.2, "open": 2, "oldest_days": 40,
-              "over_30": 1, "low_retention": 0.8, "high_retention": 0.9, "risk_ratio": 2.0, "p": "p = 0.012"}  # fmt: skip
+              "over_30": 1, "band_retention": 0.8, "high_retention": 0.9, "risk_ratio": 2.0, "p": "p = 0.012"}  # fmt: skip
     keys = ["scores", "no_surveys", "vs_bank.in_line", "nps_up", "nps_down", "no_complaints",
-            "complaints", "backlog", "drivers_too_few", "retention_holds", "retention_not_shown",
-            "retention_reversed"]  # fmt: skip
+            "complaints", "backlog", "drivers_too_few", "driver_no_fall"]  # fmt: skip
     keys += [f"vs_bank.{m}_{d}" for m in sat.SCORE_METRICS for d in ("above", "below")]
     keys += [f"driver_action.{a}" for a in sat.ATTRIBUTES]
+    keys += [f"driver_focus.n{k}" for k in (1, 2, 3)]
+    keys += [
+        f"retention_{r}.{b}" for r in ("holds", "not_shown", "reversed") for b in ("low", "mid")
+    ]
+    for i in (1, 2, 3):
+        values.update({f"a{i}": "x", f"a{i}_prior": 4.0, f"a{i}_now": 3.0, f"a{i}_p": "p = 0.01"})
+    values["months"] = 3
     tables = [
         sat.scores_by(responses([(5, 10)]), by="tier", period=PERIOD, window_months=1),
-        sat.kpi_table(three_branches(), branch_id="A", period=PERIOD,                       window_months=1, kpi_status=Settings().kpi_status),
+        sat.kpi_table(three_branches(), branch_id="A", period=PERIOD, window_months=1,
+                      kpi_status=Settings().kpi_status),
+        sat.attribute_change(survey_window_frame(), period=PERIOD, window_months=1),
         sat.trend(three_branches(), branch_id="A", period=PERIOD, window_months=1),
         sat.branch_tests(three_branches(), period=PERIOD, window_months=1),
         d.table,
@@ -183,12 +192,12 @@ def test_functions_do_not_mutate_their_inputs():
         pd.testing.assert_frame_equal(old, new)
 
 
-def _retention_fact(low, high, p_value):
+def _retention_fact(low, high, p_value, mid_p=np.nan):
     """The retention fact of a bank whose low band churns ``low`` and high band ``high``."""
     retention = pd.DataFrame(
         {"band": ["low", "mid", "high"], "customers": [100, 100, 100],
-         "retention": [1 - low, 0.9, 1 - high], "risk_ratio": [low / high, 1.0, 1.0],
-         "p_value": [p_value, np.nan, np.nan]}
+         "retention": [1 - low, 0.8, 1 - high], "risk_ratio": [low / high, 2.0, 1.0],
+         "p_value": [p_value, mid_p, np.nan]}
     )  # fmt: skip
     kpi_rows = pd.DataFrame({"kpi": list(sat.KEYS), "value": np.nan, "previous": np.nan,
                              "change": np.nan, "bank_median": np.nan})  # fmt: skip
@@ -204,18 +213,26 @@ def _retention_fact(low, high, p_value):
 
 
 def test_retention_is_a_finding_only_when_its_test_is_significant():
+    # p-values doubled for the two bands compared (Bonferroni): 0.0004 -> 0.0008
     key, values = _retention_fact(0.30, 0.10, 0.0004)
-    assert key == "satisfaction.summary.retention_holds" and values["p"] == "p < 0.001"
-    assert values["risk_ratio"] == pytest.approx(3.0)
-    # the same ratio with a large p-value is not stated as a finding
+    assert key == "satisfaction.summary.retention_holds.low" and values["p"] == "p < 0.001"
+    assert values["risk_ratio"] == pytest.approx(3.0) and values["band_retention"] == 0.7
+    # the same ratio with a large p-value is not stated as a finding: 0.2 -> 0.4
     key, values = _retention_fact(0.30, 0.10, 0.2)
-    assert key == "satisfaction.summary.retention_not_shown" and values["p"] == "p = 0.200"
+    assert key == "satisfaction.summary.retention_not_shown.low" and values["p"] == "p = 0.400"
+    # 0.03 alone would pass 0.05, but not once adjusted for the two bands (0.06)
+    key, _ = _retention_fact(0.30, 0.10, 0.03)
+    assert key == "satisfaction.summary.retention_not_shown.low"
+    # the neutral band's significant difference is a finding when the dissatisfied one's is not
+    key, values = _retention_fact(0.30, 0.10, 0.2, mid_p=0.001)
+    assert key == "satisfaction.summary.retention_holds.mid" and values["p"] == "p = 0.002"
+    assert values["band_retention"] == 0.8 and values["risk_ratio"] == 2.0
     # significant, the other way round: said as it is
     key, _ = _retention_fact(0.05, 0.10, 0.01)
-    assert key == "satisfaction.summary.retention_reversed"
+    assert key == "satisfaction.summary.retention_reversed.low"
     # no test (NaN): never a finding
     key, values = _retention_fact(0.30, 0.10, np.nan)
-    assert key == "satisfaction.summary.retention_not_shown" and values["p"] == "p n/a"
+    assert key == "satisfaction.summary.retention_not_shown.low" and values["p"] == "p n/a"
 
 
 def test_a_difference_from_the_bank_carries_its_adjusted_p_value():

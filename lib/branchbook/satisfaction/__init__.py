@@ -15,6 +15,7 @@ The package's rooms:
 - :mod:`.compare`: every branch against the rest of the bank, Benjamini-Hochberg;
 - :mod:`.metrics`: the six KPI cards declared once, the monthly KPI frame and trend;
 - :mod:`.drivers`: ordered logit of CSAT on the attribute ratings, importance x performance;
+- :mod:`.focus`: what to fix first: ratings against the previous window x importance;
 - :mod:`.complaints`: rates, SLA, resolution times, backlog, repeat complainants;
 - :mod:`.retention`: churn, retention by satisfaction band;
 - :mod:`.views`: frames shaped for the page;
@@ -37,6 +38,7 @@ from .complaints import (
     sla_compliance,
 )
 from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
+from .focus import attribute_change, bank_importance, focus_rows
 from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend
 from .prepare import prepare
 from .retention import cohort_months, retention_by_band, retention_curve
@@ -79,6 +81,8 @@ __all__ = [
     "Drivers",
     "Settings",
     "asset_tier",
+    "attribute_change",
+    "bank_importance",
     "backlog_by_age",
     "bh_adjust",
     "branch_tests",
@@ -87,6 +91,7 @@ __all__ = [
     "complaint_rates",
     "csat_100",
     "drivers",
+    "focus_rows",
     "in_points",
     "ipa_points",
     "km_quantile",

@@ -159,7 +159,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     s = ctx.settings
     period, w = ctx.period, s.score_window_months
     bench_months = ctx.months(12 + w - 1)
-    resp_months = ctx.months(max(12 + w - 1, s.driver_window_months))
+    resp_months = ctx.months(max(12 + w - 1, 2 * s.driver_window_months))  # and the prior window
     branches = [
         str(b) for b in ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"]
     ]

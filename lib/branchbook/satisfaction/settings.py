@@ -42,7 +42,12 @@ class Settings(Section):
     """A branch with fewer responses in the window is not tested against the bank."""
     driver_min_responses: int = Field(default=100, ge=20)
     """Below this many responses the driver model is not fitted."""
-    driver_window_months: int = Field(default=12, ge=1, le=36)
+    driver_window_months: int = Field(default=3, ge=1, le=36)
+    """Months of responses (ending at the period) behind the driver model, the importance x
+    performance chart and what to fix first: a recent window, compared with the same
+    number of months just before it, so that a sharp recent fall is not averaged away."""
+    driver_focus_max: int = Field(default=3, ge=1, le=6)
+    """At most this many attributes are named as the ones to fix first."""
     first_response_hours: float = Field(default=24.0, gt=0.0)
     plan_hours: float = Field(default=72.0, gt=0.0)
     resolved_within_days: int = Field(default=30, ge=1)

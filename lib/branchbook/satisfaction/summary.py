@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .drivers import Drivers
+from .focus import focus_rows
 from .metrics import METRICS
 from .settings import REPORT
 
 RETENTION_ALPHA = 0.05
-"""Fisher's exact p below which the bank's retention by band is stated as a finding."""
+"""Adjusted p below which a band's retention against the satisfied is stated as a finding."""
 
 
 def summary_facts(
@@ -26,6 +28,9 @@ def summary_facts(
     retention: pd.DataFrame,
     window_responses: int,
     change_alert_points: float,
+    attribute_changes: pd.DataFrame | None = None,
+    change_months: int = 3,
+    attribute_labels: Mapping[str, str] | None = None,
 ) -> list[tuple[str, dict]]:
     """Three to six facts for the summary, most important first.
 
@@ -36,8 +41,11 @@ def summary_facts(
     gives ``no_surveys``). Always: the scores (or ``no_surveys``) and the complaints
     (or ``no_complaints``); when they apply: the most significant difference from the
     bank (or ``vs_bank.in_line``), an NPS change of at least ``change_alert_points``,
-    the attribute to improve first (or ``drivers_too_few``), the open backlog, and
-    whether the bank's data show satisfied customers staying longer.
+    what to fix first: the attributes whose rating fell significantly against the
+    previous ``change_months`` months, weighted by importance (``attribute_changes`` from
+    :func:`.focus.attribute_change`, names from ``attribute_labels``), else the attribute
+    to improve first (or ``drivers_too_few``); the open backlog, and whether the bank's
+    data show satisfied customers staying longer.
     """
     k = kpi_rows.set_index("kpi")
     facts: list[tuple[str, dict]] = []
@@ -106,19 +114,30 @@ def summary_facts(
                 },
             )
         )
-    if drivers_result.status == "too_few":
-        facts.append(
-            (
-                p + "drivers_too_few",
-                {"responses": drivers_result.responses, "minimum": drivers_result.min_responses},
-            )
-        )
+    first = focus_rows(attribute_changes) if attribute_changes is not None else pd.DataFrame()
+    if len(first):
+        values: dict[str, Any] = {"months": change_months}
+        for i, row in enumerate(first.itertuples(), start=1):
+            values[f"a{i}"] = (attribute_labels or {}).get(row.attribute, row.attribute)
+            values[f"a{i}_prior"] = row.performance_prior
+            values[f"a{i}_now"] = row.performance
+            values[f"a{i}_p"] = p_text(row.q_value)
+        facts.append((f"{p}driver_focus.n{len(first)}", values))
     elif drivers_result.action is not None:
         row = drivers_result.table.set_index("attribute").loc[drivers_result.action]
         facts.append(
             (
                 f"{p}driver_action.{drivers_result.action}",
                 {"importance": row["coef"], "performance": row["performance"]},
+            )
+        )
+    elif attribute_changes is not None and attribute_changes["q_value"].notna().any():
+        facts.append((p + "driver_no_fall", {"months": change_months}))
+    elif drivers_result.status == "too_few":
+        facts.append(
+            (
+                p + "drivers_too_few",
+                {"responses": drivers_result.responses, "minimum": drivers_result.min_responses},
             )
         )
     if len(backlog):
@@ -132,27 +151,41 @@ def summary_facts(
                 },
             )
         )
-    r = retention.set_index("band")
-    if len(r) and r.at["low", "customers"] > 0 and r.at["high", "customers"] > 0:
-        rr, pv = r.at["low", "risk_ratio"], r.at["low", "p_value"]
-        significant = pv < RETENTION_ALPHA  # False for a test not run (NaN)
-        key = "retention_not_shown"
-        if significant and rr > 1:
-            key = "retention_holds"
-        elif significant and rr < 1:
-            key = "retention_reversed"
-        facts.append(
-            (
-                p + key,
-                {
-                    "low_retention": r.at["low", "retention"],
-                    "high_retention": r.at["high", "retention"],
-                    "risk_ratio": rr,
-                    "p": p_text(pv),
-                },
-            )
-        )
+    retained = _retention_fact(retention)
+    if retained is not None:
+        facts.append((p + retained[0], retained[1]))
     return [(key, {n: _plain(v) for n, v in vals.items()}) for key, vals in facts[:6]]
+
+
+def _retention_fact(retention: pd.DataFrame) -> tuple[str, dict] | None:
+    """Do the bank's satisfied customers stay longer? The dissatisfied and the neutral band
+    are each compared with the satisfied by Fisher's exact test, the p-values
+    Bonferroni-adjusted for the two comparisons; a difference is a finding only when its
+    adjusted p is below :data:`RETENTION_ALPHA`, the dissatisfied band first. None when
+    the satisfied band or both others are empty."""
+    r = retention.set_index("band")
+    if not len(r) or r.at["high", "customers"] == 0:
+        return None
+    tested = []
+    for band in ("low", "mid"):
+        if r.at[band, "customers"] > 0:
+            pv = float(r.at[band, "p_value"])
+            adjusted = min(1.0, 2 * pv) if math.isfinite(pv) else math.nan
+            tested.append((band, float(r.at[band, "risk_ratio"]), adjusted))
+    if not tested:
+        return None
+    found = [t for t in tested if t[2] < RETENTION_ALPHA]  # NaN is never below
+    higher = [t for t in found if t[1] > 1]
+    lower = [t for t in found if t[1] < 1]
+    band, rr, pv = (higher or lower or tested)[0]
+    key = "retention_holds" if higher else "retention_reversed" if lower else "retention_not_shown"
+    values = {
+        "band_retention": r.at[band, "retention"],
+        "high_retention": r.at["high", "retention"],
+        "risk_ratio": rr,
+        "p": p_text(pv),
+    }
+    return f"{key}.{band}", values
 
 
 def p_text(p: float) -> str:
@@ -179,6 +212,8 @@ _APPENDIX = (
     "driver_importance",
     "driver_performance",
     "driver_quadrant",
+    "driver_change",
+    "driver_priority",
     "complaints_per_1000",
     "sla_first_response",
     "sla_plan",
