@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from branchbook import satisfaction as sat
@@ -74,3 +75,14 @@ def test_branch_tests_skip_small_branches():
     t = sat.branch_tests(three_branches(), period=PERIOD, window_months=1, min_responses=101)
     assert t["p_value"].isna().all() and not t["significant"].any()
     assert sat.branch_tests(monthly([]), period=PERIOD, window_months=1).empty
+
+
+def test_two_proportion_test_without_variance():
+    from branchbook.satisfaction.compare import _two_prop_p
+
+    s = lambda *v: pd.Series(v, dtype=float)  # noqa: E731
+    p = _two_prop_p(s(0, 5, 3, 1), s(10, 5, 0, 4), s(0, 10, 2, 2), s(20, 10, 4, 4))
+    # both none / both all: no variance, equal shares -> 1; no answers on a side -> NaN
+    assert p.iloc[0] == 1.0 and p.iloc[1] == 1.0 and math.isnan(p.iloc[2])
+    # 1/4 vs 2/4: pooled 3/8, se = sqrt(3/8 * 5/8 * (1/4 + 1/4)) = 0.342327, z = -0.730297
+    assert p.iloc[3] == pytest.approx(0.465209, abs=1e-6)

@@ -155,3 +155,26 @@ def test_branch_with_no_complaints():
                                    min_complaints=2).empty  # fmt: skip
     no_customers = sat.complaint_rates(none, CUSTOMERS.iloc[0:0], **OCT)
     assert no_customers["per_1000"].isna().all()
+
+
+def test_km_quantile_is_the_library_curve_read_at_or_below():
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        days = np.round(rng.exponential(8.0, 60), 1) + 0.05 * rng.random(60)  # no ties
+        done = rng.random(60) < 0.8
+        curve = SurvfuncRight(days, done.astype(float))
+        for q in (0.5, 0.9):
+            ours = sat.km_quantile(days, done, q)
+            # the curve never sits exactly on 1 - q here, so both conventions agree
+            assert ours == pytest.approx(curve.quantile(q)) or (
+                math.isnan(ours) and math.isnan(curve.quantile(q))
+            )
+    # where it does sit on 1 - q (S(3) = 0.5 below), the library takes the next event
+    # time (5) and the usual definition, kept here, the time it gets there (3)
+    d = np.array([1.0, 2, 3, 4, 5, 10])
+    e = np.array([1, 1, 1, 0, 1, 0], bool)
+    assert (
+        sat.km_quantile(d, e, 0.5) == 3.0 and SurvfuncRight(d, e.astype(float)).quantile(0.5) == 5.0
+    )

@@ -18,20 +18,16 @@ def bh_adjust(p_values: Sequence[float]) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values), same order as given.
 
     ``q_(i) = min_{j >= i} m / j * p_(j)`` over the ``m`` p-values that are not NaN,
-    capped at 1; a NaN p-value (test not run) stays NaN and does not count in ``m``.
+    capped at 1 (statsmodels' ``multipletests``, ``fdr_bh``); a NaN p-value (test not
+    run) stays NaN and does not count in ``m``.
     """
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(p_values, dtype=float)
     q = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    order = np.argsort(p[ok], kind="mergesort")
-    ranked = p[ok][order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
-    out = np.empty(m)
-    out[order] = adj
-    q[ok] = out
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
     return q
 
 
@@ -143,12 +139,19 @@ def _welch_p(m1, s1, n1, m2, s2, n2) -> pd.Series:
 
 
 def _two_prop_p(x1, n1, x2, n2) -> pd.Series:
-    p1, p2 = ratio(x1.astype(float), n1), ratio(x2.astype(float), n2)
-    pool = ratio((x1 + x2).astype(float), n1 + n2)
-    se = np.sqrt(pool * (1 - pool) * (1 / n1.where(n1 > 0) + 1 / n2.where(n2 > 0)))
-    z = (p1 - p2) / se.where(se > 0)
-    p = pd.Series(2 * stats.norm.sf(np.abs(z)), index=x1.index)
-    return p.where(se != 0, np.where(p1 == p2, 1.0, 0.0)).where(p1.notna() & p2.notna())
+    """Two-sided p of the pooled two-proportion z-test (statsmodels' ``proportions_ztest``)
+    per row; 1 or 0 when both shares are 0 or both 1 (no variance), NaN without answers."""
+    from statsmodels.stats.proportion import proportions_ztest
+
+    out = []
+    for a, m, b, k in zip(x1, n1, x2, n2, strict=True):
+        if not (m > 0 and k > 0):
+            out.append(math.nan)
+        elif a + b in (0, m + k):  # every answer the same on both sides: no variance
+            out.append(1.0 if a / m == b / k else 0.0)
+        else:
+            out.append(float(proportions_ztest([a, b], [m, k])[1]))
+    return pd.Series(out, index=x1.index, dtype=float)
 
 
 def _nps_p(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:

@@ -143,22 +143,23 @@ def sla_compliance(
 def km_quantile(durations: Any, resolved: Any, q: float) -> float:
     """Kaplan-Meier time by which a share ``q`` is resolved; open cases are censored.
 
-    The smallest duration ``t`` with S(t) <= 1 - q, where S is the product over event
-    times of (1 - resolved at t / still open just before t); an open case counts as
-    open up to its current age. NaN when the curve never gets that low (more than
-    1 - q still open at the longest follow-up) or there are no cases.
+    The smallest duration ``t`` with S(t) <= 1 - q, where S is the Kaplan-Meier curve
+    (statsmodels' ``SurvfuncRight``: the product over event times of 1 - resolved at t
+    / still open just before t); an open case counts as open up to its current age.
+    NaN when the curve never gets that low (more than 1 - q still open at the longest
+    follow-up) or there are no cases. (``SurvfuncRight.quantile`` takes the first time
+    strictly below 1 - q, one event later when the curve sits exactly on it; the usual
+    definition, kept here, is "at or below".)
     """
     d = np.asarray(durations, dtype=float)
     e = np.asarray(resolved, dtype=bool)
-    if d.size == 0:
+    if not e.any():
         return math.nan
-    surv = 1.0
-    for t in np.unique(d[e]):
-        at_risk = np.sum(d >= t)
-        surv *= 1 - np.sum((d == t) & e) / at_risk
-        if surv <= 1 - q + 1e-12:
-            return float(t)
-    return math.nan
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    curve = SurvfuncRight(d, e.astype(float))
+    reached = curve.surv_times[curve.surv_prob <= 1 - q + 1e-12]
+    return float(reached[0]) if len(reached) else math.nan
 
 
 def resolution_times(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..metrics import ratio
 from ..period import shift_month
-from .scores import BANDS, CSAT_SCALE, csat_100, satisfaction_band, stats, z_crit
+from .scores import BANDS, CSAT_SCALE, csat_100, satisfaction_band, stats
 
 
 def churn_rate(monthly: pd.DataFrame) -> pd.Series:
@@ -56,16 +56,18 @@ def retention_by_band(
     risk = ratio(g["churned"].astype(float), g["customers"].astype(float))
     ref_n, ref_x = int(g.loc["high", "customers"]), int(g.loc["high", "churned"])
     ref_risk = float(risk["high"])
-    z = z_crit(confidence)
+    from statsmodels.stats.contingency_tables import Table2x2
+
     rr, lo, hi, pv = [], [], [], []
     for b in BANDS:
         n, x = int(g.loc[b, "customers"]), int(g.loc[b, "churned"])
         r = float(risk[b]) / ref_risk if ref_risk > 0 and n > 0 else math.nan
         rr.append(r)
         if x > 0 and ref_x > 0 and n > 0 and b != "high":
-            se = math.sqrt(1 / x - 1 / n + 1 / ref_x - 1 / ref_n)
-            lo.append(r * math.exp(-z * se))
-            hi.append(r * math.exp(z * se))
+            table = Table2x2([[x, n - x], [ref_x, ref_n - ref_x]])
+            low, high = table.riskratio_confint(alpha=1 - confidence)  # Katz log method
+            lo.append(float(low))
+            hi.append(float(high))
         else:
             lo.append(math.nan)
             hi.append(math.nan)

@@ -99,19 +99,18 @@ def satisfaction_band(score100: pd.Series, *, bounds: Sequence[float]) -> pd.Ser
 
 
 def wilson_interval(successes: Any, n: Any, *, confidence: float = 0.95) -> tuple[Any, Any]:
-    """Wilson score interval of a proportion; NaN where ``n`` is 0.
+    """Wilson score interval of a proportion (statsmodels' ``proportion_confint``); NaN
+    where ``n`` is 0.
 
     >>> lo, hi = wilson_interval(8, 10)   # 0.490 .. 0.943
     """
+    from statsmodels.stats.proportion import proportion_confint
+
     x = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
-    z = z_crit(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n > 0, x / n, np.nan)
-        den = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / den
-        half = z / den * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    lo, hi = centre - half, centre + half
+        lo, hi = proportion_confint(x, n, alpha=1 - confidence, method="wilson")
+    lo, hi = np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
