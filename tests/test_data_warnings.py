@@ -173,7 +173,9 @@ def test_each_report_declares_the_contract_tables_it_reads():
     from branchbook.reports import registry
 
     for spec in registry().values():
-        module_sql = Path(spec.module.__file__).read_text(encoding="utf-8")
+        path = Path(spec.module.__file__)  # a report's module, or its package's files
+        files = sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
+        module_sql = "".join(f.read_text(encoding="utf-8") for f in files)
         notebook = spec.notebook.with_suffix(".py").read_text(encoding="utf-8")
         read = {
             t
