@@ -88,6 +88,8 @@ page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=dr
                                backlog=backlog, retention=bank_retention,
                                window_responses=window_responses,
                                change_alert_points=cfg.change_alert_points, attribute_changes=change,
+                               nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
+                                                         window_months=cfg.score_window_months),
                                change_months=cfg.driver_window_months,
                                attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))))
 

@@ -86,3 +86,24 @@ def test_two_proportion_test_without_variance():
     assert p.iloc[0] == 1.0 and p.iloc[1] == 1.0 and math.isnan(p.iloc[2])
     # 1/4 vs 2/4: pooled 3/8, se = sqrt(3/8 * 5/8 * (1/4 + 1/4)) = 0.342327, z = -0.730297
     assert p.iloc[3] == pytest.approx(0.465209, abs=1e-6)
+
+
+def test_nps_change_against_the_previous_window_by_hand():
+    m = monthly(
+        [
+            {"branch_id": "A", "month": "2026-09", "nps_n": 100, "promoters": 30, "detractors": 30},
+            {"branch_id": "A", "month": PERIOD, "nps_n": 100, "promoters": 50, "detractors": 20},
+            {"branch_id": "B", "month": PERIOD, "nps_n": 100, "promoters": 0, "detractors": 90},
+        ]
+    )
+    out = sat.nps_change(m, branch_id="A", period=PERIOD, window_months=1)
+    # Oct 50 - 20 = +30 (variance (0.5 + 0.2 - 0.09) / 100 * 1e4 = 61) against Sep 0
+    # (variance 0.6 / 100 * 1e4 = 60): se = sqrt(121) = 11, z = 30 / 11 -> p = 0.0063860
+    assert (out["nps"], out["previous"], out["change"], out["months"]) == (30.0, 0.0, 30.0, 1)
+    assert out["p_value"] == pytest.approx(0.0063860, abs=1e-6)
+    # two-month windows: Sep + Oct against Jul + Aug, which have no answers: no test
+    two = sat.nps_change(m, branch_id="A", period=PERIOD, window_months=2)
+    assert two["nps"] == pytest.approx(15.0) and math.isnan(two["previous"])
+    assert math.isnan(two["p_value"])
+    none = sat.nps_change(m, branch_id="C", period=PERIOD, window_months=1)
+    assert math.isnan(none["nps"]) and math.isnan(none["p_value"])

@@ -48,8 +48,10 @@ def test_summary_facts_pick_what_matters():
         sla_complaints(), CUSTOMERS, period_end=date(2026, 10, 31), age_bounds=[7, 30, 90]
     )
     retention = sat.retention_by_band(survey_cohort(), horizon_months=6, band_bounds=[60.0, 85.0])
+    nps = {"nps": 12.0, "previous": 20.0, "change": -8.0, "p_value": 0.01, "months": 3}
     facts = sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=d, sla=sla, backlog=backlog,
-                              retention=retention, window_responses=250, change_alert_points=5.0)  # fmt: skip
+                              retention=retention, window_responses=250, change_alert_points=5.0,
+                              nps_change=nps)  # fmt: skip
     keys = [k for k, _ in facts]
     assert 3 <= len(facts) <= 6
     assert keys[:5] == [
@@ -60,7 +62,19 @@ def test_summary_facts_pick_what_matters():
         f"satisfaction.summary.driver_action.{d.action}",
     ]
     values = dict(facts)
-    assert values["satisfaction.summary.nps_down"] == {"nps": 12.0, "previous": 20.0, "change": 8.0}
+    assert values["satisfaction.summary.nps_down"] == {
+        "nps": 12.0, "previous": 20.0, "change": 8.0, "months": 3, "p": "p = 0.010"}  # fmt: skip
+    # the same fall with a large p-value is said to be not significant, not a fall
+    again = dict(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=d, sla=sla,
+                                   backlog=backlog, retention=retention, window_responses=250,
+                                   change_alert_points=5.0, nps_change={**nps, "p_value": 0.3}))  # fmt: skip
+    assert "satisfaction.summary.nps_down" not in again
+    assert again["satisfaction.summary.nps_change_not_shown"]["p"] == "p = 0.300"
+    # a small change is not mentioned, significant or not
+    small = dict(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=d, sla=sla,
+                                   backlog=backlog, retention=retention, window_responses=250,
+                                   change_alert_points=10.0, nps_change=nps))  # fmt: skip
+    assert not any(k.endswith(("nps_up", "nps_down", "nps_change_not_shown")) for k in small)
     assert values["satisfaction.summary.complaints"]["sla_first_response"] == pytest.approx(0.25)
 
 
@@ -98,7 +112,8 @@ def test_catalogue_covers_facts_kpis_definitions_and_columns():
               "complaints": 3, "per_1000": 1.2, "sla_first_response": 0.9, "sla_plan": 0.8,
               "minimum": 100, "importance": 1.1, "performance": 3.2, "open": 2, "oldest_days": 40,
               "over_30": 1, "band_retention": 0.8, "high_retention": 0.9, "risk_ratio": 2.0, "p": "p = 0.012"}  # fmt: skip
-    keys = ["scores", "no_surveys", "vs_bank.in_line", "nps_up", "nps_down", "no_complaints",
+    keys = ["scores", "no_surveys", "vs_bank.in_line", "nps_up", "nps_down", "nps_change_not_shown",
+            "no_complaints",
             "complaints", "backlog", "drivers_too_few", "driver_no_fall"]  # fmt: skip
     keys += [f"vs_bank.{m}_{d}" for m in sat.SCORE_METRICS for d in ("above", "below")]
     keys += [f"driver_action.{a}" for a in sat.ATTRIBUTES]

@@ -25,7 +25,7 @@ The package's rooms:
 
 from __future__ import annotations
 
-from .compare import bh_adjust, branch_tests
+from .compare import bh_adjust, branch_tests, nps_change
 from .complaints import (
     CATEGORIES,
     SEVERITIES,
@@ -98,6 +98,7 @@ __all__ = [
     "kpi_frame",
     "kpi_table",
     "kpis",
+    "nps_change",
     "nps_interval",
     "open_backlog",
     "prepare",

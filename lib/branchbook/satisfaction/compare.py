@@ -164,3 +164,29 @@ def _nps_p(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     diff = a["nps"] - b["nps"]
     p = pd.Series(2 * stats.norm.sf(np.abs(diff / se.where(se > 0))), index=a.index)
     return p.where(se != 0, np.where(diff == 0, 1.0, 0.0)).where(diff.notna())
+
+
+def nps_change(
+    monthly: pd.DataFrame, *, branch_id: str, period: str, window_months: int
+) -> dict[str, float]:
+    """The branch's NPS over the ``window_months`` months ending at ``period`` against
+    the ``window_months`` months just before them (no month shared, so the two samples
+    are independent), with the two-sided p of the z-test on the difference (each
+    window's multinomial variance, as in :func:`branch_tests`).
+
+    ``nps`` and ``previous`` in points, ``change`` = nps - previous, ``p_value`` (NaN
+    when a window has no answers), ``months`` = ``window_months``.
+    """
+    own = monthly[monthly["branch_id"].astype(str) == branch_id]
+    windows = [
+        _window_sums(own, month, window_months).reindex([branch_id], fill_value=0)
+        for month in (period, shift_month(period, -window_months))
+    ]
+    now, before = (scores_from_sums(w.astype(float)) for w in windows)
+    return {
+        "nps": float(now["nps"].iloc[0]),
+        "previous": float(before["nps"].iloc[0]),
+        "change": float(now["nps"].iloc[0] - before["nps"].iloc[0]),
+        "p_value": float(_nps_p(now, before).iloc[0]),
+        "months": window_months,
+    }

@@ -68,7 +68,8 @@ class Settings(Section):
     band starts, so a neutral 3 is neutral (60), 4 and 5 satisfied (85, 100), 1 and 2
     dissatisfied (0, 30): see :mod:`.scores`."""
     change_alert_points: float = Field(default=5.0, gt=0.0)
-    """A change of CSAT or NPS (points) against last period worth a summary sentence."""
+    """A change of NPS (points) against the previous window worth a summary sentence; it is
+    called a rise or a fall only when its z-test is significant."""
     kpi_status: dict[str, Rag] = Field(default_factory=_default_status)
     """Status thresholds per KPI (units as the KPI: points, shares, per 1,000)."""
 

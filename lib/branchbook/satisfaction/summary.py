@@ -14,8 +14,8 @@ from .focus import focus_rows
 from .metrics import METRICS
 from .settings import REPORT
 
-RETENTION_ALPHA = 0.05
-"""Adjusted p below which a band's retention against the satisfied is stated as a finding."""
+ALPHA = 0.05
+"""The (adjusted) p below which a difference is stated as a finding in the summary."""
 
 
 def summary_facts(
@@ -28,6 +28,7 @@ def summary_facts(
     retention: pd.DataFrame,
     window_responses: int,
     change_alert_points: float,
+    nps_change: Mapping[str, float] | None = None,
     attribute_changes: pd.DataFrame | None = None,
     change_months: int = 3,
     attribute_labels: Mapping[str, str] | None = None,
@@ -40,7 +41,9 @@ def summary_facts(
     behind the scores (``window_responses`` of :func:`trend` at the period; NaN or 0
     gives ``no_surveys``). Always: the scores (or ``no_surveys``) and the complaints
     (or ``no_complaints``); when they apply: the most significant difference from the
-    bank (or ``vs_bank.in_line``), an NPS change of at least ``change_alert_points``,
+    bank (or ``vs_bank.in_line``), an NPS change of at least ``change_alert_points``
+    against the previous window (``nps_change`` from :func:`.compare.nps_change`; a
+    finding only when its test is significant, else said to be not significant),
     what to fix first: the attributes whose rating fell significantly against the
     previous ``change_months`` months, weighted by importance (``attribute_changes`` from
     :func:`.focus.attribute_change`, names from ``attribute_labels``), else the attribute
@@ -86,15 +89,19 @@ def summary_facts(
                     {"nps": k.at["nps", "value"], "bank_nps": k.at["nps", "bank_median"]},
                 )
             )
-        change = k.at["nps", "change"]
+        change = nps_change["change"] if nps_change is not None else math.nan
         if not math.isnan(change) and abs(change) >= change_alert_points:
+            found = nps_change["p_value"] < ALPHA  # NaN (no test) is never a finding
+            key = ("nps_up" if change > 0 else "nps_down") if found else "nps_change_not_shown"
             facts.append(
                 (
-                    p + ("nps_up" if change > 0 else "nps_down"),
+                    p + key,
                     {
-                        "nps": k.at["nps", "value"],
-                        "previous": k.at["nps", "previous"],
+                        "nps": nps_change["nps"],
+                        "previous": nps_change["previous"],
                         "change": abs(change),
+                        "months": nps_change["months"],
+                        "p": p_text(nps_change["p_value"]),
                     },
                 )
             )
@@ -161,7 +168,7 @@ def _retention_fact(retention: pd.DataFrame) -> tuple[str, dict] | None:
     """Do the bank's satisfied customers stay longer? The dissatisfied and the neutral band
     are each compared with the satisfied by Fisher's exact test, the p-values
     Bonferroni-adjusted for the two comparisons; a difference is a finding only when its
-    adjusted p is below :data:`RETENTION_ALPHA`, the dissatisfied band first. None when
+    adjusted p is below :data:`ALPHA`, the dissatisfied band first. None when
     the satisfied band or both others are empty."""
     r = retention.set_index("band")
     if not len(r) or r.at["high", "customers"] == 0:
@@ -174,7 +181,7 @@ def _retention_fact(retention: pd.DataFrame) -> tuple[str, dict] | None:
             tested.append((band, float(r.at[band, "risk_ratio"]), adjusted))
     if not tested:
         return None
-    found = [t for t in tested if t[2] < RETENTION_ALPHA]  # NaN is never below
+    found = [t for t in tested if t[2] < ALPHA]  # NaN is never below
     higher = [t for t in found if t[1] > 1]
     lower = [t for t in found if t[1] < 1]
     band, rr, pv = (higher or lower or tested)[0]
