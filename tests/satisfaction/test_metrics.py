@@ -38,8 +38,8 @@ def test_the_six_cards_are_declared_once_with_their_direction():
 
 def test_status_of_a_card_is_the_shared_rule():
     rules = Settings().kpi_status
-    # csat_mean: green >= 85, amber >= 60; churn_rate (low is good): green <= 0.01, amber <= 0.02
-    assert [cards.status(v, rules["csat_mean"]) for v in (85.0, 84.9, 60.0, 59.9)] == [
+    # csat_mean: green >= 85, amber >= 75; churn_rate (low is good): green <= 0.01, amber <= 0.02
+    assert [cards.status(v, rules["csat_mean"]) for v in (85.0, 84.9, 75.0, 74.9)] == [
         "green", "amber", "amber", "red"]  # fmt: skip
     assert [cards.status(v, rules["churn_rate"]) for v in (0.01, 0.015, 0.02, 0.03)] == [
         "green", "amber", "amber", "red"]  # fmt: skip

@@ -14,7 +14,7 @@ def test_settings_defaults_are_valid_and_accept_whole_numbers():
     assert s.band_bounds == [60.0, 85.0]
     # neutral (3) at 60 where the neutral band starts, satisfied (4) at 85
     assert s.csat_scale == [0.0, 30.0, 60.0, 85.0, 100.0]
-    assert s.kpi_status["csat_mean"].green == 85.0 and s.kpi_status["csat_mean"].amber == 60.0
+    assert s.kpi_status["csat_mean"].green == 85.0 and s.kpi_status["csat_mean"].amber == 75.0
     s2 = Settings.model_validate({"plan_hours": 48, "tier_bounds": [10_000, 100_000, 1_000_000]})
     assert s2.plan_hours == 48.0 and s2.tier_bounds == [10_000.0, 100_000.0, 1_000_000.0]
     # what the runner injects (a JSON dump) validates back to the same settings

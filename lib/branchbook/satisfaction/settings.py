@@ -14,8 +14,11 @@ SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "com
 
 def _default_status() -> dict[str, Rag]:
     return {
-        # the mean on the same edges as the bands: satisfied on average, neutral on average
-        "csat_mean": Rag(good="high", green=85.0, amber=60.0),
+        # green: the average answer is "satisfied" (85, where that band starts). Amber down
+        # to 75: the same mix of answers scores about 7 points more on this map than on the
+        # linear (s - 1) / 4 it replaces, whose rule was 80 / 70, so a colour seldom
+        # changes because the scale did.
+        "csat_mean": Rag(good="high", green=85.0, amber=75.0),
         "csat_top2": Rag(good="high", green=0.85, amber=0.75),
         "nps": Rag(good="high", green=30.0, amber=10.0),
         "complaints_per_1000": Rag(good="low", green=2.5, amber=4.0),
