@@ -173,8 +173,8 @@ def test_each_report_declares_the_contract_tables_it_reads():
     from branchbook.reports import registry
 
     for spec in registry().values():
-        path = Path(spec.module.__file__)  # a report's module, or its package's files
-        files = sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
+        source = Path(spec.module.__file__)
+        files = sorted(source.parent.glob("*.py")) if source.name == "__init__.py" else [source]
         module_sql = "".join(f.read_text(encoding="utf-8") for f in files)
         notebook = spec.notebook.with_suffix(".py").read_text(encoding="utf-8")
         read = {
