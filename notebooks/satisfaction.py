@@ -9,7 +9,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -62,7 +62,6 @@ cohort = d.table("satisfaction_retention_cohort")
 monthly = d.bench("bench_satisfaction_monthly")
 start, end = d.meta["period_start"], d.meta["period_end"]
 kpi_rows = sat.kpi_table(monthly, branch_id=d.branch_id, period=d.period,
-                         prev_period=sat.shift_month(d.period, -1),
                          window_months=cfg.score_window_months, kpi_status=cfg.kpi_status)
 tr = sat.trend(monthly, branch_id=d.branch_id, period=d.period, window_months=cfg.score_window_months,
                confidence=cfg.confidence)
@@ -74,17 +73,25 @@ sla = sat.sla_compliance(complaints, period_start=start, period_end=end,
                          first_response_hours=cfg.first_response_hours, plan_hours=cfg.plan_hours)
 backlog = sat.open_backlog(complaints, customers, period_end=end, age_bounds=cfg.backlog_age_days)
 bank_retention = d.bench("bench_satisfaction_retention")
+bank_drivers = d.bench("bench_satisfaction_drivers")
+change = sat.attribute_change(responses, period=d.period, window_months=cfg.driver_window_months,
+                              importance=sat.bank_importance(bank_drivers), fdr=cfg.fdr,
+                              max_focus=cfg.driver_focus_max)
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
 
 # %%
 page.title()
-page.kpi_frame(kpi_rows, kinds=sat.KPI_KINDS, rag=cfg.kpi_status)
+page.kpi_frame(kpi_rows, metrics=sat.METRICS, rag=cfg.kpi_status)
 page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
                                backlog=backlog, retention=bank_retention,
                                window_responses=window_responses,
-                               change_alert_points=cfg.change_alert_points))
+                               change_alert_points=cfg.change_alert_points, attribute_changes=change,
+                               nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
+                                                         window_months=cfg.score_window_months),
+                               change_months=cfg.driver_window_months,
+                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))))
 
 # %% [markdown]
 # CSAT both ways (0-100 mean with a t interval, top-2-box with a Wilson interval) and NPS
@@ -107,7 +114,7 @@ else:
 page.section("by_channel")
 by_channel = sat.scores_vs_bank(
     sat.scores_by(responses, by="channel", period=d.period, window_months=cfg.score_window_months,
-                  confidence=cfg.confidence, min_responses=page.suppress_below),
+                  confidence=cfg.confidence, min_responses=page.suppress_below, scale=cfg.csat_scale),
     d.bench("bench_satisfaction_groups"), dimension="channel")
 group_columns = {"responses": "int", "csat_mean": "num", "csat_top2": "pct", "nps": "num",
                  "bank_all_csat_mean": "num", "bank_all_nps": "num"}
@@ -123,7 +130,7 @@ else:
 page.section("by_tier")
 by_tier = sat.scores_vs_bank(
     sat.scores_by(responses, by="tier", period=d.period, window_months=cfg.score_window_months,
-                  confidence=cfg.confidence, min_responses=page.suppress_below),
+                  confidence=cfg.confidence, min_responses=page.suppress_below, scale=cfg.csat_scale),
     d.bench("bench_satisfaction_groups"), dimension="tier")
 if window_responses > 0:
     page.table(by_tier, {"group": "label:satisfaction.values.tier", **group_columns},
@@ -204,12 +211,21 @@ if drv.responses > 0:
 # The same model on the whole bank (fitted once in `prepare`), for reference.
 
 # %%
-bank_drivers = d.bench("bench_satisfaction_drivers")
 if (bank_drivers["status"] == "fitted").all():
     page.note("satisfaction.notes.drivers_bank", responses=bank_drivers["responses"].max())
     page.table(bank_drivers, {"attribute": "label:satisfaction.values.attribute", "performance": "num",
                               "coef": "num", "odds_ratio": "num", "p_value": "num",
                               "quadrant": "label:satisfaction.values.quadrant"})
+
+# %% [markdown]
+# What to fix first: each attribute's rating in the recent window against the window before it,
+# tested, and weighted by the bank's importance over the same months.
+
+# %%
+page.note("satisfaction.notes.drivers_change", months=cfg.driver_window_months, fdr=cfg.fdr)
+page.table(change, {"attribute": "label:satisfaction.values.attribute", "performance_prior": "num",
+                    "performance": "num", "change": "num", "q_value": "num", "importance": "num",
+                    "priority": "num", "focus": "label:satisfaction.values.bool"})
 
 # %% [markdown]
 # Complaints received in the month per 1,000 customers open at its end, by category and by
@@ -308,8 +324,8 @@ page.line_chart("churn", tr["month"], {"branch": tr["churn_rate"] * 100, "bank_m
                 months=False, last=tr["churn_rate"].iloc[-1], bank=tr["bank_churn_rate"].iloc[-1])
 
 # %% [markdown]
-# Retention after a survey response by satisfaction band (>= 85, 60-85, < 60) with the risk
-# ratio against the very satisfied: the bank's (does the claim hold?) and the branch's.
+# Retention after a survey response by satisfaction band (satisfied 4-5, neutral 3, dissatisfied 1-2)
+# with the risk ratio against the satisfied: the bank's (does the claim hold?) and the branch's.
 
 # %%
 page.section("retention", months=cfg.retention_months)
@@ -323,9 +339,11 @@ page.table(bank_retention, retention_columns, suppress=["customers", "churned"],
            caption=page.rt("captions.retention_bank"))
 if len(cohort):
     page.table(sat.retention_by_band(cohort, horizon_months=cfg.retention_months,
-                                     band_bounds=cfg.band_bounds, confidence=cfg.confidence),
+                                     band_bounds=cfg.band_bounds, confidence=cfg.confidence,
+                                     scale=cfg.csat_scale),
                retention_columns, suppress=["customers", "churned"], caption=page.rt("captions.retention_branch"))
-    curve = sat.retention_curve(cohort, horizon_months=cfg.retention_months, band_bounds=cfg.band_bounds)
+    curve = sat.retention_curve(cohort, horizon_months=cfg.retention_months, band_bounds=cfg.band_bounds,
+                                scale=cfg.csat_scale)
     page.line_chart("retention", curve["months_after"].unique(),
                     curve.pivot(index="months_after", columns="band", values="retained")[list(sat.BANDS)].to_dict("list"),
                     percent=True, months=False)

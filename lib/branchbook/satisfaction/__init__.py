@@ -1,0 +1,117 @@
+"""Customer satisfaction and complaints (客户满意度与投诉).
+
+Scores, the branch against the bank, the drivers of satisfaction, complaints and
+their service levels, churn and retention by satisfaction band.
+
+Run order: :func:`prepare` once per period for the whole bank (SQL aggregation,
+bank-wide tests with the false discovery rate controlled, the bank's driver model,
+the bank's retention by band), then, per branch, the notebook calls the pure
+functions below on the branch's extract and on the ``bench_`` frames.
+
+The package's rooms:
+
+- :mod:`.settings`: the report's name, its sources and its parameters;
+- :mod:`.scores`: CSAT on 0-100 and top-2-box, NPS, intervals, scores by group;
+- :mod:`.compare`: every branch against the rest of the bank, Benjamini-Hochberg;
+- :mod:`.metrics`: the six KPI cards declared once, the monthly KPI frame and trend;
+- :mod:`.drivers`: ordered logit of CSAT on the attribute ratings, importance x performance;
+- :mod:`.focus`: what to fix first: ratings against the previous window x importance;
+- :mod:`.complaints`: rates, SLA, resolution times, backlog, repeat complainants;
+- :mod:`.retention`: churn, retention by satisfaction band;
+- :mod:`.views`: frames shaped for the page;
+- :mod:`.summary`: the summary sentences and the definitions appendix;
+- :mod:`.prepare`: the bank-wide SQL and frames of one period.
+"""
+
+from __future__ import annotations
+
+from .compare import bh_adjust, branch_tests, nps_change
+from .complaints import (
+    CATEGORIES,
+    SEVERITIES,
+    backlog_by_age,
+    complaint_rates,
+    km_quantile,
+    open_backlog,
+    repeat_complainants,
+    resolution_times,
+    sla_compliance,
+)
+from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
+from .focus import attribute_change, bank_importance, focus_rows
+from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend
+from .prepare import prepare
+from .retention import cohort_months, retention_by_band, retention_curve
+from .scores import (
+    BANDS,
+    SCORE_COLUMNS,
+    SCORE_METRICS,
+    SCORE_SUMS,
+    SURVEY_CHANNELS,
+    TIERS,
+    asset_tier,
+    csat_100,
+    nps_interval,
+    satisfaction_band,
+    scores_by,
+    scores_from_sums,
+    wilson_interval,
+)
+from .settings import REPORT, SOURCES, Settings
+from .summary import DEFINITIONS, summary_facts
+from .views import branch_vs_bank, in_points, ipa_points, scores_vs_bank
+
+__all__ = [
+    "ATTRIBUTES",
+    "BANDS",
+    "CATEGORIES",
+    "DEFINITIONS",
+    "KEYS",
+    "METRICS",
+    "MONTHLY_COLUMNS",
+    "QUADRANTS",
+    "REPORT",
+    "SCORE_COLUMNS",
+    "SCORE_METRICS",
+    "SCORE_SUMS",
+    "SEVERITIES",
+    "SOURCES",
+    "SURVEY_CHANNELS",
+    "TIERS",
+    "Drivers",
+    "Settings",
+    "asset_tier",
+    "attribute_change",
+    "bank_importance",
+    "backlog_by_age",
+    "bh_adjust",
+    "branch_tests",
+    "branch_vs_bank",
+    "cohort_months",
+    "complaint_rates",
+    "csat_100",
+    "drivers",
+    "focus_rows",
+    "in_points",
+    "ipa_points",
+    "km_quantile",
+    "kpi_frame",
+    "kpi_table",
+    "kpis",
+    "nps_change",
+    "nps_interval",
+    "open_backlog",
+    "prepare",
+    "repeat_complainants",
+    "resolution_times",
+    "retention_by_band",
+    "retention_curve",
+    "satisfaction_band",
+    "scores_by",
+    "scores_from_sums",
+    "scores_vs_bank",
+    "sla_compliance",
+    "summary_facts",
+    "trend",
+    "wilson_interval",
+]

@@ -1,0 +1,278 @@
+"""Bank-wide work done once per period: the SQL aggregation, the branch-against-bank
+tests with the false discovery rate controlled, the bank's driver model and the bank's
+retention by band. Each branch's notebook then reads its extract and these ``bench_``
+frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ..period import Period, shift_month
+from .compare import branch_tests
+from .complaints import monthly_complaints
+from .drivers import DRIVER_SAMPLE_CAP, drivers
+from .metrics import MONTHLY_COLUMNS
+from .retention import cohort_months, retention_by_band
+from .scores import asset_tier, score_sums, scores_by
+
+_RESPONSES_SQL = """
+WITH last_aum AS (
+    SELECT customer_id, arg_max(deposits + wealth, month) AS aum
+    FROM balances
+    WHERE month <= $period
+      AND customer_id IN (SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end)
+    GROUP BY customer_id
+)
+SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
+       strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
+       s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
+       s.environment, s.digital, coalesce(a.aum, 0.0) AS aum
+FROM surveys s
+LEFT JOIN last_aum a USING (customer_id)
+WHERE s.responded_on BETWEEN $start AND $end
+ORDER BY s.branch_id, s.responded_on, s.response_id
+"""
+
+_COMPLAINTS_SQL = """
+SELECT complaint_id, branch_id, received_at, first_response_at, plan_at
+FROM complaints
+WHERE received_at >= $start AND received_at < $end
+"""
+
+_BASE_SQL = """
+WITH mm AS (
+    SELECT month, last_day(CAST(month || '-01' AS DATE)) AS mend FROM (SELECT unnest($months) AS month)
+)
+SELECT c.branch_id, mm.month, count(*) AS customers
+FROM customers c
+JOIN mm ON c.opened_on <= mm.mend AND (c.closed_on IS NULL OR c.closed_on > mm.mend)
+GROUP BY ALL
+"""
+
+
+def _steps_sql(n_low: int, customers: str = "customers") -> str:
+    """CTEs ``st`` (one row per balance row) and ``step`` (one row per customer x month at risk).
+
+    Churned at month m: closed on or before m's last day, or AUM (deposits + wealth)
+    below ``$floor`` in each of the ``n_low`` balance months ending at m. ``st.active``:
+    a balance row in m and not churned at m. ``step``: for every customer active at
+    the end of month m - 1 (from ``$first_prev`` on), the row of month m with
+    ``churned`` = churned by the end of m. An open customer with no balance row in a
+    month is neither at risk nor churned that month. One window pass over the
+    balances (the low run ending now and the one ending next month share one sort):
+    no customer x month grid, no self-join.
+    """
+    n = int(n_low)
+    nxt = f"{n - 2} PRECEDING" if n >= 2 else "1 FOLLOWING"
+    only = (
+        ""
+        if customers == "customers"
+        else f"AND customer_id IN (SELECT customer_id FROM {customers})"
+    )
+    return f"""
+WITH runs AS (
+    SELECT customer_id, month,
+           count(*) FILTER (WHERE deposits + wealth < $floor) OVER now_ = {n}
+               AND count(*) OVER now_ = {n} AS low_now,
+           count(*) FILTER (WHERE deposits + wealth < $floor) OVER next_ = {n}
+               AND count(*) OVER next_ = {n} AS low_next,
+           lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS lead_month
+    FROM balances
+    WHERE month >= $bal_from AND month <= $period {only}
+    WINDOW now_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW),
+           next_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {nxt} AND 1 FOLLOWING)
+),
+st AS (
+    SELECT r.customer_id, c.branch_id, r.month, r.low_next, r.lead_month, c.closed_on,
+           strftime(CAST(r.month || '-01' AS DATE) + INTERVAL 1 MONTH, '%Y-%m') AS next_month,
+           NOT r.low_now
+               AND (c.closed_on IS NULL OR c.closed_on > last_day(CAST(r.month || '-01' AS DATE)))
+               AS active
+    FROM runs r
+    JOIN {customers} c USING (customer_id)
+    WHERE r.month >= $first_prev
+),
+step AS (
+    SELECT customer_id, branch_id, next_month AS month,
+           (closed_on IS NOT NULL AND closed_on <= last_day(CAST(next_month || '-01' AS DATE)))
+               OR coalesce(lead_month = next_month AND low_next, false) AS churned
+    FROM st
+    WHERE active AND month < $period
+)
+"""
+
+
+_CHURN_SELECT = """
+SELECT branch_id, month, count(*) AS at_risk, count(*) FILTER (WHERE churned) AS churned
+FROM step
+GROUP BY ALL
+"""
+
+# Survey respondents of the cohort months, limited first so the balances pass is small.
+_COHORT_CUSTOMERS = """(
+    SELECT * FROM customers WHERE customer_id IN (
+        SELECT customer_id FROM surveys
+        WHERE responded_on BETWEEN $c_start AND $c_end AND csat IS NOT NULL))"""
+
+_COHORT_SELECT = """
+, resp AS (
+    SELECT customer_id, strftime(responded_on, '%Y-%m') AS response_month, csat
+    FROM surveys
+    WHERE responded_on BETWEEN $c_start AND $c_end AND csat IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY responded_on DESC, response_id DESC) = 1
+)
+SELECT r.customer_id, s.branch_id, r.response_month, r.csat,
+       min(t.month) AS churn_month
+FROM resp r
+JOIN st s ON s.customer_id = r.customer_id AND s.month = r.response_month AND s.active
+LEFT JOIN step t ON t.customer_id = r.customer_id AND t.churned AND t.month > r.response_month
+GROUP BY ALL
+ORDER BY s.branch_id, r.customer_id
+"""
+
+
+def _month_start(month: str) -> dt.date:
+    return Period.parse(month).start
+
+
+def _month_number(months: pd.Series) -> pd.Series:
+    """Months since year 0 of each ``'YYYY-MM'``, for month differences."""
+    return pd.Series(
+        [Period.parse(m).index for m in months.astype(str)], index=months.index, dtype="int64"
+    )
+
+
+def prepare(ctx) -> dict[str, pd.DataFrame]:
+    """Bank-wide frames for the satisfaction report (run once per period).
+
+    Cut per branch: ``satisfaction_responses`` (survey responses of the trend and
+    driver windows with ``month``, ``aum``, ``tier``), ``satisfaction_retention_cohort``
+    (last response of each surveyed customer in the cohort months, ``csat``,
+    ``response_month``, ``churn_month``, ``months_to_churn``). Kept whole:
+    ``bench_satisfaction_monthly`` (sums per branch x month, :data:`MONTHLY_COLUMNS`),
+    ``bench_satisfaction_tests`` (:func:`branch_tests`), ``bench_satisfaction_groups``
+    (bank scores by channel and tier), ``bench_satisfaction_drivers`` (bank driver
+    model table with ``status``), ``bench_satisfaction_retention`` (bank retention by band).
+    """
+    s = ctx.settings
+    period, w = ctx.period, s.score_window_months
+    bench_months = ctx.months(12 + w - 1)
+    resp_months = ctx.months(max(12 + w - 1, 2 * s.driver_window_months))  # and the prior window
+    branches = [
+        str(b) for b in ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"]
+    ]
+
+    responses = ctx.sql(
+        _RESPONSES_SQL, period=period, start=_month_start(resp_months[0]), end=ctx.period_end
+    )
+    responses = responses.assign(tier=asset_tier(responses["aum"], bounds=s.tier_bounds))
+    complaints = ctx.sql(
+        _COMPLAINTS_SQL,
+        start=dt.datetime.combine(_month_start(bench_months[0]), dt.time()),
+        end=dt.datetime.combine(ctx.period_end + dt.timedelta(days=1), dt.time()),
+    )
+    base = ctx.sql(_BASE_SQL, months=bench_months)
+    n_low = s.churn_floor_months
+    churn_months = ctx.months(12 + w)  # the bench months and the month before them
+    churn = ctx.sql(
+        _steps_sql(n_low) + _CHURN_SELECT,
+        bal_from=shift_month(churn_months[0], -(n_low - 1)),
+        first_prev=churn_months[0],
+        period=period,
+        floor=float(s.churn_aum_floor),
+    )
+    h = s.retention_months
+    c_first, c_last = cohort_months(
+        period, horizon_months=h, cohort_months=s.retention_cohort_months
+    )
+    cohort = ctx.sql(
+        _steps_sql(n_low, _COHORT_CUSTOMERS) + _COHORT_SELECT,
+        bal_from=shift_month(c_first, -(n_low - 1)),
+        first_prev=c_first,
+        period=period,
+        floor=float(s.churn_aum_floor),
+        c_start=_month_start(c_first),
+        c_end=Period.parse(c_last).end,
+    )
+    cohort = cohort.assign(
+        months_to_churn=(
+            _month_number(cohort["churn_month"].fillna(period))
+            - _month_number(cohort["response_month"])
+        )
+        .where(cohort["churn_month"].notna())
+        .astype(float)
+    )
+
+    monthly = _assemble_monthly(
+        branches,
+        bench_months,
+        score_sums(responses, ["branch_id", "month"], scale=s.csat_scale),
+        monthly_complaints(
+            complaints, first_response_hours=s.first_response_hours, plan_hours=s.plan_hours
+        ),
+        base,
+        churn,
+    )
+    tests = branch_tests(
+        monthly,
+        period=period,
+        window_months=w,
+        confidence=s.confidence,
+        min_responses=s.min_responses_test,
+        fdr=s.fdr,
+    )
+    groups = pd.concat(
+        [
+            scores_by(
+                responses,
+                by=dim,
+                period=period,
+                window_months=w,
+                confidence=s.confidence,
+                scale=s.csat_scale,
+            ).assign(dimension=dim)
+            for dim in ("channel", "tier")
+        ],
+        ignore_index=True,
+    )
+    bank_drivers = drivers(
+        responses,
+        period=period,
+        window_months=s.driver_window_months,
+        min_responses=s.driver_min_responses,
+        confidence=s.confidence,
+        max_responses=DRIVER_SAMPLE_CAP,
+    )
+    retention = retention_by_band(
+        cohort,
+        horizon_months=h,
+        band_bounds=s.band_bounds,
+        confidence=s.confidence,
+        scale=s.csat_scale,
+    )
+    return {
+        "satisfaction_responses": responses,
+        "satisfaction_retention_cohort": cohort,
+        "bench_satisfaction_monthly": monthly,
+        "bench_satisfaction_tests": tests,
+        "bench_satisfaction_groups": groups,
+        "bench_satisfaction_drivers": bank_drivers.table.assign(
+            status=bank_drivers.status, responses=bank_drivers.responses
+        ),
+        "bench_satisfaction_retention": retention,
+    }
+
+
+def _assemble_monthly(branches, months, scores, complaints, base, churn) -> pd.DataFrame:
+    grid = pd.MultiIndex.from_product([branches, list(months)], names=["branch_id", "month"])
+    parts = []
+    for frame in (scores, complaints, base, churn):
+        f = frame.assign(branch_id=frame["branch_id"].astype(str), month=frame["month"].astype(str))
+        parts.append(f.set_index(["branch_id", "month"]))
+    out = pd.concat(parts, axis=1).reindex(grid)
+    out = out.reindex(columns=list(MONTHLY_COLUMNS[2:])).fillna(0)
+    for col in out.columns:
+        out[col] = out[col].astype(float if col in ("csat_sum", "csat_sumsq") else "int64")
+    return out.reset_index()

@@ -1,0 +1,45 @@
+"""The report's parameters: defaults, whole numbers, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from branchbook.satisfaction import Settings
+
+
+def test_settings_defaults_are_valid_and_accept_whole_numbers():
+    s = Settings()
+    assert s.first_response_hours == 24.0 and s.plan_hours == 72.0
+    assert s.band_bounds == [60.0, 85.0]
+    # neutral (3) at 60 where the neutral band starts, satisfied (4) at 85
+    assert s.csat_scale == [0.0, 30.0, 60.0, 85.0, 100.0]
+    assert s.kpi_status["csat_mean"].green == 85.0 and s.kpi_status["csat_mean"].amber == 75.0
+    s2 = Settings.model_validate({"plan_hours": 48, "tier_bounds": [10_000, 100_000, 1_000_000]})
+    assert s2.plan_hours == 48.0 and s2.tier_bounds == [10_000.0, 100_000.0, 1_000_000.0]
+    # what the runner injects (a JSON dump) validates back to the same settings
+    assert Settings.model_validate(s.model_dump(mode="json")) == s
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"tier_bounds": [500_000.0, 50_000.0, 6_000_000.0]},
+        {"tier_bounds": [50_000.0, 500_000.0]},
+        {"band_bounds": [85.0, 60.0]},
+        {"band_bounds": [0.0, 60.0]},
+        {"csat_scale": [0.0, 30.0, 60.0, 85.0]},
+        {"csat_scale": [0.0, 60.0, 30.0, 85.0, 100.0]},
+        {"csat_scale": [0.0, 30.0, 60.0, 85.0, 120.0]},
+        {"backlog_age_days": [30, 7]},
+        {"first_response_hours": 0.0},
+        {"fdr": 0.9},
+        {"score_window_months": "3"},
+        {"kpi_status": {"nps": {"good": "high", "green": 10.0, "amber": 30.0}}},
+        {"kpi_status": {"speed": {"good": "high", "green": 1.0, "amber": 0.0}}},
+        {"unknown_key": 1},
+    ],
+)
+def test_settings_refuse_bad_values(bad):
+    with pytest.raises(ValidationError):
+        Settings.model_validate(bad)
