@@ -499,29 +499,6 @@ def test_pdf_exporter_gives_bytes(zh_nb):
 # -- files ----------------------------------------------------------------------------
 
 
-def test_atomic_write_replaces_the_file(tmp_path):
-    target = tmp_path / "sub" / "a.html"
-    render.atomic_write(target, b"one")
-    render.atomic_write(target, b"two")
-    assert target.read_bytes() == b"two"
-    assert os.listdir(target.parent) == ["a.html"]
-    assert target.stat().st_mode & 0o777 == 0o644
-
-
-def test_atomic_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
-    target = tmp_path / "a.pdf"
-    target.write_bytes(b"old")
-
-    def broken_fsync(fd):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(render.os, "fsync", broken_fsync)
-    with pytest.raises(OSError, match="No space"):
-        render.atomic_write(target, b"new" * 1000)
-    assert target.read_bytes() == b"old"
-    assert os.listdir(tmp_path) == ["a.pdf"]
-
-
 def test_render_failure_leaves_published_files_alone(tmp_path, zh_nb):
     (tmp_path / "r.html").write_text("published")
     bad = nbformat.v4.new_code_cell("x", execution_count=70)

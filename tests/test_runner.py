@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 
-from branchbook import render, runner
+from branchbook import iorw, runner
 
 
 def writes(monkeypatch) -> list[int]:
     """The number of entries in each manifest write, in order."""
     seen: list[int] = []
-    real = render.atomic_write
+    real = iorw.atomic_write
 
     def spy(path, data, **kw):
         seen.append(len(json.loads(data)["reports"]))
         return real(path, data, **kw)
 
-    monkeypatch.setattr(render, "atomic_write", spy)
+    monkeypatch.setattr(iorw, "atomic_write", spy)
     return seen
 
 

@@ -28,7 +28,8 @@ import jinja2
 from markupsafe import Markup
 
 from . import REPORTS, __version__, fmt, i18n
-from .render import TEMPLATES, asset, atomic_write
+from .iorw import atomic_write
+from .render import TEMPLATES, asset
 
 log = logging.getLogger(__name__)
 

@@ -457,10 +457,10 @@ class Manifest:
                 self._write()
 
     def _write(self) -> None:
-        from .render import atomic_write
+        from . import iorw
 
         start = time.monotonic()
-        atomic_write(self.path, json.dumps(self.data, indent=1, ensure_ascii=False).encode())
+        iorw.atomic_write(self.path, json.dumps(self.data, indent=1, ensure_ascii=False).encode())
         self._written_at = time.monotonic()
         self._write_s = self._written_at - start
         self._dirty = False
@@ -641,13 +641,13 @@ def publish_report(
     A report is published only when every format was made; a failed write fails the
     entry and leaves the previous files as they were.
     """
-    from . import render
+    from . import iorw
 
     if entry["status"] != "ok":
         return entry
     try:
         files = {out_dir / f"{entry['branch_id']}/{entry['report']}.{f}": blobs[f] for f in formats}
-        render.atomic_write_all(files)
+        iorw.atomic_write_all(files)
         for fmt_name in formats:
             data = blobs[fmt_name]
             entry["outputs"][fmt_name] = {
@@ -753,11 +753,11 @@ def write_durations(build_dir: Path, entries: dict[str, dict]) -> None:
     }
     if not made:
         return
-    from . import render
+    from . import iorw
 
     durations = {**read_durations(build_dir), **made}
     try:
-        render.atomic_write(
+        iorw.atomic_write(
             Path(build_dir) / DURATIONS,
             json.dumps(durations, sort_keys=True, indent=0).encode(),
             sync=False,
@@ -883,12 +883,12 @@ def run(
         )
         out_dir = out_dir_root / period
         out_dir.mkdir(parents=True, exist_ok=True)
-        from . import render
+        from . import iorw
 
         # a killed run's half-written files (published pages, manifest, executed notebooks)
         for stale in [
-            *render.remove_stale_temporaries(out_dir),
-            *render.remove_stale_temporaries(build_dir / period / "executed"),
+            *iorw.remove_stale_temporaries(out_dir),
+            *iorw.remove_stale_temporaries(build_dir / period / "executed"),
         ]:
             log.info("removed %s, left by a run that was killed while writing it", stale)
         manifest = Manifest(out_dir / "manifest.json", period, run_id)
