@@ -62,7 +62,7 @@ def test_chart_png_is_rgb_at_the_drawn_size(title, series):
 
 
 def test_png_rgb_is_a_png_of_the_same_pixels():
-    from branchbook import render
+    from branchbook.output import pdf as render
 
     rng = np.random.default_rng(7)
     pixels = rng.integers(0, 256, size=(23, 41, 3), dtype=np.uint8)

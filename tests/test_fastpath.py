@@ -200,7 +200,7 @@ def test_dask_without_a_scheduler_is_refused(bank):
 
 @pytest.fixture
 def server(tmp_path):
-    srv = forkserver.ForkServer(tmp_path, ["branchbook.render"])
+    srv = forkserver.ForkServer(tmp_path, ["branchbook.output.pdf"])
     yield srv
     srv.close()
 
@@ -251,7 +251,7 @@ def test_the_server_takes_its_children_with_it(tmp_path):
 
 
 def test_renderers_come_from_the_render_server_and_go_with_it(tmp_path, bank, warm):
-    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.render"])
+    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.output.pdf"])
     try:
         main = psutil.Process(srv.process.pid)
         helpers = main.children()

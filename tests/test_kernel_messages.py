@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from branchbook import forkserver, render, runner
+from branchbook import forkserver, runner
 from branchbook.errors import RenderError
+from branchbook.output import inspect
 
 
 def _msg(kind: str, **content) -> dict:
@@ -58,7 +59,7 @@ def _notebook_with(output, path):
 def test_reading_a_valid_notebook_gives_it_back(tmp_path):
     path = tmp_path / "good.ipynb"
     _notebook_with(new_output("display_data", data={"text/html": "<p>fine</p>"}), path)
-    nb = render.read_notebook(path)
+    nb = inspect.read_notebook(path)
     assert nb.cells[0].outputs[0].data["text/html"] == "<p>fine</p>"
 
 
@@ -68,7 +69,7 @@ def test_an_invalid_output_is_a_render_error_naming_the_file_and_place(tmp_path)
     bad = {"output_type": "display_data", "metadata": {}, "data": {"text/html": 5}}
     _notebook_with(bad, path)
     with pytest.raises(RenderError) as caught:
-        render.read_notebook(path)
+        inspect.read_notebook(path)
     message = str(caught.value)
     assert str(path) in message
     assert "not a valid notebook at cells/0/outputs/0/data/text/html" in message
@@ -78,7 +79,7 @@ def test_an_unreadable_notebook_is_a_render_error(tmp_path):
     path = tmp_path / "torn.ipynb"
     path.write_text('{"cells": [', encoding="utf-8")
     with pytest.raises(RenderError, match=f"cannot read the executed notebook {path}"):
-        render.read_notebook(path)
+        inspect.read_notebook(path)
 
 
 @pytest.mark.skipif(not forkserver.available(), reason="the fork server needs Linux")
@@ -86,7 +87,7 @@ def test_a_renderer_refuses_an_invalid_notebook(tmp_path):
     path = tmp_path / "bad.ipynb"
     bad = {"output_type": "display_data", "metadata": {}, "data": {"text/html": 5}}
     _notebook_with(bad, path)
-    srv = forkserver.ForkServer(tmp_path, ["branchbook.render"])
+    srv = forkserver.ForkServer(tmp_path, ["branchbook.output.pdf"])
     try:
         with pytest.raises(RenderError, match="not a valid notebook at cells/0/outputs/0"):
             srv.render(path, ("html",))

@@ -330,7 +330,7 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
     from weasyprint import HTML
     from weasyprint.formatting_structure import boxes
 
-    from branchbook import render
+    from branchbook.output import html as render
 
     p = make(locale)
     p.title()
@@ -445,7 +445,7 @@ def test_heat_classes_are_readable_and_beat_the_zebra_rows():
     the rule is more specific than the zebra rows' background."""
     import re
 
-    from branchbook import render
+    from branchbook.output import html as render
 
     css = (render.TEMPLATES / "report.css").read_text(encoding="utf-8")
     rules = re.findall(

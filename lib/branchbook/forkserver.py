@@ -58,7 +58,8 @@ WARM_MODULES = (
     "branchbook.context",
     "branchbook.page",
     "branchbook.charts",
-    "branchbook.render",
+    "branchbook.output.html",
+    "branchbook.output.pdf",
     "weasyprint",
     "email.policy",  # imported by every renderer's first PDF
     "ipykernel.kernelapp",
@@ -84,7 +85,7 @@ WARM_MODULES = (
 )
 # What only a renderer needs: imported by the render server, forked from the server
 # once the rest is imported (see serve).
-RENDER_MODULES = ("branchbook.render", "weasyprint", "email.policy")
+RENDER_MODULES = ("branchbook.output.html", "branchbook.output.pdf", "weasyprint", "email.policy")
 READY = b"ready\n"
 START_TIMEOUT_S = 180
 
@@ -120,8 +121,10 @@ def warm(modules: list[str]) -> None:
         fig, ax = charts.new()
         ax.set_title("预热 warm-up 0123456789")
         charts.to_png(fig)
-    if "weasyprint" in sys.modules and "branchbook.render" in sys.modules:
-        from . import i18n, render
+    if "weasyprint" in sys.modules and "branchbook.output.pdf" in sys.modules:
+        from . import i18n
+        from .output import html as page
+        from .output import pdf
 
         # The first notebook read and HTML export in a process compile the notebook
         # schema's validator, nbconvert's exporter set-up and the page template (about
@@ -129,8 +132,8 @@ def warm(modules: list[str]) -> None:
         # (render._split_stylesheets, about 40 ms a PDF); done here once, every
         # renderer forked afterwards starts with them.
         for locale in i18n.LOCALES:
-            html, _ = render.notebook_to_html(_warm_notebook(locale))
-            render.html_to_pdf(html)
+            html, _ = page.notebook_to_html(_warm_notebook(locale))
+            pdf.html_to_pdf(html)
 
 
 def _warm_notebook(locale: str = "en"):
@@ -209,18 +212,19 @@ def _become_kernel(request: dict) -> None:
 
 
 def _render_child(conn: socket.socket, request: dict) -> None:
-    from . import render
+    from .output import html as page
+    from .output import inspect, pdf
 
     _send(conn, {"pid": os.getpid()})
     try:
-        nb = render.read_notebook(request["notebook"])
-        html, meta = render.notebook_to_html(nb)
+        nb = inspect.read_notebook(request["notebook"])
+        html, meta = page.notebook_to_html(nb)
         data = html.encode("utf-8")
-        pdf = render.html_to_pdf(html) if "pdf" in request["formats"] else b""
+        made = pdf.html_to_pdf(html) if "pdf" in request["formats"] else b""
     except Exception as exc:
         _send(conn, {"ok": False, "type": type(exc).__name__, "message": str(exc)})
         return
-    _send(conn, {"ok": True, "meta": meta, "html": len(data), "pdf": len(pdf)}, data, pdf)
+    _send(conn, {"ok": True, "meta": meta, "html": len(data), "pdf": len(made)}, data, made)
 
 
 def render_socket(path: str) -> str:

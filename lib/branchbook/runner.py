@@ -328,9 +328,12 @@ def _register_engine() -> str:
     import nbclient.client
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
+    from . import iorw
+
     with _ENGINE_LOCK:
         if _ENGINE in papermill_engines._engines:
             return _ENGINE
+        iorw.atomic_notebook_saves()  # each save of the executed notebook whole or not at all
         # the outputs of this process's notebooks are validated with the whole notebook
         nbclient.client.output_from_msg = _output_from_msg
 
@@ -530,7 +533,7 @@ def make(
     the kernel is a new Python and the page is rendered in this process. The report
     time limit covers both. A failure is returned in the entry, never raised.
     """
-    from . import render, startup
+    from . import startup
 
     startup.lean_jsonschema()  # before papermill imports nbformat
     import papermill as pm
@@ -610,11 +613,15 @@ def make(
                 _RENDERERS.pop(me, None)
             blobs = {"html": html, **({"pdf": pdf} if pdf is not None else {})}
         else:
-            nb = render.read_notebook(executed)
-            page, meta = render.notebook_to_html(nb)
+            from .output import html as to_html
+            from .output import inspect
+            from .output import pdf as to_pdf
+
+            nb = inspect.read_notebook(executed)
+            page, meta = to_html.notebook_to_html(nb)
             blobs = {"html": page.encode("utf-8")}
             if "pdf" in formats:
-                blobs["pdf"] = render.html_to_pdf(page)
+                blobs["pdf"] = to_pdf.html_to_pdf(page)
         if timed_out.is_set():
             raise stopped()
         entry["headline"] = meta.get("headline", {})
@@ -1070,7 +1077,8 @@ def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
 
 def _import_for_reports() -> None:
     """What :func:`make` imports, imported now (while the fork server warms up)."""
-    from . import render, startup  # noqa: F401
+    from . import startup
+    from .output import pdf  # noqa: F401
 
     startup.lean_jsonschema()  # before papermill imports nbformat
     import papermill.engines  # noqa: F401
@@ -1124,8 +1132,8 @@ def _ready_server(server):
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
-    from . import publish
     from .data import BranchData
+    from .output import publish
 
     branches = BranchData(prepared, "BANK", scope="bank").table("branches")
     common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None

@@ -8,7 +8,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from branchbook import REPORTS, iorw, publish
+from branchbook import REPORTS, iorw
+from branchbook.output import publish
 
 BRANCHES = [
     {

@@ -27,9 +27,9 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from . import REPORTS, __version__, fmt, i18n
-from .iorw import atomic_write
-from .render import TEMPLATES, asset
+from .. import REPORTS, __version__, fmt, i18n
+from ..iorw import atomic_write
+from .html import TEMPLATES, asset
 
 log = logging.getLogger(__name__)
 
