@@ -20,11 +20,11 @@ def with_forked_kernel(tmp_path):
     """``run(modules, body)``: a report kernel forked (as the runner starts one) from a
     fork server warmed with ``modules``; ``await body(client)`` once the client is
     ready, then the kernel and the server are stopped. Returns what ``body`` returns."""
-    from branchbook import forkserver, runner
+    from branchbook.runner import forkclient, kernels
 
     def run(modules, body):
-        srv = forkserver.ForkServer(tmp_path, modules)
-        km = runner.kernel_manager_class(srv)(kernel_name="python3")
+        srv = forkclient.ForkServer(tmp_path, modules)
+        km = kernels.kernel_manager_class(srv)(kernel_name="python3")
 
         async def go():
             await km.start_kernel()

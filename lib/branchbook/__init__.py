@@ -8,8 +8,8 @@ REPORTS = ("segmentation", "risk", "satisfaction", "staff_kpi")
 def run(**kwargs):
     """Run reports for a period; the same as the ``branchbook run`` command.
 
-    See :func:`branchbook.runner.run` for the arguments.
+    See :func:`branchbook.runner.orchestrate.run` for the arguments.
     """
-    from .runner import run as _run
+    from .runner.orchestrate import run as _run
 
     return _run(**kwargs)

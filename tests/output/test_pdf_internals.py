@@ -145,7 +145,8 @@ def test_pages_the_parsed_sheets_cannot_copy_exactly_go_to_weasyprint_as_they_ar
 
 
 def test_the_render_server_parses_every_locales_page_sheets_ahead():
-    from branchbook import forkserver, i18n
+    from branchbook import i18n
+    from branchbook.runner import forkserver
 
     page_pdf._SHEETS.clear()
     forkserver.warm(["branchbook.output.pdf", "weasyprint"])

@@ -53,7 +53,7 @@ def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
 
     ``nbformat.read`` only logs a schema error; here it is a :class:`RenderError`
     naming the file. The runner makes each output without checking it on its own
-    (``runner._output_from_msg``): this is where a bad one stops the report.
+    (``branchbook.runner.engine``): this is where a bad one stops the report.
     """
     errors: dict[str, Any] = {}
     try:

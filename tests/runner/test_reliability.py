@@ -23,7 +23,7 @@ from branchbook import demo
 from branchbook.reports import NOTEBOOK_DIR, registry
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"
 
 

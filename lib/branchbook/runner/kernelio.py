@@ -9,7 +9,7 @@ flush pending; otherwise it flushes as ipykernel does. Order is kept: a message 
 queued on the same IOPub thread after any flush already running there.
 
 Used by every report kernel through ``--IPKernelApp.outstream_class`` (see
-``branchbook.runner.KERNEL_ARGUMENTS``).
+``branchbook.runner.kernels.KERNEL_ARGUMENTS``).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from branchbook import forkserver, runner
 from branchbook.errors import RenderError
 from branchbook.output import inspect
+from branchbook.runner import engine, forkclient, forkserver
 
 
 def _msg(kind: str, **content) -> dict:
@@ -35,7 +35,7 @@ MESSAGES = [
 
 @pytest.mark.parametrize("msg", MESSAGES, ids=lambda m: m["header"]["msg_type"])
 def test_an_output_is_made_as_nbformat_makes_it(msg):
-    ours = runner._output_from_msg(msg)
+    ours = engine._output_from_msg(msg)
     theirs = nbformat.v4.output_from_msg(msg)
     assert ours == theirs
     assert isinstance(ours, nbformat.NotebookNode)
@@ -44,7 +44,7 @@ def test_an_output_is_made_as_nbformat_makes_it(msg):
 
 def test_an_unknown_message_is_refused_as_nbformat_refuses_it():
     with pytest.raises(ValueError, match="Unrecognized output msg type: 'status'"):
-        runner._output_from_msg(_msg("status", execution_state="idle"))
+        engine._output_from_msg(_msg("status", execution_state="idle"))
 
 
 def _notebook_with(output, path):
@@ -87,7 +87,7 @@ def test_a_renderer_refuses_an_invalid_notebook(tmp_path):
     path = tmp_path / "bad.ipynb"
     bad = {"output_type": "display_data", "metadata": {}, "data": {"text/html": 5}}
     _notebook_with(bad, path)
-    srv = forkserver.ForkServer(tmp_path, ["branchbook.output.pdf"])
+    srv = forkclient.ForkServer(tmp_path, ["branchbook.output.pdf"])
     try:
         with pytest.raises(RenderError, match="not a valid notebook at cells/0/outputs/0"):
             srv.render(path, ("html",))
@@ -104,7 +104,7 @@ def stream():
     from ipykernel.iostream import IOPubThread
     from jupyter_client.session import Session
 
-    from branchbook.kernelio import QuietOutStream
+    from branchbook.runner.kernelio import QuietOutStream
 
     context = zmq.Context()
     socket = context.socket(zmq.PUB)
@@ -175,7 +175,7 @@ def test_a_report_kernel_keeps_prints_and_displays_in_order(with_forked_kernel):
             elif kind == "status" and content["execution_state"] == "idle":
                 return seen
 
-    seen = with_forked_kernel(["ipykernel.kernelapp", "branchbook.kernelio"], body)
+    seen = with_forked_kernel(["ipykernel.kernelapp", "branchbook.runner.kernelio"], body)
     assert seen == [
         ("stream", "before"),
         ("display", "<b>one</b>"),
