@@ -318,12 +318,12 @@ def test_a_kernel_starts_without_importing_anything_the_server_lacks(tmp_path):
     # imported it for nobody): the warm list must cover the kernel's start
     import sys
 
-    from branchbook.runner.kernels import KERNEL_ARGUMENTS
+    from branchbook.runner.kernels import kernel_arguments
 
     found = tmp_path / "imported.json"
     subprocess.run(
         [sys.executable, "-c", _KERNEL_START_IMPORTS, tmp_path / "k.json", tmp_path / "k", found]
-        + list(KERNEL_ARGUMENTS),
+        + list(kernel_arguments()),
         capture_output=True,
         timeout=120,
         check=True,

@@ -12,7 +12,8 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from branchbook.errors import RenderError
 from branchbook.output import inspect
-from branchbook.runner import engine, forkclient, forkserver
+from branchbook.runner import forkclient, forkserver
+from branchbook.speedups import nbclient
 
 
 def _msg(kind: str, **content) -> dict:
@@ -35,7 +36,7 @@ MESSAGES = [
 
 @pytest.mark.parametrize("msg", MESSAGES, ids=lambda m: m["header"]["msg_type"])
 def test_an_output_is_made_as_nbformat_makes_it(msg):
-    ours = engine._output_from_msg(msg)
+    ours = nbclient.output_from_msg(msg)
     theirs = nbformat.v4.output_from_msg(msg)
     assert ours == theirs
     assert isinstance(ours, nbformat.NotebookNode)
@@ -44,7 +45,7 @@ def test_an_output_is_made_as_nbformat_makes_it(msg):
 
 def test_an_unknown_message_is_refused_as_nbformat_refuses_it():
     with pytest.raises(ValueError, match="Unrecognized output msg type: 'status'"):
-        engine._output_from_msg(_msg("status", execution_state="idle"))
+        nbclient.output_from_msg(_msg("status", execution_state="idle"))
 
 
 def _notebook_with(output, path):
@@ -104,7 +105,7 @@ def stream():
     from ipykernel.iostream import IOPubThread
     from jupyter_client.session import Session
 
-    from branchbook.runner.kernelio import QuietOutStream
+    from branchbook.speedups.ipykernel import QuietOutStream
 
     context = zmq.Context()
     socket = context.socket(zmq.PUB)
@@ -175,7 +176,7 @@ def test_a_report_kernel_keeps_prints_and_displays_in_order(with_forked_kernel):
             elif kind == "status" and content["execution_state"] == "idle":
                 return seen
 
-    seen = with_forked_kernel(["ipykernel.kernelapp", "branchbook.runner.kernelio"], body)
+    seen = with_forked_kernel(["ipykernel.kernelapp", "branchbook.speedups.ipykernel"], body)
     assert seen == [
         ("stream", "before"),
         ("display", "<b>one</b>"),

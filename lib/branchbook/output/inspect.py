@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
-from .. import startup
+from .. import speedups
 
-startup.lean_jsonschema()  # before nbformat: see branchbook.startup
+speedups.install("jsonschema")  # before nbformat imports it: see branchbook.speedups.jsonschema
 
 import nbformat  # noqa: E402
 

@@ -3,44 +3,11 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
-from .. import iorw
+from .. import iorw, speedups
 
 _ENGINE = "branchbook"
 _ENGINE_LOCK = threading.Lock()
-
-
-def _output_from_msg(msg: dict) -> Any:
-    """The notebook output for a kernel's IOPub output message, as
-    ``nbformat.v4.output_from_msg`` makes it, without validating each one on its own.
-
-    nbformat checks every output against its part of the schema as it is made, with
-    jsonschema (the fast validator cannot take a part of the schema): about 0.2 ms an
-    output, some 60 outputs a report, in the runner's one process. The notebook is
-    validated whole when papermill writes it and again when the renderer reads it, so
-    a bad output is still caught before anything is published.
-    """
-    from nbformat import from_dict
-
-    kind = msg["header"]["msg_type"]
-    content = msg["content"]
-    if kind in ("display_data", "execute_result"):
-        out = {"output_type": kind, "metadata": content["metadata"], "data": content["data"]}
-        if kind == "execute_result":
-            out["execution_count"] = content["execution_count"]
-    elif kind == "stream":
-        out = {"output_type": kind, "name": content["name"], "text": content["text"]}
-    elif kind == "error":
-        out = {
-            "output_type": kind,
-            "ename": content["ename"],
-            "evalue": content["evalue"],
-            "traceback": content["traceback"],
-        }
-    else:
-        raise ValueError(f"Unrecognized output msg type: {kind!r}")
-    return from_dict(out)
 
 
 def register_engine() -> str:
@@ -52,9 +19,8 @@ def register_engine() -> str:
     leaves evidence); at the end only when the engine fails (a dead kernel, a time
     limit), since papermill writes the finished notebook itself right after (each write
     of a finished report: 5-10 ms of the runner's CPU validating and indenting it).
-    Outputs are made by :func:`_output_from_msg`.
+    With the speedups on, outputs are made by :func:`branchbook.speedups.nbclient.output_from_msg`.
     """
-    import nbclient.client
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
     with _ENGINE_LOCK:
@@ -62,7 +28,7 @@ def register_engine() -> str:
             return _ENGINE
         iorw.atomic_notebook_saves()  # each save of the executed notebook whole or not at all
         # the outputs of this process's notebooks are validated with the whole notebook
-        nbclient.client.output_from_msg = _output_from_msg
+        speedups.install("nbclient")
 
         class SparseSaves(NotebookExecutionManager):
             _must = False

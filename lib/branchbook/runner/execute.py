@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import iorw
+from .. import iorw, speedups
 from ..errors import BranchbookError, NotebookRunError
 from .engine import register_engine
 from .forkclient import ForkServer
@@ -74,9 +74,7 @@ def make(
     the kernel is a new Python and the page is rendered in this process. The report
     time limit covers both. A failure is returned in the entry, never raised.
     """
-    from .. import startup
-
-    startup.lean_jsonschema()  # before papermill imports nbformat
+    speedups.install("jsonschema")  # before papermill imports nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 

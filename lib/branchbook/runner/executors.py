@@ -130,12 +130,10 @@ def make_on_worker(t: dict) -> tuple[dict, dict[str, bytes]]:
 
 def import_for_reports() -> None:
     """What :func:`make` imports, imported now (while the fork server warms up)."""
-    from .. import startup
-    from ..output import pdf  # noqa: F401
-
-    startup.lean_jsonschema()  # before papermill imports nbformat
     import papermill.engines  # noqa: F401
     import papermill.execute  # noqa: F401
+
+    from ..output import pdf  # noqa: F401 - imports nbformat the lean way first
 
 
 def start_fork_server(

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import speedups
 from ..errors import NotebookRunError, RenderError
 from .forkserver import READY, START_TIMEOUT_S, WARM_MODULES, read_line, render_socket
 
@@ -124,8 +125,10 @@ class ForkServer:
         # malloc's heaps in transparent huge pages (glibc 2.35+, where the kernel allows
         # them on request): fewer page faults and TLB misses in every kernel and
         # renderer. A 48-report run took 3-4% less CPU and wall time (two pairs of runs,
-        # 124.5 -> 120.0 cpu-s). An older glibc ignores the setting.
-        env.setdefault("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
+        # 124.5 -> 120.0 cpu-s). An older glibc ignores the setting. A speedup: off
+        # with the others.
+        if speedups.enabled():
+            env.setdefault("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -41,7 +41,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..startup import call_with_deep_stack
+from ..speedups.cpython import call_with_deep_stack
 
 # What every report imports; each notebook's own module is added by the runner.
 WARM_MODULES = (
@@ -62,7 +62,7 @@ WARM_MODULES = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.debugger",  # debugpy: 0.2 s of every kernel start
-    "branchbook.runner.kernelio",  # the kernels' stdout/stderr class (kernels.KERNEL_ARGUMENTS)
+    "branchbook.speedups.ipykernel",  # the kernels' stdout/stderr class (kernels.kernel_arguments)
     "IPython.core.interactiveshell",
     "matplotlib_inline.backend_inline",
     # imported by every kernel as it starts or runs a report (found by comparing
@@ -330,7 +330,7 @@ def _serve_requests(listeners: list[socket.socket], helper: int | None = None) -
                         try:
                             _child_setup(listeners, selector, f"bb-{request.get('op')}")
                             # all of the child's work on one large frame-stack chunk:
-                            # see branchbook.startup.call_with_deep_stack
+                            # see branchbook.speedups.cpython
                             if request.get("op") == "kernel":
                                 conn.close()
                                 call_with_deep_stack(_become_kernel, request)
