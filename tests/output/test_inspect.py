@@ -1,12 +1,17 @@
-"""An executed notebook read and checked: a failed cell, a traceback, a script or an external URL stops the report."""
+"""An executed notebook read and checked: an invalid notebook, a failed cell, a traceback,
+a script or an external URL stops the report."""
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from branchbook.errors import RenderError
 from branchbook.output import html as page_html
+from branchbook.output import inspect
 from branchbook.output.inspect import _check_fragment
 
 
@@ -79,3 +84,38 @@ def test_escaped_hostile_text_is_data_but_live_markup_is_refused():
     ):
         with pytest.raises(RenderError):
             _check_fragment(live, "cell 1")
+
+
+def _notebook_with(output, path):
+    """A one-cell notebook holding ``output``, written as it is (nbformat's writer
+    would refuse an invalid one)."""
+    cell = new_code_cell("show()", execution_count=1)
+    nb = new_notebook(cells=[cell])
+    nb.cells[0]["outputs"] = [dict(output)]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def test_reading_a_valid_notebook_gives_it_back(tmp_path):
+    path = tmp_path / "good.ipynb"
+    _notebook_with(new_output("display_data", data={"text/html": "<p>fine</p>"}), path)
+    nb = inspect.read_notebook(path)
+    assert nb.cells[0].outputs[0].data["text/html"] == "<p>fine</p>"
+
+
+def test_an_invalid_output_is_a_render_error_naming_the_file_and_place(tmp_path):
+    # what nbformat used to refuse as each output was made: a number as HTML
+    path = tmp_path / "bad.ipynb"
+    bad = {"output_type": "display_data", "metadata": {}, "data": {"text/html": 5}}
+    _notebook_with(bad, path)
+    with pytest.raises(RenderError) as caught:
+        inspect.read_notebook(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "not a valid notebook at cells/0/outputs/0/data/text/html" in message
+
+
+def test_an_unreadable_notebook_is_a_render_error(tmp_path):
+    path = tmp_path / "torn.ipynb"
+    path.write_text('{"cells": [', encoding="utf-8")
+    with pytest.raises(RenderError, match=f"cannot read the executed notebook {path}"):
+        inspect.read_notebook(path)
