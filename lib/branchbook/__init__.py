@@ -1,8 +1,8 @@
 """branchbook: per-branch bank reports from parameterised notebooks."""
 
-__version__ = "0.1.0"
+from .about import REPORTS, __version__
 
-REPORTS = ("segmentation", "risk", "satisfaction", "staff_kpi")
+__all__ = ["REPORTS", "__version__", "run"]
 
 
 def run(**kwargs):

@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from .about import __version__
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
 from .runner.orchestrate import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 

@@ -23,7 +23,8 @@ from markupsafe import Markup
 from nbconvert.exporters import Exporter
 from traitlets import default
 
-from .. import __version__, i18n
+from .. import i18n
+from ..about import __version__
 from .inspect import collect
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

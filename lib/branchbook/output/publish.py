@@ -27,7 +27,8 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .. import REPORTS, __version__, fmt, i18n
+from .. import fmt, i18n
+from ..about import REPORTS, __version__
 from ..iorw import atomic_write
 from .html import TEMPLATES, asset
 
