@@ -53,7 +53,7 @@ def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
 
     ``nbformat.read`` only logs a schema error; here it is a :class:`RenderError`
     naming the file. The runner makes each output without checking it on its own
-    (``branchbook.runner.engine``): this is where a bad one stops the report.
+    (``branchbook.speedups.nbclient``): this is where a bad one stops the report.
     """
     errors: dict[str, Any] = {}
     try:

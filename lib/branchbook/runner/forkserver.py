@@ -126,7 +126,7 @@ def warm(modules: list[str]) -> None:
         # The first notebook read and HTML export in a process compile the notebook
         # schema's validator, nbconvert's exporter set-up and the page template (about
         # 0.13 s), and each locale's page stylesheets are parsed once for every PDF
-        # (render._split_stylesheets, about 40 ms a PDF); done here once, every
+        # (speedups.weasy._split_stylesheets, about 40 ms a PDF); done here once, every
         # renderer forked afterwards starts with them.
         for locale in i18n.LOCALES:
             html, _ = page.notebook_to_html(_warm_notebook(locale))

@@ -111,7 +111,7 @@ def _install_png_passthrough() -> None:
 # ``::marker`` and the five footnote/note pseudo-elements are universal rules, so every
 # element (3,500 in a risk page) gets six pseudo-element styles computed, about 0.1 s
 # a PDF. Markers are kept for the elements that have them (``li``, ``summary``); the
-# pages have no footnotes or notes (``float: footnote``), tests/test_render.py checks
+# pages have no footnotes or notes (``float: footnote``), tests/speedups/test_weasy.py checks
 # that the stylesheets ask for none and that the PDF is byte-identical either way.
 _UA_UNIVERSAL_MARKER = "\n::marker {"
 
@@ -191,7 +191,7 @@ def _fetcher(images: list[tuple[str, str]], protocols: tuple[str, ...] = ("data"
 # already, as ``stylesheets`` in the same order. Those are "user" sheets to WeasyPrint,
 # which changes nothing here: no author sheet is left to compete with them, the
 # page's inline ``style`` attributes win over both alike, and no rule is ``!important``.
-# tests/test_render.py checks that the PDF is byte-identical either way.
+# tests/speedups/test_weasy.py checks that the PDF is byte-identical either way.
 _HEAD_STYLE = re.compile(r"<style(?P<attrs>[^>]*)>(?P<css>.*?)</style>\n?", re.S)
 
 
