@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
-    from branchbook import render
+    from branchbook import iorw
+    from branchbook.output import html as page_html
+    from branchbook.output import pdf as page_pdf
     from branchbook.params import ParamSet
     from branchbook.reports import select, settings_classes
 
@@ -110,13 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 page, times = run_report(cells[spec.name], parameters, f"{branch}/{spec.name}")
                 t0 = time.perf_counter()
-                html, _meta = render.notebook_to_html(page_notebook(page))
+                html, _meta = page_html.notebook_to_html(page_notebook(page))
                 t1 = time.perf_counter()
-                pdf = render.html_to_pdf(html) if "pdf" in formats else None
+                pdf = page_pdf.html_to_pdf(html) if "pdf" in formats else None
                 t2 = time.perf_counter()
-                render.atomic_write(out / branch / f"{spec.name}.html", html.encode("utf-8"))
+                iorw.atomic_write(out / branch / f"{spec.name}.html", html.encode("utf-8"))
                 if pdf is not None:
-                    render.atomic_write(out / branch / f"{spec.name}.pdf", pdf)
+                    iorw.atomic_write(out / branch / f"{spec.name}.pdf", pdf)
                 times.update(html=t1 - t0, pdf=t2 - t1, write=time.perf_counter() - t2)
             except Exception as exc:  # count it and go on, as the runner does
                 failures.append(f"{branch}/{spec.name}: {type(exc).__name__}: {exc}")

@@ -563,7 +563,7 @@ _PROVENANCE = re.compile(r'<footer class="bb-provenance">.*?</footer>', re.S)
 
 def compare(scope: Scope, modes: list[str]) -> list[str]:
     """Each mode's HTML against branchbook's: same sections, same page apart from provenance."""
-    from branchbook.render import headings
+    from branchbook.output.html import headings
 
     lines = []
     if "branchbook" not in modes:
@@ -642,14 +642,15 @@ def render_phases(path: Path) -> dict[str, float]:
     """Reading, HTML and PDF of one executed notebook, timed alone in this process."""
     import nbformat
 
-    from branchbook import render
+    from branchbook.output import html as page_html
+    from branchbook.output import pdf as page_pdf
 
     t0 = time.perf_counter()
     nb = nbformat.read(str(path), as_version=4)
     t1 = time.perf_counter()
-    html, _ = render.notebook_to_html(nb)
+    html, _ = page_html.notebook_to_html(nb)
     t2 = time.perf_counter()
-    render.html_to_pdf(html)
+    page_pdf.html_to_pdf(html)
     return {"read_nb": t1 - t0, "html": t2 - t1, "pdf": time.perf_counter() - t2}
 
 
@@ -669,13 +670,13 @@ def profile(scope: Scope, results: dict[str, Result]) -> list[str]:
     executed = scope.build / scope.period / "executed"
     kernel: dict[str, list] = {}
     rendering: dict[str, list] = {}
-    from branchbook import render
+    from branchbook.output import pdf as page_pdf
 
     manifest = scope.work / "runs" / "branchbook" / "out" / scope.period / "manifest.json"
     entries = {}
     if manifest.is_file():
         entries = json.loads(manifest.read_text(encoding="utf-8"))["reports"]
-    render.html_to_pdf("<p>warm-up</p>")  # the first PDF pays WeasyPrint's import and fonts
+    page_pdf.html_to_pdf("<p>warm-up</p>")  # the first PDF pays WeasyPrint's import and fonts
     for report in scope.reports:
         for branch in scope.branches:
             path = executed / branch / f"{report}.ipynb"

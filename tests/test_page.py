@@ -7,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from branchbook import page as page_mod
+from branchbook import print_layout
 from branchbook.params import Rag
 
 BRANCH = {
@@ -211,14 +212,6 @@ def col_shares(p: page_mod.Page) -> list[float]:
     return [float(re.fullmatch(r"--bb-w:([0-9.]+)%", c["style"]).group(1)) for c in cols]
 
 
-def test_text_width_counts_cjk_as_two_latin():
-    em = page_mod.Page._text_em
-    assert em("客户数") == pytest.approx(3 * 1.03)
-    assert em("客户数") > em("abc") * 1.6
-    assert em("1,234") == pytest.approx((4 * 0.555 + 0.278) * 1.03)
-    assert em("Total", bold=True) > em("Total")
-
-
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 def test_print_column_widths_from_the_text(locale):
     reason = (
@@ -252,11 +245,11 @@ def test_print_column_widths_from_the_text(locale):
     assert sum(shares) == pytest.approx(100, abs=0.05)
     assert shares[0] == max(shares)  # the long text takes the room and wraps...
     # ...while every number keeps the width of its widest text (numbers do not wrap)
-    table_em, pad_em = page_mod.Page._PRINT_TABLE_EM, page_mod.Page._PRINT_CELL_PAD_EM
+    table_em, pad_em = print_layout.TABLE_EM, print_layout.CELL_PAD_EM
     soup = html_of(p)
     for i in (2, 3, 4):
         texts = [tr.find_all(["td", "th"])[i] for tr in soup.select("tbody tr, tfoot tr")]
-        widest = max(page_mod.Page._text_em(c.get_text(), bold=c.name == "th") for c in texts)
+        widest = max(print_layout.text_em(c.get_text(), bold=c.name == "th") for c in texts)
         assert shares[i] / 100 * table_em >= widest + pad_em - 1e-9
 
 
@@ -330,7 +323,7 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
     from weasyprint import HTML
     from weasyprint.formatting_structure import boxes
 
-    from branchbook import render
+    from branchbook.output import html as render
 
     p = make(locale)
     p.title()
@@ -445,7 +438,7 @@ def test_heat_classes_are_readable_and_beat_the_zebra_rows():
     the rule is more specific than the zebra rows' background."""
     import re
 
-    from branchbook import render
+    from branchbook.output import html as render
 
     css = (render.TEMPLATES / "report.css").read_text(encoding="utf-8")
     rules = re.findall(
@@ -496,5 +489,5 @@ def test_a_short_cjk_header_is_not_broken_over_two_lines():
     shares = col_shares(p)
     header = html_of(p).select("thead th")[1].get_text()
     assert header == "客户名称"
-    table_em, pad_em = page_mod.Page._PRINT_TABLE_EM, page_mod.Page._PRINT_CELL_PAD_EM
-    assert shares[1] / 100 * table_em >= page_mod.Page._text_em(header, bold=True) + pad_em - 1e-9
+    table_em, pad_em = print_layout.TABLE_EM, print_layout.CELL_PAD_EM
+    assert shares[1] / 100 * table_em >= print_layout.text_em(header, bold=True) + pad_em - 1e-9

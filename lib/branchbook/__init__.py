@@ -1,15 +1,18 @@
 """branchbook: per-branch bank reports from parameterised notebooks."""
 
-__version__ = "0.1.0"
+from .about import __version__
+from .reports import REPORTS as _DECLARED
 
-REPORTS = ("segmentation", "risk", "satisfaction", "staff_kpi")
+REPORTS = tuple(_DECLARED)
+
+__all__ = ["REPORTS", "__version__", "run"]
 
 
 def run(**kwargs):
     """Run reports for a period; the same as the ``branchbook run`` command.
 
-    See :func:`branchbook.runner.run` for the arguments.
+    See :func:`branchbook.runner.orchestrate.run` for the arguments.
     """
-    from .runner import run as _run
+    from .runner.orchestrate import run as _run
 
     return _run(**kwargs)

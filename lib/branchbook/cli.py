@@ -17,9 +17,10 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__, redact
+from . import redact
+from .about import __version__
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
-from .runner import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
+from .runner.orchestrate import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 
 
 def _csv(value: str) -> list[str]:
@@ -186,7 +187,7 @@ def _dispatch(args) -> int:
 
     root = paths.project_root()
     if args.command == "run":
-        from .runner import run
+        from .runner.orchestrate import run
 
         result = run(
             args.period,

@@ -25,7 +25,7 @@ PACKAGE = "branchbook"
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Modules whose code shapes every published page besides the report's own imports:
 #: the renderers (HTML and PDF) and their templates.
-RENDERING = ("branchbook.render", "branchbook.output")
+RENDERING = ("branchbook.output",)
 #: What cuts the extracts every report reads (prepare's own code, without the reports).
 EXTRACTS = (
     "branchbook.prepare",

@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
+from .about import __version__
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from .. import metrics
 from ..params import Rag, Section, check_increasing
 
 REPORT = "satisfaction"
@@ -89,11 +90,10 @@ class Settings(Section):
     @field_validator("kpi_status")
     @classmethod
     def _status(cls, v: dict[str, Rag]) -> dict[str, Rag]:
-        from .metrics import KEYS  # the declarations import this module
-
-        unknown = sorted(set(v) - set(KEYS))
+        known = [m.key for m in metrics.of_report(REPORT)]  # declared when the package loads
+        unknown = sorted(set(v) - set(known))
         if unknown:
-            raise ValueError(f"unknown KPI(s) {', '.join(unknown)}; allowed: {', '.join(KEYS)}")
+            raise ValueError(f"unknown KPI(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
         return v
 
     @field_validator("band_bounds")

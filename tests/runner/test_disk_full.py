@@ -20,7 +20,7 @@ import branchbook
 from branchbook import demo
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"
 
 

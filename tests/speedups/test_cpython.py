@@ -1,4 +1,4 @@
-"""Start-up helpers: the lean jsonschema import and the deep frame stack."""
+"""The deep frame stack: arguments, exceptions and results pass; no chunk mapped per call."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from branchbook import startup
+from branchbook.speedups import cpython
 
 
 def test_deep_stack_passes_arguments_and_returns_the_result():
-    assert startup.call_with_deep_stack(lambda a, b=1: (a, b), 2, b=5) == (2, 5)
+    assert cpython.call_with_deep_stack(lambda a, b=1: (a, b), 2, b=5) == (2, 5)
 
 
 def test_deep_stack_lets_exceptions_through():
@@ -19,7 +19,7 @@ def test_deep_stack_lets_exceptions_through():
         raise KeyError("0101")
 
     with pytest.raises(KeyError, match="0101"):
-        startup.call_with_deep_stack(fail)
+        cpython.call_with_deep_stack(fail)
 
 
 def _descend(n: int) -> int:
@@ -38,7 +38,7 @@ def _oscillate() -> int:
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="frames live on the heap before 3.11")
 def test_deep_stack_maps_no_chunk_per_call():
     _oscillate()  # warm: code objects specialised, pools allocated
-    inside = startup.call_with_deep_stack(_oscillate)
+    inside = cpython.call_with_deep_stack(_oscillate)
     # 400 frames of _descend take more than one 16 KiB chunk: without the deep stack,
     # CPython 3.11 and 3.12 map, fault in and unmap a chunk each time a call crosses
     # into it (thousands of faults); within the deep stack's chunk nothing is mapped.

@@ -25,14 +25,15 @@ import psutil
 import pytest
 
 import branchbook
-from branchbook import demo, forkserver
+from branchbook import demo
 from branchbook.errors import ParamsError, RenderError
+from branchbook.runner import forkclient, forkserver, kernels
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not forkserver.available(), reason="the fork server needs Linux"),
 ]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"
 BRANCHES = ["0101", "0102"]
 PROVENANCE = re.compile(r'<footer class="bb-provenance">.*?</footer>', re.S)
@@ -200,7 +201,7 @@ def test_dask_without_a_scheduler_is_refused(bank):
 
 @pytest.fixture
 def server(tmp_path):
-    srv = forkserver.ForkServer(tmp_path, ["branchbook.render"])
+    srv = forkclient.ForkServer(tmp_path, ["branchbook.output.pdf"])
     yield srv
     srv.close()
 
@@ -236,10 +237,8 @@ def test_a_killed_renderer_is_an_error_not_a_hang(server, bank, warm):
 def test_the_server_takes_its_children_with_it(tmp_path):
     import asyncio
 
-    from branchbook import runner
-
-    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp"])
-    km = runner.kernel_manager_class(srv)(kernel_name="python3")
+    srv = forkclient.ForkServer(tmp_path, ["ipykernel.kernelapp"])
+    km = kernels.kernel_manager_class(srv)(kernel_name="python3")
     asyncio.run(km.start_kernel())
     kernel = psutil.Process(km.provisioner.process.pid)
     assert kernel.name() == "bb-kernel"
@@ -251,7 +250,7 @@ def test_the_server_takes_its_children_with_it(tmp_path):
 
 
 def test_renderers_come_from_the_render_server_and_go_with_it(tmp_path, bank, warm):
-    srv = forkserver.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.render"])
+    srv = forkclient.ForkServer(tmp_path, ["ipykernel.kernelapp", "branchbook.output.pdf"])
     try:
         main = psutil.Process(srv.process.pid)
         helpers = main.children()
@@ -301,7 +300,7 @@ def test_a_ready_kernel_has_nothing_of_the_ready_check_left_on_iopub(with_forked
 
 _KERNEL_START_IMPORTS = """
 import json, os, sys
-from branchbook import forkserver
+from branchbook.runner import forkserver
 forkserver.warm(list(forkserver.WARM_MODULES))
 before = set(sys.modules)
 from ipykernel.kernelapp import IPKernelApp
@@ -319,12 +318,12 @@ def test_a_kernel_starts_without_importing_anything_the_server_lacks(tmp_path):
     # imported it for nobody): the warm list must cover the kernel's start
     import sys
 
-    from branchbook.runner import KERNEL_ARGUMENTS
+    from branchbook.runner.kernels import kernel_arguments
 
     found = tmp_path / "imported.json"
     subprocess.run(
         [sys.executable, "-c", _KERNEL_START_IMPORTS, tmp_path / "k.json", tmp_path / "k", found]
-        + list(KERNEL_ARGUMENTS),
+        + list(kernel_arguments()),
         capture_output=True,
         timeout=120,
         check=True,

@@ -8,7 +8,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from branchbook import REPORTS, publish, render
+from branchbook import REPORTS, iorw
+from branchbook.output import publish
 
 BRANCHES = [
     {
@@ -246,7 +247,7 @@ def test_index_is_written_atomically(period_dir, monkeypatch):
     def disk_full(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render.os, "replace", disk_full)
+    monkeypatch.setattr(iorw.os, "replace", disk_full)
     with pytest.raises(OSError, match="No space"):
         publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
     assert (d / "index.html").read_text() == "old index"

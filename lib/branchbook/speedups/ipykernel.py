@@ -1,4 +1,4 @@
-"""The kernel's standard streams: ipykernel's, without a thread round trip for nothing.
+"""ipykernel: the kernel's standard streams without a thread round trip for nothing.
 
 Before every ``display`` ipykernel flushes stdout and stderr, and a flush from the
 main thread hands two callbacks to the IOPub thread and waits for the second: two
@@ -8,8 +8,8 @@ thread switches per stream, even when nothing was written. A report page makes s
 flush pending; otherwise it flushes as ipykernel does. Order is kept: a message is
 queued on the same IOPub thread after any flush already running there.
 
-Used by every report kernel through ``--IPKernelApp.outstream_class`` (see
-``branchbook.runner.KERNEL_ARGUMENTS``).
+Used by every report kernel, when the speedups are on, through
+``--IPKernelApp.outstream_class`` (see ``branchbook.runner.kernels.kernel_arguments``).
 """
 
 from __future__ import annotations

@@ -27,8 +27,11 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from . import REPORTS, __version__, fmt, i18n
-from .render import TEMPLATES, asset, atomic_write
+from .. import fmt, i18n
+from ..about import __version__
+from ..iorw import atomic_write
+from ..reports import REPORTS
+from .html import TEMPLATES, asset
 
 log = logging.getLogger(__name__)
 

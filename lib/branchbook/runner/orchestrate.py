@@ -1,0 +1,268 @@
+"""Run reports: prepare the period, execute every branch x report, render, publish.
+
+:func:`run` is what ``branchbook run`` calls and what an orchestrator imports. It
+
+- validates everything first (parameters, data contract, branches, reports): bad
+  input raises before any notebook starts;
+- executes each notebook with papermill, several at once, each report bounded by a
+  time limit; a failing report stops no other;
+- renders HTML and PDF in memory and publishes both only when both succeeded, by
+  atomic rename, so a reader never opens a half-written or failed report; the
+  executed notebook of a failure stays in ``build/<period>/executed/`` for debugging;
+- records every report in ``reports/<period>/manifest.json`` (written atomically, every
+  few seconds and at the end, so an interrupted run leaves a true manifest) and
+  rewrites the index;
+- skips a report whose notebook, code, parameters and data are unchanged and whose
+  published files still match their checksums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import iorw, paths
+from ..errors import ParamsError
+from ..params import ParamSet, validate_branch_id
+from ..prepare import prepare
+from ..reports import module_names, select, settings_classes
+from .execute import task
+from .executors import (
+    import_for_reports,
+    progress_steps,
+    run_here,
+    run_on_dask,
+    start_fork_server,
+)
+from .manifest import Manifest, up_to_date
+from .plan import longest_first, plan, read_durations, write_durations
+
+log = logging.getLogger("branchbook.run")
+
+FORMATS = ("html", "pdf")
+
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2, 3
+
+
+@dataclass
+class RunResult:
+    """What a run did: one entry per report, and the exit code it implies."""
+
+    period: str
+    run_id: str
+    entries: dict[str, dict] = field(default_factory=dict)
+    manifest_path: Path | None = None
+
+    @property
+    def failed(self) -> list[dict]:
+        return [e for e in self.entries.values() if e["status"] == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.failed else EXIT_OK
+
+
+def run(
+    period: str | None = None,
+    *,
+    branches: list[str] | None = None,
+    reports: list[str] | None = None,
+    formats: tuple[str, ...] | list[str] = FORMATS,
+    workers: int | None = None,
+    warehouse: str | os.PathLike | None = None,
+    params_dir: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    build_dir: str | os.PathLike | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+    notebooks: str | os.PathLike | None = None,
+    warm: bool | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> RunResult:
+    """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
+    (default: the latest month in the warehouse).
+
+    ``notebooks`` is a folder of report notebooks other than the project's own.
+    ``warm`` (default: on where the platform can fork, off when the environment sets
+    ``BRANCHBOOK_WARM=0``) forks kernels and renderers from one process that has the
+    imports done (:mod:`branchbook.runner.forkserver`) instead of starting Python for each.
+    ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
+    (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
+
+    Raises :class:`~branchbook.errors.ParamsError`, ``DataContractError`` or
+    ``WarehouseError`` before anything runs when the input is bad. Otherwise returns a
+    :class:`RunResult` whose ``exit_code`` is 0 when every report was published and
+    1 when some failed.
+    """
+    root = paths.project_root()
+    params_dir = Path(params_dir) if params_dir else root / "params"
+    build_dir = Path(build_dir).resolve() if build_dir else root / "build"
+    out_dir_root = Path(out).resolve() if out else root / "reports"
+    formats = tuple(dict.fromkeys(formats))
+    bad = [f for f in formats if f not in FORMATS] or (["(none)"] if not formats else [])
+    if bad or "html" not in formats:
+        raise ParamsError(
+            f"formats is expected to include html, from ({', '.join(FORMATS)}). Got {list(formats)} instead."
+        )
+    if executor not in ("local", "dask"):
+        raise ParamsError(
+            f"executor is expected to be 'local' or 'dask'. Got {executor!r} instead."
+        )
+    if executor == "dask":
+        scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
+        if not scheduler:
+            raise ParamsError(
+                "--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)"
+            )
+    if branches is not None:
+        if not branches:
+            raise ParamsError(
+                "branches: an empty list selects nothing; omit it to run every branch"
+            )
+        branches = [validate_branch_id(b) for b in branches]
+    notebook_dir = Path(notebooks).resolve() if notebooks else None
+    # The fork server does its imports (two seconds of one core) while this process
+    # imports the reports and papermill and checks the data on the other core;
+    # run_here waits for it. It is closed however the run ends.
+    server = None
+    if executor == "local":
+        server = start_fork_server(
+            warm, tuple(module_names(reports, notebook_dir)), root, wait=False
+        )
+    try:
+        specs = select(reports, notebook_dir)
+        modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
+        if server is not None:
+            import_for_reports()
+        # ``force`` redoes reports; the prepared period is redone when its inputs changed
+        # (its own fingerprint), or by ``branchbook prepare --force``.
+        prepared = prepare(period, source=warehouse, params_dir=params_dir, build_dir=build_dir)
+        period = prepared.period
+        if branches is not None:
+            unknown = [b for b in branches if b not in prepared.branch_ids]
+            if unknown:
+                raise ParamsError(
+                    f"branch(es) {', '.join(map(repr, unknown))} not in the warehouse's branches table"
+                )
+        ps = ParamSet(params_dir, settings_classes())
+        ids = branches if branches is not None else prepared.branch_ids
+        branch_params = {b: ps.for_branch(b) for b in ids}
+        run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        jobs = plan(
+            period,
+            prepared.meta,
+            specs,
+            branch_params,
+            build_dir=build_dir,
+            run_id=run_id,
+            formats=formats,
+        )
+        out_dir = out_dir_root / period
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # a killed run's half-written files (published pages, manifest, executed notebooks)
+        for stale in [
+            *iorw.remove_stale_temporaries(out_dir),
+            *iorw.remove_stale_temporaries(build_dir / period / "executed"),
+        ]:
+            log.info("removed %s, left by a run that was killed while writing it", stale)
+        manifest = Manifest(out_dir / "manifest.json", period, run_id)
+        result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
+
+        todo = []
+        for job in jobs:
+            entry = manifest.get(job.key)
+            if not force and up_to_date(entry, job.fingerprint, out_dir):
+                result.entries[job.key] = {**entry, "skipped_unchanged": True}
+            else:
+                todo.append(job)
+        todo = longest_first(todo, read_durations(build_dir))
+        bar = progress_steps(len(todo), progress)
+
+        def record(key: str, entry: dict) -> None:
+            manifest.put(key, entry)
+            result.entries[key] = entry
+            status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
+            bar(f"{key} {status} ({entry['duration_s']:.1f}s)")
+
+        try:
+            if executor == "dask":
+                log.info(
+                    "run %s: %d reports, %d up to date, %d to do on the Dask cluster at %s",
+                    run_id,
+                    len(jobs),
+                    len(jobs) - len(todo),
+                    len(todo),
+                    scheduler,
+                )
+                tasks = [
+                    task(
+                        j,
+                        period=period,
+                        build_dir=build_dir,
+                        formats=formats,
+                        root=root,
+                        warm_modules=modules,
+                    )
+                    for j in todo
+                ]
+                run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
+            else:
+                # One more than the cores: a report waits on its kernel's start-up and on
+                # the runner between cells; the extra one keeps the cores busy meanwhile
+                # (12 branches x 4 reports: 2 workers 82 s, 3 workers 70.6 s, 4 workers
+                # 70.6-71.9 s).
+                workers = max(1, workers or (os.cpu_count() or 1) + 1)
+                log.info(
+                    "run %s: %d reports, %d up to date, %d to do on %d workers",
+                    run_id,
+                    len(jobs),
+                    len(jobs) - len(todo),
+                    len(todo),
+                    workers,
+                )
+                run_here(
+                    todo,
+                    workers,
+                    server,
+                    record,
+                    period=period,
+                    build_dir=build_dir,
+                    out_dir=out_dir,
+                    formats=formats,
+                    root=root,
+                )
+        finally:  # finished, stopped or failed: every entry recorded reaches the file
+            manifest.flush()
+            write_durations(build_dir, result.entries)
+        _publish(out_dir_root, out_dir, manifest, ps, prepared)
+        for e in result.failed:
+            print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+        return result
+    finally:
+        if server is not None:  # closed already when the reports ran; closing is idempotent
+            server.close()
+
+
+def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
+    from ..data import BranchData
+    from ..output import publish
+
+    branches = BranchData(prepared, "BANK", scope="bank").table("branches")
+    common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None
+    bank_locale = ps.bank.get("locale", "en")
+    bank_name = common.bank_name.get(bank_locale) if common else ""
+    info = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in branches.to_dict("records")
+    ]
+    publish.write_period_index(
+        out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
+    )
+    publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)

@@ -1,0 +1,125 @@
+"""What a run has to do: one job per branch x report, its fingerprint, and the order
+(longest first, from how long each report took the last time)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import iorw, paths
+from ..errors import BranchbookError
+from ..params import BranchParams
+from ..reports import ReportSpec
+
+log = logging.getLogger("branchbook.run")
+
+
+@dataclass
+class Job:
+    branch_id: str
+    spec: ReportSpec
+    params: BranchParams
+    parameters: dict[str, Any]
+    fingerprint: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.branch_id}/{self.spec.name}"
+
+
+def _sha(data: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()[:16]
+
+
+def plan(
+    period: str,
+    prepared_meta: dict,
+    specs: list[ReportSpec],
+    branch_params: dict[str, BranchParams],
+    *,
+    build_dir: Path,
+    run_id: str,
+    formats: tuple[str, ...],
+) -> list[Job]:
+    """One job per branch x report, with the fingerprint that decides whether to rerun."""
+    jobs = []
+    nb_hash = {s.name: hashlib.sha256(s.notebook.read_bytes()).hexdigest()[:16] for s in specs}
+    for bid, bp in branch_params.items():
+        for spec in specs:
+            parameters = bp.notebook_parameters(
+                spec.name, period=period, build_dir=str(build_dir), run_id=run_id
+            )
+            stable = {k: v for k, v in parameters.items() if k not in ("run_id", "build_dir")}
+            fingerprint = _sha(
+                {
+                    "notebook": nb_hash[spec.name],
+                    "code": paths.code_version(),
+                    "parameters": stable,
+                    "data": prepared_meta["branch_fingerprints"].get(bid, ""),
+                    "bank": prepared_meta["fingerprint"],
+                    "formats": sorted(formats),
+                }
+            )
+            jobs.append(Job(bid, spec, bp, parameters, fingerprint))
+    return jobs
+
+
+DURATIONS = "durations.json"
+
+
+def read_durations(build_dir: Path) -> dict[str, float]:
+    """Seconds each report (``branch/report``) took the last time it was made, any
+    period: ``build/durations.json``; empty when missing or unreadable."""
+    try:
+        data = json.loads((Path(build_dir) / DURATIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and v >= 0}
+
+
+def write_durations(build_dir: Path, entries: dict[str, dict]) -> None:
+    """Add the made reports' durations to ``build/durations.json`` (best effort: it only
+    orders the next run)."""
+    made = {
+        key: e["duration_s"]
+        for key, e in entries.items()
+        if e.get("status") == "ok" and not e.get("skipped_unchanged") and "duration_s" in e
+    }
+    if not made:
+        return
+    durations = {**read_durations(build_dir), **made}
+    try:
+        iorw.atomic_write(
+            Path(build_dir) / DURATIONS,
+            json.dumps(durations, sort_keys=True, indent=0).encode(),
+            sync=False,
+        )
+    except (OSError, BranchbookError) as exc:
+        log.warning("could not record the reports' durations: %s", exc)
+
+
+def longest_first(jobs: list[Job], durations: dict[str, float]) -> list[Job]:
+    """``jobs`` with the longest expected first, so that a run ends on short reports and
+    does not finish on one busy core while the others idle. A job's expected time is
+    its own last duration, else the mean of its report's known durations; jobs with
+    neither keep their order, before the others (no history: the plan's order).
+    """
+    by_report: dict[str, list[float]] = {}
+    for key, seconds in durations.items():
+        by_report.setdefault(key.rsplit("/", 1)[-1], []).append(seconds)
+    means = {name: sum(v) / len(v) for name, v in by_report.items()}
+
+    def expected(job: Job) -> float:
+        if job.key in durations:
+            return durations[job.key]
+        return means.get(job.spec.name, float("inf"))
+
+    return sorted(jobs, key=expected, reverse=True)  # stable: ties keep the plan's order

@@ -1,0 +1,55 @@
+"""One report published: both files or neither, recorded with their checksums."""
+
+from __future__ import annotations
+
+import hashlib
+
+from branchbook.runner import execute
+
+
+def _task() -> dict:
+    return {
+        "branch_id": "0101",
+        "report": "risk",
+        "parameters": {"branch_id": "0101", "build_dir": "/tmp/build", "period": "2026-10"},
+        "fingerprint": "fp",
+    }
+
+
+def test_a_new_entry_is_failed_until_made_and_keeps_no_build_folder():
+    entry = execute.new_entry(_task(), executed="2026-10/executed/0101/risk.ipynb")
+    assert entry["status"] == "failed" and entry["error"] is None and entry["outputs"] == {}
+    assert entry["parameters"] == {"branch_id": "0101", "period": "2026-10"}
+    assert entry["input_fingerprint"] == "fp"
+    assert entry["executed"] == "2026-10/executed/0101/risk.ipynb"
+
+
+def test_a_made_report_is_published_with_its_checksums(tmp_path):
+    entry = {**execute.new_entry(_task()), "status": "ok"}
+    blobs = {"html": b"<html></html>", "pdf": b"%PDF-1.7"}
+    out = execute.publish_report(entry, blobs, tmp_path, ("html", "pdf"))
+    assert out["status"] == "ok"
+    assert (tmp_path / "0101" / "risk.pdf").read_bytes() == b"%PDF-1.7"
+    assert out["outputs"]["html"] == {
+        "path": "0101/risk.html",
+        "sha256": hashlib.sha256(b"<html></html>").hexdigest(),
+        "bytes": 13,
+    }
+
+
+def test_a_failed_report_publishes_nothing(tmp_path):
+    entry = execute.new_entry(_task(), error="cell 3: KeyError: 'aum'")
+    assert execute.publish_report(entry, {}, tmp_path, ("html",)) is entry
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_format_not_made_fails_the_entry_and_writes_nothing(tmp_path):
+    entry = {**execute.new_entry(_task()), "status": "ok"}
+    out = execute.publish_report(entry, {"html": b"<html></html>"}, tmp_path, ("html", "pdf"))
+    assert out["status"] == "failed" and out["error"].startswith("KeyError")
+    assert not (tmp_path / "0101").exists()
+
+
+def test_one_line_collapses_space_and_cuts_long_text():
+    assert execute.one_line("a\n  b\tc") == "a b c"
+    assert execute.one_line("x" * 500, limit=10) == "x" * 9 + "…"

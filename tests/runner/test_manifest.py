@@ -1,0 +1,74 @@
+"""The runner's manifest: rewritten every few seconds and at the end, never lost."""
+
+from __future__ import annotations
+
+import json
+
+from branchbook import iorw
+from branchbook.runner import manifest
+
+
+def writes(monkeypatch) -> list[int]:
+    """The number of entries in each manifest write, in order."""
+    seen: list[int] = []
+    real = iorw.atomic_write
+
+    def spy(path, data, **kw):
+        seen.append(len(json.loads(data)["reports"]))
+        return real(path, data, **kw)
+
+    monkeypatch.setattr(iorw, "atomic_write", spy)
+    return seen
+
+
+def test_first_entry_is_written_at_once_the_next_ones_by_flush(tmp_path, monkeypatch):
+    seen = writes(monkeypatch)
+    m = manifest.Manifest(tmp_path / "manifest.json", "2026-10", "run-1", min_interval_s=3600)
+    m.put("0101/risk", {"status": "ok"})
+    assert seen == [1]  # a killed run has left a manifest as soon as one report is done
+    m.put("0102/risk", {"status": "ok"})
+    m.put("0103/risk", {"status": "failed"})
+    assert seen == [1]  # within the interval: kept in memory
+    m.flush()
+    assert seen == [1, 3]
+    m.flush()
+    assert seen == [1, 3]  # nothing new, nothing written
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert data["run_id"] == "run-1" and set(data["reports"]) == {
+        "0101/risk",
+        "0102/risk",
+        "0103/risk",
+    }
+
+
+def test_without_an_interval_every_entry_is_written(tmp_path, monkeypatch):
+    seen = writes(monkeypatch)
+    m = manifest.Manifest(tmp_path / "manifest.json", "2026-10", "r", min_interval_s=0, spacing=0)
+    for i in range(4):
+        m.put(f"010{i}/risk", {"status": "ok"})
+    assert seen == [1, 2, 3, 4]
+
+
+def test_the_wait_grows_with_the_cost_of_a_write(tmp_path, monkeypatch):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(manifest.time, "monotonic", lambda: clock["now"])
+    seen = writes(monkeypatch)
+    m = manifest.Manifest(tmp_path / "manifest.json", "2026-10", "r", min_interval_s=2, spacing=50)
+    m.put("a", {})
+    assert seen == [1]
+    m._write_s = 0.1  # as if that write took 0.1 s: the next one waits 50 x 0.1 = 5 s
+    clock["now"] += 3
+    m.put("b", {})
+    assert seen == [1]  # 3 s later: more than the 2 s minimum, less than 5 s
+    clock["now"] += 2.5
+    m.put("c", {})
+    assert seen == [1, 3]
+
+
+def test_an_existing_manifest_keeps_its_other_entries(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"period": "2026-10", "reports": {"0101/risk": {"status": "ok"}}}))
+    m = manifest.Manifest(path, "2026-10", "run-2")
+    assert m.get("0101/risk") == {"status": "ok"}
+    m.put("0102/risk", {"status": "ok"})
+    assert set(json.loads(path.read_text())["reports"]) == {"0101/risk", "0102/risk"}
