@@ -60,3 +60,28 @@ def test_stale_prepare_folders_of_dead_processes_are_removed(tmp_path):
     removed = remove_stale_work(tmp_path)
     assert [p.name for p in removed] == [f"prepared.tmp-{dead}"]
     assert (tmp_path / f"prepared.tmp-{os.getpid()}").is_dir()
+
+
+@pytest.mark.slow
+def test_a_change_in_one_report_redoes_only_its_models(small_bank, tmp_path, monkeypatch):
+    from branchbook import codekey
+    from branchbook.prepare import load_prepared
+
+    build = tmp_path / "build"
+    shutil.copytree(small_bank / "build", build)
+    before = load_prepared(build, "2026-10")
+    seg = next((before.root / "bench").glob("bench_segmentation*.parquet"))
+    seg_bytes, seg_inode = seg.read_bytes(), seg.stat().st_ino
+    package = tmp_path / "branchbook"
+    shutil.copytree(codekey.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    binning = package / "risk" / "binning.py"
+    binning.write_text(binning.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    monkeypatch.setattr(codekey, "PACKAGE_DIR", package)
+    wh = build / "demo" / "warehouse.duckdb"
+    after = prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
+    assert after.meta["redone"] == ["risk"]
+    kept = after.root / "bench" / seg.name
+    assert kept.stat().st_ino == seg_inode and kept.read_bytes() == seg_bytes  # linked, not redone
+    # and nothing at all when nothing changed
+    again = prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
+    assert again.meta["created"] == after.meta["created"]

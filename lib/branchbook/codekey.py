@@ -16,7 +16,6 @@ import ast
 import hashlib
 import json
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 from .reports import REPORTS
@@ -95,8 +94,9 @@ def _module_of(file: Path, root: Path) -> tuple[str, bool]:
     return ".".join(parts), False
 
 
-def closure(modules: Iterable[str], root: Path = PACKAGE_DIR) -> list[Path]:
+def closure(modules: Iterable[str], root: Path | None = None) -> list[Path]:
     """Every source file reached from ``modules`` through ``branchbook`` imports."""
+    root = root or PACKAGE_DIR
     seen: set[Path] = set()
     todo = [m for m in modules]
     while todo:
@@ -132,10 +132,11 @@ def _digest(files: Iterable[Path], root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def report_code(report: str, module: str, notebook: Path, root: Path = PACKAGE_DIR) -> str:
+def report_code(report: str, module: str, notebook: Path, root: Path | None = None) -> str:
     """The hash of everything that shapes ``report``'s published page except its data
     and parameters: its notebook, the modules it reaches, its catalogues and common's,
     the renderers and the page templates."""
+    root = root or PACKAGE_DIR
     modules = [module, *notebook_imports(notebook), *RENDERING]
     files = [*closure(modules, root), Path(notebook)]
     for locale in sorted((root / "locales").iterdir()) if (root / "locales").is_dir() else []:
@@ -144,15 +145,16 @@ def report_code(report: str, module: str, notebook: Path, root: Path = PACKAGE_D
     return _digest(files, root)
 
 
-def prepare_code(module: str, root: Path = PACKAGE_DIR) -> str:
+def prepare_code(module: str, root: Path | None = None) -> str:
     """The hash of the code behind one report's bank-wide models in prepare."""
+    root = root or PACKAGE_DIR
     return _digest(closure([module], root), root)
 
 
-@lru_cache(maxsize=4)
-def extracts_code(root: Path = PACKAGE_DIR) -> str:
+def extracts_code(root: Path | None = None) -> str:
     """The hash of the code that cuts the extracts (without the report packages: a
     change in one report does not cut every extract again)."""
+    root = root or PACKAGE_DIR
     files = [f for f in closure(EXTRACTS, root) if _is_shared(f, root)]
     return _digest(files, root)
 

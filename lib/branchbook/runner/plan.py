@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import iorw, paths
+from .. import codekey, iorw
 from ..errors import BranchbookError
 from ..params import BranchParams
 from ..reports import ReportSpec
@@ -50,6 +50,9 @@ def plan(
     """One job per branch x report, with the fingerprint that decides whether to rerun."""
     jobs = []
     nb_hash = {s.name: hashlib.sha256(s.notebook.read_bytes()).hexdigest()[:16] for s in specs}
+    # what shapes each report's page besides its data and parameters: its own code key
+    # (package, notebook, catalogues, the shared modules it imports), not the whole package
+    code = {s.name: codekey.report_code(s.name, s.module.__name__, s.notebook) for s in specs}
     for bid, bp in branch_params.items():
         for spec in specs:
             parameters = bp.notebook_parameters(
@@ -59,7 +62,7 @@ def plan(
             fingerprint = _sha(
                 {
                     "notebook": nb_hash[spec.name],
-                    "code": paths.code_version(),
+                    "code": code[spec.name],
                     "parameters": stable,
                     "data": prepared_meta["branch_fingerprints"].get(bid, ""),
                     "bank": prepared_meta["fingerprint"],

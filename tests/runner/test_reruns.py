@@ -1,0 +1,47 @@
+"""Reruns follow the seams: a label fixed in one report's catalogue redoes that report
+and nothing else; unchanged reports cost nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from branchbook import codekey
+from branchbook.runner.orchestrate import run
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_catalogue_edit_redoes_one_report(small_bank, tmp_path, monkeypatch):
+    common = dict(
+        period="2026-10",
+        branches=["0101"],
+        formats=("html",),
+        warehouse=small_bank / "build" / "demo" / "warehouse.duckdb",
+        params_dir=small_bank / "params",
+        build_dir=tmp_path / "build",
+        out=tmp_path / "reports",
+        progress=False,
+    )
+    first = run(**common)
+    assert first.exit_code == 0
+    again = run(**common)
+    assert again.exit_code == 0
+    # the same code: nothing made again
+    assert all(e.get("skipped_unchanged") for e in again.entries.values()), again.entries
+    # the package as it would be after fixing one label of the risk report
+    package = tmp_path / "branchbook"
+    shutil.copytree(codekey.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    risk_en = package / "locales" / "en" / "risk.yaml"
+    risk_en.write_text(
+        risk_en.read_text(encoding="utf-8") + "\n# a label fixed\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(codekey, "PACKAGE_DIR", package)
+    third = run(**common)
+    assert third.exit_code == 0
+    redone = sorted(k for k, e in third.entries.items() if not e.get("skipped_unchanged"))
+    assert redone == ["0101/risk"]
+    manifest = json.loads((tmp_path / "reports" / "2026-10" / "manifest.json").read_text())
+    assert set(manifest["reports"]) == set(third.entries)
