@@ -77,7 +77,7 @@ from .exposure import (
 )
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
-from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis
+from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, unit_kpis
 from .prepare import prepare
 from .scorecard import MISSING, OTHER, Scorecard
 from .scoring import (
@@ -127,6 +127,7 @@ from .validation import (
 )
 
 __all__ = [
+    "unit_kpis",
     "CLOSED", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES",
     "KPIS", "KPI_KEYS", "MISSING", "NPL_CLASSES", "OTHER", "REPORT", "SCORE_FEATURES",
     "SOURCES", "TERMS", "Compliance", "EarlyWarning", "Lgd", "Scorecard", "ScorecardSettings",

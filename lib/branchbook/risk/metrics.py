@@ -119,3 +119,10 @@ def kpi_cards(
         rag=rag,
         period_col="month",
     )
+
+
+def unit_kpis(bench, settings=None) -> pd.DataFrame:
+    """Every declared KPI per branch and period from prepare's benchmark (``branch_id``,
+    ``period``, one column per key): what the index and head-office views read."""
+    frame = bench("bench_risk_kpis").rename(columns={"month": "period"})
+    return frame[["branch_id", "period", *KPI_KEYS]]

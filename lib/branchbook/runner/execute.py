@@ -163,7 +163,7 @@ def make(
                 blobs["pdf"] = to_pdf.html_to_pdf(page)
         if timed_out.is_set():
             raise stopped()
-        entry["headline"] = meta.get("headline", {})
+        # the index's headline comes from the prepared period (runner.orchestrate), not the page
         entry["status"] = "ok"
     except BranchbookError as exc:
         entry["error"] = one_line(str(exc))

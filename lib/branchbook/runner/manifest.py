@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import math
 import threading
 import time
 from pathlib import Path
 
 from .. import iorw, paths
+
+log = logging.getLogger("branchbook.run")
 
 
 class Manifest:
@@ -44,6 +48,11 @@ class Manifest:
             self.data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             self.data = {"period": period, "reports": {}}
+        if not isinstance(self.data, dict) or not isinstance(self.data.get("reports"), dict):
+            # a manifest of another shape (hand-edited, another tool's): start afresh;
+            # the reports it would have listed are made again and listed anew
+            log.warning("%s: not a manifest (no 'reports' mapping); starting a new one", path)
+            self.data = {"period": period, "reports": {}}
         self.data.update(period=period, run_id=run_id)
 
     def get(self, key: str) -> dict | None:
@@ -66,10 +75,22 @@ class Manifest:
 
     def _write(self) -> None:
         start = time.monotonic()
-        iorw.atomic_write(self.path, json.dumps(self.data, indent=1, ensure_ascii=False).encode())
+        text = json.dumps(_finite(self.data), indent=1, ensure_ascii=False, allow_nan=False)
+        iorw.atomic_write(self.path, text.encode())
         self._written_at = time.monotonic()
         self._write_s = self._written_at - start
         self._dirty = False
+
+
+def _finite(value):
+    """``value`` with every non-finite float as ``None``: the manifest is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def up_to_date(entry: dict | None, fingerprint: str, out_dir: Path) -> bool:

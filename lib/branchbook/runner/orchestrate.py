@@ -262,7 +262,40 @@ def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, pr
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in branches.to_dict("records")
     ]
+    _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
     publish.write_period_index(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
+
+
+def _headlines_from_prepare(
+    manifest: Manifest, ps: ParamSet, prepared, locale: str, common
+) -> None:
+    """Each published report's headline number, read from the prepared period through
+    the report's declared headline metric (never scraped from the page), under the
+    branch's own thresholds, in the index's locale; recorded in the manifest."""
+    from ..data import BranchData
+    from ..metrics.headlines import headlines
+    from ..reports import registry
+
+    entries = manifest.data.get("reports", {})
+    ids = sorted({e.get("branch_id") for e in entries.values() if e.get("status") == "ok"})
+    ids = [b for b in ids if b in prepared.branch_ids]
+    if not ids:
+        return
+    bank = BranchData(prepared, "BANK", scope="bank")
+    values = headlines(
+        {name: spec.module for name, spec in registry().items()},
+        bank.bench,
+        {bid: ps.for_branch(bid).sections for bid in ids},
+        period=prepared.period,
+        locale=locale,
+        currency=common.currency if common else "CNY",
+    )
+    with manifest.lock:
+        for key, entry in entries.items():
+            if entry.get("status") == "ok":
+                entry["headline"] = values.get(key, {})
+        manifest._dirty = True
+    manifest.flush()

@@ -39,7 +39,7 @@ from .complaints import (
 )
 from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
 from .focus import attribute_change, bank_importance, focus_rows
-from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend
+from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend, unit_kpis
 from .prepare import prepare
 from .retention import cohort_months, retention_by_band, retention_curve
 from .scores import (
@@ -62,6 +62,7 @@ from .summary import DEFINITIONS, summary_facts
 from .views import branch_vs_bank, in_points, ipa_points, scores_vs_bank
 
 __all__ = [
+    "unit_kpis",
     "ATTRIBUTES",
     "BANDS",
     "CATEGORIES",

@@ -197,3 +197,12 @@ def trend(
     own = own[(own["month"] >= first) & (own["month"] <= period)].drop(columns="branch_id")
     bank = bank.add_prefix("bank_").reset_index()
     return own.merge(bank, on="month", how="left").reset_index(drop=True)
+
+
+def unit_kpis(bench, settings=None) -> pd.DataFrame:
+    """Every declared KPI per branch and period from prepare's monthly sums (``branch_id``,
+    ``period``, one column per key), with the unit's own score window: what the index
+    and head-office views read."""
+    window = settings.score_window_months if settings is not None else 3
+    frame = kpi_frame(bench("bench_satisfaction_monthly"), window_months=window)
+    return frame.rename(columns={"month": "period"})[["branch_id", "period", *KEYS]]

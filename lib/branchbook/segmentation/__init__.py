@@ -37,7 +37,7 @@ from .clusters import (
     kmeans,
 )
 from .concentration import gini, lorenz, top_share
-from .metrics import METRICS, kpi_table, kpis
+from .metrics import METRICS, kpi_table, kpis, unit_kpis
 from .prepare import prepare
 from .settings import (
     ACTION_REASONS,
@@ -96,6 +96,7 @@ from .views import (
 )
 
 __all__ = [
+    "unit_kpis",
     "ACTION_REASONS",
     "ACTIVITY_DAYS",
     "ACTIVITY_LABELS",

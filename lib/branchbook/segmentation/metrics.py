@@ -136,3 +136,10 @@ def kpi_table(
         period=period,
         rag=settings.kpi_status,
     )
+
+
+def unit_kpis(bench, settings: Settings | None = None) -> pd.DataFrame:
+    """Every declared KPI per branch and period from prepare's benchmark (``branch_id``,
+    ``period``, one column per key): what the index and head-office views read."""
+    frame = bench("bench_segmentation")
+    return frame[["branch_id", "period", *(m.key for m in METRICS)]]

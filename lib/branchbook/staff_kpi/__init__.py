@@ -61,6 +61,7 @@ from .metrics import (
     headline_table,
     kpi_cards,
     kpis,
+    unit_kpis,
 )
 from .prepare import manager_months, prepare
 from .scoring import (
@@ -106,6 +107,7 @@ from .views import (
 )
 
 __all__ = [
+    "unit_kpis",
     "CARDS",
     "CARD_KEYS",
     "DEFAULT_STATUS",

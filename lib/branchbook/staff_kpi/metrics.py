@@ -190,3 +190,10 @@ def kpi_cards(
         rag=status,
         period_col="month",
     )
+
+
+def unit_kpis(bench, settings=None) -> pd.DataFrame:
+    """Every declared KPI per branch and period from prepare's benchmark (``branch_id``,
+    ``period``, one column per key): what the index and head-office views read."""
+    frame = bench("bench_branch_kpis").rename(columns={"month": "period"})
+    return frame[["branch_id", "period", *CARD_KEYS]]

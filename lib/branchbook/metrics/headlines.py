@@ -1,0 +1,74 @@
+"""The index's headline numbers, read from the prepared period, never from a page.
+
+Each report package declares one ``headline=True`` metric and a ``unit_kpis(bench,
+settings)`` that gives every declared KPI per branch and period from prepare's
+benchmarks. The index shows that value, formatted in the index's locale, with its
+status under the branch's own thresholds: the same number the report's KPI card shows,
+computed by the same declaration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .. import fmt, i18n
+from .cards import status
+from .declare import Metric, of_report
+
+
+def headline_metric(report: str) -> Metric | None:
+    """The report's declared headline (the first with ``headline=True``)."""
+    return next((m for m in of_report(report) if m.headline), None)
+
+
+def headlines(
+    specs: Mapping[str, Any],
+    bench: Callable[[str], pd.DataFrame],
+    branch_settings: Mapping[str, Mapping[str, Any]],
+    *,
+    period: str,
+    locale: str,
+    currency: str = "CNY",
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{"<branch>/<report>": {key: {label, value, text, status}}}`` for every branch
+    of ``branch_settings`` (branch -> report -> its ``Settings``) and report of ``specs``
+    (name -> module with ``unit_kpis``)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, module in specs.items():
+        metric = headline_metric(name)
+        unit_kpis = getattr(module, "unit_kpis", None)
+        if metric is None or unit_kpis is None:
+            continue
+        frames: dict[str, pd.DataFrame] = {}
+        for bid, sections in branch_settings.items():
+            settings = sections.get(name)
+            # one frame per distinct settings (a branch may set its own score window)
+            key = settings.model_dump_json() if hasattr(settings, "model_dump_json") else ""
+            if key not in frames:
+                try:
+                    frames[key] = unit_kpis(bench, settings)
+                except (OSError, KeyError, ValueError):
+                    frames[key] = pd.DataFrame(columns=["branch_id", "period", metric.key])
+            frame = frames[key]
+            row = frame[(frame["branch_id"] == bid) & (frame["period"] == period)]
+            value = float(row[metric.key].iloc[0]) if len(row) else math.nan
+            rag = (getattr(settings, "kpi_status", None) or {}).get(metric.key)
+            out[f"{bid}/{name}"] = {
+                metric.key: {
+                    "label": i18n.t(metric.label_key, locale),
+                    "value": value if math.isfinite(value) else None,
+                    "text": _text(value, metric.kind, locale, currency),
+                    "status": status(value, rag) or "none",
+                }
+            }
+    return out
+
+
+def _text(value: float, kind: str, locale: str, currency: str) -> str:
+    if kind == "money":
+        return fmt.money(value, locale, currency)
+    return fmt.format_value(value, kind, locale)
