@@ -145,7 +145,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         action = self.fail.pop(0) if self.fail else None
         if action == "drop":
-            session.transport.close()
+            server.transport.close()
             return "451 dropped"
         if action:
             return f"{action} not now"

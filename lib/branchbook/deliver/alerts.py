@@ -31,13 +31,13 @@ class Alert:
         return f"{self.item.branch}/{self.item.report}/{self.kpi}"
 
     def line(self, loc: str) -> str:
+        kpi = self.item.headline[self.kpi]
         if self.threshold is None:
             line = t("deliver.alert.red", loc)
         elif self.threshold.above is not None and _value(self) > self.threshold.above:
-            line = t("deliver.alert.above", loc, limit=self.threshold.above)
+            line = t("deliver.alert.above", loc, limit=_limit(self.threshold.above, kpi))
         else:
-            line = t("deliver.alert.below", loc, limit=self.threshold.below)
-        kpi = self.item.headline[self.kpi]
+            line = t("deliver.alert.below", loc, limit=_limit(self.threshold.below, kpi))
         return t(
             "deliver.alert.body",
             loc,
@@ -47,6 +47,11 @@ class Alert:
             value=kpi.get("text", ""),
             threshold=line,
         )
+
+
+def _limit(limit: float, kpi: dict) -> str:
+    """The threshold written as the KPI is: a share as a percentage (0.025 -> 2.5%)."""
+    return f"{limit * 100:g}%" if str(kpi.get("text", "")).endswith("%") else f"{limit:g}"
 
 
 def _value(alert: Alert) -> float:
@@ -101,11 +106,11 @@ def build(person: Person, alerts: list[Alert], published: Published, *, access: 
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(period, person, [a.key for a in alerts], kind="alert")
-    msg["Content-Language"] = loc
     lines = [t("deliver.greeting", loc, name=person.name), ""]
     for a in alerts:
         url = link(access.delivery, period, a.item, "html")
         lines += [a.line(loc), t("deliver.alert.link", loc, url=url), ""]
     lines.append(t("deliver.closing", loc))
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")
+    msg["Content-Language"] = loc  # after the parts: multipart moves Content-* down
     return msg

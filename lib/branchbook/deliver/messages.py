@@ -60,7 +60,6 @@ def build(
     msg["Subject"] = t(subject, loc, period=period, units=units)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(period, person, [i.checksum(person.formats) for i in items])
-    msg["Content-Language"] = loc
     if correction:
         msg["X-Branchbook-Correction"] = "yes"
 
@@ -109,6 +108,7 @@ def build(
                 subtype=subtype,
                 filename=f"{period}-{item.branch}-{item.report}.{fmt}",
             )
+    msg["Content-Language"] = loc  # after the parts: multipart moves Content-* down
     return msg
 
 
