@@ -1,16 +1,7 @@
-"""A fake published period, an access list, and a real SMTP server on localhost.
-
-The published folder is hand-built (the delivery reads only the manifest and the
-files): three branches in two regions, two reports each, and in every file and
-headline a marker naming its branch (``MARK-0101``), so a test can check that no
-message carries another branch's data.
-"""
+"""An access list, and a real SMTP server on localhost (STARTTLS, login)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import socket
 import ssl
 import subprocess
 from email import policy
@@ -19,55 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from branchbook.deliver.access import Org
+from .helpers import free_port
 
-PERIOD = "2026-10"
-ORG = Org({"0101": "East", "0102": "East", "0201": "North"})
-REPORTS = ("risk", "staff_kpi")
 USER, PASSWORD = "reports-robot", "s3cret-smtp-pass"
-
-
-def publish(root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int = 2000) -> Path:
-    """Write ``root/2026-10`` with a manifest, HTML and PDF per branch and report."""
-    folder = root / PERIOD
-    entries = {}
-    for branch in ORG.regions:
-        for report in REPORTS:
-            (folder / branch).mkdir(parents=True, exist_ok=True)
-            value = (npl or {}).get(branch, 0.012)
-            html = (
-                f"<html><body><h1>MARK-{branch} {report}</h1><section class='bb-summary'>"
-                f"<h2>Summary</h2><ul><li>Sentence of MARK-{branch} {report}.</li>"
-                f"<li>NPL is {value:.1%}<br>here.</li></ul></section></body></html>"
-            )
-            pdf = f"%PDF-1.4 MARK-{branch} {report} ".encode().ljust(pdf_bytes, b"x")
-            outputs = {}
-            for fmt, data in (("html", html.encode()), ("pdf", pdf)):
-                rel = f"{branch}/{report}.{fmt}"
-                (folder / rel).write_bytes(data)
-                outputs[fmt] = {
-                    "path": rel,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "bytes": len(data),
-                }
-            status = "red" if value > 0.03 else "green"
-            entries[f"{branch}/{report}"] = {
-                "branch_id": branch,
-                "report": report,
-                "status": "ok",
-                "outputs": outputs,
-                "headline": {
-                    "npl_ratio": {
-                        "label": f"NPL ratio MARK-{branch}",
-                        "status": status,
-                        "text": f"{value:.1%}",
-                        "value": value,
-                    }
-                },
-            }
-    manifest = {"period": PERIOD, "run_id": "r1", "reports": entries}
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return folder
 
 
 ACCESS = """\
@@ -112,12 +57,6 @@ def write_access(params: Path, *, port=25, ca="null", attempts=2, limit=5.0) -> 
     path = params / "access.yaml"
     path.write_text(ACCESS.format(port=port, ca=ca, attempts=attempts, limit=limit))
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ import pytest
 from branchbook.deliver import access
 from branchbook.errors import ParamsError
 
-from .conftest import ORG, write_access
+from .conftest import write_access
+from .helpers import ORG
 
 
 def test_units_resolve_to_branches(tmp_path):

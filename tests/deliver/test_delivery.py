@@ -14,7 +14,8 @@ from branchbook.deliver.access import Smtp
 from branchbook.deliver.smtp import PASSWORD_VARIABLE, USER_VARIABLE, Mailer, SendError
 from branchbook.errors import ParamsError
 
-from .conftest import ORG, PASSWORD, PERIOD, USER, free_port, parse, publish, write_access
+from .conftest import PASSWORD, USER, parse, write_access
+from .helpers import ORG, PERIOD, free_port, publish
 
 pytestmark = pytest.mark.slow
 

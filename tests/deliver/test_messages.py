@@ -5,7 +5,8 @@ import json
 from branchbook.deliver import access, alerts, messages, published
 from branchbook.deliver.log import DeliveryLog, write_atomic
 
-from .conftest import ORG, PERIOD, publish, write_access
+from .conftest import write_access
+from .helpers import ORG, PERIOD, publish
 
 
 def _setup(tmp_path, **kw):

@@ -97,7 +97,7 @@ def build(
     elif files:
         lines.append(t("deliver.linked", loc))
         lines += [f"  {link(delivery, period, i, f)}" for i, f, _ in files]
-    lines += [t("deliver.portal", loc, url=delivery.portal_url), "", t("deliver.closing", loc)]
+    lines += [t("deliver.portal_link", loc, url=delivery.portal_url), "", t("deliver.closing", loc)]
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")
     if attach:
         for item, fmt, path in files:
