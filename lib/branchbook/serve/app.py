@@ -35,7 +35,13 @@ from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from ..deliver import published
@@ -167,7 +173,8 @@ def _denied(portal: Portal, request: Request, who: str | None, status: int, why:
     log.warning("portal: %s %s for %s: %s", status, request.url.path, who or "-", why)
     if redirect:
         return RedirectResponse("/login", status_code=303, headers=HEADERS)
-    return Response(status_code=status, headers=HEADERS)
+    text = {403: "403 Forbidden", 404: "404 Not Found"}.get(status, str(status))
+    return PlainTextResponse(text + "\n", status_code=status, headers=HEADERS)
 
 
 def _visible(portal: Portal, who: str, period: str) -> list[published.Item]:
