@@ -70,3 +70,14 @@ def test_org_from_the_warehouse_regions(small_bank):
     assert org.regions and set(org.regions.values()) <= {"East", "North", "South"}
     region = next(iter(org.regions.values()))
     assert org.branches(f"region:{region}") <= set(org.regions)
+
+
+def test_the_shipped_access_list_fits_the_demo_bank():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    east = {f"010{i}": "East" for i in range(1, 5)}
+    north = {f"020{i}": "North" for i in range(1, 5)}
+    south = {f"030{i}": "South" for i in range(1, 5)}
+    acl = access.load(root / "params", access.Org({**east, **north, **south}))
+    assert acl.branches("head.north") == set(north)

@@ -86,7 +86,7 @@ def test_alerts_for_red_and_thresholds_reach_only_those_responsible(tmp_path):
         access=acl,
     )
     body = msg.get_body(("plain",)).get_content()
-    assert "is 2.8%, beyond the threshold above 2.5%" in body
+    assert "is 2.8%: above the alert threshold of 2.5%" in body
     assert "https://reports.bank.example/2026-10/0201/risk.html" in body
 
 

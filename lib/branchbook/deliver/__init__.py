@@ -12,12 +12,14 @@ file for review instead, and records nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BranchbookError, ParamsError
 from ..redact import scrub
+from ..reports import ORDER
 from . import access as access_mod
 from . import alerts as alerts_mod
 from . import messages, published
@@ -47,7 +49,7 @@ def plan(access: access_mod.AccessList, pub: published.Published, done: Delivery
     allowed = access.branches(person.id)
     delivered = done.delivered(person.id)
     items, previous = [], {}
-    for item in sorted(pub.items.values(), key=lambda i: (i.branch, i.report)):
+    for item in sorted(pub.items.values(), key=lambda i: (i.branch, ORDER.index(i.report))):
         if item.branch not in allowed or item.report not in person.reports:
             continue
         before = delivered.get(item.key)
@@ -85,7 +87,7 @@ def deliver(
         outbox = Path(outbox or Path("build") / "outbox" / period)
         outbox.mkdir(parents=True, exist_ok=True)
     mailer = mailer or Mailer(acl.smtp)
-    with locked(pub.root):
+    with contextlib.nullcontext() if dry_run else locked(pub.root):
         done = DeliveryLog(pub.root)
         try:
             for person in people:

@@ -76,17 +76,14 @@ def build(
     for item in items:
         lines += ["", f"{item.branch} · {t(f'common.reports.{item.report}', loc)}"]
         for kpi in item.headline.values():
-            status = t(f"deliver.status.{kpi.get('status') or 'none'}", loc)
-            lines.append(
-                "  "
-                + t(
-                    "deliver.headline_line",
-                    loc,
-                    label=kpi.get("label", ""),
-                    text=kpi.get("text", ""),
-                    status=status,
-                )
-            )
+            label, text = kpi.get("label", ""), kpi.get("text", "")
+            status = kpi.get("status") or "none"
+            if status == "none":
+                line = t("deliver.headline_plain", loc, label=label, text=text)
+            else:
+                status = t(f"deliver.status.{status}", loc)
+                line = t("deliver.headline_line", loc, label=label, text=text, status=status)
+            lines.append("  " + line)
         sentences = published.summary(item)
         if sentences:
             lines.append("  " + t("deliver.summary", loc))
