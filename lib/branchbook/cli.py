@@ -270,14 +270,18 @@ def _dispatch(args) -> int:
         from .deliver.access import org_from_warehouse
         from .serve import serve
 
-        serve(
-            args.out or root / "reports",
-            args.params_dir or root / "params",
-            org_from_warehouse(args.warehouse),
-            host=args.host,
-            port=args.port,
-            access_log=Path(args.access_log or root / "build" / "access.log"),
-        )
+        try:
+            serve(
+                args.out or root / "reports",
+                args.params_dir or root / "params",
+                org_from_warehouse(args.warehouse),
+                host=args.host,
+                port=args.port,
+                access_log=Path(args.access_log or root / "build" / "access.log"),
+            )
+        except Terminated:  # uvicorn has shut down cleanly and passes the signal on
+            pass
+        print("branchbook: portal stopped", file=sys.stderr)
         return EXIT_OK
     if args.command == "hash-password":
         import getpass
