@@ -19,7 +19,9 @@ ORG = Org({"0101": "East", "0102": "East", "0201": "North"})
 REPORTS = ("risk", "staff_kpi")
 
 
-def publish(root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int = 2000) -> Path:
+def publish(
+    root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int = 2000, run_id: str = "r1"
+) -> Path:
     """Write ``root/2026-10`` with a manifest, HTML and PDF per branch and report."""
     folder = root / PERIOD
     entries = {}
@@ -30,9 +32,10 @@ def publish(root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int =
             html = (
                 f"<html><body><h1>MARK-{branch} {report}</h1><section class='bb-summary'>"
                 f"<h2>Summary</h2><ul><li>Sentence of MARK-{branch} {report}.</li>"
-                f"<li>NPL is {value:.1%}<br>here.</li></ul></section></body></html>"
+                f"<li>NPL is {value:.1%}<br>here.</li></ul></section>"
+                f"<footer class='bb-provenance'>Run {run_id}</footer></body></html>"
             )
-            pdf = f"%PDF-1.4 MARK-{branch} {report} ".encode().ljust(pdf_bytes, b"x")
+            pdf = f"%PDF-1.4 MARK-{branch} {report} {run_id} ".encode().ljust(pdf_bytes, b"x")
             outputs = {}
             for fmt, data in (("html", html.encode()), ("pdf", pdf)):
                 rel = f"{branch}/{report}.{fmt}"
@@ -48,6 +51,7 @@ def publish(root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int =
                 "report": report,
                 "status": "ok",
                 "outputs": outputs,
+                "input_fingerprint": f"data-{value}",
                 "headline": {
                     "npl_ratio": {
                         "label": f"NPL ratio MARK-{branch}",
@@ -57,7 +61,7 @@ def publish(root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int =
                     }
                 },
             }
-    manifest = {"period": PERIOD, "run_id": "r1", "reports": entries}
+    manifest = {"period": PERIOD, "run_id": run_id, "reports": entries}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 

@@ -75,7 +75,8 @@ def test_each_person_gets_their_reports_once_and_nothing_else(
     [audit] = smtp_server.by_recipient("audit@bank.example")
     assert len(list(audit.iter_attachments())) == 12  # 3 branches x 2 reports x pdf, html
 
-    # a rerun sends nothing already delivered
+    # a rerun sends nothing already delivered, nor does running the period again
+    publish(tmp_path / "reports", run_id="r2")
     again = _run(tmp_path, smtp_server, ca=tls_files[0])
     assert again.sent == [] and len(smtp_server.messages) == 3
 

@@ -59,13 +59,15 @@ def test_a_correction_names_the_changed_numbers(tmp_path):
     assert "0201 · NPL ratio MARK-0201: 0.9% → 1.2%" in body
 
 
-def test_the_checksum_follows_files_and_headline(tmp_path):
+def test_the_checksum_follows_the_data_not_the_run(tmp_path):
     _, pub = _setup(tmp_path)
-    first = pub.items["0101/risk"].checksum(("pdf",))
-    _, again = _setup(tmp_path)
-    assert again.items["0101/risk"].checksum(("pdf",)) == first
+    first = pub.checksum(pub.items["0101/risk"])
+    _, again = _setup(tmp_path, run_id="r2")  # the same data run again
+    assert again.checksum(again.items["0101/risk"]) == first
+    assert (tmp_path / "reports/2026-10/0101/risk.pdf").read_bytes().count(b"r2") == 1
     _, changed = _setup(tmp_path, npl={"0101": 0.02})
-    assert changed.items["0101/risk"].checksum(("pdf",)) != first
+    assert changed.checksum(changed.items["0101/risk"]) != first
+    assert changed.checksum(changed.items["0102/risk"]) == pub.checksum(pub.items["0102/risk"])
 
 
 def test_alerts_for_red_and_thresholds_reach_only_those_responsible(tmp_path):

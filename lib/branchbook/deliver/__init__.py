@@ -53,7 +53,7 @@ def plan(access: access_mod.AccessList, pub: published.Published, done: Delivery
         if item.branch not in allowed or item.report not in person.reports:
             continue
         before = delivered.get(item.key)
-        if before and before.get("checksum") == item.checksum(person.formats):
+        if before and before.get("checksum") == pub.checksum(item):
             continue
         items.append(item)
         if before:
@@ -105,7 +105,7 @@ def deliver(
                 )
                 record = {
                     i.key: {
-                        "checksum": i.checksum(person.formats),
+                        "checksum": pub.checksum(i),
                         "headline": messages.headline_texts(i),
                     }
                     for i in items

@@ -1,7 +1,7 @@
 """The delivery log: what each person was sent, beside the period's manifest.
 
 ``reports/<period>/delivery.json`` records, per person, each report a message carried
-with the checksum of what it carried (:meth:`branchbook.deliver.published.Item.checksum`)
+with the checksum of what it carried (:meth:`branchbook.deliver.published.Published.checksum`)
 and its headline texts, and every alert sent. It is rewritten after every message that
 the mail server accepted, atomically (a temporary file in the same folder, then
 ``os.replace``), so a run that dies part way knows exactly what went out; a lock file

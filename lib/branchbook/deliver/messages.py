@@ -59,7 +59,7 @@ def build(
     subject = "deliver.subject_correction" if correction else "deliver.subject"
     msg["Subject"] = t(subject, loc, period=period, units=units)
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = message_id(period, person, [i.checksum(person.formats) for i in items])
+    msg["Message-ID"] = message_id(period, person, [published.checksum(i) for i in items])
     if correction:
         msg["X-Branchbook-Correction"] = "yes"
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from ..errors import BranchbookError
 from ..params import validate_period
 
+# the line naming the run, its time and the code version: differs on every run
+PROVENANCE = re.compile(r"<(\w+)[^>]*\bbb-provenance\b[^>]*>.*?</\1>", re.S)
+
 
 class NotPublished(BranchbookError):
     """The period has no published reports to deliver or serve."""
@@ -30,20 +33,11 @@ class Item:
     report: str
     headline: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)  # format -> {"path", "sha256", "bytes"}
+    fingerprint: str = ""  # the data the report was made from (manifest input_fingerprint)
 
     @property
     def key(self) -> str:
         return f"{self.branch}/{self.report}"
-
-    def checksum(self, formats: tuple[str, ...] = ("html", "pdf")) -> str:
-        """A short hash of what a message carries for this report: its files' hashes and
-        its headline values. A rerun with the same data gives the same checksum."""
-        h = hashlib.sha256()
-        for fmt in sorted(formats):
-            h.update(f"{fmt}:{(self.outputs.get(fmt) or {}).get('sha256', '')}\n".encode())
-        for kpi in sorted(self.headline):
-            h.update(f"{kpi}={self.headline[kpi].get('text', '')}\n".encode())
-        return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -61,6 +55,21 @@ class Published:
             return None
         path = (self.root / out["path"]).resolve()
         return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
+
+    def checksum(self, item: Item) -> str:
+        """A short hash of what the report says: the data it was made from, its headline
+        texts and its HTML without the provenance line. Running the period again on the
+        same data gives the same checksum (only the run id and time differ); corrected
+        data, or a change in what the report shows, gives another."""
+        h = hashlib.sha256(f"{item.key}\n{item.fingerprint}\n".encode())
+        for kpi in sorted(item.headline):
+            h.update(f"{kpi}={item.headline[kpi].get('text', '')}\n".encode())
+        path = self.file(item, "html")
+        if path is not None:
+            h.update(PROVENANCE.sub("", path.read_text(encoding="utf-8")).encode())
+        else:
+            h.update(str((item.outputs.get("pdf") or {}).get("sha256", "")).encode())
+        return h.hexdigest()[:16]
 
     def summary(self, item: Item) -> list[str]:
         """The summary sentences of ``item``'s published HTML; ``[]`` without one."""
@@ -89,6 +98,7 @@ def read(reports_dir: str | Path, period: str) -> Published:
             report=str(entry["report"]),
             headline=dict(entry.get("headline") or {}),
             outputs=dict(entry.get("outputs") or {}),
+            fingerprint=str(entry.get("input_fingerprint") or ""),
         )
         items[key] = item
     return Published(root=root, period=period, run_id=str(data.get("run_id", "")), items=items)
