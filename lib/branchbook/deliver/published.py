@@ -33,7 +33,6 @@ class Item:
     report: str
     headline: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)  # format -> {"path", "sha256", "bytes"}
-    fingerprint: str = ""  # the data the report was made from (manifest input_fingerprint)
 
     @property
     def key(self) -> str:
@@ -57,11 +56,12 @@ class Published:
         return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
 
     def checksum(self, item: Item) -> str:
-        """A short hash of what the report says: the data it was made from, its headline
-        texts and its HTML without the provenance line. Running the period again on the
-        same data gives the same checksum (only the run id and time differ); corrected
-        data, or a change in what the report shows, gives another."""
-        h = hashlib.sha256(f"{item.key}\n{item.fingerprint}\n".encode())
+        """A short hash of what the report says: its headline texts and its HTML without
+        the provenance line. Running the period again on the same data gives the same
+        checksum (only the run id, time and code version differ); corrected data, or any
+        change in what the report shows, gives another. Without an HTML file, the PDF's
+        hash stands in (it carries the provenance line, so every run differs)."""
+        h = hashlib.sha256(f"{item.key}\n".encode())
         for kpi in sorted(item.headline):
             h.update(f"{kpi}={item.headline[kpi].get('text', '')}\n".encode())
         path = self.file(item, "html")
@@ -98,7 +98,6 @@ def read(reports_dir: str | Path, period: str) -> Published:
             report=str(entry["report"]),
             headline=dict(entry.get("headline") or {}),
             outputs=dict(entry.get("outputs") or {}),
-            fingerprint=str(entry.get("input_fingerprint") or ""),
         )
         items[key] = item
     return Published(root=root, period=period, run_id=str(data.get("run_id", "")), items=items)
