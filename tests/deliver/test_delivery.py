@@ -167,3 +167,24 @@ def test_an_unknown_recipient_is_refused_before_anything_is_sent(tmp_path):
     publish(tmp_path / "reports")
     with pytest.raises(ParamsError, match="no person with id 'bob'"):
         _run(tmp_path, None, ca="null", only=["bob"])
+
+
+def test_a_server_that_never_answers_times_out_and_is_reported(tmp_path, tls_files, login):
+    import socket
+
+    publish(tmp_path / "reports")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never says a word
+    try:
+        params = tmp_path / "params"
+        write_access(params, port=silent.getsockname()[1], ca=tls_files[0], attempts=2)
+        path = params / "access.yaml"
+        path.write_text(path.read_text().replace("timeout_s: 5", "timeout_s: 0.3"))
+        result = deliver(
+            PERIOD, reports_dir=tmp_path / "reports", params_dir=params, org=ORG, only=["audit"]
+        )
+    finally:
+        silent.close()
+    assert result.exit_code == 1
+    assert "did not answer in time (after 2 attempt(s))" in result.failed["audit"]

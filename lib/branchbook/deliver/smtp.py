@@ -109,10 +109,11 @@ def _permanent(exc: BaseException) -> bool:
 
 def _describe(exc: BaseException) -> str:
     code = _code(exc)
+    # smtplib reports a read that timed out as a closed connection
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return "the mail server did not answer in time"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "the mail server dropped the connection"
-    if isinstance(exc, TimeoutError):
-        return "the mail server did not answer in time"
     if isinstance(exc, ConnectionRefusedError):
         return "the mail server refused the connection"
     if code is not None:
