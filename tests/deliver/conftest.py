@@ -15,50 +15,6 @@ from .helpers import free_port
 USER, PASSWORD = "reports-robot", "s3cret-smtp-pass"
 
 
-ACCESS = """\
-smtp:
-  host: 127.0.0.1
-  port: {port}
-  sender: reports@bank.example
-  ca_file: {ca}
-  timeout_s: 5
-  attempts: {attempts}
-  backoff_s: 0
-delivery:
-  portal_url: https://reports.bank.example/
-  attach_limit_mb: {limit}
-  thresholds:
-    risk.npl_ratio:
-      above: 0.025
-people:
-  - id: li.wei
-    name: 李伟
-    email: li.wei@bank.example
-    locale: zh-CN
-    units: [branch:0101]
-    alerts: true
-  - id: anna.north
-    name: Anna North
-    email: anna@bank.example
-    locale: en
-    units: [region:North]
-    reports: [risk]
-    alerts: true
-  - id: audit
-    name: Internal Audit
-    email: audit@bank.example
-    units: [bank]
-    formats: [pdf, html]
-"""
-
-
-def write_access(params: Path, *, port=25, ca="null", attempts=2, limit=5.0) -> Path:
-    params.mkdir(parents=True, exist_ok=True)
-    path = params / "access.yaml"
-    path.write_text(ACCESS.format(port=port, ca=ca, attempts=attempts, limit=limit))
-    return path
-
-
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 (the test's own mail server)."""

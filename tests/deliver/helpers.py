@@ -70,3 +70,56 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+ACCESS = """\
+smtp:
+  host: 127.0.0.1
+  port: {port}
+  sender: reports@bank.example
+  ca_file: {ca}
+  timeout_s: 5
+  attempts: {attempts}
+  backoff_s: 0
+delivery:
+  portal_url: https://reports.bank.example/
+  attach_limit_mb: {limit}
+  thresholds:
+    risk.npl_ratio:
+      above: 0.025
+people:
+  - id: li.wei
+    name: 李伟
+    email: li.wei@bank.example
+    locale: zh-CN
+    units: [branch:0101]
+    alerts: true
+  - id: anna.north
+    name: Anna North
+    email: anna@bank.example
+    locale: en
+    units: [region:North]
+    reports: [risk]
+    alerts: true
+  - id: audit
+    name: Internal Audit
+    email: audit@bank.example
+    units: [bank]
+    formats: [pdf, html]
+"""
+
+
+def write_access(params: Path, *, port=25, ca="null", attempts=2, limit=5.0) -> Path:
+    params.mkdir(parents=True, exist_ok=True)
+    path = params / "access.yaml"
+    path.write_text(ACCESS.format(port=port, ca=ca, attempts=attempts, limit=limit))
+    return path
+
+
+def setup_period(tmp_path: Path, *, limit: float = 5.0, **kw):
+    """``(access list, published)`` of a fake period under ``tmp_path``."""
+    from branchbook.deliver import access, published
+
+    write_access(tmp_path / "params", limit=limit)
+    publish(tmp_path / "reports", **kw)
+    return access.load(tmp_path / "params", ORG), published.read(tmp_path / "reports", PERIOD)

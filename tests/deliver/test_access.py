@@ -5,8 +5,7 @@ import pytest
 from branchbook.deliver import access
 from branchbook.errors import ParamsError
 
-from .conftest import write_access
-from .helpers import ORG
+from .helpers import ORG, write_access
 
 
 def test_units_resolve_to_branches(tmp_path):
@@ -81,3 +80,9 @@ def test_the_shipped_access_list_fits_the_demo_bank():
     south = {f"030{i}": "South" for i in range(1, 5)}
     acl = access.load(root / "params", access.Org({**east, **north, **south}))
     assert acl.branches("head.north") == set(north)
+
+
+def test_a_password_in_place_of_a_hash_is_refused(tmp_path):
+    msg = _bad(tmp_path, "alerts: true\n", "alerts: true\n    password_hash: hunter2hunter2\n")
+    assert "people[0] (li.wei).password_hash" in msg and "never a password" in msg
+    assert "hunter2" not in msg

@@ -113,3 +113,14 @@ def test_a_person_without_reports_sees_an_empty_index(site):
     assert "/2026-10/" in c.get("/").text
     (site[0] / "2026-10" / "manifest.json").unlink()
     assert "No reports for you yet" in c.get("/").text
+
+
+def test_a_huge_login_form_is_refused(site):
+    r = _client(site).post("/login", data={"user": "audit", "password": "x" * 10_000})
+    assert r.status_code == 413
+
+
+def test_portal_pages_carry_a_strict_content_policy(site):
+    c = _login(_client(site), "audit")
+    policy = c.get("/2026-10/").headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy

@@ -5,6 +5,7 @@ header are refused."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,6 @@ from deliver.helpers import ORG, free_port
 from branchbook.serve import build_app
 
 from .conftest import PASSWORDS
-from .test_app import _log
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +107,8 @@ def test_three_readers_see_exactly_their_units(portal, browser):
         ):
             assert _status(page, portal + url) == 404, (who, url)
         page.context.close()
-    opened = [e for e in _log((None, None, log)) if e["status"] == 200]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    opened = [e for e in entries if e["status"] == 200]
     assert {e["who"] for e in opened} == set(cases)
 
 

@@ -33,6 +33,7 @@ ACCESS_FILE = "access.yaml"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # a plain address: local part, @, a dotted domain; no display names, no spaces, no commas
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+HASH_RE = re.compile(r"^scrypt\$(\d{1,8})\$\d{1,2}\$\d{1,2}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
 UNIT_RE = re.compile(r"^(bank|branch:[A-Za-z0-9_-]+|region:[^\s:]+)$")
 
 
@@ -120,6 +121,17 @@ class Person(Section):
         for unit in v:
             if not UNIT_RE.match(unit):
                 raise ValueError(f"unit {unit!r} is expected as bank, branch:<id> or region:<name>")
+        return v
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hash(cls, v: str | None) -> str | None:
+        m = HASH_RE.match(v or "")
+        if v is not None and not (m and 2 <= int(m.group(1)) <= 2**20):
+            raise ValueError(
+                "password_hash is expected as made by `branchbook hash-password` "
+                "(scrypt$<n>$<r>$<p>$<salt>$<key>), never a password"
+            )
         return v
 
     @field_validator("reports")

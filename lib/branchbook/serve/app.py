@@ -63,6 +63,13 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+#: the portal's own pages (not the reports): nothing but their own inline style and forms
+PAGE_HEADERS = {
+    **HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'",
+}
+MAX_FORM = 4096  # bytes of a login form
 log = logging.getLogger(__name__)
 
 
@@ -160,7 +167,7 @@ def _page(title: str, body: str, loc: str) -> HTMLResponse:
         f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
         f"{body}</body></html>"
     )
-    return HTMLResponse(doc, headers=HEADERS)
+    return HTMLResponse(doc, headers=PAGE_HEADERS)
 
 
 def _denied(portal: Portal, request: Request, who: str | None, status: int, why: str):
@@ -173,7 +180,9 @@ def _denied(portal: Portal, request: Request, who: str | None, status: int, why:
     log.warning("portal: %s %s for %s: %s", status, request.url.path, who or "-", why)
     if redirect:
         return RedirectResponse("/login", status_code=303, headers=HEADERS)
-    text = {403: "403 Forbidden", 404: "404 Not Found"}.get(status, str(status))
+    text = {403: "403 Forbidden", 404: "404 Not Found", 413: "413 Too Large"}.get(
+        status, str(status)
+    )
     return PlainTextResponse(text + "\n", status_code=status, headers=HEADERS)
 
 
@@ -278,7 +287,14 @@ def build_app(
             return _denied(portal, request, None, 404, "built-in login is off")
         error = ""
         if request.method == "POST":
-            form = parse_qs((await request.body()).decode("utf-8", "replace"))
+            if int(request.headers.get("content-length") or 0) > MAX_FORM:
+                return _denied(portal, request, None, 413, "login form too large")
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_FORM:
+                    return _denied(portal, request, None, 413, "login form too large")
+            form = parse_qs(body.decode("utf-8", "replace"))
             who = (form.get("user") or [""])[0].strip()
             password = (form.get("password") or [""])[0]
             stored = acl.people[who].password_hash if who in acl.people else None

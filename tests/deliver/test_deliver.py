@@ -14,8 +14,8 @@ from branchbook.deliver.access import Smtp
 from branchbook.deliver.smtp import PASSWORD_VARIABLE, USER_VARIABLE, Mailer, SendError
 from branchbook.errors import ParamsError
 
-from .conftest import PASSWORD, USER, parse, write_access
-from .helpers import ORG, PERIOD, free_port, publish
+from .conftest import PASSWORD, USER, parse
+from .helpers import ORG, PERIOD, free_port, publish, write_access
 
 pytestmark = pytest.mark.slow
 
