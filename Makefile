@@ -11,7 +11,7 @@ WORKERS ?=
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test test-fast lab bench bench-prepare lint format clean distclean
+.PHONY: help setup system demo test test-fast lab serve bench bench-prepare lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test-fast: setup ## the unit tests only (not those marked slow): rerun after eac
 lab: setup $(WAREHOUSE) ## prepare the latest period, then open JupyterLab on notebooks/
 	$(BIN)/branchbook prepare $(if $(PERIOD),--period $(PERIOD))
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+serve: setup ## the portal on localhost:8080: reports/, each request checked against params/access.yaml
+	$(BIN)/branchbook serve
 
 bench: setup ## run the benchmark: naive vs branchbook vs floor (see benchmarks/README.md)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -3,7 +3,8 @@
 Exit codes (for schedulers):
 
 - 0: everything asked for was published (or was already up to date);
-- 1: the run finished but some reports failed (each printed on one line);
+- 1: the run finished but some reports failed (each printed on one line), or some
+  messages of `deliver` (or `run --deliver`) could not be sent;
 - 2: bad input refused before anything ran (parameters, data contract, warehouse,
   unknown branch, report or period);
 - 3: an unexpected internal error.
@@ -87,6 +88,11 @@ def parser() -> argparse.ArgumentParser:
         help="Dask scheduler address for --executor dask (default: $DASK_SCHEDULER_ADDRESS)",
     )
     r.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+    r.add_argument(
+        "--deliver",
+        action="store_true",
+        help="after the run, deliver the period to the people of params/access.yaml",
+    )
     _common(r)
 
     p = sub.add_parser("prepare", help="validate the data and cut the period's extracts")
@@ -110,6 +116,31 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--branch", required=True)
     s.add_argument("--report", help="only this report's section")
     s.add_argument("--params", dest="params_dir")
+
+    dl = sub.add_parser("deliver", help="send each person of the access list their reports")
+    dl.add_argument("--period", required=True, help="YYYY-MM")
+    dl.add_argument("--to", nargs="+", metavar="ID", help="only these people (access list ids)")
+    dl.add_argument(
+        "--dry-run", action="store_true", help="write the messages as .eml files; send nothing"
+    )
+    dl.add_argument("--outbox", help="folder for --dry-run (default: build/outbox/<period>)")
+    dl.add_argument("--out", help="report folder (default: reports/)")
+    dl.add_argument("--warehouse", help="where branches and regions are read")
+    dl.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+
+    sv = sub.add_parser("serve", help="serve the reports, each request checked against access")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--out", help="report folder (default: reports/)")
+    sv.add_argument("--warehouse", help="where branches and regions are read")
+    sv.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+    sv.add_argument(
+        "--access-log", help="JSON lines of every report opened (default: build/access.log)"
+    )
+
+    sub.add_parser(
+        "hash-password", help="read a password (twice) and print its hash for access.yaml"
+    )
 
     d = sub.add_parser("demo", help="build the demo warehouse")
     d.add_argument("--out", default=None, help="DuckDB file (default build/demo/warehouse.duckdb)")
@@ -211,7 +242,59 @@ def _dispatch(args) -> int:
             f"{len(result.failed)} failed; index: {result.manifest_path.parent / 'index.html'}",
             file=sys.stderr,
         )
+        if args.deliver and result.exit_code == EXIT_OK:
+            from .deliver import deliver
+
+            delivered = deliver(
+                result.period,
+                reports_dir=args.out or root / "reports",
+                params_dir=args.params_dir or root / "params",
+                warehouse=args.warehouse,
+            )
+            return _report_delivery(delivered)
         return result.exit_code
+    if args.command == "deliver":
+        from .deliver import deliver
+        from .params import validate_period
+
+        delivered = deliver(
+            validate_period(args.period),
+            reports_dir=args.out or root / "reports",
+            params_dir=args.params_dir or root / "params",
+            warehouse=args.warehouse,
+            only=args.to,
+            dry_run=args.dry_run,
+            outbox=args.outbox or root / "build" / "outbox" / args.period,
+        )
+        return _report_delivery(delivered)
+    if args.command == "serve":
+        from .deliver.access import org_from_warehouse
+        from .serve import serve
+
+        try:
+            serve(
+                args.out or root / "reports",
+                args.params_dir or root / "params",
+                org_from_warehouse(args.warehouse),
+                host=args.host,
+                port=args.port,
+                access_log=Path(args.access_log or root / "build" / "access.log"),
+            )
+        except Terminated:  # uvicorn has shut down cleanly and passes the signal on
+            pass
+        print("branchbook: portal stopped", file=sys.stderr)
+        return EXIT_OK
+    if args.command == "hash-password":
+        import getpass
+
+        from .serve.passwords import hash_password
+
+        first = getpass.getpass("password: ")
+        if len(first) < 12 or first != getpass.getpass("again: "):
+            print("branchbook: passwords differ or are shorter than 12 characters", file=sys.stderr)
+            return EXIT_REFUSED
+        print(hash_password(first))
+        return EXIT_OK
     if args.command == "prepare":
         from .prepare import prepare
 
@@ -283,6 +366,21 @@ def _dispatch(args) -> int:
         print(f"demo warehouse written: {out}")
         return EXIT_OK
     return EXIT_ERROR
+
+
+def _report_delivery(result) -> int:
+    """One line per message sent (or written) and per recipient that failed."""
+    for line in result.sent:
+        print(f"delivered: {line}", file=sys.stderr)
+    for path in result.written:
+        print(f"written: {path}", file=sys.stderr)
+    for who, why in result.failed.items():
+        print(f"not delivered: {who}: {redact.scrub(why)}", file=sys.stderr)
+    print(
+        f"branchbook: {result.period}: {len(result.sent)} message(s), {len(result.failed)} failed",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR if result.failed else EXIT_OK
 
 
 def entry() -> None:

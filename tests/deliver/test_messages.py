@@ -1,0 +1,42 @@
+"""Messages: locale, headline, summary, attachments or links, corrections."""
+
+from branchbook.deliver import messages
+
+from .helpers import setup_period
+
+
+def test_a_message_in_the_persons_locale_with_headline_summary_and_pdfs(tmp_path):
+    acl, pub = setup_period(tmp_path)
+    person = acl.people["li.wei"]
+    items = [pub.items["0101/risk"], pub.items["0101/staff_kpi"]]
+    msg = messages.build(person, items, pub, sender=acl.smtp.sender, delivery=acl.delivery)
+    assert msg["Subject"] == "分支机构报告 · 2026年10月 · 0101"
+    body = msg.get_body(("plain",)).get_content()
+    assert "李伟，您好" in body and "NPL ratio MARK-0101：1.2%（达标）" in body
+    assert "Sentence of MARK-0101 risk." in body
+    names = [p.get_filename() for p in msg.iter_attachments()]
+    assert names == ["2026-10-0101-risk.pdf", "2026-10-0101-staff_kpi.pdf"]
+    assert "X-Branchbook-Correction" not in msg
+
+
+def test_above_the_size_limit_links_replace_attachments(tmp_path):
+    acl, pub = setup_period(tmp_path, limit=0.003, pdf_bytes=2000)
+    person = acl.people["li.wei"]
+    items = [pub.items["0101/risk"], pub.items["0101/staff_kpi"]]
+    msg = messages.build(person, items, pub, sender=acl.smtp.sender, delivery=acl.delivery)
+    assert list(msg.iter_attachments()) == []
+    body = msg.get_body(("plain",)).get_content()
+    assert "https://reports.bank.example/2026-10/0101/risk.pdf" in body
+
+
+def test_a_correction_names_the_changed_numbers(tmp_path):
+    acl, pub = setup_period(tmp_path)
+    person = acl.people["anna.north"]
+    item = pub.items["0201/risk"]
+    previous = {item.key: {"checksum": "old", "headline": {"npl_ratio": "0.9%"}}}
+    msg = messages.build(
+        person, [item], pub, sender=acl.smtp.sender, delivery=acl.delivery, previous=previous
+    )
+    assert msg["Subject"].startswith("Corrected: ")
+    body = msg.get_body(("plain",)).get_content()
+    assert "0201 · NPL ratio MARK-0201: 0.9% → 1.2%" in body

@@ -1,0 +1,22 @@
+"""The published folder: manifest items, summary sentences, checksums."""
+
+from branchbook.deliver import published
+
+from .helpers import setup_period
+
+
+def test_summary_sentences_come_from_the_html():
+    html = "<div class='bb-summary'><ul><li>One <b>bold</b>.</li><li>Two<br>lines</li></ul></div>"
+    assert published.summary_sentences(html) == ["One bold.", "Twolines"]
+    assert published.summary_sentences("<p>no summary</p>") == []
+
+
+def test_the_checksum_follows_the_data_not_the_run(tmp_path):
+    _, pub = setup_period(tmp_path)
+    first = pub.checksum(pub.items["0101/risk"])
+    _, again = setup_period(tmp_path, run_id="r2")  # the same data run again
+    assert again.checksum(again.items["0101/risk"]) == first
+    assert (tmp_path / "reports/2026-10/0101/risk.pdf").read_bytes().count(b"r2") == 1
+    _, changed = setup_period(tmp_path, npl={"0101": 0.02})
+    assert changed.checksum(changed.items["0101/risk"]) != first
+    assert changed.checksum(changed.items["0102/risk"]) == pub.checksum(pub.items["0102/risk"])

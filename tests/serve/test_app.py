@@ -1,0 +1,126 @@
+"""The portal's rules, through Starlette's test client (no network)."""
+
+import json
+
+from deliver.helpers import ORG
+from starlette.testclient import TestClient
+
+from branchbook.serve import build_app
+
+from .conftest import PASSWORDS
+
+
+def _client(site, client=("127.0.0.1", 5000)):
+    reports, params, log = site
+    app = build_app(reports, params, ORG, access_log=log, secret=b"k" * 32)
+    return TestClient(app, client=client, follow_redirects=False)
+
+
+def _login(c, who):
+    r = c.post("/login", data={"user": who, "password": PASSWORDS[who]})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    return c
+
+
+def _log(site):
+    return [json.loads(line) for line in site[2].read_text().splitlines()]
+
+
+def test_each_person_sees_only_their_units(site):
+    c = _login(_client(site), "li.wei")
+    page = c.get("/2026-10/").text
+    assert "0101/risk.pdf" in page and "0101/staff_kpi.html" in page
+    assert "0102" not in page and "0201" not in page
+    r = c.get("/2026-10/0101/risk.html")
+    assert r.status_code == 200 and "MARK-0101" in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert c.get("/2026-10/0102/risk.html").status_code == 403
+    c = _login(_client(site), "anna.north")
+    page = c.get("/2026-10/").text
+    assert "0201/risk.pdf" in page and "staff_kpi" not in page and "0101" not in page
+    assert c.get("/2026-10/0201/staff_kpi.pdf").status_code == 403  # not her report
+    c = _login(_client(site), "audit")
+    page = c.get("/2026-10/").text
+    assert all(b in page for b in ("0101", "0102", "0201"))
+
+
+def test_traversal_and_other_files_are_refused_and_logged(site):
+    c = _login(_client(site), "li.wei")
+    for path in (
+        "/2026-10/manifest.json",
+        "/2026-10/index.html",
+        "/2026-10/delivery.json",
+        "/2026-10/0101/..%2F..%2F..%2Fparams%2Faccess.yaml",
+        "/2026-10/0101/%2e%2e/0102/risk.html",
+        "/../params/access.yaml",
+        "/2026-10/0101/risk.ipynb",
+    ):
+        r = c.get(path)
+        assert r.status_code in (403, 404), path
+        assert "MARK" not in r.text and "password_hash" not in r.text
+    refused = [e for e in _log(site) if e["status"] in (403, 404)]
+    assert len(refused) == 7 and all(e["who"] == "li.wei" for e in refused)
+
+
+def test_no_identity_gets_no_report(site):
+    c = _client(site)
+    assert c.get("/2026-10/0101/risk.pdf").status_code == 403
+    assert c.get("/").headers["location"] == "/login"
+    c.cookies.set("bb_session", "bGkud2VpfDk5OTk5OTk5OTl8Zm9yZ2Vk")  # li.wei|...|forged
+    assert c.get("/2026-10/0101/risk.pdf").status_code == 403
+    r = c.post("/login", data={"user": "li.wei", "password": "wrong"})
+    assert r.status_code == 200 and "Wrong user id or password" in r.text
+    assert [e["status"] for e in _log(site)] == [403, 303, 403, 401]
+
+
+def test_five_failed_logins_lock_the_id(site):
+    c = _client(site)
+    for _ in range(5):
+        c.post("/login", data={"user": "audit", "password": "nope"})
+    r = c.post("/login", data={"user": "audit", "password": PASSWORDS["audit"]})
+    assert "Too many failed attempts" in r.text and "bb_session" not in r.cookies
+
+
+def test_the_identity_header_is_believed_only_from_the_proxy(site):
+    proxy = _client(site, client=("10.0.0.5", 4000))
+    r = proxy.get("/2026-10/0201/risk.pdf", headers={"X-Remote-User": "anna.north"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    r = proxy.get("/2026-10/0101/risk.pdf", headers={"X-Remote-User": "anna.north"})
+    assert r.status_code == 403
+    r = proxy.get("/2026-10/0101/risk.pdf", headers={"X-Remote-User": "mallory"})
+    assert r.status_code == 403
+    other = _client(site, client=("10.0.0.9", 4000))
+    r = other.get("/2026-10/0101/risk.pdf", headers={"X-Remote-User": "li.wei"})
+    assert r.status_code == 403
+    entries = _log(site)
+    assert entries[0]["who"] == "anna.north" and entries[0]["what"] == "2026-10/0201/risk.pdf"
+    assert "untrusted address 10.0.0.9" in entries[-1]["what"]
+
+
+def test_an_access_list_change_applies_at_once_and_a_broken_one_refuses(site):
+    c = _login(_client(site), "li.wei")
+    assert c.get("/2026-10/0101/risk.pdf").status_code == 200
+    path = site[1] / "access.yaml"
+    path.write_text(path.read_text().replace("branch:0101", "branch:0102"))
+    assert c.get("/2026-10/0101/risk.pdf").status_code == 403
+    path.write_text(path.read_text().replace("branch:0102", "branch:9999"))
+    assert c.get("/2026-10/0101/risk.pdf").status_code == 503  # refuses until fixed
+    assert _log(site)[-1]["what"] == "access list invalid"
+
+
+def test_a_person_without_reports_sees_an_empty_index(site):
+    c = _login(_client(site), "li.wei")
+    assert "/2026-10/" in c.get("/").text
+    (site[0] / "2026-10" / "manifest.json").unlink()
+    assert "No reports for you yet" in c.get("/").text
+
+
+def test_a_huge_login_form_is_refused(site):
+    r = _client(site).post("/login", data={"user": "audit", "password": "x" * 10_000})
+    assert r.status_code == 413
+
+
+def test_portal_pages_carry_a_strict_content_policy(site):
+    c = _login(_client(site), "audit")
+    policy = c.get("/2026-10/").headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
