@@ -29,8 +29,9 @@ $(STAMP): pyproject.toml
 
 setup: system $(STAMP) ## create .venv with branchbook and its dependencies
 
-$(WAREHOUSE): | setup
-	$(BIN)/branchbook demo --out $(WAREHOUSE)
+# the demo warehouse is rebuilt when its generator changed (a new contract column)
+$(WAREHOUSE): lib/branchbook/demo.py | setup
+	$(BIN)/branchbook demo --out $(WAREHOUSE) --force
 
 demo: setup $(WAREHOUSE) ## build the demo warehouse and publish every report (HTML, PDF, index)
 	$(BIN)/branchbook run $(if $(PERIOD),--period $(PERIOD)) $(if $(WORKERS),--workers $(WORKERS)) $(RUN_ARGS)

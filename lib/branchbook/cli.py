@@ -150,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--end-month", default="2026-10")
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--if-missing", action="store_true", help="do nothing if the file exists")
+    d.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     return ap
 
 
@@ -355,6 +356,11 @@ def _dispatch(args) -> int:
         if args.if_missing and out.is_file():
             print(f"demo warehouse exists: {out}")
             return EXIT_OK
+        if out.exists() and not args.force:
+            raise ParamsError(
+                f"{out} exists: branchbook demo does not overwrite a warehouse unless given "
+                "--force (or --out another file)"
+            )
         demo.build(
             out,
             branches=args.branches,

@@ -72,14 +72,19 @@ class ReportSpec:
 @lru_cache(maxsize=4)
 def registry(folder: Path | None = None) -> dict[str, ReportSpec]:
     """Every declared report, in the house order, with its notebook in ``folder``
-    (default :func:`notebook_dir`). A declared report whose notebook or package is
-    missing, or whose package declares another name, is an error naming it."""
+    (default :func:`notebook_dir`). In the project's own folder a missing notebook is an
+    error; another folder (a test's, an analyst's variant) may hold only some reports,
+    and :func:`select` names a requested one that is not there. A package that declares
+    another name is an error naming it."""
+    own = not folder
     folder = Path(folder) if folder else notebook_dir()
     found = {}
     for name, module_name in REPORTS.items():
         path = folder / f"{name}.ipynb"
         if not path.is_file():
-            raise BranchbookError(f"report {name!r}: notebook {path} not found")
+            if own:  # the project's own notebooks: a broken installation
+                raise BranchbookError(f"report {name!r}: notebook {path} not found")
+            continue  # another folder may hold some of the reports
         module = importlib.import_module(module_name)
         if getattr(module, "REPORT", None) != name:
             raise BranchbookError(
@@ -102,7 +107,14 @@ def select(names: list[str] | None, notebook_dir: Path | None = None) -> list[Re
     """The specs for ``names`` (all when None); an unknown name is an error."""
     reg = registry(Path(notebook_dir)) if notebook_dir else registry()
     if not names:
+        if not reg:
+            raise BranchbookError(f"no report notebook in {notebook_dir}")
         return list(reg.values())
+    absent = [n for n in names if n in REPORTS and n not in reg]
+    if absent:
+        raise BranchbookError(
+            f"report {absent[0]!r}: notebook {Path(notebook_dir) / (absent[0] + '.ipynb')} not found"
+        )
     unknown = [n for n in names if n not in reg]
     if unknown:
         raise BranchbookError(
