@@ -24,6 +24,7 @@ def test_prepare_returns_the_artifacts(tiny):
         "bench_risk_rolls",
         "bench_risk_score_bins",
         "bench_risk_industry",
+        "bench_risk_history",
         "bench_risk_validation",
         "bench_risk_calibration",
         "bench_risk_stability",

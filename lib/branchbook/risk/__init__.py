@@ -55,6 +55,8 @@ from .book import (
     dpd_bucket,
     dpd_mix,
     five_class_mix,
+    npl_dpd_gap,
+    npl_dpd_gap_loans,
     npl_trend,
     past_due_share,
     roll_forward_rate,
@@ -75,6 +77,7 @@ from .exposure import (
     warning_list,
     warning_rules,
 )
+from .history import CLOSE_REASONS, History
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis
@@ -127,7 +130,7 @@ from .validation import (
 )
 
 __all__ = [
-    "CLOSED", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES",
+    "CLOSED", "CLOSE_REASONS", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES", "History",
     "KPIS", "KPI_KEYS", "MISSING", "NPL_CLASSES", "OTHER", "REPORT", "SCORE_FEATURES",
     "SOURCES", "TERMS", "Compliance", "EarlyWarning", "Lgd", "Scorecard", "ScorecardSettings",
     "Settings", "alert_ageing", "auc", "auc_ci", "band_counts", "bank_validation", "bank_validation_note", "binomial_p", "book_ratios", "borrower_risk", "branch_validation", "calibration",
@@ -137,7 +140,7 @@ __all__ = [
     "industry_shares", "kpi_cards", "kpi_context", "kpis", "ks", "load_scorecard",
     "loan_ltv_limit", "ltv_breach_share", "ltv_breaches", "ltv_by_collateral",
     "ltv_distribution", "matrix_bands", "matrix_list",
-    "matrix_summary", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
+    "matrix_summary", "npl_dpd_gap", "npl_dpd_gap_loans", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
     "risk_matrix", "roll_forward_rate", "roll_rates", "score_bins", "score_book",
     "score_distribution", "scorecard_bins", "scorecard_features", "scorecard_note", "stability",
     "summary_facts", "top_borrowers", "top_share", "validation", "validation_note",

@@ -26,6 +26,7 @@ DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 CLOSED = "closed"
 EW_RULES = (
     "revenue_down_inventory_up",
+    "profit_down",
     "receivable_days_up",
     "debt_to_asset_high",
     "current_ratio_low",
@@ -133,6 +134,8 @@ class EarlyWarning(Section):
 
     revenue_drop: Share = 0.10  # revenue down by at least this share year on year ...
     inventory_rise: float = Field(0.10, ge=0.0)  # ... while inventory is up by at least this share
+    profit_drop: Share = 0.30  # net profit down by at least this share year on year, or ...
+    margin_drop: Share = 0.03  # ... net margin (net profit / revenue) down by at least this
     receivable_days_increase: float = Field(30.0, ge=0.0)  # days, year on year
     debt_to_asset_max: float = Field(0.70, gt=0.0)  # tripped above
     current_ratio_min: float = Field(1.0, gt=0.0)  # tripped below
