@@ -168,3 +168,21 @@ def test_roll_rates_separate_repaid_written_off_and_restructured():
     )
     m = risk.roll_rates(by_hand, month="2026-10", exits=risk.CLOSE_REASONS)
     assert m.loc["90+", ["written_off", "restructured", "closed"]].tolist() == [0.5, 0.3, 0.2]
+
+
+def test_an_undated_closed_alert_is_not_open_forever():
+    alerts = pd.DataFrame(
+        {
+            "alert_id": ["A1", "A2"],
+            "customer_id": ["C1", "C1"],
+            "raised_on": [d(2026, 3, 10), d(2026, 3, 12)],
+            "status": ["closed", "open"],
+            "closed_on": [None, d(2026, 4, 2)],  # A2: closed, status not updated
+        }
+    )
+    ctx = _customers(alerts)
+    may = _at(ctx, "2026-05").loc["C1"]
+    assert (may["open_alerts"], may["closed_alerts"]) == (0, 2)
+    assert _at(ctx, "2026-03").loc["C1", "open_alerts"] == 1  # A2, before 2 April
+    g = risk.alert_ageing(alerts, as_of=d(2026, 3, 31), ageing_days=[7, 30])
+    assert g["alerts"].tolist() == [0, 1, 0]

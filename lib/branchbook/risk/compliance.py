@@ -74,13 +74,15 @@ def alert_ageing(alerts: pd.DataFrame, *, as_of: dt.date, ageing_days: list[int]
     for the default bounds): ``bucket``, ``alerts``, ``share``.
 
     Open at ``as_of``: raised on or before it and not closed by then (``closed_on``
-    empty or later). Without a ``closed_on`` column, the alerts whose status today is
-    open (see :mod:`.history`).
+    empty or later; a closed or reported alert without ``closed_on`` keeps today's
+    status). Without a ``closed_on`` column, the alerts whose status today is open (see
+    :mod:`.history`).
     """
     day = pd.Timestamp(as_of)
     if "closed_on" in alerts.columns:
         closed = pd.to_datetime(alerts["closed_on"])
-        a = alerts[closed.isna() | (closed > day)]
+        undated = closed.isna() & (alerts["status"] != "open")
+        a = alerts[~undated & (closed.isna() | (closed > day))]
     else:
         a = alerts[alerts["status"] == "open"]
     age = (day - pd.to_datetime(a["raised_on"])).dt.days

@@ -64,19 +64,25 @@ def history(ctx) -> History:
 
 def alert_state_sql(h: History, *, alias: str = "a", as_of: str = "$month_end") -> str:
     """SQL of an alert's status at the day ``as_of`` (``open``, ``closed`` or
-    ``reported``), for an alert raised on or before it."""
+    ``reported``), for an alert raised on or before it: open until ``closed_on``, then
+    its status (``closed`` if the status still says open). A closed or reported alert
+    without ``closed_on`` keeps today's status (an undated row is not open forever)."""
+    a = alias
     if not h.alerts_dated:
-        return f"{alias}.status"
+        return f"{a}.status"
     return (
-        f"CASE WHEN {alias}.closed_on IS NULL OR {alias}.closed_on > {as_of} "
-        f"THEN 'open' ELSE {alias}.status END"
+        f"CASE WHEN {a}.closed_on IS NULL AND {a}.status <> 'open' THEN {a}.status "
+        f"WHEN {a}.closed_on IS NULL OR {a}.closed_on > {as_of} THEN 'open' "
+        f"WHEN {a}.status = 'open' THEN 'closed' ELSE {a}.status END"
     )
 
 
 def alert_outcome_day_sql(h: History, *, alias: str = "a") -> str:
     """SQL of the day an alert's outcome counts from: ``closed_on`` (without it, the
     day the alert was raised)."""
-    return f"{alias}.closed_on" if h.alerts_dated else f"{alias}.raised_on"
+    if not h.alerts_dated:
+        return f"{alias}.raised_on"
+    return f"coalesce({alias}.closed_on, {alias}.raised_on)"
 
 
 def kyc_sql(h: History, *, as_of: str = "$month_end") -> str:
