@@ -248,6 +248,7 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
         trend=trend,
         drift_psi=drift_psi,
         bank_validation=bank_val,
+        npl_gap=risk.npl_dpd_gap(book),
     )
     return {
         "x": x,

@@ -186,3 +186,14 @@ def test_an_undated_closed_alert_is_not_open_forever():
     assert _at(ctx, "2026-03").loc["C1", "open_alerts"] == 1  # A2, before 2 April
     g = risk.alert_ageing(alerts, as_of=d(2026, 3, 31), ageing_days=[7, 30])
     assert g["alerts"].tolist() == [0, 1, 0]
+
+
+def test_status_notes_name_the_figures_on_todays_status():
+    assert risk.status_notes(History().frame(), report="risk") == [
+        "risk.notes.status_today_alerts",
+        "risk.notes.status_today_kyc",
+    ]
+    dated = History(alerts_dated=True, kyc_dated=False).frame()
+    assert risk.status_notes(dated, report="staff_kpi") == ["staff_kpi.notes.status_today_kyc"]
+    assert risk.status_notes(History(True, True, True).frame(), report="risk") == []
+    assert History.from_frame(None) == History()

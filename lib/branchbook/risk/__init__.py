@@ -77,7 +77,7 @@ from .exposure import (
     warning_list,
     warning_rules,
 )
-from .history import CLOSE_REASONS, History
+from .history import CLOSE_REASONS, History, status_notes
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis
@@ -143,6 +143,7 @@ __all__ = [
     "matrix_summary", "npl_dpd_gap", "npl_dpd_gap_loans", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
     "risk_matrix", "roll_forward_rate", "roll_rates", "score_bins", "score_book",
     "score_distribution", "scorecard_bins", "scorecard_features", "scorecard_note", "stability",
+    "status_notes",
     "summary_facts", "top_borrowers", "top_share", "validation", "validation_note",
     "validation_table", "warning_list", "warning_rules",
 ]  # fmt: skip

@@ -104,3 +104,15 @@ def exit_sql(h: History, *, alias: str = "l", closed: str = "closed") -> str:
     if not h.close_reasons:
         return f"'{closed}'"
     return f"coalesce({alias}.closed_reason, '{closed}')"
+
+
+def status_notes(frame: pd.DataFrame | None, *, report: str) -> list[str]:
+    """The catalogue keys of the notes a report shows beside figures that use today's
+    status (``<report>.notes.status_today_alerts`` / ``..._kyc``), from the history
+    artifact ``frame`` (:meth:`History.frame`); none when the warehouse dates both."""
+    h = History.from_frame(frame)
+    return [
+        f"{report}.notes.status_today_{key}"
+        for known, key in ((h.alerts_dated, "alerts"), (h.kyc_dated, "kyc"))
+        if not known
+    ]

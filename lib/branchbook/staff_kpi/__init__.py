@@ -27,6 +27,7 @@ Files: ``settings`` (parameters and names), ``prepare`` (SQL and the bank-wide f
 ``views`` (tables), ``trend``, ``summary`` (summary sentences, definitions).
 """
 
+from ..risk.history import status_notes
 from .attainment import (
     attainment,
     attainment_bars,
@@ -106,6 +107,7 @@ from .views import (
 )
 
 __all__ = [
+    "status_notes",
     "CARDS",
     "CARD_KEYS",
     "DEFAULT_STATUS",
