@@ -324,3 +324,48 @@ def test_command_line(tmp_path, capsys):
     con = duckdb.connect(str(out), read_only=True)
     assert con.execute("SELECT max(month) FROM balances").fetchone() == ("2025-12",)
     assert demo.main(["--out", str(out), "--end-month", "2025/12"]) == 2
+
+
+def test_alerts_and_kyc_carry_dated_history(small):
+    """Alerts are closed or reported after a delay, so the count open at each month's
+    end is steady (not rising towards the last month, as today's status would make it);
+    each customer's KYC history ends at today's status."""
+    by_status = dict(
+        small.execute("SELECT status, count(closed_on) FROM aml_alerts GROUP BY 1").fetchall()
+    )
+    assert by_status["open"] == 0 and by_status["closed"] > 0 and by_status["reported"] > 0
+    assert (
+        one(small, "SELECT count(*) FROM aml_alerts WHERE status <> 'open' AND closed_on IS NULL")
+        == 0
+    )
+    open_at = [
+        one(
+            small,
+            "SELECT count(*) FROM aml_alerts WHERE raised_on <= last_day(CAST(? || '-01' AS DATE)) "
+            "AND (closed_on IS NULL OR closed_on > last_day(CAST(? || '-01' AS DATE)))",
+            m,
+            m,
+        )
+        for m in months(small)[3:]
+    ]
+    assert max(open_at) < 2.5 * min(open_at)
+    last = small.execute(
+        "SELECT count(*), count(*) FILTER (WHERE k.kyc_status <> c.kyc_status) FROM customers c "
+        "JOIN (SELECT * FROM kyc_history QUALIFY row_number() OVER "
+        "(PARTITION BY customer_id ORDER BY valid_from DESC) = 1) k USING (customer_id)"
+    ).fetchone()
+    assert last[0] == SMALL["customers"] and last[1] == 0
+    assert one(small, "SELECT count(DISTINCT kyc_status) FROM kyc_history") == 3
+
+
+def test_loans_off_the_book_say_why(small):
+    last = months(small)[-1]
+    reasons = dict(small.execute("SELECT closed_reason, count(*) FROM loans GROUP BY 1").fetchall())
+    assert reasons["repaid"] > reasons.get("written_off", 0) > 0
+    assert reasons.get("restructured", 0) > 0
+    # a loan on the book at the end has no reason; one without a snapshot then has one
+    on_book = (
+        "SELECT count(*) FROM loans l JOIN loan_snapshots s USING (loan_id) "
+        f"WHERE s.month = '{last}' AND s.outstanding > 0 AND l.closed_reason IS NOT NULL"
+    )
+    assert one(small, on_book) == 0
