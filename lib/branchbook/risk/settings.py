@@ -18,6 +18,7 @@ REPORT = "risk"
 # warning-level finding about another table is not shown in it.
 SOURCES: tuple[str, ...] = (
     "branches", "customers", "balances", "loans", "loan_snapshots", "financials", "aml_alerts",
+    "kyc_history",
 )  # fmt: skip
 
 FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
