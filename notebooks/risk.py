@@ -136,11 +136,12 @@ if book.empty:
     page.empty("no_loans")
 else:
     page.note("risk.notes.npl_dpd", dpd90=npl_gap["dpd90_outstanding"], npl=npl_gap["npl_outstanding"],
-              ratio=npl_gap["dpd90_to_npl"], loans=npl_gap["gap_loans"], gap=npl_gap["gap_outstanding"])
+              ratio=npl_gap["dpd90_to_npl"])
     gap_loans = risk.npl_dpd_gap_loans(book)
     if gap_loans.empty:
         page.empty("no_npl_gap")
     else:
+        page.note("risk.notes.npl_dpd_gap", loans=npl_gap["gap_loans"], gap=npl_gap["gap_outstanding"])
         page.table(gap_loans, {"loan_id": "text", "customer_id": "text", "name": "text",
                                "product": "label:risk.values.product", "outstanding": "money", "dpd": "int",
                                "five_class": "label:risk.values.five_class"}, max_rows=cfg.list_rows)

@@ -23,8 +23,8 @@ The model, in short:
   past due follow a Markov chain over missed installments with cures, the five
   classes follow dpd (pass 0, special mention 1-90 or on watch, substandard 91-180,
   doubtful 181-360, loss >360), loans beyond 18 missed installments are written off;
-  a few loans 3-8 installments behind are restructured each month (they leave the
-  book; the new loan is not modelled). ``loans.closed_reason`` records how each loan
+  one loan in a hundred 2-6 installments behind is restructured each month (it leaves
+  the book; the new loan is not modelled, so this slightly lowers the NPL ratio). ``loans.closed_reason`` records how each loan
   left: repaid, written off or restructured.
   Loan history is simulated for three years before the first month, so the bank's
   NPL ratio starts settled, around 1.5-2%.
@@ -1045,8 +1045,8 @@ class _Bank:
         self.watch_until = np.where(was_on & (missed >= 3) & (new == 0), mi + 6, self.watch_until)
         self.missed = np.where(was_on, new, missed)
         self.written_off |= self.missed > 18
-        behind = was_on & (self.missed >= 3) & (self.missed <= 8) & ~self.written_off
-        self.restructured |= behind & (self.rng("restructure", mi).random(len(k)) < 0.04)
+        behind = was_on & (self.missed >= 2) & (self.missed <= 6) & ~self.written_off
+        self.restructured |= behind & (self.rng("restructure", mi).random(len(k)) < 0.01)
         gone = self.written_off | self.restructured
         on = (k >= 0) & ~gone & ((k < loan["term"]) | (self.missed > 0))
         paid = np.clip(np.minimum(k, loan["term"]) - self.missed, 0, None)
