@@ -22,10 +22,12 @@ The model, in short:
   amortises (annuity, linear or bullet) except while installments are missed; days
   past due follow a Markov chain over missed installments with cures, the five
   classes follow dpd (pass 0, special mention 1-90 or on watch, substandard 91-180,
-  doubtful 181-360, loss >360), loans beyond 18 missed installments are written off;
-  one loan in a hundred 2-6 installments behind is restructured each month (it leaves
-  the book; the new loan is not modelled, so this slightly lowers the NPL ratio). ``loans.closed_reason`` records how each loan
-  left: repaid, written off or restructured.
+  doubtful 181-360, loss >360; one loan in five is classed late: special mention up
+  to 180 days past due, the gap the risk report's NPL against 90+ days past due finds),
+  loans beyond 18 missed installments are written off; one loan in a hundred 2-6
+  installments behind is restructured each month (it leaves the book; the new loan is
+  not modelled, so this slightly lowers the NPL ratio). ``loans.closed_reason``
+  records how each loan left: repaid, written off or restructured.
   Loan history is simulated for three years before the first month, so the bank's
   NPL ratio starts settled, around 1.5-2%.
 - Financial statements (flows for the twelve months to ``period_end``) for corporates,
@@ -924,6 +926,8 @@ class _Bank:
             "watch_months": rng.integers(6, 19, nl),
         }
         self.loan["story_start"] = self.npl_story(rng)
+        # classification that lags: a few loans stay special mention up to 180 days past due
+        self.loan["lags"] = self.rng("classification lag").random(nl) < 0.2
         maturity = _month_days(orig_month + term) + (orig - _month_days(orig_month))
         ids = _ids("L", np.arange(1, nl + 1), max(8, len(str(nl))))
         self.loan_ids = ids
@@ -1097,6 +1101,7 @@ class _Bank:
         since = mi - loan["watch_from"][idx]
         watch = (self.watch_until[idx] >= mi) | ((since >= 0) & (since < loan["watch_months"][idx]))
         five = np.select([dpd > 360, dpd > 180, dpd > 90, (dpd > 0) | watch], [4, 3, 2, 1], 0)
+        five = np.where(loan["lags"][idx] & (dpd > 90) & (dpd <= 180), 1, five)
         self.insert(
             "loan_snapshots",
             {
