@@ -145,16 +145,19 @@ def test_loans_are_consistent_with_balances(small):
         """,
     )
     assert mismatch == 0
-    wrong_class = one(
-        small,
-        """
-        SELECT count(*) FROM loan_snapshots WHERE five_class <> CASE
+    # five-class follows dpd, except loans classed late: special mention at 91-180 days
+    classes = """
+        SELECT count(*) FILTER (WHERE five_class <> CASE
             WHEN dpd > 360 THEN 'loss' WHEN dpd > 180 THEN 'doubtful'
             WHEN dpd > 90 THEN 'substandard' WHEN dpd > 0 THEN 'special_mention'
-            ELSE five_class END
-        """,
-    )
+            ELSE five_class END AND NOT (five_class = 'special_mention' AND dpd BETWEEN 91 AND 180)),
+            count(*) FILTER (WHERE five_class = 'special_mention' AND dpd BETWEEN 91 AND 180),
+            count(*) FILTER (WHERE dpd BETWEEN 91 AND 180)
+        FROM loan_snapshots
+        """
+    wrong_class, late, past_due = small.execute(classes).fetchone()
     assert wrong_class == 0
+    assert 0 < late < 0.4 * past_due
     mortgages = small.execute(
         "SELECT collateral_type, principal / collateral_value FROM loans WHERE product = 'mortgage'"
     ).fetchall()
