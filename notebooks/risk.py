@@ -52,7 +52,7 @@ d, cfg, page = rc.data, rc.settings, rc.page
 # %%
 sc = risk.load_scorecard(d.bench("bench_risk_scorecard"))
 book = risk.score_book(d.table("risk_loans"), scorecard=sc, lgd=cfg.lgd,
-                       default_dpd=cfg.scorecard.default_dpd)
+                       default_dpd=cfg.scorecard.default_dpd, ccf=cfg.ccf)
 flags = risk.early_warning(d.table("risk_borrowers"), rules=cfg.early_warning)
 status = risk.compliance_status(d.table("risk_customers"), rules=cfg.compliance)
 history = d.table("risk_book")
@@ -183,7 +183,8 @@ else:
                       "bank_share": "pct"})
 
 # %% [markdown]
-# Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params).
+# Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params; EAD
+# the balance plus the credit conversion factor of any undrawn commitment).
 
 # %%
 page.section("expected_loss")
@@ -192,7 +193,8 @@ if sc is None:
 elif book.empty:
     page.empty("no_loans")
 else:
-    page.note("risk.notes.el_method")
+    key, values = risk.ead_note(book, ccf=cfg.ccf)
+    page.note(key, **values)
     by_product = risk.expected_loss(book, by="product")
     page.bar_chart("expected_loss", by_product.set_index("product")[["el_rate"]] * 100, ["el_rate"], labels="product",
                    el_rate=k["expected_loss_rate"])

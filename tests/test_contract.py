@@ -40,8 +40,8 @@ ROWS = {
          "real_estate", 2_000_000.0, "wholesale_retail", None),
     ],
     "loan_snapshots": [
-        ("L1", "2026-08", 850000.0, 0, "pass"),
-        ("L1", "2026-09", 800000.0, 35, "special_mention"),
+        ("L1", "2026-08", 850000.0, 0, "pass", 150000.0),
+        ("L1", "2026-09", 800000.0, 35, "special_mention", 0.0),
     ],
     "financials": [
         ("C2", "2025-12-31", 9e6, -1e5, 5e6, 3e6, 2e6, 1.5e6, 6e5, 4e5, -2e5),
@@ -138,9 +138,14 @@ def test_dated_history_is_optional():
     con = warehouse(skip=("kyc_history",))
     con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
     con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
+    con.execute("ALTER TABLE loan_snapshots DROP COLUMN undrawn")
     assert check(con).ok
     assert contract.OPTIONAL_TABLES == {"kyc_history"}
-    assert contract.OPTIONAL_COLUMNS == {("aml_alerts", "closed_on"), ("loans", "closed_reason")}
+    assert contract.OPTIONAL_COLUMNS == {
+        ("aml_alerts", "closed_on"),
+        ("loans", "closed_reason"),
+        ("loan_snapshots", "undrawn"),
+    }
 
 
 def test_dated_history_keeps_its_rules():

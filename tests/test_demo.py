@@ -372,3 +372,16 @@ def test_loans_off_the_book_say_why(small):
         f"WHERE s.month = '{last}' AND s.outstanding > 0 AND l.closed_reason IS NOT NULL"
     )
     assert one(small, on_book) == 0
+
+
+def test_credit_lines_have_undrawn_commitments(small):
+    by_product = dict(
+        small.execute(
+            "SELECT l.product, sum(s.undrawn) FROM loan_snapshots s JOIN loans l USING (loan_id) "
+            "GROUP BY 1"
+        ).fetchall()
+    )
+    assert by_product["working_capital"] > 0 and by_product["trade_finance"] > 0
+    assert by_product["mortgage"] == 0 and by_product["consumer"] == 0
+    frozen = "SELECT count(*) FROM loan_snapshots WHERE dpd > 0 AND undrawn > 0"
+    assert one(small, frozen) == 0  # a line in arrears is frozen

@@ -66,8 +66,10 @@ README's data contract): ``aml_alerts.closed_on`` is the day an alert left ``ope
 (closed, or reported to the regulator; empty while open), ``kyc_history`` holds each
 customer's KYC status from ``valid_from`` until the next row (the latest row is
 ``customers.kyc_status``), and ``loans.closed_reason`` says how a loan left the book
-(``repaid``, ``written_off``, ``restructured``; empty while on the book). These are
-optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
+(``repaid``, ``written_off``, ``restructured``; empty while on the book).
+``loan_snapshots.undrawn`` is the committed amount not yet drawn at the month's end (a
+line's limit less its balance); exposure at default adds a credit conversion factor of
+it. These are optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
 today's status and says so.
 """
 
@@ -306,6 +308,7 @@ _TABLE_LIST = (
             _money("outstanding"),
             Column("dpd", BIGINT, low=0),
             _enum("five_class", "pass special_mention substandard doubtful loss"),
+            _money("undrawn", nullable=True),
         ),
         key=("loan_id", "month"),
     ),
@@ -415,7 +418,7 @@ OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history"})
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 
 OPTIONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
-    {("aml_alerts", "closed_on"), ("loans", "closed_reason")}
+    {("aml_alerts", "closed_on"), ("loans", "closed_reason"), ("loan_snapshots", "undrawn")}
 )
 """``(table, column)`` pairs a warehouse may leave out, with the same fallback."""
 

@@ -27,7 +27,9 @@ The model, in short:
   loans beyond 18 missed installments are written off; one loan in a hundred 2-6
   installments behind is restructured each month (it leaves the book; the new loan is
   not modelled, so this slightly lowers the NPL ratio). ``loans.closed_reason``
-  records how each loan left: repaid, written off or restructured.
+  records how each loan left: repaid, written off or restructured. Working capital and
+  trade finance loans are drawn from a line 10-60% larger: the rest is an undrawn
+  commitment in the snapshots (``undrawn``), frozen at 0 while in arrears.
   Loan history is simulated for three years before the first month, so the bank's
   NPL ratio starts settled, around 1.5-2%.
 - Financial statements (flows for the twelve months to ``period_end``) for corporates,
@@ -928,6 +930,10 @@ class _Bank:
         self.loan["story_start"] = self.npl_story(rng)
         # classification that lags: a few loans stay special mention up to 180 days past due
         self.loan["lags"] = self.rng("classification lag").random(nl) < 0.2
+        # working capital and trade finance are drawn from a line: the rest of the limit
+        # is an undrawn commitment (frozen while the loan is in arrears)
+        line = self.rng("credit lines").uniform(0.1, 0.6, nl)
+        self.loan["line"] = np.where(product >= 3, line, 0.0)
         maturity = _month_days(orig_month + term) + (orig - _month_days(orig_month))
         ids = _ids("L", np.arange(1, nl + 1), max(8, len(str(nl))))
         self.loan_ids = ids
@@ -1110,6 +1116,9 @@ class _Bank:
                 "outstanding": pa.array(outstanding[idx]),
                 "dpd": pa.array(dpd),
                 "five_class": _pick(_FIVE_CLASS, five),
+                "undrawn": pa.array(
+                    _round(np.where(missed == 0, loan["line"][idx] * loan["principal"][idx], 0.0))
+                ),
             },
         )
 

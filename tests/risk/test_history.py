@@ -149,6 +149,7 @@ def test_roll_rates_separate_repaid_written_off_and_restructured():
         "alerts_dated": False,
         "kyc_dated": False,
         "close_reasons": True,
+        "undrawn": False,
     }
     rolls = out["risk_rolls"]
     m = risk.roll_rates(

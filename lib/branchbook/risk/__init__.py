@@ -23,7 +23,7 @@ settings) calls, in order::
 
     sc = load_scorecard(bench["bench_risk_scorecard"])          # None: say so, skip scores
     book = score_book(x["risk_loans"], scorecard=sc, lgd=s.lgd,
-                      default_dpd=s.scorecard.default_dpd)
+                      default_dpd=s.scorecard.default_dpd, ccf=s.ccf)
     flags = early_warning(x["risk_borrowers"], rules=s.early_warning)
     status = compliance_status(x["risk_customers"], rules=s.compliance)
     k = kpis(book=book, warnings=flags, compliance=status)
@@ -84,6 +84,7 @@ from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis
 from .prepare import prepare
 from .scorecard import MISSING, OTHER, Scorecard
 from .scoring import (
+    ead_note,
     expected_loss,
     expected_loss_total,
     load_scorecard,
@@ -136,7 +137,7 @@ __all__ = [
     "Settings", "alert_ageing", "auc", "auc_ci", "band_counts", "bank_validation", "bank_validation_note", "binomial_p", "book_ratios", "borrower_risk", "branch_validation", "calibration",
     "calibration_note", "calibration_shift", "corrected_pd",
     "compliance_reasons", "compliance_status", "compliance_table", "dpd_bucket", "dpd_mix", "drift_psi",
-    "early_warning", "expected_loss", "expected_loss_total", "five_class_mix", "gini", "hhi",
+    "ead_note", "early_warning", "expected_loss", "expected_loss_total", "five_class_mix", "gini", "hhi",
     "industry_shares", "kpi_cards", "kpi_context", "kpis", "ks", "load_scorecard",
     "loan_ltv_limit", "ltv_breach_share", "ltv_breaches", "ltv_by_collateral",
     "ltv_distribution", "matrix_bands", "matrix_list",

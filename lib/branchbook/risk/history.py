@@ -31,6 +31,7 @@ class History:
     alerts_dated: bool = False  # aml_alerts.closed_on
     kyc_dated: bool = False  # the kyc_history table
     close_reasons: bool = False  # loans.closed_reason
+    undrawn: bool = False  # loan_snapshots.undrawn
 
     def frame(self) -> pd.DataFrame:
         """One row, the ``bench_risk_history`` artifact."""
@@ -59,6 +60,7 @@ def history(ctx) -> History:
         alerts_dated="closed_on" in _columns(ctx, "aml_alerts"),
         kyc_dated={"customer_id", "valid_from", "kyc_status"} <= _columns(ctx, "kyc_history"),
         close_reasons="closed_reason" in _columns(ctx, "loans"),
+        undrawn="undrawn" in _columns(ctx, "loan_snapshots"),
     )
 
 

@@ -36,7 +36,8 @@ from .validation import (
 
 def _loans(ctx, month: str) -> pd.DataFrame:
     end = Period.parse(month).end
-    return ctx.sql(q.LOANS_SQL, month=month, month6=shift_month(month, -5), month_end=end)
+    sql = q.loans_sql(dated_history(ctx))
+    return ctx.sql(sql, month=month, month6=shift_month(month, -5), month_end=end)
 
 
 def _snapshot(
@@ -47,7 +48,11 @@ def _snapshot(
     end = Period.parse(month).end
     since = Period.parse(month).shift(1 - s.compliance.lookback_months).start
     book = score_book(
-        _loans(ctx, month), scorecard=scorecard, lgd=s.lgd, default_dpd=s.scorecard.default_dpd
+        _loans(ctx, month),
+        scorecard=scorecard,
+        lgd=s.lgd,
+        default_dpd=s.scorecard.default_dpd,
+        ccf=s.ccf,
     )
     borrowers = ctx.sql(q.BORROWERS_SQL, month=month, month_end=end)
     customers = ctx.sql(q.customers_sql(h), month_end=end, since=since)

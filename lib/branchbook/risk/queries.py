@@ -40,9 +40,15 @@ GROUP BY ALL
 """
 
 
-# One row per loan outstanding at the end of $month, with the scorecard's features then.
+def loans_sql(h: History) -> str:
+    """One row per loan outstanding at the end of $month, with the scorecard's features
+    then and its ``undrawn`` commitment (0 where the warehouse has none)."""
+    undrawn = "coalesce(undrawn, 0)" if h.undrawn else "0.0"
+    return LOANS_SQL.replace("{undrawn}", undrawn)
+
+
 LOANS_SQL = f"""
-WITH snap AS (SELECT loan_id, outstanding, dpd, five_class FROM loan_snapshots
+WITH snap AS (SELECT loan_id, outstanding, dpd, five_class, {{undrawn}} AS undrawn FROM loan_snapshots
               WHERE month = $month AND outstanding > 0),
 hist AS (SELECT loan_id, max(dpd) AS max_dpd_6m FROM loan_snapshots
          WHERE month BETWEEN $month6 AND $month GROUP BY loan_id),
@@ -54,7 +60,7 @@ fin AS (SELECT customer_id,
         QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1)
 SELECT l.loan_id, l.customer_id, l.branch_id, l.manager_id, c.name, c.customer_type, l.product,
        l.collateral_type, l.collateral_value, coalesce(l.industry, c.industry) AS industry,
-       l.principal, l.interest_rate, snap.outstanding, snap.dpd, snap.five_class,
+       l.principal, l.interest_rate, snap.outstanding, snap.undrawn, snap.dpd, snap.five_class,
        {BUCKET_SQL.format(d="snap.dpd")} AS dpd_bucket, hist.max_dpd_6m,
        CASE WHEN l.collateral_value > 0 THEN snap.outstanding / l.collateral_value END AS ltv,
        date_diff('month', l.originated_on, $month_end) AS loan_age_months,

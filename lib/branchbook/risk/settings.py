@@ -175,6 +175,8 @@ class Settings(Section):
     trend_months: int = Field(12, ge=2, le=36)
     scorecard: ScorecardSettings = ScorecardSettings()
     lgd: Lgd = Lgd()
+    # credit conversion factor: the share of an undrawn commitment counted in EAD
+    ccf: Share = 0.5
     early_warning: EarlyWarning = EarlyWarning()
     ltv_limit: float = Field(0.70, gt=0.0)  # for a collateral type without a limit below
     # the LTV limit of each collateral type (``lgd``'s names), above which a loan is listed
