@@ -87,6 +87,8 @@ else:
                           "new_npl": "money", "new_npl_rate": "pct", "csat": "num"}, max_rows=40)
     page.table(managers, {"staff_name": "text", "complaint_rate": "num", "churn_rate": "pct",
                           "kyc_complete_rate": "pct", "aml_open_rate": "num"}, max_rows=40)
+    for key in staff_kpi.status_notes(d.bench("bench_staff_history"), report="staff_kpi"):
+        page.note(key)
 
 # %% [markdown]
 # Attainment year to date (比年初) against the targets of the year to date; the chart

@@ -27,6 +27,7 @@ Files: ``settings`` (parameters and names), ``prepare`` (SQL and the bank-wide f
 ``views`` (tables), ``trend``, ``summary`` (summary sentences, definitions).
 """
 
+from ..risk.history import status_notes
 from .attainment import (
     attainment,
     attainment_bars,
@@ -108,6 +109,7 @@ from .views import (
 
 __all__ = [
     "unit_kpis",
+    "status_notes",
     "CARDS",
     "CARD_KEYS",
     "DEFAULT_STATUS",

@@ -14,7 +14,7 @@ REPORT = "staff_kpi"
 
 SOURCES: tuple[str, ...] = (
     "staff", "customers", "balances", "loans", "loan_snapshots", "surveys", "complaints",
-    "aml_alerts", "targets",
+    "aml_alerts", "targets", "kyc_history",
 )  # fmt: skip
 
 
