@@ -94,7 +94,7 @@ page.bar_chart("asset_tiers", tiers, ["customer_share", "aum_share"], labels="as
 
 # %%
 for base in seg.BASES:
-    page.section("bridges", base=page.tr.label("common.bridge.bases", base))
+    page.section(f"bridges_{base}")
     for measure, key, kind in (("customers", "bridge_customers", "int"), ("aum_total", "bridge_aum", "money")):
         whole = seg.bridge_total(moves, cfg, base=base, measure=measure)
         page.waterfall_chart(key, whole, kind=kind, base=page.tr.label("common.bridge.bases", base),
