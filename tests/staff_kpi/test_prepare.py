@@ -25,6 +25,7 @@ def test_prepare_returns_the_documented_frames(prepared):
         "bench_branch_kpis",
         "bench_grade",
         "bench_funnel",
+        "staff_bridge",
     }
     for name, frame in prepared.items():
         if name.startswith("bench_"):
@@ -136,3 +137,22 @@ def test_prepare_judges_attainment_on_the_year_to_date_before_the_trend_window()
     assert aum["attainment"] == approx(0.7)
     assert (aum["ytd_actual"], aum["ytd_target"]) == (200.0, 200.0)
     assert aum["ytd_attainment"] == 1.0 and aum["met"]
+
+
+def test_staff_bridge_adds_up_to_the_scorecard(prepared):
+    """Every manager's bridge ends at the scorecard's sums of the period and opens at
+    last month's, and opening + parts = closing for every bridge."""
+    from branchbook.stats import residual
+
+    b = prepared["staff_bridge"]
+    assert (residual(b).abs() < 1e-6).all()
+    sc = prepared["staff_scorecard"].set_index(["staff_id", "month"])
+    stocks = {"aum": "aum", "loans": "loans", "book": "book_outstanding", "npl": "npl_outstanding"}
+    m = b[b["base"] == "month"]
+    for stock, col in stocks.items():
+        rows = m[m["stock"] == stock].set_index("staff_id")
+        for staff, row in rows.iterrows():
+            if (staff, PERIOD) in sc.index:
+                assert row["closing"] == approx(sc.loc[(staff, PERIOD), col]), (stock, staff)
+            if (staff, "2026-09") in sc.index:
+                assert row["opening"] == approx(sc.loc[(staff, "2026-09"), col]), (stock, staff)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..period import Period, shift_month
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
+from .bridges import prepare_bridges
 from .funnel import funnel_frame
 from .metrics import bench_branches, bench_grades
 from .scoring import manager_kpis, score_managers
@@ -197,7 +198,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     * ``staff_funnel``: the period's funnel points (see :func:`funnel_frame`);
     * ``bench_branch_kpis``: headline KPIs per branch and month (:func:`bench_branches`);
     * ``bench_grade``: composite quartiles and band counts per grade and month;
-    * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month.
+    * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month;
+    * ``staff_bridge``: each manager's bridges of AUM, loans, book and NPL outstanding
+      against last month and the start of the year (:func:`.bridges.prepare_bridges`).
     """
     s: Settings = ctx.settings
     months = list(ctx.months(s.trend_months))
@@ -238,4 +241,5 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_branch_kpis": bench_branches(scored, att),
         "bench_grade": bench_grades(scored),
         "bench_funnel": bench_funnel,
+        "staff_bridge": prepare_bridges(ctx, parts["staff"]),
     }
