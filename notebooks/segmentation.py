@@ -103,7 +103,8 @@ for base in seg.BASES:
                {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int", "opening": "money",
                 "new": "money", "growth": "money", "decline": "money", "lost": "money", "moved_in": "money",
                 "moved_out": "money", "closing": "money"},
-               headers="bridge_columns", index=True, suppress=["customers"], total=True)
+               headers="bridge_columns", index=True, suppress=["customers"],
+               total=seg.bridge_table_total(moves, cfg, base=base, suppress_below=page.suppress_below))
 
 # %% [markdown]
 # Activity tiers from the 90-day transaction count.

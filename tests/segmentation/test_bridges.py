@@ -144,3 +144,13 @@ def test_every_bridge_adds_up_and_matches_the_warehouse(small_bank):
                 assert whole["opening"] == pytest.approx(then.loc[branch, col], abs=0.005)
                 assert whole["closing"] == pytest.approx(now.loc[branch, col], abs=0.005)
                 assert abs(residual(whole)) < 0.005
+
+
+def test_bridge_table_total_is_the_whole_bridge_and_hides_a_small_branch():
+    from branchbook import privacy
+
+    total = sg.bridge_table_total(ROWS, S, base="month")
+    assert total["customers"] == 4.0 and total["closing"] == 470_000.0
+    assert total["moved_in"] + total["moved_out"] == 0.0
+    hidden = sg.bridge_table_total(ROWS, S, base="month", suppress_below=5)
+    assert set(hidden.values()) == {privacy.SUPPRESSED}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import privacy
 from ..stats import largest_driver, stock_bridge, stock_total
 from .settings import ASSET_TIERS, Settings
 from .tiers import asset_tier
@@ -89,6 +90,20 @@ def bridge_table(rows: pd.DataFrame, settings: Settings, *, base: str) -> pd.Dat
     aum = tier_bridge(rows, settings, base=base)
     count = tier_bridge(rows, settings, base=base, measure="customers")
     return aum.assign(customers=count["closing"])[["customers", *aum.columns]]
+
+
+def bridge_table_total(
+    rows: pd.DataFrame, settings: Settings, *, base: str, suppress_below: int | None = None
+) -> dict[str, Any]:
+    """The totals row of :func:`bridge_table`: the whole bridge (every column is a sum:
+    counts and CNY), the moves between tiers cancelling. With ``suppress_below`` every
+    value is :data:`branchbook.privacy.SUPPRESSED` when the customers now number fewer
+    than the limit (but some), as :func:`.views.tier_total` does."""
+    t = bridge_table(rows, settings, base=base).sum()
+    out: dict[str, Any] = {k: float(v) for k, v in t.items()}
+    if suppress_below is not None and 0 < out["customers"] < suppress_below:
+        out = dict.fromkeys(out, privacy.SUPPRESSED)
+    return out
 
 
 def bridges(rows: pd.DataFrame, settings: Settings) -> dict[tuple[str, str], pd.DataFrame]:
