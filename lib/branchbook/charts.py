@@ -824,6 +824,17 @@ def waterfall(
     ax.yaxis.set_major_formatter(FuncFormatter(lambda t, _pos: f"{t:,.0f}"))
     ax.grid(axis="x", visible=False)
     ax.margins(y=0.12)
+    # parts small against the totals would be slivers on an axis from zero: show the
+    # band the running total moves in (the totals' bars are then cut; their values are
+    # written on them)
+    moving = [bottoms[i] for i in range(1, len(v) - 1)] + [
+        bottoms[i] + heights[i] for i in range(1, len(v) - 1)
+    ]
+    if moving and min(v[0], v[-1]) > 0:
+        low, high = min([*moving, v[0], v[-1]]), max([*moving, v[0], v[-1]])
+        span = high - low
+        if 0 < span < 0.5 * high:
+            ax.set_ylim(max(0.0, low - 0.6 * span), high + 0.35 * span)
     return _finish(fig, ax, title, xlabel, ylabel)
 
 

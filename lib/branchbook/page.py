@@ -334,12 +334,8 @@ class Page:
         :func:`branchbook.fmt.money_unit`, written on the bars as the tables write it."""
         from .stats import STOCK_COLUMNS
 
-        steps = [
-            c
-            for c in STOCK_COLUMNS
-            if c in ("opening", "closing", "new", "growth", "decline", "lost")
-            or abs(float(bridge[c])) > 0
-        ]
+        moves = abs(float(bridge["moved_in"]) + float(bridge["moved_out"])) > 1e-6
+        steps = [c for c in STOCK_COLUMNS if moves or c not in ("moved_in", "moved_out")]
         amounts = [float(bridge[c]) for c in steps]
         texts = [
             ("+" if 0 < i < len(steps) - 1 and v > 0 else "") + self.fmt(v, kind)
