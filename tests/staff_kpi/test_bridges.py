@@ -119,3 +119,49 @@ def test_an_empty_prior_period(bridge):
 def test_columns(bridge):
     assert list(bridge.columns[:2 + len(STOCK_COLUMNS)]) == ["staff_id", "base", "stock",
                                                              *STOCK_COLUMNS][:2 + len(STOCK_COLUMNS)]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_every_manager_bridge_adds_up_and_matches_the_warehouse(small_bank):
+    """For every branch's managers, both bases and every stock: opening + parts =
+    closing, and opening and closing equal the managers' books summed from the warehouse."""
+    import duckdb
+
+    from branchbook.period import Period
+    from branchbook.stats import residual
+
+    period = Period.parse(max(p.name for p in (small_bank / "build").iterdir() if p.name[0] == "2"))
+    extracts = small_bank / "build" / str(period) / "prepared" / "extracts"
+    frames = sorted(extracts.glob("*/staff_bridge.parquet"))
+    assert len(frames) == 2
+    b = pd.concat([pd.read_parquet(f) for f in frames])
+    assert (residual(b).abs() < 0.005).all()
+    con = duckdb.connect(str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True)
+    sql = """
+        SELECT c.manager_id AS staff_id,
+               sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)) AS aum,
+               sum(coalesce(b.loans_outstanding, 0)) AS loans
+        FROM balances b JOIN customers c USING (customer_id)
+        WHERE b.month = $m AND c.manager_id IS NOT NULL GROUP BY 1
+    """
+    loans_sql = """
+        SELECT l.manager_id AS staff_id, sum(coalesce(s.outstanding, 0)) AS book,
+               sum(coalesce(s.outstanding, 0)) FILTER (
+                   WHERE s.five_class IN ('substandard', 'doubtful', 'loss')) AS npl
+        FROM loan_snapshots s JOIN loans l USING (loan_id)
+        WHERE s.month = $m AND l.manager_id IS NOT NULL GROUP BY 1
+    """
+
+    def truth(month: str) -> pd.DataFrame:
+        a = con.execute(sql, {"m": month}).df().set_index("staff_id")
+        loans = con.execute(loans_sql, {"m": month}).df().set_index("staff_id")
+        return a.join(loans, how="outer").fillna(0.0)
+
+    now = truth(str(period))
+    for base, month in sk.base_months(str(period)).items():
+        then = truth(month)
+        for stock in sk.STOCKS:
+            rows = b[(b["base"] == base) & (b["stock"] == stock)].set_index("staff_id")
+            for col, ref in (("opening", then), ("closing", now)):
+                expected = ref[stock].reindex(rows.index).fillna(0.0)
+                assert (rows[col] - expected).abs().max() < 0.005, (base, stock, col)
