@@ -143,7 +143,7 @@ def bridge_facts(
                     "change": change,
                     "change_rel": change / t["opening"],
                     "base": label("common.bridge.bases", base),
-                    "part": label("common.bridge", part),
+                    "part": label("common.bridge.words", part),
                     "tier": label("segmentation.values.asset_tier", tier),
                     "amount": amount,
                 },

@@ -180,7 +180,7 @@ def bridge_facts(
                     "change": change,
                     "change_rel": change / t["opening"],
                     "name": str(per.loc[staff, "staff_name"]),
-                    "part": label("common.bridge", part),
+                    "part": label("common.bridge.words", part),
                     "amount": amount,
                 },
             )
