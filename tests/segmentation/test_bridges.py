@@ -154,3 +154,17 @@ def test_bridge_table_total_is_the_whole_bridge_and_hides_a_small_branch():
     assert total["moved_in"] + total["moved_out"] == 0.0
     hidden = sg.bridge_table_total(ROWS, S, base="month", suppress_below=5)
     assert set(hidden.values()) == {privacy.SUPPRESSED}
+
+
+def test_the_bridge_cut_by_manager_adds_up_to_the_whole():
+    by = sg.manager_bridge(ROWS, S, base="month")
+    assert by.loc["S1", ["opening", "growth", "decline", "closing"]].tolist() == [
+        700_000.0,
+        20_000.0,
+        -300_000.0,
+        420_000.0,
+    ]
+    assert by.loc["S2", ["new", "lost"]].tolist() == [10_000.0, -20_000.0]
+    whole = sg.bridge_total(ROWS, S, base="month")
+    for col in ("opening", "new", "growth", "decline", "lost", "closing"):
+        assert by[col].sum() == whole[col]

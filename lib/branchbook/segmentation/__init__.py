@@ -33,6 +33,7 @@ from .bridges import (
     bridge_table_total,
     bridge_total,
     bridges,
+    manager_bridge,
     tier_bridge,
 )
 from .clusters import (
@@ -116,6 +117,7 @@ __all__ = [
     "bridge_table_total",
     "bridge_total",
     "bridges",
+    "manager_bridge",
     "tier_bridge",
     "ACTION_REASONS",
     "ACTIVITY_DAYS",

@@ -76,6 +76,16 @@ def tier_bridge(
     ).rename_axis("asset_tier")
 
 
+def manager_bridge(
+    rows: pd.DataFrame, settings: Settings, *, base: str, measure: str = "aum_total"
+) -> pd.DataFrame:
+    """The stock bridge of ``measure`` by customer manager (``manager_id`` as the
+    customer has it now): each manager's part of the change, adding up to the whole."""
+    b = bridge_rows(rows, settings, base=base)
+    col = "aum" if measure == "aum_total" else "n"
+    return stock_bridge(b, opening=f"{col}_opening", closing=f"{col}_closing", by="manager_id")
+
+
 def bridge_total(
     rows: pd.DataFrame, settings: Settings, *, base: str, measure: str = "aum_total"
 ) -> pd.Series:
