@@ -195,3 +195,19 @@ def test_largest_driver_follows_the_direction_of_the_change():
         CUSTOMERS.assign(aum=CUSTOMERS["aum_prev"]), opening="aum_prev", closing="aum"
     )
     assert largest_driver(flat) is None
+
+
+def test_rate_mix_by_in_a_given_order_shows_absent_segments_as_zero():
+    loans = pd.DataFrame(
+        {"n0": [1.0, 2.0], "d0": [10.0, 10.0], "n1": [1.0, 4.0], "d1": [10.0, 10.0],
+         "product": ["mortgage", "consumer"]}
+    )  # fmt: skip
+    rm = rate_mix_by(loans, num=("n0", "n1"), den=("d0", "d1"), by="product",
+                     order=["consumer", "mortgage", "business"])  # fmt: skip
+    assert list(rm.index) == ["consumer", "mortgage", "business"]
+    assert rm.loc["business", ["weight_opening", "contribution"]].tolist() == [0.0, 0.0]
+    assert math.isnan(rm.loc["business", "rate_opening"])
+    assert rm["contribution"].sum() == pytest.approx(0.25 - 0.15)
+    empty = rate_mix_by(loans.assign(d0=0.0, n0=0.0), num=("n0", "n1"), den=("d0", "d1"),
+                        by="product", order=["consumer", "business"])  # fmt: skip
+    assert empty["contribution"].isna().all()

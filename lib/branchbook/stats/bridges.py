@@ -199,12 +199,16 @@ def rate_mix_by(
         total(num[0], seg0), total(den[0], seg0), total(num[1], seg1), total(den[1], seg1)
     )
     if order is not None:
+        # a segment in neither period: no book, no rate, no effect; its weight is 0
+        # wherever the period has a book at all
         out = out.reindex(list(order))
-        fill = ["den_opening", "den_closing", "rate_effect", "mix_effect", "contribution"]
-        if out["weight_opening"].notna().any():
-            fill += ["weight_opening"]
-        out[fill] = out[fill].fillna(0.0)
-        out["weight_closing"] = out["weight_closing"].fillna(0.0)
+        zero = ["den_opening", "den_closing", "rate_effect", "mix_effect", "contribution"]
+        out[zero] = out[zero].fillna(0.0)
+        for end in ("opening", "closing"):
+            if out[f"den_{end}"].sum() > 0:
+                out[f"weight_{end}"] = out[f"weight_{end}"].fillna(0.0)
+        if out["den_opening"].sum() == 0:  # an empty prior period: nothing is defined
+            out[["rate_effect", "mix_effect", "contribution"]] = np.nan
     out.index.name = by
     return out
 
