@@ -114,8 +114,9 @@ def branch_bridge(bridge: pd.DataFrame, *, base: str, stock: str) -> pd.Series:
 def contribution_table(bridge: pd.DataFrame, *, base: str, stock: str) -> pd.DataFrame:
     """Each manager's part of the branch's change in ``stock`` (``aum`` or ``loans``):
     ``staff_name``, opening, new, growth, decline, lost, closing and ``change``
-    (closing - opening), largest change first. Customers a manager took over or handed
-    on count as new or lost for that manager."""
+    (closing - opening), largest change first. A customer counts in the book of the
+    manager it has now at both ends (the warehouse keeps no history of assignments), as
+    the scorecard's ``aum_prev`` does."""
     t = _stock(bridge, base=base, stock=stock)
     t = t.assign(change=t["closing"] - t["opening"])
     t = t[["staff_name", "opening", "new", "growth", "decline", "lost", "closing", "change"]]
