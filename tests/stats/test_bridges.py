@@ -211,3 +211,11 @@ def test_rate_mix_by_in_a_given_order_shows_absent_segments_as_zero():
     empty = rate_mix_by(loans.assign(d0=0.0, n0=0.0), num=("n0", "n1"), den=("d0", "d1"),
                         by="product", order=["consumer", "business"])  # fmt: skip
     assert empty["contribution"].isna().all()
+
+
+def test_balance_migration_of_an_empty_book_is_zero():
+    f = pd.DataFrame({"c0": [], "c1": [], "b0": [], "b1": []}, dtype=object)
+    m = balance_migration(
+        f, state_opening="c0", state_closing="c1", opening="b0", closing="b1", states=["pass"]
+    )
+    assert m.to_numpy().sum() == 0.0 and list(m.index) == ["pass", "new"]

@@ -63,7 +63,8 @@ def stock_bridge(
     ends, NaN where the entity was not held (for a count, 1.0 where held). ``by``: the
     entity's segment at the closing (``by_opening`` at the opening, default the same
     column: a segment that does not change, e.g. a manager). Without ``by`` one row
-    ``"total"``. ``order``: the segments to show, in order (missing ones are zero rows).
+    ``"total"``. ``order``: the segments to show, in order (missing ones are zero rows;
+    segments outside it are left out, so pass every segment when the rows must add up).
 
     Returns one row per segment with :data:`STOCK_COLUMNS`; *decline*, *lost* and
     *moved_out* are negative. ``closing`` is summed from the closing amounts, not
