@@ -26,6 +26,7 @@ def test_prepare_returns_the_documented_frames(prepared):
         "bench_grade",
         "bench_funnel",
         "bench_staff_history",
+        "staff_bridge",
     }
     for name, frame in prepared.items():
         if name.startswith("bench_"):
@@ -180,3 +181,22 @@ def test_compliance_figures_use_the_status_each_month_had():
         .loc[("S2", "2026-10"), "aml_open_rate"]
         == 1000.0
     )
+
+
+def test_staff_bridge_adds_up_to_the_scorecard(prepared):
+    """Every manager's bridge ends at the scorecard's sums of the period and opens at
+    last month's, and opening + parts = closing for every bridge."""
+    from branchbook.stats import residual
+
+    b = prepared["staff_bridge"]
+    assert (residual(b).abs() < 1e-6).all()
+    sc = prepared["staff_scorecard"].set_index(["staff_id", "month"])
+    stocks = {"aum": "aum", "loans": "loans", "book": "book_outstanding", "npl": "npl_outstanding"}
+    m = b[b["base"] == "month"]
+    for stock, col in stocks.items():
+        rows = m[m["stock"] == stock].set_index("staff_id")
+        for staff, row in rows.iterrows():
+            if (staff, PERIOD) in sc.index:
+                assert row["closing"] == approx(sc.loc[(staff, PERIOD), col]), (stock, staff)
+            if (staff, "2026-09") in sc.index:
+                assert row["opening"] == approx(sc.loc[(staff, "2026-09"), col]), (stock, staff)

@@ -10,6 +10,7 @@ import pandas as pd
 from ..period import Period, shift_month
 from ..risk.history import History, alert_state_sql, history
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
+from .bridges import prepare_bridges
 from .funnel import funnel_frame
 from .metrics import bench_branches, bench_grades
 from .scoring import manager_kpis, score_managers
@@ -219,6 +220,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month;
     * ``bench_staff_history``: whether KYC completeness and open AML alerts use dated
       history or today's status (:class:`branchbook.risk.history.History`).
+    * ``staff_bridge``: each manager's bridges of AUM, loans, book and NPL outstanding
+      against last month and the start of the year (:func:`.bridges.prepare_bridges`).
     """
     s: Settings = ctx.settings
     months = list(ctx.months(s.trend_months))
@@ -261,4 +264,5 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_grade": bench_grades(scored),
         "bench_funnel": bench_funnel,
         "bench_staff_history": dated.frame(),
+        "staff_bridge": prepare_bridges(ctx, parts["staff"]),
     }
