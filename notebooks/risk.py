@@ -52,7 +52,7 @@ d, cfg, page = rc.data, rc.settings, rc.page
 # %%
 sc = risk.load_scorecard(d.bench("bench_risk_scorecard"))
 book = risk.score_book(d.table("risk_loans"), scorecard=sc, lgd=cfg.lgd,
-                       default_dpd=cfg.scorecard.default_dpd)
+                       default_dpd=cfg.scorecard.default_dpd, ccf=cfg.ccf)
 flags = risk.early_warning(d.table("risk_borrowers"), rules=cfg.early_warning)
 status = risk.compliance_status(d.table("risk_customers"), rules=cfg.compliance)
 history = d.table("risk_book")
@@ -68,6 +68,8 @@ val = risk.branch_validation(d.table("risk_outcomes"), scorecard=sc,
 bank_val = risk.bank_validation(d.bench("bench_risk_validation"))
 breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits)
 industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
+npl_gap = risk.npl_dpd_gap(book)
+dated = risk.History.from_frame(d.bench("bench_risk_history"))
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
@@ -80,7 +82,7 @@ page.kpi_frame(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_
 page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
                                 validation=val, mix_psi=mix_psi, industries=industries,
                                 settings=cfg, has_scorecard=sc is not None, trend=trend,
-                                drift_psi=drift_psi, bank_validation=bank_val))
+                                drift_psi=drift_psi, bank_validation=bank_val, npl_gap=npl_gap))
 
 # %% [markdown]
 # Loan book by five-class category (正常/关注/次级/可疑/损失) at the end of the period.
@@ -124,14 +126,41 @@ else:
     page.table(dpd, {"dpd_bucket": "label:risk.values.dpd_bucket", "loans": "int", "outstanding": "money",
                      "share": "pct"}, total=True)
 
+# %% [markdown]
+# NPL against 90+ days past due (偏离度): the loans past due more than 90 days that are
+# not classed substandard or worse.
+
+# %%
+page.section("npl_dpd")
+if book.empty:
+    page.empty("no_loans")
+else:
+    page.note("risk.notes.npl_dpd", dpd90=npl_gap["dpd90_outstanding"], npl=npl_gap["npl_outstanding"],
+              ratio=npl_gap["dpd90_to_npl"])
+    gap_loans = risk.npl_dpd_gap_loans(book)
+    if gap_loans.empty:
+        page.empty("no_npl_gap")
+    else:
+        page.note("risk.notes.npl_dpd_gap", loans=npl_gap["gap_loans"], gap=npl_gap["gap_outstanding"])
+        page.table(gap_loans, {"loan_id": "text", "customer_id": "text", "name": "text",
+                               "product": "label:risk.values.product", "outstanding": "money", "dpd": "int",
+                               "five_class": "label:risk.values.five_class"}, max_rows=cfg.list_rows)
+
+# %% [markdown]
+# Roll rates, with loans that left the book split by how (repaid, written off,
+# restructured) where the warehouse records it.
+
 # %%
 page.section("rolls")
-rolls = risk.roll_rates(d.table("risk_rolls"), month=d.period)
+exits = risk.CLOSE_REASONS if dated.close_reasons else (risk.CLOSED,)
+rolls = risk.roll_rates(d.table("risk_rolls"), month=d.period, exits=exits)
 if rolls.isna().all().all():
     page.empty("no_rolls")
 else:
     page.heat_table("rolls", rolls, rows="dpd_bucket", cols="dpd_bucket", number="{:.0%}",
                        rate=risk.roll_forward_rate(rolls))
+    if not dated.close_reasons:
+        page.note("risk.notes.exits_unknown")
 
 # %% [markdown]
 # The branch's performing loans by the bank's score bands: a mix comparison with the bank
@@ -154,7 +183,8 @@ else:
                       "bank_share": "pct"})
 
 # %% [markdown]
-# Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params).
+# Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params; EAD
+# the balance plus the credit conversion factor of any undrawn commitment).
 
 # %%
 page.section("expected_loss")
@@ -163,6 +193,8 @@ if sc is None:
 elif book.empty:
     page.empty("no_loans")
 else:
+    key, values = risk.ead_note(book, ccf=cfg.ccf)
+    page.note(key, **values)
     by_product = risk.expected_loss(book, by="product")
     page.bar_chart("expected_loss", by_product.set_index("product")[["el_rate"]] * 100, ["el_rate"], labels="product",
                    el_rate=k["expected_loss_rate"])
@@ -246,13 +278,17 @@ else:
                 "share": "pct"}, max_rows=cfg.top_borrowers)
 
 # %% [markdown]
-# Compliance classification from KYC status and AML alerts, and the open-alert ageing.
+# Compliance classification from KYC status and AML alerts as they were at the period's
+# end (today's status where the warehouse keeps no dated history, said in a note), and
+# the ageing of the alerts open then.
 
 # %%
 page.section("compliance")
 if status.empty:
     page.empty("no_customers")
 else:
+    for key in risk.status_notes(d.bench("bench_risk_history"), report="risk"):
+        page.note(key)
     page.table(risk.compliance_table(status), {"status": "label:risk.values.compliance", "customers": "int",
                                                "share": "pct"}, total=True, suppress=["customers"])
     reasons = risk.compliance_reasons(status)

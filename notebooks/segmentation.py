@@ -9,7 +9,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -60,7 +60,9 @@ page.title()
 page.kpi_frame(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
                              period=d.period, settings=cfg),
                metrics=seg.METRICS, rag=cfg.kpi_status)
-page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg))
+moves = d.table("segmentation_bridge")
+page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg)
+             + seg.bridge_facts(moves, cfg, label=page.tr.label))
 
 # %% [markdown]
 # Customer type split.
@@ -85,6 +87,24 @@ page.table(tiers, {"asset_tier": "label:segmentation.values.asset_tier", "custom
            index=True, suppress=["customers"],
            total=seg.tier_total(cur, "asset_tier", suppress_below=page.suppress_below))
 page.bar_chart("asset_tiers", tiers, ["customer_share", "aum_share"], labels="asset_tier", percent=True)
+
+# %% [markdown]
+# What changed since last month and since the start of the year (比上月, 比年初), and why:
+# customers and AUM bridges, by asset tier.
+
+# %%
+for base in seg.BASES:
+    page.section(f"bridges_{base}")
+    for measure, key, kind in (("customers", "bridge_customers", "int"), ("aum_total", "bridge_aum", "money")):
+        whole = seg.bridge_total(moves, cfg, base=base, measure=measure)
+        page.waterfall_chart(key, whole, kind=kind, base=page.tr.label("common.bridge.bases", base),
+                             opening=whole["opening"], closing=whole["closing"])
+    page.table(seg.bridge_table(moves, cfg, base=base),
+               {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int", "opening": "money",
+                "new": "money", "growth": "money", "decline": "money", "lost": "money", "moved_in": "money",
+                "moved_out": "money", "closing": "money"},
+               headers="bridge_columns", index=True, suppress=["customers"],
+               total=seg.bridge_table_total(moves, cfg, base=base, suppress_below=page.suppress_below))
 
 # %% [markdown]
 # Activity tiers from the 90-day transaction count.

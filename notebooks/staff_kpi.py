@@ -69,8 +69,11 @@ managers = staff_kpi.manager_table(sc, month=d.period)
 page.title()
 page.kpi_frame(staff_kpi.kpi_cards(sc, att, bench, branch_id=d.branch_id, period=d.period, prev_period=prev,
                                    status=cfg.kpi_status), metrics=staff_kpi.CARDS, rag=cfg.kpi_status)
+moves = d.table("staff_bridge")
 page.summary(staff_kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
-                               npl_veto_limit=cfg.npl_veto_limit))
+                               npl_veto_limit=cfg.npl_veto_limit)
+             + staff_kpi.bridge_facts(moves, min_change=cfg.fact_bridge, min_change_pp=cfg.fact_bridge_pp,
+                                      label=page.tr.label))
 
 # %% [markdown]
 # KPIs per manager: growth first, then asset quality, service and compliance.
@@ -87,6 +90,38 @@ else:
                           "new_npl": "money", "new_npl_rate": "pct", "csat": "num"}, max_rows=40)
     page.table(managers, {"staff_name": "text", "complaint_rate": "num", "churn_rate": "pct",
                           "kyc_complete_rate": "pct", "aml_open_rate": "num"}, max_rows=40)
+    for key in staff_kpi.status_notes(d.bench("bench_staff_history"), report="staff_kpi"):
+        page.note(key)
+
+# %% [markdown]
+# Who drove the change since last month and since the start of the year (比上月, 比年初):
+# each manager's part of the change in the managers' AUM and loans (waterfall of the
+# branch, table per manager) and in the managed NPL ratio (rate and mix effects).
+
+# %%
+for base in staff_kpi.BASES:
+    page.section(f"bridges_{base}")
+    if moves.empty:
+        page.empty("managers")
+        continue
+    words = page.tr.label("common.bridge.bases", base)
+    for stock in ("aum", "loans"):
+        whole = staff_kpi.branch_bridge(moves, base=base, stock=stock)
+        page.waterfall_chart(f"bridge_{stock}", whole, base=words, opening=whole["opening"], closing=whole["closing"])
+        page.table(staff_kpi.contribution_table(moves, base=base, stock=stock),
+                   {"staff_name": "text", "opening": "money", "new": "money", "growth": "money", "decline": "money",
+                    "lost": "money", "closing": "money", "change": "money"},
+                   headers="bridge_columns", total=True, max_rows=40)
+    npl, split = staff_kpi.npl_total(moves, base=base), staff_kpi.npl_split(moves, base=base)
+    page.rate_mix_chart("bridge_npl", split.set_index("staff_name"), base=words, opening=npl["opening"],
+                        closing=npl["closing"])
+    page.table(split, {"staff_name": "text", "rate_opening": "pct", "rate_closing": "pct", "weight_opening": "pct",
+                       "weight_closing": "pct", "rate_effect": "delta_pct", "mix_effect": "delta_pct",
+                       "contribution": "delta_pct"},
+               headers="npl_bridge_columns", max_rows=40,
+               total={"rate_opening": npl["opening"], "rate_closing": npl["closing"], "weight_opening": 1.0,
+                      "weight_closing": 1.0, "rate_effect": split["rate_effect"].sum(),
+                      "mix_effect": split["mix_effect"].sum(), "contribution": npl["change"]})
 
 # %% [markdown]
 # Attainment year to date (比年初) against the targets of the year to date; the chart

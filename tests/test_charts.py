@@ -227,3 +227,18 @@ def test_percent_axis_decimals(ticks, labels):
     assert ax.yaxis.get_major_formatter().format_ticks(ticks) == labels
     assert ax.yaxis.get_major_formatter()(ticks[1]) == labels[1]  # one label alone
     charts.plt.close(fig)
+
+
+def test_waterfall_and_effects_draw():
+    from branchbook import charts
+
+    charts.setup()
+    fig = charts.waterfall(
+        ["期初", "新增", "增长", "下降", "流失", "期末"],
+        [100.0, 20.0, 30.0, -10.0, -15.0, 125.0],
+        texts=["100", "+20", "+30", "-10", "-15", "125"],
+        title="资产规模 比上月",
+    )
+    assert charts.to_png(fig).startswith(b"\x89PNG")
+    fig = charts.effects(["a", "b"], {"rate": [0.2, -0.1], "mix": [0.05, 0.0]}, title="t")
+    assert charts.to_png(fig).startswith(b"\x89PNG")

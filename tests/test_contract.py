@@ -37,11 +37,11 @@ ROWS = {
     ],
     "loans": [
         ("L1", "C2", "0102", "S2", "business", "2025-01-10", "2027-01-10", 1_000_000.0, 0.045,
-         "real_estate", 2_000_000.0, "wholesale_retail"),
+         "real_estate", 2_000_000.0, "wholesale_retail", None),
     ],
     "loan_snapshots": [
-        ("L1", "2026-08", 850000.0, 0, "pass"),
-        ("L1", "2026-09", 800000.0, 35, "special_mention"),
+        ("L1", "2026-08", 850000.0, 0, "pass", 150000.0),
+        ("L1", "2026-09", 800000.0, 35, "special_mention", 0.0),
     ],
     "financials": [
         ("C2", "2025-12-31", 9e6, -1e5, 5e6, 3e6, 2e6, 1.5e6, 6e5, 4e5, -2e5),
@@ -55,10 +55,15 @@ ROWS = {
         ("K2", "C2", "0102", None, "2026-09-20 15:00:00", None, None, None, "product",
          "letter", "high"),
     ],
-    "aml_alerts": [("A1", "C2", "2026-09-03", "large_cash", "closed")],
+    "aml_alerts": [("A1", "C2", "2026-09-03", "large_cash", "closed", "2026-09-20")],
     "targets": [
         ("S1", "2026-10", "new_customers", 2.0),
         ("S1", "2026-10", "net_new_aum", 500000.0),
+    ],
+    "kyc_history": [
+        ("C1", "2015-03-01", "complete"),
+        ("C2", "2018-06-01", "complete"),
+        ("C2", "2025-06-01", "expired"),
     ],
 }  # fmt: skip
 
@@ -92,10 +97,11 @@ def test_valid_warehouse_passes():
     assert str(report) == "data contract: ok"
 
 
-def test_tables_lists_the_twelve_tables_in_order():
+def test_tables_lists_the_tables_in_order():
     assert list(TABLES) == [
         "branches", "staff", "customers", "balances", "transactions", "loans",
         "loan_snapshots", "financials", "surveys", "complaints", "aml_alerts", "targets",
+        "kyc_history",
     ]  # fmt: skip
     assert TABLES["balances"].key == ("customer_id", "month")
     assert TABLES["customers"].types["branch_id"] == "VARCHAR"
@@ -124,6 +130,36 @@ def test_missing_column():
     v = only_error(con)
     assert (v.table, v.column, v.rule) == ("customers", "kyc_status", "missing_column")
     assert v.message() == "customers.kyc_status: column missing"
+
+
+def test_dated_history_is_optional():
+    """A warehouse without the dated history still passes: the reports fall back to
+    today's status and say so."""
+    con = warehouse(skip=("kyc_history",))
+    con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
+    con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
+    con.execute("ALTER TABLE loan_snapshots DROP COLUMN undrawn")
+    assert check(con).ok
+    assert contract.OPTIONAL_TABLES == {"kyc_history"}
+    assert contract.OPTIONAL_COLUMNS == {
+        ("aml_alerts", "closed_on"),
+        ("loans", "closed_reason"),
+        ("loan_snapshots", "undrawn"),
+    }
+
+
+def test_dated_history_keeps_its_rules():
+    con = warehouse()
+    con.execute("UPDATE aml_alerts SET closed_on = '2026-08-01'")  # before it was raised
+    con.execute("INSERT INTO kyc_history VALUES ('C9', '2020-01-01', 'lapsed')")
+    con.execute("UPDATE loans SET closed_reason = 'sold'")
+    got = {(v.table, v.column, v.rule) for v in validate(con).errors}
+    assert got == {
+        ("aml_alerts", "closed_on", "order"),
+        ("kyc_history", "customer_id", "orphan"),
+        ("kyc_history", "kyc_status", "domain"),
+        ("loans", "closed_reason", "domain"),
+    }
 
 
 def test_wrong_type_text_in_a_date_column_names_rows_that_do_not_convert():
@@ -196,7 +232,7 @@ def test_null_in_a_non_nullable_column():
 def test_null_key_is_counted():
     con = warehouse()
     con.execute(
-        "INSERT INTO aml_alerts VALUES (NULL, 'C1', DATE '2026-10-01', 'structuring', 'open')"
+        "INSERT INTO aml_alerts VALUES (NULL, 'C1', DATE '2026-10-01', 'structuring', 'open', NULL)"
     )
     v = only_error(con)
     assert (v.table, v.column, v.rule, v.count) == ("aml_alerts", "alert_id", "null", 1)

@@ -145,16 +145,19 @@ def test_loans_are_consistent_with_balances(small):
         """,
     )
     assert mismatch == 0
-    wrong_class = one(
-        small,
-        """
-        SELECT count(*) FROM loan_snapshots WHERE five_class <> CASE
+    # five-class follows dpd, except loans classed late: special mention at 91-180 days
+    classes = """
+        SELECT count(*) FILTER (WHERE five_class <> CASE
             WHEN dpd > 360 THEN 'loss' WHEN dpd > 180 THEN 'doubtful'
             WHEN dpd > 90 THEN 'substandard' WHEN dpd > 0 THEN 'special_mention'
-            ELSE five_class END
-        """,
-    )
+            ELSE five_class END AND NOT (five_class = 'special_mention' AND dpd BETWEEN 91 AND 180)),
+            count(*) FILTER (WHERE five_class = 'special_mention' AND dpd BETWEEN 91 AND 180),
+            count(*) FILTER (WHERE dpd BETWEEN 91 AND 180)
+        FROM loan_snapshots
+        """
+    wrong_class, late, past_due = small.execute(classes).fetchone()
     assert wrong_class == 0
+    assert 0 < late < 0.4 * past_due
     mortgages = small.execute(
         "SELECT collateral_type, principal / collateral_value FROM loans WHERE product = 'mortgage'"
     ).fetchall()
@@ -324,3 +327,61 @@ def test_command_line(tmp_path, capsys):
     con = duckdb.connect(str(out), read_only=True)
     assert con.execute("SELECT max(month) FROM balances").fetchone() == ("2025-12",)
     assert demo.main(["--out", str(out), "--end-month", "2025/12"]) == 2
+
+
+def test_alerts_and_kyc_carry_dated_history(small):
+    """Alerts are closed or reported after a delay, so the count open at each month's
+    end is steady (not rising towards the last month, as today's status would make it);
+    each customer's KYC history ends at today's status."""
+    by_status = dict(
+        small.execute("SELECT status, count(closed_on) FROM aml_alerts GROUP BY 1").fetchall()
+    )
+    assert by_status["open"] == 0 and by_status["closed"] > 0 and by_status["reported"] > 0
+    assert (
+        one(small, "SELECT count(*) FROM aml_alerts WHERE status <> 'open' AND closed_on IS NULL")
+        == 0
+    )
+    open_at = [
+        one(
+            small,
+            "SELECT count(*) FROM aml_alerts WHERE raised_on <= last_day(CAST(? || '-01' AS DATE)) "
+            "AND (closed_on IS NULL OR closed_on > last_day(CAST(? || '-01' AS DATE)))",
+            m,
+            m,
+        )
+        for m in months(small)[3:]
+    ]
+    assert max(open_at) < 2.5 * min(open_at)
+    last = small.execute(
+        "SELECT count(*), count(*) FILTER (WHERE k.kyc_status <> c.kyc_status) FROM customers c "
+        "JOIN (SELECT * FROM kyc_history QUALIFY row_number() OVER "
+        "(PARTITION BY customer_id ORDER BY valid_from DESC) = 1) k USING (customer_id)"
+    ).fetchone()
+    assert last[0] == SMALL["customers"] and last[1] == 0
+    assert one(small, "SELECT count(DISTINCT kyc_status) FROM kyc_history") == 3
+
+
+def test_loans_off_the_book_say_why(small):
+    last = months(small)[-1]
+    reasons = dict(small.execute("SELECT closed_reason, count(*) FROM loans GROUP BY 1").fetchall())
+    assert reasons["repaid"] > reasons.get("written_off", 0) > 0
+    assert reasons.get("restructured", 0) > 0
+    # a loan on the book at the end has no reason; one without a snapshot then has one
+    on_book = (
+        "SELECT count(*) FROM loans l JOIN loan_snapshots s USING (loan_id) "
+        f"WHERE s.month = '{last}' AND s.outstanding > 0 AND l.closed_reason IS NOT NULL"
+    )
+    assert one(small, on_book) == 0
+
+
+def test_credit_lines_have_undrawn_commitments(small):
+    by_product = dict(
+        small.execute(
+            "SELECT l.product, sum(s.undrawn) FROM loan_snapshots s JOIN loans l USING (loan_id) "
+            "GROUP BY 1"
+        ).fetchall()
+    )
+    assert by_product["working_capital"] > 0 and by_product["trade_finance"] > 0
+    assert by_product["mortgage"] == 0 and by_product["consumer"] == 0
+    frozen = "SELECT count(*) FROM loan_snapshots WHERE dpd > 0 AND undrawn > 0"
+    assert one(small, frozen) == 0  # a line in arrears is frozen

@@ -491,3 +491,30 @@ def test_a_short_cjk_header_is_not_broken_over_two_lines():
     assert header == "客户名称"
     table_em, pad_em = print_layout.TABLE_EM, print_layout.CELL_PAD_EM
     assert shares[1] / 100 * table_em >= print_layout.text_em(header, bold=True) + pad_em - 1e-9
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_bridge_charts_from_the_catalogue(locale):
+    from branchbook import segmentation as sg
+    from branchbook.stats import rate_mix
+
+    rows = pd.DataFrame(
+        {
+            "customer_id": ["A", "B"],
+            "manager_id": ["S1", "S2"],
+            "open_now": [True, True],
+            "open_prev": [True, False],
+            "open_year": [True, False],
+            "aum": [120_000.0, 700_000.0],
+            "aum_prev": [100_000.0, float("nan")],
+            "aum_year": [90_000.0, float("nan")],
+        }
+    )
+    p = make(locale)
+    whole = sg.bridge_total(rows, sg.Settings(), base="month")
+    p.waterfall_chart("bridge_aum", whole, base="x", opening=whole["opening"], closing=100.0)
+    s = lambda *v: pd.Series(v, index=["a", "b"], dtype=float)  # noqa: E731
+    p.rate_mix_chart("bridge_aum", rate_mix(s(1, 2), s(10, 10), s(2, 2), s(10, 30)), base="x",
+                     opening=1.0, closing=2.0)  # fmt: skip
+    alts = [img["alt"] for img in html_of(p).select("figure img")]
+    assert len(alts) == 2 and all(alts)

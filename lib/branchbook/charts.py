@@ -39,7 +39,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from matplotlib.ticker import Formatter  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter  # noqa: E402
 
 from . import speedups  # noqa: E402
 from .errors import RenderError  # noqa: E402
@@ -598,3 +598,100 @@ def funnel(
             )
     percent_axis(ax, "y")
     return _finish(fig, ax, title, xlabel, ylabel)
+
+
+RISE_COLOR, FALL_COLOR = PALETTE[2], PALETTE[3]
+
+
+def waterfall(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    texts: Sequence[str] | None = None,
+    scale: float = 1.0,
+) -> Figure:
+    """A bridge as a waterfall: the first and last values are totals (opening,
+    closing) drawn from zero in the branch colour; the values between are the parts,
+    each bar floating from the running total, rises green and falls vermillion.
+
+    ``scale`` divides every value for the axis (1e4 for an axis in 万元); ``texts``
+    are the labels written on the bars (already formatted), one per value.
+    """
+    fig, ax = new()
+    v = np.asarray(values, dtype=float) / scale
+    v = np.where(np.isfinite(v), v, 0.0)
+    x = np.arange(len(v))
+    bottoms, heights, colors = [], [], []
+    running = 0.0
+    for i, value in enumerate(v):
+        if i == 0 or i == len(v) - 1:
+            bottoms.append(0.0)
+            heights.append(value)
+            colors.append(BRANCH_COLOR)
+            running = value
+        else:
+            bottoms.append(running if value >= 0 else running + value)
+            heights.append(abs(value))
+            colors.append(RISE_COLOR if value >= 0 else FALL_COLOR)
+            running += value
+    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.6)
+    for i in range(len(v) - 1):  # connectors: the running total carried to the next bar
+        level = bottoms[i] + heights[i] if (i == 0 or v[i] >= 0) else bottoms[i]
+        ax.plot([i + 0.3, i + 0.7], [level, level], color="#888888", linewidth=0.8)
+    if texts is not None:
+        for i, text in enumerate(texts):
+            ax.annotate(
+                text,
+                (i, bottoms[i] + heights[i]),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+    ax.set_xticks(x, list(labels))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda t, _pos: f"{t:,.0f}"))
+    ax.grid(axis="x", visible=False)
+    ax.margins(y=0.12)
+    # parts small against the totals would be slivers on an axis from zero: show the
+    # band the running total moves in (the totals' bars are then cut; their values are
+    # written on them)
+    moving = [bottoms[i] for i in range(1, len(v) - 1)] + [
+        bottoms[i] + heights[i] for i in range(1, len(v) - 1)
+    ]
+    if moving and min(v[0], v[-1]) > 0:
+        low, high = min([*moving, v[0], v[-1]]), max([*moving, v[0], v[-1]])
+        span = high - low
+        if 0 < span < 0.5 * high:
+            ax.set_ylim(max(0.0, low - 0.6 * span), high + 0.35 * span)
+    return _finish(fig, ax, title, xlabel, ylabel)
+
+
+def effects(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> Figure:
+    """Rate and mix effects per segment as horizontal bars around a zero line, one
+    group per segment (e.g. product, manager), one bar per effect; values in the unit
+    of the axis (percentage points: the caller multiplies a ratio change by 100)."""
+    fig, ax = new(height=max(HEIGHT, 0.9 + 0.32 * len(labels)))
+    n = max(len(series), 1)
+    y = np.arange(len(labels))
+    height = 0.8 / n
+    colors = [PALETTE[0], PALETTE[1], *PALETTE[2:]]
+    for i, (name, values) in enumerate(series.items()):
+        pos = y - 0.4 + height * (i + 0.5)
+        vals = np.asarray(values, dtype=float)
+        ax.barh(pos, vals, height=height, label=name, color=colors[i % len(colors)])
+    ax.axvline(0.0, color="#555555", linewidth=0.8)
+    ax.set_yticks(y, list(labels))
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    return _finish(fig, ax, title, xlabel, ylabel, legend(ax))

@@ -1,4 +1,4 @@
-"""The data contract: the twelve warehouse tables as data, and their validation.
+"""The data contract: the warehouse tables as data, and their validation.
 
 :data:`TABLES` lists every table (in dependency order) with its columns, their DuckDB
 logical types, nullability, key, foreign keys, domains, ranges, formats and row-order
@@ -39,8 +39,8 @@ converts, so CSV files and text-typed databases pass.
 Error rules: ``missing_table``, ``missing_column``, ``wrong_type``, ``null`` (in a
 non-nullable column), ``duplicate_key``, ``orphan`` (a foreign key with no parent row),
 ``domain``, ``range`` (including NaN and infinities), ``format`` (``month`` and
-``period`` are ``YYYY-MM``), ``order`` (``closed_on >= opened_on``, ``maturity_on >=
-originated_on``, complaint response, plan and resolution times ``>= received_at``), and
+``period`` are ``YYYY-MM``), ``order`` (``closed_on >= opened_on``, an alert's
+``closed_on >= raised_on``, ``maturity_on >= originated_on``, complaint response, plan and resolution times ``>= received_at``), and
 ``unreadable`` (the table could not be scanned, e.g. a broken file).
 
 Warning rules (reported, never raised):
@@ -60,6 +60,17 @@ Conventions the contract fixes beyond the column list: money is in the bank's
 currency; financials' flow items (revenue, net_profit, operating_cash_flow) cover the
 twelve months ending ``period_end``; ``interest_rate`` is a fraction (0.045 = 4.5%);
 ``dpd`` is days past due at the month's end.
+
+Dated history, so that a past month is reported with the status it had then (see the
+README's data contract): ``aml_alerts.closed_on`` is the day an alert left ``open``
+(closed, or reported to the regulator; empty while open), ``kyc_history`` holds each
+customer's KYC status from ``valid_from`` until the next row (the latest row is
+``customers.kyc_status``), and ``loans.closed_reason`` says how a loan left the book
+(``repaid``, ``written_off``, ``restructured``; empty while on the book).
+``loan_snapshots.undrawn`` is the committed amount not yet drawn at the month's end (a
+line's limit less its balance); exposure at default adds a credit conversion factor of
+it. These are optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
+today's status and says so.
 """
 
 from __future__ import annotations
@@ -285,6 +296,7 @@ _TABLE_LIST = (
             _enum("collateral_type", "none real_estate equipment receivables guarantee deposit"),
             _money("collateral_value", nullable=True),
             _text("industry", nullable=True),
+            _enum("closed_reason", "repaid written_off restructured", nullable=True),
         ),
         key=("loan_id",),
         order=(("maturity_on", "originated_on"),),
@@ -297,6 +309,7 @@ _TABLE_LIST = (
             _money("outstanding"),
             Column("dpd", BIGINT, low=0),
             _enum("five_class", "pass special_mention substandard doubtful loss"),
+            _money("undrawn", nullable=True),
         ),
         key=("loan_id", "month"),
     ),
@@ -370,8 +383,10 @@ _TABLE_LIST = (
                 "large_cash structuring rapid_movement high_risk_country unusual_pattern",
             ),
             _enum("status", "open closed reported"),
+            _date("closed_on", nullable=True),
         ),
         key=("alert_id",),
+        order=(("closed_on", "raised_on"),),
     ),
     Table(
         "targets",
@@ -386,10 +401,28 @@ _TABLE_LIST = (
         ),
         key=("staff_id", "period", "kpi"),
     ),
+    Table(
+        "kyc_history",
+        (
+            _id("customer_id", _CUSTOMER),
+            _date("valid_from"),
+            _enum("kyc_status", "complete incomplete expired"),
+        ),
+        key=("customer_id", "valid_from"),
+    ),
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
 """Every contract table by name, parents before children."""
+
+OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history"})
+"""Tables a warehouse may leave out: the reports that read them fall back and say so."""
+
+OPTIONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {("aml_alerts", "closed_on"), ("loans", "closed_reason"), ("loan_snapshots", "undrawn")}
+)
+"""``(table, column)`` pairs a warehouse may leave out, with the same fallback."""
+
 
 SURVEY_RATINGS = (
     "wait_time",
@@ -571,7 +604,8 @@ def validate(
     for table in TABLES.values():
         columns = _describe(con, table.name)
         if isinstance(columns, Violation):
-            out.append(columns)
+            if not (columns.rule == "missing_table" and table.name in OPTIONAL_TABLES):
+                out.append(columns)
             continue
         found[table.name] = columns
     usable = {name: _usable(TABLES[name], cols) for name, cols in found.items()}
@@ -612,7 +646,8 @@ def _column_problems(table: Table, cols: dict[str, str]) -> list[Violation]:
     out = []
     for c in table.columns:
         if c.name not in cols:
-            out.append(Violation(table.name, c.name, "missing_column", 0, ()))
+            if (table.name, c.name) not in OPTIONAL_COLUMNS:
+                out.append(Violation(table.name, c.name, "missing_column", 0, ()))
         elif not compatible(c.type, cols[c.name]) and cols[c.name].upper() != VARCHAR:
             detail = f"declared {c.type}, found {cols[c.name]}"
             out.append(Violation(table.name, c.name, "wrong_type", 0, (), detail=detail))

@@ -1,6 +1,6 @@
 """The demo warehouse: a deterministic, realistic bank in one DuckDB file.
 
-``build(path)`` writes all twelve contract tables (see :mod:`branchbook.contract`)
+``build(path)`` writes every contract table (see :mod:`branchbook.contract`)
 for a fictional bank: branches in regions, customer managers, individual and corporate
 customers with Chinese names, valid-looking ID numbers and phone numbers, monthly
 balances, transactions, loans with monthly snapshots, corporate financial statements,
@@ -22,7 +22,14 @@ The model, in short:
   amortises (annuity, linear or bullet) except while installments are missed; days
   past due follow a Markov chain over missed installments with cures, the five
   classes follow dpd (pass 0, special mention 1-90 or on watch, substandard 91-180,
-  doubtful 181-360, loss >360), loans beyond 18 missed installments are written off.
+  doubtful 181-360, loss >360; one loan in five is classed late: special mention up
+  to 180 days past due, the gap the risk report's NPL against 90+ days past due finds),
+  loans beyond 18 missed installments are written off; one loan in a hundred 2-6
+  installments behind is restructured each month (it leaves the book; the new loan is
+  not modelled, so this slightly lowers the NPL ratio). ``loans.closed_reason``
+  records how each loan left: repaid, written off or restructured. Working capital and
+  trade finance loans are drawn from a line 10-60% larger: the rest is an undrawn
+  commitment in the snapshots (``undrawn``), frozen at 0 while in arrears.
   Loan history is simulated for three years before the first month, so the bank's
   NPL ratio starts settled, around 1.5-2%.
 - Financial statements (flows for the twelve months to ``period_end``) for corporates,
@@ -38,6 +45,11 @@ The model, in short:
   first response mostly within 24 h, plan within 72 h, resolution days later, a few
   still open. Churn (~6% a year) is higher for unhappy, dormant and single-product
   customers; borrowers do not leave.
+- AML alerts are closed or reported (one in eight) after a delay of days to months,
+  so an alert raised in March may be open until July (``closed_on``); alerts still
+  unresolved at the last day are open. KYC status has a dated history
+  (``kyc_history``): documents expire and are renewed, some customers start
+  incomplete; the latest row is the customer's ``kyc_status``.
 - Targets per active manager, month and KPI are the bank-wide average actual of the
   manager's grade (x0.9-1.1 per manager, +6% in the latest twelve months).
 
@@ -499,6 +511,7 @@ class _Bank:
         self.make_churn()
         self.write_customers()
         self.simulate()
+        self.write_closed_reasons()
         self.make_financials()
         self.make_targets()
 
@@ -735,6 +748,44 @@ class _Bank:
                 "kyc_status": _pick(_KYC, kyc),
             },
         )
+        self.write_kyc_history(kyc)
+
+    def write_kyc_history(self, kyc: np.ndarray) -> None:
+        """Each customer's KYC status from the day it took effect, ending in ``kyc``
+        (today's): an expired customer's documents expired in the last two years; an
+        incomplete one was asked for new information in the last year (or never
+        completed, if newer); one complete customer in eight had let documents expire
+        and renewed them within the window."""
+        rng = self.rng("kyc history")
+        n, cal = self.n, self.cal
+        opened, last = self.opened, cal.last_day
+        span = last - cal.first_day
+        # customers too new for a change start with today's status
+        short = (last - opened < 60) | ((kyc == 1) & (last - opened < 365))
+        first = np.where(short, kyc, 0)
+        moved = (kyc != 0) & ~short
+        lo = np.maximum(opened + 30, last - 730)
+        change = lo + (rng.random(n) * np.maximum(last - lo, 1)).astype(np.int64)
+        renewed = (kyc == 0) & (rng.random(n) < 0.125) & (opened < cal.first_day - 30)
+        lapse = cal.first_day + (rng.random(n) * span * 0.7).astype(np.int64)
+        back = lapse + 20 + rng.integers(0, 120, n)
+        rows = [(np.arange(n), opened, first)]
+        rows.append((np.flatnonzero(moved), np.minimum(change, last)[moved], kyc[moved]))
+        r = np.flatnonzero(renewed)
+        rows.append((r, lapse[r], np.full(len(r), 2)))
+        rows.append((r, np.minimum(back[r], last), np.zeros(len(r), np.int64)))
+        who = np.concatenate([w for w, _, _ in rows])
+        day = np.concatenate([d for _, d, _ in rows])
+        status = np.concatenate([st for _, _, st in rows])
+        order = np.lexsort((day, who))
+        self.insert(
+            "kyc_history",
+            {
+                "customer_id": self.customer_ids_of(who[order]),
+                "valid_from": _dates(day[order]),
+                "kyc_status": _pick(_KYC, status[order]),
+            },
+        )
 
     def id_numbers(self, rng, gender: np.ndarray) -> pa.Array:
         """18-character resident ID numbers (GB 11643 check digit) for individuals and
@@ -877,6 +928,12 @@ class _Bank:
             "watch_months": rng.integers(6, 19, nl),
         }
         self.loan["story_start"] = self.npl_story(rng)
+        # classification that lags: a few loans stay special mention up to 180 days past due
+        self.loan["lags"] = self.rng("classification lag").random(nl) < 0.2
+        # working capital and trade finance are drawn from a line: the rest of the limit
+        # is an undrawn commitment (frozen while the loan is in arrears)
+        line = self.rng("credit lines").uniform(0.1, 0.6, nl)
+        self.loan["line"] = np.where(product >= 3, line, 0.0)
         maturity = _month_days(orig_month + term) + (orig - _month_days(orig_month))
         ids = _ids("L", np.arange(1, nl + 1), max(8, len(str(nl))))
         self.loan_ids = ids
@@ -936,6 +993,7 @@ class _Bank:
         nl = len(loan["cust"])
         self.missed = np.zeros(nl, np.int64)
         self.written_off = np.zeros(nl, bool)
+        self.restructured = np.zeros(nl, bool)
         self.watch_until = np.full(nl, -1)
         first = int(self.cal.months[0])
         for mi in range(first - _BURN_IN, first):
@@ -978,7 +1036,12 @@ class _Bank:
         loan = self.loan
         rng = self.rng("loan step", mi)
         k = mi - loan["orig_month"]
-        was_on = (k >= 1) & ~self.written_off & ((k - 1 < loan["term"]) | (self.missed > 0))
+        was_on = (
+            (k >= 1)
+            & ~self.written_off
+            & ~self.restructured
+            & ((k - 1 < loan["term"]) | (self.missed > 0))
+        )
         u = rng.random(len(k))
         missed = self.missed
         cure = _CURE[np.minimum(missed, len(_CURE) - 1)]
@@ -992,12 +1055,38 @@ class _Bank:
         self.watch_until = np.where(was_on & (missed >= 3) & (new == 0), mi + 6, self.watch_until)
         self.missed = np.where(was_on, new, missed)
         self.written_off |= self.missed > 18
-        on = (k >= 0) & ~self.written_off & ((k < loan["term"]) | (self.missed > 0))
+        behind = was_on & (self.missed >= 2) & (self.missed <= 6) & ~self.written_off
+        self.restructured |= behind & (self.rng("restructure", mi).random(len(k)) < 0.01)
+        gone = self.written_off | self.restructured
+        on = (k >= 0) & ~gone & ((k < loan["term"]) | (self.missed > 0))
         paid = np.clip(np.minimum(k, loan["term"]) - self.missed, 0, None)
         outstanding = np.where(on, self.schedule(paid), 0.0)
         if write is not None:
             self.write_snapshots(write, on, outstanding)
         return outstanding
+
+    def write_closed_reasons(self) -> None:
+        """``loans.closed_reason`` of every loan off the book at the last month's end:
+        written off, restructured, or else repaid."""
+        self.writer.flush()
+        loan, last = self.loan, int(self.cal.months[-1])
+        k = last - loan["orig_month"]
+        on = (k >= 0) & ~self.written_off & ~self.restructured
+        on &= (k < loan["term"]) | (self.missed > 0)
+        reason = np.select([self.written_off, self.restructured], [1, 2], 0)
+        idx = np.flatnonzero(~on)
+        frame = pa.table(
+            {
+                "loan_id": self.loan_ids.take(pa.array(idx)),
+                "closed_reason": _pick(["repaid", "written_off", "restructured"], reason[idx]),
+            }
+        )
+        self.con.register("closed_reasons", frame)
+        self.con.execute(
+            "UPDATE loans SET closed_reason = r.closed_reason FROM closed_reasons r "
+            "WHERE loans.loan_id = r.loan_id"
+        )
+        self.con.unregister("closed_reasons")
 
     def schedule(self, paid: np.ndarray) -> np.ndarray:
         """Outstanding after ``paid`` installments, by repayment kind."""
@@ -1018,6 +1107,7 @@ class _Bank:
         since = mi - loan["watch_from"][idx]
         watch = (self.watch_until[idx] >= mi) | ((since >= 0) & (since < loan["watch_months"][idx]))
         five = np.select([dpd > 360, dpd > 180, dpd > 90, (dpd > 0) | watch], [4, 3, 2, 1], 0)
+        five = np.where(loan["lags"][idx] & (dpd > 90) & (dpd <= 180), 1, five)
         self.insert(
             "loan_snapshots",
             {
@@ -1026,6 +1116,9 @@ class _Bank:
                 "outstanding": pa.array(outstanding[idx]),
                 "dpd": pa.array(dpd),
                 "five_class": _pick(_FIVE_CLASS, five),
+                "undrawn": pa.array(
+                    _round(np.where(missed == 0, loan["line"][idx] * loan["principal"][idx], 0.0))
+                ),
             },
         )
 
@@ -1213,8 +1306,16 @@ class _Bank:
         m = min(rng.poisson(3 * self.nb), len(candidates))
         who = np.sort(rng.choice(candidates, size=m, replace=False, p=weight / weight.sum()))
         day = lo[who] + (rng.random(m) * (hi - lo + 1)[who]).astype(np.int64)
-        recent = t >= len(cal.months) - 2
-        status = _choice(rng, m, [0.6, 0.35, 0.05] if recent else [0.05, 0.85, 0.10])
+        # closed or reported after a delay (a few stay open for long); still open at the
+        # last day when the delay runs past it
+        rest = self.rng("aml closing", t)
+        delay = np.where(
+            rest.random(m) < 0.05, rest.exponential(200, m), 3 + rest.exponential(30, m)
+        ).astype(np.int64)
+        reported = rest.random(m) < 0.125
+        closed_on = day + delay
+        still_open = closed_on > cal.last_day
+        status = np.where(still_open, 0, np.where(reported, 2, 1))
         start = self.counters["A"] + 1
         self.counters["A"] += m
         self.insert(
@@ -1225,6 +1326,7 @@ class _Bank:
                 "raised_on": _dates(day),
                 "alert_type": _pick(_ALERT_TYPES[0], _choice(rng, m, _ALERT_TYPES[1])),
                 "status": _pick(["open", "closed", "reported"], status),
+                "closed_on": _dates(closed_on, ~still_open),
             },
         )
 

@@ -324,6 +324,50 @@ class Page:
         )
         self.chart(fig)
 
+    def waterfall_chart(
+        self, key: str, bridge: Mapping[str, float], *, kind: str = "money", **values: Any
+    ) -> None:
+        """A stock bridge (:func:`branchbook.stats.stock_bridge`, one row or its
+        total) as a waterfall: opening, the parts, closing. Part names from
+        ``common.bridge``, title and axes from ``charts.<key>``; moves between segments
+        are drawn only when they do not cancel. Money is drawn in the unit of
+        :func:`branchbook.fmt.money_unit`, written on the bars as the tables write it."""
+        from .stats import STOCK_COLUMNS
+
+        moves = abs(float(bridge["moved_in"]) + float(bridge["moved_out"])) > 1e-6
+        steps = [c for c in STOCK_COLUMNS if moves or c not in ("moved_in", "moved_out")]
+        amounts = [float(bridge[c]) for c in steps]
+        texts = [
+            ("+" if 0 < i < len(steps) - 1 and v > 0 else "") + self.fmt(v, kind)
+            for i, v in enumerate(amounts)
+        ]
+        scale = (1e4 if self.locale == "zh-CN" else 1e3) if kind == "money" else 1.0
+        fig = charts.waterfall(
+            [self.t(f"common.bridge.{c}") for c in steps],
+            amounts,
+            texts=texts,
+            scale=scale,
+            **self._chart_text(key, **values),
+        )
+        self.chart(fig)
+
+    def rate_mix_chart(
+        self, key: str, split: pd.DataFrame, *, labels: str | None = None, **values: Any
+    ) -> None:
+        """The rate and mix effects of a :func:`branchbook.stats.rate_mix` per segment
+        (its index, translated from ``values.<labels>``) in percentage points; names from
+        ``common.bridge``, title and axes from ``charts.<key>``."""
+        fig = charts.effects(
+            self.labels(split.index, labels),
+            {
+                self.t(f"common.bridge.{c}"): split[c].to_numpy(dtype=float, na_value=float("nan"))
+                * 100
+                for c in ("rate_effect", "mix_effect")
+            },
+            **self._chart_text(key, **values),
+        )
+        self.chart(fig)
+
     def line_chart(
         self,
         key: str,

@@ -216,7 +216,7 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
     x = branch_extract(out, branch_id)
     sc = risk.load_scorecard(out["bench_risk_scorecard"])
     book = risk.score_book(
-        x["risk_loans"], scorecard=sc, lgd=s.lgd, default_dpd=s.scorecard.default_dpd
+        x["risk_loans"], scorecard=sc, lgd=s.lgd, default_dpd=s.scorecard.default_dpd, ccf=s.ccf
     )
     flags = risk.early_warning(x["risk_borrowers"], rules=s.early_warning)
     status = risk.compliance_status(x["risk_customers"], rules=s.compliance)
@@ -248,6 +248,7 @@ def notebook_calls(out, branch_id, s=S, period="2026-10"):
         trend=trend,
         drift_psi=drift_psi,
         bank_validation=bank_val,
+        npl_gap=risk.npl_dpd_gap(book),
     )
     return {
         "x": x,

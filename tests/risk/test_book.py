@@ -107,3 +107,32 @@ def test_past_due_share_and_roll_forward_rate():
     assert risk.roll_forward_rate(m) == approx(0.08)  # current -> 1-30
     assert risk.roll_forward_rate(m, bucket="1-30") == approx(0.75)  # 1-30 -> 31-60
     assert math.isnan(risk.roll_forward_rate(m, bucket="31-60"))  # held no loans
+
+
+def test_npl_against_90_days_past_due():
+    book = pd.DataFrame(
+        {
+            "loan_id": ["L1", "L2", "L3", "L4", "L5"],
+            "customer_id": ["C1", "C2", "C3", "C4", "C5"],
+            "name": ["张三", "李四", "王五", "赵六", "钱七"],
+            "product": ["consumer"] * 5,
+            "outstanding": [100.0, 50.0, 30.0, 20.0, 800.0],
+            "dpd": [120, 95, 0, 91, 0],
+            "five_class": ["substandard", "special_mention", "doubtful", "pass", "pass"],
+        }
+    )
+    g = risk.npl_dpd_gap(book)
+    # 90+: 100 + 50 + 20 = 170; NPL: 100 + 30 = 130; gap: L2 50 + L4 20 = 70
+    assert g["dpd90_outstanding"] == 170.0 and g["npl_outstanding"] == 130.0
+    assert g["dpd90_to_npl"] == approx(170 / 130)  # 1.3077: past-due loans not classed NPL
+    assert (g["gap_loans"], g["gap_outstanding"]) == (2.0, 70.0)
+    assert g["gap_share"] == approx(70 / 170)
+    loans = risk.npl_dpd_gap_loans(book)
+    assert loans["loan_id"].tolist() == ["L2", "L4"]  # largest first
+    assert loans["name"].tolist() == ["李*", "赵*"]
+    # 91 days is past the limit, 90 is not
+    assert risk.npl_dpd_gap(book.assign(dpd=[120, 90, 0, 90, 0]))["gap_loans"] == 0.0
+    # no NPL and nothing past due: NaN ratios, not 0
+    clean = risk.npl_dpd_gap(book.assign(dpd=0, five_class="pass"))
+    assert math.isnan(clean["dpd90_to_npl"]) and math.isnan(clean["gap_share"])
+    assert risk.npl_dpd_gap_loans(book.iloc[0:0]).empty

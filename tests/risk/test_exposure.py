@@ -23,6 +23,8 @@ def _borrower(**changes):
         "max_dpd": 0,
         "revenue": 100.0,
         "revenue_prev": 100.0,
+        "net_profit": 10.0,
+        "net_profit_prev": 10.0,
         "inventory": 20.0,
         "inventory_prev": 20.0,
         "receivables": 10.0,
@@ -51,6 +53,13 @@ def _borrower(**changes):
             {"revenue": 85.0, "inventory": 24.0},
             {"revenue": 85.0, "inventory": 21.0},
         ),
+        # net profit 10 -> 6 (-40% <= -30%) trips; -> 8 (-20%, margin 10% -> 8%) does not
+        ("profit_down", {"net_profit": 6.0}, {"net_profit": 8.0}),
+        # a profit turned into a loss trips
+        ("profit_down", {"net_profit": -1.0}, {"net_profit": 9.0}),
+        # profit flat while revenue grows: margin 10% -> 6.67% (-3.3 points) trips,
+        # -> 8% (-2 points) does not
+        ("profit_down", {"revenue": 150.0}, {"revenue": 125.0}),
         # receivable days 36.5 -> 73.0 (+36.5 >= 30) trips; -> 62.05 (+25.55) does not
         ("receivable_days_up", {"receivables": 20.0}, {"receivables": 17.0}),
         # debt-to-asset 150/200 = 0.75 > 0.70 trips; 130/200 = 0.65 does not
@@ -91,6 +100,9 @@ def test_early_warning_ratios_missing_data_and_list():
     assert f.loc[0, "receivable_days"] == approx(10 / 85 * 365)
     assert f.loc[1, "debt_to_asset"] == approx(0.75)
     assert f.loc[2, "current_ratio"] == approx(1.5)
+    assert f.loc[0, "margin"] == approx(10 / 85)
+    assert f.loc[0, "margin_change"] == approx(10 / 85 - 0.1)
+    assert f.loc[0, "profit_change"] == 0.0
     assert f["n_rules"].tolist() == [2, 1, 0, 0]  # no statements: nothing tripped
     w = risk.warning_list(f)
     assert w["customer_id"].tolist() == ["C2", "C1"]  # largest exposure first

@@ -24,6 +24,7 @@ def test_prepare_returns_the_artifacts(tiny):
         "bench_risk_rolls",
         "bench_risk_score_bins",
         "bench_risk_industry",
+        "bench_risk_history",
         "bench_risk_validation",
         "bench_risk_calibration",
         "bench_risk_stability",
@@ -98,7 +99,10 @@ def test_prepare_early_warning_and_compliance_by_hand(tiny):
     # C2: revenue 1000 -> 800 (-20%), inventory 100 -> 150 (+50%); the 2026 statement is ignored
     assert flags.loc["C2", "revenue_change"] == approx(-0.2)
     assert bool(flags.loc["C2", "revenue_down_inventory_up"])
-    assert bool(flags.loc["C2", "overdue"]) and flags.loc["C2", "n_rules"] == 2
+    # net profit 50 -> 10 (-80%): profitability down
+    assert flags.loc["C2", "profit_change"] == approx(-0.8)
+    assert bool(flags.loc["C2", "profit_down"])
+    assert bool(flags.loc["C2", "overdue"]) and flags.loc["C2", "n_rules"] == 3
     assert flags.loc["C3", "n_rules"] == 1  # overdue only: no statements
     status = risk.compliance_status(tiny["risk_customers"], rules=S.compliance).set_index(
         "customer_id"

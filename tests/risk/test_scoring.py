@@ -127,3 +127,22 @@ def test_without_a_scorecard_scores_and_expected_loss_are_missing():
     k = risk.kpis(book=book, warnings=flags_none(), compliance=compliance_none())
     assert math.isnan(k["expected_loss_rate"])
     assert k["npl_ratio"] == approx(500 / 3600)
+
+
+def test_undrawn_commitments_enter_ead_with_the_credit_conversion_factor():
+    loans = loans_frame(undrawn=[0.0, 400.0, np.nan, 0.0])
+    book = risk.score_book(loans, scorecard=flat_scorecard(1, 10), lgd=Lgd(), ccf=0.5)
+    # L2: 2000 + 0.5 x 400 = 2200; L3's missing undrawn counts as none
+    assert book["ead"].tolist() == approx([1000.0, 2200.0, 500.0, 100.0])
+    assert book.loc[1, "el"] == approx(0.1 * 0.75 * 2200)  # 165
+    assert risk.ead_note(book, ccf=0.5) == (
+        "risk.notes.el_method_ccf",
+        {"ccf": 0.5, "undrawn": 400.0},
+    )
+    # a lower factor from the parameters; a book without the column: EAD = outstanding
+    low = risk.score_book(loans, scorecard=flat_scorecard(1, 10), lgd=Lgd(), ccf=0.2)
+    assert low.loc[1, "ead"] == approx(2080.0)
+    plain = risk.score_book(loans_frame(), scorecard=flat_scorecard(1, 10), lgd=Lgd())
+    assert plain["ead"].tolist() == approx([1000.0, 2000.0, 500.0, 100.0])
+    assert risk.ead_note(plain, ccf=0.5) == ("risk.notes.el_method", {})
+    assert risk.ead_note(loans.assign(undrawn=0.0), ccf=0.5) == ("risk.notes.el_method", {})

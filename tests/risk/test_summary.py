@@ -6,7 +6,7 @@ import pytest
 from branchbook import risk
 from branchbook.risk import Lgd
 
-from .helpers import S, approx, notebook_calls
+from .helpers import S, approx, flags_none, notebook_calls
 
 
 # -- texts -------------------------------------------------------------------------------
@@ -20,7 +20,7 @@ def test_every_shown_key_has_a_text(locale, tiny, fitted):
     assert {f"risk.kpis.{k}" for k in risk.KPI_KEYS} <= set(cat)
     coded = {
         "five_class": risk.FIVE_CLASSES,
-        "dpd_bucket": (*risk.DPD_BUCKETS, risk.CLOSED),
+        "dpd_bucket": (*risk.DPD_BUCKETS, risk.CLOSED, *risk.CLOSE_REASONS),
         "ew_rule": risk.EW_RULES,
         "compliance": risk.COMPLIANCE_CLASSES,
         "feature": risk.SCORE_FEATURES,
@@ -43,6 +43,7 @@ def test_every_shown_key_has_a_text(locale, tiny, fitted):
         "npl_up": {"npl_ratio": 0.02, "bank_median": 0.015, "change": 0.006},
         "npl_down": {"npl_ratio": 0.02, "bank_median": 0.015, "change": -0.006},
         "npl_trend": {"npl_ratio": 0.04, "start": 0.004, "months": 11},
+        "npl_dpd_gap": {"loans": 2, "outstanding": 70.0, "ratio": 1.31},
         "early_warning": {"borrowers": 3, "exposure": 1.2e7, "share": 0.1},
         "ltv": {"loans": 4, "outstanding": 3.5e6},
         "mix_watch": {"psi": 0.12},
@@ -170,3 +171,53 @@ def test_summary_facts_pick_what_changed():
         "loans": 4000,
         "bank_defaults": 80,
     }
+
+
+def test_summary_names_loans_past_due_90_days_not_classed_npl():
+    book = pd.DataFrame(
+        {
+            "outstanding": [100.0, 50.0, 30.0, 820.0],
+            "dpd": [120, 95, 0, 0],
+            "five_class": ["substandard", "special_mention", "doubtful", "pass"],
+        }
+    )
+    gap = risk.npl_dpd_gap(book)
+    k = {
+        "npl_ratio": 0.13,
+        "special_mention_ratio": 0.05,
+        "expected_loss_rate": 0.01,
+        "warning_exposure_share": 0.0,
+        "top10_share": 0.2,
+        "risk_customer_share": 0.0,
+    }
+    facts = risk.summary_facts(
+        kpis=k,
+        prev=k,
+        bank=k,
+        warnings=flags_none(),
+        breaches=pd.DataFrame(),
+        validation={},
+        mix_psi=float("nan"),
+        industries=pd.DataFrame(),
+        settings=S,
+        has_scorecard=False,
+        npl_gap=gap,
+    )
+    assert facts[1] == (
+        "risk.summary.npl_dpd_gap",
+        {"loans": 1, "outstanding": 50.0, "ratio": 150 / 130},
+    )
+    none = risk.summary_facts(
+        kpis=k,
+        prev=k,
+        bank=k,
+        warnings=flags_none(),
+        breaches=pd.DataFrame(),
+        validation={},
+        mix_psi=float("nan"),
+        industries=pd.DataFrame(),
+        settings=S,
+        has_scorecard=False,
+        npl_gap=risk.npl_dpd_gap(book.assign(dpd=0)),
+    )
+    assert "risk.summary.npl_dpd_gap" not in [key for key, _ in none]

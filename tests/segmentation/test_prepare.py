@@ -4,6 +4,7 @@ import types
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -147,6 +148,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "segmentation_customers",
         "bench_segmentation",
         "bench_segmentation_clusters",
+        "segmentation_bridge",
     }
     c = prepared["segmentation_customers"]
     assert c["customer_id"].tolist() == [
@@ -261,3 +263,16 @@ def test_prepare_bench(prepared):
         other["active_share"],
     ) == (2.0, 1_000.0, 1.0, 0.5)
     assert b.loc[("0102", "2026-09"), "active_share"] == 0.0
+
+
+def test_bridge_customers_reach_back_to_the_end_of_last_year(prepared):
+    b = prepared["segmentation_bridge"].set_index("customer_id")
+    # C07 closed at the end of September: lost since the start of the year, not this month
+    assert b.loc["C07", ["open_now", "open_prev", "open_year"]].tolist() == [False, False, True]
+    assert "C06" not in b.index  # never open at a month end
+    assert b.loc["C05", ["open_now", "open_prev", "open_year"]].tolist() == [True, False, False]
+    assert np.isnan(b.loc["C05", "aum_prev"]) and np.isnan(b.loc["C05", "aum_year"])
+    c = prepared["segmentation_customers"].set_index("customer_id")
+    both = c.index.intersection(b.index)
+    pd.testing.assert_series_equal(b.loc[both, "aum"], c.loc[both, "aum"])
+    pd.testing.assert_series_equal(b.loc[both, "aum_prev"], c.loc[both, "aum_prev"])

@@ -131,9 +131,15 @@ def test_summary_sentences_render(locale):
         "decline_share": 0.2,
         "aum_share": 0.4,
         "share": 0.3,
+        "change": -4.5e6,
+        "change_rel": -0.007,
+        "base": "vs last month",
+        "part": "decline of existing",
+        "tier": "wealth",
+        "amount": -1.7e7,
     }
     keys = [k for k in i18n.catalogue(locale) if k.startswith("segmentation.summary.")]
-    assert len(keys) == 12
+    assert len(keys) == 14
     for key in keys:
         assert "{" not in i18n.t(key, locale, **values)
 

@@ -25,6 +25,8 @@ def test_prepare_returns_the_documented_frames(prepared):
         "bench_branch_kpis",
         "bench_grade",
         "bench_funnel",
+        "bench_staff_history",
+        "staff_bridge",
     }
     for name, frame in prepared.items():
         if name.startswith("bench_"):
@@ -136,3 +138,65 @@ def test_prepare_judges_attainment_on_the_year_to_date_before_the_trend_window()
     assert aum["attainment"] == approx(0.7)
     assert (aum["ytd_actual"], aum["ytd_target"]) == (200.0, 200.0)
     assert aum["ytd_attainment"] == 1.0 and aum["met"]
+
+
+def test_compliance_figures_use_the_status_each_month_had():
+    """With dated history, a past month's KYC completeness and open alerts are those of
+    its end: A2 (C1, raised 2 Oct) closed on 3 November was open at the end of October;
+    A1 (C4, raised 1 Sep) closed on 20 October was open in September only; C1's KYC
+    expired on 1 October, so it was complete in September only."""
+    t = _tables()
+    t["aml_alerts"] = t["aml_alerts"].assign(
+        status="closed",
+        closed_on=[pd.Timestamp("2026-10-20").date(), pd.Timestamp("2026-11-03").date()],
+    )
+    t["kyc_history"] = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C2", "C4"],
+            "valid_from": pd.to_datetime(
+                ["2020-01-01", "2026-10-01", "2026-10-05", "2020-01-01"]
+            ).date,
+            "kyc_status": ["complete", "expired", "incomplete", "complete"],
+        }
+    )
+    out = staff_kpi.prepare(make_ctx(t, SMALL))
+    assert out["bench_staff_history"].iloc[0].to_dict() == {
+        "alerts_dated": True,
+        "kyc_dated": True,
+        "close_reasons": False,
+        "undrawn": False,
+    }
+    sc = out["staff_scorecard"].set_index(["staff_id", "month"])
+    assert sc.loc[("S1", "2026-10"), "aml_open_rate"] == 500.0  # A2 / 2 customers x 1000
+    assert sc.loc[("S2", "2026-10"), "aml_open_rate"] == 0.0  # A1 closed on 20 Oct
+    assert sc.loc[("S2", "2026-09"), "aml_open_rate"] == 1000.0
+    assert sc.loc[("S1", "2026-10"), "kyc_complete_rate"] == 0.0  # C1 expired, C2 incomplete
+    assert sc.loc[("S1", "2026-09"), "kyc_complete_rate"] == 1.0  # C1 (and C3) complete then
+    # without the history: today's status for every month (the fixture's figures)
+    base = staff_kpi.prepare(make_ctx(_tables(), SMALL))
+    assert not base["bench_staff_history"].iloc[0].any()
+    assert (
+        base["staff_scorecard"]
+        .set_index(["staff_id", "month"])
+        .loc[("S2", "2026-10"), "aml_open_rate"]
+        == 1000.0
+    )
+
+
+def test_staff_bridge_adds_up_to_the_scorecard(prepared):
+    """Every manager's bridge ends at the scorecard's sums of the period and opens at
+    last month's, and opening + parts = closing for every bridge."""
+    from branchbook.stats import residual
+
+    b = prepared["staff_bridge"]
+    assert (residual(b).abs() < 1e-6).all()
+    sc = prepared["staff_scorecard"].set_index(["staff_id", "month"])
+    stocks = {"aum": "aum", "loans": "loans", "book": "book_outstanding", "npl": "npl_outstanding"}
+    m = b[b["base"] == "month"]
+    for stock, col in stocks.items():
+        rows = m[m["stock"] == stock].set_index("staff_id")
+        for staff, row in rows.iterrows():
+            if (staff, PERIOD) in sc.index:
+                assert row["closing"] == approx(sc.loc[(staff, PERIOD), col]), (stock, staff)
+            if (staff, "2026-09") in sc.index:
+                assert row["opening"] == approx(sc.loc[(staff, "2026-09"), col]), (stock, staff)

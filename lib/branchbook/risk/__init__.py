@@ -23,7 +23,7 @@ settings) calls, in order::
 
     sc = load_scorecard(bench["bench_risk_scorecard"])          # None: say so, skip scores
     book = score_book(x["risk_loans"], scorecard=sc, lgd=s.lgd,
-                      default_dpd=s.scorecard.default_dpd)
+                      default_dpd=s.scorecard.default_dpd, ccf=s.ccf)
     flags = early_warning(x["risk_borrowers"], rules=s.early_warning)
     status = compliance_status(x["risk_customers"], rules=s.compliance)
     k = kpis(book=book, warnings=flags, compliance=status)
@@ -55,6 +55,8 @@ from .book import (
     dpd_bucket,
     dpd_mix,
     five_class_mix,
+    npl_dpd_gap,
+    npl_dpd_gap_loans,
     npl_trend,
     past_due_share,
     roll_forward_rate,
@@ -75,12 +77,14 @@ from .exposure import (
     warning_list,
     warning_rules,
 )
+from .history import CLOSE_REASONS, History, status_notes
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, unit_kpis
 from .prepare import prepare
 from .scorecard import MISSING, OTHER, Scorecard
 from .scoring import (
+    ead_note,
     expected_loss,
     expected_loss_total,
     load_scorecard,
@@ -128,19 +132,20 @@ from .validation import (
 
 __all__ = [
     "unit_kpis",
-    "CLOSED", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES",
+    "CLOSED", "CLOSE_REASONS", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES", "History",
     "KPIS", "KPI_KEYS", "MISSING", "NPL_CLASSES", "OTHER", "REPORT", "SCORE_FEATURES",
     "SOURCES", "TERMS", "Compliance", "EarlyWarning", "Lgd", "Scorecard", "ScorecardSettings",
     "Settings", "alert_ageing", "auc", "auc_ci", "band_counts", "bank_validation", "bank_validation_note", "binomial_p", "book_ratios", "borrower_risk", "branch_validation", "calibration",
     "calibration_note", "calibration_shift", "corrected_pd",
     "compliance_reasons", "compliance_status", "compliance_table", "dpd_bucket", "dpd_mix", "drift_psi",
-    "early_warning", "expected_loss", "expected_loss_total", "five_class_mix", "gini", "hhi",
+    "ead_note", "early_warning", "expected_loss", "expected_loss_total", "five_class_mix", "gini", "hhi",
     "industry_shares", "kpi_cards", "kpi_context", "kpis", "ks", "load_scorecard",
     "loan_ltv_limit", "ltv_breach_share", "ltv_breaches", "ltv_by_collateral",
     "ltv_distribution", "matrix_bands", "matrix_list",
-    "matrix_summary", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
+    "matrix_summary", "npl_dpd_gap", "npl_dpd_gap_loans", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
     "risk_matrix", "roll_forward_rate", "roll_rates", "score_bins", "score_book",
     "score_distribution", "scorecard_bins", "scorecard_features", "scorecard_note", "stability",
+    "status_notes",
     "summary_facts", "top_borrowers", "top_share", "validation", "validation_note",
     "validation_table", "warning_list", "warning_rules",
 ]  # fmt: skip

@@ -1,5 +1,5 @@
 """The loan book: five-class mix, NPL and special-mention ratios and their trend,
-days-past-due buckets and month-on-month roll rates.
+days-past-due buckets, the NPL against 90+ days past due, and month-on-month roll rates.
 
 Ratios are shares of outstanding in 0..1; a month or branch with no outstanding gives
 NaN, never 0.
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import ratio
+from ..privacy import mask_name
 from .settings import CLOSED, DPD_BUCKETS, FIVE_CLASSES, NPL_CLASSES
 
 
@@ -70,6 +71,48 @@ def past_due_share(mix: pd.DataFrame) -> float:
     return ratio(past_due, mix["outstanding"].sum())
 
 
+def npl_dpd_gap(book: pd.DataFrame, *, dpd: int = 90) -> dict[str, float]:
+    """The NPL against the loans more than ``dpd`` days past due (偏离度).
+
+    ``dpd90_outstanding``: outstanding more than ``dpd`` days past due;
+    ``npl_outstanding``: outstanding classed substandard or worse; ``dpd90_to_npl``: the
+    first over the second (above 1: past-due loans not classed NPL; NaN without NPL);
+    ``gap_loans`` and ``gap_outstanding``: the loans more than ``dpd`` days past due
+    not classed NPL, and ``gap_share``, their share of the past-due outstanding (NaN
+    when none is past due). The other direction (NPL not yet past due) is prudent
+    classification, not a gap.
+
+    >>> b = pd.DataFrame({"outstanding": [100.0, 50.0, 30.0], "dpd": [120, 95, 0],
+    ...                   "five_class": ["substandard", "special_mention", "doubtful"]})
+    >>> npl_dpd_gap(b)["dpd90_to_npl"], npl_dpd_gap(b)["gap_outstanding"]
+    (1.1538461538461537, 50.0)
+    """
+    over = pd.to_numeric(book["dpd"]).astype(float) > dpd
+    npl = book["five_class"].isin(NPL_CLASSES)
+    out = book["outstanding"].astype(float)
+    past_due, classed = float(out[over].sum()), float(out[npl].sum())
+    gap = over & ~npl
+    return {
+        "dpd90_outstanding": past_due,
+        "npl_outstanding": classed,
+        "dpd90_to_npl": ratio(past_due, classed),
+        "gap_loans": float(gap.sum()),
+        "gap_outstanding": float(out[gap].sum()),
+        "gap_share": ratio(float(out[gap].sum()), past_due),
+    }
+
+
+def npl_dpd_gap_loans(book: pd.DataFrame, *, dpd: int = 90) -> pd.DataFrame:
+    """The loans behind :func:`npl_dpd_gap`'s gap: more than ``dpd`` days past due and
+    classed pass or special mention, largest first, names masked."""
+    over = pd.to_numeric(book["dpd"]).astype(float) > dpd
+    g = book[over & ~book["five_class"].isin(NPL_CLASSES)]
+    cols = ["loan_id", "customer_id", "name", "product", "outstanding", "dpd", "five_class"]
+    return g.assign(name=g["name"].map(mask_name)).sort_values(
+        ["outstanding", "loan_id"], ascending=[False, True], ignore_index=True
+    )[cols]
+
+
 def npl_trend(
     history: pd.DataFrame, *, bench_trend: pd.DataFrame, months: list[str]
 ) -> pd.DataFrame:
@@ -90,17 +133,27 @@ def npl_trend(
 
 
 def roll_rates(
-    rolls: pd.DataFrame, *, month: str, weight: Literal["outstanding", "loans"] = "outstanding"
+    rolls: pd.DataFrame,
+    *,
+    month: str,
+    weight: Literal["outstanding", "loans"] = "outstanding",
+    exits: tuple[str, ...] = (CLOSED,),
 ) -> pd.DataFrame:
     """Month-on-month roll-rate matrix into ``month``: rows the bucket last month, columns
-    the bucket this month (or ``closed``: repaid or gone), each row summing to 1.
+    the bucket this month or how the loan left the book, each row summing to 1.
 
-    Weighted by last month's outstanding (or by loan count). A bucket that held no loans
-    has a row of NaN.
+    ``exits``: the columns of loans gone from the book: ``closed`` alone when the
+    warehouse does not say why, else :data:`~.history.CLOSE_REASONS` (repaid, written
+    off, restructured), with ``closed`` added when some exit has no reason. Weighted by
+    last month's outstanding (or by loan count). A bucket that held no loans has a row
+    of NaN.
     """
     r = rolls[rolls["month"] == month]
+    exits = tuple(exits)
+    if CLOSED not in exits and (r["to_bucket"] == CLOSED).any():
+        exits = (*exits, CLOSED)
     m = r.groupby(["from_bucket", "to_bucket"])[weight].sum().astype(float).unstack()
-    m = m.reindex(index=list(DPD_BUCKETS), columns=[*DPD_BUCKETS, CLOSED]).fillna(0.0)
+    m = m.reindex(index=list(DPD_BUCKETS), columns=[*DPD_BUCKETS, *exits]).fillna(0.0)
     total = m.sum(axis=1)
     m = m.div(total.where(total > 0), axis=0)
     m.index.name, m.columns.name = "from_bucket", None

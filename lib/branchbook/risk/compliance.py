@@ -70,10 +70,22 @@ def compliance_reasons(status: pd.DataFrame) -> pd.DataFrame:
 
 
 def alert_ageing(alerts: pd.DataFrame, *, as_of: dt.date, ageing_days: list[int]) -> pd.DataFrame:
-    """Open AML alerts raised on or before ``as_of`` by age in days (``0-7``, ``8-30``,
-    ``31-90``, ``>90`` for the default bounds): ``bucket``, ``alerts``, ``share``."""
-    a = alerts[(alerts["status"] == "open")]
-    age = (pd.Timestamp(as_of) - pd.to_datetime(a["raised_on"])).dt.days
+    """AML alerts open at ``as_of`` by age in days (``0-7``, ``8-30``, ``31-90``, ``>90``
+    for the default bounds): ``bucket``, ``alerts``, ``share``.
+
+    Open at ``as_of``: raised on or before it and not closed by then (``closed_on``
+    empty or later; a closed or reported alert without ``closed_on`` keeps today's
+    status). Without a ``closed_on`` column, the alerts whose status today is open (see
+    :mod:`.history`).
+    """
+    day = pd.Timestamp(as_of)
+    if "closed_on" in alerts.columns:
+        closed = pd.to_datetime(alerts["closed_on"])
+        undated = closed.isna() & (alerts["status"] != "open")
+        a = alerts[~undated & (closed.isna() | (closed > day))]
+    else:
+        a = alerts[alerts["status"] == "open"]
+    age = (day - pd.to_datetime(a["raised_on"])).dt.days
     age = age[age >= 0].to_numpy()
     bounds = list(ageing_days)
     labels = (

@@ -17,12 +17,15 @@ from .settings import EW_RULES, EarlyWarning
 def early_warning(borrowers: pd.DataFrame, *, rules: EarlyWarning) -> pd.DataFrame:
     """Every corporate borrower with its ratios and one boolean column per rule.
 
-    Ratios: ``revenue_change`` and ``inventory_change`` (latest statement against the one
-    a year earlier, NaN when the earlier value is not positive), ``receivable_days``
+    Ratios: ``revenue_change``, ``inventory_change`` and ``profit_change`` (latest
+    statement against the one a year earlier, NaN when the earlier value is not
+    positive), ``margin`` (net profit / revenue, NaN without revenue) and its year-on-year
+    ``margin_change`` (in points of revenue), ``receivable_days``
     (receivables / revenue x 365, revenue taken as annual) and its year-on-year
     ``receivable_days_change``, ``debt_to_asset``, ``current_ratio``. Rules: revenue down
     by at least ``revenue_drop`` while inventory up by at least ``inventory_rise``;
-    receivable days up by at least ``receivable_days_increase``; debt-to-asset above
+    profitability down: net profit down by at least ``profit_drop`` (a profit turned into
+    a loss included) or the net margin down by at least ``margin_drop``; receivable days up by at least ``receivable_days_increase``; debt-to-asset above
     ``debt_to_asset_max``; current ratio below ``current_ratio_min``; operating cash flow
     below ``cash_flow_min``; a loan more than ``overdue_days`` past due. A rule whose
     inputs are missing is not tripped. ``n_rules`` counts the rules tripped.
@@ -36,6 +39,9 @@ def early_warning(borrowers: pd.DataFrame, *, rules: EarlyWarning) -> pd.DataFra
     out = b.assign(
         revenue_change=div("revenue", "revenue_prev") - 1,
         inventory_change=div("inventory", "inventory_prev") - 1,
+        profit_change=div("net_profit", "net_profit_prev") - 1,
+        margin=div("net_profit", "revenue"),
+        margin_change=div("net_profit", "revenue") - div("net_profit_prev", "revenue_prev"),
         receivable_days=div("receivables", "revenue") * 365,
         receivable_days_change=div("receivables", "revenue") * 365
         - div("receivables_prev", "revenue_prev") * 365,
@@ -45,6 +51,8 @@ def early_warning(borrowers: pd.DataFrame, *, rules: EarlyWarning) -> pd.DataFra
     flags = {
         "revenue_down_inventory_up": (out["revenue_change"] <= -rules.revenue_drop)
         & (out["inventory_change"] >= rules.inventory_rise),
+        "profit_down": (out["profit_change"] <= -rules.profit_drop)
+        | (out["margin_change"] <= -rules.margin_drop),
         "receivable_days_up": out["receivable_days_change"] >= rules.receivable_days_increase,
         "debt_to_asset_high": out["debt_to_asset"] > rules.debt_to_asset_max,
         "current_ratio_low": out["current_ratio"] < rules.current_ratio_min,

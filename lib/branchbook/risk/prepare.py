@@ -18,6 +18,8 @@ from . import queries as q
 from .book import book_ratios
 from .compliance import compliance_status
 from .exposure import early_warning, industry_shares, loan_ltv_limit
+from .history import History
+from .history import history as dated_history
 from .metrics import kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
@@ -34,18 +36,26 @@ from .validation import (
 
 def _loans(ctx, month: str) -> pd.DataFrame:
     end = Period.parse(month).end
-    return ctx.sql(q.LOANS_SQL, month=month, month6=shift_month(month, -5), month_end=end)
+    sql = q.loans_sql(dated_history(ctx))
+    return ctx.sql(sql, month=month, month6=shift_month(month, -5), month_end=end)
 
 
-def _snapshot(ctx, month: str, s: Settings, scorecard: Scorecard | None) -> dict[str, pd.DataFrame]:
-    """Scored book, early-warning flags and compliance classes of every branch at ``month``."""
+def _snapshot(
+    ctx, month: str, s: Settings, scorecard: Scorecard | None, h: History
+) -> dict[str, pd.DataFrame]:
+    """Scored book, early-warning flags and compliance classes of every branch at ``month``
+    (KYC status and AML alerts as they were then, where the warehouse dates them)."""
     end = Period.parse(month).end
     since = Period.parse(month).shift(1 - s.compliance.lookback_months).start
     book = score_book(
-        _loans(ctx, month), scorecard=scorecard, lgd=s.lgd, default_dpd=s.scorecard.default_dpd
+        _loans(ctx, month),
+        scorecard=scorecard,
+        lgd=s.lgd,
+        default_dpd=s.scorecard.default_dpd,
+        ccf=s.ccf,
     )
     borrowers = ctx.sql(q.BORROWERS_SQL, month=month, month_end=end)
-    customers = ctx.sql(q.CUSTOMERS_SQL, month_end=end, since=since)
+    customers = ctx.sql(q.customers_sql(h), month_end=end, since=since)
     return {
         "book": book,
         "borrowers": borrowers,
@@ -252,13 +262,15 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     scorecard's features), ``risk_outcomes`` (the validation sample: loans performing
     ``performance_months`` before the period, with ``bad`` over the months since), ``risk_book`` (loans and outstanding per month,
     five-class and DPD bucket), ``risk_rolls`` (loans and last month's outstanding per
-    month, from-bucket and to-bucket), ``risk_borrowers`` (corporate borrowers with the
+    month, from-bucket and to-bucket: a DPD bucket, or how the loan left the book),
+    ``risk_borrowers`` (corporate borrowers with the
     statements for early warning), ``risk_customers`` (open customers with KYC status and
-    AML alert counts). Bank-wide: ``bench_risk_scorecard`` (the fitted scorecard as JSON,
+    AML alert counts as of the period end). Bank-wide: ``bench_risk_scorecard`` (the fitted scorecard as JSON,
     with ``status``), ``bench_risk_kpis`` (headline KPIs per branch for the period and the
     one before, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
     special-mention ratios per branch and month), ``bench_risk_rolls`` (the bank's roll
     counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
+    ``bench_risk_history`` (which figures use dated history, :class:`~.history.History`)
     and the out-of-time figures of :func:`_model_checks` (``bench_risk_validation``,
     ``bench_risk_calibration``, ``bench_risk_stability``, ``bench_risk_dev_bins``).
     """
@@ -267,10 +279,11 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     months = ctx.months(s.trend_months + 1)
     branches = ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"].tolist()
     history = ctx.sql(q.BOOK_SQL, first=months[0], last=ctx.period)
-    rolls = ctx.sql(q.ROLLS_SQL, first=months[0], last=ctx.period)
+    dated = dated_history(ctx)
+    rolls = ctx.sql(q.rolls_sql(dated), first=months[0], last=ctx.period)
     scorecard, dev, oot, info = _fit(ctx, sc_s)
-    now = _snapshot(ctx, ctx.period, s, scorecard)
-    before = _snapshot(ctx, ctx.prev_period, s, scorecard)
+    now = _snapshot(ctx, ctx.period, s, scorecard, dated)
+    before = _snapshot(ctx, ctx.prev_period, s, scorecard, dated)
 
     book = now["book"]
     performing = book.loc[~book["in_default"], "score"].dropna()
@@ -326,5 +339,6 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_risk_rolls": bank_rolls,
         "bench_risk_score_bins": bins,
         "bench_risk_industry": industry_shares(book),
+        "bench_risk_history": dated.frame(),
         **checks,
     }

@@ -1,8 +1,11 @@
 """The SQL that :func:`~.prepare.prepare` runs on the warehouse, once per period.
 
-Parameters are bound by name (``$month``, ``$month_end``, ...).
+Parameters are bound by name (``$month``, ``$month_end``, ...). The queries that read
+a status of a past month take the warehouse's :class:`~.history.History` and use the
+dated history where it has one (see :mod:`.history`).
 """
 
+from .history import History, alert_outcome_day_sql, alert_state_sql, exit_sql, kyc_sql
 from .settings import CLOSED
 
 BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'current' WHEN {d} <= 30 THEN '1-30' WHEN {d} <= 60 THEN '31-60'
@@ -16,13 +19,18 @@ WHERE s.month BETWEEN $first AND $last AND s.outstanding > 0
 GROUP BY ALL
 """
 
-ROLLS_SQL = f"""
+
+def rolls_sql(h: History) -> str:
+    """Loans and last month's outstanding per month, from-bucket and to-bucket; a loan
+    gone from the book moves to its ``closed_reason`` (``closed`` when unknown)."""
+    return f"""
 WITH s AS (SELECT loan_id, month, dpd, outstanding FROM loan_snapshots
            WHERE month BETWEEN $first AND $last AND outstanding > 0)
 SELECT l.branch_id,
        strftime(strptime(a.month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH, '%Y-%m') AS month,
        {BUCKET_SQL.format(d="a.dpd")} AS from_bucket,
-       CASE WHEN b.loan_id IS NULL THEN '{CLOSED}' ELSE {BUCKET_SQL.format(d="b.dpd")} END AS to_bucket,
+       CASE WHEN b.loan_id IS NULL THEN {exit_sql(h, closed=CLOSED)}
+            ELSE {BUCKET_SQL.format(d="b.dpd")} END AS to_bucket,
        count(*) AS loans, sum(a.outstanding) AS outstanding
 FROM s a JOIN loans l USING (loan_id)
 LEFT JOIN s b ON b.loan_id = a.loan_id
@@ -31,9 +39,16 @@ WHERE a.month < $last
 GROUP BY ALL
 """
 
-# One row per loan outstanding at the end of $month, with the scorecard's features then.
+
+def loans_sql(h: History) -> str:
+    """One row per loan outstanding at the end of $month, with the scorecard's features
+    then and its ``undrawn`` commitment (0 where the warehouse has none)."""
+    undrawn = "coalesce(undrawn, 0)" if h.undrawn else "0.0"
+    return LOANS_SQL.replace("{undrawn}", undrawn)
+
+
 LOANS_SQL = f"""
-WITH snap AS (SELECT loan_id, outstanding, dpd, five_class FROM loan_snapshots
+WITH snap AS (SELECT loan_id, outstanding, dpd, five_class, {{undrawn}} AS undrawn FROM loan_snapshots
               WHERE month = $month AND outstanding > 0),
 hist AS (SELECT loan_id, max(dpd) AS max_dpd_6m FROM loan_snapshots
          WHERE month BETWEEN $month6 AND $month GROUP BY loan_id),
@@ -45,7 +60,7 @@ fin AS (SELECT customer_id,
         QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1)
 SELECT l.loan_id, l.customer_id, l.branch_id, l.manager_id, c.name, c.customer_type, l.product,
        l.collateral_type, l.collateral_value, coalesce(l.industry, c.industry) AS industry,
-       l.principal, l.interest_rate, snap.outstanding, snap.dpd, snap.five_class,
+       l.principal, l.interest_rate, snap.outstanding, snap.undrawn, snap.dpd, snap.five_class,
        {BUCKET_SQL.format(d="snap.dpd")} AS dpd_bucket, hist.max_dpd_6m,
        CASE WHEN l.collateral_value > 0 THEN snap.outstanding / l.collateral_value END AS ltv,
        date_diff('month', l.originated_on, $month_end) AS loan_age_months,
@@ -80,25 +95,35 @@ SELECT ex.customer_id, ex.branch_id, c.name, c.industry, ex.loans, ex.exposure, 
        cur.period_end AS statement_date, cur.revenue, cur.net_profit, cur.total_assets,
        cur.total_liabilities, cur.current_assets, cur.current_liabilities, cur.inventory,
        cur.receivables, cur.operating_cash_flow, pri.period_end AS prior_statement_date,
-       pri.revenue AS revenue_prev, pri.inventory AS inventory_prev, pri.receivables AS receivables_prev
+       pri.revenue AS revenue_prev, pri.net_profit AS net_profit_prev,
+       pri.inventory AS inventory_prev, pri.receivables AS receivables_prev
 FROM ex JOIN customers c ON c.customer_id = ex.customer_id
 LEFT JOIN cur ON cur.customer_id = ex.customer_id LEFT JOIN pri ON pri.customer_id = ex.customer_id
 WHERE c.customer_type = 'corporate'
 ORDER BY ex.customer_id, ex.branch_id
 """
 
-# Every customer open at $month_end with its KYC status and AML alerts then.
-CUSTOMERS_SQL = """
+
+def customers_sql(h: History) -> str:
+    """Every customer open at $month_end with the KYC status and the AML alerts it had
+    then: alerts open at $month_end (and the oldest one's age in days), and alerts
+    reported or closed since $since (by the day they were; without ``closed_on``, by the
+    day they were raised, with today's status)."""
+    state = alert_state_sql(h)
+    day = alert_outcome_day_sql(h)
+    return f"""
 WITH a AS (SELECT customer_id,
-                  count(*) FILTER (WHERE status = 'open') AS open_alerts,
-                  max(date_diff('day', raised_on, $month_end)) FILTER (WHERE status = 'open') AS oldest_open_days,
-                  count(*) FILTER (WHERE status = 'reported' AND raised_on >= $since) AS reported_alerts,
-                  count(*) FILTER (WHERE status = 'closed' AND raised_on >= $since) AS closed_alerts
-           FROM aml_alerts WHERE raised_on <= $month_end GROUP BY customer_id)
-SELECT c.customer_id, c.branch_id, c.customer_type, c.kyc_status,
+                  count(*) FILTER (WHERE {state} = 'open') AS open_alerts,
+                  max(date_diff('day', raised_on, $month_end)) FILTER (WHERE {state} = 'open')
+                      AS oldest_open_days,
+                  count(*) FILTER (WHERE {state} = 'reported' AND {day} >= $since) AS reported_alerts,
+                  count(*) FILTER (WHERE {state} = 'closed' AND {day} >= $since) AS closed_alerts
+           FROM aml_alerts a WHERE raised_on <= $month_end GROUP BY customer_id),
+k AS ({kyc_sql(h)})
+SELECT c.customer_id, c.branch_id, c.customer_type, coalesce(k.kyc_status, c.kyc_status) AS kyc_status,
        coalesce(a.open_alerts, 0) AS open_alerts, a.oldest_open_days,
        coalesce(a.reported_alerts, 0) AS reported_alerts, coalesce(a.closed_alerts, 0) AS closed_alerts
-FROM customers c LEFT JOIN a USING (customer_id)
+FROM customers c LEFT JOIN a USING (customer_id) LEFT JOIN k USING (customer_id)
 WHERE c.opened_on <= $month_end AND (c.closed_on IS NULL OR c.closed_on > $month_end)
 ORDER BY c.customer_id
 """

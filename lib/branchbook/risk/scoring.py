@@ -94,7 +94,12 @@ def scorecard_note(sc: Scorecard) -> tuple[str, dict]:
 
 
 def score_book(
-    loans: pd.DataFrame, *, scorecard: Scorecard | None, lgd: Lgd, default_dpd: int = 90
+    loans: pd.DataFrame,
+    *,
+    scorecard: Scorecard | None,
+    lgd: Lgd,
+    default_dpd: int = 90,
+    ccf: float = 0.5,
 ) -> pd.DataFrame:
     """``loans`` with ``in_default``, ``score``, ``pd_model``, ``pd``, ``lgd``, ``ead`` and ``el``.
 
@@ -102,8 +107,10 @@ def score_book(
     ``pd_model`` is the scorecard's 12-month PD corrected to the default rate observed out
     of time (its log-odds shifted by ``calibration_shift``, kept with the scorecard; see
     :mod:`.validation`); ``pd`` is 1 for a loan in default and ``pd_model`` otherwise. LGD by collateral type (an unknown type counts as unsecured,
-    ``none``); EAD = outstanding; expected loss ``el = pd * lgd * ead`` (money). Without a
-    scorecard, score, PDs and expected loss are NaN.
+    ``none``); EAD = outstanding + ``ccf`` x ``undrawn`` (the undrawn commitment, where
+    the frame has one; a missing value counts as none); expected loss
+    ``el = pd * lgd * ead`` (money). Without a scorecard, score, PDs and expected loss
+    are NaN.
     """
     out = loans.copy()
     in_default = (pd.to_numeric(out["dpd"]) > default_dpd) | out["five_class"].isin(NPL_CLASSES)
@@ -116,6 +123,8 @@ def score_book(
     rates = lgd.model_dump()
     loss = out["collateral_type"].map(rates).astype(float).fillna(rates["none"])
     ead = pd.to_numeric(out["outstanding"]).astype(float)
+    if "undrawn" in out.columns:
+        ead = ead + ccf * pd.to_numeric(out["undrawn"]).astype(float).fillna(0.0)
     pd_all = np.where(in_default, 1.0, p)
     return out.assign(
         in_default=in_default.to_numpy(dtype=bool),
@@ -126,6 +135,19 @@ def score_book(
         ead=ead,
         el=pd_all * loss.to_numpy() * ead,
     )
+
+
+def ead_note(book: pd.DataFrame, *, ccf: float) -> tuple[str, dict]:
+    """The sentence saying how PD, LGD and EAD are obtained: ``(key, values)``; with
+    undrawn commitments in the book, the credit conversion factor and their amount."""
+    undrawn = (
+        float(pd.to_numeric(book["undrawn"]).astype(float).fillna(0.0).sum())
+        if "undrawn" in book.columns
+        else 0.0
+    )
+    if undrawn > 0:
+        return "risk.notes.el_method_ccf", {"ccf": ccf, "undrawn": undrawn}
+    return "risk.notes.el_method", {}
 
 
 def expected_loss(book: pd.DataFrame, *, by: str = "product") -> pd.DataFrame:

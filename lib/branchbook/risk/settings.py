@@ -18,6 +18,7 @@ REPORT = "risk"
 # warning-level finding about another table is not shown in it.
 SOURCES: tuple[str, ...] = (
     "branches", "customers", "balances", "loans", "loan_snapshots", "financials", "aml_alerts",
+    "kyc_history",
 )  # fmt: skip
 
 FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
@@ -26,6 +27,7 @@ DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 CLOSED = "closed"
 EW_RULES = (
     "revenue_down_inventory_up",
+    "profit_down",
     "receivable_days_up",
     "debt_to_asset_high",
     "current_ratio_low",
@@ -133,6 +135,8 @@ class EarlyWarning(Section):
 
     revenue_drop: Share = 0.10  # revenue down by at least this share year on year ...
     inventory_rise: float = Field(0.10, ge=0.0)  # ... while inventory is up by at least this share
+    profit_drop: Share = 0.30  # net profit down by at least this share year on year, or ...
+    margin_drop: Share = 0.03  # ... net margin (net profit / revenue) down by at least this
     receivable_days_increase: float = Field(30.0, ge=0.0)  # days, year on year
     debt_to_asset_max: float = Field(0.70, gt=0.0)  # tripped above
     current_ratio_min: float = Field(1.0, gt=0.0)  # tripped below
@@ -171,6 +175,8 @@ class Settings(Section):
     trend_months: int = Field(12, ge=2, le=36)
     scorecard: ScorecardSettings = ScorecardSettings()
     lgd: Lgd = Lgd()
+    # credit conversion factor: the share of an undrawn commitment counted in EAD
+    ccf: Share = 0.5
     early_warning: EarlyWarning = EarlyWarning()
     ltv_limit: float = Field(0.70, gt=0.0)  # for a collateral type without a limit below
     # the LTV limit of each collateral type (``lgd``'s names), above which a loan is listed

@@ -28,13 +28,15 @@ def summary_facts(
     trend: pd.DataFrame | None = None,
     drift_psi: float = math.nan,
     bank_validation: dict | None = None,
+    npl_gap: dict | None = None,
 ) -> list[tuple[str, dict]]:
     """3 to 6 facts ``(catalogue key, values)`` for the summary, most important first.
 
     Always the NPL ratio (rose / fell / level against last period, with the bank median),
     expected loss (or that no scorecard was fitted) and the share of risk customers; in
     between at most three findings, in this order: an NPL rise over the ``trend`` window
-    (:func:`npl_trend`) of at least ``npl_trend_alert``, early-warning borrowers, loans
+    (:func:`npl_trend`) of at least ``npl_trend_alert``, loans more than 90 days past
+    due not classed NPL (``npl_gap``, :func:`~.book.npl_dpd_gap`), early-warning borrowers, loans
     above the LTV limit, the branch's scores drifting from the development sample
     (``drift_psi`` at or above the watch band), its score mix differing from the bank's
     (``mix_psi``, a mix comparison, not drift), a top-10 share off green, and the
@@ -83,6 +85,17 @@ def summary_facts(
                     {"npl_ratio": k["npl_ratio"], "start": start, "months": len(trend) - 1 - pos},
                 )
             )
+    if npl_gap and npl_gap.get("gap_loans", 0) > 0:
+        found.append(
+            (
+                "risk.summary.npl_dpd_gap",
+                {
+                    "loans": int(npl_gap["gap_loans"]),
+                    "outstanding": npl_gap["gap_outstanding"],
+                    "ratio": npl_gap["dpd90_to_npl"],
+                },
+            )
+        )
     w = warnings[warnings["n_rules"] > 0]
     if len(w):
         found.append(
@@ -178,6 +191,7 @@ TERMS = (
     "special_mention_ratio",
     "dpd",
     "dpd_bucket",
+    "npl_dpd_gap",
     "roll_rate",
     "scorecard",
     "woe",
@@ -206,6 +220,7 @@ TERMS = (
     "top10_share",
     "compliance",
     "risk_customer_share",
+    "point_in_time",
     "alert_age",
     "risk_matrix",
 )

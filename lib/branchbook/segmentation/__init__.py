@@ -13,7 +13,8 @@ How the report is computed:
   previous period.
 * :mod:`.views` and :mod:`.concentration` hold the report's tables, one per section;
   :mod:`.metrics` declares the KPI cards once and builds them; :mod:`.summary` chooses
-  the summary sentences and lists the definitions.
+  the summary sentences and lists the definitions; :mod:`.bridges` splits the change
+  of customers and AUM since last month and since the start of the year by asset tier.
 
 Conventions: money in the bank's currency (CNY); shares are fractions (0.25, not 25);
 AUM (assets under management, 资产规模) = deposits + wealth at a month end. A customer is
@@ -23,6 +24,18 @@ changed. An empty branch gives empty tables and NaN shares, never an error.
 """
 
 from ..metrics.cards import bank_median
+from .bridges import (
+    BASES,
+    MEASURES,
+    bridge_facts,
+    bridge_rows,
+    bridge_table,
+    bridge_table_total,
+    bridge_total,
+    bridges,
+    manager_bridge,
+    tier_bridge,
+)
 from .clusters import (
     ACTIVITY_LABELS,
     CLUSTER_FEATURES,
@@ -97,6 +110,16 @@ from .views import (
 
 __all__ = [
     "unit_kpis",
+    "BASES",
+    "MEASURES",
+    "bridge_facts",
+    "bridge_rows",
+    "bridge_table",
+    "bridge_table_total",
+    "bridge_total",
+    "bridges",
+    "manager_bridge",
+    "tier_bridge",
     "ACTION_REASONS",
     "ACTIVITY_DAYS",
     "ACTIVITY_LABELS",

@@ -92,6 +92,60 @@ LEFT JOIN k ON k.customer_id = c.customer_id
 ORDER BY c.customer_id
 """
 
+_BRIDGE_SQL = """
+WITH c AS (
+    SELECT customer_id, branch_id, manager_id,
+           opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
+           opened_on <= $prev_end AND (closed_on IS NULL OR closed_on > $prev_end) AS open_prev,
+           opened_on <= $year_end AND (closed_on IS NULL OR closed_on > $year_end) AS open_year
+    FROM customers
+    WHERE opened_on <= $period_end
+),
+b AS (
+    SELECT customer_id,
+        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $period) AS aum,
+        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $prev_period)
+            AS aum_prev,
+        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $year_period)
+            AS aum_year
+    FROM balances
+    WHERE month IN ($period, $prev_period, $year_period)
+    GROUP BY customer_id
+)
+SELECT c.customer_id, c.branch_id, c.manager_id, c.open_now, c.open_prev, c.open_year,
+       b.aum, b.aum_prev, b.aum_year
+FROM c LEFT JOIN b ON b.customer_id = c.customer_id
+WHERE c.open_now OR c.open_prev OR c.open_year
+ORDER BY c.customer_id
+"""
+
+
+def bridge_customers(ctx) -> pd.DataFrame:
+    """``segmentation_bridge``: one row per customer open at the period's end, the
+    previous month's end or the end of the previous year (the base of 比年初), with
+    ``open_now`` / ``open_prev`` / ``open_year`` and the AUM at each of those month ends
+    (``aum``, ``aum_prev``, ``aum_year``; 0 for an open customer without a balance,
+    NaN when not open), the same AUM as ``segmentation_customers``."""
+    p = Period.parse(ctx.period)
+    year = p.year_start.prev
+    raw = ctx.sql(
+        _BRIDGE_SQL,
+        period=str(p),
+        prev_period=str(p.prev),
+        year_period=str(year),
+        period_end=p.end,
+        prev_end=p.prev.end,
+        year_end=year.end,
+    )
+    out = raw.copy()
+    for col in ("customer_id", "branch_id", "manager_id"):
+        out[col] = out[col].astype("str")
+    for flag, amount in (("open_now", "aum"), ("open_prev", "aum_prev"), ("open_year", "aum_year")):
+        out[flag] = out[flag].astype(bool)
+        out[amount] = pd.to_numeric(out[amount]).astype(float).fillna(0.0).where(out[flag])
+    return out.reset_index(drop=True)
+
+
 #: The SQL's codes 1..5 of the five classes, best first, back to credit grades.
 _GRADE_OF_CLASS = {i + 1: FIVE_CLASS_GRADE[c] for i, c in enumerate(FIVE_CLASS_GRADE)}
 
@@ -197,6 +251,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ``aum_share_<dimension>_<category>`` columns, classified with the bank's settings.
 
     ``bench_segmentation_clusters``: the fitted clusters (:func:`fit_clusters`).
+
+    ``segmentation_bridge``: the customers behind the bridges (:func:`bridge_customers`).
     """
     settings: Settings = ctx.settings
     period = Period.parse(ctx.period)
@@ -222,4 +278,5 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "segmentation_customers": customers.reset_index(drop=True),
         "bench_segmentation": bench,
         "bench_segmentation_clusters": clusters,
+        "segmentation_bridge": bridge_customers(ctx),
     }

@@ -186,7 +186,9 @@ class Settings(Section):
     start, each inclusive. ``action_rows`` is how many rows of the action list the
     report shows. ``fact_gap`` is the gap to the bank median (in share points, 0.05 =
     5 pp) from which the summary mentions a share; ``fact_migration`` the net share of
-    customers moving down (or up) a tier from which it mentions tier migration.
+    customers moving down (or up) a tier from which it mentions tier migration;
+    ``fact_bridge`` the change of customers or AUM since last month (relative to last
+    month, 0.005 = 0.5%) from which it names the change's largest driver.
     """
 
     #: Keys only bank.yaml may set: they are used once, in prepare, for the whole bank.
@@ -201,6 +203,7 @@ class Settings(Section):
     action_rows: int = Field(default=50, ge=1, le=10_000)
     fact_gap: Share = 0.05
     fact_migration: Share = 0.01
+    fact_bridge: Share = 0.005
     kpi_status: dict[str, Rag] = Field(default_factory=_default_status)
 
     @field_validator("level_cutoffs")

@@ -162,5 +162,6 @@ DEFINITIONS: dict[str, str] = {
         "dormant_high_value_share",
         "bank_median",
         "action_list",
+        "bridge",
     )
 }

@@ -24,15 +24,30 @@ scores are 0-100; a zero denominator gives NaN, never 0 or an error.
 
 Files: ``settings`` (parameters and names), ``prepare`` (SQL and the bank-wide frames),
 ``scoring``, ``attainment``, ``funnel``, ``metrics`` (card declarations, bank medians),
-``views`` (tables), ``trend``, ``summary`` (summary sentences, definitions).
+``views`` (tables), ``trend``, ``summary`` (summary sentences, definitions),
+``bridges`` (each manager's contribution to the branch's change in AUM, loans and
+NPL ratio since last month and the start of the year).
 """
 
+from ..risk.history import status_notes
 from .attainment import (
     attainment,
     attainment_bars,
     attainment_table,
     monthly_table,
     target_attainment,
+)
+from .bridges import (
+    BASES,
+    HEADLINES,
+    STOCKS,
+    base_months,
+    branch_bridge,
+    bridge_facts,
+    contribution_table,
+    manager_bridges,
+    npl_split,
+    npl_total,
 )
 from .funnel import (
     FUNNEL_METRICS,
@@ -108,6 +123,17 @@ from .views import (
 
 __all__ = [
     "unit_kpis",
+    "status_notes",
+    "BASES",
+    "HEADLINES",
+    "STOCKS",
+    "base_months",
+    "branch_bridge",
+    "bridge_facts",
+    "contribution_table",
+    "manager_bridges",
+    "npl_split",
+    "npl_total",
     "CARDS",
     "CARD_KEYS",
     "DEFAULT_STATUS",

@@ -8,22 +8,37 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ..period import Period, shift_month
+from ..risk.history import History, alert_state_sql, history
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
+from .bridges import prepare_bridges
 from .funnel import funnel_frame
 from .metrics import bench_branches, bench_grades
 from .scoring import manager_kpis, score_managers
 from .settings import Settings
 
-_BALANCES_SQL = """
+
+def _balances_sql(h: History) -> str:
+    """Sums per manager and month; ``kyc_complete`` counts the customers whose KYC status
+    at the month's end was complete (from ``kyc_history``; today's status without it)."""
+    kyc = "coalesce(k.kyc_status, c.kyc_status)" if h.kyc_dated else "c.kyc_status"
+    asof = (
+        "ASOF LEFT JOIN kyc_history k ON k.customer_id = b.customer_id AND b.month_end >= k.valid_from"
+        if h.kyc_dated
+        else ""
+    )
+    return f"""
 SELECT c.manager_id AS staff_id, b.month,
        count(*) AS n_customers,
        sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)) AS aum,
        sum(coalesce(b.deposits, 0)) AS deposits,
        sum(coalesce(b.loans_outstanding, 0)) AS loans,
        sum(coalesce(b.products_held, 0)) AS products_held,
-       count(*) FILTER (WHERE c.kyc_status = 'complete') AS kyc_complete
-FROM balances b JOIN customers c ON c.customer_id = b.customer_id
-WHERE c.manager_id IS NOT NULL AND b.month BETWEEN $first AND $last
+       count(*) FILTER (WHERE {kyc} = 'complete') AS kyc_complete
+FROM (SELECT *, last_day(CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE)) AS month_end
+      FROM balances WHERE month BETWEEN $first AND $last) b
+JOIN customers c ON c.customer_id = b.customer_id
+{asof}
+WHERE c.manager_id IS NOT NULL
 GROUP BY ALL
 """
 
@@ -93,12 +108,17 @@ GROUP BY ALL
 """
 
 
-_AML_SQL = """
-WITH m AS (SELECT unnest($months) AS month)
+def _aml_sql(h: History) -> str:
+    """Alerts on each manager's customers open at each month's end (raised by then and
+    not yet closed; with today's status when the warehouse has no ``closed_on``)."""
+    state = alert_state_sql(h, as_of="m.month_end")
+    return f"""
+WITH m AS (SELECT month, last_day(CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE)) AS month_end
+           FROM (SELECT unnest($months) AS month))
 SELECT c.manager_id AS staff_id, m.month, count(*) AS aml_open
 FROM aml_alerts a JOIN customers c ON c.customer_id = a.customer_id
-JOIN m ON a.raised_on <= last_day(CAST(strptime(m.month || '-01', '%Y-%m-%d') AS DATE))
-WHERE a.status = 'open' AND c.manager_id IS NOT NULL
+JOIN m ON a.raised_on <= m.month_end
+WHERE {state} = 'open' AND c.manager_id IS NOT NULL
 GROUP BY ALL
 """
 
@@ -197,7 +217,11 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     * ``staff_funnel``: the period's funnel points (see :func:`funnel_frame`);
     * ``bench_branch_kpis``: headline KPIs per branch and month (:func:`bench_branches`);
     * ``bench_grade``: composite quartiles and band counts per grade and month;
-    * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month.
+    * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month;
+    * ``bench_staff_history``: whether KYC completeness and open AML alerts use dated
+      history or today's status (:class:`branchbook.risk.history.History`).
+    * ``staff_bridge``: each manager's bridges of AUM, loans, book and NPL outstanding
+      against last month and the start of the year (:func:`.bridges.prepare_bridges`).
     """
     s: Settings = ctx.settings
     months = list(ctx.months(s.trend_months))
@@ -207,15 +231,16 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     since = Period.parse(first).year_start
     span = [str(m) for m in Period.parse(last).window(Period.parse(last).months_since(since) + 1)]
     svc_start = Period.parse(first).shift(-(s.service_window_months - 1)).start
+    dated = history(ctx)
     parts = {
         "staff": ctx.sql(_STAFF_SQL),
-        "balances": ctx.sql(_BALANCES_SQL, first=str(since.prev), last=last),
+        "balances": ctx.sql(_balances_sql(dated), first=str(since.prev), last=last),
         "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
         "churn": ctx.sql(_CHURN_SQL, months=months, window=s.churn_window_months),
         "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
         "surveys": ctx.sql(_SURVEYS_SQL, start=svc_start, end=end),
         "complaints": ctx.sql(_COMPLAINTS_SQL, start=svc_start, end_excl=Period.parse(last).stop),
-        "aml": ctx.sql(_AML_SQL, months=months),
+        "aml": ctx.sql(_aml_sql(dated), months=months),
     }
     targets = ctx.sql(_TARGETS_SQL, first=str(since), last=last)
     book = manager_kpis(manager_months(parts, span, s))
@@ -238,4 +263,6 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_branch_kpis": bench_branches(scored, att),
         "bench_grade": bench_grades(scored),
         "bench_funnel": bench_funnel,
+        "bench_staff_history": dated.frame(),
+        "staff_bridge": prepare_bridges(ctx, parts["staff"]),
     }

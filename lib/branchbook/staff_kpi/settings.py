@@ -14,7 +14,7 @@ REPORT = "staff_kpi"
 
 SOURCES: tuple[str, ...] = (
     "staff", "customers", "balances", "loans", "loan_snapshots", "surveys", "complaints",
-    "aml_alerts", "targets",
+    "aml_alerts", "targets", "kyc_history",
 )  # fmt: skip
 
 
@@ -137,6 +137,12 @@ class Settings(Section):
     """Significance level of the funnels' overdispersion test."""
     kpi_status: dict[str, Rag] = Field(default_factory=lambda: dict(DEFAULT_STATUS))
     """RAG thresholds of the KPI cards; a file may name only those it changes."""
+    fact_bridge: Share = 0.005
+    """The change of the managers' AUM or loans since last month (a share of last
+    month's, 0.005 = 0.5%) from which the summary names the manager who drove it most."""
+    fact_bridge_pp: Share = 0.001
+    """The change of the managed NPL ratio since last month (0.001 = 0.1 pp) from which
+    the summary names the manager who drove it most."""
 
     @field_validator("scorecard")
     @classmethod

@@ -121,7 +121,7 @@ DEFINITIONS: dict[str, str] = {
         *KPIS,
         *"n_customers new_npl managed_aum_growth managed_npl_ratio managed_csat".split(),
         *"managed_closure_rate attainment monthly_attainment targets_met_share".split(),
-        *"score dimension_score".split(),
+        *"score dimension_score bridge npl_bridge".split(),
         *"composite composite_mean rank_in_branch bank_percentile rating veto funnel".split(),
         *"bonus_coefficient grade_median composite_start gap_to_grade rated".split(),
     )
