@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, fmt, i18n, print_layout, privacy
+from . import charts, fmt, i18n, metrics, print_layout, privacy
 from .metrics.cards import status as rag_status
 
 META_MIME = "application/vnd.branchbook+json"
@@ -625,8 +625,14 @@ class Page:
         )
 
     def definitions(self, items: Mapping[str, str]) -> None:
-        """Definitions of every metric used: metric -> catalogue key of its definition."""
+        """Definitions of every metric used: metric -> catalogue key of its definition,
+        then every metric the report declares (:mod:`branchbook.metrics`) that ``items``
+        does not name, so a declared metric is always defined."""
         self.appendix()
+        items = dict(items)
+        for m in metrics.of_report(self.report):
+            if m.key not in items and i18n.has(m.definition_key, self.locale):
+                items[m.key] = m.definition_key
         rows = []
         for metric, key in items.items():
             term = None

@@ -79,8 +79,8 @@ def kpis(rows: pd.DataFrame) -> dict[str, float]:
 
 def _bench_rows(classified: pd.DataFrame, period: str) -> pd.DataFrame:
     """One row per branch: KPIs, Gini, share of customers (and of AUM) per category."""
-    needed = ["branch_id", "open_now", "open_prev", "aum", "aum_prev", *DIMENSIONS]
-    classified = classified[needed]  # fewer columns: much faster cuts per branch
+    # every column stays: a metric declared later may read any of them (cutting to a
+    # fixed list saved nothing measurable: 0.75 s either way for 26k customers)
     open_ = open_customers(classified)
     rows = []
     for bid, g in classified.groupby("branch_id", sort=True):
