@@ -17,7 +17,6 @@ second call with the same data, parameters and code does nothing.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import json
@@ -35,7 +34,7 @@ import pandas as pd
 from . import codekey, completeness, contract, redact, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
-from .period import Period
+from .period import Period, month_bounds, shift_month
 from .reports import registry, settings_classes
 
 log = logging.getLogger("branchbook.prepare")
@@ -74,17 +73,6 @@ def extract_query(con, table: str) -> str:
     cols = [f't."{c}"' for c in contract.TABLES[table].types if c in found and c != "branch_id"]
     select = ", ".join([*cols, f"{branch} AS branch_id"])
     return f'SELECT {select} FROM "{table}" t {join}' + (f" WHERE {where}" if where else "")
-
-
-def month_bounds(period: str) -> tuple[dt.date, dt.date]:
-    y, m = (int(p) for p in period.split("-"))
-    return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
-
-
-def shift_month(period: str, months: int) -> str:
-    y, m = (int(p) for p in period.split("-"))
-    idx = y * 12 + (m - 1) + months
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
 
 
 @dataclass
