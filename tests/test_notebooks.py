@@ -104,6 +104,13 @@ def test_notebook_runs_top_to_bottom_with_defaults(nb_path, tmp_path, lab_root):
     ]
     assert any("bb-title" in o["data"]["text/html"] for o in html)
     assert any("bb-provenance" in o["data"]["text/html"] for o in html)
+    # the analyst sees the report's own styles inline; the published page leaves them out
+    preview = [o for o in html if (o.get("metadata") or {}).get("branchbook", {}).get("preview")]
+    assert len(preview) == 1 and ".bb-kpi" in preview[0]["data"]["text/html"]
+    from branchbook.output.html import notebook_to_html
+
+    page, _meta = notebook_to_html(out)
+    assert "bb-preview" not in page and "bb-title" in page
 
 
 def test_a_period_not_prepared_names_the_command(tmp_path):

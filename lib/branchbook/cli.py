@@ -95,6 +95,14 @@ def parser() -> argparse.ArgumentParser:
     )
     _common(r)
 
+    pv = sub.add_parser(
+        "preview", help="make one branch's report as HTML, as published, for an analyst"
+    )
+    pv.add_argument("--branch", required=True)
+    pv.add_argument("--report", required=True)
+    pv.add_argument("--period", help="YYYY-MM (default: the latest complete month)")
+    _common(pv)
+
     p = sub.add_parser("prepare", help="validate the data and cut the period's extracts")
     p.add_argument("--period")
     p.add_argument(
@@ -218,6 +226,27 @@ def _dispatch(args) -> int:
     from . import paths
 
     root = paths.project_root()
+    if args.command == "preview":
+        from .runner.orchestrate import run
+
+        out = Path(args.build_dir or root / "build") / "preview"
+        result = run(
+            args.period,
+            branches=[args.branch],
+            reports=[args.report],
+            formats=("html",),
+            warehouse=args.warehouse,
+            params_dir=args.params_dir,
+            out=out,
+            build_dir=args.build_dir,
+            force=True,
+            progress=False,
+        )
+        for e in result.failed:
+            print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+        if result.exit_code == EXIT_OK:
+            print(out / result.period / args.branch / f"{args.report}.html")
+        return result.exit_code
     if args.command == "run":
         from .runner.orchestrate import run
 

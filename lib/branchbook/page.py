@@ -20,6 +20,7 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,8 @@ from . import charts, fmt, i18n, metrics, print_layout, privacy
 from .metrics.cards import status as rag_status
 
 META_MIME = "application/vnd.branchbook+json"
+#: The stylesheets an analyst's notebook shows inline (see :meth:`Page._preview_styles`).
+PREVIEW_CSS = ("report.css", "screen.css")
 NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit"}
 SUMMABLE_KINDS = {"int", "money", "money_unit"}
 
@@ -133,6 +136,22 @@ class Page:
             "headline": self.headline,
         }
 
+    def _preview_styles(self) -> None:
+        """In an analyst's JupyterLab (a live kernel not started by a run), the report's
+        own stylesheets, so cards, tables and charts look as published. Marked as a
+        preview: the renderer leaves it out of the published page."""
+        if not self.live or self.provenance_info.get("run_id"):
+            return
+        from IPython.display import display
+
+        folder = Path(__file__).resolve().parent / "templates"
+        css = "".join((folder / n).read_text(encoding="utf-8") for n in PREVIEW_CSS)
+        display(
+            {"text/html": f'<style class="bb-preview">{css}</style>'},
+            metadata={"branchbook": {"preview": True}},
+            raw=True,
+        )
+
     def _emit_meta(self) -> None:
         if self.live:
             from IPython.display import display
@@ -153,6 +172,7 @@ class Page:
     # -- blocks -----------------------------------------------------------------
     def title(self) -> None:
         """The title block: bank, report, branch, region, period, data as of."""
+        self._preview_styles()
         rows = [
             (
                 self.t("common.title.branch"),

@@ -198,6 +198,8 @@ def collect(nb: nbformat.NotebookNode) -> tuple[list[str], dict[str, Any]]:
             if output.get("output_type") not in ("display_data", "execute_result"):
                 continue
             data = output.get("data", {})
+            if (output.get("metadata") or {}).get("branchbook", {}).get("preview"):
+                continue  # the analyst's inline styles: not part of the published page
             if META_MIME in data:
                 value = data[META_MIME]
                 meta = dict(value) if isinstance(value, dict) else {}
