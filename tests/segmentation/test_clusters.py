@@ -37,6 +37,21 @@ def test_kmeans_is_the_library_fit_on_one_thread_and_finds_the_better_optimum():
     assert inertia(c) <= many.inertia_ * (1 + 1e-9)
 
 
+def test_kmeans_gives_the_same_bits_whatever_the_threads():
+    import sklearn.cluster  # noqa: F401  (threadpoolctl limits only the libraries loaded)
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6000, 4)) * [1, 2, 0.5, 1] + rng.integers(0, 3, (6000, 1))
+    # scikit-learn adds the threads' partial sums in the order they finish: on two
+    # threads this data's centres differ in the last bits unless the fit runs on one
+    got = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            got.append(sg.kmeans(x, 5, seed=1))
+    np.testing.assert_array_equal(got[0], got[1])
+
+
 def test_nearest_centre_first_on_a_tie():
     x = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.1, 0.0]])
     centres = np.array([[0.0, 0.0], [2.0, 0.0]])

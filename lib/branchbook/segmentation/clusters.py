@@ -64,7 +64,7 @@ def kmeans(
     x = np.asarray(x, dtype=float)
     k = min(k, len(np.unique(x, axis=0)))
     model = KMeans(k, n_init=n_init, max_iter=max_iter, tol=tol, random_state=seed)
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1):  # after importing KMeans: it limits loaded libraries only
         return model.fit(x).cluster_centers_
 
 
