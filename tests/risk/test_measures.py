@@ -2,8 +2,11 @@
 
 import math
 
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
 from branchbook import risk
-from branchbook.risk.measures import auc, gini, ks, psi
+from branchbook.risk.measures import auc, auc_ci, gini, ks, psi
 
 from .helpers import approx
 
@@ -20,6 +23,29 @@ def test_auc_ks_gini_by_hand():
     assert auc([0, 1], [0.5, 0.5]) == 0.5  # a tie counts half
     assert math.isnan(auc([0, 0], [0.1, 0.2]))  # one class only
     assert math.isnan(ks([1, 1], [0.1, 0.2]))
+
+
+def test_auc_and_ks_are_their_definitions_with_ties_and_gaps():
+    rng = np.random.default_rng(11)
+    y = (rng.random(300) < 0.2).astype(float)
+    s = rng.integers(0, 12, 300) + 3 * y  # few distinct scores: many ties across classes
+    y[[3, 40]], s[7] = np.nan, np.nan  # missing rows are left out
+    keep = ~(np.isnan(y) | np.isnan(s))
+    pos, neg = s[keep & (y == 1)], s[keep & (y == 0)]
+    # every (event, non-event) pair: 1 when the event scores higher, 1/2 on a tie
+    pairs = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    assert auc(y, s) == approx(pairs.mean(), rel=1e-12)
+    # largest gap of the cumulative shares over every cut-off
+    gaps = [abs((pos <= c).mean() - (neg <= c).mean()) for c in np.unique(s[keep])]
+    assert ks(y, s) == approx(max(gaps), rel=1e-12)
+
+
+def test_delong_auc_equals_the_library_auc():
+    rng = np.random.default_rng(3)
+    y = (rng.random(2000) < 0.05).astype(int)
+    s = np.round(rng.normal(size=2000) + 0.8 * y, 1)  # rounded: ties as real PDs have
+    assert auc_ci(y, s)["auc"] == approx(roc_auc_score(y, s), rel=1e-12)
+    assert auc_ci(y, -s)["auc"] == approx(roc_auc_score(y, -s), rel=1e-12)
 
 
 def test_psi_by_hand_and_bands():

@@ -57,6 +57,15 @@ def test_calibration_shift_and_corrected_pd_by_hand():
     assert math.isnan(risk.calibration_shift([0, 0], [0.1, 0.2]))  # no default: no shift
 
 
+def test_calibration_shift_meets_the_observed_rate_on_a_real_sized_book():
+    rng = np.random.default_rng(9)
+    p = np.clip(rng.beta(0.6, 30, 20_000), 1e-6, None)  # PDs of a book: mostly under 5%
+    bad = rng.random(20_000) < 1.7 * p  # the model underestimates by about 40%
+    d = risk.calibration_shift(bad, p)
+    assert d > 0
+    assert risk.corrected_pd(p, d).mean() == approx(bad.mean(), rel=1e-10)
+
+
 def test_calibration_by_band_by_hand():
     bins = pd.DataFrame({"bin": [1, 2], "lower": [-np.inf, 600.0], "upper": [600.0, np.inf]})
     sample = pd.DataFrame(

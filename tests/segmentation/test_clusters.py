@@ -19,6 +19,46 @@ def test_kmeans_finds_separated_groups_deterministically():
     assert sg.kmeans(np.empty((0, 2)), 3, seed=1).shape == (0, 2)
 
 
+def test_kmeans_is_the_library_fit_on_one_thread_and_finds_the_better_optimum():
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(2)
+    # three groups of uneven spread: starts from k-means++ can stop at a local optimum
+    x = np.concatenate([rng.normal(m, s, (300, 2)) for m, s in ((0, 1), (4, 0.5), (9, 2))])
+    c = sg.kmeans(x, 3, seed=11)
+    ref = KMeans(3, n_init=10, max_iter=100, tol=1e-4, random_state=11).fit(x)
+    np.testing.assert_allclose(c, ref.cluster_centers_, rtol=1e-9)
+
+    def inertia(centres):
+        return ((x[:, None, :] - centres[None]) ** 2).sum(-1).min(1).sum()
+
+    assert inertia(c) == pytest.approx(ref.inertia_, rel=1e-9)
+    many = KMeans(3, n_init=50, random_state=0).fit(x)  # many starts: the best fit
+    assert inertia(c) <= many.inertia_ * (1 + 1e-9)
+
+
+def test_kmeans_gives_the_same_bits_whatever_the_threads():
+    import sklearn.cluster  # noqa: F401  (threadpoolctl limits only the libraries loaded)
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6000, 4)) * [1, 2, 0.5, 1] + rng.integers(0, 3, (6000, 1))
+    # scikit-learn adds the threads' partial sums in the order they finish: on two
+    # threads this data's centres differ in the last bits unless the fit runs on one
+    got = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            got.append(sg.kmeans(x, 5, seed=1))
+    np.testing.assert_array_equal(got[0], got[1])
+
+
+def test_nearest_centre_first_on_a_tie():
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.1, 0.0]])
+    centres = np.array([[0.0, 0.0], [2.0, 0.0]])
+    # 1.0 lies as far from both centres: the first wins, as argmin does
+    assert sg.clusters._nearest(x, centres).tolist() == [0, 0, 1, 1]
+
+
 def test_cluster_label_and_trait_edges():
     assert sg.cluster_label(500_000.0, 6.0, S) == "high_value_active"
     assert sg.cluster_label(499_999.99, 5.99, S) == "mid_value_occasional"

@@ -42,8 +42,10 @@ def corrected_pd(pd_model, shift: float) -> np.ndarray:
 
 def calibration_shift(bad, pd_model) -> float:
     """The log-odds shift that makes the mean corrected PD equal the observed default
-    rate (calibration in the large), solved by Newton's method; 0 with no rows and NaN
-    when the sample has no default or only defaults (no finite shift).
+    rate (calibration in the large): the intercept of a logistic regression of ``bad``
+    on a constant with ``logit(pd_model)`` as offset (statsmodels' ``GLM``, binomial).
+    0 with no rows and NaN when the sample has no default or only defaults (no finite
+    shift).
 
     >>> round(calibration_shift([1, 0, 0, 0, 0], [0.1] * 5), 6)  # ln(0.2/0.8) - ln(0.1/0.9)
     0.81093
@@ -54,15 +56,12 @@ def calibration_shift(bad, pd_model) -> float:
     k = y.sum()
     if k == 0 or k == len(y):
         return math.nan
-    z = _logit(pd_model)
-    d = 0.0
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-(z + d)))
-        step = (p.sum() - k) / max((p * (1 - p)).sum(), 1e-12)
-        d -= step
-        if abs(step) < 1e-12:
-            break
-    return float(d)
+    # only when preparing a period, not in every process that imports the report
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    model = GLM(y, np.ones((len(y), 1)), family=Binomial(), offset=_logit(pd_model))
+    return float(model.fit(tol=1e-12).params[0])
 
 
 def validation(outcomes: pd.DataFrame, *, min_defaults: int) -> dict[str, float]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..startup import LazyModule
 from .settings import Settings
 from .tiers import _as_float, open_customers
+
+vq = LazyModule("scipy.cluster.vq")
 
 CLUSTER_FEATURES = ("log_aum", "log_txn_90d", "products_held", "tenure_months")
 VALUE_LABELS = ("high_value", "mid_value", "low_value")
@@ -30,61 +33,39 @@ def cluster_features(customers: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _sq_dist(xt: np.ndarray, point: np.ndarray) -> np.ndarray:
-    """Squared distance of every column of ``xt`` (features x rows) to ``point``."""
-    d2 = np.zeros(xt.shape[1])
-    for j in range(len(point)):
-        d2 += (xt[j] - point[j]) ** 2
-    return d2
-
-
-def _nearest(xt: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each row's nearest centre and the squared distance to it.
-
-    ``xt`` holds the rows as columns (features x rows), which keeps the arithmetic
-    exact and cheap without a BLAS call.
-    """
-    d2 = np.stack([_sq_dist(xt, c) for c in centres])
-    labels = d2.argmin(axis=0)
-    return labels, d2[labels, np.arange(xt.shape[1])]
+def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of each row of ``x`` (rows x features) nearest to ``centres``, the first
+    on a tie (scipy's vector quantisation: exact differences, no BLAS expansion)."""
+    codes, _ = vq.vq(np.asarray(x, dtype=float), np.asarray(centres, dtype=float))
+    return codes
 
 
 def kmeans(
-    x: np.ndarray, k: int, *, seed: int, n_init: int = 4, max_iter: int = 100, tol: float = 1e-4
+    x: np.ndarray, k: int, *, seed: int, n_init: int = 10, max_iter: int = 100, tol: float = 1e-4
 ) -> np.ndarray:
-    """Centres of k-means (Lloyd's algorithm, k-means++ start), best of ``n_init`` runs.
+    """Centres of k-means (scikit-learn's ``KMeans``: Lloyd's algorithm, k-means++
+    start), best of ``n_init`` runs. Ten starts: on the demo bank four stopped at a local
+    optimum (within-cluster sum of squares 47,017.3) that ten and fifty starts both
+    improve on (47,016.9).
 
-    ``x`` is rows x features, best standardised. A run stops when no centre moves by
-    more than ``tol`` in any feature, or after ``max_iter`` rounds; an emptied cluster
-    keeps its centre. Deterministic for a given ``seed`` and row order. Returns fewer
-    than ``k`` centres when ``x`` has fewer distinct rows than ``k``; an empty ``x``
-    gives no centres.
+    ``x`` is rows x features, best standardised. A run stops when the centres move less
+    than ``tol`` (scikit-learn's reading: squared shift against the features' mean
+    variance), or after ``max_iter`` rounds; an emptied cluster is moved to a far row.
+    Deterministic for a given ``seed`` and row order: fitted on one thread, so the sums
+    add up in the same order on any machine. Returns fewer than ``k`` centres when
+    ``x`` has fewer distinct rows than ``k``; an empty ``x`` gives no centres.
     """
     if len(x) == 0:
         return np.empty((0, x.shape[1]))
-    xt = np.ascontiguousarray(x.T, dtype=float)
-    rng = np.random.default_rng(seed)
-    best, best_inertia = None, np.inf
-    for _ in range(n_init):
-        centres = [x[rng.integers(len(x))]]
-        d2 = _sq_dist(xt, centres[0])
-        while len(centres) < k and d2.sum() > 0:
-            centres.append(x[rng.choice(len(x), p=d2 / d2.sum())])
-            d2 = np.minimum(d2, _sq_dist(xt, centres[-1]))
-        c = np.array(centres, dtype=float)
-        for _ in range(max_iter):
-            labels, _ = _nearest(xt, c)
-            counts = np.bincount(labels, minlength=len(c))
-            sums = np.stack([np.bincount(labels, xt[j], len(c)) for j in range(len(xt))], 1)
-            new = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], c)
-            moved = np.abs(new - c).max()
-            c = new
-            if moved <= tol:
-                break
-        inertia = _nearest(xt, c)[1].sum()
-        if inertia < best_inertia:
-            best, best_inertia = c, inertia
-    return best
+    # only when fitting (prepare), not in every process that imports the report
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    x = np.asarray(x, dtype=float)
+    k = min(k, len(np.unique(x, axis=0)))
+    model = KMeans(k, n_init=n_init, max_iter=max_iter, tol=tol, random_state=seed)
+    with threadpool_limits(limits=1):  # after importing KMeans: it limits loaded libraries only
+        return model.fit(x).cluster_centers_
 
 
 def cluster_label(centre_aum: float, centre_txn: float, settings: Settings) -> str:
@@ -198,6 +179,5 @@ def assign_clusters(customers: pd.DataFrame, clusters: pd.DataFrame) -> pd.Serie
     sd = clusters[[f"sd_{f}" for f in CLUSTER_FEATURES]].to_numpy()[0]
     centres = (clusters[[f"centre_{f}" for f in CLUSTER_FEATURES]].to_numpy() - mean) / sd
     x = (cluster_features(customers[open_]).fillna(0.0).to_numpy() - mean) / sd
-    labels, _ = _nearest(np.ascontiguousarray(x.T), centres)
-    out[open_] = clusters["cluster"].to_numpy()[labels]
+    out[open_] = clusters["cluster"].to_numpy()[_nearest(x, centres)]
     return out
