@@ -52,6 +52,7 @@ WARM_MODULES = (
     "matplotlib.pyplot",
     "scipy.stats",  # the report modules import it on first use (branchbook.startup.LazyModule)
     "scipy.optimize",
+    "sklearn.metrics",  # the risk report's out-of-time AUC; imports no OpenMP threads
     "branchbook.context",
     "branchbook.page",
     "branchbook.charts",
