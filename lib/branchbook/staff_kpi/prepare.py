@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..metrics.history import History, alert_state_sql, history
 from ..period import Period, shift_month
-from ..risk.history import History, alert_state_sql, history
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
 from .funnel import funnel_frame
@@ -219,7 +219,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     * ``bench_grade``: composite quartiles and band counts per grade and month;
     * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month;
     * ``bench_staff_history``: whether KYC completeness and open AML alerts use dated
-      history or today's status (:class:`branchbook.risk.history.History`).
+      history or today's status (:class:`branchbook.metrics.history.History`).
     * ``staff_bridge``: each manager's bridges of AUM, loans, book and NPL outstanding
       against last month and the start of the year (:func:`.bridges.prepare_bridges`).
     """
