@@ -3,11 +3,11 @@ and the names it is built from: dimensions, ratings, grades and the scorecard's 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..params import Rag, Section, Share, check_weights
+from ..params import DEFAULT_CSAT_SCALE, CsatScale, Rag, Section, Share, check_weights
 
 REPORT = "staff_kpi"
 
@@ -42,7 +42,7 @@ KPIS: dict[str, Literal["high", "low"]] = {
     "new_npl_rate": "low",  # outstanding newly NPL this month / book outstanding
     "csat": "high",  # mean survey CSAT on 0-100 over the service window
     "complaint_rate": "low",  # complaints per 1,000 customers over the service window
-    "churn_rate": "low",  # customers closed / customers at window start, 12 months
+    "churn_rate": "low",  # customers closed in the churn window / open at its start
     "kyc_complete_rate": "high",  # share of open customers with complete KYC
     "aml_open_rate": "low",  # open AML alerts per 1,000 customers
 }
@@ -64,7 +64,8 @@ DEFAULT_STATUS: dict[str, Rag] = {
     "targets_met_share": Rag(good="high", green=0.6, amber=0.4),
     "managed_aum_growth": Rag(good="high", green=0.005, amber=0.0),
     "managed_npl_ratio": Rag(good="low", green=0.015, amber=0.03),
-    "managed_csat": Rag(good="high", green=80.0, amber=70.0),
+    # on the bank's one CSAT scale (csat_scale), as the satisfaction report's csat_mean
+    "managed_csat": Rag(good="high", green=85.0, amber=75.0),
     "managed_closure_rate": Rag(good="low", green=0.08, amber=0.12),
 }
 
@@ -92,6 +93,11 @@ class Settings(Section):
     the branch's notebook computes itself (RAG thresholds, bonus coefficients).
     """
 
+    #: Read from the top of bank.yaml: CSAT is on the satisfaction report's scale.
+    SHARED: ClassVar[tuple[str, ...]] = ("csat_scale",)
+
+    csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
+    """The 0-100 value of the CSAT answers 1 to 5: the bank's top-level ``csat_scale``."""
     trend_months: int = Field(default=12, ge=2, le=24)
     """Months of composite history shown in the trend, ending at the period."""
     service_window_months: int = Field(default=3, ge=1, le=12)

@@ -1,0 +1,77 @@
+"""Building blocks several reports share, defined once: a customer's asset tier, a
+survey answer on the one 0-100 CSAT scale, and when a customer counts as closed.
+
+Each comes as the pandas function and, where a report computes it in SQL, the SQL
+fragment of the same rule, so a figure that two reports print is the same number.
+The thresholds are the top-level keys ``asset_tiers`` and ``csat_scale`` of
+``params/bank.yaml`` (:data:`branchbook.params.SHARED_KEYS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..params import DEFAULT_CSAT_SCALE, AssetTiers
+
+#: The asset tiers, lowest first.
+ASSET_TIERS = ("mass", "affluent", "wealth", "private")
+#: The 0-100 value of the CSAT answers 1, 2, 3, 4 and 5 by default: each answer where its
+#: satisfaction band starts (dissatisfied < 60 <= neutral < 85 <= satisfied), so a neutral
+#: 3 is neutral (60), 4 and 5 satisfied, 1 and 2 dissatisfied (2 halfway between 1 and 3).
+CSAT_SCALE: tuple[float, ...] = tuple(DEFAULT_CSAT_SCALE)
+
+
+def asset_tier(aum: pd.Series, tiers: AssetTiers) -> pd.Series:
+    """Asset tier of each AUM (CNY, deposits + wealth): mass / affluent / wealth /
+    private; a missing AUM stays missing (a caller that knows the customer was open
+    without a balance passes 0, which is mass).
+
+    Lower bounds are inclusive: with the defaults 49,999.99 is mass and 50,000 affluent.
+
+    >>> asset_tier(pd.Series([0, 50_000, 499_999.99, 6e6]), AssetTiers()).tolist()
+    ['mass', 'affluent', 'affluent', 'private']
+    """
+    a = pd.to_numeric(aum, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    codes = np.searchsorted([tiers.affluent, tiers.wealth, tiers.private], a, side="right")
+    out = np.array(ASSET_TIERS, dtype=object)[np.clip(codes, 0, len(ASSET_TIERS) - 1)]
+    out[np.isnan(a)] = None
+    return pd.Series(out, index=aum.index, dtype="str")
+
+
+def csat_100(score: pd.Series, *, scale: Sequence[float] = CSAT_SCALE) -> pd.Series:
+    """CSAT answers 1..5 on 0-100: answer ``k`` becomes ``scale[k - 1]``; a missing answer,
+    or one that is not 1..5, is missing.
+
+    >>> csat_100(pd.Series([1, 3, 4, 5])).tolist()
+    [0.0, 60.0, 85.0, 100.0]
+    """
+    values = dict(zip(range(1, 6), (float(v) for v in scale), strict=True))
+    return pd.to_numeric(score, errors="coerce").map(values).astype(float)
+
+
+def csat_100_sql(column: str, *, scale: Sequence[float] = CSAT_SCALE) -> str:
+    """SQL of :func:`csat_100` for the answer in ``column``: NULL when it is not 1..5.
+
+    >>> csat_100_sql("s.csat", scale=[0, 30, 60, 85, 100])
+    'CASE s.csat WHEN 1 THEN 0.0 WHEN 2 THEN 30.0 WHEN 3 THEN 60.0 WHEN 4 THEN 85.0 WHEN 5 THEN 100.0 END'
+    """
+    if len(scale) != 5:
+        raise ValueError(f"csat scale needs 5 values (answers 1-5), got {list(scale)}")
+    whens = " ".join(f"WHEN {k} THEN {float(v)!r}" for k, v in enumerate(scale, start=1))
+    return f"CASE {column} {whens} END"
+
+
+def closed_by_sql(day: str, *, alias: str = "c") -> str:
+    """SQL: the customer ``alias`` had closed by the end of the day ``day`` (its
+    ``closed_on`` on or before it). The one closing rule of the satisfaction report's
+    monthly ``churn_rate`` and of the staff KPI report's ``managed_closure_rate``."""
+    return f"({alias}.closed_on IS NOT NULL AND {alias}.closed_on <= {day})"
+
+
+def open_at_sql(day: str, *, alias: str = "c") -> str:
+    """SQL: the customer ``alias`` was open at the end of the day ``day`` (opened on or
+    before it and not closed by it, :func:`closed_by_sql`)."""
+    return f"({alias}.opened_on <= {day} AND NOT {closed_by_sql(day, alias=alias)})"
