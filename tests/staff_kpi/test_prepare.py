@@ -55,7 +55,7 @@ def test_prepare_kpis_per_manager(prepared):
     # R1 5 -> 100, R2 3 -> 60 (no manager on survey: customer's) on the bank's one scale
     assert s1["csat"] == 80.0
     assert s1["complaint_rate"] == 500.0  # 1 complaint / 2 customers x 1000
-    assert s1["churn_rate"] == 0.5  # base C1, C3 open on 2025-11-01; C3 closed 2026-09-15
+    assert s1["closure_rate"] == 0.5  # base C1, C3 open on 2025-11-01; C3 closed 2026-09-15
     assert s1["kyc_complete_rate"] == 0.5  # C1 complete, C2 incomplete
     assert s1["aml_open_rate"] == 0.0  # A2 is closed
     assert (
@@ -100,10 +100,10 @@ def test_prepare_attainment_and_funnel(prepared):
     assert fun.loc[("npl_ratio", "S1"), "p0"] == approx(4 / 9)
     assert ("npl_ratio", "S3") not in fun.index  # no loan book
     # churn: p0 = 1 / (2 + 1 + 1) = 0.25 (S1 base 2, S2 1, S3 1)
-    assert fun.loc[("churn_rate", "S2"), "p0"] == 0.25
-    assert fun.loc[("churn_rate", "S1"), "position"] == "within"  # 0.5 on n = 2 is noise
+    assert fun.loc[("closure_rate", "S2"), "p0"] == 0.25
+    assert fun.loc[("closure_rate", "S1"), "position"] == "within"  # 0.5 on n = 2 is noise
     bf = prepared["bench_funnel"].set_index("metric")
-    assert bf.loc["churn_rate", "events"] == 1.0 and bf.loc["churn_rate", "n_total"] == 4.0
+    assert bf.loc["closure_rate", "events"] == 1.0 and bf.loc["closure_rate", "n_total"] == 4.0
 
 
 def test_prepare_with_default_settings_and_no_customers_for_a_branch():

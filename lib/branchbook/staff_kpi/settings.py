@@ -42,7 +42,7 @@ KPIS: dict[str, Literal["high", "low"]] = {
     "new_npl_rate": "low",  # outstanding newly NPL this month / book outstanding
     "csat": "high",  # mean survey CSAT on 0-100 over the service window
     "complaint_rate": "low",  # complaints per 1,000 customers over the service window
-    "churn_rate": "low",  # customers closed in the churn window / open at its start
+    "closure_rate": "low",  # customers closed in the churn window / open at its start
     "kyc_complete_rate": "high",  # share of open customers with complete KYC
     "aml_open_rate": "low",  # open AML alerts per 1,000 customers
 }
@@ -80,7 +80,7 @@ def _default_scorecard() -> dict[str, list[str]]:
             "products_per_customer",
         ],
         "quality": ["npl_ratio", "new_npl_rate"],
-        "service": ["csat", "complaint_rate", "churn_rate"],
+        "service": ["csat", "complaint_rate", "closure_rate"],
         "compliance": ["kyc_complete_rate", "aml_open_rate"],
     }
 
@@ -103,7 +103,7 @@ class Settings(Section):
     service_window_months: int = Field(default=3, ge=1, le=12)
     """Months (ending at the period's month) over which CSAT and complaints are counted."""
     churn_window_months: int = Field(default=12, ge=1, le=24)
-    """Months (ending at the period's month) over which churn is measured."""
+    """Months (ending at the period's month) over which the closure rate is measured."""
     min_book_customers: int = Field(default=10, ge=1, le=1_000_000)
     """An active manager with fewer customers at month end is shown but not rated."""
     scorecard: dict[str, list[str]] = Field(default_factory=_default_scorecard)
