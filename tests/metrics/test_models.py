@@ -68,3 +68,33 @@ def test_closed_and_open_at_a_day():
     # B closed on the day itself: closed by its end; C a day later: still open; D not yet opened
     assert got["closed"].tolist() == [False, True, False, False]
     assert got["open"].tolist() == [True, False, True, False]
+
+
+def test_tier_aum_is_the_period_end_aum_of_an_open_customer_else_the_last_known():
+    d = dt.date
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["OPEN", "NOROW", "GONE", "NEVER"],
+            "opened_on": [d(2020, 1, 1)] * 4,
+            "closed_on": [None, None, d(2026, 9, 15), None],
+        }
+    )
+    balances = pd.DataFrame(
+        {
+            "customer_id": ["OPEN", "OPEN", "NOROW", "GONE", "GONE"],
+            "month": ["2026-09", "2026-10", "2026-09", "2026-08", "2026-09"],
+            "deposits": [1.0, 40_000.0, 70_000.0, 5.0, 600_000.0],
+            "wealth": [0.0, 20_000.0, 0.0, 0.0, None],
+        }
+    )
+    con = duckdb.connect()
+    con.register("customers", customers)
+    con.register("balances", balances)
+    sql = models.tier_aum_sql("SELECT customer_id FROM customers") + " ORDER BY customer_id"
+    got = con.execute(sql, {"period": "2026-10", "period_end": d(2026, 10, 31)}).df()
+    # GONE closed in September: its last month, 600,000 (a missing part counts 0);
+    # NEVER had no balance row: 0; NOROW is open without an October row: 0 (not September's);
+    # OPEN: October's 40,000 + 20,000
+    assert got.set_index("customer_id")["aum"].to_dict() == {
+        "GONE": 600_000.0, "NEVER": 0.0, "NOROW": 0.0, "OPEN": 60_000.0,
+    }  # fmt: skip

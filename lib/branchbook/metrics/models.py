@@ -64,6 +64,38 @@ def csat_100_sql(column: str, *, scale: Sequence[float] = CSAT_SCALE) -> str:
     return f"CASE {column} {whens} END"
 
 
+def aum_sql(alias: str = "b") -> str:
+    """SQL of a balance row's AUM (assets under management, 资产规模): deposits + wealth
+    at the month end, a missing part counting 0 (``alias`` empty: unqualified columns)."""
+    a = f"{alias}." if alias else ""
+    return f"(coalesce({a}deposits, 0) + coalesce({a}wealth, 0))"
+
+
+def tier_aum_sql(customers: str) -> str:
+    """A query of ``customer_id, aum`` for the customers whose ids the query ``customers``
+    selects: the AUM their asset tier at the period is read from, the one rule of the
+    segmentation report's tiers and the satisfaction report's CSAT by tier.
+
+    A customer open at ``$period_end`` has its AUM of the month ``$period`` (0 without a
+    balance row then, as the segmentation report counts it); one closed by then, its AUM
+    of the last month with a balance row up to ``$period`` (0 without any).
+    """
+    return f"""
+SELECT c.customer_id,
+       CASE WHEN {open_at_sql("$period_end")} THEN coalesce(a.aum_now, 0.0)
+            ELSE coalesce(a.aum_last, 0.0) END AS aum
+FROM customers c
+LEFT JOIN (
+    SELECT b.customer_id, arg_max({aum_sql()}, b.month) AS aum_last,
+           max({aum_sql()}) FILTER (WHERE b.month = $period) AS aum_now
+    FROM balances b
+    WHERE b.month <= $period AND b.customer_id IN ({customers})
+    GROUP BY b.customer_id
+) a ON a.customer_id = c.customer_id
+WHERE c.customer_id IN ({customers})
+"""
+
+
 def closed_by_sql(day: str, *, alias: str = "c") -> str:
     """SQL: the customer ``alias`` had closed by the end of the day ``day`` (its
     ``closed_on`` on or before it). The one closing rule of the satisfaction report's

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ..metrics.models import asset_tier, closed_by_sql
+from ..metrics.models import asset_tier, closed_by_sql, tier_aum_sql
 from ..period import Period, shift_month
 from .compare import branch_tests
 from .complaints import monthly_complaints
@@ -18,20 +18,15 @@ from .metrics import MONTHLY_COLUMNS
 from .retention import cohort_months, retention_by_band
 from .scores import score_sums, scores_by
 
-_RESPONSES_SQL = """
-WITH last_aum AS (
-    SELECT customer_id, arg_max(deposits + wealth, month) AS aum
-    FROM balances
-    WHERE month <= $period
-      AND customer_id IN (SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end)
-    GROUP BY customer_id
-)
+_RESPONDENTS = "SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end"
+_RESPONSES_SQL = f"""
+WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS)})
 SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
        strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
        s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
        s.environment, s.digital, coalesce(a.aum, 0.0) AS aum
 FROM surveys s
-LEFT JOIN last_aum a USING (customer_id)
+LEFT JOIN tier_aum a USING (customer_id)
 WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
 """
@@ -149,7 +144,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     """Bank-wide frames for the satisfaction report (run once per period).
 
     Cut per branch: ``satisfaction_responses`` (survey responses of the trend and
-    driver windows with ``month``, ``aum``, ``tier``), ``satisfaction_retention_cohort``
+    driver windows with ``month``, ``aum`` and ``tier`` at the period as the segmentation
+    report has them, :func:`branchbook.metrics.models.tier_aum_sql`),
+    ``satisfaction_retention_cohort``
     (last response of each surveyed customer in the cohort months, ``csat``,
     ``response_month``, ``churn_month``, ``months_to_churn``). Kept whole:
     ``bench_satisfaction_monthly`` (sums per branch x month, :data:`MONTHLY_COLUMNS`),
@@ -166,7 +163,11 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ]
 
     responses = ctx.sql(
-        _RESPONSES_SQL, period=period, start=_month_start(resp_months[0]), end=ctx.period_end
+        _RESPONSES_SQL,
+        period=period,
+        period_end=ctx.period_end,
+        start=_month_start(resp_months[0]),
+        end=ctx.period_end,
     )
     responses = responses.assign(tier=asset_tier(responses["aum"], s.asset_tiers))
     complaints = ctx.sql(

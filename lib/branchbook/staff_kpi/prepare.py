@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ..metrics.history import History, alert_state_sql, history
-from ..metrics.models import closed_by_sql, csat_100_sql
+from ..metrics.models import aum_sql, closed_by_sql, csat_100_sql
 from ..period import Period, shift_month
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
@@ -30,7 +30,7 @@ def _balances_sql(h: History) -> str:
     return f"""
 SELECT c.manager_id AS staff_id, b.month,
        count(*) AS n_customers,
-       sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)) AS aum,
+       sum({aum_sql("b")}) AS aum,
        sum(coalesce(b.deposits, 0)) AS deposits,
        sum(coalesce(b.loans_outstanding, 0)) AS loans,
        sum(coalesce(b.products_held, 0)) AS products_held,
