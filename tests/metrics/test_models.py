@@ -98,3 +98,11 @@ def test_tier_aum_is_the_period_end_aum_of_an_open_customer_else_the_last_known(
     assert got.set_index("customer_id")["aum"].to_dict() == {
         "GONE": 600_000.0, "NEVER": 0.0, "NOROW": 0.0, "OPEN": 60_000.0,
     }  # fmt: skip
+
+
+def test_npl_is_substandard_doubtful_or_loss():
+    frame = pd.DataFrame({"five_class": [*models.FIVE_CLASSES, None]})
+    con = duckdb.connect()
+    con.register("s", frame)
+    got = con.execute(f"SELECT {models.npl_sql('five_class')} AS npl FROM s").df()["npl"]
+    assert got.tolist() == [False, False, True, True, True, False]  # unclassed: not NPL

@@ -1,5 +1,6 @@
-"""Building blocks several reports share, defined once: a customer's asset tier, a
-survey answer on the one 0-100 CSAT scale, and when a customer counts as closed.
+"""Building blocks several reports share, defined once: a customer's AUM and asset
+tier, a survey answer on the one 0-100 CSAT scale, when a customer counts as closed,
+and which loans are non-performing.
 
 Each comes as the pandas function and, where a report computes it in SQL, the SQL
 fragment of the same rule, so a figure that two reports print is the same number.
@@ -16,6 +17,10 @@ import pandas as pd
 
 from ..params import DEFAULT_CSAT_SCALE, AssetTiers
 
+#: The loan five-class categories (五级分类), best first.
+FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
+#: The five-class categories that make a loan non-performing (NPL, 不良贷款).
+NPL_CLASSES = ("substandard", "doubtful", "loss")
 #: The asset tiers, lowest first.
 ASSET_TIERS = ("mass", "affluent", "wealth", "private")
 #: The 0-100 value of the CSAT answers 1, 2, 3, 4 and 5 by default: each answer where its
@@ -62,6 +67,14 @@ def csat_100_sql(column: str, *, scale: Sequence[float] = CSAT_SCALE) -> str:
         raise ValueError(f"csat scale needs 5 values (answers 1-5), got {list(scale)}")
     whens = " ".join(f"WHEN {k} THEN {float(v)!r}" for k, v in enumerate(scale, start=1))
     return f"CASE {column} {whens} END"
+
+
+def npl_sql(column: str = "s.five_class") -> str:
+    """SQL: the loan snapshot's five-class in ``column`` makes it non-performing
+    (:data:`NPL_CLASSES`); the risk report's ``npl_ratio`` and the staff KPI report's
+    ``managed_npl_ratio`` count the same loans."""
+    classes = ", ".join(f"'{c}'" for c in NPL_CLASSES)
+    return f"coalesce({column} IN ({classes}), false)"
 
 
 def aum_sql(alias: str = "b") -> str:

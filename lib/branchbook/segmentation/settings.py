@@ -12,7 +12,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .. import metrics
-from ..metrics.models import ASSET_TIERS
+from ..metrics.models import ASSET_TIERS, FIVE_CLASSES
 from ..params import AssetTiers, Rag, Section, Share, check_increasing, check_weights
 
 REPORT = "segmentation"
@@ -24,8 +24,6 @@ CUSTOMER_TYPES = ("individual", "corporate")
 HIGH_VALUE_TIERS = ("wealth", "private")
 ACTIVITY_TIERS = ("dormant", "low", "medium", "high")
 CREDIT_GRADES = ("A", "B", "C", "D", "no_credit")
-#: The loan five-class categories (五级分类), best first.
-FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
 #: Loan five-class -> credit grade of the customer (their worst loan counts).
 FIVE_CLASS_GRADE = {
     "pass": "A",

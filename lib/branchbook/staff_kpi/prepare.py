@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ..metrics.history import History, alert_state_sql, history
-from ..metrics.models import aum_sql, closed_by_sql, csat_100_sql
+from ..metrics.models import aum_sql, closed_by_sql, csat_100_sql, npl_sql
 from ..period import Period, shift_month
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
@@ -74,10 +74,10 @@ GROUP BY ALL
 """
 
 
-_LOANS_SQL = """
+_LOANS_SQL = f"""
 WITH s AS (
     SELECT s.loan_id, s.month, coalesce(s.outstanding, 0) AS outstanding, l.manager_id,
-           s.five_class IN ('substandard', 'doubtful', 'loss') AS npl,
+           {npl_sql("s.five_class")} AS npl,
            strftime(CAST(strptime(s.month || '-01', '%Y-%m-%d') AS DATE) - INTERVAL 1 MONTH, '%Y-%m')
                AS prev_month
     FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id

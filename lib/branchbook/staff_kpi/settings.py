@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..metrics.models import NPL_CLASSES as NPL_CLASSES  # the one list, re-exported
 from ..params import DEFAULT_CSAT_SCALE, CsatScale, Rag, Section, Share, check_weights
 
 REPORT = "staff_kpi"
@@ -25,9 +26,6 @@ RATINGS = ("A", "B", "C", "D")
 
 
 GRADES = ("assistant", "professional", "senior")
-
-
-NPL_CLASSES = ("substandard", "doubtful", "loss")
 
 
 #: Every KPI a scorecard may use, and whether a high or a low value is good.
