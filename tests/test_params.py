@@ -252,10 +252,18 @@ def test_shared_keys_default_alike_in_common_and_sections(tmp_path):
 @pytest.mark.parametrize(
     ("bank", "branch", "message"),
     [
-        ("a: {asset_tiers: {affluent: 10}}\n", "", "a.asset_tiers: set it once at the top"),
+        (
+            "a: {asset_tiers: {affluent: 10}}\n",
+            "",
+            "a.asset_tiers: set it once, as the top-level asset_tiers: of",
+        ),
         ("", "asset_tiers: {affluent: 10}\n", "asset_tiers: can only be set in"),
         ("", "csat_scale: [0, 25, 50, 75, 100]\n", "csat_scale: can only be set in"),
-        ("", "a: {csat_scale: [0, 25, 50, 75, 100]}\n", "a.csat_scale: set it once at the top"),
+        (
+            "",
+            "a: {csat_scale: [0, 25, 50, 75, 100]}\n",
+            "a.csat_scale: set it once, as the top-level csat_scale: of",
+        ),
         ("csat_scale: [0, 60, 30, 85, 100]\n", "", "csat_scale: Value error, values must"),
         ("asset_tiers: {affluent: 0}\n", "", "asset_tiers: Value error, affluent must be > 0"),
     ],
@@ -264,3 +272,11 @@ def test_shared_keys_refused_elsewhere_or_out_of_rule(tmp_path, bank, branch, me
     d = write(tmp_path, BANK + bank, {"0101": branch} if branch else None)
     with pytest.raises(ParamsError, match=message):
         ParamSet(d, {"a": TierSettings}).for_branch("0101")
+
+
+def test_a_bad_shared_value_is_named_once_at_the_top(tmp_path):
+    d = write(tmp_path, BANK + "csat_scale: [0, 60, 30, 85, 100]\n")
+    with pytest.raises(ParamsError) as exc:
+        ParamSet(d, {"a": TierSettings, "b": TierSettings})
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{d / 'bank.yaml'}: csat_scale:")

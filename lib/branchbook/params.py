@@ -419,13 +419,15 @@ def _validate(data: Mapping[str, Any], path: Path, classes: Mapping[str, type[Se
             errors += [
                 line.replace(f"{path}: ", f"{path}: {name}.", 1)
                 for line in _format_error(path, exc)
+                # a shared key's error is named once, at the top, by the common keys
+                if not any(line.startswith(f"{path}: {k}") for k in cls.SHARED)
             ]
     if errors:
         raise ParamsError("\n".join(errors))
     return common, sections
 
 
-def _share(data: dict[str, Any], path: Path, classes: Mapping[str, type[Section]]):
+def _share(data: dict[str, Any], path: Path, classes: Mapping[str, type[Section]], top: Path):
     """``data`` with each top-level shared key handed to the report sections that read
     it; a shared key written inside a report section is refused (it has one key)."""
     for name, raw in data.items():
@@ -434,8 +436,8 @@ def _share(data: dict[str, Any], path: Path, classes: Mapping[str, type[Section]
         for key in SHARED_KEYS:
             if key in raw:
                 raise ParamsError(
-                    f"{path}: {name}.{key}: set it once at the top of the file as {key}: "
-                    "(every report reads the same value)"
+                    f"{path}: {name}.{key}: set it once, as the top-level {key}: of {top} "
+                    "(every report and branch reads the same value)"
                 )
     out = dict(data)
     for name, cls in classes.items():
@@ -468,7 +470,7 @@ class ParamSet:
                 f"{self.bank_file}: file not found (the bank's defaults are required)"
             )
         self.classes = dict(sections or {})
-        self.bank = _share(read_yaml(self.bank_file), self.bank_file, self.classes)
+        self.bank = _share(read_yaml(self.bank_file), self.bank_file, self.classes, self.bank_file)
         _validate(self.bank, self.bank_file, self.classes)
 
     def branch_file(self, branch_id: str) -> Path:
@@ -508,7 +510,7 @@ class ParamSet:
                         else " (every branch's tiers and scale are the same)"
                     )
                 )
-        _share(override, path, {})
+        _share(override, path, {}, self.bank_file)
         for name, section in override.items():
             bank_only = getattr(self.classes.get(name), "BANK_ONLY", ())
             for key in section if isinstance(section, Mapping) else ():
