@@ -13,6 +13,7 @@ from branchbook import metrics
 from branchbook import satisfaction as sat
 from branchbook import segmentation as sg
 from branchbook.data import load
+from branchbook.metrics import models
 from branchbook.params import ParamSet
 from branchbook.period import Period
 from branchbook.reports import registry, settings_classes
@@ -99,3 +100,27 @@ def test_managed_csat_is_the_satisfaction_reports_csat(bank, sections):
     common = expected.index.intersection(card.index)
     assert len(common) >= 5
     np.testing.assert_allclose(card.loc[common], expected.loc[common], rtol=1e-12)
+
+
+def test_a_managers_book_is_the_segmentation_and_risk_reports_customers_and_loans(bank):
+    """A manager's customers and AUM in the staff KPI report are the segmentation report's
+    open customers they manage; their loan book and NPL outstanding are the risk report's
+    loans they manage, NPL by the one rule."""
+    card = bank.table("staff_scorecard")
+    card = card[card["month"] == PERIOD].set_index("staff_id")
+    customers = bank.table("segmentation_customers")
+    open_ = customers[customers["open_now"].fillna(False).astype(bool)]
+    by_manager = open_.groupby("manager_id")
+    mine = card.index.intersection(by_manager.size().index)
+    assert len(mine) >= 5
+    np.testing.assert_allclose(card.loc[mine, "n_customers"], by_manager.size()[mine])
+    np.testing.assert_allclose(card.loc[mine, "aum"], by_manager["aum"].sum()[mine])
+    loans = bank.table("risk_loans")
+    loans = loans[loans["manager_id"].notna()]
+    book = loans.groupby("manager_id")["outstanding"].sum()
+    npl = loans["outstanding"].where(loans["five_class"].isin(models.NPL_CLASSES), 0.0)
+    npl = npl.groupby(loans["manager_id"]).sum()
+    theirs = card.index.intersection(book.index)
+    assert len(theirs) >= 5
+    np.testing.assert_allclose(card.loc[theirs, "book_outstanding"], book[theirs])
+    np.testing.assert_allclose(card.loc[theirs, "npl_outstanding"], npl[theirs])
