@@ -88,7 +88,7 @@ else:
                           "loan_growth": "money"}, total=True, max_rows=40)
     page.table(managers, {"staff_name": "text", "products_per_customer": "num", "npl_ratio": "pct",
                           "new_npl": "money", "new_npl_rate": "pct", "csat": "num"}, max_rows=40)
-    page.table(managers, {"staff_name": "text", "complaint_rate": "num", "churn_rate": "pct",
+    page.table(managers, {"staff_name": "text", "complaint_rate": "num", "closure_rate": "pct",
                           "kyc_complete_rate": "pct", "aml_open_rate": "num"}, max_rows=40)
     for key in staff_kpi.status_notes(d.bench("bench_staff_history"), report="staff_kpi"):
         page.note(key)
@@ -216,7 +216,7 @@ else:
 
 # %%
 page.section("funnel")
-for metric, key in (("npl_ratio", "funnel_npl"), ("churn_rate", "funnel_churn")):
+for metric, key in (("npl_ratio", "funnel_npl"), ("closure_rate", "funnel_closure")):
     pts = staff_kpi.funnel_points(funnel, metric=metric)
     p0 = staff_kpi.funnel_p0(bench_funnel, metric=metric, month=d.period)
     spread = staff_kpi.funnel_spread(bench_funnel, metric=metric, month=d.period)

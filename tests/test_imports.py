@@ -80,3 +80,23 @@ def test_no_module_imports_its_way_back_to_itself():
 
 def test_the_cycle_finder_finds_a_loop():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+REPORTS = ("segmentation", "risk", "satisfaction", "staff_kpi")
+
+
+def test_reports_read_the_metric_layer_never_each_other():
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+
+    def home(module: str) -> str:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 else ""
+
+    crossing = sorted(
+        f"{name} -> {dep}"
+        for name, deps in graph.items()
+        for dep in deps
+        if home(name) in (*REPORTS, "metrics") and home(dep) in REPORTS and home(dep) != home(name)
+    )
+    assert crossing == []

@@ -219,3 +219,64 @@ def test_a_file_not_in_utf8_names_the_line(tmp_path):
     (d / "bank.yaml").write_bytes(BANK.encode() + "demo: {label: 示范}\n".encode("gb18030"))
     with pytest.raises(ParamsError, match=r"bank.yaml: not UTF-8 \(byte 0x[0-9a-f]{2} on line 3\)"):
         PS(d)
+
+
+class TierSettings(Section):
+    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers", "csat_scale")
+    asset_tiers: params.AssetTiers = params.AssetTiers()
+    csat_scale: params.CsatScale = Field(default_factory=lambda: list(params.DEFAULT_CSAT_SCALE))
+
+
+def test_shared_keys_are_set_once_at_the_top_and_read_by_every_section(tmp_path):
+    d = write(
+        tmp_path,
+        BANK + "asset_tiers: {affluent: 10, wealth: 20, private: 30}\n"
+        "csat_scale: [0, 25, 50, 75, 100]\ndemo: {min_count: 7}\n",
+    )
+    ps = ParamSet(d, {"demo": DemoSettings, "a": TierSettings, "b": TierSettings})
+    bp = ps.for_branch("0101")
+    assert bp.common.asset_tiers.wealth == 20.0
+    for name in ("a", "b"):  # every section that reads them gets the one value
+        assert bp.sections[name].asset_tiers == bp.common.asset_tiers
+        assert bp.sections[name].csat_scale == [0.0, 25.0, 50.0, 75.0, 100.0]
+    assert ps.bank["a"]["asset_tiers"] == {"affluent": 10, "wealth": 20, "private": 30}
+    assert not hasattr(bp.sections["demo"], "asset_tiers")  # a section that does not read it
+
+
+def test_shared_keys_default_alike_in_common_and_sections(tmp_path):
+    bp = ParamSet(write(tmp_path, BANK), {"a": TierSettings}).for_branch("0101")
+    assert bp.sections["a"].asset_tiers == bp.common.asset_tiers == params.AssetTiers()
+    assert bp.sections["a"].csat_scale == bp.common.csat_scale == params.DEFAULT_CSAT_SCALE
+
+
+@pytest.mark.parametrize(
+    ("bank", "branch", "message"),
+    [
+        (
+            "a: {asset_tiers: {affluent: 10}}\n",
+            "",
+            "a.asset_tiers: set it once, as the top-level asset_tiers: of",
+        ),
+        ("", "asset_tiers: {affluent: 10}\n", "asset_tiers: can only be set in"),
+        ("", "csat_scale: [0, 25, 50, 75, 100]\n", "csat_scale: can only be set in"),
+        (
+            "",
+            "a: {csat_scale: [0, 25, 50, 75, 100]}\n",
+            "a.csat_scale: set it once, as the top-level csat_scale: of",
+        ),
+        ("csat_scale: [0, 60, 30, 85, 100]\n", "", "csat_scale: Value error, values must"),
+        ("asset_tiers: {affluent: 0}\n", "", "asset_tiers: Value error, affluent must be > 0"),
+    ],
+)
+def test_shared_keys_refused_elsewhere_or_out_of_rule(tmp_path, bank, branch, message):
+    d = write(tmp_path, BANK + bank, {"0101": branch} if branch else None)
+    with pytest.raises(ParamsError, match=message):
+        ParamSet(d, {"a": TierSettings}).for_branch("0101")
+
+
+def test_a_bad_shared_value_is_named_once_at_the_top(tmp_path):
+    d = write(tmp_path, BANK + "csat_scale: [0, 60, 30, 85, 100]\n")
+    with pytest.raises(ParamsError) as exc:
+        ParamSet(d, {"a": TierSettings, "b": TierSettings})
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{d / 'bank.yaml'}: csat_scale:")

@@ -19,10 +19,18 @@ import numbers
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ParamsError
 
@@ -39,6 +47,10 @@ class Section(BaseModel):
     """Base of every parameter section: strict types, unknown keys refused, frozen."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    #: Top-level keys (of :data:`SHARED_KEYS`) this section reads: the parameter files
+    #: set them once at the top, and :class:`ParamSet` hands the value to the section.
+    SHARED: ClassVar[tuple[str, ...]] = ()
 
 
 def check_weights(weights: Mapping[str, float], *, allowed: tuple[str, ...] | None = None) -> None:
@@ -60,6 +72,42 @@ def check_increasing(values: list[float]) -> None:
     """Raise ``ValueError`` unless ``values`` strictly increase."""
     if any(b <= a for a, b in zip(values, values[1:], strict=False)):
         raise ValueError(f"values must strictly increase, got {values}")
+
+
+class AssetTiers(Section):
+    """Lower bounds of the asset tiers above ``mass``, in CNY of AUM (deposits + wealth),
+    each inclusive: mass < affluent <= AUM < wealth <= AUM < private <= AUM.
+
+    One key for the whole bank (``asset_tiers:`` at the top of ``bank.yaml``): every
+    report that shows a tier reads it (:func:`branchbook.metrics.models.asset_tier`).
+    """
+
+    affluent: float = 50_000.0
+    wealth: float = 500_000.0
+    private: float = 6_000_000.0
+
+    @model_validator(mode="after")
+    def _check(self) -> AssetTiers:
+        if self.affluent <= 0:
+            raise ValueError(f"affluent must be > 0, got {self.affluent}")
+        check_increasing([self.affluent, self.wealth, self.private])
+        return self
+
+
+def _csat_scale(v: list[float]) -> list[float]:
+    if len(v) != 5 or not all(0 <= x <= 100 for x in v):
+        raise ValueError(f"csat_scale needs 5 values between 0 and 100 (answers 1-5), got {v}")
+    check_increasing([float(x) for x in v])
+    return v
+
+
+CsatScale = Annotated[list[float], AfterValidator(_csat_scale)]
+"""The 0-100 value of the CSAT answers 1 to 5 (:func:`branchbook.metrics.models.csat_100`)."""
+DEFAULT_CSAT_SCALE = [0.0, 30.0, 60.0, 85.0, 100.0]
+
+#: Keys set once, at the top of ``bank.yaml``, and read by every report that declares them
+#: in its ``SHARED``: a threshold has one key, so a number means one thing everywhere.
+SHARED_KEYS = ("asset_tiers", "csat_scale")
 
 
 class Rag(Section):
@@ -134,6 +182,8 @@ class Common(Section):
     completeness: Completeness = Completeness()
     plausibility: Plausibility = Plausibility()
     time_zone: str = "Asia/Shanghai"
+    asset_tiers: AssetTiers = AssetTiers()
+    csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
 
     @field_validator("time_zone")
     @classmethod
@@ -369,10 +419,32 @@ def _validate(data: Mapping[str, Any], path: Path, classes: Mapping[str, type[Se
             errors += [
                 line.replace(f"{path}: ", f"{path}: {name}.", 1)
                 for line in _format_error(path, exc)
+                # a shared key's error is named once, at the top, by the common keys
+                if not any(line.startswith(f"{path}: {k}") for k in cls.SHARED)
             ]
     if errors:
         raise ParamsError("\n".join(errors))
     return common, sections
+
+
+def _share(data: dict[str, Any], path: Path, classes: Mapping[str, type[Section]], top: Path):
+    """``data`` with each top-level shared key handed to the report sections that read
+    it; a shared key written inside a report section is refused (it has one key)."""
+    for name, raw in data.items():
+        if name in SHARED_KEYS or not isinstance(raw, Mapping):
+            continue
+        for key in SHARED_KEYS:
+            if key in raw:
+                raise ParamsError(
+                    f"{path}: {name}.{key}: set it once, as the top-level {key}: of {top} "
+                    "(every report and branch reads the same value)"
+                )
+    out = dict(data)
+    for name, cls in classes.items():
+        given = {k: data[k] for k in cls.SHARED if k in data}
+        if given and isinstance(data.get(name, {}), Mapping):
+            out[name] = {**dict(data.get(name, {})), **given}
+    return out
 
 
 class ParamSet:
@@ -397,8 +469,8 @@ class ParamSet:
             raise ParamsError(
                 f"{self.bank_file}: file not found (the bank's defaults are required)"
             )
-        self.bank = read_yaml(self.bank_file)
         self.classes = dict(sections or {})
+        self.bank = _share(read_yaml(self.bank_file), self.bank_file, self.classes, self.bank_file)
         _validate(self.bank, self.bank_file, self.classes)
 
     def branch_file(self, branch_id: str) -> Path:
@@ -428,8 +500,17 @@ class ParamSet:
         """Merged, validated parameters of one branch (bank defaults if it has no file)."""
         path = self.branch_file(branch_id)
         override = read_yaml(path) if path.is_file() else {}
-        if "bank_name" in override:
-            raise ParamsError(f"{path}: bank_name: can only be set in {self.bank_file}")
+        for key in ("bank_name", *SHARED_KEYS):
+            if key in override:
+                raise ParamsError(
+                    f"{path}: {key}: can only be set in {self.bank_file}"
+                    + (
+                        ""
+                        if key == "bank_name"
+                        else " (every branch's tiers and scale are the same)"
+                    )
+                )
+        _share(override, path, {}, self.bank_file)
         for name, section in override.items():
             bank_only = getattr(self.classes.get(name), "BANK_ONLY", ())
             for key in section if isinstance(section, Mapping) else ():

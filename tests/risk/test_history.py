@@ -6,9 +6,9 @@ import datetime as dt
 import pandas as pd
 
 from branchbook import risk
+from branchbook.metrics.history import History, history
 from branchbook.period import Period
 from branchbook.risk import queries as q
-from branchbook.risk.history import History, history
 
 from .helpers import S, make_ctx, tiny_tables
 

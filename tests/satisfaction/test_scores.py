@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from branchbook import satisfaction as sat
+from branchbook.params import AssetTiers
 
 from .frames import (
     PERIOD,
@@ -20,9 +21,11 @@ def test_csat_on_0_100_and_tiers_and_bands():
     assert sat.csat_100(pd.Series([1, 2, 3, 4, 5])).tolist() == [0.0, 30.0, 60.0, 85.0, 100.0]
     # missing, or not an answer of the scale: missing
     assert sat.csat_100(pd.Series([np.nan, 0, 6, 2.5])).isna().all()
+    # the bank's one tier rule (prepare gives a respondent without a balance AUM 0: mass)
     tiers = sat.asset_tier(pd.Series([0.0, 49_999.99, 50_000.0, 500_000.0, 6_000_000.0, np.nan]),
-                           bounds=[50_000.0, 500_000.0, 6_000_000.0])  # fmt: skip
-    assert tiers.tolist() == ["mass", "mass", "affluent", "wealth", "private", "mass"]
+                           AssetTiers())  # fmt: skip
+    assert tiers.tolist()[:5] == ["mass", "mass", "affluent", "wealth", "private"]
+    assert pd.isna(tiers.iloc[5])
     bands = sat.satisfaction_band(
         pd.Series([59.9, 60.0, 84.9, 85.0, 100.0, np.nan]), bounds=[60.0, 85.0]
     )

@@ -15,8 +15,9 @@ def test_settings_defaults_are_valid_and_accept_whole_numbers():
     # neutral (3) at 60 where the neutral band starts, satisfied (4) at 85
     assert s.csat_scale == [0.0, 30.0, 60.0, 85.0, 100.0]
     assert s.kpi_status["csat_mean"].green == 85.0 and s.kpi_status["csat_mean"].amber == 75.0
-    s2 = Settings.model_validate({"plan_hours": 48, "tier_bounds": [10_000, 100_000, 1_000_000]})
-    assert s2.plan_hours == 48.0 and s2.tier_bounds == [10_000.0, 100_000.0, 1_000_000.0]
+    tiers = {"affluent": 10_000, "wealth": 100_000, "private": 1_000_000}
+    s2 = Settings.model_validate({"plan_hours": 48, "asset_tiers": tiers})
+    assert s2.plan_hours == 48.0 and s2.asset_tiers.wealth == 100_000.0
     # what the runner injects (a JSON dump) validates back to the same settings
     assert Settings.model_validate(s.model_dump(mode="json")) == s
 
@@ -24,8 +25,9 @@ def test_settings_defaults_are_valid_and_accept_whole_numbers():
 @pytest.mark.parametrize(
     "bad",
     [
-        {"tier_bounds": [500_000.0, 50_000.0, 6_000_000.0]},
-        {"tier_bounds": [50_000.0, 500_000.0]},
+        {"asset_tiers": {"affluent": 500_000.0, "wealth": 50_000.0}},
+        {"asset_tiers": {"affluent": 0.0}},
+        {"tier_bounds": [50_000.0, 500_000.0, 6_000_000.0]},  # replaced by the shared asset_tiers
         {"band_bounds": [85.0, 60.0]},
         {"band_bounds": [0.0, 60.0]},
         {"csat_scale": [0.0, 30.0, 60.0, 85.0]},

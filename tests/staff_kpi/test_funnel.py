@@ -92,7 +92,7 @@ def test_funnel_notes_name_the_widened_funnels():
     bench = pd.DataFrame(
         {
             "month": ["2026-10", "2026-10"],
-            "metric": ["npl_ratio", "churn_rate"],
+            "metric": ["npl_ratio", "closure_rate"],
             "phi_test": [3.0, 0.9],
             "tau2_test": [0.0004, 0.0],
             "phi": [1.0, 1.0],
@@ -137,7 +137,7 @@ def test_funnel_band_spans_the_points_and_funnel_outside_names_them():
         {
             "staff_id": ["S1", "S2", "S3", "S4"],
             "staff_name": ["A", "B", "C", "D"],
-            "metric": ["churn_rate", "npl_ratio", "npl_ratio", "churn_rate"],
+            "metric": ["closure_rate", "npl_ratio", "npl_ratio", "closure_rate"],
             "n": [100.0, 50.0, 80.0, 120.0],
             "rate": [0.3, 0.2, 0.3, 0.1],
             "p0": [0.1, 0.05, 0.05, 0.1],

@@ -25,7 +25,8 @@ def test_prepare_bench_branch_kpis_match_kpis(prepared):
     assert b["targets_met_share"] == 0.5  # S1: 1 of 2 valid targets met; S2's target 0 ignored
     assert b["managed_aum_growth"] == approx(50 / 350)  # (220 + 180) - (150 + 200) over 350
     assert b["managed_npl_ratio"] == approx(800 / 1800)
-    assert b["managed_csat"] == 75.0  # S1 150 points / 2 responses; S2 none in the window
+    # S1's answers 5 and 3 on the bank's one scale: (100 + 60) / 2; S2 none in the window
+    assert b["managed_csat"] == 80.0
     assert b["managed_closure_rate"] == approx(1 / 3)  # S1 1 of 2, S2 0 of 1
     sc, att = prepared["staff_scorecard"], prepared["staff_attainment"]
     mine = staff_kpi.kpis(
@@ -55,7 +56,7 @@ def test_kpi_cards_change_bank_median_and_status(prepared):
     # bank median of composite_mean over branches 0101 (50) and 0102 (50 - S3 alone)
     assert cards.loc["composite_mean", "bank_median"] == approx(50.0)
     assert cards.loc["managed_npl_ratio", "status"] == "red"  # 44% > 3%
-    assert cards.loc["managed_csat", "status"] == "amber"  # 70 <= 75 < 80
+    assert cards.loc["managed_csat", "status"] == "amber"  # 75 <= 80 < 85
     # rank among the two branches: 0102's S3 has no loans, so 0101 is alone on NPL
     assert cards.loc["composite_mean", "branches"] == 2.0
     assert cards.loc["targets_met_share", "status"] == "amber"  # 0.5 between 0.4 and 0.6

@@ -52,9 +52,10 @@ def test_prepare_kpis_per_manager(prepared):
     assert s1["npl_ratio"] == approx(1 / 3)  # L2 500 substandard / 1500
     assert s1["new_npl"] == 500.0  # L2 special mention in Sep -> substandard in Oct
     assert s1["new_npl_rate"] == approx(1 / 3)
-    assert s1["csat"] == 75.0  # R1 5 -> 100, R2 3 -> 50 (no manager on survey: customer's); mean 75
+    # R1 5 -> 100, R2 3 -> 60 (no manager on survey: customer's) on the bank's one scale
+    assert s1["csat"] == 80.0
     assert s1["complaint_rate"] == 500.0  # 1 complaint / 2 customers x 1000
-    assert s1["churn_rate"] == 0.5  # base C1, C3 open on 2025-11-01; C3 closed 2026-09-15
+    assert s1["closure_rate"] == 0.5  # base C1, C3 open on 2025-11-01; C3 closed 2026-09-15
     assert s1["kyc_complete_rate"] == 0.5  # C1 complete, C2 incomplete
     assert s1["aml_open_rate"] == 0.0  # A2 is closed
     assert (
@@ -68,7 +69,7 @@ def test_prepare_kpis_per_manager(prepared):
     assert sep.loc["S1", "net_new_aum"] == 20.0  # 150 - (100 + 30)
     assert sep.loc["S1", "loan_growth"] == 1500.0  # C1 1500 - 0 (C3 had none)
     assert oct_.loc["S2", "loan_growth"] == -50.0  # C4 250 - 300
-    assert sep.loc["S2", "csat"] == 75.0  # R3: 4 -> 75
+    assert sep.loc["S2", "csat"] == 85.0  # R3: 4 -> 85
 
 
 def test_prepare_scorecard_ranks_ratings_and_veto(prepared):
@@ -99,10 +100,10 @@ def test_prepare_attainment_and_funnel(prepared):
     assert fun.loc[("npl_ratio", "S1"), "p0"] == approx(4 / 9)
     assert ("npl_ratio", "S3") not in fun.index  # no loan book
     # churn: p0 = 1 / (2 + 1 + 1) = 0.25 (S1 base 2, S2 1, S3 1)
-    assert fun.loc[("churn_rate", "S2"), "p0"] == 0.25
-    assert fun.loc[("churn_rate", "S1"), "position"] == "within"  # 0.5 on n = 2 is noise
+    assert fun.loc[("closure_rate", "S2"), "p0"] == 0.25
+    assert fun.loc[("closure_rate", "S1"), "position"] == "within"  # 0.5 on n = 2 is noise
     bf = prepared["bench_funnel"].set_index("metric")
-    assert bf.loc["churn_rate", "events"] == 1.0 and bf.loc["churn_rate", "n_total"] == 4.0
+    assert bf.loc["closure_rate", "events"] == 1.0 and bf.loc["closure_rate", "n_total"] == 4.0
 
 
 def test_prepare_with_default_settings_and_no_customers_for_a_branch():

@@ -84,7 +84,7 @@ def test_manager_kpis_on_a_tiny_book_and_a_manager_without_customers():
     assert a["new_npl_rate"] == 0.02  # 40 / 2000
     assert a["csat"] == 75.0  # 150 points / 2 responses
     assert a["complaint_rate"] == 250.0  # 1 / 4 customers x 1000
-    assert a["churn_rate"] == 0.2  # 1 / 5
+    assert a["closure_rate"] == 0.2  # 1 / 5
     assert a["kyc_complete_rate"] == 0.75  # 3 / 4
     assert a["aml_open_rate"] == 500.0  # 2 / 4 x 1000
     # no customers: counts and growth are 0, every ratio is NaN
@@ -96,7 +96,7 @@ def test_manager_kpis_on_a_tiny_book_and_a_manager_without_customers():
         "new_npl_rate",
         "csat",
         "complaint_rate",
-        "churn_rate",
+        "closure_rate",
         "kyc_complete_rate",
         "aml_open_rate",
     ):

@@ -6,7 +6,12 @@ summary sentences.
 - :mod:`.declare`: the :class:`Metric` record and the catalogue of all of them;
 - :mod:`.cards`: KPI-card frames (value, last period, bank median, rank, status) from
   the declarations;
-- :mod:`.ratio`: the one rule for a ratio with a zero or missing denominator.
+- :mod:`.ratio`: the one rule for a ratio with a zero or missing denominator;
+- :mod:`.models`: the building blocks several reports share (AUM and asset tier, CSAT
+  on the one 0-100 scale, when a customer has closed, which loans are NPL);
+- :mod:`.history`: point-in-time facts (alerts, KYC status, loan exits as they were).
+
+Reports import the metric layer, never each other.
 """
 
 from .declare import Metric, catalogue, declare, get, of_report

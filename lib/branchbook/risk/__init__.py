@@ -50,6 +50,7 @@ Ratios are shares in 0..1; money is in the bank's currency; a ratio with a zero
 denominator (an empty branch) is NaN, never 0.
 """
 
+from ..metrics.history import CLOSE_REASONS, History, status_notes
 from .book import (
     book_ratios,
     dpd_bucket,
@@ -77,7 +78,6 @@ from .exposure import (
     warning_list,
     warning_rules,
 )
-from .history import CLOSE_REASONS, History, status_notes
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, unit_kpis

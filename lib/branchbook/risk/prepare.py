@@ -13,13 +13,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..metrics.history import History
+from ..metrics.history import history as dated_history
 from ..period import Period, shift_month
 from . import queries as q
 from .book import book_ratios
 from .compliance import compliance_status
 from .exposure import early_warning, industry_shares, loan_ltv_limit
-from .history import History
-from .history import history as dated_history
 from .metrics import kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
@@ -270,7 +270,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     one before, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
     special-mention ratios per branch and month), ``bench_risk_rolls`` (the bank's roll
     counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
-    ``bench_risk_history`` (which figures use dated history, :class:`~.history.History`)
+    ``bench_risk_history`` (which figures use dated history, :class:`branchbook.metrics.history.History`)
     and the out-of-time figures of :func:`_model_checks` (``bench_risk_validation``,
     ``bench_risk_calibration``, ``bench_risk_stability``, ``bench_risk_dev_bins``).
     """

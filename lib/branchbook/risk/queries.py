@@ -5,7 +5,7 @@ a status of a past month take the warehouse's :class:`~.history.History` and use
 dated history where it has one (see :mod:`.history`).
 """
 
-from .history import History, alert_outcome_day_sql, alert_state_sql, exit_sql, kyc_sql
+from ..metrics.history import History, alert_outcome_day_sql, alert_state_sql, exit_sql, kyc_sql
 from .settings import CLOSED
 
 BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'current' WHEN {d} <= 30 THEN '1-30' WHEN {d} <= 60 THEN '31-60'

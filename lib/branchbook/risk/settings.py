@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..metrics.models import FIVE_CLASSES as FIVE_CLASSES  # the one list, re-exported
+from ..metrics.models import NPL_CLASSES as NPL_CLASSES
 from ..params import Rag, Section, Share, check_increasing
 
 REPORT = "risk"
@@ -21,8 +23,6 @@ SOURCES: tuple[str, ...] = (
     "kyc_history",
 )  # fmt: skip
 
-FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
-NPL_CLASSES = ("substandard", "doubtful", "loss")
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 CLOSED = "closed"
 EW_RULES = (

@@ -25,6 +25,7 @@ The package's rooms:
 
 from __future__ import annotations
 
+from ..metrics.models import asset_tier
 from .compare import bh_adjust, branch_tests, nps_change
 from .complaints import (
     CATEGORIES,
@@ -49,7 +50,6 @@ from .scores import (
     SCORE_SUMS,
     SURVEY_CHANNELS,
     TIERS,
-    asset_tier,
     csat_100,
     nps_interval,
     satisfaction_band,

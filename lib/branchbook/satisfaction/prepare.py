@@ -9,28 +9,24 @@ import datetime as dt
 
 import pandas as pd
 
+from ..metrics.models import asset_tier, closed_by_sql, tier_aum_sql
 from ..period import Period, shift_month
 from .compare import branch_tests
 from .complaints import monthly_complaints
 from .drivers import DRIVER_SAMPLE_CAP, drivers
 from .metrics import MONTHLY_COLUMNS
 from .retention import cohort_months, retention_by_band
-from .scores import asset_tier, score_sums, scores_by
+from .scores import score_sums, scores_by
 
-_RESPONSES_SQL = """
-WITH last_aum AS (
-    SELECT customer_id, arg_max(deposits + wealth, month) AS aum
-    FROM balances
-    WHERE month <= $period
-      AND customer_id IN (SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end)
-    GROUP BY customer_id
-)
+_RESPONDENTS = "SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end"
+_RESPONSES_SQL = f"""
+WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS)})
 SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
        strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
        s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
        s.environment, s.digital, coalesce(a.aum, 0.0) AS aum
 FROM surveys s
-LEFT JOIN last_aum a USING (customer_id)
+LEFT JOIN tier_aum a USING (customer_id)
 WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
 """
@@ -55,7 +51,8 @@ GROUP BY ALL
 def _steps_sql(n_low: int, customers: str = "customers") -> str:
     """CTEs ``st`` (one row per balance row) and ``step`` (one row per customer x month at risk).
 
-    Churned at month m: closed on or before m's last day, or AUM (deposits + wealth)
+    Churned at month m: closed on or before m's last day (the closing rule of
+    :func:`branchbook.metrics.models.closed_by_sql`), or AUM (deposits + wealth)
     below ``$floor`` in each of the ``n_low`` balance months ending at m. ``st.active``:
     a balance row in m and not churned at m. ``step``: for every customer active at
     the end of month m - 1 (from ``$first_prev`` on), the row of month m with
@@ -87,8 +84,7 @@ WITH runs AS (
 st AS (
     SELECT r.customer_id, c.branch_id, r.month, r.low_next, r.lead_month, c.closed_on,
            strftime(CAST(r.month || '-01' AS DATE) + INTERVAL 1 MONTH, '%Y-%m') AS next_month,
-           NOT r.low_now
-               AND (c.closed_on IS NULL OR c.closed_on > last_day(CAST(r.month || '-01' AS DATE)))
+           NOT r.low_now AND NOT {closed_by_sql("last_day(CAST(r.month || '-01' AS DATE))")}
                AS active
     FROM runs r
     JOIN {customers} c USING (customer_id)
@@ -96,7 +92,7 @@ st AS (
 ),
 step AS (
     SELECT customer_id, branch_id, next_month AS month,
-           (closed_on IS NOT NULL AND closed_on <= last_day(CAST(next_month || '-01' AS DATE)))
+           {closed_by_sql("last_day(CAST(next_month || '-01' AS DATE))", alias="st")}
                OR coalesce(lead_month = next_month AND low_next, false) AS churned
     FROM st
     WHERE active AND month < $period
@@ -148,7 +144,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     """Bank-wide frames for the satisfaction report (run once per period).
 
     Cut per branch: ``satisfaction_responses`` (survey responses of the trend and
-    driver windows with ``month``, ``aum``, ``tier``), ``satisfaction_retention_cohort``
+    driver windows with ``month``, ``aum`` and ``tier`` at the period as the segmentation
+    report has them, :func:`branchbook.metrics.models.tier_aum_sql`),
+    ``satisfaction_retention_cohort``
     (last response of each surveyed customer in the cohort months, ``csat``,
     ``response_month``, ``churn_month``, ``months_to_churn``). Kept whole:
     ``bench_satisfaction_monthly`` (sums per branch x month, :data:`MONTHLY_COLUMNS`),
@@ -165,9 +163,13 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ]
 
     responses = ctx.sql(
-        _RESPONSES_SQL, period=period, start=_month_start(resp_months[0]), end=ctx.period_end
+        _RESPONSES_SQL,
+        period=period,
+        period_end=ctx.period_end,
+        start=_month_start(resp_months[0]),
+        end=ctx.period_end,
     )
-    responses = responses.assign(tier=asset_tier(responses["aum"], bounds=s.tier_bounds))
+    responses = responses.assign(tier=asset_tier(responses["aum"], s.asset_tiers))
     complaints = ctx.sql(
         _COMPLAINTS_SQL,
         start=dt.datetime.combine(_month_start(bench_months[0]), dt.time()),

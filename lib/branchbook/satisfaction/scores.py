@@ -2,7 +2,8 @@
 
 Scales used throughout:
 
-* CSAT (1..5) is put on 0-100 by a documented map (:data:`CSAT_SCALE`, a parameter)
+* CSAT (1..5) is put on 0-100 by the bank's one documented map (the top-level
+  ``csat_scale``, :func:`branchbook.metrics.models.csat_100`: the staff KPI report uses it too)
   and shown as the mean of the mapped answers, and as top-2-box: the share of
   responses scoring 4 or 5.
 * The default map places each answer where its satisfaction band starts, so the bands
@@ -23,18 +24,17 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import ratio
+from ..metrics.models import ASSET_TIERS, CSAT_SCALE, csat_100
 from ..period import shift_month
 from ..startup import LazyModule
 
 stats = LazyModule("scipy.stats")  # 0.5 s to import: not for the runner, which only reads Settings
 
-TIERS = ("mass", "affluent", "wealth", "private")
+TIERS = ASSET_TIERS
 BANDS = ("low", "mid", "high")
 
 
 SURVEY_CHANNELS = ("counter", "mobile", "phone", "online")
-CSAT_SCALE: tuple[float, ...] = (0.0, 30.0, 60.0, 85.0, 100.0)
-"""The 0-100 value of the CSAT answers 1, 2, 3, 4 and 5 (see the module's docstring)."""
 SCORE_METRICS = ("csat_mean", "csat_top2", "nps")
 
 
@@ -67,27 +67,6 @@ SCORE_SUMS = (
 def z_crit(confidence: float) -> float:
     """The two-sided normal critical value of ``confidence`` (0.95 -> 1.959964)."""
     return float(stats.norm.ppf(1 - (1 - confidence) / 2))
-
-
-def csat_100(score: pd.Series, *, scale: Sequence[float] = CSAT_SCALE) -> pd.Series:
-    """CSAT answers 1..5 on 0-100: answer ``k`` becomes ``scale[k - 1]``; a missing answer,
-    or one that is not 1..5, is missing.
-
-    >>> csat_100(pd.Series([1, 3, 4, 5])).tolist()
-    [0.0, 60.0, 85.0, 100.0]
-    """
-    values = dict(zip(range(1, 6), (float(v) for v in scale), strict=True))
-    return pd.to_numeric(score, errors="coerce").map(values).astype(float)
-
-
-def asset_tier(aum: pd.Series, *, bounds: Sequence[float]) -> pd.Series:
-    """Asset tier of each AUM: mass < b0 <= affluent < b1 <= wealth < b2 <= private.
-
-    A missing AUM (no balance recorded) counts as 0, i.e. mass.
-    """
-    edges = [-np.inf, *bounds, np.inf]
-    out = pd.cut(aum.fillna(0.0).astype(float), edges, right=False, labels=list(TIERS))
-    return out.astype(str)
 
 
 def satisfaction_band(score100: pd.Series, *, bounds: Sequence[float]) -> pd.Series:

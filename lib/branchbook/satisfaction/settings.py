@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, field_validator
 
 from .. import metrics
-from ..params import Rag, Section, check_increasing
+from ..params import DEFAULT_CSAT_SCALE, AssetTiers, CsatScale, Rag, Section, check_increasing
 
 REPORT = "satisfaction"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -34,8 +36,13 @@ class Settings(Section):
     Float fields accept integers written in YAML (``plan_hours: 72``).
     """
 
-    tier_bounds: list[float] = [50_000.0, 500_000.0, 6_000_000.0]
-    """AUM (deposits + wealth) where affluent, wealth and private start (CNY)."""
+    #: Read from the top of bank.yaml: the segmentation report's tiers and the staff KPI
+    #: report's CSAT are the same.
+    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers", "csat_scale")
+
+    asset_tiers: AssetTiers = AssetTiers()
+    """AUM (deposits + wealth) where affluent, wealth and private start (CNY): the bank's
+    top-level ``asset_tiers``."""
     score_window_months: int = Field(default=3, ge=1, le=12)
     """Months of responses (ending at the period) behind CSAT, NPS and their tests."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
@@ -67,25 +74,15 @@ class Settings(Section):
     retention_cohort_months: int = Field(default=12, ge=1, le=36)
     band_bounds: list[float] = [60.0, 85.0]
     """CSAT 0-100 where the mid (neutral) and high (satisfied) satisfaction bands start."""
-    csat_scale: list[float] = [0.0, 30.0, 60.0, 85.0, 100.0]
-    """The 0-100 value of the CSAT answers 1 to 5. The default places each answer where its
-    band starts, so a neutral 3 is neutral (60), 4 and 5 satisfied (85, 100), 1 and 2
-    dissatisfied (0, 30): see :mod:`.scores`."""
+    csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
+    """The 0-100 value of the CSAT answers 1 to 5: the bank's top-level ``csat_scale``. The
+    default places each answer where its band starts, so a neutral 3 is neutral (60), 4
+    and 5 satisfied (85, 100), 1 and 2 dissatisfied (0, 30): see :mod:`.scores`."""
     change_alert_points: float = Field(default=5.0, gt=0.0)
     """A change of NPS (points) against the previous window worth a summary sentence; it is
     called a rise or a fall only when its z-test is significant."""
     kpi_status: dict[str, Rag] = Field(default_factory=_default_status)
     """Status thresholds per KPI (units as the KPI: points, shares, per 1,000)."""
-
-    @field_validator("tier_bounds")
-    @classmethod
-    def _tiers(cls, v: list[float]) -> list[float]:
-        if len(v) != 3 or v[0] <= 0:
-            raise ValueError(
-                f"tier_bounds needs 3 positive amounts (affluent, wealth, private), got {v}"
-            )
-        _increasing(v)
-        return v
 
     @field_validator("kpi_status")
     @classmethod
@@ -101,14 +98,6 @@ class Settings(Section):
     def _bands(cls, v: list[float]) -> list[float]:
         if len(v) != 2 or not all(0 < x < 100 for x in v):
             raise ValueError(f"band_bounds needs 2 scores between 0 and 100 (mid, high), got {v}")
-        _increasing(v)
-        return v
-
-    @field_validator("csat_scale")
-    @classmethod
-    def _scale(cls, v: list[float]) -> list[float]:
-        if len(v) != 5 or not all(0 <= x <= 100 for x in v):
-            raise ValueError(f"csat_scale needs 5 values between 0 and 100 (answers 1-5), got {v}")
         _increasing(v)
         return v
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..metrics.models import aum_sql
 from ..period import Period
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
@@ -22,7 +23,9 @@ from .settings import (
 )
 from .tiers import classify, credit_score, percentile_rank, previous, rfm_scores
 
-_CUSTOMERS_SQL = """
+AUM = aum_sql("")  # deposits + wealth of a balance row, the metric layer's one rule
+
+_CUSTOMERS_SQL = f"""
 WITH flags AS (
     SELECT customer_id, branch_id, manager_id, name, customer_type, opened_on,
            opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
@@ -38,15 +41,15 @@ b AS (
         sum(deposits) FILTER (WHERE month = $period) AS deposits,
         sum(wealth) FILTER (WHERE month = $period) AS wealth,
         sum(products_held) FILTER (WHERE month = $period) AS products_held,
-        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $prev_period) AS aum_prev,
+        sum({AUM}) FILTER (WHERE month = $prev_period) AS aum_prev,
         sum(products_held) FILTER (WHERE month = $prev_period) AS products_held_prev,
-        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+        avg({AUM})
             FILTER (WHERE month BETWEEN $recent_from AND $period) AS aum_recent_3m,
-        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+        avg({AUM})
             FILTER (WHERE month BETWEEN $earlier_from AND $earlier_to) AS aum_earlier_3m,
-        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+        avg({AUM})
             FILTER (WHERE month BETWEEN $earlier_to AND $prev_period) AS aum_recent_3m_prev,
-        avg(coalesce(deposits, 0) + coalesce(wealth, 0))
+        avg({AUM})
             FILTER (WHERE month BETWEEN $first_month AND $earlier_to_prev) AS aum_earlier_3m_prev
     FROM balances
     WHERE month BETWEEN $first_month AND $period
@@ -92,7 +95,7 @@ LEFT JOIN k ON k.customer_id = c.customer_id
 ORDER BY c.customer_id
 """
 
-_BRIDGE_SQL = """
+_BRIDGE_SQL = f"""
 WITH c AS (
     SELECT customer_id, branch_id, manager_id,
            opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
@@ -103,10 +106,10 @@ WITH c AS (
 ),
 b AS (
     SELECT customer_id,
-        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $period) AS aum,
-        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $prev_period)
+        sum({AUM}) FILTER (WHERE month = $period) AS aum,
+        sum({AUM}) FILTER (WHERE month = $prev_period)
             AS aum_prev,
-        sum(coalesce(deposits, 0) + coalesce(wealth, 0)) FILTER (WHERE month = $year_period)
+        sum({AUM}) FILTER (WHERE month = $year_period)
             AS aum_year
     FROM balances
     WHERE month IN ($period, $prev_period, $year_period)

@@ -12,7 +12,8 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .. import metrics
-from ..params import Rag, Section, Share, check_increasing, check_weights
+from ..metrics.models import ASSET_TIERS, FIVE_CLASSES
+from ..params import AssetTiers, Rag, Section, Share, check_increasing, check_weights
 
 REPORT = "segmentation"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -20,12 +21,9 @@ REPORT = "segmentation"
 SOURCES: tuple[str, ...] = ("customers", "balances", "transactions", "loans", "loan_snapshots")
 
 CUSTOMER_TYPES = ("individual", "corporate")
-ASSET_TIERS = ("mass", "affluent", "wealth", "private")
 HIGH_VALUE_TIERS = ("wealth", "private")
 ACTIVITY_TIERS = ("dormant", "low", "medium", "high")
 CREDIT_GRADES = ("A", "B", "C", "D", "no_credit")
-#: The loan five-class categories (五级分类), best first.
-FIVE_CLASSES = ("pass", "special_mention", "substandard", "doubtful", "loss")
 #: Loan five-class -> credit grade of the customer (their worst loan counts).
 FIVE_CLASS_GRADE = {
     "pass": "A",
@@ -50,25 +48,6 @@ ACTIVITY_DAYS = 90  # activity window: the 90 days ending at the period's last d
 RFM_MONTHS = 12  # RFM window: the 12 calendar months ending with the period
 TREND_MONTHS = 3  # AUM trend: average of the last 3 month ends over the 3 before
 TOP_SHARE = 0.2  # "top 20%" of customers by AUM
-
-
-class AssetTiers(Section):
-    """Lower bounds of the asset tiers above ``mass``, in CNY of AUM, each inclusive.
-
-    mass: AUM < affluent; affluent: affluent <= AUM < wealth; wealth: wealth <= AUM <
-    private; private: AUM >= private.
-    """
-
-    affluent: float = 50_000.0
-    wealth: float = 500_000.0
-    private: float = 6_000_000.0
-
-    @model_validator(mode="after")
-    def _check(self) -> AssetTiers:
-        if self.affluent <= 0:
-            raise ValueError(f"affluent must be > 0, got {self.affluent}")
-        check_increasing([self.affluent, self.wealth, self.private])
-        return self
 
 
 class ActivityTiers(Section):
@@ -193,6 +172,8 @@ class Settings(Section):
 
     #: Keys only bank.yaml may set: they are used once, in prepare, for the whole bank.
     BANK_ONLY: ClassVar[tuple[str, ...]] = ("bank_wide",)
+    #: Read from the top of bank.yaml: the satisfaction report's tiers are the same.
+    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers",)
 
     asset_tiers: AssetTiers = AssetTiers()
     activity_tiers: ActivityTiers = ActivityTiers()

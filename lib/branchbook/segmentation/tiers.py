@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..metrics.models import asset_tier
 from .settings import (
     ACTIVITY_TIERS,
-    ASSET_TIERS,
     FIVE_CLASSES,
     ActivityTiers,
-    AssetTiers,
     CompositeWeights,
     CreditPoints,
     Settings,
@@ -31,16 +30,6 @@ def _labels(codes: np.ndarray, names: tuple, missing: np.ndarray, index) -> pd.S
     out = np.array(names, dtype=object)[np.clip(codes, 0, len(names) - 1)]
     out[missing] = None
     return pd.Series(out, index=index, dtype="str")
-
-
-def asset_tier(aum: pd.Series, tiers: AssetTiers) -> pd.Series:
-    """Asset tier of each AUM (CNY): mass / affluent / wealth / private; NaN stays NaN.
-
-    Lower bounds are inclusive: with the defaults 49,999.99 is mass and 50,000 affluent.
-    """
-    a = _as_float(aum)
-    codes = np.searchsorted([tiers.affluent, tiers.wealth, tiers.private], a, side="right")
-    return _labels(codes, ASSET_TIERS, np.isnan(a), aum.index)
 
 
 def activity_tier(count: pd.Series, tiers: ActivityTiers) -> pd.Series:

@@ -29,7 +29,7 @@ Files: ``settings`` (parameters and names), ``prepare`` (SQL and the bank-wide f
 NPL ratio since last month and the start of the year).
 """
 
-from ..risk.history import status_notes
+from ..metrics.history import status_notes
 from .attainment import (
     attainment,
     attainment_bars,

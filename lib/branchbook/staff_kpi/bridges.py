@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..metrics.models import npl_sql
 from ..period import Period
 from ..stats import STOCK_COLUMNS, largest_driver, rate_mix, stock_bridge
 
@@ -40,10 +41,10 @@ FROM balances b JOIN customers c ON c.customer_id = b.customer_id
 WHERE c.manager_id IS NOT NULL AND b.month IN ($period, $prev_period, $year_period)
 """
 
-_LOANS_SQL = """
+_LOANS_SQL = f"""
 SELECT s.loan_id AS entity, l.manager_id AS staff_id, s.month,
        coalesce(s.outstanding, 0) AS book,
-       CASE WHEN s.five_class IN ('substandard', 'doubtful', 'loss')
+       CASE WHEN {npl_sql("s.five_class")}
             THEN coalesce(s.outstanding, 0) ELSE 0 END AS npl
 FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
 WHERE l.manager_id IS NOT NULL AND s.month IN ($period, $prev_period, $year_period)

@@ -29,7 +29,7 @@ special = LazyModule("scipy.special")
 #: 95% and 99.8%, Spiegelhalter's levels).
 FUNNEL_TAILS = {"95": 0.025, "998": 0.001}
 
-FUNNEL_METRICS = ("npl_ratio", "churn_rate")
+FUNNEL_METRICS = ("npl_ratio", "closure_rate")
 
 Family = Literal["binomial", "poisson"]
 Dispersion = Literal["additive", "multiplicative", "none"]
@@ -221,7 +221,7 @@ def funnel_frame(
     """
     specs = {
         "npl_ratio": ("npl_outstanding", "book_outstanding"),
-        "churn_rate": ("churned", "churn_base"),
+        "closure_rate": ("churned", "churn_base"),
     }
     points, bench = [], []
     for metric, (num, den) in specs.items():
@@ -262,7 +262,7 @@ def funnel_frame(
 
 
 def funnel_points(funnel: pd.DataFrame, *, metric: str) -> pd.DataFrame:
-    """The branch's managers on one funnel (``npl_ratio`` or ``churn_rate``)."""
+    """The branch's managers on one funnel (``npl_ratio`` or ``closure_rate``)."""
     return funnel[funnel["metric"] == metric].reset_index(drop=True)
 
 

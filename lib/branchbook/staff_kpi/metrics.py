@@ -48,15 +48,18 @@ def managed_npl_ratio(sums: pd.DataFrame) -> pd.Series:
 
 
 def managed_csat(sums: pd.DataFrame) -> pd.Series:
-    """Mean CSAT (0-100) of the survey responses attributed to the managers over the
-    service window; NaN without responses."""
+    """Mean CSAT (0-100, on the bank's one ``csat_scale``, as the satisfaction report's
+    ``csat_mean``) of the survey responses attributed to the managers over the service
+    window; NaN without responses."""
     return ratio(sums["csat_points"], sums["n_surveys"])
 
 
 def managed_closure_rate(sums: pd.DataFrame) -> pd.Series:
-    """Of the managers' customers open at the start of the churn window, the share closed
-    by month end; NaN when none was open. Not the satisfaction report's monthly
-    ``churn_rate``."""
+    """Of the managers' customers open at the start of the churn window
+    (``churn_window_months`` ending at the month), the share that closed their
+    relationship (``customers.closed_on``) by month end; NaN when none was open. Closures
+    only, over the window: not the satisfaction report's monthly ``churn_rate``, which
+    also counts a customer whose AUM was drained."""
     return ratio(sums["churned"], sums["churn_base"])
 
 

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..metrics.history import History, alert_state_sql, history
+from ..metrics.models import aum_sql, closed_by_sql, csat_100_sql, npl_sql
 from ..period import Period, shift_month
-from ..risk.history import History, alert_state_sql, history
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
 from .funnel import funnel_frame
@@ -29,7 +30,7 @@ def _balances_sql(h: History) -> str:
     return f"""
 SELECT c.manager_id AS staff_id, b.month,
        count(*) AS n_customers,
-       sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)) AS aum,
+       sum({aum_sql("b")}) AS aum,
        sum(coalesce(b.deposits, 0)) AS deposits,
        sum(coalesce(b.loans_outstanding, 0)) AS loans,
        sum(coalesce(b.products_held, 0)) AS products_held,
@@ -51,7 +52,11 @@ GROUP BY ALL
 """
 
 
-_CHURN_SQL = """
+def _churn_sql() -> str:
+    """Per manager and month: ``churn_base``, customers open at the start of the churn
+    window (opened before it, not closed before it), and ``churned``, those of them
+    closed by the month's end (:func:`branchbook.metrics.models.closed_by_sql`)."""
+    return f"""
 WITH m AS (SELECT unnest($months) AS month),
 w AS (
     SELECT month,
@@ -61,7 +66,7 @@ w AS (
 )
 SELECT c.manager_id AS staff_id, w.month,
        count(*) AS churn_base,
-       count(*) FILTER (WHERE c.closed_on <= w.we) AS churned
+       count(*) FILTER (WHERE {closed_by_sql("w.we")}) AS churned
 FROM customers c JOIN w
   ON c.opened_on < w.ws AND (c.closed_on IS NULL OR c.closed_on >= w.ws)
 WHERE c.manager_id IS NOT NULL
@@ -69,10 +74,10 @@ GROUP BY ALL
 """
 
 
-_LOANS_SQL = """
+_LOANS_SQL = f"""
 WITH s AS (
     SELECT s.loan_id, s.month, coalesce(s.outstanding, 0) AS outstanding, l.manager_id,
-           s.five_class IN ('substandard', 'doubtful', 'loss') AS npl,
+           {npl_sql("s.five_class")} AS npl,
            strftime(CAST(strptime(s.month || '-01', '%Y-%m-%d') AS DATE) - INTERVAL 1 MONTH, '%Y-%m')
                AS prev_month
     FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
@@ -89,9 +94,13 @@ GROUP BY ALL
 """
 
 
-_SURVEYS_SQL = """
+def _surveys_sql(scale) -> str:
+    """Per manager and month: answered CSAT questions and the sum of their values on the
+    bank's one 0-100 scale (:func:`branchbook.metrics.models.csat_100_sql`)."""
+    points = csat_100_sql("s.csat", scale=scale)
+    return f"""
 SELECT coalesce(s.manager_id, c.manager_id) AS staff_id, strftime(s.responded_on, '%Y-%m') AS month,
-       count(s.csat) AS n_surveys, coalesce(sum((s.csat - 1) * 25.0), 0) AS csat_points
+       count({points}) AS n_surveys, coalesce(sum({points}), 0) AS csat_points
 FROM surveys s LEFT JOIN customers c ON c.customer_id = s.customer_id
 WHERE s.responded_on BETWEEN $start AND $end AND coalesce(s.manager_id, c.manager_id) IS NOT NULL
 GROUP BY ALL
@@ -219,7 +228,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     * ``bench_grade``: composite quartiles and band counts per grade and month;
     * ``bench_funnel``: the bank rate (``p0``) of each funnel metric, per month;
     * ``bench_staff_history``: whether KYC completeness and open AML alerts use dated
-      history or today's status (:class:`branchbook.risk.history.History`).
+      history or today's status (:class:`branchbook.metrics.history.History`).
     * ``staff_bridge``: each manager's bridges of AUM, loans, book and NPL outstanding
       against last month and the start of the year (:func:`.bridges.prepare_bridges`).
     """
@@ -236,9 +245,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "staff": ctx.sql(_STAFF_SQL),
         "balances": ctx.sql(_balances_sql(dated), first=str(since.prev), last=last),
         "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
-        "churn": ctx.sql(_CHURN_SQL, months=months, window=s.churn_window_months),
+        "churn": ctx.sql(_churn_sql(), months=months, window=s.churn_window_months),
         "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
-        "surveys": ctx.sql(_SURVEYS_SQL, start=svc_start, end=end),
+        "surveys": ctx.sql(_surveys_sql(s.csat_scale), start=svc_start, end=end),
         "complaints": ctx.sql(_COMPLAINTS_SQL, start=svc_start, end_excl=Period.parse(last).stop),
         "aml": ctx.sql(_aml_sql(dated), months=months),
     }

@@ -32,7 +32,7 @@ def manager_kpis(book: pd.DataFrame) -> pd.DataFrame:
     Added: ``net_new_aum``, ``aum_growth``, ``deposit_growth``, ``loan_growth`` (CNY
     or share), ``products_per_customer``, ``npl_ratio``, ``new_npl_rate``, ``csat``
     (0-100), ``complaint_rate`` and ``aml_open_rate`` (per 1,000 customers),
-    ``churn_rate``, ``kyc_complete_rate``. Ratios with a zero denominator are NaN
+    ``closure_rate``, ``kyc_complete_rate``. Ratios with a zero denominator are NaN
     (a manager with no customers has NaN ratios but 0 new customers and 0 growth).
     """
     b = book
@@ -46,7 +46,7 @@ def manager_kpis(book: pd.DataFrame) -> pd.DataFrame:
         new_npl_rate=ratio(b["new_npl"], b["book_outstanding"]),
         csat=ratio(b["csat_points"], b["n_surveys"]),
         complaint_rate=1000.0 * ratio(b["n_complaints"], b["n_customers"]),
-        churn_rate=ratio(b["churned"], b["churn_base"]),
+        closure_rate=ratio(b["churned"], b["churn_base"]),
         kyc_complete_rate=ratio(b["kyc_complete"], b["n_customers"]),
         aml_open_rate=1000.0 * ratio(b["aml_open"], b["n_customers"]),
     )

@@ -3,11 +3,12 @@ and the names it is built from: dimensions, ratings, grades and the scorecard's 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..params import Rag, Section, Share, check_weights
+from ..metrics.models import NPL_CLASSES as NPL_CLASSES  # the one list, re-exported
+from ..params import DEFAULT_CSAT_SCALE, CsatScale, Rag, Section, Share, check_weights
 
 REPORT = "staff_kpi"
 
@@ -27,9 +28,6 @@ RATINGS = ("A", "B", "C", "D")
 GRADES = ("assistant", "professional", "senior")
 
 
-NPL_CLASSES = ("substandard", "doubtful", "loss")
-
-
 #: Every KPI a scorecard may use, and whether a high or a low value is good.
 KPIS: dict[str, Literal["high", "low"]] = {
     "new_customers": "high",  # customers opened in the month (count)
@@ -42,7 +40,7 @@ KPIS: dict[str, Literal["high", "low"]] = {
     "new_npl_rate": "low",  # outstanding newly NPL this month / book outstanding
     "csat": "high",  # mean survey CSAT on 0-100 over the service window
     "complaint_rate": "low",  # complaints per 1,000 customers over the service window
-    "churn_rate": "low",  # customers closed / customers at window start, 12 months
+    "closure_rate": "low",  # customers closed in the churn window / open at its start
     "kyc_complete_rate": "high",  # share of open customers with complete KYC
     "aml_open_rate": "low",  # open AML alerts per 1,000 customers
 }
@@ -64,7 +62,8 @@ DEFAULT_STATUS: dict[str, Rag] = {
     "targets_met_share": Rag(good="high", green=0.6, amber=0.4),
     "managed_aum_growth": Rag(good="high", green=0.005, amber=0.0),
     "managed_npl_ratio": Rag(good="low", green=0.015, amber=0.03),
-    "managed_csat": Rag(good="high", green=80.0, amber=70.0),
+    # on the bank's one CSAT scale (csat_scale), as the satisfaction report's csat_mean
+    "managed_csat": Rag(good="high", green=85.0, amber=75.0),
     "managed_closure_rate": Rag(good="low", green=0.08, amber=0.12),
 }
 
@@ -79,7 +78,7 @@ def _default_scorecard() -> dict[str, list[str]]:
             "products_per_customer",
         ],
         "quality": ["npl_ratio", "new_npl_rate"],
-        "service": ["csat", "complaint_rate", "churn_rate"],
+        "service": ["csat", "complaint_rate", "closure_rate"],
         "compliance": ["kyc_complete_rate", "aml_open_rate"],
     }
 
@@ -92,12 +91,17 @@ class Settings(Section):
     the branch's notebook computes itself (RAG thresholds, bonus coefficients).
     """
 
+    #: Read from the top of bank.yaml: CSAT is on the satisfaction report's scale.
+    SHARED: ClassVar[tuple[str, ...]] = ("csat_scale",)
+
+    csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
+    """The 0-100 value of the CSAT answers 1 to 5: the bank's top-level ``csat_scale``."""
     trend_months: int = Field(default=12, ge=2, le=24)
     """Months of composite history shown in the trend, ending at the period."""
     service_window_months: int = Field(default=3, ge=1, le=12)
     """Months (ending at the period's month) over which CSAT and complaints are counted."""
     churn_window_months: int = Field(default=12, ge=1, le=24)
-    """Months (ending at the period's month) over which churn is measured."""
+    """Months (ending at the period's month) over which the closure rate is measured."""
     min_book_customers: int = Field(default=10, ge=1, le=1_000_000)
     """An active manager with fewer customers at month end is shown but not rated."""
     scorecard: dict[str, list[str]] = Field(default_factory=_default_scorecard)

@@ -46,7 +46,7 @@ def summary_facts(
 
     In order: the branch's average composite against the median of branches (or
     ``no_rated`` when nobody could be rated, the only fact then), managers above the
-    99.8% funnel limit for NPL ratio or churn, managers whose rating the veto
+    99.8% funnel limit for NPL ratio or closure rate, managers whose rating the veto
     lowered, the rating counts, the top and the bottom manager (with targets met),
     the share of targets met and its change. Names are the staff names of the branch.
     """

@@ -32,7 +32,7 @@ def _rating_code(ratings: pd.Series) -> pd.Series:
 #: The columns of :func:`manager_table`, in display order.
 MANAGER_COLUMNS = tuple(
     "staff_id staff_name grade n_customers new_customers net_new_aum deposit_growth loan_growth "
-    "products_per_customer npl_ratio new_npl new_npl_rate csat complaint_rate churn_rate kyc_complete_rate "
+    "products_per_customer npl_ratio new_npl new_npl_rate csat complaint_rate closure_rate kyc_complete_rate "
     "aml_open_rate".split()
 )
 

@@ -11,7 +11,8 @@ falls back to today's values (every alert with today's status, every customer wi
 today's KYC status, every exit as ``closed``), and :class:`History` says which figures
 do, so a report can say so beside them.
 
-The SQL fragments are used by the risk report's and the staff KPI report's prepare.
+The SQL fragments are shared by the reports' prepare (risk, staff KPI): a fact means
+one thing in every report that shows it.
 """
 
 from __future__ import annotations
