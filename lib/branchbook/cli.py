@@ -226,17 +226,19 @@ def _dispatch(args) -> int:
             print(f"warning: {w}", file=sys.stderr)
         return EXIT_OK
     if args.command == "validate":
-        from . import completeness, contract, warehouse
+        from . import completeness, contract, coverage, warehouse
         from .params import Common, ParamSet, validate_period
-        from .reports import settings_classes
+        from .reports import REPORTS, settings_classes
 
-        con = warehouse.open_warehouse(args.warehouse)
+        bank = ParamSet(args.params_dir or root / "params", settings_classes()).bank
+        rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
+        con = warehouse.open_warehouse(args.warehouse, time_zone=rules.time_zone)
         report = contract.check(con)
         for w in report.warnings:
             print(f"warning: {w.message()}", file=sys.stderr)
         print("data contract: ok")
-        bank = ParamSet(args.params_dir or root / "params", settings_classes()).bank
-        rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
+        print(coverage.table(coverage.verdict(contract.found_columns(con), tuple(REPORTS))))
+        warehouse.complete_shape(con)
         print(
             completeness.table(
                 con, validate_period(args.period) if args.period else None, rules.completeness

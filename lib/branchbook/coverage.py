@@ -308,7 +308,7 @@ def table(cov: Coverage) -> str:
     and missing, then per report what is produced and which sections are left out."""
     from .contract import TABLES
 
-    lines = [f"{'table':<16} {'columns':>9}  missing (what it is needed for)"]
+    lines = [f"{'table':<16} {'columns':<10} missing (what it is needed for)"]
     by_table: dict[str, list[Missing]] = {}
     for m in cov.missing:
         by_table.setdefault(m.table, []).append(m)
@@ -316,11 +316,11 @@ def table(cov: Coverage) -> str:
         ms = by_table.get(name, [])
         if any(m.column is None for m in ms):
             n = need(name)
-            lines.append(f"{name:<16} {'absent':>9}  {_needed_for(n)}")
+            lines.append(f"{name:<16} {'absent':<10} {_needed_for(n)}")
             continue
         have = len(t.names) - len(ms)
         gaps = "; ".join(f"{m.column} ({_needed_for(m.need)})" for m in ms) or "-"
-        lines.append(f"{name:<16} {have:>4} of {len(t.names):<2}  {gaps}")
+        lines.append(f"{name:<16} {f'{have} of {len(t.names)}':<10} {gaps}")
     lines.append("")
     lines.append(f"{'report':<16} verdict")
     for name, r in cov.reports.items():

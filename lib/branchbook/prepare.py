@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import completeness, contract, paths, redact, warehouse
+from . import completeness, contract, coverage, paths, redact, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
 from .period import Period
@@ -189,6 +189,10 @@ def prepare(
     common = _bank_common(ps)
     con = warehouse.open_warehouse(source, time_zone=common.time_zone)
     report = contract.check(con)
+    cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
+    filled = warehouse.complete_shape(con)
+    if filled:
+        log.info("prepare: not in the warehouse, read as empty: %s", ", ".join(filled))
     rules = common.completeness
     if period:
         check_period(con, period)
@@ -223,7 +227,7 @@ def prepare(
             )
         ctx = PrepareContext(con, period)
         for name, spec in registry().items():
-            if spec.prepare is None:
+            if spec.prepare is None or not cov.produced(name):
                 continue
             t1 = time.perf_counter()
             frames = spec.prepare(ctx.with_settings(_bank_section(ps, name, spec)))
@@ -240,6 +244,7 @@ def prepare(
             "warehouse": redact.scrub(warehouse.describe(source)),
             "warnings": [redact.scrub(v.message()) for v in report.warnings],
             **warning_details(con, report),
+            "coverage": cov.to_json(),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }

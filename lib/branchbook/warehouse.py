@@ -140,6 +140,47 @@ def fingerprint(
     return out
 
 
+def complete_shape(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Give every contract table its full shape on ``con``, after the contract check:
+    an absent table becomes an empty view with the contract's columns and types, an
+    absent column a column of NULLs. Returns what was filled in (``table`` or
+    ``table.column``).
+
+    What a missing table or column means for the reports is decided by
+    :mod:`branchbook.coverage` (a section left out, "not recorded"); this only lets the
+    code that reads the tables run, so that a bank without ``financials`` still gets
+    every other section. A table stored without a column keeps its data under
+    ``<table>__as_found``.
+    """
+    filled = []
+    for table in TABLES.values():
+        schema = _schema(con, table.name)
+        if schema is None:
+            cols = ", ".join(f"CAST(NULL AS {c.type}) AS {_q(c.name)}" for c in table.columns)
+            con.execute(f"CREATE VIEW {_q(table.name)} AS SELECT {cols} WHERE false")
+            filled.append(table.name)
+            continue
+        have = {part.split(":", 1)[0] for part in schema.split(",")}
+        absent = [c for c in table.columns if c.name not in have]
+        if not absent:
+            continue
+        kind = "TABLE" if _is_table(con, table.name) else "VIEW"
+        found = f"{table.name}__as_found"
+        con.execute(f"ALTER {kind} {_q(table.name)} RENAME TO {_q(found)}")
+        extra = ", ".join(f"CAST(NULL AS {c.type}) AS {_q(c.name)}" for c in absent)
+        con.execute(f"CREATE VIEW {_q(table.name)} AS SELECT *, {extra} FROM {_q(found)}")
+        filled += [f"{table.name}.{c.name}" for c in absent]
+    return filled
+
+
+def _is_table(con, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+        [name],
+    ).fetchone()
+    return bool(row[0])
+
+
 # How rows reach a branch: table -> (join clause, branch column).
 _BRANCH_ROUTES = {
     "branches": ("", "t.branch_id"),
