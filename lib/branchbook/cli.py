@@ -226,13 +226,20 @@ def _dispatch(args) -> int:
             print(f"warning: {w}", file=sys.stderr)
         return EXIT_OK
     if args.command == "validate":
-        from . import completeness, contract, coverage, warehouse
-        from .params import Common, ParamSet, validate_period
+        from . import completeness, contract, coverage, mapping, warehouse
+        from .params import ParamSet, validate_period
         from .reports import REPORTS, settings_classes
 
-        bank = ParamSet(args.params_dir or root / "params", settings_classes()).bank
-        rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
-        con = warehouse.open_warehouse(args.warehouse, time_zone=rules.time_zone)
+        params_dir = Path(args.params_dir or root / "params")
+        mapping_file = mapping.find(params_dir)
+        mp = mapping.load(mapping_file) if mapping_file else None
+        zone = warehouse.DEFAULT_TIME_ZONE
+        if (params_dir / "bank.yaml").is_file():  # else the warehouse is named first
+            zone = _common_params(ParamSet(params_dir, settings_classes()).bank).time_zone
+        con = warehouse.open_warehouse(
+            args.warehouse, time_zone=zone, mapping=mp, period=args.period
+        )
+        rules = _common_params(ParamSet(params_dir, settings_classes()).bank)
         report = contract.check(con)
         for w in report.warnings:
             print(f"warning: {w.message()}", file=sys.stderr)
@@ -283,6 +290,12 @@ def _dispatch(args) -> int:
         print(f"demo warehouse written: {out}")
         return EXIT_OK
     return EXIT_ERROR
+
+
+def _common_params(bank: dict):
+    from .params import Common
+
+    return Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
 
 
 def entry() -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import completeness, contract, coverage, paths, redact, warehouse
+from . import completeness, contract, coverage, mapping, paths, redact, server, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
 from .period import Period
@@ -141,9 +141,10 @@ def _bank_common(ps: ParamSet) -> Common:
     return Common.model_validate({k: v for k, v in ps.bank.items() if k in Common.model_fields})
 
 
-def _params_hash(ps: ParamSet) -> str:
+def _params_hash(ps: ParamSet, mapping_file: Path | None = None) -> str:
     h = hashlib.sha256()
-    for path in [ps.bank_file, *ps.branch_files().values()]:
+    extra = [mapping_file] if mapping_file else []
+    for path in [ps.bank_file, *ps.branch_files().values(), *extra]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -187,7 +188,53 @@ def prepare(
     t0 = time.perf_counter()
     ps = ParamSet(params_dir, settings_classes())
     common = _bank_common(ps)
-    con = warehouse.open_warehouse(source, time_zone=common.time_zone)
+    mapping_file = mapping.find(params_dir)
+    mp = mapping.load(mapping_file) if mapping_file else None
+    build_dir = Path(build_dir)
+    url = warehouse.url_of(source)
+    served = None
+    if url:
+        # the server hashes its rows: an unchanged period is known without pulling a row
+        served = server.branch_fingerprints(url, mapping=mp, time_zone=common.time_zone)
+        target = period or server.latest_month(url, mapping=mp, time_zone=common.time_zone)
+        if served is not None and target and not force:
+            key = _key(served, ps, mapping_file)
+            current = load_prepared(build_dir, target)
+            if current and all(current.meta.get(k) == v for k, v in key.items()):
+                log.info("prepare %s: up to date (%s)", target, key["fingerprint"])
+                return current
+    stage = build_dir / f".source-{os.getpid()}"
+    try:
+        return _prepare(
+            period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force
+        )
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _key(fingerprints: dict[str, str], ps: ParamSet, mapping_file: Path | None) -> dict:
+    bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        "fingerprint": bank_fp,
+        "params": _params_hash(ps, mapping_file),
+        "code": paths.code_version(),
+    }
+
+
+def _open(source, common: Common, mp, period: str | None, stage: Path):
+    """The warehouse on DuckDB; for a server, the rows ``period`` needs staged first."""
+    if warehouse.url_of(source):
+        shutil.rmtree(stage, ignore_errors=True)
+        if period is None:
+            period = server.latest_month(warehouse.url_of(source), mapping=mp,
+                                         time_zone=common.time_zone)  # fmt: skip
+    return warehouse.open_warehouse(
+        source, time_zone=common.time_zone, mapping=mp, period=period, stage_dir=stage
+    )
+
+
+def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force):
+    con = _open(source, common, mp, period, stage)
     report = contract.check(con)
     cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
     filled = warehouse.complete_shape(con)
@@ -199,15 +246,21 @@ def prepare(
         completeness.require(con, period, rules)
     else:
         latest_period(con)  # an empty balances table is named as such
+        staged = latest_period(con)
         period = completeness.latest_complete(con, rules)
+        if warehouse.url_of(source) and period != staged:
+            con.close()  # staged for a later month: stage the rows this one needs
+            con = _open(source, common, mp, period, stage)
+            report = contract.check(con)
+            cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
+            warehouse.complete_shape(con)
     branch_ids = [
         r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()
     ]
     ps.check_all(branch_ids)
-    fingerprints = warehouse.branch_fingerprints(con)
-    bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
-    key = {"fingerprint": bank_fp, "params": _params_hash(ps), "code": paths.code_version()}
-    build_dir = Path(build_dir)
+    fingerprints = served if served is not None else warehouse.branch_fingerprints(con)
+    key = _key(fingerprints, ps, mapping_file)
+    bank_fp = key["fingerprint"]
     current = load_prepared(build_dir, period)
     if current and not force and all(current.meta.get(k) == v for k, v in key.items()):
         log.info("prepare %s: up to date (%s)", period, bank_fp)
