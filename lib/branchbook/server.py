@@ -11,7 +11,8 @@ next is fetched, so memory stays bounded whatever the table's size.
 Which rows a period needs (:data:`PERIOD_FILTERS`): every branch, staff member and
 customer; balances, loan snapshots and targets up to the period's month; loans,
 financials, surveys, complaints and AML alerts before the period's end; transactions
-of the 395 days before it (the longest window a report looks back). Dates and instants
+of the 395 days before it (the longest window a report looks back) and each customer's
+latest earlier transaction (its recency). Dates and instants
 are compared in the bank's time zone (the session's ``TimeZone`` is set to it).
 
 :func:`branch_fingerprints` hashes each branch's rows on the server (PostgreSQL), so a
@@ -131,6 +132,24 @@ class _Source:
         return f"SELECT {cols} FROM {self.relation(source)}{where}", list(select)
 
 
+#: table -> (group, date, tie-break): besides the window, each group's latest earlier row
+#: (a customer's last transaction before the window gives its recency).
+LATEST_BEFORE = {"transactions": ("customer_id", "txn_date", "txn_id")}
+
+
+def _latest_before(src: _Source, table: str, inner: str, columns: list[str]) -> str | None:
+    spec = LATEST_BEFORE.get(table)
+    if not spec or not set(spec) <= set(columns):
+        return None
+    group, date, tie = (src.quote(c) for c in spec)
+    cols = ", ".join(f"x.{src.quote(c)}" for c in columns)
+    return (
+        f"SELECT {cols} FROM (SELECT t.*, row_number() OVER (PARTITION BY t.{group} "
+        f"ORDER BY t.{date} DESC, t.{tie} DESC) AS bb_rank FROM ({inner}) AS t "
+        f"WHERE t.{date} < :since) AS x WHERE x.bb_rank = 1"
+    )
+
+
 class _null:
     def __enter__(self):
         return self
@@ -169,7 +188,11 @@ def stage(
                         conds.append(f"t.{src.quote(col)} {op} :{bound}")
                         params[bound] = limits[bound]
                 if conds:
-                    sql = f"SELECT * FROM ({sql}) AS t WHERE {' AND '.join(conds)}"
+                    inner = sql
+                    sql = f"SELECT * FROM ({inner}) AS t WHERE {' AND '.join(conds)}"
+                    latest = _latest_before(src, table, inner, columns)
+                    if latest:
+                        sql = f"{sql} UNION ALL {latest}"
             counts[table] = _stream(src, sql, params, table, columns, folder, chunk_rows)
     except (WarehouseError, ParamsError):
         raise
