@@ -141,3 +141,53 @@ def test_prepare_without_some_tables_records_the_verdict(small_bank, tmp_path):
     assert data.table("financials").empty
     assert list(data.table("aml_alerts").columns)[:2] == ["alert_id", "customer_id"]
     assert data.table("loans")["collateral_type"].isna().all()
+
+
+@pytest.mark.slow
+def test_real_shapes_are_prepared(small_bank, tmp_path):
+    """Overdrafts, customers without contact data or a manager, loans without a rate,
+    collateral or a snapshot in a month, a branch without staff and a closed branch
+    with no customers left: validated and prepared, each as its documented rule says."""
+    from branchbook.data import load
+    from branchbook.prepare import prepare
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:
+        first, second = (r[0] for r in con.execute(
+            "SELECT branch_id FROM branches ORDER BY 1").fetchall())  # fmt: skip
+        con.execute(
+            "UPDATE balances SET deposits = -deposits - 100 "
+            "WHERE customer_id IN (SELECT customer_id FROM customers ORDER BY 1 LIMIT 20)"
+        )
+        con.execute("UPDATE customers SET phone = NULL, birth_date = NULL WHERE random() < 0.3")
+        con.execute("UPDATE customers SET manager_id = NULL WHERE random() < 0.2")
+        con.execute("UPDATE loans SET interest_rate = NULL WHERE random() < 0.2")
+        con.execute("UPDATE loans SET collateral_type = NULL, collateral_value = NULL "
+                    "WHERE random() < 0.2")  # fmt: skip
+        con.execute(
+            "DELETE FROM loan_snapshots WHERE month = '2026-08' AND loan_id IN "
+            "(SELECT loan_id FROM loans ORDER BY 1 LIMIT 3)"
+        )
+        # a branch without staff: its customers and loans have no manager
+        con.execute(f"UPDATE customers SET manager_id = NULL WHERE branch_id = '{second}'")
+        con.execute(f"UPDATE loans SET manager_id = NULL WHERE branch_id = '{second}'")
+        for table in ("surveys", "complaints"):
+            con.execute(f"UPDATE {table} SET manager_id = NULL WHERE branch_id = '{second}'")
+        con.execute(
+            f"DELETE FROM targets WHERE staff_id IN "
+            f"(SELECT staff_id FROM staff WHERE branch_id = '{second}')"
+        )
+        con.execute(f"DELETE FROM staff WHERE branch_id = '{second}'")
+        # a closed branch: still in branches, no customers any more
+        con.execute("INSERT INTO branches SELECT '0999', 'Closed Sub-branch', NULL, region, "
+                    f"city, DATE '2001-01-01' FROM branches WHERE branch_id = '{first}'")  # fmt: skip
+    prep = prepare("2026-10", source=wh, params_dir=small_bank / "params", build_dir=tmp_path)
+    assert "0999" in prep.branch_ids
+    assert all(r["produced"] for r in prep.meta["coverage"]["reports"].values())
+    closed = load("2026-10", "0999", build_dir=tmp_path)
+    assert closed.table("customers").empty and len(closed.table("branches")) == 1
+    data = load("2026-10", first, build_dir=tmp_path)
+    assert (data.table("balances")["deposits"] < 0).any()  # kept as stored: rules are the reports'
+    assert data.table("loans")["interest_rate"].isna().any()
+    assert load("2026-10", second, build_dir=tmp_path).table("staff").empty
