@@ -7,12 +7,16 @@
 - a folder holding, per table, ``<table>.parquet``, ``<table>/*.parquet`` or
   ``<table>.csv`` (in that order of preference). CSV is read as text and converted
   to the contract's types, so ids such as ``0101`` keep their leading zeros;
-- a SQLAlchemy URL (``postgresql://user:pass@host/db``): each contract table is read
-  with pandas into memory (SQLAlchemy and the driver are needed only for this; for
-  tens of millions of rows, export to Parquet instead). The password never appears
-  in a message: :func:`mask_url` shows it as ``***``;
+- a SQLAlchemy URL (``postgresql+psycopg://user:pass@host/db``): the rows a period
+  needs are streamed from the server in chunks into Parquet files
+  (:mod:`branchbook.server`), which the connection then reads. SQLAlchemy and the
+  driver are needed only for this. The password never appears in a message:
+  :func:`mask_url` shows it as ``***``;
 - ``None``: the URL in ``BRANCHBOOK_WAREHOUSE_URL`` when set, else the demo warehouse
   :data:`DEFAULT_WAREHOUSE` in the project folder (see :func:`branchbook.paths.project_root`).
+
+A bank's own names are mapped to the contract's by ``params/warehouse.yaml``
+(:mod:`branchbook.mapping`), for every kind of source.
 
 Where a column's stored type differs from the contract's but every value converts
 losslessly (text dates in CSV, integers for a DOUBLE, whole-number floats for a BIGINT
