@@ -153,10 +153,21 @@ def _mapping():
     return mapping.load(MAPPING)
 
 
-def test_streaming_in_small_chunks_gives_the_same_rows(pg, small_bank, tmp_path):
+def test_copy_and_cursor_in_small_chunks_give_the_same_rows(pg, small_bank, tmp_path):
     import duckdb
 
-    counts = server.stage(pg["url"], tmp_path, mapping=_mapping(), period=PERIOD, chunk_rows=97)
+    cursor = tmp_path / "cursor"
+    counts = server.stage(pg["url"], tmp_path, mapping=_mapping(), period=PERIOD)
+    assert counts == server.stage(pg["url"], cursor, mapping=_mapping(), period=PERIOD,
+                                  chunk_rows=97, method="cursor")  # fmt: skip
+    for table in counts:
+        a = pd.read_parquet(tmp_path / f"{table}.parquet")
+        b = pd.read_parquet(cursor / f"{table}.parquet")
+        key = list(a.columns)
+        pd.testing.assert_frame_equal(
+            a.sort_values(key, ignore_index=True), b.sort_values(key, ignore_index=True),
+            check_dtype=False, obj=table,
+        )  # fmt: skip
     direct = duckdb.connect(str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True)
     assert counts["customers"] == direct.execute("SELECT count(*) FROM customers").fetchone()[0]
     assert (

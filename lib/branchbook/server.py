@@ -16,7 +16,12 @@ latest earlier transaction (its recency). Dates and instants
 are compared in the bank's time zone (the session's ``TimeZone`` is set to it).
 
 :func:`branch_fingerprints` hashes each branch's rows on the server (PostgreSQL), so a
-rerun with unchanged data knows it without pulling a row.
+rerun with unchanged data knows it without pulling a row (``hashtext`` of each row's
+text, summed and xor-ed per branch and table; stable for a given server version).
+
+On PostgreSQL the rows come as ``COPY ... TO STDOUT`` in CSV, block by block, and DuckDB
+writes them as Parquet with the types the server described; elsewhere through a
+server-side cursor in chunks (:data:`CHUNK_ROWS`).
 """
 
 from __future__ import annotations
@@ -166,9 +171,13 @@ def stage(
     period: str | None = None,
     time_zone: str = "Asia/Shanghai",
     chunk_rows: int = CHUNK_ROWS,
+    method: str = "auto",
 ) -> dict[str, int]:
     """Stream each contract table's rows that ``period`` needs (all rows when None) into
-    ``folder/<table>.parquet``; returns the row count per table written."""
+    ``folder/<table>.parquet``; returns the row count per table written.
+
+    ``method``: ``copy`` (PostgreSQL's COPY, the default there), ``cursor`` (a
+    server-side cursor, ``chunk_rows`` at a time, the default elsewhere) or ``auto``."""
     folder.mkdir(parents=True, exist_ok=True)
     src = _open(url, mapping, time_zone)
     counts = {}
@@ -193,7 +202,8 @@ def stage(
                     latest = _latest_before(src, table, inner, columns)
                     if latest:
                         sql = f"{sql} UNION ALL {latest}"
-            counts[table] = _stream(src, sql, params, table, columns, folder, chunk_rows)
+            use_copy = src.dialect == "postgresql" and method in ("auto", "copy")
+            counts[table] = _stream(src, sql, params, table, columns, folder, chunk_rows, use_copy)
     except (WarehouseError, ParamsError):
         raise
     except Exception as exc:  # driver errors vary; never echo the secret
@@ -217,7 +227,9 @@ def _open(url: str, mapping: Mapping | None, time_zone: str) -> _Source:
 
 
 def _stream(src: _Source, sql: str, params: dict, table: str, columns: list[str],
-            folder: Path, chunk_rows: int) -> int:  # fmt: skip
+            folder: Path, chunk_rows: int, use_copy: bool) -> int:  # fmt: skip
+    if use_copy:
+        return _copy(src, sql, params, table, columns, folder)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -244,6 +256,63 @@ def _stream(src: _Source, sql: str, params: dict, table: str, columns: list[str]
         result.close()
         if writer is not None:
             writer.close()
+    return n
+
+
+# PostgreSQL type OIDs -> the DuckDB type its CSV text is read as
+_PG_TYPES = {
+    16: "BOOLEAN",
+    20: "BIGINT",
+    21: "BIGINT",
+    23: "BIGINT",
+    700: "DOUBLE",
+    701: "DOUBLE",
+    1700: "DOUBLE",
+    1082: "DATE",
+    1114: "TIMESTAMP",
+    1184: "TIMESTAMP",  # sent as the session's (the bank's) local time
+}
+
+
+def _copy(src: _Source, sql: str, params: dict, table: str, columns: list[str],
+          folder: Path) -> int:  # fmt: skip
+    """PostgreSQL: ``COPY (query) TO STDOUT`` in CSV, block by block into a file, then
+    DuckDB turns it into Parquet with the types the server described. No row passes
+    through Python, and memory holds one block."""
+    import duckdb
+
+    for name, value in params.items():  # our own bounds: a month or a date
+        literal = f"DATE '{value.isoformat()}'" if isinstance(value, dt.date) else _lit(value)
+        sql = sql.replace(f":{name}", literal)
+    raw = src.db.connection.dbapi_connection
+    with raw.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0")
+        oids = [d.type_code for d in cur.description]
+    kinds = [_PG_TYPES.get(oid, "VARCHAR") for oid in oids]
+    select = ", ".join(
+        f"CAST(q.{src.quote(c)} AS timestamp) AS {src.quote(c)}" if oid == 1184
+        else f"q.{src.quote(c)}"
+        for c, oid in zip(columns, oids, strict=True)
+    )  # fmt: skip
+    csv = folder / f"{table}.csv.part"
+    with raw.cursor() as cur, open(csv, "wb") as fh:
+        with cur.copy(f"COPY (SELECT {select} FROM ({sql}) AS q) TO STDOUT (FORMAT csv)") as cp:
+            for block in cp:
+                fh.write(block)
+    types = ", ".join(f"{_lit(c)}: {_lit(k)}" for c, k in zip(columns, kinds, strict=True))
+    out = folder / f"{table}.parquet"
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(
+            f"COPY (SELECT * FROM read_csv({_lit(str(csv))}, header = false, auto_detect = false, "
+            f"columns = {{{types}}}, quote = '\"', escape = '\"', nullstr = '', "
+            f"allow_quoted_nulls = false)) TO {_lit(str(out))} (FORMAT parquet)"
+        )
+        n = con.execute(f"SELECT count(*) FROM read_parquet({_lit(str(out))})").fetchone()[0]
+    finally:
+        con.close()
+        csv.unlink(missing_ok=True)
     return n
 
 
@@ -332,7 +401,7 @@ def branch_fingerprints(
             parent = _PARENT.get(table, "customers" if join else table)
             if table not in cols or parent not in cols:
                 continue
-            h = "('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint"
+            h = "hashtext(t::text)::bigint"
             parts.append(
                 f"SELECT '{table}' AS tbl, CAST({branch} AS text) AS branch_id, count(*) AS n, "
                 f"sum({h}) AS s, bit_xor({h}) AS x FROM {src.quote(table)} AS t {join} "
