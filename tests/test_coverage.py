@@ -191,3 +191,19 @@ def test_real_shapes_are_prepared(small_bank, tmp_path):
     assert (data.table("balances")["deposits"] < 0).any()  # kept as stored: rules are the reports'
     assert data.table("loans")["interest_rate"].isna().any()
     assert load("2026-10", second, build_dir=tmp_path).table("staff").empty
+
+
+def test_validate_prints_the_coverage_table(small_bank, tmp_path, capsys):
+    from branchbook import cli
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("DROP TABLE loan_snapshots")
+        con.execute("ALTER TABLE customers DROP COLUMN phone")
+    code = cli.main(["validate", "--warehouse", str(wh), "--params", str(small_bank / "params")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "loan_snapshots   absent     needed by the risk report" in out
+    assert "customers        13 of 14   phone (optional)" in out
+    assert "risk             not produced: the warehouse has no loan_snapshots" in out

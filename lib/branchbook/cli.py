@@ -33,7 +33,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--warehouse",
         help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
-        "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse)",
+        "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse); a bank's own table "
+        "and column names are mapped in <params>/warehouse.yaml",
     )
     p.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
     p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
@@ -96,9 +97,11 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
 
     v = sub.add_parser(
-        "validate", help="check the warehouse against the data contract and show completeness"
+        "validate",
+        help="check the mapping and the data contract; show what the data covers and "
+        "the completeness per month",
     )
-    v.add_argument("--warehouse")
+    v.add_argument("--warehouse", help="as for run (a URL: only the period's rows are read)")
     v.add_argument(
         "--period",
         help="YYYY-MM: refuse (exit 2) unless this month is complete; the table ends there",
