@@ -3,12 +3,18 @@
 One pass over the warehouse with DuckDB SQL:
 
 1. check the data contract (:mod:`branchbook.contract`) and every parameter file,
-   before anything else is done;
+   before anything else is done; judge what the tables and columns found allow
+   (:mod:`branchbook.coverage`: recorded as ``coverage`` in ``prepare.json``) and read
+   what is absent as empty, so the sections that have their data are computed;
 2. give every report module's ``prepare(ctx)`` the whole bank, so what must be
    measured the same way everywhere (percentile ranks, clusters, the scorecard, peer
    groups, benchmarks) is computed once;
 3. write each branch's extract (contract tables and report artifacts cut to the
    branch) and the bank-wide ``bench_*`` frames as Parquet.
+
+From a database server (a URL), the rows the period needs are first streamed into a
+private folder inside the build folder (:mod:`branchbook.server`), after the server
+has hashed its rows: an unchanged period is known without pulling them.
 
 The result lives in ``build/<period>/prepared/`` (swapped in whole, so a failed
 prepare never leaves a half-written folder) with ``prepare.json`` describing it. A
@@ -204,6 +210,10 @@ def prepare(
                 log.info("prepare %s: up to date (%s)", target, key["fingerprint"])
                 return current
     stage = build_dir / f".source-{os.getpid()}"
+    for old in build_dir.glob(".source-*") if build_dir.is_dir() else []:
+        pid = old.name.rsplit("-", 1)[1]  # rows staged by a prepare that was killed
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
     try:
         return _prepare(
             period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force
@@ -245,8 +255,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
         check_period(con, period)
         completeness.require(con, period, rules)
     else:
-        latest_period(con)  # an empty balances table is named as such
-        staged = latest_period(con)
+        staged = latest_period(con)  # an empty balances table is named as such
         period = completeness.latest_complete(con, rules)
         if warehouse.url_of(source) and period != staged:
             con.close()  # staged for a later month: stage the rows this one needs
