@@ -101,7 +101,10 @@ def parser() -> argparse.ArgumentParser:
         help="check the mapping and the data contract; show what the data covers and "
         "the completeness per month",
     )
-    v.add_argument("--warehouse", help="as for run (a URL: only the period's rows are read)")
+    v.add_argument(
+        "--warehouse",
+        help="as for run (from a URL, --period reads only the rows that period needs)",
+    )
     v.add_argument(
         "--period",
         help="YYYY-MM: refuse (exit 2) unless this month is complete; the table ends there",
