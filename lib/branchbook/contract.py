@@ -36,6 +36,13 @@ Text in a non-text column (``'2024-05-01'`` stored as VARCHAR for a DATE) is a
 :func:`branchbook.warehouse.open_warehouse` converts such columns when every value
 converts, so CSV files and text-typed databases pass.
 
+What each table and column is needed for (required, by a report, by a section, or
+optional) is in :mod:`branchbook.coverage`: a missing table or column below
+``required`` is a note (:attr:`Report.absent`), not an error, and an optional column
+is nullable whatever its declaration below says. The real shapes a bank's data holds
+on purpose (an overdraft, a loan without a rate) are applied over the declarations at
+the end of this module.
+
 Error rules: ``missing_table``, ``missing_column``, ``wrong_type``, ``null`` (in a
 non-nullable column), ``duplicate_key``, ``orphan`` (a foreign key with no parent row),
 ``domain``, ``range`` (including NaN and infinities), ``format`` (``month`` and
