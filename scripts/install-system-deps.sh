@@ -4,9 +4,12 @@
 #   libpango-1.0-0 libpangoft2-1.0-0   text layout for WeasyPrint (PDF)
 #   poppler-utils       pdftotext / pdffonts / pdfinfo, used by the tests
 #   chromium            headless browser for the browser test and screenshots
+#   postgresql          a real database server for tests/test_postgres.py (the tests start
+#                       their own throwaway server with initdb/pg_ctl; the system service
+#                       the package may start is not used)
 # Runs apt-get as root, or through sudo when available. Does nothing when all are present.
 set -euo pipefail
-pkgs=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium)
+pkgs=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

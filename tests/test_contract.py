@@ -118,18 +118,35 @@ def test_ddl_with_constraints_creates_every_table():
         con.execute("INSERT INTO branches VALUES ('0101', NULL, NULL, 'East', NULL, NULL)")
 
 
-def test_missing_table():
-    v = only_error(warehouse(skip=("aml_alerts",)))
-    assert (v.table, v.column, v.rule) == ("aml_alerts", None, "missing_table")
-    assert v.message() == "aml_alerts: table missing"
+def test_missing_required_table_is_an_error():
+    v = only_error(warehouse(skip=("balances",)))
+    assert (v.table, v.column, v.rule) == ("balances", None, "missing_table")
+    assert v.message() == "balances: table missing"
 
 
-def test_missing_column():
+def test_missing_table_that_sections_need_is_a_note():
+    report = validate(warehouse(skip=("aml_alerts",)))
+    assert report.ok
+    [v] = report.absent
+    assert (v.table, v.column, v.rule, v.level) == ("aml_alerts", None, "missing_table", "note")
+
+
+def test_missing_required_column_is_an_error():
+    con = warehouse()
+    con.execute("ALTER TABLE customers DROP COLUMN customer_type")
+    v = only_error(con)
+    assert (v.table, v.column, v.rule) == ("customers", "customer_type", "missing_column")
+    assert v.message() == "customers.customer_type: column missing"
+
+
+def test_missing_column_that_a_section_needs_is_a_note():
     con = warehouse()
     con.execute("ALTER TABLE customers DROP COLUMN kyc_status")
-    v = only_error(con)
-    assert (v.table, v.column, v.rule) == ("customers", "kyc_status", "missing_column")
-    assert v.message() == "customers.kyc_status: column missing"
+    report = validate(con)
+    assert report.ok
+    assert [(v.table, v.column, v.level) for v in report.absent] == [
+        ("customers", "kyc_status", "note")
+    ]
 
 
 def test_dated_history_is_optional():
@@ -289,12 +306,30 @@ def test_value_out_of_domain():
 
 def test_negative_amount():
     con = warehouse()
-    con.execute("UPDATE balances SET deposits = -5 WHERE customer_id = 'C2'")
+    con.execute("UPDATE balances SET wealth = -5 WHERE customer_id = 'C2'")
     v = only_error(con)
     assert v.message() == (
-        "balances.deposits: value out of range (must be >= 0) in 1 row, "
+        "balances.wealth: value out of range (must be >= 0) in 1 row, "
         "e.g. (customer_id, month)=(C2, 2026-09)"
     )
+
+
+def test_real_shapes_are_accepted():
+    """An overdraft, a customer without a phone or a manager, a loan without a rate or
+    recorded collateral, a branch without staff: data a real bank holds on purpose."""
+    con = warehouse()
+    con.execute("UPDATE balances SET deposits = -250.0 WHERE customer_id = 'C1'")
+    con.execute("UPDATE customers SET phone = NULL, id_number = NULL, name = NULL")
+    con.execute("UPDATE customers SET manager_id = NULL WHERE customer_id = 'C1'")
+    con.execute("UPDATE loans SET interest_rate = NULL, collateral_type = NULL")
+    con.execute("UPDATE loans SET collateral_value = NULL")
+    con.execute("DELETE FROM targets")
+    con.execute("DELETE FROM staff WHERE branch_id = '0101'")
+    con.execute("UPDATE customers SET manager_id = NULL WHERE manager_id = 'S1'")
+    con.execute("DELETE FROM surveys")
+    con.execute("UPDATE complaints SET manager_id = NULL")
+    report = validate(con)
+    assert report.errors == [], messages(report)
 
 
 def test_transaction_amount_must_be_positive_and_finite():
@@ -385,8 +420,10 @@ def test_rules_on_a_missing_or_mistyped_column_are_skipped():
     )
     report = validate(con)
     assert [(v.table, v.column, v.rule) for v in report.errors] == [
-        ("loans", "customer_id", "missing_column"),
         ("complaints", "received_at", "wrong_type"),
+    ]
+    assert [(v.table, v.column, v.rule) for v in report.absent] == [
+        ("loans", "customer_id", "missing_column"),
     ]
 
 

@@ -15,7 +15,8 @@ CONDA_NAMES = {"python-duckdb": "duckdb"}
 
 def _name_spec(req: str) -> tuple[str, str]:
     m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
-    return m.group(1).lower(), m.group(2).replace(" ", "")
+    # an extra (psycopg[binary]) is pip's way to ask for a build conda ships anyway
+    return m.group(1).lower(), re.sub(r"^\[[^\]]*\]", "", m.group(2).replace(" ", ""))
 
 
 def test_environment_yml_matches_pyproject():

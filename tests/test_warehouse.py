@@ -75,11 +75,11 @@ def test_open_duckdb_file_read_only(tmp_path):
     with pytest.raises(duckdb.Error):
         con.execute("INSERT INTO warehouse.branches VALUES ('0103', 'x', 'x', 'x', 'x', NULL)")
     report = validate(con)
-    assert {v.table for v in report.errors if v.rule == "missing_table"} == {
+    assert {v.table for v in report.absent if v.rule == "missing_table"} == {
         "transactions", "loans", "loan_snapshots", "financials", "surveys", "complaints",
         "aml_alerts", "targets",
     }  # fmt: skip
-    assert all(v.rule == "missing_table" for v in report.errors)
+    assert report.errors == []
 
 
 def test_open_parquet_folder(tmp_path):
@@ -313,3 +313,28 @@ def test_upper_case_table_names_are_found(tmp_path):
         con.execute("INSERT INTO \"BRANCHES\" VALUES ('0101', 'Main')")
     con = open_warehouse(path)
     assert con.execute("SELECT branch_id FROM branches").fetchall() == [("0101",)]
+
+
+def test_complete_shape_reads_absent_tables_and_columns_as_empty(tmp_path):
+    path = tmp_path / "bank.duckdb"
+    con = duckdb.connect(str(path))
+    small_bank(con)
+    con.execute("ALTER TABLE customers DROP COLUMN phone")
+    con.close()
+    con = open_warehouse(path)
+    filled = warehouse.complete_shape(con)
+    assert "customers.phone" in filled and "financials" in filled
+    assert con.execute("SELECT count(*), count(phone) FROM customers").fetchone() == (10, 0)
+    assert con.execute("SELECT count(*) FROM financials").fetchone() == (0,)
+    cols = [r[0] for r in con.execute("DESCRIBE financials").fetchall()]
+    assert cols == list(TABLES["financials"].names)
+    assert warehouse.complete_shape(con) == []  # nothing left to fill
+
+
+def test_url_of_names_only_database_urls(monkeypatch):
+    monkeypatch.delenv(warehouse.URL_VARIABLE, raising=False)
+    assert warehouse.url_of("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert warehouse.url_of("/data/bank.duckdb") is None
+    assert warehouse.url_of(None) is None
+    monkeypatch.setenv(warehouse.URL_VARIABLE, "postgresql://u@h/db")
+    assert warehouse.url_of(None) == "postgresql://u@h/db"

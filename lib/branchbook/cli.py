@@ -35,7 +35,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--warehouse",
         help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
-        "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse)",
+        "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse); a bank's own table "
+        "and column names are mapped in <params>/warehouse.yaml",
     )
     p.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
     p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
@@ -111,9 +112,14 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
 
     v = sub.add_parser(
-        "validate", help="check the warehouse against the data contract and show completeness"
+        "validate",
+        help="check the mapping and the data contract; show what the data covers and "
+        "the completeness per month",
     )
-    v.add_argument("--warehouse")
+    v.add_argument(
+        "--warehouse",
+        help="as for run (from a URL, --period reads only the rows that period needs)",
+    )
     v.add_argument(
         "--period",
         help="YYYY-MM: refuse (exit 2) unless this month is complete; the table ends there",
@@ -340,18 +346,27 @@ def _dispatch(args) -> int:
             print(f"warning: {w}", file=sys.stderr)
         return EXIT_OK
     if args.command == "validate":
-        from . import completeness, contract, warehouse
-        from .params import Common, ParamSet, validate_period
-        from .reports import settings_classes
+        from . import completeness, contract, coverage, mapping, warehouse
+        from .params import ParamSet, validate_period
+        from .reports import REPORTS, settings_classes
 
-        bank = ParamSet(args.params_dir or root / "params", settings_classes()).bank
-        rules = Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
-        con = warehouse.open_warehouse(args.warehouse, time_zone=rules.time_zone)
+        params_dir = Path(args.params_dir or root / "params")
+        mapping_file = mapping.find(params_dir)
+        mp = mapping.load(mapping_file) if mapping_file else None
+        zone = warehouse.DEFAULT_TIME_ZONE
+        if (params_dir / "bank.yaml").is_file():  # else the warehouse is named first
+            zone = _common_params(ParamSet(params_dir, settings_classes()).bank).time_zone
+        con = warehouse.open_warehouse(
+            args.warehouse, time_zone=zone, mapping=mp, period=args.period
+        )
+        rules = _common_params(ParamSet(params_dir, settings_classes()).bank)
         bounds = contract.Bounds(**rules.plausibility.model_dump())
         report = contract.check(con, bounds=bounds)
         for w in report.warnings:
             print(f"warning: {redact.scrub(w.message())}", file=sys.stderr)
         print("data contract: ok")
+        print(coverage.table(coverage.verdict(contract.found_columns(con), tuple(REPORTS))))
+        warehouse.complete_shape(con)
         print(
             completeness.table(
                 con, validate_period(args.period) if args.period else None, rules.completeness
@@ -416,6 +431,12 @@ def _report_delivery(result) -> int:
         file=sys.stderr,
     )
     return EXIT_ERROR if result.failed else EXIT_OK
+
+
+def _common_params(bank: dict):
+    from .params import Common
+
+    return Common.model_validate({k: v for k, v in bank.items() if k in Common.model_fields})
 
 
 def entry() -> None:

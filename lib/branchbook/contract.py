@@ -36,6 +36,13 @@ Text in a non-text column (``'2024-05-01'`` stored as VARCHAR for a DATE) is a
 :func:`branchbook.warehouse.open_warehouse` converts such columns when every value
 converts, so CSV files and text-typed databases pass.
 
+What each table and column is needed for (required, by a report, by a section, or
+optional) is in :mod:`branchbook.coverage`: a missing table or column below
+``required`` is a note (:attr:`Report.absent`), not an error, and an optional column
+is nullable whatever its declaration below says. The real shapes a bank's data holds
+on purpose (an overdraft, a loan without a rate) are applied over the declarations at
+the end of this module.
+
 Error rules: ``missing_table``, ``missing_column``, ``wrong_type``, ``null`` (in a
 non-nullable column), ``duplicate_key``, ``orphan`` (a foreign key with no parent row),
 ``domain``, ``range`` (including NaN and infinities), ``format`` (``month`` and
@@ -79,12 +86,13 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
 import duckdb
 
+from . import coverage
 from .errors import DataContractError
 
 VARCHAR, DATE, TIMESTAMP, DOUBLE, BIGINT, BOOLEAN = (
@@ -496,7 +504,7 @@ def compatible(declared: str, found: str) -> bool:
 
 # --- violations and the report ----------------------------------------------------
 
-Level = Literal["error", "warning"]
+Level = Literal["error", "warning", "note"]
 
 RULES: Mapping[str, str] = MappingProxyType(
     {
@@ -557,6 +565,10 @@ class Report:
 
     errors: list[Violation] = field(default_factory=list)
     warnings: list[Violation] = field(default_factory=list)
+    absent: list[Violation] = field(default_factory=list)
+    """Tables and columns missing that are not required (level ``note``): what they
+    are needed for is in :mod:`branchbook.coverage`; they remove sections or reports,
+    never the whole run."""
 
     @property
     def ok(self) -> bool:
@@ -617,10 +629,33 @@ def validate(
     for name in found:
         out += _orphans(con, TABLES[name], usable)
     out += _warnings(con, usable, as_of, bounds)
+    out = [_absent_is_a_note(v) for v in out]
     return Report(
         errors=[v for v in out if v.level == "error"],
         warnings=[v for v in out if v.level == "warning"],
+        absent=[v for v in out if v.level == "note"],
     )
+
+
+def _absent_is_a_note(v: Violation) -> Violation:
+    """A missing table or column below the ``required`` tier is a note, not an error."""
+    if (
+        v.rule in ("missing_table", "missing_column")
+        and coverage.need(v.table, v.column).tier != "required"
+    ):
+        return replace(v, level="note")
+    return v
+
+
+def found_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Each contract table present on ``con`` -> its contract columns present with a
+    usable type: what :func:`branchbook.coverage.verdict` judges."""
+    out = {}
+    for table in TABLES.values():
+        cols = _describe(con, table.name)
+        if not isinstance(cols, Violation):
+            out[table.name] = _usable(table, cols)
+    return out
 
 
 # --- the rules as SQL ----------------------------------------------------------------
@@ -990,3 +1025,39 @@ def _lit(text: str) -> str:
 
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+# --- real shapes ----------------------------------------------------------------------
+# Applied over the declarations above (which stay as written): what a real bank's data
+# holds on purpose. Every column :mod:`branchbook.coverage` lists as optional is
+# nullable; and
+#
+# - balances.deposits may be negative: a current account in overdraft. AUM counts a
+#   customer's deposits at max(deposits, 0) (an overdraft is credit, not a negative
+#   asset) and the overdraft, -min(deposits, 0), is an exposure; tiers use that AUM.
+# - loans.interest_rate may be NULL: a loan without a recorded rate (staff loans,
+#   some trade finance); it is "not recorded" in rate statistics, never 0.
+# - loans.collateral_type may be NULL: collateral not recorded, which is not "none"
+#   (unsecured); such loans are counted apart in the collateral section.
+_REAL_SHAPES: dict[tuple[str, str], dict] = {
+    ("balances", "deposits"): {"low": None},
+    ("loans", "interest_rate"): {"nullable": True},
+    ("loans", "collateral_type"): {"nullable": True},
+}
+
+
+def _real_shape(table: Table) -> Table:
+    optional = coverage.optional_columns()
+    columns = []
+    for c in table.columns:
+        change = dict(_REAL_SHAPES.get((table.name, c.name), {}))
+        if (table.name, c.name) in optional:
+            change["nullable"] = True
+        columns.append(replace(c, **change) if change else c)
+    return replace(table, columns=tuple(columns))
+
+
+TABLES = MappingProxyType({name: _real_shape(t) for name, t in TABLES.items()})
+
+
+coverage.use_tables(TABLES)

@@ -20,9 +20,11 @@ from typing import Any
 import pandas as pd
 
 from . import paths
+from .coverage import Coverage
 from .errors import BranchbookError, ParamsError
 from .params import validate_branch_id, validate_period
 from .prepare import Prepared, load_prepared
+from .reports import REPORTS
 
 SCOPES = ("branch", "bank")
 
@@ -80,6 +82,15 @@ class BranchData:
             *(dict(w) for w in per_branch.get(self.branch_id, [])),
             *({**w, "bank_wide": True} for w in per_branch.get("*", [])),
         ]
+
+    @property
+    def coverage(self) -> Coverage:
+        """What the warehouse's tables and columns allow this period (the same for every
+        branch): ``coverage.produced(report)``, ``coverage.shows("risk.collateral")``
+        and ``coverage.reports[report].notes()``, the lines of the report's
+        data-coverage note. Everything is shown for a period prepared before coverage
+        was recorded."""
+        return Coverage.from_json(self.meta.get("coverage"), tuple(REPORTS))
 
     def _read(self, name: str, folder: str) -> pd.DataFrame:
         root = self.prepared.root

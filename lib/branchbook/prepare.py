@@ -3,12 +3,18 @@
 One pass over the warehouse with DuckDB SQL:
 
 1. check the data contract (:mod:`branchbook.contract`) and every parameter file,
-   before anything else is done;
+   before anything else is done; judge what the tables and columns found allow
+   (:mod:`branchbook.coverage`: recorded as ``coverage`` in ``prepare.json``) and read
+   what is absent as empty, so the sections that have their data are computed;
 2. give every report module's ``prepare(ctx)`` the whole bank, so what must be
    measured the same way everywhere (percentile ranks, clusters, the scorecard, peer
    groups, benchmarks) is computed once;
 3. write each branch's extract (contract tables and report artifacts cut to the
    branch) and the bank-wide ``bench_*`` frames as Parquet.
+
+From a database server (a URL), the rows the period needs are first streamed into a
+private folder inside the build folder (:mod:`branchbook.server`), after the server
+has hashed its rows: an unchanged period is known without pulling them.
 
 The result lives in ``build/<period>/prepared/`` (swapped in whole, so a failed
 prepare never leaves a half-written folder) with ``prepare.json`` describing it. A
@@ -31,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import codekey, completeness, contract, redact, warehouse
+from . import codekey, completeness, contract, coverage, mapping, redact, server, warehouse
 from .errors import DataContractError, ParamsError
 from .params import Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
@@ -62,6 +68,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "complaints": ("", "t.branch_id", "t.received_at < $stop"),
     "aml_alerts": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.raised_on < $stop"),
     "targets": ("JOIN staff p USING (staff_id)", "p.branch_id", "t.period <= $period"),
+    "kyc_history": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.valid_from < $stop"),
 }
 
 
@@ -129,9 +136,10 @@ def _bank_common(ps: ParamSet) -> Common:
     return Common.model_validate({k: v for k, v in ps.bank.items() if k in Common.model_fields})
 
 
-def _params_hash(ps: ParamSet) -> str:
+def _params_hash(ps: ParamSet, mapping_file: Path | None = None) -> str:
     h = hashlib.sha256()
-    for path in [ps.bank_file, *ps.branch_files().values()]:
+    extra = [mapping_file] if mapping_file else []
+    for path in [ps.bank_file, *ps.branch_files().values(), *extra]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -175,26 +183,92 @@ def prepare(
     t0 = time.perf_counter()
     ps = ParamSet(params_dir, settings_classes())
     common = _bank_common(ps)
-    con = warehouse.open_warehouse(source, time_zone=common.time_zone)
+    mapping_file = mapping.find(params_dir)
+    mp = mapping.load(mapping_file) if mapping_file else None
+    build_dir = Path(build_dir)
+    url = warehouse.url_of(source)
+    served = None
+    if url:
+        # the server hashes its rows: an unchanged period is known without pulling a row
+        served = server.branch_fingerprints(url, mapping=mp, time_zone=common.time_zone)
+        target = period or server.latest_month(url, mapping=mp, time_zone=common.time_zone)
+        if served is not None and target and not force:
+            key = _key(served, ps, mapping_file)
+            current = load_prepared(build_dir, target)
+            report_keys = {
+                n: _report_key(key["fingerprint"], ps, spec) for n, spec in registry().items()
+            }
+            if (
+                current
+                and all(current.meta.get(k) == v for k, v in key.items())
+                and current.meta.get("report_keys") == report_keys
+            ):
+                log.info("prepare %s: up to date (%s)", target, key["fingerprint"])
+                return current
+    stage = build_dir / f".source-{os.getpid()}"
+    for old in build_dir.glob(".source-*") if build_dir.is_dir() else []:
+        pid = old.name.rsplit("-", 1)[1]  # rows staged by a prepare that was killed
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    try:
+        return _prepare(
+            period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force
+        )
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _key(fingerprints: dict[str, str], ps: ParamSet, mapping_file: Path | None) -> dict:
+    bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        "fingerprint": bank_fp,
+        "params": _params_hash(ps, mapping_file),
+        "code": codekey.extracts_code(),
+    }
+
+
+def _open(source, common: Common, mp, period: str | None, stage: Path):
+    """The warehouse on DuckDB; for a server, the rows ``period`` needs staged first."""
+    if warehouse.url_of(source):
+        shutil.rmtree(stage, ignore_errors=True)
+        if period is None:
+            period = server.latest_month(warehouse.url_of(source), mapping=mp,
+                                         time_zone=common.time_zone)  # fmt: skip
+    return warehouse.open_warehouse(
+        source, time_zone=common.time_zone, mapping=mp, period=period, stage_dir=stage
+    )
+
+
+def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force):
+    con = _open(source, common, mp, period, stage)
     bounds = contract.Bounds(**common.plausibility.model_dump())
     report = contract.check(con, bounds=bounds)
+    cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
+    filled = warehouse.complete_shape(con)
+    if filled:
+        log.info("prepare: not in the warehouse, read as empty: %s", ", ".join(filled))
     rules = common.completeness
     if period:
         check_period(con, period)
         completeness.require(con, period, rules)
     else:
-        latest_period(con)  # an empty balances table is named as such
+        staged = latest_period(con)  # an empty balances table is named as such
         period = completeness.latest_complete(con, rules)
+        if warehouse.url_of(source) and period != staged:
+            con.close()  # staged for a later month: stage the rows this one needs
+            con = _open(source, common, mp, period, stage)
+            report = contract.check(con, bounds=bounds)
+            cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
+            warehouse.complete_shape(con)
     branch_ids = [
         r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()
     ]
     ps.check_all(branch_ids)
-    fingerprints = warehouse.branch_fingerprints(con)
-    bank_fp = hashlib.sha256(json.dumps(fingerprints, sort_keys=True).encode()).hexdigest()[:16]
-    key = {"fingerprint": bank_fp, "params": _params_hash(ps), "code": codekey.extracts_code()}
+    fingerprints = served if served is not None else warehouse.branch_fingerprints(con)
+    key = _key(fingerprints, ps, mapping_file)
+    bank_fp = key["fingerprint"]
     reports = registry()
     report_keys = {name: _report_key(bank_fp, ps, spec) for name, spec in reports.items()}
-    build_dir = Path(build_dir)
     current = load_prepared(build_dir, period)
     if force:
         current = None
@@ -245,7 +319,7 @@ def prepare(
                 log.info("prepare %s: %s unchanged, its models kept", period, name)
                 continue
             artifacts[name] = []
-            if spec.prepare is None:
+            if spec.prepare is None or not cov.produced(name):
                 continue
             t1 = time.perf_counter()
             frames = spec.prepare(ctx.with_settings(_bank_section(ps, name, spec)))
@@ -266,6 +340,7 @@ def prepare(
             "warehouse": redact.scrub(warehouse.describe(source)),
             "warnings": [redact.scrub(v.message()) for v in report.warnings],
             **warning_details(con, report, bounds),
+            "coverage": cov.to_json(),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }

@@ -7,12 +7,16 @@
 - a folder holding, per table, ``<table>.parquet``, ``<table>/*.parquet`` or
   ``<table>.csv`` (in that order of preference). CSV is read as text and converted
   to the contract's types, so ids such as ``0101`` keep their leading zeros;
-- a SQLAlchemy URL (``postgresql://user:pass@host/db``): each contract table is read
-  with pandas into memory (SQLAlchemy and the driver are needed only for this; for
-  tens of millions of rows, export to Parquet instead). The password never appears
-  in a message: :func:`mask_url` shows it as ``***``;
+- a SQLAlchemy URL (``postgresql+psycopg://user:pass@host/db``): the rows a period
+  needs are streamed from the server in chunks into Parquet files
+  (:mod:`branchbook.server`), which the connection then reads. SQLAlchemy and the
+  driver are needed only for this. The password never appears in a message:
+  :func:`mask_url` shows it as ``***``;
 - ``None``: the URL in ``BRANCHBOOK_WAREHOUSE_URL`` when set, else the demo warehouse
   :data:`DEFAULT_WAREHOUSE` in the project folder (see :func:`branchbook.paths.project_root`).
+
+A bank's own names are mapped to the contract's by ``params/warehouse.yaml``
+(:mod:`branchbook.mapping`), for every kind of source.
 
 Where a column's stored type differs from the contract's but every value converts
 losslessly (text dates in CSV, integers for a DOUBLE, whole-number floats for a BIGINT
@@ -44,9 +48,11 @@ from pathlib import Path
 
 import duckdb
 
+from . import mapping as mapping_module
 from . import redact
 from .contract import BIGINT, DATE, DOUBLE, TABLES, TIMESTAMP, VARCHAR, compatible
 from .errors import WarehouseError
+from .mapping import Mapping
 
 DEFAULT_WAREHOUSE = Path("build/demo/warehouse.duckdb")
 """The demo warehouse, relative to the project folder."""
@@ -70,29 +76,51 @@ DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 def open_warehouse(
-    source: str | os.PathLike | None = None, *, time_zone: str = DEFAULT_TIME_ZONE
+    source: str | os.PathLike | None = None,
+    *,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    mapping: Mapping | None = None,
+    period: str | None = None,
+    stage_dir: str | os.PathLike | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection on which every contract table found is a view by its name,
     its dates and instants on the bank's ``time_zone`` (see the module's time model).
 
+    ``mapping`` (:mod:`branchbook.mapping`) says which of the bank's tables and columns
+    hold the contract's; it is checked first. For a database URL, the rows ``period``
+    needs (every row when None) are streamed into Parquet files in ``stage_dir`` (a
+    private temporary folder when None, removed at exit) by :func:`branchbook.server.stage`,
+    and the connection reads those.
+
     Raises :class:`WarehouseError` when the path does not exist, the file is not a
-    DuckDB database, a folder holds no contract table, or a URL cannot be read.
+    DuckDB database, a folder holds no contract table, or a URL cannot be read;
+    :class:`~branchbook.errors.ParamsError` for a mapping that names what is not there.
     Missing tables are not an error here: :func:`branchbook.contract.check` names them.
     """
     kind, target = _resolve(source)
     _TIME_ZONE[0] = time_zone
     if kind == "url":
-        return _open_url(str(target))
+        from . import server
+
+        folder = Path(stage_dir) if stage_dir else Path(_private_folder("branchbook-stage-"))
+        server.stage(str(target), folder, mapping=mapping, period=period, time_zone=time_zone)
+        return _open_folder(folder)
     path = Path(target)
     if not path.exists():
         hint = " (build the demo warehouse with `make demo`)" if kind == "default" else ""
         raise WarehouseError(f"warehouse not found: {path}{hint}")
     if path.is_dir():
-        return _open_folder(path)
-    return _open_duckdb(path)
+        return _open_folder(path, mapping)
+    return _open_duckdb(path, mapping)
 
 
 _TIME_ZONE = [DEFAULT_TIME_ZONE]  # the zone of the connection being opened
+
+
+def url_of(source: str | os.PathLike | None) -> str | None:
+    """The database URL ``source`` names (or ``$BRANCHBOOK_WAREHOUSE_URL`` gives), else None."""
+    kind, target = _resolve(source)
+    return str(target) if kind == "url" else None
 
 
 def describe(source: str | os.PathLike | None = None) -> str:
@@ -140,6 +168,47 @@ def fingerprint(
     return out
 
 
+def complete_shape(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Give every contract table its full shape on ``con``, after the contract check:
+    an absent table becomes an empty view with the contract's columns and types, an
+    absent column a column of NULLs. Returns what was filled in (``table`` or
+    ``table.column``).
+
+    What a missing table or column means for the reports is decided by
+    :mod:`branchbook.coverage` (a section left out, "not recorded"); this only lets the
+    code that reads the tables run, so that a bank without ``financials`` still gets
+    every other section. A table stored without a column keeps its data under
+    ``<table>__as_found``.
+    """
+    filled = []
+    for table in TABLES.values():
+        schema = _schema(con, table.name)
+        if schema is None:
+            cols = ", ".join(f"CAST(NULL AS {c.type}) AS {_q(c.name)}" for c in table.columns)
+            con.execute(f"CREATE VIEW {_q(table.name)} AS SELECT {cols} WHERE false")
+            filled.append(table.name)
+            continue
+        have = {part.split(":", 1)[0] for part in schema.split(",")}
+        absent = [c for c in table.columns if c.name not in have]
+        if not absent:
+            continue
+        kind = "TABLE" if _is_table(con, table.name) else "VIEW"
+        found = f"{table.name}__as_found"
+        con.execute(f"ALTER {kind} {_q(table.name)} RENAME TO {_q(found)}")
+        extra = ", ".join(f"CAST(NULL AS {c.type}) AS {_q(c.name)}" for c in absent)
+        con.execute(f"CREATE VIEW {_q(table.name)} AS SELECT *, {extra} FROM {_q(found)}")
+        filled += [f"{table.name}.{c.name}" for c in absent]
+    return filled
+
+
+def _is_table(con, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+        [name],
+    ).fetchone()
+    return bool(row[0])
+
+
 # How rows reach a branch: table -> (join clause, branch column).
 _BRANCH_ROUTES = {
     "branches": ("", "t.branch_id"),
@@ -154,6 +223,7 @@ _BRANCH_ROUTES = {
     "complaints": ("", "t.branch_id"),
     "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
     "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
+    "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
 }
 _ROUTE_PARENT = {
     "balances": "customers",
@@ -162,6 +232,7 @@ _ROUTE_PARENT = {
     "aml_alerts": "customers",
     "loan_snapshots": "loans",
     "targets": "staff",
+    "kyc_history": "customers",
 }
 
 
@@ -214,56 +285,47 @@ def _resolve(source) -> tuple[str, str | Path]:
     return "path", Path(source)
 
 
-def _open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
+def _open_duckdb(path: Path, mapping: Mapping | None = None) -> duckdb.DuckDBPyConnection:
     con = _connect()
     try:
         con.execute(f"ATTACH {_lit(str(path))} AS warehouse (READ_ONLY)")
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(f"{path} is not a readable DuckDB file: {_first_line(exc)}") from None
+    schema = mapping.schema if mapping and mapping.schema else "main"
     # table names are matched without regard to case (a warehouse may store CUSTOMERS)
     names = {
         r[0].lower(): r[0]
         for r in con.execute(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = 'warehouse' AND table_schema = 'main'"
+            "WHERE table_catalog = 'warehouse' AND table_schema = ?",
+            [schema],
         ).fetchall()
     }
-    for name in TABLES:
-        if name in names:
-            try:
-                _define(con, name, f"warehouse.main.{_q(names[name])}")
-            except duckdb.Error as exc:
-                con.close()
-                raise WarehouseError(
-                    f"cannot read table {name} in {path}: {_first_line(exc)}"
-                ) from None
+    relations = {low: f"warehouse.{_q(schema)}.{_q(stored)}" for low, stored in names.items()}
+    try:
+        _define_all(con, relations, mapping, f"in {path}")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def _open_folder(path: Path) -> duckdb.DuckDBPyConnection:
+def _open_folder(path: Path, mapping: Mapping | None = None) -> duckdb.DuckDBPyConnection:
     con = _connect()
-    found = 0
-    for name in TABLES:
-        single, folder, csv = path / f"{name}.parquet", path / name, path / f"{name}.csv"
-        if single.is_file():
-            relation = f"read_parquet({_lit(str(single.resolve()))})"
-        elif folder.is_dir() and any(folder.glob("*.parquet")):
-            relation = (
-                f"read_parquet({_lit(str(folder.resolve() / '*.parquet'))}, union_by_name=true)"
-            )
-        elif csv.is_file():
-            relation = f"read_csv({_lit(str(csv.resolve()))}, header=true, all_varchar=true)"
-        else:
-            continue
-        try:
-            _define(con, name, relation)
-        except duckdb.Error as exc:
-            con.close()
-            raise WarehouseError(
-                f"cannot read table {name} in {path}: {_first_line(exc)}"
-            ) from None
-        found += 1
+    relations = {}
+    wanted = {mapping.source_of(n) if mapping else n for n in TABLES}
+    if mapping:
+        wanted |= {tm.source for tm in mapping.tables.values()}
+    for name in sorted(wanted):
+        relation = _file_relation(path, name)
+        if relation:
+            relations[name.lower()] = relation
+    try:
+        found = _define_all(con, relations, mapping, f"in {path}")
+    except BaseException:
+        con.close()
+        raise
     if not found:
         con.close()
         raise WarehouseError(
@@ -273,36 +335,75 @@ def _open_folder(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _open_url(url: str) -> duckdb.DuckDBPyConnection:
-    masked = mask_url(url)
-    try:
-        import pandas as pd
-        import sqlalchemy
-    except ImportError:
-        raise WarehouseError(
-            f"reading {masked} needs SQLAlchemy and the database's driver "
-            "(e.g. pip install sqlalchemy psycopg2-binary for PostgreSQL)"
-        ) from None
-    con = _connect()
-    try:
-        engine = sqlalchemy.create_engine(url, hide_parameters=True)
+def _file_relation(path: Path, name: str) -> str | None:
+    """DuckDB's reader of ``<name>.parquet``, ``<name>/*.parquet`` or ``<name>.csv``."""
+    single, folder, csv = path / f"{name}.parquet", path / name, path / f"{name}.csv"
+    if single.is_file():
+        return f"read_parquet({_lit(str(single.resolve()))})"
+    if folder.is_dir() and any(folder.glob("*.parquet")):
+        return f"read_parquet({_lit(str(folder.resolve() / '*.parquet'))}, union_by_name=true)"
+    if csv.is_file():
+        return f"read_csv({_lit(str(csv.resolve()))}, header=true, all_varchar=true)"
+    return None
+
+
+def _define_all(con, relations: dict[str, str], mapping: Mapping | None, where: str) -> int:
+    """Define each contract table found in ``relations`` (the bank's table names in
+    lower case -> DuckDB relation), through ``mapping`` when given. Returns how many."""
+
+    def columns_of(source: str) -> dict[str, str] | None:
+        relation = relations.get(source.lower())
+        if relation is None:
+            return None
+        rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        return {r[0].lower(): r[0] for r in rows}
+
+    def probe(source: str, expression: str) -> str | None:
         try:
-            with engine.connect() as db:
-                present = {n.lower(): n for n in sqlalchemy.inspect(db).get_table_names()}
-                for name in TABLES:
-                    if name in present:
-                        frame = pd.read_sql_table(present[name], db)
-                        con.register("incoming_frame", frame)
-                        _define(con, name, "incoming_frame", materialize=True)
-                        con.unregister("incoming_frame")
-                        del frame
-        finally:
-            engine.dispose()
-    except Exception as exc:  # driver and SQLAlchemy errors vary; never echo the secret
-        con.close()
-        detail = _hide_secret(_first_line(exc), url)
-        raise WarehouseError(f"cannot read {masked}: {type(exc).__name__}: {detail}") from None
-    return con
+            con.execute(f"DESCRIBE SELECT {expression} FROM {relations[source.lower()]}")
+        except duckdb.Error as exc:
+            return _scrub_db(exc)
+        return None
+
+    if mapping:
+        mapping_module.check(mapping, columns_of, probe)
+    found = 0
+    for name in TABLES:
+        source = mapping.source_of(name) if mapping else name
+        relation = relations.get(source.lower())
+        if relation is None:
+            continue
+        if mapping and name in mapping.tables:
+            have = columns_of(source) or {}
+            select = mapping_module.select_list(name, mapping, have, _q)
+            if not select:
+                continue
+            tm = mapping.tables[name]
+            filt = f" WHERE {tm.where.text}" if tm.where else ""
+            cols = ", ".join(f"{expr} AS {_q(col)}" for col, expr in select.items())
+            relation = f"(SELECT {cols} FROM {relation}{filt})"
+        try:
+            _define(con, name, relation)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot read table {name} {where}: {_first_line(exc)}") from None
+        found += 1
+    return found
+
+
+def _scrub_db(exc: Exception) -> str:
+    """A database error's first line without quoted values (they may be personal)."""
+    return re.sub(r"'[^']*'", "'...'", _first_line(exc))[:200]
+
+
+def _private_folder(prefix: str) -> str:
+    """A folder only this process uses, removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 # --- conforming stored types to the contract ----------------------------------------
