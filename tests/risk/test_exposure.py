@@ -106,7 +106,7 @@ def test_early_warning_ratios_missing_data_and_list():
     assert f["n_rules"].tolist() == [2, 1, 0, 0]  # no statements: nothing tripped
     w = risk.warning_list(f)
     assert w["customer_id"].tolist() == ["C2", "C1"]  # largest exposure first
-    assert w["name"].tolist() == ["星***", "星***"]
+    assert w["name"].tolist() == ["星河***有限公司", "星河***有限公司"]
     # stricter thresholds from params
     f2 = risk.early_warning(pd.DataFrame(rows), rules=EarlyWarning(debt_to_asset_max=0.4))
     assert f2["debt_to_asset_high"].tolist() == [True, True, True, False]
