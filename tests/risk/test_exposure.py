@@ -230,4 +230,4 @@ def test_industry_shares_hhi_and_top_borrowers():
     assert top["customer_id"].tolist() == ["D", "A", "B"]  # B and E tie at 300: by id
     assert top["loans"].tolist() == [1, 2, 1]
     assert top["share"].tolist() == approx([0.35, 0.25, 0.15])
-    assert top["name"].tolist() == ["丁**", "甲**", "乙**"]
+    assert top["name"].tolist() == ["丁**", "甲***公司", "乙***公司"]
