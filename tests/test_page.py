@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from branchbook import i18n, print_layout
 from branchbook import page as page_mod
-from branchbook import print_layout
 from branchbook.params import Rag
 
 BRANCH = {
@@ -518,3 +520,45 @@ def test_bridge_charts_from_the_catalogue(locale):
                      opening=1.0, closing=2.0)  # fmt: skip
     alts = [img["alt"] for img in html_of(p).select("figure img")]
     assert len(alts) == 2 and all(alts)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_an_action_list_says_how_much_is_shown_and_keeps_every_row_for_the_workbook(locale):
+    df = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "name": ["上海华信贸易有限公司", "张三丰", "上海金源贸易有限公司"],
+            "reason": ["slipped_tier", "dormant_high_value", "both"],
+            "aum": [3e6, 2e6, 1e6],
+        }
+    )
+    cols = {
+        "customer_id": "text",
+        "name": "text",
+        "reason": "label:segmentation.values.reason",
+        "aum": "money",
+    }
+    p = make(locale)
+    p.action_table("customers_to_contact", df, cols, shown=2)
+    page = html_of(p)
+    assert len(page.select("tbody tr")) == 2
+    note = page.find("p", class_="bb-actions-note")
+    expected = i18n.t("common.actions.some_shown", locale, shown=2, total=3)
+    assert note.get_text().startswith(expected)
+    assert note.find("a")["href"] == "segmentation.xlsx"
+    # no full name anywhere, on the page or in the list for the workbook
+    assert "上海华信贸易有限公司" not in p.html() and "张三丰" not in p.html()
+    kept = p.actions["customers_to_contact"]
+    assert kept["columns"] == list(cols)
+    assert [r[0] for r in kept["rows"]] == ["C1", "C2", "C3"]
+    assert kept["rows"][0][1] == "上海华***有限公司" and kept["rows"][1][1] == "张**"
+    assert kept["rows"][2][2] == i18n.label("segmentation.values.reason", "both", locale)
+    assert kept["rows"][0][3] == 3e6
+    assert json.loads(p.meta_json())["actions"] == p.actions
+
+
+def test_an_action_list_shown_whole_says_so():
+    df = pd.DataFrame({"customer_id": ["C1"], "aum": [1.0]})
+    p = make("en")
+    p.action_table("customers_to_contact", df, {"customer_id": "text", "aum": "money"}, shown=50)
+    assert "All 1 shown" in html_of(p).find("p", class_="bb-actions-note").get_text()

@@ -97,6 +97,7 @@ class Page:
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         self.tr = i18n.Translator(self.locale)
@@ -131,6 +132,7 @@ class Page:
             "period_label": fmt.month(self.period, self.locale),
             "classification": self.classification,
             "headline": self.headline,
+            "actions": self.actions,
         }
 
     def _emit_meta(self) -> None:
@@ -564,6 +566,49 @@ class Page:
             self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
         else:
             self._emit(render(body_rows) + foot_note)
+
+    def action_table(
+        self, name: str, df: pd.DataFrame, columns: Mapping[str, str], *, shown: int
+    ) -> None:
+        """An action list: the first ``shown`` rows of ``df`` (already in the order to
+        act), and a line saying how many of how many are shown and that every row is in
+        the workbook published beside the report (``<report>.xlsx``, one sheet per list).
+
+        The full list (personal columns masked as on the page, coded values in words,
+        numbers as numbers) is kept in the page meta under ``actions[name]``, for the
+        runner to write the workbook (:mod:`branchbook.output.xlsx`). ``name`` is the
+        sheet's name, a short key (``customers_to_contact``).
+        """
+        data = privacy.mask_frame(df)
+        self.table(data.head(shown), columns, max_rows=shown)
+        total, n = len(data), min(shown, len(data))
+        if total:
+            key = "common.actions.all_shown" if n == total else "common.actions.some_shown"
+            link = f"{self.report}.xlsx"
+            self._emit(
+                f'<p class="bb-note bb-actions-note">{esc(self.t(key, shown=n, total=total))} '
+                f'<a href="{esc(link)}" download>{esc(self.t("common.actions.workbook"))}</a></p>'
+            )
+        self.actions[name] = {
+            "columns": list(columns),
+            "headers": [self.rt(f"columns.{c}") for c in columns],
+            "rows": [
+                [self._export(row[c], k) for c, k in columns.items()] for _, row in data.iterrows()
+            ],
+        }
+        self._emit_meta()
+
+    def _export(self, value: Any, kind: str) -> Any:
+        """A cell of an exported list: a number stays a number, a code is in words."""
+        if fmt.is_missing(value):
+            return None
+        if kind.startswith("label:"):
+            return i18n.label(kind[6:], value, self.locale)
+        if kind in NUMERIC_KINDS:
+            return float(value) if kind != "int" else int(value)
+        if kind == "date":
+            return str(value)[:10]
+        return str(value)
 
     def _cell(self, value: Any, kind: str, suppressed: bool = False) -> str:
         if suppressed:
