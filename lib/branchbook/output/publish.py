@@ -131,6 +131,20 @@ def _link(period_dir: Path, entry: Mapping[str, Any], kind: str, default: str) -
     return quote(rel, safe="/") if (period_dir / rel).is_file() else None
 
 
+def _signals(entries: Mapping[str, Mapping[str, Any]], bid: str) -> dict[str, int] | None:
+    """Red and amber KPI cards over the branch's published reports (None when no
+    published report of the branch recorded them)."""
+    found = [
+        e["signals"]
+        for report in REPORTS
+        if (e := entries.get(f"{bid}/{report}") or {}).get("status") == "ok"
+        and isinstance(e.get("signals"), Mapping)
+    ]
+    if not found:
+        return None
+    return {s: sum(int(f.get(s) or 0) for f in found) for s in ("red", "amber")}
+
+
 def _branch_rows(
     period_dir: Path,
     entries: Mapping[str, Mapping[str, Any]],
@@ -171,11 +185,15 @@ def _branch_rows(
                     "pdf": _link(period_dir, entry, "pdf", f"{bid}/{report}.pdf")
                     if status == "ok"
                     else None,
+                    "xlsx": _link(period_dir, entry, "xlsx", f"{bid}/{report}.xlsx")
+                    if status == "ok"
+                    else None,
                     "error": _one_line(error),
                     "error_full": _one_line(error, 1000),
                     "rank": STATUSES.index(status),
                 }
             )
+        signals = _signals(entries, bid)
         numbers = []
         for report, kpi, _label in headlines:
             entry = entries.get(f"{bid}/{report}") or {}
@@ -216,6 +234,10 @@ def _branch_rows(
                 "statuses": " ".join(sorted(set(statuses))),
                 "cells": cells,
                 "numbers": numbers,
+                "signals": signals,
+                "signals_text": tr("common.index.signals_count", **signals)
+                if signals is not None
+                else fmt.MISSING,
             }
         )
     return rows

@@ -162,6 +162,9 @@ def make(
             blobs = {"html": page.encode("utf-8")}
             if "pdf" in formats:
                 blobs["pdf"] = to_pdf.html_to_pdf(page)
+        # how many of the page's KPI cards are red and amber, for the index's signal count
+        cards = [c for c in (meta.get("headline") or {}).values() if isinstance(c, dict)]
+        entry["signals"] = {s: sum(c.get("status") == s for c in cards) for s in ("red", "amber")}
         book = xlsx.workbook(meta.get("actions") or {})
         if book is not None:
             blobs["xlsx"] = book  # the action lists, published with the report's files
