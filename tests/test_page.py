@@ -562,3 +562,13 @@ def test_an_action_list_shown_whole_says_so():
     p = make("en")
     p.action_table("customers_to_contact", df, {"customer_id": "text", "aum": "money"}, shown=50)
     assert "All 1 shown" in html_of(p).find("p", class_="bb-actions-note").get_text()
+
+
+@pytest.mark.parametrize(("locale", "unit"), [("zh-CN", "万元"), ("en", "k")])
+def test_a_money_column_and_its_total_are_in_one_unit(locale, unit):
+    df = pd.DataFrame({"customer_id": ["a", "b", "c"], "aum": [6.79e8, 5e5, 2.1e5]})
+    p = make(locale)
+    p.table(df, {"customer_id": "text", "aum": "money"}, total=True)
+    cells = [td.get_text() for td in html_of(p).select("tbody td.num")]
+    total = html_of(p).select("tfoot th")[-1].get_text()
+    assert all(c.endswith(unit) for c in cells + [total]), (cells, total)

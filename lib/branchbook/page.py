@@ -98,6 +98,8 @@ class Page:
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
     actions: dict[str, Any] = field(default_factory=dict)
+    # the divisor of each money column of the table being built (fmt.money_scale)
+    _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         self.tr = i18n.Translator(self.locale)
@@ -147,9 +149,9 @@ class Page:
             return str(self.branch["name_zh"])
         return str(self.branch.get("name", self.branch.get("branch_id", "")))
 
-    def fmt(self, value: Any, kind: str) -> str:
+    def fmt(self, value: Any, kind: str, scale: float | None = None) -> str:
         if kind == "money":
-            return fmt.money(value, self.locale, self.currency)
+            return fmt.money(value, self.locale, self.currency, scale=scale)
         return fmt.format_value(value, kind, self.locale)
 
     # -- blocks -----------------------------------------------------------------
@@ -512,6 +514,12 @@ class Page:
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
             heads.append(f"<th{cls}>{esc(h)}</th>")
+        # one unit per money column, chosen from its values (never 亿元 and 万元 mixed)
+        self._scales = {
+            c: fmt.money_scale(pd.to_numeric(data[c], errors="coerce"), self.locale)
+            for c, k in columns.items()
+            if k == "money"
+        }
         body_rows = [
             self._row(row, columns, hide)
             for (_, row), hide in zip(data.iterrows(), hidden, strict=True)
@@ -610,12 +618,14 @@ class Page:
             return str(value)[:10]
         return str(value)
 
-    def _cell(self, value: Any, kind: str, suppressed: bool = False) -> str:
+    def _cell(
+        self, value: Any, kind: str, suppressed: bool = False, scale: float | None = None
+    ) -> str:
         if suppressed:
             return '<td class="num bb-suppressed">*</td>'
         if kind.startswith("label:"):
             return f"<td>{esc(i18n.label(kind[6:], value, self.locale))}</td>"
-        text = self.fmt(value, kind)
+        text = self.fmt(value, kind, scale)
         if kind in NUMERIC_KINDS:
             neg = fmt.finite(value) and float(value) < 0
             return f'<td class="num{" neg" if neg else ""}">{esc(text)}</td>'
@@ -624,25 +634,28 @@ class Page:
     def _row(self, row: pd.Series, columns: Mapping[str, str], hidden: bool = False) -> str:
         # A small group hides every number of its row: its share or average would
         # otherwise give the count back.
+        scales = self._scales
         cells = [
-            self._cell(row[c], k, suppressed=hidden and k in NUMERIC_KINDS)
+            self._cell(row[c], k, suppressed=hidden and k in NUMERIC_KINDS, scale=scales.get(c))
             for c, k in columns.items()
         ]
         return f"<tr>{''.join(cells)}</tr>"
 
     def _total_row(self, data, raw, columns, total) -> str:
+        # the totals row keeps its column's unit, however much larger the sum is
+        scales = self._scales
         cells = []
         for i, (col, kind) in enumerate(columns.items()):
             if isinstance(total, Mapping) and col in total:
                 hide = total[col] is privacy.SUPPRESSED
                 cells.append(
-                    self._cell(total[col], kind, suppressed=hide)
+                    self._cell(total[col], kind, suppressed=hide, scale=scales.get(col))
                     .replace("<td", "<th", 1)
                     .replace("</td>", "</th>")
                 )
             elif kind in SUMMABLE_KINDS and not isinstance(total, Mapping):
                 cells.append(
-                    self._cell(pd.to_numeric(raw[col]).sum(), kind)
+                    self._cell(pd.to_numeric(raw[col]).sum(), kind, scale=scales.get(col))
                     .replace("<td", "<th", 1)
                     .replace("</td>", "</th>")
                 )
