@@ -572,3 +572,12 @@ def test_a_money_column_and_its_total_are_in_one_unit(locale, unit):
     cells = [td.get_text() for td in html_of(p).select("tbody td.num")]
     total = html_of(p).select("tfoot th")[-1].get_text()
     assert all(c.endswith(unit) for c in cells + [total]), (cells, total)
+
+
+def test_a_change_that_rounds_to_zero_is_shown_as_zero_in_a_neutral_colour():
+    df = pd.DataFrame({"customer_id": ["a", "b"], "gap": [-0.00001, -0.02]})
+    p = make("en")
+    p.table(df, {"customer_id": "text", "gap": "delta_pct"})
+    cells = html_of(p).select("tbody td.num")
+    assert cells[0].get_text() == "0.0 pp" and "neg" not in cells[0]["class"]
+    assert cells[1].get_text() == "-2.0 pp" and "neg" in cells[1]["class"]

@@ -627,7 +627,8 @@ class Page:
             return f"<td>{esc(i18n.label(kind[6:], value, self.locale))}</td>"
         text = self.fmt(value, kind, scale)
         if kind in NUMERIC_KINDS:
-            neg = fmt.finite(value) and float(value) < 0
+            # red only when the reader sees a minus: a change that rounds to zero is neutral
+            neg = fmt.finite(value) and float(value) < 0 and "-" in text
             return f'<td class="num{" neg" if neg else ""}">{esc(text)}</td>'
         return f"<td>{esc(text)}</td>"
 
