@@ -206,20 +206,24 @@ else:
 
 # %% [markdown]
 # Early-warning signals for corporate borrowers (thresholds from params), then the list
-# of borrowers tripping a rule, largest exposure first, names masked.
+# of borrowers tripping a rule, largest exposure first, names masked, each with its manager
+# and next step; every row is in the workbook beside the report.
 
 # %%
 page.section("early_warning")
 page.note("risk.notes.ew_thresholds", **cfg.early_warning.model_dump())
 watchlist = risk.warning_list(flags, rule_names=page.labels(risk.EW_RULES, "ew_rule"),
-                              sep=page.rt("list_separator"))
+                              sep=page.rt("list_separator"), customers=d.table("customers"),
+                              staff=d.table("staff"))
 if watchlist.empty:
     page.empty("no_warnings")
 else:
     page.table(risk.warning_rules(flags), {"rule": "label:risk.values.ew_rule", "borrowers": "int",
                                            "exposure": "money", "exposure_share": "pct"})
-    page.table(watchlist, {"customer_id": "text", "name": "text", "industry": "label:risk.values.industry",
-                           "exposure": "money", "max_dpd": "int", "rules": "text"}, max_rows=cfg.list_rows)
+    page.action_table("borrowers_to_review", watchlist,
+                      {"customer_id": "text", "name": "text", "manager_name": "text",
+                       "industry": "label:risk.values.industry", "exposure": "money", "max_dpd": "int",
+                       "rules": "text", "next_step": "label:risk.values.next_step"}, shown=cfg.list_rows)
 
 # %% [markdown]
 # Collateral: loans by loan-to-value band, each collateral type against its own limit
