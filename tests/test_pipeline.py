@@ -320,3 +320,33 @@ def test_every_zh_pdf_is_chinese_with_the_pinned_font(site, report):
     assert "Noto-Sans-CJK-SC" in fonts
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "595.276 x 841.89" in info  # A4
+
+
+def test_action_lists_are_published_whole_as_a_workbook_linked_from_report_and_index(site):
+    import openpyxl
+
+    con = duckdb.connect(str(site["wh"]), read_only=True)
+    full_names = {r[0] for r in con.execute("select name from customers").fetchall()}
+    staff_ids = {r[0] for r in con.execute("select staff_id from staff").fetchall()}
+    con.close()
+    index = BeautifulSoup((site["period_dir"] / "index.html").read_text(), "html.parser")
+    index_links = {a["href"] for a in index.select("#bb-index a")}
+    for bid in BRANCHES:
+        for report, sheet in (
+            ("segmentation", "customers_to_contact"),
+            ("risk", "borrowers_to_review"),
+        ):
+            page = soup(site, bid, report)
+            note = page.find("p", class_="bb-actions-note")
+            if note is None:  # no one on the list: no workbook needed
+                continue
+            # "Showing 20 of 21; all 21 ..." / "All 35 shown ...": the last number is the total
+            total = int(re.findall(r"\d+", note.get_text().replace(",", ""))[-1])
+            assert note.find("a")["href"] == f"{report}.xlsx"
+            assert f"{bid}/{report}.xlsx" in index_links
+            wb = openpyxl.load_workbook(site["period_dir"] / bid / f"{report}.xlsx")
+            rows = list(wb[sheet].iter_rows(values_only=True))
+            assert rows[0][:3] == ("customer_id", "name", "manager_name")
+            assert len(rows) - 1 == total, (bid, report)
+            assert not {r[1] for r in rows[1:]} & full_names
+            assert not {r[2] for r in rows[1:]} & staff_ids
