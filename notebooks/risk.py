@@ -179,8 +179,9 @@ else:
     page.note(key, **values)
     key, values = risk.psi_note(drift_psi, against="development", **bands)
     page.note(key, **values)
-    page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
-                      "bank_share": "pct"})
+    with page.methods():
+        page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
+                          "bank_share": "pct"})
 
 # %% [markdown]
 # Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params; EAD
@@ -335,7 +336,7 @@ else:
 # points table of the characteristics in the model (WoE, IV and points per bin).
 
 # %%
-page.section("scorecard")
+page.section("scorecard", methods=True)
 if sc is None:
     page.empty("no_scorecard")
 else:
@@ -358,7 +359,7 @@ else:
 # report says so); calibration by score band; stability against the development sample.
 
 # %%
-page.section("validation")
+page.section("validation", methods=True)
 if sc is None:
     page.empty("no_scorecard")
 else:

@@ -581,3 +581,28 @@ def test_a_change_that_rounds_to_zero_is_shown_as_zero_in_a_neutral_colour():
     cells = html_of(p).select("tbody td.num")
     assert cells[0].get_text() == "0.0 pp" and "neg" not in cells[0]["class"]
     assert cells[1].get_text() == "-2.0 pp" and "neg" in cells[1]["class"]
+
+
+def test_model_details_go_to_the_methods_appendix_at_the_end():
+    p = make("en")
+    p.section("type_split")
+    p.table(pd.DataFrame({"customer_id": ["a"]}), {"customer_id": "text"})
+    with p.methods():
+        p.table(pd.DataFrame({"aum": [1.0]}), {"aum": "money"}, caption="model table")
+    p.section("actions", methods=True)
+    p.note("common.no_rows")
+    p.section("benchmark")
+    p.definitions({})
+    page = html_of(p)
+    methods = page.find("section", class_="bb-methods")
+    assert methods.find("h2").get_text() == "Methods"
+    assert methods.find("caption").get_text() == "model table"
+    assert [h.get_text() for h in methods.find_all("h3")] == [
+        i18n.t("segmentation.sections.type_split.title", "en"),
+        i18n.t("segmentation.sections.actions.title", "en"),
+    ]
+    # the body says where the details went; the methods come before the definitions
+    assert page.find("p", string=i18n.t("common.methods.moved", "en")) is not None
+    sections = [h["id"] for h in page.select("h2.bb-section")]
+    assert sections == ["sec-type_split", "sec-benchmark", "sec-methods", "sec-definitions"]
+    assert "model table" not in "".join(p.blocks[:3])

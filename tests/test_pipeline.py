@@ -350,3 +350,32 @@ def test_action_lists_are_published_whole_as_a_workbook_linked_from_report_and_i
             assert len(rows) - 1 == total, (bid, report)
             assert not {r[1] for r in rows[1:]} & full_names
             assert not {r[2] for r in rows[1:]} & staff_ids
+
+
+# columns that belong to the methods appendix: test statistics, bin edges, model internals
+METHOD_COLUMNS = (
+    "p_value",
+    "q_value",
+    "coef",
+    "coefficient",
+    "odds_ratio",
+    "woe",
+    "lower",
+    "upper",
+)
+
+
+@pytest.mark.parametrize("report", sorted(registry()))
+def test_no_manager_facing_section_shows_a_p_value_a_bin_edge_or_a_coefficient(site, report):
+    for bid in BRANCHES:
+        page = soup(site, bid, report)
+        locale = page.html["lang"]
+        banned = {
+            i18n.t(f"{report}.columns.{c}", locale)
+            for c in METHOD_COLUMNS
+            if i18n.has(f"{report}.columns.{c}", locale)
+        }
+        for part in page.select("section.bb-methods, section.bb-appendix, section.bb-definitions"):
+            part.decompose()
+        heads = {th.get_text(strip=True) for th in page.select("table thead th")}
+        assert not heads & banned, (bid, report, heads & banned)

@@ -15,6 +15,7 @@ renderer reads (table of contents from ``h2.bb-section``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -98,6 +99,9 @@ class Page:
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
     actions: dict[str, Any] = field(default_factory=dict)
+    # blocks of the methods appendix, and whether blocks go there now (see methods())
+    methods_blocks: list[str] = field(default_factory=list)
+    _to_methods: bool = field(default=False, init=False, repr=False)
     # the divisor of each money column of the table being built (fmt.money_scale)
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
@@ -115,6 +119,9 @@ class Page:
         return self.tr(f"{self.report}.{key}", **values)
 
     def _emit(self, fragment: str) -> None:
+        if self._to_methods:
+            self.methods_blocks.append(fragment)
+            return
         self.blocks.append(fragment)
         if self.live:
             from IPython.display import display
@@ -247,13 +254,38 @@ class Page:
                     card.status = status
         self.kpi_cards(built)
 
-    def section(self, key: str, *, intro: bool = True, **values: Any) -> None:
-        """A section heading (and its one-sentence intro) from ``sections.<key>``."""
+    def section(
+        self, key: str, *, intro: bool = True, methods: bool = False, **values: Any
+    ) -> None:
+        """A section heading (and its one-sentence intro) from ``sections.<key>``.
+
+        ``methods=True``: the whole section (model tables, test statistics, estimation
+        details) goes to the methods appendix at the end, under its own heading, until
+        the next section."""
+        self._to_methods = False
         title = self.rt(f"sections.{key}.title", **values)
         text = ""
         if intro and i18n.has(f"{self.report}.sections.{key}.intro", self.locale):
             text = f'<p class="bb-intro">{esc(self.rt(f"sections.{key}.intro", **values))}</p>'
+        if methods:
+            self._to_methods = True
+            self._emit(f'<h3 id="sec-{esc(key)}">{esc(title)}</h3>{text}')
+            return
         self._emit(f'<h2 class="bb-section" id="sec-{esc(key)}">{esc(title)}</h2>{text}')
+
+    @contextlib.contextmanager
+    def methods(self):
+        """Blocks made inside go to the methods appendix, under the current section's
+        title, and the section says where they are: ``with page.methods(): page.table(...)``.
+        For what a manager does not act on: p-values, intervals, bin edges, coefficients."""
+        heading = self.blocks_heading() or ""
+        self.note("common.methods.moved")
+        self._to_methods = True
+        self._emit(f"<h3>{esc(heading)}</h3>")
+        try:
+            yield self
+        finally:
+            self._to_methods = False
 
     def note(self, key: str, /, **values: Any) -> None:
         """A sentence from the catalogue (full key), e.g. why a section is empty."""
@@ -675,7 +707,15 @@ class Page:
         return None
 
     def appendix(self) -> None:
-        """The full versions of tables that were cut in the body."""
+        """The methods appendix (see :meth:`methods`), then the full versions of tables
+        that were cut in the body."""
+        self._to_methods = False
+        if self.methods_blocks:
+            self._emit(
+                f'<section class="bb-methods" id="methods"><h2 class="bb-section" id="sec-methods">'
+                f"{esc(self.t('common.methods.title'))}</h2>{''.join(self.methods_blocks)}</section>"
+            )
+            self.methods_blocks = []
         if not self.appendix_blocks:
             return
         self._emit(
