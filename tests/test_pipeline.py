@@ -297,7 +297,8 @@ def test_every_report_has_its_sections_summary_and_cards(site, report):
     assert keys, report
     for bid in BRANCHES:
         page = soup(site, bid, report)
-        ids = {h.get("id") for h in page.select("h2.bb-section")}
+        # a section of model details is in the methods appendix, under its own heading
+        ids = {h.get("id") for h in page.select("h2.bb-section, section.bb-methods h3")}
         missing = [k for k in keys if f"sec-{k}" not in ids]
         assert not missing, (bid, report, missing)
         assert 1 <= len(page.select(".bb-summary li")) <= 6
