@@ -589,6 +589,8 @@ def test_model_details_go_to_the_methods_appendix_at_the_end():
     p.table(pd.DataFrame({"customer_id": ["a"]}), {"customer_id": "text"})
     with p.methods():
         p.table(pd.DataFrame({"aum": [1.0]}), {"aum": "money"}, caption="model table")
+    with p.methods():  # a second table of the same section: one heading, one note
+        p.table(pd.DataFrame({"aum": [2.0]}), {"aum": "money"}, caption="second table")
     p.section("actions", methods=True)
     p.note("common.no_rows")
     p.section("benchmark")
@@ -602,7 +604,8 @@ def test_model_details_go_to_the_methods_appendix_at_the_end():
         i18n.t("segmentation.sections.actions.title", "en"),
     ]
     # the body says where the details went; the methods come before the definitions
-    assert page.find("p", string=i18n.t("common.methods.moved", "en")) is not None
+    assert len(page.find_all("p", string=i18n.t("common.methods.moved", "en"))) == 1
+    assert [c.get_text() for c in methods.find_all("caption")] == ["model table", "second table"]
     sections = [h["id"] for h in page.select("h2.bb-section")]
     assert sections == ["sec-type_split", "sec-benchmark", "sec-methods", "sec-definitions"]
     assert "model table" not in "".join(p.blocks[:3])

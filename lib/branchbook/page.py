@@ -102,6 +102,7 @@ class Page:
     # blocks of the methods appendix, and whether blocks go there now (see methods())
     methods_blocks: list[str] = field(default_factory=list)
     _to_methods: bool = field(default=False, init=False, repr=False)
+    _methods_heading: str | None = field(default=None, init=False, repr=False)
     # the divisor of each money column of the table being built (fmt.money_scale)
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
@@ -279,9 +280,12 @@ class Page:
         title, and the section says where they are: ``with page.methods(): page.table(...)``.
         For what a manager does not act on: p-values, intervals, bin edges, coefficients."""
         heading = self.blocks_heading() or ""
-        self.note("common.methods.moved")
+        if self._methods_heading != heading:  # once per section
+            self._methods_heading = heading
+            self.note("common.methods.moved")
+            self._to_methods = True
+            self._emit(f"<h3>{esc(heading)}</h3>")
         self._to_methods = True
-        self._emit(f"<h3>{esc(heading)}</h3>")
         try:
             yield self
         finally:
