@@ -311,16 +311,18 @@ else:
     page.empty("backlog")
 
 # %% [markdown]
-# Repeat complainants over the last 12 months (names masked by the page).
+# Repeat complainants over the last 12 months (names masked by the page), each with its
+# manager and next step; every row is in the workbook beside the report.
 
 # %%
 page.section("repeat", months=cfg.repeat_window_months, minimum=cfg.repeat_min_complaints)
 repeat = sat.repeat_complainants(complaints, customers, period_end=end, window_months=cfg.repeat_window_months,
                                  min_complaints=cfg.repeat_min_complaints)
 if len(repeat):
-    page.table(repeat, {"customer_id": "text", "name": "text", "complaints": "int", "product": "int",
-                        "service": "int", "process": "int", "policy": "int", "open": "int",
-                        "last_received": "date"}, max_rows=20)
+    page.action_table("repeat_complainants", sat.repeat_actions(repeat, customers, d.table("staff")),
+                      {"customer_id": "text", "name": "text", "manager_name": "text", "complaints": "int",
+                       "product": "int", "service": "int", "process": "int", "policy": "int", "open": "int",
+                       "last_received": "date", "next_step": "label:satisfaction.values.next_step"}, shown=20)
 else:
     page.empty("repeat")
 

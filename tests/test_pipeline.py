@@ -336,6 +336,7 @@ def test_action_lists_are_published_whole_as_a_workbook_linked_from_report_and_i
         for report, sheet in (
             ("segmentation", "customers_to_contact"),
             ("risk", "borrowers_to_review"),
+            ("satisfaction", "repeat_complainants"),
         ):
             page = soup(site, bid, report)
             note = page.find("p", class_="bb-actions-note")
