@@ -323,13 +323,14 @@ if borrowers.empty:
     page.empty("no_loans")
 else:
     page.heat_table("matrix", risk.risk_matrix(borrowers), **risk.matrix_summary(borrowers))
-    page.table(risk.matrix_bands(cfg.pd_bands, cfg.exposure_bands),
-               {"matrix_band": "int", "pd_from": "pct", "pd_to": "pct", "exposure_from": "money",
-                "exposure_to": "money"})
     page.note("risk.notes.matrix_exposure", **risk.matrix_summary(borrowers))
     page.table(risk.matrix_list(borrowers, n=cfg.top_borrowers),
                {"customer_id": "text", "name": "text", "exposure": "money", "pd": "pct", "probability": "int",
                 "impact": "int", "rating": "int"}, max_rows=cfg.top_borrowers)
+    with page.methods():
+        page.table(risk.matrix_bands(cfg.pd_bands, cfg.exposure_bands),
+                   {"matrix_band": "int", "pd_from": "pct", "pd_to": "pct", "exposure_from": "money",
+                    "exposure_to": "money"})
 
 # %% [markdown]
 # Methods appendix. The bank's scorecard: characteristics by information value, then the

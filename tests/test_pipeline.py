@@ -364,6 +364,10 @@ METHOD_COLUMNS = (
     "woe",
     "lower",
     "upper",
+    "pd_from",
+    "pd_to",
+    "exposure_from",
+    "exposure_to",
 )
 
 
