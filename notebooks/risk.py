@@ -179,8 +179,9 @@ else:
     page.note(key, **values)
     key, values = risk.psi_note(drift_psi, against="development", **bands)
     page.note(key, **values)
-    page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
-                      "bank_share": "pct"})
+    with page.methods():
+        page.table(dist, {"bin": "int", "lower": "num", "upper": "num", "loans": "int", "share": "pct",
+                          "bank_share": "pct"})
 
 # %% [markdown]
 # Expected loss = PD x LGD x EAD, by product and by collateral type (LGD from params; EAD
@@ -206,20 +207,24 @@ else:
 
 # %% [markdown]
 # Early-warning signals for corporate borrowers (thresholds from params), then the list
-# of borrowers tripping a rule, largest exposure first, names masked.
+# of borrowers tripping a rule, largest exposure first, names masked, each with its manager
+# and next step; every row is in the workbook beside the report.
 
 # %%
 page.section("early_warning")
 page.note("risk.notes.ew_thresholds", **cfg.early_warning.model_dump())
 watchlist = risk.warning_list(flags, rule_names=page.labels(risk.EW_RULES, "ew_rule"),
-                              sep=page.rt("list_separator"))
+                              sep=page.rt("list_separator"), customers=d.table("customers"),
+                              staff=d.table("staff"))
 if watchlist.empty:
     page.empty("no_warnings")
 else:
     page.table(risk.warning_rules(flags), {"rule": "label:risk.values.ew_rule", "borrowers": "int",
                                            "exposure": "money", "exposure_share": "pct"})
-    page.table(watchlist, {"customer_id": "text", "name": "text", "industry": "label:risk.values.industry",
-                           "exposure": "money", "max_dpd": "int", "rules": "text"}, max_rows=cfg.list_rows)
+    page.action_table("borrowers_to_review", watchlist,
+                      {"customer_id": "text", "name": "text", "manager_name": "text",
+                       "industry": "label:risk.values.industry", "exposure": "money", "max_dpd": "int",
+                       "rules": "text", "next_step": "label:risk.values.next_step"}, shown=cfg.list_rows)
 
 # %% [markdown]
 # Collateral: loans by loan-to-value band, each collateral type against its own limit
@@ -318,20 +323,21 @@ if borrowers.empty:
     page.empty("no_loans")
 else:
     page.heat_table("matrix", risk.risk_matrix(borrowers), **risk.matrix_summary(borrowers))
-    page.table(risk.matrix_bands(cfg.pd_bands, cfg.exposure_bands),
-               {"matrix_band": "int", "pd_from": "pct", "pd_to": "pct", "exposure_from": "money",
-                "exposure_to": "money"})
     page.note("risk.notes.matrix_exposure", **risk.matrix_summary(borrowers))
     page.table(risk.matrix_list(borrowers, n=cfg.top_borrowers),
                {"customer_id": "text", "name": "text", "exposure": "money", "pd": "pct", "probability": "int",
                 "impact": "int", "rating": "int"}, max_rows=cfg.top_borrowers)
+    with page.methods():
+        page.table(risk.matrix_bands(cfg.pd_bands, cfg.exposure_bands),
+                   {"matrix_band": "int", "pd_from": "pct", "pd_to": "pct", "exposure_from": "money",
+                    "exposure_to": "money"})
 
 # %% [markdown]
 # Methods appendix. The bank's scorecard: characteristics by information value, then the
 # points table of the characteristics in the model (WoE, IV and points per bin).
 
 # %%
-page.section("scorecard")
+page.section("scorecard", methods=True)
 if sc is None:
     page.empty("no_scorecard")
 else:
@@ -354,7 +360,7 @@ else:
 # report says so); calibration by score band; stability against the development sample.
 
 # %%
-page.section("validation")
+page.section("validation", methods=True)
 if sc is None:
     page.empty("no_scorecard")
 else:

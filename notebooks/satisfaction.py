@@ -174,9 +174,12 @@ else:
 page.section("vs_bank")
 if tests["p_value"].notna().any():
     page.table(sat.in_points(tests), {"metric": "label:satisfaction.values.metric", "value": "num",
-                       "rest_value": "num", "rest_ci_low": "num", "rest_ci_high": "num",
-                       "diff": "num", "q_value": "num", "direction": "label:satisfaction.values.direction"})
-    page.note("satisfaction.notes.vs_bank_rule", fdr=cfg.fdr)
+                       "rest_value": "num", "diff": "num", "direction": "label:satisfaction.values.direction"})
+    with page.methods():
+        page.table(sat.in_points(tests), {"metric": "label:satisfaction.values.metric", "value": "num",
+                           "rest_value": "num", "rest_ci_low": "num", "rest_ci_high": "num",
+                           "diff": "num", "q_value": "num", "direction": "label:satisfaction.values.direction"})
+        page.note("satisfaction.notes.vs_bank_rule", fdr=cfg.fdr)
 else:
     page.note("satisfaction.notes.tests_not_run", minimum=cfg.min_responses_test)
 
@@ -203,19 +206,23 @@ else:
               minimum=drv.min_responses)
 if drv.responses > 0:
     page.table(drv.table, {"attribute": "label:satisfaction.values.attribute", "rated": "int",
-                           "missing": "int", "performance": "num", "coef": "num", "ci_low": "num",
-                           "ci_high": "num", "odds_ratio": "num", "p_value": "num",
-                           "quadrant": "label:satisfaction.values.quadrant"})
+                           "performance": "num", "quadrant": "label:satisfaction.values.quadrant"})
+    with page.methods():
+        page.table(drv.table, {"attribute": "label:satisfaction.values.attribute", "rated": "int",
+                               "missing": "int", "performance": "num", "coef": "num", "ci_low": "num",
+                               "ci_high": "num", "odds_ratio": "num", "p_value": "num",
+                               "quadrant": "label:satisfaction.values.quadrant"})
 
 # %% [markdown]
 # The same model on the whole bank (fitted once in `prepare`), for reference.
 
 # %%
 if (bank_drivers["status"] == "fitted").all():
-    page.note("satisfaction.notes.drivers_bank", responses=bank_drivers["responses"].max())
-    page.table(bank_drivers, {"attribute": "label:satisfaction.values.attribute", "performance": "num",
-                              "coef": "num", "odds_ratio": "num", "p_value": "num",
-                              "quadrant": "label:satisfaction.values.quadrant"})
+    with page.methods():
+        page.note("satisfaction.notes.drivers_bank", responses=bank_drivers["responses"].max())
+        page.table(bank_drivers, {"attribute": "label:satisfaction.values.attribute", "performance": "num",
+                                  "coef": "num", "odds_ratio": "num", "p_value": "num",
+                                  "quadrant": "label:satisfaction.values.quadrant"})
 
 # %% [markdown]
 # What to fix first: each attribute's rating in the recent window against the window before it,
@@ -224,8 +231,11 @@ if (bank_drivers["status"] == "fitted").all():
 # %%
 page.note("satisfaction.notes.drivers_change", months=cfg.driver_window_months, fdr=cfg.fdr)
 page.table(change, {"attribute": "label:satisfaction.values.attribute", "performance_prior": "num",
-                    "performance": "num", "change": "num", "q_value": "num", "importance": "num",
-                    "priority": "num", "focus": "label:satisfaction.values.bool"})
+                    "performance": "num", "change": "num", "focus": "label:satisfaction.values.bool"})
+with page.methods():
+    page.table(change, {"attribute": "label:satisfaction.values.attribute", "performance_prior": "num",
+                        "performance": "num", "change": "num", "q_value": "num", "importance": "num",
+                        "priority": "num", "focus": "label:satisfaction.values.bool"})
 
 # %% [markdown]
 # Complaints received in the month per 1,000 customers open at its end, by category and by
@@ -301,16 +311,18 @@ else:
     page.empty("backlog")
 
 # %% [markdown]
-# Repeat complainants over the last 12 months (names masked by the page).
+# Repeat complainants over the last 12 months (names masked by the page), each with its
+# manager and next step; every row is in the workbook beside the report.
 
 # %%
 page.section("repeat", months=cfg.repeat_window_months, minimum=cfg.repeat_min_complaints)
 repeat = sat.repeat_complainants(complaints, customers, period_end=end, window_months=cfg.repeat_window_months,
                                  min_complaints=cfg.repeat_min_complaints)
 if len(repeat):
-    page.table(repeat, {"customer_id": "text", "name": "text", "complaints": "int", "product": "int",
-                        "service": "int", "process": "int", "policy": "int", "open": "int",
-                        "last_received": "date"}, max_rows=20)
+    page.action_table("repeat_complainants", sat.repeat_actions(repeat, customers, d.table("staff")),
+                      {"customer_id": "text", "name": "text", "manager_name": "text", "complaints": "int",
+                       "product": "int", "service": "int", "process": "int", "policy": "int", "open": "int",
+                       "last_received": "date", "next_step": "label:satisfaction.values.next_step"}, shown=20)
 else:
     page.empty("repeat")
 
@@ -333,15 +345,15 @@ first, last = sat.cohort_months(d.period, horizon_months=cfg.retention_months,
                                 cohort_months=cfg.retention_cohort_months)
 page.note("satisfaction.notes.retention_window", first=first, last=last, months=cfg.retention_months)
 retention_columns = {"band": "label:satisfaction.values.band", "customers": "int", "churned": "int",
-                     "retention": "pct", "risk_ratio": "num", "rr_ci_low": "num", "rr_ci_high": "num",
-                     "p_value": "num"}
+                     "retention": "pct", "risk_ratio": "num"}
+retention_tests = {**retention_columns, "rr_ci_low": "num", "rr_ci_high": "num", "p_value": "num"}
+branch_retention = (sat.retention_by_band(cohort, horizon_months=cfg.retention_months, band_bounds=cfg.band_bounds,
+                                          confidence=cfg.confidence, scale=cfg.csat_scale) if len(cohort) else None)
 page.table(bank_retention, retention_columns, suppress=["customers", "churned"],
            caption=page.rt("captions.retention_bank"))
 if len(cohort):
-    page.table(sat.retention_by_band(cohort, horizon_months=cfg.retention_months,
-                                     band_bounds=cfg.band_bounds, confidence=cfg.confidence,
-                                     scale=cfg.csat_scale),
-               retention_columns, suppress=["customers", "churned"], caption=page.rt("captions.retention_branch"))
+    page.table(branch_retention, retention_columns, suppress=["customers", "churned"],
+               caption=page.rt("captions.retention_branch"))
     curve = sat.retention_curve(cohort, horizon_months=cfg.retention_months, band_bounds=cfg.band_bounds,
                                 scale=cfg.csat_scale)
     page.line_chart("retention", curve["months_after"].unique(),
@@ -349,6 +361,12 @@ if len(cohort):
                     percent=True, months=False)
 else:
     page.empty("retention")
+with page.methods():
+    page.table(bank_retention, retention_tests, suppress=["customers", "churned"],
+               caption=page.rt("captions.retention_bank"))
+    if len(cohort):
+        page.table(branch_retention, retention_tests, suppress=["customers", "churned"],
+                   caption=page.rt("captions.retention_branch"))
 
 # %% [markdown]
 # Definitions and provenance.

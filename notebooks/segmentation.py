@@ -205,15 +205,17 @@ page.table(versus, {"asset_tier": "label:segmentation.values.asset_tier", "branc
 page.bar_chart("benchmark", versus, ["branch_share", "bank_median"], labels="asset_tier", percent=True)
 
 # %% [markdown]
-# Action list: customers slipping a tier and dormant high-value customers (names masked).
+# Action list: customers slipping a tier and dormant high-value customers (names masked), each
+# with its manager and next step; every row is in the workbook beside the report.
 
 # %%
 page.section("actions")
-page.table(seg.action_list(cur, limit=cfg.action_rows),
-           {"customer_id": "text", "name": "text", "manager_id": "text", "reason": "label:segmentation.values.reason",
-            "asset_tier": "label:segmentation.values.asset_tier",
-            "asset_tier_prev": "label:segmentation.values.asset_tier", "aum": "money", "aum_prev": "money",
-            "recency_days": "int"}, max_rows=cfg.action_rows)
+page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("staff")),
+                  {"customer_id": "text", "name": "text", "manager_name": "text",
+                   "reason": "label:segmentation.values.reason", "next_step": "label:segmentation.values.next_step",
+                   "asset_tier": "label:segmentation.values.asset_tier",
+                   "asset_tier_prev": "label:segmentation.values.asset_tier", "aum": "money", "aum_prev": "money",
+                   "recency_days": "int"}, shown=cfg.action_rows)
 
 # %% [markdown]
 # Definitions and provenance.

@@ -74,3 +74,19 @@ def test_money_in_unit():
 def test_a_change_that_rounds_to_zero_is_zero(fn, value, locale, text):
     assert fn(value, locale) == text
     assert fmt.rounds_to_zero(value * 100) == (text.startswith("0.0"))
+
+
+def test_a_money_column_uses_one_unit_chosen_from_its_values():
+    values = [6.79e8, 5e5, 2.1e6]
+    assert fmt.money_scale(values, "zh-CN") == 1e4
+    assert [fmt.money(v, "zh-CN", scale=1e4) for v in values] == [
+        "67,900.0万元",
+        "50.0万元",
+        "210.0万元",
+    ]
+    assert fmt.money_scale(values, "en") == 1e6
+    assert fmt.money(6.79e8, "en", scale=1e6) == "CNY 679.00m"
+    assert fmt.money_scale([3e8, 5e8, 1e4], "zh-CN") == 1e8
+    assert fmt.money_scale([], "en") == 1.0 and fmt.money_scale([0.0, float("nan")], "en") == 1.0
+    # a small negative amount that rounds to zero in the column's unit is 0.0, no sign
+    assert fmt.money(-300, "zh-CN", scale=1e4) == "0.0万元"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from branchbook import i18n, print_layout
 from branchbook import page as page_mod
-from branchbook import print_layout
 from branchbook.params import Rag
 
 BRANCH = {
@@ -518,3 +520,92 @@ def test_bridge_charts_from_the_catalogue(locale):
                      opening=1.0, closing=2.0)  # fmt: skip
     alts = [img["alt"] for img in html_of(p).select("figure img")]
     assert len(alts) == 2 and all(alts)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_an_action_list_says_how_much_is_shown_and_keeps_every_row_for_the_workbook(locale):
+    df = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "name": ["上海华信贸易有限公司", "张三丰", "上海金源贸易有限公司"],
+            "reason": ["slipped_tier", "dormant_high_value", "both"],
+            "aum": [3e6, 2e6, 1e6],
+        }
+    )
+    cols = {
+        "customer_id": "text",
+        "name": "text",
+        "reason": "label:segmentation.values.reason",
+        "aum": "money",
+    }
+    p = make(locale)
+    p.action_table("customers_to_contact", df, cols, shown=2)
+    page = html_of(p)
+    assert len(page.select("tbody tr")) == 2
+    note = page.find("p", class_="bb-actions-note")
+    expected = i18n.t("common.actions.some_shown", locale, shown=2, total=3)
+    assert note.get_text().startswith(expected)
+    assert note.find("a")["href"] == "segmentation.xlsx"
+    # no full name anywhere, on the page or in the list for the workbook
+    assert "上海华信贸易有限公司" not in p.html() and "张三丰" not in p.html()
+    kept = p.actions["customers_to_contact"]
+    assert kept["columns"] == list(cols)
+    assert [r[0] for r in kept["rows"]] == ["C1", "C2", "C3"]
+    assert kept["rows"][0][1] == "上海华***有限公司" and kept["rows"][1][1] == "张**"
+    assert kept["rows"][2][2] == i18n.label("segmentation.values.reason", "both", locale)
+    assert kept["rows"][0][3] == 3e6
+    assert json.loads(p.meta_json())["actions"] == p.actions
+
+
+def test_an_action_list_shown_whole_says_so():
+    df = pd.DataFrame({"customer_id": ["C1"], "aum": [1.0]})
+    p = make("en")
+    p.action_table("customers_to_contact", df, {"customer_id": "text", "aum": "money"}, shown=50)
+    assert "All 1 shown" in html_of(p).find("p", class_="bb-actions-note").get_text()
+
+
+@pytest.mark.parametrize(("locale", "unit"), [("zh-CN", "万元"), ("en", "k")])
+def test_a_money_column_and_its_total_are_in_one_unit(locale, unit):
+    df = pd.DataFrame({"customer_id": ["a", "b", "c"], "aum": [6.79e8, 5e5, 2.1e5]})
+    p = make(locale)
+    p.table(df, {"customer_id": "text", "aum": "money"}, total=True)
+    cells = [td.get_text() for td in html_of(p).select("tbody td.num")]
+    total = html_of(p).select("tfoot th")[-1].get_text()
+    assert all(c.endswith(unit) for c in cells + [total]), (cells, total)
+
+
+def test_a_change_that_rounds_to_zero_is_shown_as_zero_in_a_neutral_colour():
+    df = pd.DataFrame({"customer_id": ["a", "b"], "gap": [-0.00001, -0.02]})
+    p = make("en")
+    p.table(df, {"customer_id": "text", "gap": "delta_pct"})
+    cells = html_of(p).select("tbody td.num")
+    assert cells[0].get_text() == "0.0 pp" and "neg" not in cells[0]["class"]
+    assert cells[1].get_text() == "-2.0 pp" and "neg" in cells[1]["class"]
+
+
+def test_model_details_go_to_the_methods_appendix_at_the_end():
+    p = make("en")
+    p.section("type_split")
+    p.table(pd.DataFrame({"customer_id": ["a"]}), {"customer_id": "text"})
+    with p.methods():
+        p.table(pd.DataFrame({"aum": [1.0]}), {"aum": "money"}, caption="model table")
+    with p.methods():  # a second table of the same section: one heading, one note
+        p.table(pd.DataFrame({"aum": [2.0]}), {"aum": "money"}, caption="second table")
+    p.section("actions", methods=True)
+    p.note("common.no_rows")
+    p.section("benchmark")
+    p.definitions({})
+    page = html_of(p)
+    methods = page.find("section", class_="bb-methods")
+    assert methods.find("h2").get_text() == "Methods"
+    assert methods.find("caption").get_text() == "model table"
+    assert [h.get_text() for h in methods.find_all("h3")] == [
+        i18n.t("segmentation.sections.type_split.title", "en"),
+        i18n.t("segmentation.sections.actions.title", "en"),
+    ]
+    # the body says where the details went; the methods come before the definitions
+    assert len(page.find_all("p", string=i18n.t("common.methods.moved", "en"))) == 1
+    assert [c.get_text() for c in methods.find_all("caption")] == ["model table", "second table"]
+    sections = [h["id"] for h in page.select("h2.bb-section")]
+    assert sections == ["sec-type_split", "sec-benchmark", "sec-methods", "sec-definitions"]
+    assert "model table" not in "".join(p.blocks[:3])

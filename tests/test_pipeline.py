@@ -297,7 +297,8 @@ def test_every_report_has_its_sections_summary_and_cards(site, report):
     assert keys, report
     for bid in BRANCHES:
         page = soup(site, bid, report)
-        ids = {h.get("id") for h in page.select("h2.bb-section")}
+        # a section of model details is in the methods appendix, under its own heading
+        ids = {h.get("id") for h in page.select("h2.bb-section, section.bb-methods h3")}
         missing = [k for k in keys if f"sec-{k}" not in ids]
         assert not missing, (bid, report, missing)
         assert 1 <= len(page.select(".bb-summary li")) <= 6
@@ -320,3 +321,67 @@ def test_every_zh_pdf_is_chinese_with_the_pinned_font(site, report):
     assert "Noto-Sans-CJK-SC" in fonts
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "595.276 x 841.89" in info  # A4
+
+
+def test_action_lists_are_published_whole_as_a_workbook_linked_from_report_and_index(site):
+    import openpyxl
+
+    con = duckdb.connect(str(site["wh"]), read_only=True)
+    full_names = {r[0] for r in con.execute("select name from customers").fetchall()}
+    staff_ids = {r[0] for r in con.execute("select staff_id from staff").fetchall()}
+    con.close()
+    index = BeautifulSoup((site["period_dir"] / "index.html").read_text(), "html.parser")
+    index_links = {a["href"] for a in index.select("#bb-index a")}
+    for bid in BRANCHES:
+        for report, sheet in (
+            ("segmentation", "customers_to_contact"),
+            ("risk", "borrowers_to_review"),
+            ("satisfaction", "repeat_complainants"),
+        ):
+            page = soup(site, bid, report)
+            note = page.find("p", class_="bb-actions-note")
+            if note is None:  # no one on the list: no workbook needed
+                continue
+            # "Showing 20 of 21; all 21 ..." / "All 35 shown ...": the last number is the total
+            total = int(re.findall(r"\d+", note.get_text().replace(",", ""))[-1])
+            assert note.find("a")["href"] == f"{report}.xlsx"
+            assert f"{bid}/{report}.xlsx" in index_links
+            wb = openpyxl.load_workbook(site["period_dir"] / bid / f"{report}.xlsx")
+            rows = list(wb[sheet].iter_rows(values_only=True))
+            assert rows[0][:3] == ("customer_id", "name", "manager_name")
+            assert len(rows) - 1 == total, (bid, report)
+            assert not {r[1] for r in rows[1:]} & full_names
+            assert not {r[2] for r in rows[1:]} & staff_ids
+
+
+# columns that belong to the methods appendix: test statistics, bin edges, model internals
+METHOD_COLUMNS = (
+    "p_value",
+    "q_value",
+    "coef",
+    "coefficient",
+    "odds_ratio",
+    "woe",
+    "lower",
+    "upper",
+    "pd_from",
+    "pd_to",
+    "exposure_from",
+    "exposure_to",
+)
+
+
+@pytest.mark.parametrize("report", sorted(registry()))
+def test_no_manager_facing_section_shows_a_p_value_a_bin_edge_or_a_coefficient(site, report):
+    for bid in BRANCHES:
+        page = soup(site, bid, report)
+        locale = page.html["lang"]
+        banned = {
+            i18n.t(f"{report}.columns.{c}", locale)
+            for c in METHOD_COLUMNS
+            if i18n.has(f"{report}.columns.{c}", locale)
+        }
+        for part in page.select("section.bb-methods, section.bb-appendix, section.bb-definitions"):
+            part.decompose()
+        heads = {th.get_text(strip=True) for th in page.select("table thead th")}
+        assert not heads & banned, (bid, report, heads & banned)

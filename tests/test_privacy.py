@@ -10,10 +10,28 @@ def test_mask_name():
     assert privacy.mask_name("李四") == "李*"
     assert privacy.mask_name("王") == "王*"
     assert privacy.mask_name("欧阳娜娜") == "欧***"
-    # a long (company) name does not show its length: 3 stars at most
-    assert privacy.mask_name("上海星河国际贸易有限公司") == "上***"
-    assert privacy.mask_name("Acme Trading Ltd") == "A***"
     assert privacy.mask_name(None) == ""
+
+
+def test_a_company_keeps_a_short_prefix_and_its_legal_form():
+    assert privacy.mask_name("上海星河国际贸易有限公司") == "上海星***有限公司"
+    assert privacy.mask_name("上海华信贸易有限公司") == "上海华***有限公司"
+    assert privacy.mask_name("北京恒达股份有限公司") == "北京***股份有限公司"
+    assert privacy.mask_name("Acme Trading Ltd") == "Acm*** Ltd"
+    assert privacy.mask_name("Acme Trading Co., Ltd.") == "Acm*** Co., Ltd."
+    # a short name shows at most half of itself
+    assert privacy.mask_name("恒达有限公司") == "恒***有限公司"
+    # the stars never tell the length; a bare legal form is not a company name
+    assert privacy.mask_name("上海星河国际贸易有限公司").count("*") == 3
+    assert privacy.mask_name("公司") == "公*"
+
+
+def test_two_companies_of_one_city_stay_apart_and_masking_again_changes_nothing():
+    a, b = privacy.mask_name("上海华信贸易有限公司"), privacy.mask_name("上海金源贸易有限公司")
+    assert a != b
+    for name in ("上海华信贸易有限公司", "张三丰", "Acme Trading Ltd", "李四"):
+        once = privacy.mask_name(name)
+        assert privacy.mask_name(once) == once
 
 
 def test_mask_tail_keeps_last_four():

@@ -88,10 +88,50 @@ def delta(value: Any, locale: str = "en", digits: int = 1) -> str:
     return f"{signed(float(value) * 100, digits)}%"
 
 
-def money(value: Any, locale: str = "en", currency: str = "CNY") -> str:
-    """An amount of money, scaled to a readable unit for the locale."""
+#: The units money is written in, per locale: (smallest amount, divisor, decimals,
+#: unit written before / after the number). ``{c}`` is the currency.
+MONEY_UNITS = {
+    "zh-CN": ((1e8, 1e8, 2, "", "亿{u}"), (1e4, 1e4, 1, "", "万{u}"), (0.0, 1.0, 0, "", "{u}")),
+    "en": (
+        (1e9, 1e9, 2, "{c} ", "bn"),
+        (1e6, 1e6, 2, "{c} ", "m"),
+        (1e4, 1e3, 1, "{c} ", "k"),
+        (0.0, 1.0, 0, "{c} ", ""),
+    ),
+}
+
+
+def money_scale(values: Any, locale: str = "en") -> float:
+    """The one divisor for a column of amounts: the unit :func:`money` gives the median
+    of its non-zero amounts, so a column never mixes 亿元 and 万元 (a large amount then
+    reads 67,900.0万元, a small one 0.3万元). 1.0 for a column without amounts.
+
+    >>> money_scale([6.79e8, 5e5, 2.1e6], "zh-CN")
+    10000.0
+    """
+    sizes = sorted(abs(float(v)) for v in values if finite(v) and float(v) != 0)
+    if not sizes:
+        return 1.0
+    mid = sizes[len(sizes) // 2]
+    units = MONEY_UNITS["zh-CN" if locale == "zh-CN" else "en"]
+    return next(u[1] for u in units if mid >= u[0])
+
+
+def money(value: Any, locale: str = "en", currency: str = "CNY", scale: float | None = None) -> str:
+    """An amount of money, scaled to a readable unit for the locale; with ``scale``
+    (from :func:`money_scale`) in that unit whatever its size."""
     if is_missing(value):
         return MISSING
+    if scale is not None:
+        units = MONEY_UNITS["zh-CN" if locale == "zh-CN" else "en"]
+        _, div, digits, before, after = next(u for u in units if u[1] == scale)
+        unit = "元" if currency == "CNY" else currency
+        v = float(value) / div
+        sign = "-" if v < 0 and round(abs(v), digits) != 0 else ""
+        return (
+            f"{sign}{before.format(c=currency)}{abs(v):,.{digits}f}"
+            f"{after.format(u=unit, c=currency)}"
+        )
     v = float(value)
     sign = "-" if v < 0 else ""
     a = abs(v)

@@ -15,6 +15,7 @@ renderer reads (table of contents from ``h2.bb-section``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -100,6 +101,13 @@ class Page:
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, Any] = field(default_factory=dict)
+    # blocks of the methods appendix, and whether blocks go there now (see methods())
+    methods_blocks: list[str] = field(default_factory=list)
+    _to_methods: bool = field(default=False, init=False, repr=False)
+    _methods_heading: str | None = field(default=None, init=False, repr=False)
+    # the divisor of each money column of the table being built (fmt.money_scale)
+    _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         self.tr = i18n.Translator(self.locale)
@@ -115,6 +123,9 @@ class Page:
         return self.tr(f"{self.report}.{key}", **values)
 
     def _emit(self, fragment: str) -> None:
+        if self._to_methods:
+            self.methods_blocks.append(fragment)
+            return
         self.blocks.append(fragment)
         if self.live:
             from IPython.display import display
@@ -134,6 +145,7 @@ class Page:
             "period_label": fmt.month(self.period, self.locale),
             "classification": self.classification,
             "headline": self.headline,
+            "actions": self.actions,
         }
 
     def _preview_styles(self) -> None:
@@ -164,9 +176,9 @@ class Page:
             return str(self.branch["name_zh"])
         return str(self.branch.get("name", self.branch.get("branch_id", "")))
 
-    def fmt(self, value: Any, kind: str) -> str:
+    def fmt(self, value: Any, kind: str, scale: float | None = None) -> str:
         if kind == "money":
-            return fmt.money(value, self.locale, self.currency)
+            return fmt.money(value, self.locale, self.currency, scale=scale)
         return fmt.format_value(value, kind, self.locale)
 
     # -- blocks -----------------------------------------------------------------
@@ -263,13 +275,41 @@ class Page:
                     card.status = status
         self.kpi_cards(built)
 
-    def section(self, key: str, *, intro: bool = True, **values: Any) -> None:
-        """A section heading (and its one-sentence intro) from ``sections.<key>``."""
+    def section(
+        self, key: str, *, intro: bool = True, methods: bool = False, **values: Any
+    ) -> None:
+        """A section heading (and its one-sentence intro) from ``sections.<key>``.
+
+        ``methods=True``: the whole section (model tables, test statistics, estimation
+        details) goes to the methods appendix at the end, under its own heading, until
+        the next section."""
+        self._to_methods = False
         title = self.rt(f"sections.{key}.title", **values)
         text = ""
         if intro and i18n.has(f"{self.report}.sections.{key}.intro", self.locale):
             text = f'<p class="bb-intro">{esc(self.rt(f"sections.{key}.intro", **values))}</p>'
+        if methods:
+            self._to_methods = True
+            self._emit(f'<h3 id="sec-{esc(key)}">{esc(title)}</h3>{text}')
+            return
         self._emit(f'<h2 class="bb-section" id="sec-{esc(key)}">{esc(title)}</h2>{text}')
+
+    @contextlib.contextmanager
+    def methods(self):
+        """Blocks made inside go to the methods appendix, under the current section's
+        title, and the section says where they are: ``with page.methods(): page.table(...)``.
+        For what a manager does not act on: p-values, intervals, bin edges, coefficients."""
+        heading = self.blocks_heading() or ""
+        if self._methods_heading != heading:  # once per section
+            self._methods_heading = heading
+            self.note("common.methods.moved")
+            self._to_methods = True
+            self._emit(f"<h3>{esc(heading)}</h3>")
+        self._to_methods = True
+        try:
+            yield self
+        finally:
+            self._to_methods = False
 
     def note(self, key: str, /, **values: Any) -> None:
         """A sentence from the catalogue (full key), e.g. why a section is empty."""
@@ -530,6 +570,12 @@ class Page:
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
             heads.append(f"<th{cls}>{esc(h)}</th>")
+        # one unit per money column, chosen from its values (never 亿元 and 万元 mixed)
+        self._scales = {
+            c: fmt.money_scale(pd.to_numeric(data[c], errors="coerce"), self.locale)
+            for c, k in columns.items()
+            if k == "money"
+        }
         body_rows = [
             self._row(row, columns, hide)
             for (_, row), hide in zip(data.iterrows(), hidden, strict=True)
@@ -585,39 +631,88 @@ class Page:
         else:
             self._emit(render(body_rows) + foot_note)
 
-    def _cell(self, value: Any, kind: str, suppressed: bool = False) -> str:
+    def action_table(
+        self, name: str, df: pd.DataFrame, columns: Mapping[str, str], *, shown: int
+    ) -> None:
+        """An action list: the first ``shown`` rows of ``df`` (already in the order to
+        act), and a line saying how many of how many are shown and that every row is in
+        the workbook published beside the report (``<report>.xlsx``, one sheet per list).
+
+        The full list (personal columns masked as on the page, coded values in words,
+        numbers as numbers) is kept in the page meta under ``actions[name]``, for the
+        runner to write the workbook (:mod:`branchbook.output.xlsx`). ``name`` is the
+        sheet's name, a short key (``customers_to_contact``).
+        """
+        data = privacy.mask_frame(df)
+        self.table(data.head(shown), columns, max_rows=shown)
+        total, n = len(data), min(shown, len(data))
+        if total:
+            key = "common.actions.all_shown" if n == total else "common.actions.some_shown"
+            link = f"{self.report}.xlsx"
+            self._emit(
+                f'<p class="bb-note bb-actions-note">{esc(self.t(key, shown=n, total=total))} '
+                f'<a href="{esc(link)}" download>{esc(self.t("common.actions.workbook"))}</a></p>'
+            )
+        self.actions[name] = {
+            "columns": list(columns),
+            "headers": [self.rt(f"columns.{c}") for c in columns],
+            "rows": [
+                [self._export(row[c], k) for c, k in columns.items()] for _, row in data.iterrows()
+            ],
+        }
+        self._emit_meta()
+
+    def _export(self, value: Any, kind: str) -> Any:
+        """A cell of an exported list: a number stays a number, a code is in words."""
+        if fmt.is_missing(value):
+            return None
+        if kind.startswith("label:"):
+            return i18n.label(kind[6:], value, self.locale)
+        if kind in NUMERIC_KINDS:
+            return float(value) if kind != "int" else int(value)
+        if kind == "date":
+            return str(value)[:10]
+        return str(value)
+
+    def _cell(
+        self, value: Any, kind: str, suppressed: bool = False, scale: float | None = None
+    ) -> str:
         if suppressed:
             return '<td class="num bb-suppressed">*</td>'
         if kind.startswith("label:"):
             return f"<td>{esc(i18n.label(kind[6:], value, self.locale))}</td>"
-        text = self.fmt(value, kind)
+        text = self.fmt(value, kind, scale)
         if kind in NUMERIC_KINDS:
-            neg = fmt.finite(value) and float(value) < 0
+            # red only when the reader sees a minus: a change that rounds to zero is neutral
+            neg = fmt.finite(value) and float(value) < 0 and "-" in text
             return f'<td class="num{" neg" if neg else ""}">{esc(text)}</td>'
         return f"<td>{esc(text)}</td>"
 
     def _row(self, row: pd.Series, columns: Mapping[str, str], hidden: bool = False) -> str:
         # A small group hides every number of its row: its share or average would
         # otherwise give the count back.
+        scales = self._scales
         cells = [
-            self._cell(row[c], k, suppressed=hidden and k in NUMERIC_KINDS)
+            self._cell(row[c], k, suppressed=hidden and k in NUMERIC_KINDS, scale=scales.get(c))
             for c, k in columns.items()
         ]
         return f"<tr>{''.join(cells)}</tr>"
 
     def _total_row(self, data, raw, columns, total) -> str:
+        # the totals row keeps its column's unit, however much larger the sum is
+        scales = self._scales
         cells = []
         for i, (col, kind) in enumerate(columns.items()):
             if isinstance(total, Mapping) and col in total:
                 hide = total[col] is privacy.SUPPRESSED
                 cells.append(
-                    self._cell(total[col], kind, suppressed=hide)
+                    self._cell(total[col], kind, suppressed=hide, scale=scales.get(col))
                     .replace("<td", "<th", 1)
                     .replace("</td>", "</th>")
                 )
             elif kind in SUMMABLE_KINDS and not isinstance(total, Mapping):
                 cells.append(
-                    self._cell(pd.to_numeric(raw[col]).sum(), kind)
+                    self._cell(pd.to_numeric(raw[col]).sum(), kind, scale=scales.get(col))
                     .replace("<td", "<th", 1)
                     .replace("</td>", "</th>")
                 )
@@ -636,7 +731,15 @@ class Page:
         return None
 
     def appendix(self) -> None:
-        """The full versions of tables that were cut in the body."""
+        """The methods appendix (see :meth:`methods`), then the full versions of tables
+        that were cut in the body."""
+        self._to_methods = False
+        if self.methods_blocks:
+            self._emit(
+                f'<section class="bb-methods" id="methods"><h2 class="bb-section" id="sec-methods">'
+                f"{esc(self.t('common.methods.title'))}</h2>{''.join(self.methods_blocks)}</section>"
+            )
+            self.methods_blocks = []
         if not self.appendix_blocks:
             return
         self._emit(

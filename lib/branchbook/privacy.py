@@ -1,10 +1,16 @@
 """Masking of personal data and suppression of small groups.
 
-Every report shows a customer's name as its first character followed by one ``*`` for
-each hidden character, three at most (张三丰 -> 张**, "Acme Trading Ltd" -> "A***": a
-long company name neither shows its length nor runs onto two lines of a narrow table
-column), and an ID number or phone number by its last four characters only. Groups
-smaller than the suppression limit are suppressed in published tables.
+Every report shows a person's name as its first character followed by one ``*`` for
+each hidden character, three at most (张三丰 -> 张**, 欧阳娜娜 -> 欧***). A company name,
+one that ends in a legal form (:data:`LEGAL_FORMS`: 有限公司, 股份有限公司, Ltd, Inc, ...),
+keeps a short prefix, three stars and its legal form: the prefix is the first three
+characters of the name before the legal form, fewer when that part is shorter than six
+(at most half of it is shown). 上海华信贸易有限公司 -> 上海华***有限公司, "Acme Trading
+Ltd" -> "Acm*** Ltd". A manager can tell the rows of an action list apart and find the
+customer in the CRM by its id; no full name is shown, and the stars never give a name's
+length away. Masking a masked name changes nothing. An ID number or phone number shows
+its last four characters only. Groups smaller than the suppression limit are suppressed
+in published tables.
 """
 
 from __future__ import annotations
@@ -16,16 +22,52 @@ import pandas as pd
 from .fmt import is_missing
 
 NAME_STARS_MAX = 3
+#: The most characters a company name shows before its stars.
+COMPANY_PREFIX_MAX = 3
+#: Legal forms a company name ends in, longest first (compared without case).
+LEGAL_FORMS = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    " Co., Ltd.",
+    " Co., Ltd",
+    " Limited",
+    " Ltd.",
+    " Ltd",
+    " Inc.",
+    " Inc",
+    " LLC",
+    " GmbH",
+    " PLC",
+)
+
+
+def legal_form(name: str) -> str:
+    """The legal form ``name`` ends in (as written in it), or ``""`` for a person."""
+    low = name.lower()
+    for form in LEGAL_FORMS:
+        if low.endswith(form.lower()) and len(name) > len(form.strip()):
+            return name[len(name) - len(form) :]
+    return ""
 
 
 def mask_name(value: Any) -> str:
-    """Keep the first character, replace the rest with ``*`` (at least one, at most
-    :data:`NAME_STARS_MAX`)."""
+    """A person's name: the first character, then ``*`` for the rest (at least one,
+    at most :data:`NAME_STARS_MAX`). A company name (see :func:`legal_form`): up to
+    :data:`COMPANY_PREFIX_MAX` characters of the part before the legal form (at most
+    half of that part), three stars, the legal form."""
     if is_missing(value):
         return ""
     s = str(value).strip()
     if not s:
         return ""
+    form = legal_form(s)
+    if form:
+        body = s[: len(s) - len(form)].rstrip()
+        keep = max(1, min(COMPANY_PREFIX_MAX, len(body) // 2))
+        return body[:keep] + "*" * NAME_STARS_MAX + form
     return s[0] + "*" * min(max(1, len(s) - 1), NAME_STARS_MAX)
 
 

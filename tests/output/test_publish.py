@@ -272,3 +272,52 @@ def test_every_report_has_a_headline_column_by_default():
     entries["0101/staff_kpi"]["status"] = "failed"
     columns = publish._headline_columns(entries, publish.HEADLINES)
     assert [kpi for _, kpi, _ in columns][-1] == f"{REPORTS[0]}_b"
+
+
+def test_red_and_amber_cards_counted_per_branch_and_the_workbook_linked(period_dir):
+    d, manifest = period_dir
+    manifest["reports"]["0101/segmentation"]["signals"] = {"red": 1, "amber": 2}
+    manifest["reports"]["0101/risk"]["signals"] = {"red": 2, "amber": 0}
+    manifest["reports"]["0101/segmentation"]["outputs"]["xlsx"] = {
+        "path": "0101/segmentation.xlsx",
+        "sha256": "2" * 64,
+    }
+    (d / "0101" / "segmentation.xlsx").write_bytes(b"PK")
+    for locale, text in (("en", "3 red · 2 amber"), ("zh-CN", "红 3 · 黄 2")):
+        soup = _soup(
+            publish.write_period_index(
+                d, manifest, locale=locale, bank_name="Demo", branches=BRANCHES
+            )
+        )
+        rows = soup.select("#bb-index tbody tr")
+        assert rows[0].select_one(".bb-signals").get_text() == text
+        assert rows[0].select_one(".bb-signals")["data-sort"] == "3002"
+        # a branch whose reports recorded no signals says nothing, not zero
+        assert rows[2].select_one(".bb-signals").get_text() == "–"
+        links = [a["href"] for a in soup.select("#bb-index a")]
+        assert "0101/segmentation.xlsx" in links and "0102/segmentation.xlsx" not in links
+
+
+@pytest.mark.parametrize(
+    ("locale", "texts"),
+    [
+        ("zh-CN", ["6.79亿元", "5.08亿元", "0.03亿元"]),
+        ("en", ["CNY 679.00m", "CNY 508.37m", "CNY 3.00m"]),
+    ],
+)
+def test_a_money_headline_column_is_in_one_unit_and_the_index_locale(period_dir, locale, texts):
+    d, manifest = period_dir
+    for bid, value, stored in (("0101", 6.79e8, "6.79亿元"), ("0102", 5.0837e8, "CNY 508.37m")):
+        manifest["reports"][f"{bid}/segmentation"]["headline"] = {
+            "aum_total": {"label": "AUM", "value": value, "text": stored, "status": "none"}
+        }
+    # a third branch's small book sets the unit with the others: the median decides
+    manifest["reports"]["0103/segmentation"] = {
+        **_ok("0103", "segmentation"),
+        "headline": {"aum_total": {"label": "AUM", "value": 3e6, "text": "", "status": "none"}},
+    }
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale=locale, bank_name="B", branches=BRANCHES)
+    )
+    cells = [r.select(".bb-headline")[0].get_text() for r in soup.select("#bb-index tbody tr")]
+    assert cells == texts

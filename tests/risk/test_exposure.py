@@ -106,7 +106,7 @@ def test_early_warning_ratios_missing_data_and_list():
     assert f["n_rules"].tolist() == [2, 1, 0, 0]  # no statements: nothing tripped
     w = risk.warning_list(f)
     assert w["customer_id"].tolist() == ["C2", "C1"]  # largest exposure first
-    assert w["name"].tolist() == ["星***", "星***"]
+    assert w["name"].tolist() == ["星河***有限公司", "星河***有限公司"]
     # stricter thresholds from params
     f2 = risk.early_warning(pd.DataFrame(rows), rules=EarlyWarning(debt_to_asset_max=0.4))
     assert f2["debt_to_asset_high"].tolist() == [True, True, True, False]
@@ -230,4 +230,23 @@ def test_industry_shares_hhi_and_top_borrowers():
     assert top["customer_id"].tolist() == ["D", "A", "B"]  # B and E tie at 300: by id
     assert top["loans"].tolist() == [1, 2, 1]
     assert top["share"].tolist() == approx([0.35, 0.25, 0.15])
-    assert top["name"].tolist() == ["丁**", "甲**", "乙**"]
+    assert top["name"].tolist() == ["丁**", "甲***公司", "乙***公司"]
+
+
+def test_warning_list_names_the_manager_and_a_next_step():
+    flags = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "name": ["甲贸易有限公司", "乙贸易有限公司", "丙贸易有限公司"],
+            "industry": ["retail"] * 3,
+            "exposure": [3.0, 2.0, 1.0],
+            "max_dpd": [0, 45, 0],
+            "n_rules": [1, 2, 1],
+            **{r: [True, True, True] for r in risk.EW_RULES},
+        }
+    )
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"], "manager_id": ["S1", "S2"]})
+    staff = pd.DataFrame({"staff_id": ["S1"], "name": ["王小明"]})
+    w = risk.warning_list(flags, customers=customers, staff=staff)
+    assert w["manager_name"].tolist() == ["王小明", "S2", ""]
+    assert w["next_step"].tolist() == ["review", "collect", "review"]

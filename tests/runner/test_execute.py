@@ -53,3 +53,18 @@ def test_a_format_not_made_fails_the_entry_and_writes_nothing(tmp_path):
 def test_one_line_collapses_space_and_cuts_long_text():
     assert execute.one_line("a\n  b\tc") == "a b c"
     assert execute.one_line("x" * 500, limit=10) == "x" * 9 + "…"
+
+
+def test_a_report_with_action_lists_publishes_its_workbook_with_the_other_files(tmp_path):
+    entry = {**execute.new_entry(_task()), "status": "ok"}
+    blobs = {"html": b"<html></html>", "xlsx": b"PK-workbook"}
+    out = execute.publish_report(entry, blobs, tmp_path, ("html",))
+    assert (tmp_path / "0101" / "risk.xlsx").read_bytes() == b"PK-workbook"
+    assert out["outputs"]["xlsx"]["path"] == "0101/risk.xlsx"
+    assert set(out["outputs"]) == {"html", "xlsx"}
+
+
+def test_a_workbook_without_its_report_is_not_published(tmp_path):
+    entry = {**execute.new_entry(_task()), "status": "ok"}
+    out = execute.publish_report(entry, {"xlsx": b"PK"}, tmp_path, ("html",))
+    assert out["status"] == "failed" and not (tmp_path / "0101").exists()

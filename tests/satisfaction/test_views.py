@@ -61,3 +61,13 @@ def test_ipa_points_and_quadrant_lines():
     few = sat.drivers(frame.iloc[:50], period=PERIOD, window_months=12, min_responses=100)
     assert sat.ipa_points(few).empty and math.isnan(few.importance_cut)
     assert math.isnan(few.performance_cut)
+
+
+def test_repeat_complainants_as_an_action_list_name_the_manager_and_a_next_step():
+    repeat = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "open": [1, 0, 0]})
+    customers = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "manager_id": ["S1", "S2", None]})
+    staff = pd.DataFrame({"staff_id": ["S1"], "name": ["王小明"]})
+    out = sat.repeat_actions(repeat, customers, staff)
+    assert out["customer_id"].tolist() == ["C1", "C2", "C3"]
+    assert out["manager_name"].tolist() == ["王小明", "S2", ""]
+    assert out["next_step"].tolist() == ["call_back", "review", "review"]

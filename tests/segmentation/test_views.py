@@ -151,8 +151,10 @@ def test_action_list_reasons_order_and_columns():
     assert got.columns.tolist() == [
         "customer_id",
         "manager_id",
+        "manager_name",
         "name",
         "reason",
+        "next_step",
         "asset_tier",
         "asset_tier_prev",
         "level",
@@ -164,6 +166,22 @@ def test_action_list_reasons_order_and_columns():
     assert got.loc[2, "asset_tier"] == "wealth" and got.loc[2, "asset_tier_prev"] == "private"
     assert pd.isna(got.loc[0, "recency_days"]) and pd.isna(got.loc[0, "asset_tier_prev"])
     assert sg.action_list(c, limit=2)["customer_id"].tolist() == ["C7", "C2"]
+    assert got["next_step"].tolist() == [
+        "reactivate",
+        "reactivate",
+        "visit",
+        "review_call",
+        "reactivate",
+    ]
+
+
+def test_action_list_names_the_manager_and_keeps_an_unknown_id():
+    c = sg.classify(frame({"aum": 40_000.0, "aum_prev": 600_000.0, "txn_90d": 5.0}), S)
+    manager = c["manager_id"].iloc[0]
+    staff = pd.DataFrame({"staff_id": [manager], "name": ["王小明"]})
+    assert sg.action_list(c, staff=staff)["manager_name"].tolist() == ["王小明"]
+    other = pd.DataFrame({"staff_id": ["S99999"], "name": ["李四"]})
+    assert sg.action_list(c, staff=other)["manager_name"].tolist() == [manager]
 
 
 def test_rfm_distribution_and_grid():

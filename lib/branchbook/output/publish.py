@@ -131,6 +131,63 @@ def _link(period_dir: Path, entry: Mapping[str, Any], kind: str, default: str) -
     return quote(rel, safe="/") if (period_dir / rel).is_file() else None
 
 
+def _metric_kind(report: str, kpi: str) -> str | None:
+    """The declared kind of a report's KPI (``money``, ``pct``, ...), None if unknown."""
+    import importlib
+
+    from ..metrics.declare import get
+
+    try:
+        importlib.import_module(REPORTS[report])  # a package declares its metrics
+        return get(kpi).kind
+    except (KeyError, ImportError):
+        return None
+
+
+def _column_formats(
+    entries: Mapping[str, Mapping[str, Any]], headlines: list[tuple[str, str, str]], locale: str
+) -> list[tuple[str | None, float | None]]:
+    """``(kind, money scale)`` of each headline column: every number of a column is
+    written in the index's locale and, for money, in one unit chosen from the column's
+    values (never 亿元 in one row and 万元 in the next)."""
+    out: list[tuple[str | None, float | None]] = []
+    for report, kpi, _label in headlines:
+        kind = _metric_kind(report, kpi)
+        scale = None
+        if kind == "money":
+            values = [
+                ((e.get("headline") or {}).get(kpi) or {}).get("value")
+                for key, e in entries.items()
+                if key.endswith(f"/{report}") and e.get("status") == "ok"
+            ]
+            scale = fmt.money_scale(values, locale)
+        out.append((kind, scale))
+    return out
+
+
+def _number_text(item: Mapping[str, Any], kind: str | None, scale: float | None, locale: str):
+    value = item.get("value")
+    if kind is None or not fmt.finite(value):
+        return _text(item.get("text")) or fmt.MISSING
+    if kind == "money":
+        return fmt.money(value, locale, scale=scale)
+    return fmt.format_value(value, kind, locale)
+
+
+def _signals(entries: Mapping[str, Mapping[str, Any]], bid: str) -> dict[str, int] | None:
+    """Red and amber KPI cards over the branch's published reports (None when no
+    published report of the branch recorded them)."""
+    found = [
+        e["signals"]
+        for report in REPORTS
+        if (e := entries.get(f"{bid}/{report}") or {}).get("status") == "ok"
+        and isinstance(e.get("signals"), Mapping)
+    ]
+    if not found:
+        return None
+    return {s: sum(int(f.get(s) or 0) for f in found) for s in ("red", "amber")}
+
+
 def _branch_rows(
     period_dir: Path,
     entries: Mapping[str, Mapping[str, Any]],
@@ -145,6 +202,7 @@ def _branch_rows(
     for entry in entries.values():
         known.setdefault(str(entry.get("branch_id", "")), {"branch_id": entry.get("branch_id", "")})
     known.pop("", None)
+    formats = _column_formats(entries, headlines, locale)
     rows = []
     for bid in sorted(known):
         b = known[bid]
@@ -171,13 +229,17 @@ def _branch_rows(
                     "pdf": _link(period_dir, entry, "pdf", f"{bid}/{report}.pdf")
                     if status == "ok"
                     else None,
+                    "xlsx": _link(period_dir, entry, "xlsx", f"{bid}/{report}.xlsx")
+                    if status == "ok"
+                    else None,
                     "error": _one_line(error),
                     "error_full": _one_line(error, 1000),
                     "rank": STATUSES.index(status),
                 }
             )
+        signals = _signals(entries, bid)
         numbers = []
-        for report, kpi, _label in headlines:
+        for (report, kpi, _label), (kind, scale) in zip(headlines, formats, strict=True):
             entry = entries.get(f"{bid}/{report}") or {}
             item = (entry.get("headline") or {}).get(kpi) if entry.get("status") == "ok" else None
             if not item:
@@ -189,7 +251,7 @@ def _branch_rows(
             value = item.get("value")
             numbers.append(
                 {
-                    "text": _text(item.get("text")) or fmt.MISSING,
+                    "text": _number_text(item, kind, scale, locale),
                     "value": "" if not fmt.finite(value) else repr(float(value)),
                     "status": status,
                     "status_label": tr(f"common.status.{status}"),
@@ -216,6 +278,10 @@ def _branch_rows(
                 "statuses": " ".join(sorted(set(statuses))),
                 "cells": cells,
                 "numbers": numbers,
+                "signals": signals,
+                "signals_text": tr("common.index.signals_count", **signals)
+                if signals is not None
+                else fmt.MISSING,
             }
         )
     return rows

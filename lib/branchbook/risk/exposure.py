@@ -67,18 +67,36 @@ def early_warning(borrowers: pd.DataFrame, *, rules: EarlyWarning) -> pd.DataFra
 
 
 def warning_list(
-    flags: pd.DataFrame, *, rule_names: list[str] | None = None, sep: str = "; "
+    flags: pd.DataFrame,
+    *,
+    rule_names: list[str] | None = None,
+    sep: str = "; ",
+    customers: pd.DataFrame | None = None,
+    staff: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Borrowers tripping at least one rule, largest exposure first, names masked.
 
     With ``rule_names`` (one text per rule of :data:`EW_RULES`, in that order) a ``rules``
-    column lists the rules each borrower tripped, joined by ``sep``.
+    column lists the rules each borrower tripped, joined by ``sep``. ``manager_name``
+    is the borrower's manager (``customers``: customer_id, manager_id) by name
+    (``staff``: staff_id, name), the id where the name is not known, empty without
+    ``customers``. ``next_step``: ``collect`` for a borrower past due (call about the
+    payment), else ``review`` (ask for recent statements and review the line).
     """
     w = flags[flags["n_rules"] > 0]
     cols = ["customer_id", "name", "industry", "exposure", "max_dpd", "n_rules", *EW_RULES]
     out = w.assign(name=w["name"].map(mask_name)).sort_values(
         ["exposure", "customer_id"], ascending=[False, True], ignore_index=True
     )[cols]
+    managers = (
+        {}
+        if customers is None
+        else dict(zip(customers["customer_id"], customers["manager_id"], strict=True))
+    )
+    names = {} if staff is None else dict(zip(staff["staff_id"], staff["name"], strict=True))
+    ids = [managers.get(c) for c in out["customer_id"]]
+    out["manager_name"] = [names.get(m, m) if m is not None else "" for m in ids]
+    out["next_step"] = np.where(out["max_dpd"].fillna(0) > 0, "collect", "review")
     if rule_names is not None:
         names = dict(zip(EW_RULES, rule_names, strict=True))
         out["rules"] = [sep.join(names[r] for r in EW_RULES if row[r]) for _, row in out.iterrows()]

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import iorw, speedups
 from ..errors import BranchbookError, NotebookRunError
+from ..output import xlsx
 from .engine import register_engine
 from .forkclient import ForkServer
 from .kernels import KERNELS, RENDERERS, kernel_manager_class, kill_report
@@ -161,6 +162,12 @@ def make(
             blobs = {"html": page.encode("utf-8")}
             if "pdf" in formats:
                 blobs["pdf"] = to_pdf.html_to_pdf(page)
+        # how many of the page's KPI cards are red and amber, for the index's signal count
+        cards = [c for c in (meta.get("headline") or {}).values() if isinstance(c, dict)]
+        entry["signals"] = {s: sum(c.get("status") == s for c in cards) for s in ("red", "amber")}
+        book = xlsx.workbook(meta.get("actions") or {})
+        if book is not None:
+            blobs["xlsx"] = book  # the action lists, published with the report's files
         if timed_out.is_set():
             raise stopped()
         # the index's headline comes from the prepared period (runner.orchestrate), not the page
@@ -190,9 +197,10 @@ def publish_report(
     if entry["status"] != "ok":
         return entry
     try:
-        files = {out_dir / f"{entry['branch_id']}/{entry['report']}.{f}": blobs[f] for f in formats}
+        kinds = (*formats, *(["xlsx"] if "xlsx" in blobs else []))
+        files = {out_dir / f"{entry['branch_id']}/{entry['report']}.{f}": blobs[f] for f in kinds}
         iorw.atomic_write_all(files)
-        for fmt_name in formats:
+        for fmt_name in kinds:
             data = blobs[fmt_name]
             entry["outputs"][fmt_name] = {
                 "path": f"{entry['branch_id']}/{entry['report']}.{fmt_name}",

@@ -59,7 +59,7 @@ from .scores import (
 )
 from .settings import REPORT, SOURCES, Settings
 from .summary import DEFINITIONS, summary_facts
-from .views import branch_vs_bank, in_points, ipa_points, scores_vs_bank
+from .views import branch_vs_bank, in_points, ipa_points, repeat_actions, scores_vs_bank
 
 __all__ = [
     "unit_kpis",
@@ -94,6 +94,7 @@ __all__ = [
     "drivers",
     "focus_rows",
     "in_points",
+    "repeat_actions",
     "ipa_points",
     "km_quantile",
     "kpi_frame",

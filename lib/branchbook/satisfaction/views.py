@@ -3,6 +3,7 @@ same 0-100 scale as the scores, the importance x performance chart's points."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .drivers import Drivers
@@ -58,3 +59,21 @@ def scores_vs_bank(scores: pd.DataFrame, groups: pd.DataFrame, *, dimension: str
     bank = groups[groups["dimension"] == dimension].set_index("group")[metrics]
     bank = bank.rename(columns={m: f"bank_all_{m}" for m in metrics})
     return scores.merge(bank, left_on="group", right_index=True, how="left")
+
+
+def repeat_actions(
+    repeat: pd.DataFrame, customers: pd.DataFrame, staff: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The repeat complainants (:func:`repeat_complainants`) as an action list, in the
+    same order: ``manager_name``, the customer's manager (``customers``: customer_id,
+    manager_id) by name (``staff``: staff_id, name), the id where the name is not
+    known, empty without a manager; ``next_step``: ``call_back`` while a complaint is
+    open (``open`` > 0), else ``review`` (go over the complaints with the customer).
+    """
+    managers = dict(zip(customers["customer_id"], customers["manager_id"], strict=True))
+    names = {} if staff is None else dict(zip(staff["staff_id"], staff["name"], strict=True))
+    ids = [managers.get(c) for c in repeat["customer_id"]]
+    return repeat.assign(
+        manager_name=[names.get(m, m) if isinstance(m, str) else "" for m in ids],
+        next_step=np.where(repeat["open"].fillna(0) > 0, "call_back", "review"),
+    )

@@ -197,16 +197,26 @@ def cluster_profile(customers: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataF
     ]
 
 
-def action_list(customers: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+#: The next step for each reason a customer is on the action list (catalogue:
+#: ``values.next_step``): a tier lost is a conversation about what moved, a dormant
+#: high-value customer a call to win back, both at once a visit.
+NEXT_STEPS = {"slipped_tier": "review_call", "dormant_high_value": "reactivate", "both": "visit"}
+
+
+def action_list(
+    customers: pd.DataFrame, limit: int | None = None, *, staff: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Customers to call: those slipping an asset tier and dormant high-value ones.
 
     ``slipped_tier``: open at both periods, asset tier now lower than before.
     ``dormant_high_value``: open, activity tier dormant, and asset tier wealth or private
-    or the top composite level (5). ``reason`` is one of those or ``both``. Sorted by
-    AUM (largest first), then customer id; ``limit`` keeps the first rows. Columns:
-    customer_id, manager_id, name (raw: mask before showing), reason, asset_tier,
-    asset_tier_prev, level, activity_tier, aum, aum_prev, recency_days (NaN: never
-    transacted).
+    or the top composite level (5). ``reason`` is one of those or ``both``;
+    ``next_step`` the step :data:`NEXT_STEPS` gives for it. Sorted by AUM (largest
+    first), then customer id; ``limit`` keeps the first rows. Columns: customer_id,
+    manager_id, manager_name (the name in ``staff`` (staff_id, name), the id where the
+    manager is not there), name (raw: mask before showing), reason, next_step,
+    asset_tier, asset_tier_prev, level, activity_tier, aum, aum_prev, recency_days
+    (NaN: never transacted).
     """
     order = {t: i for i, t in enumerate(ASSET_TIERS)}
     open_now = customers["open_now"].fillna(False).astype(bool)
@@ -222,11 +232,18 @@ def action_list(customers: pd.DataFrame, limit: int | None = None) -> pd.DataFra
     out = customers.assign(reason=pd.Series(reason, index=customers.index, dtype="str"))[
         slipped | dormant
     ]
+    names = {} if staff is None else dict(zip(staff["staff_id"], staff["name"], strict=True))
+    out = out.assign(
+        manager_name=[names.get(m, m) for m in out["manager_id"]],
+        next_step=out["reason"].map(NEXT_STEPS),
+    )
     cols = [
         "customer_id",
         "manager_id",
+        "manager_name",
         "name",
         "reason",
+        "next_step",
         "asset_tier",
         "asset_tier_prev",
         "level",
