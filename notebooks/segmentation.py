@@ -61,8 +61,8 @@ page.kpi_frame(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_
                              period=d.period, settings=cfg),
                metrics=seg.METRICS, rag=cfg.kpi_status)
 moves = d.table("segmentation_bridge")
-page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg)
-             + seg.bridge_facts(moves, cfg, label=page.tr.label))
+page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg),
+             moves=seg.bridge_facts(moves, cfg, label=page.tr.label))
 
 # %% [markdown]
 # Customer type split.

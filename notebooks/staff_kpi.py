@@ -71,9 +71,9 @@ page.kpi_frame(staff_kpi.kpi_cards(sc, att, bench, branch_id=d.branch_id, period
                                    status=cfg.kpi_status), metrics=staff_kpi.CARDS, rag=cfg.kpi_status)
 moves = d.table("staff_bridge")
 page.summary(staff_kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
-                               npl_veto_limit=cfg.npl_veto_limit)
-             + staff_kpi.bridge_facts(moves, min_change=cfg.fact_bridge, min_change_pp=cfg.fact_bridge_pp,
-                                      label=page.tr.label))
+                                     npl_veto_limit=cfg.npl_veto_limit),
+             moves=staff_kpi.bridge_facts(moves, min_change=cfg.fact_bridge,
+                                          min_change_pp=cfg.fact_bridge_pp, label=page.tr.label))
 
 # %% [markdown]
 # KPIs per manager: growth first, then asset quality, service and compliance.

@@ -32,6 +32,8 @@ from .metrics.cards import status as rag_status
 META_MIME = "application/vnd.branchbook+json"
 #: The stylesheets an analyst's notebook shows inline (see :meth:`Page._preview_styles`).
 PREVIEW_CSS = ("report.css", "screen.css")
+#: A summary says at most this many sentences (the design's three to six).
+SUMMARY_LIMIT = 6
 NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit"}
 SUMMABLE_KINDS = {"int", "money", "money_unit"}
 
@@ -207,9 +209,19 @@ class Page:
         )
         self._emit_meta()
 
-    def summary(self, facts: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-        """Summary sentences from ``(catalogue key, values)`` facts."""
-        sentences = [self.t(key, **dict(values)) for key, values in facts]
+    def summary(
+        self,
+        facts: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        moves: Sequence[tuple[str, Mapping[str, Any]]] = (),
+        limit: int = SUMMARY_LIMIT,
+    ) -> None:
+        """Summary sentences from ``(catalogue key, values)`` facts, at most ``limit``:
+        the report's facts in their order of importance, then up to two ``moves`` (what
+        drove a headline's change, from the bridges), never fewer than three facts."""
+        moves = list(moves)[:2]
+        chosen = [*list(facts)[: max(3, limit - len(moves))], *moves][:limit]
+        sentences = [self.t(key, **dict(values)) for key, values in chosen]
         items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
         self._emit(
             f'<section class="bb-summary" id="summary"><h2 class="bb-section" id="summary-h">'
