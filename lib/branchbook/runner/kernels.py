@@ -8,12 +8,11 @@ the report) by the worker thread that runs it.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import uuid
 from typing import Any
 
-from .. import speedups
+from .. import redact, speedups
 from ..speedups import jupyter_client
 from . import forkclient
 
@@ -85,9 +84,6 @@ def _kernel_manager_class(server=None):
     return IPCKernelManager
 
 
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL", re.IGNORECASE)
-
-
 def kernel_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a report's kernel gets: ours, without the warehouse URL and
     anything named like a password, secret, token or credential.
@@ -98,7 +94,7 @@ def kernel_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     from ..warehouse import URL_VARIABLE
 
     env = dict(os.environ if env is None else env)
-    return {k: v for k, v in env.items() if k != URL_VARIABLE and not _SECRET_NAME.search(k)}
+    return {k: v for k, v in env.items() if k != URL_VARIABLE and not redact.is_secret_name(k)}
 
 
 # What each worker thread is running, for the time limit: the kernel manager of its

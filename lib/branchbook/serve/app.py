@@ -9,7 +9,7 @@ Who is asking comes from one of two places:
   of the access list, kept in a signed, HTTP-only session cookie; five failed attempts
   for an id lock it for fifteen minutes.
 
-Only ``/<period>/<branch>/<report>.<html|pdf>`` files are served, and only to a person
+Only ``/<period>/<branch>/<report>.<html|pdf|xlsx>`` files are served, and only to a person
 whose units include the branch and who receives that report; the index each person
 sees lists only those. Anything else (another unit's file, a path that climbs out of
 the folder, the manifest, the delivery log, a request without an identity) is refused
@@ -56,7 +56,12 @@ SECRET_VARIABLE = "BRANCHBOOK_PORTAL_SECRET"
 COOKIE = "bb_session"
 SESSION_S = 8 * 3600
 MAX_FAILS, LOCK_S = 5, 15 * 60
-FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+FORMATS = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    # the report's action lists (a workbook beside it, with the same masking)
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
