@@ -5,9 +5,14 @@ Exit codes (for schedulers):
 - 0: everything asked for was published (or was already up to date);
 - 1: the run finished but some reports failed (each printed on one line), or some
   messages of `deliver` (or `run --deliver`) could not be sent;
-- 2: bad input refused before anything ran (parameters, data contract, warehouse,
-  unknown branch, report or period);
-- 3: an unexpected internal error.
+- 2: bad input refused before anything ran (an option, parameters, data contract,
+  warehouse, unknown branch, report or period, a report or build folder that is a file
+  or cannot be written, a manifest of another shape);
+- 3: an unexpected internal error, or a file the run could not write (disk full, no
+  permission, a symbolic link inside the report folder): one line naming the file;
+- 4: another run is writing the same report folder (``run`` without ``--wait-lock``);
+- 130 / 143: interrupted by SIGINT (Ctrl-C) / SIGTERM: nothing more was published and
+  the manifest lists exactly the reports on disk; a rerun does the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from . import redact
 from .about import __version__
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
+from .runner.guard import EXIT_BUSY, FolderBusy
 from .runner.orchestrate import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 
 
@@ -88,6 +94,12 @@ def parser() -> argparse.ArgumentParser:
         help="Dask scheduler address for --executor dask (default: $DASK_SCHEDULER_ADDRESS)",
     )
     r.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+    r.add_argument(
+        "--wait-lock",
+        action="store_true",
+        help="if another run is writing the report folder, wait for it to end "
+        f"(default: refuse at once with exit {EXIT_BUSY})",
+    )
     r.add_argument(
         "--deliver",
         action="store_true",
@@ -195,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ParamsError, DataContractError, WarehouseError) as exc:
         print(f"branchbook: refused: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
+    except FolderBusy as exc:
+        print(f"branchbook: busy: {redact.scrub(str(exc))}", file=sys.stderr)
+        return EXIT_BUSY
     except OutputError as exc:  # not bad input: the run could not write (disk full, permissions)
         print(f"branchbook: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
@@ -202,16 +217,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"branchbook: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
-        print("branchbook: interrupted; rerun to finish the remaining reports", file=sys.stderr)
+        print(f"branchbook: interrupted (SIGINT); {_STOPPED}", file=sys.stderr)
         return 130
     except Terminated:
-        print("branchbook: terminated; rerun to finish the remaining reports", file=sys.stderr)
+        print(f"branchbook: terminated (SIGTERM); {_STOPPED}", file=sys.stderr)
         return 143
     except Exception:  # an internal error: show it, and exit with its own code
         import traceback
 
         print(redact.scrub(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_ERROR
+
+
+_STOPPED = (
+    "nothing more was published, the manifest lists the reports on disk; "
+    "rerun to finish the remaining reports"
+)
 
 
 def _dispatch(args) -> int:
@@ -236,6 +257,7 @@ def _dispatch(args) -> int:
             warm=False if args.no_warm else None,
             executor=args.executor,
             scheduler=args.scheduler,
+            wait_lock=args.wait_lock,
         )
         ok = sum(e["status"] == "ok" for e in result.entries.values())
         print(

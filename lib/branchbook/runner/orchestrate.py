@@ -31,6 +31,7 @@ from ..errors import ParamsError
 from ..params import ParamSet, validate_branch_id
 from ..prepare import prepare
 from ..reports import module_names, select, settings_classes
+from . import guard
 from .execute import task
 from .executors import (
     import_for_reports,
@@ -85,6 +86,7 @@ def run(
     warm: bool | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    wait_lock: bool = False,
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
@@ -96,8 +98,16 @@ def run(
     ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
     (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
 
+    One run at a time writes a report folder (``out``): a second one waits for the
+    first with ``wait_lock``, and otherwise raises
+    :class:`~branchbook.runner.guard.FolderBusy` before anything runs. Interrupted
+    (KeyboardInterrupt, or the exception a SIGTERM handler raises), the run publishes
+    nothing more, flushes the manifest (it lists exactly the reports on disk) and lets
+    the exception through.
+
     Raises :class:`~branchbook.errors.ParamsError`, ``DataContractError`` or
-    ``WarehouseError`` before anything runs when the input is bad. Otherwise returns a
+    ``WarehouseError`` before anything runs when the input is bad (``OutputError`` for a
+    report or build folder that is a file or cannot be written). Otherwise returns a
     :class:`RunResult` whose ``exit_code`` is 0 when every report was published and
     1 when some failed.
     """
@@ -128,15 +138,17 @@ def run(
             )
         branches = [validate_branch_id(b) for b in branches]
     notebook_dir = Path(notebooks).resolve() if notebooks else None
+    guard.check_folders(out_dir_root, build_dir, params_dir)
+    lock = guard.FolderLock(out_dir_root, wait=wait_lock).__enter__()
     # The fork server does its imports (two seconds of one core) while this process
     # imports the reports and papermill and checks the data on the other core;
     # run_here waits for it. It is closed however the run ends.
     server = None
-    if executor == "local":
-        server = start_fork_server(
-            warm, tuple(module_names(reports, notebook_dir)), root, wait=False
-        )
     try:
+        if executor == "local":
+            server = start_fork_server(
+                warm, tuple(module_names(reports, notebook_dir)), root, wait=False
+            )
         specs = select(reports, notebook_dir)
         modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
         if server is not None:
@@ -165,6 +177,8 @@ def run(
             formats=formats,
         )
         out_dir = out_dir_root / period
+        for folder in [out_dir, *(out_dir / b for b in dict.fromkeys(j.branch_id for j in jobs))]:
+            iorw.refuse_symlinks(out_dir_root, folder)  # before anything runs
         out_dir.mkdir(parents=True, exist_ok=True)
         # a killed run's half-written files (published pages, manifest, executed notebooks)
         for stale in [
@@ -178,14 +192,16 @@ def run(
         todo = []
         for job in jobs:
             entry = manifest.get(job.key)
-            if not force and up_to_date(entry, job.fingerprint, out_dir):
+            if not force and up_to_date(entry, job.fingerprint, out_dir, formats):
                 result.entries[job.key] = {**entry, "skipped_unchanged": True}
             else:
                 todo.append(job)
         todo = longest_first(todo, read_durations(build_dir))
         bar = progress_steps(len(todo), progress)
 
-        def record(key: str, entry: dict) -> None:
+        stop = guard.Stop()
+
+        def record(key: str, entry: dict) -> None:  # a report published (or failed)
             manifest.put(key, entry)
             result.entries[key] = entry
             status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
@@ -212,7 +228,7 @@ def run(
                     )
                     for j in todo
                 ]
-                run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
+                run_on_dask(tasks, scheduler, run_id, out_dir, formats, record, stop=stop)
             else:
                 # One more than the cores: a report waits on its kernel's start-up and on
                 # the runner between cells; the extra one keeps the cores busy meanwhile
@@ -232,6 +248,7 @@ def run(
                     workers,
                     server,
                     record,
+                    stop=stop,
                     period=period,
                     build_dir=build_dir,
                     out_dir=out_dir,
@@ -248,6 +265,7 @@ def run(
     finally:
         if server is not None:  # closed already when the reports ran; closing is idempotent
             server.close()
+        lock.__exit__(None, None, None)
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
