@@ -31,34 +31,33 @@ LOCK_NAME = ".branchbook.lock"
 EXIT_BUSY = 4  # the report folder is another run's (and this one was not asked to wait)
 
 
+_RULE = "must be a folder the run can create or write"
+
+
 class FolderBusy(BranchbookError):
     """Another run holds the report folder's lock (and this run was not asked to wait)."""
 
 
-def check_folders(out: Path, build: Path, params: Path) -> None:
+def check_folders(out: Path, build: Path, params: Path) -> list[Path]:
     """Refuse, with one line naming the folder, a report or build folder that is a file or
-    cannot be created or written, and a parameter folder that is missing or unreadable."""
-    for option, folder in (("--out", out), ("--build", build)):
+    cannot be created or written, and a parameter folder that is missing or unreadable;
+    then make the report and build folders. Returns the outermost folders it made, for
+    :func:`tidy` when the run is refused before it made anything."""
+    folders = (("--out", out), ("--build", build))
+    made = []
+    for option, folder in folders:  # every refusal before any folder is made
         for parent in (folder, *folder.parents):
             if parent.exists() or parent.is_symlink():
                 if not parent.is_dir():
                     raise BranchbookError(
-                        f"{option} {folder}: {parent} is not a folder; "
-                        f"{option} must be a folder the run can create or write"
+                        f"{option} {folder}: {parent} is not a folder; {option} {_RULE}"
+                    )
+                if not os.access(parent, os.W_OK | os.X_OK):
+                    raise BranchbookError(
+                        f"{option} {folder}: {parent} is not writable by this user; "
+                        f"{option} {_RULE}"
                     )
                 break
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BranchbookError(
-                f"{option} {folder}: cannot create the folder ({exc.strerror or exc}); "
-                f"{option} must be a folder the run can create or write"
-            ) from None
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise BranchbookError(
-                f"{option} {folder}: not writable by this user; "
-                f"{option} must be a folder the run can create or write"
-            )
     if not params.is_dir():
         raise ParamsError(
             f"--params {params}: "
@@ -70,6 +69,32 @@ def check_folders(out: Path, build: Path, params: Path) -> None:
     bank = params / "bank.yaml"
     if bank.exists() and not os.access(bank, os.R_OK):
         raise ParamsError(f"--params {params}: {bank} is not readable by this user")
+    for option, folder in folders:
+        new = [p for p in (folder, *folder.parents) if not p.exists()]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.extend(new[-1:])
+        except OSError as exc:
+            raise BranchbookError(
+                f"{option} {folder}: cannot create the folder ({exc.strerror or exc}); "
+                f"{option} {_RULE}"
+            ) from None
+    return made
+
+
+def tidy(made: list[Path]) -> None:
+    """Remove the folders :func:`check_folders` made if they hold nothing but empty
+    folders and the run's lock file: a refused run leaves no trace."""
+    for top in made:
+        if not top.is_dir():
+            continue
+        inside = sorted(top.rglob("*"), key=lambda p: len(p.parts), reverse=True)
+        if any(p.is_file() and p.name != LOCK_NAME for p in inside):
+            continue
+        with contextlib.suppress(OSError):
+            for p in inside:
+                p.unlink() if p.is_file() else p.rmdir()
+            top.rmdir()
 
 
 class FolderLock:
@@ -87,6 +112,25 @@ class FolderLock:
         self._fd: int | None = None
 
     def __enter__(self) -> FolderLock:
+        while True:
+            fd = self._lock()
+            try:  # the file may have been removed (tidy) while this run waited on it
+                if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        try:
+            now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {now}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return self
+
+    def _lock(self) -> int:
         import fcntl
 
         try:
@@ -107,16 +151,10 @@ class FolderLock:
                     ) from None
                 log.info("waiting for another run%s to finish with %s", holder, self.path.parent)
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            stamp = (
-                f"{os.getpid()} {dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
-            )
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, stamp.encode(), 0)
         except BaseException:
             os.close(fd)
             raise
-        self._fd = fd
-        return self
+        return fd
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:

@@ -138,8 +138,12 @@ def run(
             )
         branches = [validate_branch_id(b) for b in branches]
     notebook_dir = Path(notebooks).resolve() if notebooks else None
-    guard.check_folders(out_dir_root, build_dir, params_dir)
-    lock = guard.FolderLock(out_dir_root, wait=wait_lock).__enter__()
+    made = guard.check_folders(out_dir_root, build_dir, params_dir)
+    try:
+        lock = guard.FolderLock(out_dir_root, wait=wait_lock).__enter__()
+    except BaseException:
+        guard.tidy(made)
+        raise
     # The fork server does its imports (two seconds of one core) while this process
     # imports the reports and papermill and checks the data on the other core;
     # run_here waits for it. It is closed however the run ends.
@@ -266,6 +270,7 @@ def run(
         if server is not None:  # closed already when the reports ran; closing is idempotent
             server.close()
         lock.__exit__(None, None, None)
+        guard.tidy(made)  # the folders this run made, if it was refused before using them
 
 
 def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
