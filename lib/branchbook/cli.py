@@ -37,14 +37,27 @@ def _csv(value: str) -> list[str]:
     return items
 
 
+def _path(value: str) -> str:
+    """A folder, file or URL option: never empty (``--out "$UNSET"`` would otherwise mean
+    the default folder, silently)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a path, got an empty value (omit the option for the default)"
+        )
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--warehouse",
+        type=_path,
         help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
         "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse)",
     )
-    p.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
-    p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
+    p.add_argument(
+        "--params", dest="params_dir", type=_path, help="parameter folder (default: params/)"
+    )
+    p.add_argument("--build", dest="build_dir", type=_path, help="build folder (default: build/)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
         type=_workers,
         help=f"reports made at once, 1 to {MAX_WORKERS} (default: CPU count + 1)",
     )
-    r.add_argument("--out", help="report folder (default: reports/)")
+    r.add_argument("--out", type=_path, help="report folder (default: reports/)")
     r.add_argument(
         "--force",
         action="store_true",
@@ -117,17 +130,17 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser(
         "validate", help="check the warehouse against the data contract and show completeness"
     )
-    v.add_argument("--warehouse")
+    v.add_argument("--warehouse", type=_path)
     v.add_argument(
         "--period",
         help="YYYY-MM: refuse (exit 2) unless this month is complete; the table ends there",
     )
-    v.add_argument("--params", dest="params_dir")
+    v.add_argument("--params", dest="params_dir", type=_path)
 
     s = sub.add_parser("params", help="print a branch's validated, merged parameters")
     s.add_argument("--branch", required=True)
     s.add_argument("--report", help="only this report's section")
-    s.add_argument("--params", dest="params_dir")
+    s.add_argument("--params", dest="params_dir", type=_path)
 
     dl = sub.add_parser("deliver", help="send each person of the access list their reports")
     dl.add_argument("--period", required=True, help="YYYY-MM")
@@ -135,17 +148,23 @@ def parser() -> argparse.ArgumentParser:
     dl.add_argument(
         "--dry-run", action="store_true", help="write the messages as .eml files; send nothing"
     )
-    dl.add_argument("--outbox", help="folder for --dry-run (default: build/outbox/<period>)")
-    dl.add_argument("--out", help="report folder (default: reports/)")
-    dl.add_argument("--warehouse", help="where branches and regions are read")
-    dl.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+    dl.add_argument(
+        "--outbox", type=_path, help="folder for --dry-run (default: build/outbox/<period>)"
+    )
+    dl.add_argument("--out", type=_path, help="report folder (default: reports/)")
+    dl.add_argument("--warehouse", type=_path, help="where branches and regions are read")
+    dl.add_argument(
+        "--params", dest="params_dir", type=_path, help="parameter folder (default: params/)"
+    )
 
     sv = sub.add_parser("serve", help="serve the reports, each request checked against access")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8080)
-    sv.add_argument("--out", help="report folder (default: reports/)")
-    sv.add_argument("--warehouse", help="where branches and regions are read")
-    sv.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+    sv.add_argument("--out", type=_path, help="report folder (default: reports/)")
+    sv.add_argument("--warehouse", type=_path, help="where branches and regions are read")
+    sv.add_argument(
+        "--params", dest="params_dir", type=_path, help="parameter folder (default: params/)"
+    )
     sv.add_argument(
         "--access-log", help="JSON lines of every report opened (default: build/access.log)"
     )
@@ -155,7 +174,9 @@ def parser() -> argparse.ArgumentParser:
     )
 
     d = sub.add_parser("demo", help="build the demo warehouse")
-    d.add_argument("--out", default=None, help="DuckDB file (default build/demo/warehouse.duckdb)")
+    d.add_argument(
+        "--out", type=_path, default=None, help="DuckDB file (default build/demo/warehouse.duckdb)"
+    )
     d.add_argument("--branches", type=int, default=12)
     d.add_argument("--customers", type=int, default=30_000)
     d.add_argument("--months", type=int, default=24)
