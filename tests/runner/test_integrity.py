@@ -147,6 +147,8 @@ def test_after_a_signal_nothing_more_is_published_and_the_manifest_is_true(
     assert _on_disk(period_dir) == at_exit
     assert _listed(period_dir) == at_exit
     assert 0 < len(at_exit) < 8  # stopped part-way, with something done
+    soup = BeautifulSoup((period_dir / "index.html").read_text(), "html.parser")
+    assert sorted(a["href"] for a in soup.select("#bb-index a")) == sorted(at_exit)
 
 
 def test_a_branch_folder_linked_elsewhere_is_refused_with_exit_3(small_bank, tmp_path):

@@ -259,6 +259,14 @@ def run(
                     formats=formats,
                     root=root,
                 )
+        except BaseException:  # stopped: the index links what the manifest lists, no more
+            with guard.held_signals(swallow=True):
+                manifest.flush()
+                try:
+                    _publish(out_dir_root, out_dir, manifest, ps, prepared, headlines=False)
+                except Exception as exc:  # the index is rewritten by the next run
+                    log.warning("the index was not rewritten after the stop: %s", exc)
+            raise
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
             write_durations(build_dir, result.entries)
@@ -273,7 +281,9 @@ def run(
         guard.tidy(made)  # the folders this run made, if it was refused before using them
 
 
-def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
+def _publish(
+    out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared, headlines=True
+) -> None:
     from ..data import BranchData
     from ..output import publish
 
@@ -285,7 +295,8 @@ def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, pr
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in branches.to_dict("records")
     ]
-    _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
+    if headlines:  # after a stop, the index is rewritten at once, with the numbers it has
+        _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
     publish.write_period_index(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
