@@ -2,8 +2,10 @@
 
 :func:`run` is what ``branchbook run`` calls and what an orchestrator imports. It
 
-- validates everything first (parameters, data contract, branches, reports): bad
-  input raises before any notebook starts;
+- validates everything first (folders, parameters, data contract, branches, reports):
+  bad input raises before any notebook starts;
+- holds the report folder's lock (:mod:`branchbook.runner.guard`) for the whole run:
+  one run at a time per folder;
 - executes each notebook with papermill, several at once, each report bounded by a
   time limit; a failing report stops no other;
 - renders HTML and PDF in memory and publishes both only when both succeeded, by
@@ -11,7 +13,8 @@
   executed notebook of a failure stays in ``build/<period>/executed/`` for debugging;
 - records every report in ``reports/<period>/manifest.json`` (written atomically, every
   few seconds and at the end, so an interrupted run leaves a true manifest) and
-  rewrites the index;
+  rewrites the index; once stopped (a signal) it publishes nothing more;
+- removes a report's files of formats this run did not make, so formats never disagree;
 - skips a report whose notebook, code, parameters and data are unchanged and whose
   published files still match their checksums.
 """
