@@ -151,3 +151,14 @@ def test_bad_input_is_one_line_naming_the_option_and_the_rule(
     assert proc.returncode == code, proc.stderr
     assert lines == [says.format(t=tmp_path)], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_prepare_with_a_build_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = _cli("prepare", "--period", "2026-10", "--build", str(tmp_path / "afile"), cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"branchbook: --build {tmp_path / 'afile'}: {tmp_path / 'afile'} is not a folder; "
+        "--build must be a folder the run can create or write"
+    ]

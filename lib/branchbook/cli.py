@@ -341,7 +341,9 @@ def _dispatch(args) -> int:
         return EXIT_OK
     if args.command == "prepare":
         from .prepare import prepare
+        from .runner.guard import check_writable
 
+        check_writable("--build", Path(args.build_dir or root / "build"))
         prep = prepare(
             args.period,
             source=args.warehouse,

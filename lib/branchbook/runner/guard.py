@@ -38,6 +38,23 @@ class FolderBusy(BranchbookError):
     """Another run holds the report folder's lock (and this run was not asked to wait)."""
 
 
+def check_writable(option: str, folder: Path) -> None:
+    """Refuse ``folder`` (given as ``option``) if it, or the nearest folder above it that
+    exists, is not a folder this user can write into. Makes nothing."""
+    folder = Path(folder)
+    for parent in (folder, *folder.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise BranchbookError(
+                    f"{option} {folder}: {parent} is not a folder; {option} {_RULE}"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise BranchbookError(
+                    f"{option} {folder}: {parent} is not writable by this user; {option} {_RULE}"
+                )
+            return
+
+
 def check_folders(out: Path, build: Path, params: Path) -> list[Path]:
     """Refuse, with one line naming the folder, a report or build folder that is a file or
     cannot be created or written, and a parameter folder that is missing or unreadable;
@@ -46,18 +63,7 @@ def check_folders(out: Path, build: Path, params: Path) -> list[Path]:
     folders = (("--out", out), ("--build", build))
     made = []
     for option, folder in folders:  # every refusal before any folder is made
-        for parent in (folder, *folder.parents):
-            if parent.exists() or parent.is_symlink():
-                if not parent.is_dir():
-                    raise BranchbookError(
-                        f"{option} {folder}: {parent} is not a folder; {option} {_RULE}"
-                    )
-                if not os.access(parent, os.W_OK | os.X_OK):
-                    raise BranchbookError(
-                        f"{option} {folder}: {parent} is not writable by this user; "
-                        f"{option} {_RULE}"
-                    )
-                break
+        check_writable(option, folder)
     if not params.is_dir():
         raise ParamsError(
             f"--params {params}: "
