@@ -95,3 +95,70 @@ def test_a_bad_option_is_one_line_with_exit_2(tmp_path, args, says):
     assert proc.returncode == 2
     assert says in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def _bad_input_cases():
+    """(name, extra arguments given the test's folder, expected exit, expected last line)"""
+    return [
+        ("out is a file", ["--out", "{t}/afile"], 2, "branchbook: --out {t}/afile: {t}/afile is not a folder; --out must be a folder the run can create or write"),
+        ("out under a file", ["--out", "{t}/afile/reports"], 2, "branchbook: --out {t}/afile/reports: {t}/afile is not a folder; --out must be a folder the run can create or write"),
+        ("build is a file", ["--build", "{t}/afile"], 2, "branchbook: --build {t}/afile: {t}/afile is not a folder; --build must be a folder the run can create or write"),
+        ("params missing", ["--params", "{t}/nope"], 2, "branchbook: refused: --params {t}/nope: no such folder; it must hold bank.yaml (and branches/)"),
+        ("params is a file", ["--params", "{t}/afile"], 2, "branchbook: refused: --params {t}/afile: not a folder; it must hold bank.yaml (and branches/)"),
+        ("params without bank.yaml", ["--params", "{t}/emptyparams"], 2, "branchbook: refused: {t}/emptyparams/bank.yaml: file not found (the bank's defaults are required)"),
+        ("empty out", ["--out", ""], 2, "branchbook run: error: argument --out: expected a path, got an empty value (omit the option for the default) (see branchbook run --help)"),
+        ("manifest not an object", ["--manifest", "[1, 2]"], 2, "branchbook: {t}/reports/2026-10/manifest.json: not a manifest; a manifest is a JSON object whose 'reports' maps branch/report to objects; move it away to start a new one"),
+        ("manifest not JSON", ["--manifest", '{"reports": {'], 2, "branchbook: {t}/reports/2026-10/manifest.json: not JSON (Expecting property name enclosed in double quotes: line 1 column 14 (char 13)); a manifest is a JSON object whose 'reports' maps branch/report to objects; move it away to start a new one"),
+        ("period folder is a file", ["--period-file"], 3, "branchbook: {t}/reports/2026-10 is not a folder; reports are written into folders"),
+        ("unknown branch", ["--branches", "9999"], 2, "branchbook: refused: branch(es) '9999' not in the warehouse's branches table"),
+        ("period without data", ["--period", "2031-01"], 2, "branchbook: refused: period 2031-01 has no data in the warehouse (balances cover 2025-10 to 2026-10)"),
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, extra, code, says", _bad_input_cases(), ids=[c[0] for c in _bad_input_cases()]
+)
+def test_bad_input_is_one_line_naming_the_option_and_the_rule(
+    small_bank, tmp_path, name, extra, code, says
+):
+    import shutil
+
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "emptyparams").mkdir()
+    shutil.copytree(small_bank / "build", tmp_path / "build")
+    options = {
+        "--period": "2026-10",
+        "--branches": "0101",
+        "--reports": "segmentation",
+        "--formats": "html",
+        "--warehouse": str(small_bank / "build" / "demo" / "warehouse.duckdb"),
+        "--params": str(small_bank / "params"),
+        "--build": str(tmp_path / "build"),
+        "--out": str(tmp_path / "reports"),
+    }
+    if extra[0] == "--manifest":
+        (tmp_path / "reports" / "2026-10").mkdir(parents=True)
+        (tmp_path / "reports" / "2026-10" / "manifest.json").write_text(extra[1])
+    elif extra[0] == "--period-file":
+        (tmp_path / "reports").mkdir()
+        (tmp_path / "reports" / "2026-10").write_text("")
+    else:
+        options[extra[0]] = extra[1].format(t=tmp_path)
+    args = [a for kv in options.items() for a in kv]
+    proc = _cli("run", *args, "--no-progress", cwd=tmp_path)
+    lines = [ln for ln in proc.stderr.strip().splitlines() if " INFO " not in ln]
+    assert proc.returncode == code, proc.stderr
+    assert lines == [says.format(t=tmp_path)], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_prepare_with_a_build_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = _cli("prepare", "--period", "2026-10", "--build", str(tmp_path / "afile"), cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"branchbook: --build {tmp_path / 'afile'}: {tmp_path / 'afile'} is not a folder; "
+        "--build must be a folder the run can create or write"
+    ]

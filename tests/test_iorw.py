@@ -82,3 +82,24 @@ def test_a_full_disk_names_the_file_and_keeps_the_errno(tmp_path, monkeypatch):
 
 def test_sha256_is_the_hex_digest():
     assert iorw.sha256(b"") == ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+
+def test_a_symlink_on_the_way_is_refused_and_a_missing_folder_is_fine(tmp_path):
+    from branchbook.errors import OutputError
+
+    root = tmp_path / "reports"
+    (root / "2026-10").mkdir(parents=True)
+    iorw.refuse_symlinks(root, root / "2026-10" / "0101")  # not there yet: made later
+    (tmp_path / "elsewhere").mkdir()
+    (root / "2026-10" / "0101").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OutputError, match="0101 is a symbolic link"):
+        iorw.refuse_symlinks(root, root / "2026-10" / "0101")
+    (root / "2026-11").write_text("")
+    with pytest.raises(OutputError, match="2026-11 is not a folder"):
+        iorw.refuse_symlinks(root, root / "2026-11" / "0101")
+
+
+def test_remove_says_whether_the_file_was_there(tmp_path):
+    (tmp_path / "a.pdf").write_bytes(b"%PDF")
+    assert iorw.remove(tmp_path / "a.pdf") is True
+    assert iorw.remove(tmp_path / "a.pdf") is False

@@ -5,9 +5,14 @@ Exit codes (for schedulers):
 - 0: everything asked for was published (or was already up to date);
 - 1: the run finished but some reports failed (each printed on one line), or some
   messages of `deliver` (or `run --deliver`) could not be sent;
-- 2: bad input refused before anything ran (parameters, data contract, warehouse,
-  unknown branch, report or period);
-- 3: an unexpected internal error.
+- 2: bad input refused before anything ran (an option, parameters, data contract,
+  warehouse, unknown branch, report or period, a report or build folder that is a file
+  or cannot be written, a manifest of another shape);
+- 3: an unexpected internal error, or a file the run could not write (disk full, no
+  permission, a symbolic link inside the report folder): one line naming the file;
+- 4: another run is writing the same report folder (``run`` without ``--wait-lock``);
+- 130 / 143: interrupted by SIGINT (Ctrl-C) / SIGTERM: nothing more was published and
+  the manifest lists exactly the reports on disk; a rerun does the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from . import redact
 from .about import __version__
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
+from .runner.guard import EXIT_BUSY, FolderBusy
 from .runner.orchestrate import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 
 
@@ -31,15 +37,28 @@ def _csv(value: str) -> list[str]:
     return items
 
 
+def _path(value: str) -> str:
+    """A folder, file or URL option: never empty (``--out "$UNSET"`` would otherwise mean
+    the default folder, silently)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "expected a path, got an empty value (omit the option for the default)"
+        )
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--warehouse",
+        type=_path,
         help="DuckDB file, folder of Parquet/CSV, or SQLAlchemy URL "
         "(default: $BRANCHBOOK_WAREHOUSE_URL or the demo warehouse); a bank's own table "
         "and column names are mapped in <params>/warehouse.yaml",
     )
-    p.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
-    p.add_argument("--build", dest="build_dir", help="build folder (default: build/)")
+    p.add_argument(
+        "--params", dest="params_dir", type=_path, help="parameter folder (default: params/)"
+    )
+    p.add_argument("--build", dest="build_dir", type=_path, help="build folder (default: build/)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,7 +85,7 @@ def parser() -> argparse.ArgumentParser:
         type=_workers,
         help=f"reports made at once, 1 to {MAX_WORKERS} (default: CPU count + 1)",
     )
-    r.add_argument("--out", help="report folder (default: reports/)")
+    r.add_argument("--out", type=_path, help="report folder (default: reports/)")
     r.add_argument(
         "--force",
         action="store_true",
@@ -89,6 +108,12 @@ def parser() -> argparse.ArgumentParser:
         help="Dask scheduler address for --executor dask (default: $DASK_SCHEDULER_ADDRESS)",
     )
     r.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+    r.add_argument(
+        "--wait-lock",
+        action="store_true",
+        help="if another run is writing the report folder, wait for it to end "
+        f"(default: refuse at once with exit {EXIT_BUSY})",
+    )
     r.add_argument(
         "--deliver",
         action="store_true",
@@ -118,18 +143,19 @@ def parser() -> argparse.ArgumentParser:
     )
     v.add_argument(
         "--warehouse",
+        type=_path,
         help="as for run (from a URL, --period reads only the rows that period needs)",
     )
     v.add_argument(
         "--period",
         help="YYYY-MM: refuse (exit 2) unless this month is complete; the table ends there",
     )
-    v.add_argument("--params", dest="params_dir")
+    v.add_argument("--params", dest="params_dir", type=_path)
 
     s = sub.add_parser("params", help="print a branch's validated, merged parameters")
     s.add_argument("--branch", required=True)
     s.add_argument("--report", help="only this report's section")
-    s.add_argument("--params", dest="params_dir")
+    s.add_argument("--params", dest="params_dir", type=_path)
 
     dl = sub.add_parser("deliver", help="send each person of the access list their reports")
     dl.add_argument("--period", required=True, help="YYYY-MM")
@@ -137,17 +163,23 @@ def parser() -> argparse.ArgumentParser:
     dl.add_argument(
         "--dry-run", action="store_true", help="write the messages as .eml files; send nothing"
     )
-    dl.add_argument("--outbox", help="folder for --dry-run (default: build/outbox/<period>)")
-    dl.add_argument("--out", help="report folder (default: reports/)")
-    dl.add_argument("--warehouse", help="where branches and regions are read")
-    dl.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+    dl.add_argument(
+        "--outbox", type=_path, help="folder for --dry-run (default: build/outbox/<period>)"
+    )
+    dl.add_argument("--out", type=_path, help="report folder (default: reports/)")
+    dl.add_argument("--warehouse", type=_path, help="where branches and regions are read")
+    dl.add_argument(
+        "--params", dest="params_dir", type=_path, help="parameter folder (default: params/)"
+    )
 
     sv = sub.add_parser("serve", help="serve the reports, each request checked against access")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8080)
-    sv.add_argument("--out", help="report folder (default: reports/)")
-    sv.add_argument("--warehouse", help="where branches and regions are read")
-    sv.add_argument("--params", dest="params_dir", help="parameter folder (default: params/)")
+    sv.add_argument("--out", type=_path, help="report folder (default: reports/)")
+    sv.add_argument("--warehouse", type=_path, help="where branches and regions are read")
+    sv.add_argument(
+        "--params", dest="params_dir", type=_path, help="parameter folder (default: params/)"
+    )
     sv.add_argument(
         "--access-log", help="JSON lines of every report opened (default: build/access.log)"
     )
@@ -157,7 +189,9 @@ def parser() -> argparse.ArgumentParser:
     )
 
     d = sub.add_parser("demo", help="build the demo warehouse")
-    d.add_argument("--out", default=None, help="DuckDB file (default build/demo/warehouse.duckdb)")
+    d.add_argument(
+        "--out", type=_path, default=None, help="DuckDB file (default build/demo/warehouse.duckdb)"
+    )
     d.add_argument("--branches", type=int, default=12)
     d.add_argument("--customers", type=int, default=30_000)
     d.add_argument("--months", type=int, default=24)
@@ -209,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ParamsError, DataContractError, WarehouseError) as exc:
         print(f"branchbook: refused: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
+    except FolderBusy as exc:
+        print(f"branchbook: busy: {redact.scrub(str(exc))}", file=sys.stderr)
+        return EXIT_BUSY
     except OutputError as exc:  # not bad input: the run could not write (disk full, permissions)
         print(f"branchbook: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
@@ -216,16 +253,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"branchbook: {redact.scrub(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
-        print("branchbook: interrupted; rerun to finish the remaining reports", file=sys.stderr)
+        print(f"branchbook: interrupted (SIGINT); {_STOPPED}", file=sys.stderr)
         return 130
     except Terminated:
-        print("branchbook: terminated; rerun to finish the remaining reports", file=sys.stderr)
+        print(f"branchbook: terminated (SIGTERM); {_STOPPED}", file=sys.stderr)
         return 143
     except Exception:  # an internal error: show it, and exit with its own code
         import traceback
 
         print(redact.scrub(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_ERROR
+
+
+_STOPPED = (
+    "nothing more was published, the manifest lists the reports on disk; "
+    "rerun to finish the remaining reports"
+)
 
 
 def _dispatch(args) -> int:
@@ -271,6 +314,7 @@ def _dispatch(args) -> int:
             warm=False if args.no_warm else None,
             executor=args.executor,
             scheduler=args.scheduler,
+            wait_lock=args.wait_lock,
         )
         ok = sum(e["status"] == "ok" for e in result.entries.values())
         print(
@@ -333,7 +377,9 @@ def _dispatch(args) -> int:
         return EXIT_OK
     if args.command == "prepare":
         from .prepare import prepare
+        from .runner.guard import check_writable
 
+        check_writable("--build", Path(args.build_dir or root / "build"))
         prep = prepare(
             args.period,
             source=args.warehouse,

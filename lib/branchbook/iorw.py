@@ -97,6 +97,38 @@ def _stage(path: Path, data: bytes, sync: bool) -> str:
         raise
 
 
+def refuse_symlinks(root: str | os.PathLike, folder: str | os.PathLike) -> None:
+    """Refuse to write into ``folder`` when it, or a folder between ``root`` and it, is a
+    symbolic link (or not a folder): a write there would land outside ``root``.
+
+    Raises :class:`~branchbook.errors.OutputError` naming the link. ``root`` itself may be
+    a link (the report folder a person chose); missing folders are fine (they are made).
+    """
+    root, folder = Path(root), Path(folder)
+    rel = folder.relative_to(root)
+    here = root
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            raise OutputError(
+                f"{here} is a symbolic link; reports are never written through a link "
+                f"out of {root} (replace it with a folder)"
+            )
+        if here.exists() and not here.is_dir():
+            raise OutputError(f"{here} is not a folder; reports are written into folders")
+
+
+def remove(path: str | os.PathLike) -> bool:
+    """Remove the file ``path`` if it is there (True if it was); an error names the file."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _output_error(Path(path), exc) from exc
+    return True
+
+
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 

@@ -123,6 +123,18 @@ def test_one_row_per_branch_with_links_to_existing_files(period_dir):
     )
 
 
+def test_a_file_the_manifest_does_not_list_is_never_linked(period_dir):
+    # an HTML-only run after an HTML+PDF one: the old PDF must not be linked beside it
+    d, manifest = period_dir
+    del manifest["reports"]["0101/risk"]["outputs"]["pdf"]
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    )
+    links = [a["href"] for a in soup.select("#bb-index a")]
+    assert "0101/risk.html" in links and "0101/risk.pdf" not in links
+    assert (d / "0101" / "risk.pdf").is_file()
+
+
 def test_statuses_and_error_line(period_dir):
     d, manifest = period_dir
     soup = _soup(

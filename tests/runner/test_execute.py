@@ -68,3 +68,53 @@ def test_a_workbook_without_its_report_is_not_published(tmp_path):
     entry = {**execute.new_entry(_task()), "status": "ok"}
     out = execute.publish_report(entry, {"xlsx": b"PK"}, tmp_path, ("html",))
     assert out["status"] == "failed" and not (tmp_path / "0101").exists()
+
+
+def test_an_html_only_report_removes_the_older_pdf_beside_it(tmp_path):
+    (tmp_path / "0101").mkdir()
+    (tmp_path / "0101" / "risk.pdf").write_bytes(b"%PDF old numbers")
+    entry = {**execute.new_entry(_task()), "status": "ok"}
+    out = execute.publish_report(entry, {"html": b"<html></html>"}, tmp_path, ("html",))
+    assert out["status"] == "ok" and set(out["outputs"]) == {"html"}
+    assert sorted(p.name for p in (tmp_path / "0101").iterdir()) == ["risk.html"]
+
+
+def test_a_branch_folder_that_is_a_symlink_is_never_written_through(tmp_path):
+    import pytest
+
+    from branchbook.errors import OutputError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "0101").symlink_to(outside, target_is_directory=True)
+    entry = {**execute.new_entry(_task()), "status": "ok"}
+    with pytest.raises(OutputError, match=f"^{out / '0101'} is a symbolic link"):
+        execute.publish_report(entry, {"html": b"<html></html>"}, out, ("html",))
+    assert list(outside.iterdir()) == []
+
+
+def test_nothing_is_published_or_recorded_once_the_run_stops(tmp_path, monkeypatch):
+    from branchbook.runner import guard
+
+    stop = guard.Stop()
+
+    def make(t, **kwargs):  # the run is stopped while the report is being made
+        stop.set()
+        return {**execute.new_entry(t), "status": "ok"}, {"html": b"<html></html>"}
+
+    monkeypatch.setattr(execute, "make", make)
+    monkeypatch.setattr(execute, "task", lambda job, **kw: _task())
+    recorded = []
+    got = execute.execute(
+        object(),
+        period="2026-10",
+        build_dir=tmp_path,
+        out_dir=tmp_path / "out",
+        formats=("html",),
+        root=tmp_path,
+        stop=stop,
+        record=lambda k, e: recorded.append(k),
+    )
+    assert got is None and recorded == [] and not (tmp_path / "out").exists()

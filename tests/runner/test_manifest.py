@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
+import pytest
+
 from branchbook import iorw
+from branchbook.errors import BranchbookError
 from branchbook.runner import manifest
 
 
@@ -72,3 +76,34 @@ def test_an_existing_manifest_keeps_its_other_entries(tmp_path):
     assert m.get("0101/risk") == {"status": "ok"}
     m.put("0102/risk", {"status": "ok"})
     assert set(json.loads(path.read_text())["reports"]) == {"0101/risk", "0102/risk"}
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("[]", "not a manifest"),
+        ('{"period": "2026-10"}', "not a manifest"),
+        ('{"reports": {"0101/risk": 3}}', "not a manifest"),
+        ('{"reports": {', "not JSON"),
+    ],
+)
+def test_a_manifest_of_another_shape_is_refused_not_replaced(tmp_path, text, says):
+    path = tmp_path / "manifest.json"
+    path.write_text(text)
+    with pytest.raises(BranchbookError) as caught:
+        manifest.Manifest(path, "2026-10", "run-2")
+    assert str(caught.value).startswith(f"{path}: {says}")
+    assert "'reports' maps branch/report to objects" in str(caught.value)
+    assert path.read_text() == text  # left for a person to look at
+
+
+def test_a_report_missing_a_format_asked_for_is_not_up_to_date(tmp_path):
+    (tmp_path / "0101").mkdir()
+    (tmp_path / "0101" / "risk.html").write_bytes(b"x")
+    entry = {
+        "status": "ok",
+        "input_fingerprint": "fp",
+        "outputs": {"html": {"path": "0101/risk.html", "sha256": hashlib.sha256(b"x").hexdigest()}},
+    }
+    assert manifest.up_to_date(entry, "fp", tmp_path, ("html",))
+    assert not manifest.up_to_date(entry, "fp", tmp_path, ("html", "pdf"))

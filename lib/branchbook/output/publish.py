@@ -122,9 +122,13 @@ def _headline_columns(
     return columns
 
 
-def _link(period_dir: Path, entry: Mapping[str, Any], kind: str, default: str) -> str | None:
-    """The relative link to a report file, if the file is there."""
-    rel = ((entry.get("outputs") or {}).get(kind) or {}).get("path") or default
+def _link(period_dir: Path, entry: Mapping[str, Any], kind: str) -> str | None:
+    """The relative link to a report file the manifest lists, if the file is there: a
+    file of an earlier run that the manifest does not list is never linked."""
+    item = (entry.get("outputs") or {}).get(kind)
+    rel = item.get("path") if isinstance(item, Mapping) else None
+    if not rel:
+        return None
     rel = str(rel).replace("\\", "/")
     if rel.startswith("/") or ".." in rel.split("/"):
         return None
@@ -223,15 +227,9 @@ def _branch_rows(
                 {
                     "status": status,
                     "label": tr(f"common.index.{status}"),
-                    "html": _link(period_dir, entry, "html", f"{bid}/{report}.html")
-                    if status == "ok"
-                    else None,
-                    "pdf": _link(period_dir, entry, "pdf", f"{bid}/{report}.pdf")
-                    if status == "ok"
-                    else None,
-                    "xlsx": _link(period_dir, entry, "xlsx", f"{bid}/{report}.xlsx")
-                    if status == "ok"
-                    else None,
+                    "html": _link(period_dir, entry, "html") if status == "ok" else None,
+                    "pdf": _link(period_dir, entry, "pdf") if status == "ok" else None,
+                    "xlsx": _link(period_dir, entry, "xlsx") if status == "ok" else None,
                     "error": _one_line(error),
                     "error_full": _one_line(error, 1000),
                     "rank": STATUSES.index(status),

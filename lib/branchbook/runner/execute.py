@@ -15,10 +15,13 @@ from ..errors import BranchbookError, NotebookRunError
 from ..output import xlsx
 from .engine import register_engine
 from .forkclient import ForkServer
+from .guard import Stop
 from .kernels import KERNELS, RENDERERS, kernel_manager_class, kill_report
 from .plan import Job
 
 log = logging.getLogger("branchbook.run")
+
+FORMATS = ("html", "pdf")
 
 
 def task(
@@ -66,14 +69,16 @@ def new_entry(t: dict, **fields: Any) -> dict[str, Any]:
 
 
 def make(
-    t: dict, *, server: ForkServer | None = None, km_class: Any = None
+    t: dict, *, server: ForkServer | None = None, km_class: Any = None, stop: Any = None
 ) -> tuple[dict, dict[str, bytes]]:
     """Execute and render one report: its manifest entry (without outputs) and its bytes.
 
     Nothing is published here; :func:`publish_report` writes the files. With a fork
     ``server`` the kernel and the renderer are forked from its warm parent; without,
     the kernel is a new Python and the page is rendered in this process. The report
-    time limit covers both. A failure is returned in the entry, never raised.
+    time limit covers both. A failure is returned in the entry, never raised. Once
+    ``stop`` (a :class:`~branchbook.runner.guard.Stop`) is set, a dead kernel is not
+    retried and nothing more is rendered.
     """
     speedups.install("jsonschema")  # before papermill imports nbformat
     import papermill as pm
@@ -99,6 +104,9 @@ def make(
     def stopped() -> NotebookRunError:
         return NotebookRunError(f"stopped at the report time limit of {limit} s")
 
+    def interrupted() -> bool:
+        return stop is not None and stop.is_set()
+
     watchdog = threading.Timer(limit, on_time_limit)
     watchdog.daemon = True
     watchdog.start()
@@ -122,12 +130,16 @@ def make(
                 )
                 break
             except PapermillExecutionError as exc:
+                if interrupted():
+                    raise NotebookRunError("the run was stopped") from None
                 if timed_out.is_set():
                     raise stopped() from None
                 raise NotebookRunError(
                     f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {one_line(exc.evalue)}"
                 ) from None
             except Exception as exc:  # a dead kernel, a timeout, a lost connection
+                if interrupted():  # its kernel was stopped with the run: no retry
+                    raise NotebookRunError("the run was stopped") from None
                 if timed_out.is_set():
                     raise stopped() from None
                 if attempt < attempts and "DeadKernel" in type(exc).__name__:
@@ -140,6 +152,8 @@ def make(
             finally:
                 KERNELS.pop(me, None)
         os.replace(running, executed)
+        if interrupted():
+            raise NotebookRunError("the run was stopped")
         if server is not None:
             try:
                 html, pdf, meta = server.render(
@@ -192,14 +206,23 @@ def publish_report(
     """Write a made report's files (each by atomic rename) and record them in its entry.
 
     A report is published only when every format was made; a failed write fails the
-    entry and leaves the previous files as they were.
+    entry and leaves the previous files as they were. A file of another format left by
+    an earlier run (a PDF beside a new HTML-only report) is removed: the formats of one
+    report never disagree. A folder on the way that is a symbolic link is refused
+    (:class:`~branchbook.errors.OutputError`, raised: it stops the run), never written
+    through.
     """
     if entry["status"] != "ok":
         return entry
+    folder = out_dir / entry["branch_id"]
+    iorw.refuse_symlinks(out_dir, folder)
     try:
         kinds = (*formats, *(["xlsx"] if "xlsx" in blobs else []))
-        files = {out_dir / f"{entry['branch_id']}/{entry['report']}.{f}": blobs[f] for f in kinds}
+        files = {folder / f"{entry['report']}.{f}": blobs[f] for f in kinds}
         iorw.atomic_write_all(files)
+        for other in (*FORMATS, "xlsx"):  # what this run did not make is not left beside
+            if other not in kinds:
+                iorw.remove(folder / f"{entry['report']}.{other}")
         for fmt_name in kinds:
             data = blobs[fmt_name]
             entry["outputs"][fmt_name] = {
@@ -224,22 +247,33 @@ def execute(
     root: Path,
     server: ForkServer | None = None,
     km_class: Any = None,
-) -> dict:
-    """Make one report here and publish it: :func:`make` then :func:`publish_report`."""
+    stop: Stop | None = None,
+    record: Any = None,
+) -> dict | None:
+    """Make one report here and publish it: :func:`make` then :func:`publish_report`,
+    then ``record(key, entry)`` if given, all three under ``stop``'s gate: once the run
+    is stopping nothing is published or recorded and this returns None."""
+    stop = stop or Stop()
     t0 = time.perf_counter()
     entry, blobs = make(
         task(job, period=period, build_dir=build_dir, formats=formats, root=root),
         server=server,
         km_class=km_class,
+        stop=stop,
     )
-    entry = publish_report(entry, blobs, out_dir, formats)
-    entry["duration_s"] = round(time.perf_counter() - t0, 2)
+    with stop.publishing() as go:
+        if not go:
+            return None
+        entry = publish_report(entry, blobs, out_dir, formats)
+        entry["duration_s"] = round(time.perf_counter() - t0, 2)
+        if record is not None:
+            record(job.key, entry)
     return entry
 
 
-def guarded(stopping: threading.Event, job: Job, **kwargs) -> dict | None:
+def guarded(stop: Stop, job: Job, **kwargs) -> dict | None:
     """``execute`` unless the run is stopping."""
-    return None if stopping.is_set() else execute(job, **kwargs)
+    return None if stop.is_set() else execute(job, stop=stop, **kwargs)
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import BranchbookError, ParamsError
 from . import forkclient, forkserver
 from .execute import guarded, make, new_entry, one_line, publish_report
+from .guard import Stop, held_signals
 from .kernels import (
     KERNELS,
     RENDERERS,
@@ -27,34 +28,38 @@ from .plan import Job
 log = logging.getLogger("branchbook.run")
 
 
-def run_here(todo: list[Job], workers: int, server, record, **kwargs) -> None:
+def run_here(todo: list[Job], workers: int, server, record, *, stop: Stop, **kwargs) -> None:
     """Make and publish ``todo`` on ``workers`` threads of this machine (with the
-    run's fork server, already started, or None); the server is closed at the end."""
-    stopping = threading.Event()
+    run's fork server, already started, or None); the server is closed at the end.
+
+    Each thread publishes its report and records it (``record(key, entry)``) under
+    ``stop``'s gate, so the manifest lists every file published, however the run ends.
+    """
     server = ready_server(server) if todo else None
     km_class = kernel_manager_class(server)
     pool = ThreadPoolExecutor(max_workers=workers)
     futures: dict = {}
     try:
         futures = {
-            pool.submit(guarded, stopping, job, server=server, km_class=km_class, **kwargs): job
+            pool.submit(
+                guarded, stop, job, server=server, km_class=km_class, record=record, **kwargs
+            ): job
             for job in todo
         }
         for fut in as_completed(futures):
-            entry = fut.result()
-            if entry is not None:  # None: not started, the run is stopping
-                record(futures[fut].key, entry)
+            fut.result()  # an error no report can catch (a refused folder) stops the run
     except BaseException:
-        # Interrupted (Ctrl-C, SIGTERM): start nothing new, stop the running kernels.
-        # Published files are untouched (every write is an atomic rename), the
-        # manifest gets every report finished so far (run() flushes it), and the next
-        # run does the rest.
-        stopping.set()
-        for fut in futures:
-            fut.cancel()
-        for thread_id in {*KERNELS, *RENDERERS}:
-            kill_report(thread_id)
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Interrupted (Ctrl-C, SIGTERM) or refused: publish nothing more (a publish under
+        # way finishes and is recorded first), stop the running kernels, and wait for
+        # the threads. Published files are untouched, the manifest lists every report
+        # published so far (run() flushes it), and the next run does the rest.
+        with held_signals(swallow=True):
+            stop.set()
+            for fut in futures:
+                fut.cancel()
+            for thread_id in {*KERNELS, *RENDERERS}:
+                kill_report(thread_id)
+            pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         if server is not None:
@@ -63,7 +68,14 @@ def run_here(todo: list[Job], workers: int, server, record, **kwargs) -> None:
 
 
 def run_on_dask(
-    tasks: list[dict], scheduler: str, run_id: str, out_dir: Path, formats: tuple[str, ...], record
+    tasks: list[dict],
+    scheduler: str,
+    run_id: str,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    record,
+    *,
+    stop: Stop,
 ) -> None:
     """Make ``tasks`` on the Dask cluster at ``scheduler``; publish here as they finish.
 
@@ -99,10 +111,16 @@ def run_on_dask(
             except Exception as exc:  # the worker died, or the task could not run there
                 error = f"on the Dask cluster: {type(exc).__name__}: {one_line(str(exc))}"
                 entry, blobs = new_entry(t, error=error, duration_s=0.0), {}
-            entry = publish_report(entry, blobs, out_dir, formats)
-            entry["duration_s"] = round(entry.get("duration_s", 0.0) + time.perf_counter() - t0, 2)
-            record(t["key"], entry)
+            with held_signals(), stop.publishing() as go:  # published and recorded, or neither
+                if not go:
+                    break
+                entry = publish_report(entry, blobs, out_dir, formats)
+                entry["duration_s"] = round(
+                    entry.get("duration_s", 0.0) + time.perf_counter() - t0, 2
+                )
+                record(t["key"], entry)
     except BaseException:
+        stop.set()
         client.cancel(list(futures), force=True)
         raise
     finally:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .. import iorw, paths
+from ..errors import BranchbookError
 
 log = logging.getLogger("branchbook.run")
 
@@ -44,15 +45,7 @@ class Manifest:
         self._written_at = float("-inf")  # the first entry is written at once
         self._write_s = 0.0
         self._dirty = False
-        try:
-            self.data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.data = {"period": period, "reports": {}}
-        if not isinstance(self.data, dict) or not isinstance(self.data.get("reports"), dict):
-            # a manifest of another shape (hand-edited, another tool's): start afresh;
-            # the reports it would have listed are made again and listed anew
-            log.warning("%s: not a manifest (no 'reports' mapping); starting a new one", path)
-            self.data = {"period": period, "reports": {}}
+        self.data = read(path) or {"period": period, "reports": {}}
         self.data.update(period=period, run_id=run_id)
 
     def get(self, key: str) -> dict | None:
@@ -93,10 +86,43 @@ def _finite(value):
     return value
 
 
-def up_to_date(entry: dict | None, fingerprint: str, out_dir: Path) -> bool:
+def read(path: Path) -> dict | None:
+    """The manifest at ``path``, None if there is none.
+
+    One that cannot be read, is not JSON or is not of the manifest's shape (an object
+    whose ``reports`` maps keys to objects) is refused with one line: starting a new
+    one would forget reports that are published, so a person decides.
+    """
+    rule = "a manifest is a JSON object whose 'reports' maps branch/report to objects"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BranchbookError(f"{path}: cannot read the manifest ({exc}); {rule}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BranchbookError(
+            f"{path}: not JSON ({exc}); {rule}; move it away to start a new one"
+        ) from None
+    reports = data.get("reports") if isinstance(data, dict) else None
+    if not isinstance(reports, dict) or not all(isinstance(e, dict) for e in reports.values()):
+        raise BranchbookError(f"{path}: not a manifest; {rule}; move it away to start a new one")
+    return data
+
+
+def up_to_date(
+    entry: dict | None, fingerprint: str, out_dir: Path, formats: tuple[str, ...] = ()
+) -> bool:
+    """Whether ``entry``'s report is made from ``fingerprint``, has every one of
+    ``formats`` and its published files still match their checksums."""
     if not entry or entry.get("status") != "ok" or entry.get("input_fingerprint") != fingerprint:
         return False
-    for item in entry.get("outputs", {}).values():
+    outputs = entry.get("outputs") or {}
+    if any(f not in outputs for f in formats):
+        return False
+    for item in outputs.values():
         path = out_dir / item["path"]
         if not path.is_file() or paths.file_sha256(path) != item["sha256"]:
             return False

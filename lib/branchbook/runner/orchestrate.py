@@ -2,8 +2,10 @@
 
 :func:`run` is what ``branchbook run`` calls and what an orchestrator imports. It
 
-- validates everything first (parameters, data contract, branches, reports): bad
-  input raises before any notebook starts;
+- validates everything first (folders, parameters, data contract, branches, reports):
+  bad input raises before any notebook starts;
+- holds the report folder's lock (:mod:`branchbook.runner.guard`) for the whole run:
+  one run at a time per folder;
 - executes each notebook with papermill, several at once, each report bounded by a
   time limit; a failing report stops no other;
 - renders HTML and PDF in memory and publishes both only when both succeeded, by
@@ -11,7 +13,8 @@
   executed notebook of a failure stays in ``build/<period>/executed/`` for debugging;
 - records every report in ``reports/<period>/manifest.json`` (written atomically, every
   few seconds and at the end, so an interrupted run leaves a true manifest) and
-  rewrites the index;
+  rewrites the index; once stopped (a signal) it publishes nothing more;
+- removes a report's files of formats this run did not make, so formats never disagree;
 - skips a report whose notebook, code, parameters and data are unchanged and whose
   published files still match their checksums.
 """
@@ -31,6 +34,7 @@ from ..errors import ParamsError
 from ..params import ParamSet, validate_branch_id
 from ..prepare import prepare
 from ..reports import module_names, select, settings_classes
+from . import guard
 from .execute import task
 from .executors import (
     import_for_reports,
@@ -85,6 +89,7 @@ def run(
     warm: bool | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    wait_lock: bool = False,
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
@@ -96,8 +101,16 @@ def run(
     ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
     (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
 
+    One run at a time writes a report folder (``out``): a second one waits for the
+    first with ``wait_lock``, and otherwise raises
+    :class:`~branchbook.runner.guard.FolderBusy` before anything runs. Interrupted
+    (KeyboardInterrupt, or the exception a SIGTERM handler raises), the run publishes
+    nothing more, flushes the manifest (it lists exactly the reports on disk) and lets
+    the exception through.
+
     Raises :class:`~branchbook.errors.ParamsError`, ``DataContractError`` or
-    ``WarehouseError`` before anything runs when the input is bad. Otherwise returns a
+    ``WarehouseError`` before anything runs when the input is bad (``OutputError`` for a
+    report or build folder that is a file or cannot be written). Otherwise returns a
     :class:`RunResult` whose ``exit_code`` is 0 when every report was published and
     1 when some failed.
     """
@@ -128,15 +141,21 @@ def run(
             )
         branches = [validate_branch_id(b) for b in branches]
     notebook_dir = Path(notebooks).resolve() if notebooks else None
+    made = guard.check_folders(out_dir_root, build_dir, params_dir)
+    try:
+        lock = guard.FolderLock(out_dir_root, wait=wait_lock).__enter__()
+    except BaseException:
+        guard.tidy(made)
+        raise
     # The fork server does its imports (two seconds of one core) while this process
     # imports the reports and papermill and checks the data on the other core;
     # run_here waits for it. It is closed however the run ends.
     server = None
-    if executor == "local":
-        server = start_fork_server(
-            warm, tuple(module_names(reports, notebook_dir)), root, wait=False
-        )
     try:
+        if executor == "local":
+            server = start_fork_server(
+                warm, tuple(module_names(reports, notebook_dir)), root, wait=False
+            )
         specs = select(reports, notebook_dir)
         modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
         if server is not None:
@@ -165,6 +184,8 @@ def run(
             formats=formats,
         )
         out_dir = out_dir_root / period
+        for folder in [out_dir, *(out_dir / b for b in dict.fromkeys(j.branch_id for j in jobs))]:
+            iorw.refuse_symlinks(out_dir_root, folder)  # before anything runs
         out_dir.mkdir(parents=True, exist_ok=True)
         # a killed run's half-written files (published pages, manifest, executed notebooks)
         for stale in [
@@ -178,14 +199,16 @@ def run(
         todo = []
         for job in jobs:
             entry = manifest.get(job.key)
-            if not force and up_to_date(entry, job.fingerprint, out_dir):
+            if not force and up_to_date(entry, job.fingerprint, out_dir, formats):
                 result.entries[job.key] = {**entry, "skipped_unchanged": True}
             else:
                 todo.append(job)
         todo = longest_first(todo, read_durations(build_dir))
         bar = progress_steps(len(todo), progress)
 
-        def record(key: str, entry: dict) -> None:
+        stop = guard.Stop()
+
+        def record(key: str, entry: dict) -> None:  # a report published (or failed)
             manifest.put(key, entry)
             result.entries[key] = entry
             status = "ok" if entry["status"] == "ok" else f"FAILED: {entry['error']}"
@@ -212,7 +235,7 @@ def run(
                     )
                     for j in todo
                 ]
-                run_on_dask(tasks, scheduler, run_id, out_dir, formats, record)
+                run_on_dask(tasks, scheduler, run_id, out_dir, formats, record, stop=stop)
             else:
                 # One more than the cores: a report waits on its kernel's start-up and on
                 # the runner between cells; the extra one keeps the cores busy meanwhile
@@ -232,12 +255,21 @@ def run(
                     workers,
                     server,
                     record,
+                    stop=stop,
                     period=period,
                     build_dir=build_dir,
                     out_dir=out_dir,
                     formats=formats,
                     root=root,
                 )
+        except BaseException:  # stopped: the index links what the manifest lists, no more
+            with guard.held_signals(swallow=True):
+                manifest.flush()
+                try:
+                    _publish(out_dir_root, out_dir, manifest, ps, prepared, headlines=False)
+                except Exception as exc:  # the index is rewritten by the next run
+                    log.warning("the index was not rewritten after the stop: %s", exc)
+            raise
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
             write_durations(build_dir, result.entries)
@@ -248,9 +280,13 @@ def run(
     finally:
         if server is not None:  # closed already when the reports ran; closing is idempotent
             server.close()
+        lock.__exit__(None, None, None)
+        guard.tidy(made)  # the folders this run made, if it was refused before using them
 
 
-def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared) -> None:
+def _publish(
+    out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared, headlines=True
+) -> None:
     from ..data import BranchData
     from ..output import publish
 
@@ -262,7 +298,8 @@ def _publish(out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, pr
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in branches.to_dict("records")
     ]
-    _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
+    if headlines:  # after a stop, the index is rewritten at once, with the numbers it has
+        _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
     publish.write_period_index(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
