@@ -116,6 +116,7 @@ def test_disk_full_while_publishing_html_and_pdf(published, monkeypatch, capsys,
     assert sorted(p.name for p in published["folder"].iterdir()) == [
         "segmentation.html",
         "segmentation.pdf",
+        "segmentation.xlsx",  # its action lists, published with the pair
     ]
     assert leftovers(base) == []
 
