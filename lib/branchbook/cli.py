@@ -424,8 +424,13 @@ def _dispatch(args) -> int:
         return EXIT_OK
     if args.command == "params":
         from .params import ParamSet
-        from .reports import settings_classes
+        from .reports import REPORTS, settings_classes
 
+        if args.report and args.report not in REPORTS:
+            raise ParamsError(
+                f"--report is expected to be one of ({', '.join(REPORTS)}). "
+                f"Got {args.report!r} instead."
+            )
         bp = ParamSet(args.params_dir or root / "params", settings_classes()).for_branch(
             args.branch
         )

@@ -68,7 +68,7 @@ def _on_disk(period_dir: Path) -> dict[str, str]:
     return {
         str(p.relative_to(period_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(period_dir.glob("*/*"))
-        if p.suffix in (".html", ".pdf")
+        if p.suffix in (".html", ".pdf", ".xlsx")
     }
 
 
@@ -92,13 +92,18 @@ def test_html_only_after_html_and_pdf_leaves_no_old_pdf_published(small_bank, tm
     assert again.exit_code == 0
     assert not (period_dir / "0101" / "segmentation.pdf").exists()
     assert _on_disk(period_dir) == _listed(period_dir)
-    assert set(_listed(period_dir)) == {"0101/segmentation.html"}
+    # the report and its action-list workbook; no PDF
+    assert set(_listed(period_dir)) == {"0101/segmentation.html", "0101/segmentation.xlsx"}
     soup = BeautifulSoup((period_dir / "index.html").read_text(), "html.parser")
-    assert [a["href"] for a in soup.select("#bb-index a")] == ["0101/segmentation.html"]
+    assert {a["href"] for a in soup.select("#bb-index a")} == set(_listed(period_dir))
     # and back: a run that asks for the PDF again makes it, not "up to date"
     third = run(**_library(small_bank, tmp_path, formats=("html", "pdf")))
     assert not third.entries["0101/segmentation"].get("skipped_unchanged")
-    assert set(_listed(period_dir)) == {"0101/segmentation.html", "0101/segmentation.pdf"}
+    assert set(_listed(period_dir)) == {
+        "0101/segmentation.html",
+        "0101/segmentation.pdf",
+        "0101/segmentation.xlsx",
+    }
     assert _on_disk(period_dir) == _listed(period_dir)
 
 
