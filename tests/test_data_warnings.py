@@ -173,8 +173,20 @@ def test_each_report_declares_the_contract_tables_it_reads():
     from branchbook.reports import registry
 
     for spec in registry().values():
+        from branchbook import codekey
+
+        # the package's own files and the shared metric-layer SQL it imports
+        # (point-in-time history, the one tier rule)
         source = Path(spec.module.__file__)
         files = sorted(source.parent.glob("*.py")) if source.name == "__init__.py" else [source]
+        own = "".join(f.read_text(encoding="utf-8") for f in files)
+        files += [
+            f
+            for f in codekey.closure([spec.module.__name__])
+            if f.parent.name == "metrics"
+            and f.stem in ("history", "models")
+            and f"metrics.{f.stem}" in own  # the package imports that module itself
+        ]
         module_sql = "".join(f.read_text(encoding="utf-8") for f in files)
         notebook = spec.notebook.with_suffix(".py").read_text(encoding="utf-8")
         read = {

@@ -100,7 +100,8 @@ def test_the_index_shows_the_failed_branch(fifty):
             assert "bb-st-ok" in cell["class"], bid
             assert badge == "Published"
             assert cell.select_one(".bb-error") is None
-            assert links == [f"{bid}/segmentation.html"]
+            # the report and its action-list workbook
+            assert links == [f"{bid}/segmentation.html", f"{bid}/segmentation.xlsx"]
             assert (period / links[0]).is_file()
             assert "failed" not in tr["data-status"].split()
     summary = soup.select_one(".bb-index-summary").get_text(" ", strip=True)

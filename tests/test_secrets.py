@@ -127,8 +127,8 @@ def test_the_password_appears_in_no_output(secret_bank, how, tmp_path):
     control.unlink()
     # ... and the run really went through the URL and produced what is searched
     published = tmp_path / "reports" / PERIOD / "0101"
-    expected = (
-        {"segmentation.html", "segmentation.pdf"} if how == "environment" else {"segmentation.html"}
+    expected = {"segmentation.html", "segmentation.xlsx"} | (
+        {"segmentation.pdf"} if how == "environment" else set()
     )
     assert {p.name for p in published.iterdir()} == expected
     assert (tmp_path / "build" / PERIOD / "executed" / "0101" / "segmentation.ipynb").is_file()

@@ -20,7 +20,7 @@ REPORT = "risk"
 # warning-level finding about another table is not shown in it.
 SOURCES: tuple[str, ...] = (
     "branches", "customers", "balances", "loans", "loan_snapshots", "financials", "aml_alerts",
-    "kyc_history",
+    "kyc_history", "staff",
 )  # fmt: skip
 
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")

@@ -12,7 +12,7 @@ from ..params import DEFAULT_CSAT_SCALE, AssetTiers, CsatScale, Rag, Section, ch
 REPORT = "satisfaction"
 # The data contract tables this report reads (in prepare and in its notebook): a
 # warning-level finding about another table is not shown in it.
-SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "complaints")
+SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "complaints", "staff")
 
 
 def _default_status() -> dict[str, Rag]:

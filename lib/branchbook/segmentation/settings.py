@@ -18,7 +18,9 @@ from ..params import AssetTiers, Rag, Section, Share, check_increasing, check_we
 REPORT = "segmentation"
 # The data contract tables this report reads (in prepare and in its notebook): a
 # warning-level finding about another table is not shown in it.
-SOURCES: tuple[str, ...] = ("customers", "balances", "transactions", "loans", "loan_snapshots")
+SOURCES: tuple[str, ...] = (
+    "customers", "balances", "transactions", "loans", "loan_snapshots", "staff",
+)  # fmt: skip
 
 CUSTOMER_TYPES = ("individual", "corporate")
 HIGH_VALUE_TIERS = ("wealth", "private")
