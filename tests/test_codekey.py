@@ -64,3 +64,13 @@ def test_imports_are_read_not_run():
     )
     assert found >= {"branchbook.fmt", "branchbook.metrics", "branchbook.period"}
     assert "branchbook.runner" not in found  # inside a function: not a dependency
+
+
+def test_the_key_does_not_depend_on_where_the_package_lies(tmp_path):
+    """The notebook lies outside the package: its place in the hash must not depend on
+    how the two folders' paths sort (a copy under another root gave other keys)."""
+    for parent in ("a", "zz"):
+        root = tmp_path / parent / "branchbook"
+        shutil.copytree(codekey.PACKAGE_DIR, root, ignore=shutil.ignore_patterns("__pycache__"))
+    assert keys(tmp_path / "a" / "branchbook") == keys(tmp_path / "zz" / "branchbook")
+    assert keys(tmp_path / "a" / "branchbook") == keys(codekey.PACKAGE_DIR)

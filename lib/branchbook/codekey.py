@@ -122,13 +122,20 @@ def notebook_imports(notebook: Path) -> list[str]:
 
 
 def _digest(files: Iterable[Path], root: Path) -> str:
-    h = hashlib.sha256()
-    for file in sorted(set(files)):
+    """A hash of ``files`` by their names relative to ``root`` (a file outside it, the
+    notebook, by its own name), in the order of those names: the same code hashes the
+    same wherever the package lies."""
+    labelled = {}
+    for file in set(files):
         try:
-            h.update(str(file.relative_to(root)).encode())
+            label = str(file.relative_to(root))
         except ValueError:
-            h.update(file.name.encode())
-        h.update(file.read_bytes())
+            label = f"~{file.name}"
+        labelled[label] = file
+    h = hashlib.sha256()
+    for label in sorted(labelled):
+        h.update(label.encode())
+        h.update(labelled[label].read_bytes())
     return h.hexdigest()[:16]
 
 
