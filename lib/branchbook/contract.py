@@ -423,6 +423,26 @@ _TABLE_LIST = (
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
 """Every contract table by name, parents before children."""
 
+#: How a table's rows reach a branch (its documented key): table -> (join clause over
+#: ``t``, the branch column). The warehouse's and the server's fingerprints both use it.
+BRANCH_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "branches": ("", "t.branch_id"),
+        "staff": ("", "t.branch_id"),
+        "customers": ("", "t.branch_id"),
+        "balances": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "transactions": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "loans": ("", "t.branch_id"),
+        "loan_snapshots": ("JOIN loans AS p ON t.loan_id = p.loan_id", "p.branch_id"),
+        "financials": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "surveys": ("", "t.branch_id"),
+        "complaints": ("", "t.branch_id"),
+        "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
+        "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+    }
+)
+
 OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history"})
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 

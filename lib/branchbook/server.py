@@ -32,7 +32,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .contract import BIGINT, BOOLEAN, DATE, DOUBLE, TABLES, TIMESTAMP
+from .contract import BIGINT, BOOLEAN, BRANCH_ROUTES, DATE, DOUBLE, TABLES, TIMESTAMP
 from .errors import ParamsError, WarehouseError
 from .mapping import Mapping, select_list
 from .mapping import check as check_mapping
@@ -362,21 +362,6 @@ def _plain(v):
 
 # --- fingerprints on the server -----------------------------------------------------
 
-_ROUTES = {
-    "branches": ("", "t.branch_id"),
-    "staff": ("", "t.branch_id"),
-    "customers": ("", "t.branch_id"),
-    "balances": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "transactions": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "loans": ("", "t.branch_id"),
-    "loan_snapshots": ("JOIN loans AS p ON t.loan_id = p.loan_id", "p.branch_id"),
-    "financials": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "surveys": ("", "t.branch_id"),
-    "complaints": ("", "t.branch_id"),
-    "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
-    "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-}
 _PARENT = {"loan_snapshots": "loans", "targets": "staff"}
 
 
@@ -398,7 +383,7 @@ def branch_fingerprints(
                 ctes.append(f"{src.quote(table)} AS ({query[0]})")
                 cols[table] = query[1]
         parts = []
-        for table, (join, branch) in _ROUTES.items():
+        for table, (join, branch) in BRANCH_ROUTES.items():
             parent = _PARENT.get(table, "customers" if join else table)
             if table not in cols or parent not in cols:
                 continue

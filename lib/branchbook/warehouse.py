@@ -50,7 +50,7 @@ import duckdb
 
 from . import mapping as mapping_module
 from . import redact
-from .contract import BIGINT, DATE, DOUBLE, TABLES, TIMESTAMP, VARCHAR, compatible
+from .contract import BIGINT, BRANCH_ROUTES, DATE, DOUBLE, TABLES, TIMESTAMP, VARCHAR, compatible
 from .errors import WarehouseError
 from .mapping import Mapping
 
@@ -209,22 +209,6 @@ def _is_table(con, name: str) -> bool:
     return bool(row[0])
 
 
-# How rows reach a branch: table -> (join clause, branch column).
-_BRANCH_ROUTES = {
-    "branches": ("", "t.branch_id"),
-    "staff": ("", "t.branch_id"),
-    "customers": ("", "t.branch_id"),
-    "balances": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "transactions": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "loans": ("", "t.branch_id"),
-    "loan_snapshots": ("JOIN loans AS p ON t.loan_id = p.loan_id", "p.branch_id"),
-    "financials": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "surveys": ("", "t.branch_id"),
-    "complaints": ("", "t.branch_id"),
-    "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-    "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
-    "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
-}
 _ROUTE_PARENT = {
     "balances": "customers",
     "transactions": "customers",
@@ -248,7 +232,7 @@ def branch_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     present = set(_present(con))
     schemas = {name: _schema(con, name) for name in present}
     parts = []
-    for name, (join, branch) in _BRANCH_ROUTES.items():
+    for name, (join, branch) in BRANCH_ROUTES.items():
         if name not in present or _ROUTE_PARENT.get(name, name) not in present:
             continue
         parts.append(
