@@ -349,7 +349,7 @@ else:
     page.table(features, {"feature": "label:risk.values.feature", "bins": "int", "iv": "num",
                           "in_model": "label:risk.values.in_model", "coefficient": "num"})
     page.note("risk.notes.woe_sign")
-    page.table(risk.scorecard_bins(sc),
+    page.table(risk.scorecard_bins(sc, names=page.labels, sep=page.rt("list_separator")),
                {"feature": "label:risk.values.feature", "label": "label:risk.values", "count": "int",
                 "event_rate": "pct", "woe": "num", "iv": "num", "points": "num"}, max_rows=60)
 

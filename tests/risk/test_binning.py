@@ -18,7 +18,8 @@ def test_woe_iv_of_a_categorical_table():
     # A: 5 rows, 1 bad; B: 3 rows, 2 bad; C: 2 rows, 1 bad. 4 bad, 6 good in all.
     X = pd.DataFrame({"city": list("AAAAABBBCC")})
     y = [1, 0, 0, 0, 0, 1, 1, 0, 1, 0]
-    sc = Scorecard(rare_level_share=0.0, min_iv=0.0).fit(X, y)
+    every_level = {"min_bin_events": 0, "merge_p": 1.0}  # no level grouped with another
+    sc = Scorecard(rare_level_share=0.0, min_iv=0.0, **every_level).fit(X, y)
     t = sc.iv_table().set_index("bin")
     assert t.index.tolist() == ["A", "B", "C"]
     # A: ln((4/6) / (1/4)) = ln(2.6667) = 0.980829; IV (0.6667 - 0.25) * 0.980829 = 0.408679
@@ -38,7 +39,7 @@ def test_rare_levels_merge_into_other_which_takes_unseen_levels():
     X = pd.DataFrame({"city": list("AAAAABBBCC")})
     y = [1, 0, 0, 0, 0, 1, 1, 0, 1, 0]
     # C holds 2 of 10 rows, below 25%: merged into (other), with C's counts (1 bad, 1 good)
-    sc = Scorecard(rare_level_share=0.25, min_iv=0.0).fit(X, y)
+    sc = Scorecard(rare_level_share=0.25, min_iv=0.0, min_bin_events=0, merge_p=1.0).fit(X, y)
     t = sc.iv_table().set_index("bin")
     assert t.index.tolist() == ["A", "B", "(other)"]
     assert t.loc["(other)", "woe"] == approx(-0.405465)
@@ -47,6 +48,29 @@ def test_rare_levels_merge_into_other_which_takes_unseen_levels():
     assert w.iloc[0] == approx(-0.405465)
     assert w.iloc[1] == approx(-0.405465)
     assert w.iloc[2] == 0.0  # no missing value when fitting: scored as average
+
+
+def test_text_levels_too_small_join_the_level_of_closer_rate():
+    # A: 100 rows, 10 bad (10%); B: 100, 30 (30%); C: 20, 3 (15%); D: 4, 2 (50%).
+    # 224 rows, 45 bad, 179 good; rare below 2% of 224 = 4.48 rows: D goes to (other).
+    X = pd.DataFrame({"kind": ["A"] * 100 + ["B"] * 100 + ["C"] * 20 + ["D"] * 4})
+    y = np.r_[[1] * 10 + [0] * 90, [1] * 30 + [0] * 70, [1] * 3 + [0] * 17, [1, 1, 0, 0]]
+    b = Scorecard(min_iv=0.0).fit(X, y).bins_["kind"]  # 5 events, and non-events, per bin
+    # in order of rate A 10%, C 15%, B 30%, (other) 50%. (other) has 2 events: it joins its
+    # only neighbour, B. C has 3: A's rate is 5 points away, B's (32 of 104) 15.8: C joins A
+    assert b.labels == ["A, C", "B, (other)"]
+    assert (b.count, b.events) == ([120, 104], [13, 32])
+    # A, C: ln((107/179) / (13/45)) = ln(2.069187) = 0.727156
+    # B, (other): ln((72/179) / (32/45)) = ln(0.565642) = -0.569793
+    assert b.woe == approx([0.727156, -0.569793])
+    assert b.total_iv == approx(0.400597)  # 0.308876 * 0.727156 + 0.308876 * 0.569793
+    # a level first seen when scoring takes the bin (other) joined, as D does
+    assert b.woe_of(pd.Series(["Z", "D", "C"])).tolist() == approx([-0.569793] * 2 + [0.727156])
+    # at most max_bins: with every level kept by size, the two closest rates merge
+    free = {"min_bin_events": 0, "rare_level_share": 0.0, "max_bins": 3}
+    b3 = Scorecard(min_iv=0.0, **free).fit(X, y).bins_["kind"]
+    # A 10% and C 15%: chi-square p = 0.51, the highest of the three neighbouring pairs
+    assert (b3.labels, b3.count) == (["A, C", "B", "D"], [120, 100, 4])
 
 
 def test_numeric_bins_woe_iv_and_zero_count_adjustment():

@@ -30,20 +30,82 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .binning import MISSING, OTHER, TRENDS, _Bins, _numeric_cuts, _numeric_labels, woe_iv
+from .binning import (
+    MISSING,
+    OTHER,
+    TRENDS,
+    _Bins,
+    _numeric_cuts,
+    _numeric_labels,
+    _text_bins,
+    woe_iv,
+)
 from .measures import auc, gini, ks, psi
 
-__all__ = ["MISSING", "OTHER", "Scorecard", "auc", "gini", "ks", "psi", "woe_iv"]
+__all__ = ["MISSING", "OTHER", "Scorecard", "auc", "gini", "ks", "psi", "woe_iv", "woe_logit"]
 
 _VERSION = 1
+
+
+def woe_logit(
+    woe: pd.DataFrame,
+    iv: dict[str, float],
+    y: np.ndarray,
+    *,
+    min_iv: float = 0.02,
+    max_correlation: float = 0.9,
+) -> tuple[float, dict[str, float]]:
+    """The scorecard's model on WoE columns already made (any binning's, WoE positive for
+    the safer bins): features with IV >= ``min_iv`` enter, strongest first, skipping a
+    constant one and one whose WoE correlates above ``max_correlation`` with one already
+    in; a feature whose coefficient comes out positive is dropped and the model refitted.
+    Returns the intercept and each chosen feature's coefficient, in order of entry.
+    """
+    target = np.asarray(y, dtype=int)
+    chosen: list[str] = []
+    for f in sorted(woe.columns, key=lambda f: -iv[f]):
+        if iv[f] < min_iv or woe[f].std() == 0:
+            continue
+        if chosen and woe[chosen].corrwith(woe[f]).abs().max() > max_correlation:
+            continue
+        chosen.append(f)
+    while True:
+        intercept, coef = _logit(woe[chosen], target)
+        wrong = {f: c for f, c in coef.items() if c >= 0}
+        if not wrong:
+            return intercept, coef
+        chosen.remove(max(wrong, key=wrong.get))
+
+
+def _logit(W: pd.DataFrame, y: np.ndarray) -> tuple[float, dict[str, float]]:
+    if W.shape[1] == 0:
+        p = y.mean()
+        return float(math.log(p / (1 - p))), {}
+    # only when fitting (prepare), not in every process that imports the report
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.tools.tools import add_constant
+
+    design = add_constant(W.to_numpy(dtype=float), has_constant="add")
+    model = Logit(y, design)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = model.fit(disp=0, method="newton", maxiter=100)
+            params = np.asarray(res.params)
+            if not np.all(np.isfinite(params)):
+                raise np.linalg.LinAlgError("non-finite coefficients")
+        except (np.linalg.LinAlgError, ValueError):
+            params = np.asarray(model.fit(disp=0, method="bfgs", maxiter=500).params)
+    return float(params[0]), {f: float(b) for f, b in zip(W.columns, params[1:], strict=True)}
 
 
 class Scorecard:
     """A points scorecard: WoE bins, logistic regression, PDO scaling.
 
-    Parameters: ``max_bins`` (numeric bins per feature, missing bin not counted),
-    ``min_bin_share`` (smallest share of rows in a numeric bin), ``min_bin_events``
-    (fewest events, and non-events, in a numeric bin), ``merge_p`` (adjacent numeric
+    Parameters: ``max_bins`` (bins per feature, missing bin not counted),
+    ``min_bin_share`` (smallest share of rows in a bin), ``min_bin_events``
+    (fewest events, and non-events, in a bin; a text level with fewer joins another),
+    ``merge_p`` (adjacent numeric
     bins whose event rates do not differ at this level are merged), ``trends``
     (``{feature: "ascending" | "descending" | "auto" | "free"}``, the direction its
     event rate must follow; ``auto`` when not named), ``rare_level_share`` (text levels
@@ -149,19 +211,13 @@ class Scorecard:
         self.meta_ = {"rows": int(len(target)), "events": n_ev}
         ranked = sorted(self.bins_, key=lambda f: -self.bins_[f].total_iv)
         woe = pd.DataFrame({f: self.bins_[f].woe_of(X[f]) for f in ranked}, index=range(len(X)))
-        chosen: list[str] = []
-        for f in ranked:
-            if self.bins_[f].total_iv < self.params["min_iv"] or woe[f].std() == 0:
-                continue
-            if chosen and woe[chosen].corrwith(woe[f]).abs().max() > self.params["max_correlation"]:
-                continue
-            chosen.append(f)
-        while True:
-            intercept, coef = self._logit(woe[chosen], target)
-            wrong = {f: c for f, c in coef.items() if c >= 0}
-            if not wrong:
-                break
-            chosen.remove(max(wrong, key=wrong.get))
+        intercept, coef = woe_logit(
+            woe,
+            {f: self.bins_[f].total_iv for f in ranked},
+            target,
+            min_iv=self.params["min_iv"],
+            max_correlation=self.params["max_correlation"],
+        )
         self.intercept_, self.coef_ = intercept, coef
         return self
 
@@ -189,42 +245,21 @@ class Scorecard:
             labels = _numeric_labels(cuts) if n else []
             levels = None
         else:
-            text = col[~missing].astype(str).to_numpy()
-            level_n = pd.Series(text).value_counts()
-            rare = set(level_n[level_n < self.params["rare_level_share"] * n_total].index)
-            levels = {lvl: (OTHER if lvl in rare else lvl) for lvl in sorted(level_n.index)}
-            labels = sorted(set(levels.values()) - {OTHER}) + ([OTHER] if rare else [])
-            mapped = pd.Series(text).map(levels)
-            n = [int((mapped == lab).sum()) for lab in labels]
-            e = [int(y[~missing][(mapped == lab).to_numpy()].sum()) for lab in labels]
+            labels, n, e, levels = _text_bins(
+                col[~missing].astype(str).to_numpy(),
+                y[~missing],
+                n_total=n_total,
+                rare_level_share=self.params["rare_level_share"],
+                min_count=max(1, math.ceil(self.params["min_bin_share"] * n_total)),
+                min_events=self.params["min_bin_events"],
+                max_bins=self.params["max_bins"],
+            )
             cuts = None
         if missing.any():
             labels = labels + [MISSING]
             n = n + [int(missing.sum())]
             e = e + [int(y[missing].sum())]
         return _Bins("numeric" if numeric else "categorical", labels, n, e, cuts, levels)
-
-    @staticmethod
-    def _logit(W: pd.DataFrame, y: np.ndarray) -> tuple[float, dict[str, float]]:
-        if W.shape[1] == 0:
-            p = y.mean()
-            return float(math.log(p / (1 - p))), {}
-        # only when fitting (prepare), not in every process that imports the report
-        from statsmodels.discrete.discrete_model import Logit
-        from statsmodels.tools.tools import add_constant
-
-        design = add_constant(W.to_numpy(dtype=float), has_constant="add")
-        model = Logit(y, design)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                res = model.fit(disp=0, method="newton", maxiter=100)
-                params = np.asarray(res.params)
-                if not np.all(np.isfinite(params)):
-                    raise np.linalg.LinAlgError("non-finite coefficients")
-            except (np.linalg.LinAlgError, ValueError):
-                params = np.asarray(model.fit(disp=0, method="bfgs", maxiter=500).params)
-        return float(params[0]), {f: float(b) for f, b in zip(W.columns, params[1:], strict=True)}
 
     # -- applying ---------------------------------------------------------------
     def _check_fitted(self) -> None:

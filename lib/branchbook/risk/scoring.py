@@ -7,6 +7,7 @@ and the tables that describe the scorecard in the report. Its validation is in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -53,12 +54,20 @@ def scorecard_features(sc: Scorecard) -> pd.DataFrame:
     )
 
 
-def scorecard_bins(sc: Scorecard) -> pd.DataFrame:
+def scorecard_bins(
+    sc: Scorecard,
+    *,
+    names: Callable[[list[str], str], list[str]] | None = None,
+    sep: str = "; ",
+) -> pd.DataFrame:
     """The points table: the bins of the characteristics in the model, in the model's
     order, with the columns of :meth:`Scorecard.iv_table` and ``label``, the bin as a
     code under the catalogue's ``values`` (``product.mortgage``, ``bin.(missing)``) or,
     for a numeric bin, its interval (``< 0.7217``, ``0.0401 – 0.0457``, ``≥ 0.0732``;
-    bins include their lower bound)."""
+    bins include their lower bound). A text bin holding several levels is labelled by
+    their display names joined by ``sep``: ``names(levels, feature)`` gives them (the
+    report's ``Page.labels``; ``(other)`` under ``bin``); without ``names``, the bin's
+    own label (``consumer, mortgage``)."""
     t = sc.iv_table()
     t = t[t["in_model"]].copy()
     order = {f: i for i, f in enumerate(sc.features)}
@@ -66,15 +75,32 @@ def scorecard_bins(sc: Scorecard) -> pd.DataFrame:
     labels = []
     for f, group in t.groupby("feature", sort=False):
         b = sc.bins_[f]
-        names = _interval_labels(b.cuts) if b.kind == "numeric" else None
+        names_ = _interval_labels(b.cuts) if b.kind == "numeric" else None
         for i, raw in enumerate(group["bin"]):
-            if raw in (MISSING, OTHER, "all"):
+            members = _members(b.levels, raw) if b.kind != "numeric" else []
+            if len(members) > 1:
+                labels.append(_group_label(members, f, names, sep) if names else raw)
+            elif raw in (MISSING, OTHER, "all"):
                 labels.append(f"bin.{raw}")
-            elif names is not None:
-                labels.append(names[i])
+            elif names_ is not None:
+                labels.append(names_[i])
             else:
                 labels.append(f"{f}.{raw}")
     return t.assign(label=labels).reset_index(drop=True)
+
+
+def _members(levels: dict[str, str], label: str) -> list[str]:
+    """The levels a text bin's label names (``a, b, (other)``; the rare levels inside
+    ``(other)`` are not named), ``(other)`` last."""
+    parts = set(label.split(", "))
+    got = sorted(lvl for lvl, lab in levels.items() if lab == label and lvl in parts)
+    return [g for g in got if g != OTHER] + [OTHER] * (levels.get(OTHER) == label)
+
+
+def _group_label(members: list[str], feature: str, names, sep: str) -> str:
+    levels = [m for m in members if m != OTHER]
+    shown = names(levels, feature) + (names([OTHER], "bin") if OTHER in members else [])
+    return sep.join(shown)
 
 
 def scorecard_note(sc: Scorecard) -> tuple[str, dict]:

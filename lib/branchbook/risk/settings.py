@@ -78,7 +78,7 @@ class ScorecardSettings(Section):
     default_dpd: int = Field(90, ge=1, le=365)
     max_bins: int = Field(5, ge=2, le=20)
     min_bin_share: float = Field(0.01, ge=0.0, lt=0.5)
-    min_bin_events: int = Field(5, ge=0)  # fewest defaults, and non-defaults, in a numeric bin
+    min_bin_events: int = Field(5, ge=0)  # fewest defaults, and non-defaults, in a bin
     merge_p: float = Field(0.05, gt=0.0, le=1.0)  # adjacent bins not this different are merged
     # the direction of the default rate over a numeric feature; "auto" when not named
     trends: dict[str, Literal["auto", "ascending", "descending", "free"]] = {
