@@ -34,7 +34,9 @@ def test_scorecard_features_bins_and_note_for_the_report():
     assert labels["(missing)"] == "bin.(missing)"
     # a group is labelled by its levels' display names; the rare level inside (other) is not named
     shown = risk.scorecard_bins(sc, names=lambda v, p: [f"<{p}.{x}>" for x in v], sep=" + ")
-    assert shown.loc[shown["bin"] == "b, (other)", "label"].tolist() == ["<grade.b> + <bin.(other)>"]
+    assert shown.loc[shown["bin"] == "b, (other)", "label"].tolist() == [
+        "<grade.b> + <bin.(other)>"
+    ]
     assert shown.loc[shown["bin"] == "a", "label"].tolist() == ["grade.a"]
     x_labels = b.loc[b["feature"] == "x", "label"].tolist()
     assert x_labels[0].startswith("< ") and x_labels[-2].startswith("≥ ")
