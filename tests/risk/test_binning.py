@@ -73,6 +73,21 @@ def test_text_levels_too_small_join_the_level_of_closer_rate():
     assert (b3.labels, b3.count) == (["A, C", "B", "D"], [120, 100, 4])
 
 
+def test_a_scorecard_saved_before_levels_were_grouped_scores_unseen_levels_as_other():
+    # saved bins of a text feature: (other) a label of its own, no (other) key in levels
+    b = binning._Bins.from_dict(
+        {
+            "kind": "categorical",
+            "labels": ["A", "(other)"],
+            "count": [6, 4],
+            "events": [1, 3],
+            "levels": {"A": "A", "C": "(other)"},
+        }
+    )
+    # (other): ln((1/6) / (3/4)) = ln(0.222222) = -1.504077
+    assert b.woe_of(pd.Series(["Z", "C"])).tolist() == approx([-1.504077] * 2)
+
+
 def test_numeric_bins_woe_iv_and_zero_count_adjustment():
     # x=1: 3 bad of 4; x=2: 2 bad of 4; x=3: 0 bad of 4 (5 bad, 7 good in all)
     X = pd.DataFrame({"x": [1] * 4 + [2] * 4 + [3] * 4})
