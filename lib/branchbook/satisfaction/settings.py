@@ -18,18 +18,19 @@ SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "com
 
 
 def _default_status() -> dict[str, StatusRule]:
-    # Satisfaction, NPS, complaints and churn have no regulatory norm and their level
-    # depends on the bank's market and survey mix: each branch is read against the bank's
-    # branches. The fixed numbers are the fallback with too few branches (csat_mean: the
-    # average answer is "satisfied", 85, where that band starts; amber down to 75). The
-    # first-response SLA is a service standard the bank sets for every branch.
+    # Satisfaction, NPS and complaints have no regulatory norm and their level depends on
+    # the bank's market and survey mix: each branch is read against the bank's branches.
+    # The fixed numbers are the fallback with too few branches (csat_mean: the average
+    # answer is "satisfied", 85, where that band starts; amber down to 75). The
+    # first-response SLA is a service standard the bank sets for every branch, and a
+    # customer lost is a loss whatever the peers do: churn's tolerance is the bank's.
     return {
         "csat_mean": relative(Rag(good="high", green=85.0, amber=75.0)),
         "csat_top2": relative(Rag(good="high", green=0.85, amber=0.75)),
         "nps": relative(Rag(good="high", green=30.0, amber=10.0)),
         "complaints_per_1000": relative(Rag(good="low", green=2.5, amber=4.0)),
         "sla_first_response": Rag(good="high", green=0.95, amber=0.85),
-        "churn_rate": relative(Rag(good="low", green=0.01, amber=0.02)),
+        "churn_rate": Rag(good="low", green=0.01, amber=0.02),
     }
 
 

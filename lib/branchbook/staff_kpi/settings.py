@@ -60,9 +60,10 @@ TARGET_KPIS = (
 
 #: Where each KPI card's colour comes from (:mod:`branchbook.metrics.thresholds`). The
 #: managed NPL ratio has the regulator's 5% ceiling, as the risk report's; a shrinking
-#: book is red whatever the peers do; the composite is normalised within the peer group
-#: (about 50 on average by construction), and targets met, CSAT and closures depend on
-#: the year's targets and the market: read against the bank's branches.
+#: book, or customers lost, are a loss whatever the peers do (the bank's numbers); the
+#: composite is normalised within the peer group (about 50 on average by construction),
+#: and targets met and CSAT depend on the year's targets and the market: read against
+#: the bank's branches.
 DEFAULT_STATUS: dict[str, StatusRule] = {
     "composite_mean": relative(Rag(good="high", green=55.0, amber=45.0)),
     "targets_met_share": relative(Rag(good="high", green=0.6, amber=0.4)),
@@ -70,7 +71,7 @@ DEFAULT_STATUS: dict[str, StatusRule] = {
     "managed_npl_ratio": Norm(good="low", green=0.03, amber=0.05, norm="npl_ceiling"),
     # on the bank's one CSAT scale (csat_scale), as the satisfaction report's csat_mean
     "managed_csat": relative(Rag(good="high", green=85.0, amber=75.0)),
-    "managed_closure_rate": relative(Rag(good="low", green=0.08, amber=0.12)),
+    "managed_closure_rate": Rag(good="low", green=0.08, amber=0.12),
 }
 
 
