@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import charts, fmt, i18n, metrics, print_layout, privacy
 from .metrics.cards import status as rag_status
-from .metrics.thresholds import as_rag, explain
+from .metrics.thresholds import as_rag, cut_text, explain
 
 META_MIME = "application/vnd.branchbook+json"
 #: The stylesheets an analyst's notebook shows inline (see :meth:`Page._preview_styles`).
@@ -786,7 +786,8 @@ class Page:
             text = self.t(key)
             th, declared = self.thresholds.get(metric), metrics.catalogue().get(metric)
             if th is not None and declared is not None:
-                text = f"{text} {explain(th, declared.kind, self.locale)}"
+                sep = "" if self.locale == "zh-CN" else " "
+                text = f"{text}{sep}{explain(th, declared.kind, self.locale)}"
             rows.append(f"<dt>{esc(term or metric)}</dt><dd>{esc(text)}</dd>")
         self._emit(
             f'<section class="bb-definitions" id="definitions"><h2 class="bb-section" id="sec-definitions">'
@@ -851,8 +852,8 @@ def cards(
         if r is not None:
             sym = "≥" if r.good == "high" else "≤"
             rule = (
-                f"{i18n.t('common.status.green', locale)} {sym} {fmt.format_value(r.green, kind if kind != 'money' else 'num', locale)}; "
-                f"{i18n.t('common.status.amber', locale)} {sym} {fmt.format_value(r.amber, kind if kind != 'money' else 'num', locale)}"
+                f"{i18n.t('common.status.green', locale)} {sym} {cut_text(r.green, kind, locale)}; "
+                f"{i18n.t('common.status.amber', locale)} {sym} {cut_text(r.amber, kind, locale)}"
             )
         out.append(
             Kpi(

@@ -237,8 +237,8 @@ def test_each_rule_is_explained_in_both_locales(locale):
     ]
     texts = [explain(th, npl.kind, locale) for th in cases]
     assert all(t and "{" not in t and "common." not in t for t in texts)
-    assert "5.0%" in texts[0] and "3.0%" in texts[0]
-    assert "2.1%" in texts[2] and "3.4%" in texts[2] and "75" in texts[2] and "90" in texts[2]
+    assert "5.00%" in texts[0] and "3.00%" in texts[0]
+    assert "2.10%" in texts[2] and "3.40%" in texts[2] and "75" in texts[2] and "90" in texts[2]
     assert "5" in texts[3] and "8" in texts[3]
     # a KPI where high is good: the 25th and 10th percentiles, "below"
     csat = catalogue()["csat_mean"]

@@ -309,13 +309,21 @@ def rags(thresholds: Mapping[str, Threshold]) -> dict[str, Rag]:
     return {k: t.rag for k, t in thresholds.items() if t.rag is not None}
 
 
+def cut_text(value: float, kind: str, locale: str) -> str:
+    """A threshold as printed: in the KPI's format, shares with two decimals (a cut-off
+    between branches is often within 0.1 point of a branch's value, 3.27% against 3.29%)."""
+    if kind == "pct":
+        return fmt.pct(value, locale, digits=2)
+    return fmt.format_value(value, "num" if kind == "money" else kind, locale)
+
+
 def explain(th: Threshold, kind: str, locale: str) -> str:
     """One sentence for the definitions appendix: how the KPI's colour is set and, for
     a percentile rule, this period's cut-offs (or why the fixed fallback applies)."""
     rag = th.rag
 
     def num(x: float) -> str:
-        return fmt.format_value(x, "num" if kind == "money" else kind, locale)
+        return cut_text(x, kind, locale)
 
     def t(key: str, **values: Any) -> str:
         return i18n.t(f"common.thresholds.{key}", locale, **values)
