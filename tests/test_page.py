@@ -170,7 +170,7 @@ def test_kpi_cards_status_rule_and_headline():
     amber = soup.select_one(".bb-kpi.bb-amber")
     assert amber.select_one(".bb-kpi-value").get_text() == "50.0%"
     assert "-5.0 pp" in amber.get_text() and "70.0%" in amber.get_text()
-    assert "Green ≥ 60.0%" in amber.get_text()
+    assert "Green ≥ 60.00%" in amber.get_text()
     assert (
         p.headline["customers"]["value"] == 3016.0
         and p.headline["active_share"]["status"] == "amber"

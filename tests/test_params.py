@@ -280,3 +280,25 @@ def test_a_bad_shared_value_is_named_once_at_the_top(tmp_path):
         ParamSet(d, {"a": TierSettings, "b": TierSettings})
     lines = str(exc.value).splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{d / 'bank.yaml'}: csat_scale:")
+
+
+def test_a_branch_file_may_set_fixed_status_thresholds_but_not_a_percentile_rule(tmp_path):
+    from branchbook.reports import settings_classes
+
+    bank = BANK + "risk:\n  kpi_status:\n    top10_share: {rule: percentile, amber: 80, red: 95}\n"
+    branches = {
+        "0101": "risk:\n  kpi_status:\n    npl_ratio: {good: low, green: 0.02, amber: 0.04}\n",
+        "0102": "risk:\n  kpi_status:\n    special_mention_ratio: {rule: percentile}\n",
+        "0103": "risk:\n  kpi_status:\n    top10_share: {good: low, green: 0.2, amber: 0.4}\n",
+    }
+    ps = ParamSet(write(tmp_path, bank, branches), settings_classes())
+    rules = ps.for_branch("0101").sections["risk"].kpi_status
+    assert rules["npl_ratio"].green == 0.02 and rules["top10_share"].red == 95  # bank's rule kept
+    assert rules["top10_share"].fallback.green == 0.30  # the default's fixed numbers
+    # a branch's fixed entry replaces the bank's percentile rule whole
+    assert ps.for_branch("0103").sections["risk"].kpi_status["top10_share"].amber == 0.4
+    with pytest.raises(
+        ParamsError,
+        match=r"0102\.yaml: risk\.kpi_status\.special_mention_ratio\.rule: can only be set in .*bank\.yaml",
+    ):
+        ps.for_branch("0102")

@@ -12,12 +12,13 @@ runner reads them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import contract, i18n, paths
 from . import data as data_mod
+from .metrics import thresholds
 from .page import Page
 from .params import Common, ParamSet
 from .reports import registry, settings_classes
@@ -30,6 +31,9 @@ class ReportContext:
     settings: Any
     common: Common
     page: Page
+    #: each KPI's thresholds in force this period (``settings.kpi_status`` holds their
+    #: red/amber/green numbers): :func:`branchbook.metrics.thresholds.resolve`
+    thresholds: dict[str, thresholds.Threshold] = field(default_factory=dict)
 
 
 def open_report(
@@ -78,6 +82,13 @@ def open_report(
         build_dir=build_dir or None,
         params_dir=params_path,
     )
+    # a percentile rule becomes this period's cut-offs, computed once in prepare: the
+    # cards, the summary and the definitions read the numbers in force
+    ths: dict[str, thresholds.Threshold] = {}
+    if hasattr(cfg, "kpi_status"):
+        cuts = thresholds.read_cutoffs(d.bench, report)
+        ths = thresholds.resolve(cfg.kpi_status, cuts, period=d.period)
+        cfg = cfg.model_copy(update={"kpi_status": thresholds.rags(ths)})
     loc = locale or com.locale
     page = Page(
         report=report,
@@ -89,6 +100,7 @@ def open_report(
         classification=com.classification.get(loc),
         currency=com.currency,
         suppress_below=com.suppress_below,
+        thresholds=ths,
         provenance_info={
             "run_id": run_id,
             "fingerprint": d.fingerprint,
@@ -100,7 +112,7 @@ def open_report(
     show_data_warnings(
         page, [w for w in d.warnings if sources is None or w.get("table") in sources]
     )
-    return ReportContext(report=report, data=d, settings=cfg, common=com, page=page)
+    return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
 
 
 def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import charts, fmt, i18n, metrics, print_layout, privacy
 from .metrics.cards import status as rag_status
+from .metrics.thresholds import as_rag, cut_text, explain
 
 META_MIME = "application/vnd.branchbook+json"
 #: The stylesheets an analyst's notebook shows inline (see :meth:`Page._preview_styles`).
@@ -99,6 +100,9 @@ class Page:
     currency: str = "CNY"
     suppress_below: int = 5
     provenance_info: Mapping[str, Any] = field(default_factory=dict)
+    #: each KPI's thresholds in force this period (:func:`branchbook.metrics.thresholds.resolve`):
+    #: the definitions appendix says how each KPI's colour is set
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
     live: bool | None = None
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
@@ -779,7 +783,12 @@ class Page:
                 if i18n.has(cand, self.locale):
                     term = self.t(cand)
                     break
-            rows.append(f"<dt>{esc(term or metric)}</dt><dd>{esc(self.t(key))}</dd>")
+            text = self.t(key)
+            th, declared = self.thresholds.get(metric), metrics.catalogue().get(metric)
+            if th is not None and declared is not None:
+                sep = "" if self.locale == "zh-CN" else " "
+                text = f"{text}{sep}{explain(th, declared.kind, self.locale)}"
+            rows.append(f"<dt>{esc(term or metric)}</dt><dd>{esc(text)}</dd>")
         self._emit(
             f'<section class="bb-definitions" id="definitions"><h2 class="bb-section" id="sec-definitions">'
             f"{esc(self.t('common.definitions'))}</h2><dl>{''.join(rows)}</dl></section>"
@@ -837,14 +846,14 @@ def cards(
     out = []
     for key, value in values.items():
         kind = kinds.get(key, "num")
-        r = (rag or {}).get(key)
+        r = as_rag((rag or {}).get(key))
         status = rag_status(value, r) or "none"
         rule = ""
         if r is not None:
             sym = "≥" if r.good == "high" else "≤"
             rule = (
-                f"{i18n.t('common.status.green', locale)} {sym} {fmt.format_value(r.green, kind if kind != 'money' else 'num', locale)}; "
-                f"{i18n.t('common.status.amber', locale)} {sym} {fmt.format_value(r.amber, kind if kind != 'money' else 'num', locale)}"
+                f"{i18n.t('common.status.green', locale)} {sym} {cut_text(r.green, kind, locale)}; "
+                f"{i18n.t('common.status.amber', locale)} {sym} {cut_text(r.amber, kind, locale)}"
             )
         out.append(
             Kpi(

@@ -447,6 +447,29 @@ def _share(data: dict[str, Any], path: Path, classes: Mapping[str, type[Section]
     return out
 
 
+def _no_branch_percentiles(path: Path, name: str, section: Any, bank_file: Path) -> None:
+    """A branch file may set fixed ``kpi_status`` thresholds, never a percentile rule: its
+    cut-offs are computed once per period for the whole bank, with the bank's percentiles."""
+    rules = section.get("kpi_status") if isinstance(section, Mapping) else None
+    for kpi, rule in rules.items() if isinstance(rules, Mapping) else ():
+        if isinstance(rule, Mapping) and "rule" in rule:
+            raise ParamsError(
+                f"{path}: {name}.kpi_status.{kpi}.rule: can only be set in {bank_file} "
+                "(a percentile rule compares the bank's branches, with the bank's percentiles); "
+                "a branch file may set fixed thresholds (good, green, amber)"
+            )
+
+
+def _whole_rules(merged: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``merged`` with each ``kpi_status`` entry of a branch file taken whole: a branch's
+    fixed thresholds replace the bank's rule for that KPI, never mix with it."""
+    for name, section in override.items():
+        rules = section.get("kpi_status") if isinstance(section, Mapping) else None
+        if isinstance(rules, Mapping) and isinstance(merged.get(name), Mapping):
+            merged[name] = {**merged[name], "kpi_status": {**merged[name]["kpi_status"], **rules}}
+    return merged
+
+
 class ParamSet:
     """All parameter files of a bank, read once and validated on demand.
 
@@ -512,6 +535,7 @@ class ParamSet:
                 )
         _share(override, path, {}, self.bank_file)
         for name, section in override.items():
+            _no_branch_percentiles(path, name, section, self.bank_file)
             bank_only = getattr(self.classes.get(name), "BANK_ONLY", ())
             for key in section if isinstance(section, Mapping) else ():
                 if key in bank_only:
@@ -519,7 +543,7 @@ class ParamSet:
                         f"{path}: {name}.{key}: can only be set in {self.bank_file} "
                         "(it is used once for the whole bank, so every branch is measured the same way)"
                     )
-        merged = deep_merge(self.bank, override)
+        merged = _whole_rules(deep_merge(self.bank, override), override)
         try:
             common, sections = _validate(merged, path if override else self.bank_file, self.classes)
         except ParamsError as exc:

@@ -39,6 +39,7 @@ import pandas as pd
 
 from . import codekey, completeness, contract, coverage, mapping, redact, server, warehouse
 from .errors import DataContractError, ParamsError
+from .metrics import thresholds
 from .params import Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
 from .reports import registry, settings_classes
@@ -322,7 +323,12 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             if spec.prepare is None or not cov.produced(name):
                 continue
             t1 = time.perf_counter()
-            frames = spec.prepare(ctx.with_settings(_bank_section(ps, name, spec)))
+            bank_settings = _bank_section(ps, name, spec)
+            frames = dict(spec.prepare(ctx.with_settings(bank_settings)))
+            if hasattr(spec.module, "unit_kpis") and hasattr(bank_settings, "kpi_status"):
+                frames |= thresholds.prepare_cutoffs(
+                    name, spec.module.unit_kpis, frames, bank_settings, period=period
+                )
             log.info("prepare %s: %s artifacts in %.1fs", period, name, time.perf_counter() - t1)
             for art, frame in frames.items():
                 _write_artifact(con, tmp, art, frame)

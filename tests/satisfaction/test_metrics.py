@@ -10,6 +10,7 @@ import pytest
 from branchbook import metrics
 from branchbook import satisfaction as sat
 from branchbook.metrics import Metric, cards
+from branchbook.metrics.thresholds import as_rag
 from branchbook.period import shift_month
 from branchbook.satisfaction import Settings
 
@@ -30,7 +31,7 @@ def test_the_six_cards_are_declared_once_with_their_direction():
                                         "churn_rate": "pct"}  # fmt: skip
     # the default status rules point the same way as the declarations
     rules = Settings().kpi_status
-    assert {k: rules[k].good for k in sat.KEYS} == {m.key: m.good for m in sat.METRICS}
+    assert {k: as_rag(rules[k]).good for k in sat.KEYS} == {m.key: m.good for m in sat.METRICS}
     # declaring the same key again, differently, is refused
     with pytest.raises(ValueError, match="declared twice"):
         metrics.declare(Metric("churn_rate", "staff_kpi", "pct", "low"))

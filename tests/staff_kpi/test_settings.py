@@ -67,6 +67,7 @@ def test_settings_accept_a_partial_scorecard_with_matching_weights():
 
 
 def test_kpi_status_is_the_shared_rag_and_a_file_may_change_one_kpi():
+    from branchbook.metrics.thresholds import as_rag
     from branchbook.params import Rag
 
     s = staff_kpi.Settings.model_validate(
@@ -82,7 +83,8 @@ def test_kpi_status_is_the_shared_rag_and_a_file_may_change_one_kpi():
         )
     # every card has a default rule, in the card's good direction
     assert set(staff_kpi.CARD_KEYS) == set(staff_kpi.DEFAULT_STATUS)
-    assert all(staff_kpi.DEFAULT_STATUS[m.key].good == m.good for m in staff_kpi.CARDS)
+    # (a percentile rule's fixed fallback too)
+    assert all(as_rag(staff_kpi.DEFAULT_STATUS[m.key]).good == m.good for m in staff_kpi.CARDS)
     # the settings survive the JSON round trip the runner makes into the notebook
     again = staff_kpi.Settings.model_validate(s.model_dump(mode="json"))
     assert again.kpi_status == s.kpi_status

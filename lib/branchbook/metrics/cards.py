@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..params import Rag
 from .declare import Metric
+from .thresholds import as_rag
 
 CARD_COLUMNS = (
     "kpi",
@@ -32,11 +32,13 @@ CARD_COLUMNS = (
 def status(value: float | None, rag: Any) -> str | None:
     """``"green"`` / ``"amber"`` / ``"red"`` of ``value`` under ``rag`` (a
     :class:`branchbook.params.Rag`, or a mapping of its fields); None when there is no
-    rule or no value: "no data" never has a colour. The rule itself is ``Rag.status``."""
+    rule or no value: "no data" never has a colour. The rule itself is ``Rag.status``.
+
+    A percentile rule (:class:`~.thresholds.Percentile`) not yet resolved to this
+    period's cut-offs (:func:`~.thresholds.resolve`) colours by its fixed fallback."""
+    rag = as_rag(rag)
     if rag is None:
         return None
-    if isinstance(rag, Mapping):
-        rag = Rag(**rag)
     out = rag.status(value)
     return None if out == "none" else out
 

@@ -4,7 +4,8 @@ Each report package declares one ``headline=True`` metric and a ``unit_kpis(benc
 settings)`` that gives every declared KPI per branch and period from prepare's
 benchmarks. The index shows that value, formatted in the index's locale, with its
 status under the branch's own thresholds: the same number the report's KPI card shows,
-computed by the same declaration.
+computed by the same declaration, coloured by the same thresholds (a percentile rule at
+the cut-offs prepare computed for the period).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from .. import fmt, i18n
 from .cards import status
 from .declare import Metric, of_report
+from .thresholds import read_cutoffs, resolve
 
 
 def headline_metric(report: str) -> Metric | None:
@@ -44,6 +46,7 @@ def headlines(
         if metric is None or unit_kpis is None:
             continue
         frames: dict[str, pd.DataFrame] = {}
+        cuts: dict[str, pd.DataFrame] = {}
         for bid, sections in branch_settings.items():
             settings = sections.get(name)
             # one frame per distinct settings (a branch may set its own score window)
@@ -56,7 +59,13 @@ def headlines(
             frame = frames[key]
             row = frame[(frame["branch_id"] == bid) & (frame["period"] == period)]
             value = float(row[metric.key].iloc[0]) if len(row) else math.nan
-            rag = (getattr(settings, "kpi_status", None) or {}).get(metric.key)
+            rules = getattr(settings, "kpi_status", None) or {}
+            if name not in cuts:
+                cuts[name] = read_cutoffs(bench, name)
+            th = resolve(
+                {k: v for k, v in rules.items() if k == metric.key}, cuts[name], period=period
+            )
+            rag = th[metric.key].rag if metric.key in th else None
             out[f"{bid}/{name}"] = {
                 metric.key: {
                     "label": i18n.t(metric.label_key, locale),
