@@ -204,6 +204,30 @@ def test_bridge_facts_name_the_largest_effect_when_the_change_passes_the_thresho
     assert v["amount"] == pytest.approx(-25.0)
     assert (v["opening"], v["closing"], v["change"]) == (80.0, 62.5, -17.5)
     assert v["base"] == "common.bridge.bases.month"
+    # mix effects that cancel are no driver: answers moved from mobile to counter (weights
+    # 0.25 <-> 0.75, mix +-37.5) while both channels fell from 80 to 70 (rate -5 each)
+    moved = _csat(
+        [
+            ("2026-09", "counter", 80.0, 1.0),
+            ("2026-09", "mobile", 240.0, 3.0),
+            ("2026-10", "counter", 210.0, 3.0),
+            ("2026-10", "mobile", 70.0, 1.0),
+        ],
+        dimension="channel",
+    )
+    s = sat.bridge_split(
+        moved, measure="csat_mean", base="month", dimension="channel", period=PERIOD
+    )
+    assert s.loc[["counter", "mobile"], "mix_effect"].tolist() == [37.5, -37.5]
+    assert s.loc[["counter", "mobile"], "rate_effect"].tolist() == [-5.0, -5.0]
+    # the same answers all in one tier: no mix there, a rate effect of -10. Without the
+    # rule mobile's mix (-37.5) would be named, though the mix moved the score by 0
+    one_tier = _csat([("2026-09", "mass", 320.0, 4.0), ("2026-10", "mass", 280.0, 4.0)])
+    v = sat.bridge_facts(pd.concat([moved, one_tier]), period=PERIOD, min_change=low, label=_label)
+    v = v[0][1]
+    assert v["part"] == "satisfaction.bridge_words.rate_effect" and v["amount"] == -10.0
+    assert v["segment"] == "satisfaction.bridge_segments.tier.mass"
+    assert v["change"] == -10.0
     high = {**low, "csat_mean": 17.6}
     assert sat.bridge_facts(sums, period=PERIOD, min_change=high, label=_label) == []
 
@@ -240,3 +264,141 @@ def test_the_segment_table_shows_the_kpi_and_effects_in_the_unit_shown():
     )
     assert t.loc["mass", "rate_effect"] == pytest.approx(2.0)
     assert s.loc["mass", "rate_effect"] == pytest.approx(0.02)  # the split itself unchanged
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_every_bridge_sentence_renders_with_its_facts(locale):
+    from branchbook import i18n
+
+    rows = []
+    for measure, (n0, d0, n1, d1) in {
+        "csat_mean": (160, 2, 100, 2),
+        "nps": (100, 2, -100, 2),
+        "complaints_per_1000": (2000, 500, 5000, 500),
+        "churn_rate": (1, 100, 5, 100),
+    }.items():
+        rows += [
+            ("A", "2026-09", measure, "tier", "mass", n0, d0),
+            ("A", "2026-10", measure, "tier", "mass", n1, d1),
+        ]
+    facts = sat.bridge_facts(
+        _sums(rows),
+        period=PERIOD,
+        min_change=sat.Settings().fact_bridge,
+        label=lambda prefix, code: i18n.label(prefix, code, locale),
+    )
+    assert [k.rsplit("_", 1)[0] for k, _ in facts][:1] == ["satisfaction.summary.bridge_csat"]
+    assert len(facts) == 4
+    for key, values in facts:
+        text = i18n.t(key, locale, **values)
+        assert "{" not in text and "satisfaction." not in text
+    churn = i18n.t(facts[3][0], locale, **facts[3][1])
+    assert ("+4.0 pp" if locale == "en" else "+4.0个百分点") in churn
+
+
+@pytest.mark.slow
+def test_every_bridge_of_every_branch_adds_up_and_matches_the_warehouse(small_bank):
+    """For every branch, KPI, base and dimension of the demo bank's satisfaction report:
+    opening + rate + mix (+ the residual shown) = closing, and opening and closing equal
+    the KPIs recomputed from the warehouse by a query of this test's own."""
+    import duckdb
+    import yaml
+
+    from branchbook.period import Period
+
+    bank = yaml.safe_load((small_bank / "params" / "bank.yaml").read_text())
+    s = sat.Settings.model_validate(
+        {**bank.get("satisfaction", {}), "csat_scale": bank["csat_scale"]}
+    )
+    period = Period.parse(max(p.name for p in (small_bank / "build").iterdir() if p.name[0] == "2"))
+    extracts = small_bank / "build" / str(period) / "prepared" / "extracts"
+    frames = sorted(extracts.glob("*/satisfaction_bridge.parquet"))
+    assert len(frames) == 2, "prepare wrote no satisfaction_bridge per branch"
+    con = duckdb.connect(str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True)
+    csat = " ".join(f"WHEN {k} THEN {v}" for k, v in enumerate(s.csat_scale, start=1))
+    n = s.churn_floor_months
+
+    def truth(month: Period) -> pd.DataFrame:
+        first = month.shift(-(s.score_window_months - 1))
+        low = " AND ".join(
+            f"EXISTS (SELECT 1 FROM balances x WHERE x.customer_id = c.customer_id "
+            f"AND x.month = strftime($mend::DATE - INTERVAL {k} MONTH, '%Y-%m') "
+            f"AND x.deposits + x.wealth < {s.churn_aum_floor})"
+            for k in range(n)
+        )
+        low_prev = low.replace("$mend::DATE", "$pend::DATE")
+        return (
+            con.execute(
+                f"""
+WITH b AS (SELECT branch_id FROM branches),
+sv AS (
+    SELECT branch_id,
+           sum(CASE csat {csat} END) / count(CASE csat {csat} END) AS csat_mean,
+           100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6))
+               / count(nps) AS nps
+    FROM surveys WHERE responded_on BETWEEN $first AND $mend GROUP BY branch_id
+),
+k AS (
+    SELECT branch_id, count(*) AS complaints FROM complaints
+    WHERE received_at >= $mstart AND received_at < $mend::DATE + 1 GROUP BY branch_id
+),
+o AS (
+    SELECT branch_id, count(*) AS customers FROM customers
+    WHERE opened_on <= $mend AND (closed_on IS NULL OR closed_on > $mend) GROUP BY branch_id
+),
+r AS (  -- active at the end of last month: a balance then, open, not low for n months
+    SELECT c.branch_id,
+           count(*) AS at_risk,
+           count(*) FILTER (WHERE (c.closed_on IS NOT NULL AND c.closed_on <= $mend)
+               OR ({low})) AS churned
+    FROM customers c
+    WHERE EXISTS (SELECT 1 FROM balances x WHERE x.customer_id = c.customer_id
+                  AND x.month = strftime($pend, '%Y-%m'))
+      AND NOT (c.closed_on IS NOT NULL AND c.closed_on <= $pend) AND NOT ({low_prev})
+    GROUP BY c.branch_id
+)
+SELECT b.branch_id, sv.csat_mean, sv.nps,
+       1000.0 * coalesce(k.complaints, 0) / o.customers AS complaints_per_1000,
+       r.churned / r.at_risk AS churn_rate
+FROM b LEFT JOIN sv USING (branch_id) LEFT JOIN k USING (branch_id)
+LEFT JOIN o USING (branch_id) LEFT JOIN r USING (branch_id)
+""",
+                {
+                    "first": first.start,
+                    "mstart": month.start,
+                    "mend": month.end,
+                    "pend": month.prev.end,
+                },
+            )
+            .df()
+            .set_index("branch_id")
+        )
+
+    now = truth(period)
+    ends = {"month": period.prev, "year": period.year_start.prev}
+    then = {base: truth(month) for base, month in ends.items()}
+    checked = 0
+    for f in frames:
+        branch, sums = f.parent.name, pd.read_parquet(f)
+        for base in sat.BASES:
+            for measure in sat.MEASURES:
+                for dim in sat.DIMENSIONS[measure]:
+                    t = sat.bridge_total(
+                        sums, measure=measure, base=base, period=str(period), dimension=dim
+                    )
+                    assert t["opening"] == pytest.approx(
+                        then[base].loc[branch, measure], abs=1e-9, nan_ok=True
+                    )
+                    assert t["closing"] == pytest.approx(
+                        now.loc[branch, measure], abs=1e-9, nan_ok=True
+                    )
+                    if not np.isfinite(t["opening"]):
+                        continue  # no bridge: nothing at the opening (checked above)
+                    parts = t["rate_effect"] + t["mix_effect"] + t["residual"]
+                    assert t["opening"] + parts == pytest.approx(
+                        t["closing"], abs=1e-9, nan_ok=True
+                    )
+                    if measure != "complaints_per_1000":  # the one KPI that can have one
+                        assert abs(t["residual"]) < 1e-9, (branch, base, measure, dim)
+                    checked += 1
+    assert checked == 2 * 2 * 6  # branches x bases x (KPI, dimension): none without an opening

@@ -258,10 +258,13 @@ def bridge_facts(
     base: str = "month",
 ) -> list[tuple[str, dict[str, Any]]]:
     """One summary sentence per bridged KPI that moved by ``min_change[kpi]`` or more
-    (in the KPI's unit) against ``base``, naming the largest effect (rate or mix, in
-    one segment of any of its dimensions) and its size. ``label(prefix, code)``
-    translates the base, the effect and the segment. Nothing without a value at both
-    ends. Segments are tiers and channels: no customer is named."""
+    (in the KPI's unit) against ``base``, naming the largest effect in one segment of
+    any of its dimensions, and its size. Per dimension the effect named is of the kind
+    (rate or mix) that moved the KPI more in total: the mix effects of single segments
+    can be large and cancel (a shift of answers from one channel to another), and are
+    then no driver of the change. ``label(prefix, code)`` translates the base, the
+    effect and the segment. Nothing without a value at both ends. Segments are tiers
+    and channels: no customer is named."""
     facts = []
     for measure in MEASURES:
         t = bridge_total(sums, measure=measure, base=base, period=period)
@@ -271,7 +274,8 @@ def bridge_facts(
         best = None
         for dim in DIMENSIONS[measure]:
             s = bridge_split(sums, measure=measure, base=base, dimension=dim, period=period)
-            d = largest_driver(s, parts=("rate_effect", "mix_effect"))
+            kind = max(("rate_effect", "mix_effect"), key=lambda p: abs(s[p].sum()))
+            d = largest_driver(s, parts=(kind,))
             if d is not None and (best is None or abs(d[2]) > abs(best[1][2])):
                 best = (dim, d)
         if best is None:
