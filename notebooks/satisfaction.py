@@ -60,6 +60,7 @@ complaints = d.table("complaints")
 customers = d.table("customers")
 cohort = d.table("satisfaction_retention_cohort")
 monthly = d.bench("bench_satisfaction_monthly")
+bridge = d.table("satisfaction_bridge")
 start, end = d.meta["period_start"], d.meta["period_end"]
 kpi_rows = sat.kpi_table(monthly, branch_id=d.branch_id, period=d.period,
                          window_months=cfg.score_window_months, kpi_status=cfg.kpi_status)
@@ -91,7 +92,8 @@ page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=dr
                                nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
                                                          window_months=cfg.score_window_months),
                                change_months=cfg.driver_window_months,
-                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))))
+                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))),
+             moves=sat.bridge_facts(bridge, period=d.period, min_change=cfg.fact_bridge, label=page.tr.label))
 
 # %% [markdown]
 # CSAT both ways (0-100 mean with a t interval, top-2-box with a Wilson interval) and NPS
@@ -165,6 +167,42 @@ if tr["window_responses"].max() > 0:
                     "csat_top2": "pct", "nps": "num", "bank_nps": "num"})
 else:
     page.empty("surveys_year")
+
+# %% [markdown]
+# What changed since last month and since the start of the year (比上月, 比年初), and why: each
+# headline ratio's change split into rate and mix effects by asset tier (and survey channel),
+# from the sums prepare computed once for the bank; the segment detail is in the appendix.
+
+# %%
+for base in sat.BASES:
+    page.section(f"bridges_{base}")
+    overview = sat.bridge_overview(bridge, base=base, period=d.period)
+    residual = overview["residual"].abs().max() > 1e-9
+    page.table(overview, {"kpi": "label:satisfaction.bridge_kpis", "opening": "num", "closing": "num",
+                          "change": "delta_num", "rate_effect": "delta_num", "mix_effect": "delta_num",
+                          **({"residual": "delta_num"} if residual else {})},
+               headers="bridge_overview_columns", index=True)
+    for measure in sat.MEASURES:
+        whole = sat.bridge_total(bridge, measure=measure, base=base, period=d.period)
+        if pd.isna(whole["opening"]) or pd.isna(whole["closing"]):
+            page.note("satisfaction.notes.bridge_no_opening", kpi=page.tr.label("satisfaction.bridge_kpis", measure))
+            continue
+        for dim in sat.DIMENSIONS[measure]:
+            split = sat.bridge_split(bridge, measure=measure, base=base, dimension=dim, period=d.period)
+            page.rate_mix_chart(f"bridge_{measure}", split, labels=dim, scale=sat.SHOWN_AS[measure],
+                                base=page.tr.label("common.bridge.bases", base), opening=whole["opening"],
+                                closing=whole["closing"],
+                                dimension=page.tr.label("satisfaction.bridge_dimensions", dim))
+            with page.methods():
+                page.table(sat.bridge_table(split, scale=sat.SHOWN_AS[measure]),
+                           {dim: f"label:satisfaction.values.{dim}", "den_opening": "int", "rate_opening": "num",
+                            "den_closing": "int", "rate_closing": "num", "rate_effect": "num", "mix_effect": "num",
+                            "contribution": "num"},
+                           headers="bridge_columns", suppress=["den_opening", "den_closing"],
+                           caption=page.tr.label("satisfaction.bridge_kpis", measure))
+    page.note("satisfaction.notes.bridge_segments")
+    if residual:
+        page.note("satisfaction.notes.bridge_residual")
 
 # %% [markdown]
 # The branch against the rest of the bank: Welch / two-proportion / NPS z-tests, adjusted

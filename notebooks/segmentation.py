@@ -90,21 +90,25 @@ page.bar_chart("asset_tiers", tiers, ["customer_share", "aum_share"], labels="as
 
 # %% [markdown]
 # What changed since last month and since the start of the year (比上月, 比年初), and why:
-# customers and AUM bridges, by asset tier.
+# customers, AUM and deposits bridges, by asset tier.
 
 # %%
 for base in seg.BASES:
     page.section(f"bridges_{base}")
-    for measure, key, kind in (("customers", "bridge_customers", "int"), ("aum_total", "bridge_aum", "money")):
+    for measure, key, kind in (("customers", "bridge_customers", "int"), ("aum_total", "bridge_aum", "money"),
+                               ("deposits", "bridge_deposits", "money")):
         whole = seg.bridge_total(moves, cfg, base=base, measure=measure)
         page.waterfall_chart(key, whole, kind=kind, base=page.tr.label("common.bridge.bases", base),
                              opening=whole["opening"], closing=whole["closing"])
-    page.table(seg.bridge_table(moves, cfg, base=base),
-               {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int", "opening": "money",
-                "new": "money", "growth": "money", "decline": "money", "lost": "money", "moved_in": "money",
-                "moved_out": "money", "closing": "money"},
-               headers="bridge_columns", index=True, suppress=["customers"],
-               total=seg.bridge_table_total(moves, cfg, base=base, suppress_below=page.suppress_below))
+    for measure in ("aum_total", "deposits"):
+        page.table(seg.bridge_table(moves, cfg, base=base, measure=measure),
+                   {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int", "opening": "money",
+                    "new": "money", "growth": "money", "decline": "money", "lost": "money", "moved_in": "money",
+                    "moved_out": "money", "closing": "money"},
+                   headers="bridge_columns", index=True, suppress=["customers"],
+                   total=seg.bridge_table_total(moves, cfg, base=base, suppress_below=page.suppress_below,
+                                                measure=measure),
+                   caption=page.rt(f"bridge_captions.{measure}"))
 
 # %% [markdown]
 # Activity tiers from the 90-day transaction count.

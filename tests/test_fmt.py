@@ -28,6 +28,10 @@ def test_percentages_and_deltas():
     assert fmt.delta_pct(0.012, "en") == "+1.2 pp"
     assert fmt.delta_pct(-0.012, "zh-CN") == "-1.2个百分点"
     assert fmt.delta(0.05) == "+5.0%"
+    # a change in its own unit (points, per 1,000): signed, never -0.0
+    assert (fmt.delta_num(2.345), fmt.delta_num(-0.04), fmt.delta_num(None)) == (
+        "+2.3", "0.0", fmt.MISSING,
+    )  # fmt: skip
 
 
 def test_missing_values_render_as_dash():

@@ -510,6 +510,9 @@ def test_bridge_charts_from_the_catalogue(locale):
             "aum": [120_000.0, 700_000.0],
             "aum_prev": [100_000.0, float("nan")],
             "aum_year": [90_000.0, float("nan")],
+            "deposits": [20_000.0, 700_000.0],
+            "deposits_prev": [10_000.0, float("nan")],
+            "deposits_year": [10_000.0, float("nan")],
         }
     )
     p = make(locale)
@@ -518,8 +521,11 @@ def test_bridge_charts_from_the_catalogue(locale):
     s = lambda *v: pd.Series(v, index=["a", "b"], dtype=float)  # noqa: E731
     p.rate_mix_chart("bridge_aum", rate_mix(s(1, 2), s(10, 10), s(2, 2), s(10, 30)), base="x",
                      opening=1.0, closing=2.0)  # fmt: skip
+    # a ratio in its own unit (CSAT points) is drawn as it is
+    p.rate_mix_chart("bridge_aum", rate_mix(s(80, 90), s(1, 1), s(70, 90), s(1, 1)), base="x",
+                     opening=85.0, closing=80.0, scale=1)  # fmt: skip
     alts = [img["alt"] for img in html_of(p).select("figure img")]
-    assert len(alts) == 2 and all(alts)
+    assert len(alts) == 3 and all(alts)
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])

@@ -88,6 +88,14 @@ def delta(value: Any, locale: str = "en", digits: int = 1) -> str:
     return f"{signed(float(value) * 100, digits)}%"
 
 
+def delta_num(value: Any, locale: str = "en", digits: int = 1) -> str:
+    """A change in the unit of its number (points, per 1,000) with its sign: ``+1.2``,
+    ``-0.3``; one that rounds to zero is ``0.0``."""
+    if is_missing(value):
+        return MISSING
+    return signed(float(value), digits)
+
+
 #: The units money is written in, per locale: (smallest amount, divisor, decimals,
 #: unit written before / after the number). ``{c}`` is the currency.
 MONEY_UNITS = {
@@ -201,6 +209,7 @@ FORMATTERS = {
     "pct": pct,
     "delta_pct": delta_pct,
     "delta": delta,
+    "delta_num": delta_num,
     "money": money,
     "money_unit": money_in_unit,
     "date": date,

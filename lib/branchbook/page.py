@@ -35,7 +35,7 @@ META_MIME = "application/vnd.branchbook+json"
 PREVIEW_CSS = ("report.css", "screen.css")
 #: A summary says at most this many sentences (the design's three to six).
 SUMMARY_LIMIT = 6
-NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "money", "money_unit"}
+NUMERIC_KINDS = {"int", "num", "pct", "delta_pct", "delta", "delta_num", "money", "money_unit"}
 SUMMABLE_KINDS = {"int", "money", "money_unit"}
 
 
@@ -428,16 +428,24 @@ class Page:
         self.chart(fig)
 
     def rate_mix_chart(
-        self, key: str, split: pd.DataFrame, *, labels: str | None = None, **values: Any
+        self,
+        key: str,
+        split: pd.DataFrame,
+        *,
+        labels: str | None = None,
+        scale: float = 100,
+        **values: Any,
     ) -> None:
         """The rate and mix effects of a :func:`branchbook.stats.rate_mix` per segment
-        (its index, translated from ``values.<labels>``) in percentage points; names from
-        ``common.bridge``, title and axes from ``charts.<key>``."""
+        (its index, translated from ``values.<labels>``) times ``scale``: percentage
+        points of a share by default, ``scale=1`` for a ratio already in its unit
+        (points, per 1,000); names from ``common.bridge``, title and axes from
+        ``charts.<key>``."""
         fig = charts.effects(
             self.labels(split.index, labels),
             {
                 self.t(f"common.bridge.{c}"): split[c].to_numpy(dtype=float, na_value=float("nan"))
-                * 100
+                * scale
                 for c in ("rate_effect", "mix_effect")
             },
             **self._chart_text(key, **values),

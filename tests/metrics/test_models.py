@@ -49,6 +49,18 @@ def test_csat_sql_is_the_pandas_rule(scale):
         models.csat_100_sql("csat", scale=[0, 50, 100])
 
 
+@pytest.mark.parametrize("tiers", [AssetTiers(), AssetTiers(affluent=10, wealth=20, private=30)])
+def test_asset_tier_sql_is_the_pandas_rule(tiers):
+    edges = [tiers.affluent, tiers.wealth, tiers.private]
+    aum = pd.DataFrame({"aum": [0.0, *[e - 0.01 for e in edges], *edges, 1e12, None]})
+    con = duckdb.connect()
+    con.register("b", aum)
+    got = con.execute(f"SELECT {models.asset_tier_sql('aum', tiers)} AS t FROM b").df()["t"]
+    want = models.asset_tier(aum["aum"], tiers)
+    assert got.tolist()[:-1] == want.tolist()[:-1]
+    assert got.isna().iloc[-1] and want.isna().iloc[-1]
+
+
 def test_closed_and_open_at_a_day():
     d = dt.date
     customers = pd.DataFrame(

@@ -111,7 +111,8 @@ def prepared():
 def test_prepare_returns_the_named_frames(prepared):
     out, _ = prepared
     assert set(out) == {
-        "satisfaction_responses", "satisfaction_retention_cohort", "bench_satisfaction_monthly",
+        "satisfaction_responses", "satisfaction_retention_cohort", "satisfaction_bridge",
+        "bench_satisfaction_monthly",
         "bench_satisfaction_tests", "bench_satisfaction_groups", "bench_satisfaction_drivers",
         "bench_satisfaction_retention",
     }  # fmt: skip
@@ -198,3 +199,50 @@ def test_prepare_churn_with_a_one_month_floor():
     assert rows.loc[("A", PERIOD), ["at_risk", "churned"]].tolist() == [1, 0]
     # C6 is below the floor from its first month: never active, so never at risk
     assert rows.loc[("B", "2026-04"), ["at_risk", "churned"]].tolist() == [1, 0]
+
+
+def test_prepare_bridge_sums_by_the_tier_then(prepared):
+    out, _ = prepared
+    b = out["satisfaction_bridge"]
+    assert set(b["month"]) <= {"2026-10", "2026-09", "2025-12"}
+
+    def at(measure, month, dimension="tier"):
+        rows = b[(b["measure"] == measure) & (b["month"] == month) & (b["dimension"] == dimension)]
+        return rows.set_index(["branch_id", "segment"])[["num", "den"]].to_dict("index")
+
+    # October (window 1): S7 (C1 wealth, 100), S8 (C2 AUM 500 then: mass, 85), S9 (C4 mass, 0)
+    assert at("csat_mean", "2026-10") == {
+        ("A", "mass"): {"num": 85.0, "den": 1.0},
+        ("A", "wealth"): {"num": 100.0, "den": 1.0},
+        ("B", "mass"): {"num": 0.0, "den": 1.0},
+    }
+    # NPS per respondent +100 / 0 / -100: S7 promoter, S8 passive, S9 detractor
+    assert at("nps", "2026-10", "channel") == {
+        ("A", "counter"): {"num": 100.0, "den": 2.0},
+        ("B", "counter"): {"num": -100.0, "den": 1.0},
+    }
+    # complaints x 1,000 over customers open at the month end, each in its tier then
+    c = at("complaints_per_1000", "2026-10")
+    assert c[("A", "mass")] == {"num": 2000.0, "den": 1.0}  # K2, K3 of C2; C2 open, mass
+    assert c[("A", "wealth")] == {"num": 1000.0, "den": 1.0}  # K1 of C1
+    assert c[("B", "mass")] == {"num": 0.0, "den": 3.0}  # C4, C5, C6
+    # September: K4 of C1 (wealth); C3 closed on 15 Sep is not open at the month end
+    sep = at("complaints_per_1000", "2026-09")
+    assert sep[("A", "wealth")] == {"num": 1000.0, "den": 1.0}
+    assert ("A", "affluent") not in sep
+    # churn: C2 churned in Oct, at risk in the mass tier (AUM 500 at the end of Sep)
+    ch = at("churn_rate", "2026-10")
+    assert ch[("A", "mass")] == {"num": 1.0, "den": 1.0}
+    assert ch[("A", "wealth")] == {"num": 0.0, "den": 1.0}
+    # the sums add up to the monthly sums the KPI cards read
+    m = out["bench_satisfaction_monthly"].set_index(["branch_id", "month"])
+    for (branch, month), row in m.loc[(slice(None), ["2026-09", "2026-10"]), :].iterrows():
+        k = b[(b["branch_id"] == branch) & (b["month"] == month) & (b["dimension"] == "tier")]
+        by = k.groupby("measure")[["num", "den"]].sum()
+        assert by.loc["complaints_per_1000", "num"] == 1000 * row["complaints"]
+        assert by.loc["complaints_per_1000", "den"] == row["customers"]
+        assert by.loc["churn_rate", "num"] == row["churned"]
+        assert by.loc["churn_rate", "den"] == row["at_risk"]
+        if row["csat_n"]:
+            assert by.loc["csat_mean", "num"] == pytest.approx(row["csat_sum"])
+            assert by.loc["csat_mean", "den"] == row["csat_n"]

@@ -40,6 +40,8 @@ def test_settings_defaults_are_valid_and_accept_whole_numbers():
         {"fdr": 0.9},
         {"score_window_months": "3"},
         {"kpi_status": {"nps": {"good": "high", "green": 10.0, "amber": 30.0}}},
+        {"fact_bridge": {"csat_top2": 0.01}},  # not a bridged KPI
+        {"fact_bridge": {"nps": -1.0}},
         {"kpi_status": {"speed": {"good": "high", "green": 1.0, "amber": 0.0}}},
         {"unknown_key": 1},
     ],
@@ -47,3 +49,10 @@ def test_settings_defaults_are_valid_and_accept_whole_numbers():
 def test_settings_refuse_bad_values(bad):
     with pytest.raises(ValidationError):
         Settings.model_validate(bad)
+
+
+def test_fact_bridge_a_file_names_only_the_kpis_it_changes():
+    s = Settings.model_validate({"fact_bridge": {"nps": 8}})
+    assert s.fact_bridge == {
+        "csat_mean": 2.0, "nps": 8.0, "complaints_per_1000": 0.5, "churn_rate": 0.002,
+    }  # fmt: skip

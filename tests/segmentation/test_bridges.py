@@ -24,6 +24,10 @@ ROWS = pd.DataFrame(
         "aum": [120_000.0, 300_000.0, NA, 10_000.0, 40_000.0],
         "aum_prev": [100_000.0, 600_000.0, 20_000.0, NA, 40_000.0],
         "aum_year": [90_000.0, 700_000.0, 25_000.0, NA, NA],
+        # deposits, the AUM's deposit part: A's fall while its AUM grows
+        "deposits": [70_000.0, 100_000.0, NA, 10_000.0, 40_000.0],
+        "deposits_prev": [80_000.0, 100_000.0, 20_000.0, NA, 40_000.0],
+        "deposits_year": [90_000.0, 200_000.0, 25_000.0, NA, NA],
     }
 )
 
@@ -57,6 +61,27 @@ def test_aum_bridge_against_last_month_by_hand():
     assert whole["moved_in"] + whole["moved_out"] == 0.0
 
 
+def test_deposits_bridge_by_the_tiers_of_aum_by_hand():
+    b = sg.tier_bridge(ROWS, S, base="month", measure="deposits")
+    # mass: C's 20k and E's 40k; D new with 10k, C lost
+    assert b.loc["mass"].tolist() == [60_000.0, 10_000.0, 0.0, 0.0, -20_000.0, 0.0, 0.0, 50_000.0]
+    # affluent: A's deposits fall 10k; B's AUM fell to affluent and brings its 100k along
+    assert b.loc["affluent"].tolist() == [
+        80_000.0, 0.0, 0.0, -10_000.0, 0.0, 100_000.0, 0.0, 170_000.0,
+    ]  # fmt: skip
+    assert b.loc["wealth"].tolist() == [100_000.0, 0, 0, 0, 0, 0, -100_000.0, 0.0]
+    assert (residual(b).abs() < 1e-6).all()
+    whole = sg.bridge_total(ROWS, S, base="year", measure="deposits")
+    # year: A 90k -> 70k, B 200k -> 100k (wealth -> affluent), C lost, D and E new
+    assert whole[["opening", "new", "growth", "decline", "lost", "closing"]].tolist() == [
+        315_000.0, 50_000.0, 0.0, -120_000.0, -25_000.0, 220_000.0,
+    ]  # fmt: skip
+    t = sg.bridge_table(ROWS, S, base="month", measure="deposits")
+    assert t["customers"].tolist() == [2.0, 2.0, 0.0, 0.0] and t["closing"].sum() == 220_000.0
+    with pytest.raises(ValueError, match="`measure` is expected to be one of"):
+        sg.tier_bridge(ROWS, S, base="month", measure="loans")
+
+
 def test_bridges_against_the_start_of_the_year():
     whole = sg.bridge_total(ROWS, S, base="year")
     # E joined after the year end: new, as D
@@ -82,15 +107,22 @@ def test_bridge_facts_name_the_largest_driver_and_never_a_customer():
 
     facts = sg.bridge_facts(ROWS, S, label=label)
     # customers: 4 last month (C lost, D new), 4 now: no change, no sentence
-    assert [k for k, _ in facts] == ["segmentation.summary.bridge_aum_total"]
+    assert [k for k, _ in facts] == [
+        "segmentation.summary.bridge_aum_total",
+        "segmentation.summary.bridge_deposits",
+    ]
     aum = facts[0][1]
     assert aum["part"] == "<decline>" and aum["tier"] == "<affluent>"
     assert aum["amount"] == -300_000.0 and aum["change"] == -290_000.0
+    dep = facts[1][1]  # 240k -> 220k: C's lost 20k is the largest fall
+    assert dep["part"] == "<lost>" and dep["tier"] == "<mass>" and dep["amount"] == -20_000.0
     assert not any(code in ("A", "B", "C", "D", "E") for _, code in labels)
 
 
 def test_no_bridge_fact_below_the_threshold_or_without_an_opening():
-    still = ROWS.assign(aum=ROWS["aum_prev"], open_now=ROWS["open_prev"])
+    still = ROWS.assign(
+        aum=ROWS["aum_prev"], deposits=ROWS["deposits_prev"], open_now=ROWS["open_prev"]
+    )
     assert sg.bridge_facts(still, S, label=lambda p, c: c) == []
     first = ROWS.assign(open_prev=False, aum_prev=NA)
     assert sg.bridge_facts(first, S, label=lambda p, c: c) == []
@@ -121,7 +153,8 @@ def test_every_bridge_adds_up_and_matches_the_warehouse(small_bank):
         return (
             con.execute(
                 """SELECT c.branch_id, count(*) AS customers,
-                      coalesce(sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)), 0) AS aum
+                      coalesce(sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)), 0) AS aum,
+                      coalesce(sum(b.deposits), 0) AS deposits
                FROM customers c LEFT JOIN balances b
                  ON b.customer_id = c.customer_id AND b.month = $m
                WHERE c.opened_on <= $end AND (c.closed_on IS NULL OR c.closed_on > $end)
@@ -137,7 +170,11 @@ def test_every_bridge_adds_up_and_matches_the_warehouse(small_bank):
     for branch, g in rows.items():
         for base, month in ends.items():
             then = truth(month)
-            for measure, col in (("customers", "customers"), ("aum_total", "aum")):
+            for measure, col in (
+                ("customers", "customers"),
+                ("aum_total", "aum"),
+                ("deposits", "deposits"),
+            ):
                 b = sg.tier_bridge(g, S, base=base, measure=measure)
                 assert (residual(b).abs() < 0.005).all()
                 whole = sg.bridge_total(g, S, base=base, measure=measure)

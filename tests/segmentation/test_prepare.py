@@ -276,3 +276,5 @@ def test_bridge_customers_reach_back_to_the_end_of_last_year(prepared):
     both = c.index.intersection(b.index)
     pd.testing.assert_series_equal(b.loc[both, "aum"], c.loc[both, "aum"])
     pd.testing.assert_series_equal(b.loc[both, "aum_prev"], c.loc[both, "aum_prev"])
+    pd.testing.assert_series_equal(b.loc[both, "deposits"], c.loc[both, "deposits"])
+    assert (b["deposits_year"] <= b["aum_year"]).where(b["open_year"], True).all()

@@ -46,6 +46,18 @@ def asset_tier(aum: pd.Series, tiers: AssetTiers) -> pd.Series:
     return pd.Series(out, index=aum.index, dtype="str")
 
 
+def asset_tier_sql(aum: str, tiers: AssetTiers) -> str:
+    """SQL of :func:`asset_tier` for the AUM expression ``aum`` (NULL stays NULL), the
+    thresholds written in as numbers: the same rule where a report groups by tier in SQL.
+
+    >>> asset_tier_sql("x", AssetTiers()).split(" ELSE ")[0][-40:]
+    "WHEN x >= 50000.0 THEN 'affluent'"
+    """
+    bounds = (("private", tiers.private), ("wealth", tiers.wealth), ("affluent", tiers.affluent))
+    whens = " ".join(f"WHEN {aum} >= {float(v)!r} THEN '{name}'" for name, v in bounds)
+    return f"CASE WHEN {aum} IS NULL THEN NULL {whens} ELSE 'mass' END"
+
+
 def csat_100(score: pd.Series, *, scale: Sequence[float] = CSAT_SCALE) -> pd.Series:
     """CSAT answers 1..5 on 0-100: answer ``k`` becomes ``scale[k - 1]``; a missing answer,
     or one that is not 1..5, is missing.

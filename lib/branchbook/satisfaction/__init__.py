@@ -19,6 +19,8 @@ The package's rooms:
 - :mod:`.complaints`: rates, SLA, resolution times, backlog, repeat complainants;
 - :mod:`.retention`: churn, retention by satisfaction band;
 - :mod:`.views`: frames shaped for the page;
+- :mod:`.bridges`: CSAT, NPS, complaints per 1,000 and churn since last month and since
+  the start of the year, split into rate and mix effects by asset tier and channel;
 - :mod:`.summary`: the summary sentences and the definitions appendix;
 - :mod:`.prepare`: the bank-wide SQL and frames of one period.
 """
@@ -26,6 +28,18 @@ The package's rooms:
 from __future__ import annotations
 
 from ..metrics.models import asset_tier
+from .bridges import (
+    BASES,
+    DIMENSIONS,
+    MEASURES,
+    SHOWN_AS,
+    bridge_facts,
+    bridge_overview,
+    bridge_split,
+    bridge_sums,
+    bridge_table,
+    bridge_total,
+)
 from .compare import bh_adjust, branch_tests, nps_change
 from .complaints import (
     CATEGORIES,
@@ -62,6 +76,16 @@ from .summary import DEFINITIONS, summary_facts
 from .views import branch_vs_bank, in_points, ipa_points, repeat_actions, scores_vs_bank
 
 __all__ = [
+    "BASES",
+    "DIMENSIONS",
+    "MEASURES",
+    "SHOWN_AS",
+    "bridge_facts",
+    "bridge_overview",
+    "bridge_split",
+    "bridge_sums",
+    "bridge_table",
+    "bridge_total",
     "unit_kpis",
     "ATTRIBUTES",
     "BANDS",

@@ -9,8 +9,16 @@ import datetime as dt
 
 import pandas as pd
 
-from ..metrics.models import asset_tier, closed_by_sql, tier_aum_sql
+from ..metrics.models import (
+    asset_tier,
+    asset_tier_sql,
+    aum_sql,
+    closed_by_sql,
+    open_at_sql,
+    tier_aum_sql,
+)
 from ..period import Period, shift_month
+from .bridges import base_months, bridge_sums
 from .compare import branch_tests
 from .complaints import monthly_complaints
 from .drivers import DRIVER_SAMPLE_CAP, drivers
@@ -24,9 +32,12 @@ WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS)})
 SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
        strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
        s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
-       s.environment, s.digital, coalesce(a.aum, 0.0) AS aum
+       s.environment, s.digital, coalesce(a.aum, 0.0) AS aum,
+       coalesce({aum_sql("m")}, 0.0) AS aum_then
 FROM surveys s
 LEFT JOIN tier_aum a USING (customer_id)
+LEFT JOIN balances m ON m.customer_id = s.customer_id
+    AND m.month = strftime(s.responded_on, '%Y-%m')
 WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
 """
@@ -47,8 +58,33 @@ JOIN mm ON c.opened_on <= mm.mend AND (c.closed_on IS NULL OR c.closed_on > mm.m
 GROUP BY ALL
 """
 
+# The bridges' complaints and customers by the asset tier then: each complaint with its
+# customer's AUM in the month received, each customer open at a month end with its AUM then.
+_COMPLAINTS_TIER_SQL = f"""
+SELECT k.branch_id, strftime(k.received_at, '%Y-%m') AS month,
+       coalesce({aum_sql("b")}, 0.0) AS aum
+FROM complaints k
+LEFT JOIN balances b ON b.customer_id = k.customer_id
+    AND b.month = strftime(k.received_at, '%Y-%m')
+WHERE strftime(k.received_at, '%Y-%m') IN (SELECT unnest($months))
+"""
 
-def _steps_sql(n_low: int, customers: str = "customers") -> str:
+
+def _base_tier_sql(tiers) -> str:
+    return f"""
+WITH mm AS (
+    SELECT month, last_day(CAST(month || '-01' AS DATE)) AS mend FROM (SELECT unnest($months) AS month)
+)
+SELECT c.branch_id, mm.month, {asset_tier_sql(f"coalesce({aum_sql('b')}, 0.0)", tiers)} AS tier,
+       count(*) AS customers
+FROM customers c
+JOIN mm ON {open_at_sql("mm.mend")}
+LEFT JOIN balances b ON b.customer_id = c.customer_id AND b.month = mm.month
+GROUP BY ALL
+"""
+
+
+def _steps_sql(n_low: int, customers: str = "customers", tiers=None) -> str:
     """CTEs ``st`` (one row per balance row) and ``step`` (one row per customer x month at risk).
 
     Churned at month m: closed on or before m's last day (the closing rule of
@@ -59,7 +95,9 @@ def _steps_sql(n_low: int, customers: str = "customers") -> str:
     ``churned`` = churned by the end of m. An open customer with no balance row in a
     month is neither at risk nor churned that month. One window pass over the
     balances (the low run ending now and the one ending next month share one sort):
-    no customer x month grid, no self-join.
+    no customer x month grid, no self-join. ``step.tier``: the asset tier of the
+    customer's AUM at the end of the month before (when it was at risk), with ``tiers``
+    (None: no tier).
     """
     n = int(n_low)
     nxt = f"{n - 2} PRECEDING" if n >= 2 else "1 FOLLOWING"
@@ -68,9 +106,10 @@ def _steps_sql(n_low: int, customers: str = "customers") -> str:
         if customers == "customers"
         else f"AND customer_id IN (SELECT customer_id FROM {customers})"
     )
+    tier = "NULL" if tiers is None else asset_tier_sql(aum_sql(""), tiers)
     return f"""
 WITH runs AS (
-    SELECT customer_id, month,
+    SELECT customer_id, month, {tier} AS tier,
            count(*) FILTER (WHERE deposits + wealth < $floor) OVER now_ = {n}
                AND count(*) OVER now_ = {n} AS low_now,
            count(*) FILTER (WHERE deposits + wealth < $floor) OVER next_ = {n}
@@ -82,7 +121,7 @@ WITH runs AS (
            next_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {nxt} AND 1 FOLLOWING)
 ),
 st AS (
-    SELECT r.customer_id, c.branch_id, r.month, r.low_next, r.lead_month, c.closed_on,
+    SELECT r.customer_id, c.branch_id, r.month, r.tier, r.low_next, r.lead_month, c.closed_on,
            strftime(CAST(r.month || '-01' AS DATE) + INTERVAL 1 MONTH, '%Y-%m') AS next_month,
            NOT r.low_now AND NOT {closed_by_sql("last_day(CAST(r.month || '-01' AS DATE))")}
                AS active
@@ -91,7 +130,7 @@ st AS (
     WHERE r.month >= $first_prev
 ),
 step AS (
-    SELECT customer_id, branch_id, next_month AS month,
+    SELECT customer_id, branch_id, next_month AS month, tier,
            {closed_by_sql("last_day(CAST(next_month || '-01' AS DATE))", alias="st")}
                OR coalesce(lead_month = next_month AND low_next, false) AS churned
     FROM st
@@ -101,7 +140,7 @@ step AS (
 
 
 _CHURN_SELECT = """
-SELECT branch_id, month, count(*) AS at_risk, count(*) FILTER (WHERE churned) AS churned
+SELECT branch_id, month, tier, count(*) AS at_risk, count(*) FILTER (WHERE churned) AS churned
 FROM step
 GROUP BY ALL
 """
@@ -153,11 +192,16 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ``bench_satisfaction_tests`` (:func:`branch_tests`), ``bench_satisfaction_groups``
     (bank scores by channel and tier), ``bench_satisfaction_drivers`` (bank driver
     model table with ``status``), ``bench_satisfaction_retention`` (bank retention by band).
+    Cut per branch too: ``satisfaction_bridge``, the numerators and denominators of the
+    bridged KPIs per segment at this month end, last month's and last year's
+    (:func:`.bridges.bridge_sums`; responses and complaints in the asset tier of their
+    month, ``tier_then`` of the responses).
     """
     s = ctx.settings
     period, w = ctx.period, s.score_window_months
     bench_months = ctx.months(12 + w - 1)
-    resp_months = ctx.months(max(12 + w - 1, 2 * s.driver_window_months))  # and the prior window
+    # and the driver's prior window, and the score window ending at the end of last year
+    resp_months = ctx.months(max(12 + w, 2 * s.driver_window_months))
     branches = [
         str(b) for b in ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"]
     ]
@@ -169,7 +213,10 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         start=_month_start(resp_months[0]),
         end=ctx.period_end,
     )
-    responses = responses.assign(tier=asset_tier(responses["aum"], s.asset_tiers))
+    responses = responses.assign(
+        tier=asset_tier(responses["aum"], s.asset_tiers),
+        tier_then=asset_tier(responses["aum_then"], s.asset_tiers),
+    )
     complaints = ctx.sql(
         _COMPLAINTS_SQL,
         start=dt.datetime.combine(_month_start(bench_months[0]), dt.time()),
@@ -178,8 +225,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     base = ctx.sql(_BASE_SQL, months=bench_months)
     n_low = s.churn_floor_months
     churn_months = ctx.months(12 + w)  # the bench months and the month before them
-    churn = ctx.sql(
-        _steps_sql(n_low) + _CHURN_SELECT,
+    churn_tiers = ctx.sql(
+        _steps_sql(n_low, tiers=s.asset_tiers) + _CHURN_SELECT,
         bal_from=shift_month(churn_months[0], -(n_low - 1)),
         first_prev=churn_months[0],
         period=period,
@@ -207,6 +254,20 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         .astype(float)
     )
 
+    churn = churn_tiers.groupby(["branch_id", "month"], as_index=False)[
+        ["at_risk", "churned"]
+    ].sum()
+    ends = sorted(set(base_months(period).values()))
+    complaints_then = ctx.sql(_COMPLAINTS_TIER_SQL, months=ends)
+    bridge = bridge_sums(
+        responses.assign(tier=responses["tier_then"]),
+        complaints_then.assign(tier=asset_tier(complaints_then["aum"], s.asset_tiers)),
+        ctx.sql(_base_tier_sql(s.asset_tiers), months=ends),
+        churn_tiers,
+        period=period,
+        window_months=w,
+        scale=s.csat_scale,
+    )
     monthly = _assemble_monthly(
         branches,
         bench_months,
@@ -257,6 +318,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     return {
         "satisfaction_responses": responses,
         "satisfaction_retention_cohort": cohort,
+        "satisfaction_bridge": bridge,
         "bench_satisfaction_monthly": monthly,
         "bench_satisfaction_tests": tests,
         "bench_satisfaction_groups": groups,

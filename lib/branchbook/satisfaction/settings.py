@@ -34,6 +34,17 @@ def _default_status() -> dict[str, StatusRule]:
     }
 
 
+#: The change of each bridged KPI since last month, in the KPI's own unit, from which the
+#: summary names its largest driver: CSAT and NPS in points, complaints per 1,000 customers,
+#: the churn rate as a share (0.002 = 0.2 pp).
+DEFAULT_FACT_BRIDGE: dict[str, float] = {
+    "csat_mean": 2.0,
+    "nps": 5.0,
+    "complaints_per_1000": 0.5,
+    "churn_rate": 0.002,
+}
+
+
 class Settings(Section):
     """The ``satisfaction:`` section of the parameter files.
 
@@ -88,12 +99,29 @@ class Settings(Section):
     kpi_status: dict[str, StatusRule] = Field(default_factory=_default_status)
     """Status rule per KPI (:mod:`branchbook.metrics.thresholds`; fixed thresholds in the
     KPI's units: points, shares, per 1,000); a file may name only those it changes."""
+    fact_bridge: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_FACT_BRIDGE))
+    """Per bridged KPI, the change since last month (in the KPI's own unit) from which the
+    summary names the largest rate or mix effect behind it; a file may name only those it
+    changes."""
 
     @field_validator("kpi_status")
     @classmethod
     def _status(cls, v: dict[str, StatusRule]) -> dict[str, StatusRule]:
         known = [m.key for m in metrics.of_report(REPORT)]  # declared when the package loads
         return thresholds.check_kpi_status(v, _default_status(), known)
+
+    @field_validator("fact_bridge")
+    @classmethod
+    def _fact_bridge(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(DEFAULT_FACT_BRIDGE))
+        if unknown:
+            raise ValueError(
+                f"unknown KPI(s) {', '.join(unknown)}; allowed: {', '.join(DEFAULT_FACT_BRIDGE)}"
+            )
+        negative = sorted(k for k, x in v.items() if not x >= 0)
+        if negative:
+            raise ValueError(f"needs a change of 0 or more, got {', '.join(negative)} below 0")
+        return {**DEFAULT_FACT_BRIDGE, **{k: float(x) for k, x in v.items()}}
 
     @field_validator("band_bounds")
     @classmethod

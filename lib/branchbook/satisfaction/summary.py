@@ -232,6 +232,7 @@ _APPENDIX = (
     "churn_rate",
     "retention",
     "risk_ratio",
+    "bridge_ratios",
     "asset_tier",
     "satisfaction_band",
 )

@@ -110,13 +110,16 @@ b AS (
         sum({AUM}) FILTER (WHERE month = $prev_period)
             AS aum_prev,
         sum({AUM}) FILTER (WHERE month = $year_period)
-            AS aum_year
+            AS aum_year,
+        sum(coalesce(deposits, 0)) FILTER (WHERE month = $period) AS deposits,
+        sum(coalesce(deposits, 0)) FILTER (WHERE month = $prev_period) AS deposits_prev,
+        sum(coalesce(deposits, 0)) FILTER (WHERE month = $year_period) AS deposits_year
     FROM balances
     WHERE month IN ($period, $prev_period, $year_period)
     GROUP BY customer_id
 )
 SELECT c.customer_id, c.branch_id, c.manager_id, c.open_now, c.open_prev, c.open_year,
-       b.aum, b.aum_prev, b.aum_year
+       b.aum, b.aum_prev, b.aum_year, b.deposits, b.deposits_prev, b.deposits_year
 FROM c LEFT JOIN b ON b.customer_id = c.customer_id
 WHERE c.open_now OR c.open_prev OR c.open_year
 ORDER BY c.customer_id
@@ -128,7 +131,8 @@ def bridge_customers(ctx) -> pd.DataFrame:
     previous month's end or the end of the previous year (the base of 比年初), with
     ``open_now`` / ``open_prev`` / ``open_year`` and the AUM at each of those month ends
     (``aum``, ``aum_prev``, ``aum_year``; 0 for an open customer without a balance,
-    NaN when not open), the same AUM as ``segmentation_customers``."""
+    NaN when not open), the same AUM as ``segmentation_customers``, and the deposits
+    (the AUM's deposit part) likewise: ``deposits``, ``deposits_prev``, ``deposits_year``."""
     p = Period.parse(ctx.period)
     year = p.year_start.prev
     raw = ctx.sql(
@@ -143,9 +147,10 @@ def bridge_customers(ctx) -> pd.DataFrame:
     out = raw.copy()
     for col in ("customer_id", "branch_id", "manager_id"):
         out[col] = out[col].astype("str")
-    for flag, amount in (("open_now", "aum"), ("open_prev", "aum_prev"), ("open_year", "aum_year")):
+    for flag, end in (("open_now", ""), ("open_prev", "_prev"), ("open_year", "_year")):
         out[flag] = out[flag].astype(bool)
-        out[amount] = pd.to_numeric(out[amount]).astype(float).fillna(0.0).where(out[flag])
+        for amount in (f"aum{end}", f"deposits{end}"):
+            out[amount] = pd.to_numeric(out[amount]).astype(float).fillna(0.0).where(out[flag])
     return out.reset_index(drop=True)
 
 

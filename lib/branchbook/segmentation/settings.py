@@ -173,8 +173,8 @@ class Settings(Section):
     report shows. ``fact_gap`` is the gap to the bank median (in share points, 0.05 =
     5 pp) from which the summary mentions a share; ``fact_migration`` the net share of
     customers moving down (or up) a tier from which it mentions tier migration;
-    ``fact_bridge`` the change of customers or AUM since last month (relative to last
-    month, 0.005 = 0.5%) from which it names the change's largest driver.
+    ``fact_bridge`` the change of customers, AUM or deposits since last month (relative
+    to last month, 0.005 = 0.5%) from which it names the change's largest driver.
     """
 
     #: Keys only bank.yaml may set: they are used once, in prepare, for the whole bank.
