@@ -143,8 +143,9 @@ for base in risk.BASES:
     if not known:
         page.note("risk.notes.exits_unknown")
     npl = risk.ratio_total(bridge, base=base)
-    page.rate_mix_chart("bridge_npl", risk.ratio_split(bridge, base=base), labels="product", base=words,
-                        opening=npl["opening"], closing=npl["closing"])
+    if npl["change"] == npl["change"]:  # no chart of effects without a book at the opening
+        page.rate_mix_chart("bridge_npl", risk.ratio_split(bridge, base=base), labels="product", base=words,
+                            opening=npl["opening"], closing=npl["closing"])
     for key, caption in (("npl_ratio", "npl_product"), ("special_mention_ratio", "sm_product")):
         page.table(risk.ratio_split(bridge, base=base, ratio_key=key),
                    {"product": "label:risk.values.product", "rate_opening": "pct", "rate_closing": "pct",
