@@ -128,10 +128,10 @@ def loans_bridge(
     out = stock_bridge(b, opening="opening", closing="closing", by=by)
     order = list(out.index)
     for e in exit_columns(rows, known=known):
-        gone = b[b["left_as"] == e]
-        out[e] = stock_bridge(gone, opening="opening", closing="closing", by=by, order=order)[
-            "lost"
-        ]
+        # without recorded reasons every loan that left is "closed", whatever it says
+        gone = b[b["left_as"] == e] if known else b[b["left_as"].notna()]
+        lost = stock_bridge(gone, opening="opening", closing="closing", by=by, order=order)
+        out[e] = lost["lost"]
     out.insert(0, "loans", b.groupby(by)["closing"].count().reindex(order).fillna(0).astype(float))
     size = out[["opening", "closing"]].max(axis=1)
     return out.loc[size.sort_values(ascending=False, kind="stable").index]
@@ -232,6 +232,8 @@ def migration(rows: pd.DataFrame, *, base: str, known: bool = True) -> pd.DataFr
     row: a class's row adds up to its opening balance, a class's column to its closing
     balance (:func:`branchbook.stats.balance_migration`)."""
     b = bridge_rows(rows, base=base)
+    if not known:
+        b = b.assign(exit=b["exit"].where(b["left_as"].isna(), CLOSED))
     exits = [REPAID, *(e for e in exit_columns(rows, known=known) if e != REPAID)]
     m = balance_migration(
         b,
