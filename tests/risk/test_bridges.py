@@ -161,6 +161,10 @@ def test_exits_without_a_recorded_reason():
     m = risk.migration(rows, base="month", known=False)
     assert list(m.columns[-3:]) == ["repaid", "closed", "total"]
     assert m.loc["doubtful", "closed"] == 40 and m.loc["pass", "repaid"] == 10
+    # reasons in the rows but not known to the report: still one column that adds up
+    b = risk.loans_bridge(_rows(), base="month", known=False)
+    assert b["closed"].sum() == -90 and (residual(b) == 0).all()
+    assert risk.migration(_rows(), base="month", known=False).loc["doubtful", "closed"] == 40
 
 
 def test_bridge_facts_name_the_largest_driver_by_product():
