@@ -43,6 +43,13 @@ def _rows() -> pd.DataFrame:
     )  # fmt: skip
 
 
+def test_every_headline_kpi_has_a_bridge():
+    headlines = {m.key for m in risk.KPIS if m.headline}
+    assert headlines and headlines <= set(risk.RATIOS)
+    for key in risk.RATIOS:  # each bridged ratio is a declared KPI, measured the same way
+        assert key in risk.KPI_KEYS
+
+
 def test_loans_bridge_by_product_by_hand():
     b = risk.loans_bridge(_rows(), base="month")
     assert list(b.index) == ["business", "mortgage", "trade_finance", "working_capital",
