@@ -265,7 +265,13 @@ def test_every_risk_bridge_adds_up_and_matches_the_warehouse(small_bank):
 
     ends = {"month": period.prev, "year": period.year_start.prev}
     now = truth(period)
+    bench = small_bank / "build" / str(period) / "prepared" / "bench" / "bench_risk_kpis.parquet"
+    published = pd.read_parquet(bench).set_index(["branch_id", "month"])
     for branch, g in rows.items():
+        # the month's bridges open and close at the NPL ratios the KPI cards publish
+        t = risk.ratio_total(g, base="month")
+        assert t["opening"] == pytest.approx(published.loc[(branch, str(period.prev)), "npl_ratio"])
+        assert t["closing"] == pytest.approx(published.loc[(branch, str(period)), "npl_ratio"])
         for base, month in ends.items():
             then = truth(month)
             for by in ("product", "manager"):
