@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..metrics import ratio
-from ..metrics.history import CLOSE_REASONS
+from ..metrics.history import CLOSE_REASONS, History
 from ..metrics.history import history as dated_history
 from ..period import Period
 from ..stats import balance_migration, largest_driver, rate_mix_by, rate_mix_total, stock_bridge
@@ -45,14 +45,15 @@ RATIOS: dict[str, tuple[str, ...]] = {
 REPAID = "repaid"
 
 
-def prepare_bridge(ctx) -> pd.DataFrame:
+def prepare_bridge(ctx, h: History | None = None) -> pd.DataFrame:
     """``risk_bridge``: the loans behind the bridges (:func:`.queries.bridge_sql`), with
     ``outstanding`` / ``five_class`` now, ``_prev`` last month and ``_year`` at the end
-    of last year (NaN: not on the book then)."""
+    of last year (NaN: not on the book then). ``h``: what the warehouse dates (read
+    from it when not given), for ``closed_reason``."""
     p = Period.parse(ctx.period)
     year = p.year_start.prev
     raw = ctx.sql(
-        q.bridge_sql(dated_history(ctx)),
+        q.bridge_sql(h if h is not None else dated_history(ctx)),
         period=str(p),
         prev_period=str(p.prev),
         year_period=str(year),

@@ -336,7 +336,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "risk_rolls": rolls,
         "risk_borrowers": now["borrowers"],
         "risk_customers": now["customers"],
-        "risk_bridge": prepare_bridge(ctx),
+        "risk_bridge": prepare_bridge(ctx, dated),
         "bench_risk_scorecard": sc_frame,
         "bench_risk_kpis": bench,
         "bench_risk_trend": trend,
