@@ -79,10 +79,15 @@ page.title()
 page.kpi_frame(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_id=d.branch_id,
                               period=d.period, rag=cfg.kpi_status),
                metrics=risk.KPIS, rag=cfg.kpi_status)
+bridge = d.table("risk_bridge")
+moves = risk.bridge_facts(bridge, min_change=cfg.fact_bridge, min_change_pp=cfg.fact_bridge_pp,
+                          label=page.tr.label, known=dated.close_reasons)
 page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
                                 validation=val, mix_psi=mix_psi, industries=industries,
                                 settings=cfg, has_scorecard=sc is not None, trend=trend,
-                                drift_psi=drift_psi, bank_validation=bank_val, npl_gap=npl_gap))
+                                drift_psi=drift_psi, bank_validation=bank_val, npl_gap=npl_gap,
+                                moves=len(moves)),
+             moves=moves)
 
 # %% [markdown]
 # Loan book by five-class category (正常/关注/次级/可疑/损失) at the end of the period.
@@ -112,6 +117,55 @@ else:
                     ratio=k["special_mention_ratio"], bank_median=bank["special_mention_ratio"])
     page.table(trend, {"month": "month", "npl_ratio": "pct", "bank_npl_ratio": "pct",
                        "special_mention_ratio": "pct", "bank_special_mention_ratio": "pct"})
+
+# %% [markdown]
+# What changed since last month and since the start of the year (比上月, 比年初), and why:
+# loans outstanding as opening -> new -> drawdowns -> repayments -> loans that left the
+# book (by how) -> closing, by product and by manager; the NPL and special-mention ratios
+# split into rate and mix effects; the five-class migration of balances.
+
+# %%
+known, nobody = dated.close_reasons, page.rt("values.manager.none")
+for base in risk.BASES:
+    page.section(f"bridges_{base}")
+    if bridge.empty:
+        page.empty("no_loans")
+        continue
+    words = page.tr.label("common.bridge.bases", base)
+    steps = ["opening", "new", "growth", "decline", *risk.exit_columns(bridge, known=known), "closing"]
+    whole = risk.loans_total(bridge, base=base, known=known)
+    page.waterfall_chart("bridge_loans", whole, steps=steps, names="risk.bridge", base=words,
+                         opening=whole["opening"], closing=whole["closing"])
+    money = dict.fromkeys(steps, "money")
+    page.table(risk.loans_bridge(bridge, base=base, known=known),
+               {"product": "label:risk.values.product", "loans": "int", **money},
+               headers="loan_bridge_columns", index=True, total=True, caption=page.rt("captions.loans_product"))
+    if not known:
+        page.note("risk.notes.exits_unknown")
+    npl = risk.ratio_total(bridge, base=base)
+    if npl["change"] == npl["change"]:  # no chart of effects without a book at the opening
+        page.rate_mix_chart("bridge_npl", risk.ratio_split(bridge, base=base), labels="product", base=words,
+                            opening=npl["opening"], closing=npl["closing"])
+    for key, caption in (("npl_ratio", "npl_product"), ("special_mention_ratio", "sm_product")):
+        page.table(risk.ratio_split(bridge, base=base, ratio_key=key),
+                   {"product": "label:risk.values.product", "rate_opening": "pct", "rate_closing": "pct",
+                    "weight_opening": "pct", "weight_closing": "pct", "rate_effect": "delta_pct",
+                    "mix_effect": "delta_pct", "contribution": "delta_pct"},
+                   headers="ratio_bridge_columns", index=True, caption=page.rt(f"captions.{caption}"),
+                   total=risk.ratio_total_row(bridge, base=base, ratio_key=key))
+    page.table(risk.migration(bridge, base=base, known=known),
+               {"from": "label:risk.values.migration", **dict.fromkeys(risk.FIVE_CLASSES, "money"),
+                **dict.fromkeys(["repaid", *risk.exit_columns(bridge, known=known)], "money"), "total": "money"},
+               headers="migration_columns", index=True, total=True, caption=page.rt("captions.migration"))
+    page.table(risk.loans_bridge(bridge, base=base, by="manager", known=known, unassigned=nobody),
+               {"manager": "text", "loans": "int", **money}, headers="loan_bridge_columns", index=True,
+               total=True, max_rows=40, caption=page.rt("captions.loans_manager"))
+    page.table(risk.manager_ratios(bridge, base=base, unassigned=nobody),
+               {"manager": "text", "npl_ratio_opening": "pct", "npl_ratio_closing": "pct",
+                "npl_ratio_contribution": "delta_pct", "special_mention_ratio_opening": "pct",
+                "special_mention_ratio_closing": "pct", "special_mention_ratio_contribution": "delta_pct"},
+               headers="manager_ratio_columns", index=True, max_rows=40, caption=page.rt("captions.ratios_manager"),
+               total=risk.manager_ratios_total(bridge, base=base))
 
 # %% [markdown]
 # Days-past-due buckets and the month-on-month roll rates between them.

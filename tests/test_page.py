@@ -529,6 +529,30 @@ def test_bridge_charts_from_the_catalogue(locale):
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_a_waterfall_draws_the_steps_it_is_given_with_their_own_names(locale, monkeypatch):
+    from branchbook import charts, i18n
+
+    seen = {}
+    real = charts.waterfall
+
+    def spy(labels, values, **kw):
+        seen.update(labels=list(labels), values=list(values))
+        return real(labels, values, **kw)
+
+    monkeypatch.setattr(charts, "waterfall", spy)
+    p = page_mod.Page(report="risk", locale=locale, bank_name="Demo Bank", branch=BRANCH,
+                      period="2026-10", data_as_of="2026-10-31", live=False)  # fmt: skip
+    whole = pd.Series({"opening": 100.0, "new": 20.0, "decline": -5.0, "repaid": -10.0,
+                       "written_off": -5.0, "closing": 100.0})  # fmt: skip
+    steps = ["opening", "new", "decline", "repaid", "written_off", "closing"]
+    p.waterfall_chart("bridge_loans", whole, steps=steps, names="risk.bridge", base="x",
+                      opening=100.0, closing=100.0)  # fmt: skip
+    assert seen["labels"] == [i18n.t(f"risk.bridge.{c}", locale) for c in steps]
+    assert seen["values"] == [100.0, 20.0, -5.0, -10.0, -5.0, 100.0]
+    assert html_of(p).select("figure img")[0]["alt"]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
 def test_an_action_list_says_how_much_is_shown_and_keeps_every_row_for_the_workbook(locale):
     df = pd.DataFrame(
         {

@@ -401,17 +401,29 @@ class Page:
         self.chart(fig)
 
     def waterfall_chart(
-        self, key: str, bridge: Mapping[str, float], *, kind: str = "money", **values: Any
+        self,
+        key: str,
+        bridge: Mapping[str, float],
+        *,
+        kind: str = "money",
+        steps: Sequence[str] | None = None,
+        names: str = "common.bridge",
+        **values: Any,
     ) -> None:
         """A stock bridge (:func:`branchbook.stats.stock_bridge`, one row or its
         total) as a waterfall: opening, the parts, closing. Part names from
-        ``common.bridge``, title and axes from ``charts.<key>``; moves between segments
-        are drawn only when they do not cancel. Money is drawn in the unit of
-        :func:`branchbook.fmt.money_unit`, written on the bars as the tables write it."""
+        ``<names>.<part>`` (default ``common.bridge``), title and axes from
+        ``charts.<key>``; moves between segments are drawn only when they do not cancel.
+        ``steps``: the bars to draw, opening first and closing last (default the stock
+        bridge's columns), e.g. the loans that left the book split by how they left.
+        Money is drawn in the unit of :func:`branchbook.fmt.money_unit`, written on the
+        bars as the tables write it."""
         from .stats import STOCK_COLUMNS
 
-        moves = abs(float(bridge["moved_in"]) + float(bridge["moved_out"])) > 1e-6
-        steps = [c for c in STOCK_COLUMNS if moves or c not in ("moved_in", "moved_out")]
+        if steps is None:
+            moves = abs(float(bridge["moved_in"]) + float(bridge["moved_out"])) > 1e-6
+            steps = [c for c in STOCK_COLUMNS if moves or c not in ("moved_in", "moved_out")]
+        steps = list(steps)
         amounts = [float(bridge[c]) for c in steps]
         texts = [
             ("+" if 0 < i < len(steps) - 1 and v > 0 else "") + self.fmt(v, kind)
@@ -419,7 +431,7 @@ class Page:
         ]
         scale = (1e4 if self.locale == "zh-CN" else 1e3) if kind == "money" else 1.0
         fig = charts.waterfall(
-            [self.t(f"common.bridge.{c}") for c in steps],
+            [self.t(f"{names}.{c}") for c in steps],
             amounts,
             texts=texts,
             scale=scale,

@@ -119,7 +119,7 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             "loan_id": ["L1", "L2", "L3", "L4"],
             "customer_id": ["C1", "C2", "C3", "C4"],
             "branch_id": ["0101"] * 4,
-            "manager_id": [None] * 4,
+            "manager_id": ["S1", "S9", None, None],  # S9: not in the staff table
             "product": ["mortgage", "working_capital", "business", "consumer"],
             "originated_on": [d(2024, 1, 15), d(2025, 1, 10), d(2025, 3, 1), d(2025, 6, 1)],
             "maturity_on": [d(2044, 1, 15), d(2027, 1, 10), d(2028, 3, 1), d(2026, 12, 1)],
@@ -176,8 +176,19 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             "status": ["open", "reported", "open", "closed"],
         }
     )
+    staff = pd.DataFrame(
+        {
+            "staff_id": ["S1"],
+            "branch_id": ["0101"],
+            "name": ["王小明"],
+            "grade": ["professional"],
+            "hired_on": [d(2015, 3, 1)],
+            "active": [True],
+        }
+    )
     return {
         "branches": branches,
+        "staff": staff,
         "customers": customers,
         "balances": balances,
         "loans": loans,

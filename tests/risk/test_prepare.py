@@ -18,6 +18,7 @@ def test_prepare_returns_the_artifacts(tiny):
         "risk_rolls",
         "risk_borrowers",
         "risk_customers",
+        "risk_bridge",
         "bench_risk_scorecard",
         "bench_risk_kpis",
         "bench_risk_trend",

@@ -73,7 +73,13 @@ def test_every_shown_key_has_a_text(locale, tiny, fitted):
         "no_scorecard": {},
         "compliance": {"risk_share": 0.03, "bank_median": 0.02},
         "no_loans": {},
-    }
+        "bridge_npl_ratio": {"base": "x", "change": 0.004, "product": "x", "part": "x",
+                             "amount": 0.003},
+        "bridge_special_mention_ratio": {"base": "x", "change": -0.004, "product": "x",
+                                         "part": "x", "amount": -0.003},
+        "bridge_loans": {"base": "x", "change": 1e6, "change_rel": 0.02, "product": "x",
+                         "part": "x", "amount": 8e5},
+    }  # fmt: skip
     assert {f"risk.summary.{k}" for k in samples} == {
         k for k in cat if k.startswith("risk.summary.")
     }

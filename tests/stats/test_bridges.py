@@ -219,3 +219,23 @@ def test_balance_migration_of_an_empty_book_is_zero():
         f, state_opening="c0", state_closing="c1", opening="b0", closing="b1", states=["pass"]
     )
     assert m.to_numpy().sum() == 0.0 and list(m.index) == ["pass", "new"]
+
+
+def test_balance_migration_with_the_exits_a_bank_records():
+    loans = pd.DataFrame(
+        {
+            "c0": ["pass", "substandard", "pass", "pass"],
+            "c1": [None, None, None, "pass"],
+            "b0": [10.0, 30.0, 5.0, 50.0],
+            "b1": [NA, NA, NA, 45.0],
+            "how": ["restructured", "written_off", "unknown", None],
+        }
+    )
+    m = balance_migration(
+        loans, state_opening="c0", state_closing="c1", opening="b0", closing="b1",
+        states=["pass", "substandard"], exit="how", exits=["repaid", "written_off", "restructured"],
+    )  # fmt: skip
+    assert list(m.columns) == ["pass", "substandard", "repaid", "written_off", "restructured"]
+    assert m.loc["pass", "restructured"] == 10.0 and m.loc["substandard", "written_off"] == 30.0
+    # an exit outside the list, and a fall of a loan still on the book, go to the first
+    assert m.loc["pass", "repaid"] == 5.0 + 5.0

@@ -7,7 +7,8 @@ DPD buckets, ratios, roll rates), :mod:`.binning`, :mod:`.scorecard` and
 (applying it: scores, PD, expected loss), :mod:`.validation` (out of time: AUC with its
 interval, calibration, stability), :mod:`.exposure` (early warning,
 LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
-:mod:`.metrics` (the six KPI cards, declared once), :mod:`.summary` (sentences,
+:mod:`.metrics` (the six KPI cards, declared once), :mod:`.bridges` (what changed
+since last month and the start of the year, and why), :mod:`.summary` (sentences,
 definitions), :mod:`.prepare` (run once per period over the whole bank) and
 :mod:`.queries` (its SQL).
 
@@ -44,7 +45,12 @@ settings) calls, in order::
     top_borrowers(book, n=s.top_borrowers); compliance_table(status)
     alert_ageing(x["aml_alerts"], as_of=period_end, ageing_days=s.compliance.ageing_days)
     risk_matrix(borrower_risk(book, pd_bands=s.pd_bands, exposure_bands=s.exposure_bands))
-    summary_facts(kpis=k, prev=prev, bank=bank, ..., trend=...)
+    # bridges (比上月, 比年初): x["risk_bridge"], known = History.close_reasons
+    loans_total(rows, base=...); loans_bridge(rows, base=..., by="product" | "manager")
+    ratio_split(rows, base=..., ratio_key="npl_ratio", by="product"); ratio_total(...)
+    manager_ratios(rows, base=...); migration(rows, base=...)
+    moves = bridge_facts(rows, min_change=s.fact_bridge, min_change_pp=s.fact_bridge_pp, ...)
+    summary_facts(kpis=k, prev=prev, bank=bank, ..., trend=..., moves=len(moves))
 
 Ratios are shares in 0..1; money is in the bank's currency; a ratio with a zero
 denominator (an empty branch) is NaN, never 0.
@@ -62,6 +68,21 @@ from .book import (
     past_due_share,
     roll_forward_rate,
     roll_rates,
+)
+from .bridges import (
+    BASES,
+    RATIOS,
+    bridge_facts,
+    bridge_rows,
+    exit_columns,
+    loans_bridge,
+    loans_total,
+    manager_ratios,
+    manager_ratios_total,
+    migration,
+    ratio_split,
+    ratio_total,
+    ratio_total_row,
 )
 from .compliance import alert_ageing, compliance_reasons, compliance_status, compliance_table
 from .exposure import (
@@ -132,6 +153,9 @@ from .validation import (
 
 __all__ = [
     "unit_kpis",
+    "BASES", "RATIOS", "bridge_facts", "bridge_rows", "exit_columns", "loans_bridge", "loans_total",
+    "manager_ratios", "manager_ratios_total", "migration", "ratio_split", "ratio_total",
+    "ratio_total_row",
     "CLOSED", "CLOSE_REASONS", "COMPLIANCE_CLASSES", "DEFINITIONS", "DPD_BUCKETS", "EW_RULES", "FIVE_CLASSES", "History",
     "KPIS", "KPI_KEYS", "MISSING", "NPL_CLASSES", "OTHER", "REPORT", "SCORE_FEATURES",
     "SOURCES", "TERMS", "Compliance", "EarlyWarning", "Lgd", "Scorecard", "ScorecardSettings",

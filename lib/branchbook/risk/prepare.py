@@ -18,6 +18,7 @@ from ..metrics.history import history as dated_history
 from ..period import Period, shift_month
 from . import queries as q
 from .book import book_ratios
+from .bridges import prepare_bridge
 from .compliance import compliance_status
 from .exposure import early_warning, industry_shares, loan_ltv_limit
 from .metrics import kpis
@@ -270,6 +271,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     one before, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
     special-mention ratios per branch and month), ``bench_risk_rolls`` (the bank's roll
     counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
+    ``risk_bridge`` (the loans behind the bridges against last month and the end of last
+    year, :func:`.bridges.prepare_bridge`),
     ``bench_risk_history`` (which figures use dated history, :class:`branchbook.metrics.history.History`)
     and the out-of-time figures of :func:`_model_checks` (``bench_risk_validation``,
     ``bench_risk_calibration``, ``bench_risk_stability``, ``bench_risk_dev_bins``).
@@ -333,6 +336,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "risk_rolls": rolls,
         "risk_borrowers": now["borrowers"],
         "risk_customers": now["customers"],
+        "risk_bridge": prepare_bridge(ctx, dated),
         "bench_risk_scorecard": sc_frame,
         "bench_risk_kpis": bench,
         "bench_risk_trend": trend,

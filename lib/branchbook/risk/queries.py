@@ -127,3 +127,28 @@ FROM customers c LEFT JOIN a USING (customer_id) LEFT JOIN k USING (customer_id)
 WHERE c.opened_on <= $month_end AND (c.closed_on IS NULL OR c.closed_on > $month_end)
 ORDER BY c.customer_id
 """
+
+
+def bridge_sql(h: History) -> str:
+    """One row per loan on the book (a positive balance) at the end of $period,
+    $prev_period or $year_period, with its product, manager (``manager_name``: the
+    staff member's name, the id where the staff table does not know it), how it left
+    the book (``exit``: its ``closed_reason``, ``closed`` when unknown) and its
+    outstanding and five-class at each of the three month ends (NULL: not on the book)."""
+    cols = ",\n       ".join(
+        f"max(s.outstanding) FILTER (WHERE s.month = ${m}) AS outstanding{suffix},\n"
+        f"       max(s.five_class) FILTER (WHERE s.month = ${m}) AS five_class{suffix}"
+        for m, suffix in (("period", ""), ("prev_period", "_prev"), ("year_period", "_year"))
+    )
+    return f"""
+WITH s AS (SELECT loan_id, month, outstanding, five_class FROM loan_snapshots
+           WHERE month IN ($period, $prev_period, $year_period) AND outstanding > 0)
+SELECT l.loan_id, l.branch_id, l.manager_id, coalesce(st.name, l.manager_id) AS manager_name,
+       l.product, {exit_sql(h, closed=CLOSED)} AS exit,
+       {cols}
+FROM s JOIN loans l USING (loan_id)
+LEFT JOIN (SELECT staff_id, any_value(name) AS name FROM staff GROUP BY staff_id) st
+       ON st.staff_id = l.manager_id
+GROUP BY ALL
+ORDER BY l.loan_id
+"""

@@ -197,6 +197,12 @@ class Settings(Section):
     exposure_bands: list[float] = [100_000.0, 500_000.0, 2_000_000.0, 10_000_000.0]
     npl_change_alert: float = Field(0.005, ge=0.0)  # a change on last period worth a sentence
     npl_trend_alert: float = Field(0.01, ge=0.0)  # a rise over the trend window worth one
+    # the change of loans outstanding since last month (a share of last month's, 0.005 =
+    # 0.5%) from which the summary names the product and part that drove it most
+    fact_bridge: Share = 0.005
+    # the change of the NPL or special-mention ratio since last month (0.001 = 0.1 pp)
+    # from which the summary names the product and effect that drove it most
+    fact_bridge_pp: Share = 0.001
     kpi_status: dict[str, StatusRule] = dict(DEFAULT_RAG)
 
     @field_validator("ltv_bands", "pd_bands", "exposure_bands")

@@ -29,6 +29,7 @@ def summary_facts(
     drift_psi: float = math.nan,
     bank_validation: dict | None = None,
     npl_gap: dict | None = None,
+    moves: int = 0,
 ) -> list[tuple[str, dict]]:
     """3 to 6 facts ``(catalogue key, values)`` for the summary, most important first.
 
@@ -43,6 +44,11 @@ def summary_facts(
     scorecard's out-of-time accuracy: the branch's ``validation`` when it has enough
     defaults, else the bank's (``bank_validation``), else that defaults are too few.
     A branch without loans gets two facts: no loans, and its risk customers.
+
+    ``moves``: how many sentences on what drove a headline's change the page adds after
+    these (:func:`.bridges.bridge_facts`, at most two): the findings in between give way
+    to them, so that the summary stays within six sentences and keeps its first and
+    last facts.
     """
 
     def f(v):
@@ -151,7 +157,7 @@ def summary_facts(
             },
         ),
     ]
-    return first + found[:3] + last
+    return first + found[: max(0, 3 - min(moves, 2))] + last
 
 
 def _accuracy(branch: dict, bank: dict, minimum: int) -> tuple[str, dict]:
@@ -193,6 +199,9 @@ TERMS = (
     "dpd_bucket",
     "npl_dpd_gap",
     "roll_rate",
+    "loan_bridge",
+    "rate_mix",
+    "balance_migration",
     "scorecard",
     "woe",
     "iv",

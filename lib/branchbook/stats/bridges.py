@@ -240,16 +240,18 @@ def balance_migration(
     closing: str,
     states: Sequence[str],
     exit: str | None = None,
+    exits: Sequence[str] = MIGRATION_EXITS,
 ) -> pd.DataFrame:
     """Balances from each state at the opening to each state at the closing.
 
     One row per entity (a loan): its state (a five-class) and amount at the opening
     and at the closing month end, state NaN or amount NaN/0 where it was not on the
-    book. ``exit``: a column saying where a fall in balance went, ``"repaid"``
-    (default) or ``"written_off"``.
+    book. ``exit``: a column saying where a fall in balance went, one of ``exits``
+    (default ``repaid`` and ``written_off``; a bank that records more, e.g.
+    ``restructured``, passes them); a missing or other value goes to the first.
 
     Returns a matrix with rows ``states`` + ``new`` and columns ``states`` +
-    ``repaid`` + ``written_off``: a loan on the book at both ends carries the smaller of
+    ``exits``: a loan on the book at both ends carries the smaller of
     its two amounts from its opening state to its closing state; a fall goes from its
     opening state to its exit, a rise (a drawdown) from ``new`` to its closing state. A
     loan only at the opening goes wholly to its exit, one only at the closing comes
@@ -261,10 +263,11 @@ def balance_migration(
     a0 = _amount(frame, opening).fillna(0.0).where(s0.notna(), 0.0)
     a1 = _amount(frame, closing).fillna(0.0).where(s1.notna(), 0.0)
     on0, on1 = s0.notna() & (a0 > 0), s1.notna() & (a1 > 0)
+    exits = list(exits)
     out_to = (
-        frame[exit].astype(object).where(lambda v: v.isin(MIGRATION_EXITS), "repaid")
+        frame[exit].astype(object).where(lambda v: v.isin(exits), exits[0])
         if exit is not None
-        else pd.Series("repaid", index=frame.index, dtype=object)
+        else pd.Series(exits[0], index=frame.index, dtype=object)
     )
     both = on0 & on1
     carried = np.minimum(a0, a1).where(both, 0.0)
@@ -279,7 +282,7 @@ def balance_migration(
         ignore_index=True,
     )
     rows = [*states, MIGRATION_NEW]
-    cols = [*states, *MIGRATION_EXITS]
+    cols = [*states, *exits]
     matrix = flows.pivot_table(
         index="from", columns="to", values="amount", aggfunc="sum", fill_value=0.0
     )
