@@ -94,7 +94,8 @@ def test_npl_ratio_rate_and_mix_by_hand():
     split = risk.ratio_split(_rows(), base="month")
     w0, w1 = 120 / 270, 100 / 240  # business's share of the book then and now
     assert split.loc["business", "rate_effect"] == approx((1 - 1 / 3) * (w0 + w1) / 2)
-    assert split.loc["business", "mix_effect"] == approx((w1 - w0) * (1 / 3 + 1) / 2)
+    mid = (40 / 270 + 100 / 240) / 2  # the mix is centred on the whole ratio's midpoint
+    assert split.loc["business", "mix_effect"] == approx((w1 - w0) * ((1 / 3 + 1) / 2 - mid))
     assert split.index[0] == "business"
     assert split["contribution"].sum() == pytest.approx(t["change"], abs=1e-15)
     assert abs(t["residual"]) < 1e-15
@@ -102,12 +103,14 @@ def test_npl_ratio_rate_and_mix_by_hand():
 
 def test_a_product_that_appears_or_disappears_has_only_a_mix_effect():
     split = risk.ratio_split(_rows(), base="month", ratio_key="special_mention_ratio")
-    # trade finance is new, all special mention: its share 0 -> 50/240 at a ratio of 1
+    # trade finance is new, all special mention: its share 0 -> 50/240 at a ratio of 1,
+    # against the whole ratio's midpoint (110/270 + 50/240) / 2
+    mid = (110 / 270 + 50 / 240) / 2
     assert split.loc["trade_finance", "rate_effect"] == 0.0
-    assert split.loc["trade_finance", "mix_effect"] == approx(50 / 240)
+    assert split.loc["trade_finance", "mix_effect"] == approx(50 / 240 * (1 - mid))
     # working capital left, all special mention: its share 30/270 -> 0
     assert split.loc["working_capital", "rate_effect"] == 0.0
-    assert split.loc["working_capital", "mix_effect"] == approx(-30 / 270)
+    assert split.loc["working_capital", "mix_effect"] == approx(-30 / 270 * (1 - mid))
     t = risk.ratio_total(_rows(), base="month", ratio_key="special_mention_ratio")
     assert t["change"] == approx(50 / 240 - 110 / 270)
     assert split["contribution"].sum() == pytest.approx(t["change"], abs=1e-15)

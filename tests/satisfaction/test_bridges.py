@@ -41,12 +41,13 @@ def test_rate_and_mix_by_tier_add_up_to_the_change():
     )
     s = sat.bridge_split(sums, measure="csat_mean", base="month", dimension="tier", period=PERIOD)
     assert list(s.index) == ["mass", "affluent", "wealth", "private"]
-    # mass: rate (50 - 60) x (0.5 + 0.75) / 2 = -6.25, mix (0.75 - 0.5) x (60 + 50) / 2 = 13.75
+    # the mix is centred on the whole score's midpoint, (80 + 62.5) / 2 = 71.25
+    # mass: rate (50 - 60) x (0.5 + 0.75) / 2 = -6.25, mix (0.75 - 0.5) x (55 - 71.25)
     assert s.loc["mass", "rate_effect"] == pytest.approx(-6.25)
-    assert s.loc["mass", "mix_effect"] == pytest.approx(13.75)
-    # wealth: the same rate, so no rate effect; mix (0.25 - 0.5) x 100 = -25
+    assert s.loc["mass", "mix_effect"] == pytest.approx(-4.0625)
+    # wealth: the same rate, so no rate effect; mix (0.25 - 0.5) x (100 - 71.25)
     assert s.loc["wealth", "rate_effect"] == pytest.approx(0.0)
-    assert s.loc["wealth", "mix_effect"] == pytest.approx(-25.0)
+    assert s.loc["wealth", "mix_effect"] == pytest.approx(-7.1875)
     assert s.loc[["affluent", "private"], "contribution"].tolist() == [0.0, 0.0]
     t = sat.bridge_total(sums, measure="csat_mean", base="month", period=PERIOD)
     assert (t["opening"], t["closing"]) == (80.0, 62.5)
@@ -66,10 +67,11 @@ def test_a_tier_that_appears_or_disappears_is_mix_only():
     )
     s = sat.bridge_split(sums, measure="csat_mean", base="month", dimension="tier", period=PERIOD)
     assert s.loc["mass", ["rate_effect", "mix_effect"]].tolist() == [-5.0, 0.0]
-    # gone: its own rate at both ends, weight 0.5 -> 0: -0.5 x 80
-    assert s.loc["affluent", ["rate_effect", "mix_effect"]].tolist() == [0.0, -40.0]
-    # new: weight 0 -> 0.5 at 100
-    assert s.loc["private", ["rate_effect", "mix_effect"]].tolist() == [0.0, 50.0]
+    # centred on the whole score's midpoint (70 + 75) / 2 = 72.5
+    # gone: its own rate at both ends, weight 0.5 -> 0: -0.5 x (80 - 72.5)
+    assert s.loc["affluent", ["rate_effect", "mix_effect"]].tolist() == [0.0, -3.75]
+    # new: weight 0 -> 0.5 at 100: 0.5 x (100 - 72.5)
+    assert s.loc["private", ["rate_effect", "mix_effect"]].tolist() == [0.0, 13.75]
     assert np.isnan(s.loc["private", "rate_opening"]) and np.isnan(
         s.loc["affluent", "rate_closing"]
     )
@@ -198,14 +200,15 @@ def test_bridge_facts_name_the_largest_effect_when_the_change_passes_the_thresho
     facts = sat.bridge_facts(sums, period=PERIOD, min_change=low, label=_label)
     assert [k for k, _ in facts] == ["satisfaction.summary.bridge_csat_mean"]
     v = facts[0][1]
-    # by tier the largest fall is wealth's mix (-25); by channel mobile's rate (-17.5)
-    assert v["segment"] == "satisfaction.bridge_segments.tier.wealth"
-    assert v["part"] == "satisfaction.bridge_words.mix_effect"
-    assert v["amount"] == pytest.approx(-25.0)
+    # by tier the largest fall is wealth's mix (-7.19); by channel mobile's rate (-17.5:
+    # mobile fell from 60 to 25 on half the answers)
+    assert v["segment"] == "satisfaction.bridge_segments.channel.mobile"
+    assert v["part"] == "satisfaction.bridge_words.rate_effect"
+    assert v["amount"] == pytest.approx(-17.5)
     assert (v["opening"], v["closing"], v["change"]) == (80.0, 62.5, -17.5)
     assert v["base"] == "common.bridge.bases.month"
-    # mix effects that cancel are no driver: answers moved from mobile to counter (weights
-    # 0.25 <-> 0.75, mix +-37.5) while both channels fell from 80 to 70 (rate -5 each)
+    # answers moved from mobile to counter (weights 0.25 <-> 0.75) while both channels fell
+    # from 80 to 70 (rate -5 each): a move between segments of the same score is no mix
     moved = _csat(
         [
             ("2026-09", "counter", 80.0, 1.0),
@@ -218,10 +221,9 @@ def test_bridge_facts_name_the_largest_effect_when_the_change_passes_the_thresho
     s = sat.bridge_split(
         moved, measure="csat_mean", base="month", dimension="channel", period=PERIOD
     )
-    assert s.loc[["counter", "mobile"], "mix_effect"].tolist() == [37.5, -37.5]
+    assert s.loc[["counter", "mobile"], "mix_effect"].tolist() == [0.0, 0.0]
     assert s.loc[["counter", "mobile"], "rate_effect"].tolist() == [-5.0, -5.0]
-    # the same answers all in one tier: no mix there, a rate effect of -10. Without the
-    # rule mobile's mix (-37.5) would be named, though the mix moved the score by 0
+    # the same answers all in one tier: no mix there, a rate effect of -10
     one_tier = _csat([("2026-09", "mass", 320.0, 4.0), ("2026-10", "mass", 280.0, 4.0)])
     v = sat.bridge_facts(pd.concat([moved, one_tier]), period=PERIOD, min_change=low, label=_label)
     v = v[0][1]

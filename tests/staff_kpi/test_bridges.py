@@ -83,10 +83,13 @@ def test_npl_split_adds_up_and_names_the_rate_effect(bridge):
     total = sk.npl_total(bridge, base="month")
     assert total["opening"] == 0.0 and total["closing"] == 0.25
     assert split["contribution"].sum() == pytest.approx(total["change"], abs=1e-15)
-    # S1: 0% -> 100% on a share 0.5 -> 0.25: rate effect 1.0 x 0.375, mix -0.25 x 0.5
+    # S1: 0% -> 100% on a share 0.5 -> 0.25: rate effect 1.0 x 0.375; the mix is centred
+    # on the branch's ratio at the midpoint, (0 + 0.25) / 2 = 0.125: -0.25 x (0.5 - 0.125)
     assert split.loc["S1", "rate_effect"] == pytest.approx(0.375)
-    assert split.loc["S1", "mix_effect"] == pytest.approx(-0.125)
-    assert split.loc["S2", "contribution"] == 0.0
+    assert split.loc["S1", "mix_effect"] == pytest.approx(-0.09375)
+    # S2 kept no NPL but its larger share (0.5 -> 0.75) at 0%, below the branch, lowered it
+    assert split.loc["S2", "rate_effect"] == 0.0
+    assert split.loc["S2", "mix_effect"] == pytest.approx(0.25 * (0.0 - 0.125))
     assert split.index[0] == "S1" and split.loc["S1", "staff_name"] == "王伟"
 
 
@@ -101,7 +104,7 @@ def test_bridge_facts(bridge):
     # AUM 280 -> 270: the largest fall is c2 lost from 王伟's book
     assert (aum["name"], aum["part"], aum["amount"]) == ("王伟", "lost", -50.0)
     npl = facts[2][1]
-    assert npl["name"] == "王伟" and npl["contribution"] == pytest.approx(0.25)
+    assert npl["name"] == "王伟" and npl["contribution"] == pytest.approx(0.28125)
     quiet = sk.bridge_facts(bridge, min_change=5.0, min_change_pp=1.0, label=lambda p, c: c)
     assert quiet == []
 

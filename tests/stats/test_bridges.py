@@ -95,11 +95,12 @@ def test_rate_mix_by_hand():
     # segment a: 2/100 -> 6/100; segment b: 1/100 -> 1/300 (more weight, lower rate)
     s = lambda *v: pd.Series(v, index=["a", "b"], dtype=float)  # noqa: E731
     rm = rate_mix(s(2, 1), s(100, 100), s(6, 1), s(100, 300))
-    # w0 = (.5, .5), w1 = (.25, .75); r0 = (.02, .01), r1 = (.06, 1/300)
+    # w0 = (.5, .5), w1 = (.25, .75); r0 = (.02, .01), r1 = (.06, 1/300); the whole
+    # ratio 3/200 -> 7/400, midpoint 0.01625: the mix is centred on it
     assert rm.loc["a", "rate_effect"] == pytest.approx(0.04 * 0.375)
-    assert rm.loc["a", "mix_effect"] == pytest.approx(-0.25 * 0.04)
+    assert rm.loc["a", "mix_effect"] == pytest.approx(-0.25 * (0.04 - 0.01625))
     assert rm.loc["b", "rate_effect"] == pytest.approx((1 / 300 - 0.01) * 0.625)
-    assert rm.loc["b", "mix_effect"] == pytest.approx(0.25 * (0.01 + 1 / 300) / 2)
+    assert rm.loc["b", "mix_effect"] == pytest.approx(0.25 * ((0.01 + 1 / 300) / 2 - 0.01625))
     r0, r1 = 3 / 200, 7 / 400
     t = rate_mix_total(rm, opening=r0, closing=r1)
     assert t["rate_effect"] + t["mix_effect"] == pytest.approx(r1 - r0, abs=1e-15)
@@ -121,10 +122,13 @@ def test_rate_mix_segment_that_appears_or_disappears_is_all_mix():
     n1 = pd.Series({"a": 2.0, "new": 9.0})
     d1 = pd.Series({"a": 100.0, "new": 100.0})
     rm = rate_mix(n0, d0, n1, d1)
+    # the whole ratio 6/200 -> 11/200, midpoint 0.0425: the mix is centred on it, so the
+    # segment that left (4%, below the whole) raised the ratio a little by leaving
     assert rm.loc["gone", "rate_effect"] == 0.0
-    assert rm.loc["gone", "mix_effect"] == pytest.approx(-0.5 * 0.04)
+    assert rm.loc["gone", "mix_effect"] == pytest.approx(-0.5 * (0.04 - 0.0425))
     assert rm.loc["new", "rate_effect"] == 0.0
-    assert rm.loc["new", "mix_effect"] == pytest.approx(0.5 * 0.09)
+    assert rm.loc["new", "mix_effect"] == pytest.approx(0.5 * (0.09 - 0.0425))
+    assert rm.loc["a", "mix_effect"] == 0.0
     t = rate_mix_total(rm, opening=6 / 200, closing=11 / 200)
     assert abs(t["residual"]) < 1e-15
 

@@ -17,8 +17,13 @@ Three methods, one per kind of number:
   sum(den)`` and rates ``r_i = num_i / den_i``. Its change is split per segment by the
   symmetric (midpoint) shift-share ``w1 r1 - w0 r0 = (r1 - r0)(w0 + w1)/2 + (w1 -
   w0)(r0 + r1)/2``: a *rate effect* and a *mix effect* that do not depend on which is
-  taken first and leave no residual. A segment absent at one end takes its rate from
-  the other end, so its rate effect is 0 and its whole contribution is mix.
+  taken first and leave no residual. The mix effect is centred on the whole ratio,
+  ``(w1 - w0)((r0 + r1)/2 - (R0 + R1)/2)``: the weights' shifts add up to zero, so
+  the total is the same, but a segment's mix is now what the shift towards it did to
+  the ratio (positive when weight moved to a segment with a rate above the whole's),
+  not its weight change times its own rate, which gave large per-segment mixes that
+  cancelled out. A segment absent at one end takes its rate from the other end, so its
+  rate effect is 0 and its whole contribution is mix.
 * **balance migration** (the five-class book): a matrix of balances from each class
   at the opening (and *new* lending) to each class at the closing (and *repaid*,
   *written_off*); rows add up to the opening balances, columns to the closing ones.
@@ -161,7 +166,10 @@ def rate_mix(
     # a segment held at one end only takes the other end's rate: its change is all mix
     f0, f1 = r0.fillna(r1).fillna(0.0), r1.fillna(r0).fillna(0.0)
     rate = (f1 - f0) * (w0 + w1) / 2
-    mix = (w1 - w0) * (f0 + f1) / 2
+    # centred on the whole ratio at the midpoint: the weights' shifts sum to zero, so
+    # the total mix is unchanged and each segment's part reads as a shift towards it
+    whole = (n0.sum() / total0 + n1.sum() / total1) / 2 if total0 > 0 and total1 > 0 else 0.0
+    mix = (w1 - w0) * ((f0 + f1) / 2 - whole)
     out = pd.DataFrame(
         {
             "den_opening": d0,
