@@ -46,6 +46,20 @@ def asset_tier(aum: pd.Series, tiers: AssetTiers) -> pd.Series:
     return pd.Series(out, index=aum.index, dtype="str")
 
 
+def asset_tier_sql(aum: str, tiers: AssetTiers) -> str:
+    """SQL of :func:`asset_tier` for the AUM in ``aum`` (NULL stays NULL).
+
+    >>> asset_tier_sql("b.aum", AssetTiers())  # doctest: +NORMALIZE_WHITESPACE
+    "CASE WHEN b.aum >= 6000000.0 THEN 'private' WHEN b.aum >= 500000.0 THEN 'wealth'
+    WHEN b.aum >= 50000.0 THEN 'affluent' WHEN b.aum IS NOT NULL THEN 'mass' END"
+    """
+    bounds = zip(
+        reversed(ASSET_TIERS[1:]), (tiers.private, tiers.wealth, tiers.affluent), strict=True
+    )
+    whens = " ".join(f"WHEN {aum} >= {float(v)!r} THEN '{t}'" for t, v in bounds)
+    return f"CASE {whens} WHEN {aum} IS NOT NULL THEN '{ASSET_TIERS[0]}' END"
+
+
 def csat_100(score: pd.Series, *, scale: Sequence[float] = CSAT_SCALE) -> pd.Series:
     """CSAT answers 1..5 on 0-100: answer ``k`` becomes ``scale[k - 1]``; a missing answer,
     or one that is not 1..5, is missing.
@@ -91,7 +105,8 @@ def tier_aum_sql(customers: str) -> str:
 
     A customer open at ``$period_end`` has its AUM of the month ``$period`` (0 without a
     balance row then, as the segmentation report counts it); one closed by then, its AUM
-    of the last month with a balance row up to ``$period`` (0 without any).
+    of the last month with a balance row up to ``$period`` (0 without any). Reads the
+    shared ``customer_month`` table (:mod:`.shared`), whose ``aum`` is the AUM basis.
     """
     return f"""
 SELECT c.customer_id,
@@ -99,9 +114,9 @@ SELECT c.customer_id,
             ELSE coalesce(a.aum_last, 0.0) END AS aum
 FROM customers c
 LEFT JOIN (
-    SELECT b.customer_id, arg_max({aum_sql()}, b.month) AS aum_last,
-           max({aum_sql()}) FILTER (WHERE b.month = $period) AS aum_now
-    FROM balances b
+    SELECT b.customer_id, arg_max(b.aum, b.month) AS aum_last,
+           max(b.aum) FILTER (WHERE b.month = $period) AS aum_now
+    FROM customer_month b
     WHERE b.month <= $period AND b.customer_id IN ({customers})
     GROUP BY b.customer_id
 ) a ON a.customer_id = c.customer_id

@@ -18,14 +18,14 @@ from .metrics import MONTHLY_COLUMNS
 from .retention import cohort_months, retention_by_band
 from .scores import score_sums, scores_by
 
-_RESPONDENTS = "SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end"
+_RESPONDENTS = "SELECT customer_id FROM survey_scored WHERE responded_on BETWEEN $start AND $end"
 _RESPONSES_SQL = f"""
 WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS)})
 SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
-       strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
+       s.month, s.responded_on, s.channel,
        s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
        s.environment, s.digital, coalesce(a.aum, 0.0) AS aum
-FROM surveys s
+FROM survey_scored s
 LEFT JOIN tier_aum a USING (customer_id)
 WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
@@ -42,18 +42,19 @@ WITH mm AS (
     SELECT month, last_day(CAST(month || '-01' AS DATE)) AS mend FROM (SELECT unnest($months) AS month)
 )
 SELECT c.branch_id, mm.month, count(*) AS customers
-FROM customers c
+FROM churn c
 JOIN mm ON c.opened_on <= mm.mend AND (c.closed_on IS NULL OR c.closed_on > mm.mend)
 GROUP BY ALL
 """
 
 
-def _steps_sql(n_low: int, customers: str = "customers") -> str:
+def _steps_sql(n_low: int, customers: str = "churn") -> str:
     """CTEs ``st`` (one row per balance row) and ``step`` (one row per customer x month at risk).
 
     Churned at month m: closed on or before m's last day (the closing rule of
     :func:`branchbook.metrics.models.closed_by_sql`), or AUM (deposits + wealth)
-    below ``$floor`` in each of the ``n_low`` balance months ending at m. ``st.active``:
+    below ``$floor`` in each of the ``n_low`` balance months ending at m (both read from
+    the shared ``churn`` and ``customer_month`` tables, :mod:`branchbook.metrics.shared`). ``st.active``:
     a balance row in m and not churned at m. ``step``: for every customer active at
     the end of month m - 1 (from ``$first_prev`` on), the row of month m with
     ``churned`` = churned by the end of m. An open customer with no balance row in a
@@ -64,19 +65,17 @@ def _steps_sql(n_low: int, customers: str = "customers") -> str:
     n = int(n_low)
     nxt = f"{n - 2} PRECEDING" if n >= 2 else "1 FOLLOWING"
     only = (
-        ""
-        if customers == "customers"
-        else f"AND customer_id IN (SELECT customer_id FROM {customers})"
+        "" if customers == "churn" else f"AND customer_id IN (SELECT customer_id FROM {customers})"
     )
     return f"""
 WITH runs AS (
     SELECT customer_id, month,
-           count(*) FILTER (WHERE deposits + wealth < $floor) OVER now_ = {n}
+           count(*) FILTER (WHERE aum < $floor) OVER now_ = {n}
                AND count(*) OVER now_ = {n} AS low_now,
-           count(*) FILTER (WHERE deposits + wealth < $floor) OVER next_ = {n}
+           count(*) FILTER (WHERE aum < $floor) OVER next_ = {n}
                AND count(*) OVER next_ = {n} AS low_next,
            lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS lead_month
-    FROM balances
+    FROM customer_month
     WHERE month >= $bal_from AND month <= $period {only}
     WINDOW now_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW),
            next_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {nxt} AND 1 FOLLOWING)
@@ -108,14 +107,14 @@ GROUP BY ALL
 
 # Survey respondents of the cohort months, limited first so the balances pass is small.
 _COHORT_CUSTOMERS = """(
-    SELECT * FROM customers WHERE customer_id IN (
-        SELECT customer_id FROM surveys
+    SELECT * FROM churn WHERE customer_id IN (
+        SELECT customer_id FROM survey_scored
         WHERE responded_on BETWEEN $c_start AND $c_end AND csat IS NOT NULL))"""
 
 _COHORT_SELECT = """
 , resp AS (
-    SELECT customer_id, strftime(responded_on, '%Y-%m') AS response_month, csat
-    FROM surveys
+    SELECT customer_id, month AS response_month, csat
+    FROM survey_scored
     WHERE responded_on BETWEEN $c_start AND $c_end AND csat IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY responded_on DESC, response_id DESC) = 1
 )
