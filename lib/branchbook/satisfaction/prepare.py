@@ -53,9 +53,9 @@ def _steps_sql(n_low: int, customers: str = "churn") -> str:
 
     Churned at month m: closed on or before m's last day (the closing rule of
     :func:`branchbook.metrics.models.closed_by_sql`), or AUM (deposits + wealth)
-    below ``$floor`` in each of the ``n_low`` balance months ending at m (both read from
-    the shared ``churn`` and ``customer_month`` tables, :mod:`branchbook.metrics.shared`). ``st.active``:
-    a balance row in m and not churned at m. ``step``: for every customer active at
+    below ``$floor`` in each of the ``n_low`` balance months ending at m (read from the
+    shared ``churn`` and ``customer_month`` tables, :mod:`branchbook.metrics.shared`).
+    ``st.active``: a balance row in m and not churned at m. ``step``: for every customer active at
     the end of month m - 1 (from ``$first_prev`` on), the row of month m with
     ``churned`` = churned by the end of m. An open customer with no balance row in a
     month is neither at risk nor churned that month. One window pass over the
