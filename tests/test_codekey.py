@@ -74,3 +74,15 @@ def test_the_key_does_not_depend_on_where_the_package_lies(tmp_path):
         shutil.copytree(codekey.PACKAGE_DIR, root, ignore=shutil.ignore_patterns("__pycache__"))
     assert keys(tmp_path / "a" / "branchbook") == keys(tmp_path / "zz" / "branchbook")
     assert keys(tmp_path / "a" / "branchbook") == keys(codekey.PACKAGE_DIR)
+
+
+def test_the_shared_step_joins_every_reports_prepare_key(package):
+    """An edit in the shared tables of prepare redoes every report's models (they all
+    read them), and cuts no extract again."""
+    before = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
+    extracts = codekey.extracts_code(package)
+    path = package / "metrics" / "shared.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
+    assert {m for m in before if before[m] != after[m]} == set(REPORTS.values())
+    assert codekey.extracts_code(package) == extracts

@@ -32,6 +32,9 @@ EXTRACTS = (
     "branchbook.warehouse",
     "branchbook.completeness",
 )
+#: What builds the tables every report's prepare reads (customer-month, loan-month,
+#: scored surveys, churn): an edit there redoes every report's models.
+SHARED_STEP = ("branchbook.metrics.shared",)
 
 
 def _files_of(module: str, root: Path) -> list[Path]:
@@ -153,9 +156,10 @@ def report_code(report: str, module: str, notebook: Path, root: Path | None = No
 
 
 def prepare_code(module: str, root: Path | None = None) -> str:
-    """The hash of the code behind one report's bank-wide models in prepare."""
+    """The hash of the code behind one report's bank-wide models in prepare: its
+    package and the shared step whose tables it reads (:data:`SHARED_STEP`)."""
     root = root or PACKAGE_DIR
-    return _digest(closure([module], root), root)
+    return _digest(closure([module, *SHARED_STEP], root), root)
 
 
 def extracts_code(root: Path | None = None) -> str:

@@ -6,9 +6,10 @@ One pass over the warehouse with DuckDB SQL:
    before anything else is done; judge what the tables and columns found allow
    (:mod:`branchbook.coverage`: recorded as ``coverage`` in ``prepare.json``) and read
    what is absent as empty, so the sections that have their data are computed;
-2. give every report module's ``prepare(ctx)`` the whole bank, so what must be
-   measured the same way everywhere (percentile ranks, clusters, the scorecard, peer
-   groups, benchmarks) is computed once;
+2. build the tables several reports read (customer-month, loan-month, scored surveys,
+   churn: :mod:`branchbook.metrics.shared`) once, then give every report module's
+   ``prepare(ctx)`` the whole bank, so what must be measured the same way everywhere
+   (percentile ranks, clusters, the scorecard, peer groups, benchmarks) is computed once;
 3. write each branch's extract (contract tables and report artifacts cut to the
    branch) and the bank-wide ``bench_*`` frames as Parquet.
 
@@ -40,7 +41,7 @@ import pandas as pd
 from . import codekey, completeness, contract, coverage, mapping, redact, server, warehouse
 from .errors import DataContractError, ParamsError
 from .metrics import thresholds
-from .params import Common, ParamSet, validate_period
+from .params import SHARED_KEYS, Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
 from .reports import registry, settings_classes
 
@@ -311,6 +312,14 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
                 _write_partitioned(
                     con, f"{extract_query(con, table)} ORDER BY ALL", qparams, tmp, table
                 )
+        if set(reports) - kept:  # the building blocks the reports' prepares read
+            # imported here: its code joins each report's key (codekey.SHARED_STEP), not
+            # the extracts' (an edit there redoes the reports, not the extracts)
+            from .metrics import shared
+
+            shared.prepare_shared(
+                con, period, end, tiers=common.asset_tiers, csat_scale=common.csat_scale
+            )
         ctx = PrepareContext(con, period)
         for name, spec in reports.items():
             if name in kept:
@@ -428,10 +437,13 @@ def _warning(v: contract.Violation) -> dict[str, Any]:
 
 def _report_key(bank_fp: str, ps: ParamSet, spec) -> str:
     """What one report's bank-wide models depend on: the data, the report's bank-level
-    parameters and the code its package reaches."""
+    parameters, the parameters of the shared tables (:mod:`branchbook.metrics.shared`)
+    and the code its package and the shared step reach."""
     section = _bank_section(ps, spec.name, spec).model_dump(mode="json")
+    common = _bank_common(ps).model_dump(mode="json")
+    inputs = {k: common[k] for k in SHARED_KEYS}
     text = json.dumps(
-        [bank_fp, section, codekey.prepare_code(spec.module.__name__)], sort_keys=True
+        [bank_fp, section, inputs, codekey.prepare_code(spec.module.__name__)], sort_keys=True
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from branchbook.metrics import models
+from branchbook.metrics import models, shared
 from branchbook.params import AssetTiers
 
 
@@ -87,6 +87,8 @@ def test_tier_aum_is_the_period_end_aum_of_an_open_customer_else_the_last_known(
     customers = pd.DataFrame(
         {
             "customer_id": ["OPEN", "NOROW", "GONE", "NEVER"],
+            "branch_id": ["0101"] * 4,
+            "manager_id": ["M1"] * 4,
             "opened_on": [d(2020, 1, 1)] * 4,
             "closed_on": [None, None, d(2026, 9, 15), None],
         }
@@ -97,11 +99,17 @@ def test_tier_aum_is_the_period_end_aum_of_an_open_customer_else_the_last_known(
             "month": ["2026-09", "2026-10", "2026-09", "2026-08", "2026-09"],
             "deposits": [1.0, 40_000.0, 70_000.0, 5.0, 600_000.0],
             "wealth": [0.0, 20_000.0, 0.0, 0.0, None],
+            "loans_outstanding": [0.0] * 5,
+            "products_held": [1] * 5,
         }
     )
     con = duckdb.connect()
     con.register("customers", customers)
     con.register("balances", balances)
+    con.execute(  # the shared table the rule reads (its AUM basis)
+        f"CREATE TEMP TABLE customer_month AS {shared.customer_month_sql(AssetTiers())}",
+        {"period": "2026-10"},
+    )
     sql = models.tier_aum_sql("SELECT customer_id FROM customers") + " ORDER BY customer_id"
     got = con.execute(sql, {"period": "2026-10", "period_end": d(2026, 10, 31)}).df()
     # GONE closed in September: its last month, 600,000 (a missing part counts 0);

@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from shared_tables import add_shared
 
 from branchbook import risk
 from branchbook.period import shift_month, window
@@ -203,6 +204,7 @@ def make_ctx(tables, settings=None, period="2026-10"):
     for name, frame in tables.items():
         con.register(f"{name}_df", frame)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
+    add_shared(con, period, settings)
     return types.SimpleNamespace(
         sql=lambda q, **p: con.execute(q, p).df(),
         period=period,

@@ -9,6 +9,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
+from shared_tables import add_shared
 
 from branchbook import satisfaction as sat
 from branchbook.period import shift_month
@@ -84,6 +85,7 @@ def _warehouse():
 
 
 def _ctx(con, settings):
+    add_shared(con, PERIOD, settings)
     return types.SimpleNamespace(
         sql=lambda q, **p: con.execute(q, p).df(),
         period=PERIOD,

@@ -7,6 +7,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from shared_tables import add_shared
 
 from branchbook import segmentation as sg
 from branchbook.period import window
@@ -127,6 +128,7 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
 
 
 def _ctx(con, settings=S):
+    add_shared(con, "2026-10", settings)
     return types.SimpleNamespace(
         sql=lambda q, **p: con.execute(q, p).df(),
         period="2026-10",

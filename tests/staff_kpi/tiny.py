@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
+from shared_tables import add_shared
 
 from branchbook import staff_kpi
 from branchbook.i18n import LOCALE_DIR, _flatten
@@ -166,6 +167,7 @@ def make_ctx(tables: dict[str, pd.DataFrame], settings: staff_kpi.Settings, peri
     for name, frame in tables.items():
         con.register(f"{name}_df", frame)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
+    add_shared(con, period, settings)
     start, end = month_bounds(period)
     return types.SimpleNamespace(
         sql=lambda q, **p: con.execute(q, p).df(),

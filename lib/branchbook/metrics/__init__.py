@@ -10,6 +10,9 @@ summary sentences.
 - :mod:`.models`: the building blocks several reports share (AUM and asset tier, CSAT
   on the one 0-100 scale, when a customer has closed, which loans are NPL);
 - :mod:`.history`: point-in-time facts (alerts, KYC status, loan exits as they were).
+- :mod:`.shared`: those blocks computed once per period in prepare, as the tables
+  ``customer_month``, ``loan_month``, ``survey_scored`` and ``churn`` every report's
+  prepare reads.
 
 Reports import the metric layer, never each other.
 """

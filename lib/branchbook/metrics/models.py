@@ -103,7 +103,8 @@ def tier_aum_sql(customers: str) -> str:
 
     A customer open at ``$period_end`` has its AUM of the month ``$period`` (0 without a
     balance row then, as the segmentation report counts it); one closed by then, its AUM
-    of the last month with a balance row up to ``$period`` (0 without any).
+    of the last month with a balance row up to ``$period`` (0 without any). Reads the
+    shared ``customer_month`` table (:mod:`.shared`), whose ``aum`` is the AUM basis.
     """
     return f"""
 SELECT c.customer_id,
@@ -111,9 +112,9 @@ SELECT c.customer_id,
             ELSE coalesce(a.aum_last, 0.0) END AS aum
 FROM customers c
 LEFT JOIN (
-    SELECT b.customer_id, arg_max({aum_sql()}, b.month) AS aum_last,
-           max({aum_sql()}) FILTER (WHERE b.month = $period) AS aum_now
-    FROM balances b
+    SELECT b.customer_id, arg_max(b.aum, b.month) AS aum_last,
+           max(b.aum) FILTER (WHERE b.month = $period) AS aum_now
+    FROM customer_month b
     WHERE b.month <= $period AND b.customer_id IN ({customers})
     GROUP BY b.customer_id
 ) a ON a.customer_id = c.customer_id

@@ -86,7 +86,7 @@ def _fit(ctx, s: ScorecardSettings) -> tuple[Scorecard | None, pd.DataFrame, pd.
     the validation month, are the development sample the scorecard is fitted on. The PD
     correction (``calibration_shift``) is measured on the validation sample.
     """
-    first = ctx.sql("SELECT min(month) AS m FROM loan_snapshots")["m"].iloc[0]
+    first = ctx.sql("SELECT min(month) AS m FROM loan_month")["m"].iloc[0]
     val_month = shift_month(ctx.period, -s.performance_months)
     dev_month = shift_month(val_month, -s.performance_months)
     known = first is not None and not pd.isna(first)

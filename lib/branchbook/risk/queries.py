@@ -2,7 +2,9 @@
 
 Parameters are bound by name (``$month``, ``$month_end``, ...). The queries that read
 a status of a past month take the warehouse's :class:`~.history.History` and use the
-dated history where it has one (see :mod:`.history`).
+dated history where it has one (see :mod:`.history`). Loan snapshots and balances are
+read from the shared ``loan_month`` and ``customer_month`` tables
+(:mod:`branchbook.metrics.shared`).
 """
 
 from ..metrics.history import History, alert_outcome_day_sql, alert_state_sql, exit_sql, kyc_sql
@@ -12,9 +14,9 @@ BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'current' WHEN {d} <= 30 THEN '1-30' WHE
     WHEN {d} <= 90 THEN '61-90' ELSE '90+' END"""
 
 BOOK_SQL = f"""
-SELECT l.branch_id, s.month, s.five_class, {BUCKET_SQL.format(d="s.dpd")} AS dpd_bucket,
+SELECT s.branch_id, s.month, s.five_class, {BUCKET_SQL.format(d="s.dpd")} AS dpd_bucket,
        count(*) AS loans, sum(s.outstanding) AS outstanding
-FROM loan_snapshots s JOIN loans l USING (loan_id)
+FROM loan_month s
 WHERE s.month BETWEEN $first AND $last AND s.outstanding > 0
 GROUP BY ALL
 """
@@ -24,7 +26,7 @@ def rolls_sql(h: History) -> str:
     """Loans and last month's outstanding per month, from-bucket and to-bucket; a loan
     gone from the book moves to its ``closed_reason`` (``closed`` when unknown)."""
     return f"""
-WITH s AS (SELECT loan_id, month, dpd, outstanding FROM loan_snapshots
+WITH s AS (SELECT loan_id, month, dpd, outstanding FROM loan_month
            WHERE month BETWEEN $first AND $last AND outstanding > 0)
 SELECT l.branch_id,
        strftime(strptime(a.month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH, '%Y-%m') AS month,
@@ -48,11 +50,11 @@ def loans_sql(h: History) -> str:
 
 
 LOANS_SQL = f"""
-WITH snap AS (SELECT loan_id, outstanding, dpd, five_class, {{undrawn}} AS undrawn FROM loan_snapshots
+WITH snap AS (SELECT loan_id, outstanding, dpd, five_class, {{undrawn}} AS undrawn FROM loan_month
               WHERE month = $month AND outstanding > 0),
-hist AS (SELECT loan_id, max(dpd) AS max_dpd_6m FROM loan_snapshots
+hist AS (SELECT loan_id, max(dpd) AS max_dpd_6m FROM loan_month
          WHERE month BETWEEN $month6 AND $month GROUP BY loan_id),
-bal AS (SELECT customer_id, deposits + wealth AS aum, products_held FROM balances WHERE month = $month),
+bal AS (SELECT customer_id, aum, products_held FROM customer_month WHERE month = $month),
 fin AS (SELECT customer_id,
                CASE WHEN total_assets > 0 THEN total_liabilities / total_assets END AS debt_to_asset,
                CASE WHEN current_liabilities > 0 THEN current_assets / current_liabilities END AS current_ratio
@@ -74,16 +76,16 @@ ORDER BY l.loan_id
 """
 
 OUTCOME_SQL = """
-SELECT loan_id, max(dpd) AS max_dpd FROM loan_snapshots
+SELECT loan_id, max(dpd) AS max_dpd FROM loan_month
 WHERE month > $month AND month <= $last GROUP BY loan_id
 """
 
 # Corporate borrowers with a loan outstanding at $month_end: exposure and the latest
 # statement against the latest one at least 11 months older (a year earlier).
 BORROWERS_SQL = """
-WITH ex AS (SELECT l.customer_id, l.branch_id, count(*) AS loans, sum(s.outstanding) AS exposure,
+WITH ex AS (SELECT s.customer_id, s.branch_id, count(*) AS loans, sum(s.outstanding) AS exposure,
                    max(s.dpd) AS max_dpd
-            FROM loan_snapshots s JOIN loans l USING (loan_id)
+            FROM loan_month s
             WHERE s.month = $month AND s.outstanding > 0 GROUP BY ALL),
 f AS (SELECT * FROM financials WHERE period_end <= $month_end
       AND customer_id IN (SELECT customer_id FROM ex)),
@@ -141,7 +143,7 @@ def bridge_sql(h: History) -> str:
         for m, suffix in (("period", ""), ("prev_period", "_prev"), ("year_period", "_year"))
     )
     return f"""
-WITH s AS (SELECT loan_id, month, outstanding, five_class FROM loan_snapshots
+WITH s AS (SELECT loan_id, month, outstanding, five_class FROM loan_month
            WHERE month IN ($period, $prev_period, $year_period) AND outstanding > 0)
 SELECT l.loan_id, l.branch_id, l.manager_id, coalesce(st.name, l.manager_id) AS manager_name,
        l.product, {exit_sql(h, closed=CLOSED)} AS exit,

@@ -12,7 +12,6 @@ import pandas as pd
 from ..metrics.models import (
     asset_tier,
     asset_tier_sql,
-    aum_sql,
     closed_by_sql,
     open_at_sql,
     tier_aum_sql,
@@ -26,18 +25,17 @@ from .metrics import MONTHLY_COLUMNS
 from .retention import cohort_months, retention_by_band
 from .scores import score_sums, scores_by
 
-_RESPONDENTS = "SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end"
+_RESPONDENTS = "SELECT customer_id FROM survey_scored WHERE responded_on BETWEEN $start AND $end"
 _RESPONSES_SQL = f"""
 WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS)})
 SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
-       strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
+       s.month, s.responded_on, s.channel,
        s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
        s.environment, s.digital, coalesce(a.aum, 0.0) AS aum,
-       coalesce({aum_sql("m")}, 0.0) AS aum_then
-FROM surveys s
+       coalesce(m.aum, 0.0) AS aum_then
+FROM survey_scored s
 LEFT JOIN tier_aum a USING (customer_id)
-LEFT JOIN balances m ON m.customer_id = s.customer_id
-    AND m.month = strftime(s.responded_on, '%Y-%m')
+LEFT JOIN customer_month m ON m.customer_id = s.customer_id AND m.month = s.month
 WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
 """
@@ -53,18 +51,18 @@ WITH mm AS (
     SELECT month, last_day(CAST(month || '-01' AS DATE)) AS mend FROM (SELECT unnest($months) AS month)
 )
 SELECT c.branch_id, mm.month, count(*) AS customers
-FROM customers c
+FROM churn c
 JOIN mm ON c.opened_on <= mm.mend AND (c.closed_on IS NULL OR c.closed_on > mm.mend)
 GROUP BY ALL
 """
 
 # The bridges' complaints and customers by the asset tier then: each complaint with its
 # customer's AUM in the month received, each customer open at a month end with its AUM then.
-_COMPLAINTS_TIER_SQL = f"""
+_COMPLAINTS_TIER_SQL = """
 SELECT k.branch_id, strftime(k.received_at, '%Y-%m') AS month,
-       coalesce({aum_sql("b")}, 0.0) AS aum
+       coalesce(b.aum, 0.0) AS aum
 FROM complaints k
-LEFT JOIN balances b ON b.customer_id = k.customer_id
+LEFT JOIN customer_month b ON b.customer_id = k.customer_id
     AND b.month = strftime(k.received_at, '%Y-%m')
 WHERE strftime(k.received_at, '%Y-%m') IN (SELECT unnest($months))
 """
@@ -75,22 +73,23 @@ def _base_tier_sql(tiers) -> str:
 WITH mm AS (
     SELECT month, last_day(CAST(month || '-01' AS DATE)) AS mend FROM (SELECT unnest($months) AS month)
 )
-SELECT c.branch_id, mm.month, {asset_tier_sql(f"coalesce({aum_sql('b')}, 0.0)", tiers)} AS tier,
+SELECT c.branch_id, mm.month, {asset_tier_sql("coalesce(b.aum, 0.0)", tiers)} AS tier,
        count(*) AS customers
 FROM customers c
 JOIN mm ON {open_at_sql("mm.mend")}
-LEFT JOIN balances b ON b.customer_id = c.customer_id AND b.month = mm.month
+LEFT JOIN customer_month b ON b.customer_id = c.customer_id AND b.month = mm.month
 GROUP BY ALL
 """
 
 
-def _steps_sql(n_low: int, customers: str = "customers", tiers=None) -> str:
+def _steps_sql(n_low: int, customers: str = "churn", tiers=None) -> str:
     """CTEs ``st`` (one row per balance row) and ``step`` (one row per customer x month at risk).
 
     Churned at month m: closed on or before m's last day (the closing rule of
     :func:`branchbook.metrics.models.closed_by_sql`), or AUM (deposits + wealth)
-    below ``$floor`` in each of the ``n_low`` balance months ending at m. ``st.active``:
-    a balance row in m and not churned at m. ``step``: for every customer active at
+    below ``$floor`` in each of the ``n_low`` balance months ending at m (read from the
+    shared ``churn`` and ``customer_month`` tables, :mod:`branchbook.metrics.shared`).
+    ``st.active``: a balance row in m and not churned at m. ``step``: for every customer active at
     the end of month m - 1 (from ``$first_prev`` on), the row of month m with
     ``churned`` = churned by the end of m. An open customer with no balance row in a
     month is neither at risk nor churned that month. One window pass over the
@@ -102,20 +101,18 @@ def _steps_sql(n_low: int, customers: str = "customers", tiers=None) -> str:
     n = int(n_low)
     nxt = f"{n - 2} PRECEDING" if n >= 2 else "1 FOLLOWING"
     only = (
-        ""
-        if customers == "customers"
-        else f"AND customer_id IN (SELECT customer_id FROM {customers})"
+        "" if customers == "churn" else f"AND customer_id IN (SELECT customer_id FROM {customers})"
     )
-    tier = "NULL" if tiers is None else asset_tier_sql(aum_sql(""), tiers)
+    tier = "NULL" if tiers is None else asset_tier_sql("aum", tiers)
     return f"""
 WITH runs AS (
     SELECT customer_id, month, {tier} AS tier,
-           count(*) FILTER (WHERE deposits + wealth < $floor) OVER now_ = {n}
+           count(*) FILTER (WHERE aum < $floor) OVER now_ = {n}
                AND count(*) OVER now_ = {n} AS low_now,
-           count(*) FILTER (WHERE deposits + wealth < $floor) OVER next_ = {n}
+           count(*) FILTER (WHERE aum < $floor) OVER next_ = {n}
                AND count(*) OVER next_ = {n} AS low_next,
            lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS lead_month
-    FROM balances
+    FROM customer_month
     WHERE month >= $bal_from AND month <= $period {only}
     WINDOW now_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW),
            next_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {nxt} AND 1 FOLLOWING)
@@ -147,14 +144,14 @@ GROUP BY ALL
 
 # Survey respondents of the cohort months, limited first so the balances pass is small.
 _COHORT_CUSTOMERS = """(
-    SELECT * FROM customers WHERE customer_id IN (
-        SELECT customer_id FROM surveys
+    SELECT * FROM churn WHERE customer_id IN (
+        SELECT customer_id FROM survey_scored
         WHERE responded_on BETWEEN $c_start AND $c_end AND csat IS NOT NULL))"""
 
 _COHORT_SELECT = """
 , resp AS (
-    SELECT customer_id, strftime(responded_on, '%Y-%m') AS response_month, csat
-    FROM surveys
+    SELECT customer_id, month AS response_month, csat
+    FROM survey_scored
     WHERE responded_on BETWEEN $c_start AND $c_end AND csat IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY responded_on DESC, response_id DESC) = 1
 )

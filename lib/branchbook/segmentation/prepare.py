@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics.models import aum_sql
 from ..period import Period
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
@@ -23,9 +22,7 @@ from .settings import (
 )
 from .tiers import classify, credit_score, percentile_rank, previous, rfm_scores
 
-AUM = aum_sql("")  # deposits + wealth of a balance row, the metric layer's one rule
-
-_CUSTOMERS_SQL = f"""
+_CUSTOMERS_SQL = """
 WITH flags AS (
     SELECT customer_id, branch_id, manager_id, name, customer_type, opened_on,
            opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
@@ -40,18 +37,19 @@ b AS (
     SELECT customer_id,
         sum(deposits) FILTER (WHERE month = $period) AS deposits,
         sum(wealth) FILTER (WHERE month = $period) AS wealth,
+        sum(aum) FILTER (WHERE month = $period) AS aum_now,
         sum(products_held) FILTER (WHERE month = $period) AS products_held,
-        sum({AUM}) FILTER (WHERE month = $prev_period) AS aum_prev,
+        sum(aum) FILTER (WHERE month = $prev_period) AS aum_prev,
         sum(products_held) FILTER (WHERE month = $prev_period) AS products_held_prev,
-        avg({AUM})
+        avg(aum)
             FILTER (WHERE month BETWEEN $recent_from AND $period) AS aum_recent_3m,
-        avg({AUM})
+        avg(aum)
             FILTER (WHERE month BETWEEN $earlier_from AND $earlier_to) AS aum_earlier_3m,
-        avg({AUM})
+        avg(aum)
             FILTER (WHERE month BETWEEN $earlier_to AND $prev_period) AS aum_recent_3m_prev,
-        avg({AUM})
+        avg(aum)
             FILTER (WHERE month BETWEEN $first_month AND $earlier_to_prev) AS aum_earlier_3m_prev
-    FROM balances
+    FROM customer_month
     WHERE month BETWEEN $first_month AND $period
     GROUP BY customer_id
 ),
@@ -68,20 +66,20 @@ t AS (
     GROUP BY customer_id
 ),
 k AS (
-    SELECT l.customer_id,
+    SELECT s.customer_id,
         max(CASE s.five_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2
             WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 END)
             FILTER (WHERE s.month = $period) AS worst_class,
         max(CASE s.five_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2
             WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 END)
             FILTER (WHERE s.month = $prev_period) AS worst_class_prev
-    FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
+    FROM loan_month s
     WHERE s.month IN ($period, $prev_period) AND s.outstanding > 0
-    GROUP BY l.customer_id
+    GROUP BY s.customer_id
 )
 SELECT c.customer_id, c.branch_id, c.manager_id, c.name, c.customer_type, c.opened_on,
        c.open_now, c.open_prev, c.tenure_months,
-       b.deposits, b.wealth, b.products_held, b.aum_prev, b.products_held_prev,
+       b.deposits, b.wealth, b.aum_now, b.products_held, b.aum_prev, b.products_held_prev,
        b.aum_recent_3m, b.aum_earlier_3m, b.aum_recent_3m_prev, b.aum_earlier_3m_prev,
        coalesce(t.txn_90d, 0) AS txn_90d, coalesce(t.txn_90d_prev, 0) AS txn_90d_prev,
        date_diff('day', t.last_txn, $period_end) AS recency_days,
@@ -95,7 +93,7 @@ LEFT JOIN k ON k.customer_id = c.customer_id
 ORDER BY c.customer_id
 """
 
-_BRIDGE_SQL = f"""
+_BRIDGE_SQL = """
 WITH c AS (
     SELECT customer_id, branch_id, manager_id,
            opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
@@ -106,15 +104,15 @@ WITH c AS (
 ),
 b AS (
     SELECT customer_id,
-        sum({AUM}) FILTER (WHERE month = $period) AS aum,
-        sum({AUM}) FILTER (WHERE month = $prev_period)
+        sum(aum) FILTER (WHERE month = $period) AS aum,
+        sum(aum) FILTER (WHERE month = $prev_period)
             AS aum_prev,
-        sum({AUM}) FILTER (WHERE month = $year_period)
+        sum(aum) FILTER (WHERE month = $year_period)
             AS aum_year,
         sum(coalesce(deposits, 0)) FILTER (WHERE month = $period) AS deposits,
         sum(coalesce(deposits, 0)) FILTER (WHERE month = $prev_period) AS deposits_prev,
         sum(coalesce(deposits, 0)) FILTER (WHERE month = $year_period) AS deposits_year
-    FROM balances
+    FROM customer_month
     WHERE month IN ($period, $prev_period, $year_period)
     GROUP BY customer_id
 )
@@ -201,7 +199,7 @@ def _tidy(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     for col in ("deposits", "wealth", "products_held"):
         df[col] = df[col].fillna(0.0).where(open_now)
-    df["aum"] = df["deposits"] + df["wealth"]
+    df["aum"] = df.pop("aum_now").fillna(0.0).where(open_now)  # customer_month's AUM
     df["aum_prev"] = df["aum_prev"].fillna(0.0).where(open_prev)
     df["products_held_prev"] = df["products_held_prev"].fillna(0.0).where(open_prev)
     for col in ("txn_90d", "recency_days", "frequency_12m", "monetary_12m"):

@@ -22,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics.models import npl_sql
 from ..period import Period
 from ..stats import STOCK_COLUMNS, largest_driver, rate_mix, stock_bridge
 
@@ -33,21 +32,20 @@ STOCKS: tuple[str, ...] = ("aum", "loans", "book", "npl")
 #: The headlines whose change the summary explains, in order.
 HEADLINES: tuple[str, ...] = ("aum", "loans", "npl_ratio")
 
+# the shared customer-month and loan-month tables (:mod:`branchbook.metrics.shared`)
 _CUSTOMERS_SQL = """
-SELECT b.customer_id AS entity, c.manager_id AS staff_id, b.month,
-       coalesce(b.deposits, 0) + coalesce(b.wealth, 0) AS aum,
+SELECT b.customer_id AS entity, b.manager_id AS staff_id, b.month, b.aum,
        coalesce(b.loans_outstanding, 0) AS loans
-FROM balances b JOIN customers c ON c.customer_id = b.customer_id
-WHERE c.manager_id IS NOT NULL AND b.month IN ($period, $prev_period, $year_period)
+FROM customer_month b
+WHERE b.manager_id IS NOT NULL AND b.month IN ($period, $prev_period, $year_period)
 """
 
-_LOANS_SQL = f"""
-SELECT s.loan_id AS entity, l.manager_id AS staff_id, s.month,
+_LOANS_SQL = """
+SELECT s.loan_id AS entity, s.manager_id AS staff_id, s.month,
        coalesce(s.outstanding, 0) AS book,
-       CASE WHEN {npl_sql("s.five_class")}
-            THEN coalesce(s.outstanding, 0) ELSE 0 END AS npl
-FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
-WHERE l.manager_id IS NOT NULL AND s.month IN ($period, $prev_period, $year_period)
+       CASE WHEN s.npl THEN coalesce(s.outstanding, 0) ELSE 0 END AS npl
+FROM loan_month s
+WHERE s.manager_id IS NOT NULL AND s.month IN ($period, $prev_period, $year_period)
 """
 
 

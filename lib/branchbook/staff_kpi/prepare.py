@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ..metrics.history import History, alert_state_sql, history
-from ..metrics.models import aum_sql, closed_by_sql, csat_100_sql, npl_sql
+from ..metrics.models import closed_by_sql
 from ..period import Period, shift_month
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
@@ -19,8 +19,9 @@ from .settings import Settings
 
 
 def _balances_sql(h: History) -> str:
-    """Sums per manager and month; ``kyc_complete`` counts the customers whose KYC status
-    at the month's end was complete (from ``kyc_history``; today's status without it)."""
+    """Sums per manager and month of the shared ``customer_month`` rows; ``kyc_complete``
+    counts the customers whose KYC status at the month's end was complete (from
+    ``kyc_history``; today's status without it)."""
     kyc = "coalesce(k.kyc_status, c.kyc_status)" if h.kyc_dated else "c.kyc_status"
     asof = (
         "ASOF LEFT JOIN kyc_history k ON k.customer_id = b.customer_id AND b.month_end >= k.valid_from"
@@ -28,18 +29,17 @@ def _balances_sql(h: History) -> str:
         else ""
     )
     return f"""
-SELECT c.manager_id AS staff_id, b.month,
+SELECT b.manager_id AS staff_id, b.month,
        count(*) AS n_customers,
-       sum({aum_sql("b")}) AS aum,
+       sum(b.aum) AS aum,
        sum(coalesce(b.deposits, 0)) AS deposits,
        sum(coalesce(b.loans_outstanding, 0)) AS loans,
        sum(coalesce(b.products_held, 0)) AS products_held,
        count(*) FILTER (WHERE {kyc} = 'complete') AS kyc_complete
-FROM (SELECT *, last_day(CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE)) AS month_end
-      FROM balances WHERE month BETWEEN $first AND $last) b
+FROM customer_month b
 JOIN customers c ON c.customer_id = b.customer_id
 {asof}
-WHERE c.manager_id IS NOT NULL
+WHERE b.manager_id IS NOT NULL AND b.month BETWEEN $first AND $last
 GROUP BY ALL
 """
 
@@ -55,7 +55,8 @@ GROUP BY ALL
 def _churn_sql() -> str:
     """Per manager and month: ``churn_base``, customers open at the start of the churn
     window (opened before it, not closed before it), and ``churned``, those of them
-    closed by the month's end (:func:`branchbook.metrics.models.closed_by_sql`)."""
+    closed by the month's end (:func:`branchbook.metrics.models.closed_by_sql`), from the
+    shared ``churn`` table."""
     return f"""
 WITH m AS (SELECT unnest($months) AS month),
 w AS (
@@ -67,21 +68,20 @@ w AS (
 SELECT c.manager_id AS staff_id, w.month,
        count(*) AS churn_base,
        count(*) FILTER (WHERE {closed_by_sql("w.we")}) AS churned
-FROM customers c JOIN w
+FROM churn c JOIN w
   ON c.opened_on < w.ws AND (c.closed_on IS NULL OR c.closed_on >= w.ws)
 WHERE c.manager_id IS NOT NULL
 GROUP BY ALL
 """
 
 
-_LOANS_SQL = f"""
+_LOANS_SQL = """
 WITH s AS (
-    SELECT s.loan_id, s.month, coalesce(s.outstanding, 0) AS outstanding, l.manager_id,
-           {npl_sql("s.five_class")} AS npl,
+    SELECT s.loan_id, s.month, coalesce(s.outstanding, 0) AS outstanding, s.manager_id, s.npl,
            strftime(CAST(strptime(s.month || '-01', '%Y-%m-%d') AS DATE) - INTERVAL 1 MONTH, '%Y-%m')
                AS prev_month
-    FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
-    WHERE l.manager_id IS NOT NULL AND s.month BETWEEN $first AND $last
+    FROM loan_month s
+    WHERE s.manager_id IS NOT NULL AND s.month BETWEEN $first AND $last
 )
 SELECT s.manager_id AS staff_id, s.month,
        count(*) FILTER (WHERE s.outstanding > 0) AS n_loans,
@@ -94,14 +94,13 @@ GROUP BY ALL
 """
 
 
-def _surveys_sql(scale) -> str:
+def _surveys_sql() -> str:
     """Per manager and month: answered CSAT questions and the sum of their values on the
-    bank's one 0-100 scale (:func:`branchbook.metrics.models.csat_100_sql`)."""
-    points = csat_100_sql("s.csat", scale=scale)
-    return f"""
-SELECT coalesce(s.manager_id, c.manager_id) AS staff_id, strftime(s.responded_on, '%Y-%m') AS month,
-       count({points}) AS n_surveys, coalesce(sum({points}), 0) AS csat_points
-FROM surveys s LEFT JOIN customers c ON c.customer_id = s.customer_id
+    bank's one 0-100 scale (``csat_100`` of the shared ``survey_scored`` table)."""
+    return """
+SELECT coalesce(s.manager_id, c.manager_id) AS staff_id, s.month,
+       count(s.csat_100) AS n_surveys, coalesce(sum(s.csat_100), 0) AS csat_points
+FROM survey_scored s LEFT JOIN customers c ON c.customer_id = s.customer_id
 WHERE s.responded_on BETWEEN $start AND $end AND coalesce(s.manager_id, c.manager_id) IS NOT NULL
 GROUP BY ALL
 """
@@ -247,7 +246,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
         "churn": ctx.sql(_churn_sql(), months=months, window=s.churn_window_months),
         "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
-        "surveys": ctx.sql(_surveys_sql(s.csat_scale), start=svc_start, end=end),
+        "surveys": ctx.sql(_surveys_sql(), start=svc_start, end=end),
         "complaints": ctx.sql(_COMPLAINTS_SQL, start=svc_start, end_excl=Period.parse(last).stop),
         "aml": ctx.sql(_aml_sql(dated), months=months),
     }
