@@ -40,7 +40,6 @@ import pandas as pd
 
 from . import codekey, completeness, contract, coverage, mapping, redact, server, warehouse
 from .errors import DataContractError, ParamsError
-from .metrics import thresholds
 from .params import SHARED_KEYS, Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
 from .reports import registry, settings_classes
@@ -320,6 +319,10 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             shared.prepare_shared(
                 con, period, end, tiers=common.asset_tiers, csat_scale=common.csat_scale
             )
+        # imported here for the same reason: the cut-offs are each report's artifacts,
+        # and the reports reach this module through their settings
+        from .metrics import thresholds
+
         ctx = PrepareContext(con, period)
         for name, spec in reports.items():
             if name in kept:
