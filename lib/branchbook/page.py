@@ -83,6 +83,9 @@ class Kpi:
     bank: float | None = None
     status: str = "none"
     rule: str = ""
+    #: The value at the start of the year (the end of last December); None: the card has
+    #: no start-of-year line, NaN: the line says "n/a" (the warehouse starts later).
+    year_start: float | None = None
 
 
 @dataclass
@@ -238,12 +241,23 @@ class Page:
                 change = kpi_change(float(k.value), float(k.prev), k.kind, self.locale)
             status_text = self.t(f"common.status.{k.status}")
             rule = f' title="{esc(k.rule)}"' if k.rule else ""
+            ytd = ""
+            if k.year_start is not None:
+                text = self.t("common.kpi.not_available")
+                if fmt.finite(k.year_start) and fmt.finite(k.value):
+                    text = kpi_change(float(k.value), float(k.year_start), k.kind, self.locale)
+                    text = text or fmt.MISSING
+                ytd = (
+                    f'<div class="bb-kpi-change bb-kpi-ytd">'
+                    f"{esc(self.t('common.kpi.vs_year_start'))} {esc(text)}</div>"
+                )
             out.append(
                 f'<div class="bb-kpi bb-{esc(k.status)}"{rule}>'
                 f'<div class="bb-kpi-label">{esc(label)}</div>'
                 f'<div class="bb-kpi-value">{esc(self.fmt(k.value, k.kind))}</div>'
                 f'<div class="bb-kpi-change">{esc(self.t("common.kpi.vs_prev"))} {esc(change or fmt.MISSING)}</div>'
-                f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
+                + ytd
+                + f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
                 f'<div class="bb-kpi-status">{esc(status_text)}</div>'
                 + (f'<div class="bb-kpi-rule">{esc(k.rule)}</div>' if k.rule else "")
                 + "</div>"
@@ -267,8 +281,8 @@ class Page:
         rag: Mapping[str, Any] | None = None,
     ) -> None:
         """KPI cards from a frame with columns ``kpi``, ``value``, ``previous``,
-        ``bank_median`` (and optionally ``status``), as :func:`branchbook.metrics.cards.card_frame`
-        returns it. ``metrics`` are the cards' declarations (their kinds); ``kinds`` is
+        ``bank_median`` (and optionally ``status`` and ``year_start``), as
+        :func:`branchbook.metrics.cards.card_frame` returns it. ``metrics`` are the cards' declarations (their kinds); ``kinds`` is
         the older spelling of the same."""
         if metrics is not None:
             kinds = {m.key: m.kind for m in metrics}
@@ -280,6 +294,11 @@ class Page:
             bank=dict(zip(table["kpi"], table["bank_median"], strict=True)),
             rag=rag,
             locale=self.locale,
+            year_start=(
+                dict(zip(table["kpi"], table["year_start"], strict=True))
+                if "year_start" in table
+                else None
+            ),
         )
         if "status" in table:
             for card, status in zip(built, table["status"], strict=True):
@@ -831,9 +850,12 @@ def cards(
     bank: Mapping[str, float] | None = None,
     rag: Mapping[str, Any] | None = None,
     locale: str = "en",
+    year_start: Mapping[str, float] | None = None,
 ) -> list[Kpi]:
     """KPI cards from dicts of values; ``rag`` maps a KPI to an object with
-    ``status(value)`` and ``good`` / ``green`` / ``amber`` (see :class:`branchbook.params.Rag`)."""
+    ``status(value)`` and ``good`` / ``green`` / ``amber`` (see :class:`branchbook.params.Rag`);
+    ``year_start`` the values at the start of the year (a KPI missing from it: NaN, "n/a";
+    no mapping: no start-of-year line)."""
     out = []
     for key, value in values.items():
         kind = kinds.get(key, "num")
@@ -855,6 +877,9 @@ def cards(
                 bank=(bank or {}).get(key),
                 status=status,
                 rule=rule,
+                year_start=(
+                    None if year_start is None else float(year_start.get(key, float("nan")))
+                ),
             )
         )
     return out
