@@ -1,0 +1,95 @@
+"""The balance basis: average daily (日均) where the warehouse has it, month end (时点)
+otherwise, with the note saying so; worked out by hand on tiny tables."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from branchbook.metrics import basis, models
+from branchbook.params import AssetTiers
+
+
+class Ctx:
+    """What a report's prepare gets: SQL over a connection, and the period."""
+
+    def __init__(self, con, period="2026-10"):
+        self.con, self.period = con, period
+
+    def sql(self, query, **params):
+        return self.con.execute(query, params).df()
+
+
+def _balances(rows, *, averages=True) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    cols = "customer_id VARCHAR, month VARCHAR, deposits DOUBLE, wealth DOUBLE"
+    if averages:
+        cols += ", deposits_avg DOUBLE, wealth_avg DOUBLE"
+    con.execute(f"CREATE TABLE balances ({cols})")
+    n = 6 if averages else 4
+    con.executemany(f"INSERT INTO balances VALUES ({', '.join('?' * n)})", [r[:n] for r in rows])
+    return con
+
+
+ROWS = [
+    # customer, month, deposits, wealth (month end), deposits_avg, wealth_avg
+    ("A", "2026-10", 60_000.0, 0.0, 30_000.0, 0.0),  # opened mid-month: average far below
+    ("B", "2026-10", 40_000.0, 20_000.0, 45_000.0, 15_000.0),
+    ("C", "2026-10", 10_000.0, None, None, None),  # no average recorded: its month end
+    ("D", "2026-10", -2_000.0, 0.0, -500.0, 0.0),  # overdraft at both
+]
+
+
+def _aum(con, b: str) -> dict[str, float]:
+    q = f"SELECT customer_id, {models.aum_sql('', b)} AS aum FROM balances ORDER BY 1"
+    return dict(con.execute(q).fetchall())
+
+
+def test_aum_on_each_basis_by_hand():
+    con = _balances(ROWS)
+    assert _aum(con, "month_end") == {"A": 60_000.0, "B": 60_000.0, "C": 10_000.0, "D": -2_000.0}
+    # average daily: A 30,000 + 0; B 45,000 + 15,000; C falls back to its month end; D
+    assert _aum(con, "average_daily") == {
+        "A": 30_000.0, "B": 60_000.0, "C": 10_000.0, "D": -500.0,
+    }  # fmt: skip
+    tiers = models.asset_tier(pd.Series(_aum(con, "average_daily")), AssetTiers())
+    # A is affluent at month end (60,000 >= 50,000) but mass on its average daily balance
+    assert tiers.to_dict() == {"A": "mass", "B": "affluent", "C": "mass", "D": "mass"}
+
+
+def test_unknown_basis_is_named():
+    with pytest.raises(ValueError, match="one of .*average_daily.*Got 'daily'"):
+        models.aum_sql("b", "daily")
+
+
+def test_tier_aum_sql_reads_the_basis():
+    sql = models.tier_aum_sql("SELECT 'A'", "average_daily")
+    assert "b.deposits_avg" in sql and "b.wealth_avg" in sql
+    assert "_avg" not in models.tier_aum_sql("SELECT 'A'")
+
+
+def test_the_warehouse_decides_the_basis_used():
+    with_avg = Ctx(_balances(ROWS))
+    assert basis.has_averages(with_avg)
+    assert basis.basis_used("average_daily", basis.has_averages(with_avg)) == "average_daily"
+    # no average columns at all
+    without = Ctx(_balances(ROWS, averages=False))
+    assert not basis.has_averages(without)
+    assert basis.basis_used("average_daily", basis.has_averages(without)) == "month_end"
+    # the columns are there but empty for the whole period: month end as well
+    empty = _balances([(*r[:4], None, None) for r in ROWS])
+    assert not basis.has_averages(Ctx(empty))
+    # averages only in another month do not count for this one
+    assert not basis.has_averages(Ctx(_balances(ROWS), period="2026-11"))
+    # month end asked for: month end, whatever the warehouse has
+    assert basis.basis_used("month_end", True) == "month_end"
+
+
+def test_the_note_appears_only_when_the_basis_fell_back():
+    fell = basis.record("average_daily", False)
+    assert fell == {"wanted": "average_daily", "used": "month_end"}
+    assert basis.fallback_note(fell) == "common.data_warnings.balance_basis_month_end"
+    assert basis.fallback_note(basis.record("average_daily", True)) is None
+    assert basis.fallback_note(basis.record("month_end", False)) is None  # chosen, not fallen
+    assert basis.fallback_note(None) is None  # a period prepared before the basis existed
