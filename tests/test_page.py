@@ -640,3 +640,26 @@ def test_kpi_card_without_year_start_has_no_such_line():
     p = make("en")
     p.kpi_cards(cards)
     assert html_of(p).select(".bb-kpi-ytd") == []
+
+
+@pytest.mark.parametrize(
+    "locale, basis, expected",
+    [
+        ("en", "average_daily", "Total AUM (average daily)"),
+        ("en", "month_end", "Total AUM (month end)"),
+        ("zh-CN", "average_daily", "日均资产规模"),
+        ("zh-CN", "month_end", "时点资产规模"),
+    ],
+)
+def test_a_card_on_the_balance_basis_names_it(locale, basis, expected):
+    import branchbook.segmentation  # noqa: F401 - declares the report's metrics
+
+    p = make(locale)
+    p.balance_basis = basis
+    p.kpi_cards(page_mod.cards({"aum_total": 1e9, "customers": 10.0}, kinds={}))
+    labels = [e.get_text() for e in html_of(p).select(".bb-kpi-label")]
+    assert labels[0] == expected
+    assert labels[1] == ("Customers" if locale == "en" else labels[1])  # not on a basis
+    assert "(" not in labels[1] and "日均" not in labels[1]
+    p.balance_basis = ""  # a period prepared before the basis: the label as it was
+    assert p.term("aum_total", "Total AUM") == "Total AUM"

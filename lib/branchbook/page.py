@@ -102,6 +102,9 @@ class Page:
     currency: str = "CNY"
     suppress_below: int = 5
     provenance_info: Mapping[str, Any] = field(default_factory=dict)
+    #: The balance basis the report's AUM was read on (``average_daily`` / ``month_end``,
+    #: :mod:`branchbook.metrics.basis`); empty: the labels do not name one.
+    balance_basis: str = ""
     live: bool | None = None
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
@@ -122,6 +125,15 @@ class Page:
     # -- plumbing ---------------------------------------------------------------
     def t(self, key: str, /, **values: Any) -> str:
         return self.tr(key, **values)
+
+    def term(self, key: str, label: str) -> str:
+        """``label`` of the metric ``key``, naming the balance basis when the metric is
+        read on it ("AUM (average daily)", "日均 AUM"); other labels as they are."""
+        m = metrics.catalogue().get(key)
+        if not self.balance_basis or m is None or not m.on_basis:
+            return label
+        basis = self.t(f"common.balance_basis.{self.balance_basis}")
+        return self.t("common.kpi.on_basis", label=label, basis=basis)
 
     def rt(self, key: str, /, **values: Any) -> str:
         """A text of this report's catalogue: ``rt("sections.tiers.title")``."""
@@ -235,7 +247,7 @@ class Page:
         """KPI cards: value, change against last period, bank median, RAG status."""
         out = []
         for k in cards:
-            label = self.rt(f"kpis.{k.key}")
+            label = self.term(k.key, self.rt(f"kpis.{k.key}"))
             change = ""
             if fmt.finite(k.value) and fmt.finite(k.prev):
                 change = kpi_change(float(k.value), float(k.prev), k.kind, self.locale)
@@ -798,7 +810,8 @@ class Page:
                 if i18n.has(cand, self.locale):
                     term = self.t(cand)
                     break
-            rows.append(f"<dt>{esc(term or metric)}</dt><dd>{esc(self.t(key))}</dd>")
+            term = self.term(metric, term or metric)
+            rows.append(f"<dt>{esc(term)}</dt><dd>{esc(self.t(key))}</dd>")
         self._emit(
             f'<section class="bb-definitions" id="definitions"><h2 class="bb-section" id="sec-definitions">'
             f"{esc(self.t('common.definitions'))}</h2><dl>{''.join(rows)}</dl></section>"

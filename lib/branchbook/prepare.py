@@ -39,6 +39,7 @@ import pandas as pd
 
 from . import codekey, completeness, contract, coverage, mapping, redact, server, warehouse
 from .errors import DataContractError, ParamsError
+from .metrics import basis
 from .params import Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
 from .reports import registry, settings_classes
@@ -341,6 +342,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             "warnings": [redact.scrub(v.message()) for v in report.warnings],
             **warning_details(con, report, bounds),
             "coverage": cov.to_json(),
+            "balance_basis": basis.record(common.balance_basis, basis.has_averages(ctx)),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ..metrics.basis import basis_used, has_averages
 from ..metrics.models import asset_tier, closed_by_sql, tier_aum_sql
 from ..period import Period, shift_month
 from .compare import branch_tests
@@ -19,8 +20,13 @@ from .retention import cohort_months, retention_by_band
 from .scores import score_sums, scores_by
 
 _RESPONDENTS = "SELECT customer_id FROM surveys WHERE responded_on BETWEEN $start AND $end"
-_RESPONSES_SQL = f"""
-WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS)})
+
+
+def _responses_sql(basis: str) -> str:
+    """The responses of the window with each respondent's AUM on the balance ``basis``,
+    the segmentation report's tier rule (:func:`branchbook.metrics.models.tier_aum_sql`)."""
+    return f"""
+WITH tier_aum AS ({tier_aum_sql(_RESPONDENTS, basis)})
 SELECT s.response_id, s.customer_id, s.branch_id, s.manager_id,
        strftime(s.responded_on, '%Y-%m') AS month, s.responded_on, s.channel,
        s.csat, s.nps, s.wait_time, s.attitude, s.professionalism, s.explanation,
@@ -30,6 +36,7 @@ LEFT JOIN tier_aum a USING (customer_id)
 WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
 """
+
 
 _COMPLAINTS_SQL = """
 SELECT complaint_id, branch_id, received_at, first_response_at, plan_at
@@ -163,7 +170,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ]
 
     responses = ctx.sql(
-        _RESPONSES_SQL,
+        _responses_sql(basis_used(s.balance_basis, has_averages(ctx))),
         period=period,
         period_end=ctx.period_end,
         start=_month_start(resp_months[0]),

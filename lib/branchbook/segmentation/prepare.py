@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics.models import aum_sql
+from ..metrics.basis import basis_used, has_averages
+from ..metrics.cards import year_start_period
+from ..metrics.models import aum_sql, balance_sql
 from ..period import Period
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
@@ -23,9 +25,13 @@ from .settings import (
 )
 from .tiers import classify, credit_score, percentile_rank, previous, rfm_scores
 
-AUM = aum_sql("")  # deposits + wealth of a balance row, the metric layer's one rule
 
-_CUSTOMERS_SQL = f"""
+def _customers_sql(basis: str) -> str:
+    """The customer rows' query, balances on ``basis`` (deposits + wealth of a balance
+    row, the metric layer's one rule, :func:`branchbook.metrics.models.aum_sql`)."""
+    AUM = aum_sql("", basis)
+    DEP, WEALTH = balance_sql("deposits", "", basis), balance_sql("wealth", "", basis)
+    return f"""
 WITH flags AS (
     SELECT customer_id, branch_id, manager_id, name, customer_type, opened_on,
            opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
@@ -38,8 +44,8 @@ WITH flags AS (
 c AS (SELECT * FROM flags WHERE open_now OR open_prev),
 b AS (
     SELECT customer_id,
-        sum(deposits) FILTER (WHERE month = $period) AS deposits,
-        sum(wealth) FILTER (WHERE month = $period) AS wealth,
+        sum({DEP}) FILTER (WHERE month = $period) AS deposits,
+        sum({WEALTH}) FILTER (WHERE month = $period) AS wealth,
         sum(products_held) FILTER (WHERE month = $period) AS products_held,
         sum({AUM}) FILTER (WHERE month = $prev_period) AS aum_prev,
         sum(products_held) FILTER (WHERE month = $prev_period) AS products_held_prev,
@@ -95,7 +101,11 @@ LEFT JOIN k ON k.customer_id = c.customer_id
 ORDER BY c.customer_id
 """
 
-_BRIDGE_SQL = f"""
+
+def _bridge_sql(basis: str) -> str:
+    """The bridge customers' query, AUM on ``basis`` as in :func:`_customers_sql`."""
+    AUM = aum_sql("", basis)
+    return f"""
 WITH c AS (
     SELECT customer_id, branch_id, manager_id,
            opened_on <= $period_end AND (closed_on IS NULL OR closed_on > $period_end) AS open_now,
@@ -123,16 +133,16 @@ ORDER BY c.customer_id
 """
 
 
-def bridge_customers(ctx) -> pd.DataFrame:
+def bridge_customers(ctx, basis: str = "month_end") -> pd.DataFrame:
     """``segmentation_bridge``: one row per customer open at the period's end, the
     previous month's end or the end of the previous year (the base of 比年初), with
     ``open_now`` / ``open_prev`` / ``open_year`` and the AUM at each of those month ends
     (``aum``, ``aum_prev``, ``aum_year``; 0 for an open customer without a balance,
-    NaN when not open), the same AUM as ``segmentation_customers``."""
+    NaN when not open), the same AUM (on ``basis``) as ``segmentation_customers``."""
     p = Period.parse(ctx.period)
     year = p.year_start.prev
     raw = ctx.sql(
-        _BRIDGE_SQL,
+        _bridge_sql(basis),
         period=str(p),
         prev_period=str(p.prev),
         year_period=str(year),
@@ -153,11 +163,11 @@ def bridge_customers(ctx) -> pd.DataFrame:
 _GRADE_OF_CLASS = {i + 1: FIVE_CLASS_GRADE[c] for i, c in enumerate(FIVE_CLASS_GRADE)}
 
 
-def _sql_params(ctx) -> dict[str, Any]:
+def _sql_params(period: str) -> dict[str, Any]:
     """The dates and months of the SQL: the period, the month before, the two 3-month
     windows of the AUM trend (and the same a month earlier), the 90-day activity windows
     ending at both month ends, and the first day of the 12 RFM months."""
-    p = Period.parse(ctx.period)
+    p = Period.parse(period)
     months = [str(m) for m in p.window(2 * TREND_MONTHS + 1)]  # oldest first
     return {
         "period": str(p),
@@ -259,7 +269,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     """
     settings: Settings = ctx.settings
     period = Period.parse(ctx.period)
-    raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx))
+    basis = basis_used(settings.balance_basis, has_averages(ctx))
+    raw = ctx.sql(_customers_sql(basis), **_sql_params(ctx.period))
     customers = _bank_wide_scores(_tidy(raw, settings), settings)
     clusters = fit_clusters(customers, settings)
     cluster = assign_clusters(customers, clusters)
@@ -274,6 +285,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         [
             _bench_rows(classify(customers, settings), str(period)),
             _bench_rows(classify(previous(customers), settings), str(period.prev)),
+            *_year_start_rows(ctx, basis, settings),
         ],
         ignore_index=True,
     )
@@ -281,5 +293,19 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "segmentation_customers": customers.reset_index(drop=True),
         "bench_segmentation": bench,
         "bench_segmentation_clusters": clusters,
-        "segmentation_bridge": bridge_customers(ctx),
+        "segmentation_bridge": bridge_customers(ctx, basis),
     }
+
+
+def _year_start_rows(ctx, basis: str, settings: Settings) -> list[pd.DataFrame]:
+    """The bench rows of last December (the base of 比年初 on the cards), classified as
+    the period's rows are (bank-wide ranks of that month; no clusters); none when that
+    is last month (the previous-period rows are it) or the warehouse has no balances
+    then."""
+    year = year_start_period(ctx.period)
+    known = ctx.sql("SELECT count(*) AS n FROM balances WHERE month = $m", m=year)
+    if year == str(Period.parse(ctx.period).prev) or int(known["n"].iloc[0]) == 0:
+        return []
+    raw = ctx.sql(_customers_sql(basis), **_sql_params(year))
+    rows = _bank_wide_scores(_tidy(raw, settings), settings)
+    return [_bench_rows(classify(rows, settings), year)]

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics.models import npl_sql
+from ..metrics.models import aum_sql, npl_sql
 from ..period import Period
 from ..stats import STOCK_COLUMNS, largest_driver, rate_mix, stock_bridge
 
@@ -33,13 +33,17 @@ STOCKS: tuple[str, ...] = ("aum", "loans", "book", "npl")
 #: The headlines whose change the summary explains, in order.
 HEADLINES: tuple[str, ...] = ("aum", "loans", "npl_ratio")
 
-_CUSTOMERS_SQL = """
+
+def _customers_sql(basis: str) -> str:
+    """Each managed customer's AUM (on ``basis``, as the scorecard's) and loans."""
+    return f"""
 SELECT b.customer_id AS entity, c.manager_id AS staff_id, b.month,
-       coalesce(b.deposits, 0) + coalesce(b.wealth, 0) AS aum,
+       {aum_sql("b", basis)} AS aum,
        coalesce(b.loans_outstanding, 0) AS loans
 FROM balances b JOIN customers c ON c.customer_id = b.customer_id
 WHERE c.manager_id IS NOT NULL AND b.month IN ($period, $prev_period, $year_period)
 """
+
 
 _LOANS_SQL = f"""
 SELECT s.loan_id AS entity, l.manager_id AS staff_id, s.month,
@@ -88,14 +92,15 @@ def manager_bridges(customers: pd.DataFrame, loans: pd.DataFrame, *, period: str
     return pd.concat(frames, ignore_index=True)[cols]
 
 
-def prepare_bridges(ctx, staff: pd.DataFrame) -> pd.DataFrame:
+def prepare_bridges(ctx, staff: pd.DataFrame, basis: str = "month_end") -> pd.DataFrame:
     """``staff_bridge``: :func:`manager_bridges` of the period with the staff's
-    ``branch_id`` and ``staff_name``; cut per branch like the scorecard."""
+    ``branch_id`` and ``staff_name``, AUM on the balance ``basis``; cut per branch like
+    the scorecard."""
     p = Period.parse(ctx.period)
     months = base_months(ctx.period)
     args = {"period": str(p), "prev_period": months["month"], "year_period": months["year"]}
     out = manager_bridges(
-        ctx.sql(_CUSTOMERS_SQL, **args), ctx.sql(_LOANS_SQL, **args), period=str(p)
+        ctx.sql(_customers_sql(basis), **args), ctx.sql(_LOANS_SQL, **args), period=str(p)
     )
     who = staff[["staff_id", "branch_id", "staff_name"]].drop_duplicates("staff_id")
     out = out.merge(who, on="staff_id", how="inner")

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..metrics.basis import basis_used, has_averages
 from ..metrics.history import History, alert_state_sql, history
-from ..metrics.models import aum_sql, closed_by_sql, csat_100_sql, npl_sql
+from ..metrics.models import aum_sql, balance_sql, closed_by_sql, csat_100_sql, npl_sql
 from ..period import Period, shift_month
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
@@ -18,9 +19,11 @@ from .scoring import manager_kpis, score_managers
 from .settings import Settings
 
 
-def _balances_sql(h: History) -> str:
-    """Sums per manager and month; ``kyc_complete`` counts the customers whose KYC status
-    at the month's end was complete (from ``kyc_history``; today's status without it)."""
+def _balances_sql(h: History, basis: str = "month_end") -> str:
+    """Sums per manager and month, AUM and deposits on the balance ``basis``
+    (:func:`branchbook.metrics.models.aum_sql`; loans at month end); ``kyc_complete``
+    counts the customers whose KYC status at the month's end was complete (from
+    ``kyc_history``; today's status without it)."""
     kyc = "coalesce(k.kyc_status, c.kyc_status)" if h.kyc_dated else "c.kyc_status"
     asof = (
         "ASOF LEFT JOIN kyc_history k ON k.customer_id = b.customer_id AND b.month_end >= k.valid_from"
@@ -30,8 +33,8 @@ def _balances_sql(h: History) -> str:
     return f"""
 SELECT c.manager_id AS staff_id, b.month,
        count(*) AS n_customers,
-       sum({aum_sql("b")}) AS aum,
-       sum(coalesce(b.deposits, 0)) AS deposits,
+       sum({aum_sql("b", basis)}) AS aum,
+       sum(coalesce({balance_sql("deposits", "b", basis)}, 0)) AS deposits,
        sum(coalesce(b.loans_outstanding, 0)) AS loans,
        sum(coalesce(b.products_held, 0)) AS products_held,
        count(*) FILTER (WHERE {kyc} = 'complete') AS kyc_complete
@@ -241,9 +244,10 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     span = [str(m) for m in Period.parse(last).window(Period.parse(last).months_since(since) + 1)]
     svc_start = Period.parse(first).shift(-(s.service_window_months - 1)).start
     dated = history(ctx)
+    basis = basis_used(s.balance_basis, has_averages(ctx))
     parts = {
         "staff": ctx.sql(_STAFF_SQL),
-        "balances": ctx.sql(_balances_sql(dated), first=str(since.prev), last=last),
+        "balances": ctx.sql(_balances_sql(dated, basis), first=str(since.prev), last=last),
         "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
         "churn": ctx.sql(_churn_sql(), months=months, window=s.churn_window_months),
         "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
@@ -273,5 +277,5 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_grade": bench_grades(scored),
         "bench_funnel": bench_funnel,
         "bench_staff_history": dated.frame(),
-        "staff_bridge": prepare_bridges(ctx, parts["staff"]),
+        "staff_bridge": prepare_bridges(ctx, parts["staff"], basis),
     }
