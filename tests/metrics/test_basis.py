@@ -93,3 +93,93 @@ def test_the_note_appears_only_when_the_basis_fell_back():
     assert basis.fallback_note(basis.record("average_daily", True)) is None
     assert basis.fallback_note(basis.record("month_end", False)) is None  # chosen, not fallen
     assert basis.fallback_note(None) is None  # a period prepared before the basis existed
+
+
+# -- on the small demo bank ----------------------------------------------------------
+
+PERIOD = "2026-10"
+
+_TIERS_SQL = """
+SELECT CASE WHEN aum >= $private THEN 'private' WHEN aum >= $wealth THEN 'wealth'
+            WHEN aum >= $affluent THEN 'affluent' ELSE 'mass' END AS tier,
+       count(*) AS customers
+FROM (
+    SELECT c.customer_id,
+           coalesce(any_value({deposits}), 0) + coalesce(any_value({wealth}), 0) AS aum
+    FROM customers c
+    LEFT JOIN balances b ON b.customer_id = c.customer_id AND b.month = $period
+    WHERE c.branch_id = $branch AND c.opened_on <= DATE '2026-10-31'
+      AND (c.closed_on IS NULL OR c.closed_on > DATE '2026-10-31')
+    GROUP BY c.customer_id
+)
+GROUP BY 1
+"""
+
+
+def _tier_counts(con, deposits: str, wealth: str, tiers: AssetTiers) -> dict[str, int]:
+    sql = _TIERS_SQL.format(deposits=deposits, wealth=wealth)
+    rows = con.execute(
+        sql,
+        {"period": PERIOD, "branch": "0101", "affluent": tiers.affluent,
+         "wealth": tiers.wealth, "private": tiers.private},
+    ).fetchall()  # fmt: skip
+    return {tier: int(n) for tier, n in rows}
+
+
+@pytest.mark.slow
+def test_average_daily_tier_counts_are_the_warehouses(small_bank):
+    """Branch 0101's customers per asset tier, recomputed from the warehouse on the
+    average daily balances by a query of its own, are the prepared benchmark's; on month
+    end they would not be (the basis is really in use)."""
+    from branchbook.data import load
+    from branchbook.params import ParamSet
+    from branchbook.reports import settings_classes
+
+    tiers = (
+        ParamSet(small_bank / "params", settings_classes()).for_branch("0101").common.asset_tiers
+    )
+    con = duckdb.connect(str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True)
+    avg = _tier_counts(con, "b.deposits_avg", "b.wealth_avg", tiers)
+    end = _tier_counts(con, "b.deposits", "b.wealth", tiers)
+    assert avg != end
+    bank = load(PERIOD, scope="bank", build_dir=small_bank / "build")
+    assert bank.meta["balance_basis"] == {"wanted": "average_daily", "used": "average_daily"}
+    row = bank.bench("bench_segmentation").query("branch_id == '0101' and period == @PERIOD")
+    n = float(row["customers"].iloc[0])
+    assert n == sum(avg.values())
+    published = {t: round(float(row[f"share_asset_tier_{t}"].iloc[0]) * n) for t in avg}
+    assert published == avg
+
+
+@pytest.mark.slow
+def test_a_warehouse_without_averages_falls_back_to_month_end(small_bank, tmp_path):
+    """The small demo with the average columns dropped: prepared on month end, recorded
+    as a fallback, the tiers are the month-end ones and each report that shows AUM says
+    so in one line of its data note, in both locales."""
+    import shutil
+
+    from branchbook.context import open_report
+    from branchbook.data import load
+    from branchbook.params import ParamSet
+    from branchbook.prepare import prepare
+    from branchbook.reports import settings_classes
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("ALTER TABLE balances DROP COLUMN deposits_avg")
+        con.execute("ALTER TABLE balances DROP COLUMN wealth_avg")
+        tiers = ParamSet(small_bank / "params", settings_classes()).for_branch("0101")
+        end = _tier_counts(con, "b.deposits", "b.wealth", tiers.common.asset_tiers)
+    prep = prepare(PERIOD, source=wh, params_dir=small_bank / "params", build_dir=tmp_path)
+    assert prep.meta["balance_basis"] == {"wanted": "average_daily", "used": "month_end"}
+    row = load(PERIOD, scope="bank", build_dir=tmp_path).bench("bench_segmentation")
+    row = row.query("branch_id == '0101' and period == @PERIOD")
+    n = float(row["customers"].iloc[0])
+    assert {t: round(float(row[f"share_asset_tier_{t}"].iloc[0]) * n) for t in end} == end
+    for locale, words in (("en", "month-end balances"), ("zh-CN", "月末时点余额")):
+        for report, shown in (("segmentation", True), ("staff_kpi", True), ("risk", False)):
+            rc = open_report(report, branch_id="0101", period=PERIOD, locale=locale,
+                             build_dir=str(tmp_path), params_dir=str(small_bank / "params"))  # fmt: skip
+            assert (rc.page.html().count(words) == 1) is shown, (report, locale)
+            assert rc.page.balance_basis == ("month_end" if shown else "")
