@@ -318,7 +318,9 @@ def test_average_daily_balances_follow_the_month_end_rules():
     """日均 columns: wealth_avg may not be negative; deposits_avg may (an overdraft for part
     of the month); both may be empty (not recorded for the row)."""
     con = warehouse()
-    con.execute("UPDATE balances SET wealth_avg = -5 WHERE customer_id = 'C1' AND month = '2026-10'")
+    con.execute(
+        "UPDATE balances SET wealth_avg = -5 WHERE customer_id = 'C1' AND month = '2026-10'"
+    )
     v = only_error(con)
     assert v.message() == (
         "balances.wealth_avg: value out of range (must be >= 0) in 1 row, "
