@@ -65,9 +65,9 @@ def dormant_high_value_share(rows: pd.DataFrame) -> float:
 METRICS: tuple[Metric, ...] = declare(
     Metric("customers", REPORT, "int", "high", customers, headline=True),
     Metric("aum_total", REPORT, "money", "high", aum_total, on_basis=True),
-    Metric("top20_share", REPORT, "pct", "low", top20_share, on_basis=True),
+    Metric("top20_share", REPORT, "pct", "low", top20_share),
     Metric("active_share", REPORT, "pct", "high", active_share),
-    Metric("high_value_customers", REPORT, "int", "high", high_value_customers, on_basis=True),
+    Metric("high_value_customers", REPORT, "int", "high", high_value_customers),
     Metric("dormant_high_value_share", REPORT, "pct", "low", dormant_high_value_share),
 )
 
