@@ -86,6 +86,18 @@ def test_the_warehouse_decides_the_basis_used():
     assert basis.basis_used("month_end", True) == "month_end"
 
 
+def test_validate_names_average_columns_that_are_empty_for_the_period():
+    empty = _balances([(*r[:4], None, None) for r in ROWS])
+    cols = ("customer_id", "month", "deposits", "wealth", "deposits_avg", "wealth_avg")
+    assert basis.empty_line(empty, "2026-10", cols) == (
+        "balances: deposits_avg and wealth_avg are empty for 2026-10: AUM on the average "
+        "daily basis falls back to month end"
+    )
+    assert basis.empty_line(_balances(ROWS), "2026-10", cols) is None  # they are there
+    # absent columns: the coverage table names them, no second line
+    assert basis.empty_line(_balances(ROWS, averages=False), "2026-10", cols[:4]) is None
+
+
 def test_the_note_appears_only_when_the_basis_fell_back():
     fell = basis.record("average_daily", False)
     assert fell == {"wanted": "average_daily", "used": "month_end"}

@@ -11,7 +11,7 @@ another month without them counts its month-end balance (:func:`branchbook.metri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 #: The month-average daily columns of ``balances``, beside ``deposits`` and ``wealth``.
 AVERAGE_COLUMNS = ("deposits_avg", "wealth_avg")
@@ -31,6 +31,21 @@ def has_averages(ctx) -> bool:
     except Exception:  # noqa: BLE001 - a column not there at all: no averages
         return False
     return bool(len(row)) and int(row.iloc[0, 0]) > 0
+
+
+def empty_line(con, period: str, found: Collection[str]) -> str | None:
+    """The line ``branchbook validate`` prints when ``balances`` has the average daily
+    columns (``found``: its columns) but not one value in the month ``period``: the
+    reports will read month end (absent columns are named by the coverage table)."""
+    if not set(AVERAGE_COLUMNS) <= set(found):
+        return None
+    row = con.execute(_HAS_AVERAGES_SQL, {"period": period}).fetchone()
+    if row and int(row[0]) > 0:
+        return None
+    return (
+        f"balances: deposits_avg and wealth_avg are empty for {period}: AUM on the average "
+        "daily basis falls back to month end"
+    )
 
 
 def basis_used(wanted: str, has_avg: bool) -> str:
