@@ -9,9 +9,11 @@ columns are left alone, so a test still sees the warehouse it built.
 
 from __future__ import annotations
 
+import types
+
 from branchbook.contract import TABLES
-from branchbook.metrics import shared
-from branchbook.params import DEFAULT_CSAT_SCALE, AssetTiers
+from branchbook.metrics import basis, shared
+from branchbook.params import DEFAULT_BALANCE_BASIS, DEFAULT_CSAT_SCALE, AssetTiers
 from branchbook.period import Period
 
 #: The columns the shared tables read, per contract table.
@@ -22,6 +24,8 @@ READ = {
         "month",
         "deposits",
         "wealth",
+        "deposits_avg",
+        "wealth_avg",
         "loans_outstanding",
         "products_held",
     ),
@@ -32,8 +36,9 @@ READ = {
 
 
 def add_shared(con, period: str, settings=None) -> None:
-    """Create the shared tables on ``con`` for ``period`` (the tiers and CSAT scale of
-    ``settings`` where it has them, the defaults otherwise)."""
+    """Create the shared tables on ``con`` for ``period`` (the tiers, CSAT scale and
+    balance basis of ``settings`` where it has them, the defaults otherwise; the basis
+    falls back to month end without average daily balances, as prepare decides it)."""
     for name, cols in READ.items():
         types = {c.name: c.type for c in TABLES[name].columns}
         have = {r[0] for r in con.execute(
@@ -48,10 +53,13 @@ def add_shared(con, period: str, settings=None) -> None:
             con.execute(f"ALTER VIEW {name} RENAME TO {name}__as_found")
             extra = ", ".join(f"CAST(NULL AS {types[c]}) AS {c}" for c in absent)
             con.execute(f"CREATE VIEW {name} AS SELECT *, {extra} FROM {name}__as_found")
+    ctx = types.SimpleNamespace(sql=lambda q, **p: con.execute(q, p).df(), period=period)
+    wanted = getattr(settings, "balance_basis", None) or DEFAULT_BALANCE_BASIS
     shared.prepare_shared(
         con,
         period,
         Period.parse(period).end,
         tiers=getattr(settings, "asset_tiers", None) or AssetTiers(),
         csat_scale=getattr(settings, "csat_scale", None) or DEFAULT_CSAT_SCALE,
+        basis=basis.basis_used(wanted, basis.has_averages(ctx)),
     )

@@ -27,9 +27,9 @@ ROWS = {
          None, None, "wholesale_retail", "2018-06-01", "2026-09-30", "R3", "expired"),
     ],
     "balances": [
-        ("C1", "2026-09", 1000.0, 0.0, 0.0, 1),
-        ("C1", "2026-10", 1200.5, 300.0, 0.0, 2),
-        ("C2", "2026-09", 50000.0, 0.0, 800000.0, 3),
+        ("C1", "2026-09", 1000.0, 0.0, 0.0, 1, 950.0, 0.0),
+        ("C1", "2026-10", 1200.5, 300.0, 0.0, 2, 1100.0, 150.0),
+        ("C2", "2026-09", 50000.0, 0.0, 800000.0, 3, None, None),
     ],
     "transactions": [
         ("T1", "C1", "2026-10-02", "mobile", 100.0, "out"),
@@ -268,7 +268,7 @@ def test_duplicate_key():
 
 def test_duplicate_composite_key():
     con = warehouse()
-    con.execute("INSERT INTO balances VALUES ('C1', '2026-10', 1, 0, 0, 1)")
+    con.execute("INSERT INTO balances VALUES ('C1', '2026-10', 1, 0, 0, 1, 1, 0)")
     v = only_error(con)
     assert v.message() == (
         "balances: duplicate key (customer_id, month) in 2 rows, "
@@ -312,6 +312,24 @@ def test_negative_amount():
         "balances.wealth: value out of range (must be >= 0) in 1 row, "
         "e.g. (customer_id, month)=(C2, 2026-09)"
     )
+
+
+def test_average_daily_balances_follow_the_month_end_rules():
+    """日均 columns: wealth_avg may not be negative; deposits_avg may (an overdraft for part
+    of the month); both may be empty (not recorded for the row)."""
+    con = warehouse()
+    con.execute(
+        "UPDATE balances SET wealth_avg = -5 WHERE customer_id = 'C1' AND month = '2026-10'"
+    )
+    v = only_error(con)
+    assert v.message() == (
+        "balances.wealth_avg: value out of range (must be >= 0) in 1 row, "
+        "e.g. (customer_id, month)=(C1, 2026-10)"
+    )
+    con = warehouse()
+    con.execute("UPDATE balances SET deposits_avg = -40.0 WHERE customer_id = 'C1'")
+    con.execute("UPDATE balances SET wealth_avg = NULL")
+    assert validate(con).errors == []
 
 
 def test_real_shapes_are_accepted():

@@ -208,3 +208,25 @@ def test_validate_prints_the_coverage_table(small_bank, tmp_path, capsys):
     assert "loan_snapshots   absent     needed by the risk report" in out
     assert "customers        13 of 14   phone (optional)" in out
     assert "risk             not produced: the warehouse has no loan_snapshots" in out
+    assert "falls back to month end" not in out  # the demo has average daily balances
+    with duckdb.connect(str(wh)) as con:
+        con.execute(
+            "UPDATE balances SET deposits_avg = NULL, wealth_avg = NULL WHERE month = '2026-10'"
+        )
+    assert (
+        cli.main(["validate", "--warehouse", str(wh), "--params", str(small_bank / "params")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert (
+        "balances: deposits_avg and wealth_avg are empty for 2026-10: AUM on the average "
+        "daily basis falls back to month end"
+    ) in out
+
+
+def test_average_daily_balances_are_optional_and_their_fallback_is_named():
+    """Without balances.deposits_avg / wealth_avg every report is produced (AUM on month
+    end) and the coverage table says what the reports read instead."""
+    cov = verdict(everything(balances=("deposits_avg", "wealth_avg")), REPORTS)
+    assert cov.ok and all(r.produced and not r.sections_off for r in cov.reports.values())
+    line = next(x for x in coverage.table(cov).splitlines() if x.startswith("balances"))
+    assert "deposits_avg (optional: AUM on the average daily basis falls back to month end)" in line

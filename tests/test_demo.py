@@ -385,3 +385,25 @@ def test_credit_lines_have_undrawn_commitments(small):
     assert by_product["mortgage"] == 0 and by_product["consumer"] == 0
     frozen = "SELECT count(*) FROM loan_snapshots WHERE dpd > 0 AND undrawn > 0"
     assert one(small, frozen) == 0  # a line in arrears is frozen
+
+
+def test_average_daily_balances_follow_the_month_ends(small):
+    """日均 lies near the mean of last month's end and this month's for a customer open
+    the whole month, and well below the month end for one opened mid-month."""
+    rows = small.execute(
+        """
+        SELECT b.deposits + b.wealth AS aum, b.deposits_avg + b.wealth_avg AS avg,
+               lag(b.deposits + b.wealth) OVER (PARTITION BY b.customer_id ORDER BY b.month) AS prev,
+               c.opened_on > CAST(b.month || '-01' AS DATE) AS opened_in_month
+        FROM balances b JOIN customers c USING (customer_id)
+        """
+    ).df()
+    assert rows["avg"].notna().all() and (rows["avg"] >= 0).all()
+    whole = rows[~rows["opened_in_month"] & rows["prev"].notna()]
+    path = (whole["prev"] + whole["aum"]) / 2
+    ratio = whole["avg"] / path.where(path > 0)
+    assert ratio.median() == pytest.approx(1.0, abs=0.01)
+    assert ratio.quantile(0.01) > 0.85 and ratio.quantile(0.99) < 1.15  # daily noise only
+    new = rows[rows["opened_in_month"]]
+    assert len(new) > 50
+    assert (new["avg"] <= new["aum"] * 0.55).mean() > 0.95  # from 0, and 0 before opening

@@ -639,3 +639,57 @@ def test_model_details_go_to_the_methods_appendix_at_the_end():
     sections = [h["id"] for h in page.select("h2.bb-section")]
     assert sections == ["sec-type_split", "sec-benchmark", "sec-methods", "sec-definitions"]
     assert "model table" not in "".join(p.blocks[:3])
+
+
+@pytest.mark.parametrize(
+    "locale, label, zero, na",
+    [("en", "vs start of year:", "0.0 pp", "n/a"), ("zh-CN", "比年初：", "0.0个百分点", "无")],
+)
+def test_kpi_card_shows_the_change_since_the_start_of_the_year(locale, label, zero, na):
+    table = pd.DataFrame(
+        {
+            "kpi": ["customers", "active_share", "aum_total"],
+            "value": [3300.0, 0.5, 1e9],
+            "previous": [3000.0, 0.55, 1e9],
+            "bank_median": [3100.0, 0.6, 9e8],
+            # customers +10% since December; a share that moved 0.0001 pp rounds to 0;
+            # AUM: the warehouse starts after December
+            "year_start": [3000.0, 0.500001, float("nan")],
+        }
+    )
+    p = make(locale)
+    p.kpi_frame(table, kinds={"customers": "int", "active_share": "pct", "aum_total": "money"})
+    lines = [e.get_text() for e in html_of(p).select(".bb-kpi-ytd")]
+    assert lines[0] == f"{label} +10.0%"
+    assert lines[1] == f"{label} {zero}"  # rounds to zero: 0.0, never -0.0
+    assert lines[2] == f"{label} {na}"  # not available is said, never 0
+
+
+def test_kpi_card_without_year_start_has_no_such_line():
+    cards = page_mod.cards({"customers": 10.0}, kinds={"customers": "int"}, prev={"customers": 9.0})
+    p = make("en")
+    p.kpi_cards(cards)
+    assert html_of(p).select(".bb-kpi-ytd") == []
+
+
+@pytest.mark.parametrize(
+    "locale, basis, expected",
+    [
+        ("en", "average_daily", "Total AUM (average daily)"),
+        ("en", "month_end", "Total AUM (month end)"),
+        ("zh-CN", "average_daily", "日均资产规模"),
+        ("zh-CN", "month_end", "时点资产规模"),
+    ],
+)
+def test_a_card_on_the_balance_basis_names_it(locale, basis, expected):
+    import branchbook.segmentation  # noqa: F401 - declares the report's metrics
+
+    p = make(locale)
+    p.balance_basis = basis
+    p.kpi_cards(page_mod.cards({"aum_total": 1e9, "customers": 10.0}, kinds={}))
+    labels = [e.get_text() for e in html_of(p).select(".bb-kpi-label")]
+    assert labels[0] == expected
+    assert labels[1] == ("Customers" if locale == "en" else labels[1])  # not on a basis
+    assert "(" not in labels[1] and "日均" not in labels[1]
+    p.balance_basis = ""  # a period prepared before the basis: the label as it was
+    assert p.term("aum_total", "Total AUM") == "Total AUM"

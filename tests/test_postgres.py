@@ -118,6 +118,9 @@ def test_prepare_from_the_server_equals_duckdb(small_bank, prepared_from_pg):
     assert prepared_from_pg.meta["branches"] == meta["branches"]
     assert prepared_from_pg.meta["coverage"] == meta["coverage"]
     assert prepared_from_pg.meta["warnings"] == meta["warnings"]
+    # the average daily balances came through the mapping: AUM on the same basis
+    assert prepared_from_pg.meta["balance_basis"] == meta["balance_basis"]
+    assert meta["balance_basis"]["used"] == "average_daily"
 
 
 def test_an_unchanged_server_is_not_read_again(pg, prepared_from_pg, monkeypatch):

@@ -45,7 +45,7 @@ def small_bank(con: duckdb.DuckDBPyConnection, order: str = "ASC") -> duckdb.Duc
     )
     con.execute(
         f"""
-        INSERT INTO balances
+        INSERT INTO balances (customer_id, month, deposits, wealth, loans_outstanding, products_held)
         SELECT 'C' || i, m, 1000.0 * i, 10.0 * i, 0.0, 1 + i % 3
         FROM range(1, 11) r(i), (VALUES ('2026-09'), ('2026-10')) v(m) ORDER BY i {order}, m {order}
         """

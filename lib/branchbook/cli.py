@@ -393,6 +393,7 @@ def _dispatch(args) -> int:
         return EXIT_OK
     if args.command == "validate":
         from . import completeness, contract, coverage, mapping, warehouse
+        from .metrics import basis
         from .params import ParamSet, validate_period
         from .reports import REPORTS, settings_classes
 
@@ -411,7 +412,12 @@ def _dispatch(args) -> int:
         for w in report.warnings:
             print(f"warning: {redact.scrub(w.message())}", file=sys.stderr)
         print("data contract: ok")
-        print(coverage.table(coverage.verdict(contract.found_columns(con), tuple(REPORTS))))
+        found = contract.found_columns(con)
+        print(coverage.table(coverage.verdict(found, tuple(REPORTS))))
+        month = args.period or con.execute("SELECT max(month) FROM balances").fetchone()[0]
+        empty = basis.empty_line(con, str(month), found.get("balances", ())) if month else None
+        if empty:
+            print(empty)
         warehouse.complete_shape(con)
         print(
             completeness.table(

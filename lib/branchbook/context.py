@@ -12,13 +12,14 @@ runner reads them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import contract, i18n, paths
 from . import data as data_mod
-from .metrics import thresholds
+from .metrics import basis, thresholds
 from .page import Page
 from .params import Common, ParamSet
 from .reports import registry, settings_classes
@@ -109,21 +110,32 @@ def open_report(
     )
     # only the findings about tables this report reads (a module without SOURCES: all)
     sources = getattr(spec.module, "SOURCES", None)
+    # a report that reads a customer's AUM on the bank's balance basis names it on its
+    # cards and says when it fell back to month end (no average daily balances)
+    on_basis = "balance_basis" in getattr(spec.settings, "SHARED", ())
+    recorded = d.meta.get("balance_basis") if on_basis else None
+    page.balance_basis = (recorded or {}).get("used", "")
+    fallback = basis.fallback_note(recorded)
     show_data_warnings(
-        page, [w for w in d.warnings if sources is None or w.get("table") in sources]
+        page,
+        [w for w in d.warnings if sources is None or w.get("table") in sources],
+        notes=[fallback] if fallback else (),
     )
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
 
 
-def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
+def show_data_warnings(
+    page: Page, warnings: list[dict[str, Any]], *, notes: Sequence[str] = ()
+) -> None:
     """The "data quality warnings" notice: one line saying what they are, then one per
     warning-level rule the branch's data break (count and up to five example keys,
-    never a value of the row), in the page's locale.
+    never a value of the row), in the page's locale, then one per catalogue key of
+    ``notes`` (what the report reads in place of data the warehouse lacks).
 
     Shown by :func:`open_report` before the title; the page puts them after the
     title, the summary and the KPI cards.
     """
-    if not warnings:
+    if not warnings and not notes:
         return
     lines = []
     for w in warnings:
@@ -148,4 +160,6 @@ def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
             lines.append(page.t("common.data_warnings.bank_wide", text=page.t(text_key, **values)))
         else:
             lines.append(page.t(text_key, **values))
-    page.notice(page.t("common.data_warnings.title"), lines)
+    lines += [page.t(key) for key in notes]
+    title = "common.data_warnings.title" if warnings else "common.data_warnings.title_coverage"
+    page.notice(page.t(title), lines)

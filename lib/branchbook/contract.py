@@ -66,7 +66,12 @@ branch's count and example keys), so each report can show its own; the README's
 Conventions the contract fixes beyond the column list: money is in the bank's
 currency; financials' flow items (revenue, net_profit, operating_cash_flow) cover the
 twelve months ending ``period_end``; ``interest_rate`` is a fraction (0.045 = 4.5%);
-``dpd`` is days past due at the month's end.
+``dpd`` is days past due at the month's end; ``balances.deposits`` and ``wealth`` are
+the month-end balances (时点) and the optional ``deposits_avg`` and ``wealth_avg`` the
+same month's average daily balances (日均: the mean of the month's end-of-day balances;
+a customer opened mid-month counts 0 on the days before), which tiers, AUM growth and
+the managers' assessment read by default (``balance_basis``,
+:mod:`branchbook.metrics.basis`).
 
 Dated history, so that a past month is reported with the status it had then (see the
 README's data contract): ``aml_alerts.closed_on`` is the day an alert left ``open``
@@ -274,6 +279,8 @@ _TABLE_LIST = (
             _money("wealth"),
             _money("loans_outstanding"),
             Column("products_held", BIGINT, low=0),
+            _money("deposits_avg", nullable=True),
+            _money("wealth_avg", nullable=True),
         ),
         key=("customer_id", "month"),
     ),
@@ -492,6 +499,8 @@ PLAUSIBLE_AMOUNTS = (
     ("balances", "deposits"),
     ("balances", "wealth"),
     ("balances", "loans_outstanding"),
+    ("balances", "deposits_avg"),
+    ("balances", "wealth_avg"),
     ("transactions", "amount"),
     ("loans", "principal"),
 )
@@ -1055,12 +1064,15 @@ def _num(x: float) -> str:
 # - balances.deposits may be negative: a current account in overdraft. AUM counts a
 #   customer's deposits at max(deposits, 0) (an overdraft is credit, not a negative
 #   asset) and the overdraft, -min(deposits, 0), is an exposure; tiers use that AUM.
+#   balances.deposits_avg (the month's average of end-of-day deposits, 日均) likewise:
+#   a month spent partly in overdraft can average below 0.
 # - loans.interest_rate may be NULL: a loan without a recorded rate (staff loans,
 #   some trade finance); it is "not recorded" in rate statistics, never 0.
 # - loans.collateral_type may be NULL: collateral not recorded, which is not "none"
 #   (unsecured); such loans are counted apart in the collateral section.
 _REAL_SHAPES: dict[tuple[str, str], dict] = {
     ("balances", "deposits"): {"low": None},
+    ("balances", "deposits_avg"): {"low": None},
     ("loans", "interest_rate"): {"nullable": True},
     ("loans", "collateral_type"): {"nullable": True},
 }

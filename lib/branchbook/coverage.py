@@ -103,6 +103,8 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "customers.kyc_status": _sec("risk.compliance", "staff_kpi.compliance"),
         "balances": _req(),
         "balances.products_held": _OPT,
+        "balances.deposits_avg": _OPT,
+        "balances.wealth_avg": _OPT,
         "transactions": _sec("segmentation.activity"),
         "loans": _core("risk"),
         "loans.manager_id": _OPT,
@@ -332,7 +334,7 @@ def table(cov: Coverage) -> str:
             lines.append(f"{name:<16} {'absent':<10} {_needed_for(n)}")
             continue
         have = len(t.names) - len(ms)
-        gaps = "; ".join(f"{m.column} ({_needed_for(m.need)})" for m in ms) or "-"
+        gaps = "; ".join(f"{m.column} ({_needed_for(m.need, m.name)})" for m in ms) or "-"
         lines.append(f"{name:<16} {f'{have} of {len(t.names)}':<10} {gaps}")
     lines.append("")
     lines.append(f"{'report':<16} verdict")
@@ -346,11 +348,21 @@ def table(cov: Coverage) -> str:
     return "\n".join(lines)
 
 
-def _needed_for(n: Need) -> str:
+#: What the reports read in place of an optional column that is missing, when that
+#: is more than "not recorded": the line ``branchbook validate`` prints beside it.
+FALLBACKS: Mapping[str, str] = MappingProxyType(
+    {
+        "balances.deposits_avg": "AUM on the average daily basis falls back to month end",
+        "balances.wealth_avg": "AUM on the average daily basis falls back to month end",
+    }
+)
+
+
+def _needed_for(n: Need, name: str = "") -> str:
     if n.tier == "required":
         return "required: nothing can be computed without it"
     if n.tier == "report":
         return f"needed by the {', '.join(n.uses)} report"
     if n.tier == "section":
         return f"needed by {', '.join(n.uses)}"
-    return "optional"
+    return f"optional: {FALLBACKS[name]}" if name in FALLBACKS else "optional"

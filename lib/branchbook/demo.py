@@ -14,6 +14,9 @@ The model, in short:
   corporates ~400k), evolving month to month as an AR(1) process around a slow
   upward drift; wealth products are held mostly by richer customers; products held
   (1-8) follow AUM; new customers ramp up, leaving customers run their balances down.
+  The month's average daily balances (日均, ``deposits_avg``, ``wealth_avg``) follow a
+  straight path from last month's end to this month's with a few per cent of daily
+  noise, 0 on the days before a customer opened.
 - Transactions per customer-month are Poisson with a customer-level, skewed activity
   rate (about two a month on average), with dormant spells and some dormant accounts;
   channels lean to mobile (corporates to online), amounts are lognormal.
@@ -1148,6 +1151,7 @@ class _Bank:
         is_open = (self.opened <= cal.ends[t]) & (self.closed > cal.ends[t])
         idx = np.flatnonzero(is_open)
         self.aum = aum
+        deposits_avg, wealth_avg = self.average_daily(t, aum - wealth, wealth, is_open)
         self.insert(
             "balances",
             {
@@ -1157,8 +1161,38 @@ class _Bank:
                 "wealth": pa.array(_round(wealth[idx])),
                 "loans_outstanding": pa.array(_round(loans[idx])),
                 "products_held": pa.array(np.clip(products[idx], 1, 8)),
+                "deposits_avg": pa.array(_round(deposits_avg[idx])),
+                "wealth_avg": pa.array(_round(wealth_avg[idx])),
             },
         )
+
+    def average_daily(
+        self, t: int, deposits: np.ndarray, wealth: np.ndarray, is_open: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The month's average daily deposits and wealth (日均): the balance moves from
+        last month's end (0 for a customer not open then) to this month's end along a
+        straight path with daily noise, and counts 0 on the days before the customer
+        opened, so a customer opened mid-month averages well below its month end. Drawn
+        from a stream of its own: the month-end balances stay as they were."""
+        rng = self.rng("balances_avg", t)
+        cal, n = self.cal, self.n
+        lo, hi = self.open_days(t)
+        days = cal.ends[t] - cal.starts[t] + 1
+        share = np.clip((hi - lo + 1) / days, 0.0, 1.0)
+        if t == 0 or not hasattr(self, "month_end_prev"):
+            start_dep, start_wealth = deposits, wealth
+        else:
+            was_open, dep_prev, wealth_prev = self.month_end_prev
+            start_dep = np.where(was_open, dep_prev, 0.0)
+            start_wealth = np.where(was_open, wealth_prev, 0.0)
+        self.month_end_prev = (is_open, deposits, wealth)
+        # the mean of a straight path over the days open, and the noise of the month's
+        # daily balances around it (a few per cent, averaged over some thirty days)
+        noise = np.exp(0.04 * rng.standard_normal((2, n)))
+        new = lo > cal.starts[t]  # opened this month: the path starts at 0 on the day
+        dep = np.where(new, deposits / 2, (start_dep + deposits) / 2) * share * noise[0]
+        wel = np.where(new, wealth / 2, (start_wealth + wealth) / 2) * share * noise[1]
+        return dep, np.where(wealth > 0, wel, 0.0)
 
     def transactions(self, t: int) -> None:
         rng = self.rng("transactions", t)

@@ -84,6 +84,9 @@ class Kpi:
     bank: float | None = None
     status: str = "none"
     rule: str = ""
+    #: The value at the start of the year (the end of last December); None: the card has
+    #: no start-of-year line, NaN: the line says "n/a" (the warehouse starts later).
+    year_start: float | None = None
 
 
 @dataclass
@@ -103,6 +106,9 @@ class Page:
     #: each KPI's thresholds in force this period (:func:`branchbook.metrics.thresholds.resolve`):
     #: the definitions appendix says how each KPI's colour is set
     thresholds: Mapping[str, Any] = field(default_factory=dict)
+    #: The balance basis the report's AUM was read on (``average_daily`` / ``month_end``,
+    #: :mod:`branchbook.metrics.basis`); empty: the labels do not name one.
+    balance_basis: str = ""
     live: bool | None = None
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
@@ -123,6 +129,15 @@ class Page:
     # -- plumbing ---------------------------------------------------------------
     def t(self, key: str, /, **values: Any) -> str:
         return self.tr(key, **values)
+
+    def term(self, key: str, label: str) -> str:
+        """``label`` of the metric ``key``, naming the balance basis when the metric is
+        read on it ("AUM (average daily)", "日均 AUM"); other labels as they are."""
+        m = metrics.catalogue().get(key)
+        if not self.balance_basis or m is None or not m.on_basis:
+            return label
+        basis = self.t(f"common.balance_basis.{self.balance_basis}")
+        return self.t("common.kpi.on_basis", label=label, basis=basis)
 
     def rt(self, key: str, /, **values: Any) -> str:
         """A text of this report's catalogue: ``rt("sections.tiers.title")``."""
@@ -236,18 +251,29 @@ class Page:
         """KPI cards: value, change against last period, bank median, RAG status."""
         out = []
         for k in cards:
-            label = self.rt(f"kpis.{k.key}")
+            label = self.term(k.key, self.rt(f"kpis.{k.key}"))
             change = ""
             if fmt.finite(k.value) and fmt.finite(k.prev):
                 change = kpi_change(float(k.value), float(k.prev), k.kind, self.locale)
             status_text = self.t(f"common.status.{k.status}")
             rule = f' title="{esc(k.rule)}"' if k.rule else ""
+            ytd = ""
+            if k.year_start is not None:
+                text = self.t("common.kpi.not_available")
+                if fmt.finite(k.year_start) and fmt.finite(k.value):
+                    text = kpi_change(float(k.value), float(k.year_start), k.kind, self.locale)
+                    text = text or fmt.MISSING
+                ytd = (
+                    f'<div class="bb-kpi-change bb-kpi-ytd">'
+                    f"{esc(self.t('common.kpi.vs_year_start'))} {esc(text)}</div>"
+                )
             out.append(
                 f'<div class="bb-kpi bb-{esc(k.status)}"{rule}>'
                 f'<div class="bb-kpi-label">{esc(label)}</div>'
                 f'<div class="bb-kpi-value">{esc(self.fmt(k.value, k.kind))}</div>'
                 f'<div class="bb-kpi-change">{esc(self.t("common.kpi.vs_prev"))} {esc(change or fmt.MISSING)}</div>'
-                f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
+                + ytd
+                + f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
                 f'<div class="bb-kpi-status">{esc(status_text)}</div>'
                 + (f'<div class="bb-kpi-rule">{esc(k.rule)}</div>' if k.rule else "")
                 + "</div>"
@@ -271,8 +297,8 @@ class Page:
         rag: Mapping[str, Any] | None = None,
     ) -> None:
         """KPI cards from a frame with columns ``kpi``, ``value``, ``previous``,
-        ``bank_median`` (and optionally ``status``), as :func:`branchbook.metrics.cards.card_frame`
-        returns it. ``metrics`` are the cards' declarations (their kinds); ``kinds`` is
+        ``bank_median`` (and optionally ``status`` and ``year_start``), as
+        :func:`branchbook.metrics.cards.card_frame` returns it. ``metrics`` are the cards' declarations (their kinds); ``kinds`` is
         the older spelling of the same."""
         if metrics is not None:
             kinds = {m.key: m.kind for m in metrics}
@@ -284,6 +310,11 @@ class Page:
             bank=dict(zip(table["kpi"], table["bank_median"], strict=True)),
             rag=rag,
             locale=self.locale,
+            year_start=(
+                dict(zip(table["kpi"], table["year_start"], strict=True))
+                if "year_start" in table
+                else None
+            ),
         )
         if "status" in table:
             for card, status in zip(built, table["status"], strict=True):
@@ -803,12 +834,13 @@ class Page:
                 if i18n.has(cand, self.locale):
                     term = self.t(cand)
                     break
+            term = self.term(metric, term or metric)
             text = self.t(key)
             th, declared = self.thresholds.get(metric), metrics.catalogue().get(metric)
             if th is not None and declared is not None:
                 sep = "" if self.locale == "zh-CN" else " "
                 text = f"{text}{sep}{explain(th, declared.kind, self.locale)}"
-            rows.append(f"<dt>{esc(term or metric)}</dt><dd>{esc(text)}</dd>")
+            rows.append(f"<dt>{esc(term)}</dt><dd>{esc(text)}</dd>")
         self._emit(
             f'<section class="bb-definitions" id="definitions"><h2 class="bb-section" id="sec-definitions">'
             f"{esc(self.t('common.definitions'))}</h2><dl>{''.join(rows)}</dl></section>"
@@ -860,9 +892,12 @@ def cards(
     bank: Mapping[str, float] | None = None,
     rag: Mapping[str, Any] | None = None,
     locale: str = "en",
+    year_start: Mapping[str, float] | None = None,
 ) -> list[Kpi]:
     """KPI cards from dicts of values; ``rag`` maps a KPI to an object with
-    ``status(value)`` and ``good`` / ``green`` / ``amber`` (see :class:`branchbook.params.Rag`)."""
+    ``status(value)`` and ``good`` / ``green`` / ``amber`` (see :class:`branchbook.params.Rag`);
+    ``year_start`` the values at the start of the year (a KPI missing from it: NaN, "n/a";
+    no mapping: no start-of-year line)."""
     out = []
     for key, value in values.items():
         kind = kinds.get(key, "num")
@@ -884,6 +919,9 @@ def cards(
                 bank=(bank or {}).get(key),
                 status=status,
                 rule=rule,
+                year_start=(
+                    None if year_start is None else float(year_start.get(key, float("nan")))
+                ),
             )
         )
     return out

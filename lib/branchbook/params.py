@@ -107,7 +107,15 @@ DEFAULT_CSAT_SCALE = [0.0, 30.0, 60.0, 85.0, 100.0]
 
 #: Keys set once, at the top of ``bank.yaml``, and read by every report that declares them
 #: in its ``SHARED``: a threshold has one key, so a number means one thing everywhere.
-SHARED_KEYS = ("asset_tiers", "csat_scale")
+SHARED_KEYS = ("asset_tiers", "csat_scale", "balance_basis")
+
+BalanceBasis = Literal["average_daily", "month_end"]
+"""Which balance a customer's AUM is read from for tiers, AUM growth and the managers'
+assessment: the month's average daily balance (日均, the default: what banks grade
+customers and assess managers on) or the month-end balance (时点). A warehouse without
+the average columns falls back to month end and the reports say so
+(:mod:`branchbook.metrics.basis`)."""
+DEFAULT_BALANCE_BASIS: BalanceBasis = "average_daily"
 
 
 class Rag(Section):
@@ -184,6 +192,7 @@ class Common(Section):
     time_zone: str = "Asia/Shanghai"
     asset_tiers: AssetTiers = AssetTiers()
     csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
+    balance_basis: BalanceBasis = DEFAULT_BALANCE_BASIS
 
     @field_validator("time_zone")
     @classmethod
@@ -530,7 +539,7 @@ class ParamSet:
                     + (
                         ""
                         if key == "bank_name"
-                        else " (every branch's tiers and scale are the same)"
+                        else " (every branch's tiers, scale and balance basis are the same)"
                     )
                 )
         _share(override, path, {}, self.bank_file)

@@ -311,19 +311,23 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
                 _write_partitioned(
                     con, f"{extract_query(con, table)} ORDER BY ALL", qparams, tmp, table
                 )
-        if set(reports) - kept:  # the building blocks the reports' prepares read
-            # imported here: its code joins each report's key (codekey.SHARED_STEP), not
-            # the extracts' (an edit there redoes the reports, not the extracts)
-            from .metrics import shared
-
-            shared.prepare_shared(
-                con, period, end, tiers=common.asset_tiers, csat_scale=common.csat_scale
-            )
-        # imported here for the same reason: the cut-offs are each report's artifacts,
-        # and the reports reach this module through their settings
-        from .metrics import thresholds
+        # imported here: their code joins each report's key (codekey.SHARED_STEP; the
+        # reports reach the cut-offs and the basis through their settings), not the
+        # extracts' (an edit there redoes the reports, not the extracts)
+        from .metrics import basis, shared, thresholds
 
         ctx = PrepareContext(con, period)
+        # the balance basis the warehouse allows: the one place every AUM is read on
+        balance_basis = basis.record(common.balance_basis, basis.has_averages(ctx))
+        if set(reports) - kept:  # the building blocks the reports' prepares read
+            shared.prepare_shared(
+                con,
+                period,
+                end,
+                tiers=common.asset_tiers,
+                csat_scale=common.csat_scale,
+                basis=balance_basis["used"],
+            )
         for name, spec in reports.items():
             if name in kept:
                 artifacts[name] = list(current.meta["artifacts"][name])
@@ -359,6 +363,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             "warnings": [redact.scrub(v.message()) for v in report.warnings],
             **warning_details(con, report, bounds),
             "coverage": cov.to_json(),
+            "balance_basis": balance_basis,
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }

@@ -5,7 +5,13 @@ import math
 import pandas as pd
 
 from branchbook.metrics import Metric, ratio
-from branchbook.metrics.cards import bank_median, card_frame, status
+from branchbook.metrics.cards import (
+    bank_median,
+    card_frame,
+    status,
+    unit_values,
+    year_start_period,
+)
 from branchbook.params import Rag
 
 NPL = Metric("test_npl", "test_report", "pct", "low")
@@ -78,3 +84,36 @@ def test_ratio_of_a_series_and_a_number():
     assert list(s) == [0.25, 0.5, 0.75] and list(s.index) == ["a", "b", "c"]
     t = ratio(6, pd.Series([2.0, 0.0, 3.0]))
     assert t.iloc[0] == 3.0 and math.isnan(t.iloc[1]) and t.iloc[2] == 2.0
+
+
+def test_change_against_the_start_of_the_year():
+    """比年初: the value at the end of last December and the change since, beside the
+    month's; not available (a warehouse that starts later) is NaN, never 0."""
+    cards = card_frame(
+        [NPL, CUSTOMERS],
+        {"test_npl": 0.02, "test_customers": 100.0},
+        {"test_npl": 0.03, "test_customers": 90.0},
+        bench=BENCH,
+        unit_id="a",
+        period="2026-10",
+        year_start={"test_npl": 0.025},
+    ).set_index("kpi")
+    assert math.isclose(cards.loc["test_npl", "year_start"], 0.025)
+    assert math.isclose(cards.loc["test_npl", "change_ytd"], -0.005)
+    assert math.isnan(cards.loc["test_customers", "year_start"])
+    assert math.isnan(cards.loc["test_customers", "change_ytd"])
+    no_year = card_frame([NPL], {"test_npl": 0.02}, {}, bench=BENCH, unit_id="a", period="2026-10")
+    assert math.isnan(no_year["year_start"].iloc[0])
+
+
+def test_year_start_is_last_december_read_from_the_bench():
+    assert year_start_period("2026-10") == "2025-12"
+    assert year_start_period("2027-01") == "2026-12"  # January: the month before
+    bench = pd.concat(
+        [BENCH, pd.DataFrame({"branch_id": ["a"], "period": ["2025-12"], "test_npl": [0.05],
+                              "test_customers": [80.0]})],
+        ignore_index=True,
+    )  # fmt: skip
+    assert unit_values(bench, "a", "2025-12") == {"test_npl": 0.05, "test_customers": 80.0}
+    assert unit_values(bench, "b", "2025-12") == {}  # no row: not available
+    assert unit_values(None, "a", "2025-12") == {}

@@ -124,3 +124,33 @@ def test_a_managers_book_is_the_segmentation_and_risk_reports_customers_and_loan
     assert len(theirs) >= 5
     np.testing.assert_allclose(card.loc[theirs, "book_outstanding"], book[theirs])
     np.testing.assert_allclose(card.loc[theirs, "npl_outstanding"], npl[theirs])
+
+
+def test_every_report_reads_aum_on_one_balance_basis(small_bank, bank, sections):
+    """Tiers, the managers' AUM and CSAT by tier read AUM on the bank's one balance
+    basis (average daily by default), and the prepared AUM is the warehouse's average
+    daily deposits + wealth, not its month end."""
+    import duckdb
+
+    readers = [r for r, s in sections.items() if "balance_basis" in type(s).SHARED]
+    assert sorted(readers) == ["satisfaction", "segmentation", "staff_kpi"]
+    assert {sections[r].balance_basis for r in readers} == {"average_daily"}
+    assert bank.meta["balance_basis"]["used"] == "average_daily"
+    with duckdb.connect(
+        str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True
+    ) as con:
+        wh = (
+            con.execute(
+                "SELECT customer_id, deposits_avg + wealth_avg AS avg, deposits + wealth AS end_ "
+                "FROM balances WHERE month = ?",
+                [PERIOD],
+            )
+            .df()
+            .set_index("customer_id")
+        )
+    customers = bank.table("segmentation_customers")
+    open_ = customers[customers["open_now"].fillna(False).astype(bool)].set_index("customer_id")
+    common = open_.index.intersection(wh.index)
+    assert len(common) > 1000
+    np.testing.assert_allclose(open_.loc[common, "aum"], wh.loc[common, "avg"], rtol=1e-9)
+    assert not np.allclose(open_.loc[common, "aum"], wh.loc[common, "end_"])

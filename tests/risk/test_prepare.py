@@ -121,7 +121,12 @@ def test_prepare_early_warning_and_compliance_by_hand(tiny):
 
 def test_prepare_benchmarks_by_hand(tiny):
     b = tiny["bench_risk_kpis"].set_index(["branch_id", "month"])
-    assert len(b) == 4  # two branches x (period, previous period), the empty branch included
+    # two branches x (period, previous period, last December: the base of 比年初), the
+    # empty branch included
+    assert len(b) == 6
+    assert math.isnan(b.loc[("0101", "2025-12"), "loans"])  # the card KPIs only
+    # last December every loan was performing (L3 is substandard from April 2026)
+    assert b.loc[("0101", "2025-12"), "npl_ratio"] == 0.0
     east, east_prev = b.loc[("0101", "2026-10")], b.loc[("0101", "2026-09")]
     assert east["npl_ratio"] == approx(80 / 980)
     assert east_prev["npl_ratio"] == approx(0.08)
@@ -137,6 +142,14 @@ def test_prepare_benchmarks_by_hand(tiny):
     assert west["risk_customer_share"] == 0.0 and west["loans"] == 0
     ind = tiny["bench_risk_industry"].set_index("industry")["share"]
     assert ind.to_dict() == approx({"manufacturing": 300 / 380, "construction": 80 / 380})
+
+
+def test_cards_show_the_change_since_last_december(tiny):
+    bench = tiny["bench_risk_kpis"]
+    k = bench.set_index(["branch_id", "month"]).loc[("0101", "2026-10")].to_dict()
+    cards = risk.kpi_cards(k, {}, bench=bench, branch_id="0101", period="2026-10")
+    npl = cards.set_index("kpi").loc["npl_ratio"]
+    assert npl["year_start"] == 0.0 and npl["change_ytd"] == approx(80 / 980)
 
 
 def test_branch_values_equal_the_benchmark_row(tiny):

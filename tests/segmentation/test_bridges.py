@@ -137,7 +137,8 @@ def test_unknown_base_is_named():
 @pytest.mark.slow
 def test_every_bridge_adds_up_and_matches_the_warehouse(small_bank):
     """For every branch, both bases and both measures: opening + parts = closing, and
-    opening and closing equal the customers and AUM recomputed from the warehouse."""
+    opening and closing equal the customers and AUM (on the default balance basis,
+    average daily) recomputed from the warehouse."""
     import duckdb
 
     from branchbook.period import Period
@@ -153,8 +154,9 @@ def test_every_bridge_adds_up_and_matches_the_warehouse(small_bank):
         return (
             con.execute(
                 """SELECT c.branch_id, count(*) AS customers,
-                      coalesce(sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)), 0) AS aum,
-                      coalesce(sum(b.deposits), 0) AS deposits
+                      coalesce(sum(coalesce(b.deposits_avg, b.deposits, 0)
+                                   + coalesce(b.wealth_avg, b.wealth, 0)), 0) AS aum,
+                      coalesce(sum(coalesce(b.deposits_avg, b.deposits, 0)), 0) AS deposits
                FROM customers c LEFT JOIN balances b
                  ON b.customer_id = c.customer_id AND b.month = $m
                WHERE c.opened_on <= $end AND (c.closed_on IS NULL OR c.closed_on > $end)

@@ -280,3 +280,29 @@ def test_bridge_customers_reach_back_to_the_end_of_last_year(prepared):
     pd.testing.assert_series_equal(b.loc[both, "aum_prev"], c.loc[both, "aum_prev"])
     pd.testing.assert_series_equal(b.loc[both, "deposits"], c.loc[both, "deposits"])
     assert (b["deposits_year"] <= b["aum_year"]).where(b["open_year"], True).all()
+
+
+def test_tiers_read_the_average_daily_balance_where_the_warehouse_has_it():
+    """C03 ends October at 499,999.99 (affluent) but averaged 520,000 over the month
+    (wealth); C05, opened on the 5th with 1,000 at the month's end, averaged 300."""
+    con = _warehouse()
+    con.execute(
+        "CREATE OR REPLACE VIEW balances AS SELECT *, "
+        "CASE WHEN month = '2026-10' AND customer_id = 'C03' THEN 520000.0 "
+        "     WHEN month = '2026-10' AND customer_id = 'C05' THEN 300.0 "
+        "     ELSE deposits END AS deposits_avg, wealth AS wealth_avg FROM balances_df"
+    )
+    on_avg = sg.prepare(_ctx(con))
+    c = on_avg["segmentation_customers"].set_index("customer_id")
+    assert c.loc["C03", "aum"] == 520_000.0 and c.loc["C05", "aum"] == 300.0
+    assert c.loc["C01", "aum"] == 50_000.0  # average = month end: unchanged
+    tiers = sg.classify(on_avg["segmentation_customers"], S).set_index("customer_id")
+    assert tiers.loc["C03", "asset_tier"] == "wealth"
+    bridge = on_avg["segmentation_bridge"].set_index("customer_id")
+    assert bridge.loc["C03", "aum"] == 520_000.0  # the bridge closes at the same AUM
+    # the same warehouse on the month-end basis (balance_basis: month_end)
+    on_end = sg.prepare(_ctx(con, S.model_copy(update={"balance_basis": "month_end"})))
+    c = on_end["segmentation_customers"].set_index("customer_id")
+    assert c.loc["C03", "aum"] == 499_999.99 and c.loc["C05", "aum"] == 1_000.0
+    tiers = sg.classify(on_end["segmentation_customers"], S).set_index("customer_id")
+    assert tiers.loc["C03", "asset_tier"] == "affluent"

@@ -142,7 +142,8 @@ def test_every_manager_bridge_adds_up_and_matches_the_warehouse(small_bank):
     con = duckdb.connect(str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True)
     sql = """
         SELECT c.manager_id AS staff_id,
-               sum(coalesce(b.deposits, 0) + coalesce(b.wealth, 0)) AS aum,
+               sum(coalesce(b.deposits_avg, b.deposits, 0)
+                   + coalesce(b.wealth_avg, b.wealth, 0)) AS aum,  -- average daily (default)
                sum(coalesce(b.loans_outstanding, 0)) AS loans
         FROM balances b JOIN customers c USING (customer_id)
         WHERE b.month = $m AND c.manager_id IS NOT NULL GROUP BY 1

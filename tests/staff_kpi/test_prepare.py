@@ -201,3 +201,28 @@ def test_staff_bridge_adds_up_to_the_scorecard(prepared):
                 assert row["closing"] == approx(sc.loc[(staff, PERIOD), col]), (stock, staff)
             if (staff, "2026-09") in sc.index:
                 assert row["opening"] == approx(sc.loc[(staff, "2026-09"), col]), (stock, staff)
+
+
+def test_managed_aum_reads_the_average_daily_balance_where_the_warehouse_has_it():
+    """With deposits_avg / wealth_avg the managers' AUM, net new AUM, deposit growth and
+    their bridges read the month's average daily balance; loans stay month end."""
+    tables = _tables()
+    bal = tables["balances"]
+    # every average daily balance is 80% of its month end, by hand
+    tables["balances"] = bal.assign(
+        deposits_avg=bal["deposits"] * 0.8, wealth_avg=bal["wealth"] * 0.8
+    )
+    out = staff_kpi.prepare(make_ctx(tables, SMALL))
+    oct_ = out["staff_scorecard"].set_index(["staff_id", "month"])
+    assert oct_.loc[("S1", PERIOD), "net_new_aum"] == approx(0.8 * 70.0)
+    assert oct_.loc[("S1", PERIOD), "deposit_growth"] == approx(0.8 * 70.0)
+    assert oct_.loc[("S1", PERIOD), "loan_growth"] == 0.0  # loans: month end as before
+    b = out["staff_bridge"]
+    aum = b[(b["base"] == "month") & (b["stock"] == "aum")].set_index("staff_id")
+    assert aum.loc["S1", "closing"] == approx(oct_.loc[("S1", PERIOD), "aum"])
+    # the bank's month_end basis reads the month ends again
+    on_end = staff_kpi.prepare(
+        make_ctx(tables, SMALL.model_copy(update={"balance_basis": "month_end"}))
+    )
+    sc = on_end["staff_scorecard"].set_index(["staff_id", "month"])
+    assert sc.loc[("S1", PERIOD), "net_new_aum"] == 70.0

@@ -9,6 +9,8 @@ summary sentences.
 - :mod:`.ratio`: the one rule for a ratio with a zero or missing denominator;
 - :mod:`.models`: the building blocks several reports share (AUM and asset tier, CSAT
   on the one 0-100 scale, when a customer has closed, which loans are NPL);
+- :mod:`.basis`: which balance a customer's AUM is read on (average daily or month end)
+  and the note when a warehouse without average daily balances falls back;
 - :mod:`.history`: point-in-time facts (alerts, KYC status, loan exits as they were).
 - :mod:`.shared`: those blocks computed once per period in prepare, as the tables
   ``customer_month``, ``loan_month``, ``survey_scored`` and ``churn`` every report's

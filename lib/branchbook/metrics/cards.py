@@ -1,4 +1,5 @@
-"""KPI cards from declarations: value, last period, change, bank median, rank, status.
+"""KPI cards from declarations: value, last period, change, bank median, rank, status,
+and the value at the start of the year with the change since (比年初).
 
 Every report's cards are built here, from its :class:`~.declare.Metric` declarations
 and a benchmark frame with one row per unit (branch) and period, so a metric means the
@@ -26,6 +27,8 @@ CARD_COLUMNS = (
     "rank",
     "branches",
     "status",
+    "year_start",
+    "change_ytd",
 )
 
 
@@ -58,6 +61,35 @@ def bank_median(
     return float(rows.median()) if len(rows) else math.nan
 
 
+def year_start_period(period: str) -> str:
+    """The month whose end starts ``period``'s year: the previous December.
+
+    >>> year_start_period("2026-10"), year_start_period("2026-01")
+    ('2025-12', '2025-12')
+    """
+    return f"{int(period[:4]) - 1}-12"
+
+
+def unit_values(
+    bench: pd.DataFrame | None,
+    unit_id: str,
+    period: str,
+    *,
+    unit_col: str = "branch_id",
+    period_col: str = "period",
+) -> dict[str, float]:
+    """``{key: value}`` of the unit's row of ``bench`` at ``period`` (empty when the bench
+    has no such row, e.g. a warehouse that starts after it): how a report reads its
+    year-start values from the benchmark rows prepare made for that month."""
+    if bench is None or period_col not in bench or unit_col not in bench:
+        return {}
+    rows = bench[(bench[period_col] == period) & (bench[unit_col] == unit_id)]
+    if not len(rows):
+        return {}
+    row = rows.iloc[0].drop([unit_col, period_col])
+    return {k: float(v) for k, v in pd.to_numeric(row, errors="coerce").items()}
+
+
 def card_frame(
     metrics: Iterable[Metric],
     current: Mapping[str, float],
@@ -70,12 +102,16 @@ def card_frame(
     unit_col: str = "branch_id",
     period_col: str = "period",
     medians: Mapping[str, float] | None = None,
+    year_start: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per metric: ``value``, ``previous``, ``change`` (value - previous, share
     points for shares), ``change_rel`` (change / previous, NaN when previous is 0),
     ``bank_median`` (median over units of ``bench`` at ``period``, or ``medians``),
     ``rank`` (1 is best in the metric's good direction, among the units of ``bench`` at
-    ``period``), ``branches`` (how many units were ranked) and ``status`` (RAG).
+    ``period``), ``branches`` (how many units were ranked), ``status`` (RAG),
+    ``year_start`` (the value at the end of last December, :func:`year_start_period`,
+    from ``year_start``; NaN when not available, never 0) and ``change_ytd`` (value -
+    year_start, as ``change``).
     """
     others = pd.DataFrame()
     if bench is not None and period_col in bench:
@@ -84,6 +120,7 @@ def card_frame(
     for m in metrics:
         v = float(current.get(m.key, math.nan))
         p = float(previous.get(m.key, math.nan))
+        y = float((year_start or {}).get(m.key, math.nan))
         vals = others[m.key].dropna() if m.key in others else pd.Series(dtype=float)
         if m.good is None or not math.isfinite(v):
             rank = math.nan
@@ -106,6 +143,8 @@ def card_frame(
                 "rank": rank,
                 "branches": float(len(vals) + 1),
                 "status": status(v, (rag or {}).get(m.key)),
+                "year_start": y,
+                "change_ytd": v - y,
             }
         )
     return pd.DataFrame(out, columns=list(CARD_COLUMNS))

@@ -25,7 +25,9 @@ class Metric:
     catalogue); ``kind`` how it prints and adds up; ``good`` which direction is better
     (ranks, status); ``compute`` the one function that computes it (its docstring is the
     reference definition); ``headline`` marks the report's index column; ``shown_in``
-    lists every report that prints it as a KPI card (the owner first).
+    lists every report that prints it as a KPI card (the owner first); ``on_basis``
+    marks a metric read on the bank's balance basis (average daily or month end,
+    :mod:`.basis`), whose card and definition name the basis.
     """
 
     key: str
@@ -35,6 +37,7 @@ class Metric:
     compute: Callable | None = None
     headline: bool = False
     shown_in: tuple[str, ...] = field(default=())
+    on_basis: bool = False
 
     @property
     def additive(self) -> bool:

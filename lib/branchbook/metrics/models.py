@@ -5,7 +5,9 @@ and which loans are non-performing.
 Each comes as the pandas function and, where a report computes it in SQL, the SQL
 fragment of the same rule, so a figure that two reports print is the same number.
 The thresholds are the top-level keys ``asset_tiers`` and ``csat_scale`` of
-``params/bank.yaml`` (:data:`branchbook.params.SHARED_KEYS`).
+``params/bank.yaml`` (:data:`branchbook.params.SHARED_KEYS`); which balance a customer's
+AUM is read from (month-average daily, 日均, or month end, 时点) is its
+``balance_basis`` (:mod:`.basis` says which one a warehouse allows).
 """
 
 from __future__ import annotations
@@ -89,11 +91,40 @@ def npl_sql(column: str = "s.five_class") -> str:
     return f"coalesce({column} IN ({classes}), false)"
 
 
-def aum_sql(alias: str = "b") -> str:
-    """SQL of a balance row's AUM (assets under management, 资产规模): deposits + wealth
-    at the month end, a missing part counting 0 (``alias`` empty: unqualified columns)."""
+#: The balance bases: ``average_daily`` (日均) and ``month_end`` (时点).
+BASES = ("average_daily", "month_end")
+
+
+def aum_sql(alias: str = "b", basis: str = "month_end") -> str:
+    """SQL of a balance row's AUM (assets under management, 资产规模): deposits + wealth,
+    a missing part counting 0 (``alias`` empty: unqualified columns).
+
+    ``basis="month_end"`` reads the month-end balances (``deposits``, ``wealth``);
+    ``"average_daily"`` the month's average daily balances (``deposits_avg``,
+    ``wealth_avg``), a row without them (NULL) counting its month-end balance: pass it
+    only when the warehouse has them (:func:`branchbook.metrics.basis.basis_used`).
+
+    >>> aum_sql("b", "average_daily")
+    '(coalesce(b.deposits_avg, b.deposits, 0) + coalesce(b.wealth_avg, b.wealth, 0))'
+    """
+    dep, wealth = (balance_sql(c, alias, basis) for c in ("deposits", "wealth"))
+    return f"(coalesce({dep}, 0) + coalesce({wealth}, 0))"
+
+
+def balance_sql(column: str, alias: str = "b", basis: str = "month_end") -> str:
+    """SQL of one balance (``deposits`` or ``wealth``) of a balance row on ``basis``: the
+    month-end column, or its average daily twin ``<column>_avg`` where the row has one
+    (:func:`aum_sql`); NULL stays NULL.
+
+    >>> balance_sql("wealth", "", "average_daily"), balance_sql("wealth", "b")
+    ('coalesce(wealth_avg, wealth)', 'b.wealth')
+    """
+    if basis not in BASES:
+        raise ValueError(f"balance basis is expected to be one of {BASES}. Got {basis!r} instead.")
     a = f"{alias}." if alias else ""
-    return f"(coalesce({a}deposits, 0) + coalesce({a}wealth, 0))"
+    if basis == "month_end":
+        return f"{a}{column}"
+    return f"coalesce({a}{column}_avg, {a}{column})"
 
 
 def tier_aum_sql(customers: str) -> str:

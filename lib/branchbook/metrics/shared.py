@@ -10,9 +10,11 @@ place, by the rules of :mod:`.models`, with the bank's one ``asset_tiers`` and
 ``customer_month``
     one row per balance row up to the period (a customer x month): ``customer_id,
     month, month_end, branch_id, manager_id, open`` (open at the month's end,
-    :func:`.models.open_at_sql`), ``deposits, wealth, loans_outstanding,
-    products_held`` (as the warehouse has them), ``aum`` (:func:`aum_expr`, the one
-    place the AUM basis is chosen) and ``asset_tier`` (:func:`.models.asset_tier_sql`).
+    :func:`.models.open_at_sql`), ``deposits, wealth`` and ``aum`` on the bank's
+    balance basis (:func:`aum_expr`, the one place the basis is applied: the month's
+    average daily balances, 日均, where the warehouse has them), ``asset_tier`` of that
+    AUM (:func:`.models.asset_tier_sql`), the month-end ``deposits_month_end,
+    wealth_month_end, aum_month_end`` (时点) and ``loans_outstanding, products_held``.
     A customer open in a month without a balance row has no row: a report that counts
     it (at AUM 0) joins ``customers``.
 ``loan_month``
@@ -43,6 +45,7 @@ from .models import (
     CSAT_SCALE,
     asset_tier_sql,
     aum_sql,
+    balance_sql,
     closed_by_sql,
     csat_100_sql,
     npl_sql,
@@ -63,20 +66,29 @@ TABLES: dict[str, tuple[str, ...]] = {
 _MONTH_END = "last_day(CAST(strptime({m} || '-01', '%Y-%m-%d') AS DATE))"
 
 
-def aum_expr(alias: str = "b") -> str:
-    """SQL of the AUM of a balance row of ``alias``: the one hook where the AUM basis is
-    chosen (today the month-end deposits + wealth of :func:`.models.aum_sql`)."""
-    return aum_sql(alias)
+def aum_expr(alias: str = "b", basis: str = "month_end") -> str:
+    """SQL of the AUM of a balance row of ``alias`` on the balance ``basis``: the one
+    hook where the AUM basis is applied (:func:`.models.aum_sql`)."""
+    return aum_sql(alias, basis)
 
 
-def customer_month_sql(tiers: AssetTiers) -> str:
-    """The query of ``customer_month`` (see the module docstring); ``$period`` bound."""
+def customer_month_sql(tiers: AssetTiers, basis: str = "month_end") -> str:
+    """The query of ``customer_month`` (see the module docstring); ``$period`` bound.
+    ``deposits``, ``wealth`` and ``aum`` are on the balance ``basis`` (the one the
+    warehouse allows, :func:`branchbook.metrics.basis.basis_used`); the month-end
+    figures stay beside them as ``deposits_month_end``, ``wealth_month_end`` and
+    ``aum_month_end`` for what is measured at the month's end (the churn floor)."""
+    dep, wealth = (balance_sql(c, "", basis) for c in ("deposits", "wealth"))
     return f"""
 SELECT b.customer_id, b.month, b.month_end, c.branch_id, c.manager_id,
        {open_at_sql("b.month_end")} AS open,
-       b.deposits, b.wealth, b.loans_outstanding, b.products_held,
-       b.aum, {asset_tier_sql("b.aum", tiers)} AS asset_tier
-FROM (SELECT *, {_MONTH_END.format(m="month")} AS month_end, {aum_expr("")} AS aum
+       b.deposits_b AS deposits, b.wealth_b AS wealth,
+       b.deposits AS deposits_month_end, b.wealth AS wealth_month_end,
+       b.loans_outstanding, b.products_held,
+       b.aum, b.aum_month_end, {asset_tier_sql("b.aum", tiers)} AS asset_tier
+FROM (SELECT *, {_MONTH_END.format(m="month")} AS month_end,
+             {dep} AS deposits_b, {wealth} AS wealth_b,
+             {aum_expr("", basis)} AS aum, {aum_expr("", "month_end")} AS aum_month_end
       FROM balances WHERE month <= $period) b
 JOIN customers c ON c.customer_id = b.customer_id
 """
@@ -120,6 +132,7 @@ def prepare_shared(
     *,
     tiers: AssetTiers | None = None,
     csat_scale: Sequence[float] = CSAT_SCALE,
+    basis: str = "month_end",
 ) -> dict[str, int]:
     """Create (or replace) the shared temporary tables in ``con`` for ``period`` (its
     last day ``period_end``); returns the row count of each."""
@@ -128,7 +141,7 @@ def prepare_shared(
         r[0] for r in con.execute("DESCRIBE SELECT * FROM loan_snapshots").fetchall()
     }
     queries = {
-        "customer_month": (customer_month_sql(tiers or AssetTiers()), {"period": period}),
+        "customer_month": (customer_month_sql(tiers or AssetTiers(), basis), {"period": period}),
         "loan_month": (loan_month_sql(undrawn), {"period": period}),
         "survey_scored": (survey_scored_sql(csat_scale), {"period_end": period_end}),
         "churn": (CHURN_SQL, {"period_end": period_end}),

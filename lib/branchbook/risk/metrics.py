@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from ..metrics import Metric, declare, ratio
-from ..metrics.cards import bank_median, card_frame
+from ..metrics.cards import bank_median, card_frame, unit_values, year_start_period
 from ..period import shift_month
 from .exposure import top_share
 from .settings import NPL_CLASSES, REPORT
@@ -108,11 +108,14 @@ def kpi_cards(
     rag: dict | None = None,
 ) -> pd.DataFrame:
     """The KPI cards' frame (:func:`branchbook.metrics.cards.card_frame`): value, last
-    period, change, the bank's median and the branch's rank among branches, status."""
+    period, change, the bank's median and the branch's rank among branches, status, and
+    the value at the start of the year from the bench's row of last December."""
+    year = unit_values(bench, branch_id, year_start_period(period), period_col="month")
     return card_frame(
         KPIS,
         current,
         previous,
+        year_start=year,
         bench=bench,
         unit_id=branch_id,
         period=period,

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..metrics.cards import year_start_period
 from ..metrics.history import History
 from ..metrics.history import history as dated_history
 from ..period import Period, shift_month
@@ -267,8 +268,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ``risk_borrowers`` (corporate borrowers with the
     statements for early warning), ``risk_customers`` (open customers with KYC status and
     AML alert counts as of the period end). Bank-wide: ``bench_risk_scorecard`` (the fitted scorecard as JSON,
-    with ``status``), ``bench_risk_kpis`` (headline KPIs per branch for the period and the
-    one before, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
+    with ``status``), ``bench_risk_kpis`` (headline KPIs per branch for the period, the
+    one before and last December, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
     special-mention ratios per branch and month), ``bench_risk_rolls`` (the bank's roll
     counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
     ``risk_bridge`` (the loans behind the bridges against last month and the end of last
@@ -296,8 +297,18 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         if scorecard is not None and len(oot)
         else np.nan
     )
+    # the start of the year (比年初): last December's KPIs, unless that is last month or
+    # the warehouse starts later (the cards then say "n/a", never 0)
+    year = year_start_period(ctx.period)
+    known = ctx.sql("SELECT count(*) AS n FROM loan_snapshots WHERE month = $m", m=year)
+    at_year = (
+        [_bench_kpis(_snapshot(ctx, year, s, scorecard, dated), branches, year)]
+        if year != ctx.prev_period and int(known["n"].iloc[0]) > 0
+        else []
+    )
     bench = pd.concat(
         [
+            *at_year,
             _bench_kpis(before, branches, ctx.prev_period),
             _bench_kpis(now, branches, ctx.period),
         ],

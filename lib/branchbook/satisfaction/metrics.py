@@ -152,7 +152,8 @@ def kpi_table(
     kpi_status: Mapping[str, Any],
 ) -> pd.DataFrame:
     """KPI cards (:func:`branchbook.metrics.cards.card_frame`): one row per declared KPI
-    with value, previous (last month), change, bank median, rank and status.
+    with value, previous (last month), change, bank median, rank, status and the value
+    at the start of the year (end of last December; NaN beyond the monthly frame).
 
     ``bank_median`` is the median over the branches that have a value; ``rank`` is 1
     for the best branch in the KPI's good direction. ``change`` is value - previous in
@@ -169,6 +170,7 @@ def kpi_table(
         METRICS,
         row(period),
         row(prev_period),
+        year_start=row(cards.year_start_period(period)),
         bench=kf,
         unit_id=branch_id,
         period=period,

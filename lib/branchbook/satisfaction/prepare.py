@@ -40,6 +40,7 @@ WHERE s.responded_on BETWEEN $start AND $end
 ORDER BY s.branch_id, s.responded_on, s.response_id
 """
 
+
 _COMPLAINTS_SQL = """
 SELECT complaint_id, branch_id, received_at, first_response_at, plan_at
 FROM complaints
@@ -107,9 +108,9 @@ def _steps_sql(n_low: int, customers: str = "churn", tiers=None) -> str:
     return f"""
 WITH runs AS (
     SELECT customer_id, month, {tier} AS tier,
-           count(*) FILTER (WHERE aum < $floor) OVER now_ = {n}
+           count(*) FILTER (WHERE aum_month_end < $floor) OVER now_ = {n}
                AND count(*) OVER now_ = {n} AS low_now,
-           count(*) FILTER (WHERE aum < $floor) OVER next_ = {n}
+           count(*) FILTER (WHERE aum_month_end < $floor) OVER next_ = {n}
                AND count(*) OVER next_ = {n} AS low_next,
            lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS lead_month
     FROM customer_month

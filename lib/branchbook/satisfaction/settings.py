@@ -9,7 +9,16 @@ from pydantic import Field, field_validator
 from .. import metrics
 from ..metrics import thresholds
 from ..metrics.thresholds import StatusRule, relative
-from ..params import DEFAULT_CSAT_SCALE, AssetTiers, CsatScale, Rag, Section, check_increasing
+from ..params import (
+    DEFAULT_BALANCE_BASIS,
+    DEFAULT_CSAT_SCALE,
+    AssetTiers,
+    BalanceBasis,
+    CsatScale,
+    Rag,
+    Section,
+    check_increasing,
+)
 
 REPORT = "satisfaction"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -53,11 +62,14 @@ class Settings(Section):
 
     #: Read from the top of bank.yaml: the segmentation report's tiers and the staff KPI
     #: report's CSAT are the same.
-    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers", "csat_scale")
+    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers", "csat_scale", "balance_basis")
 
     asset_tiers: AssetTiers = AssetTiers()
     """AUM (deposits + wealth) where affluent, wealth and private start (CNY): the bank's
     top-level ``asset_tiers``."""
+    balance_basis: BalanceBasis = DEFAULT_BALANCE_BASIS
+    """The balance a respondent's AUM (hence tier) is read from: the bank's top-level
+    ``balance_basis``."""
     score_window_months: int = Field(default=3, ge=1, le=12)
     """Months of responses (ending at the period) behind CSAT, NPS and their tests."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..metrics import Metric, declare, ratio
-from ..metrics.cards import card_frame
+from ..metrics.cards import card_frame, unit_values, year_start_period
 from .concentration import gini, top_share
 from .settings import DIMENSIONS, HIGH_VALUE_TIERS, REPORT, Settings
 from .tiers import open_customers
@@ -64,7 +64,7 @@ def dormant_high_value_share(rows: pd.DataFrame) -> float:
 #: The KPI cards, in card order; ``customers`` is the report's column in the index.
 METRICS: tuple[Metric, ...] = declare(
     Metric("customers", REPORT, "int", "high", customers, headline=True),
-    Metric("aum_total", REPORT, "money", "high", aum_total),
+    Metric("aum_total", REPORT, "money", "high", aum_total, on_basis=True),
     Metric("top20_share", REPORT, "pct", "low", top20_share),
     Metric("active_share", REPORT, "pct", "high", active_share),
     Metric("high_value_customers", REPORT, "int", "high", high_value_customers),
@@ -125,12 +125,14 @@ def kpi_table(
     settings: Settings,
 ) -> pd.DataFrame:
     """KPI cards: one row per KPI of :data:`METRICS` with value, previous, change, bank
-    median, rank among the branches and RAG status under ``settings.kpi_status`` (see
+    median, rank among the branches, RAG status under ``settings.kpi_status`` and the
+    value at the start of the year from the bench's row of last December (see
     :func:`branchbook.metrics.cards.card_frame`)."""
     return card_frame(
         METRICS,
         current,
         previous_kpis,
+        year_start=unit_values(bench, branch_id, year_start_period(period)),
         bench=bench,
         unit_id=branch_id,
         period=period,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..metrics.cards import year_start_period
 from ..period import Period
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
@@ -156,11 +157,11 @@ def bridge_customers(ctx) -> pd.DataFrame:
 _GRADE_OF_CLASS = {i + 1: FIVE_CLASS_GRADE[c] for i, c in enumerate(FIVE_CLASS_GRADE)}
 
 
-def _sql_params(ctx) -> dict[str, Any]:
+def _sql_params(period: str) -> dict[str, Any]:
     """The dates and months of the SQL: the period, the month before, the two 3-month
     windows of the AUM trend (and the same a month earlier), the 90-day activity windows
     ending at both month ends, and the first day of the 12 RFM months."""
-    p = Period.parse(ctx.period)
+    p = Period.parse(period)
     months = [str(m) for m in p.window(2 * TREND_MONTHS + 1)]  # oldest first
     return {
         "period": str(p),
@@ -262,7 +263,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     """
     settings: Settings = ctx.settings
     period = Period.parse(ctx.period)
-    raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx))
+    raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx.period))
     customers = _bank_wide_scores(_tidy(raw, settings), settings)
     clusters = fit_clusters(customers, settings)
     cluster = assign_clusters(customers, clusters)
@@ -277,6 +278,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         [
             _bench_rows(classify(customers, settings), str(period)),
             _bench_rows(classify(previous(customers), settings), str(period.prev)),
+            *_year_start_rows(ctx, settings),
         ],
         ignore_index=True,
     )
@@ -286,3 +288,17 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_segmentation_clusters": clusters,
         "segmentation_bridge": bridge_customers(ctx),
     }
+
+
+def _year_start_rows(ctx, settings: Settings) -> list[pd.DataFrame]:
+    """The bench rows of last December (the base of 比年初 on the cards), classified as
+    the period's rows are (bank-wide ranks of that month; no clusters); none when that
+    is last month (the previous-period rows are it) or the warehouse has no balances
+    then."""
+    year = year_start_period(ctx.period)
+    known = ctx.sql("SELECT count(*) AS n FROM customer_month WHERE month = $m", m=year)
+    if year == str(Period.parse(ctx.period).prev) or int(known["n"].iloc[0]) == 0:
+        return []
+    raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(year))
+    rows = _bank_wide_scores(_tidy(raw, settings), settings)
+    return [_bench_rows(classify(rows, settings), year)]

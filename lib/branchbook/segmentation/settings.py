@@ -15,7 +15,16 @@ from .. import metrics
 from ..metrics import thresholds
 from ..metrics.models import ASSET_TIERS, FIVE_CLASSES
 from ..metrics.thresholds import StatusRule, relative
-from ..params import AssetTiers, Rag, Section, Share, check_increasing, check_weights
+from ..params import (
+    DEFAULT_BALANCE_BASIS,
+    AssetTiers,
+    BalanceBasis,
+    Rag,
+    Section,
+    Share,
+    check_increasing,
+    check_weights,
+)
 
 REPORT = "segmentation"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -179,10 +188,12 @@ class Settings(Section):
 
     #: Keys only bank.yaml may set: they are used once, in prepare, for the whole bank.
     BANK_ONLY: ClassVar[tuple[str, ...]] = ("bank_wide",)
-    #: Read from the top of bank.yaml: the satisfaction report's tiers are the same.
-    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers",)
+    #: Read from the top of bank.yaml: the satisfaction report's tiers are the same, and
+    #: so is the balance a customer's AUM is read from (the staff KPI report's too).
+    SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers", "balance_basis")
 
     asset_tiers: AssetTiers = AssetTiers()
+    balance_basis: BalanceBasis = DEFAULT_BALANCE_BASIS
     activity_tiers: ActivityTiers = ActivityTiers()
     weights: CompositeWeights = CompositeWeights()
     level_cutoffs: list[float] = Field(default_factory=lambda: [30.0, 45.0, 60.0, 75.0])

@@ -88,7 +88,8 @@ def manager_bridges(customers: pd.DataFrame, loans: pd.DataFrame, *, period: str
 
 def prepare_bridges(ctx, staff: pd.DataFrame) -> pd.DataFrame:
     """``staff_bridge``: :func:`manager_bridges` of the period with the staff's
-    ``branch_id`` and ``staff_name``; cut per branch like the scorecard."""
+    ``branch_id`` and ``staff_name``, AUM on the balance basis (``customer_month``); cut per branch like
+    the scorecard."""
     p = Period.parse(ctx.period)
     months = base_months(ctx.period)
     args = {"period": str(p), "prev_period": months["month"], "year_period": months["year"]}

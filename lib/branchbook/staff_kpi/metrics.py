@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from ..metrics import Metric, declare, ratio
-from ..metrics.cards import bank_median, card_frame
+from ..metrics.cards import bank_median, card_frame, year_start_period
 from ..params import Rag
 from .settings import RATINGS, REPORT
 from .views import _month
@@ -67,7 +67,7 @@ def managed_closure_rate(sums: pd.DataFrame) -> pd.Series:
 CARDS: tuple[Metric, ...] = declare(
     Metric("composite_mean", REPORT, "num", "high", composite_mean, headline=True),
     Metric("targets_met_share", REPORT, "pct", "high", targets_met_share),
-    Metric("managed_aum_growth", REPORT, "pct", "high", managed_aum_growth),
+    Metric("managed_aum_growth", REPORT, "pct", "high", managed_aum_growth, on_basis=True),
     Metric("managed_npl_ratio", REPORT, "pct", "low", managed_npl_ratio),
     Metric("managed_csat", REPORT, "num", "high", managed_csat),
     Metric("managed_closure_rate", REPORT, "pct", "low", managed_closure_rate),
@@ -180,13 +180,16 @@ def kpi_cards(
 ) -> pd.DataFrame:
     """One row per card (:data:`CARDS`), as :func:`branchbook.metrics.cards.card_frame`
     builds it: ``kpi, value, previous, change, change_rel, bank_median, rank, branches,
-    status``. ``change`` = value - previous (in the metric's unit; share points for
-    shares); ``status`` is green/amber/red against ``status``, None when missing.
+    status, year_start, change_ytd``. ``change`` = value - previous (in the metric's
+    unit; share points for shares); ``year_start`` is the value at the end of last
+    December (NaN when the scorecard does not reach back to it); ``status`` is
+    green/amber/red against ``status``, None when missing.
     """
     return card_frame(
         CARDS,
         kpis(scorecard, attainment, month=period),
         kpis(scorecard, attainment, month=prev_period),
+        year_start=kpis(scorecard, attainment, month=year_start_period(period)),
         bench=bench,
         unit_id=branch_id,
         period=period,

@@ -10,7 +10,16 @@ from pydantic import Field, field_validator, model_validator
 from ..metrics import thresholds
 from ..metrics.models import NPL_CLASSES as NPL_CLASSES  # the one list, re-exported
 from ..metrics.thresholds import Norm, StatusRule, relative
-from ..params import DEFAULT_CSAT_SCALE, CsatScale, Rag, Section, Share, check_weights
+from ..params import (
+    DEFAULT_BALANCE_BASIS,
+    DEFAULT_CSAT_SCALE,
+    BalanceBasis,
+    CsatScale,
+    Rag,
+    Section,
+    Share,
+    check_weights,
+)
 
 REPORT = "staff_kpi"
 
@@ -99,10 +108,13 @@ class Settings(Section):
     """
 
     #: Read from the top of bank.yaml: CSAT is on the satisfaction report's scale.
-    SHARED: ClassVar[tuple[str, ...]] = ("csat_scale",)
+    SHARED: ClassVar[tuple[str, ...]] = ("csat_scale", "balance_basis")
 
     csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
     """The 0-100 value of the CSAT answers 1 to 5: the bank's top-level ``csat_scale``."""
+    balance_basis: BalanceBasis = DEFAULT_BALANCE_BASIS
+    """The balance a manager's managed AUM (and its growth) is read from: the bank's
+    top-level ``balance_basis``."""
     trend_months: int = Field(default=12, ge=2, le=24)
     """Months of composite history shown in the trend, ending at the period."""
     service_window_months: int = Field(default=3, ge=1, le=12)
