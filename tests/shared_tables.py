@@ -9,7 +9,7 @@ columns are left alone, so a test still sees the warehouse it built.
 
 from __future__ import annotations
 
-import types
+from types import SimpleNamespace
 
 from branchbook.contract import TABLES
 from branchbook.metrics import basis, shared
@@ -53,7 +53,7 @@ def add_shared(con, period: str, settings=None) -> None:
             con.execute(f"ALTER VIEW {name} RENAME TO {name}__as_found")
             extra = ", ".join(f"CAST(NULL AS {types[c]}) AS {c}" for c in absent)
             con.execute(f"CREATE VIEW {name} AS SELECT *, {extra} FROM {name}__as_found")
-    ctx = types.SimpleNamespace(sql=lambda q, **p: con.execute(q, p).df(), period=period)
+    ctx = SimpleNamespace(sql=lambda q, **p: con.execute(q, p).df(), period=period)
     wanted = getattr(settings, "balance_basis", None) or DEFAULT_BALANCE_BASIS
     shared.prepare_shared(
         con,
