@@ -63,10 +63,13 @@ def test_unknown_basis_is_named():
         models.aum_sql("b", "daily")
 
 
-def test_tier_aum_sql_reads_the_basis():
-    sql = models.tier_aum_sql("SELECT 'A'", "average_daily")
-    assert "b.deposits_avg" in sql and "b.wealth_avg" in sql
-    assert "_avg" not in models.tier_aum_sql("SELECT 'A'")
+def test_the_shared_customer_month_reads_the_basis_and_the_tier_rule_reads_it():
+    from branchbook.metrics import shared
+
+    sql = shared.customer_month_sql(AssetTiers(), "average_daily")
+    assert "deposits_avg" in sql and "wealth_avg" in sql
+    assert "_avg" not in shared.customer_month_sql(AssetTiers(), "month_end")
+    assert "FROM customer_month" in models.tier_aum_sql("SELECT 'A'")
 
 
 def test_the_warehouse_decides_the_basis_used():

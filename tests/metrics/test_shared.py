@@ -112,8 +112,9 @@ def test_customer_month_by_hand(con):
 
 def test_the_aum_basis_is_chosen_in_one_function(monkeypatch):
     """customer_month's ``aum`` comes from :func:`shared.aum_expr` and nowhere else."""
-    monkeypatch.setattr(shared, "aum_expr", lambda alias="b": "42.0")
-    assert "42.0 AS aum" in shared.customer_month_sql(AssetTiers())
+    monkeypatch.setattr(shared, "aum_expr", lambda alias="b", basis="month_end": f"'{basis}'")
+    sql = shared.customer_month_sql(AssetTiers(), "average_daily")
+    assert "'average_daily' AS aum," in sql and "'month_end' AS aum_month_end" in sql
 
 
 def test_loan_month_by_hand(con):

@@ -300,7 +300,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     # the start of the year (比年初): last December's KPIs, unless that is last month or
     # the warehouse starts later (the cards then say "n/a", never 0)
     year = year_start_period(ctx.period)
-    known = ctx.sql("SELECT count(*) AS n FROM loan_snapshots WHERE month = $m", m=year)
+    known = ctx.sql("SELECT count(*) AS n FROM loan_month WHERE month = $m", m=year)
     at_year = (
         [_bench_kpis(_snapshot(ctx, year, s, scorecard, dated), branches, year)]
         if year != ctx.prev_period and int(known["n"].iloc[0]) > 0
