@@ -77,6 +77,20 @@ def test_missing_columns_name_the_section_once_with_each_column():
     }
 
 
+def test_without_revaluation_dates_only_the_revaluation_list_goes():
+    """No ``loans.collateral_valued_on``: the collateral section stays (LTV needs no date),
+    the revaluation list is left out with one line in the data-coverage note."""
+    cov = verdict(everything(loans=("collateral_valued_on",)), REPORTS)
+    risk = cov.reports["risk"]
+    assert risk.produced and cov.shows("risk.collateral") and not cov.shows("risk.revaluation")
+    assert risk.notes() == [
+        "collateral revaluation dates and overdue revaluations: not shown, "
+        "the warehouse has no loans.collateral_valued_on"
+    ]
+    assert all(not r.sections_off for n, r in cov.reports.items() if n != "risk")
+    assert TABLES["loans"].column("collateral_valued_on").nullable
+
+
 def test_a_missing_core_table_means_the_report_is_not_produced():
     cov = verdict(everything(loans=None), REPORTS)
     risk = cov.reports["risk"]
