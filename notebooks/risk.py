@@ -256,7 +256,7 @@ else:
                               "collateral_value": "money", "collateral_valued_on": "date", "ltv": "pct",
                               "ltv_limit": "pct"},
                    max_rows=cfg.list_rows)
-    if not dated.collateral_dated:
+    if not d.coverage.shows("risk.revaluation"):
         page.note("risk.notes.revaluation_not_recorded")
     else:
         reval = risk.revaluation_status(book, as_of=d.meta["period_end"], months=cfg.revaluation_months)

@@ -145,13 +145,16 @@ def test_prepare_without_some_tables_records_the_verdict(small_bank, tmp_path):
         con.execute("DROP TABLE aml_alerts")
         con.execute("ALTER TABLE loans DROP COLUMN collateral_type")
         con.execute("ALTER TABLE loans DROP COLUMN collateral_value")
+        con.execute("ALTER TABLE loans DROP COLUMN collateral_valued_on")
     prep = prepare("2026-10", source=wh, params_dir=small_bank / "params", build_dir=tmp_path)
     stored = prep.meta["coverage"]["reports"]["risk"]
     assert stored["produced"] and set(stored["sections_off"]) == {
-        "risk.early_warning", "risk.compliance", "risk.collateral",
+        "risk.early_warning", "risk.compliance", "risk.collateral", "risk.revaluation",
     }  # fmt: skip
     data = load("2026-10", prep.branch_ids[0], build_dir=tmp_path)
     assert not data.coverage.shows("risk.collateral")
+    assert not data.coverage.shows("risk.revaluation")  # read as NULLs, known as absent
+    assert data.table("loans")["collateral_valued_on"].isna().all()
     assert data.coverage.shows("segmentation.activity")
     assert data.table("financials").empty
     assert list(data.table("aml_alerts").columns)[:2] == ["alert_id", "customer_id"]

@@ -174,3 +174,39 @@ def test_overdue_count_matches_the_warehouse_by_its_own_sql(small_bank):
         assert risk.revaluation_counts(status)["overdue"] == len(expected)
         total += len(expected)
     assert total > 0  # the demo plants overdue revaluations
+
+
+@pytest.mark.slow
+def test_without_valuation_dates_the_report_says_not_recorded_never_none_overdue(
+    small_bank, tmp_path
+):
+    """A warehouse without ``loans.collateral_valued_on``: the risk report keeps LTV,
+    says the dates are not recorded, and has no overdue list (empty or otherwise)."""
+    import shutil
+
+    import duckdb
+
+    from branchbook.runner.orchestrate import run
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:
+        branch = con.execute("SELECT min(branch_id) FROM branches").fetchone()[0]
+        con.execute("ALTER TABLE loans DROP COLUMN collateral_valued_on")
+    result = run(
+        "2026-10", branches=[branch], reports=["risk"], formats=("html",), warehouse=wh,
+        params_dir=small_bank / "params", out=tmp_path / "reports", build_dir=tmp_path / "build",
+        progress=False, warm=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.failed
+    folder = tmp_path / "reports" / "2026-10" / branch
+    page = (folder / "risk.html").read_text(encoding="utf-8")
+    assert "Revaluation dates not recorded" in page
+    assert (
+        "overdue for revaluation at" not in page and "No loan's collateral is overdue" not in page
+    )
+    assert "Loan-to-value" in page or "LTV" in page
+    if (folder / "risk.xlsx").exists():  # the early-warning list may make a workbook
+        from openpyxl import load_workbook
+
+        assert "revaluations_overdue" not in load_workbook(folder / "risk.xlsx").sheetnames

@@ -33,7 +33,9 @@ class History:
     kyc_dated: bool = False  # the kyc_history table
     close_reasons: bool = False  # loans.closed_reason
     undrawn: bool = False  # loan_snapshots.undrawn
-    collateral_dated: bool = False  # loans.collateral_valued_on
+    # loans.collateral_valued_on can be read (prepare fills an absent column with NULLs:
+    # whether the warehouse records it is coverage's "risk.revaluation")
+    collateral_dated: bool = False
 
     def frame(self) -> pd.DataFrame:
         """One row, the ``bench_risk_history`` artifact."""
