@@ -6,11 +6,11 @@ DPD buckets, ratios, roll rates), :mod:`.binning`, :mod:`.scorecard` and
 :mod:`.measures` (the bank's scorecard and how it is measured), :mod:`.scoring`
 (applying it: scores, PD, expected loss), :mod:`.validation` (out of time: AUC with its
 interval, calibration, stability), :mod:`.exposure` (early warning,
-LTV, concentration), :mod:`.revaluation` (collateral revaluation dates and the overdue
-list), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
+LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
 :mod:`.metrics` (the six KPI cards, declared once), :mod:`.summary` (sentences,
 definitions), :mod:`.prepare` (run once per period over the whole bank) and
 :mod:`.queries` (its SQL).
+Collateral revaluation (valuation dates, the overdue list) is :mod:`.revaluation`.
 
 :func:`prepare` aggregates the loan book in SQL, fits the :class:`Scorecard` bank-wide on
 the loan book (a loan is bad when it goes more than ``default_dpd`` days past due within
