@@ -282,7 +282,9 @@ else:
 
 # %% [markdown]
 # Collateral: loans by loan-to-value band, each collateral type against its own limit
-# (from params), and the loans above their limit.
+# (from params), the loans above their limit with the day their value is as of, and the
+# loans whose collateral revaluation is overdue at the period's end (intervals from
+# params); every overdue loan is in the workbook beside the report.
 
 # %%
 page.section("collateral")
@@ -305,8 +307,28 @@ else:
         page.table(breaches, {"loan_id": "text", "customer_id": "text", "name": "text",
                               "product": "label:risk.values.product",
                               "collateral_type": "label:risk.values.collateral_type", "outstanding": "money",
-                              "collateral_value": "money", "ltv": "pct", "ltv_limit": "pct"},
+                              "collateral_value": "money", "collateral_valued_on": "date", "ltv": "pct",
+                              "ltv_limit": "pct"},
                    max_rows=cfg.list_rows)
+    if not d.coverage.shows("risk.revaluation"):
+        page.note("risk.notes.revaluation_not_recorded")
+    else:
+        reval = risk.revaluation_status(book, as_of=d.meta["period_end"], months=cfg.revaluation_months)
+        n = risk.revaluation_counts(reval)
+        page.note("risk.notes.revaluation", overdue=n["overdue"], dated=n["overdue"] + n["not_due"],
+                  as_of=d.meta["period_end"], **cfg.revaluation_months)
+        for key in ("no_date", "after_end"):
+            if n[key]:
+                page.note(f"risk.notes.revaluation_{key}", loans=n[key])
+        overdue = risk.overdue_revaluations(reval, staff=d.table("staff"))
+        if overdue.empty:
+            page.empty("no_overdue_revaluations")
+        else:
+            page.action_table("revaluations_overdue", overdue,
+                              {"loan_id": "text", "customer_id": "text", "name": "text", "manager_name": "text",
+                               "collateral_type": "label:risk.values.collateral_type",
+                               "collateral_value": "money", "collateral_valued_on": "date",
+                               "months_since": "int", "due_on": "date"}, shown=cfg.list_rows)
 
 # %% [markdown]
 # Industry concentration of the corporate book against the bank, with the HHI.

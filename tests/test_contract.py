@@ -37,7 +37,7 @@ ROWS = {
     ],
     "loans": [
         ("L1", "C2", "0102", "S2", "business", "2025-01-10", "2027-01-10", 1_000_000.0, 0.045,
-         "real_estate", 2_000_000.0, "wholesale_retail", None),
+         "real_estate", 2_000_000.0, "wholesale_retail", None, "2025-12-20"),
     ],
     "loan_snapshots": [
         ("L1", "2026-08", 850000.0, 0, "pass", 150000.0),
@@ -163,6 +163,34 @@ def test_dated_history_is_optional():
         ("loans", "closed_reason"),
         ("loan_snapshots", "undrawn"),
     }
+
+
+def test_collateral_valuation_dates_are_optional_nullable_and_not_after_the_data():
+    """``loans.collateral_valued_on``: a warehouse without it passes, a value without a
+    date passes ("date not recorded"), a date after the data's latest month is a
+    warning naming the loan, and text that is no date is an error."""
+    con = warehouse()
+    con.execute("ALTER TABLE loans DROP COLUMN collateral_valued_on")
+    report = check(con)
+    assert report.ok and report.warnings == []
+    assert [(v.table, v.column) for v in report.absent] == [("loans", "collateral_valued_on")]
+    con = warehouse()
+    con.execute("UPDATE loans SET collateral_valued_on = NULL")
+    assert check(con).ok and check(con).warnings == []
+    con = warehouse()
+    con.execute("UPDATE loans SET collateral_valued_on = DATE '2026-11-02'")  # data ends 2026-10
+    (late,) = check(con).warnings
+    assert (late.table, late.column, late.rule) == (
+        "loans",
+        "collateral_valued_on",
+        "implausible_date",
+    )
+    assert late.examples == ("L1",) and "after the data's latest month" in late.message()
+    con = warehouse()
+    con.execute("ALTER TABLE loans ALTER collateral_valued_on TYPE VARCHAR")
+    con.execute("UPDATE loans SET collateral_valued_on = 'last spring'")
+    err = only_error(con)
+    assert (err.table, err.column, err.rule) == ("loans", "collateral_valued_on", "wrong_type")
 
 
 def test_dated_history_keeps_its_rules():

@@ -77,6 +77,20 @@ def test_missing_columns_name_the_section_once_with_each_column():
     }
 
 
+def test_without_revaluation_dates_only_the_revaluation_list_goes():
+    """No ``loans.collateral_valued_on``: the collateral section stays (LTV needs no date),
+    the revaluation list is left out with one line in the data-coverage note."""
+    cov = verdict(everything(loans=("collateral_valued_on",)), REPORTS)
+    risk = cov.reports["risk"]
+    assert risk.produced and cov.shows("risk.collateral") and not cov.shows("risk.revaluation")
+    assert risk.notes() == [
+        "collateral revaluation dates and overdue revaluations: not shown, "
+        "the warehouse has no loans.collateral_valued_on"
+    ]
+    assert all(not r.sections_off for n, r in cov.reports.items() if n != "risk")
+    assert TABLES["loans"].column("collateral_valued_on").nullable
+
+
 def test_a_missing_core_table_means_the_report_is_not_produced():
     cov = verdict(everything(loans=None), REPORTS)
     risk = cov.reports["risk"]
@@ -131,13 +145,16 @@ def test_prepare_without_some_tables_records_the_verdict(small_bank, tmp_path):
         con.execute("DROP TABLE aml_alerts")
         con.execute("ALTER TABLE loans DROP COLUMN collateral_type")
         con.execute("ALTER TABLE loans DROP COLUMN collateral_value")
+        con.execute("ALTER TABLE loans DROP COLUMN collateral_valued_on")
     prep = prepare("2026-10", source=wh, params_dir=small_bank / "params", build_dir=tmp_path)
     stored = prep.meta["coverage"]["reports"]["risk"]
     assert stored["produced"] and set(stored["sections_off"]) == {
-        "risk.early_warning", "risk.compliance", "risk.collateral",
+        "risk.early_warning", "risk.compliance", "risk.collateral", "risk.revaluation",
     }  # fmt: skip
     data = load("2026-10", prep.branch_ids[0], build_dir=tmp_path)
     assert not data.coverage.shows("risk.collateral")
+    assert not data.coverage.shows("risk.revaluation")  # read as NULLs, known as absent
+    assert data.table("loans")["collateral_valued_on"].isna().all()
     assert data.coverage.shows("segmentation.activity")
     assert data.table("financials").empty
     assert list(data.table("aml_alerts").columns)[:2] == ["alert_id", "customer_id"]

@@ -407,3 +407,30 @@ def test_average_daily_balances_follow_the_month_ends(small):
     new = rows[rows["opened_in_month"]]
     assert len(new) > 50
     assert (new["avg"] <= new["aum"] * 0.55).mean() > 0.95  # from 0, and 0 before opening
+
+
+def test_collateral_values_carry_plausible_valuation_dates(small):
+    """Loans on the book at the end: most real estate revalued within 12 months, some
+    overdue; deposits marked within a month; a few values without a date; no date after
+    the data's end and none on an unsecured loan or a guarantee."""
+    last = months(small)[-1]
+    end = f"last_day(DATE '{last}-01')"
+    rows = (
+        small.execute(
+            f"""SELECT l.collateral_type, count(*) AS n, count(l.collateral_valued_on) AS dated,
+               count(*) FILTER (WHERE l.collateral_valued_on > {end} - INTERVAL 12 MONTH) AS in_12,
+               count(*) FILTER (WHERE l.collateral_valued_on > {end} - INTERVAL 1 MONTH) AS in_1,
+               count(*) FILTER (WHERE l.collateral_valued_on > {end}) AS late
+            FROM loans l JOIN loan_snapshots s USING (loan_id)
+            WHERE s.month = '{last}' AND s.outstanding > 0 GROUP BY 1"""
+        )
+        .df()
+        .set_index("collateral_type")
+    )
+    assert rows["late"].sum() == 0
+    assert rows.loc[["none", "guarantee"], "dated"].sum() == 0
+    re = rows.loc["real_estate"]
+    assert 0.75 < re["in_12"] / re["dated"] < 0.97  # most within the year, some overdue
+    assert 0.75 < rows.loc["deposit", "in_1"] / rows.loc["deposit", "dated"] <= 1.0  # 4% overdue
+    secured = rows.drop(["none", "guarantee"])
+    assert 0.9 < secured["dated"].sum() / secured["n"].sum() < 1.0  # a few not recorded

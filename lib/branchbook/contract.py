@@ -83,6 +83,18 @@ customer's KYC status from ``valid_from`` until the next row (the latest row is
 line's limit less its balance); exposure at default adds a credit conversion factor of
 it. These are optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
 today's status and says so.
+
+``loans.collateral_valued_on`` is the day ``collateral_value`` was last appraised
+(revalued). Empty where a value has no recorded date ("date not recorded"); like every
+date it is a warning when it lies after the data's latest month. A column, not a dated
+table of appraisals, is enough for what the risk report states: the value and its date
+as of the period's end, and whether the next revaluation was due by then. For the
+latest period the latest appraisal is that value. For an earlier period an appraisal
+made after the period's end has replaced the one that stood then; the report says how
+many such loans it cannot judge rather than guessing (a bank that keeps every
+appraisal would need a dated table to report past periods exactly). Without the column
+the risk report's revaluation list is left out and says "revaluation dates not
+recorded".
 """
 
 from __future__ import annotations
@@ -312,6 +324,7 @@ _TABLE_LIST = (
             _money("collateral_value", nullable=True),
             _text("industry", nullable=True),
             _enum("closed_reason", "repaid written_off restructured", nullable=True),
+            _date("collateral_valued_on", nullable=True),
         ),
         key=("loan_id",),
         order=(("maturity_on", "originated_on"),),
@@ -492,6 +505,7 @@ PLAUSIBLE_DATES = (
     ("customers", "opened_on"),
     ("customers", "birth_date"),
     ("loans", "originated_on"),
+    ("loans", "collateral_valued_on"),
     ("staff", "hired_on"),
 )
 #: Amounts bounded by ``max_amount``: (table, column).

@@ -938,6 +938,7 @@ class _Bank:
         line = self.rng("credit lines").uniform(0.1, 0.6, nl)
         self.loan["line"] = np.where(product >= 3, line, 0.0)
         maturity = _month_days(orig_month + term) + (orig - _month_days(orig_month))
+        valued_on, dated = self.valuations(collateral, orig, maturity, has_value)
         ids = _ids("L", np.arange(1, nl + 1), max(8, len(str(nl))))
         self.loan_ids = ids
         mgr = self.manager[cust]
@@ -955,12 +956,34 @@ class _Bank:
                 "interest_rate": pa.array(np.round(rate, 4)),
                 "collateral_type": _pick(_COLLATERAL, collateral),
                 "collateral_value": pa.array(_round(value, -3), mask=~has_value),
+                "collateral_valued_on": _dates(valued_on, dated),
                 "industry": pa.array(
                     np.array([i[0] for i in _INDUSTRIES])[np.maximum(self.industry[cust], 0)],
                     mask=~self.corp[cust],
                 ),
             },
         )
+
+    def valuations(self, collateral, orig, maturity, has_value):
+        """Day each collateral value was last appraised, and whether it is recorded.
+
+        Most values were revalued within their type's usual interval before the data's
+        end (real estate 12 months, equipment 6, receivables 3, a pledged deposit marked
+        monthly), some are overdue (up to 2.5 intervals old) and a few carry no date. A
+        loan valued at origination keeps that day; a loan off the book was last valued
+        before its maturity. Its own random stream: the other tables do not change.
+        """
+        rng, n, end = self.rng("collateral revaluation"), len(orig), self.cal.last_day
+        interval = np.array([0, 12, 6, 3, 0, 1])[collateral] * 30.44
+        overdue = rng.random(n) < np.array([0, 0.12, 0.15, 0.12, 0, 0.04])[collateral]
+        age = np.where(
+            overdue,
+            interval * rng.uniform(1.05, 2.5, n) + 5,
+            (interval - 2) * rng.random(n),
+        )
+        valued = np.maximum(end - age.astype(np.int64), orig - rng.integers(0, 31, n))
+        valued = np.minimum(valued, maturity)
+        return valued, has_value & (rng.random(n) >= 0.03)
 
     def customer_ids_of(self, idx) -> pa.Array:
         width = max(7, len(str(self.n)))

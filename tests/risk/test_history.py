@@ -150,6 +150,7 @@ def test_roll_rates_separate_repaid_written_off_and_restructured():
         "kyc_dated": False,
         "close_reasons": True,
         "undrawn": False,
+        "collateral_dated": False,
     }
     rolls = out["risk_rolls"]
     m = risk.roll_rates(

@@ -33,6 +33,9 @@ class History:
     kyc_dated: bool = False  # the kyc_history table
     close_reasons: bool = False  # loans.closed_reason
     undrawn: bool = False  # loan_snapshots.undrawn
+    # loans.collateral_valued_on can be read (prepare fills an absent column with NULLs:
+    # whether the warehouse records it is coverage's "risk.revaluation")
+    collateral_dated: bool = False
 
     def frame(self) -> pd.DataFrame:
         """One row, the ``bench_risk_history`` artifact."""
@@ -62,6 +65,7 @@ def history(ctx) -> History:
         kyc_dated={"customer_id", "valid_from", "kyc_status"} <= _columns(ctx, "kyc_history"),
         close_reasons="closed_reason" in _columns(ctx, "loans"),
         undrawn="undrawn" in _columns(ctx, "loan_snapshots"),
+        collateral_dated="collateral_valued_on" in _columns(ctx, "loans"),
     )
 
 

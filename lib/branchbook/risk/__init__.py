@@ -11,6 +11,7 @@ LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
 since last month and the start of the year, and why), :mod:`.summary` (sentences,
 definitions), :mod:`.prepare` (run once per period over the whole bank) and
 :mod:`.queries` (its SQL).
+Collateral revaluation (valuation dates, the overdue list) is :mod:`.revaluation`.
 
 :func:`prepare` aggregates the loan book in SQL, fits the :class:`Scorecard` bank-wide on
 the loan book (a loan is bad when it goes more than ``default_dpd`` days past due within
@@ -42,6 +43,8 @@ settings) calls, in order::
     # early warning, collateral, concentration, compliance, matrix
     warning_list(flags); ltv_distribution(book, bands=s.ltv_bands)
     ltv_breaches(book, limit=s.ltv_limit); industry_shares(book); hhi(...)
+    reval = revaluation_status(book, as_of=period_end, months=s.revaluation_months)
+    revaluation_counts(reval); overdue_revaluations(reval, staff=x["staff"])
     top_borrowers(book, n=s.top_borrowers); compliance_table(status)
     alert_ageing(x["aml_alerts"], as_of=period_end, ageing_days=s.compliance.ageing_days)
     risk_matrix(borrower_risk(book, pd_bands=s.pd_bands, exposure_bands=s.exposure_bands))
@@ -103,6 +106,7 @@ from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, ri
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, unit_kpis
 from .prepare import prepare
+from .revaluation import overdue_revaluations, revaluation_counts, revaluation_status
 from .scorecard import MISSING, OTHER, Scorecard
 from .scoring import (
     ead_note,
@@ -169,7 +173,7 @@ __all__ = [
     "matrix_summary", "npl_dpd_gap", "npl_dpd_gap_loans", "npl_trend", "past_due_share", "prepare", "psi", "psi_band", "psi_note",
     "risk_matrix", "roll_forward_rate", "roll_rates", "score_bins", "score_book",
     "score_distribution", "scorecard_bins", "scorecard_features", "scorecard_note", "stability",
-    "status_notes",
+    "status_notes", "overdue_revaluations", "revaluation_counts", "revaluation_status",
     "summary_facts", "top_borrowers", "top_share", "validation", "validation_note",
     "validation_table", "warning_list", "warning_rules",
 ]  # fmt: skip

@@ -159,7 +159,8 @@ def _above(book: pd.DataFrame, limit: float, limits: dict | None) -> pd.Series:
 
 def ltv_breaches(book: pd.DataFrame, *, limit: float, limits: dict | None = None) -> pd.DataFrame:
     """Loans whose LTV (outstanding / collateral value) is above their collateral type's
-    limit (``limits``, else ``limit``), largest first, names masked, with ``ltv_limit``."""
+    limit (``limits``, else ``limit``), largest first, names masked, with ``ltv_limit``
+    and, where ``book`` has it, ``collateral_valued_on`` (the day the value is as of)."""
     b = book.assign(ltv_limit=loan_ltv_limit(book, limit=limit, limits=limits))
     b = b[_above(book, limit, limits)]
     cols = [
@@ -170,6 +171,7 @@ def ltv_breaches(book: pd.DataFrame, *, limit: float, limits: dict | None = None
         "collateral_type",
         "outstanding",
         "collateral_value",
+        *(["collateral_valued_on"] if "collateral_valued_on" in book.columns else []),
         "ltv",
         "ltv_limit",
     ]

@@ -44,9 +44,11 @@ GROUP BY ALL
 
 def loans_sql(h: History) -> str:
     """One row per loan outstanding at the end of $month, with the scorecard's features
-    then and its ``undrawn`` commitment (0 where the warehouse has none)."""
+    then, its ``undrawn`` commitment (0 where the warehouse has none) and the day its
+    collateral was last valued (``collateral_valued_on``, NULL where not recorded)."""
     undrawn = "coalesce(undrawn, 0)" if h.undrawn else "0.0"
-    return LOANS_SQL.replace("{undrawn}", undrawn)
+    valued = "l.collateral_valued_on" if h.collateral_dated else "NULL::DATE"
+    return LOANS_SQL.replace("{undrawn}", undrawn).replace("{valued_on}", valued)
 
 
 LOANS_SQL = f"""
@@ -61,7 +63,7 @@ fin AS (SELECT customer_id,
         FROM financials WHERE period_end <= $month_end
         QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY period_end DESC) = 1)
 SELECT l.loan_id, l.customer_id, l.branch_id, l.manager_id, c.name, c.customer_type, l.product,
-       l.collateral_type, l.collateral_value, coalesce(l.industry, c.industry) AS industry,
+       l.collateral_type, l.collateral_value, {{valued_on}} AS collateral_valued_on, coalesce(l.industry, c.industry) AS industry,
        l.principal, l.interest_rate, snap.outstanding, snap.undrawn, snap.dpd, snap.five_class,
        {BUCKET_SQL.format(d="snap.dpd")} AS dpd_bucket, hist.max_dpd_6m,
        CASE WHEN l.collateral_value > 0 THEN snap.outstanding / l.collateral_value END AS ltv,

@@ -56,6 +56,12 @@ SCORE_FEATURES = (
 )
 #: The LTV limit of each collateral type with one of its own (others take ``ltv_limit``).
 DEFAULT_LTV_LIMITS = {"real_estate": 0.70, "equipment": 0.50, "receivables": 0.60, "deposit": 0.90}
+#: Months after which a collateral type's value is due for revaluation: the bank's
+#: collateral-management policy, not a regulation. Real estate moves slowly and is
+#: revalued at least yearly; equipment wears and loses value faster (half-yearly);
+#: receivables turn over within months (quarterly); a pledged deposit or certificate is
+#: marked to market every month. A type not named (a guarantee) is not revalued.
+DEFAULT_REVALUATION_MONTHS = {"real_estate": 12, "equipment": 6, "receivables": 3, "deposit": 1}
 
 #: Where each KPI card's colour comes from (:mod:`branchbook.metrics.thresholds`; the
 #: README's table gives each default's reason). The NPL ratio's red line is the
@@ -176,8 +182,8 @@ class Settings(Section):
     The benchmarks (``bench_risk_*``, bank medians) are computed with the bank's values;
     a branch file that overrides, say, ``lgd`` or ``early_warning`` changes its own
     report's figures but not the bank medians they are compared with.
-    ``kpi_status`` and ``ltv_limits`` may name only the entries they change; the others
-    keep their defaults.
+    ``kpi_status``, ``ltv_limits`` and ``revaluation_months`` may name only the entries
+    they change; the others keep their defaults.
     """
 
     trend_months: int = Field(12, ge=2, le=36)
@@ -190,6 +196,8 @@ class Settings(Section):
     # the LTV limit of each collateral type (``lgd``'s names), above which a loan is listed
     ltv_limits: dict[str, float] = dict(DEFAULT_LTV_LIMITS)
     ltv_bands: list[float] = [0.3, 0.5, 0.7, 0.9, 1.0]
+    # months after its last appraisal at which each collateral type is due for revaluation
+    revaluation_months: dict[str, int] = dict(DEFAULT_REVALUATION_MONTHS)
     top_borrowers: int = Field(10, ge=1, le=100)  # rows of the largest-borrower table
     list_rows: int = Field(20, ge=1, le=500)  # rows of a borrower or loan list before the appendix
     compliance: Compliance = Compliance()
@@ -228,6 +236,20 @@ class Settings(Section):
                 f"Got {v} instead."
             )
         return {**DEFAULT_LTV_LIMITS, **v}
+
+    @field_validator("revaluation_months", mode="before")
+    @classmethod
+    def _revaluation(cls, v) -> dict[str, int]:
+        types = tuple(t for t in Lgd.model_fields if t not in ("none", "guarantee"))
+        ok = isinstance(v, dict) and all(
+            k in types and type(m) is int and 1 <= m <= 120 for k, m in v.items()
+        )
+        if not ok:
+            raise ValueError(
+                f"revaluation_months are expected as whole months from 1 to 120 for "
+                f"({', '.join(types)}). Got {v} instead."
+            )
+        return {**DEFAULT_REVALUATION_MONTHS, **v}
 
     @field_validator("kpi_status")
     @classmethod

@@ -224,6 +224,7 @@ TERMS = (
     "warning_exposure_share",
     "ltv",
     "ltv_breach",
+    "revaluation_overdue",
     "industry_share",
     "hhi",
     "top10_share",
