@@ -287,10 +287,11 @@ def run(
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
             write_durations(build_dir, result.entries)
-        made = {j.key: (j.branch_id, j.spec.name) for j in jobs}
-        for key in remove_other_locales(manifest, made, out_dir):
-            log.info("removed %s: a locale this run was not asked for", key)
-        manifest.flush()
+        ran = {j.key: (j.branch_id, j.spec.name) for j in jobs}
+        with guard.held_signals():  # files removed and the manifest saying so, together
+            for key in remove_other_locales(manifest, ran, out_dir):
+                log.info("removed %s: a locale this run was not asked for", key)
+            manifest.flush()
         _publish(out_dir_root, out_dir, manifest, ps, prepared)
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
