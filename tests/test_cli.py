@@ -88,6 +88,17 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["run", "--workers", "two"], "argument --workers: expected a whole number, got 'two'"),
         (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
         (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
+        (
+            ["run", "--locales", "zh-CN,fr"],
+            "argument --locales: expected one or more of (en, zh-CN), comma-separated, "
+            "each once; got 'zh-CN,fr' ('fr' not supported)",
+        ),
+        (["run", "--locales", "en,zh-CN,en"], "got 'en,zh-CN,en' ('en' given twice)"),
+        (["run", "--locales", ""], "argument --locales: expected one or more of (en, zh-CN)"),
+        (
+            ["preview", "--branch", "0101", "--report", "risk", "--locale", "fr"],
+            "argument --locale: expected one of (en, zh-CN); got 'fr'",
+        ),
     ],
 )
 def test_a_bad_option_is_one_line_with_exit_2(tmp_path, args, says):

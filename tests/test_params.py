@@ -302,3 +302,25 @@ def test_a_branch_file_may_set_fixed_status_thresholds_but_not_a_percentile_rule
         match=r"0102\.yaml: risk\.kpi_status\.special_mention_ratio\.rule: can only be set in .*bank\.yaml",
     ):
         ps.for_branch("0102")
+
+
+def test_a_branchs_parameters_in_another_locale_change_the_locale_only():
+    from branchbook import paths
+    from branchbook.reports import settings_classes
+
+    bp = ParamSet(paths.project_root() / "params", settings_classes()).for_branch("0101")
+    assert bp.common.locale == "zh-CN"  # params/branches/0101.yaml
+    assert bp.with_locale("zh-CN") is bp
+    en = bp.with_locale("en")
+    assert en.common.locale == "en" and bp.common.locale == "zh-CN"
+    same = {k: v for k, v in bp.common.model_dump().items() if k != "locale"}
+    assert {k: v for k, v in en.common.model_dump().items() if k != "locale"} == same
+    values = en.notebook_parameters("risk", period="2026-10", build_dir="build")
+    assert values["locale"] == values["common"]["locale"] == "en"
+    assert (en.branch_id, en.sections, en.source_files) == (
+        bp.branch_id,
+        bp.sections,
+        bp.source_files,
+    )
+    with pytest.raises(ParamsError, match=r"locale is expected to be one of \(en, zh-CN\)"):
+        bp.with_locale("fr")

@@ -37,6 +37,25 @@ def _csv(value: str) -> list[str]:
     return items
 
 
+def _locales(value: str) -> list[str]:
+    """``--locales``: one or more supported locales, comma-separated, none twice."""
+    from .output.names import parse_locales
+
+    try:
+        return list(parse_locales(value, None))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _locale(value: str) -> str:
+    """``--locale``: one supported locale."""
+    from .i18n import LOCALES
+
+    if value not in LOCALES:
+        raise argparse.ArgumentTypeError(f"expected one of ({', '.join(LOCALES)}); got {value!r}")
+    return value
+
+
 def _path(value: str) -> str:
     """A folder, file or URL option: never empty (``--out "$UNSET"`` would otherwise mean
     the default folder, silently)."""
@@ -80,6 +99,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--branches", type=_csv, help="comma-separated branch ids (default: all)")
     r.add_argument("--reports", type=_csv, help="comma-separated report names (default: all)")
     r.add_argument("--formats", type=_csv, default=["html", "pdf"], help="html,pdf (default both)")
+    r.add_argument(
+        "--locales",
+        type=_locales,
+        help="comma-separated locales to make every report in, e.g. zh-CN,en (default: "
+        "each branch's own locale from its parameter file); another locale than the "
+        "branch's own has it in the file name: risk.en.html",
+    )
     r.add_argument(
         "--workers",
         type=_workers,
@@ -127,6 +153,7 @@ def parser() -> argparse.ArgumentParser:
     pv.add_argument("--branch", required=True)
     pv.add_argument("--report", required=True)
     pv.add_argument("--period", help="YYYY-MM (default: the latest complete month)")
+    pv.add_argument("--locale", type=_locale, help="en or zh-CN (default: the branch's own locale)")
     _common(pv)
 
     p = sub.add_parser("prepare", help="validate the data and cut the period's extracts")
@@ -276,7 +303,7 @@ def _dispatch(args) -> int:
 
     root = paths.project_root()
     if args.command == "preview":
-        from .runner.orchestrate import run
+        from .runner.orchestrate import failed_name, run
 
         out = Path(args.build_dir or root / "build") / "preview"
         result = run(
@@ -290,11 +317,13 @@ def _dispatch(args) -> int:
             build_dir=args.build_dir,
             force=True,
             progress=False,
+            locales=[args.locale] if args.locale else None,
         )
         for e in result.failed:
-            print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+            print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
         if result.exit_code == EXIT_OK:
-            print(out / result.period / args.branch / f"{args.report}.html")
+            (entry,) = result.entries.values()  # its file is named as a run names it
+            print(out / result.period / entry["outputs"]["html"]["path"])
         return result.exit_code
     if args.command == "run":
         from .runner.orchestrate import run
@@ -315,6 +344,7 @@ def _dispatch(args) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             wait_lock=args.wait_lock,
+            locales=args.locales,
         )
         ok = sum(e["status"] == "ok" for e in result.entries.values())
         print(

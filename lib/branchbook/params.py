@@ -19,7 +19,7 @@ import numbers
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -366,6 +366,23 @@ class BranchParams(BaseModel):
 
     def section(self, report: str) -> Section:
         return self.sections[report]
+
+    def with_locale(self, locale: str) -> BranchParams:
+        """These parameters with ``locale`` in place of the parameter file's (a report
+        asked for in another language: ``branchbook run --locales``); itself when it
+        is the same. Raises :class:`ParamsError` for a locale outside ``Locale``."""
+        if locale == self.common.locale:
+            return self
+        try:
+            common = Common.model_validate(
+                {**self.common.model_dump(by_alias=True), "locale": locale}
+            )
+        except ValidationError:
+            raise ParamsError(
+                f"locale is expected to be one of ({', '.join(get_args(Locale))}). "
+                f"Got {locale!r} instead."
+            ) from None
+        return self.model_copy(update={"common": common})
 
     def notebook_parameters(
         self, report: str, *, period: str, build_dir: str, run_id: str = ""

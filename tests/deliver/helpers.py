@@ -20,50 +20,68 @@ REPORTS = ("risk", "staff_kpi")
 
 
 def publish(
-    root: Path, *, npl: dict[str, float] | None = None, pdf_bytes: int = 2000, run_id: str = "r1"
+    root: Path,
+    *,
+    npl: dict[str, float] | None = None,
+    pdf_bytes: int = 2000,
+    run_id: str = "r1",
+    english: bool = False,
 ) -> Path:
-    """Write ``root/2026-10`` with a manifest, HTML and PDF per branch and report."""
+    """Write ``root/2026-10`` with a manifest, HTML and PDF per branch and report; with
+    ``english`` each also in English beside its own zh-CN (``risk.en.html``, key
+    ``0101/risk.en``), as ``run --locales zh-CN,en`` publishes them."""
     folder = root / PERIOD
     entries = {}
+    locales = {"zh-CN": "", "en": ".en"} if english else {None: ""}
     for branch in ORG.regions:
         for report in REPORTS:
-            (folder / branch).mkdir(parents=True, exist_ok=True)
-            value = (npl or {}).get(branch, 0.012)
-            html = (
-                f"<html><body><h1>MARK-{branch} {report}</h1><section class='bb-summary'>"
-                f"<h2>Summary</h2><ul><li>Sentence of MARK-{branch} {report}.</li>"
-                f"<li>NPL is {value:.1%}<br>here.</li></ul></section>"
-                f"<footer class='bb-provenance'>Run {run_id}</footer></body></html>"
-            )
-            pdf = f"%PDF-1.4 MARK-{branch} {report} {run_id} ".encode().ljust(pdf_bytes, b"x")
-            outputs = {}
-            for fmt, data in (("html", html.encode()), ("pdf", pdf)):
-                rel = f"{branch}/{report}.{fmt}"
-                (folder / rel).write_bytes(data)
-                outputs[fmt] = {
-                    "path": rel,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "bytes": len(data),
-                }
-            status = "red" if value > 0.03 else "green"
-            entries[f"{branch}/{report}"] = {
-                "branch_id": branch,
-                "report": report,
-                "status": "ok",
-                "outputs": outputs,
-                "input_fingerprint": f"data-{value}",
-                "headline": {
-                    "npl_ratio": {
-                        "label": f"NPL ratio MARK-{branch}",
-                        "status": status,
-                        "text": f"{value:.1%}",
-                        "value": value,
-                    }
-                },
-            }
+            for locale, infix in locales.items():
+                entries.update(_one(folder, branch, report, locale, infix, npl, pdf_bytes, run_id))
     manifest = {"period": PERIOD, "run_id": run_id, "reports": entries}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
+
+
+def _one(folder, branch, report, locale, infix, npl, pdf_bytes, run_id) -> dict:
+    """One report of one branch in one locale (None: no locale recorded, as before)."""
+    (folder / branch).mkdir(parents=True, exist_ok=True)
+    value = (npl or {}).get(branch, 0.012)
+    words = "English sentence" if infix else "Sentence"
+    html = (
+        f"<html><body><h1>MARK-{branch} {report}</h1><section class='bb-summary'>"
+        f"<h2>Summary</h2><ul><li>{words} of MARK-{branch} {report}.</li>"
+        f"<li>NPL is {value:.1%}<br>here.</li></ul></section>"
+        f"<footer class='bb-provenance'>Run {run_id}</footer></body></html>"
+    )
+    pdf = f"%PDF-1.4 MARK-{branch} {report} {run_id} ".encode().ljust(pdf_bytes, b"x")
+    outputs = {}
+    for fmt, data in (("html", html.encode()), ("pdf", pdf)):
+        rel = f"{branch}/{report}{infix}.{fmt}"
+        (folder / rel).write_bytes(data)
+        outputs[fmt] = {
+            "path": rel,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+        }
+    status = "red" if value > 0.03 else "green"
+    return {
+        f"{branch}/{report}{infix}": {
+            "branch_id": branch,
+            "report": report,
+            **({"locale": locale, "stem": f"{report}{infix}"} if locale else {}),
+            "status": "ok",
+            "outputs": outputs,
+            "input_fingerprint": f"data-{value}",
+            "headline": {
+                "npl_ratio": {
+                    "label": f"NPL ratio MARK-{branch}",
+                    "status": status,
+                    "text": f"{value:.1%}",
+                    "value": value,
+                }
+            },
+        }
+    }
 
 
 def free_port() -> int:

@@ -40,3 +40,30 @@ def test_a_correction_names_the_changed_numbers(tmp_path):
     assert msg["Subject"].startswith("Corrected: ")
     body = msg.get_body(("plain",)).get_content()
     assert "0201 · NPL ratio MARK-0201: 0.9% → 1.2%" in body
+
+
+def test_a_report_published_in_the_persons_locale_is_sent_in_it(tmp_path):
+    acl, pub = setup_period(tmp_path, english=True)
+    anna, li = acl.people["anna.north"], acl.people["li.wei"]
+    item = pub.items["0201/risk"]
+    assert sorted(item.locales) == ["en", "zh-CN"] and item.locale == "zh-CN"
+    msg = messages.build(anna, [item], pub, sender=acl.smtp.sender, delivery=acl.delivery)
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["2026-10-0201-risk.en.pdf"]
+    body = msg.get_body(("plain",)).get_content()
+    assert "English sentence of MARK-0201 risk." in body
+    # the branch's own locale for a zh-CN reader, under the name it always had
+    items = [pub.items["0101/risk"]]
+    msg = messages.build(li, items, pub, sender=acl.smtp.sender, delivery=acl.delivery)
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["2026-10-0101-risk.pdf"]
+    assert "English" not in msg.get_body(("plain",)).get_content()
+
+
+def test_links_point_at_the_file_in_the_persons_locale(tmp_path):
+    acl, pub = setup_period(tmp_path, limit=0.001, english=True)
+    anna = acl.people["anna.north"]
+    msg = messages.build(
+        anna, [pub.items["0201/risk"]], pub, sender=acl.smtp.sender, delivery=acl.delivery
+    )
+    body = msg.get_body(("plain",)).get_content()
+    assert "https://reports.bank.example/2026-10/0201/risk.en.pdf" in body
+    assert "0201/risk.pdf" not in body

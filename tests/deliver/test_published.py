@@ -20,3 +20,19 @@ def test_the_checksum_follows_the_data_not_the_run(tmp_path):
     _, changed = setup_period(tmp_path, npl={"0101": 0.02})
     assert changed.checksum(changed.items["0101/risk"]) != first
     assert changed.checksum(changed.items["0102/risk"]) == pub.checksum(pub.items["0102/risk"])
+
+
+def test_a_report_in_two_locales_is_one_item_whose_checksum_is_its_own_locales(tmp_path):
+    from .helpers import PERIOD, publish
+
+    publish(tmp_path / "one")
+    publish(tmp_path / "two", english=True)
+    one = published.read(tmp_path / "one", PERIOD)
+    two = published.read(tmp_path / "two", PERIOD)
+    assert sorted(two.items) == sorted(one.items)  # 0101/risk, not 0101/risk.en
+    item = two.items["0101/risk"]
+    assert two.file(item, "pdf", "en").name == "risk.en.pdf"
+    assert two.file(item, "pdf").name == two.file(item, "pdf", "zh-CN").name == "risk.pdf"
+    assert two.summary(item, "en")[0] == "English sentence of MARK-0101 risk."
+    # adding a locale is no correction of what was delivered
+    assert two.checksum(item) == one.checksum(one.items["0101/risk"])

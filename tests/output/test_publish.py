@@ -333,3 +333,65 @@ def test_a_money_headline_column_is_in_one_unit_and_the_index_locale(period_dir,
     )
     cells = [r.select(".bb-headline")[0].get_text() for r in soup.select("#bb-index tbody tr")]
     assert cells == texts
+
+
+def _in_locale(branch: str, report: str, locale: str) -> dict:
+    stem = f"{report}.{locale}"
+    entry = _ok(branch, report)
+    entry.update(locale=locale, stem=stem, parameters={"branch_id": branch, "locale": locale})
+    entry["outputs"] = {
+        fmt: {"path": f"{branch}/{stem}.{fmt}", "locale": locale, "sha256": "0" * 64}
+        for fmt in ("html", "pdf")
+    }
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("locale", "names"), [("zh-CN", ["中文", "英文"]), ("en", ["Chinese", "English"])]
+)
+def test_a_report_in_two_locales_links_both_named_in_the_indexs_language(period_dir, locale, names):
+    d, manifest = period_dir
+    manifest["reports"]["0101/risk"]["parameters"]["locale"] = "zh-CN"  # an older entry
+    manifest["reports"]["0101/risk.en"] = _in_locale("0101", "risk", "en")
+    for fmt in ("html", "pdf"):
+        (d / "0101" / f"risk.en.{fmt}").write_text("en")
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale=locale, bank_name="B", branches=BRANCHES)
+    )
+    cell = soup.select("#bb-index tbody tr")[0].select('td[data-report="risk"]')[0]
+    lines = cell.select(".bb-links")
+    assert [line.select_one(".bb-locale").get_text() for line in lines] == names
+    assert [a["href"] for a in lines[0].select("a")] == ["0101/risk.html", "0101/risk.pdf"]
+    assert [a["href"] for a in lines[1].select("a")] == ["0101/risk.en.html", "0101/risk.en.pdf"]
+    assert {a["hreflang"] for a in lines[1].select("a")} == {"en"}
+    # a report counts once in the summary, whatever its locales
+    ok = 2 * len(REPORTS) - 2
+    assert str(ok) in soup.select_one(".bb-index-summary").get_text()
+    assert str(ok + 1) not in soup.select_one(".bb-index-summary").get_text()
+    other = soup.select("#bb-index tbody tr")[0].select('td[data-report="segmentation"]')[0]
+    assert other.select_one(".bb-locale") is None  # one locale, the branch's own: no name
+
+
+def test_a_failed_locale_fails_the_cell_and_says_which(period_dir):
+    d, manifest = period_dir
+    manifest["reports"]["0101/risk.en"] = {
+        **_in_locale("0101", "risk", "en"),
+        "status": "failed",
+        "outputs": {},
+        "error": "cell 3: KeyError",
+    }
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    )
+    cell = soup.select("#bb-index tbody tr")[0].select('td[data-report="risk"]')[0]
+    assert "bb-st-failed" in cell["class"]
+    assert cell.select_one(".bb-error").get_text() == "English: cell 3: KeyError"
+    assert [a["href"] for a in cell.select("a")] == ["0101/risk.html", "0101/risk.pdf"]
+
+
+def test_the_periods_count_a_report_once_whatever_its_locales(period_dir):
+    d, manifest = period_dir
+    manifest["reports"]["0101/risk.en"] = _in_locale("0101", "risk", "en")
+    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
+    row = publish._period_row(d / "manifest.json", "en")
+    assert (row["ok"], row["failed"]) == (2 * len(REPORTS) - 2, 1)

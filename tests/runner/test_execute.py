@@ -11,6 +11,8 @@ def _task() -> dict:
     return {
         "branch_id": "0101",
         "report": "risk",
+        "locale": "zh-CN",
+        "stem": "risk",
         "parameters": {"branch_id": "0101", "build_dir": "/tmp/build", "period": "2026-10"},
         "fingerprint": "fp",
     }
@@ -32,8 +34,27 @@ def test_a_made_report_is_published_with_its_checksums(tmp_path):
     assert (tmp_path / "0101" / "risk.pdf").read_bytes() == b"%PDF-1.7"
     assert out["outputs"]["html"] == {
         "path": "0101/risk.html",
+        "locale": "zh-CN",
         "sha256": hashlib.sha256(b"<html></html>").hexdigest(),
         "bytes": 13,
+    }
+
+
+def test_a_report_in_another_locale_has_it_in_its_file_names(tmp_path):
+    task = {**_task(), "locale": "en", "stem": "risk.en"}
+    entry = {**execute.new_entry(task), "status": "ok"}
+    assert (entry["locale"], entry["stem"]) == ("en", "risk.en")
+    blobs = {"html": b"<html lang='en'></html>", "pdf": b"%PDF-1.7", "xlsx": b"PK"}
+    out = execute.publish_report(entry, blobs, tmp_path, ("html", "pdf"))
+    assert sorted(p.name for p in (tmp_path / "0101").iterdir()) == [
+        "risk.en.html",
+        "risk.en.pdf",
+        "risk.en.xlsx",
+    ]
+    assert {k: (v["path"], v["locale"]) for k, v in out["outputs"].items()} == {
+        "html": ("0101/risk.en.html", "en"),
+        "pdf": ("0101/risk.en.pdf", "en"),
+        "xlsx": ("0101/risk.en.xlsx", "en"),
     }
 
 

@@ -107,3 +107,56 @@ def test_a_report_missing_a_format_asked_for_is_not_up_to_date(tmp_path):
     }
     assert manifest.up_to_date(entry, "fp", tmp_path, ("html",))
     assert not manifest.up_to_date(entry, "fp", tmp_path, ("html", "pdf"))
+
+
+def _published(out, branch, stem, locale, report):
+    files = {}
+    for fmt in ("html", "pdf"):
+        path = out / branch / f"{stem}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{stem} {fmt}")
+        files[fmt] = {"path": f"{branch}/{stem}.{fmt}", "locale": locale, "sha256": "0" * 64}
+    return {
+        "branch_id": branch,
+        "report": report,
+        "locale": locale,
+        "stem": stem,
+        "status": "ok",
+        "outputs": files,
+    }
+
+
+def test_a_run_with_fewer_locales_removes_the_others_of_its_reports_only(tmp_path):
+    out = tmp_path / "2026-10"
+    m = manifest.Manifest(out / "manifest.json", "2026-10", "r1")
+    m.data["reports"] = {
+        "0101/risk": _published(out, "0101", "risk", "zh-CN", "risk"),
+        "0101/risk.en": _published(out, "0101", "risk.en", "en", "risk"),
+        "0101/satisfaction.en": _published(out, "0101", "satisfaction.en", "en", "satisfaction"),
+        "0102/risk.en": _published(out, "0102", "risk.en", "en", "risk"),
+    }
+    # this run made 0101's risk in its own locale only
+    dropped = manifest.remove_other_locales(m, {"0101/risk": ("0101", "risk")}, out)
+    assert dropped == ["0101/risk.en"]
+    assert sorted(m.data["reports"]) == ["0101/risk", "0101/satisfaction.en", "0102/risk.en"]
+    assert not (out / "0101" / "risk.en.html").exists()
+    assert not (out / "0101" / "risk.en.pdf").exists()
+    for kept in ("0101/risk.html", "0101/satisfaction.en.pdf", "0102/risk.en.html"):
+        assert (out / kept).is_file(), kept
+    m.flush()
+    assert sorted(manifest.read(m.path)["reports"]) == sorted(m.data["reports"])
+
+
+def test_a_file_a_made_report_lists_is_never_removed(tmp_path):
+    # the branch's locale changed: the entry of the old extra locale lists risk.html too
+    out = tmp_path / "2026-10"
+    m = manifest.Manifest(out / "manifest.json", "2026-10", "r1")
+    made = _published(out, "0101", "risk", "en", "risk")
+    odd = _published(out, "0101", "risk.en", "en", "risk")
+    odd["outputs"]["html"]["path"] = "0101/risk.html"
+    odd["outputs"]["pdf"]["path"] = "/etc/passwd"
+    m.data["reports"] = {"0101/risk": made, "0101/risk.en": odd}
+    assert manifest.remove_other_locales(m, {"0101/risk": ("0101", "risk")}, out) == [
+        "0101/risk.en"
+    ]
+    assert (out / "0101" / "risk.html").is_file()

@@ -17,6 +17,9 @@ from branchbook.runner import orchestrate
         ({"executor": "spark"}, "executor is expected to be 'local' or 'dask'"),
         ({"branches": []}, "an empty list selects nothing"),
         ({"branches": ["01/01"]}, "branch id '01/01' is not allowed"),
+        ({"locales": ["zh-CN", "fr"]}, r"locales: expected one or more of \(en, zh-CN\)"),
+        ({"locales": ["en", "en"]}, r"got 'en,en' \('en' given twice\)"),
+        ({"locales": []}, r"got '' \(empty\)"),
     ],
 )
 def test_bad_input_is_refused_before_anything_runs(tmp_path, kwargs, message):
@@ -38,3 +41,9 @@ def test_the_exit_code_is_one_when_a_report_failed():
     result.entries["0102/risk"] = {"status": "failed"}
     assert result.exit_code == orchestrate.EXIT_FAILED
     assert result.failed == [{"status": "failed"}]
+
+
+def test_a_failure_in_another_locale_is_named_with_it():
+    entry = {"branch_id": "0101", "report": "risk", "locale": "en", "stem": "risk.en"}
+    assert orchestrate.failed_name(entry) == "0101 risk (en)"
+    assert orchestrate.failed_name({"branch_id": "0101", "report": "risk"}) == "0101 risk"

@@ -64,3 +64,72 @@ def test_unreadable_durations_are_no_history(tmp_path):
     assert plan.read_durations(tmp_path) == {}
     (tmp_path / plan.DURATIONS).write_text('{"0101/risk": "slow", "0102/risk": -1, "0103/risk": 2}')
     assert plan.read_durations(tmp_path) == {"0103/risk": 2.0}
+
+
+def _plan(branch_params, locales=None, reports=("risk", "satisfaction"), formats=("html",)):
+    from pathlib import Path
+
+    from branchbook.reports import select
+
+    meta = {"branch_fingerprints": {b: "data-" + b for b in branch_params}, "fingerprint": "bank"}
+    return plan.plan(
+        "2026-10",
+        meta,
+        select(list(reports)),
+        branch_params,
+        build_dir=Path("build"),
+        run_id="r1",
+        formats=formats,
+        locales=locales,
+    )
+
+
+def _branch(locale: str):
+    from branchbook import paths
+    from branchbook.params import ParamSet
+    from branchbook.reports import settings_classes
+
+    ps = ParamSet(paths.project_root() / "params", settings_classes())
+    return ps.for_branch("0101").with_locale(locale)
+
+
+def test_one_job_per_report_and_locale_named_by_the_rule():
+    jobs = _plan({"0101": _branch("zh-CN"), "0102": _branch("en")}, locales=("zh-CN", "en"))
+    assert _keys(jobs) == [
+        "0101/risk",
+        "0101/risk.en",
+        "0101/satisfaction",
+        "0101/satisfaction.en",
+        "0102/risk.zh-CN",
+        "0102/risk",
+        "0102/satisfaction.zh-CN",
+        "0102/satisfaction",
+    ]
+    for job in jobs:  # each job's notebook is told its locale, in the common keys too
+        assert job.parameters["locale"] == job.parameters["common"]["locale"] == job.locale
+        assert job.params.common.locale == job.locale
+    assert [j.stem for j in jobs[:2]] == ["risk", "risk.en"]
+    assert len({j.fingerprint for j in jobs}) == len(jobs)
+
+
+def test_without_locales_each_branch_has_its_own_and_its_files_keep_their_names():
+    jobs = _plan({"0101": _branch("zh-CN"), "0102": _branch("en")})
+    assert _keys(jobs) == ["0101/risk", "0101/satisfaction", "0102/risk", "0102/satisfaction"]
+    assert [j.locale for j in jobs] == ["zh-CN", "zh-CN", "en", "en"]
+
+
+def test_adding_a_locale_leaves_the_made_ones_fingerprints_as_they_were():
+    # so a second run with one more locale makes only the new files
+    alone = {j.key: j.fingerprint for j in _plan({"0101": _branch("zh-CN")})}
+    both = {j.key: j.fingerprint for j in _plan({"0101": _branch("zh-CN")}, ("zh-CN", "en"))}
+    assert {k: both[k] for k in alone} == alone
+    en = {j.key: j.fingerprint for j in _plan({"0101": _branch("zh-CN")}, ("en",))}
+    assert en == {k: both[k] for k in en}
+
+
+def test_a_locale_job_is_ordered_by_its_reports_durations():
+    durations = {"0101/risk": 4.0, "0102/satisfaction": 1.0}
+    jobs = _plan({"0101": _branch("zh-CN"), "0102": _branch("zh-CN")}, ("zh-CN", "en"))
+    ordered = _keys(plan.longest_first(jobs, durations))
+    # risk in English is expected at risk's mean (4.0), ahead of any satisfaction report
+    assert ordered.index("0102/risk.en") < ordered.index("0101/satisfaction")

@@ -124,3 +124,24 @@ def test_portal_pages_carry_a_strict_content_policy(site):
     c = _login(_client(site), "audit")
     policy = c.get("/2026-10/").headers["content-security-policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_a_report_in_two_locales_is_linked_and_served_in_both_under_the_same_rules(site):
+    from deliver.helpers import publish
+
+    reports, _, _ = site
+    publish(reports, english=True)
+    c = _login(_client(site), "li.wei")
+    page = c.get("/2026-10/").text
+    assert "/2026-10/0101/risk.html" in page and "/2026-10/0101/risk.en.pdf" in page
+    assert "Chinese" in page and "English" in page  # each named, in the reader's language
+    assert "0102" not in page
+    r = c.get("/2026-10/0101/risk.en.html")
+    assert r.status_code == 200 and "English sentence of MARK-0101" in r.text
+    assert c.get("/2026-10/0102/risk.en.html").status_code == 403  # not her unit
+    assert c.get("/2026-10/0101/risk.fr.html").status_code == 404  # not a locale
+    assert c.get("/2026-10/0101/risk.en.ipynb").status_code == 404
+    c = _login(_client(site), "anna.north")
+    assert c.get("/2026-10/0201/staff_kpi.en.pdf").status_code == 403  # not her report
+    opened = [e["what"] for e in _log(site) if e["status"] == 200]
+    assert opened == ["2026-10/0101/risk.en.html"]

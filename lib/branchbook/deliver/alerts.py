@@ -108,7 +108,7 @@ def build(person: Person, alerts: list[Alert], published: Published, *, access: 
     msg["Message-ID"] = message_id(period, person, [a.key for a in alerts], kind="alert")
     lines = [t("deliver.greeting", loc, name=person.name), ""]
     for a in alerts:
-        url = link(access.delivery, period, a.item, "html")
+        url = link(access.delivery, period, a.item, "html", loc)
         lines += [a.line(loc), t("deliver.alert.link", loc, url=url), ""]
     lines.append(t("deliver.closing", loc))
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")

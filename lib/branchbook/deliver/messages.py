@@ -2,8 +2,9 @@
 
 A message names the period and the person's units in its subject, lists for each report
 it carries the headline KPIs and summary sentences, and attaches the reports in the
-person's formats; above the size limit of the parameters it links to the portal
-instead. A correction (a report that changed after it was delivered) is marked in the
+person's formats, in the person's locale when the report was published in it (``run
+--locales``), else in its branch's own; above the size limit of the parameters it
+links to the portal instead. A correction (a report that changed after it was delivered) is marked in the
 subject and says which headline numbers changed.
 """
 
@@ -35,8 +36,13 @@ def message_id(period: str, person: Person, checksums: list[str], kind: str = "r
     return f"<{period}.{kind}.{digest[:24]}@branchbook>"
 
 
-def link(delivery: Delivery, period: str, item: Item, fmt: str) -> str:
-    return f"{delivery.portal_url}{period}/{item.branch}/{item.report}.{fmt}"
+def link(delivery: Delivery, period: str, item: Item, fmt: str, locale: str | None = None) -> str:
+    """The portal's address of ``item``'s ``fmt`` file, in ``locale`` when published in
+    it, else in its branch's own (``.../2026-10/0101/risk.pdf``, ``.../0101/risk.en.pdf``)."""
+    out = (item.locales.get(locale) or item.outputs).get(fmt) or {}
+    return (
+        f"{delivery.portal_url}{period}/{out.get('path') or f'{item.branch}/{item.report}.{fmt}'}"
+    )
 
 
 def build(
@@ -63,7 +69,7 @@ def build(
     if correction:
         msg["X-Branchbook-Correction"] = "yes"
 
-    files = [(i, f, published.file(i, f)) for i in items for f in person.formats]
+    files = [(i, f, published.file(i, f, loc)) for i in items for f in person.formats]
     files = [(i, f, p) for i, f, p in files if p is not None]
     attach = sum(p.stat().st_size for _, _, p in files) <= delivery.attach_limit_mb * 1e6
 
@@ -84,7 +90,7 @@ def build(
                 status = t(f"deliver.status.{status}", loc)
                 line = t("deliver.headline_line", loc, label=label, text=text, status=status)
             lines.append("  " + line)
-        sentences = published.summary(item)
+        sentences = published.summary(item, loc)
         if sentences:
             lines.append("  " + t("deliver.summary", loc))
             lines += [f"  - {s}" for s in sentences]
@@ -93,7 +99,7 @@ def build(
         lines.append(t("deliver.attached", loc))
     elif files:
         lines.append(t("deliver.linked", loc))
-        lines += [f"  {link(delivery, period, i, f)}" for i, f, _ in files]
+        lines += [f"  {link(delivery, period, i, f, loc)}" for i, f, _ in files]
     lines += [t("deliver.portal_link", loc, url=delivery.portal_url), "", t("deliver.closing", loc)]
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")
     if attach:
@@ -103,7 +109,7 @@ def build(
                 path.read_bytes(),
                 maintype=maintype,
                 subtype=subtype,
-                filename=f"{period}-{item.branch}-{item.report}.{fmt}",
+                filename=f"{period}-{item.branch}-{path.name}",  # risk.pdf, risk.en.pdf
             )
     msg["Content-Language"] = loc  # after the parts: multipart moves Content-* down
     return msg

@@ -1,7 +1,10 @@
 """What a period published, read from its folder (never from the runner's internals).
 
 ``reports/<period>/manifest.json`` lists each ``<branch>/<report>`` with its status, its
-files (path, sha256, bytes) and its headline KPIs (label, text, value, status). The
+files (path, sha256, bytes) and its headline KPIs (label, text, value, status); a
+report published in more than one locale (``branchbook run --locales``) has one entry
+per locale (``<branch>/<report>.<locale>`` for those not the branch's own,
+:mod:`branchbook.output.names`), read here as one item with its files per locale. The
 summary sentences are read from the published HTML's ``.bb-summary`` block.
 """
 
@@ -15,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from ..errors import BranchbookError
+from ..output import names
 from ..params import validate_period
 
 # the line naming the run, its time and the code version: differs on every run
@@ -27,12 +31,15 @@ class NotPublished(BranchbookError):
 
 @dataclass(frozen=True)
 class Item:
-    """One published report of one branch."""
+    """One published report of one branch: ``outputs`` in the branch's own locale (or,
+    without it, the first published), ``locales`` every published locale's."""
 
     branch: str
     report: str
     headline: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)  # format -> {"path", "sha256", "bytes"}
+    locale: str | None = None  # the locale of ``outputs``
+    locales: dict = field(default_factory=dict)  # locale -> outputs
 
     @property
     def key(self) -> str:
@@ -48,8 +55,9 @@ class Published:
     run_id: str
     items: dict[str, Item]  # "<branch>/<report>" -> Item, status ok only
 
-    def file(self, item: Item, fmt: str) -> Path | None:
-        out = item.outputs.get(fmt)
+    def file(self, item: Item, fmt: str, locale: str | None = None) -> Path | None:
+        """``item``'s ``fmt`` file in ``locale`` when published in it, else in its own."""
+        out = (item.locales.get(locale) or item.outputs).get(fmt)
         if not out:
             return None
         path = (self.root / out["path"]).resolve()
@@ -71,9 +79,10 @@ class Published:
             h.update(str((item.outputs.get("pdf") or {}).get("sha256", "")).encode())
         return h.hexdigest()[:16]
 
-    def summary(self, item: Item) -> list[str]:
-        """The summary sentences of ``item``'s published HTML; ``[]`` without one."""
-        path = self.file(item, "html")
+    def summary(self, item: Item, locale: str | None = None) -> list[str]:
+        """The summary sentences of ``item``'s published HTML (in ``locale`` when
+        published in it); ``[]`` without one."""
+        path = self.file(item, "html", locale)
         return summary_sentences(path.read_text(encoding="utf-8")) if path else []
 
 
@@ -90,16 +99,20 @@ def read(reports_dir: str | Path, period: str) -> Published:
     except (OSError, ValueError) as exc:
         raise NotPublished(f"{manifest}: cannot read ({exc})") from None
     items = {}
-    for key, entry in (data.get("reports") or {}).items():
-        if entry.get("status") != "ok":
+    for (branch, report), group in names.by_report(data.get("reports") or {}).items():
+        published = [e for e in group if e.get("status") == "ok"]
+        if not published:
             continue
+        first = published[0]  # the branch's own locale when it is published
         item = Item(
-            branch=str(entry["branch_id"]),
-            report=str(entry["report"]),
-            headline=dict(entry.get("headline") or {}),
-            outputs=dict(entry.get("outputs") or {}),
+            branch=branch,
+            report=report,
+            headline=dict(first.get("headline") or {}),
+            outputs=dict(first.get("outputs") or {}),
+            locale=names.entry_locale(first),
+            locales={names.entry_locale(e): dict(e.get("outputs") or {}) for e in published},
         )
-        items[key] = item
+        items[item.key] = item
     return Published(root=root, period=period, run_id=str(data.get("run_id", "")), items=items)
 
 

@@ -2,8 +2,9 @@
 
 ``reports/<period>/index.html`` is a table of every branch (id, name, region, city)
 by the four reports: each cell says published, failed (with the one-line error) or
-not run, and links to the branch's HTML and PDF; a few headline numbers per branch
-come from the reports' KPI cards. ``reports/index.html`` lists the periods, newest
+not run, and links to the branch's HTML and PDF, in each locale the report was
+published in (``branchbook run --locales``: one line per locale, named in the index's
+own language); a few headline numbers per branch come from the reports' KPI cards. ``reports/index.html`` lists the periods, newest
 first. Both read only the run's ``manifest.json``; every text comes from the
 catalogue (``common.index.*``) and every value is escaped.
 
@@ -31,6 +32,7 @@ from .. import fmt, i18n
 from ..about import __version__
 from ..iorw import atomic_write
 from ..reports import REPORTS
+from . import names
 from .html import TEMPLATES, asset
 
 log = logging.getLogger(__name__)
@@ -161,8 +163,8 @@ def _column_formats(
         if kind == "money":
             values = [
                 ((e.get("headline") or {}).get(kpi) or {}).get("value")
-                for key, e in entries.items()
-                if key.endswith(f"/{report}") and e.get("status") == "ok"
+                for e in entries.values()
+                if e.get("report") == report and e.get("status") == "ok"
             ]
             scale = fmt.money_scale(values, locale)
         out.append((kind, scale))
@@ -178,18 +180,61 @@ def _number_text(item: Mapping[str, Any], kind: str | None, scale: float | None,
     return fmt.format_value(value, kind, locale)
 
 
-def _signals(entries: Mapping[str, Mapping[str, Any]], bid: str) -> dict[str, int] | None:
-    """Red and amber KPI cards over the branch's published reports (None when no
-    published report of the branch recorded them)."""
+def _first_ok(group: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The entry whose numbers stand for a report: the first published locale's."""
+    return next((e for e in group if e.get("status") == "ok"), group[0] if group else {})
+
+
+def _signals(
+    groups: Mapping[tuple[str, str], list[Mapping[str, Any]]], bid: str
+) -> dict[str, int] | None:
+    """Red and amber KPI cards over the branch's published reports, each report once
+    whatever its locales (None when no published report of the branch recorded them)."""
     found = [
         e["signals"]
         for report in REPORTS
-        if (e := entries.get(f"{bid}/{report}") or {}).get("status") == "ok"
+        if (e := _first_ok(groups.get((bid, report), []))).get("status") == "ok"
         and isinstance(e.get("signals"), Mapping)
     ]
     if not found:
         return None
     return {s: sum(int(f.get(s) or 0) for f in found) for s in ("red", "amber")}
+
+
+def _cell(
+    period_dir: Path, group: list[Mapping[str, Any]], report: str, tr: i18n.Translator
+) -> dict[str, Any]:
+    """A report's cell: failed when any of its locales failed, else published when one
+    was, else not run; ``files`` holds one line of links per published locale, named
+    (``中文``, ``English``, in the index's language) when there are several or the one
+    is not the branch's own."""
+    found = [e.get("status") if e.get("status") in STATUSES else "skipped" for e in group]
+    status = next((s for s in ("failed", "ok") if s in found), "skipped")
+    named = len(group) > 1 or any(str(e.get("stem") or report) != report for e in group)
+    files, errors = [], []
+    for entry in group:
+        loc = names.entry_locale(entry) or ""
+        name = tr.label("common.index.locales", loc) if named and loc else ""
+        if entry.get("status") == "ok":
+            links = {k: _link(period_dir, entry, k) for k in ("html", "pdf", "xlsx")}
+            if links["html"] or links["pdf"]:
+                files.append({"locale": loc, "name": name, **links})
+        elif entry.get("status") == "failed":
+            error = _text(entry.get("error"))
+            errors.append(f"{name}: {error}" if name else error)
+    first = files[0] if files else {}
+    error = " · ".join(errors)
+    return {
+        "status": status,
+        "label": tr(f"common.index.{status}"),
+        "files": files,
+        "html": first.get("html"),
+        "pdf": first.get("pdf"),
+        "xlsx": first.get("xlsx"),
+        "error": _one_line(error),
+        "error_full": _one_line(error, 1000),
+        "rank": STATUSES.index(status),
+    }
 
 
 def _branch_rows(
@@ -207,6 +252,7 @@ def _branch_rows(
         known.setdefault(str(entry.get("branch_id", "")), {"branch_id": entry.get("branch_id", "")})
     known.pop("", None)
     formats = _column_formats(entries, headlines, locale)
+    groups = names.by_report(entries)
     rows = []
     for bid in sorted(known):
         b = known[bid]
@@ -219,26 +265,13 @@ def _branch_rows(
         city_zh = _text(b.get("city_zh"))
         cells, statuses = [], []
         for report in REPORTS:
-            entry = entries.get(f"{bid}/{report}") or {}
-            status = entry.get("status") if entry.get("status") in STATUSES else "skipped"
-            statuses.append(status)
-            error = _text(entry.get("error")) if status == "failed" else ""
-            cells.append(
-                {
-                    "status": status,
-                    "label": tr(f"common.index.{status}"),
-                    "html": _link(period_dir, entry, "html") if status == "ok" else None,
-                    "pdf": _link(period_dir, entry, "pdf") if status == "ok" else None,
-                    "xlsx": _link(period_dir, entry, "xlsx") if status == "ok" else None,
-                    "error": _one_line(error),
-                    "error_full": _one_line(error, 1000),
-                    "rank": STATUSES.index(status),
-                }
-            )
-        signals = _signals(entries, bid)
+            cell = _cell(period_dir, groups.get((bid, report), []), report, tr)
+            statuses.append(cell["status"])
+            cells.append(cell)
+        signals = _signals(groups, bid)
         numbers = []
         for (report, kpi, _label), (kind, scale) in zip(headlines, formats, strict=True):
-            entry = entries.get(f"{bid}/{report}") or {}
+            entry = _first_ok(groups.get((bid, report), []))
             item = (entry.get("headline") or {}).get(kpi) if entry.get("status") == "ok" else None
             if not item:
                 numbers.append(None)
@@ -342,7 +375,13 @@ def _period_row(manifest_path: Path, locale: str) -> dict[str, Any] | None:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         entries = manifest.get("reports") or {}
-        items = list(entries.values())
+        items = [e for e in entries.values() if isinstance(e, dict)]
+        # a report in several locales counts once: failed if one failed, as in its cell
+        groups = names.by_report({k: e for k, e in entries.items() if isinstance(e, dict)})
+        cells = [
+            next((s for s in ("failed", "ok") if any(e.get("status") == s for e in g)), "")
+            for g in groups.values()
+        ]
     except (OSError, ValueError, AttributeError) as exc:
         log.warning(
             "%s is not a readable manifest (%s); its period is left out of the index",
@@ -356,9 +395,9 @@ def _period_row(manifest_path: Path, locale: str) -> dict[str, Any] | None:
         "period": folder,
         "label": _period_label(str(manifest.get("period") or folder), locale),
         "href": f"{quote(folder)}/index.html" if index.is_file() else None,
-        "branches": len({str(e.get("branch_id")) for e in items if isinstance(e, dict)}),
-        "ok": sum(isinstance(e, dict) and e.get("status") == "ok" for e in items),
-        "failed": sum(isinstance(e, dict) and e.get("status") == "failed" for e in items),
+        "branches": len({str(e.get("branch_id")) for e in items}),
+        "ok": cells.count("ok"),
+        "failed": cells.count("failed"),
         "generated": _generated(manifest.get("generated")),
     }
 

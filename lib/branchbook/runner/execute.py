@@ -40,6 +40,8 @@ def task(
         "key": job.key,
         "branch_id": job.branch_id,
         "report": job.spec.name,
+        "locale": job.locale or job.params.common.locale,
+        "stem": job.stem or job.spec.name,
         "notebook": str(job.spec.notebook),
         "parameters": job.parameters,
         "fingerprint": job.fingerprint,
@@ -54,10 +56,13 @@ def task(
 
 
 def new_entry(t: dict, **fields: Any) -> dict[str, Any]:
-    """A report's manifest entry as it starts: failed until made and published."""
+    """A report's manifest entry as it starts: failed until made and published. ``locale``
+    is the language it is made in, ``stem`` names its files (:mod:`branchbook.output.names`)."""
     return {
         "branch_id": t["branch_id"],
         "report": t["report"],
+        "locale": t.get("locale") or t["parameters"].get("locale"),
+        "stem": t.get("stem") or t["report"],
         "status": "failed",
         "parameters": {k: v for k, v in t["parameters"].items() if k != "build_dir"},
         "input_fingerprint": t["fingerprint"],
@@ -86,7 +91,7 @@ def make(
 
     t0 = time.perf_counter()
     build_dir, formats = Path(t["build_dir"]), tuple(t["formats"])
-    executed = build_dir / t["period"] / "executed" / t["branch_id"] / f"{t['report']}.ipynb"
+    executed = build_dir / t["period"] / "executed" / t["branch_id"] / f"{t['stem']}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     running = executed.with_suffix(".running.ipynb")
     entry = new_entry(t, executed=str(executed.relative_to(build_dir)))
@@ -208,7 +213,8 @@ def publish_report(
     A report is published only when every format was made; a failed write fails the
     entry and leaves the previous files as they were. A file of another format left by
     an earlier run (a PDF beside a new HTML-only report) is removed: the formats of one
-    report never disagree. A folder on the way that is a symbolic link is refused
+    report never disagree. The files are named by the entry's ``stem`` (``risk``,
+    ``risk.en``: :mod:`branchbook.output.names`) and each is recorded with its locale. A folder on the way that is a symbolic link is refused
     (:class:`~branchbook.errors.OutputError`, raised: it stops the run), never written
     through.
     """
@@ -217,16 +223,18 @@ def publish_report(
     folder = out_dir / entry["branch_id"]
     iorw.refuse_symlinks(out_dir, folder)
     try:
+        stem = entry.get("stem") or entry["report"]
         kinds = (*formats, *(["xlsx"] if "xlsx" in blobs else []))
-        files = {folder / f"{entry['report']}.{f}": blobs[f] for f in kinds}
+        files = {folder / f"{stem}.{f}": blobs[f] for f in kinds}
         iorw.atomic_write_all(files)
         for other in (*FORMATS, "xlsx"):  # what this run did not make is not left beside
             if other not in kinds:
-                iorw.remove(folder / f"{entry['report']}.{other}")
+                iorw.remove(folder / f"{stem}.{other}")
         for fmt_name in kinds:
             data = blobs[fmt_name]
             entry["outputs"][fmt_name] = {
-                "path": f"{entry['branch_id']}/{entry['report']}.{fmt_name}",
+                "path": f"{entry['branch_id']}/{stem}.{fmt_name}",
+                "locale": entry.get("locale"),
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "bytes": len(data),
             }

@@ -127,3 +127,35 @@ def up_to_date(
         if not path.is_file() or paths.file_sha256(path) != item["sha256"]:
             return False
     return True
+
+
+def remove_other_locales(
+    manifest: Manifest, made: dict[str, tuple[str, str]], out_dir: Path
+) -> list[str]:
+    """Drop from ``manifest``, with their files, the entries of the run's branches and
+    reports (``made``: each job's key -> ``(branch, report)``) in a locale the run did
+    not make (``0101/risk.en`` after a run without ``--locales en``): a language left
+    from an earlier run could tell older numbers than the one just made. Other
+    branches' and reports' entries stay; a file a made entry lists is never removed.
+    Returns the keys dropped."""
+    pairs = set(made.values())
+    live = {
+        o.get("path")
+        for k, e in manifest.data["reports"].items()
+        if k in made
+        for o in (e.get("outputs") or {}).values()
+    }
+    dropped = []
+    with manifest.lock:
+        for key, entry in list(manifest.data["reports"].items()):
+            if key in made or (entry.get("branch_id"), entry.get("report")) not in pairs:
+                continue
+            for item in (entry.get("outputs") or {}).values():
+                rel = str(item.get("path") or "")
+                inside = rel and not rel.startswith("/") and ".." not in rel.split("/")
+                if inside and rel not in live:
+                    iorw.remove(out_dir / rel)
+            del manifest.data["reports"][key]
+            manifest._dirty = True
+            dropped.append(key)
+    return dropped

@@ -14,7 +14,9 @@
 - records every report in ``reports/<period>/manifest.json`` (written atomically, every
   few seconds and at the end, so an interrupted run leaves a true manifest) and
   rewrites the index; once stopped (a signal) it publishes nothing more;
-- removes a report's files of formats this run did not make, so formats never disagree;
+- removes a report's files of formats this run did not make, so formats never disagree,
+  and, for the branches and reports it ran, the files of locales it was not asked for
+  (a report in a language made from older data is not left beside the new one);
 - skips a report whose notebook, code, parameters and data are unchanged and whose
   published files still match their checksums.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from .. import iorw, paths
 from ..errors import ParamsError
+from ..output import names
 from ..params import ParamSet, validate_branch_id
 from ..prepare import prepare
 from ..reports import module_names, select, settings_classes
@@ -43,7 +46,7 @@ from .executors import (
     run_on_dask,
     start_fork_server,
 )
-from .manifest import Manifest, up_to_date
+from .manifest import Manifest, remove_other_locales, up_to_date
 from .plan import longest_first, plan, read_durations, write_durations
 
 log = logging.getLogger("branchbook.run")
@@ -90,10 +93,15 @@ def run(
     executor: str = "local",
     scheduler: str | None = None,
     wait_lock: bool = False,
+    locales: tuple[str, ...] | list[str] | None = None,
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
 
+    ``locales`` (``("zh-CN", "en")``) makes every report in each of those languages
+    instead of each branch's own (the ``locale`` of its parameter file); a report in
+    the branch's own locale keeps its name, one in another has the locale in its name
+    (:mod:`branchbook.output.names`).
     ``notebooks`` is a folder of report notebooks other than the project's own.
     ``warm`` (default: on where the platform can fork, off when the environment sets
     ``BRANCHBOOK_WARM=0``) forks kernels and renderers from one process that has the
@@ -124,6 +132,11 @@ def run(
         raise ParamsError(
             f"formats is expected to include html, from ({', '.join(FORMATS)}). Got {list(formats)} instead."
         )
+    if locales is not None:
+        try:
+            locales = names.parse_locales(locales, "locales")
+        except ValueError as exc:
+            raise ParamsError(str(exc)) from None
     if executor not in ("local", "dask"):
         raise ParamsError(
             f"executor is expected to be 'local' or 'dask'. Got {executor!r} instead."
@@ -182,6 +195,7 @@ def run(
             build_dir=build_dir,
             run_id=run_id,
             formats=formats,
+            locales=locales,
         )
         out_dir = out_dir_root / period
         for folder in [out_dir, *(out_dir / b for b in dict.fromkeys(j.branch_id for j in jobs))]:
@@ -273,15 +287,28 @@ def run(
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
             write_durations(build_dir, result.entries)
+        ran = {j.key: (j.branch_id, j.spec.name) for j in jobs}
+        with guard.held_signals():  # files removed and the manifest saying so, together
+            for key in remove_other_locales(manifest, ran, out_dir):
+                log.info("removed %s: a locale this run was not asked for", key)
+            manifest.flush()
         _publish(out_dir_root, out_dir, manifest, ps, prepared)
         for e in result.failed:
-            print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+            print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
         return result
     finally:
         if server is not None:  # closed already when the reports ran; closing is idempotent
             server.close()
         lock.__exit__(None, None, None)
         guard.tidy(made)  # the folders this run made, if it was refused before using them
+
+
+def failed_name(entry: dict) -> str:
+    """``0101 risk``, or ``0101 risk (en)`` for a report in another locale than its
+    branch's own: how a failure is named on its line."""
+    name = f"{entry['branch_id']} {entry['report']}"
+    stem = entry.get("stem") or entry["report"]
+    return name if stem == entry["report"] else f"{name} ({entry.get('locale')})"
 
 
 def _publish(
@@ -331,8 +358,8 @@ def _headlines_from_prepare(
         currency=common.currency if common else "CNY",
     )
     with manifest.lock:
-        for key, entry in entries.items():
+        for entry in entries.values():  # every locale of a report: the same numbers
             if entry.get("status") == "ok":
-                entry["headline"] = values.get(key, {})
+                entry["headline"] = values.get(f"{entry['branch_id']}/{entry['report']}", {})
         manifest._dirty = True
     manifest.flush()

@@ -1,5 +1,14 @@
-"""What a run has to do: one job per branch x report, its fingerprint, and the order
-(longest first, from how long each report took the last time)."""
+"""What a run has to do: one job per branch x report x locale, its fingerprint, and the
+order (longest first, from how long each report took the last time).
+
+A job is one set of published files: a branch's report in one locale, named by
+:mod:`branchbook.output.names` (``0101/risk`` in the branch's own locale, ``0101/risk.en``
+in another). Each locale has its own fingerprint (the locale is among the parameters),
+so a locale added later makes only its own files, and one made before is not redone.
+Anything else made per branch and locale plans its jobs the same way: the branch's
+parameters for the locale (:meth:`~branchbook.params.BranchParams.with_locale`), the
+stem from ``names``, one job each.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +21,7 @@ from typing import Any
 
 from .. import codekey, iorw
 from ..errors import BranchbookError
+from ..output import names
 from ..params import BranchParams
 from ..reports import ReportSpec
 
@@ -20,15 +30,20 @@ log = logging.getLogger("branchbook.run")
 
 @dataclass
 class Job:
+    """One report of one branch in one locale: ``params`` are the branch's parameters
+    in that locale, ``stem`` names its files (``risk``, ``risk.en``)."""
+
     branch_id: str
     spec: ReportSpec
     params: BranchParams
     parameters: dict[str, Any]
     fingerprint: str
+    locale: str = ""
+    stem: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.branch_id}/{self.spec.name}"
+        return f"{self.branch_id}/{self.stem or self.spec.name}"
 
 
 def _sha(data: Any) -> str:
@@ -46,30 +61,37 @@ def plan(
     build_dir: Path,
     run_id: str,
     formats: tuple[str, ...],
+    locales: tuple[str, ...] | None = None,
 ) -> list[Job]:
-    """One job per branch x report, with the fingerprint that decides whether to rerun."""
+    """One job per branch x report x locale, with the fingerprint that decides whether to
+    rerun. ``locales`` (in the order given) replace each branch's own locale; without
+    them each branch is made in the locale of its parameter file."""
     jobs = []
     nb_hash = {s.name: hashlib.sha256(s.notebook.read_bytes()).hexdigest()[:16] for s in specs}
     # what shapes each report's page besides its data and parameters: its own code key
     # (package, notebook, catalogues, the shared modules it imports), not the whole package
     code = {s.name: codekey.report_code(s.name, s.module.__name__, s.notebook) for s in specs}
     for bid, bp in branch_params.items():
+        own = bp.common.locale
         for spec in specs:
-            parameters = bp.notebook_parameters(
-                spec.name, period=period, build_dir=str(build_dir), run_id=run_id
-            )
-            stable = {k: v for k, v in parameters.items() if k not in ("run_id", "build_dir")}
-            fingerprint = _sha(
-                {
-                    "notebook": nb_hash[spec.name],
-                    "code": code[spec.name],
-                    "parameters": stable,
-                    "data": prepared_meta["branch_fingerprints"].get(bid, ""),
-                    "bank": prepared_meta["fingerprint"],
-                    "formats": sorted(formats),
-                }
-            )
-            jobs.append(Job(bid, spec, bp, parameters, fingerprint))
+            for locale in locales or (own,):
+                lp = bp.with_locale(locale)
+                parameters = lp.notebook_parameters(
+                    spec.name, period=period, build_dir=str(build_dir), run_id=run_id
+                )
+                stable = {k: v for k, v in parameters.items() if k not in ("run_id", "build_dir")}
+                fingerprint = _sha(
+                    {
+                        "notebook": nb_hash[spec.name],
+                        "code": code[spec.name],
+                        "parameters": stable,
+                        "data": prepared_meta["branch_fingerprints"].get(bid, ""),
+                        "bank": prepared_meta["fingerprint"],
+                        "formats": sorted(formats),
+                    }
+                )
+                stem = names.stem(spec.name, locale, own=own)
+                jobs.append(Job(bid, spec, lp, parameters, fingerprint, locale, stem))
     return jobs
 
 
@@ -116,8 +138,8 @@ def longest_first(jobs: list[Job], durations: dict[str, float]) -> list[Job]:
     neither keep their order, before the others (no history: the plan's order).
     """
     by_report: dict[str, list[float]] = {}
-    for key, seconds in durations.items():
-        by_report.setdefault(key.rsplit("/", 1)[-1], []).append(seconds)
+    for key, seconds in durations.items():  # 0101/risk and 0101/risk.en: both a risk report
+        by_report.setdefault(key.rsplit("/", 1)[-1].split(".")[0], []).append(seconds)
     means = {name: sum(v) / len(v) for name, v in by_report.items()}
 
     def expected(job: Job) -> float:

@@ -9,9 +9,11 @@ Who is asking comes from one of two places:
   of the access list, kept in a signed, HTTP-only session cookie; five failed attempts
   for an id lock it for fifteen minutes.
 
-Only ``/<period>/<branch>/<report>.<html|pdf|xlsx>`` files are served, and only to a person
-whose units include the branch and who receives that report; the index each person
-sees lists only those. Anything else (another unit's file, a path that climbs out of
+Only ``/<period>/<branch>/<report>.<html|pdf|xlsx>`` files (``<report>.<locale>.<format>``
+for a locale other than the branch's own: :mod:`branchbook.output.names`) are served,
+and only to a person whose units include the branch and who receives that report,
+whatever its locale; the index each person sees lists only those, their own locale's
+files first. Anything else (another unit's file, a path that climbs out of
 the folder, the manifest, the delivery log, a request without an identity) is refused
 with 403 or 404 and logged. Every report opened and every refusal is a line of the
 access log (JSON: when, who, from where, what, the answer).
@@ -48,6 +50,7 @@ from ..deliver import published
 from ..deliver.access import AccessList, Org, load
 from ..errors import BranchbookError, ParamsError
 from ..i18n import t
+from ..output import names
 from ..params import BRANCH_ID_RE, PERIOD_RE, read_yaml
 from ..reports import ORDER
 from .passwords import verify
@@ -248,11 +251,7 @@ def build_app(
         rows = "".join(
             f"<tr data-branch='{i.branch}'><td>{i.branch}</td>"
             f"<td>{html.escape(t(f'common.reports.{i.report}', loc))}</td><td>"
-            + " ".join(
-                f"<a href='/{period}/{i.branch}/{i.report}.{f}'>{f.upper()}</a>"
-                for f in FORMATS
-                if f in i.outputs
-            )
+            + _file_links(period, i, loc)
             + "</td></tr>"
             for i in items
         )
@@ -272,7 +271,7 @@ def build_app(
         name = request.path_params["name"]
         if p is None:
             return _denied(portal, request, None, 401 if why == "no identity" else 403, why)
-        report, _, fmt = name.rpartition(".")
+        report, locale, fmt = names.split(name) or ("", None, "")
         if not (PERIOD_RE.match(period) and BRANCH_ID_RE.match(branch)) or (
             report not in ORDER or fmt not in FORMATS
         ):
@@ -282,7 +281,7 @@ def build_app(
         path = (portal.root / period / branch / name).resolve()
         if not path.is_relative_to(portal.root) or not path.is_file():
             return _denied(portal, request, who, 404, "no such report")
-        portal.log.write(request, who, 200, f"{period}/{branch}/{report}.{fmt}")
+        portal.log.write(request, who, 200, f"{period}/{branch}/{name}")
         return FileResponse(path, media_type=FORMATS[fmt], headers=HEADERS)
 
     async def login(request: Request):
@@ -359,6 +358,24 @@ def build_app(
     app = Starlette(routes=routes, exception_handlers={ParamsError: broken_access_list})
     app.state.portal = portal
     return app
+
+
+def _file_links(period: str, item: published.Item, loc: str) -> str:
+    """The links of a report's files: one group per published locale, the reader's own
+    first; named (``中文``, ``English``) only when there are several."""
+    order = sorted(item.locales or {item.locale: item.outputs}, key=lambda x: x != loc)
+    groups = []
+    for locale in order:
+        outputs = (item.locales or {}).get(locale) or item.outputs
+        links = " ".join(
+            f"<a href='/{period}/{html.escape(outputs[f]['path'])}' hreflang='{locale or ''}'>"
+            f"{f.upper()}</a>"
+            for f in FORMATS
+            if f in outputs
+        )
+        name = t(f"common.index.locales.{locale}", loc) if len(order) > 1 and locale else ""
+        groups.append(f"{html.escape(name)} {links}" if name else links)
+    return " · ".join(groups)
 
 
 def _whoami(p) -> str:
