@@ -83,6 +83,8 @@ class Kpi:
     bank: float | None = None
     status: str = "none"
     rule: str = ""
+    rank: float | None = None  # 1 is best among the bank's branches
+    ranked: float | None = None  # how many branches were ranked
 
 
 @dataclass
@@ -104,6 +106,10 @@ class Page:
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
     actions: dict[str, Any] = field(default_factory=dict)
+    # what the brief is chosen from (see brief()): the cards and the summary's facts
+    cards: list[Kpi] = field(default_factory=list)
+    facts: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    brief_data: dict[str, Any] | None = None
     # blocks of the methods appendix, and whether blocks go there now (see methods())
     methods_blocks: list[str] = field(default_factory=list)
     _to_methods: bool = field(default=False, init=False, repr=False)
@@ -148,6 +154,7 @@ class Page:
             "classification": self.classification,
             "headline": self.headline,
             "actions": self.actions,
+            **({"brief": self.brief_data} if self.brief_data is not None else {}),
         }
 
     def _preview_styles(self) -> None:
@@ -221,6 +228,7 @@ class Page:
         drove a headline's change, from the bridges), never fewer than three facts."""
         moves = list(moves)[:2]
         chosen = [*list(facts)[: max(3, limit - len(moves))], *moves][:limit]
+        self.facts = chosen
         sentences = [self.t(key, **dict(values)) for key, values in chosen]
         items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
         self._emit(
@@ -230,6 +238,7 @@ class Page:
 
     def kpi_cards(self, cards: Sequence[Kpi], headline: Sequence[str] = ()) -> None:
         """KPI cards: value, change against last period, bank median, RAG status."""
+        self.cards.extend(cards)
         out = []
         for k in cards:
             label = self.rt(f"kpis.{k.key}")
@@ -285,6 +294,9 @@ class Page:
             for card, status in zip(built, table["status"], strict=True):
                 if isinstance(status, str) and status:
                     card.status = status
+        if "rank" in table and "branches" in table:
+            for card, rank, of in zip(built, table["rank"], table["branches"], strict=True):
+                card.rank, card.ranked = rank, of
         self.kpi_cards(built)
 
     def section(
@@ -322,6 +334,24 @@ class Page:
             yield self
         finally:
             self._to_methods = False
+
+    def brief(self, *, sentences: int | None = None, actions: int | None = None) -> None:
+        """The brief the report opens with (:mod:`branchbook.brief`): the cards in short,
+        the summary sentences that matter most, the first actions. Called once the cards,
+        the summary and the action lists are made (before the definitions); the page
+        shows it first, on a page of its own in the PDF."""
+        from . import brief
+
+        self.brief_data = brief.brief_data(
+            self,
+            change=kpi_change,
+            sentences=sentences or brief.SENTENCES,
+            actions=actions or brief.ACTIONS,
+        )
+        to_methods, self._to_methods = self._to_methods, False  # never in the appendix
+        self._emit(brief.brief_html(self.brief_data, self.tr))
+        self._to_methods = to_methods
+        self._emit_meta()
 
     def note(self, key: str, /, **values: Any) -> None:
         """A sentence from the catalogue (full key), e.g. why a section is empty."""
@@ -667,6 +697,7 @@ class Page:
             )
         self.actions[name] = {
             "columns": list(columns),
+            "kinds": list(columns.values()),
             "headers": [self.rt(f"columns.{c}") for c in columns],
             "rows": [
                 [self._export(row[c], k) for c, k in columns.items()] for _, row in data.iterrows()
