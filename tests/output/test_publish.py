@@ -333,3 +333,24 @@ def test_a_money_headline_column_is_in_one_unit_and_the_index_locale(period_dir,
     )
     cells = [r.select(".bb-headline")[0].get_text() for r in soup.select("#bb-index tbody tr")]
     assert cells == texts
+
+
+def test_the_branch_pack_is_linked_when_published(period_dir):
+    d, manifest = period_dir
+    (d / "0101" / "pack.pdf").write_bytes(b"%PDF")
+    manifest["packs"] = {
+        "0101": {"status": "ok", "outputs": {"pdf": {"path": "0101/pack.pdf", "sha256": "2"}}},
+        "0102": {"status": "missing", "missing": ["risk"]},
+    }
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    )
+    rows = soup.select("#bb-index tbody tr")
+    link = rows[0].select_one("a.bb-pack-link")
+    assert link["href"] == "0101/pack.pdf" and link.get_text() == "Branch pack (PDF)"
+    assert rows[1].select_one("a.bb-pack-link") is None  # a report failed: no pack
+    (d / "0101" / "pack.pdf").unlink()  # a pack the manifest lists but is gone: no link
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    )
+    assert soup.select("a.bb-pack-link") == []

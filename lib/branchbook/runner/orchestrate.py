@@ -16,7 +16,9 @@
   rewrites the index; once stopped (a signal) it publishes nothing more;
 - removes a report's files of formats this run did not make, so formats never disagree;
 - skips a report whose notebook, code, parameters and data are unchanged and whose
-  published files still match their checksums.
+  published files still match their checksums;
+- then makes each branch's pack (:mod:`branchbook.runner.packs`) from its published
+  reports.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .executors import (
     start_fork_server,
 )
 from .manifest import Manifest, up_to_date
+from .packs import make_packs
 from .plan import longest_first, plan, read_durations, write_durations
 
 log = logging.getLogger("branchbook.run")
@@ -62,6 +65,7 @@ class RunResult:
     run_id: str
     entries: dict[str, dict] = field(default_factory=dict)
     manifest_path: Path | None = None
+    packs: dict[str, dict] = field(default_factory=dict)  # branch -> its pack's entry
 
     @property
     def failed(self) -> list[dict]:
@@ -273,6 +277,14 @@ def run(
         finally:  # finished, stopped or failed: every entry recorded reaches the file
             manifest.flush()
             write_durations(build_dir, result.entries)
+        # each branch's pack, once its four reports are published (none without the PDFs)
+        result.packs = make_packs(
+            out_dir,
+            manifest,
+            _pack_branches(ps, prepared, list(dict.fromkeys(j.branch_id for j in jobs))),
+            stop=stop,
+            force=force,
+        )
         _publish(out_dir_root, out_dir, manifest, ps, prepared)
         for e in result.failed:
             print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
@@ -304,6 +316,32 @@ def _publish(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
+
+
+def _pack_branches(ps: ParamSet, prepared, ids: list[str]) -> dict[str, dict]:
+    """What each branch's pack cover needs besides its reports: the branch's locale,
+    bank name and classification (its parameters) and its row of the branches table."""
+    from ..data import BranchData
+
+    table = BranchData(prepared, "BANK", scope="bank").table("branches")
+    rows = {
+        str(r["branch_id"]): {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in r.items()
+            if k in ("branch_id", "name", "name_zh", "region")
+        }
+        for r in table.to_dict("records")
+    }
+    out = {}
+    for bid in ids:
+        common = ps.for_branch(bid).common
+        out[bid] = {
+            "locale": common.locale,
+            "bank_name": common.bank_name.get(common.locale),
+            "classification": common.classification.get(common.locale),
+            "info": rows.get(bid, {"branch_id": bid}),
+        }
+    return out
 
 
 def _headlines_from_prepare(
