@@ -36,6 +36,10 @@ ACTION_COLUMNS = (
 )
 
 
+#: Kinds of action columns printed as numbers (right-aligned, on one line).
+NUMBERS = ("money", "int", "num", "pct")
+
+
 def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -165,6 +169,7 @@ def brief_data(
     if picked is not None:
         todo = {
             "headers": picked["headers"],
+            "numeric": [kind in NUMBERS for kind in picked["kinds"]],
             "rows": [
                 [_cell(page, v, kind) for v, kind in zip(row, picked["kinds"], strict=True)]
                 for row in picked["rows"]
@@ -190,7 +195,7 @@ def _cell(page: Any, value: Any, kind: str) -> str:
     """An action list's exported cell (numbers as numbers, codes already in words) as text."""
     if value is None:
         return "–"
-    if kind in ("money", "int", "num", "pct"):
+    if kind in NUMBERS:
         return page.fmt(value, kind)
     return str(value)
 
@@ -210,7 +215,7 @@ def card_html(card: Mapping[str, Any], tr: Any) -> str:
         f'<div class="bb-bcard-label">{esc(card.get("label", ""))}</div>'
         f'<div class="bb-bcard-value">{esc(card.get("text", ""))}'
         f' <span class="bb-bcard-status">{esc(card.get("status_label", ""))}</span></div>'
-        f'<div class="bb-bcard-facts">{" · ".join(facts)}</div></div>'
+        f'<div class="bb-bcard-facts">{" · ".join(f"<span>{f}</span>" for f in facts)}</div></div>'
     )
 
 
@@ -220,9 +225,12 @@ def actions_html(todo: Mapping[str, Any] | None, tr: Any, *, link: bool = True) 
         return ""
     if not todo.get("rows"):
         return f'<p class="bb-note">{esc(tr("common.brief.no_actions"))}</p>'
-    head = "".join(f"<th>{esc(h)}</th>" for h in todo["headers"])
+    numeric = list(todo.get("numeric") or [False] * len(todo["headers"]))
+    cls = [' class="num"' if n else "" for n in numeric]
+    head = "".join(f"<th{c}>{esc(h)}</th>" for h, c in zip(todo["headers"], cls, strict=True))
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in todo["rows"]
+        "<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls, strict=True)) + "</tr>"
+        for row in todo["rows"]
     )
     more = ""
     if todo.get("more"):

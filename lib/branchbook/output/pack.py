@@ -37,7 +37,7 @@ from .pdf import join_pdf
 #: The pack's file name in a branch's folder.
 PACK_FILE = "pack.pdf"
 #: Per report on the cover: sentences and actions (two pages for four reports).
-COVER_SENTENCES, COVER_ACTIONS = 3, 3
+COVER_SENTENCES, COVER_ACTIONS = 2, 3
 #: Pages of the cover.
 COVER_PAGES = 2
 
@@ -192,7 +192,8 @@ def make_pack(
             classification=classification,
         )
 
-    pdf, counts = join_pdf(pages, cover=cover, base_url=folder / branch_id)
+    # no base URL, as the runner prints a report: its links stay relative to its folder
+    pdf, counts = join_pdf(pages, cover=cover)
     return pdf, {"cover": counts[0], **dict(zip(REPORTS, counts[1:], strict=True))}
 
 
