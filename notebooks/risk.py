@@ -461,6 +461,13 @@ else:
         page.table(risk.validation_table(val), measures)
 
 # %% [markdown]
+# The brief, made from the cards, the summary and the action lists above; the
+# published report shows it first (page 1 of the PDF).
+
+# %%
+page.brief()
+
+# %% [markdown]
 # Definitions and provenance.
 
 # %%

@@ -407,6 +407,13 @@ with page.methods():
                    caption=page.rt("captions.retention_branch"))
 
 # %% [markdown]
+# The brief, made from the cards, the summary and the action lists above; the
+# published report shows it first (page 1 of the PDF).
+
+# %%
+page.brief()
+
+# %% [markdown]
 # Definitions and provenance.
 
 # %%

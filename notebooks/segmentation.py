@@ -222,6 +222,13 @@ page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("st
                    "recency_days": "int"}, shown=cfg.action_rows)
 
 # %% [markdown]
+# The brief, made from the cards, the summary and the action lists above; the
+# published report shows it first (page 1 of the PDF).
+
+# %%
+page.brief()
+
+# %% [markdown]
 # Definitions and provenance.
 
 # %%

@@ -272,6 +272,13 @@ else:
                 "rating": "label:staff_kpi.values.ratings", "bonus_coefficient": "num"}, max_rows=40)
 
 # %% [markdown]
+# The brief, made from the cards, the summary and the action lists above; the
+# published report shows it first (page 1 of the PDF).
+
+# %%
+page.brief()
+
+# %% [markdown]
 # Definitions and provenance.
 
 # %%

@@ -395,3 +395,104 @@ def test_period_list_links_to_the_period(browser, reports):
     finally:
         page.context.close()
     assert visit.errors == []
+
+
+# -- what a manager reads first: the brief, the pack's cover, an action list ---------------
+
+SCREEN_W, SCREEN_H = 1366, 900  # a common office screen
+BOX_JS = """sel => { const el = document.querySelector(sel); if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return {top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left, right: r.right,
+            width: r.width, height: r.height, scroll: el.scrollWidth, client: el.clientWidth,
+            text: el.innerText.length}; }"""
+
+
+def _check_shot(page, selector: str, shot: Path, *, chinese: bool, text: str = "td") -> dict:
+    """The element at ``selector``: shown, within the page's width (nothing runs past it
+    or scrolls sideways), drawn in the pinned font when Chinese; its screenshot saved."""
+    box = page.evaluate(BOX_JS, selector)
+    assert box is not None and box["height"] > 0 and box["text"] > 0, selector
+    assert page.locator(selector).first.is_visible(), selector
+    assert box["left"] >= 0 and box["right"] <= SCREEN_W, (selector, box)
+    assert box["scroll"] <= box["client"] + 1, (selector, box)  # no cell runs past it
+    assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN_W
+    if chinese:  # the characters are drawn with the CJK face, not boxes of a fallback
+        assert _platform_fonts(page, [f"{selector} {text}"]) == {CJK_FONT}, selector
+    page.locator(selector).first.screenshot(path=str(shot))
+    assert shot.stat().st_size > 5_000, shot  # not an empty picture
+    return box
+
+
+@pytest.mark.parametrize("branch", [ZH, EN])
+@pytest.mark.parametrize("report", REPORTS)
+def test_the_brief_fits_one_screen(browser, reports, branch, report, tmp_path):
+    page, visit = open_page(
+        browser, page_file(reports, f"{branch}/{report}"), width=SCREEN_W, height=SCREEN_H
+    )
+    try:
+        page.evaluate("document.fonts.ready")
+        box = _check_shot(
+            page,
+            "section.bb-brief",
+            tmp_path / f"brief-{branch}-{report}.png",
+            chinese=branch == ZH,
+            text="li",
+        )
+        # the title and the brief are the first screen
+        assert box["bottom"] <= SCREEN_H, f"the brief ends at {box['bottom']:.0f} px"
+        title = page.evaluate(BOX_JS, "header.bb-title")
+        assert title["bottom"] <= box["top"] + 1
+        cards = page.locator("section.bb-brief .bb-bcard")
+        assert cards.count() >= 4
+        assert page.locator("section.bb-brief li").count() >= 3
+    finally:
+        page.context.close()
+    assert visit.errors == []
+
+
+@pytest.mark.parametrize("branch", [ZH, EN])
+def test_the_pack_cover_reads_on_a_screen(browser, reports, branch, tmp_path):
+    import json
+
+    from branchbook.output import pack
+
+    folder = reports / PERIOD
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    entries = manifest["reports"]
+    briefs = {r: entries[f"{branch}/{r}"]["brief"] for r in REPORTS}
+    locale = "zh-CN" if branch == ZH else "en"
+    html = pack.cover_html(
+        briefs, locale=locale, bank_name="Demo", branch={"branch_id": branch, "name": branch},
+        period=PERIOD, signals={r: entries[f"{branch}/{r}"]["signals"] for r in REPORTS},
+        starts={r: 3 + 10 * i for i, r in enumerate(REPORTS)},
+    )  # fmt: skip
+    cover = folder / branch / "pack-cover.html"
+    cover.write_text(html, encoding="utf-8")
+    page, visit = open_page(browser, cover, width=SCREEN_W, height=SCREEN_H)
+    try:
+        page.evaluate("document.fonts.ready")
+        for i, (part, text) in enumerate((("#pack-figures", "td"), ("#pack-brief", "li"))):
+            shot = tmp_path / f"pack-{branch}-{i + 1}.png"
+            _check_shot(page, part, shot, chinese=branch == ZH, text=text)
+        rows = page.locator(".bb-pack-kpis tbody tr:not(.bb-pack-report)").count()
+        assert rows == sum(len(b["cards"]) for b in briefs.values())
+    finally:
+        page.context.close()
+        cover.unlink()
+    assert visit.errors == [] and visit.outside() == []
+
+
+@pytest.mark.parametrize("branch", [ZH, EN])
+def test_an_action_list_reads_on_a_screen(browser, reports, branch, tmp_path):
+    page, visit = open_page(
+        browser, page_file(reports, f"{branch}/segmentation"), width=SCREEN_W, height=SCREEN_H
+    )
+    try:
+        page.evaluate("document.fonts.ready")
+        table = ".bb-table:has(+ .bb-actions-note)"
+        page.locator(table).first.scroll_into_view_if_needed()
+        _check_shot(page, table, tmp_path / f"actions-{branch}.png", chinese=branch == ZH)
+        assert page.locator(f"{table} tbody tr").count() >= 1
+    finally:
+        page.context.close()
+    assert visit.errors == []

@@ -385,3 +385,63 @@ def test_no_manager_facing_section_shows_a_p_value_a_bin_edge_or_a_coefficient(s
             part.decompose()
         heads = {th.get_text(strip=True) for th in page.select("table thead th")}
         assert not heads & banned, (bid, report, heads & banned)
+
+
+def _pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return next(int(ln.split()[-1]) for ln in info.stdout.splitlines() if ln.startswith("Pages:"))
+
+
+def _pdf_text(pdf: Path, first: int, last: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-f", str(first), "-l", str(last), str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+@pytest.mark.parametrize("bid", [ZH_BRANCH, "0102"])
+@pytest.mark.parametrize("report", list(registry()))
+def test_every_report_opens_with_a_brief_of_one_page(site, report, bid, tmp_path):
+    from branchbook.output.pdf import html_to_pdf
+
+    locale = "zh-CN" if bid == ZH_BRANCH else "en"
+    html = (site["period_dir"] / bid / f"{report}.html").read_text(encoding="utf-8")
+    page = BeautifulSoup(html, "html.parser")
+    brief = page.select_one("section.bb-brief")
+    assert brief is not None and brief.find_previous_sibling("header", class_="bb-title")
+    # the title and the brief alone make one A4 page
+    for block in page.select_one("main.bb-page").find_all(recursive=False):
+        if block is not brief and "bb-title" not in (block.get("class") or []):
+            block.decompose()
+    alone = tmp_path / "brief.pdf"
+    alone.write_bytes(html_to_pdf(str(page)))
+    assert _pdf_pages(alone) == 1
+    # in the report, what follows the brief starts on page 2
+    pdf = site["period_dir"] / bid / f"{report}.pdf"
+    one, two = _pdf_text(pdf, 1, 1), _pdf_text(pdf, 2, 2)
+    assert i18n.t("common.brief.matters", locale) in one
+    summary = i18n.t("common.summary", locale)
+    assert summary not in one and summary in two
+
+
+def test_every_branch_has_a_pack_with_a_two_page_cover(site):
+    manifest = json.loads((site["period_dir"] / "manifest.json").read_text())
+    index = BeautifulSoup((site["period_dir"] / "index.html").read_text(), "html.parser")
+    for bid in BRANCHES:
+        entry = manifest["packs"][bid]
+        assert entry["status"] == "ok", entry
+        pdf = site["period_dir"] / entry["outputs"]["pdf"]["path"]
+        assert file_sha256(pdf) == entry["outputs"]["pdf"]["sha256"]
+        pages = entry["pages"]
+        assert pages["cover"] == 2
+        # the reports whole, as their own PDFs have them, after the cover
+        for report in registry():
+            assert pages[report] == _pdf_pages(site["period_dir"] / bid / f"{report}.pdf")
+        assert _pdf_pages(pdf) == sum(pages.values())
+        locale = "zh-CN" if bid == ZH_BRANCH else "en"
+        cover = _pdf_text(pdf, 1, 2)
+        assert i18n.t("common.pack.title", locale) in cover
+        assert i18n.t("common.pack.actions", locale) in _pdf_text(pdf, 2, 2)
+        first = next(iter(registry()))
+        assert i18n.t(f"{first}.title", locale) in _pdf_text(pdf, 3, 3)
+        assert index.find("a", class_="bb-pack-link", href=f"{bid}/pack.pdf")

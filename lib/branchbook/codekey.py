@@ -155,6 +155,17 @@ def report_code(report: str, module: str, notebook: Path, root: Path | None = No
     return _digest(files, root)
 
 
+def pack_code(root: Path | None = None) -> str:
+    """The hash of the code that makes a branch pack around its reports: the pack's
+    module and what it reaches, the common catalogues and the page templates."""
+    root = root or PACKAGE_DIR
+    files = closure(["branchbook.output.pack"], root)
+    for locale in sorted((root / "locales").iterdir()) if (root / "locales").is_dir() else []:
+        files += [p for p in (locale / "common.yaml",) if p.is_file()]
+    files += sorted((root / "templates").glob("*")) if (root / "templates").is_dir() else []
+    return _digest(files, root)
+
+
 def prepare_code(module: str, root: Path | None = None) -> str:
     """The hash of the code behind one report's bank-wide models in prepare: its
     package and the shared step whose tables it reads (:data:`SHARED_STEP`)."""

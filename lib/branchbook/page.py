@@ -87,6 +87,8 @@ class Kpi:
     #: The value at the start of the year (the end of last December); None: the card has
     #: no start-of-year line, NaN: the line says "n/a" (the warehouse starts later).
     year_start: float | None = None
+    rank: float | None = None  # 1 is best among the bank's branches
+    ranked: float | None = None  # how many branches were ranked
 
 
 @dataclass
@@ -114,6 +116,10 @@ class Page:
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
     actions: dict[str, Any] = field(default_factory=dict)
+    # what the brief is chosen from (see brief()): the cards and the summary's facts
+    cards: list[Kpi] = field(default_factory=list)
+    facts: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    brief_data: dict[str, Any] | None = None
     # blocks of the methods appendix, and whether blocks go there now (see methods())
     methods_blocks: list[str] = field(default_factory=list)
     _to_methods: bool = field(default=False, init=False, repr=False)
@@ -167,6 +173,7 @@ class Page:
             "classification": self.classification,
             "headline": self.headline,
             "actions": self.actions,
+            **({"brief": self.brief_data} if self.brief_data is not None else {}),
         }
 
     def _preview_styles(self) -> None:
@@ -240,6 +247,7 @@ class Page:
         drove a headline's change, from the bridges), never fewer than three facts."""
         moves = list(moves)[:2]
         chosen = [*list(facts)[: max(3, limit - len(moves))], *moves][:limit]
+        self.facts = chosen
         sentences = [self.t(key, **dict(values)) for key, values in chosen]
         items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
         self._emit(
@@ -249,6 +257,7 @@ class Page:
 
     def kpi_cards(self, cards: Sequence[Kpi], headline: Sequence[str] = ()) -> None:
         """KPI cards: value, change against last period, bank median, RAG status."""
+        self.cards.extend(cards)
         out = []
         for k in cards:
             label = self.term(k.key, self.rt(f"kpis.{k.key}"))
@@ -320,6 +329,9 @@ class Page:
             for card, status in zip(built, table["status"], strict=True):
                 if isinstance(status, str) and status:
                     card.status = status
+        if "rank" in table and "branches" in table:
+            for card, rank, of in zip(built, table["rank"], table["branches"], strict=True):
+                card.rank, card.ranked = rank, of
         self.kpi_cards(built)
 
     def section(
@@ -357,6 +369,24 @@ class Page:
             yield self
         finally:
             self._to_methods = False
+
+    def brief(self, *, sentences: int | None = None, actions: int | None = None) -> None:
+        """The brief the report opens with (:mod:`branchbook.brief`): the cards in short,
+        the summary sentences that matter most, the first actions. Called once the cards,
+        the summary and the action lists are made (before the definitions); the page
+        shows it first, on a page of its own in the PDF."""
+        from . import brief
+
+        self.brief_data = brief.brief_data(
+            self,
+            change=kpi_change,
+            sentences=sentences or brief.SENTENCES,
+            actions=actions or brief.ACTIONS,
+        )
+        to_methods, self._to_methods = self._to_methods, False  # never in the appendix
+        self._emit(brief.brief_html(self.brief_data, self.tr))
+        self._to_methods = to_methods
+        self._emit_meta()
 
     def note(self, key: str, /, **values: Any) -> None:
         """A sentence from the catalogue (full key), e.g. why a section is empty."""
@@ -722,6 +752,7 @@ class Page:
             )
         self.actions[name] = {
             "columns": list(columns),
+            "kinds": list(columns.values()),
             "headers": [self.rt(f"columns.{c}") for c in columns],
             "rows": [
                 [self._export(row[c], k) for c, k in columns.items()] for _, row in data.iterrows()

@@ -395,3 +395,24 @@ def test_the_periods_count_a_report_once_whatever_its_locales(period_dir):
     (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
     row = publish._period_row(d / "manifest.json", "en")
     assert (row["ok"], row["failed"]) == (2 * len(REPORTS) - 2, 1)
+
+
+def test_the_branch_pack_is_linked_when_published(period_dir):
+    d, manifest = period_dir
+    (d / "0101" / "pack.pdf").write_bytes(b"%PDF")
+    manifest["packs"] = {
+        "0101": {"status": "ok", "outputs": {"pdf": {"path": "0101/pack.pdf", "sha256": "2"}}},
+        "0102": {"status": "missing", "missing": ["risk"]},
+    }
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    )
+    rows = soup.select("#bb-index tbody tr")
+    link = rows[0].select_one("a.bb-pack-link")
+    assert link["href"] == "0101/pack.pdf" and link.get_text() == "Branch pack (PDF)"
+    assert rows[1].select_one("a.bb-pack-link") is None  # a report failed: no pack
+    (d / "0101" / "pack.pdf").unlink()  # a pack the manifest lists but is gone: no link
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
+    )
+    assert soup.select("a.bb-pack-link") == []

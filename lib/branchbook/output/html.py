@@ -62,7 +62,12 @@ def headings(blocks: list[str]) -> list[tuple[str, str]]:
     return parser.found
 
 
-_OPENING_ORDER = (('class="bb-title"', 0), ('class="bb-summary"', 1), ('class="bb-kpis"', 2))
+_OPENING_ORDER = (
+    ('class="bb-title"', 0),
+    ('class="bb-brief"', 1),
+    ('class="bb-summary"', 2),
+    ('class="bb-kpis"', 3),
+)
 
 
 def _rank(block: str) -> int:
@@ -73,10 +78,13 @@ def opening(blocks: list[str]) -> tuple[list[str], list[str]]:
     """The page's opening and the rest: what comes before the table of contents.
 
     The opening is every block before the first section (the summary is not a
-    section here); in it the title comes first, then the summary, then the KPI
-    cards (the order of the design, whatever order the notebook showed them in),
-    then anything else in its order.
+    section here), and the brief wherever the notebook made it (it is made last, from
+    the finished page); in it the title comes first, then the brief, then the summary,
+    then the KPI cards (the order of the design, whatever order the notebook showed
+    them in), then anything else in its order.
     """
+    briefs = [b for b in blocks if 'class="bb-brief"' in b]
+    blocks = [b for b in blocks if 'class="bb-brief"' not in b]
     end = next(
         (
             i
@@ -85,7 +93,7 @@ def opening(blocks: list[str]) -> tuple[list[str], list[str]]:
         ),
         len(blocks),
     )
-    return sorted(blocks[:end], key=_rank), blocks[end:]
+    return sorted([*briefs, *blocks[:end]], key=_rank), blocks[end:]
 
 
 def _css_string(text: str) -> str:

@@ -244,6 +244,7 @@ def _branch_rows(
     locale: str,
     headlines: list[tuple[str, str, str]],
     tr: i18n.Translator,
+    packs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     known = {
         str(b.get("branch_id", "")): b for b in branches if b.get("branch_id") not in (None, "")
@@ -288,10 +289,13 @@ def _branch_rows(
                     "status_label": tr(f"common.status.{status}"),
                 }
             )
+        pack = (packs or {}).get(bid) or {}
         rows.append(
             {
                 "id": bid,
                 "name": name,
+                # the branch pack (cover brief and the four reports in one PDF), if published
+                "pack": _link(period_dir, pack, "pdf") if pack.get("status") == "ok" else None,
                 "region": region,
                 "region_label": tr.label("common.regions", region) if region else "",
                 "city": city_zh if locale == "zh-CN" and city_zh else city,
@@ -341,7 +345,9 @@ def write_period_index(
     entries = manifest.get("reports") or {}
     period = str(manifest.get("period") or period_dir.name)
     columns = _headline_columns(entries, headlines, locale)
-    rows = _branch_rows(period_dir, entries, branches, locale, columns, tr)
+    rows = _branch_rows(
+        period_dir, entries, branches, locale, columns, tr, manifest.get("packs") or {}
+    )
     counts = {s: sum(c["status"] == s for r in rows for c in r["cells"]) for s in STATUSES}
     total = len(rows) * len(REPORTS)
     try:

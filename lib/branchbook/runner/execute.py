@@ -184,6 +184,8 @@ def make(
         # how many of the page's KPI cards are red and amber, for the index's signal count
         cards = [c for c in (meta.get("headline") or {}).values() if isinstance(c, dict)]
         entry["signals"] = {s: sum(c.get("status") == s for c in cards) for s in ("red", "amber")}
+        if meta.get("brief"):  # the branch pack's cover is made from it (runner.packs)
+            entry["brief"] = meta["brief"]
         book = xlsx.workbook(meta.get("actions") or {})
         if book is not None:
             blobs["xlsx"] = book  # the action lists, published with the report's files

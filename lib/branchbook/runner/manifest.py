@@ -60,6 +60,12 @@ class Manifest:
             if time.monotonic() - self._written_at >= wait:
                 self._write()
 
+    def put_pack(self, branch_id: str, entry: dict) -> None:
+        """Record a branch's pack (``packs`` beside ``reports``); written by :meth:`flush`."""
+        with self.lock:
+            self.data.setdefault("packs", {})[branch_id] = entry
+            self._dirty = True
+
     def flush(self) -> None:
         """Write the entries :meth:`put` has not written yet (if any)."""
         with self.lock:

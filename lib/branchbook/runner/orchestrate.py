@@ -18,7 +18,9 @@
   and, for the branches and reports it ran, the files of locales it was not asked for
   (a report in a language made from older data is not left beside the new one);
 - skips a report whose notebook, code, parameters and data are unchanged and whose
-  published files still match their checksums.
+  published files still match their checksums;
+- then makes each branch's pack (:mod:`branchbook.runner.packs`) from its published
+  reports.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from .executors import (
     start_fork_server,
 )
 from .manifest import Manifest, remove_other_locales, up_to_date
+from .packs import make_packs
 from .plan import longest_first, plan, read_durations, write_durations
 
 log = logging.getLogger("branchbook.run")
@@ -65,6 +68,7 @@ class RunResult:
     run_id: str
     entries: dict[str, dict] = field(default_factory=dict)
     manifest_path: Path | None = None
+    packs: dict[str, dict] = field(default_factory=dict)  # branch -> its pack's entry
 
     @property
     def failed(self) -> list[dict]:
@@ -292,6 +296,14 @@ def run(
             for key in remove_other_locales(manifest, ran, out_dir):
                 log.info("removed %s: a locale this run was not asked for", key)
             manifest.flush()
+        # each branch's pack, once its four reports are published (none without the PDFs)
+        result.packs = make_packs(
+            out_dir,
+            manifest,
+            _pack_branches(ps, prepared, list(dict.fromkeys(j.branch_id for j in jobs))),
+            stop=stop,
+            force=force,
+        )
         _publish(out_dir_root, out_dir, manifest, ps, prepared)
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
@@ -331,6 +343,32 @@ def _publish(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
+
+
+def _pack_branches(ps: ParamSet, prepared, ids: list[str]) -> dict[str, dict]:
+    """What each branch's pack cover needs besides its reports: the branch's locale,
+    bank name and classification (its parameters) and its row of the branches table."""
+    from ..data import BranchData
+
+    table = BranchData(prepared, "BANK", scope="bank").table("branches")
+    rows = {
+        str(r["branch_id"]): {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in r.items()
+            if k in ("branch_id", "name", "name_zh", "region")
+        }
+        for r in table.to_dict("records")
+    }
+    out = {}
+    for bid in ids:
+        common = ps.for_branch(bid).common
+        out[bid] = {
+            "locale": common.locale,
+            "bank_name": common.bank_name.get(common.locale),
+            "classification": common.classification.get(common.locale),
+            "info": rows.get(bid, {"branch_id": bid}),
+        }
+    return out
 
 
 def _headlines_from_prepare(
