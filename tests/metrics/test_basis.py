@@ -48,10 +48,11 @@ def _aum(con, b: str) -> dict[str, float]:
 
 def test_aum_on_each_basis_by_hand():
     con = _balances(ROWS)
-    assert _aum(con, "month_end") == {"A": 60_000.0, "B": 60_000.0, "C": 10_000.0, "D": -2_000.0}
+    # D's overdraft counts 0: AUM is never below zero (an overdraft is credit, not an asset)
+    assert _aum(con, "month_end") == {"A": 60_000.0, "B": 60_000.0, "C": 10_000.0, "D": 0.0}
     # average daily: A 30,000 + 0; B 45,000 + 15,000; C falls back to its month end; D
     assert _aum(con, "average_daily") == {
-        "A": 30_000.0, "B": 60_000.0, "C": 10_000.0, "D": -500.0,
+        "A": 30_000.0, "B": 60_000.0, "C": 10_000.0, "D": 0.0,
     }  # fmt: skip
     tiers = models.asset_tier(pd.Series(_aum(con, "average_daily")), AssetTiers())
     # A is affluent at month end (60,000 >= 50,000) but mass on its average daily balance

@@ -200,3 +200,31 @@ def test_report_prepares_read_the_shared_tables(pattern, rule):
     for module, source in _report_sources().items():
         found = re.search(pattern, source)
         assert not found, f"{module}: {found.group(0)!r} (read {rule})"
+
+
+def test_an_overdraft_counts_zero_in_aum_and_deposits_but_stays_in_the_month_end_column():
+    """A customer 500 overdrawn with 1,000 of wealth: AUM 1,000 (mass), deposits 0 as the
+    AUM counts them, the month-end deposits as recorded (-500); on the average daily
+    basis the month's average overdraft (-200) counts 0 the same way."""
+    c = duckdb.connect()
+    c.register(
+        "customers",
+        pd.DataFrame(
+            {"customer_id": ["C1"], "branch_id": ["0101"], "manager_id": ["M1"],
+             "opened_on": [d(2020, 1, 1)], "closed_on": [None]}
+        ),
+    )  # fmt: skip
+    c.register(
+        "balances",
+        pd.DataFrame(
+            {"customer_id": ["C1"], "month": ["2026-10"], "deposits": [-500.0],
+             "wealth": [1_000.0], "deposits_avg": [-200.0], "wealth_avg": [900.0],
+             "loans_outstanding": [0.0], "products_held": [1]}
+        ),
+    )  # fmt: skip
+    for basis, aum in (("month_end", 1_000.0), ("average_daily", 900.0)):
+        row = c.execute(
+            shared.customer_month_sql(AssetTiers(), basis), {"period": "2026-10"}
+        ).df().iloc[0]  # fmt: skip
+        assert row["aum"] == aum and row["deposits"] == 0.0 and row["asset_tier"] == "mass"
+        assert row["deposits_month_end"] == -500.0 and row["aum_month_end"] == 1_000.0

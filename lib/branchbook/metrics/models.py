@@ -97,7 +97,9 @@ BASES = ("average_daily", "month_end")
 
 def aum_sql(alias: str = "b", basis: str = "month_end") -> str:
     """SQL of a balance row's AUM (assets under management, 资产规模): deposits + wealth,
-    a missing part counting 0 (``alias`` empty: unqualified columns).
+    a missing part counting 0 (``alias`` empty: unqualified columns). Deposits count at
+    ``greatest(deposits, 0)``: a current account in overdraft is credit the bank gives,
+    not a negative asset, so an overdrawn customer's AUM is its wealth, never below 0.
 
     ``basis="month_end"`` reads the month-end balances (``deposits``, ``wealth``);
     ``"average_daily"`` the month's average daily balances (``deposits_avg``,
@@ -105,10 +107,10 @@ def aum_sql(alias: str = "b", basis: str = "month_end") -> str:
     only when the warehouse has them (:func:`branchbook.metrics.basis.basis_used`).
 
     >>> aum_sql("b", "average_daily")
-    '(coalesce(b.deposits_avg, b.deposits, 0) + coalesce(b.wealth_avg, b.wealth, 0))'
+    '(greatest(coalesce(b.deposits_avg, b.deposits, 0), 0) + coalesce(b.wealth_avg, b.wealth, 0))'
     """
     dep, wealth = (balance_sql(c, alias, basis) for c in ("deposits", "wealth"))
-    return f"(coalesce({dep}, 0) + coalesce({wealth}, 0))"
+    return f"(greatest(coalesce({dep}, 0), 0) + coalesce({wealth}, 0))"
 
 
 def balance_sql(column: str, alias: str = "b", basis: str = "month_end") -> str:

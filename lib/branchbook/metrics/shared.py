@@ -75,7 +75,8 @@ def aum_expr(alias: str = "b", basis: str = "month_end") -> str:
 def customer_month_sql(tiers: AssetTiers, basis: str = "month_end") -> str:
     """The query of ``customer_month`` (see the module docstring); ``$period`` bound.
     ``deposits``, ``wealth`` and ``aum`` are on the balance ``basis`` (the one the
-    warehouse allows, :func:`branchbook.metrics.basis.basis_used`); the month-end
+    warehouse allows, :func:`branchbook.metrics.basis.basis_used`), ``deposits`` as AUM
+    counts them (an overdraft at 0: the overdraft is credit, not a deposit); the month-end
     figures stay beside them as ``deposits_month_end``, ``wealth_month_end`` and
     ``aum_month_end`` for what is measured at the month's end (the churn floor)."""
     dep, wealth = (balance_sql(c, "", basis) for c in ("deposits", "wealth"))
@@ -87,7 +88,7 @@ SELECT b.customer_id, b.month, b.month_end, c.branch_id, c.manager_id,
        b.loans_outstanding, b.products_held,
        b.aum, b.aum_month_end, {asset_tier_sql("b.aum", tiers)} AS asset_tier
 FROM (SELECT *, {_MONTH_END.format(m="month")} AS month_end,
-             {dep} AS deposits_b, {wealth} AS wealth_b,
+             CASE WHEN {dep} < 0 THEN 0.0 ELSE {dep} END AS deposits_b, {wealth} AS wealth_b,
              {aum_expr("", basis)} AS aum, {aum_expr("", "month_end")} AS aum_month_end
       FROM balances WHERE month <= $period) b
 JOIN customers c ON c.customer_id = b.customer_id
