@@ -385,6 +385,14 @@ def test_no_manager_facing_section_shows_a_p_value_a_bin_edge_or_a_coefficient(s
             part.decompose()
         heads = {th.get_text(strip=True) for th in page.select("table thead th")}
         assert not heads & banned, (bid, report, heads & banned)
+        # the words a manager reads first say "significantly", never the test behind it
+        for part in page.select("section.bb-brief, section.bb-summary, .bb-summary"):
+            text = part.get_text(" ", strip=True)
+            assert not P_VALUE.search(text), (bid, report, P_VALUE.search(text).group(0))
+
+
+#: a p-value or a named test in words: "p = 0.01", "p < 0.001", "p值", "z-test", "t检验"
+P_VALUE = re.compile(r"\bp\s*[=<>≤]|p值|\b[tz]-test|[tz]检验|Welch|Fisher")
 
 
 def _pdf_pages(pdf: Path) -> int:
