@@ -166,6 +166,7 @@ def test_compliance_figures_use_the_status_each_month_had():
         "kyc_dated": True,
         "close_reasons": False,
         "undrawn": False,
+        "collateral_dated": False,
     }
     sc = out["staff_scorecard"].set_index(["staff_id", "month"])
     assert sc.loc[("S1", "2026-10"), "aml_open_rate"] == 500.0  # A2 / 2 customers x 1000
