@@ -208,3 +208,84 @@ def test_validate_prints_the_coverage_table(small_bank, tmp_path, capsys):
     assert "loan_snapshots   absent     needed by the risk report" in out
     assert "customers        13 of 14   phone (optional)" in out
     assert "risk             not produced: the warehouse has no loan_snapshots" in out
+
+
+# -- the reports act on the verdict ------------------------------------------------------
+
+
+def test_a_missing_section_hides_exactly_its_page_sections():
+    cov = verdict(everything(aml_alerts=None, loans=["collateral_value"]), REPORTS)
+    assert cov.hidden_sections("risk") == {"compliance", "alerts", "collateral"}
+    assert cov.hidden_sections("segmentation") == frozenset()
+    assert cov.hidden_sections("staff_kpi") == frozenset()  # a scorecard dimension: cards only
+    assert verdict(everything(), REPORTS).hidden_sections("risk") == frozenset()
+
+
+def test_every_page_section_is_a_section_of_its_report_catalogue():
+    from branchbook import i18n
+
+    for section, pages in coverage.PAGE_SECTIONS.items():
+        report = section.split(".", 1)[0]
+        assert section in coverage.SECTIONS, section
+        for key in pages:
+            for locale in ("en", "zh-CN"):
+                assert i18n.has(f"{report}.sections.{key}.title", locale), (section, key)
+    for locale in ("en", "zh-CN"):
+        for section in coverage.SECTIONS:
+            assert i18n.has(f"common.coverage.sections.{section}", locale), section
+
+
+def test_kpis_of_missing_data_are_not_recorded_and_the_others_are():
+    from branchbook.metrics.declare import catalogue
+    from branchbook.reports import registry
+
+    registry()  # the report modules declare their metrics on import
+    assert set(coverage.KPI_NEEDS) <= set(catalogue())
+    cov = verdict(everything(surveys=None, complaints=None), REPORTS)
+    assert cov.not_recorded(coverage.KPI_NEEDS) == {
+        "managed_csat", "complaints_per_1000", "sla_first_response",
+    }  # fmt: skip
+    cov = verdict(everything(complaints=["first_response_at"]), REPORTS)
+    assert cov.not_recorded(["sla_first_response", "complaints_per_1000"]) == {"sla_first_response"}
+    assert verdict(everything(), REPORTS).not_recorded(coverage.KPI_NEEDS) == frozenset()
+
+
+def test_not_produced_names_its_missing_core():
+    cov = verdict(everything(surveys=None, complaints=None), REPORTS)
+    assert not cov.produced("satisfaction") and cov.core_missing("satisfaction") == ("surveys",)
+    assert cov.core_missing("risk") == ()
+    stored = coverage.Coverage.from_json(cov.to_json())
+    assert stored.core_missing("satisfaction") == ("surveys",)
+    assert stored.not_recorded(["managed_csat"]) == {"managed_csat"}
+
+
+def test_the_coverage_note_is_one_line_per_missing_section_in_each_locale():
+    from branchbook.context import show_coverage
+    from branchbook.page import Page
+
+    cov = verdict(everything(aml_alerts=None, loans=["collateral_value"]), REPORTS)
+    for locale, word in (("en", "not shown"), ("zh-CN", "未列示")):
+        page = Page(report="risk", locale=locale, bank_name="B", branch={"branch_id": "0101"},
+                    period="2026-10", live=False)  # fmt: skip
+        show_coverage(page, cov.reports["risk"])
+        html = page.html()
+        assert html.count("<li") == 2 and html.count(word) == 2
+        assert "aml_alerts" in html and "loans.collateral_value" in html
+    page = Page(report="risk", locale="en", bank_name="B", branch={}, period="2026-10", live=False)
+    show_coverage(page, verdict(everything(), REPORTS).reports["risk"])
+    assert page.html() == ""
+
+
+def test_prepare_reads_a_table_without_rows_as_not_recorded(small_bank, tmp_path):
+    import duckdb as _duckdb
+
+    from branchbook.prepare import recorded
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with _duckdb.connect(str(wh)) as con:
+        con.execute("DELETE FROM complaints")
+        found = recorded(con)
+    assert "complaints" not in found and "surveys" in found
+    cov = verdict(found, REPORTS)
+    assert cov.not_recorded(["complaints_per_1000"]) == {"complaints_per_1000"}

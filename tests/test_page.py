@@ -639,3 +639,50 @@ def test_model_details_go_to_the_methods_appendix_at_the_end():
     sections = [h["id"] for h in page.select("h2.bb-section")]
     assert sections == ["sec-type_split", "sec-benchmark", "sec-methods", "sec-definitions"]
     assert "model table" not in "".join(p.blocks[:3])
+
+
+def test_a_kpi_not_recorded_has_no_value_change_or_colour():
+    for locale, word in (("en", "Not recorded"), ("zh-CN", "未记录")):
+        p = make(locale, not_recorded=frozenset({"active_share"}))
+        rag = Rag(green=0.5, amber=0.3, good="high")
+        p.kpi_cards(page_mod.cards({"active_share": 0.0, "customers": 10.0},
+                                   kinds={"active_share": "pct", "customers": "int"},
+                                   prev={"active_share": 0.2}, rag={"active_share": rag},
+                                   locale=locale))  # fmt: skip
+        card, other = html_of(p).select(".bb-kpi")
+        assert card.select_one(".bb-kpi-value").get_text() == word
+        assert "bb-none" in card["class"] and not card.select(".bb-kpi-status, .bb-kpi-change")
+        assert "0" not in card.get_text() and other.select_one(".bb-kpi-value").get_text() == "10"
+        assert p.headline["active_share"] == {
+            "label": p.rt("kpis.active_share"), "value": None, "text": word, "status": "none",
+        }  # fmt: skip
+
+
+def test_a_true_zero_is_a_value_with_its_colour():
+    p = make(not_recorded=frozenset({"customers"}))
+    rag = Rag(green=0.5, amber=0.3, good="high")
+    p.kpi_cards(page_mod.cards({"active_share": 0.0}, kinds={"active_share": "pct"},
+                               rag={"active_share": rag}))  # fmt: skip
+    card = html_of(p).select_one(".bb-kpi")
+    assert (
+        "bb-red" in card["class"] and card.select_one(".bb-kpi-value").get_text() != "Not recorded"
+    )
+
+
+def test_a_hidden_section_draws_nothing_until_the_next_section():
+    p = make(hidden=frozenset({"activity_tiers"}))
+    p.section("asset_tiers")
+    p.note("common.no_rows")
+    p.section("activity_tiers")
+    p.note("common.no_rows")
+    with p.methods():
+        p.note("common.no_rows")
+    p.table(pd.DataFrame({"customers": [0]}), {"customers": "int"})
+    assert not p.shows("activity_tiers") and p.shows("asset_tiers")
+    p.section("credit_grades")
+    p.note("common.no_rows")
+    soup = html_of(p)
+    assert [h["id"] for h in soup.select("h2")] == ["sec-asset_tiers", "sec-credit_grades"]
+    assert len(soup.select(".bb-note")) == 2 and not p.methods_blocks and not soup.select("table")
+    p.definitions({})  # the appendix after a hidden last section is drawn
+    assert "bb-definitions" in p.html() or p.t("common.definitions") in p.html()

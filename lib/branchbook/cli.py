@@ -2,7 +2,8 @@
 
 Exit codes (for schedulers):
 
-- 0: everything asked for was published (or was already up to date);
+- 0: everything asked for was published (or was already up to date), or is not
+  produced because the warehouse does not record its core data (the index says why);
 - 1: the run finished but some reports failed (each printed on one line), or some
   messages of `deliver` (or `run --deliver`) could not be sent;
 - 2: bad input refused before anything ran (an option, parameters, data contract,
@@ -293,6 +294,12 @@ def _dispatch(args) -> int:
         )
         for e in result.failed:
             print(f"FAILED {e['branch_id']} {e['report']}: {e['error']}", file=sys.stderr)
+        for e in result.entries.values():
+            if e["status"] == "not_produced":
+                print(
+                    f"NOT PRODUCED {e['branch_id']} {e['report']}: {e['reason']}", file=sys.stderr
+                )
+                return EXIT_OK
         if result.exit_code == EXIT_OK:
             print(out / result.period / args.branch / f"{args.report}.html")
         return result.exit_code

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import contract, i18n, paths
+from . import contract, coverage, i18n, paths
 from . import data as data_mod
 from .metrics import thresholds
 from .page import Page
@@ -90,6 +90,7 @@ def open_report(
         ths = thresholds.resolve(cfg.kpi_status, cuts, period=d.period)
         cfg = cfg.model_copy(update={"kpi_status": thresholds.rags(ths)})
     loc = locale or com.locale
+    cov = d.coverage
     page = Page(
         report=report,
         locale=loc,
@@ -101,6 +102,8 @@ def open_report(
         currency=com.currency,
         suppress_below=com.suppress_below,
         thresholds=ths,
+        hidden=cov.hidden_sections(report),
+        not_recorded=cov.not_recorded(coverage.KPI_NEEDS),
         provenance_info={
             "run_id": run_id,
             "fingerprint": d.fingerprint,
@@ -112,6 +115,7 @@ def open_report(
     show_data_warnings(
         page, [w for w in d.warnings if sources is None or w.get("table") in sources]
     )
+    show_coverage(page, cov.reports.get(report))
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
 
 
@@ -149,3 +153,20 @@ def show_data_warnings(page: Page, warnings: list[dict[str, Any]]) -> None:
         else:
             lines.append(page.t(text_key, **values))
     page.notice(page.t("common.data_warnings.title"), lines)
+
+
+def show_coverage(page: Page, verdict: coverage.ReportCoverage | None) -> None:
+    """The data-coverage note: one line per section left out because the warehouse
+    does not record what it needs, naming the missing tables or columns, in the page's
+    locale. Nothing when every section has its data."""
+    if verdict is None or not verdict.sections_off:
+        return
+    lines = [
+        page.t(
+            "common.coverage.line",
+            section=page.t(f"common.coverage.sections.{section}"),
+            missing=", ".join(names),
+        )
+        for section, names in verdict.sections_off.items()
+    ]
+    page.notice(page.t("common.coverage.title"), lines)

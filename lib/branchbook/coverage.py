@@ -147,6 +147,43 @@ _ALSO: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
+#: The page sections (``sections.<key>`` of the report's catalogue) each coverage
+#: section is drawn in: left out, the page draws none of them. A coverage section
+#: without page sections of its own (a dimension of the staff scorecard) is only
+#: named in the data-coverage note; its KPI cards say "not recorded".
+PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "segmentation.activity": ("activity_tiers", "rfm"),
+        "segmentation.credit": ("credit_grades",),
+        "risk.collateral": ("collateral",),
+        "risk.early_warning": ("early_warning",),
+        "risk.compliance": ("compliance", "alerts"),
+        "risk.scorecard": ("scores", "expected_loss", "scorecard", "validation"),
+        "satisfaction.attributes": ("drivers",),
+        "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
+        "staff_kpi.attainment": ("attainment",),
+    }
+)
+
+#: KPI (metric key) -> the tables or ``table.column`` it is computed from, beyond the
+#: required ones and its report's core: one of them missing, the KPI is "not
+#: recorded" (no value, no change, no colour), never 0 and never green.
+KPI_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "active_share": ("transactions",),
+        "dormant_high_value_share": ("transactions",),
+        "expected_loss_rate": ("loans.interest_rate",),
+        "warning_exposure_share": ("financials",),
+        "risk_customer_share": ("aml_alerts", "customers.kyc_status"),
+        "complaints_per_1000": ("complaints",),
+        "sla_first_response": ("complaints", "complaints.first_response_at"),
+        "targets_met_share": ("targets",),
+        "managed_npl_ratio": ("loans", "loan_snapshots"),
+        "managed_csat": ("surveys",),
+    }
+)
+
+
 def need(table: str, column: str | None = None) -> Need:
     """The need of ``table`` or of one of its columns (optional when not listed).
 
@@ -219,6 +256,30 @@ class Coverage:
         report = section.split(".", 1)[0]
         r = self.reports.get(report)
         return r is None or (r.produced and section not in r.sections_off)
+
+    def core_missing(self, report: str) -> tuple[str, ...]:
+        """The tables and columns missing from ``report``'s core (why it is not produced)."""
+        return tuple(
+            m.name for m in self.missing if m.need.tier == "report" and report in m.need.uses
+        )
+
+    def hidden_sections(self, report: str) -> frozenset[str]:
+        """The page sections of ``report`` that are not drawn: those of every coverage
+        section its data leaves out (:data:`PAGE_SECTIONS`)."""
+        r = self.reports.get(report)
+        off = r.sections_off if r is not None else {}
+        return frozenset(p for s in off for p in PAGE_SECTIONS.get(s, ()))
+
+    def not_recorded(self, keys) -> frozenset[str]:
+        """Of the KPI ``keys``, those whose data is not recorded (:data:`KPI_NEEDS`):
+        a table or column they need is missing (absent, or a table with no rows)."""
+        names = {m.name for m in self.missing}
+        tables = {m.table for m in self.missing if m.column is None}
+        return frozenset(
+            k
+            for k in keys
+            if any(n in names or n.split(".", 1)[0] in tables for n in KPI_NEEDS.get(k, ()))
+        )
 
     def to_json(self) -> dict:
         return {

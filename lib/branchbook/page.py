@@ -104,6 +104,11 @@ class Page:
     #: the definitions appendix says how each KPI's colour is set
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     live: bool | None = None
+    #: page sections whose data the warehouse does not record (:mod:`branchbook.coverage`):
+    #: not drawn, heading and all; the data-coverage note says why
+    hidden: frozenset[str] = field(default_factory=frozenset)
+    #: KPIs whose data is not recorded: their cards say so, with no change and no colour
+    not_recorded: frozenset[str] = field(default_factory=frozenset)
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +116,7 @@ class Page:
     # blocks of the methods appendix, and whether blocks go there now (see methods())
     methods_blocks: list[str] = field(default_factory=list)
     _to_methods: bool = field(default=False, init=False, repr=False)
+    _in_hidden: bool = field(default=False, init=False, repr=False)
     _methods_heading: str | None = field(default=None, init=False, repr=False)
     # the divisor of each money column of the table being built (fmt.money_scale)
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
@@ -129,6 +135,8 @@ class Page:
         return self.tr(f"{self.report}.{key}", **values)
 
     def _emit(self, fragment: str) -> None:
+        if self._in_hidden:  # a section whose data is not recorded draws nothing
+            return
         if self._to_methods:
             self.methods_blocks.append(fragment)
             return
@@ -237,6 +245,9 @@ class Page:
         out = []
         for k in cards:
             label = self.rt(f"kpis.{k.key}")
+            if k.key in self.not_recorded:
+                out.append(self._not_recorded_card(k.key, label, headline))
+                continue
             change = ""
             if fmt.finite(k.value) and fmt.finite(k.prev):
                 change = kpi_change(float(k.value), float(k.prev), k.kind, self.locale)
@@ -261,6 +272,21 @@ class Page:
                 }
         self._emit(f'<div class="bb-kpis">{"".join(out)}</div>')
         self._emit_meta()
+
+    def _not_recorded_card(self, key: str, label: str, headline: Sequence[str]) -> str:
+        """The card of a KPI whose data the warehouse does not record: "not recorded",
+        no change, no bank median, no colour (never 0, never green)."""
+        text = self.t("common.kpi.not_recorded")
+        if not headline or key in headline:
+            self.headline[key] = {"label": label, "value": None, "text": text, "status": "none"}
+        return (
+            f'<div class="bb-kpi bb-none bb-not-recorded"><div class="bb-kpi-label">{esc(label)}</div>'
+            f'<div class="bb-kpi-value">{esc(text)}</div></div>'
+        )
+
+    def shows(self, key: str) -> bool:
+        """Whether the page section ``key`` is drawn (its data is recorded)."""
+        return key not in self.hidden
 
     def kpi_frame(
         self,
@@ -300,6 +326,7 @@ class Page:
         details) goes to the methods appendix at the end, under its own heading, until
         the next section."""
         self._to_methods = False
+        self._in_hidden = key in self.hidden
         title = self.rt(f"sections.{key}.title", **values)
         text = ""
         if intro and i18n.has(f"{self.report}.sections.{key}.intro", self.locale):
@@ -770,6 +797,7 @@ class Page:
         """The methods appendix (see :meth:`methods`), then the full versions of tables
         that were cut in the body."""
         self._to_methods = False
+        self._in_hidden = False
         if self.methods_blocks:
             self._emit(
                 f'<section class="bb-methods" id="methods"><h2 class="bb-section" id="sec-methods">'

@@ -64,3 +64,24 @@ def test_unreadable_durations_are_no_history(tmp_path):
     assert plan.read_durations(tmp_path) == {}
     (tmp_path / plan.DURATIONS).write_text('{"0101/risk": "slow", "0102/risk": -1, "0103/risk": 2}')
     assert plan.read_durations(tmp_path) == {"0103/risk": 2.0}
+
+
+def test_a_report_without_its_core_data_is_not_produced_with_its_reason():
+    from branchbook import contract, coverage  # noqa: F401  (contract hands its tables over)
+
+    found = {
+        n: set(t.names) for n, t in contract.TABLES.items() if n not in ("surveys", "complaints")
+    }
+    cov = coverage.verdict(found, ("segmentation", "satisfaction", "staff_kpi"))
+    jobs = [_job(b, r) for b in ("0101", "0102") for r in ("segmentation", "satisfaction")]
+    run, skipped = plan.not_produced(jobs, {"coverage": cov.to_json()})
+    assert _keys(run) == ["0101/segmentation", "0102/segmentation"]
+    assert skipped["0101/satisfaction"] == {
+        "branch_id": "0101",
+        "report": "satisfaction",
+        "status": "not_produced",
+        "reason": "the warehouse has no surveys",
+        "missing": ["surveys"],
+    }
+    # a period prepared before coverage was recorded: everything runs
+    assert plan.not_produced(jobs, {}) == (jobs, {})

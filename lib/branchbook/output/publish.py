@@ -35,7 +35,7 @@ from .html import TEMPLATES, asset
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "failed", "skipped")
+STATUSES = ("ok", "failed", "skipped", "not_produced")
 HEADLINES = len(REPORTS)  # one headline number per report, in the reports' order
 
 
@@ -178,6 +178,24 @@ def _number_text(item: Mapping[str, Any], kind: str | None, scale: float | None,
     return fmt.format_value(value, kind, locale)
 
 
+def _not_produced_reason(entry: Mapping[str, Any], tr: i18n.Translator) -> str:
+    """Why a report is not produced, in the index's language: "Not produced: no survey
+    data (surveys)", from the missing tables or columns the manifest records."""
+    missing = [_text(m) for m in entry.get("missing") or [] if _text(m)]
+    whats = []
+    for name in missing:
+        table = name.split(".", 1)[0]
+        key = f"common.coverage.data.{table}"
+        what = tr(key) if i18n.has(key, tr.locale) else tr("common.coverage.data.other")
+        if what not in whats:
+            whats.append(what)
+    return tr(
+        "common.index.not_produced_reason",
+        what=", ".join(whats) or tr("common.coverage.data.other"),
+        tables=", ".join(missing) or "–",
+    )
+
+
 def _signals(entries: Mapping[str, Mapping[str, Any]], bid: str) -> dict[str, int] | None:
     """Red and amber KPI cards over the branch's published reports (None when no
     published report of the branch recorded them)."""
@@ -223,6 +241,7 @@ def _branch_rows(
             status = entry.get("status") if entry.get("status") in STATUSES else "skipped"
             statuses.append(status)
             error = _text(entry.get("error")) if status == "failed" else ""
+            reason = _not_produced_reason(entry, tr) if status == "not_produced" else ""
             cells.append(
                 {
                     "status": status,
@@ -232,6 +251,7 @@ def _branch_rows(
                     "xlsx": _link(period_dir, entry, "xlsx") if status == "ok" else None,
                     "error": _one_line(error),
                     "error_full": _one_line(error, 1000),
+                    "reason": reason,
                     "rank": STATUSES.index(status),
                 }
             )

@@ -44,7 +44,7 @@ from .executors import (
     start_fork_server,
 )
 from .manifest import Manifest, up_to_date
-from .plan import longest_first, plan, read_durations, write_durations
+from .plan import longest_first, not_produced, plan, read_durations, write_durations
 
 log = logging.getLogger("branchbook.run")
 
@@ -196,6 +196,13 @@ def run(
         manifest = Manifest(out_dir / "manifest.json", period, run_id)
         result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
 
+        # a report whose core data the warehouse does not record is not made: recorded
+        # with its reason (the index shows it), and not a failure of the run
+        jobs, absent = not_produced(jobs, prepared.meta)
+        for key, entry in absent.items():
+            manifest.put(key, entry)
+            result.entries[key] = entry
+            log.info("%s not produced: %s", key, entry["reason"])
         todo = []
         for job in jobs:
             entry = manifest.get(job.key)
@@ -312,6 +319,7 @@ def _headlines_from_prepare(
     """Each published report's headline number, read from the prepared period through
     the report's declared headline metric (never scraped from the page), under the
     branch's own thresholds, in the index's locale; recorded in the manifest."""
+    from ..coverage import KPI_NEEDS, Coverage
     from ..data import BranchData
     from ..metrics.headlines import headlines
     from ..reports import registry
@@ -322,13 +330,16 @@ def _headlines_from_prepare(
     if not ids:
         return
     bank = BranchData(prepared, "BANK", scope="bank")
+    cov = Coverage.from_json(prepared.meta.get("coverage"))
     values = headlines(
-        {name: spec.module for name, spec in registry().items()},
+        # a report not produced has no benchmarks to read its headline from
+        {name: spec.module for name, spec in registry().items() if cov.produced(name)},
         bank.bench,
         {bid: ps.for_branch(bid).sections for bid in ids},
         period=prepared.period,
         locale=locale,
         currency=common.currency if common else "CNY",
+        not_recorded=cov.not_recorded(KPI_NEEDS),
     )
     with manifest.lock:
         for key, entry in entries.items():
