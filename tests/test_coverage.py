@@ -1,11 +1,12 @@
 """Tiers: what each table and column is needed for, and the verdict per report."""
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
-from branchbook import contract, coverage
+from branchbook import contract, coverage, i18n
 from branchbook.contract import TABLES
 from branchbook.coverage import need, verdict
 
@@ -221,9 +222,17 @@ def test_a_missing_section_hides_exactly_its_page_sections():
     assert verdict(everything(), REPORTS).hidden_sections("risk") == frozenset()
 
 
-def test_every_page_section_is_a_section_of_its_report_catalogue():
-    from branchbook import i18n
+def test_a_missing_section_silences_its_summary_sentences():
+    cov = verdict(everything(aml_alerts=None), REPORTS)
+    assert cov.hidden_facts("risk") == ("risk.summary.compliance",)
+    assert cov.hidden_facts("satisfaction") == ()
+    texts = i18n.catalogue("en")
+    for facts in coverage.SUMMARY_FACTS.values():  # each names sentences that exist
+        for key in facts:
+            assert any(k.startswith(key) for k in texts), key
 
+
+def test_every_page_section_is_a_section_of_its_report_catalogue():
     for section, pages in coverage.PAGE_SECTIONS.items():
         report = section.split(".", 1)[0]
         assert section in coverage.SECTIONS, section
@@ -289,3 +298,99 @@ def test_prepare_reads_a_table_without_rows_as_not_recorded(small_bank, tmp_path
     assert "complaints" not in found and "surveys" in found
     cov = verdict(found, REPORTS)
     assert cov.not_recorded(["complaints_per_1000"]) == {"complaints_per_1000"}
+
+
+def _run_without(small_bank, tmp_path, statements, reports=None):
+    """Copy the small bank's warehouse, run ``statements`` on it, make the reports of its
+    first branch (HTML): the run's result, the branch, and the period's report folder."""
+    import branchbook
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:
+        for sql in statements:
+            con.execute(sql)
+        branch = con.execute("SELECT min(branch_id) FROM branches").fetchone()[0]
+    result = branchbook.run(
+        period="2026-10", branches=[branch], reports=reports, formats=("html",), workers=2,
+        warehouse=wh, params_dir=small_bank / "params", out=tmp_path / "out",
+        build_dir=tmp_path / "build", progress=False, warm=False,
+    )  # fmt: skip
+    return result, branch, tmp_path / "out" / "2026-10"
+
+
+def _page(path):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _sections(soup) -> set[str]:
+    return {h["id"].removeprefix("sec-") for h in soup.select("[id^=sec-]")}
+
+
+def _card(soup, label: str):
+    return next(
+        k for k in soup.select(".bb-kpi") if k.select_one(".bb-kpi-label").get_text() == label
+    )
+
+
+@pytest.mark.slow
+def test_no_surveys_nor_complaints_the_satisfaction_report_is_not_produced(small_bank, tmp_path):
+    result, branch, out = _run_without(
+        small_bank, tmp_path, ["DROP TABLE surveys", "DROP TABLE complaints"]
+    )
+    assert result.exit_code == 0 and not result.failed
+    entry = result.entries[f"{branch}/satisfaction"]
+    assert entry["status"] == "not_produced" and entry["missing"] == ["surveys"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"][f"{branch}/satisfaction"]["reason"] == "the warehouse has no surveys"
+    assert not (out / branch / "satisfaction.html").exists()
+    index = _page(out / "index.html")
+    cell = index.select_one(f'tr[data-search^="{branch}"] td[data-report="satisfaction"]')
+    assert cell.select_one(".bb-reason").get_text() == "Not produced: no survey data (surveys)"
+    for report in ("segmentation", "risk", "staff_kpi"):
+        assert result.entries[f"{branch}/{report}"]["status"] == "ok", report
+    staff = _page(out / branch / "staff_kpi.html")
+    csat = _card(staff, i18n.t("staff_kpi.kpis.managed_csat", "en"))
+    assert csat.select_one(".bb-kpi-value").get_text() == "Not recorded"
+    assert "bb-none" in csat["class"] and not csat.select(".bb-kpi-status")
+    note = staff.select_one("aside.bb-notice").get_text()
+    assert "surveys, complaints" in note and "Service quality" in note
+
+
+@pytest.mark.slow
+def test_no_aml_alerts_the_compliance_sections_go_with_their_coverage_line(small_bank, tmp_path):
+    result, branch, out = _run_without(
+        small_bank, tmp_path, ["DROP TABLE aml_alerts"], reports=["risk", "staff_kpi"]
+    )
+    assert result.exit_code == 0 and not result.failed
+    risk = _page(out / branch / "risk.html")
+    assert not _sections(risk) & {"compliance", "alerts"}
+    assert {"book", "collateral", "early_warning", "matrix"} <= _sections(risk)
+    lines = [li.get_text() for li in risk.select("aside.bb-notice li")]
+    assert lines == [
+        "Compliance classification and AML alert ageing: not shown, the warehouse has no aml_alerts"
+    ]
+    card = _card(risk, i18n.t("risk.kpis.risk_customer_share", "en"))
+    assert card.select_one(".bb-kpi-value").get_text() == "Not recorded"
+    assert "AML" not in " ".join(li.get_text() for li in risk.select(".bb-summary li"))
+    staff = _page(out / branch / "staff_kpi.html")
+    assert [li.get_text() for li in staff.select("aside.bb-notice li")] == [
+        "Compliance dimension (AML alerts): not shown, the warehouse has no aml_alerts"
+    ]
+
+
+@pytest.mark.slow
+def test_no_collateral_value_removes_exactly_the_collateral_section(small_bank, tmp_path):
+    result, branch, out = _run_without(
+        small_bank, tmp_path, ["ALTER TABLE loans DROP COLUMN collateral_value"], reports=["risk"]
+    )
+    assert result.exit_code == 0 and not result.failed
+    risk = _page(out / branch / "risk.html")
+    every = {"book", "trend", "dpd", "rolls", "scores", "expected_loss", "early_warning",
+             "concentration", "top_borrowers", "compliance", "alerts", "matrix"}  # fmt: skip
+    assert every <= _sections(risk) and "collateral" not in _sections(risk)
+    assert [li.get_text() for li in risk.select("aside.bb-notice li")] == [
+        "Collateral and loan-to-value: not shown, the warehouse has no loans.collateral_value"
+    ]

@@ -686,3 +686,19 @@ def test_a_hidden_section_draws_nothing_until_the_next_section():
     assert len(soup.select(".bb-note")) == 2 and not p.methods_blocks and not soup.select("table")
     p.definitions({})  # the appendix after a hidden last section is drawn
     assert "bb-definitions" in p.html() or p.t("common.definitions") in p.html()
+
+
+def test_the_summary_leaves_out_sentences_about_sections_not_drawn():
+    p = make(
+        hidden_facts=("segmentation.summary.dormant_high_value", "segmentation.summary.active_")
+    )
+    p.summary(
+        [
+            ("segmentation.summary.tier_slippage", {"downgraded": 3, "upgraded": 1}),
+            ("segmentation.summary.active_below_bank", {"active_share": 0.0, "bank_median": 0.5}),
+            ("segmentation.summary.dormant_high_value", {"count": 0, "aum": 0.0}),
+            ("segmentation.summary.high_value", {"count": 2, "aum_share": 0.4}),
+        ]
+    )
+    items = [li.get_text() for li in html_of(p).select(".bb-summary li")]
+    assert len(items) == 2 and not any("dormant" in i or "active" in i for i in items)

@@ -103,6 +103,7 @@ def open_report(
         suppress_below=com.suppress_below,
         thresholds=ths,
         hidden=cov.hidden_sections(report),
+        hidden_facts=cov.hidden_facts(report),
         not_recorded=cov.not_recorded(coverage.KPI_NEEDS),
         provenance_info={
             "run_id": run_id,

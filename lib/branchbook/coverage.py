@@ -165,6 +165,32 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
+#: The summary sentences (catalogue keys, or the start of them) each coverage section
+#: speaks for: left out, the summary does not say them (a sentence about a section the
+#: page does not draw would give a number the reader cannot find, or one of nothing).
+SUMMARY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "segmentation.activity": (
+            "segmentation.summary.dormant_high_value",
+            "segmentation.summary.active_",
+        ),
+        "risk.collateral": ("risk.summary.ltv",),
+        "risk.early_warning": ("risk.summary.early_warning",),
+        "risk.compliance": ("risk.summary.compliance",),
+        "risk.scorecard": tuple(
+            f"risk.summary.{k}"
+            for k in "expected_loss no_scorecard discrimination bank_discrimination few_defaults"
+            " mix_ drift_".split()
+        ),
+        "satisfaction.attributes": ("satisfaction.summary.driver",),
+        "satisfaction.complaints": tuple(
+            f"satisfaction.summary.{k}"
+            for k in ("complaints", "no_complaints", "backlog", "bridge_complaints")
+        ),
+        "staff_kpi.attainment": ("staff_kpi.summary.targets_met",),
+    }
+)
+
 #: KPI (metric key) -> the tables or ``table.column`` it is computed from, beyond the
 #: required ones and its report's core: one of them missing, the KPI is "not
 #: recorded" (no value, no change, no colour), never 0 and never green.
@@ -269,6 +295,13 @@ class Coverage:
         r = self.reports.get(report)
         off = r.sections_off if r is not None else {}
         return frozenset(p for s in off for p in PAGE_SECTIONS.get(s, ()))
+
+    def hidden_facts(self, report: str) -> tuple[str, ...]:
+        """The summary sentences of ``report`` (catalogue keys or their start) that are
+        not said: those of every coverage section left out (:data:`SUMMARY_FACTS`)."""
+        r = self.reports.get(report)
+        off = r.sections_off if r is not None else {}
+        return tuple(f for s in off for f in SUMMARY_FACTS.get(s, ()))
 
     def not_recorded(self, keys) -> frozenset[str]:
         """Of the KPI ``keys``, those whose data is not recorded (:data:`KPI_NEEDS`):

@@ -107,6 +107,8 @@ class Page:
     #: page sections whose data the warehouse does not record (:mod:`branchbook.coverage`):
     #: not drawn, heading and all; the data-coverage note says why
     hidden: frozenset[str] = field(default_factory=frozenset)
+    #: summary sentences (catalogue keys or their start) about sections not drawn
+    hidden_facts: tuple[str, ...] = ()
     #: KPIs whose data is not recorded: their cards say so, with no change and no colour
     not_recorded: frozenset[str] = field(default_factory=frozenset)
     blocks: list[str] = field(default_factory=list)
@@ -231,7 +233,8 @@ class Page:
         """Summary sentences from ``(catalogue key, values)`` facts, at most ``limit``:
         the report's facts in their order of importance, then up to two ``moves`` (what
         drove a headline's change, from the bridges), never fewer than three facts."""
-        moves = list(moves)[:2]
+        facts = [f for f in facts if not f[0].startswith(self.hidden_facts)]
+        moves = [m for m in moves if not m[0].startswith(self.hidden_facts)][:2]
         chosen = [*list(facts)[: max(3, limit - len(moves))], *moves][:limit]
         sentences = [self.t(key, **dict(values)) for key, values in chosen]
         items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
