@@ -288,16 +288,18 @@ def test_the_coverage_note_is_one_line_per_missing_section_in_each_locale():
 def test_prepare_reads_a_table_without_rows_as_not_recorded(small_bank, tmp_path):
     import duckdb as _duckdb
 
-    from branchbook.prepare import recorded
+    from branchbook.prepare import empty_tables
 
     wh = tmp_path / "warehouse.duckdb"
     shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
     with _duckdb.connect(str(wh)) as con:
         con.execute("DELETE FROM complaints")
-        found = recorded(con)
-    assert "complaints" not in found and "surveys" in found
-    cov = verdict(found, REPORTS)
+        found = contract.found_columns(con)
+        empty = empty_tables(con, found)
+    assert empty == {"complaints"}
+    cov = verdict(found, REPORTS, empty=empty)
     assert cov.not_recorded(["complaints_per_1000"]) == {"complaints_per_1000"}
+    assert "complaints       no rows    needed by satisfaction.complaints" in coverage.table(cov)
 
 
 def _run_without(small_bank, tmp_path, statements, reports=None):

@@ -401,6 +401,7 @@ def _dispatch(args) -> int:
     if args.command == "validate":
         from . import completeness, contract, coverage, mapping, warehouse
         from .params import ParamSet, validate_period
+        from .prepare import empty_tables
         from .reports import REPORTS, settings_classes
 
         params_dir = Path(args.params_dir or root / "params")
@@ -418,7 +419,9 @@ def _dispatch(args) -> int:
         for w in report.warnings:
             print(f"warning: {redact.scrub(w.message())}", file=sys.stderr)
         print("data contract: ok")
-        print(coverage.table(coverage.verdict(contract.found_columns(con), tuple(REPORTS))))
+        found = contract.found_columns(con)
+        empty = empty_tables(con, found)
+        print(coverage.table(coverage.verdict(found, tuple(REPORTS), empty=empty)))
         warehouse.complete_shape(con)
         print(
             completeness.table(

@@ -30,7 +30,7 @@ the reports through :attr:`branchbook.data.BranchData.coverage`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -374,16 +374,22 @@ def _tables() -> Mapping:
     return _CONTRACT
 
 
-def verdict(found: Mapping[str, set[str] | tuple[str, ...]], reports: tuple[str, ...]) -> Coverage:
+def verdict(
+    found: Mapping[str, set[str] | tuple[str, ...]],
+    reports: tuple[str, ...],
+    *,
+    empty: Collection[str] = (),
+) -> Coverage:
     """The coverage of a warehouse in which ``found`` maps each table present to its
-    columns present (with a usable type), for the named ``reports``.
+    columns present (with a usable type), for the named ``reports``. A table of
+    ``empty`` (present, with no rows at all) records nothing: missing, like an absent one.
 
     A missing table is one :class:`Missing` (its columns are not listed again).
     """
     TABLES = _tables()
     missing: list[Missing] = []
     for table in TABLES.values():
-        if table.name not in found:
+        if table.name not in found or table.name in empty:
             missing.append(Missing(table.name, None, need(table.name)))
             continue
         cols = set(found[table.name])
@@ -422,8 +428,8 @@ def table(cov: Coverage) -> str:
     for name, t in TABLES.items():
         ms = by_table.get(name, [])
         if any(m.column is None for m in ms):
-            n = need(name)
-            lines.append(f"{name:<16} {'absent':<10} {_needed_for(n)}")
+            state = "no rows" if name in cov.found else "absent"
+            lines.append(f"{name:<16} {state:<10} {_needed_for(need(name))}")
             continue
         have = len(t.names) - len(ms)
         gaps = "; ".join(f"{m.column} ({_needed_for(m.need)})" for m in ms) or "-"
