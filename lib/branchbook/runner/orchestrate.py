@@ -16,7 +16,10 @@
   rewrites the index; once stopped (a signal) it publishes nothing more;
 - removes a report's files of formats this run did not make, so formats never disagree;
 - skips a report whose notebook, code, parameters and data are unchanged and whose
-  published files still match their checksums.
+  published files still match their checksums;
+- does not make a report whose core data the warehouse does not record
+  (:mod:`branchbook.coverage`): its entry says ``not_produced`` and why, any earlier
+  page of it for the period is removed, and the run's exit code is not affected.
 """
 
 from __future__ import annotations
@@ -203,6 +206,8 @@ def run(
             manifest.put(key, entry)
             result.entries[key] = entry
             log.info("%s not produced: %s", key, entry["reason"])
+            for fmt_name in (*FORMATS, "xlsx"):  # made from data the warehouse no longer has
+                iorw.remove(out_dir / entry["branch_id"] / f"{entry['report']}.{fmt_name}")
         todo = []
         for job in jobs:
             entry = manifest.get(job.key)
