@@ -259,6 +259,13 @@ def test_kpis_of_missing_data_are_not_recorded_and_the_others_are():
     assert verdict(everything(), REPORTS).not_recorded(coverage.KPI_NEEDS) == frozenset()
 
 
+def test_columns_of_missing_data_are_not_recorded():
+    cov = verdict(everything(complaints=None, aml_alerts=None), REPORTS)
+    keys = {**coverage.KPI_NEEDS, **coverage.COLUMN_NEEDS}
+    assert cov.not_recorded(keys) >= {"complaint_rate", "aml_open_rate", "risk_customer_share"}
+    assert not cov.not_recorded(keys) & {"csat", "kyc_complete_rate", "new_npl"}
+
+
 def test_not_produced_names_its_missing_core():
     cov = verdict(everything(surveys=None, complaints=None), REPORTS)
     assert not cov.produced("satisfaction") and cov.core_missing("satisfaction") == ("surveys",)
@@ -391,6 +398,9 @@ def test_no_aml_alerts_the_compliance_sections_go_with_their_coverage_line(small
     assert _coverage_lines(staff) == [
         "Compliance dimension (AML alerts): not shown, the warehouse has no aml_alerts"
     ]
+    heads = {th.get_text() for th in staff.select("thead th")}
+    assert i18n.t("staff_kpi.columns.aml_open_rate", "en") not in heads  # not a column of 0.00
+    assert i18n.t("staff_kpi.columns.complaint_rate", "en") in heads
 
 
 @pytest.mark.slow

@@ -702,3 +702,13 @@ def test_the_summary_leaves_out_sentences_about_sections_not_drawn():
     )
     items = [li.get_text() for li in html_of(p).select(".bb-summary li")]
     assert len(items) == 2 and not any("dormant" in i or "active" in i for i in items)
+
+
+def test_a_column_not_recorded_is_left_out_of_tables():
+    p = make(not_recorded=frozenset({"aum_share"}))
+    p.table(
+        pd.DataFrame({"customers": [3], "aum_share": [0.0]}),
+        {"customers": "int", "aum_share": "pct"},
+    )
+    heads = [th.get_text() for th in html_of(p).select("thead th")]
+    assert heads == [p.rt("columns.customers")]

@@ -104,7 +104,7 @@ def open_report(
         thresholds=ths,
         hidden=cov.hidden_sections(report),
         hidden_facts=cov.hidden_facts(report),
-        not_recorded=cov.not_recorded(coverage.KPI_NEEDS),
+        not_recorded=cov.not_recorded({**coverage.KPI_NEEDS, **coverage.COLUMN_NEEDS}),
         provenance_info={
             "run_id": run_id,
             "fingerprint": d.fingerprint,

@@ -210,6 +210,21 @@ KPI_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
+#: A column the reports' tables show -> what it is computed from, as :data:`KPI_NEEDS`:
+#: one of them missing, the column is left out of every table (a manager's complaints
+#: per 1,000 customers is not 0.00 when the bank records no complaints).
+COLUMN_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "csat": ("surveys",),
+        "complaint_rate": ("complaints",),
+        "aml_open_rate": ("aml_alerts",),
+        "kyc_complete_rate": ("customers.kyc_status",),
+        "new_npl": ("loans", "loan_snapshots"),
+        "new_npl_rate": ("loans", "loan_snapshots"),
+    }
+)
+
+
 def need(table: str, column: str | None = None) -> Need:
     """The need of ``table`` or of one of its columns (optional when not listed).
 
@@ -304,14 +319,16 @@ class Coverage:
         return tuple(f for s in off for f in SUMMARY_FACTS.get(s, ()))
 
     def not_recorded(self, keys) -> frozenset[str]:
-        """Of the KPI ``keys``, those whose data is not recorded (:data:`KPI_NEEDS`):
-        a table or column they need is missing (absent, or a table with no rows)."""
+        """Of the KPI or column ``keys``, those whose data is not recorded
+        (:data:`KPI_NEEDS`, :data:`COLUMN_NEEDS`): a table or column they need is
+        missing (absent, or a table with no rows)."""
+        needs = {**COLUMN_NEEDS, **KPI_NEEDS}
         names = {m.name for m in self.missing}
         tables = {m.table for m in self.missing if m.column is None}
         return frozenset(
             k
             for k in keys
-            if any(n in names or n.split(".", 1)[0] in tables for n in KPI_NEEDS.get(k, ()))
+            if any(n in names or n.split(".", 1)[0] in tables for n in needs.get(k, ()))
         )
 
     def to_json(self) -> dict:

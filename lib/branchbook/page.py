@@ -109,7 +109,8 @@ class Page:
     hidden: frozenset[str] = field(default_factory=frozenset)
     #: summary sentences (catalogue keys or their start) about sections not drawn
     hidden_facts: tuple[str, ...] = ()
-    #: KPIs whose data is not recorded: their cards say so, with no change and no colour
+    #: KPIs whose data is not recorded: their cards say so, with no change and no colour;
+    #: table columns whose data is not recorded are left out
     not_recorded: frozenset[str] = field(default_factory=frozenset)
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
@@ -618,8 +619,10 @@ class Page:
         gives the totals row's values explicitly (:data:`branchbook.privacy.SUPPRESSED`
         prints as a suppressed cell). Rows past ``max_rows`` continue in
         the appendix (from row ``max_rows + 1``, totals row at the end of both), with a
-        note saying so.
+        note saying so. A column whose data is not recorded (:attr:`not_recorded`) is
+        left out.
         """
+        columns = {c: k for c, k in columns.items() if c not in self.not_recorded}
         data = privacy.mask_frame(df.reset_index() if index else df)
         hidden = pd.Series(False, index=data.index)
         for col in suppress:
