@@ -712,3 +712,10 @@ def test_a_column_not_recorded_is_left_out_of_tables():
     )
     heads = [th.get_text() for th in html_of(p).select("thead th")]
     assert heads == [p.rt("columns.customers")]
+
+
+def test_an_action_list_in_a_hidden_section_is_not_exported():
+    p = make(hidden=frozenset({"actions"}))
+    p.section("actions")
+    p.action_table("to_contact", pd.DataFrame({"customers": [1]}), {"customers": "int"}, shown=5)
+    assert p.actions == {} and "<table" not in p.html()

@@ -710,8 +710,12 @@ class Page:
         The full list (personal columns masked as on the page, coded values in words,
         numbers as numbers) is kept in the page meta under ``actions[name]``, for the
         runner to write the workbook (:mod:`branchbook.output.xlsx`). ``name`` is the
-        sheet's name, a short key (``customers_to_contact``).
+        sheet's name, a short key (``customers_to_contact``). In a section not drawn
+        (its data is not recorded) there is no list, on the page or in the workbook.
         """
+        if self._in_hidden:
+            return
+        columns = {c: k for c, k in columns.items() if c not in self.not_recorded}
         data = privacy.mask_frame(df)
         self.table(data.head(shown), columns, max_rows=shown)
         total, n = len(data), min(shown, len(data))
