@@ -25,7 +25,9 @@ optional column is nullable whatever its declaration says
 :func:`verdict` turns "which tables and columns were found" into a :class:`Coverage`:
 per report, whether it is produced and which sections are left out, and why. The
 verdict is stored in the prepared period's ``prepare.json`` (``coverage``) and read by
-the reports through :attr:`branchbook.data.BranchData.coverage`.
+the reports through :attr:`branchbook.data.BranchData.coverage`. What a section left out
+removes from a page (sections, summary sentences, KPI cards and columns "not recorded")
+is in :mod:`branchbook.not_recorded`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
+
+from .not_recorded import COLUMN_NEEDS, KPI_NEEDS, PAGE_SECTIONS, SUMMARY_FACTS
 
 Tier = Literal["required", "report", "section", "optional"]
 TIERS_ORDER: tuple[Tier, ...] = ("required", "report", "section", "optional")
@@ -143,84 +147,6 @@ _ALSO: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "loans": ("segmentation.credit", "staff_kpi.credit"),
         "loan_snapshots": ("segmentation.credit", "staff_kpi.credit"),
         "surveys": ("staff_kpi.service",),
-    }
-)
-
-
-#: The page sections (``sections.<key>`` of the report's catalogue) each coverage
-#: section is drawn in: left out, the page draws none of them. A coverage section
-#: without page sections of its own (a dimension of the staff scorecard) is only
-#: named in the data-coverage note; its KPI cards say "not recorded".
-PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "segmentation.activity": ("activity_tiers", "rfm"),
-        "segmentation.credit": ("credit_grades",),
-        "risk.collateral": ("collateral",),
-        "risk.early_warning": ("early_warning",),
-        "risk.compliance": ("compliance", "alerts"),
-        "risk.scorecard": ("scores", "expected_loss", "scorecard", "validation"),
-        "satisfaction.attributes": ("drivers",),
-        "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
-        "staff_kpi.attainment": ("attainment",),
-    }
-)
-
-#: The summary sentences (catalogue keys, or the start of them) each coverage section
-#: speaks for: left out, the summary does not say them (a sentence about a section the
-#: page does not draw would give a number the reader cannot find, or one of nothing).
-SUMMARY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "segmentation.activity": (
-            "segmentation.summary.dormant_high_value",
-            "segmentation.summary.active_",
-        ),
-        "risk.collateral": ("risk.summary.ltv",),
-        "risk.early_warning": ("risk.summary.early_warning",),
-        "risk.compliance": ("risk.summary.compliance",),
-        "risk.scorecard": tuple(
-            f"risk.summary.{k}"
-            for k in "expected_loss no_scorecard discrimination bank_discrimination few_defaults"
-            " mix_ drift_".split()
-        ),
-        "satisfaction.attributes": ("satisfaction.summary.driver",),
-        "satisfaction.complaints": tuple(
-            f"satisfaction.summary.{k}"
-            for k in ("complaints", "no_complaints", "backlog", "bridge_complaints")
-        ),
-        "staff_kpi.attainment": ("staff_kpi.summary.targets_met",),
-    }
-)
-
-#: KPI (metric key) -> the tables or ``table.column`` it is computed from, beyond the
-#: required ones and its report's core: one of them missing, the KPI is "not
-#: recorded" (no value, no change, no colour), never 0 and never green.
-KPI_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "active_share": ("transactions",),
-        "dormant_high_value_share": ("transactions",),
-        "expected_loss_rate": ("loans.interest_rate",),
-        "warning_exposure_share": ("financials",),
-        "risk_customer_share": ("aml_alerts", "customers.kyc_status"),
-        "complaints_per_1000": ("complaints",),
-        "sla_first_response": ("complaints", "complaints.first_response_at"),
-        "targets_met_share": ("targets",),
-        "managed_npl_ratio": ("loans", "loan_snapshots"),
-        "managed_csat": ("surveys",),
-    }
-)
-
-
-#: A column the reports' tables show -> what it is computed from, as :data:`KPI_NEEDS`:
-#: one of them missing, the column is left out of every table (a manager's complaints
-#: per 1,000 customers is not 0.00 when the bank records no complaints).
-COLUMN_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "csat": ("surveys",),
-        "complaint_rate": ("complaints",),
-        "aml_open_rate": ("aml_alerts",),
-        "kyc_complete_rate": ("customers.kyc_status",),
-        "new_npl": ("loans", "loan_snapshots"),
-        "new_npl_rate": ("loans", "loan_snapshots"),
     }
 )
 
