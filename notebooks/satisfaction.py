@@ -177,12 +177,13 @@ else:
 for base in sat.BASES:
     page.section(f"bridges_{base}")
     overview = sat.bridge_overview(bridge, base=base, period=d.period)
+    overview = overview[~overview.index.isin(page.not_recorded)]  # e.g. no complaints table
     residual = overview["residual"].abs().max() > 1e-9
     page.table(overview, {"kpi": "label:satisfaction.bridge_kpis", "opening": "num", "closing": "num",
                           "change": "delta_num", "rate_effect": "delta_num", "mix_effect": "delta_num",
                           **({"residual": "delta_num"} if residual else {})},
                headers="bridge_overview_columns", index=True)
-    for measure in sat.MEASURES:
+    for measure in overview.index:
         whole = sat.bridge_total(bridge, measure=measure, base=base, period=d.period)
         if pd.isna(whole["opening"]) or pd.isna(whole["closing"]):
             page.note("satisfaction.notes.bridge_no_opening", kpi=page.tr.label("satisfaction.bridge_kpis", measure))

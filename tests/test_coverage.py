@@ -1,11 +1,12 @@
 """Tiers: what each table and column is needed for, and the verdict per report."""
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
-from branchbook import contract, coverage
+from branchbook import contract, coverage, i18n
 from branchbook.contract import TABLES
 from branchbook.coverage import need, verdict
 
@@ -247,3 +248,210 @@ def test_average_daily_balances_are_optional_and_their_fallback_is_named():
     assert cov.ok and all(r.produced and not r.sections_off for r in cov.reports.values())
     line = next(x for x in coverage.table(cov).splitlines() if x.startswith("balances"))
     assert "deposits_avg (optional: AUM on the average daily basis falls back to month end)" in line
+
+
+# -- the reports act on the verdict ------------------------------------------------------
+
+
+def test_a_missing_section_hides_exactly_its_page_sections():
+    cov = verdict(everything(aml_alerts=None, loans=["collateral_value"]), REPORTS)
+    assert cov.hidden_sections("risk") == {"compliance", "alerts", "collateral"}
+    assert cov.hidden_sections("segmentation") == frozenset()
+    assert cov.hidden_sections("staff_kpi") == frozenset()  # a scorecard dimension: cards only
+    assert verdict(everything(), REPORTS).hidden_sections("risk") == frozenset()
+
+
+def test_a_missing_section_silences_its_summary_sentences():
+    cov = verdict(everything(aml_alerts=None), REPORTS)
+    assert cov.hidden_facts("risk") == ("risk.summary.compliance",)
+    assert cov.hidden_facts("satisfaction") == ()
+    texts = i18n.catalogue("en")
+    for facts in coverage.SUMMARY_FACTS.values():  # each names sentences that exist
+        for key in facts:
+            assert any(k.startswith(key) for k in texts), key
+
+
+def test_every_page_section_is_a_section_of_its_report_catalogue():
+    for section, pages in coverage.PAGE_SECTIONS.items():
+        report = section.split(".", 1)[0]
+        assert section in coverage.SECTIONS, section
+        for key in pages:
+            for locale in ("en", "zh-CN"):
+                assert i18n.has(f"{report}.sections.{key}.title", locale), (section, key)
+    for locale in ("en", "zh-CN"):
+        for section in coverage.SECTIONS:
+            assert i18n.has(f"common.coverage.sections.{section}", locale), section
+
+
+def test_kpis_of_missing_data_are_not_recorded_and_the_others_are():
+    from branchbook.metrics.declare import catalogue
+    from branchbook.reports import registry
+
+    registry()  # the report modules declare their metrics on import
+    assert set(coverage.KPI_NEEDS) <= set(catalogue())
+    cov = verdict(everything(surveys=None, complaints=None), REPORTS)
+    assert cov.not_recorded(coverage.KPI_NEEDS) == {
+        "managed_csat", "complaints_per_1000", "sla_first_response",
+    }  # fmt: skip
+    cov = verdict(everything(complaints=["first_response_at"]), REPORTS)
+    assert cov.not_recorded(["sla_first_response", "complaints_per_1000"]) == {"sla_first_response"}
+    assert verdict(everything(), REPORTS).not_recorded(coverage.KPI_NEEDS) == frozenset()
+
+
+def test_columns_of_missing_data_are_not_recorded():
+    cov = verdict(everything(complaints=None, aml_alerts=None), REPORTS)
+    keys = {**coverage.KPI_NEEDS, **coverage.COLUMN_NEEDS}
+    assert cov.not_recorded(keys) >= {"complaint_rate", "aml_open_rate", "risk_customer_share"}
+    assert not cov.not_recorded(keys) & {"csat", "kyc_complete_rate", "new_npl"}
+
+
+def test_not_produced_names_its_missing_core():
+    cov = verdict(everything(surveys=None, complaints=None), REPORTS)
+    assert not cov.produced("satisfaction") and cov.core_missing("satisfaction") == ("surveys",)
+    assert cov.core_missing("risk") == ()
+    stored = coverage.Coverage.from_json(cov.to_json())
+    assert stored.core_missing("satisfaction") == ("surveys",)
+    assert stored.not_recorded(["managed_csat"]) == {"managed_csat"}
+
+
+def test_the_coverage_note_is_one_line_per_missing_section_in_each_locale():
+    from branchbook.context import show_coverage
+    from branchbook.page import Page
+
+    cov = verdict(everything(aml_alerts=None, loans=["collateral_value"]), REPORTS)
+    for locale, word in (("en", "not shown"), ("zh-CN", "未列示")):
+        page = Page(report="risk", locale=locale, bank_name="B", branch={"branch_id": "0101"},
+                    period="2026-10", live=False)  # fmt: skip
+        show_coverage(page, cov.reports["risk"])
+        html = page.html()
+        assert html.count("<li") == 2 and html.count(word) == 2
+        assert "aml_alerts" in html and "loans.collateral_value" in html
+    page = Page(report="risk", locale="en", bank_name="B", branch={}, period="2026-10", live=False)
+    show_coverage(page, verdict(everything(), REPORTS).reports["risk"])
+    assert page.html() == ""
+
+
+def test_prepare_reads_a_table_without_rows_as_not_recorded(small_bank, tmp_path):
+    import duckdb as _duckdb
+
+    from branchbook.prepare import empty_tables
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with _duckdb.connect(str(wh)) as con:
+        con.execute("DELETE FROM complaints")
+        found = contract.found_columns(con)
+        empty = empty_tables(con, found)
+    assert empty == {"complaints"}
+    cov = verdict(found, REPORTS, empty=empty)
+    assert cov.not_recorded(["complaints_per_1000"]) == {"complaints_per_1000"}
+    assert "complaints       no rows    needed by satisfaction.complaints" in coverage.table(cov)
+
+
+def _run_without(small_bank, tmp_path, statements, reports=None):
+    """Copy the small bank's warehouse, run ``statements`` on it, make the reports of its
+    first branch (HTML): the run's result, the branch, and the period's report folder."""
+    import branchbook
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:
+        for sql in statements:
+            con.execute(sql)
+        branch = con.execute("SELECT min(branch_id) FROM branches").fetchone()[0]
+    result = branchbook.run(
+        period="2026-10", branches=[branch], reports=reports, formats=("html",), workers=2,
+        warehouse=wh, params_dir=small_bank / "params", out=tmp_path / "out",
+        build_dir=tmp_path / "build", progress=False, warm=False,
+    )  # fmt: skip
+    return result, branch, tmp_path / "out" / "2026-10"
+
+
+def _page(path):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _sections(soup) -> set[str]:
+    return {h["id"].removeprefix("sec-") for h in soup.select("[id^=sec-]")}
+
+
+def _coverage_lines(soup) -> list[str]:
+    """The lines of the page's data-coverage note (beside its data-quality warnings)."""
+    return [
+        li.get_text() for li in soup.select("aside.bb-notice li") if "not shown" in li.get_text()
+    ]
+
+
+def _card(soup, label: str):
+    return next(
+        k for k in soup.select(".bb-kpi") if k.select_one(".bb-kpi-label").get_text() == label
+    )
+
+
+@pytest.mark.slow
+def test_no_surveys_nor_complaints_the_satisfaction_report_is_not_produced(small_bank, tmp_path):
+    stale = tmp_path / "out" / "2026-10" / "0101" / "satisfaction.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<html>made when the surveys were there</html>")
+    result, branch, out = _run_without(
+        small_bank, tmp_path, ["DROP TABLE surveys", "DROP TABLE complaints"]
+    )
+    assert result.exit_code == 0 and not result.failed
+    entry = result.entries[f"{branch}/satisfaction"]
+    assert entry["status"] == "not_produced" and entry["missing"] == ["surveys"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"][f"{branch}/satisfaction"]["reason"] == "the warehouse has no surveys"
+    assert branch == "0101" and not stale.exists()  # no earlier page left to be opened
+    index = _page(out / "index.html")
+    cell = index.select_one(f'tr[data-search^="{branch}"] td[data-report="satisfaction"]')
+    assert cell.select_one(".bb-reason").get_text() == "Not produced: no survey data (surveys)"
+    for report in ("segmentation", "risk", "staff_kpi"):
+        assert result.entries[f"{branch}/{report}"]["status"] == "ok", report
+    staff = _page(out / branch / "staff_kpi.html")
+    csat = _card(staff, i18n.t("staff_kpi.kpis.managed_csat", "en"))
+    assert csat.select_one(".bb-kpi-value").get_text() == "Not recorded"
+    assert "bb-none" in csat["class"] and not csat.select(".bb-kpi-status")
+    assert _coverage_lines(staff) == [
+        "Service quality (surveys and complaints): not shown, the warehouse has no surveys, complaints"
+    ]
+
+
+@pytest.mark.slow
+def test_no_aml_alerts_the_compliance_sections_go_with_their_coverage_line(small_bank, tmp_path):
+    result, branch, out = _run_without(
+        small_bank, tmp_path, ["DROP TABLE aml_alerts"], reports=["risk", "staff_kpi"]
+    )
+    assert result.exit_code == 0 and not result.failed
+    risk = _page(out / branch / "risk.html")
+    assert not _sections(risk) & {"compliance", "alerts"}
+    assert {"book", "collateral", "early_warning", "matrix"} <= _sections(risk)
+    assert _coverage_lines(risk) == [
+        "Compliance classification and AML alert ageing: not shown, the warehouse has no aml_alerts"
+    ]
+    card = _card(risk, i18n.t("risk.kpis.risk_customer_share", "en"))
+    assert card.select_one(".bb-kpi-value").get_text() == "Not recorded"
+    assert "AML" not in " ".join(li.get_text() for li in risk.select(".bb-summary li"))
+    staff = _page(out / branch / "staff_kpi.html")
+    assert _coverage_lines(staff) == [
+        "Compliance dimension (AML alerts): not shown, the warehouse has no aml_alerts"
+    ]
+    heads = {th.get_text() for th in staff.select("thead th")}
+    assert i18n.t("staff_kpi.columns.aml_open_rate", "en") not in heads  # not a column of 0.00
+    assert i18n.t("staff_kpi.columns.complaint_rate", "en") in heads
+
+
+@pytest.mark.slow
+def test_no_collateral_value_removes_exactly_the_collateral_section(small_bank, tmp_path):
+    result, branch, out = _run_without(
+        small_bank, tmp_path, ["ALTER TABLE loans DROP COLUMN collateral_value"], reports=["risk"]
+    )
+    assert result.exit_code == 0 and not result.failed
+    risk = _page(out / branch / "risk.html")
+    every = {"book", "trend", "dpd", "rolls", "scores", "expected_loss", "early_warning",
+             "concentration", "top_borrowers", "compliance", "alerts", "matrix"}  # fmt: skip
+    assert every <= _sections(risk) and "collateral" not in _sections(risk)
+    assert _coverage_lines(risk) == [
+        "Collateral and loan-to-value: not shown, the warehouse has no loans.collateral_value"
+    ]

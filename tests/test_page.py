@@ -693,3 +693,83 @@ def test_a_card_on_the_balance_basis_names_it(locale, basis, expected):
     assert "(" not in labels[1] and "日均" not in labels[1]
     p.balance_basis = ""  # a period prepared before the basis: the label as it was
     assert p.term("aum_total", "Total AUM") == "Total AUM"
+
+
+def test_a_kpi_not_recorded_has_no_value_change_or_colour():
+    for locale, word in (("en", "Not recorded"), ("zh-CN", "未记录")):
+        p = make(locale, not_recorded=frozenset({"active_share"}))
+        rag = Rag(green=0.5, amber=0.3, good="high")
+        p.kpi_cards(page_mod.cards({"active_share": 0.0, "customers": 10.0},
+                                   kinds={"active_share": "pct", "customers": "int"},
+                                   prev={"active_share": 0.2}, rag={"active_share": rag},
+                                   locale=locale))  # fmt: skip
+        card, other = html_of(p).select(".bb-kpi")
+        assert card.select_one(".bb-kpi-value").get_text() == word
+        assert "bb-none" in card["class"] and not card.select(".bb-kpi-status, .bb-kpi-change")
+        assert "0" not in card.get_text() and other.select_one(".bb-kpi-value").get_text() == "10"
+        assert p.headline["active_share"] == {
+            "label": p.rt("kpis.active_share"), "value": None, "text": word, "status": "none",
+        }  # fmt: skip
+
+
+def test_a_true_zero_is_a_value_with_its_colour():
+    p = make(not_recorded=frozenset({"customers"}))
+    rag = Rag(green=0.5, amber=0.3, good="high")
+    p.kpi_cards(page_mod.cards({"active_share": 0.0}, kinds={"active_share": "pct"},
+                               rag={"active_share": rag}))  # fmt: skip
+    card = html_of(p).select_one(".bb-kpi")
+    assert (
+        "bb-red" in card["class"] and card.select_one(".bb-kpi-value").get_text() != "Not recorded"
+    )
+
+
+def test_a_hidden_section_draws_nothing_until_the_next_section():
+    p = make(hidden=frozenset({"activity_tiers"}))
+    p.section("asset_tiers")
+    p.note("common.no_rows")
+    p.section("activity_tiers")
+    p.note("common.no_rows")
+    with p.methods():
+        p.note("common.no_rows")
+    p.table(pd.DataFrame({"customers": [0]}), {"customers": "int"})
+    assert not p.shows("activity_tiers") and p.shows("asset_tiers")
+    p.section("credit_grades")
+    p.note("common.no_rows")
+    soup = html_of(p)
+    assert [h["id"] for h in soup.select("h2")] == ["sec-asset_tiers", "sec-credit_grades"]
+    assert len(soup.select(".bb-note")) == 2 and not p.methods_blocks and not soup.select("table")
+    p.definitions({})  # the appendix after a hidden last section is drawn
+    assert "bb-definitions" in p.html() or p.t("common.definitions") in p.html()
+
+
+def test_the_summary_leaves_out_sentences_about_sections_not_drawn():
+    p = make(
+        hidden_facts=("segmentation.summary.dormant_high_value", "segmentation.summary.active_")
+    )
+    p.summary(
+        [
+            ("segmentation.summary.tier_slippage", {"downgraded": 3, "upgraded": 1}),
+            ("segmentation.summary.active_below_bank", {"active_share": 0.0, "bank_median": 0.5}),
+            ("segmentation.summary.dormant_high_value", {"count": 0, "aum": 0.0}),
+            ("segmentation.summary.high_value", {"count": 2, "aum_share": 0.4}),
+        ]
+    )
+    items = [li.get_text() for li in html_of(p).select(".bb-summary li")]
+    assert len(items) == 2 and not any("dormant" in i or "active" in i for i in items)
+
+
+def test_a_column_not_recorded_is_left_out_of_tables():
+    p = make(not_recorded=frozenset({"aum_share"}))
+    p.table(
+        pd.DataFrame({"customers": [3], "aum_share": [0.0]}),
+        {"customers": "int", "aum_share": "pct"},
+    )
+    heads = [th.get_text() for th in html_of(p).select("thead th")]
+    assert heads == [p.rt("columns.customers")]
+
+
+def test_an_action_list_in_a_hidden_section_is_not_exported():
+    p = make(hidden=frozenset({"actions"}))
+    p.section("actions")
+    p.action_table("to_contact", pd.DataFrame({"customers": [1]}), {"customers": "int"}, shown=5)
+    assert p.actions == {} and "<table" not in p.html()

@@ -2,7 +2,8 @@
 
 Exit codes (for schedulers):
 
-- 0: everything asked for was published (or was already up to date);
+- 0: everything asked for was published (or was already up to date), or is not
+  produced because the warehouse does not record its core data (the index says why);
 - 1: the run finished but some reports failed (each printed on one line), or some
   messages of `deliver` (or `run --deliver`) could not be sent;
 - 2: bad input refused before anything ran (an option, parameters, data contract,
@@ -321,6 +322,10 @@ def _dispatch(args) -> int:
         )
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
+        for e in result.entries.values():
+            if e["status"] == "not_produced":
+                print(f"NOT PRODUCED {failed_name(e)}: {e['reason']}", file=sys.stderr)
+                return EXIT_OK
         if result.exit_code == EXIT_OK:
             (entry,) = result.entries.values()  # its file is named as a run names it
             print(out / result.period / entry["outputs"]["html"]["path"])
@@ -425,6 +430,7 @@ def _dispatch(args) -> int:
         from . import completeness, contract, coverage, mapping, warehouse
         from .metrics import basis
         from .params import ParamSet, validate_period
+        from .prepare import empty_tables
         from .reports import REPORTS, settings_classes
 
         params_dir = Path(args.params_dir or root / "params")
@@ -443,7 +449,8 @@ def _dispatch(args) -> int:
             print(f"warning: {redact.scrub(w.message())}", file=sys.stderr)
         print("data contract: ok")
         found = contract.found_columns(con)
-        print(coverage.table(coverage.verdict(found, tuple(REPORTS))))
+        empty = empty_tables(con, found)
+        print(coverage.table(coverage.verdict(found, tuple(REPORTS), empty=empty)))
         month = args.period or con.execute("SELECT max(month) FROM balances").fetchone()[0]
         empty = basis.empty_line(con, str(month), found.get("balances", ())) if month else None
         if empty:

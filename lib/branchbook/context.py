@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import contract, i18n, paths
+from . import contract, coverage, i18n, paths
 from . import data as data_mod
 from .metrics import basis, thresholds
 from .page import Page
@@ -91,6 +91,7 @@ def open_report(
         ths = thresholds.resolve(cfg.kpi_status, cuts, period=d.period)
         cfg = cfg.model_copy(update={"kpi_status": thresholds.rags(ths)})
     loc = locale or com.locale
+    cov = d.coverage
     page = Page(
         report=report,
         locale=loc,
@@ -102,6 +103,9 @@ def open_report(
         currency=com.currency,
         suppress_below=com.suppress_below,
         thresholds=ths,
+        hidden=cov.hidden_sections(report),
+        hidden_facts=cov.hidden_facts(report),
+        not_recorded=cov.not_recorded({**coverage.KPI_NEEDS, **coverage.COLUMN_NEEDS}),
         provenance_info={
             "run_id": run_id,
             "fingerprint": d.fingerprint,
@@ -121,6 +125,7 @@ def open_report(
         [w for w in d.warnings if sources is None or w.get("table") in sources],
         notes=[fallback] if fallback else (),
     )
+    show_coverage(page, cov.reports.get(report))
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
 
 
@@ -163,3 +168,20 @@ def show_data_warnings(
     lines += [page.t(key) for key in notes]
     title = "common.data_warnings.title" if warnings else "common.data_warnings.title_coverage"
     page.notice(page.t(title), lines)
+
+
+def show_coverage(page: Page, verdict: coverage.ReportCoverage | None) -> None:
+    """The data-coverage note: one line per section left out because the warehouse
+    does not record what it needs, naming the missing tables or columns, in the page's
+    locale. Nothing when every section has its data."""
+    if verdict is None or not verdict.sections_off:
+        return
+    lines = [
+        page.t(
+            "common.coverage.line",
+            section=page.t(f"common.coverage.sections.{section}"),
+            missing=", ".join(names),
+        )
+        for section, names in verdict.sections_off.items()
+    ]
+    page.notice(page.t("common.coverage.title"), lines)

@@ -25,15 +25,19 @@ optional column is nullable whatever its declaration says
 :func:`verdict` turns "which tables and columns were found" into a :class:`Coverage`:
 per report, whether it is produced and which sections are left out, and why. The
 verdict is stored in the prepared period's ``prepare.json`` (``coverage``) and read by
-the reports through :attr:`branchbook.data.BranchData.coverage`.
+the reports through :attr:`branchbook.data.BranchData.coverage`. What a section left out
+removes from a page (sections, summary sentences, KPI cards and columns "not recorded")
+is in :mod:`branchbook.not_recorded`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
+
+from .not_recorded import COLUMN_NEEDS, KPI_NEEDS, PAGE_SECTIONS, SUMMARY_FACTS
 
 Tier = Literal["required", "report", "section", "optional"]
 TIERS_ORDER: tuple[Tier, ...] = ("required", "report", "section", "optional")
@@ -224,6 +228,39 @@ class Coverage:
         r = self.reports.get(report)
         return r is None or (r.produced and section not in r.sections_off)
 
+    def core_missing(self, report: str) -> tuple[str, ...]:
+        """The tables and columns missing from ``report``'s core (why it is not produced)."""
+        return tuple(
+            m.name for m in self.missing if m.need.tier == "report" and report in m.need.uses
+        )
+
+    def hidden_sections(self, report: str) -> frozenset[str]:
+        """The page sections of ``report`` that are not drawn: those of every coverage
+        section its data leaves out (:data:`PAGE_SECTIONS`)."""
+        r = self.reports.get(report)
+        off = r.sections_off if r is not None else {}
+        return frozenset(p for s in off for p in PAGE_SECTIONS.get(s, ()))
+
+    def hidden_facts(self, report: str) -> tuple[str, ...]:
+        """The summary sentences of ``report`` (catalogue keys or their start) that are
+        not said: those of every coverage section left out (:data:`SUMMARY_FACTS`)."""
+        r = self.reports.get(report)
+        off = r.sections_off if r is not None else {}
+        return tuple(f for s in off for f in SUMMARY_FACTS.get(s, ()))
+
+    def not_recorded(self, keys) -> frozenset[str]:
+        """Of the KPI or column ``keys``, those whose data is not recorded
+        (:data:`KPI_NEEDS`, :data:`COLUMN_NEEDS`): a table or column they need is
+        missing (absent, or a table with no rows)."""
+        needs = {**COLUMN_NEEDS, **KPI_NEEDS}
+        names = {m.name for m in self.missing}
+        tables = {m.table for m in self.missing if m.column is None}
+        return frozenset(
+            k
+            for k in keys
+            if any(n in names or n.split(".", 1)[0] in tables for n in needs.get(k, ()))
+        )
+
     def to_json(self) -> dict:
         return {
             "missing": [
@@ -284,16 +321,22 @@ def _tables() -> Mapping:
     return _CONTRACT
 
 
-def verdict(found: Mapping[str, set[str] | tuple[str, ...]], reports: tuple[str, ...]) -> Coverage:
+def verdict(
+    found: Mapping[str, set[str] | tuple[str, ...]],
+    reports: tuple[str, ...],
+    *,
+    empty: Collection[str] = (),
+) -> Coverage:
     """The coverage of a warehouse in which ``found`` maps each table present to its
-    columns present (with a usable type), for the named ``reports``.
+    columns present (with a usable type), for the named ``reports``. A table of
+    ``empty`` (present, with no rows at all) records nothing: missing, like an absent one.
 
     A missing table is one :class:`Missing` (its columns are not listed again).
     """
     TABLES = _tables()
     missing: list[Missing] = []
     for table in TABLES.values():
-        if table.name not in found:
+        if table.name not in found or table.name in empty:
             missing.append(Missing(table.name, None, need(table.name)))
             continue
         cols = set(found[table.name])
@@ -332,8 +375,8 @@ def table(cov: Coverage) -> str:
     for name, t in TABLES.items():
         ms = by_table.get(name, [])
         if any(m.column is None for m in ms):
-            n = need(name)
-            lines.append(f"{name:<16} {'absent':<10} {_needed_for(n)}")
+            state = "no rows" if name in cov.found else "absent"
+            lines.append(f"{name:<16} {state:<10} {_needed_for(need(name))}")
             continue
         have = len(t.names) - len(ms)
         gaps = "; ".join(f"{m.column} ({_needed_for(m.need, m.name)})" for m in ms) or "-"

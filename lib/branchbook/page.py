@@ -112,6 +112,14 @@ class Page:
     #: :mod:`branchbook.metrics.basis`); empty: the labels do not name one.
     balance_basis: str = ""
     live: bool | None = None
+    #: page sections whose data the warehouse does not record (:mod:`branchbook.coverage`):
+    #: not drawn, heading and all; the data-coverage note says why
+    hidden: frozenset[str] = field(default_factory=frozenset)
+    #: summary sentences (catalogue keys or their start) about sections not drawn
+    hidden_facts: tuple[str, ...] = ()
+    #: KPIs whose data is not recorded: their cards say so, with no change and no colour;
+    #: table columns whose data is not recorded are left out
+    not_recorded: frozenset[str] = field(default_factory=frozenset)
     blocks: list[str] = field(default_factory=list)
     appendix_blocks: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
@@ -123,6 +131,7 @@ class Page:
     # blocks of the methods appendix, and whether blocks go there now (see methods())
     methods_blocks: list[str] = field(default_factory=list)
     _to_methods: bool = field(default=False, init=False, repr=False)
+    _in_hidden: bool = field(default=False, init=False, repr=False)
     _methods_heading: str | None = field(default=None, init=False, repr=False)
     # the divisor of each money column of the table being built (fmt.money_scale)
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
@@ -150,6 +159,8 @@ class Page:
         return self.tr(f"{self.report}.{key}", **values)
 
     def _emit(self, fragment: str) -> None:
+        if self._in_hidden:  # a section whose data is not recorded draws nothing
+            return
         if self._to_methods:
             self.methods_blocks.append(fragment)
             return
@@ -245,7 +256,8 @@ class Page:
         """Summary sentences from ``(catalogue key, values)`` facts, at most ``limit``:
         the report's facts in their order of importance, then up to two ``moves`` (what
         drove a headline's change, from the bridges), never fewer than three facts."""
-        moves = list(moves)[:2]
+        facts = [f for f in facts if not f[0].startswith(self.hidden_facts)]
+        moves = [m for m in moves if not m[0].startswith(self.hidden_facts)][:2]
         chosen = [*list(facts)[: max(3, limit - len(moves))], *moves][:limit]
         self.facts = chosen
         sentences = [self.t(key, **dict(values)) for key, values in chosen]
@@ -261,6 +273,9 @@ class Page:
         out = []
         for k in cards:
             label = self.term(k.key, self.rt(f"kpis.{k.key}"))
+            if k.key in self.not_recorded:
+                out.append(self._not_recorded_card(k.key, label, headline))
+                continue
             change = ""
             if fmt.finite(k.value) and fmt.finite(k.prev):
                 change = kpi_change(float(k.value), float(k.prev), k.kind, self.locale)
@@ -296,6 +311,21 @@ class Page:
                 }
         self._emit(f'<div class="bb-kpis">{"".join(out)}</div>')
         self._emit_meta()
+
+    def _not_recorded_card(self, key: str, label: str, headline: Sequence[str]) -> str:
+        """The card of a KPI whose data the warehouse does not record: "not recorded",
+        no change, no bank median, no colour (never 0, never green)."""
+        text = self.t("common.kpi.not_recorded")
+        if not headline or key in headline:
+            self.headline[key] = {"label": label, "value": None, "text": text, "status": "none"}
+        return (
+            f'<div class="bb-kpi bb-none bb-not-recorded"><div class="bb-kpi-label">{esc(label)}</div>'
+            f'<div class="bb-kpi-value">{esc(text)}</div></div>'
+        )
+
+    def shows(self, key: str) -> bool:
+        """Whether the page section ``key`` is drawn (its data is recorded)."""
+        return key not in self.hidden
 
     def kpi_frame(
         self,
@@ -343,6 +373,7 @@ class Page:
         details) goes to the methods appendix at the end, under its own heading, until
         the next section."""
         self._to_methods = False
+        self._in_hidden = key in self.hidden
         title = self.rt(f"sections.{key}.title", **values)
         text = ""
         if intro and i18n.has(f"{self.report}.sections.{key}.intro", self.locale):
@@ -649,8 +680,10 @@ class Page:
         gives the totals row's values explicitly (:data:`branchbook.privacy.SUPPRESSED`
         prints as a suppressed cell). Rows past ``max_rows`` continue in
         the appendix (from row ``max_rows + 1``, totals row at the end of both), with a
-        note saying so.
+        note saying so. A column whose data is not recorded (:attr:`not_recorded`) is
+        left out.
         """
+        columns = {c: k for c, k in columns.items() if c not in self.not_recorded}
         data = privacy.mask_frame(df.reset_index() if index else df)
         hidden = pd.Series(False, index=data.index)
         for col in suppress:
@@ -738,8 +771,12 @@ class Page:
         The full list (personal columns masked as on the page, coded values in words,
         numbers as numbers) is kept in the page meta under ``actions[name]``, for the
         runner to write the workbook (:mod:`branchbook.output.xlsx`). ``name`` is the
-        sheet's name, a short key (``customers_to_contact``).
+        sheet's name, a short key (``customers_to_contact``). In a section not drawn
+        (its data is not recorded) there is no list, on the page or in the workbook.
         """
+        if self._in_hidden:
+            return
+        columns = {c: k for c, k in columns.items() if c not in self.not_recorded}
         data = privacy.mask_frame(df)
         self.table(data.head(shown), columns, max_rows=shown)
         total, n = len(data), min(shown, len(data))
@@ -832,6 +869,7 @@ class Page:
         """The methods appendix (see :meth:`methods`), then the full versions of tables
         that were cut in the body."""
         self._to_methods = False
+        self._in_hidden = False
         if self.methods_blocks:
             self._emit(
                 f'<section class="bb-methods" id="methods"><h2 class="bb-section" id="sec-methods">'

@@ -240,11 +240,29 @@ def _open(source, common: Common, mp, period: str | None, stage: Path):
     )
 
 
+def empty_tables(con, found) -> set[str]:
+    """The tables of ``found`` below the required tier that have no rows at all: a bank
+    that keeps an empty ``surveys`` table records no surveys, so
+    :func:`branchbook.coverage.verdict` counts them as missing (its scores are "not
+    recorded", not 0)."""
+    return {
+        t
+        for t in found
+        if coverage.need(t).tier != "required"
+        and con.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() is None
+    }
+
+
+def _verdict(con) -> coverage.Coverage:
+    found = contract.found_columns(con)
+    return coverage.verdict(found, tuple(registry()), empty=empty_tables(con, found))
+
+
 def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force):
     con = _open(source, common, mp, period, stage)
     bounds = contract.Bounds(**common.plausibility.model_dump())
     report = contract.check(con, bounds=bounds)
-    cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
+    cov = _verdict(con)
     filled = warehouse.complete_shape(con)
     if filled:
         log.info("prepare: not in the warehouse, read as empty: %s", ", ".join(filled))
@@ -259,7 +277,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             con.close()  # staged for a later month: stage the rows this one needs
             con = _open(source, common, mp, period, stage)
             report = contract.check(con, bounds=bounds)
-            cov = coverage.verdict(contract.found_columns(con), tuple(registry()))
+            cov = _verdict(con)
             warehouse.complete_shape(con)
     branch_ids = [
         r[0] for r in con.execute("SELECT branch_id FROM branches ORDER BY branch_id").fetchall()

@@ -203,7 +203,9 @@ def test_filters_and_sorting_are_inline_and_offline(period_dir):
         soup.select_one("input#bb-q[type=search]")["placeholder"] == "Search branch, city or region"
     )
     assert [o["value"] for o in soup.select("#bb-region option")] == ["", "East", "South", "West"]
-    assert [o["value"] for o in soup.select("#bb-status option")] == ["", "ok", "failed", "skipped"]
+    assert [o["value"] for o in soup.select("#bb-status option")] == [
+        "", "ok", "failed", "skipped", "not_produced",
+    ]  # fmt: skip
     assert soup.select_one("#bb-controls").has_attr("hidden")  # shown by the script only
     assert all(th.button for th in soup.select("#bb-index thead th"))
     script = soup.find("script")
@@ -416,3 +418,26 @@ def test_the_branch_pack_is_linked_when_published(period_dir):
         publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=BRANCHES)
     )
     assert soup.select("a.bb-pack-link") == []
+
+
+def test_a_report_not_produced_says_why_in_the_index_language(period_dir):
+    d, manifest = period_dir
+    manifest["reports"]["0102/satisfaction"] = {
+        "branch_id": "0102",
+        "report": "satisfaction",
+        "status": "not_produced",
+        "reason": "the warehouse has no surveys",
+        "missing": ["surveys"],
+    }
+    for locale, badge, reason in (
+        ("en", "Not produced", "Not produced: no survey data (surveys)"),
+        ("zh-CN", "未生成", "未生成：无满意度调查数据（surveys）"),
+    ):
+        soup = _soup(
+            publish.write_period_index(d, manifest, locale=locale, bank_name="B", branches=BRANCHES)
+        )
+        cell = soup.select_one('tr[data-search^="0102"] td[data-report="satisfaction"]')
+        assert "bb-st-not_produced" in cell["class"]
+        assert cell.select_one(".bb-badge").get_text() == badge
+        assert cell.select_one(".bb-reason").get_text() == reason
+        assert cell.find("a") is None and cell.select_one(".bb-error") is None

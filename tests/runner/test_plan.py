@@ -133,3 +133,24 @@ def test_a_locale_job_is_ordered_by_its_reports_durations():
     ordered = _keys(plan.longest_first(jobs, durations))
     # risk in English is expected at risk's mean (4.0), ahead of any satisfaction report
     assert ordered.index("0102/risk.en") < ordered.index("0101/satisfaction")
+
+
+def test_a_report_without_its_core_data_is_not_produced_with_its_reason():
+    from branchbook import contract, coverage  # noqa: F401  (contract hands its tables over)
+
+    found = {
+        n: set(t.names) for n, t in contract.TABLES.items() if n not in ("surveys", "complaints")
+    }
+    cov = coverage.verdict(found, ("segmentation", "satisfaction", "staff_kpi"))
+    jobs = [_job(b, r) for b in ("0101", "0102") for r in ("segmentation", "satisfaction")]
+    run, skipped = plan.not_produced(jobs, {"coverage": cov.to_json()})
+    assert _keys(run) == ["0101/segmentation", "0102/segmentation"]
+    assert skipped["0101/satisfaction"] == {
+        "branch_id": "0101",
+        "report": "satisfaction",
+        "status": "not_produced",
+        "reason": "the warehouse has no surveys",
+        "missing": ["surveys"],
+    }
+    # a period prepared before coverage was recorded: everything runs
+    assert plan.not_produced(jobs, {}) == (jobs, {})

@@ -11,7 +11,7 @@ the cut-offs prepare computed for the period).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pandas as pd
@@ -35,15 +35,27 @@ def headlines(
     period: str,
     locale: str,
     currency: str = "CNY",
+    not_recorded: Collection[str] = (),
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{"<branch>/<report>": {key: {label, value, text, status}}}`` for every branch
     of ``branch_settings`` (branch -> report -> its ``Settings``) and report of ``specs``
-    (name -> module with ``unit_kpis``)."""
+    (name -> module with ``unit_kpis``). A headline in ``not_recorded`` (its data is not
+    in the warehouse: :meth:`branchbook.coverage.Coverage.not_recorded`) reads "not
+    recorded", with no value and no status."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for name, module in specs.items():
         metric = headline_metric(name)
         unit_kpis = getattr(module, "unit_kpis", None)
         if metric is None or unit_kpis is None:
+            continue
+        if metric.key in not_recorded:
+            item = {
+                "label": i18n.t(metric.label_key, locale),
+                "value": None,
+                "text": i18n.t("common.kpi.not_recorded", locale),
+                "status": "none",
+            }
+            out.update({f"{bid}/{name}": {metric.key: dict(item)} for bid in branch_settings})
             continue
         frames: dict[str, pd.DataFrame] = {}
         cuts: dict[str, pd.DataFrame] = {}

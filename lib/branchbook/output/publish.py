@@ -37,7 +37,7 @@ from .html import TEMPLATES, asset
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "failed", "skipped")
+STATUSES = ("ok", "failed", "skipped", "not_produced")
 HEADLINES = len(REPORTS)  # one headline number per report, in the reports' order
 
 
@@ -185,6 +185,24 @@ def _first_ok(group: list[Mapping[str, Any]]) -> Mapping[str, Any]:
     return next((e for e in group if e.get("status") == "ok"), group[0] if group else {})
 
 
+def _not_produced_reason(entry: Mapping[str, Any], tr: i18n.Translator) -> str:
+    """Why a report is not produced, in the index's language: "Not produced: no survey
+    data (surveys)", from the missing tables or columns the manifest records."""
+    missing = [_text(m) for m in entry.get("missing") or [] if _text(m)]
+    whats = []
+    for name in missing:
+        table = name.split(".", 1)[0]
+        key = f"common.coverage.data.{table}"
+        what = tr(key) if i18n.has(key, tr.locale) else tr("common.coverage.data.other")
+        if what not in whats:
+            whats.append(what)
+    return tr(
+        "common.index.not_produced_reason",
+        what=", ".join(whats) or tr("common.coverage.data.other"),
+        tables=", ".join(missing) or "–",
+    )
+
+
 def _signals(
     groups: Mapping[tuple[str, str], list[Mapping[str, Any]]], bid: str
 ) -> dict[str, int] | None:
@@ -205,11 +223,14 @@ def _cell(
     period_dir: Path, group: list[Mapping[str, Any]], report: str, tr: i18n.Translator
 ) -> dict[str, Any]:
     """A report's cell: failed when any of its locales failed, else published when one
-    was, else not run; ``files`` holds one line of links per published locale, named
+    was, else not produced (with its ``reason``), else not run; ``files`` holds one line of links per published locale, named
     (``中文``, ``English``, in the index's language) when there are several or the one
     is not the branch's own."""
     found = [e.get("status") if e.get("status") in STATUSES else "skipped" for e in group]
-    status = next((s for s in ("failed", "ok") if s in found), "skipped")
+    status = next((s for s in ("failed", "ok", "not_produced") if s in found), "skipped")
+    reason = next(
+        (_not_produced_reason(e, tr) for e in group if e.get("status") == "not_produced"), ""
+    )
     named = len(group) > 1 or any(str(e.get("stem") or report) != report for e in group)
     files, errors = [], []
     for entry in group:
@@ -233,6 +254,7 @@ def _cell(
         "xlsx": first.get("xlsx"),
         "error": _one_line(error),
         "error_full": _one_line(error, 1000),
+        "reason": reason if status == "not_produced" else "",
         "rank": STATUSES.index(status),
     }
 

@@ -19,6 +19,9 @@
   (a report in a language made from older data is not left beside the new one);
 - skips a report whose notebook, code, parameters and data are unchanged and whose
   published files still match their checksums;
+- does not make a report whose core data the warehouse does not record
+  (:mod:`branchbook.coverage`): its entry says ``not_produced`` and why, any earlier
+  page of it for the period is removed, and the run's exit code is not affected.
 - then makes each branch's pack (:mod:`branchbook.runner.packs`) from its published
   reports.
 """
@@ -50,7 +53,7 @@ from .executors import (
 )
 from .manifest import Manifest, remove_other_locales, up_to_date
 from .packs import make_packs
-from .plan import longest_first, plan, read_durations, write_durations
+from .plan import longest_first, not_produced, plan, read_durations, write_durations
 
 log = logging.getLogger("branchbook.run")
 
@@ -214,6 +217,15 @@ def run(
         manifest = Manifest(out_dir / "manifest.json", period, run_id)
         result = RunResult(period=period, run_id=run_id, manifest_path=manifest.path)
 
+        # a report whose core data the warehouse does not record is not made: recorded
+        # with its reason (the index shows it), and not a failure of the run
+        jobs, absent = not_produced(jobs, prepared.meta)
+        for key, entry in absent.items():
+            manifest.put(key, entry)
+            result.entries[key] = entry
+            log.info("%s not produced: %s", key, entry["reason"])
+            for fmt_name in (*FORMATS, "xlsx"):  # made from data the warehouse no longer has
+                iorw.remove(out_dir / entry["branch_id"] / f"{entry['report']}.{fmt_name}")
         todo = []
         for job in jobs:
             entry = manifest.get(job.key)
@@ -377,6 +389,7 @@ def _headlines_from_prepare(
     """Each published report's headline number, read from the prepared period through
     the report's declared headline metric (never scraped from the page), under the
     branch's own thresholds, in the index's locale; recorded in the manifest."""
+    from ..coverage import KPI_NEEDS, Coverage
     from ..data import BranchData
     from ..metrics.headlines import headlines
     from ..reports import registry
@@ -387,13 +400,16 @@ def _headlines_from_prepare(
     if not ids:
         return
     bank = BranchData(prepared, "BANK", scope="bank")
+    cov = Coverage.from_json(prepared.meta.get("coverage"))
     values = headlines(
-        {name: spec.module for name, spec in registry().items()},
+        # a report not produced has no benchmarks to read its headline from
+        {name: spec.module for name, spec in registry().items() if cov.produced(name)},
         bank.bench,
         {bid: ps.for_branch(bid).sections for bid in ids},
         period=prepared.period,
         locale=locale,
         currency=common.currency if common else "CNY",
+        not_recorded=cov.not_recorded(KPI_NEEDS),
     )
     with manifest.lock:
         for entry in entries.values():  # every locale of a report: the same numbers

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codekey, iorw
+from ..coverage import Coverage
 from ..errors import BranchbookError
 from ..output import names
 from ..params import BranchParams
@@ -93,6 +94,27 @@ def plan(
                 stem = names.stem(spec.name, locale, own=own)
                 jobs.append(Job(bid, spec, lp, parameters, fingerprint, locale, stem))
     return jobs
+
+
+def not_produced(jobs: list[Job], prepared_meta: dict) -> tuple[list[Job], dict[str, dict]]:
+    """``jobs`` split by the prepared period's coverage verdict: the jobs to run, and a
+    manifest entry (status ``not_produced``, the reason, the missing tables or columns)
+    for each job whose report's core data the warehouse does not record. Such a report
+    is not a failure of the run: it is not made, and the index says why."""
+    cov = Coverage.from_json(prepared_meta.get("coverage"))
+    run, skipped = [], {}
+    for job in jobs:
+        if cov.produced(job.spec.name):
+            run.append(job)
+            continue
+        skipped[job.key] = {
+            "branch_id": job.branch_id,
+            "report": job.spec.name,
+            "status": "not_produced",
+            "reason": cov.reports[job.spec.name].reason,
+            "missing": list(cov.core_missing(job.spec.name)),
+        }
+    return run, skipped
 
 
 DURATIONS = "durations.json"
