@@ -243,7 +243,7 @@ if not outside.empty:
 
 # %%
 page.section("trend", months=cfg.trend_months)
-history = staff_kpi.trend(sc, bench_grade)
+history = staff_kpi.trend(sc, bench_grade, month=d.period, months=cfg.trend_months)
 panels = staff_kpi.trend_panels(history, month=d.period)
 if not panels:
     page.empty("trend")
