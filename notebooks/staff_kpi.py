@@ -49,7 +49,7 @@ rc = open_report("staff_kpi", branch_id=branch_id, period=period, locale=locale,
 d, cfg, page = rc.data, rc.settings, rc.page
 
 # %% [markdown]
-# The branch's managers (12 months of scores), their targets, the funnel points of
+# The branch's managers (scores over the trend window and last December), their targets, the funnel points of
 # the period and the bank-wide benchmarks.
 
 # %%
