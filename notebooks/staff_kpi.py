@@ -49,7 +49,7 @@ rc = open_report("staff_kpi", branch_id=branch_id, period=period, locale=locale,
 d, cfg, page = rc.data, rc.settings, rc.page
 
 # %% [markdown]
-# The branch's managers (12 months of scores), their targets, the funnel points of
+# The branch's managers (scores over the trend window and last December), their targets, the funnel points of
 # the period and the bank-wide benchmarks.
 
 # %%
@@ -243,7 +243,7 @@ if not outside.empty:
 
 # %%
 page.section("trend", months=cfg.trend_months)
-history = staff_kpi.trend(sc, bench_grade)
+history = staff_kpi.trend(sc, bench_grade, month=d.period, months=cfg.trend_months)
 panels = staff_kpi.trend_panels(history, month=d.period)
 if not panels:
     page.empty("trend")

@@ -8,6 +8,7 @@ from branchbook.metrics import Metric, ratio
 from branchbook.metrics.cards import (
     bank_median,
     card_frame,
+    months_to_year_start,
     status,
     unit_values,
     year_start_period,
@@ -117,3 +118,13 @@ def test_year_start_is_last_december_read_from_the_bench():
     assert unit_values(bench, "a", "2025-12") == {"test_npl": 0.05, "test_customers": 80.0}
     assert unit_values(bench, "b", "2025-12") == {}  # no row: not available
     assert unit_values(None, "a", "2025-12") == {}
+
+
+def test_a_window_reaches_last_december_only_when_it_must():
+    # 12 months end at the period: Jan-Dec in December, so one more for last December
+    assert months_to_year_start("2026-12", 12) == 13
+    assert [months_to_year_start(f"2026-{m:02d}", 12) for m in range(1, 12)] == [12] * 11
+    # a short window: back to last December (January: last month, 2 months)
+    assert months_to_year_start("2027-01", 1) == 2
+    assert months_to_year_start("2026-10", 3) == 11  # 2025-12 .. 2026-10
+    assert months_to_year_start("2026-12", 24) == 24  # already reaches it

@@ -248,3 +248,24 @@ def test_prepare_bridge_sums_by_the_tier_then(prepared):
         if row["csat_n"]:
             assert by.loc["csat_mean", "num"] == pytest.approx(row["csat_sum"])
             assert by.loc["csat_mean", "den"] == row["csat_n"]
+
+
+def test_prepare_in_december_reaches_back_to_last_december():
+    # the cards' start of the year is last December, 12 months back in December: the
+    # monthly sums hold one month more then (13 + 1 - 1 with window 1), 12 in other months
+    s = Settings.model_validate({"score_window_months": 1, "churn_floor_months": 2})
+    con = _warehouse()
+    add_shared(con, "2026-12", s)
+    ctx = types.SimpleNamespace(
+        sql=lambda q, **p: con.execute(q, p).df(),
+        period="2026-12",
+        prev_period="2026-11",
+        period_start=date(2026, 12, 1),
+        period_end=date(2026, 12, 31),
+        months=lambda n: [shift_month("2026-12", -k) for k in range(n - 1, -1, -1)],
+        settings=s,
+    )
+    m = sat.prepare(ctx)["bench_satisfaction_monthly"]
+    assert len(m) == 2 * 13 and m["month"].min() == "2025-12"
+    kf = sat.kpi_frame(m, window_months=1)
+    assert set(kf.loc[kf["month"] == "2025-12", "branch_id"]) == {"A", "B"}

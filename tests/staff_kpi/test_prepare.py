@@ -36,7 +36,8 @@ def test_prepare_returns_the_documented_frames(prepared):
     sc = prepared["staff_scorecard"]
     # S5 is inactive with no book: dropped; S4 has no customers: shown, not rated
     assert sorted(sc.loc[sc["month"] == PERIOD, "staff_id"]) == ["S1", "S2", "S3", "S4"]
-    assert sorted(sc["month"].unique()) == ["2026-09", "2026-10"]
+    # the trend window (2 months) and last December, the cards' start of the year
+    assert sorted(sc["month"].unique()) == ["2025-12", "2026-09", "2026-10"]
 
 
 def test_prepare_kpis_per_manager(prepared):

@@ -15,7 +15,7 @@ from .tiny import (
 
 def test_trend_lines_table_and_panels(prepared):
     b = _branch(prepared)
-    history = staff_kpi.trend(b["staff_scorecard"], b["bench_grade"])
+    history = staff_kpi.trend(b["staff_scorecard"], b["bench_grade"], month=PERIOD, months=2)
     lines = staff_kpi.trend_lines(history, grade="professional")
     # September: growth S1 20 / S2 200 / S3 50 -> 16.67 / 83.33 (S3 50); NPL S1 0 -> 75, S2 1.0 -> 25
     # S1 (16.67 + 75) / 2 = 45.83, S2 (83.33 + 25) / 2 = 54.17; October see above
@@ -51,3 +51,15 @@ def test_trend_panels_are_nearly_equal():
     # 7 managers, at most 5 a chart: 4 and 3, best first (S6 has the highest composite)
     assert [p[1:4] for p in panels] == [(1, 4, 7), (5, 7, 7)]
     assert list(panels[0][4].columns) == ["M6", "grade_median", "M5", "M4", "M3"]
+
+
+def test_trend_keeps_its_window_when_the_scorecard_reaches_back_further(prepared):
+    # the scorecard reaches back to last December for the cards' start of the year (the
+    # trend window of 2 months does not): the trend shows only its window
+    b = _branch(prepared)
+    sc = b["staff_scorecard"]
+    assert {"2025-12", "2026-09", PERIOD} <= set(sc["month"])
+    history = staff_kpi.trend(sc, b["bench_grade"], month=PERIOD, months=2)
+    assert sorted(set(history["month"])) == ["2026-09", PERIOD]
+    assert len(history) == sc["month"].isin(["2026-09", PERIOD]).sum()
+    assert len(staff_kpi.trend(sc, b["bench_grade"])) == len(sc)  # no window: every month

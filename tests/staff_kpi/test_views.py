@@ -41,7 +41,7 @@ def test_notebook_tables(prepared):
         ["growth", "net_new_aum", "high"],
         ["quality", "npl_ratio", "low"],
     ]
-    tr = staff_kpi.trend(d["staff_scorecard"], d["bench_grade"])
+    tr = staff_kpi.trend(d["staff_scorecard"], d["bench_grade"], month=PERIOD, months=2)
     s1 = tr[tr["staff_id"] == "S1"]
     assert s1["month"].tolist() == ["2026-09", "2026-10"]
     assert s1["grade_median"].iloc[-1] == approx(50.0)

@@ -70,6 +70,21 @@ def year_start_period(period: str) -> str:
     return f"{int(period[:4]) - 1}-12"
 
 
+def months_to_year_start(period: str, months: int) -> int:
+    """How many months, ending at ``period``, a report must prepare so that it holds
+    ``months`` months and also the start of the year (:func:`year_start_period`):
+    ``max(months, the month number + 1)``. With 12 months that is 13 in December (last
+    December is 12 months back) and 12 otherwise; in January the year start is last
+    month (2 months).
+
+    >>> months_to_year_start("2026-12", 12), months_to_year_start("2026-11", 12)
+    (13, 12)
+    >>> months_to_year_start("2027-01", 1)
+    2
+    """
+    return max(months, int(period[5:7]) + 1)
+
+
 def unit_values(
     bench: pd.DataFrame | None,
     unit_id: str,

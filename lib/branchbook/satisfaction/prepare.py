@@ -9,6 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ..metrics.cards import months_to_year_start
 from ..metrics.models import (
     asset_tier,
     asset_tier_sql,
@@ -197,9 +198,12 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     """
     s = ctx.settings
     period, w = ctx.period, s.score_window_months
-    bench_months = ctx.months(12 + w - 1)
+    # KPI rows for the last 12 months and last December (the cards' start of the year:
+    # 13 months in December); the trend chart shows the last 12
+    kpi_months = months_to_year_start(period, 12)
+    bench_months = ctx.months(kpi_months + w - 1)
     # and the driver's prior window, and the score window ending at the end of last year
-    resp_months = ctx.months(max(12 + w, 2 * s.driver_window_months))
+    resp_months = ctx.months(max(kpi_months + w, 2 * s.driver_window_months))
     branches = [
         str(b) for b in ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"]
     ]
@@ -222,7 +226,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     )
     base = ctx.sql(_BASE_SQL, months=bench_months)
     n_low = s.churn_floor_months
-    churn_months = ctx.months(12 + w)  # the bench months and the month before them
+    churn_months = ctx.months(kpi_months + w)  # the bench months and the month before them
     churn_tiers = ctx.sql(
         _steps_sql(n_low, tiers=s.asset_tiers) + _CHURN_SELECT,
         bal_from=shift_month(churn_months[0], -(n_low - 1)),

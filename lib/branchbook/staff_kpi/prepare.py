@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..metrics.cards import year_start_period
 from ..metrics.history import History, alert_state_sql, history
 from ..metrics.models import closed_by_sql
 from ..period import Period, shift_month
@@ -216,7 +217,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     whole and hold no staff identity):
 
     * ``staff_scorecard``: one row per manager and month of the last
-      ``trend_months`` months: identity (``branch_id, staff_id, staff_name, grade,
+      ``trend_months`` months and of last December when that is not one of them (the
+      start of the year on the cards: 13 months in December by default): identity (``branch_id, staff_id, staff_name, grade,
       active, rated``), the sums of :func:`manager_kpis`, every KPI, ``score_<kpi>``,
       ``dim_<dimension>``, ``composite``, ``rank_in_branch``, ``bank_percentile``,
       ``rating_raw``, ``veto``, ``rating``;
@@ -232,7 +234,11 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
       against last month and the start of the year (:func:`.bridges.prepare_bridges`).
     """
     s: Settings = ctx.settings
+    # the trend window and last December, the cards' start of the year (outside the
+    # window in December: 13 months then); the trend chart shows only its window
     months = list(ctx.months(s.trend_months))
+    year = year_start_period(ctx.period)
+    months = [year, *months] if year not in months else months
     first, last = months[0], months[-1]
     end = Period.parse(last).end
     # year-to-date attainment needs every month since January of the first month's year

@@ -7,21 +7,33 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..period import window
 from .settings import GRADES
 from .views import _label, _month
 
 
-def trend(scorecard: pd.DataFrame, bench_grade: pd.DataFrame) -> pd.DataFrame:
+def trend(
+    scorecard: pd.DataFrame,
+    bench_grade: pd.DataFrame,
+    *,
+    month: str | None = None,
+    months: int | None = None,
+) -> pd.DataFrame:
     """Each manager's composite per month against the median of their grade in the bank.
 
     Returns ``staff_id, staff_name, grade, month, composite, rating, grade_median``,
-    by staff and month; months a manager was not rated have a NaN composite.
+    by staff and month; months a manager was not rated have a NaN composite. With
+    ``month`` and ``months``, only the ``months`` months ending at ``month`` (the
+    scorecard of a December also holds last December, for the cards' start of the year).
     """
     cols = ["staff_id", "staff_name", "grade", "month", "composite", "rating"]
     med = bench_grade[["month", "grade", "composite_median"]].rename(
         columns={"composite_median": "grade_median"}
     )
-    out = scorecard[cols].merge(med, on=["month", "grade"], how="left")
+    rows = scorecard
+    if month is not None and months is not None:
+        rows = rows[rows["month"].isin(window(month, months))]
+    out = rows[cols].merge(med, on=["month", "grade"], how="left")
     return out.sort_values(["staff_id", "month"]).reset_index(drop=True)
 
 
