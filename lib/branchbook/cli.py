@@ -81,6 +81,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--reports", type=_csv, help="comma-separated report names (default: all)")
     r.add_argument("--formats", type=_csv, default=["html", "pdf"], help="html,pdf (default both)")
     r.add_argument(
+        "--scopes",
+        type=_scopes,
+        default=("branch",),
+        help="some of branch,region,bank: also publish each report for the regions and "
+        "the whole bank (default: branch; see the README's head office section)",
+    )
+    r.add_argument(
         "--workers",
         type=_workers,
         help=f"reports made at once, 1 to {MAX_WORKERS} (default: CPU count + 1)",
@@ -205,6 +212,16 @@ def parser() -> argparse.ArgumentParser:
 MAX_WORKERS = 64
 
 
+def _scopes(text: str) -> tuple[str, ...]:
+    """``--scopes``: some of branch, region, bank, comma-separated."""
+    from .runner.plan import parse_scopes
+
+    try:
+        return parse_scopes(text)
+    except ParamsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _workers(text: str) -> int:
     """``--workers``: a whole number from 1 to :data:`MAX_WORKERS`, never remapped silently."""
     try:
@@ -315,6 +332,7 @@ def _dispatch(args) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             wait_lock=args.wait_lock,
+            scopes=args.scopes,
         )
         ok = sum(e["status"] == "ok" for e in result.entries.values())
         print(

@@ -17,6 +17,10 @@ from branchbook.runner import orchestrate
         ({"executor": "spark"}, "executor is expected to be 'local' or 'dask'"),
         ({"branches": []}, "an empty list selects nothing"),
         ({"branches": ["01/01"]}, "branch id '01/01' is not allowed"),
+        (
+            {"scopes": "branch,district"},
+            r"scopes is expected to be some of \(branch, region, bank\). Got 'district' instead.",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_anything_runs(tmp_path, kwargs, message):

@@ -44,7 +44,15 @@ from .executors import (
     start_fork_server,
 )
 from .manifest import Manifest, up_to_date
-from .plan import longest_first, plan, read_durations, write_durations
+from .plan import (
+    longest_first,
+    parse_scopes,
+    plan,
+    read_durations,
+    scope_folder,
+    scope_units,
+    write_durations,
+)
 
 log = logging.getLogger("branchbook.run")
 
@@ -90,6 +98,7 @@ def run(
     executor: str = "local",
     scheduler: str | None = None,
     wait_lock: bool = False,
+    scopes: tuple[str, ...] | list[str] | str = ("branch",),
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
@@ -100,6 +109,9 @@ def run(
     imports done (:mod:`branchbook.runner.forkserver`) instead of starting Python for each.
     ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
     (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
+    ``scopes`` (some of ``branch``, ``region``, ``bank``; default ``branch``) also makes
+    each report for the regions of the selected branches and for the whole bank, from
+    the pooled rows of their branches, in ``<period>/region-<name>/`` and ``<period>/bank/``.
 
     One run at a time writes a report folder (``out``): a second one waits for the
     first with ``wait_lock``, and otherwise raises
@@ -134,6 +146,7 @@ def run(
             raise ParamsError(
                 "--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)"
             )
+    scopes = parse_scopes(scopes)
     if branches is not None:
         if not branches:
             raise ParamsError(
@@ -172,7 +185,11 @@ def run(
                 )
         ps = ParamSet(params_dir, settings_classes())
         ids = branches if branches is not None else prepared.branch_ids
-        branch_params = {b: ps.for_branch(b) for b in ids}
+        branch_params = {b: ps.for_branch(b) for b in ids} if "branch" in scopes else {}
+        from ..data import BranchData
+
+        tree = BranchData(prepared, "BANK", scope="bank").org
+        scope_params = {u: ps.for_scope(scope_folder(u)) for u in scope_units(tree, scopes, ids)}
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         jobs = plan(
             period,
@@ -182,6 +199,8 @@ def run(
             build_dir=build_dir,
             run_id=run_id,
             formats=formats,
+            scope_params=scope_params,
+            tree=tree,
         )
         out_dir = out_dir_root / period
         for folder in [out_dir, *(out_dir / b for b in dict.fromkeys(j.branch_id for j in jobs))]:

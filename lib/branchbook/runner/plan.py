@@ -1,26 +1,32 @@
-"""What a run has to do: one job per branch x report, its fingerprint, and the order
-(longest first, from how long each report took the last time)."""
+"""What a run has to do: one job per branch (or region, or the bank) x report, its
+fingerprint, and the order (longest first, from how long each report took the last
+time)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import codekey, iorw
-from ..errors import BranchbookError
+from .. import codekey, iorw, orgtree
+from ..errors import BranchbookError, ParamsError
 from ..params import BranchParams
 from ..reports import ReportSpec
 
 log = logging.getLogger("branchbook.run")
 
 
+SCOPES = ("branch", "region", "bank")
+"""The levels ``--scopes`` names: each branch, each region, the whole bank."""
+
+
 @dataclass
 class Job:
-    branch_id: str
+    branch_id: str  # the folder: a branch id, ``region-<name>`` or ``bank``
     spec: ReportSpec
     params: BranchParams
     parameters: dict[str, Any]
@@ -37,6 +43,52 @@ def _sha(data: Any) -> str:
     ).hexdigest()[:16]
 
 
+def parse_scopes(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``branch,region,bank`` as a tuple in that order; anything else is one line.
+
+    >>> parse_scopes("bank,branch")
+    ('branch', 'bank')
+    """
+    items = [s.strip() for s in (value.split(",") if isinstance(value, str) else value)]
+    bad = [s for s in items if s not in SCOPES]
+    if bad or not items:
+        got = ", ".join(map(repr, bad)) if bad else "nothing"
+        raise ParamsError(
+            f"scopes is expected to be some of ({', '.join(SCOPES)}). Got {got} instead."
+        )
+    return tuple(s for s in SCOPES if s in items)
+
+
+def scope_folder(scope: str) -> str:
+    """The folder a scope's reports are published in: ``bank``, or ``region-<name>``
+    (a name that is not plain ASCII letters, digits, ``_`` or ``-``: those kept, the
+    rest ``_``, and a short hash of the name so two names never share a folder).
+
+    >>> scope_folder("region:East"), scope_folder("bank")
+    ('region-East', 'bank')
+    """
+    if scope == orgtree.BANK:
+        return "bank"
+    name = scope.partition(":")[2]
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return f"region-{name}"
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")
+    tag = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"region-{plain + '-' if plain else ''}{tag}"
+
+
+def scope_units(tree: orgtree.OrgTree, scopes: tuple[str, ...], branch_ids) -> list[str]:
+    """The region and bank scopes a run makes: the regions of ``branch_ids`` (every
+    branch when the run selects none) and the bank."""
+    out = []
+    if "region" in scopes:
+        regions = {tree.region.get(b, "") for b in branch_ids}
+        out += [f"region:{r}" for r in tree.regions() if r in regions]
+    if "bank" in scopes:
+        out.append(orgtree.BANK)
+    return out
+
+
 def plan(
     period: str,
     prepared_meta: dict,
@@ -46,8 +98,13 @@ def plan(
     build_dir: Path,
     run_id: str,
     formats: tuple[str, ...],
+    scope_params: dict[str, BranchParams] | None = None,
+    tree: orgtree.OrgTree | None = None,
 ) -> list[Job]:
-    """One job per branch x report, with the fingerprint that decides whether to rerun."""
+    """One job per branch x report, then per scope x report (``scope_params``:
+    ``region:<name>`` or ``bank`` -> the bank's parameters), each with the fingerprint
+    that decides whether to rerun: a scope's data fingerprint is its branches', so a
+    change in one branch redoes that branch, its region and the bank."""
     jobs = []
     nb_hash = {s.name: hashlib.sha256(s.notebook.read_bytes()).hexdigest()[:16] for s in specs}
     # what shapes each report's page besides its data and parameters: its own code key
@@ -70,6 +127,26 @@ def plan(
                 }
             )
             jobs.append(Job(bid, spec, bp, parameters, fingerprint))
+    fps = prepared_meta["branch_fingerprints"]
+    for scope, bp in (scope_params or {}).items():
+        members = tree.branches(scope) if tree is not None else ()
+        data = _sha({b: fps.get(b, "") for b in members})
+        for spec in specs:
+            parameters = bp.notebook_parameters(
+                spec.name, period=period, build_dir=str(build_dir), run_id=run_id
+            ) | {"scope": scope, "branch_id": ""}
+            stable = {k: v for k, v in parameters.items() if k not in ("run_id", "build_dir")}
+            fingerprint = _sha(
+                {
+                    "notebook": nb_hash[spec.name],
+                    "code": code[spec.name],
+                    "parameters": stable,
+                    "data": data,
+                    "bank": prepared_meta["fingerprint"],
+                    "formats": sorted(formats),
+                }
+            )
+            jobs.append(Job(scope_folder(scope), spec, bp, parameters, fingerprint))
     return jobs
 
 
