@@ -130,3 +130,13 @@ def test_a_change_in_one_branch_redoes_that_branch_its_region_and_the_bank(tmp_p
     after = jobs({"0101": "a", "0102": "B", "0201": "c"})
     redone = sorted(k for k in before if before[k].fingerprint != after[k].fingerprint)
     assert redone == ["0102/risk", "bank/risk", "region-East/risk"]
+
+
+def test_the_index_names_the_region_and_bank_folders_in_both_languages():
+    rows = plan.scope_rows(TREE, {"0101", "region-East", "bank"})
+    assert rows == [
+        {"branch_id": "region-East", "name": "East region (all branches)",
+         "name_zh": "华东区域（全部网点）", "region": "East"},
+        {"branch_id": "bank", "name": "Whole bank (all branches)", "name_zh": "全行（全部网点）"},
+    ]  # fmt: skip
+    assert plan.scope_rows(TREE, {"0101"}) == []

@@ -50,6 +50,7 @@ from .plan import (
     plan,
     read_durations,
     scope_folder,
+    scope_rows,
     scope_units,
     write_durations,
 )
@@ -317,6 +318,8 @@ def _publish(
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in branches.to_dict("records")
     ]
+    folders = {str(e.get("branch_id")) for e in (manifest.data.get("reports") or {}).values()}
+    info += scope_rows(BranchData(prepared, "BANK", scope="bank").org, folders)
     if headlines:  # after a stop, the index is rewritten at once, with the numbers it has
         _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
     publish.write_period_index(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import codekey, iorw, orgtree
+from .. import codekey, i18n, iorw, orgtree
 from ..errors import BranchbookError, ParamsError
 from ..params import BranchParams
 from ..reports import ReportSpec
@@ -87,6 +87,25 @@ def scope_units(tree: orgtree.OrgTree, scopes: tuple[str, ...], branch_ids) -> l
     if "bank" in scopes:
         out.append(orgtree.BANK)
     return out
+
+
+def scope_rows(tree: orgtree.OrgTree, folders: set[str]) -> list[dict[str, str]]:
+    """The index's rows for the region and bank folders among ``folders``, named from
+    the catalogues in English and Chinese (the index shows the one of its locale)."""
+    en, zh = i18n.Translator("en"), i18n.Translator("zh-CN")
+    rows = []
+    for r in tree.regions():
+        if scope_folder(f"region:{r}") in folders:
+            rows.append({
+                "branch_id": scope_folder(f"region:{r}"),
+                "name": en("common.scope_name.region", name=en.label("common.regions", r)),
+                "name_zh": zh("common.scope_name.region", name=zh.label("common.regions", r)),
+                "region": r,
+            })  # fmt: skip
+    if "bank" in folders:
+        rows.append({"branch_id": "bank", "name": en("common.scope_name.bank"),
+                     "name_zh": zh("common.scope_name.bank")})  # fmt: skip
+    return rows
 
 
 def plan(
