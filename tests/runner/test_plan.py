@@ -140,3 +140,15 @@ def test_the_index_names_the_region_and_bank_folders_in_both_languages():
         {"branch_id": "bank", "name": "Whole bank (all branches)", "name_zh": "全行（全部网点）"},
     ]  # fmt: skip
     assert plan.scope_rows(TREE, {"0101"}) == []
+
+
+def test_a_report_made_per_branch_only_gets_no_region_or_bank_job(tmp_path):
+    ps = ParamSet(paths.project_root() / "params", settings_classes())
+    specs = [registry()["satisfaction"], registry()["risk"]]
+    assert plan.made_for(specs[0]) == ("branch",) and plan.made_for(specs[1]) == plan.SCOPES
+    jobs = plan.plan(
+        "2026-10", {"fingerprint": "bank", "branch_fingerprints": {"0101": "a"}}, specs,
+        {"0101": ps.for_branch("0101")}, build_dir=tmp_path, run_id="r", formats=("html",),
+        scope_params={"bank": ps.for_scope("bank")}, tree=TREE,
+    )  # fmt: skip
+    assert [j.key for j in jobs] == ["0101/satisfaction", "0101/risk", "bank/risk"]

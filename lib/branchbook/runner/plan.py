@@ -89,6 +89,11 @@ def scope_units(tree: orgtree.OrgTree, scopes: tuple[str, ...], branch_ids) -> l
     return out
 
 
+def made_for(spec: ReportSpec) -> tuple[str, ...]:
+    """The scopes a report is made for: its package's ``SCOPES``, else all three."""
+    return tuple(getattr(spec.module, "SCOPES", SCOPES))
+
+
 def scope_rows(tree: orgtree.OrgTree, folders: set[str]) -> list[dict[str, str]]:
     """The index's rows for the region and bank folders among ``folders``, named from
     the catalogues in English and Chinese (the index shows the one of its locale)."""
@@ -147,10 +152,13 @@ def plan(
             )
             jobs.append(Job(bid, spec, bp, parameters, fingerprint))
     fps = prepared_meta["branch_fingerprints"]
+    level = {u: "bank" if u == orgtree.BANK else "region" for u in scope_params or {}}
+    for name in sorted({s.name for s in specs for u in level if level[u] not in made_for(s)}):
+        log.info("%s is made per branch only, not yet for a region or the bank", name)
     for scope, bp in (scope_params or {}).items():
         members = tree.branches(scope) if tree is not None else ()
         data = _sha({b: fps.get(b, "") for b in members})
-        for spec in specs:
+        for spec in (s for s in specs if level[scope] in made_for(s)):
             parameters = bp.notebook_parameters(
                 spec.name, period=period, build_dir=str(build_dir), run_id=run_id
             ) | {"scope": scope, "branch_id": ""}
