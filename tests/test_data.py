@@ -49,7 +49,13 @@ def test_a_region_pools_its_branches_rows_sub_branches_included(build):
     customers = east.table("customers")
     assert len(customers) == 4 + 6
     assert customers.groupby("branch_id").size().to_dict() == {"0101": 4, "010101": 6}
-    assert east.branch["branch_id"] == "region:East" and east.branch["region"] == "East"
+    assert east.branch == {
+        "branch_id": "region-East",
+        "name": "East region (all branches)",
+        "name_zh": "华东区域（全部网点）",
+        "region": "East",
+        "city": "",
+    }
     assert east.warnings == []
     assert load("2026-10", scope="region:North", build_dir=build).warnings[0]["rule"] == (
         "empty_survey"
@@ -58,6 +64,7 @@ def test_a_region_pools_its_branches_rows_sub_branches_included(build):
 
 def test_the_bank_pools_every_branch_and_regions_add_up_to_it(build):
     bank = load("2026-10", scope="bank", build_dir=build)
+    assert (bank.branch["branch_id"], bank.branch["name_zh"]) == ("bank", "全行（全部网点）")
     regions = [load("2026-10", scope=f"region:{r}", build_dir=build) for r in ("East", "North")]
     assert len(bank.table("customers")) == sum(len(r.table("customers")) for r in regions)
     assert sorted(m for r in regions for m in r.members) == bank.members

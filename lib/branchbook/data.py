@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import orgtree, paths
+from . import i18n, orgtree, paths
 from .coverage import Coverage
 from .errors import BranchbookError, ParamsError
 from .params import validate_branch_id, validate_period
@@ -92,23 +92,24 @@ class BranchData:
 
     @property
     def branch(self) -> dict[str, Any]:
-        """The branch's row of the branches table (for a region or the bank: a synthetic
-        row naming the scope)."""
-        if self.scope.startswith("region:"):
-            name = self.scope.partition(":")[2]
-            return {
-                "branch_id": self.scope,
-                "name": name,
-                "name_zh": name,
-                "region": name,
-                "city": "",
+        """The branch's row of the branches table (for a region or the bank: a row
+        naming the scope from the catalogues, with its report folder as its id)."""
+        if self.scope.startswith("region:") or self.scope == "bank":
+            region = self.scope.partition(":")[2]
+            key = "region" if region else "bank"
+            names = {
+                loc: i18n.t(
+                    f"common.scope_name.{key}",
+                    loc,
+                    **({"name": i18n.label("common.regions", region, loc)} if region else {}),
+                )
+                for loc in ("en", "zh-CN")
             }
-        if self.scope == "bank":
             return {
-                "branch_id": "BANK",
-                "name": "All branches",
-                "name_zh": "全行",
-                "region": "",
+                "branch_id": orgtree.folder(self.scope),
+                "name": names["en"],
+                "name_zh": names["zh-CN"],
+                "region": region,
                 "city": "",
             }
         rows = self.table("branches")

@@ -16,6 +16,8 @@ does not exist is also the contract's ``orphan`` rule on ``branches.parent_id``.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -71,6 +73,24 @@ class OrgTree:
         "branch:0101", "branch:010101")``."""
         chain = [f"branch:{b}" for b in reversed((branch, *self.ancestors(branch)))]
         return (BANK, f"region:{self.region.get(branch, '')}", *chain)
+
+
+def folder(scope: str) -> str:
+    """The folder a scope's reports are published in: ``bank``, or ``region-<name>``
+    (a name that is not plain ASCII letters, digits, ``_`` or ``-``: those kept, the
+    rest ``_``, and a short hash of the name so two names never share a folder).
+
+    >>> folder("region:East"), folder("bank")
+    ('region-East', 'bank')
+    """
+    if scope == BANK:
+        return "bank"
+    name = scope.partition(":")[2]
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return f"region-{name}"
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")
+    tag = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"region-{plain + '-' if plain else ''}{tag}"
 
 
 def problems(tree: OrgTree) -> dict[str, tuple[str, ...]]:

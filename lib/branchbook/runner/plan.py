@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,22 +58,7 @@ def parse_scopes(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s for s in SCOPES if s in items)
 
 
-def scope_folder(scope: str) -> str:
-    """The folder a scope's reports are published in: ``bank``, or ``region-<name>``
-    (a name that is not plain ASCII letters, digits, ``_`` or ``-``: those kept, the
-    rest ``_``, and a short hash of the name so two names never share a folder).
-
-    >>> scope_folder("region:East"), scope_folder("bank")
-    ('region-East', 'bank')
-    """
-    if scope == orgtree.BANK:
-        return "bank"
-    name = scope.partition(":")[2]
-    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
-        return f"region-{name}"
-    plain = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")
-    tag = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"region-{plain + '-' if plain else ''}{tag}"
+scope_folder = orgtree.folder
 
 
 def scope_units(tree: orgtree.OrgTree, scopes: tuple[str, ...], branch_ids) -> list[str]:
