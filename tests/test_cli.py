@@ -86,6 +86,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["run", "--workers", "-1"], "argument --workers: expected 1 to 64, got -1"),
         (["run", "--workers", "1000"], "argument --workers: expected 1 to 64, got 1000"),
         (["run", "--workers", "two"], "argument --workers: expected a whole number, got 'two'"),
+        (["run", "--scopes", "branch,district"], "argument --scopes: scopes is expected to be "
+         "some of (branch, region, bank). Got 'district' instead."),
         (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
         (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
         (

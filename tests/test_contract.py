@@ -13,8 +13,9 @@ NAME = "王芳"
 
 ROWS = {
     "branches": [
-        ("0101", "Pudong Lujiazui Sub-branch", "浦东陆家嘴支行", "East", "Shanghai", "2001-05-01"),
-        ("0102", "Xuhui Xujiahui Sub-branch", None, "East", "Shanghai", None),
+        ("0101", "Pudong Lujiazui Sub-branch", "浦东陆家嘴支行", "East", "Shanghai", "2001-05-01",
+         None),
+        ("0102", "Xuhui Xujiahui Sub-branch", None, "East", "Shanghai", None, None),
     ],
     "staff": [
         ("S1", "0101", "张伟", "senior", "2012-03-01", True),
@@ -115,7 +116,7 @@ def test_ddl_with_constraints_creates_every_table():
         con.execute(table.ddl())
     assert validate(con).ok
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO branches VALUES ('0101', NULL, NULL, 'East', NULL, NULL)")
+        con.execute("INSERT INTO branches VALUES ('0101', NULL, NULL, 'East', NULL, NULL, NULL)")
 
 
 def test_missing_required_table_is_an_error():
@@ -579,3 +580,34 @@ def test_implausible_dates_amounts_and_jumps_are_warnings(small_bank, tmp_path):
     # a bank that allows larger amounts hears nothing about them
     relaxed = contract.check(con, bounds=contract.Bounds(max_amount=1e13))
     assert not any(v.rule == "implausible_amount" for v in relaxed.warnings)
+
+
+def test_the_organisation_tree_is_checked_with_the_table():
+    con = warehouse()
+    con.execute(
+        "INSERT INTO branches VALUES ('0103', 'A', NULL, 'East', NULL, NULL, '0104'),"
+        " ('0104', 'B', NULL, 'East', NULL, NULL, '0103'), ('0105', 'C', NULL, 'North', NULL, NULL, '0101'),"
+        " ('0106', 'D', NULL, 'East', NULL, NULL, '0999'), ('0107', 'E', NULL, 'East', NULL, NULL, '0106')"
+    )
+    found = {(v.column, v.rule): v for v in validate(con).errors}
+    assert set(found) == {
+        ("parent_id", "cycle"),
+        ("region", "region_mismatch"),
+        ("parent_id", "unreachable"),
+        ("parent_id", "orphan"),
+    }
+    assert found["parent_id", "cycle"].message() == (
+        "branches.parent_id: parent chain loops (a branch is its own ancestor: "
+        "0103 -> 0104 -> 0103) in 2 rows, e.g. branch_id=0103, 0104"
+    )
+    assert found["region", "region_mismatch"].examples == ("0105",)
+    assert found["parent_id", "unreachable"].examples == ("0107",)
+    assert found["parent_id", "orphan"].examples == ("0106",)
+
+
+def test_a_warehouse_without_parent_id_is_a_flat_tree():
+    con = warehouse()
+    con.execute("ALTER TABLE branches DROP COLUMN parent_id")
+    report = validate(con)
+    assert report.ok
+    assert [(v.table, v.column) for v in report.absent] == [("branches", "parent_id")]

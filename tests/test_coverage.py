@@ -200,7 +200,7 @@ def test_real_shapes_are_prepared(small_bank, tmp_path):
         con.execute(f"DELETE FROM staff WHERE branch_id = '{second}'")
         # a closed branch: still in branches, no customers any more
         con.execute("INSERT INTO branches SELECT '0999', 'Closed Sub-branch', NULL, region, "
-                    f"city, DATE '2001-01-01' FROM branches WHERE branch_id = '{first}'")  # fmt: skip
+                    f"city, DATE '2001-01-01', NULL FROM branches WHERE branch_id = '{first}'")  # fmt: skip
     prep = prepare("2026-10", source=wh, params_dir=small_bank / "params", build_dir=tmp_path)
     assert "0999" in prep.branch_ids
     assert all(r["produced"] for r in prep.meta["coverage"]["reports"].values())

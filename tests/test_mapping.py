@@ -8,7 +8,7 @@ import pytest
 from own_schema import MAPPING, build
 
 from branchbook import mapping
-from branchbook.contract import TABLES
+from branchbook.contract import TABLES, validate
 from branchbook.errors import ParamsError
 from branchbook.warehouse import open_warehouse
 
@@ -127,3 +127,18 @@ def test_the_mapping_reads_a_folder_of_files_by_the_banks_names(own_bank, tmp_pa
     mapped = open_warehouse(files, mapping=mapping.load(write(tmp_path, text)))
     direct = open_warehouse(own_bank, mapping=mapping.load(MAPPING))
     assert rows(mapped, "customers") == rows(direct, "customers")
+
+
+def test_the_banks_parent_column_carries_the_tree_and_its_checks(own_bank, tmp_path):
+    copy = tmp_path / "core_bank.duckdb"
+    copy.write_bytes(own_bank.read_bytes())
+    con = duckdb.connect(str(copy))
+    ids = [r[0] for r in con.execute("SELECT unit_code FROM core.org_unit ORDER BY 1").fetchall()]
+    con.execute("UPDATE core.org_unit SET parent_unit = ? WHERE unit_code = ?", [ids[1], ids[0]])
+    con.execute("UPDATE core.org_unit SET parent_unit = ? WHERE unit_code = ?", [ids[0], ids[1]])
+    con.close()
+    mapped = open_warehouse(copy, mapping=mapping.load(MAPPING))
+    found = [v for v in validate(mapped).errors if v.table == "branches"]
+    assert [(v.column, v.rule, v.examples) for v in found] == [
+        ("parent_id", "cycle", tuple(ids[:2]))
+    ]

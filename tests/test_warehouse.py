@@ -25,8 +25,9 @@ def small_bank(con: duckdb.DuckDBPyConnection, order: str = "ASC") -> duckdb.Duc
     con.execute(TABLES["customers"].ddl(constraints=False))
     con.execute(TABLES["balances"].ddl(constraints=False))
     con.execute(
-        "INSERT INTO branches VALUES ('0101', 'Lujiazui', '陆家嘴支行', 'East', 'Shanghai', DATE '2001-05-01'),"
-        " ('0102', 'Xujiahui', '徐家汇支行', 'East', 'Shanghai', NULL)"
+        "INSERT INTO branches VALUES"
+        " ('0101', 'Lujiazui', '陆家嘴支行', 'East', 'Shanghai', DATE '2001-05-01', NULL),"
+        " ('0102', 'Xujiahui', '徐家汇支行', 'East', 'Shanghai', NULL, NULL)"
     )
     con.execute(
         "INSERT INTO staff VALUES ('S1', '0101', '张伟', 'senior', DATE '2012-03-01', true),"
@@ -106,9 +107,9 @@ def test_open_parquet_folder(tmp_path):
 
 def test_open_csv_folder_keeps_ids_as_strings(tmp_path):
     (tmp_path / "branches.csv").write_text(
-        "branch_id,name,name_zh,region,city,opened_on\n"
-        "0101,Lujiazui,陆家嘴支行,East,Shanghai,2001-05-01\n"
-        "0102,Xujiahui,,East,Shanghai,\n",
+        "branch_id,name,name_zh,region,city,opened_on,parent_id\n"
+        "0101,Lujiazui,陆家嘴支行,East,Shanghai,2001-05-01,\n"
+        "0102,Xujiahui,,East,Shanghai,,0101\n",
         encoding="utf-8",
     )
     (tmp_path / "staff.csv").write_text(
@@ -119,10 +120,10 @@ def test_open_csv_folder_keeps_ids_as_strings(tmp_path):
     )
     con = open_warehouse(tmp_path)
     assert con.execute(
-        "SELECT branch_id, name_zh, opened_on FROM branches ORDER BY 1"
+        "SELECT branch_id, name_zh, opened_on, parent_id FROM branches ORDER BY 1"
     ).fetchall() == [
-        ("0101", "陆家嘴支行", dt.date(2001, 5, 1)),
-        ("0102", None, None),
+        ("0101", "陆家嘴支行", dt.date(2001, 5, 1), None),
+        ("0102", None, None, "0101"),
     ]
     assert con.execute("SELECT staff_id, active FROM staff ORDER BY 1").fetchall() == [
         ("007", True),
@@ -230,7 +231,8 @@ def test_url_source_reads_and_converts_tables(tmp_path):
         ("0101", "Lujiazui", "陆家嘴支行", "East", "Shanghai", dt.date(2001, 5, 1)),
         ("0102", "Xujiahui", None, "East", "Shanghai", None),
     ]
-    assert types(con, "branches") == TABLES["branches"].types
+    declared = {k: v for k, v in TABLES["branches"].types.items() if k != "parent_id"}
+    assert types(con, "branches") == declared  # the optional parent_id left out
 
 
 def test_fingerprint_ignores_row_order_and_storage(tmp_path):

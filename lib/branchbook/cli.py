@@ -108,6 +108,13 @@ def parser() -> argparse.ArgumentParser:
         "branch's own has it in the file name: risk.en.html",
     )
     r.add_argument(
+        "--scopes",
+        type=_scopes,
+        default=("branch",),
+        help="some of branch,region,bank: also publish each report for the regions and "
+        "the whole bank (default: branch; see the README's head office section)",
+    )
+    r.add_argument(
         "--workers",
         type=_workers,
         help=f"reports made at once, 1 to {MAX_WORKERS} (default: CPU count + 1)",
@@ -233,6 +240,16 @@ def parser() -> argparse.ArgumentParser:
 MAX_WORKERS = 64
 
 
+def _scopes(text: str) -> tuple[str, ...]:
+    """``--scopes``: some of branch, region, bank, comma-separated."""
+    from .runner.plan import parse_scopes
+
+    try:
+        return parse_scopes(text)
+    except ParamsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _workers(text: str) -> int:
     """``--workers``: a whole number from 1 to :data:`MAX_WORKERS`, never remapped silently."""
     try:
@@ -350,6 +367,7 @@ def _dispatch(args) -> int:
             scheduler=args.scheduler,
             wait_lock=args.wait_lock,
             locales=args.locales,
+            scopes=args.scopes,
         )
         ok = sum(e["status"] == "ok" for e in result.entries.values())
         print(

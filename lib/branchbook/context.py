@@ -126,7 +126,28 @@ def open_report(
         notes=[fallback] if fallback else (),
     )
     show_coverage(page, cov.reports.get(report))
+    if scope != "branch":
+        show_scope_preview(page, scope)
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
+
+
+
+
+def show_scope_preview(page: Page, scope: str) -> None:
+    """The notice on a region's or the bank's report: its figures are the pooled rows'
+    (right), its page is still a branch's (the wording, the cards' bank median), and its
+    named lists cover the whole scope, masked as in a branch's report."""
+    if scope == "bank":
+        where = page.t("common.scope_preview.bank")
+    else:
+        name = i18n.label("common.regions", scope.partition(":")[2], page.locale)
+        where = page.t("common.scope_preview.region", name=name)
+    lines = [
+        page.t("common.scope_preview.wording", scope=where),
+        page.t("common.scope_preview.median"),
+        page.t("common.scope_preview.lists", scope=where),
+    ]
+    page.notice(page.t("common.scope_preview.title", scope=where), lines)
 
 
 def show_data_warnings(

@@ -45,7 +45,8 @@ the end of this module.
 
 Error rules: ``missing_table``, ``missing_column``, ``wrong_type``, ``null`` (in a
 non-nullable column), ``duplicate_key``, ``orphan`` (a foreign key with no parent row),
-``domain``, ``range`` (including NaN and infinities), ``format`` (``month`` and
+``cycle``, ``region_mismatch`` and ``unreachable`` (the organisation tree, see
+:mod:`branchbook.orgtree`), ``domain``, ``range`` (including NaN and infinities), ``format`` (``month`` and
 ``period`` are ``YYYY-MM``), ``order`` (``closed_on >= opened_on``, an alert's
 ``closed_on >= raised_on``, ``maturity_on >= originated_on``, complaint response, plan and resolution times ``>= received_at``), and
 ``unreadable`` (the table could not be scanned, e.g. a broken file).
@@ -109,7 +110,7 @@ from typing import Literal
 
 import duckdb
 
-from . import coverage
+from . import coverage, orgtree
 from .errors import DataContractError
 
 VARCHAR, DATE, TIMESTAMP, DOUBLE, BIGINT, BOOLEAN = (
@@ -246,6 +247,7 @@ _TABLE_LIST = (
             _text("region"),
             _text("city", nullable=True),
             _date("opened_on", nullable=True),
+            _id("parent_id", _BRANCH, nullable=True),
         ),
         key=("branch_id",),
     ),
@@ -558,6 +560,9 @@ RULES: Mapping[str, str] = MappingProxyType(
         "null": "null in a non-nullable column",
         "duplicate_key": "duplicate key",
         "orphan": "orphan foreign key",
+        "cycle": "parent chain loops",
+        "region_mismatch": "region differs from the parent branch's",
+        "unreachable": "does not reach the bank",
         "domain": "value out of domain",
         "range": "value out of range",
         "format": "bad format",
@@ -671,6 +676,7 @@ def validate(
         out += _duplicates(con, table, usable[name])
     for name in found:
         out += _orphans(con, TABLES[name], usable)
+    out += _tree(con, usable.get("branches", set()))
     out += _warnings(con, usable, as_of, bounds)
     out = [_absent_is_a_note(v) for v in out]
     return Report(
@@ -833,6 +839,31 @@ def _orphans(con, table: Table, usable: dict[str, set[str]]) -> list[Violation]:
         elif row[0]:
             detail = f"not in {parent}.{parent_column}"
             out.append(_violation(table, column, "orphan", row[0], row[1], detail=detail))
+    return out
+
+
+def _tree(con, ok: set[str]) -> list[Violation]:
+    """The organisation tree's rules (:func:`branchbook.orgtree.problems`) on
+    ``branches``: loops of ``parent_id``, a sub-branch outside its parent's region, a
+    branch that does not reach the bank."""
+    if not {"branch_id", "region"} <= ok:
+        return []
+    parent = "parent_id" if "parent_id" in ok else "NULL"
+    sql = f"SELECT branch_id, region, {parent} FROM branches WHERE branch_id IS NOT NULL"
+    try:
+        tree = orgtree.OrgTree.of(con.execute(sql).fetchall())
+    except duckdb.Error:
+        return []  # unreadable: the table's other rules name it
+    out = []
+    table = TABLES["branches"]
+    for rule, ids in orgtree.problems(tree).items():
+        column = "region" if rule == "region_mismatch" else "parent_id"
+        detail = {
+            "cycle": "a branch is its own ancestor: " + orgtree.loop_text(tree, ids[0]),
+            "region_mismatch": "a sub-branch lies in its parent branch's region",
+            "unreachable": "its parent chain ends in a loop, a missing branch or a blank region",
+        }[rule]
+        out.append(_violation(table, column, rule, len(ids), ids[:EXAMPLES], detail=detail))
     return out
 
 

@@ -94,6 +94,7 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "branches.name_zh": _OPT,
         "branches.city": _OPT,
         "branches.opened_on": _OPT,
+        "branches.parent_id": _OPT,
         "staff": _core("staff_kpi"),
         "customers": _req(),
         "customers.manager_id": _core("staff_kpi"),

@@ -3,6 +3,7 @@
 >>> d = load(period="2026-10", branch_id="0101")   # doctest: +SKIP
 >>> d.table("customers")                           # the branch's customers
 >>> d.bench("bench_segmentation")                  # one row per branch and period
+>>> load(period="2026-10", scope="region:East")     # doctest: +SKIP
 
 A notebook never prepares a period itself (that is bank-wide work, done once per
 period by ``branchbook prepare`` or ``branchbook run``): when the period has not been
@@ -12,6 +13,7 @@ period before it opens JupyterLab.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,24 +21,29 @@ from typing import Any
 
 import pandas as pd
 
-from . import paths
+from . import i18n, orgtree, paths
 from .coverage import Coverage
 from .errors import BranchbookError, ParamsError
 from .params import validate_branch_id, validate_period
 from .prepare import Prepared, load_prepared
 from .reports import REPORTS
 
-SCOPES = ("branch", "bank")
+SCOPES = ("branch", "region:<name>", "bank")
+"""What a notebook's data can cover: one branch, a region's branches pooled, or every
+branch of the bank pooled (the units of ``params/access.yaml``)."""
 
 
 @dataclass
 class BranchData:
-    """One branch's (or, with scope ``bank``, the whole bank's) prepared data."""
+    """One branch's prepared data; with scope ``region:<name>`` or ``bank``, the pooled
+    rows of every branch of that region or of the bank (:attr:`members`), so the same
+    metric code computes a scope's figures from its rows, never from branch figures."""
 
     prepared: Prepared
     branch_id: str
     scope: str = "branch"
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _org: orgtree.OrgTree | None = field(default=None, repr=False)
 
     @property
     def period(self) -> str:
@@ -47,20 +54,62 @@ class BranchData:
         return self.prepared.meta
 
     @property
+    def org(self) -> orgtree.OrgTree:
+        """The organisation tree as prepared (a period prepared before the tree was
+        recorded: read from the branches' extracts)."""
+        if self._org is None:
+            recorded = self.meta.get("org")
+            if recorded is not None:
+                rows = [(b, r, p) for b, (r, p) in recorded.items()]
+            else:
+                rows = [
+                    (b, r.get("region"), r.get("parent_id"))
+                    for b in self.meta["branches"]
+                    for r in _branch_rows(self.prepared.root, b)
+                ]
+            self._org = orgtree.OrgTree.of(rows)
+        return self._org
+
+    @property
+    def members(self) -> list[str]:
+        """The branches whose rows this data pools: the branch itself, the region's
+        branches (sub-branches included), or every branch of the bank."""
+        if self.scope == "bank":
+            return list(self.meta["branches"])
+        if self.scope.startswith("region:"):
+            return list(self.org.branches(self.scope))
+        return [self.branch_id]
+
+    @property
     def fingerprint(self) -> str:
         if self.scope == "bank":
             return self.meta["fingerprint"]
-        return self.meta["branch_fingerprints"].get(self.branch_id, "")
+        fps = self.meta["branch_fingerprints"]
+        if self.scope.startswith("region:"):
+            joined = "\n".join(f"{b}:{fps.get(b, '')}" for b in self.members)
+            return hashlib.sha256(joined.encode()).hexdigest()[:16]
+        return fps.get(self.branch_id, "")
 
     @property
     def branch(self) -> dict[str, Any]:
-        """The branch's row of the branches table (for bank scope: a synthetic row)."""
-        if self.scope == "bank":
+        """The branch's row of the branches table (for a region or the bank: a row
+        naming the scope from the catalogues, with its report folder as its id)."""
+        if self.scope.startswith("region:") or self.scope == "bank":
+            region = self.scope.partition(":")[2]
+            key = "region" if region else "bank"
+            names = {
+                loc: i18n.t(
+                    f"common.scope_name.{key}",
+                    loc,
+                    **({"name": i18n.label("common.regions", region, loc)} if region else {}),
+                )
+                for loc in ("en", "zh-CN")
+            }
             return {
-                "branch_id": "BANK",
-                "name": "All branches",
-                "name_zh": "全行",
-                "region": "",
+                "branch_id": orgtree.folder(self.scope),
+                "name": names["en"],
+                "name_zh": names["zh-CN"],
+                "region": region,
                 "city": "",
             }
         rows = self.table("branches")
@@ -79,7 +128,7 @@ class BranchData:
             return [dict(w) for w in self.meta.get("warning_details", [])]
         per_branch = self.meta.get("branch_warnings") or {}
         return [
-            *(dict(w) for w in per_branch.get(self.branch_id, [])),
+            *(dict(w) for b in self.members for w in per_branch.get(b, [])),
             *({**w, "bank_wide": True} for w in per_branch.get("*", [])),
         ]
 
@@ -104,9 +153,8 @@ class BranchData:
         schema = root / "_schema" / f"{name}.parquet"
         if not schema.is_file():
             raise BranchbookError(f"table {name!r} was not prepared for {self.period}")
-        ids = self.meta["branches"] if self.scope == "bank" else [self.branch_id]
         parts = []
-        for bid in ids:
+        for bid in self.members:
             path = root / "extracts" / bid / f"{name}.parquet"
             if path.is_file():
                 frame = pd.read_parquet(path)
@@ -142,11 +190,12 @@ def load(
     params_dir: str | os.PathLike | None = None,
     source: str | os.PathLike | None = None,
 ) -> BranchData:
-    """Load a branch's prepared data; a period not prepared yet is an error naming the
-    command that prepares it. ``params_dir`` and ``source`` are accepted for older
+    """Load a branch's prepared data (``scope="branch"``), a region's
+    (``scope="region:<name>"``, ``branch_id`` unused) or the bank's (``scope="bank"``);
+    a period not prepared yet is an error naming the command that prepares it. ``params_dir`` and ``source`` are accepted for older
     callers and unused: the prepared period already holds what they selected."""
     del params_dir, source
-    if scope not in SCOPES:
+    if scope not in ("branch", "bank") and not scope.startswith("region:"):
         raise ParamsError(
             f"scope is expected to be one of ({', '.join(SCOPES)}). Got {scope!r} instead."
         )
@@ -171,6 +220,16 @@ def load(
         validate_branch_id(branch_id)
         if branch_id not in prepared.branch_ids:
             raise ParamsError(f"branch {branch_id!r} is not in the warehouse's branches table")
-    return BranchData(
-        prepared=prepared, branch_id=branch_id if scope == "branch" else "BANK", scope=scope
-    )
+    unit = {"branch": branch_id, "bank": "BANK"}.get(scope, scope)
+    data = BranchData(prepared=prepared, branch_id=unit, scope=scope)
+    if scope.startswith("region:") and not data.members:
+        known = ", ".join(data.org.regions())
+        raise ParamsError(
+            f"scope {scope!r}: the warehouse's branches table has no such region (regions: {known})"
+        )
+    return data
+
+
+def _branch_rows(root: Path, branch_id: str) -> list[dict[str, Any]]:
+    path = root / "extracts" / branch_id / "branches.parquet"
+    return pd.read_parquet(path).to_dict("records") if path.is_file() else []

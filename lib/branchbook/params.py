@@ -579,6 +579,15 @@ class ParamSet:
             branch_id=branch_id, common=common, sections=sections, source_files=files
         )
 
+    def for_scope(self, folder: str) -> BranchParams:
+        """The bank's parameters (no branch's overrides) for a region's or the bank's
+        reports, published under ``folder`` (``region-East``, ``bank``)."""
+        merged = _whole_rules(deep_merge(self.bank, {}), {})
+        common, sections = _validate(merged, self.bank_file, self.classes)
+        return BranchParams(
+            branch_id=folder, common=common, sections=sections, source_files=(str(self.bank_file),)
+        )
+
     def check_all(self, branch_ids: list[str]) -> dict[str, BranchParams]:
         """Validate every override file and the given branches; all errors at once.
 

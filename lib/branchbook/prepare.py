@@ -377,6 +377,12 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             "redone": sorted(set(reports) - kept),
             "branch_fingerprints": fingerprints,
             "branches": branch_ids,
+            "org": {
+                str(b): [r, p]
+                for b, r, p in con.execute(
+                    "SELECT branch_id, region, parent_id FROM branches"
+                ).fetchall()
+            },
             "warehouse": redact.scrub(warehouse.describe(source)),
             "warnings": [redact.scrub(v.message()) for v in report.warnings],
             **warning_details(con, report, bounds),

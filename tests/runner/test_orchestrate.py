@@ -20,6 +20,10 @@ from branchbook.runner import orchestrate
         ({"locales": ["zh-CN", "fr"]}, r"locales: expected one or more of \(en, zh-CN\)"),
         ({"locales": ["en", "en"]}, r"got 'en,en' \('en' given twice\)"),
         ({"locales": []}, r"got '' \(empty\)"),
+        (
+            {"scopes": "branch,district"},
+            r"scopes is expected to be some of \(branch, region, bank\). Got 'district' instead.",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_anything_runs(tmp_path, kwargs, message):

@@ -1,7 +1,14 @@
-"""The plan's order: the longest reports first, from how long each took the last time."""
+"""The plan: a job per branch, region and bank x report, and the order (the longest
+reports first, from how long each took the last time)."""
 
 from __future__ import annotations
 
+import pytest
+
+from branchbook import orgtree, paths
+from branchbook.errors import ParamsError
+from branchbook.params import ParamSet
+from branchbook.reports import registry, settings_classes
 from branchbook.runner import plan
 
 
@@ -154,3 +161,84 @@ def test_a_report_without_its_core_data_is_not_produced_with_its_reason():
     }
     # a period prepared before coverage was recorded: everything runs
     assert plan.not_produced(jobs, {}) == (jobs, {})
+
+
+# --- scopes: a region's and the bank's jobs ----------------------------------------
+
+TREE = orgtree.OrgTree.of([("0101", "East", None), ("0102", "East", None), ("0201", "North", None)])
+
+
+def test_scopes_are_parsed_in_their_order_and_a_bad_one_is_one_line():
+    assert plan.parse_scopes("bank,branch") == ("branch", "bank")
+    assert plan.parse_scopes(["region"]) == ("region",)
+    with pytest.raises(ParamsError, match=r"^scopes is expected to be some of \(branch, region, "
+                       r"bank\). Got 'banks' instead.$"):  # fmt: skip
+        plan.parse_scopes("branch,banks")
+    with pytest.raises(ParamsError, match="Got '' instead"):
+        plan.parse_scopes("")
+
+
+def test_a_scope_has_a_folder_of_safe_characters_never_shared():
+    assert plan.scope_folder("bank") == "bank"
+    assert plan.scope_folder("region:East") == "region-East"
+    a, b = plan.scope_folder("region:华东"), plan.scope_folder("region:华南")
+    assert a.startswith("region-") and a != b and a.isascii()
+    assert plan.scope_folder("region:North East").startswith("region-North_East-")
+
+
+def test_a_run_makes_the_regions_of_its_branches_and_the_bank():
+    assert plan.scope_units(TREE, ("branch",), ["0101"]) == []
+    assert plan.scope_units(TREE, ("region", "bank"), ["0201"]) == ["region:North", "bank"]
+    assert plan.scope_units(TREE, ("region",), ["0101", "0102", "0201"]) == [
+        "region:East",
+        "region:North",
+    ]
+
+
+def test_a_change_in_one_branch_redoes_that_branch_its_region_and_the_bank(tmp_path):
+    ps = ParamSet(paths.project_root() / "params", settings_classes())
+    specs = [registry()["risk"]]
+    units = ["region:East", "region:North", "bank"]
+
+    def jobs(fps):
+        meta = {"fingerprint": "bank", "branch_fingerprints": fps}
+        return {
+            j.key: j
+            for j in plan.plan(
+                "2026-10", meta, specs, {b: ps.for_branch(b) for b in fps},
+                build_dir=tmp_path, run_id="r", formats=("html",),
+                scope_params={u: ps.for_scope(plan.scope_folder(u)) for u in units}, tree=TREE,
+            )
+        }  # fmt: skip
+
+    before = jobs({"0101": "a", "0102": "b", "0201": "c"})
+    assert sorted(before) == [
+        "0101/risk", "0102/risk", "0201/risk", "bank/risk", "region-East/risk", "region-North/risk",
+    ]  # fmt: skip
+    assert before["region-East/risk"].parameters["scope"] == "region:East"
+    assert before["bank/risk"].parameters["scope"] == "bank"
+    after = jobs({"0101": "a", "0102": "B", "0201": "c"})
+    redone = sorted(k for k in before if before[k].fingerprint != after[k].fingerprint)
+    assert redone == ["0102/risk", "bank/risk", "region-East/risk"]
+
+
+def test_the_index_names_the_region_and_bank_folders_in_both_languages():
+    rows = plan.scope_rows(TREE, {"0101", "region-East", "bank"})
+    assert rows == [
+        {"branch_id": "region-East", "name": "East region (all branches)",
+         "name_zh": "华东区域（全部网点）", "region": "East"},
+        {"branch_id": "bank", "name": "Whole bank (all branches)", "name_zh": "全行（全部网点）"},
+    ]  # fmt: skip
+    assert plan.scope_rows(TREE, {"0101"}) == []
+
+
+def test_a_report_made_per_branch_only_gets_no_region_or_bank_job(tmp_path):
+    ps = ParamSet(paths.project_root() / "params", settings_classes())
+    specs = [registry()["satisfaction"], registry()["risk"]]
+    assert plan.made_for(specs[0]) == ("branch",) and plan.made_for(specs[1]) == plan.SCOPES
+    jobs = plan.plan(
+        "2026-10", {"fingerprint": "bank", "branch_fingerprints": {"0101": "a"}}, specs,
+        {"0101": ps.for_branch("0101")}, build_dir=tmp_path, run_id="r", formats=("html",),
+        scope_params={"bank": ps.for_scope("bank")}, tree=TREE,
+    )  # fmt: skip
+    assert [j.key for j in jobs] == ["0101/satisfaction", "0101/risk", "bank/risk"]

@@ -53,7 +53,17 @@ from .executors import (
 )
 from .manifest import Manifest, remove_other_locales, up_to_date
 from .packs import make_packs
-from .plan import longest_first, not_produced, plan, read_durations, write_durations
+from .plan import (
+    longest_first,
+    not_produced,
+    parse_scopes,
+    plan,
+    read_durations,
+    scope_folder,
+    scope_rows,
+    scope_units,
+    write_durations,
+)
 
 log = logging.getLogger("branchbook.run")
 
@@ -101,6 +111,7 @@ def run(
     scheduler: str | None = None,
     wait_lock: bool = False,
     locales: tuple[str, ...] | list[str] | None = None,
+    scopes: tuple[str, ...] | list[str] | str = ("branch",),
 ) -> RunResult:
     """Run ``reports`` (default all) for ``branches`` (default all) of ``period``
     (default: the latest month in the warehouse).
@@ -115,6 +126,9 @@ def run(
     imports done (:mod:`branchbook.runner.forkserver`) instead of starting Python for each.
     ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
     (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
+    ``scopes`` (some of ``branch``, ``region``, ``bank``; default ``branch``) also makes
+    each report for the regions of the selected branches and for the whole bank, from
+    the pooled rows of their branches, in ``<period>/region-<name>/`` and ``<period>/bank/``.
 
     One run at a time writes a report folder (``out``): a second one waits for the
     first with ``wait_lock``, and otherwise raises
@@ -154,6 +168,7 @@ def run(
             raise ParamsError(
                 "--executor dask needs --scheduler <address> (or $DASK_SCHEDULER_ADDRESS)"
             )
+    scopes = parse_scopes(scopes)
     if branches is not None:
         if not branches:
             raise ParamsError(
@@ -192,7 +207,11 @@ def run(
                 )
         ps = ParamSet(params_dir, settings_classes())
         ids = branches if branches is not None else prepared.branch_ids
-        branch_params = {b: ps.for_branch(b) for b in ids}
+        branch_params = {b: ps.for_branch(b) for b in ids} if "branch" in scopes else {}
+        from ..data import BranchData
+
+        tree = BranchData(prepared, "BANK", scope="bank").org
+        scope_params = {u: ps.for_scope(scope_folder(u)) for u in scope_units(tree, scopes, ids)}
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         jobs = plan(
             period,
@@ -203,6 +222,8 @@ def run(
             run_id=run_id,
             formats=formats,
             locales=locales,
+            scope_params=scope_params,
+            tree=tree,
         )
         out_dir = out_dir_root / period
         for folder in [out_dir, *(out_dir / b for b in dict.fromkeys(j.branch_id for j in jobs))]:
@@ -312,7 +333,12 @@ def run(
         result.packs = make_packs(
             out_dir,
             manifest,
-            _pack_branches(ps, prepared, list(dict.fromkeys(j.branch_id for j in jobs))),
+            # branches only: a region's or the bank's reports make no branch pack
+            _pack_branches(
+                ps,
+                prepared,
+                [b for b in dict.fromkeys(j.branch_id for j in jobs) if b in branch_params],
+            ),
             stop=stop,
             force=force,
         )
@@ -349,6 +375,8 @@ def _publish(
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in branches.to_dict("records")
     ]
+    folders = {str(e.get("branch_id")) for e in (manifest.data.get("reports") or {}).values()}
+    info += scope_rows(BranchData(prepared, "BANK", scope="bank").org, folders)
     if headlines:  # after a stop, the index is rewritten at once, with the numbers it has
         _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
     publish.write_period_index(

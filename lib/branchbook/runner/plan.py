@@ -1,5 +1,6 @@
-"""What a run has to do: one job per branch x report x locale, its fingerprint, and the
-order (longest first, from how long each report took the last time).
+"""What a run has to do: one job per branch (or region, or the bank) x report x locale,
+its fingerprint, and the order (longest first, from how long each report took the last
+time).
 
 A job is one set of published files: a branch's report in one locale, named by
 :mod:`branchbook.output.names` (``0101/risk`` in the branch's own locale, ``0101/risk.en``
@@ -8,6 +9,8 @@ so a locale added later makes only its own files, and one made before is not red
 Anything else made per branch and locale plans its jobs the same way: the branch's
 parameters for the locale (:meth:`~branchbook.params.BranchParams.with_locale`), the
 stem from ``names``, one job each.
+
+A region's or the bank's report (``--scopes``) is made once, in the bank's own locale.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import codekey, iorw
+from .. import codekey, i18n, iorw, orgtree
 from ..coverage import Coverage
-from ..errors import BranchbookError
+from ..errors import BranchbookError, ParamsError
 from ..output import names
 from ..params import BranchParams
 from ..reports import ReportSpec
@@ -29,12 +32,16 @@ from ..reports import ReportSpec
 log = logging.getLogger("branchbook.run")
 
 
+SCOPES = ("branch", "region", "bank")
+"""The levels ``--scopes`` names: each branch, each region, the whole bank."""
+
+
 @dataclass
 class Job:
     """One report of one branch in one locale: ``params`` are the branch's parameters
     in that locale, ``stem`` names its files (``risk``, ``risk.en``)."""
 
-    branch_id: str
+    branch_id: str  # the folder: a branch id, ``region-<name>`` or ``bank``
     spec: ReportSpec
     params: BranchParams
     parameters: dict[str, Any]
@@ -53,6 +60,61 @@ def _sha(data: Any) -> str:
     ).hexdigest()[:16]
 
 
+def parse_scopes(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``branch,region,bank`` as a tuple in that order; anything else is one line.
+
+    >>> parse_scopes("bank,branch")
+    ('branch', 'bank')
+    """
+    items = [s.strip() for s in (value.split(",") if isinstance(value, str) else value)]
+    bad = [s for s in items if s not in SCOPES]
+    if bad or not items:
+        got = ", ".join(map(repr, bad)) if bad else "nothing"
+        raise ParamsError(
+            f"scopes is expected to be some of ({', '.join(SCOPES)}). Got {got} instead."
+        )
+    return tuple(s for s in SCOPES if s in items)
+
+
+scope_folder = orgtree.folder
+
+
+def scope_units(tree: orgtree.OrgTree, scopes: tuple[str, ...], branch_ids) -> list[str]:
+    """The region and bank scopes a run makes: the regions of ``branch_ids`` (every
+    branch when the run selects none) and the bank."""
+    out = []
+    if "region" in scopes:
+        regions = {tree.region.get(b, "") for b in branch_ids}
+        out += [f"region:{r}" for r in tree.regions() if r in regions]
+    if "bank" in scopes:
+        out.append(orgtree.BANK)
+    return out
+
+
+def made_for(spec: ReportSpec) -> tuple[str, ...]:
+    """The scopes a report is made for: its package's ``SCOPES``, else all three."""
+    return tuple(getattr(spec.module, "SCOPES", SCOPES))
+
+
+def scope_rows(tree: orgtree.OrgTree, folders: set[str]) -> list[dict[str, str]]:
+    """The index's rows for the region and bank folders among ``folders``, named from
+    the catalogues in English and Chinese (the index shows the one of its locale)."""
+    en, zh = i18n.Translator("en"), i18n.Translator("zh-CN")
+    rows = []
+    for r in tree.regions():
+        if scope_folder(f"region:{r}") in folders:
+            rows.append({
+                "branch_id": scope_folder(f"region:{r}"),
+                "name": en("common.scope_name.region", name=en.label("common.regions", r)),
+                "name_zh": zh("common.scope_name.region", name=zh.label("common.regions", r)),
+                "region": r,
+            })  # fmt: skip
+    if "bank" in folders:
+        rows.append({"branch_id": "bank", "name": en("common.scope_name.bank"),
+                     "name_zh": zh("common.scope_name.bank")})  # fmt: skip
+    return rows
+
+
 def plan(
     period: str,
     prepared_meta: dict,
@@ -63,10 +125,15 @@ def plan(
     run_id: str,
     formats: tuple[str, ...],
     locales: tuple[str, ...] | None = None,
+    scope_params: dict[str, BranchParams] | None = None,
+    tree: orgtree.OrgTree | None = None,
 ) -> list[Job]:
-    """One job per branch x report x locale, with the fingerprint that decides whether to
-    rerun. ``locales`` (in the order given) replace each branch's own locale; without
-    them each branch is made in the locale of its parameter file."""
+    """One job per branch x report x locale (``locales``, in the order given, replace
+    each branch's own locale; without them each branch is made in the locale of its
+    parameter file), then per scope x report (``scope_params``: ``region:<name>`` or
+    ``bank`` -> the bank's parameters), each with the fingerprint that decides whether
+    to rerun: a scope's data fingerprint is its branches', so a change in one branch
+    redoes that branch, its region and the bank."""
     jobs = []
     nb_hash = {s.name: hashlib.sha256(s.notebook.read_bytes()).hexdigest()[:16] for s in specs}
     # what shapes each report's page besides its data and parameters: its own code key
@@ -93,6 +160,39 @@ def plan(
                 )
                 stem = names.stem(spec.name, locale, own=own)
                 jobs.append(Job(bid, spec, lp, parameters, fingerprint, locale, stem))
+    fps = prepared_meta["branch_fingerprints"]
+    level = {u: "bank" if u == orgtree.BANK else "region" for u in scope_params or {}}
+    for name in sorted({s.name for s in specs for u in level if level[u] not in made_for(s)}):
+        log.info("%s is made per branch only, not yet for a region or the bank", name)
+    for scope, bp in (scope_params or {}).items():
+        members = tree.branches(scope) if tree is not None else ()
+        data = _sha({b: fps.get(b, "") for b in members})
+        for spec in (s for s in specs if level[scope] in made_for(s)):
+            parameters = bp.notebook_parameters(
+                spec.name, period=period, build_dir=str(build_dir), run_id=run_id
+            ) | {"scope": scope, "branch_id": ""}
+            stable = {k: v for k, v in parameters.items() if k not in ("run_id", "build_dir")}
+            fingerprint = _sha(
+                {
+                    "notebook": nb_hash[spec.name],
+                    "code": code[spec.name],
+                    "parameters": stable,
+                    "data": data,
+                    "bank": prepared_meta["fingerprint"],
+                    "formats": sorted(formats),
+                }
+            )
+            jobs.append(
+                Job(
+                    scope_folder(scope),
+                    spec,
+                    bp,
+                    parameters,
+                    fingerprint,
+                    bp.common.locale,
+                    spec.name,
+                )
+            )
     return jobs
 
 

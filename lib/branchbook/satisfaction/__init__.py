@@ -75,6 +75,11 @@ from .settings import REPORT, SOURCES, Settings
 from .summary import DEFINITIONS, summary_facts
 from .views import branch_vs_bank, in_points, ipa_points, repeat_actions, scores_vs_bank
 
+SCOPES = ("branch",)
+"""Made per branch only, not yet for a region or the bank: the score tests, the trend
+and the cards read the branch's own rows of the bank-wide frames, which a region and
+the bank do not have yet (``branchbook run --scopes`` leaves it out there and says so)."""
+
 __all__ = [
     "BASES",
     "DIMENSIONS",
@@ -98,6 +103,7 @@ __all__ = [
     "REPORT",
     "SCORE_COLUMNS",
     "SCORE_METRICS",
+    "SCOPES",
     "SCORE_SUMS",
     "SEVERITIES",
     "SOURCES",

@@ -1,0 +1,142 @@
+"""A region's and the bank's figures are their branches' pooled: every additive figure of
+a region is the sum of its branches' and the bank's the sum of its regions'; every
+ratio is the pooled numerator over the pooled denominator, recomputed from the
+warehouse by its own SQL (on a small demo bank of six branches in two regions, one of
+them a sub-branch)."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from branchbook import demo, paths
+from branchbook import risk as rk
+from branchbook import segmentation as sg
+from branchbook.data import load
+from branchbook.params import ParamSet
+from branchbook.prepare import prepare
+from branchbook.reports import settings_classes
+
+pytestmark = pytest.mark.slow
+ADDITIVE = ("customers", "aum_total", "high_value_customers", "loans", "outstanding")
+RATIOS = ("npl_ratio", "special_mention_ratio")
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory):
+    root = tmp_path_factory.mktemp("six_branches")
+    (root / "params" / "branches").mkdir(parents=True)
+    shutil.copy(paths.project_root() / "params" / "bank.yaml", root / "params")
+    warehouse = root / "warehouse.duckdb"
+    demo.build(warehouse, branches=6, customers=1_500, months=13, seed=5)
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE branches SET parent_id = '0101' WHERE branch_id = '0102'")
+    con.close()
+    # the latest complete month (a bank this small may have too few complaints in the last)
+    prepared = prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
+    return root, prepared.period, prepared.meta["period_end"]
+
+
+def figures(d, sections) -> dict[str, float]:
+    """The figures the segmentation and risk reports print, by the reports' own code."""
+    cfg, rc = sections["segmentation"], sections["risk"]
+    seg = sg.kpis(sg.classify(d.table("segmentation_customers"), cfg))
+    sc = rk.load_scorecard(d.bench("bench_risk_scorecard"))
+    book = rk.score_book(d.table("risk_loans"), scorecard=sc, lgd=rc.lgd,
+                         default_dpd=rc.scorecard.default_dpd, ccf=rc.ccf)  # fmt: skip
+    risk = rk.kpis(
+        book=book,
+        warnings=rk.early_warning(d.table("risk_borrowers"), rules=rc.early_warning),
+        compliance=rk.compliance_status(d.table("risk_customers"), rules=rc.compliance),
+    )
+    return {
+        **seg,
+        **risk,
+        "loans": float(len(book)),
+        "outstanding": float(book["outstanding"].sum()),
+    }
+
+
+@pytest.fixture(scope="module")
+def scopes(bank):
+    root, period, _ = bank
+    sections = ParamSet(root / "params", settings_classes()).for_scope("bank").sections
+    build = root / "build"
+    bank_data = load(period, scope="bank", build_dir=build)
+    tree = bank_data.org
+    out = {"bank": figures(bank_data, sections)}
+    for region in tree.regions():
+        out[f"region:{region}"] = figures(
+            load(period, scope=f"region:{region}", build_dir=build), sections
+        )
+    for b in tree.branches("bank"):
+        out[b] = figures(load(period, b, build_dir=build), sections)
+    return tree, out
+
+
+def test_the_small_bank_has_two_regions_and_a_sub_branch(scopes):
+    tree, _ = scopes
+    assert tree.regions() == ("East", "North")
+    assert tree.branches("region:East") == ("0101", "0102", "0103", "0104")
+    assert tree.path("0102") == ("bank", "region:East", "branch:0101", "branch:0102")
+
+
+@pytest.mark.parametrize("key", ADDITIVE)
+def test_additive_figures_add_up_branch_region_bank(scopes, key):
+    tree, got = scopes
+    regions = [f"region:{r}" for r in tree.regions()]
+    for r in regions:
+        assert got[r][key] == pytest.approx(sum(got[b][key] for b in tree.branches(r)), rel=1e-12)
+    assert got["bank"][key] == pytest.approx(sum(got[r][key] for r in regions), rel=1e-12)
+    assert got["bank"][key] > 0
+
+
+def warehouse_figures(bank, members: tuple[str, ...]) -> dict[str, float]:
+    """The same figures by a separate query over the warehouse for ``members``."""
+    root, period, end = bank
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    ids = list(members)
+    open_ = "c.opened_on <= $end AND (c.closed_on IS NULL OR c.closed_on > $end)"
+    customers, aum = con.execute(
+        f"SELECT count(*) FILTER (WHERE {open_}), "
+        f"sum(greatest(b.deposits, 0) + b.wealth) FILTER (WHERE {open_}) "
+        "FROM customers c LEFT JOIN balances b ON b.customer_id = c.customer_id "
+        "AND b.month = $month WHERE list_contains($ids, c.branch_id)",
+        {"end": end, "month": period, "ids": ids},
+    ).fetchone()
+    loans, outstanding, npl, sm = con.execute(
+        "SELECT count(*), sum(s.outstanding), "
+        "coalesce(sum(s.outstanding) FILTER (WHERE s.five_class IN "
+        "('substandard', 'doubtful', 'loss')), 0), "
+        "coalesce(sum(s.outstanding) FILTER (WHERE s.five_class = 'special_mention'), 0) "
+        "FROM loan_snapshots s JOIN loans l USING (loan_id) "
+        "WHERE s.month = $month AND list_contains($ids, l.branch_id)",
+        {"month": period, "ids": ids},
+    ).fetchone()
+    con.close()
+    return {
+        "customers": customers,
+        "aum_total": aum,
+        "loans": loans,
+        "outstanding": outstanding,
+        "npl_ratio": npl / outstanding,
+        "special_mention_ratio": sm / outstanding,
+    }
+
+
+def test_each_scope_is_its_pooled_rows_recomputed_from_the_warehouse(bank, scopes):
+    tree, got = scopes
+    for scope in ("bank", *(f"region:{r}" for r in tree.regions()), *tree.branches("bank")):
+        members = (scope,) if scope in tree.region else tree.branches(scope)
+        want = warehouse_figures(bank, members)
+        for key, value in want.items():
+            assert got[scope][key] == pytest.approx(value, rel=1e-9), (scope, key)
+
+
+def test_a_ratio_is_pooled_not_averaged(scopes):
+    tree, got = scopes
+    branches = tree.branches("region:East")
+    mean = sum(got[b]["npl_ratio"] for b in branches) / len(branches)
+    assert got["region:East"]["npl_ratio"] != pytest.approx(mean, rel=1e-6)
