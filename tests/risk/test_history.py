@@ -199,3 +199,29 @@ def test_status_notes_name_the_figures_on_todays_status():
     assert risk.status_notes(dated, report="staff_kpi") == ["staff_kpi.notes.status_today_kyc"]
     assert risk.status_notes(History(True, True, True).frame(), report="risk") == []
     assert History.from_frame(None) == History()
+
+
+def test_columns_prepare_fills_in_are_not_dated_history():
+    """Prepare gives a warehouse without ``aml_alerts.closed_on``, ``loans.closed_reason``
+    or ``kyc_history`` their full shape (NULL columns, an empty view): that is not dated
+    history, and the reports keep today's status with their note."""
+    import duckdb
+
+    from branchbook import warehouse
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE aml_alerts AS SELECT 'A1' AS alert_id, 'C1' AS customer_id, "
+        "DATE '2026-03-10' AS raised_on, 'closed' AS status"
+    )
+    con.execute("CREATE TABLE loans AS SELECT 'L1' AS loan_id, 'C1' AS customer_id")
+    warehouse.complete_shape(con)
+    cols = {r[0] for r in con.execute("DESCRIBE aml_alerts").fetchall()}
+    assert "closed_on" in cols  # filled in with NULLs
+    ctx = type("Ctx", (), {"sql": lambda self, q, **p: con.execute(q, p).df()})()
+    assert history(ctx) == History()
+    # recorded for real, they are
+    con.execute("DROP VIEW kyc_history")
+    con.execute("CREATE TABLE kyc_history AS SELECT 'C1' AS customer_id, "
+                "DATE '2020-01-01' AS valid_from, 'complete' AS kyc_status")  # fmt: skip
+    assert history(ctx).kyc_dated

@@ -51,22 +51,42 @@ class History:
 
 
 def _columns(ctx, table: str) -> set[str]:
+    """The columns the warehouse records for ``table``. Prepare gives every contract table
+    its full shape (:func:`branchbook.warehouse.complete_shape`: an absent column becomes
+    NULLs, the table as found stays as ``<table>__as_found``), so the table as found is
+    read first: a column filled in is not dated history."""
+    for name in (f"{table}__as_found", table):
+        try:
+            return set(ctx.sql(f'SELECT * FROM "{name}" LIMIT 0').columns)
+        except Exception:  # noqa: BLE001 - no such table or view: try the next
+            continue
+    return set()
+
+
+def _has_rows(ctx, table: str) -> bool:
+    """``table`` holds a row (a table the warehouse lacks is an empty view in prepare)."""
     try:
-        return set(ctx.sql(f'SELECT * FROM "{table}" LIMIT 0').columns)
-    except Exception:  # noqa: BLE001 - an absent table: the fallback
-        return set()
+        return len(ctx.sql(f'SELECT 1 AS x FROM "{table}" LIMIT 1')) > 0
+    except Exception:  # noqa: BLE001 - an absent table
+        return False
 
 
 def history(ctx) -> History:
     """What :func:`alert_state_sql`, :func:`kyc_sql` and the roll rates can use on
     ``ctx``'s warehouse."""
     return History(
-        alerts_dated="closed_on" in _columns(ctx, "aml_alerts"),
-        kyc_dated={"customer_id", "valid_from", "kyc_status"} <= _columns(ctx, "kyc_history"),
-        close_reasons="closed_reason" in _columns(ctx, "loans"),
-        undrawn="undrawn" in _columns(ctx, "loan_snapshots"),
-        collateral_dated="collateral_valued_on" in _columns(ctx, "loans"),
+        alerts_dated=_recorded(ctx, "aml_alerts", {"closed_on"}),
+        kyc_dated=_recorded(ctx, "kyc_history", {"customer_id", "valid_from", "kyc_status"}),
+        close_reasons=_recorded(ctx, "loans", {"closed_reason"}),
+        undrawn=_recorded(ctx, "loan_snapshots", {"undrawn"}),
+        collateral_dated=_recorded(ctx, "loans", {"collateral_valued_on"}),
     )
+
+
+def _recorded(ctx, table: str, columns: set[str]) -> bool:
+    """The warehouse records ``columns`` of ``table`` (as found, not filled in) and the
+    table holds rows."""
+    return columns <= _columns(ctx, table) and _has_rows(ctx, table)
 
 
 def alert_state_sql(h: History, *, alias: str = "a", as_of: str = "$month_end") -> str:
