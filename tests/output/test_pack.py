@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 
 import pytest
@@ -180,3 +181,22 @@ def test_a_report_pdf_not_the_one_published_makes_no_pack(tmp_path):
             tmp_path, "0101", entries, locale="en", bank_name="Demo Bank", branch=BRANCH,
             period="2026-10",
         )  # fmt: skip
+
+
+def test_links_within_a_part_stay_in_it_when_the_parts_share_names():
+    from pypdf import PdfReader
+
+    html = (
+        "<html lang='en'><title>{t}</title><body><a href='#s'>to the summary</a>"
+        "<p style='break-before: page' id='s'>Summary of {t}</p></body></html>"
+    )
+    parts = [(t, html_to_pdf(html.format(t=t))) for t in ("one", "two")]
+    reader = PdfReader(io.BytesIO(pack.join(parts)))
+    assert [reader.page_labels[i] for i in range(4)] == ["one 1", "one 2", "two 1", "two 2"]
+    targets = []
+    for at in (0, 2):  # each part's link, on its first page
+        link = next(a.get_object() for a in reader.pages[at]["/Annots"])
+        assert link["/Dest"][0] == reader.pages[at + 1].indirect_reference
+        targets.append(at + 1)
+    assert targets == [1, 3]
+    assert reader.metadata.title == "one" and reader.trailer["/Root"]["/Lang"] == "en"

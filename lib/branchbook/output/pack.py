@@ -230,6 +230,7 @@ def join(parts: Sequence[tuple[str, bytes]]) -> bytes:
                 if lang is not None:
                     writer.root_object[NameObject("/Lang")] = lang
             n = len(reader.pages)
+            _explicit_links(reader)
             writer.append(reader, outline_item=title)
             writer.set_page_label(at, at + n - 1, PageLabelStyle.DECIMAL, f"{title} ", 1)
             at += n
@@ -240,6 +241,26 @@ def join(parts: Sequence[tuple[str, bytes]]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _explicit_links(reader: Any) -> None:
+    """The links of a part that jump to a named destination (``#sec-risk``) jump to its
+    place on the page instead: the names repeat across the parts (every report has its
+    summary and definitions), so once joined a name would lead into the first report."""
+    from pypdf.generic import NameObject
+
+    named = reader.named_destinations
+    for page in reader.pages:
+        for ref in page.get("/Annots") or []:
+            link = ref.get_object()
+            action = link.get("/A")
+            name = link.get("/Dest")
+            if name is None and action is not None and action.get("/S") == "/GoTo":
+                name = action.get("/D")
+            if isinstance(name, str) and name in named:
+                link[NameObject("/Dest")] = named[name].dest_array
+                if "/A" in link:
+                    del link["/A"]
 
 
 def pack_entry(path: str, data: bytes, pages: Mapping[str, int], print_: str) -> dict[str, Any]:
