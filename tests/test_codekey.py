@@ -35,6 +35,10 @@ def test_same_code_same_keys(package):
         ("page.py", set(REPORTS)),  # shared by every report
         ("locales/en/common.yaml", set(REPORTS)),
         ("templates/report.css", set(REPORTS)),
+        # the branch pack's own files: the pack is made again, no report
+        ("templates/pack.html.j2", set()),
+        ("templates/pack.css", set()),
+        ("output/pack.py", set()),
     ],
 )
 def test_an_edit_changes_only_the_reports_it_reaches(package, edit, changed):
@@ -43,6 +47,25 @@ def test_an_edit_changes_only_the_reports_it_reaches(package, edit, changed):
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     after = keys(package)
     assert {r for r in REPORTS if before[r] != after[r]} == changed
+
+
+@pytest.mark.parametrize(
+    "edit, changed",
+    [
+        ("templates/pack.html.j2", True),
+        ("templates/pack.css", True),
+        ("output/pack.py", True),
+        ("templates/report.css", True),  # the cover is printed with the report's styles
+        ("locales/en/common.yaml", True),
+        ("locales/en/risk.yaml", False),
+        ("risk/scorecard.py", False),
+    ],
+)
+def test_the_packs_key_follows_its_own_files(package, edit, changed):
+    before = codekey.pack_code(package)
+    path = package / edit
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert (codekey.pack_code(package) != before) is changed
 
 
 def test_prepare_keys_follow_the_report_packages(package):

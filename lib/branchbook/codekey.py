@@ -25,6 +25,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 #: Modules whose code shapes every published page besides the report's own imports:
 #: the renderers (HTML and PDF) and their templates.
 RENDERING = ("branchbook.output",)
+#: The branch pack's own files (relative to the package): they shape the pack, made after
+#: the reports from their published files, and no report's page, so they are in the
+#: pack's key (:func:`pack_code`) and not in the reports'.
+PACK_FILES = ("output/pack.py", "templates/pack.html.j2", "templates/pack.css")
 #: What cuts the extracts every report reads (prepare's own code, without the reports).
 EXTRACTS = (
     "branchbook.prepare",
@@ -145,19 +149,22 @@ def _digest(files: Iterable[Path], root: Path) -> str:
 def report_code(report: str, module: str, notebook: Path, root: Path | None = None) -> str:
     """The hash of everything that shapes ``report``'s published page except its data
     and parameters: its notebook, the modules it reaches, its catalogues and common's,
-    the renderers and the page templates."""
+    the renderers and the page templates; not the branch pack's own files
+    (:data:`PACK_FILES`)."""
     root = root or PACKAGE_DIR
     modules = [module, *notebook_imports(notebook), *RENDERING]
     files = [*closure(modules, root), Path(notebook)]
     for locale in sorted((root / "locales").iterdir()) if (root / "locales").is_dir() else []:
         files += [p for p in (locale / f"{report}.yaml", locale / "common.yaml") if p.is_file()]
     files += sorted((root / "templates").glob("*")) if (root / "templates").is_dir() else []
-    return _digest(files, root)
+    pack = {root / f for f in PACK_FILES}
+    return _digest([f for f in files if f not in pack], root)
 
 
 def pack_code(root: Path | None = None) -> str:
     """The hash of the code that makes a branch pack around its reports: the pack's
-    module and what it reaches, the common catalogues and the page templates."""
+    module and what it reaches, the common catalogues and the page templates (its own,
+    :data:`PACK_FILES`, among them)."""
     root = root or PACKAGE_DIR
     files = closure(["branchbook.output.pack"], root)
     for locale in sorted((root / "locales").iterdir()) if (root / "locales").is_dir() else []:

@@ -26,10 +26,12 @@ def publish(
     pdf_bytes: int = 2000,
     run_id: str = "r1",
     english: bool = False,
+    packs: bool = False,
 ) -> Path:
     """Write ``root/2026-10`` with a manifest, HTML and PDF per branch and report; with
     ``english`` each also in English beside its own zh-CN (``risk.en.html``, key
-    ``0101/risk.en``), as ``run --locales zh-CN,en`` publishes them."""
+    ``0101/risk.en``), as ``run --locales zh-CN,en`` publishes them; with ``packs`` a
+    branch pack (``0101/pack.pdf``) per branch holding its reports."""
     folder = root / PERIOD
     entries = {}
     locales = {"zh-CN": "", "en": ".en"} if english else {None: ""}
@@ -38,6 +40,8 @@ def publish(
             for locale, infix in locales.items():
                 entries.update(_one(folder, branch, report, locale, infix, npl, pdf_bytes, run_id))
     manifest = {"period": PERIOD, "run_id": run_id, "reports": entries}
+    if packs:
+        manifest["packs"] = {b: _pack(folder, b) for b in ORG.regions}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
@@ -82,6 +86,14 @@ def _one(folder, branch, report, locale, infix, npl, pdf_bytes, run_id) -> dict:
             },
         }
     }
+
+
+def _pack(folder: Path, branch: str) -> dict:
+    data = f"%PDF-1.7 pack MARK-{branch}".encode()
+    (folder / branch / "pack.pdf").write_bytes(data)
+    pdf = {"path": f"{branch}/pack.pdf", "sha256": hashlib.sha256(data).hexdigest()}
+    pages = {"cover": 2, **dict.fromkeys(REPORTS, 3)}
+    return {"status": "ok", "pages": pages, "outputs": {"pdf": {**pdf, "bytes": len(data)}}}
 
 
 def free_port() -> int:

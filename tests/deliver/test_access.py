@@ -19,6 +19,11 @@ def test_units_resolve_to_branches(tmp_path):
     assert not acl.may_see("anna.north", "0201", "staff_kpi")  # not among her reports
     assert not acl.may_see("li.wei", "0102", "risk")
     assert [p.id for p in acl.responsible("0201")] == ["anna.north"]
+    # a branch pack holds several reports: seen by whoever may see each of them
+    assert acl.may_see_pack("li.wei", "0101", ["risk", "staff_kpi"])
+    assert not acl.may_see_pack("li.wei", "0102", ["risk", "staff_kpi"])
+    assert not acl.may_see_pack("anna.north", "0201", ["risk", "staff_kpi"])
+    assert not acl.may_see_pack("li.wei", "0101", [])
     assert acl.people["li.wei"].reports == access.ORDER
     assert acl.people["audit"].formats == ("pdf", "html")
 

@@ -67,3 +67,17 @@ def test_links_point_at_the_file_in_the_persons_locale(tmp_path):
     body = msg.get_body(("plain",)).get_content()
     assert "https://reports.bank.example/2026-10/0201/risk.en.pdf" in body
     assert "0201/risk.pdf" not in body
+
+
+def test_the_branch_pack_is_linked_not_attached(tmp_path):
+    acl, pub = setup_period(tmp_path, packs=True)
+    person = acl.people["li.wei"]
+    items = [pub.items["0101/risk"], pub.items["0101/staff_kpi"]]
+    msg = messages.build(person, items, pub, sender=acl.smtp.sender, delivery=acl.delivery)
+    body = msg.get_body(("plain",)).get_content()
+    assert "0101 网点报告合订本" in body
+    assert "https://reports.bank.example/2026-10/0101/pack.pdf" in body
+    assert "pack" not in " ".join(p.get_filename() for p in msg.iter_attachments())
+    # a message without every report of the pack (a correction of one) does not link it
+    msg = messages.build(person, items[:1], pub, sender=acl.smtp.sender, delivery=acl.delivery)
+    assert "pack.pdf" not in msg.get_body(("plain",)).get_content()

@@ -36,3 +36,11 @@ def test_a_report_in_two_locales_is_one_item_whose_checksum_is_its_own_locales(t
     assert two.summary(item, "en")[0] == "English sentence of MARK-0101 risk."
     # adding a locale is no correction of what was delivered
     assert two.checksum(item) == one.checksum(one.items["0101/risk"])
+
+
+def test_a_branch_pack_is_read_with_the_reports_it_holds(tmp_path):
+    _, pub = setup_period(tmp_path, packs=True)
+    pack = pub.packs["0101"]
+    assert pack.reports == ("risk", "staff_kpi") and pack.pdf["path"] == "0101/pack.pdf"
+    _, pub = setup_period(tmp_path / "none")
+    assert pub.packs == {}

@@ -45,3 +45,33 @@ def test_one_catalogue_edit_redoes_one_report(small_bank, tmp_path, monkeypatch)
     assert redone == ["0101/risk"]
     manifest = json.loads((tmp_path / "reports" / "2026-10" / "manifest.json").read_text())
     assert set(manifest["reports"]) == set(third.entries)
+
+
+def test_a_pack_template_edit_remakes_the_packs_and_no_report(small_bank, tmp_path, monkeypatch):
+    common = dict(
+        period="2026-10",
+        branches=["0101"],
+        warehouse=small_bank / "build" / "demo" / "warehouse.duckdb",
+        params_dir=small_bank / "params",
+        build_dir=tmp_path / "build",
+        out=tmp_path / "reports",
+        progress=False,
+    )
+    first = run(**common)
+    assert first.exit_code == 0
+    before = first.packs["0101"]
+    assert before["status"] == "ok", before
+    pack_file = tmp_path / "reports" / "2026-10" / "0101" / "pack.pdf"
+    written = pack_file.stat().st_mtime_ns
+    # the package as it would be after a change to the pack's cover template
+    package = tmp_path / "branchbook"
+    shutil.copytree(codekey.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    template = package / "templates" / "pack.html.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "\n{# edited #}\n", "utf-8")
+    monkeypatch.setattr(codekey, "PACKAGE_DIR", package)
+    second = run(**common)
+    assert second.exit_code == 0
+    assert all(e.get("skipped_unchanged") for e in second.entries.values()), second.entries
+    after = second.packs["0101"]
+    assert after["status"] == "ok" and after["fingerprint"] != before["fingerprint"]
+    assert pack_file.stat().st_mtime_ns != written

@@ -145,3 +145,31 @@ def test_a_report_in_two_locales_is_linked_and_served_in_both_under_the_same_rul
     assert c.get("/2026-10/0201/staff_kpi.en.pdf").status_code == 403  # not her report
     opened = [e["what"] for e in _log(site) if e["status"] == 200]
     assert opened == ["2026-10/0101/risk.en.html"]
+
+
+def test_a_branch_pack_is_served_to_whoever_may_see_all_its_reports(site):
+    from deliver.helpers import publish
+
+    from branchbook.output.pack import PACK_FILE
+    from branchbook.serve.packs import PACK_FILE as SERVED
+
+    assert SERVED == PACK_FILE
+    publish(site[0], packs=True)
+    c = _login(_client(site), "li.wei")  # manager of 0101
+    page = c.get("/2026-10/").text
+    assert "/2026-10/0101/pack.pdf" in page and "0102/pack.pdf" not in page
+    r = c.get("/2026-10/0101/pack.pdf")
+    assert r.status_code == 200 and b"MARK-0101" in r.content
+    assert r.headers["content-type"] == "application/pdf"
+    assert c.get("/2026-10/0102/pack.pdf").status_code == 403
+    assert c.get("/2026-10/0101/../0102/pack.pdf").status_code in (403, 404)
+    # receives the risk report of the North only: the pack holds staff KPIs too
+    c = _login(_client(site), "anna.north")
+    assert "pack.pdf" not in c.get("/2026-10/").text
+    assert c.get("/2026-10/0201/pack.pdf").status_code == 403
+    c = _login(_client(site), "audit")
+    page = c.get("/2026-10/").text
+    assert all(f"/2026-10/{b}/pack.pdf" in page for b in ("0101", "0102", "0201"))
+    log = _log(site)
+    assert any(e["what"] == "2026-10/0101/pack.pdf" and e["status"] == 200 for e in log)
+    assert any(e["path"] == "/2026-10/0102/pack.pdf" and e["status"] == 403 for e in log)

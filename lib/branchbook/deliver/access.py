@@ -18,7 +18,7 @@ come from the environment, see :mod:`branchbook.deliver.smtp`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -200,6 +200,11 @@ class AccessList:
         return (
             person is not None and report in person.reports and branch in self.branches(person_id)
         )
+
+    def may_see_pack(self, person_id: str, branch: str, reports: Iterable[str]) -> bool:
+        """A branch's pack holds ``reports``: whoever may see each of them may see it."""
+        reports = list(reports)
+        return bool(reports) and all(self.may_see(person_id, branch, r) for r in reports)
 
     def responsible(self, branch: str) -> list[Person]:
         """People whose units include ``branch`` and who asked for alerts."""

@@ -4,7 +4,9 @@ A message names the period and the person's units in its subject, lists for each
 it carries the headline KPIs and summary sentences, and attaches the reports in the
 person's formats, in the person's locale when the report was published in it (``run
 --locales``), else in its branch's own; above the size limit of the parameters it
-links to the portal instead. A correction (a report that changed after it was delivered) is marked in the
+links to the portal instead. A branch pack (the reports of a branch in one PDF) is
+linked, never attached (it is large), when the message carries every report it holds.
+A correction (a report that changed after it was delivered) is marked in the
 subject and says which headline numbers changed.
 """
 
@@ -16,7 +18,7 @@ from email.utils import formataddr, formatdate
 
 from ..i18n import t
 from .access import Delivery, Person
-from .published import Item, Published
+from .published import Item, Pack, Published
 
 MIME = {"pdf": ("application", "pdf"), "html": ("text", "html")}
 
@@ -100,6 +102,9 @@ def build(
     elif files:
         lines.append(t("deliver.linked", loc))
         lines += [f"  {link(delivery, period, i, f, loc)}" for i, f, _ in files]
+    for pack in packs_of(items, published):
+        url = f"{delivery.portal_url}{period}/{pack.pdf.get('path')}"
+        lines.append(t("deliver.pack_link", loc, branch=pack.branch, url=url))
     lines += [t("deliver.portal_link", loc, url=delivery.portal_url), "", t("deliver.closing", loc)]
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")
     if attach:
@@ -113,6 +118,17 @@ def build(
             )
     msg["Content-Language"] = loc  # after the parts: multipart moves Content-* down
     return msg
+
+
+def packs_of(items: list[Item], published: Published) -> list[Pack]:
+    """The packs of the branches of ``items`` whose every report is among ``items``."""
+    out = []
+    for branch in dict.fromkeys(i.branch for i in items):
+        pack = published.packs.get(branch)
+        carried = {i.report for i in items if i.branch == branch}
+        if pack is not None and pack.reports and set(pack.reports) <= carried:
+            out.append(pack)
+    return out
 
 
 def _changes(items: list[Item], previous: dict[str, dict], loc: str) -> list[str]:

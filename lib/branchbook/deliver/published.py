@@ -5,7 +5,9 @@ files (path, sha256, bytes) and its headline KPIs (label, text, value, status); 
 report published in more than one locale (``branchbook run --locales``) has one entry
 per locale (``<branch>/<report>.<locale>`` for those not the branch's own,
 :mod:`branchbook.output.names`), read here as one item with its files per locale. The
-summary sentences are read from the published HTML's ``.bb-summary`` block.
+summary sentences are read from the published HTML's ``.bb-summary`` block. A branch's
+pack (``<branch>/pack.pdf``, :mod:`branchbook.output.pack`) is listed under ``packs``
+with the reports it holds.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Pack:
+    """A branch's published pack: the reports it holds and its PDF (path, sha256, bytes)."""
+
+    branch: str
+    reports: tuple[str, ...]
+    pdf: dict
+
+
+@dataclass(frozen=True)
 class Published:
     """The published folder of one period."""
 
@@ -54,6 +65,7 @@ class Published:
     period: str
     run_id: str
     items: dict[str, Item]  # "<branch>/<report>" -> Item, status ok only
+    packs: dict[str, Pack] = field(default_factory=dict)  # branch -> its pack, status ok only
 
     def file(self, item: Item, fmt: str, locale: str | None = None) -> Path | None:
         """``item``'s ``fmt`` file in ``locale`` when published in it, else in its own."""
@@ -113,7 +125,18 @@ def read(reports_dir: str | Path, period: str) -> Published:
             locales={names.entry_locale(e): dict(e.get("outputs") or {}) for e in published},
         )
         items[item.key] = item
-    return Published(root=root, period=period, run_id=str(data.get("run_id", "")), items=items)
+    packs = {
+        branch: Pack(
+            branch=branch,
+            reports=tuple(r for r in e.get("pages") or {} if r != "cover"),
+            pdf=dict(e["outputs"]["pdf"]),
+        )
+        for branch, e in (data.get("packs") or {}).items()
+        if e.get("status") == "ok" and (e.get("outputs") or {}).get("pdf")
+    }
+    return Published(
+        root=root, period=period, run_id=str(data.get("run_id", "")), items=items, packs=packs
+    )
 
 
 _VOID = {"br", "img", "hr", "wbr", "input", "meta", "link", "col", "source", "area", "embed"}

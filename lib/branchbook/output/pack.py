@@ -6,9 +6,10 @@ where it starts; then the sentences that matter most and the first actions of ea
 report), then the four reports as their own PDFs print them.
 
 The cover is made from the briefs the reports recorded in the manifest
-(:mod:`branchbook.brief`: already in the report's words and locale); the reports are
-laid out again from their published HTML (checked against the manifest's checksums)
-and joined with the cover by WeasyPrint's document API (:func:`.pdf.join_pdf`).
+(:mod:`branchbook.brief`: already in the report's words and locale) and is the only part
+laid out (WeasyPrint); the reports' published PDFs (checked against the manifest's
+checksums) are appended to it page for page with pypdf (:func:`join`), with a bookmark
+per part and page labels that number each report's pages as its footer does.
 
 A branch gets a pack only when all four of its reports are published with a PDF and a
 brief; otherwise it has none (an earlier pack is removed, so a pack never holds a report
@@ -18,7 +19,7 @@ the index no longer lists) and the manifest says which reports are missing.
 from __future__ import annotations
 
 import hashlib
-import re
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,12 @@ from markupsafe import Markup
 from .. import fmt, i18n
 from ..about import __version__
 from ..brief import actions_html
+from ..errors import RenderError
 from ..iorw import sha256
 from ..paths import file_sha256
 from ..reports import REPORTS
 from .html import _env, asset
-from .pdf import join_pdf
+from .pdf import html_to_pdf
 
 #: The pack's file name in a branch's folder.
 PACK_FILE = "pack.pdf"
@@ -78,13 +80,6 @@ def fingerprint(
             h.update(str((outputs.get(kind) or {}).get("sha256", "")).encode())
     h.update(repr(sorted(cover.items())).encode())
     return h.hexdigest()[:16]
-
-
-def scoped(html: str, prefix: str) -> str:
-    """A page's element ids and in-page links under ``prefix``, so the four reports'
-    contents jump within their own report when they share one PDF."""
-    html = re.sub(r'(\s(?:id|aria-labelledby))="([^"]+)"', rf'\1="{prefix}-\2"', html)
-    return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', html)
 
 
 def cover_html(
@@ -167,34 +162,105 @@ def make_pack(
     classification: str = "",
 ) -> tuple[bytes, dict[str, int]]:
     """The pack's PDF of a branch whose four reports are published
-    (:func:`missing_reports` is empty), and its pages: ``{"cover": 2, "<report>": n}``."""
+    (:func:`missing_reports` is empty), and its pages: ``{"cover": 2, "<report>": n}``.
+
+    Raises :class:`RenderError` if a report's PDF is not the file the manifest lists
+    or cannot be read."""
     folder = Path(period_dir)
-    pages = []
+    pdfs = {}
     for report in REPORTS:
-        path = folder / entries[f"{branch_id}/{report}"]["outputs"]["html"]["path"]
-        pages.append(scoped(path.read_text(encoding="utf-8"), report))
+        item = entries[f"{branch_id}/{report}"]["outputs"]["pdf"]
+        data = (folder / item["path"]).read_bytes()
+        if sha256(data) != item.get("sha256"):
+            raise RenderError(f"{item['path']}: not the PDF the manifest lists (sha256 differs)")
+        pdfs[report] = data
+    counts = {report: page_count(data, report) for report, data in pdfs.items()}
     briefs = {r: entries[f"{branch_id}/{r}"]["brief"] for r in REPORTS}
-    signals = {r: entries[f"{branch_id}/{r}"].get("signals") or {} for r in REPORTS}
+    starts, at = {}, COVER_PAGES + 1
+    for report in REPORTS:
+        starts[report] = at
+        at += counts[report]
+    cover = cover_html(
+        briefs,
+        locale=locale,
+        bank_name=bank_name,
+        branch=branch,
+        period=period,
+        signals={r: entries[f"{branch_id}/{r}"].get("signals") or {} for r in REPORTS},
+        starts=starts,
+        classification=classification,
+    )
+    tr = i18n.Translator(locale)
+    titles = {r: str(briefs[r].get("title") or tr(f"common.reports.{r}")) for r in REPORTS}
+    first = html_to_pdf(cover)
+    parts = [(tr("common.pack.title"), first), *((titles[r], pdfs[r]) for r in REPORTS)]
+    return join(parts), {"cover": page_count(first, "cover"), **counts}
 
-    def cover(counts: list[int]) -> str:
-        starts, at = {}, COVER_PAGES + 1
-        for report, n in zip(REPORTS, counts, strict=True):
-            starts[report] = at
+
+def page_count(pdf: bytes, name: str) -> int:
+    """The pages of ``pdf`` (``name`` says which in an error)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        return len(PdfReader(io.BytesIO(pdf)).pages)
+    except (PdfReadError, ValueError) as exc:
+        raise RenderError(f"{name}: the PDF cannot be read: {exc}") from exc
+
+
+def join(parts: Sequence[tuple[str, bytes]]) -> bytes:
+    """One PDF of ``parts`` (title, PDF) one after the other, page for page: each part's
+    pages, links and bookmarks as they are, under a bookmark of its title; page labels
+    numbering each part's pages from 1 after its title (the pages print those numbers);
+    the first part's metadata (title, language). Objects that are the same in several
+    parts (a font file, an image) are written once."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.constants import PageLabelStyle
+    from pypdf.errors import PdfReadError
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    at = 0
+    try:
+        for i, (title, data) in enumerate(parts):
+            reader = PdfReader(io.BytesIO(data))
+            if i == 0:
+                writer.add_metadata(dict(reader.metadata or {}))
+                lang = reader.trailer["/Root"].get("/Lang")
+                if lang is not None:
+                    writer.root_object[NameObject("/Lang")] = lang
+            n = len(reader.pages)
+            _explicit_links(reader)
+            writer.append(reader, outline_item=title)
+            writer.set_page_label(at, at + n - 1, PageLabelStyle.DECIMAL, f"{title} ", 1)
             at += n
-        return cover_html(
-            briefs,
-            locale=locale,
-            bank_name=bank_name,
-            branch=branch,
-            period=period,
-            signals=signals,
-            starts=starts,
-            classification=classification,
-        )
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise RenderError(f"the pack could not be joined: {type(exc).__name__}: {exc}") from exc
+    writer.page_mode = "/UseOutlines"
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
-    # no base URL, as the runner prints a report: its links stay relative to its folder
-    pdf, counts = join_pdf(pages, cover=cover)
-    return pdf, {"cover": counts[0], **dict(zip(REPORTS, counts[1:], strict=True))}
+
+def _explicit_links(reader: Any) -> None:
+    """The links of a part that jump to a named destination (``#sec-risk``) jump to its
+    place on the page instead: the names repeat across the parts (every report has its
+    summary and definitions), so once joined a name would lead into the first report."""
+    from pypdf.generic import NameObject
+
+    named = reader.named_destinations
+    for page in reader.pages:
+        for ref in page.get("/Annots") or []:
+            link = ref.get_object()
+            action = link.get("/A")
+            name = link.get("/Dest")
+            if name is None and action is not None and action.get("/S") == "/GoTo":
+                name = action.get("/D")
+            if isinstance(name, str) and name in named:
+                link[NameObject("/Dest")] = named[name].dest_array
+                if "/A" in link:
+                    del link["/A"]
 
 
 def pack_entry(path: str, data: bytes, pages: Mapping[str, int], print_: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from nbconvert.exporters import Exporter
 from traitlets import default
@@ -117,48 +117,3 @@ def html_to_pdf(html: str, *, base_url: str | os.PathLike | None = None) -> byte
         shown = "; ".join(dict.fromkeys(problems.messages))
         raise RenderError(f"the PDF would be wrong: {shown}")
     return pdf
-
-
-def _weasyprint_document(html: str, base_url: str | None, protocols: tuple[str, ...]):
-    import weasyprint
-
-    fetcher = weasyprint.URLFetcher(allowed_protocols=protocols)
-    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
-
-
-def join_pdf(
-    pages: list[str],
-    *,
-    cover: Callable[[list[int]], str] | None = None,
-    base_url: str | os.PathLike | None = None,
-) -> tuple[bytes, list[int]]:
-    """One PDF of several pages laid out one after the other, and how many PDF pages
-    each made. ``cover(counts)`` (optional) gives the HTML of a first document from the
-    page counts of the others (a pack's cover says where each report starts); its count
-    comes first. Each document keeps its own page numbers, running header and links;
-    the same checks as :func:`html_to_pdf`.
-
-    WeasyPrint's document API joins the laid-out pages (``Document.copy``): no PDF
-    library is needed, and a report's pages are the pages of its own PDF, made from
-    the same HTML by the same code.
-    """
-    render = _weasyprint_document
-    if speedups.install("weasy"):
-        from ..speedups import weasy
-
-        render = weasy.render
-    url = str(base_url) if base_url is not None else None
-    with _PDF_LOCK, _weasyprint_problems() as problems:
-        try:
-            documents = [render(html, url, PROTOCOLS) for html in pages]
-            if cover is not None:
-                counts = [len(d.pages) for d in documents]
-                documents.insert(0, render(cover(counts), url, PROTOCOLS))
-            joined = documents[0].copy([p for d in documents for p in d.pages])
-            pdf = joined.write_pdf()
-        except Exception as exc:
-            raise RenderError(f"the PDF could not be made: {type(exc).__name__}: {exc}") from exc
-    if problems.messages:
-        shown = "; ".join(dict.fromkeys(problems.messages))
-        raise RenderError(f"the PDF would be wrong: {shown}")
-    return pdf, [len(d.pages) for d in documents]

@@ -50,9 +50,10 @@ def make_packs(
     Returns the packs' manifest entries by branch. A pack that cannot be made is
     recorded as failed with its error; it stops nothing else.
 
-    Packs are laid out in up to ``workers`` processes at once (default: the CPU count;
-    WeasyPrint is not safe to share between threads): about 15-20 s of one core a
-    branch, mostly laying out its four reports again."""
+    Packs are made in up to ``workers`` processes at once (default: the CPU count;
+    WeasyPrint, which lays out the cover, is not safe to share between threads): about
+    1.5 s of one core a branch, the cover's layout most of it (the reports' PDFs are
+    appended as they are)."""
     code = codekey.pack_code()
     done: dict[str, dict[str, Any]] = {}
     todo: dict[str, dict[str, Any]] = {}

@@ -12,11 +12,13 @@ Who is asking comes from one of two places:
 Only ``/<period>/<branch>/<report>.<html|pdf|xlsx>`` files (``<report>.<locale>.<format>``
 for a locale other than the branch's own: :mod:`branchbook.output.names`) are served,
 and only to a person whose units include the branch and who receives that report,
-whatever its locale; the index each person sees lists only those, their own locale's
-files first. Anything else (another unit's file, a path that climbs out of
-the folder, the manifest, the delivery log, a request without an identity) is refused
-with 403 or 404 and logged. Every report opened and every refusal is a line of the
-access log (JSON: when, who, from where, what, the answer).
+whatever its locale; a branch's pack (``/<period>/<branch>/pack.pdf``) only to a person
+who may see every report it holds (:mod:`.packs`). The index each person sees lists
+only those, their own locale's files first, the branch's pack after its reports.
+Anything else (another unit's file, a path that climbs out of the folder, the manifest,
+the delivery log, a request without an identity) is refused with 403 or 404 and logged.
+Every report opened and every refusal is a line of the access log (JSON: when, who, from
+where, what, the answer).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ from ..i18n import t
 from ..output import names
 from ..params import BRANCH_ID_RE, PERIOD_RE, read_yaml
 from ..reports import ORDER
+from . import packs as packs_mod
+from .packs import PACK_FILE
 from .passwords import verify
 
 SECRET_VARIABLE = "BRANCHBOOK_PORTAL_SECRET"
@@ -248,13 +252,18 @@ def build_app(
             return _denied(portal, request, who, 404, "no such period")
         loc = p.locale
         items = _visible(portal, who, period)
-        rows = "".join(
-            f"<tr data-branch='{i.branch}'><td>{i.branch}</td>"
-            f"<td>{html.escape(t(f'common.reports.{i.report}', loc))}</td><td>"
-            + _file_links(period, i, loc)
-            + "</td></tr>"
-            for i in items
-        )
+        packs = packs_mod.visible(portal.access(), portal.root, who, period)
+        rows = ""
+        for n, i in enumerate(items):
+            rows += (
+                f"<tr data-branch='{i.branch}'><td>{i.branch}</td>"
+                f"<td>{html.escape(t(f'common.reports.{i.report}', loc))}</td><td>"
+                + _file_links(period, i, loc)
+                + "</td></tr>"
+            )
+            last = n + 1 == len(items) or items[n + 1].branch != i.branch
+            if last and i.branch in packs:
+                rows += packs_mod.row(period, packs[i.branch], t("common.pack.title", loc))
         head = "".join(
             f"<th>{t(f'deliver.portal.{k}', loc)}</th>" for k in ("branch", "report", "files")
         )
@@ -271,6 +280,8 @@ def build_app(
         name = request.path_params["name"]
         if p is None:
             return _denied(portal, request, None, 401 if why == "no identity" else 403, why)
+        if name == PACK_FILE and PERIOD_RE.match(period) and BRANCH_ID_RE.match(branch):
+            return _pack_file(portal, request, who, period, branch)
         report, locale, fmt = names.split(name) or ("", None, "")
         if not (PERIOD_RE.match(period) and BRANCH_ID_RE.match(branch)) or (
             report not in ORDER or fmt not in FORMATS
@@ -358,6 +369,15 @@ def build_app(
     app = Starlette(routes=routes, exception_handlers={ParamsError: broken_access_list})
     app.state.portal = portal
     return app
+
+
+def _pack_file(portal: Portal, request: Request, who: str, period: str, branch: str):
+    """A branch's pack, to whoever may see every report it holds."""
+    status, why, path = packs_mod.find(portal.access(), portal.root, who, period, branch)
+    if path is None:
+        return _denied(portal, request, who, status, why)
+    portal.log.write(request, who, 200, f"{period}/{branch}/{PACK_FILE}")
+    return FileResponse(path, media_type=FORMATS["pdf"], headers=HEADERS)
 
 
 def _file_links(period: str, item: published.Item, loc: str) -> str:

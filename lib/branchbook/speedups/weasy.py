@@ -39,18 +39,6 @@ def write_pdf(html: str, base_url: str | None, protocols: tuple[str, ...]) -> by
     return document.write_pdf(stylesheets=sheets)
 
 
-def render(html: str, base_url: str | None, protocols: tuple[str, ...]) -> Any:
-    """The laid-out WeasyPrint ``Document`` of ``html``, made the fast way (its pages
-    can be joined with other documents' pages: :func:`branchbook.output.pdf.join_pdf`)."""
-    html, images = _image_references(html)
-    split = _split_stylesheets(html)
-    html, sheets = split if split is not None else (html, None)
-    document = _html_class()(
-        string=html, base_url=base_url, url_fetcher=_fetcher(images, protocols)
-    )
-    return document.render(stylesheets=sheets)
-
-
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
