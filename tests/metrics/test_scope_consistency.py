@@ -140,3 +140,42 @@ def test_a_ratio_is_pooled_not_averaged(scopes):
     branches = tree.branches("region:East")
     mean = sum(got[b]["npl_ratio"] for b in branches) / len(branches)
     assert got["region:East"]["npl_ratio"] != pytest.approx(mean, rel=1e-6)
+
+
+def test_a_scopes_bridges_are_its_branches_added_and_add_up(bank):
+    """At a region and the bank, every stock bridge (customers, AUM, deposits, loans) is
+    its branches' bridges added part by part, opening + parts = closing, and the NPL and
+    special-mention ratio bridges leave no residual: the bridges hold at every scope the
+    reports run at."""
+    import numpy as np
+
+    root, period, _ = bank
+    seg = ParamSet(root / "params", settings_classes()).for_scope("bank").sections["segmentation"]
+    build = root / "build"
+    bank_data = load(period, scope="bank", build_dir=build)
+    tree = bank_data.org
+    scopes = {"bank": bank_data} | {
+        f"region:{r}": load(period, scope=f"region:{r}", build_dir=build) for r in tree.regions()
+    }
+    for scope, d in scopes.items():
+        members = [load(period, b, build_dir=build) for b in tree.branches(scope)]
+        for base in ("month", "year"):
+            for measure in ("customers", "aum_total", "deposits"):
+                whole = sg.bridge_total(
+                    d.table("segmentation_bridge"), seg, base=base, measure=measure
+                )
+                parts = sum(
+                    sg.bridge_total(m.table("segmentation_bridge"), seg, base=base, measure=measure)
+                    for m in members
+                )
+                np.testing.assert_allclose(whole.to_numpy(), parts.reindex(whole.index).to_numpy(),
+                                           rtol=1e-9, atol=1e-6, err_msg=f"{scope} {base} {measure}")  # fmt: skip
+                moves = [c for c in whole.index if c not in ("opening", "closing")]
+                assert whole["opening"] + whole[moves].sum() == pytest.approx(whole["closing"])
+            loans = rk.loans_total(d.table("risk_bridge"), base=base)
+            parts = sum(rk.loans_total(m.table("risk_bridge"), base=base) for m in members)
+            np.testing.assert_allclose(loans.to_numpy(), parts.reindex(loans.index).to_numpy(),
+                                       rtol=1e-9, atol=1e-6, err_msg=f"{scope} {base} loans")  # fmt: skip
+            for key in RATIOS:
+                t = rk.ratio_total(d.table("risk_bridge"), base=base, ratio_key=key)
+                assert abs(t["residual"]) < 1e-12, (scope, base, key, t)
