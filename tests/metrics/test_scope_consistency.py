@@ -101,7 +101,9 @@ def warehouse_figures(bank, members: tuple[str, ...]) -> dict[str, float]:
     open_ = "c.opened_on <= $end AND (c.closed_on IS NULL OR c.closed_on > $end)"
     customers, aum = con.execute(
         f"SELECT count(*) FILTER (WHERE {open_}), "
-        f"sum(greatest(b.deposits, 0) + b.wealth) FILTER (WHERE {open_}) "
+        # AUM on the default balance basis, average daily (日均), an overdraft counting 0
+        f"sum(greatest(coalesce(b.deposits_avg, b.deposits, 0), 0) "
+        f"+ coalesce(b.wealth_avg, b.wealth, 0)) FILTER (WHERE {open_}) "
         "FROM customers c LEFT JOIN balances b ON b.customer_id = c.customer_id "
         "AND b.month = $month WHERE list_contains($ids, c.branch_id)",
         {"end": end, "month": period, "ids": ids},
