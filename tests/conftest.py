@@ -254,3 +254,24 @@ def png_of():
         return buf.getvalue()
 
     return png
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts from the code and catalogues on disk: the library caches the
+    report registry, the catalogues, templates and its own code version per process, and
+    a test that points the library at a copy of the package (or edits a copy's files)
+    must not leave its view behind for the next test."""
+    yield
+    from branchbook import i18n, paths, reports
+    from branchbook.output import html, publish
+
+    for cached in (
+        reports.registry,
+        i18n.catalogue,
+        paths.code_version,
+        html._env,
+        html.asset,
+        publish._env,
+    ):
+        cached.cache_clear()

@@ -69,15 +69,18 @@ def test_a_change_in_one_report_redoes_only_its_models(small_bank, tmp_path, mon
 
     build = tmp_path / "build"
     shutil.copytree(small_bank / "build", build)
+    package = tmp_path / "branchbook"
+    shutil.copytree(codekey.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codekey, "PACKAGE_DIR", package)
+    wh = build / "demo" / "warehouse.duckdb"
+    # the period as this code prepares it (the session's bank may have been prepared by
+    # another test's state of the code), then one report's module edited
+    prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
     before = load_prepared(build, "2026-10")
     seg = next((before.root / "bench").glob("bench_segmentation*.parquet"))
     seg_bytes, seg_inode = seg.read_bytes(), seg.stat().st_ino
-    package = tmp_path / "branchbook"
-    shutil.copytree(codekey.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
     binning = package / "risk" / "binning.py"
     binning.write_text(binning.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
-    monkeypatch.setattr(codekey, "PACKAGE_DIR", package)
-    wh = build / "demo" / "warehouse.duckdb"
     after = prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
     assert after.meta["redone"] == ["risk"]
     kept = after.root / "bench" / seg.name
