@@ -35,6 +35,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import iorw, paths
 from ..errors import ParamsError
@@ -210,7 +211,10 @@ def run(
         branch_params = {b: ps.for_branch(b) for b in ids} if "branch" in scopes else {}
         from ..data import BranchData
 
-        tree = BranchData(prepared, "BANK", scope="bank").org
+        # the bank-wide view of the period, read once a run: the tree, the branches' rows
+        # for the index and the packs, the headlines
+        bank = BranchData(prepared, "BANK", scope="bank")
+        tree = bank.org
         scope_params = {u: ps.for_scope(scope_folder(u)) for u in scope_units(tree, scopes, ids)}
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         jobs = plan(
@@ -317,7 +321,7 @@ def run(
             with guard.held_signals(swallow=True):
                 manifest.flush()
                 try:
-                    _publish(out_dir_root, out_dir, manifest, ps, prepared, headlines=False)
+                    _publish(out_dir_root, out_dir, manifest, ps, prepared, bank, headlines=False)
                 except Exception as exc:  # the index is rewritten by the next run
                     log.warning("the index was not rewritten after the stop: %s", exc)
             raise
@@ -336,13 +340,13 @@ def run(
             # branches only: a region's or the bank's reports make no branch pack
             _pack_branches(
                 ps,
-                prepared,
+                bank,
                 [b for b in dict.fromkeys(j.branch_id for j in jobs) if b in branch_params],
             ),
             stop=stop,
             force=force,
         )
-        _publish(out_dir_root, out_dir, manifest, ps, prepared)
+        _publish(out_dir_root, out_dir, manifest, ps, prepared, bank)
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
         return result
@@ -361,43 +365,45 @@ def failed_name(entry: dict) -> str:
     return name if stem == entry["report"] else f"{name} ({entry.get('locale')})"
 
 
+def _branch_info(bank) -> list[dict[str, Any]]:
+    """The branches table's rows with dates as text (the index and the pack covers)."""
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in bank.table("branches").to_dict("records")
+    ]
+
+
 def _publish(
-    out_root: Path, out_dir: Path, manifest: Manifest, ps: ParamSet, prepared, headlines=True
+    out_root: Path,
+    out_dir: Path,
+    manifest: Manifest,
+    ps: ParamSet,
+    prepared,
+    bank,
+    headlines=True,
 ) -> None:
-    from ..data import BranchData
     from ..output import publish
 
-    branches = BranchData(prepared, "BANK", scope="bank").table("branches")
     common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None
     bank_locale = ps.bank.get("locale", "en")
     bank_name = common.bank_name.get(bank_locale) if common else ""
-    info = [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-        for r in branches.to_dict("records")
-    ]
+    info = _branch_info(bank)
     folders = {str(e.get("branch_id")) for e in (manifest.data.get("reports") or {}).values()}
-    info += scope_rows(BranchData(prepared, "BANK", scope="bank").org, folders)
+    info += scope_rows(bank.org, folders)
     if headlines:  # after a stop, the index is rewritten at once, with the numbers it has
-        _headlines_from_prepare(manifest, ps, prepared, bank_locale, common)
+        _headlines_from_prepare(manifest, ps, prepared, bank, bank_locale, common)
     publish.write_period_index(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
 
 
-def _pack_branches(ps: ParamSet, prepared, ids: list[str]) -> dict[str, dict]:
+def _pack_branches(ps: ParamSet, bank, ids: list[str]) -> dict[str, dict]:
     """What each branch's pack cover needs besides its reports: the branch's locale,
     bank name and classification (its parameters) and its row of the branches table."""
-    from ..data import BranchData
-
-    table = BranchData(prepared, "BANK", scope="bank").table("branches")
+    keep = ("branch_id", "name", "name_zh", "region")
     rows = {
-        str(r["branch_id"]): {
-            k: (v.isoformat() if hasattr(v, "isoformat") else v)
-            for k, v in r.items()
-            if k in ("branch_id", "name", "name_zh", "region")
-        }
-        for r in table.to_dict("records")
+        str(r["branch_id"]): {k: v for k, v in r.items() if k in keep} for r in _branch_info(bank)
     }
     out = {}
     for bid in ids:
@@ -412,13 +418,12 @@ def _pack_branches(ps: ParamSet, prepared, ids: list[str]) -> dict[str, dict]:
 
 
 def _headlines_from_prepare(
-    manifest: Manifest, ps: ParamSet, prepared, locale: str, common
+    manifest: Manifest, ps: ParamSet, prepared, bank, locale: str, common
 ) -> None:
     """Each published report's headline number, read from the prepared period through
     the report's declared headline metric (never scraped from the page), under the
     branch's own thresholds, in the index's locale; recorded in the manifest."""
     from ..coverage import KPI_NEEDS, Coverage
-    from ..data import BranchData
     from ..metrics.headlines import headlines
     from ..reports import registry
 
@@ -427,7 +432,6 @@ def _headlines_from_prepare(
     ids = [b for b in ids if b in prepared.branch_ids]
     if not ids:
         return
-    bank = BranchData(prepared, "BANK", scope="bank")
     cov = Coverage.from_json(prepared.meta.get("coverage"))
     values = headlines(
         # a report not produced has no benchmarks to read its headline from
