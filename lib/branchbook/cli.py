@@ -27,8 +27,7 @@ from pathlib import Path
 from . import redact
 from .about import __version__
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
-from .runner.guard import EXIT_BUSY, FolderBusy
-from .runner.orchestrate import EXIT_ERROR, EXIT_OK, EXIT_REFUSED
+from .runner.guard import EXIT_BUSY, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, FolderBusy, FolderLock
 
 
 def _csv(value: str) -> list[str]:
@@ -348,44 +347,7 @@ def _dispatch(args) -> int:
             print(out / result.period / entry["outputs"]["html"]["path"])
         return result.exit_code
     if args.command == "run":
-        from .runner.orchestrate import run
-
-        result = run(
-            args.period,
-            branches=args.branches,
-            reports=args.reports,
-            formats=tuple(args.formats),
-            workers=args.workers,
-            warehouse=args.warehouse,
-            params_dir=args.params_dir,
-            out=args.out,
-            build_dir=args.build_dir,
-            force=args.force,
-            progress=False if args.no_progress else None,
-            warm=False if args.no_warm else None,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            wait_lock=args.wait_lock,
-            locales=args.locales,
-            scopes=args.scopes,
-        )
-        ok = sum(e["status"] == "ok" for e in result.entries.values())
-        print(
-            f"branchbook: {result.period}: {ok} of {len(result.entries)} reports published, "
-            f"{len(result.failed)} failed; index: {result.manifest_path.parent / 'index.html'}",
-            file=sys.stderr,
-        )
-        if args.deliver and result.exit_code == EXIT_OK:
-            from .deliver import deliver
-
-            delivered = deliver(
-                result.period,
-                reports_dir=args.out or root / "reports",
-                params_dir=args.params_dir or root / "params",
-                warehouse=args.warehouse,
-            )
-            return _report_delivery(delivered)
-        return result.exit_code
+        return _run(args, root)
     if args.command == "deliver":
         from .deliver import deliver
         from .params import validate_period
@@ -528,6 +490,72 @@ def _dispatch(args) -> int:
         print(f"demo warehouse written: {out}")
         return EXIT_OK
     return EXIT_ERROR
+
+
+def _run(args, root: Path) -> int:
+    """``branchbook run``: a run with nothing to do is known first, from the metadata of
+    the files it reads and wrote (:mod:`branchbook.runner.quick`), without importing the
+    reporting stack; otherwise the full run, and its stamp when it published everything."""
+    from .runner import quick
+
+    fast = quick.QuickRun.for_args(args, root)
+    if fast is not None and not args.force and fast.nothing_to_do() is not None:
+        with FolderLock(fast.out_root, wait=args.wait_lock):  # not while a run writes
+            stamp = fast.nothing_to_do()
+        if stamp is not None:
+            logging.getLogger("branchbook.run").info(
+                "nothing to do: no input or published file changed since run %s",
+                stamp["summary"].get("run_id"),
+            )
+            print(stamp["summary"]["line"], file=sys.stderr)
+            return _deliver_after_run(args, root, stamp["period"])
+    from .runner.orchestrate import run
+
+    result = run(
+        args.period,
+        branches=args.branches,
+        reports=args.reports,
+        formats=tuple(args.formats),
+        workers=args.workers,
+        warehouse=args.warehouse,
+        params_dir=args.params_dir,
+        out=args.out,
+        build_dir=args.build_dir,
+        force=args.force,
+        progress=False if args.no_progress else None,
+        warm=False if args.no_warm else None,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        wait_lock=args.wait_lock,
+        locales=args.locales,
+        scopes=args.scopes,
+    )
+    ok = sum(e["status"] == "ok" for e in result.entries.values())
+    line = (
+        f"branchbook: {result.period}: {ok} of {len(result.entries)} reports published, "
+        f"{len(result.failed)} failed; index: {result.manifest_path.parent / 'index.html'}"
+    )
+    print(line, file=sys.stderr)
+    if result.exit_code != EXIT_OK:
+        return result.exit_code
+    if fast is not None:
+        fast.record(result.period, {"run_id": result.run_id, "line": line})
+    return _deliver_after_run(args, root, result.period)
+
+
+def _deliver_after_run(args, root: Path, period: str) -> int:
+    """``run --deliver``: deliver the period once every report is published."""
+    if not args.deliver:
+        return EXIT_OK
+    from .deliver import deliver
+
+    delivered = deliver(
+        period,
+        reports_dir=args.out or root / "reports",
+        params_dir=args.params_dir or root / "params",
+        warehouse=args.warehouse,
+    )
+    return _report_delivery(delivered)
 
 
 def _report_delivery(result) -> int:

@@ -53,12 +53,8 @@ from . import redact
 from .contract import BIGINT, BRANCH_ROUTES, DATE, DOUBLE, TABLES, TIMESTAMP, VARCHAR, compatible
 from .errors import WarehouseError
 from .mapping import Mapping
-
-DEFAULT_WAREHOUSE = Path("build/demo/warehouse.duckdb")
-"""The demo warehouse, relative to the project folder."""
-
-URL_VARIABLE = "BRANCHBOOK_WAREHOUSE_URL"
-"""Environment variable holding a SQLAlchemy URL, used when no source is given."""
+from .sources import DEFAULT_WAREHOUSE as DEFAULT_WAREHOUSE
+from .sources import URL_VARIABLE, resolve
 
 MEMORY_VARIABLE = "BRANCHBOOK_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "3GB"
@@ -66,7 +62,6 @@ DEFAULT_MEMORY = "3GB"
 default is 80% of the machine). Past it, DuckDB spills to a private temporary folder.
 Set ``BRANCHBOOK_DUCKDB_MEMORY`` (e.g. ``8GB``) on a larger machine."""
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _SMALL_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}
 _TIMESTAMPS = {"TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 _TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
@@ -252,21 +247,7 @@ def branch_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 # --- sources ------------------------------------------------------------------------
 
 
-def _resolve(source) -> tuple[str, str | Path]:
-    """``("url", url)``, ``("path", path)`` or ``("default", DEFAULT_WAREHOUSE)``."""
-    if source is None:
-        url = os.environ.get(URL_VARIABLE, "").strip()
-        if url:
-            return "url", url
-        from .paths import project_root
-
-        return "default", project_root() / DEFAULT_WAREHOUSE
-    if isinstance(source, str):
-        if source.startswith("duckdb:///"):
-            return "path", Path(source[len("duckdb:///") :])
-        if _URL.match(source):
-            return "url", source
-    return "path", Path(source)
+_resolve = resolve
 
 
 def _open_duckdb(path: Path, mapping: Mapping | None = None) -> duckdb.DuckDBPyConnection:

@@ -28,6 +28,7 @@ from ..errors import BranchbookError, OutputError, ParamsError
 log = logging.getLogger("branchbook.run")
 
 LOCK_NAME = ".branchbook.lock"
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2, 3  # see the command's exit codes
 EXIT_BUSY = 4  # the report folder is another run's (and this one was not asked to wait)
 
 

@@ -52,6 +52,9 @@ from .executors import (
     run_on_dask,
     start_fork_server,
 )
+from .guard import EXIT_ERROR as EXIT_ERROR
+from .guard import EXIT_FAILED, EXIT_OK
+from .guard import EXIT_REFUSED as EXIT_REFUSED
 from .manifest import Manifest, remove_other_locales, up_to_date
 from .packs import make_packs
 from .plan import (
@@ -69,9 +72,6 @@ from .plan import (
 log = logging.getLogger("branchbook.run")
 
 FORMATS = ("html", "pdf")
-
-
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2, 3
 
 
 @dataclass
