@@ -113,8 +113,36 @@ def closure(modules: Iterable[str], root: Path | None = None) -> list[Path]:
                 continue
             seen.add(file)
             mod, is_pkg = _module_of(file, root)
-            todo += sorted(_imports(file.read_text(encoding="utf-8"), mod, is_pkg))
+            todo += sorted(_file_imports(file, mod, is_pkg))
     return sorted(seen)
+
+
+# Per process, by each file's metadata: a run asks for the closures of every report and
+# prepare step, which share most of their files (266 parses became one per file).
+_PARSED: dict[tuple, frozenset[str]] = {}
+_HASHED: dict[tuple, bytes] = {}
+
+
+def _stat_key(file: Path) -> tuple:
+    st = file.stat()
+    return (str(file), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _file_imports(file: Path, module: str, is_package: bool) -> frozenset[str]:
+    key = (*_stat_key(file), module, is_package)
+    found = _PARSED.get(key)
+    if found is None:
+        source = file.read_text(encoding="utf-8")
+        found = _PARSED[key] = frozenset(_imports(source, module, is_package))
+    return found
+
+
+def _file_hash(file: Path) -> bytes:
+    key = _stat_key(file)
+    found = _HASHED.get(key)
+    if found is None:
+        found = _HASHED[key] = hashlib.sha256(file.read_bytes()).digest()
+    return found
 
 
 def notebook_imports(notebook: Path) -> list[str]:
@@ -142,7 +170,7 @@ def _digest(files: Iterable[Path], root: Path) -> str:
     h = hashlib.sha256()
     for label in sorted(labelled):
         h.update(label.encode())
-        h.update(labelled[label].read_bytes())
+        h.update(_file_hash(labelled[label]))
     return h.hexdigest()[:16]
 
 
