@@ -36,6 +36,7 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "satisfaction.attributes": ("drivers",),
         "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
         "staff_kpi.attainment": ("attainment",),
+        "staff_kpi.development": ("development",),
     }
 )
 
