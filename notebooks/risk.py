@@ -260,6 +260,42 @@ else:
                 "pd": "pct", "lgd": "pct", "el": "money", "el_rate": "pct"}, total=risk.expected_loss_total(book))
 
 # %% [markdown]
+# Stress: EL, the NPL ratio expected in 12 months and standardised RWA with PDs multiplied
+# and collateral values lowered by the shocks in params (the first row unshocked); then
+# the loss distribution simulated once per period in prepare (one-factor Vasicek).
+
+# %%
+page.section("stress")
+if sc is None:
+    page.empty("no_scorecard")
+elif book.empty:
+    page.empty("no_loans")
+else:
+    today = risk.rwa_today(book, settings=cfg.stress)
+    page.note("risk.notes.stress_today", npl_ratio=k["npl_ratio"], rwa=today["rwa"], density=today["density"])
+    secured = d.coverage.shows("risk.collateral")
+    page.table(risk.stress_table(book, settings=cfg.stress, collateral=secured),
+               {"scenario": "label:risk.values.scenario", "pd_multiplier": "num", "collateral_shock": "pct",
+                "el": "money", "el_change": "money", "el_rate": "pct", "npl_ratio": "pct", "rwa": "money",
+                "rwa_density": "pct"}, headers="stress_columns")
+    if not secured:
+        page.note("risk.notes.stress_no_collateral")
+    page.note("risk.notes.stress_method", **cfg.stress.haircuts, **cfg.stress.risk_weights)
+
+# %%
+page.section("loss_distribution")
+loss = d.table("risk_loss")
+if sc is None:
+    page.empty("no_scorecard")
+elif book.empty or loss.empty:
+    page.empty("no_loans")
+else:
+    page.table(loss, {"measure": "label:risk.values.loss_measure", "value": "money", "low": "money",
+                      "high": "money"}, headers="loss_columns")
+    page.note("risk.notes.loss_method", rho=loss["rho"].iloc[0], draws=loss["draws"].iloc[0],
+              confidence=loss["confidence"].iloc[0])
+
+# %% [markdown]
 # Early-warning signals for corporate borrowers (thresholds from params), then the list
 # of borrowers tripping a rule, largest exposure first, names masked, each with its manager
 # and next step; every row is in the workbook beside the report.

@@ -256,6 +256,33 @@ if panels:
                 "months_rated": "int"}, max_rows=40)
 
 # %% [markdown]
+# Manager development: training hours over the last 12 months against the yearly requirement, years at the
+# bank and certification against the grade's requirement (params); the managers short of hours or of
+# certification are listed, every one in the workbook.
+
+# %%
+page.section("development")
+if d.coverage.shows("staff_kpi.development"):
+    dev = staff_kpi.development_table(d.table("staff"), d.table("staff_training"), d.table("staff_certifications"),
+                                      period=d.period, settings=cfg.development)
+    first, last = staff_kpi.training_window(d.period, cfg.development.training_months)
+    page.note("staff_kpi.notes.development", first=first, last=last, hours=cfg.development.training_hours,
+              **staff_kpi.development_counts(dev))
+    page.table(dev, {"staff_name": "text", "grade": "label:staff_kpi.values.grades", "training_hours": "num",
+                     "hours_short": "num", "years": "num", "years_required": "num",
+                     "certification": "label:staff_kpi.values.certifications",
+                     "certification_required": "label:staff_kpi.values.certifications"},
+               headers="development_columns", max_rows=40)
+    gaps = dev[dev["short"]]
+    if gaps.empty:
+        page.empty("development_none")
+    else:
+        page.action_table("managers_to_train", gaps,
+                          {"staff_name": "text", "grade": "label:staff_kpi.values.grades", "training_hours": "num",
+                           "hours_short": "num", "certification": "label:staff_kpi.values.certifications",
+                           "certification_required": "label:staff_kpi.values.certifications"}, shown=40)
+
+# %% [markdown]
 # Indicative performance-bonus coefficients (pay = base + performance bonus + commission).
 
 # %%
@@ -270,6 +297,12 @@ else:
     page.table(staff_kpi.incentive_table(sc, month=d.period, coefficients=cfg.bonus_coefficients),
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 "rating": "label:staff_kpi.values.ratings", "bonus_coefficient": "num"}, max_rows=40)
+    page.note("staff_kpi.notes.pay")
+    page.table(staff_kpi.pay_table(sc, d.table("loans"), period=d.period, settings=cfg.development,
+                                   coefficients=cfg.bonus_coefficients),
+               {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
+                "rating": "label:staff_kpi.values.ratings", "base": "money", "bonus": "money", "commission": "money",
+                "total": "money"}, headers="pay_columns", max_rows=40)
 
 # %% [markdown]
 # The brief, made from the cards, the summary and the action lists above; the

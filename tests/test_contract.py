@@ -66,6 +66,8 @@ ROWS = {
         ("C2", "2018-06-01", "complete"),
         ("C2", "2025-06-01", "expired"),
     ],
+    "staff_training": [("S1", "2026-09-15", 8.0, "Credit risk")],
+    "staff_certifications": [("S1", "primary", "2020-05-01")],
 }  # fmt: skip
 
 
@@ -102,7 +104,7 @@ def test_tables_lists_the_tables_in_order():
     assert list(TABLES) == [
         "branches", "staff", "customers", "balances", "transactions", "loans",
         "loan_snapshots", "financials", "surveys", "complaints", "aml_alerts", "targets",
-        "kyc_history",
+        "kyc_history", "staff_training", "staff_certifications",
     ]  # fmt: skip
     assert TABLES["balances"].key == ("customer_id", "month")
     assert TABLES["customers"].types["branch_id"] == "VARCHAR"
@@ -153,12 +155,12 @@ def test_missing_column_that_a_section_needs_is_a_note():
 def test_dated_history_is_optional():
     """A warehouse without the dated history still passes: the reports fall back to
     today's status and say so."""
-    con = warehouse(skip=("kyc_history",))
+    con = warehouse(skip=("kyc_history", "staff_training", "staff_certifications"))
     con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
     con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
     con.execute("ALTER TABLE loan_snapshots DROP COLUMN undrawn")
     assert check(con).ok
-    assert contract.OPTIONAL_TABLES == {"kyc_history"}
+    assert contract.OPTIONAL_TABLES == {"kyc_history", "staff_training", "staff_certifications"}
     assert contract.OPTIONAL_COLUMNS == {
         ("aml_alerts", "closed_on"),
         ("loans", "closed_reason"),
@@ -371,6 +373,8 @@ def test_real_shapes_are_accepted():
     con.execute("UPDATE loans SET interest_rate = NULL, collateral_type = NULL")
     con.execute("UPDATE loans SET collateral_value = NULL")
     con.execute("DELETE FROM targets")
+    for table in ("staff_training", "staff_certifications"):  # a manager's own records go
+        con.execute(f"DELETE FROM {table} WHERE staff_id = 'S1'")  # with them
     con.execute("DELETE FROM staff WHERE branch_id = '0101'")
     con.execute("UPDATE customers SET manager_id = NULL WHERE manager_id = 'S1'")
     con.execute("DELETE FROM surveys")

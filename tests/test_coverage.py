@@ -193,10 +193,11 @@ def test_real_shapes_are_prepared(small_bank, tmp_path):
         con.execute(f"UPDATE loans SET manager_id = NULL WHERE branch_id = '{second}'")
         for table in ("surveys", "complaints"):
             con.execute(f"UPDATE {table} SET manager_id = NULL WHERE branch_id = '{second}'")
-        con.execute(
-            f"DELETE FROM targets WHERE staff_id IN "
-            f"(SELECT staff_id FROM staff WHERE branch_id = '{second}')"
-        )
+        for table in ("targets", "staff_training", "staff_certifications"):
+            con.execute(
+                f"DELETE FROM {table} WHERE staff_id IN "
+                f"(SELECT staff_id FROM staff WHERE branch_id = '{second}')"
+            )
         con.execute(f"DELETE FROM staff WHERE branch_id = '{second}'")
         # a closed branch: still in branches, no customers any more
         con.execute("INSERT INTO branches SELECT '0999', 'Closed Sub-branch', NULL, region, "

@@ -85,6 +85,11 @@ line's limit less its balance); exposure at default adds a credit conversion fac
 it. These are optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
 today's status and says so.
 
+``staff_training`` holds the courses a manager completed (``hours`` each) and
+``staff_certifications`` the professional certifications a manager holds (``primary``,
+``intermediate``, ``advanced``: 初级, 中级, 高级) from ``obtained_on``; both optional,
+read by the staff KPI report's development section (left out without them).
+
 ``loans.collateral_valued_on`` is the day ``collateral_value`` was last appraised
 (revalued). Empty where a value has no recorded date ("date not recorded"); like every
 date it is a warning when it lies after the data's latest month. A column, not a dated
@@ -440,6 +445,25 @@ _TABLE_LIST = (
         ),
         key=("customer_id", "valid_from"),
     ),
+    Table(
+        "staff_training",
+        (
+            _id("staff_id", _STAFF),
+            _date("completed_on"),
+            Column("hours", DOUBLE, low=0.0, low_exclusive=True, high=1000.0),
+            _text("course"),
+        ),
+        key=("staff_id", "completed_on", "course"),
+    ),
+    Table(
+        "staff_certifications",
+        (
+            _id("staff_id", _STAFF),
+            _enum("certification", "primary intermediate advanced"),
+            _date("obtained_on"),
+        ),
+        key=("staff_id", "certification"),
+    ),
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
@@ -462,10 +486,14 @@ BRANCH_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
         "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
         "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "staff_training": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
+        "staff_certifications": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
     }
 )
 
-OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history"})
+OPTIONAL_TABLES: frozenset[str] = frozenset(
+    {"kyc_history", "staff_training", "staff_certifications"}
+)
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 
 OPTIONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(

@@ -83,6 +83,7 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
         "staff_kpi.service": "service quality (surveys and complaints)",
         "staff_kpi.compliance": "compliance dimension (AML alerts)",
         "staff_kpi.credit": "loan growth and loan quality of managed books",
+        "staff_kpi.development": "training hours and certification against the grade",
     }
 )
 
@@ -142,6 +143,8 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "complaints.resolved_at": _OPT,
         "aml_alerts": _sec("risk.compliance", "staff_kpi.compliance"),
         "targets": _sec("staff_kpi.attainment"),
+        "staff_training": _sec("staff_kpi.development"),
+        "staff_certifications": _sec("staff_kpi.development"),
     }
 )
 

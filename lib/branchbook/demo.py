@@ -224,6 +224,11 @@ _USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)])
 # --- categories and their probabilities -------------------------------------------
 
 _GRADES = ["assistant", "professional", "senior"]
+_CERTIFICATIONS = ["none", "primary", "intermediate", "advanced"]
+_COURSES = [
+    "Product knowledge", "Credit risk", "Compliance and AML", "Wealth management",
+    "Customer service", "Sales skills",
+]  # fmt: skip
 _RISK = ["R1", "R2", "R3", "R4", "R5"]
 _KYC = ["complete", "incomplete", "expired"]
 _TXN_CHANNELS = ["counter", "atm", "mobile", "online", "pos"]
@@ -517,6 +522,7 @@ class _Bank:
         self.write_closed_reasons()
         self.make_financials()
         self.make_targets()
+        self.make_development()
 
     # --- branches and staff ---------------------------------------------------------
 
@@ -587,6 +593,7 @@ class _Bank:
             [rng.uniform(0.3, 4, ns), rng.uniform(3, 12, ns), rng.uniform(8, 25, ns)],
         )
         hired = self.cal.last_day - (years * 365.25).astype(np.int64)
+        self.staff_hired = hired
         width = max(5, len(str(ns)))
         self.staff_ids = _ids("S", np.arange(1, ns + 1), width)
         # the manager story: first professional ahead, second professional behind
@@ -1513,6 +1520,59 @@ class _Bank:
                 "period": _pick(self.cal.labels, m_idx),
                 "kpi": _pick(_KPIS, k_idx),
                 "target": pa.array(table.reshape(-1)),
+            },
+        )
+
+    def make_development(self) -> None:
+        """Courses completed (``staff_training``) and certifications held
+        (``staff_certifications``), from their own random stream so that every other
+        table is unchanged. A manager's yearly hours vary around the 80 required (about
+        one in four falls short); about one professional in seven holds no
+        certification and one senior in six only the primary one."""
+        rng = self.rng("staff development")
+        ns = len(self.staff_ids)
+        first = self.cal.first_day - 365
+        last = self.cal.last_day
+        pace = rng.uniform(0.55, 1.45, ns) * 90.0 / 365.25  # hours a day
+        start = np.maximum(self.staff_hired, first)
+        span = np.maximum(last - start, 1)
+        n = rng.poisson(pace * span / 8.0)  # courses of 8 hours on average
+        who = np.repeat(np.arange(ns), n)
+        day = start[who] + (rng.random(len(who)) * span[who]).astype(np.int64)
+        hours = rng.choice([4.0, 6.0, 8.0, 12.0, 16.0], len(who), p=[0.2, 0.2, 0.3, 0.2, 0.1])
+        course = rng.integers(0, len(_COURSES), len(who))
+        # one course a day per manager and title (the table's key)
+        _, keep = np.unique(np.stack([who, day, course], axis=1), axis=0, return_index=True)
+        order = keep[np.lexsort((day[keep], who[keep]))]
+        self.insert(
+            "staff_training",
+            {
+                "staff_id": self.staff_ids.take(pa.array(who[order])),
+                "completed_on": _dates(day[order]),
+                "hours": pa.array(hours[order]),
+                "course": _pick(_COURSES, course[order]),
+            },
+        )
+        g = self.staff_grade
+        u = rng.random(ns)
+        level = np.select(
+            [g == 0, g == 1, g == 2],
+            [
+                np.where(u < 0.5, 1, 0),
+                np.where(u < 0.14, 0, np.where(u < 0.9, 1, 2)),
+                np.where(u < 0.17, 1, np.where(u < 0.85, 2, 3)),
+            ],
+        )
+        held = np.flatnonzero(level > 0)
+        since = self.staff_hired[held] + (
+            rng.random(len(held)) * np.maximum(last - self.staff_hired[held], 1)
+        ).astype(np.int64)
+        self.insert(
+            "staff_certifications",
+            {
+                "staff_id": self.staff_ids.take(pa.array(held)),
+                "certification": _pick(_CERTIFICATIONS, level[held]),
+                "obtained_on": _dates(since),
             },
         )
 

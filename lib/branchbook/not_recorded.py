@@ -25,10 +25,18 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "risk.collateral": ("collateral",),
         "risk.early_warning": ("early_warning",),
         "risk.compliance": ("compliance", "alerts"),
-        "risk.scorecard": ("scores", "expected_loss", "scorecard", "validation"),
+        "risk.scorecard": (
+            "scores",
+            "expected_loss",
+            "stress",
+            "loss_distribution",
+            "scorecard",
+            "validation",
+        ),
         "satisfaction.attributes": ("drivers",),
         "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
         "staff_kpi.attainment": ("attainment",),
+        "staff_kpi.development": ("development",),
     }
 )
 

@@ -70,6 +70,12 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "aml_alerts": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.raised_on < $stop"),
     "targets": ("JOIN staff p USING (staff_id)", "p.branch_id", "t.period <= $period"),
     "kyc_history": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.valid_from < $stop"),
+    "staff_training": ("JOIN staff p USING (staff_id)", "p.branch_id", "t.completed_on < $stop"),
+    "staff_certifications": (
+        "JOIN staff p USING (staff_id)",
+        "p.branch_id",
+        "t.obtained_on < $stop",
+    ),
 }
 
 

@@ -212,6 +212,8 @@ _ROUTE_PARENT = {
     "loan_snapshots": "loans",
     "targets": "staff",
     "kyc_history": "customers",
+    "staff_training": "staff",
+    "staff_certifications": "staff",
 }
 
 

@@ -14,10 +14,46 @@ from .tiny import (
     PERIOD,
     SMALL,
     _branch,
+    _tables,
     approx,
 )
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "staff_kpi.py"
+
+
+def _contract_tables() -> dict[str, pd.DataFrame]:
+    """The contract tables the notebook reads itself, as the extract holds them (with the
+    routing ``branch_id``): the tiny bank's staff and loans, and its managers' training
+    (S2 has 40 hours of the 80) and certifications (S1 and S2 hold the primary one)."""
+    t = _tables()
+    branch = t["staff"].set_index("staff_id")["branch_id"]
+    training = pd.DataFrame(
+        {
+            "staff_id": ["S1", "S2", "S3"],
+            "completed_on": pd.to_datetime(["2026-03-01", "2026-04-01", "2026-05-01"]),
+            "hours": [90.0, 40.0, 80.0],
+            "course": ["Credit risk"] * 3,
+        }
+    )
+    certifications = pd.DataFrame(
+        {
+            "staff_id": ["S1", "S2", "S3"],
+            "certification": ["primary", "primary", "primary"],
+            "obtained_on": pd.to_datetime(["2016-01-01", "2017-01-01", "2018-01-01"]),
+        }
+    )
+    return {
+        "staff": t["staff"],
+        "loans": t["loans"].assign(  # one loan originated this month: commission
+            product=["mortgage", "consumer", "business"],
+            originated_on=pd.to_datetime(["2020-01-01", "2026-10-10", "2024-01-01"]),
+            principal=[1000.0, 500.0, 300.0],
+        ),
+        "staff_training": training.assign(branch_id=training["staff_id"].map(branch)),
+        "staff_certifications": certifications.assign(
+            branch_id=certifications["staff_id"].map(branch)
+        ),
+    }
 
 
 def _run_notebook(monkeypatch, prepared, branch, locale, settings=SMALL):
@@ -29,10 +65,15 @@ def _run_notebook(monkeypatch, prepared, branch, locale, settings=SMALL):
 
     frames = {
         k: (v if k.startswith("bench_") else v[v["branch_id"] == branch])
-        for k, v in prepared.items()
+        for k, v in {**_contract_tables(), **prepared}.items()
     }
+    coverage = types.SimpleNamespace(shows=lambda section: True)
     data = types.SimpleNamespace(
-        period=PERIOD, branch_id=branch, table=frames.__getitem__, bench=frames.__getitem__
+        period=PERIOD,
+        branch_id=branch,
+        table=frames.__getitem__,
+        bench=frames.__getitem__,
+        coverage=coverage,
     )
     page = Page(
         report="staff_kpi",
@@ -48,7 +89,8 @@ def _run_notebook(monkeypatch, prepared, branch, locale, settings=SMALL):
     for cell in jupytext.read(NOTEBOOK).cells:
         if cell.cell_type == "code":
             exec(cell.source, ns)  # noqa: S102 - our own notebook
-    return page.html()
+    # the action list's workbook link names the file (staff_kpi.xlsx): not a raw catalogue key
+    return page.html().replace('href="staff_kpi.xlsx"', 'href="workbook.xlsx"')
 
 
 @pytest.mark.slow
@@ -58,6 +100,10 @@ def test_notebook_runs_on_a_branch_of_two_managers(monkeypatch, prepared, locale
     for key in ("managers", "attainment", "scorecard", "scores", "ratings", "funnel", "trend"):
         assert f'id="sec-{key}"' in html
     assert "王伟" in html and "bb-provenance" in html
+    # the development list names S2 (40 of 80 hours), not S1 (90 hours, primary held)
+    listed = html[html.index('id="sec-development"') : html.index('id="sec-incentive"')]
+    assert "40.00" in listed and "李娜" in listed
+    assert listed.count("王伟") == 1  # in the full table, not in the list
     assert "staff_kpi." not in html  # no raw catalogue key reaches the reader
     if locale == "zh-CN":
         assert "Rating" not in html and "Composite" not in html

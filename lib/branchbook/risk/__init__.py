@@ -11,7 +11,8 @@ LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
 since last month and the start of the year, and why), :mod:`.summary` (sentences,
 definitions), :mod:`.prepare` (run once per period over the whole bank) and
 :mod:`.queries` (its SQL).
-Collateral revaluation (valuation dates, the overdue list) is :mod:`.revaluation`.
+Collateral revaluation (valuation dates, the overdue list) is :mod:`.revaluation`;
+stress scenarios, standardised RWA and the simulated loss distribution :mod:`.stress`.
 
 :func:`prepare` aggregates the loan book in SQL, fits the :class:`Scorecard` bank-wide on
 the loan book (a loan is bad when it goes more than ``default_dpd`` days past due within
@@ -48,6 +49,9 @@ settings) calls, in order::
     top_borrowers(book, n=s.top_borrowers); compliance_table(status)
     alert_ageing(x["aml_alerts"], as_of=period_end, ageing_days=s.compliance.ageing_days)
     risk_matrix(borrower_risk(book, pd_bands=s.pd_bands, exposure_bands=s.exposure_bands))
+    # stress and the loss distribution (simulated once per period in prepare)
+    rwa_today(book, settings=s.stress); stress_table(book, settings=s.stress)
+    x["risk_loss"]                                      # loss_summary per branch
     # bridges (比上月, 比年初): x["risk_bridge"], known = History.close_reasons
     loans_total(rows, base=...); loans_bridge(rows, base=..., by="product" | "manager")
     ratio_split(rows, base=..., ratio_key="npl_ratio", by="product"); ratio_total(...)
@@ -137,6 +141,19 @@ from .settings import (
     Lgd,
     ScorecardSettings,
     Settings,
+    Stress,
+)
+from .stress import (
+    LOSS_MEASURES,
+    SCENARIOS,
+    asset_correlation,
+    collateral_lgd,
+    loss_summary,
+    rwa_today,
+    scenario,
+    simulate_losses,
+    stress_table,
+    vasicek_quantile,
 )
 from .summary import DEFINITIONS, TERMS, summary_facts
 from .validation import (
@@ -157,6 +174,8 @@ from .validation import (
 
 __all__ = [
     "unit_kpis",
+    "LOSS_MEASURES", "SCENARIOS", "Stress", "asset_correlation", "collateral_lgd", "loss_summary",
+    "rwa_today", "scenario", "simulate_losses", "stress_table", "vasicek_quantile",
     "BASES", "RATIOS", "bridge_facts", "bridge_rows", "exit_columns", "loans_bridge", "loans_total",
     "manager_ratios", "manager_ratios_total", "migration", "ratio_split", "ratio_total",
     "ratio_total_row",

@@ -26,6 +26,7 @@ from .metrics import kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
 from .settings import NPL_CLASSES, ScorecardSettings, Settings
+from .stress import loss_summary
 from .validation import (
     CALIBRATION_COLUMNS,
     calibration,
@@ -257,6 +258,18 @@ def _bench_extra(
     return out.reset_index()
 
 
+def _losses(book: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    """Every branch's simulated loss distribution (:func:`.stress.loss_summary`, the
+    bank's parameters), one Monte Carlo per branch: too heavy for each report's run."""
+    parts = [
+        loss_summary(g, settings=s.stress).assign(branch_id=b)
+        for b, g in book.groupby("branch_id", sort=True)
+    ]
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    return loss_summary(book.iloc[0:0], settings=s.stress).iloc[0:0].assign(branch_id="")
+
+
 def prepare(ctx) -> dict[str, pd.DataFrame]:
     """Aggregate the bank's loan book, fit the scorecard and compute the benchmarks.
 
@@ -274,6 +287,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
     ``risk_bridge`` (the loans behind the bridges against last month and the end of last
     year, :func:`.bridges.prepare_bridge`),
+    ``risk_loss`` (each branch's simulated loss distribution, :func:`_losses`),
     ``bench_risk_history`` (which figures use dated history, :class:`branchbook.metrics.history.History`)
     and the out-of-time figures of :func:`_model_checks` (``bench_risk_validation``,
     ``bench_risk_calibration``, ``bench_risk_stability``, ``bench_risk_dev_bins``).
@@ -348,6 +362,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "risk_borrowers": now["borrowers"],
         "risk_customers": now["customers"],
         "risk_bridge": prepare_bridge(ctx, dated),
+        "risk_loss": _losses(book, s),
         "bench_risk_scorecard": sc_frame,
         "bench_risk_kpis": bench,
         "bench_risk_trend": trend,

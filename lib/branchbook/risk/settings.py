@@ -176,6 +176,82 @@ class Compliance(Section):
         return v
 
 
+#: Standardised-approach risk weights (Basel II, "International Convergence of Capital
+#: Measurement and Capital Standards", June 2006: corporate unrated 100% para 66,
+#: regulatory retail 75% para 69, residential mortgage 35% para 72, past due more than
+#: 90 days 150% para 75).
+DEFAULT_RISK_WEIGHTS = {
+    "residential_mortgage": 0.35,
+    "retail": 0.75,
+    "corporate": 1.00,
+    "past_due": 1.50,
+}
+#: The share of a collateral's value not counted on in a recovery (forced-sale discount,
+#: costs), by collateral type; a type not named (none, guarantee) has no collateral value
+#: to lose. Near 1 - 1/C** of the Basel II foundation IRB's minimum collateralisation
+#: (para 295: 125% receivables, 140% real estate and other physical collateral); a
+#: pledged deposit is cash.
+DEFAULT_HAIRCUTS = {"real_estate": 0.30, "equipment": 0.30, "receivables": 0.20, "deposit": 0.0}
+
+
+class Stress(Section):
+    """Stress scenarios and the simulated loss distribution (:mod:`.stress`). The loss
+    distribution is simulated once per period in prepare with the bank's values."""
+
+    pd_multipliers: list[float] = [1.5, 2.0]  # PD x each (capped at 1)
+    collateral_shocks: list[Share] = [0.2, 0.4]  # collateral values down by each share
+    haircuts: dict[str, Share] = dict(DEFAULT_HAIRCUTS)
+    risk_weights: dict[str, float] = dict(DEFAULT_RISK_WEIGHTS)
+    mortgage_products: list[str] = ["mortgage"]  # products weighted as residential mortgages
+    # asset correlation of the one-factor model: "basel" (the IRB formulas by asset class)
+    # or one number for every loan
+    correlation: Literal["basel"] | float = "basel"
+    draws: int = Field(20_000, ge=1_000, le=1_000_000)
+    seed: int = Field(20_261, ge=0)
+    confidence: float = Field(0.999, gt=0.5, lt=1.0)
+
+    @field_validator("pd_multipliers")
+    @classmethod
+    def _multipliers(cls, v: list[float]) -> list[float]:
+        if not v or any(not m > 0 for m in v):
+            raise ValueError(f"pd_multipliers must be positive, got {v}")
+        return v
+
+    @field_validator("collateral_shocks")
+    @classmethod
+    def _shocks(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("collateral_shocks needs at least one shock")
+        return v
+
+    @field_validator("haircuts")
+    @classmethod
+    def _haircuts(cls, v: dict[str, float]) -> dict[str, float]:
+        types = tuple(t for t in Lgd.model_fields if t not in ("none", "guarantee"))
+        unknown = sorted(set(v) - set(types))
+        if unknown:
+            raise ValueError(f"haircuts are expected for ({', '.join(types)}). Got {v} instead.")
+        return {**DEFAULT_HAIRCUTS, **v}
+
+    @field_validator("risk_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(DEFAULT_RISK_WEIGHTS))
+        if unknown or any(not 0 <= w <= 12.5 for w in v.values()):
+            raise ValueError(
+                f"risk_weights are expected as weights from 0 to 12.5 of "
+                f"({', '.join(DEFAULT_RISK_WEIGHTS)}). Got {v} instead."
+            )
+        return {**DEFAULT_RISK_WEIGHTS, **v}
+
+    @field_validator("correlation")
+    @classmethod
+    def _correlation(cls, v):
+        if v != "basel" and not 0 <= float(v) < 1:
+            raise ValueError(f'correlation must be "basel" or a number in [0, 1), got {v}')
+        return v
+
+
 class Settings(Section):
     """The ``risk:`` section of the parameters. Floats may be written as whole numbers.
 
@@ -212,6 +288,7 @@ class Settings(Section):
     # from which the summary names the product and effect that drove it most
     fact_bridge_pp: Share = 0.001
     kpi_status: dict[str, StatusRule] = dict(DEFAULT_RAG)
+    stress: Stress = Stress()
 
     @field_validator("ltv_bands", "pd_bands", "exposure_bands")
     @classmethod

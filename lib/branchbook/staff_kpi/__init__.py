@@ -49,6 +49,14 @@ from .bridges import (
     npl_split,
     npl_total,
 )
+from .development import (
+    DEVELOPMENT_COLUMNS,
+    commission,
+    development_counts,
+    development_table,
+    pay_table,
+    training_window,
+)
 from .funnel import (
     FUNNEL_METRICS,
     FUNNEL_TAILS,
@@ -123,6 +131,12 @@ from .views import (
 
 __all__ = [
     "unit_kpis",
+    "DEVELOPMENT_COLUMNS",
+    "commission",
+    "development_counts",
+    "development_table",
+    "pay_table",
+    "training_window",
     "status_notes",
     "BASES",
     "HEADLINES",

@@ -26,7 +26,7 @@ REPORT = "staff_kpi"
 
 SOURCES: tuple[str, ...] = (
     "staff", "customers", "balances", "loans", "loan_snapshots", "surveys", "complaints",
-    "aml_alerts", "targets", "kyc_history",
+    "aml_alerts", "targets", "kyc_history", "staff_training", "staff_certifications",
 )  # fmt: skip
 
 
@@ -99,6 +99,67 @@ def _default_scorecard() -> dict[str, list[str]]:
     }
 
 
+#: Professional certifications (银行业专业人员职业资格), lowest first; ``none`` holds none.
+CERTIFICATIONS = ("none", "primary", "intermediate", "advanced")
+#: Products a manager earns commission on (the loans' products).
+COMMISSION_PRODUCTS = ("mortgage", "consumer", "business", "working_capital", "trade_finance")
+
+
+class Development(Section):
+    """Training, experience and certification each grade asks for, and the indicative pay
+    structure. Defaults are the bank's to set: 80 hours of training a year; years of
+    experience and the certification a grade requires; monthly base pay and standard
+    performance bonus by grade (CNY); commission as a share of new loans' principal."""
+
+    training_hours: float = Field(80.0, ge=0.0)
+    training_months: int = Field(12, ge=1, le=36)  # the months ending at the period end
+    grade_years: dict[str, float] = Field(
+        default_factory=lambda: {"assistant": 0.0, "professional": 3.0, "senior": 5.0}
+    )
+    grade_certification: dict[str, Literal["none", "primary", "intermediate", "advanced"]] = Field(
+        default_factory=lambda: {
+            "assistant": "none",
+            "professional": "primary",
+            "senior": "intermediate",
+        }
+    )
+    base_pay: dict[str, float] = Field(
+        default_factory=lambda: {"assistant": 6000.0, "professional": 9000.0, "senior": 14000.0}
+    )
+    standard_bonus: dict[str, float] = Field(
+        default_factory=lambda: {"assistant": 3000.0, "professional": 5000.0, "senior": 8000.0}
+    )
+    commission_rates: dict[str, float] = Field(
+        default_factory=lambda: {
+            "mortgage": 0.0005,
+            "consumer": 0.002,
+            "business": 0.001,
+            "working_capital": 0.001,
+            "trade_finance": 0.001,
+        }
+    )
+
+    @field_validator("grade_years", "grade_certification", "base_pay", "standard_bonus")
+    @classmethod
+    def _grades(cls, v: dict, info) -> dict:
+        if set(v) != set(GRADES):
+            raise ValueError(f"{info.field_name} needs exactly the grades {', '.join(GRADES)}")
+        if any(isinstance(x, float) and x < 0 for x in v.values()):
+            raise ValueError(f"{info.field_name} must not be negative, got {v}")
+        return v
+
+    @field_validator("commission_rates")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(COMMISSION_PRODUCTS))
+        if unknown or any(not 0 <= x <= 0.1 for x in v.values()):
+            raise ValueError(
+                f"commission_rates are expected as shares from 0 to 0.1 of "
+                f"({', '.join(COMMISSION_PRODUCTS)}). Got {v} instead."
+            )
+        return v
+
+
 class Settings(Section):
     """The ``staff_kpi:`` section of the parameter files.
 
@@ -159,6 +220,7 @@ class Settings(Section):
     funnel_alpha: Share = 0.05
     """Significance level of the funnels' overdispersion test."""
     kpi_status: dict[str, StatusRule] = Field(default_factory=lambda: dict(DEFAULT_STATUS))
+    development: Development = Field(default_factory=Development)
     """Status rule per KPI card (:mod:`branchbook.metrics.thresholds`); a file may name
     only those it changes."""
     fact_bridge: Share = 0.005

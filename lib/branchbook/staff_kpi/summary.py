@@ -124,5 +124,6 @@ DEFINITIONS: dict[str, str] = {
         *"score dimension_score bridge npl_bridge".split(),
         *"composite composite_mean rank_in_branch bank_percentile rating veto funnel".split(),
         *"bonus_coefficient grade_median composite_start gap_to_grade rated".split(),
+        *"training_hours experience_years certification indicative_pay".split(),
     )
 }
