@@ -82,6 +82,7 @@ churn_val = sat.churn_bank_validation(d.bench("bench_satisfaction_churn_validati
 churn_watch = (sat.churn_watch_list(d.table("satisfaction_churn_risk"), customers, d.table("staff"),
                                     tiers=cfg.churn_list_tiers, min_probability=cfg.churn_list_min_probability,
                                     label=page.tr.label) if sat.churn_usable(churn_val) else None)
+winback = sat.winback_list(d.table("satisfaction_lost"), customers, d.table("staff"), tiers=cfg.winback_tiers)
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
@@ -97,7 +98,8 @@ page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=dr
                                                          window_months=cfg.score_window_months),
                                change_months=cfg.driver_window_months,
                                attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute"))),
-                               churn_watch=churn_watch, churn_months=cfg.churn_model_horizon_months),
+                               churn_watch=churn_watch, churn_months=cfg.churn_model_horizon_months,
+                               winback=winback, winback_months=cfg.winback_months),
              moves=sat.bridge_facts(bridge, period=d.period, min_change=cfg.fact_bridge, label=page.tr.label))
 
 # %% [markdown]
@@ -412,6 +414,22 @@ with page.methods():
     page.table(sat.churn_model_table(d.bench("bench_satisfaction_churn_model")),
                {"feature": "label:satisfaction.values.churn_feature", "coef": "num", "sd": "num", "effect": "num"},
                headers="churn_columns", caption=page.rt("captions.churn_model"))
+
+# %% [markdown]
+# Win-back: the valuable customers lost in the last months and not back, by manager, to call.
+
+# %%
+page.section("winback", months=cfg.winback_months)
+page.note("satisfaction.notes.winback_rule", tiers=" / ".join(page.labels(cfg.winback_tiers, "tier")),
+          months=cfg.winback_months)
+if len(winback):
+    page.action_table("winback", winback, {"customer_id": "text", "name": "text", "manager_name": "text",
+                                           "churn_month": "month", "how": "label:satisfaction.values.how",
+                                           "peak_tier": "label:satisfaction.values.tier", "peak_aum": "money"},
+                      shown=cfg.churn_list_rows)
+else:
+    page.empty("winback")
+page.note("satisfaction.notes.winback_closed_by")
 
 # %% [markdown]
 # Retention after a survey response by satisfaction band (satisfied 4-5, neutral 3, dissatisfied 1-2)

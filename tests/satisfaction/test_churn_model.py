@@ -358,3 +358,89 @@ def test_validation_sample_and_scores_recomputed_from_the_warehouse(small_bank):
     assert sat.churn_bank_validation(_prepared(small_bank, "bench_satisfaction_churn_validation"))[
         "events"
     ] == int(val["churned"].sum())
+
+
+# -- win-back -------------------------------------------------------------------------
+
+
+def test_winback_lists_the_valuable_lost_by_manager():
+    from branchbook.satisfaction.churn_lists import winback_list
+
+    lost = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "churn_month": ["2026-09", "2026-10", "2026-08", "2026-10"],
+            "closed": [True, False, True, True],
+            "peak_aum": [80_000.0, 700_000.0, 3_000.0, 90_000.0],
+            "peak_tier": ["affluent", "wealth", "mass", "affluent"],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "manager_id": ["S1", "S2", "S1", "S1"],
+            "name": ["张三", "李四", "王五", "赵六"],
+        }
+    )
+    staff = pd.DataFrame({"staff_id": ["S1", "S2"], "name": ["经理甲", "经理乙"]})
+    w = winback_list(lost, customers, staff, tiers=["affluent", "wealth", "private"])
+    # C3 was mass: not worth the call; 经理乙 lost 700k, 经理甲 170k
+    assert w["customer_id"].tolist() == ["C2", "C4", "C1"]
+    assert w["how"].tolist() == ["drained", "closed", "closed"]
+    assert w["manager_name"].tolist() == ["经理乙", "经理甲", "经理甲"]
+
+
+def test_winback_finds_the_planted_leavers_of_the_last_three_months(synthetic_lost):
+    lost, customers, churn_at = synthetic_lost
+    oct_ = _month_index(PERIOD)
+    ids = customers["customer_id"].to_numpy()
+    planted = set(ids[(churn_at > oct_ - 3) & (churn_at <= oct_)])
+    assert set(lost["customer_id"]) == planted
+    assert lost["closed"].all()
+    # the highest AUM before leaving is the one before the assets drained
+    assert (lost["peak_tier"] != "mass").all()
+
+
+@pytest.fixture(scope="module")
+def synthetic_lost():
+    from branchbook.params import AssetTiers
+    from branchbook.satisfaction.churn_risk import lost_customers
+
+    con, customers, churn_at = _synthetic_bank()
+    add_shared(con, PERIOD)
+    ctx = types.SimpleNamespace(sql=lambda q, **p: con.execute(q, p).df(), period=PERIOD)
+    lost = lost_customers(
+        ctx, _steps_sql(3), floor=1_000.0, floor_months=3, months=3, tiers=AssetTiers()
+    )
+    return lost, customers, churn_at
+
+
+_CLOSED_LATELY = """
+SELECT c.customer_id, strftime(c.closed_on, '%Y-%m') AS churn_month,
+       max(greatest(coalesce(b.deposits_avg, b.deposits), 0) + coalesce(b.wealth_avg, b.wealth))
+           AS peak_aum
+FROM customers c
+JOIN balances b ON b.customer_id = c.customer_id
+    AND b.month < strftime(c.closed_on, '%Y-%m')
+    AND b.month >= strftime(c.closed_on - INTERVAL 6 MONTH, '%Y-%m')
+WHERE c.closed_on BETWEEN DATE '2026-08-01' AND DATE '2026-10-31'
+  AND EXISTS (SELECT 1 FROM balances p WHERE p.customer_id = c.customer_id
+              AND p.month = strftime(c.closed_on - INTERVAL 1 MONTH, '%Y-%m')
+              AND p.deposits + p.wealth >= 1000)
+GROUP BY ALL
+"""
+
+
+def test_lost_customers_recomputed_from_the_warehouse(small_bank):
+    con = duckdb.connect(str(small_bank / "build" / "demo" / "warehouse.duckdb"), read_only=True)
+    try:
+        closed = con.execute(_CLOSED_LATELY).df().set_index("customer_id")
+    finally:
+        con.close()
+    lost = _prepared(small_bank, "satisfaction_lost").set_index("customer_id")
+    shown = lost[lost["closed"]]
+    assert len(closed) > 0
+    assert set(closed.index) <= set(shown.index)
+    both = closed.index
+    assert shown.loc[both, "churn_month"].tolist() == closed["churn_month"].tolist()
+    assert shown.loc[both, "peak_aum"].to_numpy() == pytest.approx(closed["peak_aum"].to_numpy())

@@ -121,7 +121,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "bench_satisfaction_monthly",
         "bench_satisfaction_tests", "bench_satisfaction_groups", "bench_satisfaction_drivers",
         "bench_satisfaction_retention",
-        "satisfaction_churn_risk", "bench_satisfaction_churn_model",
+        "satisfaction_churn_risk", "satisfaction_lost", "bench_satisfaction_churn_model",
         "bench_satisfaction_churn_validation", "bench_satisfaction_churn_calibration",
     }  # fmt: skip
     m = out["bench_satisfaction_monthly"]

@@ -49,6 +49,7 @@ from .churn_lists import model_table as churn_model_table
 from .churn_lists import validation_note as churn_validation_note
 from .churn_lists import validation_row as churn_validation_row
 from .churn_lists import watch_list as churn_watch_list
+from .churn_lists import winback_list
 from .churn_model import FEATURES as CHURN_FEATURES
 from .churn_model import ChurnModel
 from .churn_model import usable as churn_usable
@@ -113,6 +114,7 @@ __all__ = [
     "churn_validation_note",
     "churn_validation_row",
     "churn_watch_list",
+    "winback_list",
     "ATTRIBUTES",
     "BANDS",
     "CATEGORIES",

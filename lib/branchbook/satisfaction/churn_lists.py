@@ -77,6 +77,51 @@ def watch_list(
     return out.drop(columns=["_none", "_at_risk"]).reset_index(drop=True)
 
 
+def winback_list(
+    lost: pd.DataFrame,
+    customers: pd.DataFrame,
+    staff: pd.DataFrame | None = None,
+    *,
+    tiers: Sequence[str],
+) -> pd.DataFrame:
+    """The lost customers worth a call: the rows of ``lost`` (``satisfaction_lost``)
+    whose ``peak_tier`` (the asset tier of their highest AUM in the six months before
+    they left) is in ``tiers``; by manager (the most assets lost first, a customer
+    without a manager last), then by that AUM, highest first.
+
+    Columns: ``customer_id``, ``name`` (unmasked: the page masks it), ``manager_name``,
+    ``churn_month``, ``how`` (``closed``: the relationship was closed; ``drained``: the
+    assets stayed below the floor), ``peak_tier`` and ``peak_aum``. Who closed an
+    account (the customer or the bank) is not in the data contract, so accounts the bank
+    closed itself are not left out (the report says so).
+    """
+    s = lost[lost["peak_tier"].isin(list(tiers))]
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    out = pd.DataFrame(
+        {
+            "customer_id": s["customer_id"].to_numpy(),
+            "name": [names.get(c, "") for c in s["customer_id"]],
+            "manager_name": manager_names(s["customer_id"], customers, staff),
+            "churn_month": s["churn_month"].astype(str).to_numpy(),
+            "how": ["closed" if c else "drained" for c in s["closed"].astype(bool)],
+            "peak_tier": s["peak_tier"].to_numpy(),
+            "peak_aum": s["peak_aum"].to_numpy(float),
+        }
+    )
+    return _by_manager_order(out, "peak_aum")
+
+
+def _by_manager_order(out: pd.DataFrame, amount: str) -> pd.DataFrame:
+    total = out.groupby("manager_name")[amount].transform("sum")
+    out = out.assign(_none=out["manager_name"].eq(""), _total=total)
+    out = out.sort_values(
+        ["_none", "_total", "manager_name", amount, "customer_id"],
+        ascending=[True, False, True, False, True],
+        kind="stable",
+    )
+    return out.drop(columns=["_none", "_total"]).reset_index(drop=True)
+
+
 def by_manager(watch: pd.DataFrame) -> pd.DataFrame:
     """The list counted per manager: ``manager_name``, ``customers``, ``aum`` (sum) and
     ``expected_lost`` (the sum of probability x AUM: the AUM expected to leave), in the
@@ -152,4 +197,5 @@ __all__ = [
     "validation_note",
     "validation_row",
     "watch_list",
+    "winback_list",
 ]

@@ -110,6 +110,67 @@ ORDER BY s.month, s.customer_id
 """
 
 
+# appended to the steps' CTEs: the customers lost in the window (their first churn then)
+# and not active again at the period's end, with their highest AUM in the six months before
+LOST_SELECT = f"""
+, lost AS (
+    SELECT customer_id, min(month) AS churn_month FROM step
+    WHERE churned AND month >= $lost_from AND month <= $period
+    GROUP BY ALL
+),
+still AS (SELECT customer_id FROM st WHERE month = $period AND active)
+SELECT l.customer_id, c.branch_id, c.manager_id, l.churn_month, c.closed_on,
+       c.closed_on IS NOT NULL
+           AND c.closed_on <= last_day(CAST(l.churn_month || '-01' AS DATE)) AS closed,
+       coalesce(max(m.aum), 0.0) AS peak_aum
+FROM lost l
+JOIN customers c ON c.customer_id = l.customer_id
+LEFT JOIN customer_month m ON m.customer_id = l.customer_id
+    AND {_mi("m.month")} BETWEEN {_mi("l.churn_month")} - 6 AND {_mi("l.churn_month")} - 1
+WHERE l.customer_id NOT IN (SELECT customer_id FROM still)
+GROUP BY ALL
+ORDER BY l.customer_id
+"""
+
+LOST_COLUMNS = (
+    "customer_id",
+    "branch_id",
+    "manager_id",
+    "churn_month",
+    "closed",
+    "peak_aum",
+    "peak_tier",
+)
+
+
+def lost_customers(
+    ctx, steps_sql: str, *, floor: float, floor_months: int, months: int, tiers
+) -> pd.DataFrame:
+    """The customers lost in the last ``months`` months (their first churn in that
+    window, by the churn KPI's rule) and not active again at the period's end:
+    :data:`LOST_COLUMNS`; ``closed``: the relationship was closed (else the assets
+    stayed below the floor); ``peak_aum``: the highest AUM (balance basis) in the six
+    months before the churn month, and ``peak_tier`` its asset tier by ``tiers``."""
+    from ..metrics.models import asset_tier
+
+    period = ctx.period
+    first = shift_month(period, -(months - 1))
+    start = shift_month(first, -1)  # at risk at the end of the month before
+    lost = ctx.sql(
+        steps_sql + LOST_SELECT,
+        bal_from=shift_month(start, -(floor_months - 1)),
+        first_prev=start,
+        period=period,
+        floor=float(floor),
+        lost_from=first,
+    )
+    lost = lost.assign(
+        closed=lost["closed"].fillna(False).astype(bool),
+        peak_tier=asset_tier(lost["peak_aum"], tiers),
+    )
+    return lost[list(LOST_COLUMNS)]
+
+
 def sample_months(
     period: str, first_month: str, *, horizon: int, dev_months: int
 ) -> tuple[list[str], str]:

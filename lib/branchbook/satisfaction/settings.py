@@ -125,8 +125,14 @@ class Settings(Section):
     """The asset tiers (at the period's end) whose customers count as valuable for the
     early-warning list: by default AUM of 50,000 or more (affluent and above), the
     customers a manager is assigned to keep."""
+    winback_months: int = Field(default=3, ge=1, le=12)
+    """Win-back list: the customers lost (the churn above) in this many months ending at
+    the period and not active again at its end."""
+    winback_tiers: list[str] = ["affluent", "wealth", "private"]
+    """Win-back list: a lost customer is worth a call when the asset tier of its highest
+    AUM in the six months before it left is one of these."""
     churn_list_rows: int = Field(default=20, ge=1)
-    """Rows of the early-warning list shown in the report (all are in the workbook)."""
+    """Rows of the early-warning and win-back lists shown in the report (all are in the workbook)."""
     band_bounds: list[float] = [60.0, 85.0]
     """CSAT 0-100 where the mid (neutral) and high (satisfied) satisfaction bands start."""
     csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
@@ -171,14 +177,13 @@ class Settings(Section):
         _increasing(v)
         return v
 
-    @field_validator("churn_list_tiers")
+    @field_validator("churn_list_tiers", "winback_tiers")
     @classmethod
     def _list_tiers(cls, v: list[str]) -> list[str]:
         unknown = [t for t in v if t not in ASSET_TIERS]
         if not v or unknown:
             raise ValueError(
-                f"churn_list_tiers is expected to be some of ({', '.join(ASSET_TIERS)}). "
-                f"Got {v!r} instead."
+                f"is expected to be some of ({', '.join(ASSET_TIERS)}). Got {v!r} instead."
             )
         return v
 

@@ -34,6 +34,8 @@ def summary_facts(
     attribute_labels: Mapping[str, str] | None = None,
     churn_watch: pd.DataFrame | None = None,
     churn_months: int = 3,
+    winback: pd.DataFrame | None = None,
+    winback_months: int = 3,
 ) -> list[tuple[str, dict]]:
     """Three to six facts for the summary, most important first.
 
@@ -53,7 +55,8 @@ def summary_facts(
     data show satisfied customers staying longer. With ``churn_watch`` (the early
     warning's list, :func:`.churn_lists.watch_list`; None when the model is not
     validated), how many valuable customers it names and their AUM, after the complaints
-    (a list to work through on Monday comes before the drivers).
+    (a list to work through on Monday comes before the drivers); then, with ``winback``
+    (:func:`.churn_lists.winback_list`), how many valuable customers were lost lately.
     """
     k = kpi_rows.set_index("kpi")
     facts: list[tuple[str, dict]] = []
@@ -135,6 +138,17 @@ def summary_facts(
                     "aum": float(churn_watch["aum"].sum()),
                     "managers": int(churn_watch["manager_name"].nunique()),
                     "months": churn_months,
+                },
+            )
+        )
+    if winback is not None and len(winback):
+        facts.append(
+            (
+                p + "winback",
+                {
+                    "customers": len(winback),
+                    "aum": float(winback["peak_aum"].sum()),
+                    "months": winback_months,
                 },
             )
         )
@@ -251,6 +265,7 @@ _APPENDIX = (
     "churn_validation",
     "churn_reasons",
     "churn_watch",
+    "winback",
     "retention",
     "risk_ratio",
     "bridge_ratios",
