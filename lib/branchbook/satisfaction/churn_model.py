@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import ratio
-from ..stats.measures import auc_ci, calibration_bands, ks
+from ..stats.measures import auc_ci, calibration_bands, ks, ranks_better_than_chance
 
 DIGITAL = ("mobile", "online")
 """Transaction channels counted as digital; the others (counter, ATM, POS) as in person."""
@@ -246,7 +246,7 @@ def validation(
 def usable(val: dict) -> bool:
     """The model may name customers: validated out of time on enough events, with an AUC
     whose 95% interval lies above 0.5 (it ranks better than chance)."""
-    return bool(val.get("sufficient")) and val.get("auc_low", math.nan) > 0.5
+    return ranks_better_than_chance(val)
 
 
 def calibration(y, p, *, bands: int = 5) -> pd.DataFrame:

@@ -92,7 +92,8 @@ sv AS (
     GROUP BY ALL
 )
 SELECT s.customer_id, s.branch_id, c.manager_id, s.month, s.churn_month,
-       coalesce(m0.aum, 0.0) AS aum, m0.asset_tier,
+       coalesce(m0.aum, 0.0) AS aum, m0.asset_tier, m0.deposits, m0.wealth,
+       m0.loans_outstanding,
        coalesce(m3.aum, 0.0) AS aum_before, coalesce(m0.products_held, 0) AS products_held,
        datediff('day', c.opened_on, last_day(CAST(s.month || '-01' AS DATE))) / 365.25
            AS tenure_years,
@@ -194,6 +195,9 @@ SCORE_COLUMNS = (
     "manager_id",
     "asset_tier",
     "aum",
+    "deposits",
+    "wealth",
+    "loans_outstanding",
     "probability",
     *(f"reason_{k + 1}" for k in range(REASONS)),
 )
@@ -214,7 +218,8 @@ def churn_risk_frames(
     context; ``steps_sql``: the churn KPI's CTEs, :func:`.prepare._steps_sql`).
 
     ``satisfaction_churn_risk`` (cut per branch; :data:`SCORE_COLUMNS`): every customer
-    active at the period's end with the probability of churning within ``horizon``
+    active at the period's end, its AUM, deposits, wealth and loans at the period (balance
+    basis; the segmentation report's lifetime value reads them), with the probability of churning within ``horizon``
     months and up to three reasons, empty columns when no model was fitted;
     ``bench_satisfaction_churn_model`` (:meth:`.ChurnModel.table`, empty when not
     fitted), ``bench_satisfaction_churn_validation`` (one row: :func:`.validation` with
@@ -260,7 +265,7 @@ def churn_risk_frames(
         "status": "fitted" if model else "few_events",
     }
     current = raw[now].reset_index(drop=True)
-    scores = current[["customer_id", "branch_id", "manager_id", "asset_tier", "aum"]]
+    scores = current[list(SCORE_COLUMNS[:8])]
     if model:
         xc = x[now].reset_index(drop=True)
         scores = pd.concat(

@@ -161,3 +161,11 @@ def calibration_bands(y_true, y_prob, *, bands: int = 5, level: float = 0.05):
         )
     cols = ["band", "lower", "upper", "n", "events", "predicted", "observed", "p_value", "off"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def ranks_better_than_chance(validation: dict) -> bool:
+    """A model may be used (name customers, give a retention): its out-of-time figures
+    rest on enough events (``sufficient``) and its AUC's 95% interval lies above 0.5
+    (``auc_low``)."""
+    low = validation.get("auc_low", float("nan"))
+    return bool(validation.get("sufficient")) and bool(low > 0.5)
