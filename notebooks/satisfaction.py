@@ -81,7 +81,8 @@ change = sat.attribute_change(responses, period=d.period, window_months=cfg.driv
 churn_val = sat.churn_bank_validation(d.bench("bench_satisfaction_churn_validation"))
 churn_watch = (sat.churn_watch_list(d.table("satisfaction_churn_risk"), customers, d.table("staff"),
                                     tiers=cfg.churn_list_tiers, min_probability=cfg.churn_list_min_probability,
-                                    label=page.tr.label) if sat.churn_usable(churn_val) else None)
+                                    label=page.tr.label, sep=page.rt("values.reason_separator"))
+               if sat.churn_usable(churn_val) else None)
 winback = sat.winback_list(d.table("satisfaction_lost"), customers, d.table("staff"), tiers=cfg.winback_tiers)
 
 # %% [markdown]

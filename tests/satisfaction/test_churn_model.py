@@ -444,3 +444,13 @@ def test_lost_customers_recomputed_from_the_warehouse(small_bank):
     both = closed.index
     assert shown.loc[both, "churn_month"].tolist() == closed["churn_month"].tolist()
     assert shown.loc[both, "peak_aum"].to_numpy() == pytest.approx(closed["peak_aum"].to_numpy())
+
+
+def test_list_tiers_are_checked_with_the_allowed_values():
+    from branchbook.satisfaction import Settings
+
+    with pytest.raises(ValueError, match="mass, affluent, wealth, private"):
+        Settings(churn_list_tiers=["gold"])
+    with pytest.raises(ValueError, match="expected to be some of"):
+        Settings(winback_tiers=[])
+    assert Settings().churn_list_tiers == ["affluent", "wealth", "private"]

@@ -34,6 +34,7 @@ def watch_list(
     tiers: Sequence[str],
     min_probability: float,
     label: Callable[[str, str], str] | None = None,
+    sep: str = "; ",
 ) -> pd.DataFrame:
     """The valuable customers at risk of churning: the rows of ``scores``
     (``satisfaction_churn_risk``) whose ``asset_tier`` at the period's end is in ``tiers``
@@ -44,7 +45,7 @@ def watch_list(
     Columns: ``customer_id``, ``name`` (unmasked: the page masks it), ``manager_name``,
     ``asset_tier``, ``aum``, ``probability`` and ``reasons`` (the codes
     ``reason_1..3`` in words by ``label(REASON_LABELS, code)``, e.g. the page's
-    ``tr.label``; the codes without it, joined by "; "). Empty when the
+    ``tr.label``; the codes without it, joined by ``sep``). Empty when the
     scores have no probability (no model).
     """
     s = scores[
@@ -53,7 +54,7 @@ def watch_list(
     ]
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
     words = [
-        "; ".join(label(REASON_LABELS, c) if label else c for c in row if isinstance(c, str) and c)
+        sep.join(label(REASON_LABELS, c) if label else c for c in row if isinstance(c, str) and c)
         for row in s[[f"reason_{k + 1}" for k in range(REASONS)]].itertuples(index=False)
     ]
     out = pd.DataFrame(
