@@ -117,3 +117,23 @@ def test_clv_recomputed_from_the_warehouse(small_bank):
     expected = w.groupby("asset_tier")["clv"].sum()
     for tier, value in expected.items():
         assert shown.loc[tier, "clv"] == pytest.approx(value, rel=1e-9)
+
+
+def test_clv_parameters_can_only_be_set_in_the_bank_file(tmp_path):
+    from branchbook.errors import ParamsError
+    from branchbook.params import ParamSet
+    from branchbook.reports import settings_classes
+
+    (tmp_path / "branches").mkdir()
+    (tmp_path / "bank.yaml").write_text(
+        "bank_name: {en: Demo Bank, zh-CN: 示范银行}\nlocale: en\n"
+        "segmentation: {clv: {discount_rate: 0.1}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "branches" / "0101.yaml").write_text(
+        "segmentation: {clv: {years: 3}}\n", encoding="utf-8"
+    )
+    ps = ParamSet(tmp_path, settings_classes())
+    assert ps.for_branch("0102").sections["segmentation"].clv.discount_rate == 0.1
+    with pytest.raises(ParamsError, match=r"0101\.yaml: segmentation\.clv: can only be set in"):
+        ps.for_branch("0101")
