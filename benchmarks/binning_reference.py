@@ -50,8 +50,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from branchbook.risk import Scorecard  # noqa: E402
-from branchbook.risk.measures import auc  # noqa: E402
 from branchbook.risk.scorecard import woe_logit  # noqa: E402
+from branchbook.stats.measures import auc  # noqa: E402
 
 TARGET = "creditability"
 #: The bank's scorecard defaults (``ScorecardSettings``), written out so the comparison

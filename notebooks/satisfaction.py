@@ -52,7 +52,7 @@ d, cfg, page = rc.data, rc.settings, rc.page
 
 # %% [markdown]
 # Load the branch's survey responses, complaints, customers and retention cohort, and the
-# bank-wide frames; compute what the summary needs.
+# bank-wide frames; compute what the summary needs (the churn early-warning list among it).
 
 # %%
 responses = d.table("satisfaction_responses")
@@ -78,6 +78,12 @@ bank_drivers = d.bench("bench_satisfaction_drivers")
 change = sat.attribute_change(responses, period=d.period, window_months=cfg.driver_window_months,
                               importance=sat.bank_importance(bank_drivers), fdr=cfg.fdr,
                               max_focus=cfg.driver_focus_max)
+churn_val = sat.churn_bank_validation(d.bench("bench_satisfaction_churn_validation"))
+churn_watch = (sat.churn_watch_list(d.table("satisfaction_churn_risk"), customers, d.table("staff"),
+                                    tiers=cfg.churn_list_tiers, min_probability=cfg.churn_list_min_probability,
+                                    label=page.tr.label, sep=page.rt("values.reason_separator"))
+               if sat.churn_usable(churn_val) else None)
+winback = sat.winback_list(d.table("satisfaction_lost"), customers, d.table("staff"), tiers=cfg.winback_tiers)
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
@@ -92,7 +98,9 @@ page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=dr
                                nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
                                                          window_months=cfg.score_window_months),
                                change_months=cfg.driver_window_months,
-                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))),
+                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute"))),
+                               churn_watch=churn_watch, churn_months=cfg.churn_model_horizon_months,
+                               winback=winback, winback_months=cfg.winback_months),
              moves=sat.bridge_facts(bridge, period=d.period, min_change=cfg.fact_bridge, label=page.tr.label))
 
 # %% [markdown]
@@ -373,6 +381,56 @@ page.section("churn")
 page.note("satisfaction.notes.churn_rule", floor=cfg.churn_aum_floor, months=cfg.churn_floor_months)
 page.line_chart("churn", tr["month"], {"branch": tr["churn_rate"] * 100, "bank_median": tr["bank_churn_rate"] * 100},
                 months=False, last=tr["churn_rate"].iloc[-1], bank=tr["bank_churn_rate"].iloc[-1])
+
+# %% [markdown]
+# Churn early warning: the bank's model of churning within the next months (fitted once in prepare
+# and checked out of time on later months), and the valuable customers it rates at risk, by manager.
+
+# %%
+page.section("churn_warning", months=cfg.churn_model_horizon_months)
+churn_note, churn_values = sat.churn_validation_note(churn_val)
+page.note(churn_note, **churn_values)
+churn_columns = {"customers": "int", "events": "int", "event_rate": "pct", "predicted_rate": "pct", "auc": "num",
+                 "auc_low": "num", "auc_high": "num", "ks": "num"}
+if churn_val.get("status") == "fitted":
+    page.table(sat.churn_validation_row(churn_val), churn_columns, headers="churn_columns",
+               caption=page.rt("captions.churn_validation"))
+if churn_watch is not None:
+    page.note("satisfaction.notes.churn_list_rule", tiers=" / ".join(page.labels(cfg.churn_list_tiers, "tier")),
+              months=cfg.churn_model_horizon_months, probability=cfg.churn_list_min_probability)
+    if len(churn_watch):
+        page.table(sat.churn_by_manager(churn_watch), {"manager_name": "text", "customers": "int", "aum": "money",
+                                                 "expected_lost": "money"}, caption=page.rt("captions.churn_managers"))
+        page.action_table("churn_warning", churn_watch, {"customer_id": "text", "name": "text", "manager_name": "text",
+                                                   "asset_tier": "label:satisfaction.values.tier", "aum": "money",
+                                                   "probability": "pct", "reasons": "text"}, shown=cfg.churn_list_rows)
+    else:
+        page.empty("churn_warning")
+with page.methods():
+    if churn_val.get("sufficient"):
+        page.table(d.bench("bench_satisfaction_churn_calibration"),
+                   {"band": "int", "lower": "pct", "upper": "pct", "n": "int", "events": "int", "predicted": "pct",
+                    "observed": "pct", "p_value": "num"}, headers="churn_columns",
+                   caption=page.rt("captions.churn_calibration"))
+    page.table(sat.churn_model_table(d.bench("bench_satisfaction_churn_model")),
+               {"feature": "label:satisfaction.values.churn_feature", "coef": "num", "sd": "num", "effect": "num"},
+               headers="churn_columns", caption=page.rt("captions.churn_model"))
+
+# %% [markdown]
+# Win-back: the valuable customers lost in the last months and not back, by manager, to call.
+
+# %%
+page.section("winback", months=cfg.winback_months)
+page.note("satisfaction.notes.winback_rule", tiers=" / ".join(page.labels(cfg.winback_tiers, "tier")),
+          months=cfg.winback_months)
+if len(winback):
+    page.action_table("winback", winback, {"customer_id": "text", "name": "text", "manager_name": "text",
+                                           "churn_month": "month", "how": "label:satisfaction.values.how",
+                                           "peak_tier": "label:satisfaction.values.tier", "peak_aum": "money"},
+                      shown=cfg.churn_list_rows)
+else:
+    page.empty("winback")
+page.note("satisfaction.notes.winback_closed_by")
 
 # %% [markdown]
 # Retention after a survey response by satisfaction band (satisfied 4-5, neutral 3, dissatisfied 1-2)

@@ -180,6 +180,28 @@ page.bar_chart("clusters", profile.set_index("label"), ["customer_share", "bank_
                percent=True, horizontal=True)
 
 # %% [markdown]
+# Customer lifetime value: each open customer's yearly margin, kept with the churn early warning's
+# retention and discounted (method and parameters in the note and the definitions).
+
+# %%
+page.section("clv", years=cfg.clv.years)
+churn_check = (d.bench("bench_satisfaction_churn_validation")
+               if "satisfaction_churn_risk" in d.meta.get("artifacts", {}).get("satisfaction", []) else None)
+if seg.retention_usable(churn_check):
+    months = int(churn_check["horizon_months"].iloc[0])
+    values = seg.customer_clv(cur, d.table("satisfaction_churn_risk"), **cfg.clv.model_dump(), horizon_months=months)
+    clv_columns = {"customers": "int", "scored": "int", "clv": "money", "clv_mean": "money", "clv_share": "pct",
+                   "retention": "pct"}
+    page.table(seg.clv_by(values, by="asset_tier", order=seg.ASSET_TIERS),
+               {"asset_tier": "label:segmentation.values.asset_tier", **clv_columns}, index=True, suppress=["customers"])
+    page.table(seg.clv_by(values, by="customer_type"),
+               {"customer_type": "label:segmentation.values.customer_type", **clv_columns}, index=True,
+               suppress=["customers"])
+    page.note("segmentation.notes.clv_method", **cfg.clv.model_dump(), months=months)
+else:
+    page.note("segmentation.notes.clv_not_shown")
+
+# %% [markdown]
 # AUM concentration: Lorenz curve, top-20% share, Gini.
 
 # %%

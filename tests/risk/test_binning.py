@@ -8,7 +8,7 @@ import pytest
 
 from branchbook.risk import Scorecard, binning
 from branchbook.risk.binning import same_rate_p, woe_iv
-from branchbook.risk.measures import auc
+from branchbook.stats.measures import auc
 
 from .helpers import approx
 

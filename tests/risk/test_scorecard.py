@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from branchbook.risk import Scorecard
-from branchbook.risk.measures import auc
+from branchbook.stats.measures import auc
 
 from .helpers import approx, credit_data
 

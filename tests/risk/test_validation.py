@@ -8,8 +8,8 @@ import pandas as pd
 
 from branchbook import risk
 from branchbook.risk import Scorecard
-from branchbook.risk.measures import auc, auc_ci, binomial_p
 from branchbook.risk.validation import VALIDATION_COLUMNS
+from branchbook.stats.measures import auc, auc_ci, binomial_p
 
 from .helpers import approx, credit_data
 

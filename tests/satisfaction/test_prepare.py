@@ -81,6 +81,10 @@ def _warehouse():
                         "surveys": surveys, "complaints": compl}.items():  # fmt: skip
         con.register(f"{name}_df", frame)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
+    con.execute(  # no transactions: the churn model's features read an empty table
+        "CREATE TABLE transactions (txn_id VARCHAR, customer_id VARCHAR, txn_date DATE,"
+        " channel VARCHAR, amount DOUBLE, direction VARCHAR)"
+    )
     return con
 
 
@@ -117,6 +121,8 @@ def test_prepare_returns_the_named_frames(prepared):
         "bench_satisfaction_monthly",
         "bench_satisfaction_tests", "bench_satisfaction_groups", "bench_satisfaction_drivers",
         "bench_satisfaction_retention",
+        "satisfaction_churn_risk", "satisfaction_lost", "bench_satisfaction_churn_model",
+        "bench_satisfaction_churn_validation", "bench_satisfaction_churn_calibration",
     }  # fmt: skip
     m = out["bench_satisfaction_monthly"]
     assert list(m.columns) == list(sat.MONTHLY_COLUMNS)

@@ -2,8 +2,8 @@
 collateral, concentration, compliance and the risk matrix of one branch.
 
 One file per concern: :mod:`.settings` (names and parameters), :mod:`.book` (five-class,
-DPD buckets, ratios, roll rates), :mod:`.binning`, :mod:`.scorecard` and
-:mod:`.measures` (the bank's scorecard and how it is measured), :mod:`.scoring`
+DPD buckets, ratios, roll rates), :mod:`.binning` and :mod:`.scorecard` (the bank's
+scorecard; how it is measured: :mod:`branchbook.stats.measures`), :mod:`.scoring`
 (applying it: scores, PD, expected loss), :mod:`.validation` (out of time: AUC with its
 interval, calibration, stability), :mod:`.exposure` (early warning,
 LTV, concentration), :mod:`.compliance`, :mod:`.matrix` (probability x impact),
@@ -64,6 +64,7 @@ denominator (an empty branch) is NaN, never 0.
 """
 
 from ..metrics.history import CLOSE_REASONS, History, status_notes
+from ..stats.measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .book import (
     book_ratios,
     dpd_bucket,
@@ -107,7 +108,6 @@ from .exposure import (
     warning_rules,
 )
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
-from .measures import auc, auc_ci, binomial_p, gini, ks, psi
 from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, unit_kpis
 from .prepare import prepare
 from .revaluation import overdue_revaluations, revaluation_counts, revaluation_status

@@ -6,7 +6,7 @@ raw numeric and text columns and ``y`` 1 for the event (a bad loan), 0 otherwise
 then ``predict_proba(X)`` (n x 2: probability of no event, of the event),
 ``score(X)`` (points) and ``iv_table()``. It works on any DataFrame with a binary
 target, not only on the warehouse. Binning and weight of evidence are in
-:mod:`.binning`; AUC, KS, Gini and PSI in :mod:`.measures`.
+:mod:`.binning`; AUC, KS, Gini and PSI in :mod:`branchbook.stats.measures`.
 
 Model and points
     Features with IV >= ``min_iv`` enter, strongest first, skipping any whose WoE
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..stats.measures import auc, gini, ks, psi
 from .binning import (
     MISSING,
     OTHER,
@@ -40,7 +41,6 @@ from .binning import (
     _text_bins,
     woe_iv,
 )
-from .measures import auc, gini, ks, psi
 
 __all__ = ["MISSING", "OTHER", "Scorecard", "auc", "gini", "ks", "psi", "woe_iv", "woe_logit"]
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import ratio
-from .measures import auc_ci, binomial_p, gini, ks, psi
+from ..stats.measures import auc_ci, binomial_p, gini, ks, psi
 from .scorecard import Scorecard
 
 

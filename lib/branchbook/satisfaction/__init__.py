@@ -18,6 +18,9 @@ The package's rooms:
 - :mod:`.focus`: what to fix first: ratings against the previous window x importance;
 - :mod:`.complaints`: rates, SLA, resolution times, backlog, repeat complainants;
 - :mod:`.retention`: churn, retention by satisfaction band;
+- :mod:`.churn_model`, :mod:`.churn_risk`, :mod:`.churn_lists`: the churn early warning:
+  the bank's model of churning in the next months (fitted and validated out of time in
+  prepare), its reasons, and the valuable customers at risk by manager;
 - :mod:`.views`: frames shaped for the page;
 - :mod:`.bridges`: CSAT, NPS, complaints per 1,000 and churn since last month and since
   the start of the year, split into rate and mix effects by asset tier and channel;
@@ -40,6 +43,16 @@ from .bridges import (
     bridge_table,
     bridge_total,
 )
+from .churn_lists import bank_validation as churn_bank_validation
+from .churn_lists import by_manager as churn_by_manager
+from .churn_lists import model_table as churn_model_table
+from .churn_lists import validation_note as churn_validation_note
+from .churn_lists import validation_row as churn_validation_row
+from .churn_lists import watch_list as churn_watch_list
+from .churn_lists import winback_list
+from .churn_model import FEATURES as CHURN_FEATURES
+from .churn_model import ChurnModel
+from .churn_model import usable as churn_usable
 from .compare import bh_adjust, branch_tests, nps_change
 from .complaints import (
     CATEGORIES,
@@ -92,6 +105,16 @@ __all__ = [
     "bridge_table",
     "bridge_total",
     "unit_kpis",
+    "CHURN_FEATURES",
+    "ChurnModel",
+    "churn_bank_validation",
+    "churn_by_manager",
+    "churn_model_table",
+    "churn_usable",
+    "churn_validation_note",
+    "churn_validation_row",
+    "churn_watch_list",
+    "winback_list",
     "ATTRIBUTES",
     "BANDS",
     "CATEGORIES",

@@ -19,6 +19,7 @@ from ..metrics.models import (
 )
 from ..period import Period, shift_month
 from .bridges import base_months, bridge_sums
+from .churn_risk import churn_risk_frames, lost_customers
 from .compare import branch_tests
 from .complaints import monthly_complaints
 from .drivers import DRIVER_SAMPLE_CAP, drivers
@@ -195,6 +196,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     bridged KPIs per segment at this month end, last month's and last year's
     (:func:`.bridges.bridge_sums`; responses and complaints in the asset tier of their
     month, ``tier_then`` of the responses).
+    The churn early warning's frames: :func:`.churn_risk.churn_risk_frames`; the
+    customers lost lately, for the win-back list: ``satisfaction_lost``
+    (:func:`.churn_risk.lost_customers`).
     """
     s = ctx.settings
     period, w = ctx.period, s.score_window_months
@@ -317,7 +321,27 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         confidence=s.confidence,
         scale=s.csat_scale,
     )
+    early_warning = churn_risk_frames(
+        ctx,
+        _steps_sql(n_low),
+        floor=s.churn_aum_floor,
+        floor_months=n_low,
+        horizon=s.churn_model_horizon_months,
+        dev_months=s.churn_model_dev_months,
+        min_events=s.churn_model_min_events,
+        dissatisfied_below=s.band_bounds[0],
+    )
+    lost = lost_customers(
+        ctx,
+        _steps_sql(n_low),
+        floor=s.churn_aum_floor,
+        floor_months=n_low,
+        months=s.winback_months,
+        tiers=s.asset_tiers,
+    )
     return {
+        **early_warning,
+        "satisfaction_lost": lost,
         "satisfaction_responses": responses,
         "satisfaction_retention_cohort": cohort,
         "satisfaction_bridge": bridge,

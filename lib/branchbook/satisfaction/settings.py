@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from .. import metrics
 from ..metrics import thresholds
+from ..metrics.models import ASSET_TIERS
 from ..metrics.thresholds import StatusRule, relative
 from ..params import (
     DEFAULT_BALANCE_BASIS,
@@ -23,7 +24,15 @@ from ..params import (
 REPORT = "satisfaction"
 # The data contract tables this report reads (in prepare and in its notebook): a
 # warning-level finding about another table is not shown in it.
-SOURCES: tuple[str, ...] = ("branches", "customers", "balances", "surveys", "complaints", "staff")
+SOURCES: tuple[str, ...] = (
+    "branches",
+    "customers",
+    "balances",
+    "surveys",
+    "complaints",
+    "staff",
+    "transactions",  # the churn early warning's features
+)
 
 
 def _default_status() -> dict[str, StatusRule]:
@@ -99,6 +108,31 @@ class Settings(Section):
     retention_months: int = Field(default=6, ge=1, le=24)
     """Follow-up after a survey response when measuring retention by band."""
     retention_cohort_months: int = Field(default=12, ge=1, le=36)
+    churn_model_horizon_months: int = Field(default=3, ge=1, le=12)
+    """Churn early warning: the model gives the probability of churning (the churn above)
+    within this many months after a month's end."""
+    churn_model_dev_months: int = Field(default=3, ge=1, le=12)
+    """Month ends stacked in the development sample (the latest ending twice the horizon
+    before the period), as far as the warehouse holds six months of history before each."""
+    churn_model_min_events: int = Field(default=20, ge=5)
+    """Fewer churners (or stayers) than this in the development sample: no model; in the
+    validation sample: no AUC, KS or calibration (too few events), and no list."""
+    churn_list_min_probability: float = Field(default=0.05, gt=0.0, lt=1.0)
+    """A valuable customer is listed when the probability of churning within the horizon
+    is at least this (5% in three months: about two and a half times the demo bank's
+    average)."""
+    churn_list_tiers: list[str] = ["affluent", "wealth", "private"]
+    """The asset tiers (at the period's end) whose customers count as valuable for the
+    early-warning list: by default AUM of 50,000 or more (affluent and above), the
+    customers a manager is assigned to keep."""
+    winback_months: int = Field(default=3, ge=1, le=12)
+    """Win-back list: the customers lost (the churn above) in this many months ending at
+    the period and not active again at its end."""
+    winback_tiers: list[str] = ["affluent", "wealth", "private"]
+    """Win-back list: a lost customer is worth a call when the asset tier of its highest
+    AUM in the six months before it left is one of these."""
+    churn_list_rows: int = Field(default=20, ge=1)
+    """Rows of the early-warning and win-back lists shown in the report (all are in the workbook)."""
     band_bounds: list[float] = [60.0, 85.0]
     """CSAT 0-100 where the mid (neutral) and high (satisfied) satisfaction bands start."""
     csat_scale: CsatScale = Field(default_factory=lambda: list(DEFAULT_CSAT_SCALE))
@@ -141,6 +175,16 @@ class Settings(Section):
         if len(v) != 2 or not all(0 < x < 100 for x in v):
             raise ValueError(f"band_bounds needs 2 scores between 0 and 100 (mid, high), got {v}")
         _increasing(v)
+        return v
+
+    @field_validator("churn_list_tiers", "winback_tiers")
+    @classmethod
+    def _list_tiers(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in ASSET_TIERS]
+        if not v or unknown:
+            raise ValueError(
+                f"is expected to be some of ({', '.join(ASSET_TIERS)}). Got {v!r} instead."
+            )
         return v
 
     @field_validator("backlog_age_days")

@@ -32,6 +32,10 @@ def summary_facts(
     attribute_changes: pd.DataFrame | None = None,
     change_months: int = 3,
     attribute_labels: Mapping[str, str] | None = None,
+    churn_watch: pd.DataFrame | None = None,
+    churn_months: int = 3,
+    winback: pd.DataFrame | None = None,
+    winback_months: int = 3,
 ) -> list[tuple[str, dict]]:
     """Three to six facts for the summary, most important first.
 
@@ -48,7 +52,11 @@ def summary_facts(
     previous ``change_months`` months, weighted by importance (``attribute_changes`` from
     :func:`.focus.attribute_change`, names from ``attribute_labels``), else the attribute
     to improve first (or ``drivers_too_few``); the open backlog, and whether the bank's
-    data show satisfied customers staying longer.
+    data show satisfied customers staying longer. With ``churn_watch`` (the early
+    warning's list, :func:`.churn_lists.watch_list`; None when the model is not
+    validated), how many valuable customers it names and their AUM, after the complaints
+    (a list to work through on Monday comes before the drivers); then, with ``winback``
+    (:func:`.churn_lists.winback_list`), how many valuable customers were lost lately.
     """
     k = kpi_rows.set_index("kpi")
     facts: list[tuple[str, dict]] = []
@@ -118,6 +126,29 @@ def summary_facts(
                     "per_1000": k.at["complaints_per_1000", "value"],
                     "sla_first_response": fr.at["first_response", "compliance"],
                     "sla_plan": fr.at["plan", "compliance"],
+                },
+            )
+        )
+    if churn_watch is not None and len(churn_watch):
+        facts.append(
+            (
+                p + "churn_watch",
+                {
+                    "customers": len(churn_watch),
+                    "aum": float(churn_watch["aum"].sum()),
+                    "managers": int(churn_watch["manager_name"].nunique()),
+                    "months": churn_months,
+                },
+            )
+        )
+    if winback is not None and len(winback):
+        facts.append(
+            (
+                p + "winback",
+                {
+                    "customers": len(winback),
+                    "aum": float(winback["peak_aum"].sum()),
+                    "months": winback_months,
                 },
             )
         )
@@ -230,6 +261,11 @@ _APPENDIX = (
     "backlog_age",
     "repeat_complainants",
     "churn_rate",
+    "churn_probability",
+    "churn_validation",
+    "churn_reasons",
+    "churn_watch",
+    "winback",
     "retention",
     "risk_ratio",
     "bridge_ratios",

@@ -94,6 +94,7 @@ from .tiers import (
     quintile_score,
     rfm_scores,
 )
+from .value import annual_retention, clv_by, customer_clv, lifetime_value, retention_usable
 from .views import (
     action_list,
     branch_vs_bank,
@@ -109,6 +110,11 @@ from .views import (
 )
 
 __all__ = [
+    "annual_retention",
+    "clv_by",
+    "customer_clv",
+    "lifetime_value",
+    "retention_usable",
     "unit_kpis",
     "BASES",
     "MEASURES",

@@ -162,6 +162,17 @@ class BankWide(Section):
     credit_points: CreditPoints = CreditPoints()
 
 
+class Clv(Section):
+    """Customer lifetime value's parameters (:mod:`.value`), one method for the whole bank:
+    margins a year as shares of the balance, the discount rate a year, the years counted."""
+
+    deposit_margin: float = Field(default=0.015, ge=0.0, le=0.5)
+    wealth_margin: float = Field(default=0.006, ge=0.0, le=0.5)
+    loan_margin: float = Field(default=0.02, ge=0.0, le=0.5)
+    discount_rate: float = Field(default=0.08, ge=0.0, le=1.0)
+    years: int = Field(default=5, ge=1, le=30)
+
+
 def _default_status() -> dict[str, StatusRule]:
     # Concentration of AUM and dormant high-value customers depend on the branch's market
     # and the bank's customer mix (every demo branch's top 20% hold 82-88%): read against
@@ -187,7 +198,7 @@ class Settings(Section):
     """
 
     #: Keys only bank.yaml may set: they are used once, in prepare, for the whole bank.
-    BANK_ONLY: ClassVar[tuple[str, ...]] = ("bank_wide",)
+    BANK_ONLY: ClassVar[tuple[str, ...]] = ("bank_wide", "clv")
     #: Read from the top of bank.yaml: the satisfaction report's tiers are the same, and
     #: so is the balance a customer's AUM is read from (the staff KPI report's too).
     SHARED: ClassVar[tuple[str, ...]] = ("asset_tiers", "balance_basis")
@@ -199,6 +210,7 @@ class Settings(Section):
     level_cutoffs: list[float] = Field(default_factory=lambda: [30.0, 45.0, 60.0, 75.0])
     lifecycle: Lifecycle = Lifecycle()
     bank_wide: BankWide = BankWide()
+    clv: Clv = Clv()
     action_rows: int = Field(default=50, ge=1, le=10_000)
     fact_gap: Share = 0.05
     fact_migration: Share = 0.01

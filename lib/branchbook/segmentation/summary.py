@@ -163,5 +163,6 @@ DEFINITIONS: dict[str, str] = {
         "bank_median",
         "action_list",
         "bridge",
+        "clv",
     )
 }

@@ -4,6 +4,9 @@
   (opening -> new -> growth -> decline -> lost -> closing), the symmetric rate/mix
   shift-share of a ratio and the migration matrix of balances. Every part is an
   amount or a ratio difference, and the parts add up exactly.
+* :mod:`.measures`: how well a score ranks (AUC with DeLong's interval, KS, Gini), PSI
+  and the exact binomial test, for every model a report validates (the credit scorecard,
+  the churn model).
 """
 
 from .bridges import (

@@ -3,12 +3,15 @@
 import math
 
 import numpy as np
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from branchbook import risk
-from branchbook.risk.measures import auc, auc_ci, gini, ks, psi
+from branchbook.stats.measures import auc, auc_ci, gini, ks, psi
 
-from .helpers import approx
+
+def approx(x, rel=1e-6):
+    return pytest.approx(x, rel=rel, abs=1e-9, nan_ok=True)
 
 
 # -- measures --------------------------------------------------------------------------

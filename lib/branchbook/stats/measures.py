@@ -122,3 +122,50 @@ def binomial_p(k: int, n: int, p: float) -> float:
     if n <= 0 or not 0 <= p <= 1:
         return float("nan")
     return float(stats.binomtest(int(k), int(n), float(p)).pvalue)
+
+
+def calibration_bands(y_true, y_prob, *, bands: int = 5, level: float = 0.05):
+    """Predicted against observed event rate per band of ``y_prob``: the rows sorted by
+    ``y_prob`` and cut into ``bands`` bands of (nearly) equal count (fewer with fewer
+    rows). One row per band: ``band`` (1 = lowest predictions), ``lower`` and ``upper``
+    (its smallest and largest prediction), ``n``, ``events``, ``predicted`` (mean
+    ``y_prob``), ``observed`` (events / n), ``p_value`` (:func:`binomial_p` of the events
+    against the predicted rate) and ``off`` (p-value below ``level``).
+
+    >>> t = calibration_bands([0, 0, 1, 1], [0.1, 0.1, 0.9, 0.9], bands=2)
+    >>> t[["n", "events", "predicted", "observed"]].values.tolist()
+    [[2.0, 0.0, 0.1, 0.0], [2.0, 2.0, 0.9, 1.0]]
+    """
+    import pandas as pd
+
+    y, p = _clean(y_true, y_prob)
+    order = np.argsort(p, kind="stable")
+    parts = np.array_split(order, min(bands, len(p))) if len(p) else []
+    rows = []
+    for i, idx in enumerate(parts, start=1):
+        n, k = len(idx), int(y[idx].sum())
+        pred = float(p[idx].mean())
+        pv = binomial_p(k, n, pred)
+        rows.append(
+            {
+                "band": i,
+                "lower": float(p[idx].min()),
+                "upper": float(p[idx].max()),
+                "n": float(n),
+                "events": float(k),
+                "predicted": pred,
+                "observed": k / n,
+                "p_value": pv,
+                "off": bool(pv < level),
+            }
+        )
+    cols = ["band", "lower", "upper", "n", "events", "predicted", "observed", "p_value", "off"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def ranks_better_than_chance(validation: dict) -> bool:
+    """A model may be used (name customers, give a retention): its out-of-time figures
+    rest on enough events (``sufficient``) and its AUC's 95% interval lies above 0.5
+    (``auc_low``)."""
+    low = validation.get("auc_low", float("nan"))
+    return bool(validation.get("sufficient")) and bool(low > 0.5)

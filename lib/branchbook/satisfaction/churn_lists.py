@@ -1,0 +1,202 @@
+"""The churn early warning on the page: the bank's out-of-time figures, what they rest
+on, and the action list of valuable customers at risk, by manager."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from .churn_model import REASONS, usable
+
+REASON_LABELS = "satisfaction.values.churn_reason"
+"""Catalogue prefix of the reasons' words: ``<prefix>.<feature>.<high|low>``."""
+
+
+def manager_names(ids: pd.Series, customers: pd.DataFrame, staff: pd.DataFrame | None) -> list[str]:
+    """Each customer's manager by name (``staff``), the id where the name is not known,
+    empty without a manager."""
+    managers = dict(zip(customers["customer_id"], customers["manager_id"], strict=True))
+    names = {} if staff is None else dict(zip(staff["staff_id"], staff["name"], strict=True))
+    out = []
+    for c in ids:
+        m = managers.get(c)
+        out.append(names.get(m, m) if isinstance(m, str) else "")
+    return out
+
+
+def watch_list(
+    scores: pd.DataFrame,
+    customers: pd.DataFrame,
+    staff: pd.DataFrame | None = None,
+    *,
+    tiers: Sequence[str],
+    min_probability: float,
+    label: Callable[[str, str], str] | None = None,
+    sep: str = "; ",
+) -> pd.DataFrame:
+    """The valuable customers at risk of churning: the rows of ``scores``
+    (``satisfaction_churn_risk``) whose ``asset_tier`` at the period's end is in ``tiers``
+    and whose ``probability`` is at least ``min_probability``; by manager (the managers
+    with the most AUM at risk first, a customer without a manager last), then by
+    probability, highest first.
+
+    Columns: ``customer_id``, ``name`` (unmasked: the page masks it), ``manager_name``,
+    ``asset_tier``, ``aum``, ``probability`` and ``reasons`` (the codes
+    ``reason_1..3`` in words by ``label(REASON_LABELS, code)``, e.g. the page's
+    ``tr.label``; the codes without it, joined by ``sep``). Empty when the
+    scores have no probability (no model).
+    """
+    s = scores[
+        scores["asset_tier"].isin(list(tiers))
+        & (pd.to_numeric(scores["probability"], errors="coerce") >= min_probability)
+    ]
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    words = [
+        sep.join(label(REASON_LABELS, c) if label else c for c in row if isinstance(c, str) and c)
+        for row in s[[f"reason_{k + 1}" for k in range(REASONS)]].itertuples(index=False)
+    ]
+    out = pd.DataFrame(
+        {
+            "customer_id": s["customer_id"].to_numpy(),
+            "name": [names.get(c, "") for c in s["customer_id"]],
+            "manager_name": manager_names(s["customer_id"], customers, staff),
+            "asset_tier": s["asset_tier"].to_numpy(),
+            "aum": s["aum"].to_numpy(float),
+            "probability": s["probability"].to_numpy(float),
+            "reasons": words,
+        }
+    )
+    at_risk = out.groupby("manager_name")["aum"].transform("sum")
+    out = out.assign(_none=out["manager_name"].eq(""), _at_risk=at_risk)
+    out = out.sort_values(
+        ["_none", "_at_risk", "manager_name", "probability", "customer_id"],
+        ascending=[True, False, True, False, True],
+        kind="stable",
+    )
+    return out.drop(columns=["_none", "_at_risk"]).reset_index(drop=True)
+
+
+def winback_list(
+    lost: pd.DataFrame,
+    customers: pd.DataFrame,
+    staff: pd.DataFrame | None = None,
+    *,
+    tiers: Sequence[str],
+) -> pd.DataFrame:
+    """The lost customers worth a call: the rows of ``lost`` (``satisfaction_lost``)
+    whose ``peak_tier`` (the asset tier of their highest AUM in the six months before
+    they left) is in ``tiers``; by manager (the most assets lost first, a customer
+    without a manager last), then by that AUM, highest first.
+
+    Columns: ``customer_id``, ``name`` (unmasked: the page masks it), ``manager_name``,
+    ``churn_month``, ``how`` (``closed``: the relationship was closed; ``drained``: the
+    assets stayed below the floor), ``peak_tier`` and ``peak_aum``. Who closed an
+    account (the customer or the bank) is not in the data contract, so accounts the bank
+    closed itself are not left out (the report says so).
+    """
+    s = lost[lost["peak_tier"].isin(list(tiers))]
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    out = pd.DataFrame(
+        {
+            "customer_id": s["customer_id"].to_numpy(),
+            "name": [names.get(c, "") for c in s["customer_id"]],
+            "manager_name": manager_names(s["customer_id"], customers, staff),
+            "churn_month": s["churn_month"].astype(str).to_numpy(),
+            "how": ["closed" if c else "drained" for c in s["closed"].astype(bool)],
+            "peak_tier": s["peak_tier"].to_numpy(),
+            "peak_aum": s["peak_aum"].to_numpy(float),
+        }
+    )
+    return _by_manager_order(out, "peak_aum")
+
+
+def _by_manager_order(out: pd.DataFrame, amount: str) -> pd.DataFrame:
+    total = out.groupby("manager_name")[amount].transform("sum")
+    out = out.assign(_none=out["manager_name"].eq(""), _total=total)
+    out = out.sort_values(
+        ["_none", "_total", "manager_name", amount, "customer_id"],
+        ascending=[True, False, True, False, True],
+        kind="stable",
+    )
+    return out.drop(columns=["_none", "_total"]).reset_index(drop=True)
+
+
+def by_manager(watch: pd.DataFrame) -> pd.DataFrame:
+    """The list counted per manager: ``manager_name``, ``customers``, ``aum`` (sum) and
+    ``expected_lost`` (the sum of probability x AUM: the AUM expected to leave), in the
+    list's order."""
+    if not len(watch):
+        return pd.DataFrame(columns=["manager_name", "customers", "aum", "expected_lost"])
+    w = watch.assign(expected_lost=watch["probability"] * watch["aum"])
+    g = w.groupby("manager_name", sort=False).agg(
+        customers=("customer_id", "size"),
+        aum=("aum", "sum"),
+        expected_lost=("expected_lost", "sum"),
+    )
+    return g.reset_index()
+
+
+def validation_note(val: dict) -> tuple[str, dict]:
+    """The sentence under the model's figures: what they rest on, or why there are none
+    (``few_events``: too few churners to fit; ``few_validation``: too few to validate;
+    ``not_better``: the AUC's interval reaches 0.5, so no customer is named)."""
+    p = "satisfaction.notes.churn_model_"
+    if val.get("status") != "fitted":
+        return p + "few_events", {
+            "events": val.get("dev_events", 0),
+            "minimum": val.get("min_events", 0),
+        }
+    values = {
+        "dev_first": val.get("dev_first", ""),
+        "dev_last": val.get("dev_last", ""),
+        "dev_customers": val.get("dev_customers", 0),
+        "dev_events": val.get("dev_events", 0),
+        "month": val.get("validation_month", ""),
+        "customers": val.get("customers", 0),
+        "events": val.get("events", 0),
+        "months": val.get("horizon_months", 3),
+        "minimum": val.get("min_events", 0),
+    }
+    if not val.get("sufficient"):
+        return p + "few_validation", values
+    if not usable(val):
+        return p + "not_better", values
+    return p + "validated", values
+
+
+def validation_row(val: dict) -> pd.DataFrame:
+    """The out-of-time figures as a one-row table; AUC, its interval and KS are NaN
+    (shown as a dash) when too few events were seen."""
+    cols = ("customers", "events", "event_rate", "predicted_rate", "auc", "auc_low",
+            "auc_high", "ks")  # fmt: skip
+    return pd.DataFrame([{c: val.get(c, math.nan) for c in cols}])
+
+
+def bank_validation(frame: pd.DataFrame | None) -> dict:
+    """``bench_satisfaction_churn_validation`` (one row) as a dict; empty without it."""
+    if frame is None or len(frame) != 1:
+        return {}
+    return {k: (v if isinstance(v, str) else float(v)) for k, v in frame.iloc[0].items()}
+
+
+def model_table(model: pd.DataFrame) -> pd.DataFrame:
+    """The model's coefficients for the methods appendix: ``feature``, ``coef`` (per unit
+    of the feature), ``sd`` (in the development sample) and ``effect`` (coef x sd: the
+    change of the log-odds for one standard deviation), the intercept last."""
+    if model is None or not len(model):
+        return pd.DataFrame(columns=["feature", "coef", "sd", "effect"])
+    return model.assign(effect=model["coef"] * model["sd"])[["feature", "coef", "sd", "effect"]]
+
+
+__all__ = [
+    "bank_validation",
+    "by_manager",
+    "manager_names",
+    "model_table",
+    "validation_note",
+    "validation_row",
+    "watch_list",
+    "winback_list",
+]

@@ -1,0 +1,255 @@
+"""Churn early warning (客户流失预警): the probability that a customer active now churns
+in the next ``horizon`` months, and why.
+
+The event is the report's one churn (:func:`.prepare._steps_sql`, the monthly churn
+KPI's): the relationship closed, or AUM below the floor for the set number of months in
+a row. A bank-wide logistic regression is fitted once in prepare on the customers active
+at the development months' ends, with the event seen over the following ``horizon``
+months, then validated out of time on the customers active at a later month
+(``horizon`` months before the period, so its outcomes are known and never overlap the
+development outcomes): AUC with DeLong's interval, KS, calibration by band with an exact
+binomial test (:mod:`branchbook.stats.measures`). The same model scores the customers
+active at the period's end.
+
+Features (:data:`FEATURES`) are read from what every report already prepares: AUM on the
+bank's balance basis and its three-month trend, transactions in the last three months
+and their trend by channel group, products held, tenure, complaints and the last survey
+answer in the last twelve months. A reason is a feature's contribution to the log-odds,
+``coef x (value - mean of the development sample)``: the largest positive ones say what
+raises the customer's risk above the average customer's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import ratio
+from ..stats.measures import auc_ci, calibration_bands, ks, ranks_better_than_chance
+
+DIGITAL = ("mobile", "online")
+"""Transaction channels counted as digital; the others (counter, ATM, POS) as in person."""
+
+FEATURES: tuple[str, ...] = (
+    "aum_log",
+    "aum_trend",
+    "txn_recent",
+    "digital_trend",
+    "branch_trend",
+    "products_held",
+    "tenure_years",
+    "complaints_12m",
+    "dissatisfied",
+)
+"""The model's features (each computed by :func:`features`)."""
+
+TREND_OFFSET = 1_000.0
+"""Added to both AUM before their ratio is taken, so a balance near 0 does not explode the trend."""
+
+REASONS = 3
+"""At most this many reasons per customer."""
+
+
+def _log_ratio(now, before, offset: float) -> np.ndarray:
+    now = np.clip(np.asarray(now, dtype=float), 0, None)
+    before = np.clip(np.asarray(before, dtype=float), 0, None)
+    return np.log((now + offset) / (before + offset))
+
+
+def features(raw: pd.DataFrame, *, dissatisfied_below: float) -> pd.DataFrame:
+    """The model's features from one row per customer and month (``raw``, as prepare
+    reads it): ``aum`` and ``aum_before`` (three months earlier, 0 without a row),
+    ``dig_recent``/``dig_prior`` and ``phys_recent``/``phys_prior`` (transactions in the
+    last three months and the three before, digital and in person), ``products_held``,
+    ``tenure_years``, ``complaints_12m`` and ``csat_100`` (last answer in twelve months,
+    NaN when not surveyed).
+
+    - ``aum_log``: log10(1 + AUM);
+    - ``aum_trend``: ln((AUM + 1,000) / (AUM three months before + 1,000)), < 0 falling;
+    - ``txn_recent``: ln(1 + transactions in the last three months);
+    - ``digital_trend``, ``branch_trend``: ln((last three months + 1) / (three before + 1));
+    - ``dissatisfied``: 1 when the last answer is below ``dissatisfied_below`` (0-100), else 0
+      (not surveyed counts 0).
+
+    >>> f = features(pd.DataFrame({"aum": [9000.0], "aum_before": [29000.0],
+    ...     "dig_recent": [0], "dig_prior": [5], "phys_recent": [1], "phys_prior": [1],
+    ...     "products_held": [2], "tenure_years": [3.5], "complaints_12m": [1],
+    ...     "csat_100": [30.0]}), dissatisfied_below=60)
+    >>> round(float(f["aum_trend"].iloc[0]), 4), round(float(f["digital_trend"].iloc[0]), 4)
+    (-1.0986, -1.7918)
+    """
+    r = raw
+    recent = r["dig_recent"].astype(float) + r["phys_recent"].astype(float)
+    return pd.DataFrame(
+        {
+            "aum_log": np.log10(1 + np.clip(r["aum"].astype(float), 0, None)),
+            "aum_trend": _log_ratio(r["aum"], r["aum_before"], TREND_OFFSET),
+            "txn_recent": np.log1p(recent),
+            "digital_trend": _log_ratio(r["dig_recent"], r["dig_prior"], 1.0),
+            "branch_trend": _log_ratio(r["phys_recent"], r["phys_prior"], 1.0),
+            "products_held": r["products_held"].astype(float),
+            "tenure_years": r["tenure_years"].astype(float),
+            "complaints_12m": r["complaints_12m"].astype(float),
+            "dissatisfied": (r["csat_100"].astype(float) < dissatisfied_below).astype(float),
+        },
+        index=raw.index,
+    )
+
+
+def churned_within(month: pd.Series, churn_month: pd.Series, horizon: int) -> pd.Series:
+    """1 where the first churn after ``month`` falls within ``horizon`` months of it, else
+    0 (``'YYYY-MM'`` strings; an empty ``churn_month``: no churn seen)."""
+
+    def idx(s: pd.Series) -> pd.Series:
+        t = s.astype("string")
+        return t.str[:4].astype(float) * 12 + t.str[5:7].astype(float)
+
+    gap = idx(churn_month.fillna(pd.NA)) - idx(month)
+    return ((gap >= 1) & (gap <= horizon)).fillna(False).astype(int)
+
+
+@dataclass
+class ChurnModel:
+    """A fitted churn model: the features used, the development sample's means and
+    standard deviations, the coefficients per unit of each feature and the intercept."""
+
+    features: list[str]
+    mean: np.ndarray
+    sd: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    meta: dict = field(default_factory=dict)
+
+    def log_odds(self, x: pd.DataFrame) -> np.ndarray:
+        return self.intercept + (x[self.features].to_numpy(float) - self.mean) @ self.coef
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        """The probability of churning within the horizon, per row of ``x``."""
+        return 1 / (1 + np.exp(-self.log_odds(x)))
+
+    def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
+        """Per row and feature: ``coef x (value - development mean)``, in log-odds."""
+        c = (x[self.features].to_numpy(float) - self.mean) * self.coef
+        return pd.DataFrame(c, columns=self.features, index=x.index)
+
+    def table(self) -> pd.DataFrame:
+        """``feature, mean, sd, coef`` (per unit of the feature) and a last row
+        ``intercept`` (the log-odds at the development means)."""
+        rows = pd.DataFrame(
+            {"feature": self.features, "mean": self.mean, "sd": self.sd, "coef": self.coef}
+        )
+        last = pd.DataFrame(
+            [{"feature": "intercept", "mean": np.nan, "sd": np.nan, "coef": self.intercept}]
+        )
+        return pd.concat([rows, last], ignore_index=True)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> ChurnModel | None:
+        """The model back from :meth:`table`; None for an empty table (not fitted)."""
+        if table is None or not len(table):
+            return None
+        rows = table[table["feature"] != "intercept"]
+        icpt = float(table.loc[table["feature"] == "intercept", "coef"].iloc[0])
+        return cls(
+            list(rows["feature"]),
+            rows["mean"].to_numpy(float),
+            rows["sd"].to_numpy(float),
+            rows["coef"].to_numpy(float),
+            icpt,
+        )
+
+
+def fit(x: pd.DataFrame, y, *, seed: int = 0) -> ChurnModel:
+    """Logistic regression of ``y`` (0/1) on the columns of ``x`` with variation
+    (scikit-learn, L2 penalty ``C = 1`` on standardised features, so a feature with a
+    rare value cannot run away); coefficients are returned per unit of each feature."""
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(y, dtype=int)
+    sd_all = x.std(ddof=0)
+    used = [c for c in x.columns if sd_all[c] > 0]
+    if not used or y.min() == y.max():
+        raise ValueError("a churn model needs features with variation and both outcomes")
+    mean = x[used].mean().to_numpy(float)
+    sd = x[used].std(ddof=0).to_numpy(float)
+    z = (x[used].to_numpy(float) - mean) / sd
+    lr = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(z, y)
+    coef = lr.coef_[0] / sd
+    # the intercept at the development means: z = 0 there
+    return ChurnModel(used, mean, sd, coef, float(lr.intercept_[0]))
+
+
+def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.DataFrame:
+    """Up to ``top`` reasons per row: ``reason_1..top``, each ``"<feature>.high"`` or
+    ``"<feature>.low"`` (the value above or below the development mean), the features
+    with the largest positive contributions first; empty where fewer raise the risk."""
+    c = model.contributions(x)
+    vals = x[model.features].to_numpy(float)
+    arr = c.to_numpy(float)
+    order = np.argsort(-arr, axis=1, kind="stable")
+    out = {f"reason_{k + 1}": [""] * len(x) for k in range(top)}
+    for i in range(len(x)):
+        for k in range(min(top, arr.shape[1])):
+            j = order[i, k]
+            if not arr[i, j] > 0:
+                break
+            side = "high" if vals[i, j] > model.mean[j] else "low"
+            out[f"reason_{k + 1}"][i] = f"{model.features[j]}.{side}"
+    return pd.DataFrame(out, index=x.index)
+
+
+VALIDATION_COLUMNS = (
+    "dev_customers",
+    "dev_events",
+    "customers",
+    "events",
+    "event_rate",
+    "predicted_rate",
+    "auc",
+    "auc_low",
+    "auc_high",
+    "ks",
+)
+
+
+def validation(
+    y, p, *, min_events: int, dev_customers: int = 0, dev_events: int = 0
+) -> dict[str, float]:
+    """Out-of-time figures of predictions ``p`` against outcomes ``y``: the sample sizes,
+    the event rate and the mean prediction, AUC with its DeLong 95% interval and KS, and
+    ``sufficient`` (1.0 with at least ``min_events`` events and as many non-events; below
+    that the AUC and KS are NaN: too few events to measure).
+    """
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=float)
+    n, k = len(y), int(y.sum())
+    ok = k >= min_events and n - k >= min_events and bool(np.isfinite(p).all())
+    ci = auc_ci(y, p) if ok else {"auc": math.nan, "low": math.nan, "high": math.nan}
+    return {
+        "dev_customers": float(dev_customers),
+        "dev_events": float(dev_events),
+        "customers": float(n),
+        "events": float(k),
+        "event_rate": ratio(k, n),
+        "predicted_rate": float(p.mean()) if n else math.nan,
+        "auc": ci["auc"],
+        "auc_low": ci["low"],
+        "auc_high": ci["high"],
+        "ks": ks(y, p) if ok else math.nan,
+        "sufficient": float(ok),
+    }
+
+
+def usable(val: dict) -> bool:
+    """The model may name customers: validated out of time on enough events, with an AUC
+    whose 95% interval lies above 0.5 (it ranks better than chance)."""
+    return ranks_better_than_chance(val)
+
+
+def calibration(y, p, *, bands: int = 5) -> pd.DataFrame:
+    """Predicted against observed churn by band of predicted probability (equal-count
+    bands of ``p``): :func:`branchbook.stats.measures.calibration_bands`."""
+    return calibration_bands(y, p, bands=bands)

@@ -1,0 +1,292 @@
+"""The churn early warning's bank-wide work, done once per period in prepare: the
+samples (customers active at a month's end, with their features and whether they
+churned within the horizon), the fit on the development months, the out-of-time
+validation and the scores of the customers active now (:mod:`.churn_model`).
+
+Months, for a period P and a horizon h (3): the validation month is P - h (its outcomes
+are known by P); the development months end at P - 2h (their outcomes end before the
+validation's begin) and go back ``dev_months`` months, as far as the warehouse has the
+six months of history a snapshot's features read.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ..period import shift_month
+from .churn_model import (
+    FEATURES,
+    REASONS,
+    ChurnModel,
+    calibration,
+    churned_within,
+    features,
+    fit,
+    reasons,
+    validation,
+)
+
+log = logging.getLogger("branchbook.prepare")
+
+LOOKBACK_MONTHS = 5
+"""A snapshot's features read the five months before it (transactions over the three
+months before the last three)."""
+
+
+def _mi(col: str) -> str:
+    """SQL of the month number of a ``'YYYY-MM'`` column."""
+    return f"(CAST(substr({col}, 1, 4) AS INTEGER) * 12 + CAST(substr({col}, 6, 2) AS INTEGER))"
+
+
+# appended to the steps' CTEs (.prepare._steps_sql): ``s``, the customers active (not
+# churned, with a balance row) at the end of each snapshot month and their first churn after it
+SNAPSHOT_CTES = f"""
+, snap AS (
+    SELECT customer_id, branch_id, month FROM st
+    WHERE active AND month IN (SELECT unnest($snap_months))
+),
+first_churn AS (
+    SELECT s.customer_id, s.month, min(t.month) AS churn_month
+    FROM snap s JOIN step t ON t.customer_id = s.customer_id AND t.churned AND t.month > s.month
+    GROUP BY ALL
+),
+s AS (
+    SELECT s.customer_id, s.branch_id, s.month, {_mi("s.month")} AS mi, f.churn_month
+    FROM snap s LEFT JOIN first_churn f USING (customer_id, month)
+)"""
+
+_DIGITAL = "('mobile', 'online')"
+
+# then each snapshot row's features
+FEATURES_SELECT = f"""
+, tx AS (
+    SELECT customer_id, {_mi("strftime(txn_date, '%Y-%m')")} AS mi,
+           count(*) FILTER (WHERE channel IN {_DIGITAL}) AS digital,
+           count(*) FILTER (WHERE channel IS NULL OR channel NOT IN {_DIGITAL}) AS physical
+    FROM transactions
+    WHERE txn_date >= $tx_from AND txn_date <= $period_end
+    GROUP BY ALL
+),
+txs AS (
+    SELECT s.customer_id, s.month,
+           sum(t.digital) FILTER (WHERE t.mi > s.mi - 3) AS dig_recent,
+           sum(t.digital) FILTER (WHERE t.mi <= s.mi - 3) AS dig_prior,
+           sum(t.physical) FILTER (WHERE t.mi > s.mi - 3) AS phys_recent,
+           sum(t.physical) FILTER (WHERE t.mi <= s.mi - 3) AS phys_prior
+    FROM s JOIN tx t ON t.customer_id = s.customer_id AND t.mi BETWEEN s.mi - 5 AND s.mi
+    GROUP BY ALL
+),
+cp AS (
+    SELECT s.customer_id, s.month, count(*) AS complaints_12m
+    FROM s JOIN complaints k ON k.customer_id = s.customer_id
+        AND {_mi("strftime(k.received_at, '%Y-%m')")} BETWEEN s.mi - 11 AND s.mi
+    GROUP BY ALL
+),
+sv AS (
+    SELECT s.customer_id, s.month, arg_max(v.csat_100, v.responded_on) AS csat_100
+    FROM s JOIN survey_scored v ON v.customer_id = s.customer_id AND v.csat_100 IS NOT NULL
+        AND {_mi("v.month")} BETWEEN s.mi - 11 AND s.mi
+    GROUP BY ALL
+)
+SELECT s.customer_id, s.branch_id, c.manager_id, s.month, s.churn_month,
+       coalesce(m0.aum, 0.0) AS aum, m0.asset_tier, m0.deposits, m0.wealth,
+       m0.loans_outstanding,
+       coalesce(m3.aum, 0.0) AS aum_before, coalesce(m0.products_held, 0) AS products_held,
+       datediff('day', c.opened_on, last_day(CAST(s.month || '-01' AS DATE))) / 365.25
+           AS tenure_years,
+       coalesce(x.dig_recent, 0) AS dig_recent, coalesce(x.dig_prior, 0) AS dig_prior,
+       coalesce(x.phys_recent, 0) AS phys_recent, coalesce(x.phys_prior, 0) AS phys_prior,
+       coalesce(cp.complaints_12m, 0) AS complaints_12m, sv.csat_100
+FROM s
+JOIN customers c ON c.customer_id = s.customer_id
+LEFT JOIN customer_month m0 ON m0.customer_id = s.customer_id AND m0.month = s.month
+LEFT JOIN customer_month m3 ON m3.customer_id = s.customer_id AND {_mi("m3.month")} = s.mi - 3
+LEFT JOIN txs x ON x.customer_id = s.customer_id AND x.month = s.month
+LEFT JOIN cp ON cp.customer_id = s.customer_id AND cp.month = s.month
+LEFT JOIN sv ON sv.customer_id = s.customer_id AND sv.month = s.month
+ORDER BY s.month, s.customer_id
+"""
+
+
+# appended to the steps' CTEs: the customers lost in the window (their first churn then)
+# and not active again at the period's end, with their highest AUM in the six months before
+LOST_SELECT = f"""
+, lost AS (
+    SELECT customer_id, min(month) AS churn_month FROM step
+    WHERE churned AND month >= $lost_from AND month <= $period
+    GROUP BY ALL
+),
+still AS (SELECT customer_id FROM st WHERE month = $period AND active)
+SELECT l.customer_id, c.branch_id, c.manager_id, l.churn_month, c.closed_on,
+       c.closed_on IS NOT NULL
+           AND c.closed_on <= last_day(CAST(l.churn_month || '-01' AS DATE)) AS closed,
+       coalesce(max(m.aum), 0.0) AS peak_aum
+FROM lost l
+JOIN customers c ON c.customer_id = l.customer_id
+LEFT JOIN customer_month m ON m.customer_id = l.customer_id
+    AND {_mi("m.month")} BETWEEN {_mi("l.churn_month")} - 6 AND {_mi("l.churn_month")} - 1
+WHERE l.customer_id NOT IN (SELECT customer_id FROM still)
+GROUP BY ALL
+ORDER BY l.customer_id
+"""
+
+LOST_COLUMNS = (
+    "customer_id",
+    "branch_id",
+    "manager_id",
+    "churn_month",
+    "closed",
+    "peak_aum",
+    "peak_tier",
+)
+
+
+def lost_customers(
+    ctx, steps_sql: str, *, floor: float, floor_months: int, months: int, tiers
+) -> pd.DataFrame:
+    """The customers lost in the last ``months`` months (their first churn in that
+    window, by the churn KPI's rule) and not active again at the period's end:
+    :data:`LOST_COLUMNS`; ``closed``: the relationship was closed (else the assets
+    stayed below the floor); ``peak_aum``: the highest AUM (balance basis) in the six
+    months before the churn month, and ``peak_tier`` its asset tier by ``tiers``."""
+    from ..metrics.models import asset_tier
+
+    period = ctx.period
+    first = shift_month(period, -(months - 1))
+    start = shift_month(first, -1)  # at risk at the end of the month before
+    lost = ctx.sql(
+        steps_sql + LOST_SELECT,
+        bal_from=shift_month(start, -(floor_months - 1)),
+        first_prev=start,
+        period=period,
+        floor=float(floor),
+        lost_from=first,
+    )
+    lost = lost.assign(
+        closed=lost["closed"].fillna(False).astype(bool),
+        peak_tier=asset_tier(lost["peak_aum"], tiers),
+    )
+    return lost[list(LOST_COLUMNS)]
+
+
+def sample_months(
+    period: str, first_month: str, *, horizon: int, dev_months: int
+) -> tuple[list[str], str]:
+    """The development months (oldest first) and the validation month of ``period``:
+    validation ``period - horizon``; development the ``dev_months`` months ending at
+    ``period - 2 * horizon`` with :data:`LOOKBACK_MONTHS` of history from
+    ``first_month`` (the warehouse's first balance month) on.
+
+    >>> sample_months("2026-10", "2025-10", horizon=3, dev_months=3)
+    (['2026-03', '2026-04'], '2026-07')
+    """
+    val = shift_month(period, -horizon)
+    last = shift_month(val, -horizon)
+    dev = [shift_month(last, -i) for i in range(dev_months - 1, -1, -1)]
+    return [m for m in dev if shift_month(m, -LOOKBACK_MONTHS) >= first_month], val
+
+
+SCORE_COLUMNS = (
+    "customer_id",
+    "branch_id",
+    "manager_id",
+    "asset_tier",
+    "aum",
+    "deposits",
+    "wealth",
+    "loans_outstanding",
+    "probability",
+    *(f"reason_{k + 1}" for k in range(REASONS)),
+)
+
+
+def churn_risk_frames(
+    ctx,
+    steps_sql: str,
+    *,
+    floor: float,
+    floor_months: int,
+    horizon: int,
+    dev_months: int,
+    min_events: int,
+    dissatisfied_below: float,
+) -> dict[str, pd.DataFrame]:
+    """The churn early warning's frames for the whole bank (``ctx``: the prepare
+    context; ``steps_sql``: the churn KPI's CTEs, :func:`.prepare._steps_sql`).
+
+    ``satisfaction_churn_risk`` (cut per branch; :data:`SCORE_COLUMNS`): every customer
+    active at the period's end, its AUM, deposits, wealth and loans at the period (balance
+    basis; the segmentation report's lifetime value reads them), with the probability of churning within ``horizon``
+    months and up to three reasons, empty columns when no model was fitted;
+    ``bench_satisfaction_churn_model`` (:meth:`.ChurnModel.table`, empty when not
+    fitted), ``bench_satisfaction_churn_validation`` (one row: :func:`.validation` with
+    ``dev_first``, ``dev_last``, ``validation_month`` and ``status``: ``fitted`` or
+    ``few_events``) and ``bench_satisfaction_churn_calibration`` (by band).
+    """
+    period = ctx.period
+    first = ctx.sql("SELECT min(month) AS m FROM balances")["m"].iloc[0]
+    dev, val_month = sample_months(period, str(first), horizon=horizon, dev_months=dev_months)
+    snap_months = [*dev, val_month, period]
+    start = min(snap_months)
+    raw = ctx.sql(
+        steps_sql + SNAPSHOT_CTES + FEATURES_SELECT,
+        bal_from=shift_month(start, -(floor_months - 1)),
+        first_prev=start,
+        period=period,
+        floor=float(floor),
+        snap_months=snap_months,
+        tx_from=pd.Timestamp(shift_month(start, -LOOKBACK_MONTHS) + "-01").date(),
+        period_end=ctx.period_end,
+    )
+    raw = raw.assign(churned=churned_within(raw["month"], raw["churn_month"], horizon))
+    x = features(raw, dissatisfied_below=dissatisfied_below)
+    is_dev = raw["month"].isin(dev).to_numpy()
+    is_val = (raw["month"] == val_month).to_numpy()
+    now = (raw["month"] == period).to_numpy()
+    y_dev = raw.loc[is_dev, "churned"].to_numpy()
+    k_dev = int(y_dev.sum())
+    model: ChurnModel | None = None
+    if k_dev >= min_events and len(y_dev) - k_dev >= min_events:
+        model = fit(x[is_dev], y_dev)
+    y_val = raw.loc[is_val, "churned"].to_numpy()
+    p_val = model.predict(x[is_val]) if model else np.full(len(y_val), np.nan)
+    val = validation(
+        y_val, p_val, min_events=min_events, dev_customers=int(is_dev.sum()), dev_events=k_dev
+    )
+    info = {
+        "dev_first": dev[0] if dev else "",
+        "dev_last": dev[-1] if dev else "",
+        "validation_month": val_month,
+        "horizon_months": float(horizon),
+        "min_events": float(min_events),
+        "status": "fitted" if model else "few_events",
+    }
+    current = raw[now].reset_index(drop=True)
+    scores = current[list(SCORE_COLUMNS[:8])]
+    if model:
+        xc = x[now].reset_index(drop=True)
+        scores = pd.concat(
+            [scores.assign(probability=model.predict(xc)), reasons(model, xc)], axis=1
+        )
+    else:
+        empty = {f"reason_{k + 1}": "" for k in range(REASONS)}
+        scores = scores.assign(probability=np.nan, **empty)
+    log.info(
+        "prepare %s: churn model %s on %d rows (%d events), validated on %s: AUC %.3f",
+        period, info["status"], int(is_dev.sum()), k_dev, val_month, val["auc"],
+    )  # fmt: skip
+    calib = calibration(y_val, p_val) if model and val["sufficient"] else calibration([], [])
+    return {
+        "satisfaction_churn_risk": scores[list(SCORE_COLUMNS)],
+        "bench_satisfaction_churn_model": model.table()
+        if model
+        else pd.DataFrame(columns=["feature", "mean", "sd", "coef"]),
+        "bench_satisfaction_churn_validation": pd.DataFrame([{**val, **info}]),
+        "bench_satisfaction_churn_calibration": calib,
+    }
+
+
+__all__ = ["FEATURES", "SCORE_COLUMNS", "churn_risk_frames", "sample_months"]
