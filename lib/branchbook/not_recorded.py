@@ -25,7 +25,9 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "risk.collateral": ("collateral",),
         "risk.early_warning": ("early_warning",),
         "risk.compliance": ("compliance", "alerts"),
-        "risk.scorecard": ("scores", "expected_loss", "scorecard", "validation"),
+        # the risk matrix places borrowers by the scorecard's PD: without it only the
+        # non-performing (PD 1) would be placed, and "300 of 300 borrowers" misleads
+        "risk.scorecard": ("scores", "expected_loss", "scorecard", "validation", "matrix"),
         "satisfaction.attributes": ("drivers",),
         "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
         "staff_kpi.attainment": ("attainment",),
@@ -87,6 +89,10 @@ COLUMN_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "aml_open_rate": ("aml_alerts",),
         "kyc_complete_rate": ("customers.kyc_status",),
         "new_npl": ("loans", "loan_snapshots"),
+        # segmentation: a bank without transactions has no 90-day count to average nor a
+        # last transaction to count days from (0.00 would read as "all dormant")
+        "mean_txn_90d": ("transactions",),
+        "recency_days": ("transactions",),
         "new_npl_rate": ("loans", "loan_snapshots"),
     }
 )
