@@ -196,3 +196,16 @@ def test_the_contract_checks_the_history(small_bank, tmp_path):
     line = got[(t, "valid_from", "before_opening")].message()
     assert line.startswith("customer_branch_history.valid_from: dated before the customer opened")
     assert cid in line
+
+
+def test_the_bridge_restates_last_month_to_the_branch_holding_the_customer_now(moved):
+    """The stated rule: in August's reports the customer moved in August is in 0102's
+    bridge as an existing customer (opening restated, not new business) and not in
+    0101's (not a lost customer); July's reports had it in 0101."""
+    build, cid = moved["builds"]["2026-08"], moved["cid"]
+    b = _extract(build, "2026-08", "0102", "segmentation_bridge").set_index("customer_id")
+    assert bool(b.loc[cid, "open_prev"]) and bool(b.loc[cid, "open_now"])
+    assert b.loc[cid, "aum_prev"] > 0
+    assert cid not in set(_extract(build, "2026-08", "0101", "segmentation_bridge")["customer_id"])
+    july = moved["builds"]["2026-07"]
+    assert cid in set(_extract(july, "2026-07", "0101", "segmentation_bridge")["customer_id"])
