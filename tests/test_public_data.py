@@ -92,5 +92,6 @@ def test_the_whole_product_runs_on_the_german_credit_data(tmp_path):
         assert "DEM" in text[name] and "CNY" not in text[name], name
     assert "NPL ratio is 36.1%" in text["risk"]  # the bad credits' share of the amount lent
     assert "Risk matrix" not in text["risk"]  # no PD for performing loans without a scorecard
-    assert "High-value, dormant" not in text["segmentation"]  # no transactions: none known dormant
+    # no transactions: no one is known dormant, in the action list or a cluster's name
+    assert ", dormant" not in text["segmentation"]  # "High-value, dormant", "Low-value, dormant"
     assert "Not recorded" in text["segmentation"]  # the active share, in the brief too
