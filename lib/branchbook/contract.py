@@ -80,6 +80,10 @@ README's data contract): ``aml_alerts.closed_on`` is the day an alert left ``ope
 customer's KYC status from ``valid_from`` until the next row (the latest row is
 ``customers.kyc_status``), and ``loans.closed_reason`` says how a loan left the book
 (``repaid``, ``written_off``, ``restructured``; empty while on the book).
+``customer_branch_history`` holds the branch holding each customer from ``valid_from``
+until the customer's next row (no row before the customer opened; the latest row names
+``customers.branch_id``): prepare reads ``customers`` as of the period's end by it
+(:mod:`branchbook.holding`).
 ``loan_snapshots.undrawn`` is the committed amount not yet drawn at the month's end (a
 line's limit less its balance); exposure at default adds a credit conversion factor of
 it. These are optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
