@@ -236,7 +236,8 @@ page.bar_chart("benchmark", versus, ["branch_share", "bank_median"], labels="ass
 
 # %%
 page.section("actions")
-page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("staff")),
+page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("staff"),
+                                                         activity=d.coverage.shows("segmentation.activity")),
                   {"customer_id": "text", "name": "text", "manager_name": "text",
                    "reason": "label:segmentation.values.reason", "next_step": "label:segmentation.values.next_step",
                    "asset_tier": "label:segmentation.values.asset_tier",

@@ -170,3 +170,29 @@ def test_the_page_brief_in_chinese_is_shown_first():
     assert 'class="bb-title"' in first[0] and 'class="bb-brief"' in first[1]
     text = BeautifulSoup(first[1], "html.parser").get_text()
     assert "简报" in text and "本月待办" in text and "清单中另有 2 条" in text
+
+
+def test_a_card_not_recorded_reads_so_in_the_brief_with_no_colour():
+    """A KPI whose inputs the warehouse lacks (here no financials for top10_share's
+    stand-in) reads "Not recorded" in the brief as on its card: never a value in red."""
+    p = make("en")
+    p.not_recorded = frozenset({"top10_share"})
+    p.title()
+    table = pd.DataFrame(
+        {
+            "kpi": ["npl_ratio", "top10_share"],
+            "value": [0.016, 0.0],
+            "previous": [0.02, 0.0],
+            "bank_median": [0.015, 0.0],
+            "rank": [5.0, 1.0],
+            "branches": [12.0, 12.0],
+            "status": ["amber", "red"],
+        }
+    )
+    p.kpi_frame(table, kinds={"npl_ratio": "pct", "top10_share": "pct"})
+    p.summary([("risk.summary.npl_level", {"npl_ratio": 0.016, "bank_median": 0.015})])
+    p.brief()
+    card = p.brief_data["cards"][1]
+    assert card["text"] == "Not recorded" and card["status"] == "none"
+    assert card["bank"] == card["rank"] == card["change"] == card["status_label"] == ""
+    assert p.brief_data["cards"][0]["status"] == "amber"

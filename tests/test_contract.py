@@ -68,6 +68,11 @@ ROWS = {
     ],
     "staff_training": [("S1", "2026-09-15", 8.0, "Credit risk")],
     "staff_certifications": [("S1", "primary", "2020-05-01")],
+    "customer_branch_history": [
+        ("C1", "2015-03-01", "0101"),
+        ("C2", "2018-06-01", "0101"),
+        ("C2", "2024-01-01", "0102"),
+    ],
 }  # fmt: skip
 
 
@@ -104,7 +109,7 @@ def test_tables_lists_the_tables_in_order():
     assert list(TABLES) == [
         "branches", "staff", "customers", "balances", "transactions", "loans",
         "loan_snapshots", "financials", "surveys", "complaints", "aml_alerts", "targets",
-        "kyc_history", "staff_training", "staff_certifications",
+        "kyc_history", "staff_training", "staff_certifications", "customer_branch_history",
     ]  # fmt: skip
     assert TABLES["balances"].key == ("customer_id", "month")
     assert TABLES["customers"].types["branch_id"] == "VARCHAR"
@@ -155,12 +160,19 @@ def test_missing_column_that_a_section_needs_is_a_note():
 def test_dated_history_is_optional():
     """A warehouse without the dated history still passes: the reports fall back to
     today's status and say so."""
-    con = warehouse(skip=("kyc_history", "staff_training", "staff_certifications"))
+    con = warehouse(
+        skip=("kyc_history", "staff_training", "staff_certifications", "customer_branch_history")
+    )
     con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
     con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
     con.execute("ALTER TABLE loan_snapshots DROP COLUMN undrawn")
     assert check(con).ok
-    assert contract.OPTIONAL_TABLES == {"kyc_history", "staff_training", "staff_certifications"}
+    assert contract.OPTIONAL_TABLES == {
+        "kyc_history",
+        "staff_training",
+        "staff_certifications",
+        "customer_branch_history",
+    }
     assert contract.OPTIONAL_COLUMNS == {
         ("aml_alerts", "closed_on"),
         ("loans", "closed_reason"),
@@ -443,6 +455,7 @@ def test_examples_are_keys_never_personal_values():
     con.execute("UPDATE customers SET gender = 'X', risk_appetite = 'R9', birth_date = NULL")
     con.execute("UPDATE customers SET opened_on = DATE '2030-01-01', closed_on = DATE '2029-01-01'")
     con.execute("UPDATE customers SET branch_id = '9999' WHERE customer_id = 'C1'")
+    con.execute("DELETE FROM customer_branch_history")  # its own rules: tested apart
     report = validate(con)
     assert len(report.errors) == 4
     text = "\n".join(messages(report))
@@ -559,6 +572,11 @@ def test_implausible_dates_amounts_and_jumps_are_warnings(small_bank, tmp_path):
         first = con.execute("SELECT min(customer_id) FROM customers").fetchone()[0]
         con.execute(
             "UPDATE customers SET opened_on = DATE '2099-01-01' WHERE customer_id = ?", [first]
+        )
+        con.execute(  # the branch history follows the opening (else an error, not a warning)
+            "UPDATE customer_branch_history SET valid_from = DATE '2099-01-01' "
+            "WHERE customer_id = ?",
+            [first],
         )
         con.execute(
             "UPDATE balances SET deposits = 5e12 WHERE customer_id = ? AND month = '2026-10'",

@@ -251,6 +251,23 @@ def test_average_daily_balances_are_optional_and_their_fallback_is_named():
     assert "deposits_avg (optional: AUM on the average daily basis falls back to month end)" in line
 
 
+def test_the_dated_history_is_optional_and_its_fallback_is_named():
+    """Without the dated history (contract.OPTIONAL_COLUMNS and OPTIONAL_TABLES) every
+    report is produced with every section: each falls back and says so. A warehouse of
+    real data without loans.closed_reason and loan_snapshots.undrawn once lost the whole
+    risk report ("not produced") to them."""
+    drop = {t: tuple(c for tt, c in contract.OPTIONAL_COLUMNS if tt == t)
+            for t, _ in contract.OPTIONAL_COLUMNS}  # fmt: skip
+    found = everything(**drop)
+    for t in contract.OPTIONAL_TABLES:
+        del found[t]
+    cov = verdict(found, REPORTS)
+    assert cov.ok and all(r.produced and not r.sections_off for r in cov.reports.values())
+    text = coverage.table(cov)
+    assert "undrawn (optional: exposure at default is the outstanding balance)" in text
+    assert "every period counts a customer in customers.branch_id" in text
+
+
 # -- the reports act on the verdict ------------------------------------------------------
 
 

@@ -49,3 +49,15 @@ def test_unknown_locale_refused():
 def test_label_falls_back_to_code():
     assert i18n.label("common.status", "green", "zh-CN") == "绿灯"
     assert i18n.label("common.status", "purple", "en") == "purple"
+
+
+def test_money_in_a_sentence_is_in_the_bank_s_currency():
+    """A sentence's ``{x:money}`` is in the currency its page is in, as its tables and
+    cards are: a bank reporting in DEM never reads CNY in its summary."""
+    from branchbook import fmt, i18n
+
+    key = "segmentation.summary.overview_first_period"
+    values = {"customers": 1000, "aum": 102_400.0}
+    assert fmt.money(102_400.0, "en", "DEM") in i18n.Translator("en", "DEM")(key, **values)
+    assert "CNY" not in i18n.Translator("en", "DEM")(key, **values)
+    assert i18n.Translator("en")(key, **values) == i18n.t(key, "en", **values)

@@ -145,6 +145,22 @@ def brief_data(
     tr, locale = page.tr, page.locale
     cards = []
     for k in page.cards:
+        if k.key in getattr(page, "not_recorded", ()):
+            # as the page's own card: its inputs are not in the warehouse, so no value,
+            # change, median, rank or colour (a 0.0% in red would read as a finding)
+            cards.append(
+                {
+                    "key": k.key,
+                    "label": page.rt(f"kpis.{k.key}"),
+                    "text": tr("common.kpi.not_recorded"),
+                    "status": "none",
+                    "status_label": "",
+                    "change": "",
+                    "bank": "",
+                    "rank": "",
+                }
+            )
+            continue
         change = ""
         if _finite(k.value) and _finite(k.prev):
             change = kpi_change(float(k.value), float(k.prev), k.kind, locale)

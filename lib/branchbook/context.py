@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import contract, coverage, i18n, paths
+from . import contract, coverage, holding, i18n, paths
 from . import data as data_mod
 from .metrics import basis, thresholds
 from .page import Page
@@ -123,14 +123,12 @@ def open_report(
     show_data_warnings(
         page,
         [w for w in d.warnings if sources is None or w.get("table") in sources],
-        notes=[fallback] if fallback else (),
+        notes=[*([fallback] if fallback else ()), *branch_notes(d.meta, branch_id, scope)],
     )
     show_coverage(page, cov.reports.get(report))
     if scope != "branch":
         show_scope_preview(page, scope)
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
-
-
 
 
 def show_scope_preview(page: Page, scope: str) -> None:
@@ -150,9 +148,24 @@ def show_scope_preview(page: Page, scope: str) -> None:
     page.notice(page.t("common.scope_preview.title", scope=where), lines)
 
 
-def show_data_warnings(
-    page: Page, warnings: list[dict[str, Any]], *, notes: Sequence[str] = ()
-) -> None:
+def branch_notes(meta: dict, branch_id: str, scope: str = "branch") -> list:
+    """The data-coverage lines on which branch holds a customer (:mod:`branchbook.holding`):
+    without ``customer_branch_history`` every period uses today's branch; with it, a
+    branch's report says how many customers moved in and out since the start of the
+    year (its comparisons count them in the branch holding them now). A period prepared
+    before the history was read: none."""
+    hist = meta.get("branch_history")
+    if not hist:
+        return []
+    if not hist.get("recorded"):
+        return [holding.NOTE_TODAY]
+    moved = (hist.get("moves") or {}).get(str(branch_id)) if scope == "branch" else None
+    if not moved:
+        return []
+    return [(holding.NOTE_MOVES, {"moved_in": int(moved["in"]), "moved_out": int(moved["out"])})]
+
+
+def show_data_warnings(page: Page, warnings: list[dict[str, Any]], *, notes: Sequence = ()) -> None:
     """The "data quality warnings" notice: one line saying what they are, then one per
     warning-level rule the branch's data break (count and up to five example keys,
     never a value of the row), in the page's locale, then one per catalogue key of
@@ -186,7 +199,8 @@ def show_data_warnings(
             lines.append(page.t("common.data_warnings.bank_wide", text=page.t(text_key, **values)))
         else:
             lines.append(page.t(text_key, **values))
-    lines += [page.t(key) for key in notes]
+    # a note is a catalogue key, or (key, values) for one with numbers
+    lines += [page.t(n) if isinstance(n, str) else page.t(n[0], **n[1]) for n in notes]
     title = "common.data_warnings.title" if warnings else "common.data_warnings.title_coverage"
     page.notice(page.t(title), lines)
 

@@ -80,6 +80,10 @@ README's data contract): ``aml_alerts.closed_on`` is the day an alert left ``ope
 customer's KYC status from ``valid_from`` until the next row (the latest row is
 ``customers.kyc_status``), and ``loans.closed_reason`` says how a loan left the book
 (``repaid``, ``written_off``, ``restructured``; empty while on the book).
+``customer_branch_history`` holds the branch holding each customer from ``valid_from``
+until the customer's next row (no row before the customer opened; the latest row names
+``customers.branch_id``): prepare reads ``customers`` as of the period's end by it
+(:mod:`branchbook.holding`).
 ``loan_snapshots.undrawn`` is the committed amount not yet drawn at the month's end (a
 line's limit less its balance); exposure at default adds a credit conversion factor of
 it. These are optional (:data:`OPTIONAL_TABLES`, :data:`OPTIONAL_COLUMNS`): without them a report uses
@@ -464,6 +468,15 @@ _TABLE_LIST = (
         ),
         key=("staff_id", "certification"),
     ),
+    Table(
+        "customer_branch_history",
+        (
+            _id("customer_id", _CUSTOMER),
+            _date("valid_from"),
+            _id("branch_id", _BRANCH),
+        ),
+        key=("customer_id", "valid_from"),
+    ),
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
@@ -488,11 +501,13 @@ BRANCH_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
         "staff_training": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
         "staff_certifications": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
+        # a move is news to the branch it names (the branch left sees its customers row go)
+        "customer_branch_history": ("", "t.branch_id"),
     }
 )
 
 OPTIONAL_TABLES: frozenset[str] = frozenset(
-    {"kyc_history", "staff_training", "staff_certifications"}
+    {"kyc_history", "staff_training", "staff_certifications", "customer_branch_history"}
 )
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 
@@ -602,6 +617,8 @@ RULES: Mapping[str, str] = MappingProxyType(
         "implausible_date": "implausible date",
         "implausible_amount": "implausible amount",
         "customer_count_jump": "customer count jumps",
+        "before_opening": "dated before the customer opened",
+        "not_current_branch": "latest row is not the customer's branch",
     }
 )
 """Rule id -> the words a message uses for it."""
@@ -705,6 +722,7 @@ def validate(
     for name in found:
         out += _orphans(con, TABLES[name], usable)
     out += _tree(con, usable.get("branches", set()))
+    out += _branch_history(con, usable)
     out += _warnings(con, usable, as_of, bounds)
     out = [_absent_is_a_note(v) for v in out]
     return Report(
@@ -892,6 +910,50 @@ def _tree(con, ok: set[str]) -> list[Violation]:
             "unreachable": "its parent chain ends in a loop, a missing branch or a blank region",
         }[rule]
         out.append(_violation(table, column, rule, len(ids), ids[:EXAMPLES], detail=detail))
+    return out
+
+
+def _branch_history(con, usable: dict[str, set[str]]) -> list[Violation]:
+    """``customer_branch_history`` against ``customers``: no row before the customer
+    opened (a branch cannot hold a customer it has not yet opened), and each customer's
+    latest row names ``customers.branch_id`` (the branch holding it now), so the two
+    tables never disagree about today. The key rules out overlaps: a row holds from
+    ``valid_from`` until the next one."""
+    hist = usable.get("customer_branch_history", set())
+    cust = usable.get("customers", set())
+    if not {"customer_id", "valid_from", "branch_id"} <= hist:
+        return []
+    table = TABLES["customer_branch_history"]
+    key = _key_expr(table, prefix="h.")
+    rules = []
+    if {"customer_id", "opened_on"} <= cust:
+        rules.append(
+            (
+                "valid_from",
+                "before_opening",
+                "must be on or after customers.opened_on",
+                "FROM customer_branch_history h JOIN customers c USING (customer_id) "
+                "WHERE h.valid_from < c.opened_on",
+            )
+        )
+    if {"customer_id", "branch_id"} <= cust:
+        rules.append(
+            (
+                "branch_id",
+                "not_current_branch",
+                "a customer's latest row must name customers.branch_id",
+                "FROM customer_branch_history h JOIN customers c USING (customer_id) "
+                "WHERE h.valid_from = (SELECT max(valid_from) FROM customer_branch_history x "
+                "WHERE x.customer_id = h.customer_id) AND h.branch_id IS DISTINCT FROM c.branch_id",
+            )
+        )
+    out = []
+    for column, rule, detail, body in rules:
+        row = _fetch(con, f"SELECT count(*), min({key}, {EXAMPLES}) {body}", table.name)
+        if isinstance(row, Violation):
+            out.append(row)
+        elif row[0]:
+            out.append(_violation(table, column, rule, row[0], row[1], detail=detail))
     return out
 
 

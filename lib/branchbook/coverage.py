@@ -120,6 +120,11 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "loans.collateral_value": _sec("risk.collateral"),
         "loans.collateral_valued_on": _sec("risk.revaluation"),
         "loans.industry": _OPT,
+        # the dated history the contract lists as optional (contract.OPTIONAL_COLUMNS):
+        # without it a report falls back (FALLBACKS), it is not left out
+        "loans.closed_reason": _OPT,
+        "loan_snapshots.undrawn": _OPT,
+        "aml_alerts.closed_on": _OPT,
         "loan_snapshots": _core("risk"),
         "financials": _sec("risk.early_warning"),
         "financials.current_assets": _OPT,
@@ -380,7 +385,7 @@ def table(cov: Coverage) -> str:
         ms = by_table.get(name, [])
         if any(m.column is None for m in ms):
             state = "no rows" if name in cov.found else "absent"
-            lines.append(f"{name:<16} {state:<10} {_needed_for(need(name))}")
+            lines.append(f"{name:<16} {state:<10} {_needed_for(need(name), name)}")
             continue
         have = len(t.names) - len(ms)
         gaps = "; ".join(f"{m.column} ({_needed_for(m.need, m.name)})" for m in ms) or "-"
@@ -403,6 +408,11 @@ FALLBACKS: Mapping[str, str] = MappingProxyType(
     {
         "balances.deposits_avg": "AUM on the average daily basis falls back to month end",
         "balances.wealth_avg": "AUM on the average daily basis falls back to month end",
+        "loans.closed_reason": "loans that left the book are one column, reason not recorded",
+        "loan_snapshots.undrawn": "exposure at default is the outstanding balance",
+        "aml_alerts.closed_on": "every month uses the alert's status today",
+        "kyc_history": "every month uses customers.kyc_status",
+        "customer_branch_history": "every period counts a customer in customers.branch_id",
     }
 )
 

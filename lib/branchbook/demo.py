@@ -53,6 +53,9 @@ The model, in short:
   unresolved at the last day are open. KYC status has a dated history
   (``kyc_history``): documents expire and are renewed, some customers start
   incomplete; the latest row is the customer's ``kyc_status``.
+- Branch moves (``customer_branch_history``): one customer in 750, open throughout,
+  moved from another branch of its region on a day in the window; every customer has a
+  row from opening, the latest naming ``customers.branch_id``.
 - Targets per active manager, month and KPI are the bank-wide average actual of the
   manager's grade (x0.9-1.1 per manager, +6% in the latest twelve months).
 
@@ -553,6 +556,7 @@ class _Bank:
                 name, name_zh = f"{city}{zone} {a} {s}", f"{city_zh}{zone_zh}{a_zh}{s_zh}"
             rows.append((bid, f"{name} Sub-branch", f"{name_zh}支行", region, city, city_zh))
         self.branch_ids = [r[0] for r in rows]
+        self.branch_region = [r[3] for r in rows]
         self.branch_city_zh = [r[5] for r in rows]
         self.stories = story_branches(self.branch_ids)
         self.story_index = {s: self.branch_ids.index(b) for s, b in self.stories.items()}
@@ -759,6 +763,53 @@ class _Bank:
             },
         )
         self.write_kyc_history(kyc)
+        self.write_branch_history()
+
+    def write_branch_history(self) -> None:
+        """A few customers moved branch (``customer_branch_history``): one in 750, open
+        throughout the window and preferably without a manager (the contract keeps no
+        manager history), held by another branch of the same region (any other
+        branch when the region has one) from opening until a day in the window, then
+        by today's branch. Every other customer has one row: its branch from opening.
+        Its own random stream: the other tables are what they were without it."""
+        rng = np.random.default_rng([self.seed, 20261207])
+        n, cal, nb = self.n, self.cal, self.nb
+        branch = self.customer_branch
+        ids = np.arange(n)
+        movers = np.zeros(n, bool)
+        if nb > 1:
+            steady = (self.opened < cal.first_day - 30) & (self.closed > cal.last_day)
+            pool = np.flatnonzero(steady & (self.manager < 0))
+            if len(pool) < max(2, n // 750):
+                pool = np.flatnonzero(steady)
+            take = min(len(pool), max(2, n // 750))
+            movers[rng.choice(pool, take, replace=False)] = True
+        m = np.flatnonzero(movers)
+        region = np.array(self.branch_region)
+        old = np.empty(len(m), np.int64)
+        for i, c in enumerate(m):
+            same = np.flatnonzero((region == region[branch[c]]) & (np.arange(nb) != branch[c]))
+            others = same if len(same) else np.flatnonzero(np.arange(nb) != branch[c])
+            old[i] = rng.choice(others)
+        moved_on = (
+            cal.first_day
+            + 1
+            + (rng.random(len(m)) * (cal.last_day - cal.first_day)).astype(np.int64)
+        )
+        first = branch.copy()
+        first[m] = old
+        who = np.concatenate([ids, m])
+        day = np.concatenate([self.opened, moved_on])
+        held = np.concatenate([first, branch[m]])
+        order = np.lexsort((day, who))
+        self.insert(
+            "customer_branch_history",
+            {
+                "customer_id": self.customer_ids_of(who[order]),
+                "valid_from": _dates(day[order]),
+                "branch_id": _pick(self.branch_ids, held[order]),
+            },
+        )
 
     def write_kyc_history(self, kyc: np.ndarray) -> None:
         """Each customer's KYC status from the day it took effect, ending in ``kyc``

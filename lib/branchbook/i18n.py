@@ -61,22 +61,31 @@ def catalogue(locale: str) -> dict[str, str]:
 
 
 class _Formatter(string.Formatter):
-    def __init__(self, locale: str):
+    def __init__(self, locale: str, currency: str = "CNY"):
         self.locale = locale
+        self.currency = currency
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "money":  # in the bank's currency, as the tables and cards
+            return fmt.money(value, self.locale, self.currency)
         if format_spec in fmt.FORMATTERS:
             return fmt.format_value(value, format_spec, self.locale)
         return super().format_field(value, format_spec)
 
 
 def t(key: str, locale: str, /, **values: Any) -> str:
-    """The text of ``key`` in ``locale`` with ``values`` formatted in."""
+    """The text of ``key`` in ``locale`` with ``values`` formatted in (money in CNY)."""
+    return _text(key, locale, "CNY", values)
+
+
+def _text(key: str, locale: str, currency: str, values: dict[str, Any]) -> str:
     try:
         template = catalogue(locale)[key]
     except KeyError:
         raise MissingText(f"text {key!r} is missing from the {locale} catalogue") from None
-    return _Formatter(locale).format(template, **values) if values or "{" in template else template
+    if not values and "{" not in template:
+        return template
+    return _Formatter(locale, currency).format(template, **values)
 
 
 def has(key: str, locale: str) -> bool:
@@ -95,12 +104,13 @@ def label(prefix: str, value: Any, locale: str) -> str:
 class Translator:
     """``t`` bound to one locale, for a notebook: ``tr = Translator("zh-CN"); tr("common.x")``."""
 
-    def __init__(self, locale: str):
+    def __init__(self, locale: str, currency: str = "CNY"):
         catalogue(locale)
         self.locale = locale
+        self.currency = currency  # the bank's: the ``{x:money}`` of a sentence is in it
 
     def __call__(self, key: str, /, **values: Any) -> str:
-        return t(key, self.locale, **values)
+        return _text(key, self.locale, self.currency, values)
 
     def label(self, prefix: str, value: Any) -> str:
         return label(prefix, value, self.locale)

@@ -25,6 +25,8 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "risk.collateral": ("collateral",),
         "risk.early_warning": ("early_warning",),
         "risk.compliance": ("compliance", "alerts"),
+        # the risk matrix places borrowers by the scorecard's PD: without it only the
+        # non-performing (PD 1) would be placed, and "300 of 300 borrowers" misleads
         "risk.scorecard": (
             "scores",
             "expected_loss",
@@ -32,6 +34,7 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "loss_distribution",
             "scorecard",
             "validation",
+            "matrix",
         ),
         "satisfaction.attributes": ("drivers",),
         "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
@@ -95,6 +98,10 @@ COLUMN_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "aml_open_rate": ("aml_alerts",),
         "kyc_complete_rate": ("customers.kyc_status",),
         "new_npl": ("loans", "loan_snapshots"),
+        # segmentation: a bank without transactions has no 90-day count to average nor a
+        # last transaction to count days from (0.00 would read as "all dormant")
+        "mean_txn_90d": ("transactions",),
+        "recency_days": ("transactions",),
         "new_npl_rate": ("loans", "loan_snapshots"),
     }
 )

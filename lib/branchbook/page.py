@@ -137,7 +137,7 @@ class Page:
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
-        self.tr = i18n.Translator(self.locale)
+        self.tr = i18n.Translator(self.locale, self.currency)
         if self.live is None:
             self.live = _in_kernel()
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import codekey, completeness, contract, coverage, mapping, redact, server, warehouse
+from . import codekey, completeness, contract, coverage, holding, mapping, redact, server, warehouse
 from .errors import DataContractError, ParamsError
 from .params import SHARED_KEYS, Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
@@ -358,6 +358,11 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
     qparams = {"period": period, "period_end": end, "stop": Period.parse(period).stop}
     artifacts: dict[str, list[str]] = {}
     try:
+        # every customer in the branch holding it at the period's end (holding.py)
+        branch_history = {
+            "recorded": holding.hold_as_of(con, end),
+            "moves": holding.moves(con, Period.parse(period).year_start.prev.end, end),
+        }
         for table in ROUTES:
             if same_extracts:
                 _keep(current.root, tmp, table)
@@ -424,6 +429,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
             **warning_details(con, report, bounds),
             "coverage": cov.to_json(),
             "balance_basis": balance_basis,
+            "branch_history": branch_history,
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 2),
         }

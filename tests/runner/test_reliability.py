@@ -256,7 +256,10 @@ def test_empty_and_thin_branches_render_complete_reports(tmp_path):
     b = bank(tmp_path)
     con = duckdb.connect(str(b["warehouse"]))
     gone = "SELECT customer_id FROM customers WHERE branch_id = '0102'"
-    for table in ("balances", "transactions", "financials", "aml_alerts", "kyc_history"):
+    for table in (
+        "balances", "transactions", "financials", "aml_alerts", "kyc_history",
+        "customer_branch_history",
+    ):  # fmt: skip
         con.execute(f"DELETE FROM {table} WHERE customer_id IN ({gone})")
     con.execute(
         "DELETE FROM loan_snapshots WHERE loan_id IN (SELECT loan_id FROM loans WHERE branch_id = '0102')"

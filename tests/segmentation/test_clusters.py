@@ -64,6 +64,7 @@ def test_cluster_label_and_trait_edges():
     assert sg.cluster_label(499_999.99, 5.99, S) == "mid_value_occasional"
     assert sg.cluster_label(50_000.0, 1.0, S) == "mid_value_occasional"
     assert sg.cluster_label(49_999.0, 0.5, S) == "low_value_dormant"
+    assert sg.cluster_label(49_999.0, float("nan"), S) == "low_value"  # no transactions
     assert set(sg.CLUSTER_LABELS) >= {"high_value_active", "low_value_dormant"}
     assert sg.cluster_trait(0.4, -0.4) == "typical"
     assert sg.cluster_trait(0.5, -0.5) == "many_products"  # tie: products first
@@ -88,3 +89,7 @@ def test_fit_and_assign_clusters():
     assert got.iloc[:6].tolist() == [1, 2, 1, 2, 1, 2]
     assert got.isna().iloc[6]
     pd.testing.assert_frame_equal(clusters, sg.fit_clusters(c, s))  # same seed, same fit
+    # a bank without transactions: the same groups, named by value alone
+    quiet = sg.fit_clusters(c, s, activity=False)
+    assert quiet["label"].tolist() == ["high_value", "low_value"]
+    assert quiet["cluster"].tolist() == clusters["cluster"].tolist()

@@ -173,6 +173,10 @@ def test_action_list_reasons_order_and_columns():
         "review_call",
         "reactivate",
     ]
+    # no transactions in the warehouse: no one is known to be dormant, the slipping stay
+    quiet = sg.action_list(c, activity=False)
+    assert quiet["customer_id"].tolist() == ["C3", "C1"]
+    assert quiet["reason"].tolist() == ["slipped_tier", "slipped_tier"]
 
 
 def test_action_list_names_the_manager_and_keeps_an_unknown_id():

@@ -15,7 +15,10 @@ vq = LazyModule("scipy.cluster.vq")
 CLUSTER_FEATURES = ("log_aum", "log_txn_90d", "products_held", "tenure_months")
 VALUE_LABELS = ("high_value", "mid_value", "low_value")
 ACTIVITY_LABELS = ("active", "occasional", "dormant")
-CLUSTER_LABELS = tuple(f"{v}_{a}" for v in VALUE_LABELS for a in ACTIVITY_LABELS)
+CLUSTER_LABELS = (
+    *(f"{v}_{a}" for v in VALUE_LABELS for a in ACTIVITY_LABELS),
+    *VALUE_LABELS,  # a bank without transactions: the value alone (no activity measured)
+)
 
 CLUSTER_TRAITS = ("many_products", "few_products", "long_tenure", "short_tenure", "typical")
 
@@ -73,7 +76,8 @@ def cluster_label(centre_aum: float, centre_txn: float, settings: Settings) -> s
 
     Value: high_value from the wealth tier's bound, mid_value from the affluent bound,
     else low_value. Activity: active from the medium activity bound, occasional from
-    the low bound, else dormant. E.g. ``high_value_active``.
+    the low bound, else dormant. E.g. ``high_value_active``; a NaN ``centre_txn`` (no
+    transactions recorded) gives the value alone, e.g. ``low_value``.
     """
     at, act = settings.asset_tiers, settings.activity_tiers
     value = (
@@ -83,6 +87,8 @@ def cluster_label(centre_aum: float, centre_txn: float, settings: Settings) -> s
         if centre_aum >= at.affluent
         else "low_value"
     )
+    if np.isnan(centre_txn):
+        return value
     activity = (
         "active"
         if centre_txn >= act.medium
@@ -108,7 +114,9 @@ def cluster_trait(products_z: float, tenure_z: float) -> str:
     return "long_tenure" if tenure_z > 0 else "short_tenure"
 
 
-def fit_clusters(customers: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def fit_clusters(
+    customers: pd.DataFrame, settings: Settings, *, activity: bool = True
+) -> pd.DataFrame:
     """k-means clusters of the open customers (whole bank), one row per cluster.
 
     Features (:func:`cluster_features`) are standardised with the bank's mean and
@@ -147,7 +155,7 @@ def fit_clusters(customers: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out["centre_tenure"] = out["centre_tenure_months"]
     out["label"] = pd.Series(
         [
-            cluster_label(a, t, settings)
+            cluster_label(a, t if activity else np.nan, settings)
             for a, t in zip(out["centre_aum"], out["centre_txn_90d"], strict=True)
         ],
         dtype="str",

@@ -265,7 +265,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     period = Period.parse(ctx.period)
     raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx.period))
     customers = _bank_wide_scores(_tidy(raw, settings), settings)
-    clusters = fit_clusters(customers, settings)
+    # without transactions the clusters are named by value alone (no activity measured)
+    recorded = len(ctx.sql("SELECT 1 AS x FROM transactions LIMIT 1")) > 0
+    clusters = fit_clusters(customers, settings, activity=recorded)
     cluster = assign_clusters(customers, clusters)
     labels = dict(zip(clusters["cluster"], clusters["label"], strict=True))
     customers = customers.assign(

@@ -204,7 +204,11 @@ NEXT_STEPS = {"slipped_tier": "review_call", "dormant_high_value": "reactivate",
 
 
 def action_list(
-    customers: pd.DataFrame, limit: int | None = None, *, staff: pd.DataFrame | None = None
+    customers: pd.DataFrame,
+    limit: int | None = None,
+    *,
+    staff: pd.DataFrame | None = None,
+    activity: bool = True,
 ) -> pd.DataFrame:
     """Customers to call: those slipping an asset tier and dormant high-value ones.
 
@@ -217,6 +221,9 @@ def action_list(
     manager is not there), name (raw: mask before showing), reason, next_step,
     asset_tier, asset_tier_prev, level, activity_tier, aum, aum_prev, recency_days
     (NaN: never transacted).
+
+    ``activity=False`` (the warehouse records no transactions): no customer is dormant,
+    since no 90-day count was taken; only those slipping a tier are listed.
     """
     order = {t: i for i, t in enumerate(ASSET_TIERS)}
     open_now = customers["open_now"].fillna(False).astype(bool)
@@ -225,7 +232,7 @@ def action_list(
     high = customers["asset_tier"].isin(HIGH_VALUE_TIERS) | (
         customers["level"] == LEVELS[-1]
     ).fillna(False)
-    dormant = open_now & (customers["activity_tier"] == "dormant") & high
+    dormant = open_now & (customers["activity_tier"] == "dormant") & high & activity
     reason = np.select(
         [slipped & dormant, slipped, dormant], ["both", "slipped_tier", "dormant_high_value"], ""
     )
