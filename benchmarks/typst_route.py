@@ -230,7 +230,7 @@ class Converter:
         head = el.find("h2")
         items = [li for li in el.iter("li")]
         entries = ", ".join(
-            f"[#text(fill: muted)[{i + 1}. ]{self.inline(li)}]" for i, li in enumerate(items)
+            f'[#text(fill: muted, "{i + 1}. "){self.inline(li)}]' for i, li in enumerate(items)
         )
         return (
             "#block(breakable: false, width: 100%, fill: zebra, stroke: 0.75pt + line-c, radius: 4pt,"
