@@ -80,11 +80,7 @@ def fonts(pdf_path: Path) -> str:
     found = []
     for line in out.splitlines()[2:]:
         name = line.split()[0].split("+")[-1]
-        emb = (
-            "emb"
-            if " yes " in line[line.find("Identity") :] or line.split()[-5] == "yes"
-            else "NOT emb"
-        )
+        emb = "emb" if line.split()[-5] == "yes" else "NOT emb"  # emb sub uni object gen
         kind = "CID" if "CID" in line else "other"
         found.append(f"{name} ({kind}, {emb})")
     return "; ".join(found)
