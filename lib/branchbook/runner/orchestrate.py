@@ -382,7 +382,7 @@ def _publish(
     bank,
     headlines=True,
 ) -> None:
-    from ..output import publish
+    from ..output import levels, publish
 
     common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None
     bank_locale = ps.bank.get("locale", "en")
@@ -395,6 +395,14 @@ def _publish(
     publish.write_period_index(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
+    # each report's links to the same report one level up and down, to pages on disk
+    found = levels.links(
+        bank.org,
+        manifest.data.get("reports") or {},
+        period_dir=out_dir,
+        names_={str(r["branch_id"]): r for r in info},
+    )
+    levels.write(out_dir, found)
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
 
 
