@@ -127,9 +127,12 @@ def run(
     imports done (:mod:`branchbook.runner.forkserver`) instead of starting Python for each.
     ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
     (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
-    ``scopes`` (some of ``branch``, ``region``, ``bank``; default ``branch``) also makes
-    each report for the regions of the selected branches and for the whole bank, from
-    the pooled rows of their branches, in ``<period>/region-<name>/`` and ``<period>/bank/``.
+    ``scopes`` (some of ``branch``, ``region``, ``bank``) makes each report for the
+    selected branches, for their regions and for the whole bank (the latter two from the
+    pooled rows of their branches, in ``<period>/region-<name>/`` and ``<period>/bank/``).
+    Called from Python the default is ``("branch",)``, the branches' reports a caller
+    names; the ``branchbook run`` command's default is all three
+    (:data:`~branchbook.runner.plan.SCOPES`).
 
     One run at a time writes a report folder (``out``): a second one waits for the
     first with ``wait_lock``, and otherwise raises
