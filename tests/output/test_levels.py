@@ -78,6 +78,9 @@ def test_the_script_is_data_and_an_old_link_does_not_outlive_its_report(tmp_path
     (tmp_path / "0101").mkdir()
     (tmp_path / "0102").mkdir()
     (tmp_path / "0102" / levels.LEVELS_FILE).write_text("window.bbLevels = {};")
+    (tmp_path / "0103").mkdir()  # a page with no link: still finds its (empty) file
+    (tmp_path / "0103" / "risk.html").write_text("x")
+    (tmp_path / "empty").mkdir()
     link = {"text": {"en": "</script><b>"}, "href": {"": "../region-East/risk.html"}}
     levels.write(tmp_path, {"0101": {"risk": {"up": [link], "down": []}}})
     text = (tmp_path / "0101" / levels.LEVELS_FILE).read_text()
@@ -94,3 +97,5 @@ def test_the_script_is_data_and_an_old_link_does_not_outlive_its_report(tmp_path
         )["reports"]
         == {}
     )
+    assert (tmp_path / "0103" / levels.LEVELS_FILE).is_file()
+    assert not (tmp_path / "empty" / levels.LEVELS_FILE).exists()

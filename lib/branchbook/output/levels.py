@@ -117,10 +117,11 @@ def script(per_report: Mapping[str, Any]) -> bytes:
 
 
 def write(period_dir: Path, found: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write each published folder's ``levels.js`` (an empty one where no report has a
-    link any more, so an old link never outlives its report)."""
+    """Write ``levels.js`` in every folder that holds a page (an empty one where no
+    report has a link, so a page never asks for a file that is not there, and an old
+    link never outlives its report)."""
     period_dir = Path(period_dir)
     for folder in sorted(p.name for p in period_dir.iterdir() if p.is_dir()):
         target = period_dir / folder / LEVELS_FILE
-        if folder in found or target.exists():
+        if folder in found or target.exists() or any((period_dir / folder).glob("*.html")):
             atomic_write(target, script(found.get(folder, {})))

@@ -39,14 +39,16 @@
   // a region or a branch with its region's rows; back and forward replay it.
   function follow() {
     var id = decodeURIComponent(location.hash.slice(1));
-    var target = id && document.getElementById(id);
-    if (!target || target.parentNode !== body) { return; }
+    var target = id ? document.getElementById(id) : null;
+    if (id && (!target || target.parentNode !== body)) { return; }
     query.value = "";
     status.value = "";
     if (level) { level.value = ""; }
-    region.value = target.getAttribute("data-level") === "bank" ? "" : target.getAttribute("data-region") || "";
+    // no row named (back to where the page opened), or the bank: every level
+    var up = !target || target.getAttribute("data-level") === "bank";
+    region.value = up ? "" : target.getAttribute("data-region") || "";
     apply();
-    target.scrollIntoView({ block: "nearest" });
+    if (target) { target.scrollIntoView({ block: "nearest" }); }
   }
   window.addEventListener("hashchange", follow);
   follow();
