@@ -504,3 +504,14 @@ def test_the_levels_are_named_in_chinese_too(period_dir):
         "区域",
         "网点",
     ]
+
+
+def test_the_periods_count_branches_not_the_region_and_bank_folders(tmp_path):
+    d = tmp_path / "2026-10"
+    d.mkdir()
+    scope = {**_ok("bank", "risk"), "parameters": {"branch_id": "", "scope": "bank"}}
+    reports = {"0101/risk": _ok("0101", "risk"), "bank/risk": scope}
+    (d / "manifest.json").write_text(json.dumps({"period": "2026-10", "reports": reports}))
+    soup = _soup(publish.write_root_index(tmp_path, locale="en", bank_name="B"))
+    cells = [td.get_text(strip=True) for td in soup.select("#bb-periods tbody tr td")]
+    assert cells[1:3] == ["1", "2"]  # one branch, two reports published

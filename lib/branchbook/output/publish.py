@@ -547,7 +547,14 @@ def _period_row(manifest_path: Path, locale: str) -> dict[str, Any] | None:
         "period": folder,
         "label": _period_label(str(manifest.get("period") or folder), locale),
         "href": f"{quote(folder)}/index.html" if index.is_file() else None,
-        "branches": len({str(e.get("branch_id")) for e in items}),
+        # branches only: a region's or the bank's report is made with no branch id
+        "branches": len(
+            {
+                str(e.get("branch_id"))
+                for e in items
+                if (e.get("parameters") or {}).get("branch_id", e.get("branch_id")) != ""
+            }
+        ),
         "ok": cells.count("ok"),
         "failed": cells.count("failed"),
         "generated": _generated(manifest.get("generated")),
