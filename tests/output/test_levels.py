@@ -99,3 +99,10 @@ def test_the_script_is_data_and_an_old_link_does_not_outlive_its_report(tmp_path
     )
     assert (tmp_path / "0103" / levels.LEVELS_FILE).is_file()
     assert not (tmp_path / "empty" / levels.LEVELS_FILE).exists()
+
+
+def test_a_period_of_branch_reports_only_gets_no_file(tmp_path):
+    (tmp_path / "0101").mkdir()
+    (tmp_path / "0101" / "risk.html").write_text("x")
+    levels.write(tmp_path, {})
+    assert not (tmp_path / "0101" / levels.LEVELS_FILE).exists()

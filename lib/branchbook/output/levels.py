@@ -117,11 +117,14 @@ def script(per_report: Mapping[str, Any]) -> bytes:
 
 
 def write(period_dir: Path, found: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write ``levels.js`` in every folder that holds a page (an empty one where no
-    report has a link, so a page never asks for a file that is not there, and an old
-    link never outlives its report)."""
+    """Write ``levels.js`` where it is read: in every folder that holds a page once any
+    report of the period has a level above or below it (an empty one where no report
+    has a link, so a page never asks for a file that is not there), and over any earlier
+    one (so an old link never outlives its report). A period of branch reports only
+    (``--scopes branch``) gets none: its pages show no links, as before."""
     period_dir = Path(period_dir)
     for folder in sorted(p.name for p in period_dir.iterdir() if p.is_dir()):
         target = period_dir / folder / LEVELS_FILE
-        if folder in found or target.exists() or any((period_dir / folder).glob("*.html")):
+        pages = found and any((period_dir / folder).glob("*.html"))
+        if folder in found or target.exists() or pages:
             atomic_write(target, script(found.get(folder, {})))
