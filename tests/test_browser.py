@@ -414,6 +414,14 @@ def test_index_links_open_the_reports(browser, reports):
         page.context.close()
 
 
+def _at(page, hash_: str, region: str) -> None:
+    """Wait until the index shows ``hash_`` with the region filter the link sets."""
+    page.wait_for_function(
+        "([h, r]) => location.hash === h && document.getElementById('bb-region').value === r",
+        arg=[hash_, region],
+    )
+
+
 def test_drill_down_the_index_and_back(browser, reports):
     """The bank's row links its regions, a region's its branches, a branch back up to
     its region; following a link shows that level, and back and forward replay it."""
@@ -422,30 +430,32 @@ def test_drill_down_the_index_and_back(browser, reports):
         bank = page.locator("#u-bank")
         assert bank.locator(".bb-down a").evaluate_all(
             "a => a.map(x => x.getAttribute('href'))"
-        ) == [
-            "#u-region-East",
-            "#u-region-North",
-        ]
+        ) == ["#u-region-East", "#u-region-North"]
         bank.locator('.bb-down a[href="#u-region-North"]').click()
+        _at(page, "#u-region-North", "North")
         assert _shown(page) == ["region-North", EN]
         assert page.locator("#u-region-North a.bb-up").get_attribute("href") == "#u-bank"
         page.locator('#u-region-North .bb-down a[href="#u-0201"]').click()
-        assert page.url.endswith("#u-0201") and _shown(page) == ["region-North", EN]
+        _at(page, "#u-0201", "North")
+        assert _shown(page) == ["region-North", EN]
         page.locator("#u-0201 a.bb-up").click()
-        assert page.url.endswith("#u-region-North")
+        _at(page, "#u-region-North", "North")
         page.locator("#u-region-North a.bb-up").click()
+        _at(page, "#u-bank", "")
         assert _shown(page) == ROWS  # up at the bank: every level again
         page.screenshot(path=str(ARTIFACTS / "index-drilled.png"))
         page.go_back()
-        page.wait_for_function("location.hash === '#u-region-North'")
+        _at(page, "#u-region-North", "North")
         assert _shown(page) == ["region-North", EN]
         page.go_back()
+        _at(page, "#u-0201", "North")
         page.go_back()
-        page.wait_for_function("location.hash === '#u-region-North'")
+        _at(page, "#u-region-North", "North")
         page.go_back()
-        page.wait_for_function("location.hash === ''")
+        _at(page, "", "")  # where the page opened: every level
+        assert _shown(page) == ROWS
         page.go_forward()
-        page.wait_for_function("location.hash === '#u-region-North'")
+        _at(page, "#u-region-North", "North")
         assert _shown(page) == ["region-North", EN]
     finally:
         page.context.close()
@@ -478,14 +488,12 @@ def test_each_report_links_the_same_report_a_level_up_and_down(browser, reports,
     page, _ = open_page(browser, page_file(reports, f"region-North/{report}"))
     try:
         page.locator(f'#bb-levels a[href="../{EN}/{report}.html"]').click()
-        page.wait_for_load_state("load")
-        assert page.url == page_file(reports, f"{EN}/{report}").resolve().as_uri()
+        page.wait_for_url(page_file(reports, f"{EN}/{report}").resolve().as_uri())
         assert page.locator("#bb-levels").is_visible()
         text = page.locator("#bb-levels").inner_text()
         assert "Same report at other levels" in text  # 0201 reads English
         page.go_back()
-        page.wait_for_load_state("load")
-        assert page.url == page_file(reports, f"region-North/{report}").resolve().as_uri()
+        page.wait_for_url(page_file(reports, f"region-North/{report}").resolve().as_uri())
         assert "其他层级的同一报告" in page.locator("#bb-levels").inner_text()  # the bank's zh-CN
     finally:
         page.context.close()

@@ -133,7 +133,8 @@ def _with_levels(path: Path, report: str) -> None:
     template = (
         Path(__file__).resolve().parents[2] / "lib" / "branchbook" / "templates" / "report.html.j2"
     ).read_text(encoding="utf-8")
-    block = template.split("{% if report %}", 1)[1].split("{% endif %}", 1)[0]
+    block = template.split("{% if report %}\n{#", 1)[1].split("{% endif %}", 1)[0]
+    block = "{#" + block
     block = re.sub(r"\{#.*?#\}", "", block, flags=re.S).replace("{{ report }}", report)
     html = path.read_text(encoding="utf-8")
     path.write_text(html.replace("<body>", "<body>" + block, 1), encoding="utf-8")
@@ -160,6 +161,7 @@ def test_each_level_reads_down_and_links_only_what_the_reader_may_see(portal, br
         "#u-0201"
     ]
     page.click("a[href='/2026-10/region-North/risk.html']")
+    page.wait_for_url(portal + "/2026-10/region-North/risk.html")
     assert "MARK-region-North" in page.inner_text("h1")
     assert page.evaluate(LEVEL_LINKS) == ["../0201/risk.html"]  # the bank's is not hers
     page.click("#bb-levels a")
@@ -176,6 +178,7 @@ def test_each_level_reads_down_and_links_only_what_the_reader_may_see(portal, br
     page = _sign_in(browser, portal, "li.wei")  # a branch manager: no level above
     assert not any("region-" in u or "/bank/" in u for u in _listed(page))
     page.click("a[href='/2026-10/0101/risk.html']")
+    page.wait_for_url(portal + "/2026-10/0101/risk.html")
     assert page.evaluate(LEVEL_LINKS) == [] and page.locator("#bb-levels").is_hidden()
     for url in ("/2026-10/region-East/risk.html", "/2026-10/bank/risk.pdf"):
         assert _status(page, portal + url) == 403
@@ -185,6 +188,7 @@ def test_each_level_reads_down_and_links_only_what_the_reader_may_see(portal, br
     first = page.locator("table.reports td a").first.get_attribute("href")
     assert first.startswith("/2026-10/bank/")
     page.click("a[href='/2026-10/bank/risk.html']")
+    page.wait_for_url(portal + "/2026-10/bank/risk.html")
     assert page.evaluate(LEVEL_LINKS) == ["../region-East/risk.html", "../region-North/risk.html"]
     page.click("#bb-levels a[href='../region-East/risk.html']")
     page.wait_for_url(portal + "/2026-10/region-East/risk.html")
