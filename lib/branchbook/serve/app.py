@@ -235,11 +235,12 @@ def _level_links(portal: Portal, folder: str, shown: set[str], loc: str) -> str:
     up, down = levels.neighbours(portal.org.tree, folder)
 
     def a(f: str, arrow: str) -> str:
-        return f"<a href='#{anchor(f)}'>{arrow} {html.escape(_folder_name(portal.org, f, loc))}</a>"
+        name = html.escape(_folder_name(portal.org, f, loc))
+        return f"<a href='#{html.escape(anchor(f))}'>{arrow} {name}</a>"
 
     links = [a(f, "↑") for f in up if f in shown] + [a(f, "↓") for f in down if f in shown]
     return (
-        f"<tr class='level' id='{anchor(folder)}'><th colspan='3'>"
+        f"<tr class='level' id='{html.escape(anchor(folder))}'><th colspan='3'>"
         f"{html.escape(_folder_name(portal.org, folder, loc))} {' '.join(links)}</th></tr>"
     )
 
