@@ -90,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="fresh folder for <branch>/<report>.html|.pdf")
     ap.add_argument("--formats", default="html,pdf")
     ap.add_argument("--timings", help="write per-report phase seconds here (JSON)")
+    ap.add_argument(
+        "--scopes",
+        choices=["branch"],
+        default="branch",
+        help="branch only: the floor makes the branches' reports, not the regions' or the bank's",
+    )
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()

@@ -4,7 +4,8 @@ On one prepared period of one warehouse, for the same branches and reports, HTML
 
 - **naive**: per branch x report, ``papermill`` then ``jupyter nbconvert --to
   branchbook_html`` then ``--to branchbook_pdf``, each its own process, one after another;
-- **branchbook**: ``branchbook run --force`` with default settings into a fresh folder;
+- **branchbook**: ``branchbook run --force --scopes branch`` with default settings otherwise,
+  into a fresh folder (branch reports only, as naive and the floor make);
 - **floor**: the notebooks' code cells executed with ``exec`` in one plain Python
   process and rendered with the same library calls (``benchmarks/floor.py``).
 
@@ -481,6 +482,10 @@ def run_branchbook(scope: Scope) -> Result:
         ",".join(scope.reports),
         "--formats",
         "html,pdf",
+        # like with like: naive and the floor make the branches' reports only, so the
+        # run's default regions and bank (--scopes branch,region,bank) are left out
+        "--scopes",
+        "branch",
         "--force",
         "--no-progress",
     ]
@@ -534,6 +539,8 @@ def run_floor(scope: Scope) -> Result:
         str(folder / "out"),
         "--timings",
         str(folder / "timings.json"),
+        "--scopes",
+        "branch",
     ]
 
     def body(env):

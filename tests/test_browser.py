@@ -1,10 +1,11 @@
 """In a real browser: the period index and every report, opened from the file system.
 
-One run of the real command (HTML only) for two branches of a five-branch warehouse in
-two regions: branch 0101 in zh-CN and 0201 in en, the index in zh-CN (the bank's
-locale here). Headless Chromium (Debian's package, driven by Playwright) then opens the
-list of periods, the period index and every report of both branches, and checks what a
-reader would notice:
+One run of the real command (HTML only, its default levels: the branches, their
+regions and the bank) for two branches of a five-branch warehouse in two regions:
+branch 0101 in zh-CN and 0201 in en, the index in zh-CN (the bank's locale here).
+Headless Chromium (Debian's package, driven by Playwright) then opens the list of
+periods, the period index and every report of both branches, of both regions and of the
+bank, and checks what a reader would notice:
 
 - no request leaves the page's own folder (every request is recorded; only ``file://``
   URLs under the page's folder and ``data:`` URIs are allowed; anything else is also
@@ -16,8 +17,11 @@ reader would notice:
 - a red/amber/green status is also written in words, never colour alone;
 - the page does not scroll sideways at 1200 px nor on a 390 px phone;
 - Chinese text is drawn with the pinned font (Noto Sans CJK SC, not a fallback face);
-- the index search (branch id, Chinese name), region and status filters and header
-  sorting work, and its links open the reports.
+- the index search (branch id, Chinese name), region, level and status filters and
+  header sorting work, and its links open the reports;
+- drill-down: the index opens at the bank, a region's link shows that region and its
+  branches, a branch links back up, and back and forward replay it; each report links
+  the same report one level up and down, and those links open the pages.
 
 Screenshots (first screen and full page of every page, the index after filtering and
 sorting) are saved to ``tests/artifacts/browser/`` (ignored by git). Skipped only when
@@ -38,6 +42,7 @@ import pytest
 
 from branchbook import demo
 from branchbook.reports import registry
+from branchbook.runner import plan
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +61,15 @@ PERIOD = "2026-10"
 ZH, EN = "0101", "0201"  # 0101..0104 are in one region, 0201 in another
 BRANCHES = ["0101", "0102", "0103", "0104", "0201"]
 REPORTS = list(registry())
-PAGES = ["periods", "index"] + [f"{b}/{r}" for b in (ZH, EN) for r in REPORTS]
+SCOPES = ["bank", "region-East", "region-North"]  # the levels above the two branches
+SCOPE_REPORTS = [r for r in REPORTS if "region" in plan.made_for(registry()[r])]
+PAGES = (
+    ["periods", "index"]
+    + [f"{b}/{r}" for b in (ZH, EN) for r in REPORTS]
+    + [f"{s}/{r}" for s in SCOPES for r in SCOPE_REPORTS]
+)
+# the index's rows down the tree: the bank, each region then its branches
+ROWS = ["bank", "region-East", "0101", "0102", "0103", "0104", "region-North", "0201"]
 WIDTH, HEIGHT, PHONE = 1200, 900, 390
 CJK_FONT = "Noto Sans CJK SC"
 
@@ -309,7 +322,7 @@ def test_index_search_filter_and_sort(browser, reports):
     page, visit = open_page(browser, page_file(reports, "index"))
     try:
         assert page.locator("#bb-controls").is_visible(), "the script did not show the controls"
-        assert _shown(page) == BRANCHES
+        assert _shown(page) == ROWS  # opens at the bank
 
         page.fill("#bb-q", EN)
         assert _shown(page) == [EN]
@@ -318,33 +331,44 @@ def test_index_search_filter_and_sort(browser, reports):
         page.fill("#bb-q", "no such branch")
         assert _shown(page) == [] and page.locator("#bb-none").is_visible()
         page.fill("#bb-q", "")
-        assert _shown(page) == BRANCHES and not page.locator("#bb-none").is_visible()
+        assert _shown(page) == ROWS and not page.locator("#bb-none").is_visible()
 
         page.select_option("#bb-region", "North")
-        assert _shown(page) == [EN]
+        assert _shown(page) == ["region-North", EN]
         page.select_option("#bb-region", "East")
-        assert _shown(page) == ["0101", "0102", "0103", "0104"]
+        assert _shown(page) == ["region-East", "0101", "0102", "0103", "0104"]
         page.fill("#bb-q", ZH)
         assert _shown(page) == [ZH]  # search and filter combine
         page.fill("#bb-q", "")
         page.select_option("#bb-region", "")
+
+        page.select_option("#bb-level", "region")  # each level on its own
+        assert _shown(page) == ["region-East", "region-North"]
+        page.select_option("#bb-level", "bank")
+        assert _shown(page) == ["bank"]
+        page.select_option("#bb-level", "branch")
+        assert _shown(page) == BRANCHES
+        page.fill("#bb-q", "North")
+        assert _shown(page) == [EN]  # search within a level
+        page.fill("#bb-q", "")
+        page.select_option("#bb-level", "")
 
         page.select_option("#bb-status", "skipped")
         assert _shown(page) == ["0102", "0103", "0104"]  # nothing was run for them
         page.select_option("#bb-status", "failed")
         assert _shown(page) == []
         page.select_option("#bb-status", "ok")
-        assert _shown(page) == [ZH, EN]
+        assert _shown(page) == ["bank", "region-East", ZH, "region-North", EN]
         page.screenshot(path=str(ARTIFACTS / "index-filtered.png"))
         page.select_option("#bb-status", "")
 
         id_head = page.locator("#bb-index thead th").first
         id_head.locator("button").click()
         assert id_head.get_attribute("aria-sort") == "ascending"
-        assert _shown(page) == BRANCHES
+        assert _shown(page) == BRANCHES + ["bank", "region-East", "region-North"]
         id_head.locator("button").click()
         assert id_head.get_attribute("aria-sort") == "descending"
-        assert _shown(page) == BRANCHES[::-1]
+        assert _shown(page) == (BRANCHES + ["bank", "region-East", "region-North"])[::-1]
 
         headline = page.locator("#bb-index thead th.bb-headline-col").first
         headline.locator("button").click()
@@ -375,13 +399,102 @@ def test_index_links_open_the_reports(browser, reports):
             "() => Array.from(document.querySelectorAll('#bb-index a')).map(a => a.getAttribute('href'))"
         )
         expected = {f"{b}/{r}.html" for b in (ZH, EN) for r in REPORTS}
+        expected |= {f"{u}/{r}.html" for u in SCOPES for r in SCOPE_REPORTS}
         assert expected <= set(hrefs)
         for href in hrefs:
-            assert (index.parent / unquote(href)).is_file(), href
+            if href.startswith("#"):  # a row of the tree: see the drill-down test
+                assert page.locator(href).count() == 1, href
+            else:
+                assert (index.parent / unquote(href)).is_file(), href
         page.locator(f'#bb-index a[href="{EN}/{REPORTS[0]}.html"]').click()
         page.wait_for_load_state("load")
         assert page.url == page_file(reports, f"{EN}/{REPORTS[0]}").resolve().as_uri()
         assert page.locator("h1").first.is_visible()
+    finally:
+        page.context.close()
+
+
+def _at(page, hash_: str, region: str) -> None:
+    """Wait until the index shows ``hash_`` with the region filter the link sets."""
+    page.wait_for_function(
+        "([h, r]) => location.hash === h && document.getElementById('bb-region').value === r",
+        arg=[hash_, region],
+    )
+
+
+def test_drill_down_the_index_and_back(browser, reports):
+    """The bank's row links its regions, a region's its branches, a branch back up to
+    its region; following a link shows that level, and back and forward replay it."""
+    page, visit = open_page(browser, page_file(reports, "index"))
+    try:
+        bank = page.locator("#u-bank")
+        assert bank.locator(".bb-down a").evaluate_all(
+            "a => a.map(x => x.getAttribute('href'))"
+        ) == ["#u-region-East", "#u-region-North"]
+        bank.locator('.bb-down a[href="#u-region-North"]').click()
+        _at(page, "#u-region-North", "North")
+        assert _shown(page) == ["region-North", EN]
+        assert page.locator("#u-region-North a.bb-up").get_attribute("href") == "#u-bank"
+        page.locator('#u-region-North .bb-down a[href="#u-0201"]').click()
+        _at(page, "#u-0201", "North")
+        assert _shown(page) == ["region-North", EN]
+        page.locator("#u-0201 a.bb-up").click()
+        _at(page, "#u-region-North", "North")
+        page.locator("#u-region-North a.bb-up").click()
+        _at(page, "#u-bank", "")
+        assert _shown(page) == ROWS  # up at the bank: every level again
+        page.screenshot(path=str(ARTIFACTS / "index-drilled.png"))
+        page.go_back()
+        _at(page, "#u-region-North", "North")
+        assert _shown(page) == ["region-North", EN]
+        page.go_back()
+        _at(page, "#u-0201", "North")
+        page.go_back()
+        _at(page, "#u-region-North", "North")
+        page.go_back()
+        _at(page, "", "")  # where the page opened: every level
+        assert _shown(page) == ROWS
+        page.go_forward()
+        _at(page, "#u-region-North", "North")
+        assert _shown(page) == ["region-North", EN]
+    finally:
+        page.context.close()
+    assert visit.errors == [] and visit.outside() == []
+
+
+LEVELS_JS = """() => Array.from(document.querySelectorAll('#bb-levels a'))
+    .filter(a => a.getClientRects().length > 0).map(a => a.getAttribute('href'))"""
+
+
+@pytest.mark.parametrize("report", SCOPE_REPORTS)
+def test_each_report_links_the_same_report_a_level_up_and_down(browser, reports, report):
+    """Region -> the bank and its branches that were made; branch -> its region; each
+    link opens the page, in the reader's language, and back returns."""
+    expect = {
+        "bank": ["../region-East/", "../region-North/"],
+        "region-East": ["../bank/", f"../{ZH}/"],  # 0102-0104 were not run: no link
+        "region-North": ["../bank/", f"../{EN}/"],
+        ZH: ["../region-East/"],
+        EN: ["../region-North/"],
+    }
+    for folder, prefixes in expect.items():
+        page, visit = open_page(browser, page_file(reports, f"{folder}/{report}"))
+        try:
+            hrefs = page.evaluate(LEVELS_JS)
+            assert hrefs == [f"{p}{report}.html" for p in prefixes], folder
+            assert visit.errors == []
+        finally:
+            page.context.close()
+    page, _ = open_page(browser, page_file(reports, f"region-North/{report}"))
+    try:
+        page.locator(f'#bb-levels a[href="../{EN}/{report}.html"]').click()
+        page.wait_for_url(page_file(reports, f"{EN}/{report}").resolve().as_uri())
+        assert page.locator("#bb-levels").is_visible()
+        text = page.locator("#bb-levels").inner_text()
+        assert "Same report at other levels" in text  # 0201 reads English
+        page.go_back()
+        page.wait_for_url(page_file(reports, f"region-North/{report}").resolve().as_uri())
+        assert "其他层级的同一报告" in page.locator("#bb-levels").inner_text()  # the bank's zh-CN
     finally:
         page.context.close()
 

@@ -86,8 +86,11 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["run", "--workers", "-1"], "argument --workers: expected 1 to 64, got -1"),
         (["run", "--workers", "1000"], "argument --workers: expected 1 to 64, got 1000"),
         (["run", "--workers", "two"], "argument --workers: expected a whole number, got 'two'"),
-        (["run", "--scopes", "branch,district"], "argument --scopes: scopes is expected to be "
-         "some of (branch, region, bank). Got 'district' instead."),
+        (
+            ["run", "--scopes", "branch,district"],
+            "argument --scopes: scopes is expected to be "
+            "some of (branch, region, bank). Got 'district' instead.",
+        ),
         (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
         (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
         (
@@ -175,3 +178,16 @@ def test_prepare_with_a_build_folder_that_is_a_file_is_one_line(tmp_path):
         f"branchbook: --build {tmp_path / 'afile'}: {tmp_path / 'afile'} is not a folder; "
         "--build must be a folder the run can create or write"
     ]
+
+
+def test_run_makes_every_level_by_default_and_branch_is_the_old_behaviour():
+    """``branchbook run`` makes each report for the branches, their regions and the bank
+    unless told ``--scopes branch``; ``preview`` makes the one branch's report only."""
+    from branchbook.cli import parser
+
+    args = parser().parse_args(["run"])
+    assert args.scopes == ("branch", "region", "bank")
+    assert parser().parse_args(["run", "--scopes", "branch"]).scopes == ("branch",)
+    source = (ROOT / "lib" / "branchbook" / "cli.py").read_text(encoding="utf-8")
+    preview = source[source.index('if args.command == "preview"') :]
+    assert 'scopes=("branch",)' in preview[: preview.index('if args.command == "run"')]

@@ -54,7 +54,11 @@ def site(tmp_path_factory):
     wh = base / "warehouse.duckdb"
     demo.build(wh, branches=3, customers=2_000, months=13, end_month=PERIOD, seed=7)
     args = ["--warehouse", str(wh), "--params", str(params), "--build", str(base / "build")]
-    run = cli("run", *args, "--out", str(base / "reports"), "--no-progress", cwd=base)
+    # the branches' reports (the run's default adds the regions' and the bank's: those
+    # are the head-office tests' and the browser test's)
+    run = cli(
+        "run", *args, "--out", str(base / "reports"), "--no-progress", "--scopes", "branch", cwd=base
+    )  # fmt: skip
     return {
         "base": base,
         "wh": wh,

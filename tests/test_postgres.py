@@ -200,7 +200,7 @@ def _html(folder: Path) -> dict[str, str]:
 
 def test_a_full_run_through_the_mapping_equals_the_duckdb_run(pg, small_bank, tmp_path):
     common = ["run", "--period", PERIOD, "--branches", "0101", "--formats", "html",
-              "--no-progress", "--workers", "2"]  # fmt: skip
+              "--no-progress", "--workers", "2", "--scopes", "branch"]  # fmt: skip
     served = cli(*common, "--warehouse", pg["url"], "--params", str(pg["params"]),
                  "--build", str(tmp_path / "b1"), "--out", str(tmp_path / "r1"), cwd=tmp_path)  # fmt: skip
     assert served.returncode == 0, served.stderr[-3000:]

@@ -27,6 +27,7 @@ from pathlib import Path
 from . import redact
 from .about import __version__
 from .errors import BranchbookError, DataContractError, OutputError, ParamsError, WarehouseError
+from .orgtree import SCOPES
 from .runner.guard import EXIT_BUSY, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, FolderBusy, FolderLock
 
 
@@ -109,9 +110,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--scopes",
         type=_scopes,
-        default=("branch",),
-        help="some of branch,region,bank: also publish each report for the regions and "
-        "the whole bank (default: branch; see the README's head office section)",
+        default=SCOPES,
+        help="some of branch,region,bank: the levels each report is made for, each "
+        "branch, the regions of the selected branches and the whole bank (default: all "
+        "three; branch: the branches' reports only; see the README's head office section)",
     )
     r.add_argument(
         "--workers",
@@ -335,6 +337,7 @@ def _dispatch(args) -> int:
             force=True,
             progress=False,
             locales=[args.locale] if args.locale else None,
+            scopes=("branch",),  # one branch's report: never its region's or the bank's
         )
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)

@@ -22,6 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+SCOPES = ("branch", "region", "bank")
+"""The levels a report is made for (``branchbook run --scopes``): each branch, each
+region, the whole bank."""
+
 BANK = "bank"
 
 

@@ -17,6 +17,7 @@ from branchbook.deliver.access import Org
 PERIOD = "2026-10"
 ORG = Org({"0101": "East", "0102": "East", "0201": "North"})
 REPORTS = ("risk", "staff_kpi")
+SCOPE_FOLDERS = ("region-East", "region-North", "bank")
 
 
 def publish(
@@ -27,11 +28,14 @@ def publish(
     run_id: str = "r1",
     english: bool = False,
     packs: bool = False,
+    scopes: bool = False,
 ) -> Path:
     """Write ``root/2026-10`` with a manifest, HTML and PDF per branch and report; with
     ``english`` each also in English beside its own zh-CN (``risk.en.html``, key
     ``0101/risk.en``), as ``run --locales zh-CN,en`` publishes them; with ``packs`` a
-    branch pack (``0101/pack.pdf``) per branch holding its reports."""
+    branch pack (``0101/pack.pdf``) per branch holding its reports; with ``scopes`` each
+    region's and the bank's reports too (``region-East/risk``, ``bank/risk``), their
+    markers ``MARK-region-East``, ``MARK-bank``."""
     folder = root / PERIOD
     entries = {}
     locales = {"zh-CN": "", "en": ".en"} if english else {None: ""}
@@ -39,6 +43,9 @@ def publish(
         for report in REPORTS:
             for locale, infix in locales.items():
                 entries.update(_one(folder, branch, report, locale, infix, npl, pdf_bytes, run_id))
+    for unit in SCOPE_FOLDERS if scopes else ():
+        for report in REPORTS:
+            entries.update(_one(folder, unit, report, None, "", npl, pdf_bytes, run_id))
     manifest = {"period": PERIOD, "run_id": run_id, "reports": entries}
     if packs:
         manifest["packs"] = {b: _pack(folder, b) for b in ORG.regions}

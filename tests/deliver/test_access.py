@@ -74,6 +74,9 @@ def test_org_from_the_warehouse_regions(small_bank):
     assert org.regions and set(org.regions.values()) <= {"East", "North", "South"}
     region = next(iter(org.regions.values()))
     assert org.branches(f"region:{region}") <= set(org.regions)
+    # the demo bank's sub-branches (parent_id) hang under their branch
+    subs = {b: p for b, p in org.parents.items() if p}
+    assert all(b in org.branches(f"branch:{p}") for b, p in subs.items())
 
 
 def test_the_shipped_access_list_fits_the_demo_bank():
@@ -91,3 +94,48 @@ def test_a_password_in_place_of_a_hash_is_refused(tmp_path):
     msg = _bad(tmp_path, "alerts: true\n", "alerts: true\n    password_hash: hunter2hunter2\n")
     assert "people[0] (li.wei).password_hash" in msg and "never a password" in msg
     assert "hunter2" not in msg
+
+
+def test_a_region_head_sees_the_region_head_office_the_bank_a_branch_manager_neither(tmp_path):
+    """A region's or the bank's report holds every one of its branches' figures: it is
+    seen by whoever's units cover all of them, and by no one else."""
+    write_access(tmp_path)
+    acl = access.load(tmp_path, ORG)
+    assert acl.folders("li.wei") == {"0101"}  # East has 0102 too: no region report
+    assert acl.folders("anna.north") == {"0201", "region-North"}
+    assert acl.folders("audit") == {"0101", "0102", "0201", "region-East", "region-North", "bank"}
+    assert acl.may_see("anna.north", "region-North", "risk")
+    assert not acl.may_see("anna.north", "region-North", "staff_kpi")  # not her report
+    assert not acl.may_see("anna.north", "bank", "risk")
+    assert not acl.may_see("li.wei", "region-East", "risk") and not acl.may_see(
+        "li.wei", "bank", "risk"
+    )
+    assert acl.may_see("audit", "bank", "risk") and acl.may_see("audit", "region-East", "staff_kpi")
+    assert not acl.may_see("nobody", "bank", "risk")
+
+
+def test_every_branch_of_a_region_listed_one_by_one_covers_the_region(tmp_path):
+    path = write_access(tmp_path)
+    path.write_text(
+        path.read_text().replace("units: [branch:0101]", "units: [branch:0101, branch:0102]")
+    )
+    acl = access.load(tmp_path, ORG)
+    assert acl.folders("li.wei") == {"0101", "0102", "region-East"}
+
+
+def test_a_branch_unit_covers_its_sub_branches(tmp_path):
+    org = access.Org(
+        {"0101": "East", "010101": "East", "0102": "East", "0201": "North"},
+        {"010101": "0101"},
+    )
+    write_access(tmp_path)
+    acl = access.load(tmp_path, org)
+    assert org.branches("branch:0101") == {"0101", "010101"}
+    assert org.branches("branch:010101") == {"010101"}
+    assert acl.folders("li.wei") == {"0101", "010101"}  # 0102 is East too: no region
+    assert acl.may_see("li.wei", "010101", "risk") and not acl.may_see("li.wei", "0102", "risk")
+    assert org.scopes == {
+        "region-East": {"0101", "010101", "0102"},
+        "region-North": {"0201"},
+        "bank": {"0101", "010101", "0102", "0201"},
+    }

@@ -188,3 +188,32 @@ def test_a_server_that_never_answers_times_out_and_is_reported(tmp_path, tls_fil
         silent.close()
     assert result.exit_code == 1
     assert "did not answer in time (after 2 attempt(s))" in result.failed["audit"]
+
+
+def test_region_and_bank_reports_reach_only_who_covers_them(
+    tmp_path, smtp_server, tls_files, login
+):
+    """The region head receives the region's report, head office the bank's and every
+    region's; the branch manager neither (they hold other branches' figures)."""
+    publish(tmp_path / "reports", scopes=True)
+    result = _run(tmp_path, smtp_server, ca=tls_files[0])
+    assert result.exit_code == 0 and len(smtp_server.messages) == 3
+    seen = {
+        rcpt[0]: set(re.findall(r"MARK-(bank|region-\w+|\d{4})", _everything(msg)))
+        for rcpt, msg in smtp_server.messages
+    }
+    assert seen["li.wei@bank.example"] == {"0101"}
+    assert seen["anna@bank.example"] == {"0201", "region-North"}
+    assert seen["audit@bank.example"] == {
+        "0101",
+        "0102",
+        "0201",
+        "region-East",
+        "region-North",
+        "bank",
+    }
+    [en] = smtp_server.by_recipient("anna@bank.example")
+    assert [a.get_filename() for a in en.iter_attachments()] == [
+        "2026-10-0201-risk.pdf",
+        "2026-10-region-North-risk.pdf",
+    ]

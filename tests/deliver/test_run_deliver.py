@@ -67,7 +67,10 @@ def test_run_then_deliver_the_real_reports(small_bank, tmp_path, smtp_server, tl
     [pdf] = manager.iter_attachments()
     assert pdf.get_content() == (published / branch / "risk.pdf").read_bytes()
     [audit] = smtp_server.by_recipient("audit@bank.example")
-    assert len(list(audit.iter_attachments())) == len(org.regions)
+    # head office: every branch's risk report, every region's and the bank's (the run's
+    # default makes all three levels); the manager none of the region's or the bank's
+    regions = set(org.regions.values())
+    assert len(list(audit.iter_attachments())) == len(org.regions) + len(regions) + 1
 
     again = _cli("deliver", "--period", "2026-10", "--warehouse", str(warehouse), cwd=root)
     assert again.returncode == 0, again.stderr[-2000:]

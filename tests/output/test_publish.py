@@ -441,3 +441,77 @@ def test_a_report_not_produced_says_why_in_the_index_language(period_dir):
         assert cell.select_one(".bb-badge").get_text() == badge
         assert cell.select_one(".bb-reason").get_text() == reason
         assert cell.find("a") is None and cell.select_one(".bb-error") is None
+
+
+def test_the_index_reads_down_the_tree_with_links_up_and_down(tmp_path):
+    """The bank first, then each region followed by its branches, a sub-branch after its
+    parent; each row links one level up and down; a report made per branch only is not
+    counted at the region and bank levels."""
+    d = tmp_path / "2026-10"
+    reports = {}
+    for folder in ("bank", "region-East", "0101", "010101", "0201"):
+        for report in ("segmentation", "risk") if not folder[0].isdigit() else REPORTS:
+            reports[f"{folder}/{report}"] = _ok(folder, report)
+            (d / folder).mkdir(parents=True, exist_ok=True)
+            for ext in ("html", "pdf"):
+                (d / folder / f"{report}.{ext}").write_text("x")
+    info = [
+        {"branch_id": "0201", "name": "Hill", "region": "West"},
+        {"branch_id": "010101", "name": "Dock", "region": "East", "parent_id": "0101"},
+        {"branch_id": "0101", "name": "Riverside", "region": "East"},
+        {"branch_id": "region-East", "name": "East region (all branches)", "region": "East"},
+        {"branch_id": "bank", "name": "Whole bank (all branches)"},
+    ]
+    manifest = {"period": "2026-10", "reports": reports}
+    soup = _soup(publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=info))
+    rows = soup.select("#bb-index tbody tr")
+    assert [(r["id"], r["data-level"]) for r in rows] == [
+        ("u-bank", "bank"),
+        ("u-region-East", "region"),
+        ("u-0101", "branch"),
+        ("u-010101", "branch"),
+        ("u-0201", "branch"),
+    ]
+    down = {r["id"]: [a["href"] for a in r.select(".bb-down a")] for r in rows}
+    up = {r["id"]: [a["href"] for a in r.select("a.bb-up")] for r in rows}
+    assert down["u-bank"] == ["#u-region-East"]  # West has no region report: no row
+    assert down["u-region-East"] == ["#u-0101"] and down["u-0101"] == ["#u-010101"]
+    assert up == {
+        "u-bank": [],
+        "u-region-East": ["#u-bank"],
+        "u-0101": ["#u-region-East"],
+        "u-010101": ["#u-0101"],
+        "u-0201": [],  # its region has no row
+    }
+    assert "010101" in rows[3]["class"][1] or "bb-depth-3" in rows[3]["class"]
+    # satisfaction and staff KPI not made for the bank and the region: shown, not counted
+    assert [c.get_text(strip=True) for c in rows[0].select(".bb-badge")][2:] == [
+        "Made per branch only"
+    ] * 2
+    summary = soup.select_one(".bb-index-summary").get_text()
+    assert summary.startswith(f"{3 * len(REPORTS) + 4} of {3 * len(REPORTS) + 4} reports")
+    assert [o["value"] for o in soup.select("#bb-level option")] == ["", "bank", "region", "branch"]
+
+
+def test_the_levels_are_named_in_chinese_too(period_dir):
+    d, manifest = period_dir
+    soup = _soup(
+        publish.write_period_index(d, manifest, locale="zh-CN", bank_name="B", branches=BRANCHES)
+    )
+    assert [o.get_text() for o in soup.select("#bb-level option")] == [
+        "全部层级",
+        "全行",
+        "区域",
+        "网点",
+    ]
+
+
+def test_the_periods_count_branches_not_the_region_and_bank_folders(tmp_path):
+    d = tmp_path / "2026-10"
+    d.mkdir()
+    scope = {**_ok("bank", "risk"), "parameters": {"branch_id": "", "scope": "bank"}}
+    reports = {"0101/risk": _ok("0101", "risk"), "bank/risk": scope}
+    (d / "manifest.json").write_text(json.dumps({"period": "2026-10", "reports": reports}))
+    soup = _soup(publish.write_root_index(tmp_path, locale="en", bank_name="B"))
+    cells = [td.get_text(strip=True) for td in soup.select("#bb-periods tbody tr td")]
+    assert cells[1:3] == ["1", "2"]  # one branch, two reports published

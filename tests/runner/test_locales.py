@@ -67,6 +67,7 @@ def test_both_locales_on_request_and_reruns_that_make_only_what_is_new(small_ban
         "--period", "2026-10",
         "--branches", "0101",
         "--reports", "risk",
+        "--scopes", "branch",  # the branch's locales; its region's report is the bank's locale
         "--warehouse", warehouse,
         "--params", params,
         "--build", tmp_path / "build",
@@ -86,6 +87,7 @@ def test_both_locales_on_request_and_reruns_that_make_only_what_is_new(small_ban
         "--branches", "0101",
         "--reports", "risk",
         "--locales", "zh-CN,en",
+        "--scopes", "branch",
         "--warehouse", warehouse,
         "--params", params,
         "--build", tmp_path / "build",

@@ -173,3 +173,50 @@ def test_a_branch_pack_is_served_to_whoever_may_see_all_its_reports(site):
     log = _log(site)
     assert any(e["what"] == "2026-10/0101/pack.pdf" and e["status"] == 200 for e in log)
     assert any(e["path"] == "/2026-10/0102/pack.pdf" and e["status"] == 403 for e in log)
+
+
+def _levels(c, path):
+    r = c.get(path)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    data = json.loads(r.text.removeprefix("window.bbLevels = ").rstrip(";\n"))
+    return {
+        report: {side: [next(iter(x["href"].values())) for x in links] for side, links in v.items()}
+        for report, v in data["reports"].items()
+    }
+
+
+def test_region_and_bank_reports_go_to_who_covers_them_and_the_index_reads_down(site):
+    from deliver.helpers import publish
+
+    publish(site[0], scopes=True)
+    c = _login(_client(site), "li.wei")  # manager of 0101: never a region's or the bank's
+    page = c.get("/2026-10/").text
+    assert "region-" not in page and "bank/" not in page and "MARK" not in page
+    for path in ("/2026-10/region-East/risk.html", "/2026-10/bank/risk.pdf"):
+        assert c.get(path).status_code == 403
+    assert _levels(c, "/2026-10/0101/levels.js") == {}  # no level above that she may see
+    c = _login(_client(site), "anna.north")  # head of the North, risk only
+    page = c.get("/2026-10/").text
+    assert page.index("region-North/risk.html") < page.index("0201/risk.html")
+    assert "bank/" not in page and "region-East" not in page and "staff_kpi" not in page
+    r = c.get("/2026-10/region-North/risk.html")
+    assert r.status_code == 200 and "MARK-region-North" in r.text
+    assert c.get("/2026-10/region-North/staff_kpi.html").status_code == 403
+    assert c.get("/2026-10/bank/risk.html").status_code == 403
+    assert _levels(c, "/2026-10/region-North/levels.js") == {
+        "risk": {"up": [], "down": ["../0201/risk.html"]}  # the bank's is not hers
+    }
+    assert _levels(c, "/2026-10/0201/levels.js") == {
+        "risk": {"up": ["../region-North/risk.html"], "down": []}
+    }
+    c = _login(_client(site), "audit")  # head office: every level, bank first
+    page = c.get("/2026-10/").text
+    at = [page.index(f"/2026-10/{f}/risk.html") for f in ("bank", "region-East", "0101", "0102")]
+    assert at == sorted(at) and page.index("region-North/") > page.index("0102/")
+    assert "id='u-region-East'" in page and "href='#u-bank'" in page
+    assert c.get("/2026-10/bank/staff_kpi.pdf").status_code == 200
+    assert _levels(c, "/2026-10/region-East/levels.js")["risk"] == {
+        "up": ["../bank/risk.html"],
+        "down": ["../0101/risk.html", "../0102/risk.html"],
+    }
+    assert c.get("/2026-10/0101/levels.json").status_code == 404

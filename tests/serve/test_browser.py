@@ -6,6 +6,7 @@ header are refused."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -70,7 +71,9 @@ def _sign_in(browser, base, who):
 
 
 def _listed(page) -> set[str]:
-    return {a.get_attribute("href") for a in page.query_selector_all("table.reports a")}
+    """The files a person's index links (not its links between levels, ``#u-...``)."""
+    hrefs = {a.get_attribute("href") for a in page.query_selector_all("table.reports a")}
+    return {h for h in hrefs if not h.startswith("#")}
 
 
 def _status(page, url) -> int:
@@ -122,4 +125,76 @@ def test_no_identity_and_a_forged_header_are_refused(portal, browser):
     assert _status(page, portal + "/2026-10/0101/risk.html") == 403
     page.goto(portal + "/")
     assert page.url == portal + "/login"
+    page.context.close()
+
+
+def _with_levels(path: Path, report: str) -> None:
+    """Give a fake page the real report template's links to the levels up and down."""
+    template = (
+        Path(__file__).resolve().parents[2] / "lib" / "branchbook" / "templates" / "report.html.j2"
+    ).read_text(encoding="utf-8")
+    block = template.split("{% if report %}\n{#", 1)[1].split("{% endif %}", 1)[0]
+    block = "{#" + block
+    block = re.sub(r"\{#.*?#\}", "", block, flags=re.S).replace("{{ report }}", report)
+    html = path.read_text(encoding="utf-8")
+    path.write_text(html.replace("<body>", "<body>" + block, 1), encoding="utf-8")
+
+
+LEVEL_LINKS = """() => Array.from(document.querySelectorAll('#bb-levels a'))
+    .filter(a => a.getClientRects().length > 0).map(a => a.getAttribute('href'))"""
+
+
+def test_each_level_reads_down_and_links_only_what_the_reader_may_see(portal, browser, site):
+    from deliver.helpers import publish
+
+    portal, _ = portal
+    period = site[0] / "2026-10"
+    publish(site[0], scopes=True)
+    for folder in ("bank", "region-East", "region-North", "0101", "0201"):
+        _with_levels(period / folder / "risk.html", "risk")
+    page = _sign_in(browser, portal, "anna.north")  # the North's head: its region, not the bank
+    assert _listed(page) == {
+        f"/2026-10/{f}/risk.{x}" for f in ("region-North", "0201") for x in ("html", "pdf")
+    }
+    heading = page.locator("#u-region-North")
+    assert heading.locator("a").evaluate_all("a => a.map(x => x.getAttribute('href'))") == [
+        "#u-0201"
+    ]
+    page.click("a[href='/2026-10/region-North/risk.html']")
+    page.wait_for_url(portal + "/2026-10/region-North/risk.html")
+    assert "MARK-region-North" in page.inner_text("h1")
+    assert page.evaluate(LEVEL_LINKS) == ["../0201/risk.html"]  # the bank's is not hers
+    page.click("#bb-levels a")
+    page.wait_for_url(portal + "/2026-10/0201/risk.html")
+    assert "MARK-0201" in page.inner_text("h1")
+    assert page.evaluate(LEVEL_LINKS) == ["../region-North/risk.html"]
+    page.go_back()
+    page.wait_for_url(portal + "/2026-10/region-North/risk.html")
+    page.go_forward()
+    page.wait_for_url(portal + "/2026-10/0201/risk.html")
+    assert _status(page, portal + "/2026-10/bank/risk.html") == 403
+    page.context.close()
+
+    page = _sign_in(browser, portal, "li.wei")  # a branch manager: no level above
+    assert not any("region-" in u or "/bank/" in u for u in _listed(page))
+    page.click("a[href='/2026-10/0101/risk.html']")
+    page.wait_for_url(portal + "/2026-10/0101/risk.html")
+    assert page.evaluate(LEVEL_LINKS) == [] and page.locator("#bb-levels").is_hidden()
+    for url in ("/2026-10/region-East/risk.html", "/2026-10/bank/risk.pdf"):
+        assert _status(page, portal + url) == 403
+    page.context.close()
+
+    page = _sign_in(browser, portal, "audit")  # head office: every level, the bank first
+    first = page.locator("table.reports td a").first.get_attribute("href")
+    assert first.startswith("/2026-10/bank/")
+    page.click("a[href='/2026-10/bank/risk.html']")
+    page.wait_for_url(portal + "/2026-10/bank/risk.html")
+    assert page.evaluate(LEVEL_LINKS) == ["../region-East/risk.html", "../region-North/risk.html"]
+    page.click("#bb-levels a[href='../region-East/risk.html']")
+    page.wait_for_url(portal + "/2026-10/region-East/risk.html")
+    assert page.evaluate(LEVEL_LINKS) == [
+        "../bank/risk.html",
+        "../0101/risk.html",
+        "../0102/risk.html",
+    ]
     page.context.close()

@@ -148,7 +148,8 @@ def test_a_run_publishes_the_same_reports_with_the_speedups_off(tmp_path):
         done = subprocess.run(
             [sys.executable, "-m", "branchbook.cli", "run", "--warehouse", str(wh)]
             + ["--params", str(params), "--build", str(tmp_path / "build")]
-            + ["--out", str(outs[name]), "--branches", "0101", "--force", "--no-progress"],
+            + ["--out", str(outs[name]), "--branches", "0101", "--force", "--no-progress"]
+            + ["--scopes", "branch"],
             env=env,
             cwd=tmp_path,
             capture_output=True,

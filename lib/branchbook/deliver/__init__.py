@@ -46,7 +46,7 @@ class Result:
 def plan(access: access_mod.AccessList, pub: published.Published, done: DeliveryLog, person):
     """``(items, previous)``: the reports ``person`` is due, and what they received
     before of those (non-empty makes the message a correction)."""
-    allowed = access.branches(person.id)
+    allowed = access.folders(person.id)  # branches, and the regions and bank they cover
     delivered = done.delivered(person.id)
     items, previous = [], {}
     for item in sorted(pub.items.values(), key=lambda i: (i.branch, ORDER.index(i.report))):

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
+from .. import orgtree
 from ..errors import ParamsError
 from ..params import Locale, Section, read_yaml
 from ..reports import ORDER
@@ -151,30 +153,54 @@ def _email(v: str) -> str:
 
 @dataclass(frozen=True)
 class Org:
-    """The organisation tree: each branch's region (``branches.region``)."""
+    """The organisation tree: each branch's region (``branches.region``) and, for a
+    sub-branch, its parent branch (``branches.parent_id``)."""
 
     regions: Mapping[str, str]  # branch id -> region
+    parents: Mapping[str, str | None] = field(default_factory=dict)  # branch -> parent
+
+    @cached_property
+    def tree(self) -> orgtree.OrgTree:
+        return orgtree.OrgTree.of((b, r, self.parents.get(b)) for b, r in self.regions.items())
 
     def branches(self, unit: str) -> frozenset[str]:
-        """The branches a unit covers; empty for a unit the tree does not know."""
+        """The branches a unit covers (a branch its sub-branches too); empty for a unit
+        the tree does not know."""
         if unit == "bank":
             return frozenset(self.regions)
         kind, _, name = unit.partition(":")
         if kind == "branch":
-            return frozenset({name}) if name in self.regions else frozenset()
+            return frozenset(self.tree.branches(unit)) if name in self.regions else frozenset()
         return frozenset(b for b, r in self.regions.items() if r == name)
+
+    @cached_property
+    def scopes(self) -> dict[str, frozenset[str]]:
+        """Each region's and the bank's report folder (``region-<name>``, ``bank``)
+        -> the branches its reports pool."""
+        out = {
+            orgtree.folder(f"region:{r}"): self.branches(f"region:{r}")
+            for r in sorted(set(self.regions.values()))
+            if r
+        }
+        return out | {"bank": frozenset(self.regions)}
 
 
 def org_from_warehouse(source=None, *, time_zone: str = "Asia/Shanghai") -> Org:
-    """The tree as the warehouse's ``branches`` table has it."""
+    """The tree as the warehouse's ``branches`` table has it (``parent_id`` when the
+    table records sub-branches)."""
     from ..warehouse import open_warehouse
 
     con = open_warehouse(source, time_zone=time_zone)
     try:
-        rows = con.execute("SELECT branch_id, region FROM branches").fetchall()
+        columns = {c[0] for c in con.execute("SELECT * FROM branches LIMIT 0").description}
+        parent = "parent_id" if "parent_id" in columns else "NULL"
+        rows = con.execute(f"SELECT branch_id, region, {parent} FROM branches").fetchall()
     finally:
         con.close()
-    return Org({str(b): str(r) for b, r in rows})
+    return Org(
+        {str(b): str(r) for b, r, _ in rows},
+        {str(b): (None if p is None or str(p) == "" else str(p)) for b, _, p in rows},
+    )
 
 
 @dataclass(frozen=True)
@@ -195,11 +221,19 @@ class AccessList:
             return frozenset()
         return frozenset().union(*(self.org.branches(u) for u in person.units))
 
+    def folders(self, person_id: str) -> frozenset[str]:
+        """Every report folder ``person_id`` may see: the branches of their units, and
+        a region's (``region-<name>``) or the bank's (``bank``) folder when their units
+        cover every branch it pools (a region head, head office): a region's or the
+        bank's report holds every one of those branches' figures, so a branch manager
+        never sees one."""
+        mine = self.branches(person_id)
+        return mine | {f for f, pooled in self.org.scopes.items() if pooled and pooled <= mine}
+
     def may_see(self, person_id: str, branch: str, report: str) -> bool:
+        """``branch`` is a report folder: a branch id, ``region-<name>`` or ``bank``."""
         person = self.people.get(person_id)
-        return (
-            person is not None and report in person.reports and branch in self.branches(person_id)
-        )
+        return person is not None and report in person.reports and branch in self.folders(person_id)
 
     def may_see_pack(self, person_id: str, branch: str, reports: Iterable[str]) -> bool:
         """A branch's pack holds ``reports``: whoever may see each of them may see it."""

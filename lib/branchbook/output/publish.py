@@ -28,7 +28,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .. import fmt, i18n
+from .. import fmt, i18n, orgtree
 from ..about import __version__
 from ..iorw import atomic_write
 from ..reports import REPORTS
@@ -276,8 +276,9 @@ def _branch_rows(
     known.pop("", None)
     formats = _column_formats(entries, headlines, locale)
     groups = names.by_report(entries)
+    order = tree_order(known)
     rows = []
-    for bid in sorted(known):
+    for bid, level, depth in order:
         b = known[bid]
         name = (
             _text(b.get("name_zh"))
@@ -289,6 +290,9 @@ def _branch_rows(
         cells, statuses = [], []
         for report in REPORTS:
             cell = _cell(period_dir, groups.get((bid, report), []), report, tr)
+            if level != "branch" and not groups.get((bid, report)):
+                # a report made per branch only: no cell to count at this level
+                cell |= {"status": "none", "label": tr("common.index.branch_only"), "rank": 9}
             statuses.append(cell["status"])
             cells.append(cell)
         signals = _signals(groups, bid)
@@ -315,6 +319,11 @@ def _branch_rows(
         rows.append(
             {
                 "id": bid,
+                "anchor": anchor(bid),
+                "level": level,
+                "depth": depth,
+                "up": _up_link(bid, level, b, known, tr),
+                "down": _down_links(bid, level, order, known, locale),
                 "name": name,
                 # the branch pack (cover brief and the four reports in one PDF), if published
                 "pack": _link(period_dir, pack, "pdf") if pack.get("status") == "ok" else None,
@@ -324,6 +333,7 @@ def _branch_rows(
                 "search": " ".join(
                     [
                         bid,
+                        tr(f"common.index.levels.{level}"),
                         _text(b.get("name")),
                         _text(b.get("name_zh")),
                         region,
@@ -342,6 +352,119 @@ def _branch_rows(
             }
         )
     return rows
+
+
+LEVELS = ("bank", "region", "branch")
+
+
+def anchor(folder: str) -> str:
+    """The id of a row of the period index: ``u-bank``, ``u-region-East``, ``u-0101``."""
+    return f"u-{folder}"
+
+
+def _level(bid: str, row: Mapping[str, Any]) -> str:
+    """``bank``, ``region`` (the folder of the row's region) or ``branch``."""
+    if bid == "bank":
+        return "bank"
+    region = _text(row.get("region"))
+    return "region" if region and bid == orgtree.folder(f"region:{region}") else "branch"
+
+
+def tree_order(known: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, int]]:
+    """The index's rows as the organisation tree reads from the top: ``(id, level,
+    depth)``, the bank first, then each region followed by its branches, a sub-branch
+    after its parent branch one level deeper; rows with no region last, by id.
+
+    >>> tree_order({"0102": {"region": "East", "parent_id": "0101"},
+    ...             "0101": {"region": "East"}, "region-East": {"region": "East"},
+    ...             "bank": {}})  # doctest: +NORMALIZE_WHITESPACE
+    [('bank', 'bank', 0), ('region-East', 'region', 1), ('0101', 'branch', 2),
+     ('0102', 'branch', 3)]
+    """
+    levels = {bid: _level(bid, row) for bid, row in known.items()}
+    branches = {b for b, lv in levels.items() if lv == "branch"}
+    parent = {b: _text(known[b].get("parent_id")) for b in branches}
+    children: dict[str, list[str]] = {}
+    for b in sorted(branches):
+        p = parent[b]
+        top = (
+            not p
+            or p not in branches
+            or _text(known[p].get("region")) != _text(known[b].get("region"))
+        )
+        children.setdefault("" if top else p, []).append(b)
+    out = [("bank", "bank", 0)] if "bank" in levels else []
+    placed: set[str] = set()
+
+    def walk(node: str, depth: int) -> None:
+        for b in children.get(node, []):
+            if b not in placed:
+                placed.add(b)
+                out.append((b, "branch", depth))
+                walk(b, depth + 1)
+
+    regions = sorted({_text(known[b].get("region")) for b in known if levels[b] != "bank"} - {""})
+    for region in regions:
+        folder = orgtree.folder(f"region:{region}")
+        if levels.get(folder) == "region":
+            out.append((folder, "region", 1))
+        tops = [b for b in children.get("", []) if _text(known[b].get("region")) == region]
+        for b in tops:
+            placed.add(b)
+            out.append((b, "branch", 2))
+            walk(b, 3)
+    out += [(b, "branch", 2) for b in sorted(branches - placed)]  # no region, or a loop
+    return out
+
+
+def _up_link(
+    bid: str, level: str, row: Mapping[str, Any], known: Mapping[str, Any], tr: i18n.Translator
+) -> dict[str, str] | None:
+    """The link one level up: a sub-branch's parent branch, a branch's region, a
+    region's bank (only to a row the index has)."""
+    if level == "bank":
+        return None
+    parent = _text(row.get("parent_id"))
+    if level == "branch" and parent in known:
+        target = parent
+    elif level == "branch" and _text(row.get("region")):
+        target = orgtree.folder(f"region:{_text(row.get('region'))}")
+    else:
+        target = "bank"
+    if target not in known:
+        return None
+    return {
+        "href": f"#{anchor(target)}",
+        "text": tr("common.index.up", name=_name(known[target], tr.locale)),
+    }
+
+
+def _down_links(
+    bid: str, level: str, order: list[tuple[str, str, int]], known: Mapping[str, Any], locale: str
+) -> list[dict[str, str]]:
+    """The links one level down: the bank's regions, a region's branches (not their
+    sub-branches), a branch's sub-branches."""
+    if level == "bank":
+        below = [b for b, lv, _ in order if lv == "region"]
+    elif level == "region":
+        region = _text(known[bid].get("region"))
+        below = [
+            b
+            for b, lv, _ in order
+            if lv == "branch"
+            and _text(known[b].get("region")) == region
+            and _text(known[b].get("parent_id")) not in known
+        ]
+    else:
+        below = [
+            b for b, lv, _ in order if lv == "branch" and _text(known[b].get("parent_id")) == bid
+        ]
+    return [{"href": f"#{anchor(b)}", "text": _name(known[b], locale) or b} for b in below]
+
+
+def _name(row: Mapping[str, Any], locale: str) -> str:
+    zh = _text(row.get("name_zh"))
+    return zh if locale == "zh-CN" and zh else _text(row.get("name")) or _text(row.get("branch_id"))
 
 
 def write_period_index(
@@ -371,7 +494,7 @@ def write_period_index(
         period_dir, entries, branches, locale, columns, tr, manifest.get("packs") or {}
     )
     counts = {s: sum(c["status"] == s for r in rows for c in r["cells"]) for s in STATUSES}
-    total = len(rows) * len(REPORTS)
+    total = sum(c["status"] != "none" for r in rows for c in r["cells"])
     try:
         title = tr("common.index.title", period=period)
     except (ValueError, TypeError):
@@ -392,6 +515,7 @@ def write_period_index(
         headlines=[(label, tr(f"common.reports.{report}")) for report, _kpi, label in columns],
         rows=rows,
         regions=sorted({(r["region"], r["region_label"]) for r in rows if r["region"]}),
+        levels=[(lv, tr(f"common.index.levels.{lv}")) for lv in LEVELS],
         statuses=[(s, tr(f"common.index.{s}")) for s in STATUSES],
     )
 
@@ -423,7 +547,14 @@ def _period_row(manifest_path: Path, locale: str) -> dict[str, Any] | None:
         "period": folder,
         "label": _period_label(str(manifest.get("period") or folder), locale),
         "href": f"{quote(folder)}/index.html" if index.is_file() else None,
-        "branches": len({str(e.get("branch_id")) for e in items}),
+        # branches only: a region's or the bank's report is made with no branch id
+        "branches": len(
+            {
+                str(e.get("branch_id"))
+                for e in items
+                if (e.get("parameters") or {}).get("branch_id", e.get("branch_id")) != ""
+            }
+        ),
         "ok": cells.count("ok"),
         "failed": cells.count("failed"),
         "generated": _generated(manifest.get("generated")),

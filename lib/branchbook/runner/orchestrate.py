@@ -127,9 +127,12 @@ def run(
     imports done (:mod:`branchbook.runner.forkserver`) instead of starting Python for each.
     ``executor="dask"`` makes the reports on the Dask cluster at ``scheduler``
     (default ``$DASK_SCHEDULER_ADDRESS``) and publishes them here.
-    ``scopes`` (some of ``branch``, ``region``, ``bank``; default ``branch``) also makes
-    each report for the regions of the selected branches and for the whole bank, from
-    the pooled rows of their branches, in ``<period>/region-<name>/`` and ``<period>/bank/``.
+    ``scopes`` (some of ``branch``, ``region``, ``bank``) makes each report for the
+    selected branches, for their regions and for the whole bank (the latter two from the
+    pooled rows of their branches, in ``<period>/region-<name>/`` and ``<period>/bank/``).
+    Called from Python the default is ``("branch",)``, the branches' reports a caller
+    names; the ``branchbook run`` command's default is all three
+    (:data:`~branchbook.runner.plan.SCOPES`).
 
     One run at a time writes a report folder (``out``): a second one waits for the
     first with ``wait_lock``, and otherwise raises
@@ -382,7 +385,7 @@ def _publish(
     bank,
     headlines=True,
 ) -> None:
-    from ..output import publish
+    from ..output import levels, publish
 
     common = ps.for_branch(prepared.branch_ids[0]).common if prepared.branch_ids else None
     bank_locale = ps.bank.get("locale", "en")
@@ -395,6 +398,14 @@ def _publish(
     publish.write_period_index(
         out_dir, manifest.data, locale=bank_locale, bank_name=bank_name, branches=info
     )
+    # each report's links to the same report one level up and down, to pages on disk
+    found = levels.links(
+        bank.org,
+        manifest.data.get("reports") or {},
+        period_dir=out_dir,
+        names_={str(r["branch_id"]): r for r in info},
+    )
+    levels.write(out_dir, found)
     publish.write_root_index(out_root, locale=bank_locale, bank_name=bank_name)
 
 

@@ -32,8 +32,7 @@ from ..reports import ReportSpec
 log = logging.getLogger("branchbook.run")
 
 
-SCOPES = ("branch", "region", "bank")
-"""The levels ``--scopes`` names: each branch, each region, the whole bank."""
+SCOPES = orgtree.SCOPES
 
 
 @dataclass
@@ -133,7 +132,9 @@ def plan(
     parameter file), then per scope x report (``scope_params``: ``region:<name>`` or
     ``bank`` -> the bank's parameters), each with the fingerprint that decides whether
     to rerun: a scope's data fingerprint is its branches', so a change in one branch
-    redoes that branch, its region and the bank."""
+    redoes that branch, its region and the bank; and, since every report is also keyed
+    by the bank's fingerprint (its comparisons with the bank, the bank-wide models), the
+    other branches' and regions' reports too."""
     jobs = []
     nb_hash = {s.name: hashlib.sha256(s.notebook.read_bytes()).hexdigest()[:16] for s in specs}
     # what shapes each report's page besides its data and parameters: its own code key

@@ -48,11 +48,13 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from .. import orgtree
 from ..deliver import published
 from ..deliver.access import AccessList, Org, load
 from ..errors import BranchbookError, ParamsError
-from ..i18n import t
-from ..output import names
+from ..i18n import label, t
+from ..output import levels, names
+from ..output.publish import anchor, tree_order
 from ..params import BRANCH_ID_RE, PERIOD_RE, read_yaml
 from ..reports import ORDER
 from . import packs as packs_mod
@@ -199,15 +201,57 @@ def _denied(portal: Portal, request: Request, who: str | None, status: int, why:
 
 
 def _visible(portal: Portal, who: str, period: str) -> list[published.Item]:
+    """The reports ``who`` may see in ``period``, down the organisation tree: the bank's,
+    then each region's followed by its branches' (a sub-branch after its branch)."""
     acl = portal.access()
     try:
         pub = published.read(portal.root, period)
     except BranchbookError:
         return []
+    items = [i for i in pub.items.values() if acl.may_see(who, i.branch, i.report)]
+    rank = {f: n for n, f in enumerate(_tree_order(portal.org, {i.branch for i in items}))}
     return sorted(
-        (i for i in pub.items.values() if acl.may_see(who, i.branch, i.report)),
-        key=lambda i: (i.branch, ORDER.index(i.report)),
+        items, key=lambda i: (rank.get(i.branch, len(rank)), i.branch, ORDER.index(i.report))
     )
+
+
+def _tree_order(org: Org, folders) -> list[str]:
+    """``folders`` (branch ids, ``region-<name>``, ``bank``) as the tree reads from the top."""
+    scopes = {orgtree.folder(f"region:{r}"): r for r in set(org.regions.values()) if r}
+    known = {}
+    for f in folders:
+        if f == orgtree.BANK:
+            known[f] = {}
+        elif f in scopes:
+            known[f] = {"region": scopes[f]}
+        else:
+            known[f] = {"region": org.regions.get(f, ""), "parent_id": org.parents.get(f)}
+    return [f for f, _level, _depth in tree_order(known)]
+
+
+def _level_links(portal: Portal, folder: str, shown: set[str], loc: str) -> str:
+    """A folder's heading in a person's index: its name, and links one level up and
+    down to the folders the person sees (each heading is an anchor)."""
+    up, down = levels.neighbours(portal.org.tree, folder)
+
+    def a(f: str, arrow: str) -> str:
+        name = html.escape(_folder_name(portal.org, f, loc))
+        return f"<a href='#{html.escape(anchor(f))}'>{arrow} {name}</a>"
+
+    links = [a(f, "↑") for f in up if f in shown] + [a(f, "↓") for f in down if f in shown]
+    return (
+        f"<tr class='level' id='{html.escape(anchor(folder))}'><th colspan='3'>"
+        f"{html.escape(_folder_name(portal.org, folder, loc))} {' '.join(links)}</th></tr>"
+    )
+
+
+def _folder_name(org: Org, folder: str, loc: str) -> str:
+    if folder == orgtree.BANK:
+        return t("common.scope_name.bank", loc)
+    for r in set(org.regions.values()):
+        if orgtree.folder(f"region:{r}") == folder:
+            return t("common.scope_name.region", loc, name=label("common.regions", r, loc))
+    return folder
 
 
 def _periods(portal: Portal) -> list[str]:
@@ -254,7 +298,10 @@ def build_app(
         items = _visible(portal, who, period)
         packs = packs_mod.visible(portal.access(), portal.root, who, period)
         rows = ""
+        shown = {i.branch for i in items}
         for n, i in enumerate(items):
+            if n == 0 or items[n - 1].branch != i.branch:
+                rows += _level_links(portal, i.branch, shown, loc)
             rows += (
                 f"<tr data-branch='{i.branch}'><td>{i.branch}</td>"
                 f"<td>{html.escape(t(f'common.reports.{i.report}', loc))}</td><td>"
@@ -282,6 +329,8 @@ def build_app(
             return _denied(portal, request, None, 401 if why == "no identity" else 403, why)
         if name == PACK_FILE and PERIOD_RE.match(period) and BRANCH_ID_RE.match(branch):
             return _pack_file(portal, request, who, period, branch)
+        if name == levels.LEVELS_FILE and PERIOD_RE.match(period) and BRANCH_ID_RE.match(branch):
+            return _levels_file(portal, who, period, branch)
         report, locale, fmt = names.split(name) or ("", None, "")
         if not (PERIOD_RE.match(period) and BRANCH_ID_RE.match(branch)) or (
             report not in ORDER or fmt not in FORMATS
@@ -369,6 +418,34 @@ def build_app(
     app = Starlette(routes=routes, exception_handlers={ParamsError: broken_access_list})
     app.state.portal = portal
     return app
+
+
+def _levels_file(portal: Portal, who: str, period: str, folder: str) -> Response:
+    """The links of ``folder``'s reports one level up and down, made for this person:
+    only to reports they may see, from reports they may see (never the file on disk,
+    which links every level)."""
+    acl = portal.access()
+    try:
+        items = published.read(portal.root, period).items.values()
+    except BranchbookError:
+        items = []
+    entries = {
+        f"{i.key}.{loc}": {"branch_id": i.branch, "report": i.report, "status": "ok",
+                           "outputs": outputs, "locale": loc}
+        for i in items
+        for loc, outputs in (i.locales or {i.locale: i.outputs}).items()
+    }  # fmt: skip
+    found = levels.links(
+        portal.org.tree,
+        entries,
+        period_dir=portal.root / period,
+        may_see=lambda f, r: acl.may_see(who, f, r),
+    )
+    return Response(
+        levels.script(found.get(folder, {})),
+        media_type="text/javascript; charset=utf-8",
+        headers=HEADERS,
+    )
 
 
 def _pack_file(portal: Portal, request: Request, who: str, period: str, branch: str):
