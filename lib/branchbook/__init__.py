@@ -1,7 +1,13 @@
 """branchbook: per-branch bank reports from parameterised notebooks."""
 
-from .about import __version__
-from .reports import REPORTS as _DECLARED
+from . import speedups as _speedups
+
+# First, before anything can import nbformat: jsonschema without its 1 s grammar
+# (branchbook.speedups.jsonschema; nothing is imported here, BRANCHBOOK_SPEEDUPS=0 skips it)
+_speedups.install("jsonschema")
+
+from .about import __version__  # noqa: E402
+from .reports import REPORTS as _DECLARED  # noqa: E402
 
 REPORTS = tuple(_DECLARED)
 

@@ -177,6 +177,25 @@ def test_exits_without_a_recorded_reason():
     assert risk.migration(_rows(), base="month", known=False).loc["doubtful", "closed"] == 40
 
 
+def test_bridge_rows_are_made_once_per_frame_and_never_shared():
+    from branchbook.risk import bridges
+
+    rows = _rows()
+    first = risk.bridge_rows(rows, base="month")
+    first.loc[0, "opening"] = -1.0  # the caller's copy: the next call does not see it
+    assert risk.bridge_rows(rows, base="month").loc[0, "opening"] == 100.0
+    assert bridges._rows(rows, base="month") is bridges._rows(rows, base="month")  # made once
+    assert bridges._rows(rows, base="year") is not bridges._rows(rows, base="month")
+    # another frame, even one equal but for a balance, has its own rows
+    other = _rows().assign(outstanding_prev=[7.0, 80.0, 40.0, 20.0, NA, 30.0])
+    assert risk.bridge_rows(other, base="month").loc[0, "opening"] == 7.0
+    assert risk.bridge_rows(rows, base="month").loc[0, "opening"] == 100.0
+    # a manager's name for loans without one is part of what is remembered
+    named = risk.bridge_rows(rows, base="month", unassigned="(none)")
+    assert (named["manager"] == "(none)").sum() == 1
+    assert (risk.bridge_rows(rows, base="month")["manager"] == "").sum() == 1
+
+
 def test_bridge_facts_name_the_largest_driver_by_product():
     facts = risk.bridge_facts(
         _rows(), min_change=0.005, min_change_pp=0.001, label=lambda prefix, code: code

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..memo import FrameMemo
 from ..metrics import ratio
 from ..metrics.history import CLOSE_REASONS, History
 from ..metrics.history import history as dated_history
@@ -78,6 +79,23 @@ def bridge_rows(rows: pd.DataFrame, *, base: str, unassigned: str = "") -> pd.Da
     else 0), ``product``, ``manager`` (the name; ``unassigned`` without a manager),
     ``left_as`` (how a loan on the book at the opening and not now left it, else NaN)
     and ``exit`` (where a fall went: ``left_as``, else a repayment)."""
+    return _rows(rows, base=base, unassigned=unassigned).copy()
+
+
+_ROWS = FrameMemo()  # the report asks for the same rows some seventy times
+
+
+def _rows(rows: pd.DataFrame, *, base: str, unassigned: str = "") -> pd.DataFrame:
+    """:func:`bridge_rows` of ``rows``, made once per frame, base and ``unassigned``
+    (:class:`~branchbook.memo.FrameMemo`); the caller must not change what it gets."""
+    return _ROWS.get(
+        rows,
+        (base, unassigned),
+        lambda: _make_rows(rows, base=base, unassigned=unassigned),
+    )
+
+
+def _make_rows(rows: pd.DataFrame, *, base: str, unassigned: str) -> pd.DataFrame:
     suffix = _suffix(base)
     a0 = pd.to_numeric(rows[f"outstanding{suffix}"]).astype(float)
     a1 = pd.to_numeric(rows["outstanding"]).astype(float)
@@ -112,7 +130,7 @@ def exit_columns(rows: pd.DataFrame, *, known: bool = True) -> list[str]:
     loan left without one since either base; else ``closed`` alone."""
     if not known:
         return [CLOSED]
-    unknown = any((bridge_rows(rows, base=b)["left_as"] == CLOSED).any() for b in BASES)
+    unknown = any((_rows(rows, base=b)["left_as"] == CLOSED).any() for b in BASES)
     return [*CLOSE_REASONS, *([CLOSED] if unknown else [])]
 
 
@@ -125,7 +143,7 @@ def loans_bridge(
     balance of the loans that left, negative), closing; the moves columns of
     :func:`branchbook.stats.stock_bridge` are 0 (a loan keeps its product and manager).
     Opening + new + growth + decline + lost = closing."""
-    b = bridge_rows(rows, base=base, unassigned=unassigned)
+    b = _rows(rows, base=base, unassigned=unassigned)
     out = stock_bridge(b, opening="opening", closing="closing", by=by)
     order = list(out.index)
     for e in exit_columns(rows, known=known):
@@ -152,7 +170,7 @@ def ratio_split(
     per ``by`` into rate and mix effects (:func:`branchbook.stats.rate_mix_by`, ratio
     units), largest contribution first. A product that appears or disappears has only
     a mix effect; with no book at the opening the effects are NaN."""
-    b = bridge_rows(rows, base=base, unassigned=unassigned)
+    b = _rows(rows, base=base, unassigned=unassigned)
     split = rate_mix_by(
         b, num=(f"{ratio_key}_opening", f"{ratio_key}_closing"), den=("opening", "closing"), by=by
     )
@@ -164,7 +182,7 @@ def ratio_total(rows: pd.DataFrame, *, base: str, ratio_key: str = "npl_ratio") 
     """The ratio at the opening and now (ratios of sums, NaN without a book), the rate
     and mix effects summed over products, the change and the residual (0 up to floating
     point; NaN when the opening ratio is not defined)."""
-    b = bridge_rows(rows, base=base)
+    b = _rows(rows, base=base)
     opening = ratio(b[f"{ratio_key}_opening"].sum(), b["opening"].sum())
     closing = ratio(b[f"{ratio_key}_closing"].sum(), b["closing"].sum())
     split = ratio_split(rows, base=base, ratio_key=ratio_key)
@@ -232,7 +250,7 @@ def migration(rows: pd.DataFrame, *, base: str, known: bool = True) -> pd.DataFr
     written off, restructured, closed: whole loans that left so), with ``total`` per
     row: a class's row adds up to its opening balance, a class's column to its closing
     balance (:func:`branchbook.stats.balance_migration`)."""
-    b = bridge_rows(rows, base=base)
+    b = _rows(rows, base=base)
     if not known:
         b = b.assign(exit=b["exit"].where(b["left_as"].isna(), CLOSED))
     exits = [REPAID, *(e for e in exit_columns(rows, known=known) if e != REPAID)]

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..memo import FrameMemo
 from ..metrics.models import ASSET_TIERS, csat_100
 from ..period import Period
 from ..stats import largest_driver, rate_mix_by, rate_mix_total
@@ -183,6 +184,28 @@ def bridge_split(
     period) the effects are NaN. A numerator in a segment with no denominator (a
     complaint of a wealth customer who left in a month when no wealth customer is open
     at its end) has no rate to split: :func:`bridge_total` shows it as the residual."""
+    return _split(sums, measure=measure, base=base, dimension=dimension, period=period).copy()
+
+
+# The report asks for each split and total several times (the overview, the charts,
+# the tables, the summary sentences and each total's own split): made once per frame.
+_MADE = FrameMemo()
+
+
+def _split(sums: pd.DataFrame, *, measure: str, base: str, dimension: str, period: str):
+    """:func:`bridge_split`, made once per ``sums`` frame and arguments; the caller must
+    not change what it gets."""
+    key = ("split", measure, base, dimension, period)
+    return _MADE.get(
+        sums,
+        key,
+        lambda: _make_split(sums, measure=measure, base=base, dimension=dimension, period=period),
+    )
+
+
+def _make_split(
+    sums: pd.DataFrame, *, measure: str, base: str, dimension: str, period: str
+) -> pd.DataFrame:
     if base not in BASES:
         raise ValueError(f"`base` is expected to be one of {BASES}. Got {base!r} instead.")
     e = _ends(sums, measure=measure, base=base, dimension=dimension, period=period)
@@ -209,12 +232,27 @@ def bridge_total(
     ``dimension``, the change and the residual: 0 up to floating point, but for the
     part of a numerator that has no denominator in its segment (see
     :func:`bridge_split`), which it shows instead of hiding."""
+    key = ("total", measure, base, dimension, period)
+    return dict(
+        _MADE.get(
+            sums,
+            key,
+            lambda: _make_total(
+                sums, measure=measure, base=base, period=period, dimension=dimension
+            ),
+        )
+    )
+
+
+def _make_total(
+    sums: pd.DataFrame, *, measure: str, base: str, period: str, dimension: str
+) -> dict[str, float]:
     e = _ends(sums, measure=measure, base=base, dimension=dimension, period=period)
     value = {
         end: (float(f["num"].sum() / f["den"].sum()) if f["den"].sum() > 0 else float("nan"))
         for end, f in e.items()
     }
-    s = bridge_split(sums, measure=measure, base=base, dimension=dimension, period=period)
+    s = _split(sums, measure=measure, base=base, dimension=dimension, period=period)
     return rate_mix_total(s, opening=value["opening"], closing=value["closing"])
 
 
@@ -273,7 +311,7 @@ def bridge_facts(
             continue
         best = None
         for dim in DIMENSIONS[measure]:
-            s = bridge_split(sums, measure=measure, base=base, dimension=dim, period=period)
+            s = _split(sums, measure=measure, base=base, dimension=dim, period=period)
             kind = max(("rate_effect", "mix_effect"), key=lambda p: abs(s[p].sum()))
             d = largest_driver(s, parts=(kind,))
             if d is not None and (best is None or abs(d[2]) > abs(best[1][2])):

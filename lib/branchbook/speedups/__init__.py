@@ -11,7 +11,8 @@ same:
 - :mod:`.nbclient`: a kernel's outputs made without validating each one on its own;
 - :mod:`.jupyter_client`: a kernel client that is ready as soon as the kernel is;
 - :mod:`.ipykernel`: a kernel's stdout and stderr flushed only when they hold something;
-- :mod:`.jsonschema`: jsonschema imported without a grammar nobody uses;
+- :mod:`.jsonschema`: jsonschema imported without a grammar nobody uses (installed
+  by the package itself as it is imported, before anything can import nbformat);
 - :mod:`.cpython`: hot code run on one large frame-stack chunk.
 
 ``BRANCHBOOK_SPEEDUPS=0`` (or ``false``, ``no``, ``off``) in the environment turns every

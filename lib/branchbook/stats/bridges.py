@@ -90,21 +90,29 @@ def stock_bridge(
         seg1 = frame[by]
         seg0 = frame[by_opening or by]
     moved = both & (seg0.astype(object) != seg1.astype(object))
-    parts = {
-        "opening": (a0.where(held0, 0.0), seg0),
-        "new": (a1.where(held1 & ~held0, 0.0), seg1),
-        "growth": (diff.clip(lower=0.0), seg1),
-        "decline": (diff.clip(upper=0.0), seg1),
-        "lost": (-a0.where(held0 & ~held1, 0.0), seg0),
-        "moved_in": (a0.where(moved, 0.0), seg1),
-        "moved_out": (-a0.where(moved, 0.0), seg0),
-        "closing": (a1.where(held1, 0.0), seg1),
-    }
-    out = pd.concat(
+    # the parts read at the opening are summed per opening segment, the others per
+    # closing segment: two group-bys (each sums its columns as one per column would)
+    at_opening = pd.DataFrame(
         {
-            col: values.groupby(seg.astype(object), dropna=True).sum()
-            for col, (values, seg) in parts.items()
-        },
+            "opening": a0.where(held0, 0.0),
+            "lost": -a0.where(held0 & ~held1, 0.0),
+            "moved_out": -a0.where(moved, 0.0),
+        }
+    )
+    at_closing = pd.DataFrame(
+        {
+            "new": a1.where(held1 & ~held0, 0.0),
+            "growth": diff.clip(lower=0.0),
+            "decline": diff.clip(upper=0.0),
+            "moved_in": a0.where(moved, 0.0),
+            "closing": a1.where(held1, 0.0),
+        }
+    )
+    out = pd.concat(
+        [
+            at_opening.groupby(seg0.astype(object), dropna=True).sum(),
+            at_closing.groupby(seg1.astype(object), dropna=True).sum(),
+        ],
         axis=1,
     )
     index = list(order) if order is not None else (["total"] if by is None else list(out.index))
