@@ -9,12 +9,14 @@ missing (an empty branch), never 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
-from ..metrics import Metric, declare, ratio
+from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import bank_median, card_frame, unit_values, year_start_period
 from ..period import shift_month
+from ..stats.funnel import effective_loans
 from .exposure import top_share
 from .settings import NPL_CLASSES, REPORT
 
@@ -129,3 +131,23 @@ def unit_kpis(bench, settings=None) -> pd.DataFrame:
     ``period``, one column per key): what the index and head-office views read."""
     frame = bench("bench_risk_kpis").rename(columns={"month": "period"})
     return frame[["branch_id", "period", *KPI_KEYS]]
+
+
+def league_values(
+    units: Mapping[str, str], *, history: pd.DataFrame, loans: pd.DataFrame, period: str
+) -> pd.DataFrame:
+    """The NPL ratio per unit and month for the league tables
+    (:mod:`branchbook.metrics.league`): the unit's NPL outstanding over its outstanding,
+    both pooled from its branches' ``risk_book`` rows (``history``: ``branch_id,
+    month, five_class, outstanding``), and at ``period`` the effective number of loans
+    ``n`` of the pooled book of ``loans`` (``risk_loans``: ``branch_id, outstanding``),
+    the trials of the balance-weighted ratio's funnel. ``units``: branch -> unit.
+    Columns ``unit, period, value, n``."""
+    rows = history.rename(columns={"month": "period"})
+    rows = rows.assign(npl=rows["outstanding"].where(rows["five_class"].isin(NPL_CLASSES), 0.0))
+    sums = league.pool(rows, units, sums=["npl", "outstanding"])
+    sums["value"] = ratio(sums["npl"], sums["outstanding"])
+    book = loans.assign(period=period, sq=loans["outstanding"].astype("float64") ** 2)
+    n = league.pool(book, units, sums=["outstanding", "sq"])
+    n["n"] = effective_loans(n["outstanding"], n["sq"])
+    return sums[["unit", "period", "value"]].merge(n[["unit", "period", "n"]], how="left")

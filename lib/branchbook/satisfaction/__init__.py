@@ -54,7 +54,17 @@ from .complaints import (
 )
 from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
 from .focus import attribute_change, bank_importance, focus_rows
-from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend, unit_kpis
+from .metrics import (
+    KEYS,
+    METRICS,
+    MONTHLY_COLUMNS,
+    kpi_frame,
+    kpi_table,
+    kpis,
+    league_values,
+    trend,
+    unit_kpis,
+)
 from .prepare import prepare
 from .retention import cohort_months, retention_by_band, retention_curve
 from .scores import (
@@ -91,6 +101,7 @@ __all__ = [
     "bridge_sums",
     "bridge_table",
     "bridge_total",
+    "league_values",
     "unit_kpis",
     "ATTRIBUTES",
     "BANDS",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics import Metric, cards, declare
+from ..metrics import Metric, cards, declare, league
 from ..period import Period
 from .complaints import complaints_per_1000, sla_first_response, sla_plan
 from .retention import churn_rate
@@ -208,3 +208,18 @@ def unit_kpis(bench, settings=None) -> pd.DataFrame:
     window = settings.score_window_months if settings is not None else 3
     frame = kpi_frame(bench("bench_satisfaction_monthly"), window_months=window)
     return frame.rename(columns={"month": "period"})[["branch_id", "period", *KEYS]]
+
+
+def league_values(
+    units: Mapping[str, str], *, monthly: pd.DataFrame, window_months: int
+) -> pd.DataFrame:
+    """Mean CSAT per unit and month for the league tables
+    (:mod:`branchbook.metrics.league`): the monthly sums of its branches
+    (``bench_satisfaction_monthly``) pooled, then the score over the window as for a
+    branch (:func:`kpi_frame`). A mean score: no funnel. Columns ``unit, period, value``."""
+    num = [c for c in MONTHLY_COLUMNS[2:] if c in monthly.columns]
+    sums = league.pool(monthly, units, sums=num, period_col="month")
+    frame = kpi_frame(sums.rename(columns={"unit": "branch_id"}), window_months=window_months)
+    return frame.rename(columns={"branch_id": "unit", "month": "period", "csat_mean": "value"})[
+        ["unit", "period", "value"]
+    ]

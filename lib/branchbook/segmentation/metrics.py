@@ -8,9 +8,11 @@ better and that ``customers`` is the report's column in the index.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from ..metrics import Metric, declare, ratio
+from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import card_frame, unit_values, year_start_period
 from .concentration import gini, top_share
 from .settings import DIMENSIONS, HIGH_VALUE_TIERS, REPORT, Settings
@@ -145,3 +147,12 @@ def unit_kpis(bench, settings: Settings | None = None) -> pd.DataFrame:
     ``period``, one column per key): what the index and head-office views read."""
     frame = bench("bench_segmentation")
     return frame[["branch_id", "period", *(m.key for m in METRICS)]]
+
+
+def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFrame:
+    """Customers per unit and period for the league tables
+    (:mod:`branchbook.metrics.league`): the sum of its branches' ``customers`` in
+    ``bench_segmentation`` (a count: no funnel). ``units``: branch -> unit. Columns
+    ``unit, period, value``."""
+    sums = league.pool(bench, units, sums=["customers"])
+    return sums.rename(columns={"customers": "value"})

@@ -76,6 +76,7 @@ from .metrics import (
     headline_table,
     kpi_cards,
     kpis,
+    league_values,
     unit_kpis,
 )
 from .prepare import manager_months, prepare
@@ -122,6 +123,7 @@ from .views import (
 )
 
 __all__ = [
+    "league_values",
     "unit_kpis",
     "status_notes",
     "BASES",

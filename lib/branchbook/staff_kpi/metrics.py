@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..metrics import Metric, declare, ratio
+from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import bank_median, card_frame, year_start_period
 from ..params import Rag
 from .settings import RATINGS, REPORT
@@ -203,3 +203,16 @@ def unit_kpis(bench, settings=None) -> pd.DataFrame:
     ``period``, one column per key): what the index and head-office views read."""
     frame = bench("bench_branch_kpis").rename(columns={"month": "period"})
     return frame[["branch_id", "period", *CARD_KEYS]]
+
+
+def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFrame:
+    """Mean composite score per unit and month for the league tables
+    (:mod:`branchbook.metrics.league`): the composite points of its branches' rated
+    managers over their number (``bench_branch_kpis``: ``composite_mean x n_rated``
+    pooled, over pooled ``n_rated``), so a region is the mean over its managers, not
+    over its branches. A mean score: no funnel. Columns ``unit, period, value``."""
+    rows = bench.rename(columns={"month": "period"})
+    rows = rows.assign(points=rows["composite_mean"].fillna(0.0) * rows["n_rated"])
+    sums = league.pool(rows, units, sums=["points", "n_rated"])
+    sums["value"] = ratio(sums["points"], sums["n_rated"])
+    return sums[["unit", "period", "value"]]
