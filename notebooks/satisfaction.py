@@ -45,6 +45,7 @@ import pandas as pd
 from branchbook import charts
 from branchbook import satisfaction as sat
 from branchbook.context import open_report
+from branchbook.metrics import league
 
 rc = open_report("satisfaction", branch_id=branch_id, period=period, locale=locale, scope=scope,
                  settings=settings, common=common, build_dir=build_dir, run_id=run_id)
@@ -78,6 +79,11 @@ bank_drivers = d.bench("bench_satisfaction_drivers")
 change = sat.attribute_change(responses, period=d.period, window_months=cfg.driver_window_months,
                               importance=sat.bank_importance(bank_drivers), fdr=cfg.fdr,
                               max_focus=cfg.driver_focus_max)
+leagues, level = league.scope_leagues(sat.league_values, {"monthly": monthly,
+                                                          "window_months": cfg.score_window_months},
+                                      region=d.org.region, members=d.members, scope=scope, period=d.period,
+                                      key="csat_mean")
+names = page.unit_names(d.table("branches"))
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
@@ -85,15 +91,17 @@ change = sat.attribute_change(responses, period=d.period, window_months=cfg.driv
 # %%
 page.title()
 page.kpi_frame(kpi_rows, metrics=sat.METRICS, rag=cfg.kpi_status)
-page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
-                               backlog=backlog, retention=bank_retention,
-                               window_responses=window_responses,
-                               change_alert_points=cfg.change_alert_points, attribute_changes=change,
-                               nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
-                                                         window_months=cfg.score_window_months),
-                               change_months=cfg.driver_window_months,
-                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute")))),
+page.summary([*league.facts(leagues, label=page.t("satisfaction.kpis.csat_mean"), names=names),
+              *sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
+                                 backlog=backlog, retention=bank_retention,
+                                 window_responses=window_responses,
+                                 change_alert_points=cfg.change_alert_points, attribute_changes=change,
+                                 nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
+                                                           window_months=cfg.score_window_months),
+                                 change_months=cfg.driver_window_months,
+                                 attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute"))))],
              moves=sat.bridge_facts(bridge, period=d.period, min_change=cfg.fact_bridge, label=page.tr.label))
+page.league("csat_mean", leagues, p0=level, names=names)
 
 # %% [markdown]
 # CSAT both ways (0-100 mean with a t interval, top-2-box with a Wilson interval) and NPS

@@ -102,6 +102,7 @@ def open_report(
         classification=com.classification.get(loc),
         currency=com.currency,
         suppress_below=com.suppress_below,
+        level=scope.partition(":")[0],
         thresholds=ths,
         hidden=cov.hidden_sections(report),
         hidden_facts=cov.hidden_facts(report),
@@ -129,8 +130,6 @@ def open_report(
     if scope != "branch":
         show_scope_preview(page, scope)
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
-
-
 
 
 def show_scope_preview(page: Page, scope: str) -> None:

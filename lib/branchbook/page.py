@@ -111,6 +111,9 @@ class Page:
     #: The balance basis the report's AUM was read on (``average_daily`` / ``month_end``,
     #: :mod:`branchbook.metrics.basis`); empty: the labels do not name one.
     balance_basis: str = ""
+    #: the level the page is written for (``branch``, ``region``, ``bank``): its texts
+    #: name that level where a branch's say "the branch" (:func:`branchbook.i18n.at_level`)
+    level: str = "branch"
     live: bool | None = None
     #: page sections whose data the warehouse does not record (:mod:`branchbook.coverage`):
     #: not drawn, heading and all; the data-coverage note says why
@@ -137,7 +140,7 @@ class Page:
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
-        self.tr = i18n.Translator(self.locale)
+        self.tr = i18n.Translator(self.locale, level=self.level)
         if self.live is None:
             self.live = _in_kernel()
 
@@ -297,8 +300,8 @@ class Page:
                 f'<div class="bb-kpi-value">{esc(self.fmt(k.value, k.kind))}</div>'
                 f'<div class="bb-kpi-change">{esc(self.t("common.kpi.vs_prev"))} {esc(change or fmt.MISSING)}</div>'
                 + ytd
-                + f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
-                f'<div class="bb-kpi-status">{esc(status_text)}</div>'
+                + self._bank_line(k)
+                + f'<div class="bb-kpi-status">{esc(status_text)}</div>'
                 + (f'<div class="bb-kpi-rule">{esc(k.rule)}</div>' if k.rule else "")
                 + "</div>"
             )
@@ -311,6 +314,14 @@ class Page:
                 }
         self._emit(f'<div class="bb-kpis">{"".join(out)}</div>')
         self._emit_meta()
+
+    def _bank_line(self, k: Kpi) -> str:
+        """A card's benchmark: the median branch on a branch's card, the bank's own
+        value on a region's, none on the bank's (its own last period is its benchmark)."""
+        if self.level == "bank":
+            return ""
+        key = "common.kpi.bank_value" if self.level == "region" else "common.kpi.bank_median"
+        return f'<div class="bb-kpi-bank">{esc(self.t(key))} {esc(self.fmt(k.bank, k.kind))}</div>'
 
     def _not_recorded_card(self, key: str, label: str, headline: Sequence[str]) -> str:
         """The card of a KPI whose data the warehouse does not record: "not recorded",
@@ -695,7 +706,12 @@ class Page:
             raise KeyError(f"table has no column(s) {missing}; it has {list(data.columns)}")
         heads = []
         for col, kind in columns.items():
-            h = self.rt(f"{headers}.{col}")
+            # a table every report shows alike (the league tables) has common headers
+            h = (
+                self.t(f"{headers}.{col}")
+                if headers.startswith("common.")
+                else self.rt(f"{headers}.{col}")
+            )
             if kind == "money_unit":
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
@@ -760,6 +776,69 @@ class Page:
             self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
         else:
             self._emit(render(body_rows) + foot_note)
+
+    def unit_names(self, branches: pd.DataFrame) -> dict[str, str]:
+        """``{unit: name}`` of the branches of ``branches`` ("name (id)", in the page's
+        locale) and of their regions (the catalogue's region names): how a league
+        table and its summary sentences name a unit."""
+        zh = self.locale == "zh-CN" and "name_zh" in branches
+        out = {
+            str(
+                r["branch_id"]
+            ): f"{r['name_zh'] if zh and r['name_zh'] else r['name']} ({r['branch_id']})"
+            for _, r in branches.iterrows()
+        }
+        for region in branches.get("region", pd.Series(dtype=str)).dropna().unique():
+            out[str(region)] = i18n.label("common.regions", str(region), self.locale)
+        return out
+
+    def league(
+        self, key: str, tables: Mapping[str, pd.DataFrame], *, p0: float, names: Mapping[str, str]
+    ) -> None:
+        """The league tables of the headline KPI ``key`` (:mod:`branchbook.metrics.league`):
+        per level of ``tables`` (``region``, ``branch``) the units with value, rank, the
+        change against last month and the start of the year and their funnel position
+        against the scope's level ``p0``, best first; a note on the funnel, or on why the
+        metric has none. Nothing for a branch's report (no ``tables``)."""
+        if not tables:
+            return
+        m = metrics.get(key)
+        label = self.term(key, self.t(m.label_key))
+        self._emit(
+            f'<h2 class="bb-section" id="sec-league-{esc(key)}">'
+            f"{esc(self.t('common.league.title', kpi=label))}</h2>"
+        )
+        change = {"pct": "delta_pct", "num": "delta_num"}.get(m.kind, m.kind)
+        funnel = any(t["position"].notna().any() for t in tables.values())
+        for level, table in tables.items():
+            shown = table.assign(
+                unit=[names.get(u, u) for u in table["unit"]],
+                position=[
+                    self.t(f"common.league.position.{p if pd.notna(p) else 'none'}")
+                    for p in table["position"]
+                ],
+            )
+            columns = {
+                "unit": "text",
+                "value": m.kind,
+                "rank": "int",
+                "previous": m.kind,
+                "change": change,
+                "year_start": m.kind,
+                "change_ytd": change,
+                "position": "text",
+            }
+            self.table(
+                shown,
+                columns,
+                headers="common.league.columns",
+                max_rows=25,
+                caption=self.t(f"common.league.caption.{level}", kpi=label),
+            )
+        if funnel:
+            self.note("common.league.funnel", level=self.fmt(p0, m.kind))
+        else:
+            self.note(f"common.league.no_funnel.{m.kind}")
 
     def action_table(
         self, name: str, df: pd.DataFrame, columns: Mapping[str, str], *, shown: int

@@ -104,7 +104,17 @@ from .exposure import (
 )
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
 from .measures import auc, auc_ci, binomial_p, gini, ks, psi
-from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, league_values, unit_kpis
+from .metrics import (
+    KPI_KEYS,
+    KPIS,
+    kpi_cards,
+    kpi_context,
+    kpis,
+    league_values,
+    pooled_ratios,
+    scope_context,
+    unit_kpis,
+)
 from .prepare import prepare
 from .revaluation import overdue_revaluations, revaluation_counts, revaluation_status
 from .scorecard import MISSING, OTHER, Scorecard
@@ -157,6 +167,8 @@ from .validation import (
 
 __all__ = [
     "league_values",
+    "pooled_ratios",
+    "scope_context",
     "unit_kpis",
     "BASES", "RATIOS", "bridge_facts", "bridge_rows", "exit_columns", "loans_bridge", "loans_total",
     "manager_ratios", "manager_ratios_total", "migration", "ratio_split", "ratio_total",

@@ -151,3 +151,34 @@ def league_values(
     n = league.pool(book, units, sums=["outstanding", "sq"])
     n["n"] = effective_loans(n["outstanding"], n["sq"])
     return sums[["unit", "period", "value"]].merge(n[["unit", "period", "n"]], how="left")
+
+
+def pooled_ratios(bench_trend: pd.DataFrame, branches, *, month: str) -> dict[str, float]:
+    """The NPL and special-mention ratios of ``branches`` pooled at ``month`` from their
+    rows of ``bench_risk_trend`` (``branch_id, month, outstanding`` and the two ratios):
+    each ratio times its outstanding, summed, over the summed outstanding; NaN without
+    outstanding. How a region's or the bank's card reads its last month, its start of
+    the year and, for a region, the bank's value."""
+    rows = bench_trend[
+        bench_trend["branch_id"].isin(list(branches)) & (bench_trend["month"] == month)
+    ]
+    total = rows["outstanding"].astype("float64").sum()
+    return {
+        key: ratio((rows[key] * rows["outstanding"]).sum(), total)
+        for key in ("npl_ratio", "special_mention_ratio")
+    }
+
+
+def scope_context(
+    bench_trend: pd.DataFrame, *, members, branches, period: str
+) -> tuple[dict, dict, dict]:
+    """A region's or the bank's (``members``) last month, start of the year and the
+    bank's value (over ``branches``, every branch) of the NPL and special-mention
+    ratios, pooled (:func:`pooled_ratios`): what its cards and summary compare with in
+    place of a branch's row and the median branch. The other KPIs are not in the
+    benchmark per branch as sums, so they have no value here (NaN: "n/a")."""
+    return (
+        pooled_ratios(bench_trend, members, month=shift_month(period, -1)),
+        pooled_ratios(bench_trend, members, month=year_start_period(period)),
+        pooled_ratios(bench_trend, branches, month=period),
+    )

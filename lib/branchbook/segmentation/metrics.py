@@ -156,3 +156,18 @@ def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFr
     ``unit, period, value``."""
     sums = league.pool(bench, units, sums=["customers"])
     return sums.rename(columns={"customers": "value"})
+
+
+def scope_year_start(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:
+    """A region's or the bank's (``members``) counts and AUM at the start of the year:
+    its branches' ``customers``, ``aum_total``, ``high_value_customers`` and
+    ``dormant_high_value`` of last December in ``bench_segmentation``, added. The
+    shares are not kept as sums per branch, so they have no start-of-year value at a
+    scope (NaN: "n/a")."""
+    additive = [m.key for m in METRICS if m.additive and m.key in bench]
+    rows = bench[
+        bench["branch_id"].isin(list(members)) & (bench["period"] == year_start_period(period))
+    ]
+    if rows.empty:
+        return {}
+    return {k: float(rows[k].sum()) for k in additive}

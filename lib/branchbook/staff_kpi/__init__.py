@@ -71,6 +71,7 @@ from .metrics import (
     CARD_KEYS,
     CARDS,
     bank_medians,
+    bank_values,
     bench_branches,
     bench_grades,
     headline_table,
@@ -124,6 +125,7 @@ from .views import (
 
 __all__ = [
     "league_values",
+    "bank_values",
     "unit_kpis",
     "status_notes",
     "BASES",
