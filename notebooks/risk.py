@@ -59,10 +59,10 @@ status = risk.compliance_status(d.table("risk_customers"), rules=cfg.compliance)
 history = d.table("risk_book")
 k = risk.kpis(book=book, warnings=flags, compliance=status)
 prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id, period=d.period)
-year_start = None
-if scope != "branch":  # the scope's own pooled last month and year start; a region against the bank
-    prev, year_start, bank = risk.scope_context(d.bench("bench_risk_trend"), members=d.members, period=d.period,
-                                                branches=d.meta["branches"] if scope != "bank" else ())
+year_start = bank_value = None
+if scope != "branch":  # the scope's own pooled last month and year start; a region's card against the bank
+    prev, year_start, bank_value = risk.scope_context(d.bench("bench_risk_trend"), members=d.members,
+                                                      period=d.period, branches=d.meta["branches"])
 trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
                        months=window(d.period, cfg.trend_months + 1))
 dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))
@@ -88,7 +88,7 @@ names = page.unit_names(d.table("branches"))
 page.title()
 page.kpi_frame(cards.at_scope(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_id=d.branch_id,
                                               period=d.period, rag=cfg.kpi_status),
-                              level=page.level, previous=prev, year_start=year_start, bank=bank),
+                              level=page.level, previous=prev, year_start=year_start, bank=bank_value),
                metrics=risk.KPIS, rag=cfg.kpi_status)
 bridge = d.table("risk_bridge")
 moves = risk.bridge_facts(bridge, min_change=cfg.fact_bridge, min_change_pp=cfg.fact_bridge_pp,

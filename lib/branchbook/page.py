@@ -114,6 +114,11 @@ class Page:
     #: the level the page is written for (``branch``, ``region``, ``bank``): its texts
     #: name that level where a branch's say "the branch" (:func:`branchbook.i18n.at_level`)
     level: str = "branch"
+    #: at the bank's level, each customer's branch and each branch's region: its action
+    #: lists are counts and balances per region, branch and reason, no customer rows
+    customer_branch: Mapping[str, str] = field(default_factory=dict)
+    branch_region: Mapping[str, str] = field(default_factory=dict)
+    branch_names: Mapping[str, str] = field(default_factory=dict)
     live: bool | None = None
     #: page sections whose data the warehouse does not record (:mod:`branchbook.coverage`):
     #: not drawn, heading and all; the data-coverage note says why
@@ -227,11 +232,12 @@ class Page:
     def title(self) -> None:
         """The title block: bank, report, branch, region, period, data as of."""
         self._preview_styles()
+        unit = f"{self.branch_name} ({self.branch.get('branch_id', '')})"
         rows = [
-            (
-                self.t("common.title.branch"),
-                f"{self.branch_name} ({self.branch.get('branch_id', '')})",
-            ),
+            # a region's or the bank's report names its scope, without a folder for an id
+            (self.t("common.title.scope"), self.branch_name)
+            if self.level != "branch"
+            else (self.t("common.title.branch"), unit),
             (
                 self.t("common.title.region"),
                 i18n.label("common.regions", self.branch.get("region", ""), self.locale),
@@ -669,7 +675,7 @@ class Page:
         df: pd.DataFrame,
         columns: Mapping[str, str],
         *,
-        headers: str = "columns",
+        headers: str | Mapping[str, str] = "columns",
         total: bool | Mapping[str, Any] = False,
         max_rows: int = 25,
         suppress: Sequence[str] = (),
@@ -707,11 +713,12 @@ class Page:
         heads = []
         for col, kind in columns.items():
             # a table every report shows alike (the league tables) has common headers
-            h = (
-                self.t(f"{headers}.{col}")
-                if headers.startswith("common.")
-                else self.rt(f"{headers}.{col}")
-            )
+            if not isinstance(headers, str):  # texts already made (an aggregated list)
+                h = headers[col]
+            elif headers.startswith("common."):
+                h = self.t(f"{headers}.{col}")
+            else:
+                h = self.rt(f"{headers}.{col}")
             if kind == "money_unit":
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
@@ -856,6 +863,9 @@ class Page:
         if self._in_hidden:
             return
         columns = {c: k for c, k in columns.items() if c not in self.not_recorded}
+        if self.level == "bank":
+            self._aggregated_list(name, df, columns)
+            return
         data = privacy.mask_frame(df)
         self.table(data.head(shown), columns, max_rows=shown)
         total, n = len(data), min(shown, len(data))
@@ -872,6 +882,47 @@ class Page:
             "headers": [self.rt(f"columns.{c}") for c in columns],
             "rows": [
                 [self._export(row[c], k) for c, k in columns.items()] for _, row in data.iterrows()
+            ],
+        }
+        self._emit_meta()
+
+    def _aggregated_list(self, name: str, df: pd.DataFrame, columns: Mapping[str, str]) -> None:
+        """The bank's form of an action list: per region, branch and reason (the list's
+        ``reason`` or ``next_step`` column) the number of rows and the sum of each money
+        column, no customer's row; the workbook gets the same table."""
+        reason = next((c for c in ("reason", "next_step") if c in columns), None)
+        money = [c for c, k in columns.items() if k == "money"]
+        branch = df["customer_id"].map(dict(self.customer_branch)) if "customer_id" in df else None
+        frame = pd.DataFrame(
+            {
+                "branch": branch if branch is not None else pd.Series("", index=df.index),
+                **({"reason": df[reason]} if reason else {}),
+                **{c: pd.to_numeric(df[c], errors="coerce") for c in money},
+            }
+        ).fillna({"branch": ""})
+        frame["region"] = frame["branch"].map(dict(self.branch_region)).fillna("")
+        keys = ["region", "branch", *(["reason"] if reason else [])]
+        out = frame.assign(rows=1).groupby(keys, as_index=False, sort=True)[["rows", *money]].sum()
+        out["region"] = [i18n.label("common.regions", r, self.locale) for r in out["region"]]
+        out["branch"] = [self.branch_names.get(b, b) for b in out["branch"]]
+        kinds = {"region": "text", "branch": "text", "rows": "int", **dict.fromkeys(money, "money")}
+        if reason:
+            kinds = {"region": "text", "branch": "text", "reason": columns[reason], "rows": "int",
+                     **dict.fromkeys(money, "money")}  # fmt: skip
+        heads = {c: self.rt(f"columns.{c}") for c in money}
+        heads.update(
+            {k: self.t(f"common.actions.aggregate.{k}") for k in ("region", "branch", "rows")}
+        )
+        if reason:
+            heads["reason"] = self.rt(f"columns.{reason}")
+        self.note("common.actions.aggregate.note", total=len(df))
+        self.table(out, kinds, headers=heads, max_rows=40, total=True)
+        self.actions[name] = {
+            "columns": list(kinds),
+            "kinds": list(kinds.values()),
+            "headers": [heads[c] for c in kinds],
+            "rows": [
+                [self._export(row[c], k) for c, k in kinds.items()] for _, row in out.iterrows()
             ],
         }
         self._emit_meta()

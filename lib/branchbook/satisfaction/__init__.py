@@ -85,10 +85,10 @@ from .settings import REPORT, SOURCES, Settings
 from .summary import DEFINITIONS, summary_facts
 from .views import branch_vs_bank, in_points, ipa_points, repeat_actions, scores_vs_bank
 
-SCOPES = ("branch",)
-"""Made per branch only, not yet for a region or the bank: the score tests, the trend
-and the cards read the branch's own rows of the bank-wide frames, which a region and
-the bank do not have yet (``branchbook run --scopes`` leaves it out there and says so)."""
+SCOPES = ("branch", "region", "bank")
+"""Made for a branch, a region and the bank: at a region or the bank the cards, the
+trend and the NPS change read the scope's pooled monthly sums (:func:`scope_kpi_table`,
+:func:`pooled_monthly`) and the score tests set the scope against the rest of the bank."""
 
 __all__ = [
     "BASES",
@@ -102,6 +102,8 @@ __all__ = [
     "bridge_table",
     "bridge_total",
     "league_values",
+    "pooled_monthly",
+    "scope_kpi_table",
     "unit_kpis",
     "ATTRIBUTES",
     "BANDS",
