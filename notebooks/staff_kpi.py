@@ -175,7 +175,8 @@ ranked = staff_kpi.composite_bars(sc, month=d.period)
 if ranked.empty:
     page.empty("scorecard")
 else:
-    page.table(staff_kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard)),
+    page.table(staff_kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard),
+                                         across=scope != "branch"),
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 **{f"dim_{dim}": "num" for dim in cfg.scorecard}, "composite": "num",
                 "rank_in_branch": "int", "bank_percentile": "num", "rating": "label:staff_kpi.values.ratings"},
