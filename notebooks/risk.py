@@ -79,7 +79,7 @@ leagues, level = league.scope_leagues(risk.league_values, {"history": history, "
                                                            "period": d.period},
                                       region=d.org.region, members=d.members, scope=scope, period=d.period,
                                       key="npl_ratio")
-names = page.unit_names(d.table("branches"))
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.

@@ -92,7 +92,7 @@ leagues, level = league.scope_leagues(sat.league_values, {"monthly": monthly,
                                                           "window_months": cfg.score_window_months},
                                       region=d.org.region, members=d.members, scope=scope, period=d.period,
                                       key="csat_mean")
-names = page.unit_names(d.table("branches"))
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.

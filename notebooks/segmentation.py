@@ -54,7 +54,7 @@ cur = seg.classify(rows, cfg)
 prev = seg.classify(seg.previous(rows), cfg)
 leagues, level = league.scope_leagues(seg.league_values, {"bench": bench}, region=d.org.region, members=d.members,
                                       scope=scope, period=d.period, key="customers")
-names = page.unit_names(d.table("branches"))
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.

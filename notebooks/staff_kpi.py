@@ -64,7 +64,7 @@ prev = str(Period.parse(d.period).prev)
 managers = staff_kpi.manager_table(sc, month=d.period)
 leagues, level = league.scope_leagues(staff_kpi.league_values, {"bench": bench}, region=d.org.region,
                                       members=d.members, scope=scope, period=d.period, key="composite_mean")
-names = page.unit_names(d.table("branches"))
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
