@@ -62,6 +62,8 @@ from .metrics import (
     kpi_table,
     kpis,
     league_values,
+    pooled_monthly,
+    scope_kpi_table,
     trend,
     unit_kpis,
 )
