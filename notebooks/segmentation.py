@@ -64,7 +64,8 @@ page.title()
 page.kpi_frame(cards.at_scope(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
                                              period=d.period, settings=cfg),
                               level=page.level, previous=seg.kpis(prev),
-                              year_start=seg.scope_year_start(bench, members=d.members, period=d.period)),
+                              year_start=seg.scope_year_start(bench, members=d.members, period=d.period),
+                              bank=seg.scope_values(bench, members=d.meta["branches"], period=d.period)),
                metrics=seg.METRICS, rag=cfg.kpi_status)
 moves = d.table("segmentation_bridge")
 page.summary([*league.facts(leagues, label=page.t("segmentation.kpis.customers"), names=names),

@@ -43,6 +43,9 @@ def test_a_regions_card_reads_bank_the_banks_card_has_no_benchmark():
     region = make("region")
     region.kpi_frame(frame, kinds={"customers": "int"})
     assert "Bank: 30" in text(region) and "Bank median" not in text(region)
+    unknown = make("region")
+    unknown.kpi_frame(frame.assign(bank_median=float("nan")), kinds={"customers": "int"})
+    assert "Bank:" not in text(unknown)  # not kept: no line, never a median branch
     bank = make("bank")
     bank.kpi_frame(frame, kinds={"customers": "int"})
     assert "Bank" not in text(bank).replace("Demo Bank", "")

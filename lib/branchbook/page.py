@@ -323,9 +323,10 @@ class Page:
 
     def _bank_line(self, k: Kpi) -> str:
         """A card's benchmark: the median branch on a branch's card, the bank's own
-        value on a region's, none on the bank's (its own last period is its benchmark)."""
-        if self.level == "bank":
-            return ""
+        value on a region's (none where it is not kept), none on the bank's (its own
+        last period is its benchmark)."""
+        if self.level == "bank" or (self.level == "region" and not fmt.finite(k.bank)):
+            return ""  # no benchmark but its own past; a bank value not kept: no line
         key = "common.kpi.bank_value" if self.level == "region" else "common.kpi.bank_median"
         return f'<div class="bb-kpi-bank">{esc(self.t(key))} {esc(self.fmt(k.bank, k.kind))}</div>'
 

@@ -106,7 +106,7 @@ def test_staff_bank_values_pool_the_managers_and_read_the_funnels_centre():
     }
 
 
-def test_segmentation_scope_year_start_adds_the_counts_of_last_december():
+def test_segmentation_scope_year_start_pools_the_counts_of_last_december():
     bench = pd.DataFrame(
         {
             "branch_id": ["1", "2", "3"],
@@ -114,10 +114,16 @@ def test_segmentation_scope_year_start_adds_the_counts_of_last_december():
             "customers": [10.0, 20.0, 40.0],
             "aum_total": [1.0, 2.0, 4.0],
             "top20_share": [0.5, 0.6, 0.7],
+            "high_value_customers": [2.0, 4.0, 8.0],
+            "dormant_high_value": [1.0, 2.0, 8.0],
+            "active_share": [0.5, 1.0, 0.0],
         }
     )
     got = segmentation.scope_year_start(bench, members=["1", "2"], period="2026-10")
-    assert got == {"customers": 30.0, "aum_total": 3.0}  # a share is not added up
+    assert got["customers"] == 30.0 and got["aum_total"] == 3.0
+    assert got["active_share"] == pytest.approx((0.5 * 10 + 1.0 * 20) / 30)  # pooled
+    assert got["dormant_high_value_share"] == pytest.approx(3 / 6)
+    assert "top20_share" not in got  # not kept as sums: n/a
     assert segmentation.scope_year_start(bench, members=["1"], period="2025-10") == {}
 
 

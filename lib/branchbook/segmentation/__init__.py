@@ -50,7 +50,15 @@ from .clusters import (
     kmeans,
 )
 from .concentration import gini, lorenz, top_share
-from .metrics import METRICS, kpi_table, kpis, league_values, scope_year_start, unit_kpis
+from .metrics import (
+    METRICS,
+    kpi_table,
+    kpis,
+    league_values,
+    scope_values,
+    scope_year_start,
+    unit_kpis,
+)
 from .prepare import prepare
 from .settings import (
     ACTION_REASONS,
@@ -110,6 +118,7 @@ from .views import (
 
 __all__ = [
     "league_values",
+    "scope_values",
     "scope_year_start",
     "unit_kpis",
     "BASES",

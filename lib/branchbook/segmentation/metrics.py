@@ -158,16 +158,28 @@ def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFr
     return sums.rename(columns={"customers": "value"})
 
 
-def scope_year_start(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:
-    """A region's or the bank's (``members``) counts and AUM at the start of the year:
-    its branches' ``customers``, ``aum_total``, ``high_value_customers`` and
-    ``dormant_high_value`` of last December in ``bench_segmentation``, added. The
-    shares are not kept as sums per branch, so they have no start-of-year value at a
-    scope (NaN: "n/a")."""
-    additive = [m.key for m in METRICS if m.additive and m.key in bench]
-    rows = bench[
-        bench["branch_id"].isin(list(members)) & (bench["period"] == year_start_period(period))
-    ]
+def scope_values(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:
+    """The cards of ``members`` (a region, the bank) at ``period`` that their branches'
+    rows of ``bench_segmentation`` pool: ``customers``, ``aum_total`` and
+    ``high_value_customers`` added; ``active_share`` as the active customers
+    (``active_share x customers``) over the customers and ``dormant_high_value_share``
+    as ``dormant_high_value`` over ``high_value_customers``, both added first. The top
+    20%'s share is not kept as sums per branch (absent: "n/a"). Empty without rows."""
+    rows = bench[bench["branch_id"].isin(list(members)) & (bench["period"] == period)]
     if rows.empty:
         return {}
-    return {k: float(rows[k].sum()) for k in additive}
+    n = float(rows["customers"].sum())
+    high = float(rows["high_value_customers"].sum())
+    return {
+        "customers": n,
+        "aum_total": float(rows["aum_total"].sum()),
+        "high_value_customers": high,
+        "active_share": ratio(float((rows["active_share"] * rows["customers"]).sum()), n),
+        "dormant_high_value_share": ratio(float(rows["dormant_high_value"].sum()), high),
+    }
+
+
+def scope_year_start(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:
+    """A region's or the bank's (``members``) cards at the start of the year (last
+    December): :func:`scope_values` there."""
+    return scope_values(bench, members=members, period=year_start_period(period))
