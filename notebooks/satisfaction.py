@@ -230,7 +230,9 @@ for base in sat.BASES:
 
 # %%
 page.section("vs_bank")
-if tests["p_value"].notna().any():
+if scope == "bank":  # the whole bank has no rest of the bank to be set against
+    page.note("satisfaction.notes.no_rest")
+elif tests["p_value"].notna().any():
     page.table(sat.in_points(tests), {"metric": "label:satisfaction.values.metric", "value": "num",
                        "rest_value": "num", "diff": "num", "direction": "label:satisfaction.values.direction"})
     with page.methods():
