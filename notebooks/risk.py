@@ -39,6 +39,7 @@ run_id = ""
 # %%
 from branchbook import risk
 from branchbook.context import open_report
+from branchbook.metrics import cards, league
 from branchbook.period import window
 
 rc = open_report("risk", branch_id=branch_id, period=period, locale=locale, scope=scope,
@@ -58,6 +59,10 @@ status = risk.compliance_status(d.table("risk_customers"), rules=cfg.compliance)
 history = d.table("risk_book")
 k = risk.kpis(book=book, warnings=flags, compliance=status)
 prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id, period=d.period)
+year_start = bank_value = None
+if scope != "branch":  # the scope's own pooled last month and year start; a region's card against the bank
+    prev, year_start, bank_value = risk.scope_context(d.bench("bench_risk_trend"), members=d.members,
+                                                      period=d.period, branches=d.meta["branches"])
 trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
                        months=window(d.period, cfg.trend_months + 1))
 dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))
@@ -70,24 +75,32 @@ breaches = risk.ltv_breaches(book, limit=cfg.ltv_limit, limits=cfg.ltv_limits)
 industries = risk.industry_shares(book, bank=d.bench("bench_risk_industry"))
 npl_gap = risk.npl_dpd_gap(book)
 dated = risk.History.from_frame(d.bench("bench_risk_history"))
+leagues, level = league.scope_leagues(risk.league_values, {"history": history, "loans": d.table("risk_loans"),
+                                                           "period": d.period},
+                                      region=d.org.region, members=d.members, scope=scope, period=d.period,
+                                      key="npl_ratio")
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
 
 # %%
 page.title()
-page.kpi_frame(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_id=d.branch_id,
-                              period=d.period, rag=cfg.kpi_status),
+page.kpi_frame(cards.at_scope(risk.kpi_cards(k, prev, bench=d.bench("bench_risk_kpis"), branch_id=d.branch_id,
+                                              period=d.period, rag=cfg.kpi_status),
+                              level=page.level, previous=prev, year_start=year_start, bank=bank_value),
                metrics=risk.KPIS, rag=cfg.kpi_status)
 bridge = d.table("risk_bridge")
 moves = risk.bridge_facts(bridge, min_change=cfg.fact_bridge, min_change_pp=cfg.fact_bridge_pp,
                           label=page.tr.label, known=dated.close_reasons)
-page.summary(risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
-                                validation=val, mix_psi=mix_psi, industries=industries,
-                                settings=cfg, has_scorecard=sc is not None, trend=trend,
-                                drift_psi=drift_psi, bank_validation=bank_val, npl_gap=npl_gap,
-                                moves=len(moves)),
+page.summary([*league.facts(leagues, label=page.t("risk.kpis.npl_ratio"), names=names),
+              *risk.summary_facts(kpis=k, prev=prev, bank=bank, warnings=flags, breaches=breaches,
+                                  validation=val, mix_psi=mix_psi, industries=industries,
+                                  settings=cfg, has_scorecard=sc is not None, trend=trend,
+                                  drift_psi=drift_psi, bank_validation=bank_val, npl_gap=npl_gap,
+                                  moves=len(moves))],
              moves=moves)
+page.league("npl_ratio", leagues, p0=level, names=names)
 
 # %% [markdown]
 # Loan book by five-class category (正常/关注/次级/可疑/损失) at the end of the period.

@@ -45,6 +45,7 @@ import pandas as pd
 from branchbook import charts
 from branchbook import satisfaction as sat
 from branchbook.context import open_report
+from branchbook.metrics import cards, league
 
 rc = open_report("satisfaction", branch_id=branch_id, period=period, locale=locale, scope=scope,
                  settings=settings, common=common, build_dir=build_dir, run_id=run_id)
@@ -62,12 +63,21 @@ cohort = d.table("satisfaction_retention_cohort")
 monthly = d.bench("bench_satisfaction_monthly")
 bridge = d.table("satisfaction_bridge")
 start, end = d.meta["period_start"], d.meta["period_end"]
-kpi_rows = sat.kpi_table(monthly, branch_id=d.branch_id, period=d.period,
-                         window_months=cfg.score_window_months, kpi_status=cfg.kpi_status)
-tr = sat.trend(monthly, branch_id=d.branch_id, period=d.period, window_months=cfg.score_window_months,
+if scope == "branch":
+    own, unit = monthly, d.branch_id
+    kpi_rows = sat.kpi_table(monthly, branch_id=d.branch_id, period=d.period,
+                             window_months=cfg.score_window_months, kpi_status=cfg.kpi_status)
+    tests = sat.branch_vs_bank(d.bench("bench_satisfaction_tests"), branch_id=d.branch_id)
+else:  # a region or the bank: its branches' sums pooled, tested against the rest of the bank
+    own, unit = sat.pooled_monthly(monthly, d.members, unit=d.branch_id), d.members
+    kpi_rows = sat.scope_kpi_table(monthly, members=d.members, period=d.period,
+                                   window_months=cfg.score_window_months, kpi_status=cfg.kpi_status)
+    tests = sat.branch_vs_bank(sat.branch_tests(own, period=d.period, window_months=cfg.score_window_months,
+                                                confidence=cfg.confidence, min_responses=cfg.min_responses_test,
+                                                fdr=cfg.fdr), branch_id=d.branch_id)
+tr = sat.trend(monthly, branch_id=unit, period=d.period, window_months=cfg.score_window_months,
                confidence=cfg.confidence)
 window_responses = tr["window_responses"].iloc[-1]
-tests = sat.branch_vs_bank(d.bench("bench_satisfaction_tests"), branch_id=d.branch_id)
 drv = sat.drivers(responses, period=d.period, window_months=cfg.driver_window_months,
                   min_responses=cfg.driver_min_responses, confidence=cfg.confidence)
 sla = sat.sla_compliance(complaints, period_start=start, period_end=end,
@@ -84,24 +94,31 @@ churn_watch = (sat.churn_watch_list(d.table("satisfaction_churn_risk"), customer
                                     label=page.tr.label, sep=page.rt("values.reason_separator"))
                if sat.churn_usable(churn_val) else None)
 winback = sat.winback_list(d.table("satisfaction_lost"), customers, d.table("staff"), tiers=cfg.winback_tiers)
+leagues, level = league.scope_leagues(sat.league_values, {"monthly": monthly,
+                                                          "window_months": cfg.score_window_months},
+                                      region=d.org.region, members=d.members, scope=scope, period=d.period,
+                                      key="csat_mean")
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
 
 # %%
 page.title()
-page.kpi_frame(kpi_rows, metrics=sat.METRICS, rag=cfg.kpi_status)
-page.summary(sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
-                               backlog=backlog, retention=bank_retention,
-                               window_responses=window_responses,
-                               change_alert_points=cfg.change_alert_points, attribute_changes=change,
-                               nps_change=sat.nps_change(monthly, branch_id=d.branch_id, period=d.period,
-                                                         window_months=cfg.score_window_months),
-                               change_months=cfg.driver_window_months,
-                               attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute"))),
-                               churn_watch=churn_watch, churn_months=cfg.churn_model_horizon_months,
-                               winback=winback, winback_months=cfg.winback_months),
+page.kpi_frame(cards.at_scope(kpi_rows, level=page.level,
+                              bank=sat.kpis(monthly, period=d.period, window_months=cfg.score_window_months)),
+               metrics=sat.METRICS, rag=cfg.kpi_status)
+page.summary([*league.facts(leagues, label=page.t("satisfaction.kpis.csat_mean"), names=names),
+              *sat.summary_facts(kpi_rows=kpi_rows, tests=tests, drivers_result=drv, sla=sla,
+                                 backlog=backlog, retention=bank_retention,
+                                 window_responses=window_responses,
+                                 change_alert_points=cfg.change_alert_points, attribute_changes=change,
+                                 nps_change=sat.nps_change(own, branch_id=d.branch_id, period=d.period,
+                                                           window_months=cfg.score_window_months),
+                                 change_months=cfg.driver_window_months,
+                                 attribute_labels=dict(zip(sat.ATTRIBUTES, page.labels(sat.ATTRIBUTES, "attribute"))))],
              moves=sat.bridge_facts(bridge, period=d.period, min_change=cfg.fact_bridge, label=page.tr.label))
+page.league("csat_mean", leagues, p0=level, names=names)
 
 # %% [markdown]
 # CSAT both ways (0-100 mean with a t interval, top-2-box with a Wilson interval) and NPS
@@ -219,7 +236,9 @@ for base in sat.BASES:
 
 # %%
 page.section("vs_bank")
-if tests["p_value"].notna().any():
+if scope == "bank":  # the whole bank has no rest of the bank to be set against
+    page.note("satisfaction.notes.no_rest")
+elif tests["p_value"].notna().any():
     page.table(sat.in_points(tests), {"metric": "label:satisfaction.values.metric", "value": "num",
                        "rest_value": "num", "diff": "num", "direction": "label:satisfaction.values.direction"})
     with page.methods():

@@ -37,6 +37,7 @@ run_id = ""
 # %%
 from branchbook import segmentation as seg
 from branchbook.context import open_report
+from branchbook.metrics import cards, league
 
 rc = open_report("segmentation", branch_id=branch_id, period=period, locale=locale, scope=scope,
                  settings=settings, common=common, build_dir=build_dir, run_id=run_id)
@@ -51,18 +52,26 @@ bench = d.bench("bench_segmentation")
 clusters = d.bench("bench_segmentation_clusters")
 cur = seg.classify(rows, cfg)
 prev = seg.classify(seg.previous(rows), cfg)
+leagues, level = league.scope_leagues(seg.league_values, {"bench": bench}, region=d.org.region, members=d.members,
+                                      scope=scope, period=d.period, key="customers")
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
 
 # %%
 page.title()
-page.kpi_frame(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
-                             period=d.period, settings=cfg),
+page.kpi_frame(cards.at_scope(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
+                                             period=d.period, settings=cfg),
+                              level=page.level, previous=seg.kpis(prev),
+                              year_start=seg.scope_year_start(bench, members=d.members, period=d.period),
+                              bank=seg.scope_values(bench, members=d.meta["branches"], period=d.period)),
                metrics=seg.METRICS, rag=cfg.kpi_status)
 moves = d.table("segmentation_bridge")
-page.summary(seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg),
+page.summary([*league.facts(leagues, label=page.t("segmentation.kpis.customers"), names=names),
+              *seg.summary_facts(cur, prev, bench=bench, period=d.period, settings=cfg)],
              moves=seg.bridge_facts(moves, cfg, label=page.tr.label))
+page.league("customers", leagues, p0=level, names=names)
 
 # %% [markdown]
 # Customer type split.

@@ -42,6 +42,7 @@ run_id = ""
 # %%
 from branchbook import charts, staff_kpi
 from branchbook.context import open_report
+from branchbook.metrics import cards, league
 from branchbook.period import Period
 
 rc = open_report("staff_kpi", branch_id=branch_id, period=period, locale=locale, scope=scope,
@@ -61,19 +62,26 @@ bench_grade = d.bench("bench_grade")
 bench_funnel = d.bench("bench_funnel")
 prev = str(Period.parse(d.period).prev)
 managers = staff_kpi.manager_table(sc, month=d.period)
+leagues, level = league.scope_leagues(staff_kpi.league_values, {"bench": bench}, region=d.org.region,
+                                      members=d.members, scope=scope, period=d.period, key="composite_mean")
+names = page.unit_names(d.table("branches")) if leagues else {}
 
 # %% [markdown]
 # Title, KPI cards and the summary sentences chosen from the numbers.
 
 # %%
 page.title()
-page.kpi_frame(staff_kpi.kpi_cards(sc, att, bench, branch_id=d.branch_id, period=d.period, prev_period=prev,
-                                   status=cfg.kpi_status), metrics=staff_kpi.CARDS, rag=cfg.kpi_status)
+page.kpi_frame(cards.at_scope(staff_kpi.kpi_cards(sc, att, bench, branch_id=d.branch_id, period=d.period,
+                                                   prev_period=prev, status=cfg.kpi_status),
+                              level=page.level, bank=staff_kpi.bank_values(bench, bench_funnel, period=d.period)),
+               metrics=staff_kpi.CARDS, rag=cfg.kpi_status)
 moves = d.table("staff_bridge")
-page.summary(staff_kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
-                                     npl_veto_limit=cfg.npl_veto_limit),
+page.summary([*league.facts(leagues, label=page.t("staff_kpi.kpis.composite_mean"), names=names),
+              *staff_kpi.summary_facts(sc, att, funnel, bench, period=d.period, prev_period=prev,
+                                       npl_veto_limit=cfg.npl_veto_limit)],
              moves=staff_kpi.bridge_facts(moves, min_change=cfg.fact_bridge,
                                           min_change_pp=cfg.fact_bridge_pp, label=page.tr.label))
+page.league("composite_mean", leagues, p0=level, names=names)
 
 # %% [markdown]
 # KPIs per manager: growth first, then asset quality, service and compliance.
@@ -167,7 +175,8 @@ ranked = staff_kpi.composite_bars(sc, month=d.period)
 if ranked.empty:
     page.empty("scorecard")
 else:
-    page.table(staff_kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard)),
+    page.table(staff_kpi.scorecard_table(sc, month=d.period, dimensions=list(cfg.scorecard),
+                                         across=scope != "branch"),
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 **{f"dim_{dim}": "num" for dim in cfg.scorecard}, "composite": "num",
                 "rank_in_branch": "int", "bank_percentile": "num", "rating": "label:staff_kpi.values.ratings"},

@@ -222,7 +222,12 @@ def card_html(card: Mapping[str, Any], tr: Any) -> str:
     if card.get("change"):
         facts.append(f"{esc(tr('common.brief.vs_prev'))} {esc(card['change'])}")
     if card.get("bank"):
-        facts.append(f"{esc(tr('common.brief.bank'))} {esc(card['bank'])}")
+        word = (
+            "common.brief.bank_value"
+            if getattr(tr, "level", "") == "region"
+            else "common.brief.bank"
+        )
+        facts.append(f"{esc(tr(word))} {esc(card['bank'])}")
     if card.get("rank"):
         facts.append(esc(card["rank"]))
     status = card.get("status") or "none"

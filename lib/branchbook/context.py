@@ -102,6 +102,7 @@ def open_report(
         classification=com.classification.get(loc),
         currency=com.currency,
         suppress_below=com.suppress_below,
+        level=scope.partition(":")[0],
         thresholds=ths,
         hidden=cov.hidden_sections(report),
         hidden_facts=cov.hidden_facts(report),
@@ -126,6 +127,13 @@ def open_report(
         notes=[*([fallback] if fallback else ()), *branch_notes(d.meta, branch_id, scope)],
     )
     show_coverage(page, cov.reports.get(report))
+    if scope == "bank":  # its action lists are aggregated per region and branch
+        customers = d.table("customers")
+        page.customer_branch = dict(
+            zip(customers["customer_id"], customers["branch_id"], strict=True)
+        )
+        page.branch_region = dict(d.org.region)
+        page.branch_names = page.unit_names(d.table("branches"))
     if scope != "branch":
         show_scope_preview(page, scope)
     return ReportContext(report=report, data=d, settings=cfg, common=com, page=page, thresholds=ths)
@@ -133,18 +141,16 @@ def open_report(
 
 def show_scope_preview(page: Page, scope: str) -> None:
     """The notice on a region's or the bank's report: its figures are the pooled rows'
-    (right), its page is still a branch's (the wording, the cards' bank median), and its
-    named lists cover the whole scope, masked as in a branch's report."""
+    (right), a card shows "n/a" where the scope's last period, start of year or the
+    bank's value is not kept as sums, and its named lists cover the whole scope, masked
+    as in a branch's report (the bank's are not yet aggregated)."""
     if scope == "bank":
         where = page.t("common.scope_preview.bank")
     else:
         name = i18n.label("common.regions", scope.partition(":")[2], page.locale)
         where = page.t("common.scope_preview.region", name=name)
-    lines = [
-        page.t("common.scope_preview.wording", scope=where),
-        page.t("common.scope_preview.median"),
-        page.t("common.scope_preview.lists", scope=where),
-    ]
+    lists = "common.scope_preview.lists_bank" if scope == "bank" else "common.scope_preview.lists"
+    lines = [page.t("common.scope_preview.cards"), page.t(lists, scope=where)]
     page.notice(page.t("common.scope_preview.title", scope=where), lines)
 
 

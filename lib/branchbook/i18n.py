@@ -14,6 +14,7 @@ Placeholders use Python format syntax with a formatter name as the format spec
 
 from __future__ import annotations
 
+import re
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -101,16 +102,61 @@ def label(prefix: str, value: Any, locale: str) -> str:
     return t(key, locale) if has(key, locale) else fmt.text(value, locale)
 
 
-class Translator:
-    """``t`` bound to one locale, for a notebook: ``tr = Translator("zh-CN"); tr("common.x")``."""
+#: The levels a report is written for: a branch's, a region's, the whole bank's.
+LEVELS = ("branch", "region", "bank")
 
-    def __init__(self, locale: str, currency: str = "CNY"):
+
+@lru_cache(maxsize=16)
+def _level_words(locale: str, level: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The catalogue's ``common.level_words.<level>.*`` pairs ``"from => to"`` as
+    patterns; an English phrase matches whole words only ("the branch" not in "the
+    branches")."""
+    if level not in LEVELS:
+        raise ValueError(
+            f"level is expected to be one of ({', '.join(LEVELS)}). Got {level!r} instead."
+        )
+    if level == "branch":
+        return ()
+    cat = catalogue(locale)
+    prefix = f"common.level_words.{level}."
+    out = []
+    for key in sorted(k for k in cat if k.startswith(prefix)):
+        old, sep, new = cat[key].partition(" => ")
+        if not sep or not old:
+            continue
+        start = r"\b" if old[:1].isascii() and old[:1].isalpha() else ""
+        end = r"\b" if old[-1:].isascii() and old[-1:].isalpha() else ""
+        out.append((re.compile(start + re.escape(old) + end), new))
+    return tuple(out)
+
+
+def at_level(text: str, locale: str, level: str) -> str:
+    """``text`` written for ``level``: at a region's or the bank's report the phrases
+    that name the report's own unit ("the branch", 本网点) say the region or the bank
+    (``common.level_words``); a branch's text as it is.
+
+    >>> at_level("The branch's NPL ratio; other branches", "en", "region")
+    "The region's NPL ratio; other branches"
+    """
+    for pattern, new in _level_words(locale, level):
+        text = pattern.sub(new, text)
+    return text
+
+
+class Translator:
+    """``t`` bound to one locale, for a notebook: ``tr = Translator("zh-CN"); tr("common.x")``;
+    with ``level`` (``region``, ``bank``) its texts name that level (:func:`at_level`)."""
+
+    def __init__(self, locale: str, currency: str = "CNY", level: str = "branch"):
         catalogue(locale)
+        _level_words(locale, level)
         self.locale = locale
         self.currency = currency  # the bank's: the ``{x:money}`` of a sentence is in it
+        self.level = level
 
     def __call__(self, key: str, /, **values: Any) -> str:
-        return _text(key, self.locale, self.currency, values)
+        text = _text(key, self.locale, self.currency, values)
+        return at_level(text, self.locale, self.level)
 
     def label(self, prefix: str, value: Any) -> str:
         return label(prefix, value, self.locale)

@@ -111,6 +111,14 @@ class Page:
     #: The balance basis the report's AUM was read on (``average_daily`` / ``month_end``,
     #: :mod:`branchbook.metrics.basis`); empty: the labels do not name one.
     balance_basis: str = ""
+    #: the level the page is written for (``branch``, ``region``, ``bank``): its texts
+    #: name that level where a branch's say "the branch" (:func:`branchbook.i18n.at_level`)
+    level: str = "branch"
+    #: at the bank's level, each customer's branch and each branch's region: its action
+    #: lists are counts and balances per region, branch and reason, no customer rows
+    customer_branch: Mapping[str, str] = field(default_factory=dict)
+    branch_region: Mapping[str, str] = field(default_factory=dict)
+    branch_names: Mapping[str, str] = field(default_factory=dict)
     live: bool | None = None
     #: page sections whose data the warehouse does not record (:mod:`branchbook.coverage`):
     #: not drawn, heading and all; the data-coverage note says why
@@ -137,7 +145,7 @@ class Page:
     _scales: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
-        self.tr = i18n.Translator(self.locale, self.currency)
+        self.tr = i18n.Translator(self.locale, self.currency, level=self.level)
         if self.live is None:
             self.live = _in_kernel()
 
@@ -224,11 +232,12 @@ class Page:
     def title(self) -> None:
         """The title block: bank, report, branch, region, period, data as of."""
         self._preview_styles()
+        unit = f"{self.branch_name} ({self.branch.get('branch_id', '')})"
         rows = [
-            (
-                self.t("common.title.branch"),
-                f"{self.branch_name} ({self.branch.get('branch_id', '')})",
-            ),
+            # a region's or the bank's report names its scope, without a folder for an id
+            (self.t("common.title.scope"), self.branch_name)
+            if self.level != "branch"
+            else (self.t("common.title.branch"), unit),
             (
                 self.t("common.title.region"),
                 i18n.label("common.regions", self.branch.get("region", ""), self.locale),
@@ -297,8 +306,8 @@ class Page:
                 f'<div class="bb-kpi-value">{esc(self.fmt(k.value, k.kind))}</div>'
                 f'<div class="bb-kpi-change">{esc(self.t("common.kpi.vs_prev"))} {esc(change or fmt.MISSING)}</div>'
                 + ytd
-                + f'<div class="bb-kpi-bank">{esc(self.t("common.kpi.bank_median"))} {esc(self.fmt(k.bank, k.kind))}</div>'
-                f'<div class="bb-kpi-status">{esc(status_text)}</div>'
+                + self._bank_line(k)
+                + f'<div class="bb-kpi-status">{esc(status_text)}</div>'
                 + (f'<div class="bb-kpi-rule">{esc(k.rule)}</div>' if k.rule else "")
                 + "</div>"
             )
@@ -311,6 +320,15 @@ class Page:
                 }
         self._emit(f'<div class="bb-kpis">{"".join(out)}</div>')
         self._emit_meta()
+
+    def _bank_line(self, k: Kpi) -> str:
+        """A card's benchmark: the median branch on a branch's card, the bank's own
+        value on a region's (none where it is not kept), none on the bank's (its own
+        last period is its benchmark)."""
+        if self.level == "bank" or (self.level == "region" and not fmt.finite(k.bank)):
+            return ""  # no benchmark but its own past; a bank value not kept: no line
+        key = "common.kpi.bank_value" if self.level == "region" else "common.kpi.bank_median"
+        return f'<div class="bb-kpi-bank">{esc(self.t(key))} {esc(self.fmt(k.bank, k.kind))}</div>'
 
     def _not_recorded_card(self, key: str, label: str, headline: Sequence[str]) -> str:
         """The card of a KPI whose data the warehouse does not record: "not recorded",
@@ -658,7 +676,7 @@ class Page:
         df: pd.DataFrame,
         columns: Mapping[str, str],
         *,
-        headers: str = "columns",
+        headers: str | Mapping[str, str] = "columns",
         total: bool | Mapping[str, Any] = False,
         max_rows: int = 25,
         suppress: Sequence[str] = (),
@@ -695,7 +713,13 @@ class Page:
             raise KeyError(f"table has no column(s) {missing}; it has {list(data.columns)}")
         heads = []
         for col, kind in columns.items():
-            h = self.rt(f"{headers}.{col}")
+            # a table every report shows alike (the league tables) has common headers
+            if not isinstance(headers, str):  # texts already made (an aggregated list)
+                h = headers[col]
+            elif headers.startswith("common."):
+                h = self.t(f"{headers}.{col}")
+            else:
+                h = self.rt(f"{headers}.{col}")
             if kind == "money_unit":
                 h = f"{h} ({fmt.money_unit(self.locale, self.currency)})"
             cls = ' class="num"' if kind in NUMERIC_KINDS else ""
@@ -761,6 +785,69 @@ class Page:
         else:
             self._emit(render(body_rows) + foot_note)
 
+    def unit_names(self, branches: pd.DataFrame) -> dict[str, str]:
+        """``{unit: name}`` of the branches of ``branches`` ("name (id)", in the page's
+        locale) and of their regions (the catalogue's region names): how a league
+        table and its summary sentences name a unit."""
+        zh = self.locale == "zh-CN" and "name_zh" in branches
+        out = {
+            str(
+                r["branch_id"]
+            ): f"{r['name_zh'] if zh and r['name_zh'] else r['name']} ({r['branch_id']})"
+            for _, r in branches.iterrows()
+        }
+        for region in branches.get("region", pd.Series(dtype=str)).dropna().unique():
+            out[str(region)] = i18n.label("common.regions", str(region), self.locale)
+        return out
+
+    def league(
+        self, key: str, tables: Mapping[str, pd.DataFrame], *, p0: float, names: Mapping[str, str]
+    ) -> None:
+        """The league tables of the headline KPI ``key`` (:mod:`branchbook.metrics.league`):
+        per level of ``tables`` (``region``, ``branch``) the units with value, rank, the
+        change against last month and the start of the year and their funnel position
+        against the scope's level ``p0``, best first; a note on the funnel, or on why the
+        metric has none. Nothing for a branch's report (no ``tables``)."""
+        if not tables:
+            return
+        m = metrics.get(key)
+        label = self.term(key, self.t(m.label_key))
+        self._emit(
+            f'<h2 class="bb-section" id="sec-league-{esc(key)}">'
+            f"{esc(self.t('common.league.title', kpi=label))}</h2>"
+        )
+        change = {"pct": "delta_pct", "num": "delta_num"}.get(m.kind, m.kind)
+        funnel = any(t["position"].notna().any() for t in tables.values())
+        for level, table in tables.items():
+            shown = table.assign(
+                unit=[names.get(u, u) for u in table["unit"]],
+                position=[
+                    self.t(f"common.league.position.{p if pd.notna(p) else 'none'}")
+                    for p in table["position"]
+                ],
+            )
+            columns = {
+                "unit": "text",
+                "value": m.kind,
+                "rank": "int",
+                "previous": m.kind,
+                "change": change,
+                "year_start": m.kind,
+                "change_ytd": change,
+                "position": "text",
+            }
+            self.table(
+                shown,
+                columns,
+                headers="common.league.columns",
+                max_rows=25,
+                caption=self.t(f"common.league.caption.{level}", kpi=label),
+            )
+        if funnel:
+            self.note("common.league.funnel", level=self.fmt(p0, m.kind))
+        else:
+            self.note(f"common.league.no_funnel.{m.kind}")
+
     def action_table(
         self, name: str, df: pd.DataFrame, columns: Mapping[str, str], *, shown: int
     ) -> None:
@@ -777,6 +864,9 @@ class Page:
         if self._in_hidden:
             return
         columns = {c: k for c, k in columns.items() if c not in self.not_recorded}
+        if self.level == "bank":
+            self._aggregated_list(name, df, columns)
+            return
         data = privacy.mask_frame(df)
         self.table(data.head(shown), columns, max_rows=shown)
         total, n = len(data), min(shown, len(data))
@@ -793,6 +883,47 @@ class Page:
             "headers": [self.rt(f"columns.{c}") for c in columns],
             "rows": [
                 [self._export(row[c], k) for c, k in columns.items()] for _, row in data.iterrows()
+            ],
+        }
+        self._emit_meta()
+
+    def _aggregated_list(self, name: str, df: pd.DataFrame, columns: Mapping[str, str]) -> None:
+        """The bank's form of an action list: per region, branch and reason (the list's
+        ``reason`` or ``next_step`` column) the number of rows and the sum of each money
+        column, no customer's row; the workbook gets the same table."""
+        reason = next((c for c in ("reason", "next_step") if c in columns), None)
+        money = [c for c, k in columns.items() if k == "money"]
+        branch = df["customer_id"].map(dict(self.customer_branch)) if "customer_id" in df else None
+        frame = pd.DataFrame(
+            {
+                "branch": branch if branch is not None else pd.Series("", index=df.index),
+                **({"reason": df[reason]} if reason else {}),
+                **{c: pd.to_numeric(df[c], errors="coerce") for c in money},
+            }
+        ).fillna({"branch": ""})
+        frame["region"] = frame["branch"].map(dict(self.branch_region)).fillna("")
+        keys = ["region", "branch", *(["reason"] if reason else [])]
+        out = frame.assign(rows=1).groupby(keys, as_index=False, sort=True)[["rows", *money]].sum()
+        out["region"] = [i18n.label("common.regions", r, self.locale) for r in out["region"]]
+        out["branch"] = [self.branch_names.get(b, b) for b in out["branch"]]
+        kinds = {"region": "text", "branch": "text", "rows": "int", **dict.fromkeys(money, "money")}
+        if reason:
+            kinds = {"region": "text", "branch": "text", "reason": columns[reason], "rows": "int",
+                     **dict.fromkeys(money, "money")}  # fmt: skip
+        heads = {c: self.rt(f"columns.{c}") for c in money}
+        heads.update(
+            {k: self.t(f"common.actions.aggregate.{k}") for k in ("region", "branch", "rows")}
+        )
+        if reason:
+            heads["reason"] = self.rt(f"columns.{reason}")
+        self.note("common.actions.aggregate.note", total=len(df))
+        self.table(out, kinds, headers=heads, max_rows=40, total=True)
+        self.actions[name] = {
+            "columns": list(kinds),
+            "kinds": list(kinds.values()),
+            "headers": [heads[c] for c in kinds],
+            "rows": [
+                [self._export(row[c], k) for c, k in kinds.items()] for _, row in out.iterrows()
             ],
         }
         self._emit_meta()

@@ -2,7 +2,10 @@
 a region is the sum of its branches' and the bank's the sum of its regions'; every
 ratio is the pooled numerator over the pooled denominator, recomputed from the
 warehouse by its own SQL (on a small demo bank of six branches in two regions, one of
-them a sub-branch)."""
+them a sub-branch). Segmentation's and risk's figures, satisfaction's (responses and
+complaints added up, CSAT pooled over the responses) and staff KPI's (managers added
+up, the managed NPL ratio pooled over the managed loans), and the league tables' values
+of each region and branch."""
 
 from __future__ import annotations
 
@@ -13,15 +16,21 @@ import pytest
 
 from branchbook import demo, paths
 from branchbook import risk as rk
+from branchbook import satisfaction as sat
 from branchbook import segmentation as sg
+from branchbook import staff_kpi as sk
 from branchbook.data import load
 from branchbook.params import ParamSet
+from branchbook.period import shift_month
 from branchbook.prepare import prepare
 from branchbook.reports import settings_classes
 
 pytestmark = pytest.mark.slow
 ADDITIVE = ("customers", "aum_total", "high_value_customers", "loans", "outstanding")
+ADDITIVE += ("responses", "complaints", "n_managers")
 RATIOS = ("npl_ratio", "special_mention_ratio")
+CSAT_WINDOW = 3  # the satisfaction report's score window (bank.yaml's default)
+CSAT_100 = {1: 0.0, 2: 30.0, 3: 60.0, 4: 85.0, 5: 100.0}  # bank.yaml's csat_scale
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +60,25 @@ def figures(d, sections) -> dict[str, float]:
         warnings=rk.early_warning(d.table("risk_borrowers"), rules=rc.early_warning),
         compliance=rk.compliance_status(d.table("risk_customers"), rules=rc.compliance),
     )
+    window = sections["satisfaction"].score_window_months
+    monthly = d.bench("bench_satisfaction_monthly")
+    members = d.members
+    mine = monthly[monthly["branch_id"].isin(members) & (monthly["month"] == d.period)]
+    service = sat.kpis(monthly, period=d.period, window_months=window, branch_id=members)
+    staff = sk.headline_table(
+        d.table("staff_scorecard"), d.table("staff_attainment"), by=("month",)
+    )
+    staff = staff[staff["month"] == d.period].iloc[0]
     return {
         **seg,
         **risk,
         "loans": float(len(book)),
         "outstanding": float(book["outstanding"].sum()),
+        "responses": float(mine["responses"].sum()),
+        "complaints": float(mine["complaints"].sum()),
+        "csat_mean": service["csat_mean"],
+        "n_managers": float(staff["n_managers"]),
+        "managed_npl_ratio": float(staff["managed_npl_ratio"]),
     }
 
 
@@ -117,8 +140,33 @@ def warehouse_figures(bank, members: tuple[str, ...]) -> dict[str, float]:
         "WHERE s.month = $month AND list_contains($ids, l.branch_id)",
         {"month": period, "ids": ids},
     ).fetchone()
+    months = [shift_month(period, -i) for i in range(CSAT_WINDOW)]
+    csat_case = " ".join(f"WHEN {k} THEN {v}" for k, v in CSAT_100.items())
+    responses, csat = con.execute(
+        "SELECT count(*) FILTER (WHERE strftime(responded_on, '%Y-%m') = $month), "
+        f"avg(CASE csat {csat_case} END) FILTER (WHERE list_contains($months, "
+        "strftime(responded_on, '%Y-%m'))) FROM surveys WHERE list_contains($ids, branch_id)",
+        {"month": period, "months": months, "ids": ids},
+    ).fetchone()
+    (complaints,) = con.execute(
+        "SELECT count(*) FROM complaints WHERE strftime(received_at, '%Y-%m') = $month "
+        "AND list_contains($ids, branch_id)",
+        {"month": period, "ids": ids},
+    ).fetchone()
+    managed_npl, managed = con.execute(
+        "SELECT coalesce(sum(s.outstanding) FILTER (WHERE s.five_class IN "
+        "('substandard', 'doubtful', 'loss')), 0), sum(s.outstanding) "
+        "FROM loan_snapshots s JOIN loans l USING (loan_id) "
+        "JOIN staff m ON m.staff_id = l.manager_id "
+        "WHERE s.month = $month AND list_contains($ids, l.branch_id)",
+        {"month": period, "ids": ids},
+    ).fetchone()
     con.close()
     return {
+        "responses": responses,
+        "complaints": complaints,
+        "csat_mean": csat,
+        "managed_npl_ratio": managed_npl / managed,
         "customers": customers,
         "aum_total": aum,
         "loans": loans,
@@ -181,3 +229,33 @@ def test_a_scopes_bridges_are_its_branches_added_and_add_up(bank):
             for key in RATIOS:
                 t = rk.ratio_total(d.table("risk_bridge"), base=base, ratio_key=key)
                 assert abs(t["residual"]) < 1e-12, (scope, base, key, t)
+
+
+def test_the_league_tables_values_are_each_units_pooled_rows_in_the_warehouse(bank):
+    """At the bank's scope, each region's and each branch's NPL ratio, customers and
+    CSAT in the league tables equal a separate query over the warehouse for its
+    branches."""
+    from branchbook.metrics import league
+
+    root, period, _ = bank
+    d = load(period, scope="bank", build_dir=root / "build")
+    window = ParamSet(root / "params", settings_classes()).bank["satisfaction"]
+    window = window.get("score_window_months", CSAT_WINDOW)
+    inputs = {
+        "npl_ratio": (rk.league_values, {"history": d.table("risk_book"),
+                                         "loans": d.table("risk_loans"), "period": period}),
+        "customers": (sg.league_values, {"bench": d.bench("bench_segmentation")}),
+        "csat_mean": (sat.league_values, {"monthly": d.bench("bench_satisfaction_monthly"),
+                                          "window_months": window}),
+    }  # fmt: skip
+    for key, (values_of, given) in inputs.items():
+        tables, _ = league.scope_leagues(values_of, given, region=d.org.region,
+                                         members=d.members, scope="bank", period=period,
+                                         key=key)  # fmt: skip
+        for level, table in tables.items():
+            for unit, value in zip(table["unit"], table["value"], strict=True):
+                scope = f"region:{unit}" if level == "region" else f"branch:{unit}"
+                want = warehouse_figures(
+                    bank, d.org.branches(scope) if level == "region" else (unit,)
+                )
+                assert value == pytest.approx(want[key], rel=1e-9), (key, unit)

@@ -232,9 +232,11 @@ def test_the_index_names_the_region_and_bank_folders_in_both_languages():
     assert plan.scope_rows(TREE, {"0101"}) == []
 
 
-def test_a_report_made_per_branch_only_gets_no_region_or_bank_job(tmp_path):
+def test_a_report_made_per_branch_only_gets_no_region_or_bank_job(tmp_path, monkeypatch):
     ps = ParamSet(paths.project_root() / "params", settings_classes())
     specs = [registry()["satisfaction"], registry()["risk"]]
+    assert plan.made_for(specs[0]) == plan.SCOPES  # every report is made at every level now
+    monkeypatch.setattr(specs[0].module, "SCOPES", ("branch",))  # one that is not
     assert plan.made_for(specs[0]) == ("branch",) and plan.made_for(specs[1]) == plan.SCOPES
     jobs = plan.plan(
         "2026-10", {"fingerprint": "bank", "branch_fingerprints": {"0101": "a"}}, specs,

@@ -129,3 +129,30 @@ def test_bonus_scale_and_incentive_order():
     assert inc["staff_id"].tolist() == ["S3", "S1", "S4", "S2"]  # A, C, C, not rated
     assert inc["rating"].tolist() == ["A", "C", "C", "none"]
     assert inc["bonus_coefficient"].tolist() == approx([1.3, 0.9, 0.9, NAN])
+
+
+def test_scorecard_table_ranks_across_a_region_or_the_bank():
+    """At a scope the rank is over all its managers, not within each one's branch."""
+    sc = pd.DataFrame(
+        {
+            "month": [PERIOD] * 4,
+            "branch_id": ["1", "1", "2", "2"],
+            "staff_id": ["A", "B", "C", "D"],
+            "staff_name": ["a", "b", "c", "d"],
+            "grade": ["senior"] * 4,
+            "rated": [True, True, True, False],
+            "dim_growth": [50.0, 40.0, 60.0, NAN],
+            "composite": [50.0, 40.0, 60.0, NAN],
+            "rank_in_branch": [1.0, 2.0, 1.0, NAN],
+            "bank_percentile": [50.0, 25.0, 75.0, NAN],
+            "rating_raw": ["B", "C", "A", None],
+            "veto": [False] * 4,
+            "rating": ["B", "C", "A", None],
+        }
+    )
+    own = staff_kpi.scorecard_table(sc, month=PERIOD, dimensions=["growth"])
+    assert own.set_index("staff_id")["rank_in_branch"].tolist()[:3] == [1.0, 1.0, 2.0]
+    across = staff_kpi.scorecard_table(sc, month=PERIOD, dimensions=["growth"], across=True)
+    assert across["staff_id"].tolist() == ["C", "A", "B", "D"]
+    assert across["rank_in_branch"].tolist()[:3] == [1.0, 2.0, 3.0]
+    assert math.isnan(across["rank_in_branch"].iloc[3])  # not rated: no rank

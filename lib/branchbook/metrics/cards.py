@@ -163,3 +163,44 @@ def card_frame(
             }
         )
     return pd.DataFrame(out, columns=list(CARD_COLUMNS))
+
+
+def at_scope(
+    frame: pd.DataFrame,
+    *,
+    level: str,
+    previous: Mapping[str, float] | None = None,
+    year_start: Mapping[str, float] | None = None,
+    bank: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """The cards of :func:`card_frame` made for a region's or the bank's report.
+
+    A branch's cards compare it with the median branch and rank it among the branches;
+    neither means anything for a region or the bank. So at ``level`` ``region`` or
+    ``bank``: ``rank`` and ``branches`` are NaN (a scope is not ranked among branches;
+    its units are, in the league tables); ``bank_median`` is the bank's own pooled
+    value from ``bank`` for a region (NaN for a KPI not in it) and NaN for the bank
+    (its benchmark is its own last period); ``previous`` and ``year_start`` are
+    replaced by the scope's pooled values where given (a KPI not given keeps the
+    frame's, which must then have been computed from the scope's pooled rows), and
+    ``change``, ``change_rel`` and ``change_ytd`` follow. A branch's frame is returned
+    as it is.
+    """
+    if level == "branch":
+        return frame
+    out = frame.copy()
+    keys = out["kpi"]
+    if previous is not None:
+        out["previous"] = [float(previous.get(k, math.nan)) for k in keys]
+    if year_start is not None:
+        out["year_start"] = [float(year_start.get(k, math.nan)) for k in keys]
+    out["bank_median"] = [
+        float((bank or {}).get(k, math.nan)) if level == "region" else math.nan for k in keys
+    ]
+    out["rank"] = math.nan
+    out["branches"] = math.nan
+    out["change"] = out["value"] - out["previous"]
+    prev = out["previous"].where(out["previous"] != 0)
+    out["change_rel"] = out["change"] / prev
+    out["change_ytd"] = out["value"] - out["year_start"]
+    return out

@@ -108,7 +108,17 @@ from .exposure import (
     warning_rules,
 )
 from .matrix import borrower_risk, matrix_bands, matrix_list, matrix_summary, risk_matrix
-from .metrics import KPI_KEYS, KPIS, kpi_cards, kpi_context, kpis, unit_kpis
+from .metrics import (
+    KPI_KEYS,
+    KPIS,
+    kpi_cards,
+    kpi_context,
+    kpis,
+    league_values,
+    pooled_ratios,
+    scope_context,
+    unit_kpis,
+)
 from .prepare import prepare
 from .revaluation import overdue_revaluations, revaluation_counts, revaluation_status
 from .scorecard import MISSING, OTHER, Scorecard
@@ -173,6 +183,9 @@ from .validation import (
 )
 
 __all__ = [
+    "league_values",
+    "pooled_ratios",
+    "scope_context",
     "unit_kpis",
     "LOSS_MEASURES", "SCENARIOS", "Stress", "asset_correlation", "collateral_lgd", "loss_summary",
     "rwa_today", "scenario", "simulate_losses", "stress_table", "vasicek_quantile",

@@ -9,12 +9,14 @@ missing (an empty branch), never 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
-from ..metrics import Metric, declare, ratio
+from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import bank_median, card_frame, unit_values, year_start_period
 from ..period import shift_month
+from ..stats.funnel import effective_loans
 from .exposure import top_share
 from .settings import NPL_CLASSES, REPORT
 
@@ -129,3 +131,54 @@ def unit_kpis(bench, settings=None) -> pd.DataFrame:
     ``period``, one column per key): what the index and head-office views read."""
     frame = bench("bench_risk_kpis").rename(columns={"month": "period"})
     return frame[["branch_id", "period", *KPI_KEYS]]
+
+
+def league_values(
+    units: Mapping[str, str], *, history: pd.DataFrame, loans: pd.DataFrame, period: str
+) -> pd.DataFrame:
+    """The NPL ratio per unit and month for the league tables
+    (:mod:`branchbook.metrics.league`): the unit's NPL outstanding over its outstanding,
+    both pooled from its branches' ``risk_book`` rows (``history``: ``branch_id,
+    month, five_class, outstanding``), and at ``period`` the effective number of loans
+    ``n`` of the pooled book of ``loans`` (``risk_loans``: ``branch_id, outstanding``),
+    the trials of the balance-weighted ratio's funnel. ``units``: branch -> unit.
+    Columns ``unit, period, value, n``."""
+    rows = history.rename(columns={"month": "period"})
+    rows = rows.assign(npl=rows["outstanding"].where(rows["five_class"].isin(NPL_CLASSES), 0.0))
+    sums = league.pool(rows, units, sums=["npl", "outstanding"])
+    sums["value"] = ratio(sums["npl"], sums["outstanding"])
+    book = loans.assign(period=period, sq=loans["outstanding"].astype("float64") ** 2)
+    n = league.pool(book, units, sums=["outstanding", "sq"])
+    n["n"] = effective_loans(n["outstanding"], n["sq"])
+    return sums[["unit", "period", "value"]].merge(n[["unit", "period", "n"]], how="left")
+
+
+def pooled_ratios(bench_trend: pd.DataFrame, branches, *, month: str) -> dict[str, float]:
+    """The NPL and special-mention ratios of ``branches`` pooled at ``month`` from their
+    rows of ``bench_risk_trend`` (``branch_id, month, outstanding`` and the two ratios):
+    each ratio times its outstanding, summed, over the summed outstanding; NaN without
+    outstanding. How a region's or the bank's card reads its last month, its start of
+    the year and, for a region, the bank's value."""
+    rows = bench_trend[
+        bench_trend["branch_id"].isin(list(branches)) & (bench_trend["month"] == month)
+    ]
+    total = rows["outstanding"].astype("float64").sum()
+    return {
+        key: ratio((rows[key] * rows["outstanding"]).sum(), total)
+        for key in ("npl_ratio", "special_mention_ratio")
+    }
+
+
+def scope_context(
+    bench_trend: pd.DataFrame, *, members, branches, period: str
+) -> tuple[dict, dict, dict]:
+    """A region's or the bank's (``members``) last month, start of the year and the
+    bank's value (over ``branches``, every branch) of the NPL and special-mention
+    ratios, pooled (:func:`pooled_ratios`): what its cards and summary compare with in
+    place of a branch's row and the median branch. The other KPIs are not in the
+    benchmark per branch as sums, so they have no value here (NaN: "n/a")."""
+    return (
+        pooled_ratios(bench_trend, members, month=shift_month(period, -1)),
+        pooled_ratios(bench_trend, members, month=year_start_period(period)),
+        pooled_ratios(bench_trend, branches, month=period),
+    )

@@ -67,7 +67,19 @@ from .complaints import (
 )
 from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
 from .focus import attribute_change, bank_importance, focus_rows
-from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend, unit_kpis
+from .metrics import (
+    KEYS,
+    METRICS,
+    MONTHLY_COLUMNS,
+    kpi_frame,
+    kpi_table,
+    kpis,
+    league_values,
+    pooled_monthly,
+    scope_kpi_table,
+    trend,
+    unit_kpis,
+)
 from .prepare import prepare
 from .retention import cohort_months, retention_by_band, retention_curve
 from .scores import (
@@ -88,10 +100,10 @@ from .settings import REPORT, SOURCES, Settings
 from .summary import DEFINITIONS, summary_facts
 from .views import branch_vs_bank, in_points, ipa_points, repeat_actions, scores_vs_bank
 
-SCOPES = ("branch",)
-"""Made per branch only, not yet for a region or the bank: the score tests, the trend
-and the cards read the branch's own rows of the bank-wide frames, which a region and
-the bank do not have yet (``branchbook run --scopes`` leaves it out there and says so)."""
+SCOPES = ("branch", "region", "bank")
+"""Made for a branch, a region and the bank: at a region or the bank the cards, the
+trend and the NPS change read the scope's pooled monthly sums (:func:`scope_kpi_table`,
+:func:`pooled_monthly`) and the score tests set the scope against the rest of the bank."""
 
 __all__ = [
     "BASES",
@@ -104,6 +116,9 @@ __all__ = [
     "bridge_sums",
     "bridge_table",
     "bridge_total",
+    "league_values",
+    "pooled_monthly",
+    "scope_kpi_table",
     "unit_kpis",
     "CHURN_FEATURES",
     "ChurnModel",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics import Metric, cards, declare
+from ..metrics import Metric, cards, declare, league
 from ..period import Period
 from .complaints import complaints_per_1000, sla_first_response, sla_plan
 from .retention import churn_rate
@@ -208,3 +208,60 @@ def unit_kpis(bench, settings=None) -> pd.DataFrame:
     window = settings.score_window_months if settings is not None else 3
     frame = kpi_frame(bench("bench_satisfaction_monthly"), window_months=window)
     return frame.rename(columns={"month": "period"})[["branch_id", "period", *KEYS]]
+
+
+def league_values(
+    units: Mapping[str, str], *, monthly: pd.DataFrame, window_months: int
+) -> pd.DataFrame:
+    """Mean CSAT per unit and month for the league tables
+    (:mod:`branchbook.metrics.league`): the monthly sums of its branches
+    (``bench_satisfaction_monthly``) pooled, then the score over the window as for a
+    branch (:func:`kpi_frame`). A mean score: no funnel. Columns ``unit, period, value``."""
+    num = [c for c in MONTHLY_COLUMNS[2:] if c in monthly.columns]
+    sums = league.pool(monthly, units, sums=num, period_col="month")
+    frame = kpi_frame(sums.rename(columns={"unit": "branch_id"}), window_months=window_months)
+    return frame.rename(columns={"branch_id": "unit", "month": "period", "csat_mean": "value"})[
+        ["unit", "period", "value"]
+    ]
+
+
+def pooled_monthly(monthly: pd.DataFrame, members: Sequence[str], *, unit: str) -> pd.DataFrame:
+    """The monthly sums of ``members`` added into one unit named ``unit``, and those of
+    every other branch into one named ``rest`` (none when ``members`` is the whole
+    bank): a region's or the bank's own rows, to test against the rest of the bank
+    (:func:`~.compare.branch_tests`) and to read its NPS change from."""
+    inside = monthly["branch_id"].astype(str).isin(list(members))
+    parts = [_scope(monthly[inside], None).assign(branch_id=unit)]
+    if (~inside).any():
+        parts.append(_scope(monthly[~inside], None).assign(branch_id="rest"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def scope_kpi_table(
+    monthly: pd.DataFrame,
+    *,
+    members: Sequence[str],
+    period: str,
+    window_months: int,
+    kpi_status: Mapping[str, Any],
+) -> pd.DataFrame:
+    """:func:`kpi_table` for a region or the bank (``members``): its values, last month
+    and start of year from its branches' monthly sums pooled, the bank median over the
+    branches as for a branch (its cards replace it: :func:`branchbook.metrics.cards.at_scope`)."""
+    own = kpi_frame(_scope(monthly, list(members)), window_months=window_months)
+
+    def row(month: str) -> dict[str, float]:
+        r = own[own["month"] == month]
+        return {k: float(r[k].iloc[0]) for k in KEYS} if len(r) else {}
+
+    return cards.card_frame(
+        METRICS,
+        row(period),
+        row(str(Period.parse(period).prev)),
+        year_start=row(cards.year_start_period(period)),
+        bench=kpi_frame(monthly, window_months=window_months),
+        unit_id="scope",
+        period=period,
+        rag=kpi_status,
+        period_col="month",
+    )

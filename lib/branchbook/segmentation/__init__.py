@@ -50,7 +50,15 @@ from .clusters import (
     kmeans,
 )
 from .concentration import gini, lorenz, top_share
-from .metrics import METRICS, kpi_table, kpis, unit_kpis
+from .metrics import (
+    METRICS,
+    kpi_table,
+    kpis,
+    league_values,
+    scope_values,
+    scope_year_start,
+    unit_kpis,
+)
 from .prepare import prepare
 from .settings import (
     ACTION_REASONS,
@@ -115,6 +123,9 @@ __all__ = [
     "customer_clv",
     "lifetime_value",
     "retention_usable",
+    "league_values",
+    "scope_values",
+    "scope_year_start",
     "unit_kpis",
     "BASES",
     "MEASURES",

@@ -8,9 +8,11 @@ better and that ``customers`` is the report's column in the index.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from ..metrics import Metric, declare, ratio
+from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import card_frame, unit_values, year_start_period
 from .concentration import gini, top_share
 from .settings import DIMENSIONS, HIGH_VALUE_TIERS, REPORT, Settings
@@ -145,3 +147,39 @@ def unit_kpis(bench, settings: Settings | None = None) -> pd.DataFrame:
     ``period``, one column per key): what the index and head-office views read."""
     frame = bench("bench_segmentation")
     return frame[["branch_id", "period", *(m.key for m in METRICS)]]
+
+
+def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFrame:
+    """Customers per unit and period for the league tables
+    (:mod:`branchbook.metrics.league`): the sum of its branches' ``customers`` in
+    ``bench_segmentation`` (a count: no funnel). ``units``: branch -> unit. Columns
+    ``unit, period, value``."""
+    sums = league.pool(bench, units, sums=["customers"])
+    return sums.rename(columns={"customers": "value"})
+
+
+def scope_values(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:
+    """The cards of ``members`` (a region, the bank) at ``period`` that their branches'
+    rows of ``bench_segmentation`` pool: ``customers``, ``aum_total`` and
+    ``high_value_customers`` added; ``active_share`` as the active customers
+    (``active_share x customers``) over the customers and ``dormant_high_value_share``
+    as ``dormant_high_value`` over ``high_value_customers``, both added first. The top
+    20%'s share is not kept as sums per branch (absent: "n/a"). Empty without rows."""
+    rows = bench[bench["branch_id"].isin(list(members)) & (bench["period"] == period)]
+    if rows.empty:
+        return {}
+    n = float(rows["customers"].sum())
+    high = float(rows["high_value_customers"].sum())
+    return {
+        "customers": n,
+        "aum_total": float(rows["aum_total"].sum()),
+        "high_value_customers": high,
+        "active_share": ratio(float((rows["active_share"] * rows["customers"]).sum()), n),
+        "dormant_high_value_share": ratio(float(rows["dormant_high_value"].sum()), high),
+    }
+
+
+def scope_year_start(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:
+    """A region's or the bank's (``members``) cards at the start of the year (last
+    December): :func:`scope_values` there."""
+    return scope_values(bench, members=members, period=year_start_period(period))

@@ -79,11 +79,13 @@ from .metrics import (
     CARD_KEYS,
     CARDS,
     bank_medians,
+    bank_values,
     bench_branches,
     bench_grades,
     headline_table,
     kpi_cards,
     kpis,
+    league_values,
     unit_kpis,
 )
 from .prepare import manager_months, prepare
@@ -130,6 +132,8 @@ from .views import (
 )
 
 __all__ = [
+    "league_values",
+    "bank_values",
     "unit_kpis",
     "DEVELOPMENT_COLUMNS",
     "commission",

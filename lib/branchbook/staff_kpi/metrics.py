@@ -12,11 +12,12 @@ is monthly and ``csat_mean`` is over all the branch's responses).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..metrics import Metric, declare, ratio
+from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import bank_median, card_frame, year_start_period
 from ..params import Rag
 from .settings import RATINGS, REPORT
@@ -203,3 +204,35 @@ def unit_kpis(bench, settings=None) -> pd.DataFrame:
     ``period``, one column per key): what the index and head-office views read."""
     frame = bench("bench_branch_kpis").rename(columns={"month": "period"})
     return frame[["branch_id", "period", *CARD_KEYS]]
+
+
+def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFrame:
+    """Mean composite score per unit and month for the league tables
+    (:mod:`branchbook.metrics.league`): the composite points of its branches' rated
+    managers over their number (``bench_branch_kpis``: ``composite_mean x n_rated``
+    pooled, over pooled ``n_rated``), so a region is the mean over its managers, not
+    over its branches. A mean score: no funnel. Columns ``unit, period, value``."""
+    rows = bench.rename(columns={"month": "period"})
+    rows = rows.assign(points=rows["composite_mean"].fillna(0.0) * rows["n_rated"])
+    sums = league.pool(rows, units, sums=["points", "n_rated"])
+    sums["value"] = ratio(sums["points"], sums["n_rated"])
+    return sums[["unit", "period", "value"]]
+
+
+def bank_values(
+    bench: pd.DataFrame, bench_funnel: pd.DataFrame, *, period: str
+) -> dict[str, float]:
+    """The bank's own pooled value of the cards whose sums prepare keeps bank-wide: the
+    mean composite over every rated manager (``bench_branch_kpis`` pooled by
+    :func:`league_values`), and the managed NPL and closure rates, the centre lines of
+    the bank's funnels (``bench_funnel.p0``: pooled NPL over pooled book, closed over
+    open at the window's start). What a region's cards set beside its own values; the
+    other cards are not kept as bank-wide sums (NaN: "n/a")."""
+    whole = league_values(dict.fromkeys(bench["branch_id"].unique(), "*"), bench=bench)
+    at = whole.loc[whole["period"] == period, "value"]
+    p0 = bench_funnel[bench_funnel["month"] == period].set_index("metric")["p0"]
+    return {
+        "composite_mean": float(at.iloc[0]) if len(at) else math.nan,
+        "managed_npl_ratio": float(p0.get("npl_ratio", math.nan)),
+        "managed_closure_rate": float(p0.get("closure_rate", math.nan)),
+    }

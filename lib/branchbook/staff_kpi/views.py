@@ -63,11 +63,14 @@ def scorecard_design(settings: Settings) -> pd.DataFrame:
 
 
 def scorecard_table(
-    scorecard: pd.DataFrame, *, month: str, dimensions: Sequence[str]
+    scorecard: pd.DataFrame, *, month: str, dimensions: Sequence[str], across: bool = False
 ) -> pd.DataFrame:
     """Dimension scores, composite, rank in branch, bank percentile and rating, best first.
 
-    Managers not rated come last with NaN scores and no rating.
+    Managers not rated come last with NaN scores and no rating. ``across=True`` (a
+    region's or the bank's report): ``rank_in_branch`` ranks the managers across all
+    the rows, the scope's pooled managers (1 the highest composite, equal scores share
+    the better rank), not within each one's own branch.
     """
     cols = [
         "staff_id",
@@ -84,6 +87,9 @@ def scorecard_table(
     ]
     m = _month(scorecard, month)[cols]
     m = m.assign(rating_raw=_rating_code(m["rating_raw"]), rating=_rating_code(m["rating"]))
+    if across:
+        rated = m["composite"].where(m["rated"].astype(bool))
+        m = m.assign(rank_in_branch=rated.rank(ascending=False, method="min"))
     return m.sort_values(
         ["composite", "staff_id"], ascending=[False, True], na_position="last"
     ).reset_index(drop=True)

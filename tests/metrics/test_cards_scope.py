@@ -1,0 +1,149 @@
+"""A region's and the bank's KPI cards (branchbook.metrics.cards.at_scope) and the
+pooled values they read, by hand on tiny frames."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from branchbook import i18n, risk, segmentation, staff_kpi
+from branchbook.metrics import cards
+
+
+def frame():
+    return pd.DataFrame(
+        {
+            "kpi": ["npl_ratio", "top10_share"],
+            "value": [0.02, 0.3],
+            "previous": [0.5, 0.5],  # a branch's row: wrong at a scope
+            "change": [-0.48, -0.2],
+            "change_rel": [math.nan, math.nan],
+            "bank_median": [0.01, 0.2],  # the median branch: wrong at a scope
+            "rank": [3.0, 1.0],
+            "branches": [12.0, 12.0],
+            "status": ["green", "green"],
+            "year_start": [0.5, 0.5],
+            "change_ytd": [0.0, 0.0],
+        }
+    )
+
+
+def test_a_branchs_cards_are_left_as_they_are():
+    assert cards.at_scope(frame(), level="branch", bank={"npl_ratio": 1.0}) is not None
+    pd.testing.assert_frame_equal(cards.at_scope(frame(), level="branch"), frame())
+
+
+def test_a_regions_cards_compare_with_the_bank_and_its_own_last_month():
+    got = cards.at_scope(
+        frame(),
+        level="region",
+        previous={"npl_ratio": 0.025},
+        year_start={"npl_ratio": 0.01},
+        bank={"npl_ratio": 0.018},
+    ).set_index("kpi")
+    assert got.loc["npl_ratio", "previous"] == 0.025
+    assert got.loc["npl_ratio", "change"] == pytest.approx(-0.005)
+    assert got.loc["npl_ratio", "change_rel"] == pytest.approx(-0.2)
+    assert got.loc["npl_ratio", "change_ytd"] == pytest.approx(0.01)
+    assert got.loc["npl_ratio", "bank_median"] == 0.018
+    # not known at the scope: n/a, never the branch row's or the median branch's number
+    for col in ("previous", "change", "year_start", "bank_median"):
+        assert math.isnan(got.loc["top10_share", col]), col
+    assert got["rank"].isna().all() and got["branches"].isna().all()
+    assert (got["status"] == "green").all()
+
+
+def test_the_banks_cards_have_no_benchmark_and_no_rank():
+    got = cards.at_scope(frame(), level="bank", bank={"npl_ratio": 0.018})
+    assert got["bank_median"].isna().all() and got["rank"].isna().all()
+    assert got["previous"].tolist() == [0.5, 0.5]  # no pooled values given: the frame's own
+
+
+def test_risk_pooled_ratios_weigh_each_branch_by_its_outstanding():
+    trend = pd.DataFrame(
+        {
+            "branch_id": ["1", "2", "3", "1"],
+            "month": ["2026-10", "2026-10", "2026-10", "2026-09"],
+            "outstanding": [100.0, 300.0, 600.0, 100.0],
+            "npl_ratio": [0.10, 0.02, 0.0, 0.5],
+            "special_mention_ratio": [0.0, 0.01, 0.0, 0.0],
+        }
+    )
+    got = risk.pooled_ratios(trend, ["1", "2"], month="2026-10")
+    assert got["npl_ratio"] == pytest.approx((10 + 6) / 400)  # not (0.10 + 0.02) / 2
+    assert got["special_mention_ratio"] == pytest.approx(3 / 400)
+    assert math.isnan(risk.pooled_ratios(trend, [], month="2026-10")["npl_ratio"])
+    prev, year, bank = risk.scope_context(
+        trend, members=["1", "2"], branches=["1", "2", "3"], period="2026-10"
+    )
+    assert prev["npl_ratio"] == 0.5 and math.isnan(year["npl_ratio"])
+    assert bank["npl_ratio"] == pytest.approx(16 / 1000)
+
+
+def test_staff_bank_values_pool_the_managers_and_read_the_funnels_centre():
+    bench = pd.DataFrame(
+        {
+            "branch_id": ["1", "2"],
+            "month": ["2026-10"] * 2,
+            "composite_mean": [40.0, 70.0],
+            "n_rated": [3, 1],
+        }
+    )
+    funnel = pd.DataFrame(
+        {
+            "month": ["2026-10", "2026-10"],
+            "metric": ["npl_ratio", "closure_rate"],
+            "p0": [0.02, 0.07],
+        }
+    )
+    got = staff_kpi.bank_values(bench, funnel, period="2026-10")
+    assert got == {
+        "composite_mean": pytest.approx(47.5),
+        "managed_npl_ratio": 0.02,
+        "managed_closure_rate": 0.07,
+    }
+
+
+def test_segmentation_scope_year_start_pools_the_counts_of_last_december():
+    bench = pd.DataFrame(
+        {
+            "branch_id": ["1", "2", "3"],
+            "period": ["2025-12"] * 3,
+            "customers": [10.0, 20.0, 40.0],
+            "aum_total": [1.0, 2.0, 4.0],
+            "top20_share": [0.5, 0.6, 0.7],
+            "high_value_customers": [2.0, 4.0, 8.0],
+            "dormant_high_value": [1.0, 2.0, 8.0],
+            "active_share": [0.5, 1.0, 0.0],
+        }
+    )
+    got = segmentation.scope_year_start(bench, members=["1", "2"], period="2026-10")
+    assert got["customers"] == 30.0 and got["aum_total"] == 3.0
+    assert got["active_share"] == pytest.approx((0.5 * 10 + 1.0 * 20) / 30)  # pooled
+    assert got["dormant_high_value_share"] == pytest.approx(3 / 6)
+    assert "top20_share" not in got  # not kept as sums: n/a
+    assert segmentation.scope_year_start(bench, members=["1"], period="2025-10") == {}
+
+
+@pytest.mark.parametrize(
+    ("locale", "level", "text", "want"),
+    [
+        ("en", "region", "The branch's NPL; the branches; this branch", "The region's NPL; the branches; this region"),
+        ("en", "bank", "the branch ranks", "the bank ranks"),
+        ("en", "branch", "the branch", "the branch"),
+        ("zh-CN", "region", "本网点评分高于其他网点", "本区域评分高于其他网点"),
+        ("zh-CN", "bank", "该网点", "全行"),
+    ],
+)  # fmt: skip
+def test_texts_name_the_level_they_are_written_for(locale, level, text, want):
+    assert i18n.at_level(text, locale, level) == want
+
+
+def test_a_translator_at_a_level_rewrites_the_catalogue_text():
+    key = next(k for k, v in i18n.catalogue("en").items() if "the branch" in v and "{" not in v)
+    assert "the branch" not in i18n.Translator("en", level="region")(key)
+    assert "the branch" in i18n.Translator("en")(key)
+    with pytest.raises(ValueError, match="level is expected to be one of"):
+        i18n.Translator("en", level="district")
