@@ -227,7 +227,7 @@ def churn_risk_frames(
     ``few_events``) and ``bench_satisfaction_churn_calibration`` (by band).
     """
     period = ctx.period
-    first = ctx.sql("SELECT min(month) AS m FROM balances")["m"].iloc[0]
+    first = ctx.sql("SELECT min(month) AS m FROM customer_month")["m"].iloc[0]
     dev, val_month = sample_months(period, str(first), horizon=horizon, dev_months=dev_months)
     snap_months = [*dev, val_month, period]
     start = min(snap_months)
