@@ -222,6 +222,23 @@ page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("st
                    "recency_days": "int"}, shown=cfg.action_rows)
 
 # %% [markdown]
+# Suitability (适当性管理): products held above the customer's risk appetite, by manager, and every
+# such holding to review (names masked; every row in the workbook).
+
+# %%
+page.section("suitability")
+nobody = page.rt("values.manager.unassigned")
+page.table(seg.suitability_by_manager(cur, staff=d.table("staff"), unassigned=nobody),
+           {"manager_name": "text", "holders": "int", "mismatched": "int", "mismatch_share": "pct",
+            "mismatches": "int", "mismatch_balance": "money"}, total=seg.suitability_total(cur))
+page.action_table("unsuitable_holdings",
+                  seg.suitability_list(d.table("segmentation_suitability"), staff=d.table("staff"), unassigned=nobody),
+                  {"manager_name": "text", "customer_id": "text", "name": "text",
+                   "risk_appetite": "text", "product_id": "text",
+                   "product_type": "label:segmentation.values.product_type", "risk_level": "text",
+                   "levels_above": "int", "balance": "money"}, shown=cfg.action_rows)
+
+# %% [markdown]
 # The brief, made from the cards, the summary and the action lists above; the
 # published report shows it first (page 1 of the PDF).
 

@@ -66,6 +66,10 @@ ROWS = {
         ("C2", "2018-06-01", "complete"),
         ("C2", "2025-06-01", "expired"),
     ],
+    "holdings": [
+        ("C1", "2026-10", "D01", "deposit", "R1", 1200.5),
+        ("C1", "2026-10", "F03", "fund", "R5", 300.0),
+    ],
 }  # fmt: skip
 
 
@@ -102,7 +106,7 @@ def test_tables_lists_the_tables_in_order():
     assert list(TABLES) == [
         "branches", "staff", "customers", "balances", "transactions", "loans",
         "loan_snapshots", "financials", "surveys", "complaints", "aml_alerts", "targets",
-        "kyc_history",
+        "kyc_history", "holdings",
     ]  # fmt: skip
     assert TABLES["balances"].key == ("customer_id", "month")
     assert TABLES["customers"].types["branch_id"] == "VARCHAR"
@@ -153,16 +157,30 @@ def test_missing_column_that_a_section_needs_is_a_note():
 def test_dated_history_is_optional():
     """A warehouse without the dated history still passes: the reports fall back to
     today's status and say so."""
-    con = warehouse(skip=("kyc_history",))
+    con = warehouse(skip=("kyc_history", "holdings"))
     con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
     con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
     con.execute("ALTER TABLE loan_snapshots DROP COLUMN undrawn")
     assert check(con).ok
-    assert contract.OPTIONAL_TABLES == {"kyc_history"}
+    assert contract.OPTIONAL_TABLES == {"kyc_history", "holdings"}
     assert contract.OPTIONAL_COLUMNS == {
         ("aml_alerts", "closed_on"),
         ("loans", "closed_reason"),
         ("loan_snapshots", "undrawn"),
+    }
+
+
+def test_holdings_are_checked_like_every_table():
+    """A holding's product type and risk level are from their lists, its balance is not
+    negative and its customer exists."""
+    con = warehouse()
+    con.execute("INSERT INTO holdings VALUES ('C9', '2026-10', 'X1', 'crypto', 'R6', -1.0)")
+    found = {(v.table, v.column, v.rule) for v in validate(con).errors}
+    assert found == {
+        ("holdings", "customer_id", "orphan"),
+        ("holdings", "product_type", "domain"),
+        ("holdings", "risk_level", "domain"),
+        ("holdings", "balance", "range"),
     }
 
 

@@ -440,6 +440,18 @@ _TABLE_LIST = (
         ),
         key=("customer_id", "valid_from"),
     ),
+    Table(
+        "holdings",
+        (
+            _id("customer_id", _CUSTOMER),
+            _month("month"),
+            _text("product_id"),
+            _enum("product_type", "deposit time_deposit wealth fund insurance bond"),
+            _enum("risk_level", "R1 R2 R3 R4 R5"),
+            _money("balance"),
+        ),
+        key=("customer_id", "month", "product_id"),
+    ),
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
@@ -462,10 +474,11 @@ BRANCH_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "aml_alerts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
         "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
         "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "holdings": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
     }
 )
 
-OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history"})
+OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history", "holdings"})
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 
 OPTIONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(

@@ -72,6 +72,7 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
     {
         "segmentation.activity": "activity tiers and transaction features (90-day transactions)",
         "segmentation.credit": "credit exposure by segment",
+        "segmentation.suitability": "suitability of the products held (risk level against risk appetite)",
         "risk.collateral": "collateral and loan-to-value",
         "risk.revaluation": "collateral revaluation dates and overdue revaluations",
         "risk.early_warning": "early-warning signals of corporate borrowers",
@@ -105,7 +106,7 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "customers.gender": _OPT,
         "customers.industry": _OPT,
         "customers.closed_on": _OPT,
-        "customers.risk_appetite": _OPT,
+        "customers.risk_appetite": _sec("segmentation.suitability"),
         "customers.kyc_status": _sec("risk.compliance", "staff_kpi.compliance"),
         "balances": _req(),
         "balances.products_held": _OPT,
@@ -142,6 +143,7 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "complaints.resolved_at": _OPT,
         "aml_alerts": _sec("risk.compliance", "staff_kpi.compliance"),
         "targets": _sec("staff_kpi.attainment"),
+        "holdings": _sec("segmentation.suitability"),
     }
 )
 

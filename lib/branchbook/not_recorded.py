@@ -22,6 +22,7 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "segmentation.activity": ("activity_tiers", "rfm"),
         "segmentation.credit": ("credit_grades",),
+        "segmentation.suitability": ("suitability",),
         "risk.collateral": ("collateral",),
         "risk.early_warning": ("early_warning",),
         "risk.compliance": ("compliance", "alerts"),
@@ -41,6 +42,7 @@ SUMMARY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "segmentation.summary.dormant_high_value",
             "segmentation.summary.active_",
         ),
+        "segmentation.suitability": ("segmentation.summary.suitability",),
         "risk.collateral": ("risk.summary.ltv",),
         "risk.early_warning": ("risk.summary.early_warning",),
         "risk.compliance": ("risk.summary.compliance",),
@@ -65,6 +67,8 @@ KPI_NEEDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "active_share": ("transactions",),
         "dormant_high_value_share": ("transactions",),
+        "suitability_mismatches": ("holdings", "customers.risk_appetite"),
+        "suitability_mismatch_share": ("holdings", "customers.risk_appetite"),
         "expected_loss_rate": ("loans.interest_rate",),
         "warning_exposure_share": ("financials",),
         "risk_customer_share": ("aml_alerts", "customers.kyc_status"),

@@ -70,6 +70,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "aml_alerts": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.raised_on < $stop"),
     "targets": ("JOIN staff p USING (staff_id)", "p.branch_id", "t.period <= $period"),
     "kyc_history": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.valid_from < $stop"),
+    "holdings": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.month <= $period"),
 }
 
 

@@ -217,6 +217,7 @@ _ROUTE_PARENT = {
     "loan_snapshots": "loans",
     "targets": "staff",
     "kyc_history": "customers",
+    "holdings": "customers",
 }
 
 

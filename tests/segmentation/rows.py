@@ -44,6 +44,12 @@ BASE = {
     "m_score": 3.0,
     "cluster": 1,
     "cluster_label": "mid_value_active",
+    "holdings": 0.0,
+    "mismatches": 0.0,
+    "mismatch_balance": 0.0,
+    "holdings_prev": 0.0,
+    "mismatches_prev": 0.0,
+    "mismatch_balance_prev": 0.0,
 }
 
 

@@ -341,6 +341,9 @@ def _totalled_tables() -> list[str]:
     totals = re.findall(r"total=([^\n]*)", text)
     # the bridge tables' totals are whole bridges (sums by definition), tested in test_bridges
     totals = [t for t in totals if not t.startswith("seg.bridge_table_total(")]
+    # the suitability table's total is its own (sums and the branch's share), tested in
+    # test_suitability
+    totals = [t for t in totals if not t.startswith("seg.suitability_total(")]
     dims = [
         re.fullmatch(r'seg\.tier_total\(cur, "(\w+)", suppress_below=page\.suppress_below\)\)', t)
         for t in totals

@@ -14,7 +14,8 @@ How the report is computed:
 * :mod:`.views` and :mod:`.concentration` hold the report's tables, one per section;
   :mod:`.metrics` declares the KPI cards once and builds them; :mod:`.summary` chooses
   the summary sentences and lists the definitions; :mod:`.bridges` splits the change
-  of customers and AUM since last month and since the start of the year by asset tier.
+  of customers and AUM since last month and since the start of the year by asset tier;
+  :mod:`.suitability` finds the products held above the customer's risk appetite.
 
 Conventions: money in the bank's currency (CNY); shares are fractions (0.25, not 25);
 AUM (assets under management, 资产规模) = deposits + wealth at a month end. A customer is
@@ -78,6 +79,10 @@ from .settings import (
     Lifecycle,
     Settings,
 )
+from .suitability import RISK_LEVELS, is_mismatch
+from .suitability import by_manager as suitability_by_manager
+from .suitability import by_manager_total as suitability_total
+from .suitability import mismatch_list as suitability_list
 from .summary import DEFINITIONS, summary_facts
 from .tiers import (
     activity_tier,
@@ -184,6 +189,11 @@ __all__ = [
     "rfm_distribution",
     "rfm_grid",
     "rfm_scores",
+    "RISK_LEVELS",
+    "is_mismatch",
+    "suitability_by_manager",
+    "suitability_list",
+    "suitability_total",
     "summary_facts",
     "tier_summary",
     "tier_total",

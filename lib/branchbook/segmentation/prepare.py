@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..metrics.cards import year_start_period
 from ..period import Period
+from . import suitability
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
 from .settings import (
@@ -259,12 +260,19 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
 
     ``bench_segmentation_clusters``: the fitted clusters (:func:`fit_clusters`).
 
+    The rows also carry the suitability counts (:data:`.suitability.COLUMNS`:
+    ``holdings``, ``mismatches``, ``mismatch_balance`` and their ``_prev``), and
+    ``segmentation_suitability`` lists the mismatched holdings
+    (:func:`.suitability.mismatch_rows`).
+
     ``segmentation_bridge``: the customers behind the bridges (:func:`bridge_customers`).
     """
     settings: Settings = ctx.settings
     period = Period.parse(ctx.period)
     raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx.period))
     customers = _bank_wide_scores(_tidy(raw, settings), settings)
+    counts = suitability.customer_counts(ctx, str(period), str(period.prev))
+    customers = suitability.with_counts(customers, counts)
     clusters = fit_clusters(customers, settings)
     cluster = assign_clusters(customers, clusters)
     labels = dict(zip(clusters["cluster"], clusters["label"], strict=True))
@@ -287,6 +295,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_segmentation": bench,
         "bench_segmentation_clusters": clusters,
         "segmentation_bridge": bridge_customers(ctx),
+        "segmentation_suitability": suitability.mismatch_rows(ctx, str(period), period.end),
     }
 
 
@@ -301,4 +310,6 @@ def _year_start_rows(ctx, settings: Settings) -> list[pd.DataFrame]:
         return []
     raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(year))
     rows = _bank_wide_scores(_tidy(raw, settings), settings)
+    counts = suitability.customer_counts(ctx, year, str(Period.parse(year).prev))
+    rows = suitability.with_counts(rows, counts)
     return [_bench_rows(classify(rows, settings), year)]
