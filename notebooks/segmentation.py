@@ -239,6 +239,24 @@ page.action_table("unsuitable_holdings",
                    "levels_above": "int", "balance": "money"}, shown=cfg.action_rows)
 
 # %% [markdown]
+# Cross-sell (关联分析): product penetration by asset tier, the bank's lift table (the types a tier
+# holds often and more than customers generally are usual for it), and who lacks them.
+
+# %%
+page.section("cross_sell")
+page.table(seg.penetration(cur), {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int",
+                                  **dict.fromkeys(seg.SHARE_COLUMNS, "pct")}, index=True, suppress=["customers"],
+           total=seg.penetration_total(cur, suppress_below=page.suppress_below))
+bank_mix = d.bench("bench_segmentation_penetration")
+page.note("segmentation.notes.cross_sell", confidence=seg.MIN_CONFIDENCE, lift=seg.MIN_LIFT)
+page.table(bank_mix, {"asset_tier": "label:segmentation.values.asset_tier", **dict.fromkeys(seg.LIFT_COLUMNS, "num")})
+page.action_table("cross_sell_gaps", seg.gaps(cur, seg.usual_products(bank_mix), staff=d.table("staff"),
+                                              unassigned=nobody),
+                  {"manager_name": "text", "customer_id": "text", "name": "text",
+                   "asset_tier": "label:segmentation.values.asset_tier",
+                   "product_type": "label:segmentation.values.product_type", "aum": "money"}, shown=cfg.action_rows)
+
+# %% [markdown]
 # The brief, made from the cards, the summary and the action lists above; the
 # published report shows it first (page 1 of the PDF).
 

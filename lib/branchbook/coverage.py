@@ -73,6 +73,7 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
         "segmentation.activity": "activity tiers and transaction features (90-day transactions)",
         "segmentation.credit": "credit exposure by segment",
         "segmentation.suitability": "suitability of the products held (risk level against risk appetite)",
+        "segmentation.cross_sell": "product penetration by tier and the customers without their tier's usual products",
         "risk.collateral": "collateral and loan-to-value",
         "risk.revaluation": "collateral revaluation dates and overdue revaluations",
         "risk.early_warning": "early-warning signals of corporate borrowers",
@@ -143,7 +144,7 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "complaints.resolved_at": _OPT,
         "aml_alerts": _sec("risk.compliance", "staff_kpi.compliance"),
         "targets": _sec("staff_kpi.attainment"),
-        "holdings": _sec("segmentation.suitability"),
+        "holdings": _sec("segmentation.suitability", "segmentation.cross_sell"),
     }
 )
 

@@ -23,6 +23,7 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "segmentation.activity": ("activity_tiers", "rfm"),
         "segmentation.credit": ("credit_grades",),
         "segmentation.suitability": ("suitability",),
+        "segmentation.cross_sell": ("cross_sell",),
         "risk.collateral": ("collateral",),
         "risk.early_warning": ("early_warning",),
         "risk.compliance": ("compliance", "alerts"),

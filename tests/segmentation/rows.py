@@ -50,6 +50,12 @@ BASE = {
     "holdings_prev": 0.0,
     "mismatches_prev": 0.0,
     "mismatch_balance_prev": 0.0,
+    "holds_deposit": 1.0,
+    "holds_time_deposit": 0.0,
+    "holds_wealth": 0.0,
+    "holds_fund": 0.0,
+    "holds_insurance": 0.0,
+    "holds_bond": 0.0,
 }
 
 

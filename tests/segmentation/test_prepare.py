@@ -167,6 +167,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "bench_segmentation_clusters",
         "segmentation_bridge",
         "segmentation_suitability",
+        "bench_segmentation_penetration",
     }
     c = prepared["segmentation_customers"]
     assert c["customer_id"].tolist() == [
@@ -332,6 +333,8 @@ def test_prepare_counts_the_holdings_above_appetite(prepared):
     assert c.loc["C04", "mismatches_prev"] == 1.0 and c.loc["C04", "mismatch_balance_prev"] == 700.0
     assert c.loc["C01", "holdings_prev"] == 1.0 and c.loc["C01", "mismatches_prev"] == 1.0
     assert c["mismatches"].fillna(0).sum() == 1.0
+    assert c.loc["C01", ["holds_deposit", "holds_fund", "holds_wealth"]].tolist() == [1, 1, 0]
+    assert c.loc["C08", "holds_fund"] == 1.0  # held whatever the appetite
     listed = prepared["segmentation_suitability"]
     assert listed[["customer_id", "branch_id", "product_id", "risk_appetite", "balance"]].to_dict(
         "records"

@@ -15,7 +15,8 @@ How the report is computed:
   :mod:`.metrics` declares the KPI cards once and builds them; :mod:`.summary` chooses
   the summary sentences and lists the definitions; :mod:`.bridges` splits the change
   of customers and AUM since last month and since the start of the year by asset tier;
-  :mod:`.suitability` finds the products held above the customer's risk appetite.
+  :mod:`.suitability` finds the products held above the customer's risk appetite and
+  :mod:`.cross_sell` the product types each tier holds and the customers without them.
 
 Conventions: money in the bank's currency (CNY); shares are fractions (0.25, not 25);
 AUM (assets under management, 资产规模) = deposits + wealth at a month end. A customer is
@@ -51,6 +52,17 @@ from .clusters import (
     kmeans,
 )
 from .concentration import gini, lorenz, top_share
+from .cross_sell import (
+    LIFT_COLUMNS,
+    MIN_CONFIDENCE,
+    MIN_LIFT,
+    SHARE_COLUMNS,
+    gaps,
+    lift_table,
+    penetration,
+    penetration_total,
+    usual_products,
+)
 from .metrics import METRICS, kpi_table, kpis, unit_kpis
 from .prepare import prepare
 from .settings import (
@@ -190,6 +202,15 @@ __all__ = [
     "rfm_grid",
     "rfm_scores",
     "RISK_LEVELS",
+    "MIN_CONFIDENCE",
+    "MIN_LIFT",
+    "LIFT_COLUMNS",
+    "SHARE_COLUMNS",
+    "gaps",
+    "lift_table",
+    "penetration",
+    "penetration_total",
+    "usual_products",
     "is_mismatch",
     "suitability_by_manager",
     "suitability_list",

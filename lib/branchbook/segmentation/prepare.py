@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..metrics.cards import year_start_period
 from ..period import Period
-from . import suitability
+from . import cross_sell, suitability
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
 from .settings import (
@@ -263,7 +263,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     The rows also carry the suitability counts (:data:`.suitability.COLUMNS`:
     ``holdings``, ``mismatches``, ``mismatch_balance`` and their ``_prev``), and
     ``segmentation_suitability`` lists the mismatched holdings
-    (:func:`.suitability.mismatch_rows`).
+    (:func:`.suitability.mismatch_rows`); ``bench_segmentation_penetration`` is the
+    bank's product penetration and lift by asset tier (:func:`.cross_sell.lift_table`,
+    the bank's thresholds), from which each branch's usual products come.
 
     ``segmentation_bridge``: the customers behind the bridges (:func:`bridge_customers`).
     """
@@ -282,9 +284,10 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
             cluster.map(labels).astype(object), index=customers.index, dtype="str"
         ),
     )
+    current = classify(customers, settings)
     bench = pd.concat(
         [
-            _bench_rows(classify(customers, settings), str(period)),
+            _bench_rows(current, str(period)),
             _bench_rows(classify(previous(customers), settings), str(period.prev)),
             *_year_start_rows(ctx, settings),
         ],
@@ -294,6 +297,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "segmentation_customers": customers.reset_index(drop=True),
         "bench_segmentation": bench,
         "bench_segmentation_clusters": clusters,
+        "bench_segmentation_penetration": cross_sell.lift_table(current).reset_index(),
         "segmentation_bridge": bridge_customers(ctx),
         "segmentation_suitability": suitability.mismatch_rows(ctx, str(period), period.end),
     }

@@ -28,18 +28,20 @@ RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")
 #: end and at the previous month's end (a customer without a holding has no row).
 _CUSTOMER_SQL = """
 SELECT h.customer_id,
-    count(*) FILTER (WHERE h.month = $period) AS holdings,
+    count(*) FILTER (WHERE h.month = $period AND c.risk_appetite IS NOT NULL) AS holdings,
     count(*) FILTER (WHERE h.month = $period AND h.risk_level > c.risk_appetite) AS mismatches,
     coalesce(sum(h.balance) FILTER (WHERE h.month = $period AND h.risk_level > c.risk_appetite),
              0) AS mismatch_balance,
-    count(*) FILTER (WHERE h.month = $prev_period) AS holdings_prev,
+    count(*) FILTER (WHERE h.month = $prev_period AND c.risk_appetite IS NOT NULL)
+        AS holdings_prev,
     count(*) FILTER (WHERE h.month = $prev_period AND h.risk_level > c.risk_appetite)
         AS mismatches_prev,
     coalesce(sum(h.balance)
              FILTER (WHERE h.month = $prev_period AND h.risk_level > c.risk_appetite), 0)
-        AS mismatch_balance_prev
+        AS mismatch_balance_prev,
+    {types}
 FROM holdings h JOIN customers c USING (customer_id)
-WHERE h.month IN ($period, $prev_period) AND h.balance > 0 AND c.risk_appetite IS NOT NULL
+WHERE h.month IN ($period, $prev_period) AND h.balance > 0
 GROUP BY h.customer_id
 """
 
@@ -53,7 +55,12 @@ WHERE h.month = $period AND h.balance > 0 AND h.risk_level > c.risk_appetite
 ORDER BY h.customer_id, h.product_id
 """
 
-#: The per-customer columns prepare adds to ``segmentation_customers``.
+#: The product types of the contract's ``holdings.product_type``.
+PRODUCT_TYPES = ("deposit", "time_deposit", "wealth", "fund", "insurance", "bond")
+
+#: The per-customer columns prepare adds to ``segmentation_customers``: the suitability
+#: counts, and ``holds_<type>`` (1 when the customer holds a product of that type at
+#: the period's end, else 0) for the cross-sell section (:mod:`.cross_sell`).
 COLUMNS = (
     "holdings",
     "mismatches",
@@ -61,6 +68,7 @@ COLUMNS = (
     "holdings_prev",
     "mismatches_prev",
     "mismatch_balance_prev",
+    *(f"holds_{t}" for t in PRODUCT_TYPES),
 )
 
 
@@ -77,8 +85,12 @@ def is_mismatch(appetite: pd.Series, risk_level: pd.Series) -> pd.Series:
 
 
 def customer_counts(ctx, period: str, prev_period: str) -> pd.DataFrame:
-    """``customer_id`` and :data:`COLUMNS` (counts and CNY) from the warehouse."""
-    out = ctx.sql(_CUSTOMER_SQL, period=period, prev_period=prev_period)
+    """``customer_id`` and :data:`COLUMNS` (counts, CNY and 0/1 flags) from the warehouse."""
+    types = ",\n    ".join(
+        f"count(*) FILTER (WHERE h.month = $period AND h.product_type = '{t}') > 0 AS holds_{t}"
+        for t in PRODUCT_TYPES
+    )
+    out = ctx.sql(_CUSTOMER_SQL.format(types=types), period=period, prev_period=prev_period)
     out["customer_id"] = out["customer_id"].astype("str")
     return out.astype({c: float for c in COLUMNS})
 

@@ -180,5 +180,8 @@ DEFINITIONS: dict[str, str] = {
         "suitability_mismatch_share",
         "risk_level",
         "suitability_list",
+        "penetration",
+        "lift",
+        "cross_sell_list",
     )
 }
