@@ -222,6 +222,20 @@ page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("st
                    "recency_days": "int"}, shown=cfg.action_rows)
 
 # %% [markdown]
+# Customer profile (客户画像) of each asset tier's individuals: age band and gender, then occupation and
+# income band where the warehouse records them (tiers below the suppression limit shown as *).
+
+# %%
+for part, dims in (("profile", ("age_band", "gender")), ("profile_occupation", ("occupation",)),
+                   ("profile_income", ("income_band",))):
+    page.section(part)
+    for dim in dims:
+        page.table(seg.profile(cur, dim), {"asset_tier": "label:segmentation.values.asset_tier", "individuals": "int",
+                                           **dict.fromkeys(seg.share_columns(dim), "pct")},
+                   index=True, suppress=["individuals"],
+                   total=seg.profile_total(cur, dim, suppress_below=page.suppress_below))
+
+# %% [markdown]
 # Suitability (适当性管理): products held above the customer's risk appetite, by manager, and every
 # such holding to review (names masked; every row in the workbook).
 

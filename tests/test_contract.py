@@ -23,9 +23,9 @@ ROWS = {
     ],
     "customers": [
         ("C1", "0101", "S1", "individual", NAME, ID_NUMBER, PHONE, "1990-01-01", "F", None,
-         "2015-03-01", None, "R2", "complete"),
+         "2015-03-01", None, "R2", "complete", "clerk", "5k_10k"),
         ("C2", "0102", None, "corporate", "上海恒达贸易有限公司", "91310115MA1K4XXX2Y", "13900139000",
-         None, None, "wholesale_retail", "2018-06-01", "2026-09-30", "R3", "expired"),
+         None, None, "wholesale_retail", "2018-06-01", "2026-09-30", "R3", "expired", None, None),
     ],
     "balances": [
         ("C1", "2026-09", 1000.0, 0.0, 0.0, 1, 950.0, 0.0),

@@ -280,6 +280,13 @@ _TABLE_LIST = (
             _date("closed_on", nullable=True),
             _enum("risk_appetite", "R1 R2 R3 R4 R5"),
             _enum("kyc_status", "complete incomplete expired"),
+            _enum(
+                "occupation",
+                "official professional clerk service worker farmer business_owner retired"
+                " student other",
+                nullable=True,
+            ),
+            _enum("income_band", "lt_5k 5k_10k 10k_20k 20k_50k ge_50k", nullable=True),
         ),
         key=("customer_id",),
         order=(("closed_on", "opened_on"),),

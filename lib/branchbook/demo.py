@@ -542,6 +542,7 @@ class _Bank:
         self.make_financials()
         self.make_targets()
         self.make_holdings()
+        self.make_profiles()
 
     # --- branches and staff ---------------------------------------------------------
 
@@ -1592,6 +1593,44 @@ class _Bank:
             """
         )
         self.con.unregister("holding_mix")
+
+    def make_profiles(self) -> None:
+        """Occupation and monthly income band of individuals (corporates: empty), from
+        age and wealth, on a stream of their own; one in ten is not recorded."""
+        self.writer.flush()
+        rng = self.rng("profiles")
+        n, age = self.n, self.age
+        job = _choice(rng, n, [0.06, 0.18, 0.2, 0.2, 0.14, 0.04, 0.1, 0.0, 0.0, 0.08])
+        job = np.where(age >= 60, np.where(rng.random(n) < 0.8, 7, job), job)
+        job = np.where(age < 23, np.where(rng.random(n) < 0.7, 8, job), job)
+        band = np.clip(
+            np.round((self.mu - np.log(30_000)) / 1.1 + 1.2 + rng.normal(0, 0.7, n)), 0, 4
+        )
+        known = ~self.corp & (rng.random(n) < 0.9)
+        occupations = [
+            "official", "professional", "clerk", "service", "worker", "farmer",
+            "business_owner", "retired", "student", "other",
+        ]  # fmt: skip
+        self.con.register(
+            "profile_rows",
+            pa.table(
+                {
+                    "customer_id": self.customer_ids,
+                    "occupation": pa.array(np.array(occupations)[job], mask=~known),
+                    "income_band": pa.array(
+                        np.array(["lt_5k", "5k_10k", "10k_20k", "20k_50k", "ge_50k"])[
+                            band.astype(np.int64)
+                        ],
+                        mask=~known,
+                    ),
+                }
+            ),
+        )
+        self.con.execute(
+            "UPDATE customers SET occupation = p.occupation, income_band = p.income_band "
+            "FROM profile_rows p WHERE customers.customer_id = p.customer_id"
+        )
+        self.con.unregister("profile_rows")
 
 
 if __name__ == "__main__":

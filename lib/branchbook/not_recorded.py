@@ -24,6 +24,8 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "segmentation.credit": ("credit_grades",),
         "segmentation.suitability": ("suitability",),
         "segmentation.cross_sell": ("cross_sell",),
+        "segmentation.occupation": ("profile_occupation",),
+        "segmentation.income": ("profile_income",),
         "risk.collateral": ("collateral",),
         "risk.early_warning": ("early_warning",),
         "risk.compliance": ("compliance", "alerts"),

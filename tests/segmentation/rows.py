@@ -56,6 +56,10 @@ BASE = {
     "holds_fund": 0.0,
     "holds_insurance": 0.0,
     "holds_bond": 0.0,
+    "age": 40.0,
+    "gender": "F",
+    "occupation": "clerk",
+    "income_band": "5k_10k",
 }
 
 

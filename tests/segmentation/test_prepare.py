@@ -52,6 +52,10 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
     )
     customers["name"] = "Name " + customers["customer_id"]
     customers["risk_appetite"] = ["R2", "R3", "R1", "R1", "R2", "R2", "R2", None]
+    customers["birth_date"] = [d("1990-10-31"), None, d("1966-11-01"), None, None, None, None, None]
+    customers["gender"] = ["F", None, "M", None, None, None, None, None]
+    customers["occupation"] = ["clerk", None, "retired", None, None, None, None, None]
+    customers["income_band"] = ["5k_10k", None, None, None, None, None, None, None]
     bal = []
 
     def add(cid, month, deposits, wealth=0.0, products=1):
@@ -335,6 +339,15 @@ def test_prepare_counts_the_holdings_above_appetite(prepared):
     assert c["mismatches"].fillna(0).sum() == 1.0
     assert c.loc["C01", ["holds_deposit", "holds_fund", "holds_wealth"]].tolist() == [1, 1, 0]
     assert c.loc["C08", "holds_fund"] == 1.0  # held whatever the appetite
+
+
+def test_prepare_gives_the_age_in_whole_years_not_the_birth_date(prepared):
+    c = prepared["segmentation_customers"].set_index("customer_id")
+    assert c.loc["C01", "age"] == 36.0  # born 1990-10-31: 36 on 2026-10-31
+    assert c.loc["C03", "age"] == 59.0  # 60 only on 2026-11-01
+    assert math.isnan(c.loc["C02", "age"])
+    assert c.loc["C03", "occupation"] == "retired" and pd.isna(c.loc["C03", "income_band"])
+    assert "birth_date" not in c.columns
     listed = prepared["segmentation_suitability"]
     assert listed[["customer_id", "branch_id", "product_id", "risk_appetite", "balance"]].to_dict(
         "records"

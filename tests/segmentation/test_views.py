@@ -345,6 +345,7 @@ def _totalled_tables() -> list[str]:
     # test_suitability
     totals = [t for t in totals if not t.startswith("seg.suitability_total(")]
     totals = [t for t in totals if not t.startswith("seg.penetration_total(")]  # test_cross_sell
+    totals = [t for t in totals if not t.startswith("seg.profile_total(")]  # test_profile
     dims = [
         re.fullmatch(r'seg\.tier_total\(cur, "(\w+)", suppress_below=page\.suppress_below\)\)', t)
         for t in totals

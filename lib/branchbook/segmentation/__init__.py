@@ -16,7 +16,8 @@ How the report is computed:
   the summary sentences and lists the definitions; :mod:`.bridges` splits the change
   of customers and AUM since last month and since the start of the year by asset tier;
   :mod:`.suitability` finds the products held above the customer's risk appetite and
-  :mod:`.cross_sell` the product types each tier holds and the customers without them.
+  :mod:`.cross_sell` the product types each tier holds and the customers without them;
+  :mod:`.profile` describes each tier's individuals by age, gender, occupation, income.
 
 Conventions: money in the bank's currency (CNY); shares are fractions (0.25, not 25);
 AUM (assets under management, 资产规模) = deposits + wealth at a month end. A customer is
@@ -65,6 +66,7 @@ from .cross_sell import (
 )
 from .metrics import METRICS, kpi_table, kpis, unit_kpis
 from .prepare import prepare
+from .profile import AGE_BANDS, age_band, profile, profile_total, share_columns
 from .settings import (
     ACTION_REASONS,
     ACTIVITY_DAYS,
@@ -203,6 +205,11 @@ __all__ = [
     "rfm_scores",
     "RISK_LEVELS",
     "MIN_CONFIDENCE",
+    "AGE_BANDS",
+    "age_band",
+    "profile",
+    "profile_total",
+    "share_columns",
     "MIN_LIFT",
     "LIFT_COLUMNS",
     "SHARE_COLUMNS",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..metrics.cards import year_start_period
 from ..period import Period
-from . import cross_sell, suitability
+from . import cross_sell, profile, suitability
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
 from .settings import (
@@ -275,6 +275,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     customers = _bank_wide_scores(_tidy(raw, settings), settings)
     counts = suitability.customer_counts(ctx, str(period), str(period.prev))
     customers = suitability.with_counts(customers, counts)
+    customers = profile.with_profiles(customers, profile.customer_profiles(ctx, period.end))
     clusters = fit_clusters(customers, settings)
     cluster = assign_clusters(customers, clusters)
     labels = dict(zip(clusters["cluster"], clusters["label"], strict=True))

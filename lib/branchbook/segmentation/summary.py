@@ -183,5 +183,6 @@ DEFINITIONS: dict[str, str] = {
         "penetration",
         "lift",
         "cross_sell_list",
+        "customer_profile",
     )
 }
