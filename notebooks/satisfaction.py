@@ -291,6 +291,10 @@ if sla["received"].iloc[0] > 0:
     page.table(sat.complaint_rates(complaints, customers, period_start=start, period_end=end, by="channel"),
                {"group": "label:satisfaction.values.channel", "complaints": "int", "per_1000": "num",
                 "share": "pct"})
+    page.table(sat.complaints_by_tier(bridge, period=d.period),
+               {"tier": "label:satisfaction.values.tier", "customers": "int", "complaints": "int", "per_1000": "num",
+                "per_1000_prev": "num"}, index=True, suppress=["customers"], headers="tier_complaint_columns",
+               total=sat.complaints_by_tier_total(bridge, period=d.period))
 else:
     page.empty("complaints")
 page.line_chart("complaints_trend", tr["month"],

@@ -222,6 +222,7 @@ _APPENDIX = (
     "driver_change",
     "driver_priority",
     "complaints_per_1000",
+    "complaints_by_tier",
     "sla_first_response",
     "sla_plan",
     "resolution_median",
