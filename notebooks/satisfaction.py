@@ -370,6 +370,24 @@ else:
     page.empty("repeat")
 
 # %% [markdown]
+# Follow-up coverage (定期回访): the share of high-value customers contacted in the last N months (params), by
+# manager, and those not contacted (names masked); every row is in the workbook.
+
+# %%
+page.section("followup", months=cfg.followup_months)
+contacts = d.table("satisfaction_followup")
+nobody = page.rt("values.manager.unassigned")
+page.table(sat.followup_by_manager(contacts, period=d.period, months=cfg.followup_months, staff=d.table("staff"),
+                                   unassigned=nobody),
+           {"manager_name": "text", "high_value": "int", "contacted": "int", "coverage": "pct"},
+           total=sat.followup_total(contacts, period=d.period, months=cfg.followup_months))
+page.action_table("not_contacted", sat.not_contacted(contacts, period=d.period, months=cfg.followup_months,
+                                                     staff=d.table("staff"), unassigned=nobody),
+                  {"manager_name": "text", "customer_id": "text", "name": "text",
+                   "asset_tier": "label:satisfaction.values.tier", "aum": "money", "days_since_contact": "int"},
+                  shown=20)
+
+# %% [markdown]
 # Churn: closed, or AUM below the floor for N months in a row (both from params).
 
 # %%

@@ -70,6 +70,10 @@ ROWS = {
         ("C1", "2026-10", "D01", "deposit", "R1", 1200.5),
         ("C1", "2026-10", "F03", "fund", "R5", 300.0),
     ],
+    "contacts": [
+        ("T1", "C1", None, "2026-10-08", "phone", "follow_up"),
+        ("T2", "C2", None, "2026-09-01", "visit", None),
+    ],
 }  # fmt: skip
 
 
@@ -106,7 +110,7 @@ def test_tables_lists_the_tables_in_order():
     assert list(TABLES) == [
         "branches", "staff", "customers", "balances", "transactions", "loans",
         "loan_snapshots", "financials", "surveys", "complaints", "aml_alerts", "targets",
-        "kyc_history", "holdings",
+        "kyc_history", "holdings", "contacts",
     ]  # fmt: skip
     assert TABLES["balances"].key == ("customer_id", "month")
     assert TABLES["customers"].types["branch_id"] == "VARCHAR"
@@ -157,12 +161,12 @@ def test_missing_column_that_a_section_needs_is_a_note():
 def test_dated_history_is_optional():
     """A warehouse without the dated history still passes: the reports fall back to
     today's status and say so."""
-    con = warehouse(skip=("kyc_history", "holdings"))
+    con = warehouse(skip=("kyc_history", "holdings", "contacts"))
     con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
     con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
     con.execute("ALTER TABLE loan_snapshots DROP COLUMN undrawn")
     assert check(con).ok
-    assert contract.OPTIONAL_TABLES == {"kyc_history", "holdings"}
+    assert contract.OPTIONAL_TABLES == {"kyc_history", "holdings", "contacts"}
     assert contract.OPTIONAL_COLUMNS == {
         ("aml_alerts", "closed_on"),
         ("loans", "closed_reason"),

@@ -459,6 +459,18 @@ _TABLE_LIST = (
         ),
         key=("customer_id", "month", "product_id"),
     ),
+    Table(
+        "contacts",
+        (
+            _id("contact_id"),
+            _id("customer_id", _CUSTOMER),
+            _id("staff_id", _STAFF, nullable=True),
+            _date("contacted_on"),
+            _enum("channel", "phone visit branch online"),
+            _enum("purpose", "follow_up review marketing service", nullable=True),
+        ),
+        key=("contact_id",),
+    ),
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
@@ -482,10 +494,11 @@ BRANCH_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "targets": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
         "kyc_history": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
         "holdings": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "contacts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
     }
 )
 
-OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history", "holdings"})
+OPTIONAL_TABLES: frozenset[str] = frozenset({"kyc_history", "holdings", "contacts"})
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 
 OPTIONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(

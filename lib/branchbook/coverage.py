@@ -82,6 +82,7 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
         "risk.compliance": "compliance classification and AML alert ageing",
         "risk.scorecard": "scorecard, score bands and expected loss",
         "satisfaction.attributes": "service attributes (importance and performance)",
+        "satisfaction.followup": "follow-up contacts of high-value customers",
         "satisfaction.complaints": "complaints and their handling times",
         "staff_kpi.attainment": "target attainment",
         "staff_kpi.service": "service quality (surveys and complaints)",
@@ -149,6 +150,8 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "aml_alerts": _sec("risk.compliance", "staff_kpi.compliance"),
         "targets": _sec("staff_kpi.attainment"),
         "holdings": _sec("segmentation.suitability", "segmentation.cross_sell"),
+        "contacts": _sec("satisfaction.followup"),
+        "contacts.purpose": _OPT,
     }
 )
 

@@ -543,6 +543,7 @@ class _Bank:
         self.make_targets()
         self.make_holdings()
         self.make_profiles()
+        self.make_contacts()
 
     # --- branches and staff ---------------------------------------------------------
 
@@ -1631,6 +1632,44 @@ class _Bank:
             "FROM profile_rows p WHERE customers.customer_id = p.customer_id"
         )
         self.con.unregister("profile_rows")
+
+    def make_contacts(self) -> None:
+        """Managers' contacts with their customers: at most one a month, more often the
+        richer the customer (about every 2 months above CNY 500,000, every 10 below
+        50,000), while the customer is open; the manager story's laggard makes a
+        quarter of them. From a stream of its own."""
+        rng = self.rng("contacts")
+        cal, n = self.cal, self.n
+        rich = np.clip((self.mu - np.log(50_000)) / np.log(10), 0, 1)
+        p = 0.1 + 0.4 * rich
+        p = np.where(self.manager == self.laggard, p / 4, p)
+        p = np.where(self.manager < 0, 0.0, p)
+        span = cal.ends - cal.starts + 1
+        day = cal.starts[None, :] + (rng.random((n, len(span))) * span[None, :]).astype(np.int64)
+        hit = rng.random((n, len(span))) < p[:, None]
+        hit &= (day >= self.opened[:, None]) & (day < self.closed[:, None])
+        who, month = np.nonzero(hit)
+        when = day[who, month]
+        order = np.lexsort((who, when))
+        who, when = who[order], when[order]
+        k = len(who)
+        width = max(7, len(str(k)))
+        self.insert(
+            "contacts",
+            {
+                "contact_id": _ids("V", np.arange(1, k + 1), width),
+                "customer_id": self.customer_ids_of(who),
+                "staff_id": self.staff_ids.take(pa.array(self.manager[who])),
+                "contacted_on": _dates(when),
+                "channel": _pick(
+                    ["phone", "visit", "branch", "online"], _choice(rng, k, [0.6, 0.15, 0.15, 0.1])
+                ),
+                "purpose": _pick(
+                    ["follow_up", "review", "marketing", "service"],
+                    _choice(rng, k, [0.5, 0.2, 0.2, 0.1]),
+                ),
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ PAGE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "risk.compliance": ("compliance", "alerts"),
         "risk.scorecard": ("scores", "expected_loss", "scorecard", "validation"),
         "satisfaction.attributes": ("drivers",),
+        "satisfaction.followup": ("followup",),
         "satisfaction.complaints": ("complaints", "sla", "resolution", "backlog", "repeat"),
         "staff_kpi.attainment": ("attainment",),
     }

@@ -71,6 +71,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "targets": ("JOIN staff p USING (staff_id)", "p.branch_id", "t.period <= $period"),
     "kyc_history": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.valid_from < $stop"),
     "holdings": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.month <= $period"),
+    "contacts": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.contacted_on < $stop"),
 }
 
 

@@ -55,6 +55,7 @@ PERIOD_FILTERS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "aml_alerts": (("raised_on", "<", "stop"),),
     "targets": (("period", "<=", "period"),),
     "holdings": (("month", "<=", "period"),),
+    "contacts": (("contacted_on", "<", "stop"),),
 }
 LOOKBACK_DAYS = 395
 

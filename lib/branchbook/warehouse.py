@@ -218,6 +218,7 @@ _ROUTE_PARENT = {
     "targets": "staff",
     "kyc_history": "customers",
     "holdings": "customers",
+    "contacts": "customers",
 }
 
 

@@ -76,9 +76,13 @@ def _warehouse():
         ]
     )  # fmt: skip
     branches = pd.DataFrame({"branch_id": ["A", "B"], "name": ["A", "B"]})
+    contacts = pd.DataFrame(
+        {"contact_id": ["V1"], "customer_id": ["C1"], "staff_id": [None],
+         "contacted_on": [date(2026, 10, 3)], "channel": ["phone"], "purpose": ["follow_up"]}
+    )  # fmt: skip
     con = duckdb.connect()
     for name, frame in {"branches": branches, "customers": customers, "balances": balances,
-                        "surveys": surveys, "complaints": compl}.items():  # fmt: skip
+                        "surveys": surveys, "complaints": compl, "contacts": contacts}.items():  # fmt: skip
         con.register(f"{name}_df", frame)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
     return con
@@ -116,7 +120,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "satisfaction_responses", "satisfaction_retention_cohort", "satisfaction_bridge",
         "bench_satisfaction_monthly",
         "bench_satisfaction_tests", "bench_satisfaction_groups", "bench_satisfaction_drivers",
-        "bench_satisfaction_retention",
+        "bench_satisfaction_retention", "satisfaction_followup",
     }  # fmt: skip
     m = out["bench_satisfaction_monthly"]
     assert list(m.columns) == list(sat.MONTHLY_COLUMNS)

@@ -56,6 +56,9 @@ from .complaints import (
 )
 from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
 from .focus import attribute_change, bank_importance, focus_rows
+from .followup import by_manager as followup_by_manager
+from .followup import coverage_total as followup_total
+from .followup import not_contacted
 from .metrics import KEYS, METRICS, MONTHLY_COLUMNS, kpi_frame, kpi_table, kpis, trend, unit_kpis
 from .prepare import prepare
 from .retention import cohort_months, retention_by_band, retention_curve
@@ -122,6 +125,9 @@ __all__ = [
     "branch_vs_bank",
     "cohort_months",
     "complaint_rates",
+    "followup_by_manager",
+    "followup_total",
+    "not_contacted",
     "complaints_by_tier",
     "complaints_by_tier_total",
     "csat_100",

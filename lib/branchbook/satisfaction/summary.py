@@ -230,6 +230,7 @@ _APPENDIX = (
     "resolved_within",
     "backlog_age",
     "repeat_complainants",
+    "followup_coverage",
     "churn_rate",
     "retention",
     "risk_ratio",
