@@ -318,6 +318,10 @@ if sla["received"].iloc[0] > 0:
     page.table(sat.complaint_rates(complaints, customers, period_start=start, period_end=end, by="channel"),
                {"group": "label:satisfaction.values.channel", "complaints": "int", "per_1000": "num",
                 "share": "pct"})
+    page.table(sat.complaints_by_tier(bridge, period=d.period),
+               {"tier": "label:satisfaction.values.tier", "customers": "int", "complaints": "int", "per_1000": "num",
+                "per_1000_prev": "num"}, index=True, suppress=["customers"], headers="tier_complaint_columns",
+               total=sat.complaints_by_tier_total(bridge, period=d.period))
 else:
     page.empty("complaints")
 page.line_chart("complaints_trend", tr["month"],
@@ -391,6 +395,24 @@ if len(repeat):
                        "last_received": "date", "next_step": "label:satisfaction.values.next_step"}, shown=20)
 else:
     page.empty("repeat")
+
+# %% [markdown]
+# Follow-up coverage (定期回访): the share of high-value customers contacted in the last N months (params), by
+# manager, and those not contacted (names masked); every row is in the workbook.
+
+# %%
+page.section("followup", months=cfg.followup_months)
+contacts = d.table("satisfaction_followup")
+nobody = page.rt("values.manager.unassigned")
+page.table(sat.followup_by_manager(contacts, period=d.period, months=cfg.followup_months, staff=d.table("staff"),
+                                   unassigned=nobody),
+           {"manager_name": "text", "high_value": "int", "contacted": "int", "coverage": "pct"},
+           total=sat.followup_total(contacts, period=d.period, months=cfg.followup_months))
+page.action_table("not_contacted", sat.not_contacted(contacts, period=d.period, months=cfg.followup_months,
+                                                     staff=d.table("staff"), unassigned=nobody),
+                  {"manager_name": "text", "customer_id": "text", "name": "text",
+                   "asset_tier": "label:satisfaction.values.tier", "aum": "money", "days_since_contact": "int"},
+                  shown=20)
 
 # %% [markdown]
 # Churn: closed, or AUM below the floor for N months in a row (both from params).

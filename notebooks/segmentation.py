@@ -254,6 +254,55 @@ page.action_table("customers_to_contact", seg.action_list(cur, staff=d.table("st
                    "recency_days": "int"}, shown=cfg.action_rows)
 
 # %% [markdown]
+# Customer profile (客户画像) of each asset tier's individuals: age band and gender, then occupation and
+# income band where the warehouse records them (tiers below the suppression limit shown as *).
+
+# %%
+for part, dims in (("profile", ("age_band", "gender")), ("profile_occupation", ("occupation",)),
+                   ("profile_income", ("income_band",))):
+    page.section(part)
+    for dim in dims:
+        page.table(seg.profile(cur, dim), {"asset_tier": "label:segmentation.values.asset_tier", "individuals": "int",
+                                           **dict.fromkeys(seg.share_columns(dim), "pct")},
+                   index=True, suppress=["individuals"],
+                   total=seg.profile_total(cur, dim, suppress_below=page.suppress_below))
+
+# %% [markdown]
+# Suitability (适当性管理): products held above the customer's risk appetite, by manager, and every
+# such holding to review (names masked; every row in the workbook).
+
+# %%
+page.section("suitability")
+nobody = page.rt("values.manager.unassigned")
+page.table(seg.suitability_by_manager(cur, staff=d.table("staff"), unassigned=nobody),
+           {"manager_name": "text", "holders": "int", "mismatched": "int", "mismatch_share": "pct",
+            "mismatches": "int", "mismatch_balance": "money"}, total=seg.suitability_total(cur))
+page.action_table("unsuitable_holdings",
+                  seg.suitability_list(d.table("segmentation_suitability"), staff=d.table("staff"), unassigned=nobody),
+                  {"manager_name": "text", "customer_id": "text", "name": "text",
+                   "risk_appetite": "text", "product_id": "text",
+                   "product_type": "label:segmentation.values.product_type", "risk_level": "text",
+                   "levels_above": "int", "balance": "money"}, shown=cfg.action_rows)
+
+# %% [markdown]
+# Cross-sell (关联分析): product penetration by asset tier, the bank's lift table (the types a tier
+# holds often and more than customers generally are usual for it), and who lacks them.
+
+# %%
+page.section("cross_sell")
+page.table(seg.penetration(cur), {"asset_tier": "label:segmentation.values.asset_tier", "customers": "int",
+                                  **dict.fromkeys(seg.SHARE_COLUMNS, "pct")}, index=True, suppress=["customers"],
+           total=seg.penetration_total(cur, suppress_below=page.suppress_below))
+bank_mix = d.bench("bench_segmentation_penetration")
+page.note("segmentation.notes.cross_sell", confidence=seg.MIN_CONFIDENCE, lift=seg.MIN_LIFT)
+page.table(bank_mix, {"asset_tier": "label:segmentation.values.asset_tier", **dict.fromkeys(seg.LIFT_COLUMNS, "num")})
+page.action_table("cross_sell_gaps", seg.gaps(cur, seg.usual_products(bank_mix), staff=d.table("staff"),
+                                              unassigned=nobody),
+                  {"manager_name": "text", "customer_id": "text", "name": "text",
+                   "asset_tier": "label:segmentation.values.asset_tier",
+                   "product_type": "label:segmentation.values.product_type", "aum": "money"}, shown=cfg.action_rows)
+
+# %% [markdown]
 # The brief, made from the cards, the summary and the action lists above; the
 # published report shows it first (page 1 of the PDF).
 

@@ -23,9 +23,9 @@ ROWS = {
     ],
     "customers": [
         ("C1", "0101", "S1", "individual", NAME, ID_NUMBER, PHONE, "1990-01-01", "F", None,
-         "2015-03-01", None, "R2", "complete"),
+         "2015-03-01", None, "R2", "complete", "clerk", "5k_10k"),
         ("C2", "0102", None, "corporate", "上海恒达贸易有限公司", "91310115MA1K4XXX2Y", "13900139000",
-         None, None, "wholesale_retail", "2018-06-01", "2026-09-30", "R3", "expired"),
+         None, None, "wholesale_retail", "2018-06-01", "2026-09-30", "R3", "expired", None, None),
     ],
     "balances": [
         ("C1", "2026-09", 1000.0, 0.0, 0.0, 1, 950.0, 0.0),
@@ -73,6 +73,14 @@ ROWS = {
         ("C2", "2018-06-01", "0101"),
         ("C2", "2024-01-01", "0102"),
     ],
+    "holdings": [
+        ("C1", "2026-10", "D01", "deposit", "R1", 1200.5),
+        ("C1", "2026-10", "F03", "fund", "R5", 300.0),
+    ],
+    "contacts": [
+        ("T1", "C1", None, "2026-10-08", "phone", "follow_up"),
+        ("T2", "C2", None, "2026-09-01", "visit", None),
+    ],
 }  # fmt: skip
 
 
@@ -110,6 +118,7 @@ def test_tables_lists_the_tables_in_order():
         "branches", "staff", "customers", "balances", "transactions", "loans",
         "loan_snapshots", "financials", "surveys", "complaints", "aml_alerts", "targets",
         "kyc_history", "staff_training", "staff_certifications", "customer_branch_history",
+        "holdings", "contacts",
     ]  # fmt: skip
     assert TABLES["balances"].key == ("customer_id", "month")
     assert TABLES["customers"].types["branch_id"] == "VARCHAR"
@@ -161,7 +170,14 @@ def test_dated_history_is_optional():
     """A warehouse without the dated history still passes: the reports fall back to
     today's status and say so."""
     con = warehouse(
-        skip=("kyc_history", "staff_training", "staff_certifications", "customer_branch_history")
+        skip=(
+            "kyc_history",
+            "staff_training",
+            "staff_certifications",
+            "customer_branch_history",
+            "holdings",
+            "contacts",
+        )
     )
     con.execute("ALTER TABLE aml_alerts DROP COLUMN closed_on")
     con.execute("ALTER TABLE loans DROP COLUMN closed_reason")
@@ -172,11 +188,27 @@ def test_dated_history_is_optional():
         "staff_training",
         "staff_certifications",
         "customer_branch_history",
+        "holdings",
+        "contacts",
     }
     assert contract.OPTIONAL_COLUMNS == {
         ("aml_alerts", "closed_on"),
         ("loans", "closed_reason"),
         ("loan_snapshots", "undrawn"),
+    }
+
+
+def test_holdings_are_checked_like_every_table():
+    """A holding's product type and risk level are from their lists, its balance is not
+    negative and its customer exists."""
+    con = warehouse()
+    con.execute("INSERT INTO holdings VALUES ('C9', '2026-10', 'X1', 'crypto', 'R6', -1.0)")
+    found = {(v.table, v.column, v.rule) for v in validate(con).errors}
+    assert found == {
+        ("holdings", "customer_id", "orphan"),
+        ("holdings", "product_type", "domain"),
+        ("holdings", "risk_level", "domain"),
+        ("holdings", "balance", "range"),
     }
 
 

@@ -225,7 +225,7 @@ def test_validate_prints_the_coverage_table(small_bank, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "loan_snapshots   absent     needed by the risk report" in out
-    assert "customers        13 of 14   phone (optional)" in out
+    assert "customers        15 of 16   phone (optional)" in out
     assert "risk             not produced: the warehouse has no loan_snapshots" in out
     assert "falls back to month end" not in out  # the demo has average daily balances
     with duckdb.connect(str(wh)) as con:

@@ -434,3 +434,38 @@ def test_collateral_values_carry_plausible_valuation_dates(small):
     assert 0.75 < rows.loc["deposit", "in_1"] / rows.loc["deposit", "dated"] <= 1.0  # 4% overdue
     secured = rows.drop(["none", "guarantee"])
     assert 0.9 < secured["dated"].sum() / secured["n"].sum() < 1.0  # a few not recorded
+
+
+def test_holdings_split_the_balances_and_plant_the_mis_seller(small):
+    """A customer-month's holdings add up to its month-end deposits plus wealth; each
+    product keeps its type and rating; most holdings suit the holder's appetite, and the
+    first branch's first active senior manager has sold the R5 fund to R1-R2 customers."""
+    gap = one(
+        small,
+        """SELECT max(abs(coalesce(h.s, 0) - (b.deposits + b.wealth)))
+           FROM balances b LEFT JOIN (SELECT customer_id, month, sum(balance) AS s
+                                      FROM holdings GROUP BY ALL) h USING (customer_id, month)""",
+    )
+    assert gap < 0.1  # cents of rounding
+    rated = set(
+        small.execute(
+            "SELECT DISTINCT product_id, product_type, risk_level FROM holdings"
+        ).fetchall()
+    )
+    assert rated <= {(p, t, f"R{lv + 1}") for p, t, lv, _ in demo.HOLDING_PRODUCTS}
+    above = small.execute(
+        """SELECT c.manager_id, h.product_id, count(DISTINCT h.customer_id) AS n
+           FROM holdings h JOIN customers c USING (customer_id)
+           WHERE h.month = (SELECT max(month) FROM holdings) AND h.risk_level > c.risk_appetite
+           GROUP BY ALL ORDER BY n DESC"""
+    ).fetchall()
+    seller = one(
+        small,
+        "SELECT min(staff_id) FROM staff WHERE branch_id = '0101' AND active AND grade = 'senior'",
+    )
+    assert above[0][:2] == (seller, "F03")
+    holders = one(
+        small,
+        "SELECT count(DISTINCT customer_id) FROM holdings WHERE month = (SELECT max(month) FROM holdings)",
+    )
+    assert sum(n for *_, n in above) < 0.05 * holders

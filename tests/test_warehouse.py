@@ -40,7 +40,7 @@ def small_bank(con: duckdb.DuckDBPyConnection, order: str = "ASC") -> duckdb.Duc
                CASE WHEN i % 3 = 0 THEN NULL WHEN i % 2 = 0 THEN 'S1' ELSE 'S2' END,
                'individual', '客户' || i, '3101151990010100' || lpad(i::VARCHAR, 2, '0'),
                '138000000' || lpad(i::VARCHAR, 2, '0'), DATE '1990-01-01', 'M', NULL,
-               DATE '2020-01-01' + i::INTEGER, NULL, 'R2', 'complete'
+               DATE '2020-01-01' + i::INTEGER, NULL, 'R2', 'complete', NULL, NULL
         FROM range(1, 11) r(i) ORDER BY i {order}
         """
     )

@@ -289,6 +289,13 @@ _TABLE_LIST = (
             _date("closed_on", nullable=True),
             _enum("risk_appetite", "R1 R2 R3 R4 R5"),
             _enum("kyc_status", "complete incomplete expired"),
+            _enum(
+                "occupation",
+                "official professional clerk service worker farmer business_owner retired"
+                " student other",
+                nullable=True,
+            ),
+            _enum("income_band", "lt_5k 5k_10k 10k_20k 20k_50k ge_50k", nullable=True),
         ),
         key=("customer_id",),
         order=(("closed_on", "opened_on"),),
@@ -477,6 +484,30 @@ _TABLE_LIST = (
         ),
         key=("customer_id", "valid_from"),
     ),
+    Table(
+        "holdings",
+        (
+            _id("customer_id", _CUSTOMER),
+            _month("month"),
+            _text("product_id"),
+            _enum("product_type", "deposit time_deposit wealth fund insurance bond"),
+            _enum("risk_level", "R1 R2 R3 R4 R5"),
+            _money("balance"),
+        ),
+        key=("customer_id", "month", "product_id"),
+    ),
+    Table(
+        "contacts",
+        (
+            _id("contact_id"),
+            _id("customer_id", _CUSTOMER),
+            _id("staff_id", _STAFF, nullable=True),
+            _date("contacted_on"),
+            _enum("channel", "phone visit branch online"),
+            _enum("purpose", "follow_up review marketing service", nullable=True),
+        ),
+        key=("contact_id",),
+    ),
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType({t.name: t for t in _TABLE_LIST})
@@ -503,11 +534,20 @@ BRANCH_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "staff_certifications": ("JOIN staff AS p ON t.staff_id = p.staff_id", "p.branch_id"),
         # a move is news to the branch it names (the branch left sees its customers row go)
         "customer_branch_history": ("", "t.branch_id"),
+        "holdings": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
+        "contacts": ("JOIN customers AS p ON t.customer_id = p.customer_id", "p.branch_id"),
     }
 )
 
 OPTIONAL_TABLES: frozenset[str] = frozenset(
-    {"kyc_history", "staff_training", "staff_certifications", "customer_branch_history"}
+    {
+        "kyc_history",
+        "staff_training",
+        "staff_certifications",
+        "customer_branch_history",
+        "holdings",
+        "contacts",
+    }
 )
 """Tables a warehouse may leave out: the reports that read them fall back and say so."""
 

@@ -72,12 +72,17 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
     {
         "segmentation.activity": "activity tiers and transaction features (90-day transactions)",
         "segmentation.credit": "credit exposure by segment",
+        "segmentation.suitability": "suitability of the products held (risk level against risk appetite)",
+        "segmentation.occupation": "customer profile by occupation",
+        "segmentation.income": "customer profile by income band",
+        "segmentation.cross_sell": "product penetration by tier and the customers without their tier's usual products",
         "risk.collateral": "collateral and loan-to-value",
         "risk.revaluation": "collateral revaluation dates and overdue revaluations",
         "risk.early_warning": "early-warning signals of corporate borrowers",
         "risk.compliance": "compliance classification and AML alert ageing",
         "risk.scorecard": "scorecard, score bands and expected loss",
         "satisfaction.attributes": "service attributes (importance and performance)",
+        "satisfaction.followup": "follow-up contacts of high-value customers",
         "satisfaction.complaints": "complaints and their handling times",
         "staff_kpi.attainment": "target attainment",
         "staff_kpi.service": "service quality (surveys and complaints)",
@@ -106,7 +111,9 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "customers.gender": _OPT,
         "customers.industry": _OPT,
         "customers.closed_on": _OPT,
-        "customers.risk_appetite": _OPT,
+        "customers.risk_appetite": _sec("segmentation.suitability"),
+        "customers.occupation": _sec("segmentation.occupation"),
+        "customers.income_band": _sec("segmentation.income"),
         "customers.kyc_status": _sec("risk.compliance", "staff_kpi.compliance"),
         "balances": _req(),
         "balances.products_held": _OPT,
@@ -150,6 +157,9 @@ NEEDS: Mapping[str, Need] = MappingProxyType(
         "targets": _sec("staff_kpi.attainment"),
         "staff_training": _sec("staff_kpi.development"),
         "staff_certifications": _sec("staff_kpi.development"),
+        "holdings": _sec("segmentation.suitability", "segmentation.cross_sell"),
+        "contacts": _sec("satisfaction.followup"),
+        "contacts.purpose": _OPT,
     }
 )
 

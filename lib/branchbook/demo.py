@@ -58,6 +58,14 @@ The model, in short:
   row from opening, the latest naming ``customers.branch_id``.
 - Targets per active manager, month and KPI are the bank-wide average actual of the
   manager's grade (x0.9-1.1 per manager, +6% in the latest twelve months).
+- Holdings (:data:`HOLDING_PRODUCTS`): every customer holds a demand deposit, 45% a
+  time deposit too, splitting the month-end deposits; customers with wealth hold one
+  to three wealth-type products (wealth management, funds, insurance, bonds) at or
+  below their risk appetite, splitting the month-end wealth. About 3% of them also
+  hold one product a level above their appetite, and in the first branch the first
+  active senior manager has sold the R5 fund to up to 30 customers of appetite R1 or
+  R2 (the planted suitability mismatches). Drawn from a stream of its own: the other
+  tables are the same with or without it.
 
 Customers who left before the first month are not in the warehouse (archived); loans
 repaid more than 19 months before it are left out too. Ids: customers ``C0000001``,
@@ -269,6 +277,22 @@ _ALERT_TYPES = (
     [0.35, 0.15, 0.2, 0.05, 0.25],
 )
 _KPIS = ["new_customers", "net_new_aum", "deposit_growth", "loan_growth", "products_per_customer"]
+#: The demo's products: (product_id, product_type, risk level index 0..4 = R1..R5, the
+#: balance it splits: month-end deposits or wealth).
+HOLDING_PRODUCTS = (
+    ("D01", "deposit", 0, "deposits"),
+    ("D02", "time_deposit", 0, "deposits"),
+    ("W00", "wealth", 0, "wealth"),
+    ("W01", "wealth", 1, "wealth"),
+    ("I01", "insurance", 1, "wealth"),
+    ("B01", "bond", 1, "wealth"),
+    ("W02", "wealth", 2, "wealth"),
+    ("F01", "fund", 2, "wealth"),
+    ("W03", "wealth", 3, "wealth"),
+    ("F02", "fund", 3, "wealth"),
+    ("F03", "fund", 4, "wealth"),
+)
+_MISSOLD = 30  # the planted mismatches: R5 fund sold to appetite R1-R2 customers
 _BURN_IN = 36  # months of loan history simulated before the first month written
 
 
@@ -526,6 +550,9 @@ class _Bank:
         self.make_financials()
         self.make_targets()
         self.make_development()
+        self.make_holdings()
+        self.make_profiles()
+        self.make_contacts()
 
     # --- branches and staff ---------------------------------------------------------
 
@@ -735,6 +762,7 @@ class _Bank:
             _choice(rng, n, [0.15, 0.3, 0.3, 0.17, 0.08]),
         )
         kyc = _choice(rng, n, [0.92, 0.05, 0.03])
+        self.risk = risk
         phone = (13 + rng.integers(0, 7, n)) * 10**9 + rng.integers(0, 10**9, n)
         width = max(7, len(str(n)))
         self.customer_ids = _ids("C", np.arange(1, n + 1), width)
@@ -1624,6 +1652,133 @@ class _Bank:
                 "staff_id": self.staff_ids.take(pa.array(held)),
                 "certification": _pick(_CERTIFICATIONS, level[held]),
                 "obtained_on": _dates(since),
+            },
+        )
+
+    def make_holdings(self) -> None:
+        """Products held at each month end, from the balances (see the module docstring)."""
+        self.writer.flush()
+        rng = self.rng("holdings")
+        n = self.n
+        level = np.array([p[2] for p in HOLDING_PRODUCTS])
+        on_wealth = np.array([p[3] == "wealth" for p in HOLDING_PRODUCTS])
+        held = np.zeros((n, len(HOLDING_PRODUCTS)), bool)
+        held[:, 0] = True
+        held[:, 1] = rng.random(n) < 0.45
+        fits = on_wealth[None, :] & (level[None, :] <= self.risk[:, None])
+        held |= fits & (rng.random(held.shape) < 0.35) & self.has_wealth[:, None]
+        first = {lv: int(np.flatnonzero(on_wealth & (level == lv))[0]) for lv in range(5)}
+        none = self.has_wealth & ~(held & on_wealth[None, :]).any(axis=1)
+        top = np.array([first[r] for r in range(5)])  # the appetite's own level
+        held[np.flatnonzero(none), top[self.risk[none]]] = True
+        above = self.has_wealth & (self.risk < 4) & (rng.random(n) < 0.03)
+        held[np.flatnonzero(above), top[np.minimum(self.risk + 1, 4)[above]]] = True
+        branch0 = np.flatnonzero((self.staff_branch == 0) & self.staff_active)
+        seller = branch0[self.staff_grade[branch0] == 2][0]
+        marks = np.flatnonzero((self.manager == seller) & self.has_wealth & (self.risk <= 1))
+        held[marks[:_MISSOLD], first[4]] = True
+        who, what = np.nonzero(held)
+        weight = rng.gamma(2.0, 1.0, len(who))
+        pool = on_wealth[what].astype(np.int64)
+        total = np.zeros((n, 2))
+        np.add.at(total, (who, pool), weight)
+        mix = pa.table(
+            {
+                "customer_id": self.customer_ids_of(who),
+                "product_id": _pick([p[0] for p in HOLDING_PRODUCTS], what),
+                "product_type": _pick([p[1] for p in HOLDING_PRODUCTS], what),
+                "risk_level": _pick(_RISK, level[what]),
+                "on_wealth": pa.array(on_wealth[what]),
+                "weight": pa.array(weight / total[who, pool]),
+            }
+        )
+        self.con.register("holding_mix", mix)
+        self.con.execute(
+            """
+            INSERT INTO holdings BY NAME
+            SELECT b.customer_id, b.month, m.product_id, m.product_type, m.risk_level,
+                   round(CASE WHEN m.on_wealth THEN b.wealth ELSE b.deposits END * m.weight, 2)
+                       AS balance
+            FROM balances b JOIN holding_mix m USING (customer_id)
+            WHERE round(CASE WHEN m.on_wealth THEN b.wealth ELSE b.deposits END * m.weight, 2) > 0
+            ORDER BY b.customer_id, b.month, m.product_id
+            """
+        )
+        self.con.unregister("holding_mix")
+
+    def make_profiles(self) -> None:
+        """Occupation and monthly income band of individuals (corporates: empty), from
+        age and wealth, on a stream of their own; one in ten is not recorded."""
+        self.writer.flush()
+        rng = self.rng("profiles")
+        n, age = self.n, self.age
+        job = _choice(rng, n, [0.06, 0.18, 0.2, 0.2, 0.14, 0.04, 0.1, 0.0, 0.0, 0.08])
+        job = np.where(age >= 60, np.where(rng.random(n) < 0.8, 7, job), job)
+        job = np.where(age < 23, np.where(rng.random(n) < 0.7, 8, job), job)
+        band = np.clip(
+            np.round((self.mu - np.log(30_000)) / 1.1 + 1.2 + rng.normal(0, 0.7, n)), 0, 4
+        )
+        known = ~self.corp & (rng.random(n) < 0.9)
+        occupations = [
+            "official", "professional", "clerk", "service", "worker", "farmer",
+            "business_owner", "retired", "student", "other",
+        ]  # fmt: skip
+        self.con.register(
+            "profile_rows",
+            pa.table(
+                {
+                    "customer_id": self.customer_ids,
+                    "occupation": pa.array(np.array(occupations)[job], mask=~known),
+                    "income_band": pa.array(
+                        np.array(["lt_5k", "5k_10k", "10k_20k", "20k_50k", "ge_50k"])[
+                            band.astype(np.int64)
+                        ],
+                        mask=~known,
+                    ),
+                }
+            ),
+        )
+        self.con.execute(
+            "UPDATE customers SET occupation = p.occupation, income_band = p.income_band "
+            "FROM profile_rows p WHERE customers.customer_id = p.customer_id"
+        )
+        self.con.unregister("profile_rows")
+
+    def make_contacts(self) -> None:
+        """Managers' contacts with their customers: at most one a month, more often the
+        richer the customer (about every 2 months above CNY 500,000, every 10 below
+        50,000), while the customer is open; the manager story's laggard makes a
+        quarter of them. From a stream of its own."""
+        rng = self.rng("contacts")
+        cal, n = self.cal, self.n
+        rich = np.clip((self.mu - np.log(50_000)) / np.log(10), 0, 1)
+        p = 0.1 + 0.4 * rich
+        p = np.where(self.manager == self.laggard, p / 4, p)
+        p = np.where(self.manager < 0, 0.0, p)
+        span = cal.ends - cal.starts + 1
+        day = cal.starts[None, :] + (rng.random((n, len(span))) * span[None, :]).astype(np.int64)
+        hit = rng.random((n, len(span))) < p[:, None]
+        hit &= (day >= self.opened[:, None]) & (day < self.closed[:, None])
+        who, month = np.nonzero(hit)
+        when = day[who, month]
+        order = np.lexsort((who, when))
+        who, when = who[order], when[order]
+        k = len(who)
+        width = max(7, len(str(k)))
+        self.insert(
+            "contacts",
+            {
+                "contact_id": _ids("V", np.arange(1, k + 1), width),
+                "customer_id": self.customer_ids_of(who),
+                "staff_id": self.staff_ids.take(pa.array(self.manager[who])),
+                "contacted_on": _dates(when),
+                "channel": _pick(
+                    ["phone", "visit", "branch", "online"], _choice(rng, k, [0.6, 0.15, 0.15, 0.1])
+                ),
+                "purpose": _pick(
+                    ["follow_up", "review", "marketing", "service"],
+                    _choice(rng, k, [0.5, 0.2, 0.2, 0.1]),
+                ),
             },
         )
 

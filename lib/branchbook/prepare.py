@@ -76,6 +76,8 @@ ROUTES: dict[str, tuple[str, str, str]] = {
         "p.branch_id",
         "t.obtained_on < $stop",
     ),
+    "holdings": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.month <= $period"),
+    "contacts": ("JOIN customers p USING (customer_id)", "p.branch_id", "t.contacted_on < $stop"),
 }
 
 

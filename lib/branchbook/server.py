@@ -54,6 +54,8 @@ PERIOD_FILTERS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "complaints": (("received_at", "<", "stop"),),
     "aml_alerts": (("raised_on", "<", "stop"),),
     "targets": (("period", "<=", "period"),),
+    "holdings": (("month", "<=", "period"),),
+    "contacts": (("contacted_on", "<", "stop"),),
 }
 LOOKBACK_DAYS = 395
 

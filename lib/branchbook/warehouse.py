@@ -214,6 +214,8 @@ _ROUTE_PARENT = {
     "kyc_history": "customers",
     "staff_training": "staff",
     "staff_certifications": "staff",
+    "holdings": "customers",
+    "contacts": "customers",
 }
 
 

@@ -76,9 +76,13 @@ def _warehouse():
         ]
     )  # fmt: skip
     branches = pd.DataFrame({"branch_id": ["A", "B"], "name": ["A", "B"]})
+    contacts = pd.DataFrame(
+        {"contact_id": ["V1"], "customer_id": ["C1"], "staff_id": [None],
+         "contacted_on": [date(2026, 10, 3)], "channel": ["phone"], "purpose": ["follow_up"]}
+    )  # fmt: skip
     con = duckdb.connect()
     for name, frame in {"branches": branches, "customers": customers, "balances": balances,
-                        "surveys": surveys, "complaints": compl}.items():  # fmt: skip
+                        "surveys": surveys, "complaints": compl, "contacts": contacts}.items():  # fmt: skip
         con.register(f"{name}_df", frame)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
     con.execute(  # no transactions: the churn model's features read an empty table
@@ -123,6 +127,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "bench_satisfaction_retention",
         "satisfaction_churn_risk", "satisfaction_lost", "bench_satisfaction_churn_model",
         "bench_satisfaction_churn_validation", "bench_satisfaction_churn_calibration",
+        "satisfaction_followup",
     }  # fmt: skip
     m = out["bench_satisfaction_monthly"]
     assert list(m.columns) == list(sat.MONTHLY_COLUMNS)

@@ -44,6 +44,22 @@ BASE = {
     "m_score": 3.0,
     "cluster": 1,
     "cluster_label": "mid_value_active",
+    "holdings": 0.0,
+    "mismatches": 0.0,
+    "mismatch_balance": 0.0,
+    "holdings_prev": 0.0,
+    "mismatches_prev": 0.0,
+    "mismatch_balance_prev": 0.0,
+    "holds_deposit": 1.0,
+    "holds_time_deposit": 0.0,
+    "holds_wealth": 0.0,
+    "holds_fund": 0.0,
+    "holds_insurance": 0.0,
+    "holds_bond": 0.0,
+    "age": 40.0,
+    "gender": "F",
+    "occupation": "clerk",
+    "income_band": "5k_10k",
 }
 
 

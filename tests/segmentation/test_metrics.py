@@ -11,7 +11,7 @@ from branchbook import segmentation as sg
 from .rows import S, bench_rows, kpi_rows
 
 
-def test_the_six_cards_are_declared_once_in_card_order():
+def test_the_cards_are_declared_once_in_card_order():
     assert [(m.key, m.kind, m.good) for m in sg.METRICS] == [
         ("customers", "int", "high"),
         ("aum_total", "money", "high"),
@@ -19,6 +19,8 @@ def test_the_six_cards_are_declared_once_in_card_order():
         ("active_share", "pct", "high"),
         ("high_value_customers", "int", "high"),
         ("dormant_high_value_share", "pct", "low"),
+        ("suitability_mismatches", "int", "low"),
+        ("suitability_mismatch_share", "pct", "low"),
     ]
     # the index shows the report's first card, the customers
     assert [m.key for m in sg.METRICS if m.headline] == ["customers"]

@@ -1,5 +1,6 @@
 """Tests of prepare() on a tiny warehouse: customer measures, bank-wide ranks, clusters, bench."""
 
+import math
 import types
 from datetime import date
 
@@ -50,6 +51,11 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         lambda v: d(v) if isinstance(v, str) else None
     )
     customers["name"] = "Name " + customers["customer_id"]
+    customers["risk_appetite"] = ["R2", "R3", "R1", "R1", "R2", "R2", "R2", None]
+    customers["birth_date"] = [d("1990-10-31"), None, d("1966-11-01"), None, None, None, None, None]
+    customers["gender"] = ["F", None, "M", None, None, None, None, None]
+    customers["occupation"] = ["clerk", None, "retired", None, None, None, None, None]
+    customers["income_band"] = ["5k_10k", None, None, None, None, None, None, None]
     bal = []
 
     def add(cid, month, deposits, wealth=0.0, products=1):
@@ -114,8 +120,21 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         columns=["loan_id", "month", "outstanding", "five_class"],
     )
     snaps["dpd"] = 0
+    holdings = pd.DataFrame(
+        [
+            ("C01", "2026-10", "D01", "deposit", "R1", 1_000.0),
+            ("C01", "2026-10", "F02", "fund", "R4", 9_000.0),  # R4 above R2: a mismatch
+            ("C01", "2026-10", "F03", "fund", "R5", 0.0),  # no balance: not a holding
+            ("C01", "2026-09", "F02", "fund", "R4", 8_000.0),
+            ("C03", "2026-10", "D01", "deposit", "R1", 5_000.0),  # R1 for R1: suitable
+            ("C04", "2026-09", "W02", "wealth", "R3", 700.0),  # closed in October
+            ("C08", "2026-10", "F03", "fund", "R5", 100.0),  # no appetite: not judged
+        ],
+        columns=["customer_id", "month", "product_id", "product_type", "risk_level", "balance"],
+    )
     con = duckdb.connect()
     for name, df in {
+        "holdings": holdings,
         "customers": customers,
         "balances": balances,
         "transactions": txns,
@@ -151,6 +170,8 @@ def test_prepare_returns_the_named_frames(prepared):
         "bench_segmentation",
         "bench_segmentation_clusters",
         "segmentation_bridge",
+        "segmentation_suitability",
+        "bench_segmentation_penetration",
     }
     c = prepared["segmentation_customers"]
     assert c["customer_id"].tolist() == [
@@ -306,3 +327,36 @@ def test_tiers_read_the_average_daily_balance_where_the_warehouse_has_it():
     assert c.loc["C03", "aum"] == 499_999.99 and c.loc["C05", "aum"] == 1_000.0
     tiers = sg.classify(on_end["segmentation_customers"], S).set_index("customer_id")
     assert tiers.loc["C03", "asset_tier"] == "affluent"
+
+
+def test_prepare_counts_the_holdings_above_appetite(prepared):
+    c = prepared["segmentation_customers"].set_index("customer_id")
+    assert c.loc[["C01", "C02", "C03", "C05", "C08"], "holdings"].tolist() == [2, 0, 1, 0, 0]
+    assert math.isnan(c.loc["C04", "holdings"])  # closed at the period's end
+    assert c.loc["C01", "mismatches"] == 1.0 and c.loc["C01", "mismatch_balance"] == 9_000.0
+    assert c.loc["C04", "mismatches_prev"] == 1.0 and c.loc["C04", "mismatch_balance_prev"] == 700.0
+    assert c.loc["C01", "holdings_prev"] == 1.0 and c.loc["C01", "mismatches_prev"] == 1.0
+    assert c["mismatches"].fillna(0).sum() == 1.0
+    assert c.loc["C01", ["holds_deposit", "holds_fund", "holds_wealth"]].tolist() == [1, 1, 0]
+    assert c.loc["C08", "holds_fund"] == 1.0  # held whatever the appetite
+
+
+def test_prepare_gives_the_age_in_whole_years_not_the_birth_date(prepared):
+    c = prepared["segmentation_customers"].set_index("customer_id")
+    assert c.loc["C01", "age"] == 36.0  # born 1990-10-31: 36 on 2026-10-31
+    assert c.loc["C03", "age"] == 59.0  # 60 only on 2026-11-01
+    assert math.isnan(c.loc["C02", "age"])
+    assert c.loc["C03", "occupation"] == "retired" and pd.isna(c.loc["C03", "income_band"])
+    assert "birth_date" not in c.columns
+    listed = prepared["segmentation_suitability"]
+    assert listed[["customer_id", "branch_id", "product_id", "risk_appetite", "balance"]].to_dict(
+        "records"
+    ) == [
+        {
+            "customer_id": "C01",
+            "branch_id": "0101",
+            "product_id": "F02",
+            "risk_appetite": "R2",
+            "balance": 9_000.0,
+        }  # fmt: skip
+    ]

@@ -137,9 +137,10 @@ def test_summary_sentences_render(locale):
         "part": "decline of existing",
         "tier": "wealth",
         "amount": -1.7e7,
+        "balance": 57_000.0,
     }
     keys = [k for k in i18n.catalogue(locale) if k.startswith("segmentation.summary.")]
-    assert len(keys) == 15
+    assert len(keys) == 16
     for key in keys:
         assert "{" not in i18n.t(key, locale, **values)
 

@@ -345,6 +345,11 @@ def _totalled_tables() -> list[str]:
     totals = re.findall(r"total=([^\n]*)", text)
     # the bridge tables' totals are whole bridges (sums by definition), tested in test_bridges
     totals = [t for t in totals if not t.startswith("seg.bridge_table_total(")]
+    # the suitability table's total is its own (sums and the branch's share), tested in
+    # test_suitability
+    totals = [t for t in totals if not t.startswith("seg.suitability_total(")]
+    totals = [t for t in totals if not t.startswith("seg.penetration_total(")]  # test_cross_sell
+    totals = [t for t in totals if not t.startswith("seg.profile_total(")]  # test_profile
     dims = [
         re.fullmatch(r'seg\.tier_total\(cur, "(\w+)", suppress_below=page\.suppress_below\)\)', t)
         for t in totals

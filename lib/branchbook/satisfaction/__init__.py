@@ -59,6 +59,8 @@ from .complaints import (
     SEVERITIES,
     backlog_by_age,
     complaint_rates,
+    complaints_by_tier,
+    complaints_by_tier_total,
     km_quantile,
     open_backlog,
     repeat_complainants,
@@ -67,6 +69,9 @@ from .complaints import (
 )
 from .drivers import ATTRIBUTES, QUADRANTS, Drivers, drivers
 from .focus import attribute_change, bank_importance, focus_rows
+from .followup import by_manager as followup_by_manager
+from .followup import coverage_total as followup_total
+from .followup import not_contacted
 from .metrics import (
     KEYS,
     METRICS,
@@ -158,6 +163,11 @@ __all__ = [
     "branch_vs_bank",
     "cohort_months",
     "complaint_rates",
+    "followup_by_manager",
+    "followup_total",
+    "not_contacted",
+    "complaints_by_tier",
+    "complaints_by_tier_total",
     "csat_100",
     "drivers",
     "focus_rows",

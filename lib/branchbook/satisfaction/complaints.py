@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import ratio
+from ..metrics.models import ASSET_TIERS
 from ..period import Period
 
 CATEGORIES = ("product", "service", "process", "policy")
@@ -81,6 +82,52 @@ def complaint_rates(
         per_1000=out["complaints"] / base * 1000 if base > 0 else math.nan,
         share=out["complaints"] / len(got) if len(got) else math.nan,
     )
+
+
+def complaints_by_tier(bridge: pd.DataFrame, *, period: str) -> pd.DataFrame:
+    """Complaints received in ``period`` per 1,000 customers by asset tier, from the
+    branch's ``satisfaction_bridge`` rows (measure ``complaints_per_1000``, dimension
+    ``tier``): a complaint counts in the tier its customer had in the month it was
+    received (the shared customer_month; a customer without a balance then counts in
+    the mass tier), the customers are those open at the month's end by their tier then.
+
+    One row per tier (every tier, in order): ``customers``, ``complaints``,
+    ``per_1000`` (NaN for a tier without customers) and ``per_1000_prev`` (the same for
+    the month before, NaN when that month is not in the rows).
+    """
+    previous = str(Period.parse(period).prev)
+    rows = bridge[(bridge["measure"] == "complaints_per_1000") & (bridge["dimension"] == "tier")]
+
+    def month(m: str) -> pd.DataFrame:
+        g = rows[rows["month"].astype(str) == m].groupby("segment")[["num", "den"]].sum()
+        return g.reindex(list(ASSET_TIERS)).fillna(0.0)
+
+    now, before = month(period), month(previous)
+    out = pd.DataFrame(
+        {
+            "customers": now["den"].astype("int64"),
+            "complaints": (now["num"] / 1000.0).round().astype("int64"),
+        },
+        index=pd.Index(list(ASSET_TIERS), name="tier"),
+    )
+    out["per_1000"] = ratio(now["num"], now["den"])
+    out["per_1000_prev"] = ratio(before["num"], before["den"])
+    return out
+
+
+def complaints_by_tier_total(bridge: pd.DataFrame, *, period: str) -> dict:
+    """The all-tiers row of :func:`complaints_by_tier`: sums, and the rates of the sums
+    (the branch's complaints per 1,000 customers of the month)."""
+    previous = str(Period.parse(period).prev)
+    t = complaints_by_tier(bridge, period=period)
+    rows = bridge[(bridge["measure"] == "complaints_per_1000") & (bridge["dimension"] == "tier")]
+    prev = rows[rows["month"].astype(str) == previous]
+    return {
+        "customers": float(t["customers"].sum()),
+        "complaints": float(t["complaints"].sum()),
+        "per_1000": ratio(float(t["complaints"].sum()) * 1000.0, float(t["customers"].sum())),
+        "per_1000_prev": ratio(float(prev["num"].sum()), float(prev["den"].sum())),
+    }
 
 
 def _sla_outcome(

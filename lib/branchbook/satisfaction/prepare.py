@@ -23,6 +23,7 @@ from .churn_risk import churn_risk_frames, lost_customers
 from .compare import branch_tests
 from .complaints import monthly_complaints
 from .drivers import DRIVER_SAMPLE_CAP, drivers
+from .followup import followup_rows
 from .metrics import MONTHLY_COLUMNS
 from .retention import cohort_months, retention_by_band
 from .scores import score_sums, scores_by
@@ -345,6 +346,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "satisfaction_responses": responses,
         "satisfaction_retention_cohort": cohort,
         "satisfaction_bridge": bridge,
+        "satisfaction_followup": followup_rows(ctx),
         "bench_satisfaction_monthly": monthly,
         "bench_satisfaction_tests": tests,
         "bench_satisfaction_groups": groups,

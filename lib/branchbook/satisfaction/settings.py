@@ -32,6 +32,7 @@ SOURCES: tuple[str, ...] = (
     "complaints",
     "staff",
     "transactions",  # the churn early warning's features
+    "contacts",  # follow-up coverage
 )
 
 
@@ -79,6 +80,9 @@ class Settings(Section):
     balance_basis: BalanceBasis = DEFAULT_BALANCE_BASIS
     """The balance a respondent's AUM (hence tier) is read from: the bank's top-level
     ``balance_basis``."""
+    followup_months: int = Field(default=3, ge=1, le=24)
+    """A high-value customer counts as contacted with a contact in this many calendar
+    months ending with the period; the list names those without one."""
     score_window_months: int = Field(default=3, ge=1, le=12)
     """Months of responses (ending at the period) behind CSAT, NPS and their tests."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)

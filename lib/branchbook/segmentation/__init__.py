@@ -14,7 +14,10 @@ How the report is computed:
 * :mod:`.views` and :mod:`.concentration` hold the report's tables, one per section;
   :mod:`.metrics` declares the KPI cards once and builds them; :mod:`.summary` chooses
   the summary sentences and lists the definitions; :mod:`.bridges` splits the change
-  of customers and AUM since last month and since the start of the year by asset tier.
+  of customers and AUM since last month and since the start of the year by asset tier;
+  :mod:`.suitability` finds the products held above the customer's risk appetite and
+  :mod:`.cross_sell` the product types each tier holds and the customers without them;
+  :mod:`.profile` describes each tier's individuals by age, gender, occupation, income.
 
 Conventions: money in the bank's currency (CNY); shares are fractions (0.25, not 25);
 AUM (assets under management, 资产规模) = deposits + wealth at a month end. A customer is
@@ -50,6 +53,17 @@ from .clusters import (
     kmeans,
 )
 from .concentration import gini, lorenz, top_share
+from .cross_sell import (
+    LIFT_COLUMNS,
+    MIN_CONFIDENCE,
+    MIN_LIFT,
+    SHARE_COLUMNS,
+    gaps,
+    lift_table,
+    penetration,
+    penetration_total,
+    usual_products,
+)
 from .metrics import (
     METRICS,
     kpi_table,
@@ -60,6 +74,7 @@ from .metrics import (
     unit_kpis,
 )
 from .prepare import prepare
+from .profile import AGE_BANDS, age_band, profile, profile_total, share_columns
 from .settings import (
     ACTION_REASONS,
     ACTIVITY_DAYS,
@@ -86,6 +101,10 @@ from .settings import (
     Lifecycle,
     Settings,
 )
+from .suitability import RISK_LEVELS, is_mismatch
+from .suitability import by_manager as suitability_by_manager
+from .suitability import by_manager_total as suitability_total
+from .suitability import mismatch_list as suitability_list
 from .summary import DEFINITIONS, summary_facts
 from .tiers import (
     activity_tier,
@@ -201,6 +220,25 @@ __all__ = [
     "rfm_distribution",
     "rfm_grid",
     "rfm_scores",
+    "RISK_LEVELS",
+    "MIN_CONFIDENCE",
+    "AGE_BANDS",
+    "age_band",
+    "profile",
+    "profile_total",
+    "share_columns",
+    "MIN_LIFT",
+    "LIFT_COLUMNS",
+    "SHARE_COLUMNS",
+    "gaps",
+    "lift_table",
+    "penetration",
+    "penetration_total",
+    "usual_products",
+    "is_mismatch",
+    "suitability_by_manager",
+    "suitability_list",
+    "suitability_total",
     "summary_facts",
     "tier_summary",
     "tier_total",

@@ -1,4 +1,4 @@
-"""The six KPI cards, declared once, and the bank benchmark they are measured against.
+"""The KPI cards, declared once, and the bank benchmark they are measured against.
 
 Each card's number is one function of classified customer rows (one branch, or any
 set: the bank benchmark applies the same function to every branch); its
@@ -16,6 +16,7 @@ from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import card_frame, unit_values, year_start_period
 from .concentration import gini, top_share
 from .settings import DIMENSIONS, HIGH_VALUE_TIERS, REPORT, Settings
+from .suitability import mismatch_customers, mismatch_share
 from .tiers import open_customers
 from .views import dormant_high_value
 
@@ -71,6 +72,8 @@ METRICS: tuple[Metric, ...] = declare(
     Metric("active_share", REPORT, "pct", "high", active_share),
     Metric("high_value_customers", REPORT, "int", "high", high_value_customers),
     Metric("dormant_high_value_share", REPORT, "pct", "low", dormant_high_value_share),
+    Metric("suitability_mismatches", REPORT, "int", "low", mismatch_customers),
+    Metric("suitability_mismatch_share", REPORT, "pct", "low", mismatch_share),
 )
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..metrics.cards import year_start_period
 from ..period import Period
+from . import cross_sell, profile, suitability
 from .clusters import assign_clusters, fit_clusters
 from .metrics import _bench_rows
 from .settings import (
@@ -259,12 +260,22 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
 
     ``bench_segmentation_clusters``: the fitted clusters (:func:`fit_clusters`).
 
+    The rows also carry the suitability counts (:data:`.suitability.COLUMNS`:
+    ``holdings``, ``mismatches``, ``mismatch_balance`` and their ``_prev``), and
+    ``segmentation_suitability`` lists the mismatched holdings
+    (:func:`.suitability.mismatch_rows`); ``bench_segmentation_penetration`` is the
+    bank's product penetration and lift by asset tier (:func:`.cross_sell.lift_table`,
+    the bank's thresholds), from which each branch's usual products come.
+
     ``segmentation_bridge``: the customers behind the bridges (:func:`bridge_customers`).
     """
     settings: Settings = ctx.settings
     period = Period.parse(ctx.period)
     raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(ctx.period))
     customers = _bank_wide_scores(_tidy(raw, settings), settings)
+    counts = suitability.customer_counts(ctx, str(period), str(period.prev))
+    customers = suitability.with_counts(customers, counts)
+    customers = profile.with_profiles(customers, profile.customer_profiles(ctx, period.end))
     # without transactions the clusters are named by value alone (no activity measured)
     recorded = len(ctx.sql("SELECT 1 AS x FROM transactions LIMIT 1")) > 0
     clusters = fit_clusters(customers, settings, activity=recorded)
@@ -276,9 +287,10 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
             cluster.map(labels).astype(object), index=customers.index, dtype="str"
         ),
     )
+    current = classify(customers, settings)
     bench = pd.concat(
         [
-            _bench_rows(classify(customers, settings), str(period)),
+            _bench_rows(current, str(period)),
             _bench_rows(classify(previous(customers), settings), str(period.prev)),
             *_year_start_rows(ctx, settings),
         ],
@@ -288,7 +300,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "segmentation_customers": customers.reset_index(drop=True),
         "bench_segmentation": bench,
         "bench_segmentation_clusters": clusters,
+        "bench_segmentation_penetration": cross_sell.lift_table(current).reset_index(),
         "segmentation_bridge": bridge_customers(ctx),
+        "segmentation_suitability": suitability.mismatch_rows(ctx, str(period), period.end),
     }
 
 
@@ -303,4 +317,6 @@ def _year_start_rows(ctx, settings: Settings) -> list[pd.DataFrame]:
         return []
     raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(year))
     rows = _bank_wide_scores(_tidy(raw, settings), settings)
+    counts = suitability.customer_counts(ctx, year, str(Period.parse(year).prev))
+    rows = suitability.with_counts(rows, counts)
     return [_bench_rows(classify(rows, settings), year)]

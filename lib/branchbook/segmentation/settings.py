@@ -30,7 +30,7 @@ REPORT = "segmentation"
 # The data contract tables this report reads (in prepare and in its notebook): a
 # warning-level finding about another table is not shown in it.
 SOURCES: tuple[str, ...] = (
-    "customers", "balances", "transactions", "loans", "loan_snapshots", "staff",
+    "customers", "balances", "transactions", "loans", "loan_snapshots", "staff", "holdings",
 )  # fmt: skip
 
 CUSTOMER_TYPES = ("individual", "corporate")

@@ -10,6 +10,7 @@ from ..metrics import ratio
 from ..metrics.cards import bank_median
 from .metrics import kpis
 from .settings import HIGH_VALUE_TIERS, Settings
+from .tiers import open_customers
 from .views import dormant_high_value, migration_counts, tier_summary
 
 
@@ -26,7 +27,8 @@ def summary_facts(
     ``current`` = ``classify(rows, s)``, ``previous_rows`` = ``classify(previous(rows),
     s)``. Always: the overview (customers, AUM, change; ``overview_first_period`` when
     nobody was open before) and the AUM concentration against the bank. When they
-    apply: dormant high-value customers (``..._above_bank`` when their share of the
+    apply: customers holding products above their risk appetite (``suitability``, any),
+    dormant high-value customers (``..._above_bank`` when their share of the
     high-value customers is ``fact_gap`` or more above the bank median), net tier
     slippage or upgrades (net movers at least ``fact_migration`` of the customers open
     at both periods), an active share or a decline-stage share ``fact_gap`` or more
@@ -69,6 +71,17 @@ def summary_facts(
             values |= {"share": share, "bank_median": median}
         facts.append(
             (key + ("dormant_high_value_above_bank" if above else "dormant_high_value"), values)
+        )
+    if now["suitability_mismatches"] > 0:
+        facts.append(
+            (
+                key + "suitability",
+                {
+                    "count": now["suitability_mismatches"],
+                    "share": now["suitability_mismatch_share"],
+                    "balance": float(open_customers(current)["mismatch_balance"].sum()),
+                },
+            )
         )
     moves = migration_counts(current)
     stayed = moves["upgraded"] + moves["downgraded"] + moves["unchanged"]
@@ -164,5 +177,13 @@ DEFINITIONS: dict[str, str] = {
         "action_list",
         "bridge",
         "clv",
+        "suitability_mismatches",
+        "suitability_mismatch_share",
+        "risk_level",
+        "suitability_list",
+        "penetration",
+        "lift",
+        "cross_sell_list",
+        "customer_profile",
     )
 }

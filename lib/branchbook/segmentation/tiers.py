@@ -142,6 +142,9 @@ _PREV_COLUMNS = {
     "credit_grade": "credit_grade_prev",
     "aum_recent_3m": "aum_recent_3m_prev",
     "aum_earlier_3m": "aum_earlier_3m_prev",
+    "holdings": "holdings_prev",
+    "mismatches": "mismatches_prev",
+    "mismatch_balance": "mismatch_balance_prev",
 }
 
 #: Columns only known as of the period (bank-wide ranks and fits): NaN in previous().
@@ -174,6 +177,8 @@ def previous(customers: pd.DataFrame) -> pd.DataFrame:
     """
     out = customers.copy()
     for now, prev in _PREV_COLUMNS.items():
+        if prev not in customers:  # the suitability counts come with the holdings
+            continue
         out[now] = customers[prev]
         out[prev] = False if prev == "open_prev" else np.nan
     out["tenure_months"] = pd.to_numeric(customers["tenure_months"]) - 1
