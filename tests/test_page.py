@@ -272,6 +272,7 @@ def test_a_word_too_long_for_the_page_breaks_at_the_smallest_print_size():
     table = html_of(p).select_one("div.bb-table table")
     assert table["class"] == ["bb-fixed", "bb-pt65", "bb-wrap"]
     assert len(col_shares(p)) == 2
+    assert printed_cells_inside(p) == 4
 
 
 def test_truncated_table_and_its_appendix_share_the_widths():
