@@ -20,9 +20,9 @@ BRANCH = {
 }
 
 
-def make(locale="en", **kw) -> page_mod.Page:
+def make(locale="en", report="segmentation", **kw) -> page_mod.Page:
     return page_mod.Page(
-        report="segmentation",
+        report=report,
         locale=locale,
         bank_name="Demo Bank",
         branch=BRANCH,
@@ -264,12 +264,15 @@ def test_print_column_widths_in_proportion_when_everything_fits():
     assert narrow + wide == pytest.approx(100, abs=0.05)
 
 
-def test_table_too_wide_for_the_page_keeps_the_auto_layout():
+def test_a_word_too_long_for_the_page_breaks_at_the_smallest_print_size():
+    # the auto layout this used to keep laid the table out wider than the page: cut
     df = pd.DataFrame({"reason": ["x" * 200], "customers": [1]})
     p = make("en")
     p.table(df, {"reason": "text", "customers": "int"})
     table = html_of(p).select_one("div.bb-table table")
-    assert table.get("class") is None and table.find("colgroup") is None
+    assert table["class"] == ["bb-fixed", "bb-pt65", "bb-wrap"]
+    assert len(col_shares(p)) == 2
+    assert printed_cells_inside(p) == 4
 
 
 def test_truncated_table_and_its_appendix_share_the_widths():
@@ -322,11 +325,6 @@ def test_truncated_table_continues_in_the_appendix_without_repeating_rows(locale
 def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
     """The widths Page.table computes hold the text WeasyPrint draws (print.css
     font size, padding and A4 page): no text past its cell, no table past the page."""
-    from weasyprint import HTML
-    from weasyprint.formatting_structure import boxes
-
-    from branchbook.output import html as render
-
     p = make(locale)
     p.title()
     rng = __import__("random").Random(1)
@@ -366,6 +364,17 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
         max_rows=40,
     )
     assert col_shares(p)
+    assert printed_cells_inside(p) >= 41 * 8
+
+
+def printed_cells_inside(p: page_mod.Page) -> int:
+    """Print the page with print.css and check every text of every table cell lies
+    inside its cell and every table inside the page's text width; the cells counted."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from branchbook.output import html as render
+
     doc = HTML(string=render.page_html(p.blocks, p._meta())).render()
 
     def walk(box):
@@ -375,9 +384,9 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
 
     cells = 0
     for page in doc.pages:
+        page_right = page._page_box.content_box_x() + page._page_box.width
         for box in walk(page._page_box):
             if isinstance(box, boxes.TableBox):
-                page_right = page._page_box.content_box_x() + page._page_box.width
                 assert box.position_x + box.margin_width() <= page_right + 0.5
             if isinstance(box, boxes.TableCellBox):
                 cells += 1
@@ -387,7 +396,55 @@ def test_printed_fixed_table_fits_its_cells_and_the_page(locale):
                         assert left <= text.position_x and text.position_x + text.width <= right, (
                             text.text
                         )
-    assert cells >= 41 * 8
+                        assert text.position_x + text.width <= page_right + 0.5, text.text
+    return cells
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize(
+    "money",
+    [
+        ["opening", "new", "growth", "decline", "repaid", "written_off", "restructured", "closing"],
+        [
+            "opening",
+            "new",
+            "growth",
+            "decline",
+            "lost",
+            "repaid",
+            "written_off",
+            "restructured",
+            "closed",
+            "closing",
+        ],
+    ],
+    ids=["10-columns", "12-columns"],
+)
+def test_a_wide_money_table_prints_denser_inside_the_page(locale, money):
+    """A roll-forward table (loans by customer manager): a name, a count and 8-10
+    money columns of balances in the billions, a totals row. Too wide for A4 at 8.5 pt
+    (it was laid out wider than the page, its last column cut at the paper's edge):
+    printed denser, every text inside its cell and the page."""
+    rng = __import__("random").Random(len(money))
+    df = pd.DataFrame(
+        {
+            "manager": ["Wang Xiaoming", "Li Na", "Zhang Wei", "Chen Jing", "Liu Yang"],
+            "loans": [rng.randint(0, 99_999) for _ in range(5)],
+            **{c: [rng.uniform(-9e9, 9.9e10) for _ in range(5)] for c in money},
+        }
+    )
+    p = make(locale, report="risk")
+    p.title()
+    p.table(
+        df,
+        {"manager": "text", "loans": "int", **dict.fromkeys(money, "money")},
+        headers="loan_bridge_columns",
+        total=True,
+    )
+    table = html_of(p).select_one("div.bb-table table")
+    assert set(table["class"]) & {"bb-pt80", "bb-pt75", "bb-pt70", "bb-pt65"}
+    assert len(col_shares(p)) == len(money) + 2
+    assert printed_cells_inside(p) == 7 * (len(money) + 2)
 
 
 def test_a_chart_is_described_by_its_title_for_screen_readers():

@@ -73,6 +73,24 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def fixed_table(head_html: str, rows_html: Sequence[str]) -> tuple[str, str]:
+    """The ``<table>`` tag and ``<colgroup>`` of a report table for print.
+
+    The column widths (:func:`print_layout.print_fit`) as custom properties only the
+    print sheet reads, and the class that prints a table too wide for A4 at 8.5 pt
+    denser (``bb-pt75`` ...); the screen ignores both. A plain ``<table>`` for a
+    table without cells."""
+    fit = print_layout.print_fit(head_html, rows_html)
+    if fit is None:
+        return "<table>", ""
+    css_class, shares = fit
+    cols = "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares)
+    return (
+        f'<table class="{" ".join(("bb-fixed", css_class)).strip()}">',
+        f"<colgroup>{cols}</colgroup>",
+    )
+
+
 @dataclass
 class Kpi:
     """One KPI card: the value, last period's value, the bank's median and a status."""
@@ -631,15 +649,7 @@ class Page:
                 for value, level in row
             )
             body.append(f'<tr><th scope="row">{esc(label)}</th>{cells}</tr>')
-        shares = print_layout.column_shares(heads, body)
-        colgroup, table_open = "", "<table>"
-        if shares is not None:
-            table_open = '<table class="bb-fixed">'
-            colgroup = (
-                "<colgroup>"
-                + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares)
-                + "</colgroup>"
-            )
+        table_open, colgroup = fixed_table(heads, body)
         self._emit(
             f'<div class="bb-table bb-heat">{table_open}<caption>{esc(text["title"])}</caption>{colgroup}'
             f"<thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
@@ -741,16 +751,8 @@ class Page:
         head_html = f"<thead><tr>{''.join(heads)}</tr></thead>"
         # Column widths for the PDF, from the text already formatted: the print sheet
         # lays such a table out with `table-layout: fixed`, so WeasyPrint skips
-        # measuring every cell (None: the text cannot fit A4, keep the auto layout).
-        shares = print_layout.column_shares("".join(heads), [*body_rows, foot])
-        table_open, colgroup = "<table>", ""
-        if shares is not None:
-            table_open = '<table class="bb-fixed">'
-            colgroup = (
-                "<colgroup>"
-                + "".join(f'<col style="--bb-w:{w:.2f}%">' for w in shares)
-                + "</colgroup>"
-            )
+        # measuring every cell, and a table too wide for A4 prints denser.
+        table_open, colgroup = fixed_table("".join(heads), [*body_rows, foot])
 
         def render(rows: list[str]) -> str:
             return (

@@ -16,8 +16,22 @@ from collections.abc import Sequence
 # The print table (print.css): A4 less 2 x 15 mm, text 8.5 pt, cells padded 6 px
 # (4.5 pt) each side; widths in em of the table text. Keep in step with print.css
 # (tests/test_page.py prints a table and checks that every text fits its cell).
-TABLE_EM = (210 - 30) / 25.4 * 72 / 8.5
+TABLE_PT = (210 - 30) / 25.4 * 72
+TABLE_EM = TABLE_PT / 8.5
 CELL_PAD_EM = 9 / 8.5
+# A table whose narrowest columns do not fit at 8.5 pt prints denser: the first of
+# these (print.css class, text pt, cell padding pt both sides) that holds them, first
+# the same text with narrower padding. The last one also breaks numbers and long
+# words (``overflow-wrap: anywhere``), so a table never runs past the page at the
+# 6.5 pt floor. Keep in step with print.css.
+DENSER = (
+    ("bb-pt85", 8.5, 6.0),
+    ("bb-pt80", 8.0, 6.0),
+    ("bb-pt75", 7.5, 6.0),
+    ("bb-pt70", 7.0, 6.0),
+    ("bb-pt65", 6.5, 6.0),
+    ("bb-pt65 bb-wrap", 6.5, 6.0),
+)
 # a header up to this wide (four bold CJK characters) is not broken between lines
 HEADER_WHOLE_EM = 4.2
 
@@ -235,33 +249,33 @@ def text_em(text: str, bold: bool = False) -> float:
     return milli * 1.03 / 1000
 
 
-def column_shares(head_html: str, rows_html: Sequence[str]) -> list[float] | None:
-    """Percent of the table width for each column of the printed table.
+_CELL_RE = re.compile(r'<(t[dh])(?: class="([^"]*)")?[^>]*>(.*?)</t[dh]>')
+_PIECE_RE = re.compile(
+    r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+"
+)
 
-    ``head_html`` is the header cells, ``rows_html`` the body rows and the totals row as
-    ``Page.table`` formats them. Per column, as the auto table layout would:
-    the widest text (max) and the widest piece that cannot wrap (min: a whole
-    number, ``white-space: nowrap``; a word; a CJK character; a header of up to
-    four CJK characters). If the max widths
-    fit, each column gets its max and the rest in proportion to it; else its min
-    and a share of the rest in proportion to max - min. ``None`` when even the
-    mins do not fit the page: the auto layout (wider than the page) is kept.
-    """
-    cell_re = re.compile(r'<(t[dh])(?: class="([^"]*)")?[^>]*>(.*?)</t[dh]>')
-    piece_re = re.compile(
-        r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+"
-    )
+
+def _column_em(
+    head_html: str, rows_html: Sequence[str], wrap: bool = False
+) -> tuple[list[float], list[float]]:
+    """Per column, the narrowest (min) and widest (max) width of its text, in em.
+
+    min is the widest piece that cannot wrap: a whole number (``white-space:
+    nowrap``), a word, a CJK character, a header of up to four CJK characters; with
+    ``wrap`` (numbers and words broken anywhere) the widest single character."""
     lo: list[float] = []
     hi: list[float] = []
     for n, row in enumerate((head_html, *rows_html)):
-        for i, (tag, classes, text) in enumerate(cell_re.findall(row)):
+        for i, (tag, classes, text) in enumerate(_CELL_RE.findall(row)):
             text = html.unescape(text)
             bold = tag == "th"
             wide = text_em(text, bold)
-            if n and "num" in classes.split():
+            if wrap:
+                narrow = max((text_em(ch, bold) for ch in text), default=0.0)
+            elif n and "num" in classes.split():
                 narrow = wide  # numbers (totals too) are kept whole
             else:
-                narrow = max((text_em(p, bold) for p in piece_re.findall(text)), default=0.0)
+                narrow = max((text_em(p, bold) for p in _PIECE_RE.findall(text)), default=0.0)
                 narrow = max(narrow, min(wide, 2.0))  # CJK punctuation keeps to its neighbour
                 if not n and wide <= HEADER_WHOLE_EM:
                     narrow = wide  # a short header (客户名称) stays on one line
@@ -270,9 +284,15 @@ def column_shares(head_html: str, rows_html: Sequence[str]) -> list[float] | Non
                 hi.append(0.0)
             lo[i] = max(lo[i], narrow)
             hi[i] = max(hi[i], wide)
+    return lo, hi
+
+
+def _shares(lo: list[float], hi: list[float], table_em: float, pad_em: float) -> list[float] | None:
+    """Percent of the table for each column (see :func:`column_shares`), or ``None``
+    when the mins and paddings do not fit ``table_em``."""
     if not hi:
         return None
-    room = TABLE_EM - CELL_PAD_EM * len(hi)
+    room = table_em - pad_em * len(hi)
     if sum(lo) > room:
         return None
     if sum(hi) == 0:
@@ -282,4 +302,41 @@ def column_shares(head_html: str, rows_html: Sequence[str]) -> list[float] | Non
     else:
         ratio = (room - sum(lo)) / (sum(hi) - sum(lo))
         widths = [lw + (h - lw) * ratio for lw, h in zip(lo, hi, strict=True)]
-    return [(w + CELL_PAD_EM) / TABLE_EM * 100 for w in widths]
+    return [(w + pad_em) / table_em * 100 for w in widths]
+
+
+def column_shares(head_html: str, rows_html: Sequence[str]) -> list[float] | None:
+    """Percent of the table width for each column of the printed table at 8.5 pt.
+
+    ``head_html`` is the header cells, ``rows_html`` the body rows and the totals row as
+    ``Page.table`` formats them. Per column, as the auto table layout would:
+    the widest text (max) and the widest piece that cannot wrap (min: a whole
+    number, ``white-space: nowrap``; a word; a CJK character; a header of up to
+    four CJK characters). If the max widths
+    fit, each column gets its max and the rest in proportion to it; else its min
+    and a share of the rest in proportion to max - min. ``None`` when even the
+    mins do not fit the page (:func:`print_fit` then prints the table denser).
+    """
+    lo, hi = _column_em(head_html, rows_html)
+    return _shares(lo, hi, TABLE_EM, CELL_PAD_EM)
+
+
+def print_fit(head_html: str, rows_html: Sequence[str]) -> tuple[str, list[float]] | None:
+    """The print.css class and column shares that fit the table on A4.
+
+    ``("", shares)`` at the normal 8.5 pt when :func:`column_shares` fits; else the
+    first of :data:`DENSER` whose mins fit, its widths computed for its text size and
+    padding, down to 6.5 pt with numbers and words broken anywhere. ``None`` only for
+    a table without cells or of so many columns that one character each cannot fit.
+
+    >>> print_fit('<th>A</th>', ['<tr><td class="num">1,234</td></tr>'])[0]
+    ''
+    """
+    lo, hi = _column_em(head_html, rows_html)
+    for css_class, font_pt, pad_pt in (("", 8.5, 9.0), *DENSER):
+        if css_class.endswith("bb-wrap"):
+            lo, hi = _column_em(head_html, rows_html, wrap=True)
+        shares = _shares(lo, hi, TABLE_PT / font_pt, pad_pt / font_pt)
+        if shares is not None:
+            return css_class, shares
+    return None
