@@ -263,9 +263,15 @@ def test_the_dated_history_is_optional_and_its_fallback_is_named():
         del found[t]
     cov = verdict(found, REPORTS)
     assert cov.ok and all(r.produced for r in cov.reports.values())
-    # the training and certification records feed a section of their own, not a fallback
+    # training, certification, holdings and contact records feed sections of their own,
+    # not a fallback: without them exactly those sections are left out
     off = {s: t for r in cov.reports.values() for s, t in r.sections_off.items()}
-    assert off == {"staff_kpi.development": ("staff_training", "staff_certifications")}
+    assert off == {
+        "staff_kpi.development": ("staff_training", "staff_certifications"),
+        "segmentation.suitability": ("holdings",),
+        "segmentation.cross_sell": ("holdings",),
+        "satisfaction.followup": ("contacts",),
+    }
     text = coverage.table(cov)
     assert "undrawn (optional: exposure at default is the outstanding balance)" in text
     assert "every period counts a customer in customers.branch_id" in text
