@@ -187,7 +187,6 @@ def calibration_note(val: dict) -> tuple[str, dict] | None:
         return None
     p = "satisfaction.notes.churn_probabilities_"
     values = {
-        "cal_first": val.get("calibration_first", ""),
         "cal_last": val.get("calibration_last", ""),
         "cal_customers": val.get("cal_customers", 0),
         "cal_events": val.get("cal_events", 0),
