@@ -89,8 +89,10 @@ change = sat.attribute_change(responses, period=d.period, window_months=cfg.driv
                               importance=sat.bank_importance(bank_drivers), fdr=cfg.fdr,
                               max_focus=cfg.driver_focus_max)
 churn_val = sat.churn_bank_validation(d.bench("bench_satisfaction_churn_validation"))
+churn_probabilities = sat.churn_probabilities_shown(churn_val)
 churn_watch = (sat.churn_watch_list(d.table("satisfaction_churn_risk"), customers, d.table("staff"),
-                                    tiers=cfg.churn_list_tiers, min_probability=cfg.churn_list_min_probability,
+                                    tiers=cfg.churn_list_tiers,
+                                    min_probability=cfg.churn_list_min_probability if churn_probabilities else None,
                                     label=page.tr.label, sep=page.rt("values.reason_separator"))
                if sat.churn_usable(churn_val) else None)
 winback = sat.winback_list(d.table("satisfaction_lost"), customers, d.table("staff"), tiers=cfg.winback_tiers)
@@ -436,15 +438,25 @@ churn_columns = {"customers": "int", "events": "int", "event_rate": "pct", "pred
 if churn_val.get("status") == "fitted":
     page.table(sat.churn_validation_row(churn_val), churn_columns, headers="churn_columns",
                caption=page.rt("captions.churn_validation"))
+churn_calibration = sat.churn_calibration_note(churn_val)
+if churn_calibration is not None:
+    page.note(churn_calibration[0], **churn_calibration[1])
 if churn_watch is not None:
-    page.note("satisfaction.notes.churn_list_rule", tiers=" / ".join(page.labels(cfg.churn_list_tiers, "tier")),
-              months=cfg.churn_model_horizon_months, probability=cfg.churn_list_min_probability)
+    tiers = " / ".join(page.labels(cfg.churn_list_tiers, "tier"))
+    if churn_probabilities:
+        page.note("satisfaction.notes.churn_list_rule", tiers=tiers, months=cfg.churn_model_horizon_months,
+                  probability=cfg.churn_list_min_probability)
+    else:
+        page.note("satisfaction.notes.churn_list_ranked", tiers=tiers, share=sat.CHURN_RANKED_SHARE)
+    # the probability and the assets expected to leave only where the probabilities hold
+    shown = {"probability": "pct"} if churn_probabilities else {}
     if len(churn_watch):
         page.table(sat.churn_by_manager(churn_watch), {"manager_name": "text", "customers": "int", "aum": "money",
-                                                 "expected_lost": "money"}, caption=page.rt("captions.churn_managers"))
+                                                 **({"expected_lost": "money"} if churn_probabilities else {})},
+                   caption=page.rt("captions.churn_managers"))
         page.action_table("churn_warning", churn_watch, {"customer_id": "text", "name": "text", "manager_name": "text",
                                                    "asset_tier": "label:satisfaction.values.tier", "aum": "money",
-                                                   "probability": "pct", "reasons": "text"}, shown=cfg.churn_list_rows)
+                                                   **shown, "reasons": "text"}, shown=cfg.churn_list_rows)
     else:
         page.empty("churn_warning")
 with page.methods():

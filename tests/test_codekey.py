@@ -32,6 +32,9 @@ def test_same_code_same_keys(package):
         ("locales/zh-CN/staff_kpi.yaml", {"staff_kpi"}),
         ("segmentation/views.py", {"segmentation"}),
         ("risk/scorecard.py", {"risk"}),
+        # segmentation's lifetime value reads the churn scores satisfaction prepares
+        ("satisfaction/churn_model.py", {"satisfaction", "segmentation"}),
+        ("satisfaction/views.py", {"satisfaction"}),  # the page only: no prepared table
         ("page.py", set(REPORTS)),  # shared by every report
         ("locales/en/common.yaml", set(REPORTS)),
         ("templates/report.css", set(REPORTS)),
@@ -109,3 +112,58 @@ def test_the_shared_step_joins_every_reports_prepare_key(package):
     after = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
     assert {m for m in before if before[m] != after[m]} == set(REPORTS.values())
     assert codekey.extracts_code(package) == extracts
+
+
+@pytest.mark.parametrize(
+    "edit, changed",
+    [
+        ("satisfaction/churn_model.py", {"branchbook.satisfaction", "branchbook.segmentation"}),
+        ("satisfaction/churn_risk.py", {"branchbook.satisfaction", "branchbook.segmentation"}),
+        ("risk/binning.py", {"branchbook.risk"}),
+    ],
+)
+def test_a_report_reading_anothers_prepared_tables_follows_their_code(package, edit, changed):
+    """The segmentation report reads satisfaction's churn scores as data: an edit to the
+    churn model redoes segmentation's models (prepare key) and pages (report key); an
+    edit to a risk-only module does neither."""
+    before = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
+    pages = keys(package)
+    path = package / edit
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after = {m: codekey.prepare_code(m, package) for m in REPORTS.values()}
+    assert {m for m in before if before[m] != after[m]} == changed
+    now = keys(package)
+    assert {REPORTS[r] for r in REPORTS if pages[r] != now[r]} == changed
+
+
+def test_the_reads_are_declared_in_the_reading_package():
+    reads = codekey.prepared_reads("branchbook.segmentation")
+    assert reads == {
+        "satisfaction": ("satisfaction_churn_risk", "bench_satisfaction_churn_validation")
+    }
+    assert codekey.producers("branchbook.segmentation") == ["branchbook.satisfaction.prepare"]
+    assert codekey.prepared_reads("branchbook.risk") == {}
+
+
+def test_prepare_makes_the_tables_a_report_reads_first(package):
+    assert codekey.prepare_order(REPORTS) == ["risk", "satisfaction", "segmentation", "staff_kpi"]
+    assert codekey.prepare_order(["segmentation", "satisfaction"]) == [
+        "satisfaction",
+        "segmentation",
+    ]
+    # a report that reads nothing keeps its place
+    assert codekey.prepare_order(["risk", "staff_kpi"]) == ["risk", "staff_kpi"]
+    # a cycle, and an unknown report, are named
+    path = package / "satisfaction" / "settings.py"
+    path.write_text(
+        path.read_text(encoding="utf-8") + '\nREADS_PREPARED = {"segmentation": ("x",)}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="segmentation, satisfaction"):
+        codekey.prepare_order(["segmentation", "satisfaction"], package)
+    path.write_text(
+        path.read_text(encoding="utf-8") + '\nREADS_PREPARED = {"loans_report": ("x",)}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="unknown report.*loans_report"):
+        codekey.prepared_reads("branchbook.satisfaction", package)

@@ -88,3 +88,34 @@ def test_a_change_in_one_report_redoes_only_its_models(small_bank, tmp_path, mon
     # and nothing at all when nothing changed
     again = prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
     assert again.meta["created"] == after.meta["created"]
+
+
+@pytest.mark.slow
+def test_a_change_in_the_churn_model_redoes_the_reports_reading_its_scores(
+    small_bank, tmp_path, monkeypatch, caplog
+):
+    """Segmentation reads satisfaction's churn scores (codekey.READS_PREPARED): an edit to
+    the churn model redoes both, satisfaction's models first, and nothing else."""
+    import logging
+
+    from branchbook import codekey
+
+    build = tmp_path / "build"
+    shutil.copytree(small_bank / "build", build)
+    package = tmp_path / "branchbook"
+    shutil.copytree(codekey.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codekey, "PACKAGE_DIR", package)
+    wh = build / "demo" / "warehouse.duckdb"
+    prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
+    model = package / "satisfaction" / "churn_model.py"
+    model.write_text(model.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="branchbook.prepare"):
+        after = prepare(None, source=wh, params_dir=small_bank / "params", build_dir=build)
+    assert after.meta["redone"] == ["satisfaction", "segmentation"]
+    made = [
+        r.getMessage().split(": ")[1].split(" ")[0]
+        for r in caplog.records
+        if "artifacts in" in r.getMessage()
+    ]
+    assert made == ["satisfaction", "segmentation"]
+    assert list(after.meta["artifacts"]) == list(codekey.REPORTS)  # the registry's order kept

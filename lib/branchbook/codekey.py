@@ -6,6 +6,13 @@ change; a label fixed in the risk catalogue redoes the risk reports and nothing 
 Prepare likewise redoes a report's bank-wide models only when that report's code (or
 its data or parameters) changed.
 
+A report may read another report's prepared tables as data (never by import): the
+segmentation report's lifetime value reads the satisfaction report's churn scores. The
+reading package declares them in a module-level :data:`READS_PREPARED` (the other
+report's name -> its tables), and the code that makes them (that report's ``prepare``
+module and what it reaches) joins the reader's prepare and report keys; prepare makes
+them first (:func:`prepare_order`).
+
 The import graph is read from the source with :mod:`ast`, never by importing, so the
 key is the same in the runner, in a worker and in a test.
 """
@@ -39,6 +46,9 @@ EXTRACTS = (
 #: What builds the tables every report's prepare reads (customer-month, loan-month,
 #: scored surveys, churn): an edit there redoes every report's models.
 SHARED_STEP = ("branchbook.metrics.shared",)
+#: The module-level name a report package declares the other reports' prepared tables it
+#: reads under: ``{"satisfaction": ("satisfaction_churn_risk", ...)}``.
+READS_PREPARED = "READS_PREPARED"
 
 
 def _files_of(module: str, root: Path) -> list[Path]:
@@ -145,6 +155,70 @@ def _file_hash(file: Path) -> bytes:
     return found
 
 
+_READS: dict[tuple, dict] = {}
+
+
+def _declared_reads(file: Path) -> dict[str, tuple[str, ...]]:
+    """The literal :data:`READS_PREPARED` assigned at module level in ``file``, if any."""
+    key = _stat_key(file)
+    found = _READS.get(key)
+    if found is None:
+        found = {}
+        try:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+        except SyntaxError:
+            tree = ast.Module(body=[], type_ignores=[])
+        for node in tree.body:
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            if isinstance(node, ast.Assign | ast.AnnAssign) and any(
+                isinstance(t, ast.Name) and t.id == READS_PREPARED for t in targets
+            ):
+                found = {str(k): tuple(v) for k, v in ast.literal_eval(node.value).items()}
+        _READS[key] = found
+    return found
+
+
+def prepared_reads(module: str, root: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """The other reports' prepared tables ``module`` (a report package) declares it reads
+    (:data:`READS_PREPARED`, read from the source): report name -> table names."""
+    root = root or PACKAGE_DIR
+    out: dict[str, tuple[str, ...]] = {}
+    for file in _files_of(module, root):
+        out.update(_declared_reads(file))
+    unknown = sorted(set(out) - set(REPORTS))
+    if unknown:
+        raise ValueError(
+            f"{module}: {READS_PREPARED} names unknown report(s) {', '.join(unknown)}; "
+            f"reports: {', '.join(REPORTS)}"
+        )
+    return out
+
+
+def producers(module: str, root: Path | None = None) -> list[str]:
+    """The modules that make the prepared tables ``module`` reads from other reports: each
+    such report's ``prepare`` module (its closure is the code behind those tables)."""
+    return [f"{REPORTS[r]}.prepare" for r in sorted(prepared_reads(module, root))]
+
+
+def prepare_order(names: Iterable[str], root: Path | None = None) -> list[str]:
+    """``names`` (reports) in the order prepare makes their models: a report after the
+    reports whose prepared tables it reads, otherwise in the given order.
+
+    A cycle is an error naming the reports in it."""
+    names = list(names)
+    needs = {n: [r for r in prepared_reads(REPORTS[n], root) if r in names] for n in names}
+    out: list[str] = []
+    while len(out) < len(names):
+        ready = [n for n in names if n not in out and all(r in out for r in needs[n])]
+        if not ready:
+            left = [n for n in names if n not in out]
+            raise ValueError(f"reports reading each other's prepared tables: {', '.join(left)}")
+        out.append(ready[0])
+    return out
+
+
 def notebook_imports(notebook: Path) -> list[str]:
     """The ``branchbook`` modules a notebook's code cells import."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
@@ -177,10 +251,11 @@ def _digest(files: Iterable[Path], root: Path) -> str:
 def report_code(report: str, module: str, notebook: Path, root: Path | None = None) -> str:
     """The hash of everything that shapes ``report``'s published page except its data
     and parameters: its notebook, the modules it reaches, its catalogues and common's,
-    the renderers and the page templates; not the branch pack's own files
+    the renderers and the page templates, and the code that makes the other reports'
+    prepared tables it reads (:func:`producers`); not the branch pack's own files
     (:data:`PACK_FILES`)."""
     root = root or PACKAGE_DIR
-    modules = [module, *notebook_imports(notebook), *RENDERING]
+    modules = [module, *notebook_imports(notebook), *RENDERING, *producers(module, root)]
     files = [*closure(modules, root), Path(notebook)]
     for locale in sorted((root / "locales").iterdir()) if (root / "locales").is_dir() else []:
         files += [p for p in (locale / f"{report}.yaml", locale / "common.yaml") if p.is_file()]
@@ -203,9 +278,10 @@ def pack_code(root: Path | None = None) -> str:
 
 def prepare_code(module: str, root: Path | None = None) -> str:
     """The hash of the code behind one report's bank-wide models in prepare: its
-    package and the shared step whose tables it reads (:data:`SHARED_STEP`)."""
+    package, the shared step whose tables it reads (:data:`SHARED_STEP`) and the code
+    that makes the other reports' prepared tables it reads (:func:`producers`)."""
     root = root or PACKAGE_DIR
-    return _digest(closure([module, *SHARED_STEP], root), root)
+    return _digest(closure([module, *SHARED_STEP, *producers(module, root)], root), root)
 
 
 def extracts_code(root: Path | None = None) -> str:

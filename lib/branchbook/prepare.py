@@ -358,7 +358,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
     (tmp / "bench").mkdir(parents=True)
     start, end = month_bounds(period)
     qparams = {"period": period, "period_end": end, "stop": Period.parse(period).stop}
-    artifacts: dict[str, list[str]] = {}
+    artifacts: dict[str, list[str]] = {n: [] for n in reports}  # the registry's order
     try:
         # every customer in the branch holding it at the period's end (holding.py)
         branch_history = {
@@ -389,7 +389,9 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
                 csat_scale=common.csat_scale,
                 basis=balance_basis["used"],
             )
-        for name, spec in reports.items():
+        # a report after the reports whose prepared tables it reads (codekey.READS_PREPARED)
+        for name in codekey.prepare_order(reports):
+            spec = reports[name]
             if name in kept:
                 artifacts[name] = list(current.meta["artifacts"][name])
                 for art in artifacts[name]:

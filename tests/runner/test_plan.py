@@ -244,3 +244,26 @@ def test_a_report_made_per_branch_only_gets_no_region_or_bank_job(tmp_path, monk
         scope_params={"bank": ps.for_scope("bank")}, tree=TREE,
     )  # fmt: skip
     assert [j.key for j in jobs] == ["0101/satisfaction", "0101/risk", "bank/risk"]
+
+
+def test_a_page_reading_another_reports_prepared_tables_is_made_again_when_they_are_redone():
+    """Segmentation's lifetime value reads satisfaction's churn scores: when satisfaction's
+    models were redone (its prepare key changed), segmentation's pages are made again;
+    a change in risk's models leaves them."""
+    from pathlib import Path
+
+    from branchbook.reports import select
+
+    def prints(report_keys):
+        meta = {"branch_fingerprints": {"0101": "d"}, "fingerprint": "bank"}
+        jobs = plan.plan("2026-10", meta | {"report_keys": report_keys},
+                         select(["segmentation", "risk"]), {"0101": _branch("zh-CN")},
+                         build_dir=Path("build"), run_id="r1", formats=("html",))  # fmt: skip
+        return {j.key: j.fingerprint for j in jobs}
+
+    base = prints({"satisfaction": "s1", "risk": "r1", "segmentation": "g1"})
+    churn = prints({"satisfaction": "s2", "risk": "r1", "segmentation": "g1"})
+    risk = prints({"satisfaction": "s1", "risk": "r2", "segmentation": "g1"})
+    assert base["0101/segmentation"] != churn["0101/segmentation"]
+    assert base["0101/risk"] == churn["0101/risk"]
+    assert base == risk  # risk's pages follow its data and code, not its prepare key

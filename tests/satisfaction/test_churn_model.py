@@ -68,14 +68,17 @@ def test_churned_within_the_horizon_only():
 
 def test_sample_months_keep_the_history_the_features_read():
     assert sample_months("2026-10", "2024-11", horizon=3, dev_months=3) == (
-        ["2026-02", "2026-03", "2026-04"],
+        ["2026-01", "2026-02", "2026-03"],
+        ["2026-04"],
         "2026-07",
     )
-    # a warehouse starting 2025-10: 2026-02 would read 2025-09, not there
-    assert sample_months("2026-10", "2025-10", horizon=3, dev_months=3)[0] == [
+    # a warehouse starting 2025-08: 2026-01 reads 2025-08, 2025-12 would read 2025-07
+    assert sample_months("2026-10", "2025-08", horizon=3, dev_months=3)[0] == [
+        "2026-01",
+        "2026-02",
         "2026-03",
-        "2026-04",
     ]
+    assert sample_months("2026-10", "2025-10", horizon=3, dev_months=3)[0] == ["2026-03"]
 
 
 def _model():
@@ -244,6 +247,25 @@ def test_planted_churners_are_the_events_of_the_validation_sample(synthetic):
     assert v["auc_low"] > 0.9 and usable(v.to_dict())
 
 
+def test_the_synthetic_bank_is_recalibrated_between_development_and_validation(synthetic):
+    out, _, churn_at = synthetic
+    v = out["bench_satisfaction_churn_validation"].iloc[0]
+    assert (v["dev_last"], v["calibration_first"], v["calibration_last"]) == (
+        "2026-03",
+        "2026-04",
+        "2026-04",
+    )
+    april = _month_index("2026-04")
+    active = churn_at > april
+    assert v["cal_customers"] == active.sum()
+    assert v["cal_events"] == (active & (churn_at <= april + 3)).sum()
+    assert math.isfinite(v["calibration_intercept"]) and v["calibration_slope"] > 0
+    s = out["satisfaction_churn_risk"]
+    assert s["score"].between(0, 1).all() and s["score"].max() == 1.0
+    # probabilities only where the validation sample's calibration holds
+    assert s["probability"].notna().all() == bool(v["calibrated"])
+
+
 def test_planted_churners_rank_at_the_top(synthetic):
     out, customers, churn_at = synthetic
     s = out["satisfaction_churn_risk"].set_index("customer_id")
@@ -252,7 +274,7 @@ def test_planted_churners_rank_at_the_top(synthetic):
     draining = ids[(churn_at > oct_) & (churn_at <= oct_ + 2)]  # two months or more drained
     staying = ids[churn_at > oct_ + 3]
     assert len(draining) >= 10
-    assert s.loc[draining, "probability"].min() > s.loc[staying, "probability"].max()
+    assert s.loc[draining, "score"].min() > s.loc[staying, "score"].max()
     # and the reasons say why: assets falling, transactions stopped
     top = s.loc[draining, ["reason_1", "reason_2", "reason_3"]].to_numpy().ravel().tolist()
     assert "aum_trend.low" in top and ("txn_recent.low" in top or "branch_trend.low" in top)
@@ -294,6 +316,49 @@ def test_the_watch_list_keeps_the_valuable_above_the_threshold_by_manager():
     assert m["expected_lost"].tolist() == pytest.approx(
         [0.3 * 600_000, 0.06 * 60_000, 0.2 * 80_000]
     )
+
+
+def test_without_calibrated_probabilities_the_list_ranks_by_score():
+    scores = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4", "C5"],
+            "asset_tier": ["wealth", "mass", "affluent", "affluent", "private"],
+            "aum": [600_000.0, 2_000.0, 60_000.0, 80_000.0, 900_000.0],
+            "score": [0.85, 0.99, 0.95, 0.80, 0.79],
+            "probability": [np.nan] * 5,
+            "reason_1": ["aum_trend.low", "", "", "", ""],
+            "reason_2": [""] * 5,
+            "reason_3": [""] * 5,
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4", "C5"],
+            "manager_id": ["S1", "S1", "S2", "S2", "S1"],
+            "name": ["张三", "李四", "王五", "赵六", "钱七"],
+        }
+    )
+    staff = pd.DataFrame({"staff_id": ["S1", "S2"], "name": ["经理甲", "经理乙"]})
+    w = watch_list(
+        scores, customers, staff, tiers=["affluent", "wealth", "private"], min_probability=None
+    )
+    # the bank's riskiest fifth (score >= 0.8): C2 is mass, C5 below; by manager then score
+    assert w["customer_id"].tolist() == ["C1", "C3", "C4"]
+    assert w["probability"].isna().all()
+    m = sat.churn_by_manager(w)
+    assert m["customers"].tolist() == [1, 2] and m["expected_lost"].isna().all()
+
+
+def test_the_probabilities_are_shown_only_when_calibrated():
+    from branchbook.satisfaction.churn_lists import calibration_note, probabilities_shown
+
+    v = {"status": "fitted", "sufficient": 1.0, "auc_low": 0.7, "calibrated": 1.0}
+    assert probabilities_shown(v)
+    assert calibration_note(v)[0].endswith("probabilities_calibrated")
+    assert not probabilities_shown({**v, "calibrated": 0.0})
+    assert calibration_note({**v, "calibrated": 0.0})[0].endswith("not_calibrated")
+    assert not probabilities_shown({**v, "auc_low": 0.4})  # no ranking, no list at all
+    assert calibration_note({**v, "auc_low": 0.4}) is None
 
 
 # -- recomputed from the warehouse ----------------------------------------------------

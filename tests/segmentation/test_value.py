@@ -62,8 +62,11 @@ def test_clv_by_hand_on_a_tiny_frame():
 
 
 def test_clv_shown_only_with_a_validated_model():
-    ok = pd.DataFrame([{"sufficient": 1.0, "auc_low": 0.6}])
+    ok = pd.DataFrame([{"sufficient": 1.0, "auc_low": 0.6, "calibrated": 1.0}])
     assert seg.retention_usable(ok)
+    # ranks well but its probabilities failed the calibration test: no retention from them
+    assert not seg.retention_usable(ok.assign(calibrated=0.0))
+    assert not seg.retention_usable(ok.drop(columns="calibrated"))
     assert not seg.retention_usable(ok.assign(auc_low=0.45))
     assert not seg.retention_usable(ok.assign(sufficient=0.0))
     assert not seg.retention_usable(None)

@@ -140,6 +140,13 @@ def plan(
     # what shapes each report's page besides its data and parameters: its own code key
     # (package, notebook, catalogues, the shared modules it imports), not the whole package
     code = {s.name: codekey.report_code(s.name, s.module.__name__, s.notebook) for s in specs}
+    # the other reports' prepared tables a report reads: their prepare keys (data,
+    # parameters, code), so a page is made again when the tables it reads were redone
+    made = prepared_meta.get("report_keys") or {}
+    reads = {
+        s.name: {r: made.get(r, "") for r in codekey.prepared_reads(s.module.__name__)}
+        for s in specs
+    }
     for bid, bp in branch_params.items():
         own = bp.common.locale
         for spec in specs:
@@ -153,6 +160,7 @@ def plan(
                     {
                         "notebook": nb_hash[spec.name],
                         "code": code[spec.name],
+                        **({"reads": reads[spec.name]} if reads[spec.name] else {}),
                         "parameters": stable,
                         "data": prepared_meta["branch_fingerprints"].get(bid, ""),
                         "bank": prepared_meta["fingerprint"],
@@ -177,6 +185,7 @@ def plan(
                 {
                     "notebook": nb_hash[spec.name],
                     "code": code[spec.name],
+                    **({"reads": reads[spec.name]} if reads[spec.name] else {}),
                     "parameters": stable,
                     "data": data,
                     "bank": prepared_meta["fingerprint"],

@@ -43,9 +43,12 @@ from .bridges import (
     bridge_table,
     bridge_total,
 )
+from .churn_lists import RANKED_SHARE as CHURN_RANKED_SHARE
 from .churn_lists import bank_validation as churn_bank_validation
 from .churn_lists import by_manager as churn_by_manager
+from .churn_lists import calibration_note as churn_calibration_note
 from .churn_lists import model_table as churn_model_table
+from .churn_lists import probabilities_shown as churn_probabilities_shown
 from .churn_lists import validation_note as churn_validation_note
 from .churn_lists import validation_row as churn_validation_row
 from .churn_lists import watch_list as churn_watch_list
@@ -126,11 +129,14 @@ __all__ = [
     "scope_kpi_table",
     "unit_kpis",
     "CHURN_FEATURES",
+    "CHURN_RANKED_SHARE",
     "ChurnModel",
     "churn_bank_validation",
     "churn_by_manager",
     "churn_model_table",
     "churn_usable",
+    "churn_calibration_note",
+    "churn_probabilities_shown",
     "churn_validation_note",
     "churn_validation_row",
     "churn_watch_list",

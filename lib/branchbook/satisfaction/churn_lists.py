@@ -10,6 +10,10 @@ import pandas as pd
 
 from .churn_model import REASONS, usable
 
+RANKED_SHARE = 0.2
+"""When the probabilities are not shown (their calibration is rejected), the list keeps
+the valuable customers among the bank's riskiest fifth by the model's score."""
+
 REASON_LABELS = "satisfaction.values.churn_reason"
 """Catalogue prefix of the reasons' words: ``<prefix>.<feature>.<high|low>``."""
 
@@ -32,7 +36,7 @@ def watch_list(
     staff: pd.DataFrame | None = None,
     *,
     tiers: Sequence[str],
-    min_probability: float,
+    min_probability: float | None,
     label: Callable[[str, str], str] | None = None,
     sep: str = "; ",
 ) -> pd.DataFrame:
@@ -40,17 +44,23 @@ def watch_list(
     (``satisfaction_churn_risk``) whose ``asset_tier`` at the period's end is in ``tiers``
     and whose ``probability`` is at least ``min_probability``; by manager (the managers
     with the most AUM at risk first, a customer without a manager last), then by
-    probability, highest first.
+    probability, highest first. With ``min_probability`` None (the probabilities'
+    calibration was rejected, so they are not shown): those whose ``score`` (rank among
+    the bank's active customers, 0-1) is in the bank's riskiest :data:`RANKED_SHARE`, by
+    manager then by score, and ``probability`` NaN.
 
     Columns: ``customer_id``, ``name`` (unmasked: the page masks it), ``manager_name``,
-    ``asset_tier``, ``aum``, ``probability`` and ``reasons`` (the codes
+    ``asset_tier``, ``aum``, ``score``, ``probability`` and ``reasons`` (the codes
     ``reason_1..3`` in words by ``label(REASON_LABELS, code)``, e.g. the page's
     ``tr.label``; the codes without it, joined by ``sep``). Empty when the
     scores have no probability (no model).
     """
+    ranked = min_probability is None
+    by = "score" if ranked else "probability"
+    floor = 1 - RANKED_SHARE if ranked else min_probability
     s = scores[
         scores["asset_tier"].isin(list(tiers))
-        & (pd.to_numeric(scores["probability"], errors="coerce") >= min_probability)
+        & (pd.to_numeric(scores[by], errors="coerce") >= floor)
     ]
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
     words = [
@@ -64,14 +74,17 @@ def watch_list(
             "manager_name": manager_names(s["customer_id"], customers, staff),
             "asset_tier": s["asset_tier"].to_numpy(),
             "aum": s["aum"].to_numpy(float),
-            "probability": s["probability"].to_numpy(float),
+            "score": pd.to_numeric(s["score"], errors="coerce").to_numpy(float)
+            if "score" in s
+            else float("nan"),
+            "probability": s["probability"].to_numpy(float) if not ranked else float("nan"),
             "reasons": words,
         }
     )
     at_risk = out.groupby("manager_name")["aum"].transform("sum")
     out = out.assign(_none=out["manager_name"].eq(""), _at_risk=at_risk)
     out = out.sort_values(
-        ["_none", "_at_risk", "manager_name", "probability", "customer_id"],
+        ["_none", "_at_risk", "manager_name", by, "customer_id"],
         ascending=[True, False, True, False, True],
         kind="stable",
     )
@@ -125,15 +138,15 @@ def _by_manager_order(out: pd.DataFrame, amount: str) -> pd.DataFrame:
 
 def by_manager(watch: pd.DataFrame) -> pd.DataFrame:
     """The list counted per manager: ``manager_name``, ``customers``, ``aum`` (sum) and
-    ``expected_lost`` (the sum of probability x AUM: the AUM expected to leave), in the
-    list's order."""
+    ``expected_lost`` (the sum of probability x AUM: the AUM expected to leave; NaN when
+    the probabilities are not shown), in the list's order."""
     if not len(watch):
         return pd.DataFrame(columns=["manager_name", "customers", "aum", "expected_lost"])
     w = watch.assign(expected_lost=watch["probability"] * watch["aum"])
     g = w.groupby("manager_name", sort=False).agg(
         customers=("customer_id", "size"),
         aum=("aum", "sum"),
-        expected_lost=("expected_lost", "sum"),
+        expected_lost=("expected_lost", lambda v: v.sum(min_count=len(v))),
     )
     return g.reset_index()
 
@@ -166,6 +179,30 @@ def validation_note(val: dict) -> tuple[str, dict]:
     return p + "validated", values
 
 
+def calibration_note(val: dict) -> tuple[str, dict] | None:
+    """The sentence on the probabilities of a usable model: recalibrated and checked by
+    band (``calibrated``), or not shown because a band's check rejected them
+    (``not_calibrated``: the list ranks by score); None when the model is not usable."""
+    if val.get("status") != "fitted" or not usable(val):
+        return None
+    p = "satisfaction.notes.churn_probabilities_"
+    values = {
+        "cal_last": val.get("calibration_last", ""),
+        "cal_customers": val.get("cal_customers", 0),
+        "cal_events": val.get("cal_events", 0),
+        "intercept": val.get("calibration_intercept", 0.0),
+        "slope": val.get("calibration_slope", 1.0),
+        "share": RANKED_SHARE,
+    }
+    return (p + ("calibrated" if val.get("calibrated") else "not_calibrated")), values
+
+
+def probabilities_shown(val: dict) -> bool:
+    """The list may use (and show) the probabilities: the model is usable and its
+    recalibrated probabilities passed the validation sample's calibration test."""
+    return usable(val) and bool(val.get("calibrated"))
+
+
 def validation_row(val: dict) -> pd.DataFrame:
     """The out-of-time figures as a one-row table; AUC, its interval and KS are NaN
     (shown as a dash) when too few events were seen."""
@@ -191,10 +228,13 @@ def model_table(model: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
+    "RANKED_SHARE",
     "bank_validation",
     "by_manager",
+    "calibration_note",
     "manager_names",
     "model_table",
+    "probabilities_shown",
     "validation_note",
     "validation_row",
     "watch_list",

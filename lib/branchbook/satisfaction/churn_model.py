@@ -11,6 +11,13 @@ development outcomes): AUC with DeLong's interval, KS, calibration by band with 
 binomial test (:mod:`branchbook.stats.measures`). The same model scores the customers
 active at the period's end.
 
+The development months' churn rate need not be the later months': the model's log-odds
+are recalibrated (Platt scaling, :func:`recalibrate`: ``logit p = a + b x log-odds``)
+on a calibration window after the development months and before the validation month,
+so the validation stays out of time and out of sample. The probabilities are used (the
+list's threshold, the lifetime value's retention) only when the validation sample
+rejects no band's calibration (:func:`calibrated`).
+
 Features (:data:`FEATURES`) are read from what every report already prepares: AUM on the
 bank's balance basis and its three-month trend, transactions in the last three months
 and their trend by channel group, products held, tenure, complaints and the last survey
@@ -122,13 +129,19 @@ class ChurnModel:
     coef: np.ndarray
     intercept: float
     meta: dict = field(default_factory=dict)
+    calibration: tuple[float, float] = (0.0, 1.0)
+    """``(a, b)`` of :func:`recalibrate`: the probability is ``1 / (1 + exp(-(a + b x
+    log-odds)))``; ``(0, 1)`` leaves the development scale as it is."""
 
     def log_odds(self, x: pd.DataFrame) -> np.ndarray:
+        """The development sample's log-odds (the score that ranks the customers)."""
         return self.intercept + (x[self.features].to_numpy(float) - self.mean) @ self.coef
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
-        """The probability of churning within the horizon, per row of ``x``."""
-        return 1 / (1 + np.exp(-self.log_odds(x)))
+        """The probability of churning within the horizon, per row of ``x``, on the
+        recalibrated scale (:attr:`calibration`)."""
+        a, b = self.calibration
+        return 1 / (1 + np.exp(-(a + b * self.log_odds(x))))
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
         """Per row and feature: ``coef x (value - development mean)``, in log-odds."""
@@ -180,6 +193,49 @@ def fit(x: pd.DataFrame, y, *, seed: int = 0) -> ChurnModel:
     coef = lr.coef_[0] / sd
     # the intercept at the development means: z = 0 there
     return ChurnModel(used, mean, sd, coef, float(lr.intercept_[0]))
+
+
+def recalibrate(y, log_odds, *, max_iter: int = 50) -> tuple[float, float]:
+    """Platt scaling: ``(a, b)`` maximising the binomial likelihood of ``y`` (0/1) with
+    ``logit p = a + b x log_odds`` (Newton-Raphson on the two parameters). Where the
+    log-odds do not vary only the intercept is fitted (``b = 1``: the log-odds shifted,
+    calibration in the large). NaN for both without an event or without a non-event
+    (no finite fit).
+
+    Two values of the log-odds fit each group's observed rate exactly: with log-odds 0
+    (1 churner in 4) and 1 (2 in 4), ``a = logit 0.25 = -ln 3``, ``b = logit 0.5 -
+    logit 0.25 = ln 3``:
+
+    >>> a, b = recalibrate([1, 0, 0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1, 1, 1])
+    >>> round(a, 6), round(b, 6)
+    (-1.098612, 1.098612)
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(log_odds, dtype=float)
+    k = y.sum()
+    if not len(y) or k == 0 or k == len(y):
+        return math.nan, math.nan
+    slope = bool(np.ptp(x) > 0)
+    design = np.column_stack([np.ones_like(x), x]) if slope else np.ones((len(x), 1))
+    offset = np.zeros_like(x) if slope else x
+    # from the fitted scale itself (a = 0, b = 1); a step that lowers the likelihood is halved
+    beta = np.array([0.0, 1.0]) if slope else np.array([0.0])
+
+    def loglik(beta: np.ndarray) -> float:
+        eta = offset + design @ beta
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+    for _ in range(max_iter):
+        p = 1 / (1 + np.exp(-(offset + design @ beta)))
+        w = p * (1 - p)
+        step = np.linalg.solve(design.T @ (design * w[:, None]), design.T @ (y - p))
+        now = loglik(beta)
+        while loglik(beta + step) < now and np.max(np.abs(step)) > 1e-12:
+            step = step / 2
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return (float(beta[0]), float(beta[1])) if slope else (float(beta[0]), 1.0)
 
 
 def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.DataFrame:
@@ -247,6 +303,35 @@ def usable(val: dict) -> bool:
     """The model may name customers: validated out of time on enough events, with an AUC
     whose 95% interval lies above 0.5 (it ranks better than chance)."""
     return ranks_better_than_chance(val)
+
+
+CALIBRATION_LEVEL = 0.05
+"""A band's calibration is rejected when its exact binomial p-value is below this level
+divided by the number of bands (Bonferroni: the level holds for the bands together)."""
+
+
+def calibrated(table: pd.DataFrame, *, level: float = CALIBRATION_LEVEL) -> bool:
+    """The probabilities may be read as probabilities: the calibration table
+    (:func:`calibration`, on the validation sample) has bands and none of them is
+    rejected, each band's exact binomial p-value at least ``level / bands``.
+
+    >>> calibrated(pd.DataFrame({"p_value": [0.5, 0.011]}))  # 0.011 < 0.05 / 2: rejected
+    False
+    >>> calibrated(pd.DataFrame({"p_value": [0.5, 0.03]}))
+    True
+    """
+    if table is None or not len(table):
+        return False
+    return rejected_bands(table, level=level) == 0
+
+
+def rejected_bands(table: pd.DataFrame, *, level: float = CALIBRATION_LEVEL) -> int:
+    """The bands of a calibration table whose exact binomial p-value is below ``level``
+    divided by the number of bands (or missing): :func:`calibrated`'s test, counted."""
+    if table is None or not len(table):
+        return 0
+    p = pd.to_numeric(table["p_value"], errors="coerce")
+    return int((~(p >= level / len(table))).sum())
 
 
 def calibration(y, p, *, bands: int = 5) -> pd.DataFrame:

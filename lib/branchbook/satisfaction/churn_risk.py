@@ -4,9 +4,13 @@ churned within the horizon), the fit on the development months, the out-of-time
 validation and the scores of the customers active now (:mod:`.churn_model`).
 
 Months, for a period P and a horizon h (3): the validation month is P - h (its outcomes
-are known by P); the development months end at P - 2h (their outcomes end before the
-validation's begin) and go back ``dev_months`` months, as far as the warehouse has the
-six months of history a snapshot's features read.
+are known by P); the calibration window is the ``calibration_months`` months ending at
+P - 2h (their outcomes end by the validation month, before the validation's begin); the
+development months end just before the calibration window and go back ``dev_months``
+months, as far as the warehouse has the six months of history a snapshot's features
+read. The model is fitted on the development months, its log-odds recalibrated on the
+calibration window (:func:`.churn_model.recalibrate`) and both checked on the validation
+month, which neither saw.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ from .churn_model import (
     FEATURES,
     REASONS,
     ChurnModel,
+    calibrated,
     calibration,
     churned_within,
     features,
     fit,
     reasons,
+    recalibrate,
+    rejected_bands,
     validation,
 )
 
@@ -173,20 +180,27 @@ def lost_customers(
 
 
 def sample_months(
-    period: str, first_month: str, *, horizon: int, dev_months: int
-) -> tuple[list[str], str]:
-    """The development months (oldest first) and the validation month of ``period``:
-    validation ``period - horizon``; development the ``dev_months`` months ending at
-    ``period - 2 * horizon`` with :data:`LOOKBACK_MONTHS` of history from
-    ``first_month`` (the warehouse's first balance month) on.
+    period: str, first_month: str, *, horizon: int, dev_months: int, calibration_months: int = 1
+) -> tuple[list[str], list[str], str]:
+    """The development months, the calibration months (both oldest first) and the
+    validation month of ``period``: validation ``period - horizon``; calibration the
+    ``calibration_months`` months ending at ``period - 2 * horizon``; development the
+    ``dev_months`` months ending just before; each month with :data:`LOOKBACK_MONTHS` of
+    history from ``first_month`` (the warehouse's first balance month) on.
 
     >>> sample_months("2026-10", "2025-10", horizon=3, dev_months=3)
-    (['2026-03', '2026-04'], '2026-07')
+    (['2026-03'], ['2026-04'], '2026-07')
     """
     val = shift_month(period, -horizon)
-    last = shift_month(val, -horizon)
-    dev = [shift_month(last, -i) for i in range(dev_months - 1, -1, -1)]
-    return [m for m in dev if shift_month(m, -LOOKBACK_MONTHS) >= first_month], val
+    last_cal = shift_month(val, -horizon)
+    cal = [shift_month(last_cal, -i) for i in range(calibration_months - 1, -1, -1)]
+    last_dev = shift_month(cal[0], -1)
+    dev = [shift_month(last_dev, -i) for i in range(dev_months - 1, -1, -1)]
+
+    def kept(months: list[str]) -> list[str]:
+        return [m for m in months if shift_month(m, -LOOKBACK_MONTHS) >= first_month]
+
+    return kept(dev), kept(cal), val
 
 
 SCORE_COLUMNS = (
@@ -198,6 +212,7 @@ SCORE_COLUMNS = (
     "deposits",
     "wealth",
     "loans_outstanding",
+    "score",
     "probability",
     *(f"reason_{k + 1}" for k in range(REASONS)),
 )
@@ -213,23 +228,36 @@ def churn_risk_frames(
     dev_months: int,
     min_events: int,
     dissatisfied_below: float,
+    calibration_months: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """The churn early warning's frames for the whole bank (``ctx``: the prepare
     context; ``steps_sql``: the churn KPI's CTEs, :func:`.prepare._steps_sql`).
 
     ``satisfaction_churn_risk`` (cut per branch; :data:`SCORE_COLUMNS`): every customer
     active at the period's end, its AUM, deposits, wealth and loans at the period (balance
-    basis; the segmentation report's lifetime value reads them), with the probability of churning within ``horizon``
-    months and up to three reasons, empty columns when no model was fitted;
+    basis; the segmentation report's lifetime value reads them), with ``score`` (the
+    customer's rank among the bank's active customers by the model's log-odds, 0-1, 1 the
+    riskiest), the recalibrated probability of churning within ``horizon`` months (NaN
+    unless the validation sample's calibration holds, :func:`.churn_model.calibrated`)
+    and up to three reasons, empty columns when no model was fitted;
     ``bench_satisfaction_churn_model`` (:meth:`.ChurnModel.table`, empty when not
-    fitted), ``bench_satisfaction_churn_validation`` (one row: :func:`.validation` with
-    ``dev_first``, ``dev_last``, ``validation_month`` and ``status``: ``fitted`` or
-    ``few_events``) and ``bench_satisfaction_churn_calibration`` (by band).
+    fitted), ``bench_satisfaction_churn_validation`` (one row: :func:`.validation` of the
+    recalibrated probabilities with ``dev_first``, ``dev_last``, ``calibration_first``,
+    ``calibration_last``, ``cal_customers``, ``cal_events``, ``calibration_intercept``
+    and ``calibration_slope`` (:func:`.churn_model.recalibrate`; 0 and 1 when the window
+    has too few events), ``calibrated`` (1.0 or 0.0), ``raw_predicted_rate`` and
+    ``raw_bands_rejected`` (the development scale's mean and rejected bands on the
+    validation sample, the evidence that recalibrating was needed), ``validation_month``
+    and ``status``: ``fitted`` or ``few_events``) and
+    ``bench_satisfaction_churn_calibration`` (by band, recalibrated).
     """
     period = ctx.period
     first = ctx.sql("SELECT min(month) AS m FROM customer_month")["m"].iloc[0]
-    dev, val_month = sample_months(period, str(first), horizon=horizon, dev_months=dev_months)
-    snap_months = [*dev, val_month, period]
+    dev, cal, val_month = sample_months(
+        period, str(first), horizon=horizon, dev_months=dev_months,
+        calibration_months=calibration_months,
+    )  # fmt: skip
+    snap_months = [*dev, *cal, val_month, period]
     start = min(snap_months)
     raw = ctx.sql(
         steps_sql + SNAPSHOT_CTES + FEATURES_SELECT,
@@ -244,6 +272,7 @@ def churn_risk_frames(
     raw = raw.assign(churned=churned_within(raw["month"], raw["churn_month"], horizon))
     x = features(raw, dissatisfied_below=dissatisfied_below)
     is_dev = raw["month"].isin(dev).to_numpy()
+    is_cal = raw["month"].isin(cal).to_numpy()
     is_val = (raw["month"] == val_month).to_numpy()
     now = (raw["month"] == period).to_numpy()
     y_dev = raw.loc[is_dev, "churned"].to_numpy()
@@ -251,14 +280,35 @@ def churn_risk_frames(
     model: ChurnModel | None = None
     if k_dev >= min_events and len(y_dev) - k_dev >= min_events:
         model = fit(x[is_dev], y_dev)
+    y_cal = raw.loc[is_cal, "churned"].to_numpy()
+    k_cal = int(y_cal.sum())
+    if model and k_cal >= min_events and len(y_cal) - k_cal >= min_events:
+        model.calibration = recalibrate(y_cal, model.log_odds(x[is_cal]))
     y_val = raw.loc[is_val, "churned"].to_numpy()
     p_val = model.predict(x[is_val]) if model else np.full(len(y_val), np.nan)
     val = validation(
         y_val, p_val, min_events=min_events, dev_customers=int(is_dev.sum()), dev_events=k_dev
     )
+    checked = bool(model) and bool(val["sufficient"])
+    calib = calibration(y_val, p_val) if checked else calibration([], [])
+    raw_calib = (
+        calibration(y_val, 1 / (1 + np.exp(-model.log_odds(x[is_val])))) if checked else calib
+    )
+    a, b = model.calibration if model else (0.0, 1.0)
     info = {
         "dev_first": dev[0] if dev else "",
         "dev_last": dev[-1] if dev else "",
+        "calibration_first": cal[0] if cal else "",
+        "calibration_last": cal[-1] if cal else "",
+        "cal_customers": float(is_cal.sum()),
+        "cal_events": float(k_cal),
+        "calibration_intercept": a,
+        "calibration_slope": b,
+        "calibrated": float(checked and calibrated(calib)),
+        "raw_predicted_rate": float(np.mean(1 / (1 + np.exp(-model.log_odds(x[is_val])))))
+        if model and is_val.any()
+        else np.nan,
+        "raw_bands_rejected": float(rejected_bands(raw_calib)) if checked else np.nan,
         "validation_month": val_month,
         "horizon_months": float(horizon),
         "min_events": float(min_events),
@@ -268,17 +318,20 @@ def churn_risk_frames(
     scores = current[list(SCORE_COLUMNS[:8])]
     if model:
         xc = x[now].reset_index(drop=True)
+        rank = pd.Series(model.log_odds(xc)).rank(pct=True).to_numpy()
+        prob = model.predict(xc) if info["calibrated"] else np.full(len(xc), np.nan)
         scores = pd.concat(
-            [scores.assign(probability=model.predict(xc)), reasons(model, xc)], axis=1
+            [scores.assign(score=rank, probability=prob), reasons(model, xc)], axis=1
         )
     else:
         empty = {f"reason_{k + 1}": "" for k in range(REASONS)}
-        scores = scores.assign(probability=np.nan, **empty)
+        scores = scores.assign(score=np.nan, probability=np.nan, **empty)
     log.info(
-        "prepare %s: churn model %s on %d rows (%d events), validated on %s: AUC %.3f",
-        period, info["status"], int(is_dev.sum()), k_dev, val_month, val["auc"],
+        "prepare %s: churn model %s on %d rows (%d events), recalibrated on %d rows "
+        "(%d events), validated on %s: AUC %.3f, calibrated %s",
+        period, info["status"], int(is_dev.sum()), k_dev, int(is_cal.sum()), k_cal, val_month,
+        val["auc"], bool(info["calibrated"]),
     )  # fmt: skip
-    calib = calibration(y_val, p_val) if model and val["sufficient"] else calibration([], [])
     return {
         "satisfaction_churn_risk": scores[list(SCORE_COLUMNS)],
         "bench_satisfaction_churn_model": model.table()

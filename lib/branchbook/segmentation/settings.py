@@ -32,6 +32,13 @@ REPORT = "segmentation"
 SOURCES: tuple[str, ...] = (
     "customers", "balances", "transactions", "loans", "loan_snapshots", "staff", "holdings",
 )  # fmt: skip
+# Other reports' prepared tables this report reads (as data, never by import), by the
+# report that makes them: the lifetime value reads the churn early warning's scores and
+# its validation. A change in that report's prepare code redoes this report's models and
+# pages too, and prepare makes them first (branchbook.codekey).
+READS_PREPARED: dict[str, tuple[str, ...]] = {
+    "satisfaction": ("satisfaction_churn_risk", "bench_satisfaction_churn_validation"),
+}
 
 CUSTOMER_TYPES = ("individual", "corporate")
 HIGH_VALUE_TIERS = ("wealth", "private")

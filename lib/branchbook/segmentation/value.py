@@ -7,8 +7,9 @@ Method, per customer, with the bank's parameters (``segmentation.clv`` in bank.y
   loans outstanding x ``loan_margin`` (balances at the period's end on the bank's balance
   basis, margins a year as shares of the balance);
 - annual retention ``r`` from the churn early warning's probability ``p`` of churning
-  within ``h`` months (the satisfaction report's bank-wide model), the hazard held
-  constant: ``r = (1 - p) ** (12 / h)``;
+  within ``h`` months (the satisfaction report's bank-wide model, recalibrated), the
+  hazard held constant: ``r = (1 - p) ** (12 / h)``; only when that probability passed
+  the calibration test on the out-of-time sample (:func:`retention_usable`);
 - ``CLV = sum over t = 1..years of m x r**t / (1 + discount_rate)**t``: the margin of
   each coming year, earned if the customer is still there, discounted to today.
 
@@ -27,11 +28,14 @@ from ..stats.measures import ranks_better_than_chance
 
 def retention_usable(validation: pd.DataFrame | None) -> bool:
     """The churn model's probabilities may give retention: its bank-wide out-of-time
-    figures (``bench_satisfaction_churn_validation``, one row) rest on enough churners and
-    rank better than chance."""
+    figures (``bench_satisfaction_churn_validation``, one row) rest on enough churners,
+    rank better than chance, and its recalibrated probabilities passed the calibration
+    test by band on the validation sample (``calibrated``): a retention read from
+    probabilities that are off would be off."""
     if validation is None or len(validation) != 1:
         return False
-    return ranks_better_than_chance(validation.iloc[0].to_dict())
+    row = validation.iloc[0].to_dict()
+    return ranks_better_than_chance(row) and bool(row.get("calibrated", 0.0) == 1.0)
 
 
 def annual_retention(p_horizon, *, horizon_months: int = 3) -> np.ndarray:

@@ -1,0 +1,117 @@
+"""The churn model's recalibration (Platt scaling on the log-odds) by hand, the
+calibration verdict by hand, and a bank whose churn rate drifts after the development
+months: the development scale fails the validation sample's calibration test, the
+recalibrated one passes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from branchbook.satisfaction.churn_model import (
+    ChurnModel,
+    calibrated,
+    calibration,
+    fit,
+    recalibrate,
+    rejected_bands,
+)
+from branchbook.satisfaction.churn_risk import sample_months
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def test_platt_scaling_fits_each_level_of_two_exactly():
+    # log-odds 0: 1 churner in 4; log-odds 1: 2 in 4
+    y = [1, 0, 0, 0, 1, 1, 0, 0]
+    x = [0, 0, 0, 0, 1, 1, 1, 1]
+    a, b = recalibrate(y, x)
+    assert a == pytest.approx(_logit(0.25))  # -ln 3
+    assert a + b == pytest.approx(_logit(0.5))  # so b = ln 3
+    assert b == pytest.approx(math.log(3))
+
+
+def test_constant_log_odds_get_a_shift_only():
+    # every prediction 10%, 1 churner in 5: the shift is logit 0.2 - logit 0.1 = ln 2.25
+    a, b = recalibrate([1, 0, 0, 0, 0], [_logit(0.1)] * 5)
+    assert (a, b) == (pytest.approx(math.log(2.25)), 1.0)
+
+
+def test_no_event_or_only_events_has_no_recalibration():
+    assert all(math.isnan(v) for v in recalibrate([0, 0, 0], [0.0, 1.0, 2.0]))
+    assert all(math.isnan(v) for v in recalibrate([1, 1], [0.0, 1.0]))
+    assert all(math.isnan(v) for v in recalibrate([], []))
+
+
+def test_the_probability_applies_the_recalibration_to_the_log_odds():
+    m = ChurnModel(["f"], np.array([0.0]), np.array([1.0]), np.array([2.0]), -3.0)
+    x = pd.DataFrame({"f": [0.5, -1.0]})
+    raw = m.log_odds(x)
+    assert raw.tolist() == pytest.approx([-2.0, -5.0])
+    assert m.predict(x) == pytest.approx(1 / (1 + np.exp(-raw)))  # (0, 1): as fitted
+    m.calibration = (0.5, 0.8)
+    assert m.predict(x) == pytest.approx([1 / (1 + math.exp(-(0.5 - 1.6))),
+                                          1 / (1 + math.exp(-(0.5 - 4.0)))])  # fmt: skip
+    # the ranking (the score) is the development scale's
+    assert m.log_odds(x).tolist() == pytest.approx(raw.tolist())
+
+
+def test_a_band_is_rejected_below_the_level_shared_by_the_bands():
+    t = pd.DataFrame({"p_value": [0.9, 0.02, 0.009, 0.5, 0.011]})
+    # Bonferroni over 5 bands: rejected below 0.05 / 5 = 0.01 (0.009 only)
+    assert rejected_bands(t) == 1 and not calibrated(t)
+    assert calibrated(t.assign(p_value=[0.9, 0.02, 0.01, 0.5, 0.011]))
+    assert rejected_bands(pd.DataFrame({"p_value": [np.nan]})) == 1
+    assert not calibrated(pd.DataFrame({"p_value": []}))  # nothing checked: not calibrated
+
+
+def test_the_calibration_window_lies_between_development_and_validation():
+    dev, cal, val = sample_months("2026-10", "2024-01", horizon=3, dev_months=3)
+    assert (dev, cal, val) == (["2026-01", "2026-02", "2026-03"], ["2026-04"], "2026-07")
+    dev, cal, val = sample_months(
+        "2026-10", "2024-01", horizon=3, dev_months=2, calibration_months=2
+    )
+    assert (dev, cal, val) == (["2026-01", "2026-02"], ["2026-03", "2026-04"], "2026-07")
+    # the calibration outcomes (to 2026-07) end before the validation's begin (2026-08)
+
+
+def _window(rng, n: int, base: float) -> tuple[pd.DataFrame, np.ndarray]:
+    x = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    eta = base + 1.2 * x["a"] - 0.6 * x["b"]
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return x, y.to_numpy()
+
+
+def test_a_drifting_churn_rate_fails_uncorrected_and_passes_recalibrated():
+    """Development months churn about 1.8%, the later months about 4.6% (the same
+    features, the same effects): the development probabilities are too low in the
+    validation sample and its calibration test says so; recalibrated on a window between
+    development and validation, no band is rejected."""
+    rng = np.random.default_rng(7)
+    x_dev, y_dev = _window(rng, 20_000, -4.5)
+    x_cal, y_cal = _window(rng, 20_000, -3.5)
+    x_val, y_val = _window(rng, 20_000, -3.5)
+    m = fit(x_dev, y_dev)
+    raw = calibration(y_val, m.predict(x_val))
+    assert not calibrated(raw) and rejected_bands(raw) >= 3
+    a, b = recalibrate(y_cal, m.log_odds(x_cal))
+    # the same effects (slope about 1), the average customer's log-odds moved -4.5 to -3.5
+    assert b == pytest.approx(1.0, abs=0.1) and a + b * -4.5 == pytest.approx(-3.5, abs=0.1)
+    m.calibration = (a, b)
+    fixed = calibration(y_val, m.predict(x_val))
+    assert calibrated(fixed)
+    assert m.predict(x_val).mean() == pytest.approx(y_val.mean(), rel=0.1)
+
+
+def test_without_drift_the_recalibration_is_close_to_none():
+    rng = np.random.default_rng(8)
+    x_dev, y_dev = _window(rng, 20_000, -3.5)
+    x_cal, y_cal = _window(rng, 20_000, -3.5)
+    m = fit(x_dev, y_dev)
+    a, b = recalibrate(y_cal, m.log_odds(x_cal))
+    assert abs(a) < 0.15 and b == pytest.approx(1.0, abs=0.1)
