@@ -77,6 +77,22 @@ def test_actions_are_the_first_rows_over_the_lists_with_how_many_more():
     assert (empty["rows"], empty["total"], empty["more"]) == ([], 0, 0)
 
 
+def test_the_banks_counted_lists_say_which_branch_and_how_many():
+    """At bank scope a list is counted per region, branch and reason: the brief names the
+    branch and the count, not five rows of the same next step and an amount."""
+    lists = {
+        "borrowers": {
+            "columns": ["region", "branch", "next_step", "rows", "exposure"],
+            "kinds": ["text", "text", "text", "int", "money"],
+            "headers": ["Region", "Branch", "Next step", "Borrowers", "Exposure"],
+            "rows": [["East", "Riverside", "call", 3, 46.8], ["East", "Harbour", "call", 2, 27.8]],
+        }
+    }
+    todo = brief.choose_actions(lists)
+    assert todo["columns"] == ["branch", "rows", "exposure", "next_step"]
+    assert todo["rows"][0] == ["Riverside", 3, 46.8, "call"]
+
+
 def make(locale):
     return page_mod.Page(
         report="risk",

@@ -36,6 +36,20 @@ def test_the_title_names_the_scope_not_a_branch():
     assert "报告范围" in text(zh)
 
 
+def test_the_banks_title_has_no_region_row():
+    p = page_mod.Page(
+        report="segmentation", locale="en", bank_name="Demo Bank",
+        branch={"branch_id": "bank", "name": "Whole bank (all branches)", "region": ""},
+        period="2026-10", data_as_of="2026-10-31", live=False, level="bank",
+    )  # fmt: skip
+    p.title()
+    got = text(p)
+    assert "Whole bank (all branches)" in got and "Region" not in got
+    r = make("region")
+    r.title()
+    assert "Region" in text(r)
+
+
 def test_a_regions_card_reads_bank_the_banks_card_has_no_benchmark():
     frame = pd.DataFrame(
         {"kpi": ["customers"], "value": [10.0], "previous": [9.0], "bank_median": [30.0]}

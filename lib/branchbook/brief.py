@@ -25,11 +25,13 @@ ACTIONS = 5
 #: The columns of an action shown in the brief, in this order, when the list has them:
 #: who, why, what it is worth, and what to do.
 ACTION_COLUMNS = (
+    "branch",  # the bank's lists are counted per branch and reason (Page._aggregated_list)
     "name",
     "manager_name",
     "reason",
     "rules",
     "complaints",
+    "rows",
     "aum",
     "exposure",
     "next_step",

@@ -266,6 +266,8 @@ class Page:
                 fmt.date(self.data_as_of, self.locale) if self.data_as_of else "–",
             ),
         ]
+        if self.level == "bank":  # the whole bank is in no region: no empty "Region"
+            rows.pop(1)
         facts = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in rows)
         self._emit(
             f'<header class="bb-title"><p class="bb-bank">{esc(self.bank_name)}</p>'
