@@ -275,3 +275,31 @@ def test_a_difference_from_the_bank_is_worded_by_its_adjusted_p_value():
     for locale in ("en", "zh-CN"):
         text = i18n.t("satisfaction.summary.vs_bank.nps_below", locale, **values)
         assert "p = " not in text and (("significantly below" in text) or ("显著低于" in text))
+
+
+def test_the_churn_list_is_worded_by_whether_its_probabilities_are_shown():
+    from branchbook import i18n
+
+    kpi_rows = pd.DataFrame({"kpi": list(sat.KEYS), "value": np.nan, "previous": np.nan, "change": np.nan,
+                             "bank_median": np.nan})  # fmt: skip
+    empty = responses([]).iloc[0:0]
+    common = dict(
+        kpi_rows=kpi_rows, tests=sat.branch_tests(monthly([]), period=PERIOD, window_months=1),
+        drivers_result=sat.drivers(empty, period=PERIOD, window_months=12, min_responses=100),
+        sla=sat.sla_compliance(complaints([]), **OCT, first_response_hours=24.0, plan_hours=72.0),
+        backlog=complaints([]).iloc[0:0],
+        retention=sat.retention_by_band(survey_cohort().iloc[0:0], horizon_months=6, band_bounds=[60.0, 85.0]),
+        window_responses=0, change_alert_points=5.0, churn_months=3,
+    )  # fmt: skip
+    watch = pd.DataFrame(
+        {"aum": [1e6, 2e6], "manager_name": ["Li", "Wang"], "probability": [0.2, 0.1]}
+    )
+    calibrated = dict(sat.summary_facts(**common, churn_watch=watch))
+    assert "satisfaction.summary.churn_watch" in calibrated
+    ranked = dict(sat.summary_facts(**common, churn_watch=watch.assign(probability=np.nan)))
+    assert "satisfaction.summary.churn_watch" not in ranked
+    values = ranked["satisfaction.summary.churn_watch_ranked"]
+    assert values["customers"] == 2
+    for locale in ("en", "zh-CN"):
+        said = i18n.t("satisfaction.summary.churn_watch_ranked", locale, **values)
+        assert "3" in said and ("not shown" in said or "不予显示" in said)

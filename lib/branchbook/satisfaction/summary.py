@@ -130,9 +130,11 @@ def summary_facts(
             )
         )
     if churn_watch is not None and len(churn_watch):
+        # without calibrated probabilities the list is ranked by score: no "within N months"
+        ranked = "probability" in churn_watch and churn_watch["probability"].isna().all()
         facts.append(
             (
-                p + "churn_watch",
+                p + ("churn_watch_ranked" if ranked else "churn_watch"),
                 {
                     "customers": len(churn_watch),
                     "aum": float(churn_watch["aum"].sum()),
