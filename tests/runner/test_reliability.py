@@ -55,6 +55,8 @@ def cli_args(b: dict) -> list[str]:
         "--out",
         str(b["out"]),
         "--no-progress",
+        "--scopes",
+        "branch",  # the branches' reports: what a kill or a stop leaves of them
     ]
 
 
