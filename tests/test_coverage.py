@@ -198,6 +198,10 @@ def test_real_shapes_are_prepared(small_bank, tmp_path):
                 f"DELETE FROM {table} WHERE staff_id IN "
                 f"(SELECT staff_id FROM staff WHERE branch_id = '{second}')"
             )
+        con.execute(  # a contact made by a manager who left names no one
+            f"UPDATE contacts SET staff_id = NULL WHERE staff_id IN "
+            f"(SELECT staff_id FROM staff WHERE branch_id = '{second}')"
+        )
         con.execute(f"DELETE FROM staff WHERE branch_id = '{second}'")
         # a closed branch: still in branches, no customers any more
         con.execute("INSERT INTO branches SELECT '0999', 'Closed Sub-branch', NULL, region, "

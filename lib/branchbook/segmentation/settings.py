@@ -30,7 +30,8 @@ REPORT = "segmentation"
 # The data contract tables this report reads (in prepare and in its notebook): a
 # warning-level finding about another table is not shown in it.
 SOURCES: tuple[str, ...] = (
-    "customers", "balances", "transactions", "loans", "loan_snapshots", "staff", "holdings",
+    "branches", "customers", "balances", "transactions", "loans", "loan_snapshots", "staff",
+    "holdings",
 )  # fmt: skip
 # Other reports' prepared tables this report reads (as data, never by import), by the
 # report that makes them: the lifetime value reads the churn early warning's scores and

@@ -25,7 +25,8 @@ REPORT = "staff_kpi"
 
 
 SOURCES: tuple[str, ...] = (
-    "staff", "customers", "balances", "loans", "loan_snapshots", "surveys", "complaints",
+    "branches", "staff", "customers", "balances", "loans", "loan_snapshots", "surveys",
+    "complaints",
     "aml_alerts", "targets", "kyc_history", "staff_training", "staff_certifications",
 )  # fmt: skip
 
