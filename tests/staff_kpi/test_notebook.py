@@ -74,6 +74,8 @@ def _run_notebook(monkeypatch, prepared, branch, locale, settings=SMALL):
         table=frames.__getitem__,
         bench=frames.__getitem__,
         coverage=coverage,
+        org=types.SimpleNamespace(region={branch: "East"}),  # a branch: no league tables
+        members=(branch,),
     )
     page = Page(
         report="staff_kpi",
