@@ -125,7 +125,9 @@ def test_html_has_the_sections_and_no_code(site):
     assert page.select(".bb-provenance")
     text = page.get_text()
     assert "Traceback" not in text and "open_report(" not in text
-    assert not page.find("script")
+    # no code of the notebook's: the only scripts are the template's links between levels
+    assert [s.get("src") for s in page.find_all("script")] == ["levels.js", None]
+    assert "bbLevels" in page.find_all("script")[1].string
     assert not page.select("pre, .jp-InputArea, .input_area")
     # every TOC link resolves
     for a in page.select("nav a[href^='#']"):

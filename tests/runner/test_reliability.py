@@ -260,7 +260,7 @@ def test_empty_and_thin_branches_render_complete_reports(tmp_path):
     gone = "SELECT customer_id FROM customers WHERE branch_id = '0102'"
     for table in (
         "balances", "transactions", "financials", "aml_alerts", "kyc_history",
-        "customer_branch_history",
+        "customer_branch_history", "holdings", "contacts",
     ):  # fmt: skip
         con.execute(f"DELETE FROM {table} WHERE customer_id IN ({gone})")
     con.execute(
