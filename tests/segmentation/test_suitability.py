@@ -212,3 +212,17 @@ def test_the_planted_mis_seller_tops_the_first_branch(small_bank):
     )
     sold = listed[(listed["manager_id"] == seller) & (listed["product_id"] == "F03")]
     assert len(sold) >= 10 and set(sold["risk_appetite"]) <= {"R1", "R2"}
+
+
+def test_an_empty_branch_has_an_empty_call_list():
+    """A branch with no customers: text columns of no rows keep their text dtype, and the
+    list is empty rather than an error (the empty-branch run once failed here)."""
+    from branchbook.segmentation import suitability
+
+    cols = ["manager_id", "customer_id", "name", "risk_appetite", "product_id",
+            "product_type", "risk_level", "balance"]  # fmt: skip
+    empty = pd.DataFrame({c: pd.Series(dtype="str") for c in cols}).assign(
+        balance=pd.Series(dtype=float)
+    )
+    out = suitability.mismatch_list(empty)
+    assert out.empty and "levels_above" in out.columns

@@ -194,8 +194,10 @@ def mismatch_list(
         manager_id=mgr,
         manager_name=[names.get(m, m) if m else unassigned for m in mgr],
         levels_above=(
-            holdings["risk_level"].map(order) - holdings["risk_appetite"].map(order)
-        ).astype(float),
+            # as numbers first: an empty column keeps its text dtype through map
+            holdings["risk_level"].map(order).astype(float)
+            - holdings["risk_appetite"].map(order).astype(float)
+        ),
     )
     out = out.assign(unassigned_=mgr == "").sort_values(
         ["unassigned_", "manager_id", "levels_above", "balance", "customer_id", "product_id"],
