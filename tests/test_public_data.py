@@ -66,7 +66,7 @@ def test_the_whole_product_runs_on_the_german_credit_data(tmp_path):
     reports = tmp_path / "reports"
     run = _cli(
         "run", "--warehouse", str(wh), "--params", str(params), "--build", str(out / "build"),
-        "--out", str(reports), "--no-progress", "--workers", "2",
+        "--out", str(reports), "--no-progress", "--workers", "2", "--scopes", "branch",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     manifest = json.loads((reports / "1994-11" / "manifest.json").read_text(encoding="utf-8"))
