@@ -40,6 +40,7 @@ from .pdf import html_to_pdf
 PACK_FILE = "pack.pdf"
 #: Per report on the cover: sentences and actions (two pages for four reports).
 COVER_SENTENCES, COVER_ACTIONS = 2, 3
+COVER_CARDS = 6  # each report's first six cards: its brief has them all
 #: Pages of the cover.
 COVER_PAGES = 2
 
@@ -116,7 +117,7 @@ def cover_html(
             {
                 "key": report,
                 "title": data.get("title") or tr(f"common.reports.{report}"),
-                "cards": data.get("cards", []),
+                "cards": list(data.get("cards", []))[:COVER_CARDS],
                 "sentences": list(data.get("sentences", []))[:COVER_SENTENCES],
                 "actions": Markup(actions_html(todo, tr, link=False)) if todo else None,
                 "more": more,

@@ -189,7 +189,9 @@ def fit(x: pd.DataFrame, y, *, seed: int = 0) -> ChurnModel:
     mean = x[used].mean().to_numpy(float)
     sd = x[used].std(ddof=0).to_numpy(float)
     z = (x[used].to_numpy(float) - mean) / sd
-    lr = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(z, y)
+    # converged to the optimum, not to the default tolerance: the same rows read from
+    # DuckDB or a database server (sums in another order) must give the same model
+    lr = LogisticRegression(C=1.0, tol=1e-10, max_iter=5000, random_state=seed).fit(z, y)
     coef = lr.coef_[0] / sd
     # the intercept at the development means: z = 0 there
     return ChurnModel(used, mean, sd, coef, float(lr.intercept_[0]))

@@ -269,6 +269,9 @@ def churn_risk_frames(
         tx_from=pd.Timestamp(shift_month(start, -LOOKBACK_MONTHS) + "-01").date(),
         period_end=ctx.period_end,
     )
+    # one order whatever the source returns rows in (DuckDB or a database server): the
+    # fit, the calibration bands and the list then come out the same
+    raw = raw.sort_values(["month", "customer_id"], kind="stable", ignore_index=True)
     raw = raw.assign(churned=churned_within(raw["month"], raw["churn_month"], horizon))
     x = features(raw, dissatisfied_below=dissatisfied_below)
     is_dev = raw["month"].isin(dev).to_numpy()
