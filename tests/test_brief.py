@@ -77,6 +77,23 @@ def test_actions_are_the_first_rows_over_the_lists_with_how_many_more():
     assert (empty["rows"], empty["total"], empty["more"]) == ([], 0, 0)
 
 
+def test_a_list_of_managers_or_of_any_other_shape_shows_its_cells_in_the_brief():
+    # staff KPI's list names managers with their development gaps: its rows were once
+    # five empty rows under an empty header (none of its columns was a customer list's)
+    staff = {
+        "columns": ["staff_name", "grade", "training_hours", "hours_short", "certification"],
+        "kinds": ["text", "text", "num", "num", "text"],
+        "headers": ["Manager", "Grade", "Hours", "Hours short", "Certificate"],
+        "rows": [["Li", "Senior", 10.0, 30.0, "None"], ["Wang", "Junior", 20.0, 20.0, "AFP"]],
+    }
+    todo = brief.choose_actions({"managers_to_train": staff})
+    assert todo["headers"] == ["Manager", "Grade", "Hours short"]
+    assert todo["rows"] == [["Li", "Senior", 30.0], ["Wang", "Junior", 20.0]]
+    other = {"columns": list("abcdef"), "headers": list("ABCDEF"), "rows": [list(range(6))]}
+    todo = brief.choose_actions({"other": other})
+    assert todo["headers"] == ["A", "B", "C", "D"] and todo["rows"] == [[0, 1, 2, 3]]
+
+
 def test_the_banks_counted_lists_say_which_branch_and_how_many():
     """At bank scope a list is counted per region, branch and reason: the brief names the
     branch and the count, not five rows of the same next step and an amount."""

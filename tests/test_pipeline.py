@@ -315,6 +315,9 @@ def test_every_report_has_its_sections_summary_and_cards(site, report):
         assert len(page.select(".bb-kpi")) >= 3
         assert page.select(".bb-definitions dd") and page.select(".bb-provenance")
         assert "Traceback" not in page.get_text()
+        # the brief's first actions are rows with something in them, under a header
+        for row in page.select(".bb-brief-actions tr"):
+            assert row.get_text(strip=True), (bid, report, "an empty row in the brief")
 
 
 @pytest.mark.parametrize("report", list(registry()))

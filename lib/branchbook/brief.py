@@ -24,12 +24,20 @@ SENTENCES, MIN_SENTENCES = 5, 3
 ACTIONS = 5
 #: The columns of an action shown in the brief, in this order, when the list has them:
 #: who, why, what it is worth, and what to do.
+# the columns a list whose columns are none of ACTION_COLUMNS shows in the brief
+FALLBACK_COLUMNS = 4
+
+
 ACTION_COLUMNS = (
     "branch",  # the bank's lists are counted per branch and reason (Page._aggregated_list)
     "name",
     "manager_name",
+    "staff_name",  # staff KPI's list is of the managers themselves (development gaps)
+    "grade",
     "reason",
     "rules",
+    "hours_short",
+    "certification_required",
     "complaints",
     "rows",
     "aum",
@@ -112,6 +120,8 @@ def choose_actions(
     lists = list(actions.values())
     first = lists[0]
     columns = [c for c in ACTION_COLUMNS if c in first.get("columns", [])]
+    if not columns:  # a list of another shape: its own first columns, never empty rows
+        columns = list(first.get("columns", []))[:FALLBACK_COLUMNS]
     headers = dict(zip(first.get("columns", []), first.get("headers", []), strict=False))
     kinds = dict(zip(first.get("columns", []), first.get("kinds", []), strict=False))
     rows: list[list[Any]] = []
