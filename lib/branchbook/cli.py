@@ -413,18 +413,22 @@ def _dispatch(args) -> int:
         from . import completeness, contract, coverage, mapping, warehouse
         from .metrics import basis
         from .params import ParamSet, validate_period
-        from .prepare import empty_tables
+        from .prepare import empty_tables, transaction_months
         from .reports import REPORTS, settings_classes
 
         params_dir = Path(args.params_dir or root / "params")
         mapping_file = mapping.find(params_dir)
         mp = mapping.load(mapping_file) if mapping_file else None
         zone = warehouse.DEFAULT_TIME_ZONE
+        months = 0  # from a server, the transactions prepare stages are the ones checked
         if (params_dir / "bank.yaml").is_file():  # else the warehouse is named first
-            zone = _common_params(ParamSet(params_dir, settings_classes()).bank).time_zone
+            ps = ParamSet(params_dir, settings_classes())
+            zone = _common_params(ps.bank).time_zone
+            months = transaction_months(ps)
         con = warehouse.open_warehouse(
-            args.warehouse, time_zone=zone, mapping=mp, period=args.period
-        )
+            args.warehouse, time_zone=zone, mapping=mp, period=args.period,
+            transaction_months=months,
+        )  # fmt: skip
         rules = _common_params(ParamSet(params_dir, settings_classes()).bank)
         bounds = contract.Bounds(**rules.plausibility.model_dump())
         report = contract.check(con, bounds=bounds)

@@ -38,7 +38,18 @@ from typing import Any
 
 import pandas as pd
 
-from . import codekey, completeness, contract, coverage, holding, mapping, redact, server, warehouse
+from . import (
+    codekey,
+    completeness,
+    contract,
+    coverage,
+    holding,
+    lookback,
+    mapping,
+    redact,
+    server,
+    warehouse,
+)
 from .errors import DataContractError, ParamsError
 from .params import SHARED_KEYS, Common, ParamSet, validate_period
 from .period import Period, month_bounds, shift_month
@@ -60,7 +71,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "transactions": (
         "JOIN customers p USING (customer_id)",
         "p.branch_id",
-        "t.txn_date >= $stop - INTERVAL 395 DAY AND t.txn_date < $stop",
+        f"t.txn_date >= $stop - INTERVAL {lookback.EXTRACT_DAYS} DAY AND t.txn_date < $stop",
     ),
     "loans": ("", "t.branch_id", "t.originated_on < $stop"),
     "loan_snapshots": ("JOIN loans p USING (loan_id)", "p.branch_id", "t.month <= $period"),
@@ -236,16 +247,35 @@ def _key(fingerprints: dict[str, str], ps: ParamSet, mapping_file: Path | None) 
     }
 
 
-def _open(source, common: Common, mp, period: str | None, stage: Path):
-    """The warehouse on DuckDB; for a server, the rows ``period`` needs staged first."""
+def transaction_months(ps: ParamSet) -> int:
+    """How many months before the period the reports' prepares read transactions from at
+    most, by the bank's parameters: the largest that a report package's
+    ``transaction_months(settings)`` gives (0 when none reads further back than the
+    extracts' window; :mod:`branchbook.lookback`)."""
+    return max(
+        (
+            spec.module.transaction_months(_bank_section(ps, name, spec))
+            for name, spec in registry().items()
+            if hasattr(spec.module, "transaction_months")
+        ),
+        default=0,
+    )
+
+
+def _open(source, common: Common, mp, period: str | None, stage: Path, ps: ParamSet):
+    """The warehouse on DuckDB; for a server, the rows ``period`` needs staged first
+    (transactions as far back as the reports' prepares read them)."""
+    months = 0
     if warehouse.url_of(source):
         shutil.rmtree(stage, ignore_errors=True)
+        months = transaction_months(ps)
         if period is None:
             period = server.latest_month(warehouse.url_of(source), mapping=mp,
                                          time_zone=common.time_zone)  # fmt: skip
     return warehouse.open_warehouse(
-        source, time_zone=common.time_zone, mapping=mp, period=period, stage_dir=stage
-    )
+        source, time_zone=common.time_zone, mapping=mp, period=period, stage_dir=stage,
+        transaction_months=months,
+    )  # fmt: skip
 
 
 def empty_tables(con, found) -> set[str]:
@@ -292,7 +322,7 @@ def _unchanged(con, period, ps, mapping_file, build_dir, rules) -> Prepared | No
 
 
 def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, served, t0, force):
-    con = _open(source, common, mp, period, stage)
+    con = _open(source, common, mp, period, stage, ps)
     if not force and served is None:
         unchanged = _unchanged(con, period, ps, mapping_file, build_dir, common.completeness)
         if unchanged is not None:
@@ -313,7 +343,7 @@ def _prepare(period, source, ps, common, mp, mapping_file, build_dir, stage, ser
         period = completeness.latest_complete(con, rules)
         if warehouse.url_of(source) and period != staged:
             con.close()  # staged for a later month: stage the rows this one needs
-            con = _open(source, common, mp, period, stage)
+            con = _open(source, common, mp, period, stage, ps)
             report = contract.check(con, bounds=bounds)
             cov = _verdict(con)
             warehouse.complete_shape(con)

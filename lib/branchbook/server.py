@@ -11,9 +11,10 @@ next is fetched, so memory stays bounded whatever the table's size.
 Which rows a period needs (:data:`PERIOD_FILTERS`): every branch, staff member and
 customer; balances, loan snapshots and targets up to the period's month; loans,
 financials, surveys, complaints and AML alerts before the period's end; transactions
-of the 395 days before it (the longest window a report looks back) and each customer's
-latest earlier transaction (its recency). Dates and instants
-are compared in the bank's time zone (the session's ``TimeZone`` is set to it).
+from :func:`branchbook.lookback.transactions_since` (the branch extracts' window, or the
+first month a report's prepare reads when that is earlier: the caller says how many
+months back) and each customer's latest earlier transaction (its recency). Dates and
+instants are compared in the bank's time zone (the session's ``TimeZone`` is set to it).
 
 :func:`branch_fingerprints` hashes each branch's rows on the server (PostgreSQL), so a
 rerun with unchanged data knows it without pulling a row (``hashtext`` of each row's
@@ -34,6 +35,7 @@ from typing import Any
 
 from .contract import BIGINT, BOOLEAN, BRANCH_ROUTES, DATE, DOUBLE, TABLES, TIMESTAMP
 from .errors import ParamsError, WarehouseError
+from .lookback import transactions_since
 from .mapping import Mapping, select_list
 from .mapping import check as check_mapping
 from .period import Period
@@ -43,7 +45,8 @@ CHUNK_ROWS = 50_000
 """Rows fetched and written at a time."""
 
 #: table -> (column, operator, bound): the rows a period needs. Bounds: ``period``
-#: (YYYY-MM), ``stop`` (the first day after the period), ``since`` (395 days before stop).
+#: (YYYY-MM), ``stop`` (the first day after the period), ``since`` (the first day of
+#: transactions the period needs, :func:`branchbook.lookback.transactions_since`).
 PERIOD_FILTERS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "balances": (("month", "<=", "period"),),
     "transactions": (("txn_date", ">=", "since"), ("txn_date", "<", "stop")),
@@ -57,13 +60,16 @@ PERIOD_FILTERS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "holdings": (("month", "<=", "period"),),
     "contacts": (("contacted_on", "<", "stop"),),
 }
-LOOKBACK_DAYS = 395
 
 
-def bounds(period: str) -> dict[str, Any]:
-    """The filter bounds of ``period``."""
-    stop = Period.parse(period).stop
-    return {"period": period, "stop": stop, "since": stop - dt.timedelta(days=LOOKBACK_DAYS)}
+def bounds(period: str, *, transaction_months: int = 0) -> dict[str, Any]:
+    """The filter bounds of ``period``; ``transaction_months``: how many months before
+    the period a report's prepare reads transactions from (0: the extracts' window)."""
+    return {
+        "period": period,
+        "stop": Period.parse(period).stop,
+        "since": transactions_since(period, months=transaction_months),
+    }
 
 
 class _Source:
@@ -174,9 +180,13 @@ def stage(
     time_zone: str = "Asia/Shanghai",
     chunk_rows: int = CHUNK_ROWS,
     method: str = "auto",
+    transaction_months: int = 0,
 ) -> dict[str, int]:
     """Stream each contract table's rows that ``period`` needs (all rows when None) into
     ``folder/<table>.parquet``; returns the row count per table written.
+    ``transaction_months``: how many months before the period the reports' prepares
+    read transactions from (:func:`bounds`; prepare derives it from the reports'
+    settings, :func:`branchbook.prepare.transaction_months`).
 
     ``method``: ``copy`` (PostgreSQL's COPY, the default there), ``cursor`` (a
     server-side cursor, ``chunk_rows`` at a time, the default elsewhere) or ``auto``."""
@@ -185,7 +195,7 @@ def stage(
     counts = {}
     try:
         src.check()
-        limits = bounds(period) if period else None
+        limits = bounds(period, transaction_months=transaction_months) if period else None
         for table in TABLES:
             query = src.contract_query(table)
             if query is None:

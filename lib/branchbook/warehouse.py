@@ -77,6 +77,7 @@ def open_warehouse(
     mapping: Mapping | None = None,
     period: str | None = None,
     stage_dir: str | os.PathLike | None = None,
+    transaction_months: int = 0,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection on which every contract table found is a view by its name,
     its dates and instants on the bank's ``time_zone`` (see the module's time model).
@@ -85,7 +86,8 @@ def open_warehouse(
     hold the contract's; it is checked first. For a database URL, the rows ``period``
     needs (every row when None) are streamed into Parquet files in ``stage_dir`` (a
     private temporary folder when None, removed at exit) by :func:`branchbook.server.stage`,
-    and the connection reads those.
+    and the connection reads those; ``transaction_months``: how many months before
+    ``period`` the reports' prepares read transactions from (:mod:`branchbook.lookback`).
 
     Raises :class:`WarehouseError` when the path does not exist, the file is not a
     DuckDB database, a folder holds no contract table, or a URL cannot be read;
@@ -98,7 +100,8 @@ def open_warehouse(
         from . import server
 
         folder = Path(stage_dir) if stage_dir else Path(_private_folder("branchbook-stage-"))
-        server.stage(str(target), folder, mapping=mapping, period=period, time_zone=time_zone)
+        server.stage(str(target), folder, mapping=mapping, period=period, time_zone=time_zone,
+                     transaction_months=transaction_months)  # fmt: skip
         return _open_folder(folder)
     path = Path(target)
     if not path.exists():

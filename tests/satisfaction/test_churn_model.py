@@ -25,7 +25,12 @@ from branchbook.satisfaction.churn_model import (
     usable,
     validation,
 )
-from branchbook.satisfaction.churn_risk import churn_risk_frames, sample_months
+from branchbook.satisfaction.churn_risk import (
+    churn_risk_frames,
+    sample_months,
+    transaction_months,
+    transactions_from,
+)
 from branchbook.satisfaction.prepare import _steps_sql
 from branchbook.stats.measures import calibration_bands
 
@@ -519,3 +524,22 @@ def test_list_tiers_are_checked_with_the_allowed_values():
     with pytest.raises(ValueError, match="expected to be some of"):
         Settings(winback_tiers=[])
     assert Settings().churn_list_tiers == ["affluent", "wealth", "private"]
+
+
+@pytest.mark.parametrize("horizon", [1, 3, 12])
+@pytest.mark.parametrize("dev_months", [1, 3, 12])
+@pytest.mark.parametrize("calibration_months", [1, 2])
+def test_transaction_months_reach_the_first_month_the_features_read(
+    horizon, dev_months, calibration_months
+):
+    """Whatever the warehouse's history, the samples' features read no transaction
+    before the month :func:`transaction_months` counts back (a server stages from it),
+    and with a long history they read that month."""
+    kw = {"horizon": horizon, "dev_months": dev_months, "calibration_months": calibration_months}
+    first = shift_month("2026-10", -transaction_months(**kw))
+    for history in ("2000-01", "2024-11", "2025-10"):
+        dev, cal, val = sample_months("2026-10", history, **kw)
+        reads = transactions_from([*dev, *cal, val, "2026-10"])
+        assert reads >= first
+        if history == "2000-01":
+            assert reads == first

@@ -88,7 +88,7 @@ from .metrics import (
     trend,
     unit_kpis,
 )
-from .prepare import prepare
+from .prepare import prepare, transaction_months
 from .retention import cohort_months, retention_by_band, retention_curve
 from .scores import (
     BANDS,
@@ -198,6 +198,7 @@ __all__ = [
     "scores_vs_bank",
     "sla_compliance",
     "summary_facts",
+    "transaction_months",
     "trend",
     "wilson_interval",
 ]

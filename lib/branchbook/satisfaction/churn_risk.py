@@ -20,7 +20,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..period import shift_month
+from ..period import Period, shift_month
 from .churn_model import (
     FEATURES,
     REASONS,
@@ -203,6 +203,33 @@ def sample_months(
     return kept(dev), kept(cal), val
 
 
+def transactions_from(snap_months: list[str]) -> str:
+    """The first month of transactions the features of ``snap_months`` read: the
+    :data:`LOOKBACK_MONTHS` months before the earliest."""
+    return shift_month(min(snap_months), -LOOKBACK_MONTHS)
+
+
+def transaction_months(*, horizon: int, dev_months: int, calibration_months: int = 1) -> int:
+    """How many months before the period the model reads transactions from at most: the
+    first month :func:`transactions_from` gives for the samples of :func:`sample_months`
+    (before the warehouse's history trims them; it never lengthens them). Any period
+    gives the same count. A database server stages transactions from that month on
+    (:mod:`branchbook.lookback`).
+
+    With a horizon of 3 and three development months the earliest snapshot is 2026-01
+    for 2026-10, whose features read from 2025-08:
+
+    >>> transaction_months(horizon=3, dev_months=3)
+    14
+    """
+    period = "2000-01"
+    dev, cal, val = sample_months(
+        period, "1900-01", horizon=horizon, dev_months=dev_months,
+        calibration_months=calibration_months,
+    )  # fmt: skip
+    return Period.parse(period).months_since(transactions_from([*dev, *cal, val, period]))
+
+
 SCORE_COLUMNS = (
     "customer_id",
     "branch_id",
@@ -266,7 +293,7 @@ def churn_risk_frames(
         period=period,
         floor=float(floor),
         snap_months=snap_months,
-        tx_from=pd.Timestamp(shift_month(start, -LOOKBACK_MONTHS) + "-01").date(),
+        tx_from=Period.parse(transactions_from(snap_months)).start,
         period_end=ctx.period_end,
     )
     # one order whatever the source returns rows in (DuckDB or a database server): the
@@ -345,4 +372,10 @@ def churn_risk_frames(
     }
 
 
-__all__ = ["FEATURES", "SCORE_COLUMNS", "churn_risk_frames", "sample_months"]
+__all__ = [
+    "FEATURES",
+    "SCORE_COLUMNS",
+    "churn_risk_frames",
+    "sample_months",
+    "transaction_months",
+]

@@ -20,6 +20,7 @@ from ..metrics.models import (
 from ..period import Period, shift_month
 from .bridges import base_months, bridge_sums
 from .churn_risk import churn_risk_frames, lost_customers
+from .churn_risk import transaction_months as _churn_transaction_months
 from .compare import branch_tests
 from .complaints import monthly_complaints
 from .drivers import DRIVER_SAMPLE_CAP, drivers
@@ -180,6 +181,19 @@ def _month_number(months: pd.Series) -> pd.Series:
     )
 
 
+def _churn_samples(s) -> dict[str, int]:
+    """The settings that place the churn model's samples (:func:`.churn_risk.sample_months`)."""
+    return {"horizon": s.churn_model_horizon_months, "dev_months": s.churn_model_dev_months}
+
+
+def transaction_months(s) -> int:
+    """How many months before the period :func:`prepare` reads transactions from at most,
+    by the report's settings ``s``: the churn model's samples' features
+    (:func:`.churn_risk.transaction_months`); a database server stages them from there
+    (:mod:`branchbook.lookback`)."""
+    return _churn_transaction_months(**_churn_samples(s))
+
+
 def prepare(ctx) -> dict[str, pd.DataFrame]:
     """Bank-wide frames for the satisfaction report (run once per period).
 
@@ -327,8 +341,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         _steps_sql(n_low),
         floor=s.churn_aum_floor,
         floor_months=n_low,
-        horizon=s.churn_model_horizon_months,
-        dev_months=s.churn_model_dev_months,
+        **_churn_samples(s),
         min_events=s.churn_model_min_events,
         dissatisfied_below=s.band_bounds[0],
     )
