@@ -11,9 +11,9 @@ warm-up page, as a renderer is before its first report.
 Routes:
 
 - ``weasy-shipped``: WeasyPrint as it is shipped (``BRANCHBOOK_SPEEDUPS=0``'s path);
-- ``weasy-tuned``: the production path (:func:`branchbook.output.pdf.html_to_pdf`);
-- ``typst``: the prototype converter :mod:`typst_route` and the ``typst`` package
-  (``pip install -e '.[pdf-compare]'``).
+- ``weasy-tuned``: WeasyPrint with the patches of :mod:`branchbook.speedups.weasy`
+  (the fallback route, ``BRANCHBOOK_PDF_ENGINE=weasyprint``);
+- ``typst``: the production route, :mod:`branchbook.output.typeset`.
 """
 
 from __future__ import annotations
@@ -97,14 +97,12 @@ def routes() -> dict:
     def shipped(html: str) -> bytes:
         return pdf._weasyprint_pdf(html, None, pdf.PROTOCOLS)
 
-    made = {"weasy-shipped": shipped, "weasy-tuned": pdf.html_to_pdf}
-    try:
-        from typst_route import TypstRoute
+    from branchbook.output import typeset
 
-        made["typst"] = TypstRoute().pdf
-    except ImportError:
-        print("typst is not installed: pip install -e '.[pdf-compare]'", file=sys.stderr)
-    return made
+    def tuned(html: str) -> bytes:
+        return pdf._weasyprint_route(html, None)
+
+    return {"weasy-shipped": shipped, "weasy-tuned": tuned, "typst": typeset.pdf}
 
 
 def main(argv: list[str] | None = None) -> int:

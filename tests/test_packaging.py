@@ -25,8 +25,10 @@ def test_environment_yml_matches_pyproject():
     wanted = dict(_name_spec(r) for r in reqs)
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     have = {}
-    for dep in env["dependencies"]:
-        if not isinstance(dep, str):
+    # the pip section holds what conda-forge does not ship as a Python package (typst)
+    pip = [d for dep in env["dependencies"] if isinstance(dep, dict) for d in dep.get("pip", [])]
+    for dep in [d for d in env["dependencies"] if isinstance(d, str)] + pip:
+        if dep.startswith("-e"):
             continue
         name, spec = _name_spec(dep)
         if name in ("python", "pip"):

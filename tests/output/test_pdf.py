@@ -34,7 +34,7 @@ def test_zh_pdf_has_chinese_text_embedded_cjk_font_and_a4(tmp_path, zh_nb):
     assert "第 1 页" in text
     assert "内部资料" in text
     fonts = _tool("pdffonts", str(pdf))
-    cjk = [ln for ln in fonts.splitlines() if "NotoSansCJKSC" in re.sub(r"[ -]", "", ln)]
+    cjk = [ln for ln in fonts.splitlines() if "notosanscjksc" in re.sub(r"[ -]", "", ln.lower())]
     assert cjk and all(" yes " in ln for ln in cjk), fonts
     info = _tool("pdfinfo", str(pdf))
     assert re.search(r"Page size:\s+595\.\d* x 841\.\d* pts \(A4\)", info), info
@@ -56,22 +56,68 @@ def test_pdf_embeds_two_faces_even_with_suppressed_and_empty_tables(
     pdf = tmp_path / "p.pdf"
     pdf.write_bytes(page_pdf.html_to_pdf(html))
     names = [ln.split()[0] for ln in _tool("pdffonts", str(pdf)).splitlines()[2:]]
-    assert sorted(n.split("+", 1)[1] for n in names) == [
-        "Noto-Sans-CJK-SC",
-        "Noto-Sans-CJK-SC-Bold",
-    ]
+    faces = sorted(_face(n) for n in names)
+    assert faces == ["bold", "regular"], names
+
+
+def _face(name: str) -> str:
+    """``bold`` or ``regular`` for an embedded Noto Sans CJK SC subset (either engine's
+    naming: ``ABCDEF+Noto-Sans-CJK-SC-Bold``, ``ABCDEF+NotoSansCJKsc-Regular-Identity-H``)."""
+    flat = re.sub(r"[ -]", "", name.split("+", 1)[1].lower()).removesuffix("identityh")
+    assert flat.startswith("notosanscjksc"), name
+    return flat.removeprefix("notosanscjksc") or "regular"
+
+
+def _maker(pdf: bytes) -> str:
+    """The program that made a PDF, from its information dictionary."""
+    import io
+
+    from pypdf import PdfReader
+
+    info = PdfReader(io.BytesIO(pdf)).metadata or {}
+    return str(info.get("/Producer") or info.get("/Creator") or "")
 
 
 def test_our_page_gives_weasyprint_nothing_to_warn_about(zh_nb, caplog):
     html, _ = page_html.notebook_to_html(zh_nb)
+    # WeasyPrint warns of its own user-agent counter styles (" disc ", " decimal ") as
+    # it parses that sheet, once a process: not of the page
+    page_pdf._weasyprint_route(html, None)
+    caplog.clear()
     with caplog.at_level("WARNING", logger="weasyprint"):
-        page_pdf.html_to_pdf(html)
+        page_pdf._weasyprint_route(html, None)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+
+
+def test_a_report_page_is_set_by_typst_and_any_other_page_by_weasyprint(zh_nb, caplog):
+    html, _ = page_html.notebook_to_html(zh_nb)
+    with caplog.at_level("WARNING"):
+        typst_pdf = page_pdf.html_to_pdf(html)
+    assert _maker(typst_pdf).startswith("Typst")
+    assert not [r for r in caplog.records if r.name == "branchbook.output.pdf"]
+    other = page_pdf.html_to_pdf("<html><body><p>cover</p></body></html>")
+    assert _maker(other).startswith("WeasyPrint")
+
+
+def test_the_engine_is_typst_unless_weasyprint_is_asked_for(zh_nb, monkeypatch):
+    html, _ = page_html.notebook_to_html(zh_nb)
+    monkeypatch.setenv("BRANCHBOOK_PDF_ENGINE", "weasyprint")
+    assert _maker(page_pdf.html_to_pdf(html)).startswith("WeasyPrint")
+    monkeypatch.setenv("BRANCHBOOK_PDF_ENGINE", "latex")
+    with pytest.raises(RenderError, match="BRANCHBOOK_PDF_ENGINE='latex' is not a PDF engine"):
+        page_pdf.html_to_pdf(html)
 
 
 def test_missing_glyph_is_an_error():
     html = "<html><body style=\"font-family: 'Noto Sans CJK SC'\">\U000f0000</body></html>"
     with pytest.raises(RenderError, match="notdef"):
+        page_pdf.html_to_pdf(html)
+
+
+def test_missing_glyph_on_a_report_page_is_an_error(zh_nb):
+    html, _ = page_html.notebook_to_html(zh_nb)
+    html = html.replace("</main>", "<p>\U000f0000</p></main>")
+    with pytest.raises(RenderError, match="no glyph for U\\+F0000"):
         page_pdf.html_to_pdf(html)
 
 
@@ -85,7 +131,8 @@ def test_pdf_shows_every_chart(tmp_path, texts, build_page, notebook_from_page):
     listed = [line.split() for line in _tool("pdfimages", "-list", str(pdf)).splitlines()[2:]]
     images = [row for row in listed if row[2] == "image"]  # (an RGBA chart adds its "smask")
     assert len(images) == 3
-    assert all(row[5] == "rgb" and row[3:5] == ["652", "371"] for row in images)
+    # at the size drawn, in RGB (Typst tags it with an sRGB profile: "icc")
+    assert all(row[5] in ("rgb", "icc") and row[3:5] == ["652", "371"] for row in images)
 
 
 def test_pdf_exporter_gives_bytes(zh_nb):

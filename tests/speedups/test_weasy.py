@@ -145,10 +145,12 @@ def test_pages_the_parsed_sheets_cannot_copy_exactly_go_to_weasyprint_as_they_ar
     assert weasy._split_stylesheets(page) is None
 
 
-def test_the_render_server_parses_every_locales_page_sheets_ahead():
+def test_the_render_server_parses_every_locales_page_sheets_ahead(monkeypatch):
+    """With WeasyPrint as the engine (Typst's warm-up: tests/output/test_typeset.py)."""
     from branchbook import i18n
     from branchbook.runner import forkserver
 
+    monkeypatch.setenv("BRANCHBOOK_PDF_ENGINE", "weasyprint")
     weasy._SHEETS.clear()
     forkserver.warm(["branchbook.output.pdf", "weasyprint"])
     keys = list(weasy._SHEETS)

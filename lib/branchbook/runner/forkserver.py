@@ -58,6 +58,8 @@ WARM_MODULES = (
     "branchbook.charts",
     "branchbook.output.html",
     "branchbook.output.pdf",
+    "branchbook.output.typeset",
+    "typst",
     "weasyprint",
     "email.policy",  # imported by every renderer's first PDF
     "ipykernel.kernelapp",
@@ -83,7 +85,16 @@ WARM_MODULES = (
 )
 # What only a renderer needs: imported by the render server, forked from the server
 # once the rest is imported (see serve).
-RENDER_MODULES = ("branchbook.output.html", "branchbook.output.pdf", "weasyprint", "email.policy")
+RENDER_MODULES = (
+    "branchbook.output.html",
+    "branchbook.output.pdf",
+    "branchbook.output.typeset",
+    "typst",
+    "tinyhtml5",
+    "fontTools.ttLib",
+    "weasyprint",  # pages Typst does not set (a block it does not know)
+    "email.policy",
+)
 READY = b"ready\n"
 START_TIMEOUT_S = 180
 
