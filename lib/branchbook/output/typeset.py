@@ -416,8 +416,8 @@ class _Writer:
             return "\n".join(out)  # a table without a cell draws nothing
         if widths and all(widths) and len(widths) == n:
             columns = ", ".join(f"{float(m.group(1)):.3f}%" for m in widths)
-        else:
-            columns = ", ".join(["auto"] * n)
+        else:  # as wide as the page, as the print sheet's tables are: the last takes the rest
+            columns = ", ".join(["auto"] * (n - 1) + ["1fr"])
         cells = []
         if "thead" in parts:
             head = [self.cell(c, "head", heat) for tr in parts["thead"] for c in tr]
