@@ -774,20 +774,34 @@ class Page:
             foot_note = f'<p class="bb-note bb-suppressed-note">{esc(self.t("common.suppressed_note", limit=self.suppress_below))}</p>'
         else:
             foot_note = ""
-        if len(body_rows) > max_rows:
-            self._emit(render(body_rows[:max_rows]) + foot_note)
-            rest = len(body_rows) - max_rows
-            self.note("common.truncated", shown=max_rows, total=len(body_rows), rest=rest)
-            # the appendix continues the table from the first row the body leaves out,
-            # under the same header and column widths (no row printed twice)
-            title = self.t(
-                "common.continued",
-                title=caption or (self.blocks_heading() or ""),
-                first=max_rows + 1,
-            )
-            self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
-        else:
-            self._emit(render(body_rows) + foot_note)
+        self._bounded(render, body_rows, max_rows=max_rows, caption=caption, after=foot_note)
+
+    def _bounded(
+        self,
+        render,
+        body_rows: list[str],
+        *,
+        max_rows: int,
+        caption: str | None = None,
+        after: str = "",
+    ) -> None:
+        """Emit a table of ``body_rows`` (``render`` makes the whole table of some of
+        them) and ``after`` under it. Rows past ``max_rows`` continue in the appendix,
+        from row ``max_rows + 1``, with a note saying so."""
+        if len(body_rows) <= max_rows:
+            self._emit(render(body_rows) + after)
+            return
+        self._emit(render(body_rows[:max_rows]) + after)
+        rest = len(body_rows) - max_rows
+        self.note("common.truncated", shown=max_rows, total=len(body_rows), rest=rest)
+        # the appendix continues the table from the first row the body leaves out,
+        # under the same header and column widths (no row printed twice)
+        title = self.t(
+            "common.continued",
+            title=caption or (self.blocks_heading() or ""),
+            first=max_rows + 1,
+        )
+        self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
 
     def unit_names(self, branches: pd.DataFrame) -> dict[str, str]:
         """``{unit: name}`` of the branches of ``branches`` ("name (id)", in the page's
