@@ -194,7 +194,8 @@ if not score_grades:
     page.empty("scorecard")
 for grade in score_grades:
     page.heat_table("scores", staff_kpi.score_matrix(sc, month=d.period, kpis=staff_kpi.scorecard_kpis(cfg), grade=grade),
-                       rows="metrics", grade=page.tr.label("staff_kpi.values.grades", grade))
+                    rows="metrics", grade=page.tr.label("staff_kpi.values.grades", grade),
+                    names=staff_kpi.score_names(sc, month=d.period, grade=grade, branches=names), max_rows=40)
 
 # %% [markdown]
 # Ratings by forced distribution (pool and shares from params), ties and the NPL veto.

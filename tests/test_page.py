@@ -492,6 +492,85 @@ def test_heat_cells_all_equal_or_missing():
     assert page_mod.heat_cells([[float("nan"), None]]) == [[(None, None), (None, None)]]
 
 
+SCORE_KPIS = (
+    "new_customers net_new_aum deposit_growth loan_growth products_per_customer npl_ratio "
+    "new_npl_rate csat complaint_rate closure_rate kyc_complete_rate aml_open_rate"
+).split()
+
+
+def score_matrix(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A staff KPI score matrix of ``n`` managers (columns, best first) and who they are."""
+    managers = [f"王{i:03d}" for i in range(n)]
+    values = [[float((7 * i + 3 * j) % 101) for j in range(n)] for i in range(len(SCORE_KPIS))]
+    values[0][1] = float("nan")
+    names = pd.DataFrame(
+        {"staff_name": managers, "branch": [f"城东支行 ({101 + j % 12:04d})" for j in range(n)]}
+    )
+    return pd.DataFrame(values, index=SCORE_KPIS, columns=managers), names
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_a_few_managers_keep_the_kpis_as_rows(locale):
+    """A branch's grade of a few managers: KPIs down, managers across, and the names
+    of the transposed form change nothing."""
+    matrix, names = score_matrix(8)
+    p, plain = make(locale, report="staff_kpi"), make(locale, report="staff_kpi")
+    p.heat_table("scores", matrix, rows="metrics", grade="Senior", names=names)
+    plain.heat_table("scores", matrix, rows="metrics", grade="Senior")
+    assert p.blocks == plain.blocks and not p.appendix_blocks
+    table = html_of(p).select_one("div.bb-heat table")
+    assert [th.get_text() for th in table.select("thead th")][1:] == list(matrix.columns)
+    assert len(table.select("tbody tr")) == len(SCORE_KPIS)
+    assert "bb-wrap" not in table.get("class", [])
+
+
+@pytest.mark.parametrize(
+    ("locale", "heads"), [("en", ["Manager", "Branch"]), ("zh-CN", ["客户经理", "网点"])]
+)
+def test_many_managers_are_rows_best_first_and_continue_in_the_appendix(locale, heads):
+    """A grade across the bank (100 managers) does not fit across A4: one row per
+    manager with the branch, in the matrix's order, the KPIs across, each cell tinted as
+    in the matrix; the first 25 rows in the page, the rest in the appendix, as long
+    tables do."""
+    matrix, names = score_matrix(100)
+    p = make(locale, report="staff_kpi")
+    p.section("scores")
+    p.heat_table("scores", matrix, rows="metrics", grade="Senior", names=names)
+    body = BeautifulSoup(p.blocks[-2], "html.parser").select_one("div.bb-heat table")
+    note = BeautifulSoup(p.blocks[-1], "html.parser").get_text()
+    assert p.t("common.truncated", shown=25, total=100, rest=75) in note
+    kpis = [i18n.label("staff_kpi.values.metrics", k, locale) for k in SCORE_KPIS]
+    assert [th.get_text() for th in body.select("thead th")] == [*heads, *kpis]
+    rows = body.select("tbody tr")
+    assert [r.th.get_text() for r in rows] == list(matrix.columns[:25])
+    assert rows[3].find("td").get_text() == names["branch"][3]
+    levels = page_mod.heat_cells(matrix.to_numpy(dtype=float))
+    tints = [[td["class"][-1] for td in r.find_all("td")[1:]] for r in rows]
+    assert tints[1][0] == "bb-none"
+    assert tints[2] == [f"bb-h{row[2][1]}" for row in levels]
+    # printed at the print font or a step or two below it, never cut or squeezed
+    assert not {"bb-pt65", "bb-wrap"} & set(body["class"])
+    p.appendix()
+    appendix = BeautifulSoup(p.blocks[-1], "html.parser")
+    title = p.rt("charts.scores.title", grade="Senior")
+    assert appendix.find("h3").get_text() == p.t("common.continued", title=title, first=26)
+    cont = appendix.select_one("div.bb-heat table")
+    assert [r.th.get_text() for r in cont.select("tbody tr")] == list(matrix.columns[25:])
+    assert [c["style"] for c in cont.select("col")] == [c["style"] for c in body.select("col")]
+
+
+def test_a_square_matrix_too_wide_stays_as_it_is():
+    """Only a matrix wider than tall turns: a square one too wide for the print font
+    (a transition matrix reads from its rows to its columns) is left as it is."""
+    matrix = pd.DataFrame(
+        [[1.0] * 30] * 30, index=[f"r{i}" for i in range(30)], columns=[f"c{i}" for i in range(30)]
+    )
+    p = make("en")
+    p.heat_table("rfm_grid", matrix)
+    rows = html_of(p).select("div.bb-heat tbody tr")
+    assert [r.th.get_text() for r in rows] == list(matrix.index) and not p.appendix_blocks
+
+
 def test_heat_classes_are_readable_and_beat_the_zebra_rows():
     """Every tint class sets a text colour with a WCAG contrast of at least 4.5:1, and
     the rule is more specific than the zebra rows' background."""

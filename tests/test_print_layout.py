@@ -120,3 +120,14 @@ def test_the_denser_steps_match_print_css():
         assert f"table.{size} {{ font-size: {font_pt:g}pt; }}" in css
         assert pad_pt == 6.0 and f"table.{size} td" in padded and f"table.{size} th" in padded
     assert "table.bb-wrap td { white-space: normal; overflow-wrap: anywhere; }" in css
+
+
+def test_print_step_says_how_much_denser_a_table_prints():
+    """0 at 8.5 pt, 1 with narrower padding (still the print font), then the smaller
+    sizes, and one past the last step for a table that cannot fit at all."""
+    steps = [print_layout.print_step(*_money_table(n, "12,345,678")) for n in (4, 9, 10)]
+    assert steps == [0, 1, 3]
+    assert [print_layout.at_print_font(s) for s in steps] == [True, True, False]
+    last = len(print_layout.PRINT_STEPS)
+    assert print_layout.print_step(*_money_table(100, "1")) == last  # 6 pt padding each
+    assert not print_layout.at_print_font(last)

@@ -68,6 +68,37 @@ def heat_cells(values, number: str = "{:,.0f}") -> list[list[tuple[str | None, i
     return out
 
 
+def heat_rows(
+    heads: Sequence[Sequence[str]], cells: Sequence[Sequence[tuple[str | None, int | None]]]
+) -> list[str]:
+    """The ``<tr>`` of each row of a heat table: its head texts (the first a row
+    header, any others plain cells), then its cells of :func:`heat_cells`, tinted."""
+    out = []
+    for head, row in zip(heads, cells, strict=True):
+        first, *more = head
+        tinted = "".join(
+            f'<td class="num bb-none">{fmt.MISSING}</td>'
+            if value is None
+            else f'<td class="num bb-h{level}">{esc(value)}</td>'
+            for value, level in row
+        )
+        others = "".join(f"<td>{esc(t)}</td>" for t in more)
+        out.append(f'<tr><th scope="row">{esc(first)}</th>{others}{tinted}</tr>')
+    return out
+
+
+def heat_transposed(
+    head_html: str, rows_html: Sequence[str], t_head_html: str, t_rows_html: Sequence[str]
+) -> bool:
+    """Whether a heat table is drawn transposed (``t_...``, its columns as rows): only
+    when it does not print across A4 at the print font and its transpose prints less
+    dense (:func:`print_layout.print_step`). A table that fits stays as it is."""
+    step = print_layout.print_step(head_html, rows_html)
+    if print_layout.at_print_font(step):
+        return False
+    return print_layout.print_step(t_head_html, t_rows_html) < step
+
+
 def esc(value: Any) -> str:
     """Escape text for HTML (quotes too)."""
     return html.escape(str(value), quote=True)
@@ -622,6 +653,8 @@ class Page:
         rows: str | None = None,
         cols: str | None = None,
         number: str = "{:,.0f}",
+        names: pd.DataFrame | None = None,
+        max_rows: int = 25,
         **values: Any,
     ) -> None:
         """A labelled matrix as a heat table: each value in its cell, the cell tinted by
@@ -632,30 +665,58 @@ class Page:
         and a screen reader reads the cells. It is also far cheaper to make: an 18 x 10
         score matrix took 0.25 s as a matplotlib heatmap, a quarter of its report
         (the chart this replaced).
+
+        A matrix wider than tall and too wide for A4 at the print font (the managers of
+        a grade across a region or the bank) is drawn transposed when that prints less
+        dense
+        (:func:`heat_transposed`): one row per column of ``matrix``, in its order, the
+        same tints, and rows past ``max_rows`` continue in the appendix as
+        :meth:`table`'s do. ``names`` (one row per column of ``matrix``, in order) heads
+        those rows, under headers from ``<report>.columns.<column>`` (a manager's name
+        and branch); without it the column labels do.
         """
         text = self._chart_text(key, **values)
         row_labels = self.labels(matrix.index, rows)
         col_labels = self.labels(matrix.columns, cols)
+        cells = heat_cells(matrix.to_numpy(dtype=float), number)
         corner = " \\ ".join(t for t in (text["ylabel"], text["xlabel"]) if t)
         heads = f"<th>{esc(corner)}</th>" + "".join(
             f'<th class="num">{esc(c)}</th>' for c in col_labels
         )
-        body = []
-        for label, row in zip(
-            row_labels, heat_cells(matrix.to_numpy(dtype=float), number), strict=True
-        ):
-            cells = "".join(
-                f'<td class="num bb-none">{fmt.MISSING}</td>'
-                if value is None
-                else f'<td class="num bb-h{level}">{esc(value)}</td>'
-                for value, level in row
+        body = heat_rows([[label] for label in row_labels], cells)
+        if names is None:
+            t_corner = " \\ ".join(t for t in (text["xlabel"], text["ylabel"]) if t)
+            t_names, t_heads = [[label] for label in col_labels], [t_corner]
+        elif len(names) != len(col_labels):
+            raise ValueError(
+                f"heat table {key!r}: names has {len(names)} rows, one per column of the "
+                f"matrix expected ({len(col_labels)})"
             )
-            body.append(f'<tr><th scope="row">{esc(label)}</th>{cells}</tr>')
-        table_open, colgroup = fixed_table(heads, body)
-        self._emit(
-            f'<div class="bb-table bb-heat">{table_open}<caption>{esc(text["title"])}</caption>{colgroup}'
-            f"<thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        else:
+            t_names = [[fmt.text(v, self.locale) for v in r] for r in names.itertuples(False)]
+            t_heads = [self.rt(f"columns.{c}") for c in names.columns]
+        t_head = "".join(f"<th>{esc(h)}</th>" for h in t_heads) + "".join(
+            f'<th class="num">{esc(r)}</th>' for r in row_labels
         )
+        t_body = heat_rows(t_names, [[r[j] for r in cells] for j in range(len(col_labels))])
+        # only a wide matrix turns: a square one (a transition matrix) keeps its reading
+        transposed = len(col_labels) > len(row_labels) and heat_transposed(
+            heads, body, t_head, t_body
+        )
+        if transposed:
+            heads, body = t_head, t_body
+        table_open, colgroup = fixed_table(heads, body)
+
+        def render(some: list[str]) -> str:
+            return (
+                f'<div class="bb-table bb-heat">{table_open}<caption>{esc(text["title"])}</caption>{colgroup}'
+                f"<thead><tr>{heads}</tr></thead><tbody>{''.join(some)}</tbody></table></div>"
+            )
+
+        if transposed:
+            self._bounded(render, body, max_rows=max_rows, caption=text["title"])
+        else:
+            self._emit(render(body))
 
     def lorenz_chart(self, key: str, curves: Mapping[str, pd.DataFrame], **values: Any) -> None:
         """Lorenz curves; ``curves`` maps a series key to a frame of ``customer_share``, ``aum_share``."""
@@ -774,20 +835,34 @@ class Page:
             foot_note = f'<p class="bb-note bb-suppressed-note">{esc(self.t("common.suppressed_note", limit=self.suppress_below))}</p>'
         else:
             foot_note = ""
-        if len(body_rows) > max_rows:
-            self._emit(render(body_rows[:max_rows]) + foot_note)
-            rest = len(body_rows) - max_rows
-            self.note("common.truncated", shown=max_rows, total=len(body_rows), rest=rest)
-            # the appendix continues the table from the first row the body leaves out,
-            # under the same header and column widths (no row printed twice)
-            title = self.t(
-                "common.continued",
-                title=caption or (self.blocks_heading() or ""),
-                first=max_rows + 1,
-            )
-            self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
-        else:
-            self._emit(render(body_rows) + foot_note)
+        self._bounded(render, body_rows, max_rows=max_rows, caption=caption, after=foot_note)
+
+    def _bounded(
+        self,
+        render,
+        body_rows: list[str],
+        *,
+        max_rows: int,
+        caption: str | None = None,
+        after: str = "",
+    ) -> None:
+        """Emit a table of ``body_rows`` (``render`` makes the whole table of some of
+        them) and ``after`` under it. Rows past ``max_rows`` continue in the appendix,
+        from row ``max_rows + 1``, with a note saying so."""
+        if len(body_rows) <= max_rows:
+            self._emit(render(body_rows) + after)
+            return
+        self._emit(render(body_rows[:max_rows]) + after)
+        rest = len(body_rows) - max_rows
+        self.note("common.truncated", shown=max_rows, total=len(body_rows), rest=rest)
+        # the appendix continues the table from the first row the body leaves out,
+        # under the same header and column widths (no row printed twice)
+        title = self.t(
+            "common.continued",
+            title=caption or (self.blocks_heading() or ""),
+            first=max_rows + 1,
+        )
+        self.appendix_blocks.append(f"<h3>{esc(title)}</h3>{render(body_rows[max_rows:])}")
 
     def unit_names(self, branches: pd.DataFrame) -> dict[str, str]:
         """``{unit: name}`` of the branches of ``branches`` ("name (id)", in the page's

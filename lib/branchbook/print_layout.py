@@ -32,6 +32,9 @@ DENSER = (
     ("bb-pt65", 6.5, 6.0),
     ("bb-pt65 bb-wrap", 6.5, 6.0),
 )
+# The normal print (print.css: 8.5 pt, 6 pt padding both sides), then the denser ones.
+PRINT_PT = 8.5
+PRINT_STEPS = (("", PRINT_PT, 9.0), *DENSER)
 # a header up to this wide (four bold CJK characters) is not broken between lines
 HEADER_WHOLE_EM = 4.2
 
@@ -321,6 +324,19 @@ def column_shares(head_html: str, rows_html: Sequence[str]) -> list[float] | Non
     return _shares(lo, hi, TABLE_EM, CELL_PAD_EM)
 
 
+def _fit(head_html: str, rows_html: Sequence[str]) -> tuple[int, str, list[float]] | None:
+    """The step of :data:`PRINT_STEPS` that fits the table on A4, its class and column
+    shares (see :func:`print_fit`); ``None`` when none does."""
+    lo, hi = _column_em(head_html, rows_html)
+    for step, (css_class, font_pt, pad_pt) in enumerate(PRINT_STEPS):
+        if css_class.endswith("bb-wrap"):
+            lo, hi = _column_em(head_html, rows_html, wrap=True)
+        shares = _shares(lo, hi, TABLE_PT / font_pt, pad_pt / font_pt)
+        if shares is not None:
+            return step, css_class, shares
+    return None
+
+
 def print_fit(head_html: str, rows_html: Sequence[str]) -> tuple[str, list[float]] | None:
     """The print.css class and column shares that fit the table on A4.
 
@@ -332,11 +348,20 @@ def print_fit(head_html: str, rows_html: Sequence[str]) -> tuple[str, list[float
     >>> print_fit('<th>A</th>', ['<tr><td class="num">1,234</td></tr>'])[0]
     ''
     """
-    lo, hi = _column_em(head_html, rows_html)
-    for css_class, font_pt, pad_pt in (("", 8.5, 9.0), *DENSER):
-        if css_class.endswith("bb-wrap"):
-            lo, hi = _column_em(head_html, rows_html, wrap=True)
-        shares = _shares(lo, hi, TABLE_PT / font_pt, pad_pt / font_pt)
-        if shares is not None:
-            return css_class, shares
-    return None
+    fit = _fit(head_html, rows_html)
+    return None if fit is None else (fit[1], fit[2])
+
+
+def print_step(head_html: str, rows_html: Sequence[str]) -> int:
+    """How much denser than normal the table prints on A4: its index in
+    :data:`PRINT_STEPS` (0 the normal 8.5 pt, 1 the same text with narrower padding,
+    then smaller text), ``len(PRINT_STEPS)`` when it cannot fit at all. A lower step
+    is a more readable print."""
+    fit = _fit(head_html, rows_html)
+    return len(PRINT_STEPS) if fit is None else fit[0]
+
+
+def at_print_font(step: int) -> bool:
+    """Whether a table of :func:`print_step` ``step`` prints at the print font
+    (:data:`PRINT_PT`), only its cell padding narrowed at most."""
+    return step < len(PRINT_STEPS) and PRINT_STEPS[step][1] >= PRINT_PT

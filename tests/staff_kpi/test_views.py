@@ -89,6 +89,24 @@ def test_score_matrix_and_composite_bars_best_first(prepared):
     assert bars["composite"].tolist() == approx([79.166667, 20.833333])
 
 
+def test_score_names_follow_the_matrix_and_name_the_branch_across_branches(prepared):
+    """One row per column of the score matrix, in its order; the branch only when the
+    managers work in more than one (named where a name is given, else its id)."""
+    sc = prepared["staff_scorecard"]
+    kpis = staff_kpi.scorecard_kpis(SMALL)
+    for grade in staff_kpi.grades(sc, month=PERIOD):
+        names = staff_kpi.score_names(
+            sc, month=PERIOD, grade=grade, branches={"0101": "城东 (0101)"}
+        )
+        matrix = staff_kpi.score_matrix(sc, month=PERIOD, kpis=kpis, grade=grade)
+        assert names["staff_name"].tolist() == list(matrix.columns)
+    everyone = staff_kpi.score_names(sc, month=PERIOD, branches={"0101": "城东 (0101)"})
+    assert list(everyone.columns) == ["staff_name", "branch"]
+    assert set(everyone["branch"]) == {"城东 (0101)", "0102"}
+    one = staff_kpi.score_names(_branch(prepared)["staff_scorecard"], month=PERIOD)
+    assert one.to_dict("list") == {"staff_name": ["王伟", "李娜"]}
+
+
 def test_grades_in_house_order_rated_or_all(prepared):
     sc = prepared["staff_scorecard"]
     b2 = sc[sc["branch_id"] == "0102"]  # S3 professional rated, S4 assistant without customers

@@ -113,21 +113,54 @@ def grades(scorecard: pd.DataFrame, *, month: str, rated: bool = True) -> list[s
     return [g for g in GRADES if g in present] + sorted(present - set(GRADES))
 
 
+def _scored(scorecard: pd.DataFrame, month: str, grade: str | None) -> pd.DataFrame:
+    """The rated managers of ``month`` (of ``grade`` when given), best composite first."""
+    m = _month(scorecard, month)
+    m = m[m["rated"].astype(bool)]
+    if grade is not None:
+        m = m[m["grade"] == grade]
+    return m.sort_values(["composite", "staff_id"], ascending=[False, True])
+
+
 def score_matrix(
     scorecard: pd.DataFrame, *, month: str, kpis: Sequence[str], grade: str | None = None
 ) -> pd.DataFrame:
     """KPI scores (0-100) of the rated managers in ``month``: one row per KPI of
     ``kpis`` (in order), one column per manager label, best composite first; only
     ``grade`` when given. A KPI that cannot be measured for a manager is NaN."""
-    m = _month(scorecard, month)
-    m = m[m["rated"].astype(bool)]
-    if grade is not None:
-        m = m[m["grade"] == grade]
-    m = m.sort_values(["composite", "staff_id"], ascending=[False, True])
+    m = _scored(scorecard, month, grade)
     scores = m[[f"score_{k}" for k in kpis]].astype("float64")
     scores.columns = list(kpis)
     scores.index = _label(m).to_numpy()
     return scores.T
+
+
+def score_names(
+    scorecard: pd.DataFrame,
+    *,
+    month: str,
+    grade: str | None = None,
+    branches: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Who each column of :func:`score_matrix` is, in its order (best composite
+    first): ``staff_name``, the same label, and ``branch``, the manager's branch named
+    by ``branches`` (its id where it has no name), only when the managers work in more
+    than one branch (a region's or the bank's report: one branch's report would repeat
+    its own name on every row).
+
+    >>> sc = pd.DataFrame({"month": "2026-10", "rated": True, "grade": "senior",
+    ...     "composite": [40.0, 90.0], "staff_id": ["S1", "S2"],
+    ...     "staff_name": ["Li", "Wang"], "branch_id": ["0101", "0102"]})
+    >>> score_names(sc, month="2026-10", branches={"0101": "Riverside (0101)"}).values.tolist()
+    [['Wang', '0102'], ['Li', 'Riverside (0101)']]
+    """
+    m = _scored(scorecard, month, grade)
+    out = pd.DataFrame({"staff_name": _label(m).to_numpy()})
+    ids = m["branch_id"].astype("string")
+    if ids.nunique() > 1:
+        named = ids.map(dict(branches or {})).fillna(ids)
+        out["branch"] = named.to_numpy()
+    return out
 
 
 def rating_distribution(
