@@ -337,3 +337,19 @@ def test_every_warm_module_imports():
 
     missing = [m for m in forkserver.WARM_MODULES if importlib.util.find_spec(m) is None]
     assert missing == []
+
+
+def test_the_render_server_sets_a_pdf_after_warming_typst(tmp_path, zh_nb):
+    """The render server reads Typst's fonts ahead but compiles nothing: Typst's
+    compiler starts threads, and a server that forks must have one (it refused to
+    serve, and every report failed with "the fork server is not running")."""
+    import nbformat
+
+    notebook = tmp_path / "r.ipynb"
+    nbformat.write(nbformat.from_dict(zh_nb), str(notebook))
+    srv = forkclient.ForkServer(tmp_path, list(forkserver.RENDER_MODULES))
+    try:
+        html, pdf, _meta = srv.render(notebook, ("html", "pdf"))
+    finally:
+        srv.close()
+    assert html and pdf.startswith(b"%PDF") and b"/Creator(Typst" in pdf

@@ -142,7 +142,16 @@ def warm(modules: list[str]) -> None:
         # renderer forked afterwards starts with them.
         for locale in i18n.LOCALES:
             html, _ = page.notebook_to_html(_warm_notebook(locale))
-            pdf.html_to_pdf(html)
+            if pdf.engine() == "typst":
+                from ..output import typeset
+
+                # the fonts and the font's character map read, the page read into
+                # Typst markup; not compiled: Typst's compiler starts a pool of
+                # threads, and a server that forks must have one thread
+                typeset.warm()
+                typeset.page_source(html)
+            else:
+                pdf.html_to_pdf(html)
 
 
 def _warm_notebook(locale: str = "en"):
