@@ -29,6 +29,10 @@ from pathlib import Path
 
 FONT = "Noto Sans CJK SC"
 
+# A column of a table without computed widths whose longest text is at most this many
+# em is as wide as that text (never wrapped); longer ones share what is left.
+SHORT_TEXT_EM = 10.0
+
 # Tables of up to this many rows (header and totals included) never break across pages.
 SHORT_TABLE = 14
 
@@ -144,13 +148,16 @@ _KNOWN = {
     "bb-brief-actions", "bb-brief-more", "bb-actions-note", "bb-suppressed-note",
     "bb-notice", "bb-notice-title", "bb-chart", "bb-methods", "bb-appendix",
     "bb-definitions", "bb-provenance", "bb-levels",
+    "bb-cover-page", "bb-pack-contents", "bb-pack-kpis",
 }  # fmt: skip
 
 
 class _Writer:
     """One page's ``<main>`` as Typst markup."""
 
-    def __init__(self, ids: set[str], pngs: list[bytes]) -> None:
+    def __init__(self, ids: set[str], pngs: list[bytes], *, pack: bool = False) -> None:
+        self.pack = pack  # the branch pack's cover (its own headings' look)
+        self.cover_pages = 0
         self.ids = ids  # the ids a link may point to
         self.pngs = pngs  # the page's inline PNGs, by the number their <img> now holds
         self.images: dict[str, bytes] = {}
@@ -198,6 +205,9 @@ class _Writer:
             return f"#super[{body}]"
         if tag == "sub":
             return f"#sub[{body}]"
+        if tag == "span" and "bb-pack-status" in cls:
+            colour = f"status-c.{_status(el)}.at(0)"
+            return f"#box(text(weight: 700, fill: {colour})[● {body}])"
         if tag == "span" and "bb-swatch" in cls:
             colour = f"status-c.{_status(el)}.at(0)"
             return f"#box(text(weight: 700, fill: {colour})[● {body}])#h(0.8em)"
@@ -234,6 +244,11 @@ class _Writer:
             return self.paragraph(el, cls)
         if tag in ("ul", "ol"):
             return self.items(el, tag)
+        if tag == "section" and "bb-cover-page" in cls:
+            # the pack's cover: two pages, figures first, then what matters and what to do
+            self.cover_pages += 1
+            body = self.blocks(el)
+            return body if self.cover_pages == 1 else f"#pagebreak(weak: true)\n{body}"
         if tag == "section":
             body = self.blocks(el)
             if "bb-brief" in cls:
@@ -266,6 +281,14 @@ class _Writer:
 
     def heading(self, el, tag: str, cls: set[str]) -> str:
         body = self.inline(el)
+        if tag == "h2" and self.pack:
+            return (
+                "#block(above: 0.85em, below: 0.35em, width: 100%, sticky: true,"
+                " stroke: (bottom: 1.5pt + accent), inset: (bottom: 0.15em),"
+                f" text(size: 10.9pt, weight: 700, fill: accent)[{body}]){self.label(el)}"
+            )
+        if tag == "h3" and self.pack:
+            return f"#block(above: 0.6em, below: 0.2em, sticky: true, text(size: 9.3pt, weight: 700)[{body}])"
         if tag == "h2" and "bb-section" not in cls:
             # the brief's and the contents' titles: styled, not numbered among sections
             size = "11.4pt" if el.get("id") == "brief-h" else "9.5pt"
@@ -297,9 +320,10 @@ class _Writer:
                 body = f"#text(size: 8.075pt)[{body}]"
             entries.append(f"[{body}]")
         fn = "enum" if tag == "ol" else "list"
+        spacing = "0.3em" if self.pack else "0.5em"
         return (
             f"#block(above: 0.4em, below: 0.5em, {fn}(indent: 0.3em, body-indent: 0.6em,"
-            f" spacing: 0.5em, {', '.join(entries)}))"
+            f" spacing: {spacing}, {', '.join(entries)}))"
         )
 
     def title(self, el) -> str:
@@ -409,27 +433,36 @@ class _Writer:
                 f"#block(sticky: true, above: 0.8em, below: 0.35em)[#strong[{self.inline(caption)}]]"
             )
         widths = [re.search(r"--bb-w:\s*([0-9.]+)%", c.get("style", "")) for c in table.iter("col")]
-        parts = {p.tag: p for p in table if p.tag in ("thead", "tbody", "tfoot")}
-        rows = [tr for part in parts.values() for tr in part]
+        parts = [p for p in table if p.tag in ("thead", "tbody", "tfoot")]
+        rows = [tr for part in parts for tr in part]
         n = max((sum(int(c.get("colspan", 1)) for c in tr) for tr in rows), default=0)
         if n == 0:
             return "\n".join(out)  # a table without a cell draws nothing
         if widths and all(widths) and len(widths) == n:
             columns = ", ".join(f"{float(m.group(1)):.3f}%" for m in widths)
-        else:  # as wide as the page, as the print sheet's tables are: the last takes the rest
-            columns = ", ".join(["auto"] * (n - 1) + ["1fr"])
+        else:  # as wide as the page, as the print sheet's tables are
+            columns = ", ".join(_shares(rows, n))
         cells = []
-        if "thead" in parts:
-            head = [self.cell(c, "head", heat) for tr in parts["thead"] for c in tr]
-            cells.append(f"table.header({', '.join(head)})")
-        if "tbody" in parts:
-            for i, tr in enumerate(parts["tbody"]):
-                cells.extend(self.cell(c, "even" if i % 2 else "odd", heat) for c in tr)
-        if "tfoot" in parts:
-            foot = [self.cell(c, "foot", heat) for tr in parts["tfoot"] for c in tr]
-            cells.append(f"table.footer(repeat: false, {', '.join(foot)})")
+        for part in parts:  # a table may have several row groups (the pack's, one a report)
+            if part.tag == "thead":
+                head = [self.cell(c, "head", heat) for tr in part for c in tr]
+                cells.append(f"table.header({', '.join(head)})")
+            elif part.tag == "tbody":
+                for i, tr in enumerate(part):
+                    kind = (
+                        "group"
+                        if "bb-pack-report" in _classes(tr)
+                        else ("even" if i % 2 else "odd")
+                    )
+                    cells.extend(self.cell(c, kind, heat) for c in tr)
+            else:
+                foot = [self.cell(c, "foot", heat) for tr in part for c in tr]
+                cells.append(f"table.footer(repeat: false, {', '.join(foot)})")
         # the cell's padding and half the line's leading above and below, as CSS does
         inset = "(x: 3pt, y: 2.25pt + 0.25em)" if dense else "(x: 4.5pt, y: 2.25pt + 0.25em)"
+        if self.pack:  # the cover's tables are denser (pack.css: 2px 6px, actions at 0.82rem)
+            inset = "(x: 4.5pt, y: 1.5pt + 0.2em)"
+            size = "7.8pt" if "bb-brief-actions" in cls else size
         # a short table is kept whole (as the print sheet keeps the first and last two
         # rows with their neighbours: no header alone, no totals row alone on a page)
         whole = "false" if len(rows) <= SHORT_TABLE else "true"
@@ -465,6 +498,8 @@ class _Writer:
             fill, stroke = "white", "(top: 1.5pt + rule-c, bottom: 1.5pt + rule-c)"
         elif part == "even":
             fill = "zebra"
+        elif part == "group":  # a row group's title row (the pack's report rows)
+            fill, colour = "zebra", "accent"
         level = next((int(x[4:]) for x in cls if re.fullmatch(r"bb-h\d", x)), None)
         if heat and num and part not in ("head", "foot"):
             stroke = "0.75pt + white"
@@ -478,7 +513,7 @@ class _Writer:
             args.append(f"fill: {fill}")
         args.append(f"stroke: {stroke}")
         body = self.inline(c)
-        if c.tag == "th" or part == "foot":
+        if c.tag == "th" or part == "foot" or "bb-pack-value" in cls:
             body = f"#strong[{body}]"
         if colour:
             body = f"#text(fill: {colour})[{body}]"
@@ -560,6 +595,32 @@ def _take_images(html: str) -> tuple[str, list[bytes]]:
     return _DATA_PNG.sub(swap, html), pngs
 
 
+def _width(text: str) -> float:
+    """A text's width in em, roughly: a CJK character 1, anything else about half."""
+    return sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in text)
+
+
+def _shares(rows: list, n: int) -> list[str]:
+    """Column widths of a table whose widths the page did not compute: a column of
+    numbers or short words as wide as its widest cell, the others sharing the rest by
+    their longest text (capped, so one long sentence does not starve the others)."""
+    longest = [0.0] * n
+    numeric = [True] * n
+    for tr in rows:
+        col = 0
+        for c in tr:
+            span = int(c.get("colspan", 1))
+            if span == 1 and col < n:
+                longest[col] = max(longest[col], _width(_text(c)))
+                if "num" not in _classes(c) and c.tag != "th":
+                    numeric[col] = False
+            col += span
+    return [
+        "auto" if numeric[i] or longest[i] <= SHORT_TEXT_EM else f"{min(longest[i], 24.0):.1f}fr"
+        for i in range(n)
+    ]
+
+
 _PAGE_COUNTER = re.compile(r"@bottom-right\s*\{\s*content:\s*(.*?);\s*\}")
 
 
@@ -599,7 +660,7 @@ def page_source(html: str) -> Source:
             if name in _classes(div):
                 running[name] = _text(div)
     ids = {el.get("id") for el in main.iter() if isinstance(el.tag, str) and el.get("id")}
-    writer = _Writer(ids, pngs)
+    writer = _Writer(ids, pngs, pack="bb-pack" in _classes(body))
     markup = writer.blocks(main)
     lang = (doc.get("lang") or "en").lower()
     preamble = (
