@@ -181,8 +181,11 @@ else:
                 **{f"dim_{dim}": "num" for dim in cfg.scorecard}, "composite": "num",
                 "rank_in_branch": "int", "bank_percentile": "num", "rating": "label:staff_kpi.values.ratings"},
                max_rows=40)
-    page.bar_chart("composite", ranked, ["composite"], horizontal=True, n=len(ranked),
-                   high=ranked["composite"].max(), low=ranked["composite"].min())
+    spread = {"n": len(ranked), "high": ranked["composite"].max(), "low": ranked["composite"].min()}
+    if len(ranked) <= staff_kpi.BARS_MAX:  # a bar a manager; a region's or the bank's as a spread
+        page.bar_chart("composite", ranked, ["composite"], horizontal=True, **spread)
+    else:
+        page.histogram_chart("composite_spread", {"composite": ranked["composite"]}, **spread)
 
 # %% [markdown]
 # Each KPI's 0-100 score against the bank's managers of the same grade (one chart per grade).

@@ -117,6 +117,7 @@ from .settings import (
 from .summary import DEFINITIONS, summary_facts
 from .trend import trend, trend_lines, trend_panels, trend_table
 from .views import (
+    BARS_MAX,
     MANAGER_COLUMNS,
     bonus_pool_factor,
     bonus_scale,
@@ -179,6 +180,7 @@ __all__ = [
     "bonus_pool_factor",
     "bonus_scale",
     "composite",
+    "BARS_MAX",
     "composite_bars",
     "effective_loans",
     "forced_ratings",

@@ -95,6 +95,12 @@ def scorecard_table(
     ).reset_index(drop=True)
 
 
+# Managers up to this many get a bar each in the composite chart (a branch has 5-25);
+# more (a region's, the bank's) are drawn as the scores' spread: 162 bars with a name
+# each could not be read.
+BARS_MAX = 40
+
+
 def composite_bars(scorecard: pd.DataFrame, *, month: str) -> pd.DataFrame:
     """The rated managers' composite in ``month``, indexed by manager label, best first."""
     m = _month(scorecard, month)
