@@ -157,6 +157,7 @@ class _Writer:
 
     def __init__(self, ids: set[str], pngs: list[bytes], *, pack: bool = False) -> None:
         self.pack = pack  # the branch pack's cover (its own headings' look)
+        self.keep = False  # the block being written stays with the next one
         self.cover_pages = 0
         self.ids = ids  # the ids a link may point to
         self.pngs = pngs  # the page's inline PNGs, by the number their <img> now holds
@@ -220,8 +221,19 @@ class _Writer:
     # -- blocks -------------------------------------------------------------------
     def blocks(self, el) -> str:
         parts = [self.lit(el.text).strip(" ")] if el.text and el.text.strip() else []
+        previous: set[str] = set()
         for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            cls = _classes(child)
+            # a section's intro sentence, and a note right after it or after the heading,
+            # stay with what they introduce (the print sheet's break-after: avoid)
+            self.keep = "bb-intro" in cls or (
+                "bb-note" in cls and bool(previous & {"bb-intro", "bb-section"})
+            )
             parts.append(self.block(child))
+            self.keep = False
+            previous = cls
             if child.tail and child.tail.strip():
                 parts.append(f"#para[{self.lit(child.tail)}]")
         return "\n".join(p for p in parts if p)
@@ -303,6 +315,10 @@ class _Writer:
             return f"#block(above: 0.4em, below: 1em, text(size: 7.79pt, fill: muted)[{body}])"
         if "bb-notice-title" in cls:
             return f"#block(above: 0.15em, below: 0.15em, text(size: 8.075pt, weight: 600)[{body}])"
+        if self.keep:
+            if "bb-note" in cls:
+                body = f"#text(size: 8.075pt, fill: muted)[{body}]"
+            return f"#block(above: 0.5em, below: 0.5em, sticky: true)[{body}]"
         if "bb-note" in cls:
             return f"#note[{body}]"
         return f"#para[{body}]"
