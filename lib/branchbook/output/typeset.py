@@ -62,7 +62,7 @@ PREAMBLE = r"""
 )
 #set document(title: TITLE)
 // CSS line-height 1.5: a line box of 1em and half an em between lines
-#set text(font: FONT, fallback: false, size: 9.5pt, fill: ink, lang: LANG,
+#set text(font: FONT, fallback: false, size: 9.5pt, fill: ink, lang: LANG, region: REGION,
   top-edge: 0.8em, bottom-edge: -0.2em, hyphenate: false, cjk-latin-spacing: none)
 #set par(leading: 0.5em, spacing: 0.5em, justify: false)
 #set page(
@@ -682,7 +682,8 @@ def page_source(html: str) -> Source:
     preamble = (
         PREAMBLE.replace("TITLE", _s(_text(title) if title is not None else ""))
         .replace("FONT", _s(FONT))
-        .replace("LANG", _s("zh" if lang.startswith("zh") else "en"))
+        .replace("LANG", _s(lang.split("-")[0] or "en"))
+        .replace("REGION", _s(lang.split("-")[1].upper()) if "-" in lang else "none")
         .replace("RUNLEFT", _s(running.get("bb-run-left", "")))
         .replace("RUNRIGHT", _s(running.get("bb-run-right", "")))
         .replace("CLASSIFICATION", _s(running.get("bb-run-class", "")))
