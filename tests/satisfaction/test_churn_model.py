@@ -114,6 +114,26 @@ def test_contributions_reasons_and_probability_by_hand():
     assert back.predict(x) == pytest.approx(m.predict(x))
 
 
+def test_a_feature_fitted_against_its_expected_direction_gives_no_reason():
+    # fitted so that dissatisfaction lowers the risk (coef -0.2), as on the demo: a
+    # satisfied customer's "not dissatisfied" would have been a reason to leave
+    m = ChurnModel(
+        ["dissatisfied", "complaints_12m"],
+        np.array([0.5, 0.1]),
+        np.ones(2),
+        np.array([-0.2, 1.0]),
+        -3.0,
+    )
+    x = pd.DataFrame({"dissatisfied": [0.0, 1.0], "complaints_12m": [1.0, 0.0]})
+    assert m.contributions(x).iloc[0].tolist() == pytest.approx([0.1, 0.9])
+    r = reasons(m, x)
+    assert r.iloc[0].tolist() == ["complaints_12m.high", "", ""]
+    assert r.iloc[1].tolist() == ["", "", ""]
+    # fitted the expected way, dissatisfaction is a reason
+    m.coef = np.array([0.8, 1.0])
+    assert reasons(m, x).iloc[1].tolist() == ["dissatisfied.high", "", ""]
+
+
 def test_calibration_bands_by_hand():
     y = [0, 0, 0, 1, 0, 1]
     p = [0.1, 0.1, 0.2, 0.2, 0.5, 0.7]

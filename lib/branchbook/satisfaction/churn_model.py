@@ -53,6 +53,22 @@ FEATURES: tuple[str, ...] = (
 )
 """The model's features (each computed by :func:`features`)."""
 
+EXPECTED_SIGN: dict[str, int] = {
+    "aum_trend": -1,
+    "txn_recent": -1,
+    "digital_trend": -1,
+    "branch_trend": -1,
+    "products_held": -1,
+    "tenure_years": -1,
+    "complaints_12m": 1,
+    "dissatisfied": 1,
+}
+"""Which way a feature is expected to move the risk of leaving (+1: more of it, more
+risk). A feature whose fitted coefficient runs the other way (on the demo, being
+dissatisfied at the last survey came out as lowering the risk) still scores, but gives
+no reason: "not dissatisfied at the last survey" is not a reason a manager can act on.
+Features not named here (the balance's size) give reasons either way."""
+
 TREND_OFFSET = 1_000.0
 """Added to both AUM before their ratio is taken, so a balance near 0 does not explode the trend."""
 
@@ -243,10 +259,16 @@ def recalibrate(y, log_odds, *, max_iter: int = 50) -> tuple[float, float]:
 def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.DataFrame:
     """Up to ``top`` reasons per row: ``reason_1..top``, each ``"<feature>.high"`` or
     ``"<feature>.low"`` (the value above or below the development mean), the features
-    with the largest positive contributions first; empty where fewer raise the risk."""
+    with the largest positive contributions first; empty where fewer raise the risk. A
+    feature whose coefficient runs against :data:`EXPECTED_SIGN` gives none."""
     c = model.contributions(x)
     vals = x[model.features].to_numpy(float)
-    arr = c.to_numpy(float)
+    arr = c.to_numpy(float, copy=True)
+    against = [
+        EXPECTED_SIGN.get(f, 0) * float(b) < 0
+        for f, b in zip(model.features, model.coef, strict=True)
+    ]
+    arr[:, against] = 0.0  # a coefficient against its expected direction gives no reason
     order = np.argsort(-arr, axis=1, kind="stable")
     out = {f"reason_{k + 1}": [""] * len(x) for k in range(top)}
     for i in range(len(x)):
