@@ -75,7 +75,7 @@ def test_occupation_and_income_tables_need_their_columns():
 
 
 def test_profile_matches_the_warehouse(small_bank):
-    """Each tier's individuals by gender and income band, recomputed from the
+    """Each tier's individuals by gender, occupation and income band, recomputed from the
     warehouse's customers by a separate query (the tier as the report classifies it);
     ages by a separate age calculation in Python."""
     import duckdb
@@ -90,14 +90,18 @@ def test_profile_matches_the_warehouse(small_bank):
         )
         tiers = sg.open_customers(cur)[["customer_id", "asset_tier"]].astype({"asset_tier": str})
         con.register("tiers_df", tiers)
-        for dim, col in (("gender", "gender"), ("income_band", "income_band")):
+        for dim, col in (
+            ("gender", "gender"),
+            ("occupation", "occupation"),
+            ("income_band", "income_band"),
+        ):
             truth = con.execute(
                 f"""SELECT t.asset_tier, c.{col} AS v, count(*) AS n
                     FROM tiers_df t JOIN customers c USING (customer_id)
                     WHERE c.customer_type = 'individual' AND c.{col} IS NOT NULL GROUP BY ALL"""
             ).df()
             got = sg.profile(cur, dim)
-            prefix = "income" if dim == "income_band" else "gender"
+            prefix = {"income_band": "income"}.get(dim, dim)
             for tier, g in truth.groupby("asset_tier"):
                 assert got.loc[tier, "individuals"] == g["n"].sum()
                 for _, r in g.iterrows():

@@ -135,7 +135,7 @@ def test_the_section_needs_both_tables():
 @pytest.mark.slow
 def test_hours_and_certification_match_the_warehouse_by_its_own_sql(small_bank):
     """Per branch of the demo bank: each active manager's training hours over the twelve
-    months to the period end, and highest certification then, as a separate query on
+    months to the period end, highest certification then and years since hiring, as a separate query on
     the warehouse gives them; the demo plants managers short of each."""
     from branchbook.period import Period
 
@@ -149,7 +149,8 @@ def test_hours_and_certification_match_the_warehouse_by_its_own_sql(small_bank):
                   coalesce((SELECT max(CASE certification WHEN 'primary' THEN 1
                                    WHEN 'intermediate' THEN 2 WHEN 'advanced' THEN 3 END)
                             FROM staff_certifications c WHERE c.staff_id = s.staff_id
-                            AND c.obtained_on <= $last), 0) AS level
+                            AND c.obtained_on <= $last), 0) AS level,
+                  date_diff('day', s.hired_on, $last) / 365.25 AS years
            FROM staff s WHERE s.active""",
         {"first": period.shift(-11).start, "last": period.end},
     ).df()
@@ -166,5 +167,6 @@ def test_hours_and_certification_match_the_warehouse_by_its_own_sql(small_bank):
         assert sorted(got.index) == sorted(want.index), branch
         assert got["training_hours"].to_dict() == pytest.approx(want["hours"].to_dict())
         assert got["certification"].to_dict() == {k: levels[v] for k, v in want["level"].items()}
+        assert got["years"].to_dict() == pytest.approx(want["years"].to_dict())
         short += int(got["short"].sum())
     assert 0 < short < len(truth)
