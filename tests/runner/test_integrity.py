@@ -131,12 +131,22 @@ def test_a_second_run_on_a_folder_is_refused_or_waits(small_bank, tmp_path):
     assert _listed(tmp_path / "reports" / PERIOD) == _on_disk(tmp_path / "reports" / PERIOD)
 
 
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_after_a_signal_nothing_more_is_published_and_the_manifest_is_true(
     small_bank, tmp_path, sig, code
 ):
     cmd = _command(small_bank, tmp_path, "--formats", "html", "--workers", "2")
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    # as an operator's shell starts it: SIGINT not ignored (a suite launched in the
+    # background by a non-interactive shell inherits SIGINT ignored, and Python keeps
+    # ignoring a signal it starts with ignored)
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, cwd=tmp_path, preexec_fn=_default_signals
+    )
     period_dir = tmp_path / "reports" / PERIOD
     deadline = time.time() + 300
     while time.time() < deadline and not (period_dir / "manifest.json").exists():
