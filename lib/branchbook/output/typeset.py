@@ -116,6 +116,11 @@ def _classes(el) -> set[str]:
     return set((el.get("class") or "").split())
 
 
+def _elements(el) -> list:
+    """``el``'s child elements (not its comments)."""
+    return [c for c in el if isinstance(c.tag, str)]
+
+
 def _text(el) -> str:
     return re.sub(r"\s+", " ", "".join(el.itertext())).strip()
 
@@ -222,9 +227,7 @@ class _Writer:
     def blocks(self, el) -> str:
         parts = [self.lit(el.text).strip(" ")] if el.text and el.text.strip() else []
         previous: set[str] = set()
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
+        for child in _elements(el):
             cls = _classes(child)
             # a section's intro sentence, and a note right after it or after the heading,
             # stay with what they introduce (the print sheet's break-after: avoid)
@@ -325,9 +328,7 @@ class _Writer:
 
     def items(self, el, tag: str) -> str:
         entries = []
-        for li in el:
-            if not isinstance(li.tag, str):
-                continue
+        for li in _elements(el):
             if li.tag != "li":
                 raise Unsupported(f"<{li.tag}> in a list")
             inner = self.blocks(li) if any(c.tag in ("ul", "ol", "p", "div") for c in li) else None
@@ -344,9 +345,7 @@ class _Writer:
 
     def title(self, el) -> str:
         out = []
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
+        for child in _elements(el):
             if child.tag == "p":
                 out.append(
                     f"#block(below: 0.35em, text(fill: muted, size: 9.025pt, tracking: 0.04em)"
@@ -374,9 +373,7 @@ class _Writer:
 
     def cards(self, el, brief: bool) -> str:
         cells = []
-        for card in el:
-            if not isinstance(card.tag, str):
-                continue
+        for card in _elements(el):
             status = _status(card)
             muted_value = "bb-not-recorded" in _classes(card)
             lines = []
@@ -409,11 +406,10 @@ class _Writer:
             body = " \\\n".join(lines)
             fn = "bcard" if brief else "kpicard"
             cells.append(f"{fn}({_s(status)})[{body}]")
-        gap = "6pt" if brief else "6pt"
         above = "0.4em" if brief else "1.2em"
         return (
             f"#block(above: {above}, below: 0.6em, grid(columns: (1fr, 1fr, 1fr),"
-            f" gutter: {gap}, {', '.join(cells)}))"
+            f" gutter: 6pt, {', '.join(cells)}))"
         )
 
     def toc(self, el) -> str:
@@ -431,7 +427,7 @@ class _Writer:
         )
 
     def table_block(self, el, cls: set[str]) -> str:
-        children = [c for c in el if isinstance(c.tag, str)]
+        children = _elements(el)
         if len(children) != 1 or children[0].tag != "table":
             raise Unsupported("a table block that is not one table")
         table = children[0]
@@ -538,9 +534,7 @@ class _Writer:
 
     def figure(self, el) -> str:
         out = []
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
+        for child in _elements(el):
             if child.tag == "img":
                 out.append(self.image(child))
             elif child.tag == "figcaption":
@@ -557,7 +551,7 @@ class _Writer:
 
     def image(self, img) -> str:
         src = img.get("src") or ""
-        if not src.startswith(_IMAGE_REF):
+        if not src.startswith(_IMAGE_REF) or not self.pngs[int(src[len(_IMAGE_REF) :])]:
             raise Unsupported("an image that is not an inline PNG")
         data = self.pngs[int(src[len(_IMAGE_REF) :])]
         if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
@@ -575,9 +569,7 @@ class _Writer:
 
     def definitions(self, el) -> str:
         out = []
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
+        for child in _elements(el):
             if child.tag == "dt":
                 out.append(
                     f"#block(above: 0.45em * 1.05, below: 0.1em, sticky: true, strong[{self.inline(child)}])"
@@ -591,24 +583,6 @@ class _Writer:
         return (
             "#block(above: 0.5em, below: 0.5em)[#set text(size: 9.025pt)\n" + "\n".join(out) + "]"
         )
-
-
-# A chart's base64 text is taken out before the HTML is parsed (the parser would walk
-# it character by character) and its <img> given a reference to it.
-_DATA_PNG = re.compile(r'(<img\b[^>]*?\ssrc=")data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
-
-
-_IMAGE_REF = "bb-png:"
-
-
-def _take_images(html: str) -> tuple[str, list[bytes]]:
-    pngs: list[bytes] = []
-
-    def swap(match: re.Match) -> str:
-        pngs.append(base64.b64decode(match.group(2)))
-        return f'{match.group(1)}{_IMAGE_REF}{len(pngs) - 1}"'
-
-    return _DATA_PNG.sub(swap, html), pngs
 
 
 def _width(text: str) -> float:
@@ -637,6 +611,9 @@ def _shares(rows: list, n: int) -> list[str]:
     ]
 
 
+_IMAGE_REF = "bb-image:"  # speedups.weasy's reference to an image taken out of the page
+
+
 _PAGE_COUNTER = re.compile(r"@bottom-right\s*\{\s*content:\s*(.*?);\s*\}")
 
 
@@ -662,7 +639,12 @@ def page_source(html: str) -> Source:
     this module does not know."""
     import tinyhtml5
 
-    html, pngs = _take_images(html)
+    from ..speedups.weasy import _image_references
+
+    # a chart's base64 text taken out before the HTML is parsed (the parser would walk
+    # it character by character), its <img> given a reference to it
+    html, refs = _image_references(html)
+    pngs = [base64.b64decode(data) if mime == "image/png" else b"" for mime, data in refs]
     doc = tinyhtml5.parse(html, namespace_html_elements=False)
     body = doc.find("body")
     main = body.find("main") if body is not None else None
