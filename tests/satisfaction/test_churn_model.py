@@ -47,6 +47,7 @@ def _raw(**over):
         "tenure_years": [3.5],
         "complaints_12m": [1],
         "csat_100": [30.0],
+        "loans_outstanding": [None],
     }
     return pd.DataFrame({**base, **{k: [v] for k, v in over.items()}})
 
@@ -63,6 +64,29 @@ def test_features_by_hand():
     # neutral (60) is not dissatisfied; not surveyed counts 0
     assert features(_raw(csat_100=60.0), dissatisfied_below=60)["dissatisfied"].iloc[0] == 0
     assert features(_raw(csat_100=np.nan), dissatisfied_below=60)["dissatisfied"].iloc[0] == 0
+    # no loan (NULL), AUM 9,000 above the floor of 1,000
+    assert (f["has_loan"], f["below_floor"]) == (0.0, 0.0)
+    g = features(_raw(aum=800.0, loans_outstanding=5e4), dissatisfied_below=60).iloc[0]
+    assert (g["has_loan"], g["below_floor"]) == (1.0, 1.0)
+    # the splines: trend ln(1/3) = -1.0986 is below every knot; log10(9,001) = 3.954 is
+    # 0.954 above the knot at 3 and 0.454 above the one at 3.5, below 4 and 5
+    assert [f[f"aum_trend_k{i}"] for i in range(1, 6)] == [0.0] * 5
+    assert [f[f"aum_log_k{i}"] for i in range(1, 5)] == pytest.approx(
+        [math.log10(9_001) - 3, math.log10(9_001) - 3.5, 0.0, 0.0]
+    )
+
+
+def test_spline_columns_give_reasons_under_their_feature():
+    m = ChurnModel(
+        ["aum_trend", "aum_trend_k1", "complaints_12m"],
+        np.array([0.0, 0.1, 0.0]),
+        np.ones(3),
+        np.array([-1.0, -2.0, 0.5]),
+        -3.0,
+    )
+    x = pd.DataFrame({"aum_trend": [-0.8], "aum_trend_k1": [0.0], "complaints_12m": [1.0]})
+    # aum_trend: -1 x (-0.8 - 0) + -2 x (0 - 0.1) = 0.8 + 0.2 = 1.0 > 0.5 (complaints)
+    assert reasons(m, x).iloc[0].tolist() == ["aum_trend.low", "complaints_12m.high", ""]
 
 
 def test_churned_within_the_horizon_only():

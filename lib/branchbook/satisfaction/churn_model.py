@@ -21,7 +21,10 @@ rejects no band's calibration (:func:`calibrated`).
 Features (:data:`FEATURES`) are read from what every report already prepares: AUM on the
 bank's balance basis and its three-month trend, transactions in the last three months
 and their trend by channel group, products held, tenure, complaints and the last survey
-answer in the last twelve months. A reason is a feature's contribution to the log-odds,
+answer in the last twelve months, loans outstanding or not, AUM below the churn floor or
+not. The balance's size and trend enter as linear splines (:data:`KNOTS`): their effect
+on the log-odds is not a straight line, and a straight line mis-states the probabilities
+at both ends (on the demo the out-of-time calibration test rejected it). A reason is a feature's contribution to the log-odds,
 ``coef x (value - mean of the development sample)``: the largest positive ones say what
 raises the customer's risk above the average customer's.
 """
@@ -50,11 +53,24 @@ FEATURES: tuple[str, ...] = (
     "tenure_years",
     "complaints_12m",
     "dissatisfied",
+    "has_loan",
+    "below_floor",
 )
 """The model's features (each computed by :func:`features`)."""
 
+KNOTS: dict[str, tuple[float, ...]] = {
+    "aum_trend": (-0.6, -0.3, -0.15, 0.0, 0.15),
+    "aum_log": (3.0, 3.5, 4.0, 5.0),
+}
+"""Where the log-odds of a feature may bend (a linear spline: the feature plus one
+``max(0, value - knot)`` column per knot, ``<feature>_k1``, ``_k2``, ...). A straight line
+does not fit these two: a balance run down before leaving raises the risk steeply, a
+rising one does not lower it below the base rate (new customers ramping up still
+leave), and a line through both extrapolates to probabilities of 1e-20 for growing
+balances; balance size matters near the churn floor (1,000, 10**3) and little above
+100,000 (10**5). Knots at round values fixed in advance, not fitted."""
+
 EXPECTED_SIGN: dict[str, int] = {
-    "aum_trend": -1,
     "txn_recent": -1,
     "digital_trend": -1,
     "branch_trend": -1,
@@ -62,12 +78,15 @@ EXPECTED_SIGN: dict[str, int] = {
     "tenure_years": -1,
     "complaints_12m": 1,
     "dissatisfied": 1,
+    "has_loan": -1,
+    "below_floor": 1,
 }
 """Which way a feature is expected to move the risk of leaving (+1: more of it, more
 risk). A feature whose fitted coefficient runs the other way (on the demo, being
 dissatisfied at the last survey came out as lowering the risk) still scores, but gives
 no reason: "not dissatisfied at the last survey" is not a reason a manager can act on.
-Features not named here (the balance's size) give reasons either way."""
+Features not named here (the balance's size and trend, whose splines may bend either
+way) give reasons either way."""
 
 TREND_OFFSET = 1_000.0
 """Added to both AUM before their ratio is taken, so a balance near 0 does not explode the trend."""
@@ -82,31 +101,60 @@ def _log_ratio(now, before, offset: float) -> np.ndarray:
     return np.log((now + offset) / (before + offset))
 
 
-def features(raw: pd.DataFrame, *, dissatisfied_below: float) -> pd.DataFrame:
+def spline_columns(x: pd.DataFrame, knots: dict[str, tuple[float, ...]] = KNOTS) -> pd.DataFrame:
+    """``x`` with, for each feature of ``knots`` in it, one column ``max(0, value - knot)``
+    per knot (``<feature>_k1``, ...): the log-odds linear in the feature between knots.
+
+    >>> spline_columns(pd.DataFrame({"f": [-1.0, 0.5, 2.0]}), {"f": (0.0, 1.0)}).values.tolist()
+    [[-1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [2.0, 2.0, 1.0]]
+    """
+    extra = {
+        f"{f}_k{i}": np.maximum(x[f].to_numpy(float) - k, 0.0)
+        for f, ks in knots.items()
+        if f in x.columns
+        for i, k in enumerate(ks, start=1)
+    }
+    return x.assign(**extra)
+
+
+def source_feature(column: str) -> str:
+    """The feature a model column belongs to: ``aum_trend_k2`` -> ``aum_trend``."""
+    base, _, k = column.rpartition("_k")
+    return base if base in KNOTS and k.isdigit() else column
+
+
+def features(
+    raw: pd.DataFrame, *, dissatisfied_below: float, floor: float = 1_000.0
+) -> pd.DataFrame:
     """The model's features from one row per customer and month (``raw``, as prepare
     reads it): ``aum`` and ``aum_before`` (three months earlier, 0 without a row),
     ``dig_recent``/``dig_prior`` and ``phys_recent``/``phys_prior`` (transactions in the
     last three months and the three before, digital and in person), ``products_held``,
     ``tenure_years``, ``complaints_12m`` and ``csat_100`` (last answer in twelve months,
-    NaN when not surveyed).
+    NaN when not surveyed) and ``loans_outstanding`` (NaN: none).
 
     - ``aum_log``: log10(1 + AUM);
     - ``aum_trend``: ln((AUM + 1,000) / (AUM three months before + 1,000)), < 0 falling;
     - ``txn_recent``: ln(1 + transactions in the last three months);
     - ``digital_trend``, ``branch_trend``: ln((last three months + 1) / (three before + 1));
     - ``dissatisfied``: 1 when the last answer is below ``dissatisfied_below`` (0-100), else 0
-      (not surveyed counts 0).
+      (not surveyed counts 0);
+    - ``has_loan``: 1 with loans outstanding at the month's end;
+    - ``below_floor``: 1 when the AUM is below the churn ``floor`` (the first month of
+      the run that, kept up, is churn);
+    - the spline columns of :data:`KNOTS` (:func:`spline_columns`).
 
     >>> f = features(pd.DataFrame({"aum": [9000.0], "aum_before": [29000.0],
     ...     "dig_recent": [0], "dig_prior": [5], "phys_recent": [1], "phys_prior": [1],
     ...     "products_held": [2], "tenure_years": [3.5], "complaints_12m": [1],
-    ...     "csat_100": [30.0]}), dissatisfied_below=60)
+    ...     "csat_100": [30.0], "loans_outstanding": [None]}), dissatisfied_below=60)
     >>> round(float(f["aum_trend"].iloc[0]), 4), round(float(f["digital_trend"].iloc[0]), 4)
     (-1.0986, -1.7918)
     """
     r = raw
     recent = r["dig_recent"].astype(float) + r["phys_recent"].astype(float)
-    return pd.DataFrame(
+    loans = pd.to_numeric(r["loans_outstanding"], errors="coerce").fillna(0.0)
+    base = pd.DataFrame(
         {
             "aum_log": np.log10(1 + np.clip(r["aum"].astype(float), 0, None)),
             "aum_trend": _log_ratio(r["aum"], r["aum_before"], TREND_OFFSET),
@@ -117,9 +165,12 @@ def features(raw: pd.DataFrame, *, dissatisfied_below: float) -> pd.DataFrame:
             "tenure_years": r["tenure_years"].astype(float),
             "complaints_12m": r["complaints_12m"].astype(float),
             "dissatisfied": (r["csat_100"].astype(float) < dissatisfied_below).astype(float),
+            "has_loan": (loans > 0).astype(float),
+            "below_floor": (r["aum"].astype(float) < floor).astype(float),
         },
         index=raw.index,
     )
+    return spline_columns(base)
 
 
 def churned_within(month: pd.Series, churn_month: pd.Series, horizon: int) -> pd.Series:
@@ -259,16 +310,21 @@ def recalibrate(y, log_odds, *, max_iter: int = 50) -> tuple[float, float]:
 def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.DataFrame:
     """Up to ``top`` reasons per row: ``reason_1..top``, each ``"<feature>.high"`` or
     ``"<feature>.low"`` (the value above or below the development mean), the features
-    with the largest positive contributions first; empty where fewer raise the risk. A
-    feature whose coefficient runs against :data:`EXPECTED_SIGN` gives none."""
+    with the largest positive contributions first (a feature's spline columns summed,
+    :func:`source_feature`); empty where fewer raise the risk. A feature whose
+    coefficient runs against :data:`EXPECTED_SIGN` gives none."""
     c = model.contributions(x)
-    vals = x[model.features].to_numpy(float)
-    arr = c.to_numpy(float, copy=True)
     against = [
         EXPECTED_SIGN.get(f, 0) * float(b) < 0
         for f, b in zip(model.features, model.coef, strict=True)
     ]
-    arr[:, against] = 0.0  # a coefficient against its expected direction gives no reason
+    c.loc[:, against] = 0.0  # a coefficient against its expected direction gives no reason
+    sources = [source_feature(f) for f in model.features]
+    names = list(dict.fromkeys(sources))
+    arr = c.T.groupby(sources, sort=False).sum().T[names].to_numpy(float)
+    mean = dict(zip(model.features, model.mean, strict=True))
+    vals = x[names].to_numpy(float)
+    means = np.array([mean.get(f, np.nan) for f in names])
     order = np.argsort(-arr, axis=1, kind="stable")
     out = {f"reason_{k + 1}": [""] * len(x) for k in range(top)}
     for i in range(len(x)):
@@ -276,8 +332,8 @@ def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.Dat
             j = order[i, k]
             if not arr[i, j] > 0:
                 break
-            side = "high" if vals[i, j] > model.mean[j] else "low"
-            out[f"reason_{k + 1}"][i] = f"{model.features[j]}.{side}"
+            side = "high" if vals[i, j] > means[j] else "low"
+            out[f"reason_{k + 1}"][i] = f"{names[j]}.{side}"
     return pd.DataFrame(out, index=x.index)
 
 

@@ -300,7 +300,7 @@ def churn_risk_frames(
     # fit, the calibration bands and the list then come out the same
     raw = raw.sort_values(["month", "customer_id"], kind="stable", ignore_index=True)
     raw = raw.assign(churned=churned_within(raw["month"], raw["churn_month"], horizon))
-    x = features(raw, dissatisfied_below=dissatisfied_below)
+    x = features(raw, dissatisfied_below=dissatisfied_below, floor=floor)
     is_dev = raw["month"].isin(dev).to_numpy()
     is_cal = raw["month"].isin(cal).to_numpy()
     is_val = (raw["month"] == val_month).to_numpy()
