@@ -61,14 +61,16 @@ FEATURES: tuple[str, ...] = (
 KNOTS: dict[str, tuple[float, ...]] = {
     "aum_trend": (-0.6, -0.3, -0.15, 0.0, 0.15),
     "aum_log": (3.0, 3.5, 4.0, 5.0),
+    "tenure_years": (0.5, 1.0, 2.0),
 }
 """Where the log-odds of a feature may bend (a linear spline: the feature plus one
 ``max(0, value - knot)`` column per knot, ``<feature>_k1``, ``_k2``, ...). A straight line
-does not fit these two: a balance run down before leaving raises the risk steeply, a
+does not fit these: a balance run down before leaving raises the risk steeply while a
 rising one does not lower it below the base rate (new customers ramping up still
 leave), and a line through both extrapolates to probabilities of 1e-20 for growing
-balances; balance size matters near the churn floor (1,000, 10**3) and little above
-100,000 (10**5). Knots at round values fixed in advance, not fitted."""
+balances; balance size matters near the churn floor (1,000 = 10**3) and little above
+100,000; the first months after opening carry their own risk (an account opened and
+never funded churns by the floor rule). Knots at round values, not fitted."""
 
 EXPECTED_SIGN: dict[str, int] = {
     "txn_recent": -1,
