@@ -87,6 +87,12 @@ def test_spline_columns_give_reasons_under_their_feature():
     x = pd.DataFrame({"aum_trend": [-0.8], "aum_trend_k1": [0.0], "complaints_12m": [1.0]})
     # aum_trend: -1 x (-0.8 - 0) + -2 x (0 - 0.1) = 0.8 + 0.2 = 1.0 > 0.5 (complaints)
     assert reasons(m, x).iloc[0].tolist() == ["aum_trend.low", "complaints_12m.high", ""]
+    # a rising balance whose spline raises the risk is not named: assets rising is not
+    # a reason to leave (aum_trend is expected to lower the risk)
+    m.coef = np.array([1.0, 0.0, 0.5])
+    up = pd.DataFrame({"aum_trend": [0.8], "aum_trend_k1": [0.9], "complaints_12m": [1.0]})
+    assert m.contributions(up).iloc[0].tolist() == pytest.approx([0.8, 0.0, 0.5])
+    assert reasons(m, up).iloc[0].tolist() == ["complaints_12m.high", "", ""]
 
 
 def test_churned_within_the_horizon_only():

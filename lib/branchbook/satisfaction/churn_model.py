@@ -73,6 +73,7 @@ balances; balance size matters near the churn floor (1,000 = 10**3) and little a
 never funded churns by the floor rule). Knots at round values, not fitted."""
 
 EXPECTED_SIGN: dict[str, int] = {
+    "aum_trend": -1,
     "txn_recent": -1,
     "digital_trend": -1,
     "branch_trend": -1,
@@ -87,8 +88,11 @@ EXPECTED_SIGN: dict[str, int] = {
 risk). A feature whose fitted coefficient runs the other way (on the demo, being
 dissatisfied at the last survey came out as lowering the risk) still scores, but gives
 no reason: "not dissatisfied at the last survey" is not a reason a manager can act on.
-Features not named here (the balance's size and trend, whose splines may bend either
-way) give reasons either way."""
+A reason is given only on the expected side (``.low`` for -1, ``.high`` for +1), which
+for a straight line is the same as its coefficient running the expected way, and for a
+spline (:data:`KNOTS`) keeps e.g. "a long-standing customer" or "assets rising" from
+being named as a reason to leave. Features not named here (the balance's size) give
+reasons either way."""
 
 TREND_OFFSET = 1_000.0
 """Added to both AUM before their ratio is taken, so a balance near 0 does not explode the trend."""
@@ -313,20 +317,19 @@ def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.Dat
     """Up to ``top`` reasons per row: ``reason_1..top``, each ``"<feature>.high"`` or
     ``"<feature>.low"`` (the value above or below the development mean), the features
     with the largest positive contributions first (a feature's spline columns summed,
-    :func:`source_feature`); empty where fewer raise the risk. A feature whose
-    coefficient runs against :data:`EXPECTED_SIGN` gives none."""
+    :func:`source_feature`); empty where fewer raise the risk. A feature of
+    :data:`EXPECTED_SIGN` gives one only on its expected side."""
     c = model.contributions(x)
-    against = [
-        EXPECTED_SIGN.get(f, 0) * float(b) < 0
-        for f, b in zip(model.features, model.coef, strict=True)
-    ]
-    c.loc[:, against] = 0.0  # a coefficient against its expected direction gives no reason
     sources = [source_feature(f) for f in model.features]
     names = list(dict.fromkeys(sources))
-    arr = c.T.groupby(sources, sort=False).sum().T[names].to_numpy(float)
+    arr = c.T.groupby(sources, sort=False).sum().T[names].to_numpy(float, copy=True)
     mean = dict(zip(model.features, model.mean, strict=True))
     vals = x[names].to_numpy(float)
     means = np.array([mean.get(f, np.nan) for f in names])
+    expected = np.array([EXPECTED_SIGN.get(f, 0) for f in names])
+    above = vals > means
+    # a reason only on the feature's expected side (the other side's contribution is 0)
+    arr[((expected > 0) & ~above) | ((expected < 0) & above)] = 0.0
     order = np.argsort(-arr, axis=1, kind="stable")
     out = {f"reason_{k + 1}": [""] * len(x) for k in range(top)}
     for i in range(len(x)):
@@ -334,7 +337,7 @@ def reasons(model: ChurnModel, x: pd.DataFrame, *, top: int = REASONS) -> pd.Dat
             j = order[i, k]
             if not arr[i, j] > 0:
                 break
-            side = "high" if vals[i, j] > means[j] else "low"
+            side = "high" if above[i, j] else "low"
             out[f"reason_{k + 1}"][i] = f"{names[j]}.{side}"
     return pd.DataFrame(out, index=x.index)
 
