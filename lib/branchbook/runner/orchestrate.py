@@ -348,13 +348,16 @@ def run(
             ),
             stop=stop,
             force=force,
+            server=server,
         )
+        if server is not None:
+            server.close()
         _publish(out_dir_root, out_dir, manifest, ps, prepared, bank)
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
         return result
     finally:
-        if server is not None:  # closed already when the reports ran; closing is idempotent
+        if server is not None:  # closed already after the packs; closing is idempotent
             server.close()
         lock.__exit__(None, None, None)
         guard.tidy(made)  # the folders this run made, if it was refused before using them
