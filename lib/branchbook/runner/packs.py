@@ -54,7 +54,7 @@ def make_packs(
     Packs are made in up to ``workers`` processes at once (default: the CPU count),
     each forked from the run's warm renderer (``server``, the run's fork server) or,
     without one, in a pool of new Python processes. A pack took about 1.5 s of one
-    core in a new process (the cover's fonts and the PDF code loaded for it) and 0.3 s
+    core in a new process (the cover's fonts and the PDF code loaded for it), 0.35-0.5 s
     in a warm one; the new processes' imports cost some 5 s of a core each (12
     branches, one run)."""
     code = codekey.pack_code()
