@@ -28,6 +28,11 @@ pytestmark = pytest.mark.slow
 
 PERIOD = "2026-10"
 BRANCHES = ("0101", "0102")
+#: Every unit a report is made for: the branches, their region, the bank.
+UNITS = (*BRANCHES, "region:East", "bank")
+#: The unit of a row of the GROUPING SETS below.
+UNIT = """CASE WHEN grouping(branch_id) = 0 THEN branch_id
+            WHEN grouping(region) = 0 THEN 'region:' || region ELSE 'bank' END"""
 
 #: The loans on the book at the period's end, with what each figure needs, from the
 #: warehouse's own tables: EAD (outstanding + 50% of the undrawn commitment), LGD and
@@ -35,7 +40,7 @@ BRANCHES = ("0101", "0102")
 #: default (over 90 days past due or classed substandard or worse) and classed NPL.
 #: ``pds`` holds the scorecard's PD of each loan (``pd_model``).
 LOANS_SQL = """
-SELECT l.branch_id, l.loan_id, s.outstanding,
+SELECT l.branch_id, br.region, l.loan_id, s.outstanding,
        s.outstanding + 0.5 * coalesce(s.undrawn, 0) AS ead,
        s.five_class IN ('substandard', 'doubtful', 'loss') AS npl,
        s.dpd > 90 OR s.five_class IN ('substandard', 'doubtful', 'loss') AS in_default,
@@ -54,11 +59,12 @@ SELECT l.branch_id, l.loan_id, s.outstanding,
 FROM loan_snapshots s
 JOIN loans l ON l.loan_id = s.loan_id
 JOIN customers c ON c.customer_id = l.customer_id
+JOIN branches br ON br.branch_id = l.branch_id
 JOIN pds p ON p.loan_id = s.loan_id
 WHERE s.month = $month AND s.outstanding > 0
 """
 
-#: Every scenario of the report's table on those loans, per branch and for the bank:
+#: Every scenario of the report's table on those loans, per unit (branch, region, bank):
 #: PD times m (at most 1); collateral values down by the shock, the recovery lost
 #: (the haircut value's cover of the EAD before less after) added to the LGD (at most
 #: 1); the NPL balance expected in 12 months (NPL now, else the balance times the PD);
@@ -68,22 +74,23 @@ WITH b AS ({LOANS_SQL}),
 sc(scenario, m, shock) AS (VALUES ('base', 1.0, 0.0), ('pd', 1.5, 0.0), ('pd', 2.0, 0.0),
     ('collateral', 1.0, 0.2), ('collateral', 1.0, 0.4), ('combined', 2.0, 0.4)),
 x AS (
-  SELECT b.branch_id, b.outstanding, b.ead, b.npl, b.weight, sc.scenario, sc.m, sc.shock,
+  SELECT b.branch_id, b.region, b.outstanding, b.ead, b.npl, b.weight, sc.scenario, sc.m, sc.shock,
          least(1.0, b.pd * sc.m) AS p,
          CASE WHEN b.haircut IS NULL OR b.value IS NULL OR b.ead <= 0 THEN b.lgd
               ELSE least(1.0, b.lgd + (least(b.ead, (1 - b.haircut) * b.value)
                    - least(b.ead, (1 - b.haircut) * (1 - sc.shock) * b.value)) / b.ead)
               END AS lgd
   FROM b CROSS JOIN sc)
-SELECT coalesce(branch_id, 'bank') AS unit, scenario, m, shock,
+SELECT {UNIT} AS unit, scenario, m, shock,
        sum(p * lgd * ead) AS el, sum(ead) AS ead, sum(outstanding) AS outstanding,
        sum(CASE WHEN npl THEN outstanding ELSE outstanding * p END) AS npl_expected,
        sum(ead * ((1 - p) * weight + p * 1.50)) AS rwa
 FROM x
-GROUP BY GROUPING SETS ((branch_id, scenario, m, shock), (scenario, m, shock))
+GROUP BY GROUPING SETS ((branch_id, scenario, m, shock), (region, scenario, m, shock),
+                        (scenario, m, shock))
 """
 
-#: Today's figures per branch and for the bank: the NPL ratio, standardised RWA (a loan
+#: Today's figures per unit: the NPL ratio, standardised RWA (a loan
 #: in default at 150%), EL = sum(PD x LGD x EAD), and the EAD-weighted Basel asset
 #: correlation (corporate 12-24%, mortgage 15%, other retail 3-16%, by PD).
 TODAY_SQL = f"""
@@ -95,12 +102,12 @@ r AS (SELECT *, CASE class
           ELSE 0.03 * (1 - exp(-35 * pd)) / (1 - exp(-35))
                + 0.16 * (1 - (1 - exp(-35 * pd)) / (1 - exp(-35))) END AS rho
       FROM b)
-SELECT coalesce(branch_id, 'bank') AS unit, count(*) AS loans,
+SELECT {UNIT} AS unit, count(*) AS loans,
        sum(outstanding) FILTER (WHERE npl) / sum(outstanding) AS npl_ratio,
        sum(ead * CASE WHEN in_default THEN 1.50 ELSE weight END) AS rwa,
        sum(ead) AS ead, sum(pd * lgd * ead) AS el, sum(rho * ead) / sum(ead) AS rho
 FROM r
-GROUP BY GROUPING SETS ((branch_id), ())
+GROUP BY GROUPING SETS ((branch_id), (region), ())
 """
 
 
@@ -155,8 +162,7 @@ def reports(scored_bank):
     """The notebook's figures for each branch and for the bank."""
     root, _ = scored_bank
     out = {b: _report(root, "branch", b) for b in BRANCHES}
-    out["bank"] = _report(root, "bank")
-    return out
+    return {**out, **{u: _report(root, u) for u in UNITS if u not in BRANCHES}}
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +182,7 @@ def test_the_bank_is_scored(reports, truth):
     _, today = truth
     for unit, (d, _, sc, book, _, table) in reports.items():
         assert sc is not None
+        assert d.members == (list(BRANCHES) if unit in ("region:East", "bank") else [unit])
         assert len(book) > 300 and np.isfinite(book["pd"]).all()
         assert ((book["pd"] > 0) & (book["pd"] <= 1)).all()
         assert today.loc[unit, "loans"] == len(book)
@@ -183,7 +190,7 @@ def test_the_bank_is_scored(reports, truth):
         assert len(table) == 6 and table["el"].notna().all()
 
 
-@pytest.mark.parametrize("unit", [*BRANCHES, "bank"])
+@pytest.mark.parametrize("unit", UNITS)
 def test_every_stressed_row_matches_the_warehouse(reports, truth, unit):
     scenarios, _ = truth
     *_, table = reports[unit]
@@ -206,7 +213,7 @@ def test_every_stressed_row_matches_the_warehouse(reports, truth, unit):
     assert el[("combined", 2.0, 0.4)] > max(el[("pd", 2.0, 0.0)], el[("collateral", 1.0, 0.4)])
 
 
-@pytest.mark.parametrize("unit", [*BRANCHES, "bank"])
+@pytest.mark.parametrize("unit", UNITS)
 def test_todays_npl_ratio_and_rwa_match_the_warehouse(scored_bank, reports, truth, unit):
     root, _ = scored_bank
     _, today = truth
@@ -217,7 +224,7 @@ def test_todays_npl_ratio_and_rwa_match_the_warehouse(scored_bank, reports, trut
     rwa = risk.rwa_today(book, settings=cfg.stress)
     assert rwa["rwa"] == pytest.approx(want["rwa"], rel=1e-9)
     assert rwa["density"] == pytest.approx(want["rwa"] / want["ead"], rel=1e-9)
-    if unit != "bank":  # the branch's benchmark row, the bank's median is read from it
+    if unit in BRANCHES:  # the branch's benchmark row, the bank's median is read from it
         bench = pd.read_parquet(
             root / "build" / PERIOD / "prepared" / "bench" / "bench_risk_kpis.parquet"
         )
@@ -226,19 +233,22 @@ def test_todays_npl_ratio_and_rwa_match_the_warehouse(scored_bank, reports, trut
         assert row["expected_loss_rate"] == pytest.approx(want["el"] / want["ead"], rel=1e-9)
 
 
-@pytest.mark.parametrize("branch", BRANCHES)
-def test_the_loss_distribution_reconciles_with_the_warehouse(reports, truth, branch):
-    """The published loss distribution of a branch: every figure finite; the formula EL
+@pytest.mark.parametrize("unit", UNITS)
+def test_the_loss_distribution_reconciles_with_the_warehouse(reports, truth, unit):
+    """The loss distribution a report shows (a region's and the bank's simulated on
+    their pooled loans, not their branches' rows): every figure finite; the formula EL
     is sum(PD x LGD x EAD) of the query; the simulated mean lies within three standard
     errors of it; the asset correlation is the query's EAD-weighted Basel one; the
     quantiles are in order and UL is VaR less the mean."""
     _, today = truth
-    d, cfg, *_ = reports[branch]
-    loss = d.table("risk_loss").set_index("measure")
+    d, cfg, *_ = reports[unit]
+    scope = "branch" if unit in BRANCHES else unit
+    loss = risk.loss_at_scope(d.table("risk_loss"), d.bench("bench_risk_loss"), scope=scope)
+    loss = loss.set_index("measure")
     assert list(loss.index) == list(risk.LOSS_MEASURES)
     assert np.isfinite(loss["value"]).all()
     assert np.isfinite(loss.drop(index="el_formula")[["low", "high"]]).all().all()
-    want = today.loc[branch]
+    want = today.loc[unit]
     assert want["el"] > 0
     formula = loss.loc["el_formula", "value"]
     assert formula == pytest.approx(want["el"], rel=1e-9)
@@ -256,7 +266,7 @@ def test_the_loss_distribution_reconciles_with_the_warehouse(reports, truth, bra
         assert loss.loc[m, "low"] <= v[m] <= loss.loc[m, "high"]
 
 
-@pytest.mark.parametrize("unit", [*BRANCHES, "bank"])
+@pytest.mark.parametrize("unit", UNITS)
 def test_zero_shocks_give_the_base_row(reports, truth, unit):
     """With PD x1 and no fall in collateral values every scenario row is the base row,
     which is the warehouse's EL, expected NPL ratio and RWA."""
