@@ -279,7 +279,8 @@ def test_base_el_and_rwa_match_the_warehouse_by_its_own_sql(small_bank):
         assert st.rwa_today(book, settings=s.stress)["rwa"] == pytest.approx(rwa, rel=1e-9)
         loss = pd.read_parquet(prepared / "extracts" / branch / "risk_loss.parquet")
         formula = loss.set_index("measure").loc["el_formula", "value"]
-        if sc is None:  # no scorecard, no simulated figures (never a 0)
+        if sc is None:  # no scorecard, no simulated figures (never a 0); the figures
+            # of a fitted scorecard: tests/test_warehouse_stress.py
             assert math.isnan(formula)
         else:
             assert formula == pytest.approx(el, rel=1e-9)
