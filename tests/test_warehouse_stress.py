@@ -159,7 +159,7 @@ def _truth(warehouse: Path, book: pd.DataFrame, sql: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def reports(scored_bank):
-    """The notebook's figures for each branch and for the bank."""
+    """The notebook's figures for each branch, their region and the bank."""
     root, _ = scored_bank
     out = {b: _report(root, "branch", b) for b in BRANCHES}
     return {**out, **{u: _report(root, u) for u in UNITS if u not in BRANCHES}}
