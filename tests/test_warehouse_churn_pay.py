@@ -13,6 +13,7 @@ SQL or its shared tables: it reads the contract tables (``balances``, ``customer
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -383,3 +384,177 @@ def test_churn_out_of_time_auc_recomputed_from_the_warehouse(small_bank):
     # about 23 events: an interval neither a point nor the whole scale
     assert 0.02 < v["auc_high"] - v["auc_low"] < 0.5
     assert v["predicted_rate"] == pytest.approx(p.mean(), rel=1e-9)
+
+
+# -- win-back ---------------------------------------------------------------------------
+
+# The customers whose first churn in the last $n months ending at month $k fell in that
+# window and who are not active at the end of $k, with their branch and manager, how they
+# left (closed by the end of the churn month, else drained: assets under the floor) and
+# their highest AUM (balance basis) in the six months before (0 without a balance row).
+_LOST_SQL = (
+    _CHURN_CTES
+    + """
+, lost AS (
+    SELECT customer_id, min(k) AS k FROM churns WHERE k BETWEEN $k - $n + 1 AND $k GROUP BY ALL
+)
+SELECT l.customer_id, c.branch_id, coalesce(s.name, '') AS manager_name, m.month AS churn_month,
+       coalesce(c.closed_on <= m.month_end, false) AS closed,
+       coalesce((SELECT max(b.aum) FROM b WHERE b.customer_id = l.customer_id
+                 AND b.k BETWEEN l.k - 6 AND l.k - 1), 0.0) AS peak_aum
+FROM lost l
+JOIN customers c USING (customer_id)
+JOIN months m ON m.k = l.k
+LEFT JOIN staff s ON s.staff_id = c.manager_id
+WHERE NOT EXISTS (SELECT 1 FROM state a WHERE a.customer_id = l.customer_id
+                  AND a.k = $k AND a.active)
+ORDER BY l.customer_id
+"""
+)
+
+# Customers of 0101 open throughout, over 100,000 of assets at every month end and on
+# average from February to October, whom the planted bank drains (see ``planted_bank``).
+_STEADY_SQL = """
+SELECT c.customer_id FROM customers c JOIN balances b USING (customer_id)
+WHERE c.branch_id = '0101' AND c.closed_on IS NULL AND b.month BETWEEN '2026-02' AND '2026-10'
+GROUP BY ALL
+HAVING count(*) = 9 AND min(b.deposits + b.wealth) > 100000
+   AND min(coalesce(b.deposits_avg, b.deposits) + coalesce(b.wealth_avg, b.wealth)) > 100000
+ORDER BY c.customer_id LIMIT 4
+"""
+
+#: Planted drains: the months a customer's assets are 100 (under the floor of 1,000), and
+#: the month of its churn in the win-back window (None: not on the list).
+PLANTED = {
+    "drained_in_october": (("2026-08", "2026-09", "2026-10"), "2026-10"),
+    "drained_in_august": (("2026-06", "2026-07", "2026-08", "2026-09", "2026-10"), "2026-08"),
+    "back_in_october": (("2026-07", "2026-08", "2026-09"), None),  # active again at the end
+    "drained_before": (("2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"), None),
+}
+
+
+@pytest.fixture(scope="module")
+def planted_bank(small_bank, tmp_path_factory):
+    """A copy of the small bank with four steady, valuable customers of 0101 drained
+    (:data:`PLANTED`), prepared again: the demo drains almost no one, so this is the
+    data where the list's drained customers are known. Returns the folder and the
+    planted customers by story."""
+    from branchbook.prepare import prepare
+
+    root = tmp_path_factory.mktemp("planted_bank")
+    shutil.copytree(small_bank / "params", root / "params")
+    warehouse = root / "build" / "demo" / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        ids = [r[0] for r in con.execute(_STEADY_SQL).fetchall()]
+        assert len(ids) == len(PLANTED)
+        who = dict(zip(PLANTED, ids, strict=True))
+        for story, (months, _) in PLANTED.items():
+            con.execute(
+                "UPDATE balances SET deposits = 100, deposits_avg = 100, wealth = 0, wealth_avg = 0"
+                " WHERE customer_id = $c AND month IN (SELECT unnest($m))",
+                {"c": who[story], "m": list(months)},
+            )
+    finally:
+        con.close()
+    prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
+    return root, who
+
+
+def _tiers(aum: pd.Series, tiers) -> pd.Series:
+    """The asset tier of each AUM: the highest tier whose lower bound it reaches."""
+    a = aum.to_numpy(float)
+    names = np.select(
+        [a >= tiers.private, a >= tiers.wealth, a >= tiers.affluent],
+        ["private", "wealth", "affluent"],
+        "mass",
+    )
+    return pd.Series(names, index=aum.index)
+
+
+def _check_winback(root: Path) -> pd.DataFrame:
+    """Per branch of ``root``: the published lost customers are exactly the warehouse's,
+    and the win-back list (page and workbook) exactly those whose peak tier is in
+    ``winback_tiers``, by manager (the most assets lost first, no manager last), then by
+    the peak AUM; the page shows ``churn_list_rows`` of them. Returns the lists."""
+    con = _warehouse(root)
+    out = []
+    try:
+        for branch in BRANCHES:
+            settings = _sections(root, branch).sections["satisfaction"]
+            truth = con.execute(
+                _LOST_SQL,
+                {
+                    "k": _month_index(PERIOD),
+                    "n": settings.winback_months,
+                    "floor": float(settings.churn_aum_floor),
+                },
+            ).df()
+            truth = truth[truth["branch_id"] == branch].set_index("customer_id")
+            lost = pd.read_parquet(
+                root
+                / "build"
+                / PERIOD
+                / "prepared"
+                / "extracts"
+                / branch
+                / "satisfaction_lost.parquet"
+            ).set_index("customer_id")
+            assert sorted(lost.index) == sorted(truth.index), branch
+            assert lost.loc[truth.index, "churn_month"].tolist() == truth["churn_month"].tolist()
+            assert lost.loc[truth.index, "closed"].tolist() == truth["closed"].tolist()
+            assert lost.loc[truth.index, "peak_aum"].to_numpy() == pytest.approx(
+                truth["peak_aum"].to_numpy()
+            )
+
+            tier = _tiers(truth["peak_aum"], settings.asset_tiers)
+            want = truth[tier.isin(settings.winback_tiers)].reset_index()
+            want = want.assign(
+                peak_tier=tier[tier.isin(settings.winback_tiers)].to_numpy(),
+                how=np.where(want["closed"], "closed", "drained"),
+            )
+            total = want.groupby("manager_name")["peak_aum"].transform("sum")
+            want = want.assign(_none=want["manager_name"].eq(""), _total=total)
+            want = want.sort_values(
+                ["_none", "_total", "manager_name", "peak_aum", "customer_id"],
+                ascending=[True, False, True, False, True],
+            ).reset_index(drop=True)
+
+            ns = _run_report(root, "satisfaction", branch)
+            got = ns["winback"]
+            cols = ["customer_id", "manager_name", "churn_month", "how", "peak_tier"]
+            assert got[cols].to_dict("records") == want[cols].to_dict("records"), branch
+            assert got["peak_aum"].to_numpy() == pytest.approx(want["peak_aum"].to_numpy())
+            if len(want):
+                listed, shown = ns["_lists"]["winback"]
+                assert shown == settings.churn_list_rows
+                assert listed["customer_id"].tolist() == want["customer_id"].tolist()
+                rows = ns["page"].actions["winback"]["rows"]  # the workbook: every row
+                assert [r[0] for r in rows] == want["customer_id"].tolist()
+            else:
+                assert "winback" not in ns["_lists"]
+            out.append(want.assign(branch_id=branch, lost=len(truth)))
+    finally:
+        con.close()
+    return pd.concat(out, ignore_index=True)
+
+
+def test_winback_list_is_exactly_the_valuable_customers_lost_lately(small_bank):
+    """On the small demo bank as built: the lost customers of the last three months
+    (closed or drained, not active again) by the warehouse's own query, and the list."""
+    lists = _check_winback(small_bank)
+    assert len(lists) > 0 and lists["peak_aum"].gt(0).all()
+
+
+def test_winback_lists_the_planted_drained_customers(planted_bank):
+    """On the planted bank: the customers drained in the window and not back are listed
+    as drained, in their churn month; the one back at the period's end and the one
+    drained before the window are not; and the lists are again exactly the warehouse's."""
+    root, who = planted_bank
+    lists = _check_winback(root).set_index("customer_id")
+    drained = lists[lists["how"] == "drained"]
+    want = {who[s]: month for s, (_, month) in PLANTED.items() if month}
+    assert drained["churn_month"].to_dict() == want
+    assert not {who["back_in_october"], who["drained_before"]} & set(lists.index)
