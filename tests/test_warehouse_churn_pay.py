@@ -119,46 +119,47 @@ def _pay_truth(con, branch: str, settings) -> pd.DataFrame:
     ).df()
 
 
-@pytest.fixture(scope="module")
-def staff_pages(small_bank):
-    return {b: _run_report(small_bank, "staff_kpi", b) for b in BRANCHES}
-
-
-def test_indicative_pay_matches_the_warehouse_and_the_parameters(small_bank, staff_pages):
-    """Per manager of each branch: base pay by grade, the grade's standard bonus x the
-    rating's coefficient and commission = principal of the loans originated in the month x
-    the product's rate, recomputed from ``staff`` and ``loans`` by their own query and the
-    validated parameters. The rating is the input (the scorecard's, after the veto); a
-    manager not rated has no bonus and no total."""
-    con = _warehouse(small_bank)
-    commissions = 0
+def _check_pay(root: Path) -> pd.DataFrame:
+    """Per manager of each branch of ``root``: base pay by grade, the grade's standard
+    bonus x the rating's coefficient and commission = principal of the loans originated
+    in the month x the product's rate, recomputed from ``staff`` and ``loans`` by their own
+    query and the validated parameters, against the pay table the staff KPI notebook puts
+    on the page. The rating is the input (the scorecard's, after the veto); a manager not
+    rated has no bonus and no total. Returns the recomputed pay of every branch."""
+    con = _warehouse(root)
+    out = []
     try:
         for branch in BRANCHES:
-            settings = _sections(small_bank, branch).sections["staff_kpi"]
-            dev, coef = settings.development, settings.bonus_coefficients
-            shown = [f for h, f in staff_pages[branch]["_tables"] if h == "pay_columns"]
+            settings = _sections(root, branch).sections["staff_kpi"]
+            dev = settings.development
+            ns = _run_report(root, "staff_kpi", branch)
+            shown = [f for h, f in ns["_tables"] if h == "pay_columns"]
             assert len(shown) == 1, branch
             got = shown[0].set_index("staff_id")
             want = _pay_truth(con, branch, settings).set_index("staff_id")
             assert len(want) > 0 and sorted(got.index) == sorted(want.index), branch
-            sc = staff_pages[branch]["d"].table("staff_scorecard")
+            sc = ns["sc"]
             rating = sc[sc["month"] == PERIOD].set_index("staff_id")["rating"]
-            rating = rating.reindex(want.index)
-            base = want["grade"].map(dev.base_pay).astype(float)
-            factor = rating.map(dict(coef))  # not rated (no rating): NaN
-            bonus = want["grade"].map(dev.standard_bonus).astype(float) * factor.astype(float)
+            factor = rating.reindex(want.index).map(dict(settings.bonus_coefficients))
+            want = want.assign(
+                base=want["grade"].map(dev.base_pay).astype(float),
+                bonus=want["grade"].map(dev.standard_bonus).astype(float) * factor.astype(float),
+            )
+            want = want.assign(total=want["base"] + want["bonus"] + want["commission"])
             g = got.loc[want.index]
             assert g["grade"].tolist() == want["grade"].tolist()
-            assert g["base"].to_numpy() == pytest.approx(base.to_numpy())
-            assert g["commission"].to_numpy() == pytest.approx(want["commission"].to_numpy())
-            assert g["bonus"].to_numpy() == pytest.approx(bonus.to_numpy(), nan_ok=True)
-            total = base + bonus + want["commission"]
-            assert g["total"].to_numpy() == pytest.approx(total.to_numpy(), nan_ok=True)
+            for col in ("base", "bonus", "commission", "total"):
+                assert g[col].to_numpy() == pytest.approx(want[col].to_numpy(), nan_ok=True), col
             assert np.isfinite(g["total"]).any(), branch  # someone rated: a total to compare
-            commissions += int((want["commission"] > 0).sum())
+            out.append(want.assign(branch_id=branch))
     finally:
         con.close()
-    assert commissions > 0  # the demo's managers originate loans in the month
+    return pd.concat(out)
+
+
+def test_indicative_pay_matches_the_warehouse_and_the_parameters(small_bank):
+    pay = _check_pay(small_bank)
+    assert (pay["commission"] > 0).any()  # the demo's managers originate loans in the month
 
 
 # -- churn: who was active, who churned -------------------------------------------------
@@ -433,12 +434,22 @@ PLANTED = {
 }
 
 
+# An October loan of a 0101 manager, at a rate above 0, that the planted bank books at 0102.
+_LOAN_SQL = """
+SELECT l.loan_id, l.manager_id FROM loans l JOIN staff s ON s.staff_id = l.manager_id
+WHERE s.branch_id = '0101' AND l.originated_on BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'
+  AND l.product IN ('consumer', 'business', 'working_capital', 'trade_finance')
+ORDER BY l.loan_id LIMIT 1
+"""
+
+
 @pytest.fixture(scope="module")
 def planted_bank(small_bank, tmp_path_factory):
-    """A copy of the small bank with four steady, valuable customers of 0101 drained
-    (:data:`PLANTED`), prepared again: the demo drains almost no one, so this is the
-    data where the list's drained customers are known. Returns the folder and the
-    planted customers by story."""
+    """A copy of the small bank, prepared again, where the right answers are known: four
+    steady, valuable customers of 0101 drained (:data:`PLANTED`; the demo drains almost
+    no one), and one loan a 0101 manager originated in October booked at 0102 (a customer
+    of another branch, or a manager moved since). Returns the folder and what was planted:
+    the customers by story, ``loan`` and its ``manager``."""
     from branchbook.prepare import prepare
 
     root = tmp_path_factory.mktemp("planted_bank")
@@ -450,17 +461,19 @@ def planted_bank(small_bank, tmp_path_factory):
     try:
         ids = [r[0] for r in con.execute(_STEADY_SQL).fetchall()]
         assert len(ids) == len(PLANTED)
-        who = dict(zip(PLANTED, ids, strict=True))
+        planted = dict(zip(PLANTED, ids, strict=True))
         for story, (months, _) in PLANTED.items():
             con.execute(
                 "UPDATE balances SET deposits = 100, deposits_avg = 100, wealth = 0, wealth_avg = 0"
                 " WHERE customer_id = $c AND month IN (SELECT unnest($m))",
-                {"c": who[story], "m": list(months)},
+                {"c": planted[story], "m": list(months)},
             )
+        planted["loan"], planted["manager"] = con.execute(_LOAN_SQL).fetchone()
+        con.execute("UPDATE loans SET branch_id = '0102' WHERE loan_id = ?", [planted["loan"]])
     finally:
         con.close()
     prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
-    return root, who
+    return root, planted
 
 
 def _tiers(aum: pd.Series, tiers) -> pd.Series:
@@ -552,9 +565,26 @@ def test_winback_lists_the_planted_drained_customers(planted_bank):
     """On the planted bank: the customers drained in the window and not back are listed
     as drained, in their churn month; the one back at the period's end and the one
     drained before the window are not; and the lists are again exactly the warehouse's."""
-    root, who = planted_bank
+    root, planted = planted_bank
     lists = _check_winback(root).set_index("customer_id")
     drained = lists[lists["how"] == "drained"]
-    want = {who[s]: month for s, (_, month) in PLANTED.items() if month}
+    want = {planted[s]: month for s, (_, month) in PLANTED.items() if month}
     assert drained["churn_month"].to_dict() == want
-    assert not {who["back_in_october"], who["drained_before"]} & set(lists.index)
+    assert not {planted["back_in_october"], planted["drained_before"]} & set(lists.index)
+
+
+def test_a_loan_booked_at_another_branch_earns_its_manager_commission(planted_bank):
+    """The manager of 0101 whose October loan is booked at 0102 is paid its commission in
+    0101's report (as their loan book counts it), and no one in 0102's report is."""
+    root, planted = planted_bank
+    pay = _check_pay(root)
+    con = _warehouse(root)
+    try:
+        product, principal = con.execute(
+            "SELECT product, principal FROM loans WHERE loan_id = ?", [planted["loan"]]
+        ).fetchone()
+    finally:
+        con.close()
+    rate = _sections(root, "0101").sections["staff_kpi"].development.commission_rates[product]
+    mine = pay[pay["branch_id"] == "0101"].loc[planted["manager"], "commission"]
+    assert mine >= principal * rate > 0
