@@ -421,7 +421,7 @@ WHERE c.branch_id = '0101' AND c.closed_on IS NULL AND b.month BETWEEN '2026-02'
 GROUP BY ALL
 HAVING count(*) = 9 AND min(b.deposits + b.wealth) > 100000
    AND min(coalesce(b.deposits_avg, b.deposits) + coalesce(b.wealth_avg, b.wealth)) > 100000
-ORDER BY c.customer_id LIMIT 4
+ORDER BY c.customer_id LIMIT 5
 """
 
 #: Planted drains: the months a customer's assets are 100 (under the floor of 1,000), and
@@ -431,7 +431,12 @@ PLANTED = {
     "drained_in_august": (("2026-06", "2026-07", "2026-08", "2026-09", "2026-10"), "2026-08"),
     "back_in_october": (("2026-07", "2026-08", "2026-09"), None),  # active again at the end
     "drained_before": (("2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"), None),
+    # no balance row for July (below): June, August and September are not three months
+    # running, August to October are
+    "drained_with_a_gap": (("2026-06", "2026-08", "2026-09", "2026-10"), "2026-10"),
 }
+#: Planted balance rows taken out: the story and the month.
+NO_ROW = ("drained_with_a_gap", "2026-07")
 
 
 # An October loan of a 0101 manager, at a rate above 0, that the planted bank books at 0102.
@@ -445,9 +450,9 @@ ORDER BY l.loan_id LIMIT 1
 
 @pytest.fixture(scope="module")
 def planted_bank(small_bank, tmp_path_factory):
-    """A copy of the small bank, prepared again, where the right answers are known: four
-    steady, valuable customers of 0101 drained (:data:`PLANTED`; the demo drains almost
-    no one), and one loan a 0101 manager originated in October booked at 0102 (a customer
+    """A copy of the small bank, prepared again, where the right answers are known: five
+    steady, valuable customers of 0101 drained (:data:`PLANTED`, one with a month's
+    balance row missing, :data:`NO_ROW`; the demo drains almost no one), and one loan a 0101 manager originated in October booked at 0102 (a customer
     of another branch, or a manager moved since). Returns the folder and what was planted:
     the customers by story, ``loan`` and its ``manager``."""
     from branchbook.prepare import prepare
@@ -468,6 +473,10 @@ def planted_bank(small_bank, tmp_path_factory):
                 " WHERE customer_id = $c AND month IN (SELECT unnest($m))",
                 {"c": planted[story], "m": list(months)},
             )
+        con.execute(
+            "DELETE FROM balances WHERE customer_id = ? AND month = ?",
+            [planted[NO_ROW[0]], NO_ROW[1]],
+        )
         planted["loan"], planted["manager"] = con.execute(_LOAN_SQL).fetchone()
         con.execute("UPDATE loans SET branch_id = '0102' WHERE loan_id = ?", [planted["loan"]])
     finally:
@@ -563,7 +572,8 @@ def test_winback_list_is_exactly_the_valuable_customers_lost_lately(small_bank):
 
 def test_winback_lists_the_planted_drained_customers(planted_bank):
     """On the planted bank: the customers drained in the window and not back are listed
-    as drained, in their churn month; the one back at the period's end and the one
+    as drained, in their churn month (three calendar months under the floor: a month
+    without a balance row breaks the run); the one back at the period's end and the one
     drained before the window are not; and the lists are again exactly the warehouse's."""
     root, planted = planted_bank
     lists = _check_winback(root).set_index("customer_id")
