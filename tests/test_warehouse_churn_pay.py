@@ -4,8 +4,9 @@ AUC and the satisfaction report's win-back list.
 
 "Published" is what the report's own notebook code puts on the page and in the workbook:
 the notebook's code cells are run in-process (no kernel) with the parameters the runner
-injects, on the small demo bank of ``conftest.py`` (prepared once per session), and the
-page's tables and action lists are read back. The truth never goes through the library's
+injects, on the small demo bank of ``conftest.py`` (prepared once per session) and on a
+copy of it with answers planted (``planted_bank``), and the page's tables and action
+lists are read back. The truth never goes through the library's
 SQL or its shared tables: it reads the contract tables (``balances``, ``customers``,
 ``loans``, ``staff``, ``transactions``, ``complaints``, ``surveys``) and the parameters.
 """
