@@ -11,8 +11,8 @@ import pytest
 from branchbook import risk, satisfaction, segmentation, staff_kpi
 from branchbook.metrics.headlines import headlines
 from branchbook.params import Rag
-from branchbook.satisfaction.metrics import MONTHLY_COLUMNS
 from branchbook.reports import registry
+from branchbook.satisfaction.metrics import MONTHLY_COLUMNS
 
 
 def test_a_headline_not_recorded_has_no_value_and_no_status():
