@@ -5,6 +5,7 @@ bank's action lists counted per region, branch and reason with no customer row."
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from bs4 import BeautifulSoup
 
 from branchbook import page as page_mod
@@ -169,3 +170,51 @@ def test_the_banks_list_states_its_rule_in_chinese_and_keeps_it_with_nothing_hid
     df = pd.DataFrame({"customer_id": ["N0", "N1"], "reason": ["slipped_tier"] * 2})
     q.action_table("customers_to_contact", df, {"customer_id": "text", "reason": "text"}, shown=5)
     assert "fewer than 2 customers" in text(q) and "*" not in text(q).replace("show *", "")
+
+
+@pytest.mark.slow
+def test_the_demo_banks_risk_report_hides_its_small_groups(small_bank, tmp_path):
+    """The risk report of a demo bank, run at the bank's scope as the runner runs it:
+    its action lists are counted per region, branch and next step; every group shown
+    holds at least ``suppress_below`` customers (so at least as many rows), the groups
+    hidden (never one alone) show * for every number in the workbook's rows and on the
+    page, and the rule is under each list."""
+    import os
+
+    import papermill as pm
+
+    from branchbook.output.html import notebook_to_html
+    from branchbook.reports import NOTEBOOK_DIR
+
+    os.environ["BRANCHBOOK_ROOT"] = str(small_bank)
+    try:
+        out = pm.execute_notebook(
+            str(NOTEBOOK_DIR / "risk.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"branch_id": "", "scope": "bank", "period": "2026-10", "locale": "en",
+                        "build_dir": str(small_bank / "build")},
+            cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=False,
+        )  # fmt: skip
+    finally:
+        del os.environ["BRANCHBOOK_ROOT"]
+    page, meta = notebook_to_html(out)
+    lists = meta["actions"]
+    assert set(lists) == {"borrowers_to_review", "revaluations_overdue"}
+    hidden = 0
+    for name, table in lists.items():
+        cols = table["columns"]
+        assert cols[:2] == ["region", "branch"] and "customer_id" not in cols, name
+        numbers = [c for c, k in zip(cols, table["kinds"], strict=True) if k in ("int", "money")]
+        for row in table["rows"]:
+            cells = dict(zip(cols, row, strict=True))
+            if cells["rows"] == "*":
+                hidden += 1
+                assert all(cells[c] == "*" for c in numbers), (name, row)
+            else:
+                assert cells["rows"] >= 5, (name, row)  # 5 customers at least: 5 rows
+        assert sum(1 for r in table["rows"] if r[cols.index("rows")] == "*") != 1, name
+    assert hidden > 0  # the demo bank has groups that small
+    soup = BeautifulSoup(page, "html.parser")
+    rule = "Rows built from fewer than 5 customers show * for their count and amounts"
+    assert soup.get_text(" ").count(rule) == len(lists)
+    assert soup.select("td.bb-suppressed")
