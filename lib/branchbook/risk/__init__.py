@@ -115,6 +115,7 @@ from .metrics import (
     kpi_context,
     kpis,
     league_values,
+    pooled_kpis,
     pooled_ratios,
     scope_context,
     unit_kpis,
@@ -187,6 +188,7 @@ from .validation import (
 __all__ = [
     "league_values",
     "pooled_ratios",
+    "pooled_kpis",
     "scope_context",
     "unit_kpis",
     "LOSS_MEASURES", "SCENARIOS", "Stress", "asset_correlation", "collateral_lgd", "loss_at_scope", "loss_summary",
