@@ -297,7 +297,7 @@ else:
 
 # %%
 page.section("loss_distribution")
-loss = d.table("risk_loss")
+loss = risk.loss_at_scope(d.table("risk_loss"), d.bench("bench_risk_loss"), scope=scope)
 if sc is None:
     page.empty("no_scorecard")
 elif book.empty or loss.empty:

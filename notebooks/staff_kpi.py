@@ -311,7 +311,7 @@ else:
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 "rating": "label:staff_kpi.values.ratings", "bonus_coefficient": "num"}, max_rows=40)
     page.note("staff_kpi.notes.pay")
-    page.table(staff_kpi.pay_table(sc, d.table("loans"), period=d.period, settings=cfg.development,
+    page.table(staff_kpi.pay_table(sc, d.table("staff_originations"), period=d.period, settings=cfg.development,
                                    coefficients=cfg.bonus_coefficients),
                {"staff_name": "text", "grade": "label:staff_kpi.values.grades",
                 "rating": "label:staff_kpi.values.ratings", "base": "money", "bonus": "money", "commission": "money",

@@ -229,3 +229,18 @@ def test_a_card_not_recorded_reads_so_in_the_brief_with_no_colour():
     assert card["text"] == "Not recorded" and card["status"] == "none"
     assert card["bank"] == card["rank"] == card["change"] == card["status_label"] == ""
     assert p.brief_data["cards"][0]["status"] == "amber"
+
+
+def test_a_suppressed_count_of_the_banks_list_stays_suppressed_in_the_brief():
+    p = make("en")
+    p.actions = {
+        "borrowers": {
+            "columns": ["region", "branch", "next_step", "rows", "exposure"],
+            "kinds": ["text", "text", "text", "int", "money"],
+            "headers": ["Region", "Branch", "Next step", "Borrowers", "Exposure"],
+            "rows": [["East", "Riverside", "call", 9, 46.8], ["East", "Harbour", "call", "*", "*"]],
+        }
+    }
+    rows = brief.brief_data(p, change=lambda *a: "")["actions"]["rows"]
+    assert rows[1][:3] == ["Harbour", "*", "*"]
+    assert rows[0][:2] == ["Riverside", "9"]

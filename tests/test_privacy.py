@@ -60,3 +60,34 @@ def test_suppression_keeps_zero_and_two_small_cells():
     out = privacy.suppress_counts(pd.Series([0, 2, 4, 50]), 5)
     assert out[0] == 0 and out[3] == 50
     assert math.isnan(out[1]) and math.isnan(out[2])
+
+
+def test_an_aggregated_list_counts_customers_and_hides_the_small_groups():
+    # branch 0101: 6 rows of 5 customers (one customer twice); 0102: 4 rows of 2
+    # customers; 0201: 7 rows of 7 customers
+    f = pd.DataFrame(
+        {
+            "branch": ["0101"] * 6 + ["0102"] * 4 + ["0201"] * 7,
+            "customer_id": ["a", "b", "c", "d", "e", "e", "f", "f", "f", "g"]
+            + [f"h{i}" for i in range(7)],
+            "aum": [1.0] * 6 + [10.0] * 4 + [2.0] * 7,
+        }
+    )
+    out = privacy.aggregate(f, ["branch"], money=["aum"], limit=5).set_index("branch")
+    assert out["rows"].to_dict() == {"0101": 6, "0102": 4, "0201": 7}
+    assert out["customers"].to_dict() == {"0101": 5, "0102": 2, "0201": 7}
+    assert out["aum"].to_dict() == {"0101": 6.0, "0102": 40.0, "0201": 14.0}
+    # 0102 has 2 customers (< 5); alone it could be read off the total, so the next
+    # smallest group (0101, 5 customers) is hidden with it; 0201 stays
+    assert out["hidden"].to_dict() == {"0101": True, "0102": True, "0201": False}
+    assert list(f.columns) == ["branch", "customer_id", "aum"]  # the input is not changed
+    # four rows of one customer are one customer: hidden however many rows
+    one = pd.DataFrame(
+        {"branch": ["x"] * 4 + ["y"] * 3, "customer_id": ["z"] * 4 + ["u", "v", "w"]}
+    )
+    got = privacy.aggregate(one, ["branch"], limit=3).set_index("branch")
+    assert got.loc["x", "rows"] == 4 and got.loc["x", "customers"] == 1
+    assert got["hidden"].to_dict() == {"x": True, "y": True}  # y: the complement
+    # without customer ids each row counts as one customer
+    rows = privacy.aggregate(one.drop(columns="customer_id"), ["branch"], limit=4)
+    assert rows["customers"].tolist() == [4, 3] and rows["hidden"].tolist() == [True, True]

@@ -18,6 +18,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .privacy import MARK
+
 #: At most this many sentences, and at least this many where the summary has them.
 SENTENCES, MIN_SENTENCES = 5, 3
 #: At most this many actions (rows of the report's action lists, in their order).
@@ -220,9 +222,12 @@ def _finite(value: Any) -> bool:
 
 
 def _cell(page: Any, value: Any, kind: str) -> str:
-    """An action list's exported cell (numbers as numbers, codes already in words) as text."""
+    """An action list's exported cell (numbers as numbers, codes already in words) as text;
+    a suppressed number (:data:`branchbook.privacy.MARK`) stays suppressed."""
     if value is None:
         return "–"
+    if value == MARK:
+        return MARK
     if kind in NUMBERS:
         return page.fmt(value, kind)
     return str(value)

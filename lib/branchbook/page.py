@@ -755,6 +755,7 @@ class Page:
         suppress: Sequence[str] = (),
         index: bool = False,
         caption: str | None = None,
+        rule: str | None = None,
     ) -> None:
         """A formatted table.
 
@@ -766,7 +767,8 @@ class Page:
         the limit in a row, every number of that row is shown as ``*`` (its share or
         average would give the count back), with complementary suppression so the
         totals row cannot reveal it (see :mod:`branchbook.privacy`), and a note
-        under the table says why.
+        under the table says why; ``rule``, when given, is that note's text, written
+        under the table whether or not a row is hidden.
         ``total=True`` adds a totals row summing count and money columns; a mapping
         gives the totals row's values explicitly (:data:`branchbook.privacy.SUPPRESSED`
         prints as a suppressed cell). Rows past ``max_rows`` continue in
@@ -831,8 +833,13 @@ class Page:
                 )
             )
             return
-        if hidden.any():
-            foot_note = f'<p class="bb-note bb-suppressed-note">{esc(self.t("common.suppressed_note", limit=self.suppress_below))}</p>'
+        if rule is not None or hidden.any():
+            why = (
+                rule
+                if rule is not None
+                else self.t("common.suppressed_note", limit=self.suppress_below)
+            )
+            foot_note = f'<p class="bb-note bb-suppressed-note">{esc(why)}</p>'
         else:
             foot_note = ""
         self._bounded(render, body_rows, max_rows=max_rows, caption=caption, after=foot_note)
@@ -969,7 +976,10 @@ class Page:
     def _aggregated_list(self, name: str, df: pd.DataFrame, columns: Mapping[str, str]) -> None:
         """The bank's form of an action list: per region, branch and reason (the list's
         ``reason`` or ``next_step`` column) the number of rows and the sum of each money
-        column, no customer's row; the workbook gets the same table."""
+        column, no customer's row (:func:`branchbook.privacy.aggregate`). A group of fewer
+        customers than :attr:`suppress_below` shows ``*`` for its numbers (and so does
+        its complement), on the page, in the workbook and in the brief, and the rule is
+        stated under the table."""
         reason = next((c for c in ("reason", "next_step") if c in columns), None)
         money = [c for c, k in columns.items() if k == "money"]
         branch = df["customer_id"].map(dict(self.customer_branch)) if "customer_id" in df else None
@@ -977,12 +987,13 @@ class Page:
             {
                 "branch": branch if branch is not None else pd.Series("", index=df.index),
                 **({"reason": df[reason]} if reason else {}),
+                **({"customer_id": df["customer_id"]} if "customer_id" in df else {}),
                 **{c: pd.to_numeric(df[c], errors="coerce") for c in money},
             }
         ).fillna({"branch": ""})
         frame["region"] = frame["branch"].map(dict(self.branch_region)).fillna("")
         keys = ["region", "branch", *(["reason"] if reason else [])]
-        out = frame.assign(rows=1).groupby(keys, as_index=False, sort=True)[["rows", *money]].sum()
+        out = privacy.aggregate(frame, keys, money=money, limit=self.suppress_below)
         out["region"] = [i18n.label("common.regions", r, self.locale) for r in out["region"]]
         out["branch"] = [self.branch_names.get(b, b) for b in out["branch"]]
         kinds = {"region": "text", "branch": "text", "rows": "int", **dict.fromkeys(money, "money")}
@@ -996,13 +1007,22 @@ class Page:
         if reason:
             heads["reason"] = self.rt(f"columns.{reason}")
         self.note("common.actions.aggregate.note", total=len(df))
-        self.table(out, kinds, headers=heads, max_rows=40, total=True)
+        rule = self.t("common.actions.aggregate.suppressed", limit=self.suppress_below)
+        self.table(
+            out, kinds, headers=heads, max_rows=40, total=True, suppress=["customers"], rule=rule
+        )
         self.actions[name] = {
             "columns": list(kinds),
             "kinds": list(kinds.values()),
             "headers": [heads[c] for c in kinds],
             "rows": [
-                [self._export(row[c], k) for c, k in kinds.items()] for _, row in out.iterrows()
+                [
+                    privacy.MARK
+                    if row["hidden"] and k in NUMERIC_KINDS
+                    else self._export(row[c], k)
+                    for c, k in kinds.items()
+                ]
+                for _, row in out.iterrows()
             ],
         }
         self._emit_meta()

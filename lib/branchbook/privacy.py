@@ -11,10 +11,16 @@ customer in the CRM by its id; no full name is shown, and the stars never give a
 length away. Masking a masked name changes nothing. An ID number or phone number shows
 its last four characters only. Groups smaller than the suppression limit are suppressed
 in published tables.
+
+Head office never reads a customer's row of an action list: the bank's report counts
+each list per region, branch and reason (:func:`aggregate`), and a cell built from fewer
+customers than the limit shows ``*`` for its count and amounts (with complementary
+suppression, :func:`suppress_counts`), on the page, in the workbook and in the brief.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -90,6 +96,8 @@ class _Suppressed:
 
 #: A totals-row value to print as a suppressed cell (``*``): ``Page.table(total={...})``.
 SUPPRESSED = _Suppressed()
+#: How a suppressed cell is written where it leaves the page (a workbook, the brief).
+MARK = "*"
 
 PERSONAL_COLUMNS = {"name": mask_name, "id_number": mask_tail, "phone": mask_tail}
 
@@ -120,4 +128,46 @@ def suppress_counts(counts: pd.Series, limit: int) -> pd.Series:
         if len(rest):
             small[rest.idxmin()] = True
     out[small] = float("nan")
+    return out
+
+
+def hidden(counts: pd.Series, limit: int) -> pd.Series:
+    """True for each cell :func:`suppress_counts` hides: a count below ``limit`` (but
+    above 0), and the complementary cell when only one would be.
+
+    >>> hidden(pd.Series([120, 3, 40, 9]), 5).tolist()
+    [False, True, False, True]
+    """
+    return suppress_counts(counts, limit).isna() & counts.notna()
+
+
+def aggregate(
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    *,
+    money: Sequence[str] = (),
+    limit: int,
+    who: str = "customer_id",
+) -> pd.DataFrame:
+    """A list of people counted per group of ``keys``: ``rows`` (the list's rows),
+    ``customers`` (distinct values of ``who``; the rows when the list has no such
+    column), the sum of each ``money`` column and ``hidden``, True for a group of fewer
+    than ``limit`` customers and for its complement (:func:`hidden`): every number of
+    such a group is shown as ``*``. Groups sorted by ``keys``; a new frame.
+
+    >>> f = pd.DataFrame({"branch": ["1", "1", "1", "2", "3"],
+    ...                   "customer_id": ["a", "a", "b", "c", "d"], "aum": [1.0, 2, 4, 8, 16]})
+    >>> out = aggregate(f, ["branch"], money=["aum"], limit=2)
+    >>> out[["branch", "rows", "customers", "aum", "hidden"]].values.tolist()
+    [['1', 3, 2, 7.0, False], ['2', 1, 1, 8.0, True], ['3', 1, 1, 16.0, True]]
+    """
+    keys, money = list(keys), list(money)
+    ids = frame[who] if who in frame else pd.Series(range(len(frame)), index=frame.index)
+    rows = frame[keys + money].assign(rows=1, customers=ids)
+    out = rows.groupby(keys, as_index=False, sort=True, dropna=False).agg(
+        rows=("rows", "sum"),
+        customers=("customers", "nunique"),
+        **{c: (c, "sum") for c in money},
+    )
+    out["hidden"] = hidden(out["customers"], limit)
     return out

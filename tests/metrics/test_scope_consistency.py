@@ -259,3 +259,49 @@ def test_the_league_tables_values_are_each_units_pooled_rows_in_the_warehouse(ba
                     bank, d.org.branches(scope) if level == "region" else (unit,)
                 )
                 assert value == pytest.approx(want[key], rel=1e-9), (key, unit)
+
+
+def test_the_index_headlines_of_regions_and_the_bank_are_their_pooled_rows_in_the_warehouse(
+    bank, scopes
+):
+    """The index's headline of each region and of the bank, computed as the run does
+    (:func:`branchbook.metrics.headlines.headlines` over prepare's benchmarks), equals a
+    separate query over the warehouse for its branches (customers, NPL ratio, mean
+    CSAT) and the scope's own report figure (the mean composite over its managers); a
+    region's NPL ratio is its pooled ratio, not the mean of its branches' headlines."""
+    from branchbook import orgtree
+    from branchbook.metrics.headlines import headlines
+    from branchbook.reports import registry
+
+    root, period, _ = bank
+    tree, _ = scopes
+    ps = ParamSet(root / "params", settings_classes())
+    build = root / "build"
+    d = load(period, scope="bank", build_dir=build)
+    folders = {"bank": "bank", **{orgtree.folder(f"region:{r}"): f"region:{r}" for r in tree.regions()}}  # fmt: skip
+    members = {f: tree.branches(s) for f, s in folders.items()}
+    settings = {f: ps.for_scope(f).sections for f in folders}
+    settings |= {b: ps.for_branch(b).sections for b in tree.branches("bank")}
+    out = headlines(
+        {name: spec.module for name, spec in registry().items()},
+        d.bench,
+        settings,
+        period=period,
+        locale="en",
+        members=members,
+    )
+    keys = {"segmentation": "customers", "risk": "npl_ratio", "satisfaction": "csat_mean"}
+    for folder, scope in folders.items():
+        want = warehouse_figures(bank, members[folder])
+        for report, key in keys.items():
+            item = out[f"{folder}/{report}"][key]
+            assert item["value"] == pytest.approx(want[key], rel=1e-9), (folder, key)
+            assert item["text"] not in ("", "n/a")
+        own = load(period, scope=scope, build_dir=build)
+        staff = sk.kpis(own.table("staff_scorecard"), own.table("staff_attainment"), month=period)
+        got = out[f"{folder}/staff_kpi"]["composite_mean"]["value"]
+        assert got == pytest.approx(staff["composite_mean"], rel=1e-9), folder
+    east = [out[f"{b}/risk"]["npl_ratio"]["value"] for b in tree.branches("region:East")]
+    assert max(east) != pytest.approx(min(east))  # the branches differ
+    region = out["region-East/risk"]["npl_ratio"]["value"]
+    assert region != pytest.approx(sum(east) / len(east), rel=1e-6)

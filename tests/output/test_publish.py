@@ -493,6 +493,37 @@ def test_the_index_reads_down_the_tree_with_links_up_and_down(tmp_path):
     assert [o["value"] for o in soup.select("#bb-level option")] == ["", "bank", "region", "branch"]
 
 
+def test_the_region_and_bank_rows_show_their_headline_numbers(tmp_path):
+    """A region's and the bank's published reports carry their pooled headline in the
+    manifest; their rows print it, coloured, as a branch's row does."""
+    d = tmp_path / "2026-10"
+    npl = {"npl_ratio": 0.017, "0101": 0.004, "region-East": 0.021}
+    reports = {}
+    for folder in ("bank", "region-East", "0101"):
+        headline = {"npl_ratio": {"label": "NPL ratio", "value": npl.get(folder, 0.017),
+                                  "text": "", "status": "green"}}  # fmt: skip
+        reports[f"{folder}/risk"] = _ok(folder, "risk", headline)
+        (d / folder).mkdir(parents=True)
+        for ext in ("html", "pdf"):
+            (d / folder / f"risk.{ext}").write_text("x")
+    info = [
+        {"branch_id": "0101", "name": "Riverside", "region": "East"},
+        {"branch_id": "region-East", "name": "East region (all branches)", "region": "East"},
+        {"branch_id": "bank", "name": "Whole bank (all branches)"},
+    ]
+    manifest = {"period": "2026-10", "reports": reports}
+    soup = _soup(publish.write_period_index(d, manifest, locale="en", bank_name="B", branches=info))
+    # one headline column: the only report published, risk's
+    cells = {r["id"]: r.select_one("td.bb-headline") for r in soup.select("#bb-index tbody tr")}
+    assert {k: c.get_text(strip=True) for k, c in cells.items()} == {
+        "u-bank": "1.7%Green",
+        "u-region-East": "2.1%Green",
+        "u-0101": "0.4%Green",
+    }
+    assert float(cells["u-region-East"]["data-sort"]) == 0.021
+    assert "bb-kpi-green" in cells["u-bank"]["class"]
+
+
 def test_the_levels_are_named_in_chinese_too(period_dir):
     d, manifest = period_dir
     soup = _soup(

@@ -20,6 +20,7 @@ def test_prepare_returns_the_artifacts(tiny):
         "risk_customers",
         "risk_bridge",
         "risk_loss",
+        "bench_risk_loss",
         "bench_risk_scorecard",
         "bench_risk_kpis",
         "bench_risk_trend",

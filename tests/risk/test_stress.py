@@ -154,6 +154,69 @@ def test_prepare_simulates_every_branch_once(fitted):
     assert set(loss["measure"]) == set(st.LOSS_MEASURES)
     assert loss.groupby("branch_id").size().eq(len(st.LOSS_MEASURES)).all()
     assert set(loss["branch_id"]) == set(out["risk_loans"]["branch_id"])
+    # and the bank and its one region once, on their pooled loans
+    pooled = out["bench_risk_loss"]
+    assert pooled.groupby("scope").size().to_dict() == {"bank": 7, "region:R": 7}
+    sc = risk.load_scorecard(out["bench_risk_scorecard"])
+    book = risk.score_book(out["risk_loans"], scorecard=sc, lgd=s.lgd, ccf=s.ccf)
+    bank = st.loss_summary(book, settings=s.stress)
+    assert pooled.loc[pooled["scope"] == "bank", "value"].tolist() == bank["value"].tolist()
+
+
+def granular_book(seed=5) -> pd.DataFrame:
+    """120 loans of three branches, 0101 and 0102 in region East, 0201 in West."""
+    rng = np.random.default_rng(seed)
+    n = 120
+    return pd.DataFrame(
+        {
+            "branch_id": np.repeat(["0101", "0102", "0201"], n // 3),
+            "product": rng.choice(["mortgage", "consumer", "business"], n),
+            "customer_type": rng.choice(["individual", "corporate"], n),
+            "pd": rng.uniform(0.01, 0.1, n),
+            "lgd": rng.uniform(0.2, 0.75, n),
+            "ead": rng.lognormal(10, 0.5, n),
+        }
+    )
+
+
+def test_a_regions_and_the_banks_loss_distribution_are_simulated_on_their_pooled_loans():
+    book = granular_book()
+    regions = pd.DataFrame(
+        {"branch_id": ["0101", "0102", "0201", "0301"], "region": ["East", "East", "West", ""]}
+    )
+    s = Stress(draws=2_000)
+    got = st.scope_losses(book, regions=regions, settings=s)
+    assert got["scope"].unique().tolist() == ["bank", "region:East", "region:West"]
+    for scope, loans in (
+        ("bank", book),
+        ("region:East", book[book["branch_id"] != "0201"]),
+        ("region:West", book[book["branch_id"] == "0201"]),
+    ):
+        rows = got[got["scope"] == scope].drop(columns="scope").reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows, st.loss_summary(loans, settings=s))
+    # the region's VaR is less than its branches' VaRs added up: why the branches' rows
+    # cannot stand for the region's
+    var = {
+        b: st.loss_summary(g, settings=s).set_index("measure").loc["var", "value"]
+        for b, g in book.groupby("branch_id")
+    }
+    east = got[(got["scope"] == "region:East") & (got["measure"] == "var")]["value"].item()
+    assert east < var["0101"] + var["0102"]
+
+
+def test_a_report_shows_its_own_scopes_loss_distribution():
+    branch = st.loss_summary(granular_book().iloc[:40], settings=Stress(draws=1_000))
+    scopes = st.scope_losses(
+        granular_book(),
+        regions=pd.DataFrame({"branch_id": ["0101", "0102", "0201"], "region": ["E", "E", "W"]}),
+        settings=Stress(draws=1_000),
+    )
+    assert st.loss_at_scope(branch, scopes, scope="branch") is branch
+    east = st.loss_at_scope(branch, scopes, scope="region:E")
+    assert east["measure"].tolist() == list(st.LOSS_MEASURES) and "scope" not in east
+    assert east["value"].tolist() == scopes[scopes["scope"] == "region:E"]["value"].tolist()
+    assert len(st.loss_at_scope(branch, scopes, scope="bank")) == len(st.LOSS_MEASURES)
+    assert st.loss_at_scope(branch, scopes, scope="region:North").empty
 
 
 def test_stress_parameters_are_checked():
@@ -216,7 +279,8 @@ def test_base_el_and_rwa_match_the_warehouse_by_its_own_sql(small_bank):
         assert st.rwa_today(book, settings=s.stress)["rwa"] == pytest.approx(rwa, rel=1e-9)
         loss = pd.read_parquet(prepared / "extracts" / branch / "risk_loss.parquet")
         formula = loss.set_index("measure").loc["el_formula", "value"]
-        if sc is None:  # no scorecard, no simulated figures (never a 0)
+        if sc is None:  # no scorecard, no simulated figures (never a 0); the figures
+            # of a fitted scorecard: tests/test_warehouse_stress.py
             assert math.isnan(formula)
         else:
             assert formula == pytest.approx(el, rel=1e-9)

@@ -353,3 +353,40 @@ def test_the_render_server_sets_a_pdf_after_warming_typst(tmp_path, zh_nb):
     finally:
         srv.close()
     assert html and pdf.startswith(b"%PDF") and b"/Creator(Typst" in pdf
+
+
+def test_a_pack_a_renderer_cannot_make_is_a_render_error_naming_the_file(tmp_path):
+    """A pack is made by a renderer forked from the warm render server; what it cannot
+    read comes back as the renderer's error, as a report's render does."""
+    from branchbook.reports import REPORTS
+
+    folder = tmp_path / "out" / "0101"
+    folder.mkdir(parents=True)
+    entries = {}
+    for report in REPORTS:
+        for kind in ("html", "pdf"):
+            (folder / f"{report}.{kind}").write_bytes(b"not a PDF")
+        entries[f"0101/{report}"] = {
+            "branch_id": "0101",
+            "report": report,
+            "status": "ok",
+            "outputs": {k: {"path": f"0101/{report}.{k}"} for k in ("html", "pdf")},
+            "brief": {"title": report},
+        }
+    job = {
+        "fingerprint": "x",
+        "entries": entries,
+        "branch": {
+            "locale": "en",
+            "bank_name": "Demo Bank",
+            "classification": "Internal",
+            "info": {"branch_id": "0101", "name": "Pudong"},
+        },  # fmt: skip
+        "period": "2026-10",
+    }
+    srv = forkclient.ForkServer(tmp_path, list(forkserver.RENDER_MODULES))
+    try:
+        with pytest.raises(RenderError, match=r"0101/segmentation\.pdf: not the PDF the manifest"):
+            srv.pack(tmp_path / "out", "0101", job)
+    finally:
+        srv.close()

@@ -14,6 +14,7 @@ from shared_tables import add_shared
 from branchbook import satisfaction as sat
 from branchbook.period import shift_month
 from branchbook.satisfaction import Settings
+from branchbook.satisfaction.prepare import _steps_sql
 
 from .frames import (
     PERIOD,
@@ -280,3 +281,25 @@ def test_prepare_in_december_reaches_back_to_last_december():
     assert len(m) == 2 * 13 and m["month"].min() == "2025-12"
     kf = sat.kpi_frame(m, window_months=1)
     assert set(kf.loc[kf["month"] == "2025-12", "branch_id"]) == {"A", "B"}
+
+
+def test_a_month_without_a_balance_row_breaks_the_run_under_the_floor():
+    """Churn by assets is the floor missed three calendar months running. G has no
+    balance row for July: June, August and September under the floor are not three
+    months in a row, so G churns in October (August to October), not in September; K,
+    with every row, churns in August (June to August)."""
+    con = duckdb.connect()
+    rows = [("K", m, 5_000.0 if m < "2026-06" else 100.0) for m in ("2026-04", "2026-05",
+            "2026-06", "2026-07", "2026-08", "2026-09", "2026-10")]  # fmt: skip
+    rows += [("G", m, 5_000.0 if m < "2026-06" else 100.0) for m in ("2026-04", "2026-05",
+             "2026-06", "2026-08", "2026-09", "2026-10")]  # fmt: skip
+    con.execute("CREATE TABLE customer_month (customer_id VARCHAR, month VARCHAR, aum DOUBLE,"
+                " aum_month_end DOUBLE)")  # fmt: skip
+    con.executemany("INSERT INTO customer_month VALUES (?, ?, ?, ?)", [(*r, r[2]) for r in rows])
+    con.execute("CREATE TABLE churn AS SELECT * FROM (VALUES ('K', 'A', NULL::DATE),"
+                " ('G', 'A', NULL::DATE)) t(customer_id, branch_id, closed_on)")  # fmt: skip
+    first = con.execute(
+        _steps_sql(3) + "SELECT customer_id, min(month) FROM step WHERE churned GROUP BY ALL",
+        {"bal_from": "2026-04", "first_prev": "2026-05", "period": PERIOD, "floor": 1_000.0},
+    ).fetchall()
+    assert sorted(first) == [("G", "2026-10"), ("K", "2026-08")]

@@ -23,8 +23,8 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "staff_kpi.py"
 
 def _contract_tables() -> dict[str, pd.DataFrame]:
     """The contract tables the notebook reads itself, as the extract holds them (with the
-    routing ``branch_id``): the tiny bank's staff and loans, and its managers' training
-    (S2 has 40 hours of the 80) and certifications (S1 and S2 hold the primary one)."""
+    routing ``branch_id``): the tiny bank's staff, and its managers' training (S2 has 40
+    hours of the 80) and certifications (S1 and S2 hold the primary one)."""
     t = _tables()
     branch = t["staff"].set_index("staff_id")["branch_id"]
     training = pd.DataFrame(
@@ -44,11 +44,6 @@ def _contract_tables() -> dict[str, pd.DataFrame]:
     )
     return {
         "staff": t["staff"],
-        "loans": t["loans"].assign(  # one loan originated this month: commission
-            product=["mortgage", "consumer", "business"],
-            originated_on=pd.to_datetime(["2020-01-01", "2026-10-10", "2024-01-01"]),
-            principal=[1000.0, 500.0, 300.0],
-        ),
         "staff_training": training.assign(branch_id=training["staff_id"].map(branch)),
         "staff_certifications": certifications.assign(
             branch_id=certifications["staff_id"].map(branch)

@@ -27,6 +27,7 @@ def test_prepare_returns_the_documented_frames(prepared):
         "bench_funnel",
         "bench_staff_history",
         "staff_bridge",
+        "staff_originations",
     }
     for name, frame in prepared.items():
         if name.startswith("bench_"):
@@ -38,6 +39,26 @@ def test_prepare_returns_the_documented_frames(prepared):
     assert sorted(sc.loc[sc["month"] == PERIOD, "staff_id"]) == ["S1", "S2", "S3", "S4"]
     # the trend window (2 months) and last December, the cards' start of the year
     assert sorted(sc["month"].unique()) == ["2025-12", "2026-09", "2026-10"]
+
+
+def test_commission_counts_a_loan_booked_at_another_branch(prepared):
+    """S1 of 0101 originated L2 (booked at 0101) and L4 (for a customer of 0102, booked
+    there) in October: both earn commission in 0101's report, where a branch's loans
+    extract would have held L2 only."""
+    o = prepared["staff_originations"]
+    assert sorted(o["loan_id"]) == ["L2", "L4"]
+    assert set(o["branch_id"]) == {"0101"} and set(o["manager_id"]) == {"S1"}
+    sc = prepared["staff_scorecard"]
+    pay = staff_kpi.pay_table(
+        sc[sc["branch_id"] == "0101"],
+        o[o["branch_id"] == "0101"],
+        period=PERIOD,
+        settings=SMALL.development,
+        coefficients=SMALL.bonus_coefficients,
+    ).set_index("staff_id")
+    # 500 consumer x 0.2% + 2,000 business x 0.1%
+    assert pay.loc["S1", "commission"] == approx(1.0 + 2.0)
+    assert pay.loc["S2", "commission"] == 0.0
 
 
 def test_prepare_kpis_per_manager(prepared):

@@ -94,12 +94,19 @@ def _tables() -> dict[str, pd.DataFrame]:
         loans_out.get((c, m), 0.0)
         for c, m in zip(balances["customer_id"], balances["month"], strict=True)
     ]
+    # L2 and L4 originated this month (commission); L4 by S1 of 0101 for C5, a customer
+    # of 0102, booked there, with no snapshot yet
     loans = pd.DataFrame(
         {
-            "loan_id": ["L1", "L2", "L3"],
-            "customer_id": ["C1", "C1", "C4"],
-            "branch_id": ["0101"] * 3,
-            "manager_id": ["S1", "S1", "S2"],
+            "loan_id": ["L1", "L2", "L3", "L4"],
+            "customer_id": ["C1", "C1", "C4", "C5"],
+            "branch_id": ["0101", "0101", "0101", "0102"],
+            "manager_id": ["S1", "S1", "S2", "S1"],
+            "product": ["mortgage", "consumer", "business", "business"],
+            "originated_on": [
+                _d(d) for d in ("2020-01-01", "2026-10-10", "2024-01-01", "2026-10-20")
+            ],
+            "principal": [1000.0, 500.0, 300.0, 2000.0],
         }
     )
     snaps = [

@@ -51,7 +51,7 @@ settings) calls, in order::
     risk_matrix(borrower_risk(book, pd_bands=s.pd_bands, exposure_bands=s.exposure_bands))
     # stress and the loss distribution (simulated once per period in prepare)
     rwa_today(book, settings=s.stress); stress_table(book, settings=s.stress)
-    x["risk_loss"]                                      # loss_summary per branch
+    loss_at_scope(x["risk_loss"], bench["bench_risk_loss"], scope=scope)  # simulated in prepare
     # bridges (比上月, 比年初): x["risk_bridge"], known = History.close_reasons
     loans_total(rows, base=...); loans_bridge(rows, base=..., by="product" | "manager")
     ratio_split(rows, base=..., ratio_key="npl_ratio", by="product"); ratio_total(...)
@@ -115,6 +115,7 @@ from .metrics import (
     kpi_context,
     kpis,
     league_values,
+    pooled_kpis,
     pooled_ratios,
     scope_context,
     unit_kpis,
@@ -158,9 +159,11 @@ from .stress import (
     SCENARIOS,
     asset_correlation,
     collateral_lgd,
+    loss_at_scope,
     loss_summary,
     rwa_today,
     scenario,
+    scope_losses,
     simulate_losses,
     stress_table,
     vasicek_quantile,
@@ -185,10 +188,11 @@ from .validation import (
 __all__ = [
     "league_values",
     "pooled_ratios",
+    "pooled_kpis",
     "scope_context",
     "unit_kpis",
-    "LOSS_MEASURES", "SCENARIOS", "Stress", "asset_correlation", "collateral_lgd", "loss_summary",
-    "rwa_today", "scenario", "simulate_losses", "stress_table", "vasicek_quantile",
+    "LOSS_MEASURES", "SCENARIOS", "Stress", "asset_correlation", "collateral_lgd", "loss_at_scope", "loss_summary",
+    "rwa_today", "scenario", "scope_losses", "simulate_losses", "stress_table", "vasicek_quantile",
     "BASES", "RATIOS", "bridge_facts", "bridge_rows", "exit_columns", "loans_bridge", "loans_total",
     "manager_ratios", "manager_ratios_total", "migration", "ratio_split", "ratio_total",
     "ratio_total_row",

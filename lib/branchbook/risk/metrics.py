@@ -153,20 +153,35 @@ def league_values(
     return sums[["unit", "period", "value"]].merge(n[["unit", "period", "n"]], how="left")
 
 
+#: The cards whose sums ``bench_risk_trend`` keeps per branch and month (each ratio
+#: with its outstanding), so a region or the bank can be pooled (:func:`pooled_kpis`).
+POOLED_KEYS = ("npl_ratio", "special_mention_ratio")
+
+
+def pooled_kpis(bench, units: Mapping[str, str], settings=None) -> pd.DataFrame:
+    """The NPL and special-mention ratios of each unit of ``units`` (branch -> unit: a
+    region, the bank) per month, pooled from its branches' rows of ``bench_risk_trend``
+    (``bench``: name -> frame, as :func:`unit_kpis`): each ratio times its branch's
+    outstanding (the NPL, or special-mention, outstanding), summed, over the summed
+    outstanding; NaN without outstanding, never an average of the branches' ratios.
+    Columns ``unit, period`` and :data:`POOLED_KEYS`; a unit without rows has none."""
+    rows = bench("bench_risk_trend").rename(columns={"month": "period"})
+    out_ = rows["outstanding"].astype("float64")
+    rows = rows.assign(**{f"{k}_out": rows[k].astype("float64") * out_ for k in POOLED_KEYS})
+    sums = league.pool(rows, units, sums=["outstanding", *(f"{k}_out" for k in POOLED_KEYS)])
+    for key in POOLED_KEYS:
+        sums[key] = ratio(sums[f"{key}_out"], sums["outstanding"])
+    return sums[["unit", "period", *POOLED_KEYS]]
+
+
 def pooled_ratios(bench_trend: pd.DataFrame, branches, *, month: str) -> dict[str, float]:
     """The NPL and special-mention ratios of ``branches`` pooled at ``month`` from their
-    rows of ``bench_risk_trend`` (``branch_id, month, outstanding`` and the two ratios):
-    each ratio times its outstanding, summed, over the summed outstanding; NaN without
-    outstanding. How a region's or the bank's card reads its last month, its start of
-    the year and, for a region, the bank's value."""
-    rows = bench_trend[
-        bench_trend["branch_id"].isin(list(branches)) & (bench_trend["month"] == month)
-    ]
-    total = rows["outstanding"].astype("float64").sum()
-    return {
-        key: ratio((rows[key] * rows["outstanding"]).sum(), total)
-        for key in ("npl_ratio", "special_mention_ratio")
-    }
+    rows of ``bench_risk_trend`` (:func:`pooled_kpis`); NaN without outstanding. How a
+    region's or the bank's card reads its last month, its start of the year and, for a
+    region, the bank's value."""
+    pooled = pooled_kpis(lambda _name: bench_trend, dict.fromkeys(branches, "*"))
+    row = pooled[pooled["period"] == month]
+    return {k: float(row[k].iloc[0]) if len(row) else math.nan for k in POOLED_KEYS}
 
 
 def scope_context(

@@ -26,7 +26,7 @@ from .metrics import kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
 from .settings import NPL_CLASSES, ScorecardSettings, Settings
-from .stress import loss_summary
+from .stress import loss_summary, scope_losses
 from .validation import (
     CALIBRATION_COLUMNS,
     calibration,
@@ -288,6 +288,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     ``risk_bridge`` (the loans behind the bridges against last month and the end of last
     year, :func:`.bridges.prepare_bridge`),
     ``risk_loss`` (each branch's simulated loss distribution, :func:`_losses`),
+    ``bench_risk_loss`` (the bank's and each region's, on their pooled loans,
+    :func:`.stress.scope_losses`),
     ``bench_risk_history`` (which figures use dated history, :class:`branchbook.metrics.history.History`)
     and the out-of-time figures of :func:`_model_checks` (``bench_risk_validation``,
     ``bench_risk_calibration``, ``bench_risk_stability``, ``bench_risk_dev_bins``).
@@ -295,7 +297,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     s: Settings = ctx.settings if ctx.settings is not None else Settings()
     sc_s = s.scorecard
     months = ctx.months(s.trend_months + 1)
-    branches = ctx.sql("SELECT branch_id FROM branches ORDER BY branch_id")["branch_id"].tolist()
+    regions = ctx.sql("SELECT branch_id, region FROM branches ORDER BY branch_id")
+    branches = regions["branch_id"].tolist()
     history = ctx.sql(q.BOOK_SQL, first=months[0], last=ctx.period)
     dated = dated_history(ctx)
     rolls = ctx.sql(q.rolls_sql(dated), first=months[0], last=ctx.period)
@@ -363,6 +366,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "risk_customers": now["customers"],
         "risk_bridge": prepare_bridge(ctx, dated),
         "risk_loss": _losses(book, s),
+        "bench_risk_loss": scope_losses(book, regions=regions, settings=s.stress),
         "bench_risk_scorecard": sc_frame,
         "bench_risk_kpis": bench,
         "bench_risk_trend": trend,

@@ -27,7 +27,8 @@ collateral type), ``ead`` and ``el``.
   ``e_i`` its own, all standard normal; its loss is then ``LGD_i x EAD_i``. Monte Carlo
   with a fixed seed; EL is the mean simulated loss (with its standard error), VaR the
   ``confidence`` quantile (with a distribution-free 95% interval from the order
-  statistics), UL = VaR - EL.
+  statistics), UL = VaR - EL. A region's or the bank's distribution is simulated on
+  its pooled loans (:func:`loss_at_scope`): quantiles do not add up across branches.
 
 Ratios are shares in 0..1, money in the bank's currency; a ratio over no exposure is NaN.
 """
@@ -271,3 +272,31 @@ def loss_summary(book: pd.DataFrame, *, settings: Stress, draws: int | None = No
     return pd.DataFrame(
         [{"measure": m, "value": v, "low": a, "high": b, **base, "rho": r} for m, v, a, b in rows]
     )
+
+
+def loss_at_scope(branch: pd.DataFrame, scopes: pd.DataFrame, *, scope: str) -> pd.DataFrame:
+    """The loss distribution a report at ``scope`` shows: at ``branch`` scope the
+    branch's own rows (``risk_loss``), else the rows of ``scopes``
+    (``bench_risk_loss``, one :func:`loss_summary` per ``scope``: ``region:<name>``
+    or ``bank``) simulated on that scope's pooled loans, without the ``scope`` column;
+    no rows for a scope that was not simulated. A region's VaR is not the sum or a
+    mix of its branches' (diversification), so branch rows are never pooled."""
+    if scope == "branch":
+        return branch
+    rows = scopes[scopes["scope"] == scope]
+    return rows.drop(columns="scope").reset_index(drop=True)
+
+
+def scope_losses(book: pd.DataFrame, *, regions: pd.DataFrame, settings: Stress) -> pd.DataFrame:
+    """:func:`loss_summary` of the whole ``book`` (``scope`` ``bank``) and of each
+    region's loans (``region:<name>``; ``regions``: ``branch_id`` and ``region``, a
+    blank region left out), the rows of ``bench_risk_loss``. A region with no loans
+    gets NaN values, as an empty book does."""
+    region = book["branch_id"].map(regions.set_index("branch_id")["region"]).to_numpy()
+    names = sorted({str(r) for r in regions["region"].dropna() if r})
+    parts = [loss_summary(book, settings=settings).assign(scope="bank")]
+    parts += [
+        loss_summary(book[region == name], settings=settings).assign(scope=f"region:{name}")
+        for name in names
+    ]
+    return pd.concat(parts, ignore_index=True)

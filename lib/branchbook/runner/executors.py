@@ -30,7 +30,8 @@ log = logging.getLogger("branchbook.run")
 
 def run_here(todo: list[Job], workers: int, server, record, *, stop: Stop, **kwargs) -> None:
     """Make and publish ``todo`` on ``workers`` threads of this machine (with the
-    run's fork server, already started, or None); the server is closed at the end.
+    run's fork server, already started, or None). The server is closed if the run is
+    stopped or refused; otherwise the caller closes it (its renderers make the packs).
 
     Each thread publishes its report and records it (``record(key, entry)``) under
     ``stop``'s gate, so the manifest lists every file published, however the run ends.
@@ -60,10 +61,9 @@ def run_here(todo: list[Job], workers: int, server, record, *, stop: Stop, **kwa
             for thread_id in {*KERNELS, *RENDERERS}:
                 kill_report(thread_id)
             pool.shutdown(wait=True, cancel_futures=True)
+            if server is not None:
+                server.close()
         raise
-    finally:
-        if server is not None:
-            server.close()
     pool.shutdown(wait=True)
 
 

@@ -21,6 +21,8 @@ from .. import speedups
 from ..errors import NotebookRunError, RenderError
 from .forkserver import READY, START_TIMEOUT_S, WARM_MODULES, read_line, render_socket
 
+RENDERS = ("render", "pack")  # the requests the render server answers
+
 
 class ForkedProcess:
     """A :class:`subprocess.Popen` look-alike for a process the fork server made.
@@ -177,7 +179,7 @@ class ForkServer:
     def _connect(self, request: dict) -> socket.socket:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            conn.connect(render_socket(self.path) if request["op"] == "render" else self.path)
+            conn.connect(render_socket(self.path) if request["op"] in RENDERS else self.path)
             conn.sendall(json.dumps(request).encode() + b"\n")
         except OSError:
             conn.close()
@@ -201,7 +203,30 @@ class ForkServer:
         ``on_start(process)`` gets the renderer's :class:`ForkedProcess` so a time
         limit can kill it. Raises :class:`RenderError` with the renderer's message.
         """
-        conn = self._connect({"op": "render", "notebook": str(notebook), "formats": list(formats)})
+        request = {"op": "render", "notebook": str(notebook), "formats": list(formats)}
+        header, (html, pdf) = self._made(
+            request, lambda h: (h["html"], h["pdf"] if "pdf" in formats else None), on_start
+        )
+        return html, pdf, header["meta"]
+
+    def pack(
+        self, out_dir: str | os.PathLike, branch_id: str, job: dict[str, Any]
+    ) -> tuple[bytes, dict[str, int]]:
+        """A branch's pack PDF and its pages (:func:`branchbook.runner.packs.make_one`),
+        made in a child forked from the warm renderer. Raises :class:`RenderError`."""
+        request = {
+            "op": "pack",
+            "out_dir": str(Path(out_dir).resolve()),
+            "branch_id": branch_id,
+            "job": job,
+        }
+        header, (made,) = self._made(request, lambda h: (h["pdf"],))
+        return made, header["pages"]
+
+    def _made(self, request: dict, sizes, on_start=None) -> tuple[dict, list[bytes | None]]:
+        """The child's header and the blobs it sent, of the ``sizes(header)`` lengths
+        (``None``: a blob not sent)."""
+        conn = self._connect(request)
         with conn:
             reader = conn.makefile("rb")
             started = reader.readline()
@@ -220,11 +245,10 @@ class ForkServer:
                     if header["type"] == "RenderError"
                     else f"{header['type']}: {header['message']}"
                 )
-            html = reader.read(header["html"])
-            pdf = reader.read(header["pdf"]) if "pdf" in formats else None
-        if len(html) != header["html"] or (pdf is not None and len(pdf) != header["pdf"]):
+            blobs = [None if n is None else reader.read(n) for n in sizes(header)]
+        if any(b is not None and len(b) != n for b, n in zip(blobs, sizes(header), strict=True)):
             raise RenderError("the renderer's output was cut short")
-        return html, pdf, header["meta"]
+        return header, blobs
 
     def close(self) -> None:
         """Stop the server; it kills any child still running."""

@@ -62,6 +62,8 @@ WARM_MODULES = (
     "typst",
     "weasyprint",
     "email.policy",  # imported by every renderer's first PDF
+    "branchbook.runner.packs",  # the branch packs, made by renderers after the reports
+    "pypdf",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.debugger",  # debugpy: 0.2 s of every kernel start
@@ -94,6 +96,8 @@ RENDER_MODULES = (
     "fontTools.ttLib",
     "weasyprint",  # pages Typst does not set (a block it does not know)
     "email.policy",
+    "branchbook.runner.packs",  # the branch packs, made by renderers after the reports
+    "pypdf",
 )
 READY = b"ready\n"
 START_TIMEOUT_S = 180
@@ -245,6 +249,20 @@ def _render_child(conn: socket.socket, request: dict) -> None:
     _send(conn, {"ok": True, "meta": meta, "html": len(data), "pdf": len(made)}, data, made)
 
 
+def _pack_child(conn: socket.socket, request: dict) -> None:
+    """One branch's pack (:func:`branchbook.runner.packs.make_one`), made in a renderer:
+    the fonts, the cover's template and the PDF code are warm already."""
+    from . import packs
+
+    _send(conn, {"pid": os.getpid()})
+    try:
+        made, pages = packs.make_one(request["out_dir"], request["branch_id"], request["job"])
+    except Exception as exc:
+        _send(conn, {"ok": False, "type": type(exc).__name__, "message": str(exc)})
+        return
+    _send(conn, {"ok": True, "pages": pages, "pdf": len(made)}, made)
+
+
 def render_socket(path: str) -> str:
     """The renderers' socket, beside the kernels' socket ``path``."""
     return str(Path(path).with_name("renderserver.sock"))
@@ -357,6 +375,8 @@ def _serve_requests(listeners: list[socket.socket], helper: int | None = None) -
                                 call_with_deep_stack(_become_kernel, request)
                             elif request.get("op") == "render":
                                 call_with_deep_stack(_render_child, conn, request)
+                            elif request.get("op") == "pack":
+                                call_with_deep_stack(_pack_child, conn, request)
                             else:
                                 code = 2
                         except BaseException:  # noqa: BLE001 - a child never returns into the server

@@ -348,13 +348,16 @@ def run(
             ),
             stop=stop,
             force=force,
+            server=server,
         )
+        if server is not None:
+            server.close()
         _publish(out_dir_root, out_dir, manifest, ps, prepared, bank)
         for e in result.failed:
             print(f"FAILED {failed_name(e)}: {e['error']}", file=sys.stderr)
         return result
     finally:
-        if server is not None:  # closed already when the reports ran; closing is idempotent
+        if server is not None:  # closed already after the packs; closing is idempotent
             server.close()
         lock.__exit__(None, None, None)
         guard.tidy(made)  # the folders this run made, if it was refused before using them
@@ -433,26 +436,32 @@ def _headlines_from_prepare(
 ) -> None:
     """Each published report's headline number, read from the prepared period through
     the report's declared headline metric (never scraped from the page), under the
-    branch's own thresholds, in the index's locale; recorded in the manifest."""
+    branch's own thresholds, in the index's locale; recorded in the manifest. A
+    region's and the bank's are their branches' pooled, under the scope's thresholds."""
     from ..coverage import KPI_NEEDS, Coverage
     from ..metrics.headlines import headlines
     from ..reports import registry
 
     entries = manifest.data.get("reports", {})
     ids = sorted({e.get("branch_id") for e in entries.values() if e.get("status") == "ok"})
-    ids = [b for b in ids if b in prepared.branch_ids]
-    if not ids:
+    tree = bank.org
+    scopes = {scope_folder(s): s for s in ("bank", *(f"region:{r}" for r in tree.regions()))}
+    members = {f: tree.branches(scopes[f]) for f in ids if f in scopes}
+    settings = {b: ps.for_branch(b).sections for b in ids if b in prepared.branch_ids}
+    settings |= {f: ps.for_scope(f).sections for f in members}
+    if not settings:
         return
     cov = Coverage.from_json(prepared.meta.get("coverage"))
     values = headlines(
         # a report not produced has no benchmarks to read its headline from
         {name: spec.module for name, spec in registry().items() if cov.produced(name)},
         bank.bench,
-        {bid: ps.for_branch(bid).sections for bid in ids},
+        settings,
         period=prepared.period,
         locale=locale,
         currency=common.currency if common else "CNY",
         not_recorded=cov.not_recorded(KPI_NEEDS),
+        members=members,
     )
     with manifest.lock:
         for entry in entries.values():  # every locale of a report: the same numbers

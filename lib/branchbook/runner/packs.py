@@ -44,16 +44,19 @@ def make_packs(
     stop: Stop,
     force: bool = False,
     workers: int | None = None,
+    server=None,
 ) -> dict[str, dict[str, Any]]:
     """Make (or keep, or remove) the pack of each of ``branches``: branch id -> ``{"locale",
     "bank_name", "classification", "info"}`` (the branch's row of the branches table).
     Returns the packs' manifest entries by branch. A pack that cannot be made is
     recorded as failed with its error; it stops nothing else.
 
-    Packs are made in up to ``workers`` processes at once (default: the CPU count;
-    WeasyPrint, which lays out the cover, is not safe to share between threads): about
-    1.5 s of one core a branch, the cover's layout most of it (the reports' PDFs are
-    appended as they are)."""
+    Packs are made in up to ``workers`` processes at once (default: the CPU count),
+    each forked from the run's warm renderer (``server``, the run's fork server) or,
+    without one, in a pool of new Python processes. A pack took about 1.5 s of one
+    core in a new process (the cover's fonts and the PDF code loaded for it), 0.35-0.5 s
+    in a warm one; the new processes' imports cost some 5 s of a core each (12
+    branches, one run)."""
     code = codekey.pack_code()
     done: dict[str, dict[str, Any]] = {}
     todo: dict[str, dict[str, Any]] = {}
@@ -73,7 +76,7 @@ def make_packs(
             continue
         own = {k: e for k, e in entries.items() if k.startswith(f"{bid}/")}
         todo[bid] = {"fingerprint": fp, "entries": own, "branch": dict(b), "period": period}
-    for bid, made in _made(out_dir, todo, workers, stop):
+    for bid, made in _made(out_dir, todo, workers, stop, server):
         if isinstance(made, BaseException):
             entry: dict[str, Any] = {"status": "failed", "error": _one_line(made)}
             log.warning("%s: the branch pack was not made: %s", bid, entry["error"])
@@ -112,12 +115,27 @@ def make_one(out_dir: str, bid: str, job: Mapping[str, Any]) -> tuple[bytes, dic
     )
 
 
-def _made(out_dir: Path, todo: Mapping[str, Mapping[str, Any]], workers: int | None, stop: Stop):
+def _made(
+    out_dir: Path,
+    todo: Mapping[str, Mapping[str, Any]],
+    workers: int | None,
+    stop: Stop,
+    server=None,
+):
     """``(branch, (pdf, pages) or the exception)`` for each pack of ``todo``, as each is
-    made: here for one, in a pool of processes for more."""
+    made: by renderers forked from ``server``, else here for one and in a pool of
+    processes for more."""
     if not todo:
         return
     n = min(len(todo), workers or os.cpu_count() or 1)
+    if server is not None:
+        try:
+            server.wait_ready()  # still importing if no report was to do
+        except BranchbookError as exc:
+            log.warning("%s; the packs are made in new processes instead", exc)
+        else:
+            yield from _made_by_server(server, out_dir, todo, n, stop)
+            return
     if n == 1:
         for bid, job in todo.items():
             if stop.is_set():
@@ -139,6 +157,33 @@ def _made(out_dir: Path, todo: Mapping[str, Mapping[str, Any]], workers: int | N
                     yield futures[fut], fut.result()
                 except Exception as exc:  # a pack that failed stops no other
                     yield futures[fut], exc
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _made_by_server(server, out_dir: Path, todo: Mapping[str, Mapping[str, Any]], n: int, stop):
+    """:func:`_made` by the fork server's renderers, ``n`` at a time (threads only wait)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(bid: str):
+        if stop.is_set():
+            return None
+        return server.pack(out_dir, bid, dict(todo[bid]))
+
+    with ThreadPoolExecutor(n) as pool:
+        futures = {pool.submit(one, bid): bid for bid in todo}
+        try:
+            for fut in as_completed(futures):
+                if stop.is_set():
+                    break
+                try:
+                    made = fut.result()
+                except Exception as exc:  # a pack that failed stops no other
+                    yield futures[fut], exc
+                    continue
+                if made is not None:
+                    yield futures[fut], made
         finally:
             for fut in futures:
                 fut.cancel()

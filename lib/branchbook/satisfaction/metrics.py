@@ -217,12 +217,29 @@ def league_values(
     (:mod:`branchbook.metrics.league`): the monthly sums of its branches
     (``bench_satisfaction_monthly``) pooled, then the score over the window as for a
     branch (:func:`kpi_frame`). A mean score: no funnel. Columns ``unit, period, value``."""
+    frame = _pooled_frame(monthly, units, window_months=window_months)
+    return frame.rename(columns={"csat_mean": "value"})[["unit", "period", "value"]]
+
+
+def pooled_kpis(bench, units: Mapping[str, str], settings=None) -> pd.DataFrame:
+    """Every card of each unit of ``units`` (branch -> unit: a region, the bank) per
+    month: its branches' monthly sums (``bench_satisfaction_monthly``; ``bench``: name
+    -> frame, as :func:`unit_kpis`) added, then scored as a branch's are
+    (:func:`kpi_frame`, over the ``settings``' score window, 3 months without), so a
+    mean CSAT is over the unit's responses, never a mean of its branches' means.
+    Columns ``unit, period`` and :data:`KEYS`."""
+    window = settings.score_window_months if settings is not None else 3
+    frame = _pooled_frame(bench("bench_satisfaction_monthly"), units, window_months=window)
+    return frame[["unit", "period", *KEYS]]
+
+
+def _pooled_frame(
+    monthly: pd.DataFrame, units: Mapping[str, str], *, window_months: int
+) -> pd.DataFrame:
     num = [c for c in MONTHLY_COLUMNS[2:] if c in monthly.columns]
     sums = league.pool(monthly, units, sums=num, period_col="month")
     frame = kpi_frame(sums.rename(columns={"unit": "branch_id"}), window_months=window_months)
-    return frame.rename(columns={"branch_id": "unit", "month": "period", "csat_mean": "value"})[
-        ["unit", "period", "value"]
-    ]
+    return frame.rename(columns={"branch_id": "unit", "month": "period"})
 
 
 def pooled_monthly(monthly: pd.DataFrame, members: Sequence[str], *, unit: str) -> pd.DataFrame:

@@ -92,8 +92,10 @@ def _steps_sql(n_low: int, customers: str = "churn", tiers=None) -> str:
 
     Churned at month m: closed on or before m's last day (the closing rule of
     :func:`branchbook.metrics.models.closed_by_sql`), or AUM (deposits + wealth)
-    below ``$floor`` in each of the ``n_low`` balance months ending at m (read from the
-    shared ``churn`` and ``customer_month`` tables, :mod:`branchbook.metrics.shared`).
+    below ``$floor`` in each of the ``n_low`` calendar months ending at m, each with a
+    balance row (a month without one breaks the run: it is not known to be under the
+    floor), read from the shared ``churn`` and ``customer_month`` tables
+    (:mod:`branchbook.metrics.shared`).
     ``st.active``: a balance row in m and not churned at m. ``step``: for every customer active at
     the end of month m - 1 (from ``$first_prev`` on), the row of month m with
     ``churned`` = churned by the end of m. An open customer with no balance row in a
@@ -116,11 +118,15 @@ WITH runs AS (
                AND count(*) OVER now_ = {n} AS low_now,
            count(*) FILTER (WHERE aum_month_end < $floor) OVER next_ = {n}
                AND count(*) OVER next_ = {n} AS low_next,
-           lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS lead_month
-    FROM customer_month
-    WHERE month >= $bal_from AND month <= $period {only}
-    WINDOW now_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW),
-           next_ AS (PARTITION BY customer_id ORDER BY month ROWS BETWEEN {nxt} AND 1 FOLLOWING)
+           lead(month) OVER (PARTITION BY customer_id ORDER BY mi) AS lead_month
+    FROM (
+        SELECT *, CAST(substr(month, 1, 4) AS INTEGER) * 12 + CAST(substr(month, 6, 2) AS INTEGER) AS mi
+        FROM customer_month
+        WHERE month >= $bal_from AND month <= $period {only}
+    )
+    -- frames over the month number, not over rows: a run is of calendar months
+    WINDOW now_ AS (PARTITION BY customer_id ORDER BY mi RANGE BETWEEN {n - 1} PRECEDING AND CURRENT ROW),
+           next_ AS (PARTITION BY customer_id ORDER BY mi RANGE BETWEEN {nxt} AND 1 FOLLOWING)
 ),
 st AS (
     SELECT r.customer_id, c.branch_id, r.month, r.tier, r.low_next, r.lead_month, c.closed_on,

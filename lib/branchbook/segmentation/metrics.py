@@ -152,6 +152,35 @@ def unit_kpis(bench, settings: Settings | None = None) -> pd.DataFrame:
     return frame[["branch_id", "period", *(m.key for m in METRICS)]]
 
 
+#: The cards whose sums ``bench_segmentation`` keeps per branch, so a region or the
+#: bank can be pooled from its branches' rows (:func:`pooled_kpis`).
+POOLED_KEYS = (
+    "customers",
+    "aum_total",
+    "high_value_customers",
+    "active_share",
+    "dormant_high_value_share",
+)
+
+
+def pooled_kpis(bench, units: Mapping[str, str], settings: Settings | None = None) -> pd.DataFrame:
+    """The cards of each unit of ``units`` (branch -> unit: a region, the bank) per
+    period, pooled from its branches' rows of ``bench_segmentation`` (``bench``: name
+    -> frame, as :func:`unit_kpis`): ``customers``, ``aum_total`` and
+    ``high_value_customers`` added; ``active_share`` as the active customers
+    (``active_share x customers``) over the customers and ``dormant_high_value_share``
+    as ``dormant_high_value`` over ``high_value_customers``, both added first (NaN over
+    no customer). The top 20%'s share is not kept as sums per branch (absent).
+    Columns ``unit, period`` and :data:`POOLED_KEYS`; a unit without rows has none."""
+    rows = bench("bench_segmentation")
+    rows = rows.assign(active=rows["active_share"] * rows["customers"])
+    sums = ["customers", "aum_total", "high_value_customers", "active", "dormant_high_value"]
+    out = league.pool(rows, units, sums=sums)
+    out["active_share"] = ratio(out["active"], out["customers"])
+    out["dormant_high_value_share"] = ratio(out["dormant_high_value"], out["high_value_customers"])
+    return out[["unit", "period", *POOLED_KEYS]]
+
+
 def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFrame:
     """Customers per unit and period for the league tables
     (:mod:`branchbook.metrics.league`): the sum of its branches' ``customers`` in
@@ -168,18 +197,11 @@ def scope_values(bench: pd.DataFrame, *, members, period: str) -> dict[str, floa
     (``active_share x customers``) over the customers and ``dormant_high_value_share``
     as ``dormant_high_value`` over ``high_value_customers``, both added first. The top
     20%'s share is not kept as sums per branch (absent: "n/a"). Empty without rows."""
-    rows = bench[bench["branch_id"].isin(list(members)) & (bench["period"] == period)]
-    if rows.empty:
+    pooled = pooled_kpis(lambda _name: bench, dict.fromkeys(members, "*"))
+    row = pooled[pooled["period"] == period]
+    if row.empty:
         return {}
-    n = float(rows["customers"].sum())
-    high = float(rows["high_value_customers"].sum())
-    return {
-        "customers": n,
-        "aum_total": float(rows["aum_total"].sum()),
-        "high_value_customers": high,
-        "active_share": ratio(float((rows["active_share"] * rows["customers"]).sum()), n),
-        "dormant_high_value_share": ratio(float(rows["dormant_high_value"].sum()), high),
-    }
+    return {k: float(row[k].iloc[0]) for k in POOLED_KEYS}
 
 
 def scope_year_start(bench: pd.DataFrame, *, members, period: str) -> dict[str, float]:

@@ -86,6 +86,7 @@ from .metrics import (
     kpi_cards,
     kpis,
     league_values,
+    pooled_kpis,
     unit_kpis,
 )
 from .prepare import manager_months, prepare
@@ -135,6 +136,7 @@ from .views import (
 
 __all__ = [
     "league_values",
+    "pooled_kpis",
     "bank_values",
     "unit_kpis",
     "DEVELOPMENT_COLUMNS",

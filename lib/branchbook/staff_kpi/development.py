@@ -98,7 +98,8 @@ def development_counts(table: pd.DataFrame) -> dict[str, int]:
 def commission(loans: pd.DataFrame, *, period: str, rates: Mapping[str, float]) -> pd.Series:
     """Indicative commission per manager (``manager_id``): the principal of the loans they
     originated in ``period`` times their product's rate (a product without a rate earns
-    none)."""
+    none). ``loans`` is prepare's ``staff_originations`` (every loan a manager originated,
+    wherever it is booked), not a branch's ``loans`` extract (only those booked there)."""
     p = Period.parse(period)
     day = pd.to_datetime(loans["originated_on"])
     new = loans[(day >= pd.Timestamp(p.start)) & (day <= pd.Timestamp(p.end))]

@@ -219,6 +219,16 @@ def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFr
     return sums[["unit", "period", "value"]]
 
 
+def pooled_kpis(bench, units: Mapping[str, str], settings=None) -> pd.DataFrame:
+    """The mean composite score of each unit of ``units`` (branch -> unit: a region,
+    the bank) per month, pooled over its rated managers (:func:`league_values` on
+    ``bench_branch_kpis``; ``bench``: name -> frame, as :func:`unit_kpis`). The other
+    cards are not kept as sums per branch (absent). Columns ``unit, period,
+    composite_mean``."""
+    values = league_values(units, bench=bench("bench_branch_kpis"))
+    return values.rename(columns={"value": "composite_mean"})
+
+
 def bank_values(
     bench: pd.DataFrame, bench_funnel: pd.DataFrame, *, period: str
 ) -> dict[str, float]:

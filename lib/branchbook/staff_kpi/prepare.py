@@ -135,6 +135,16 @@ GROUP BY ALL
 _STAFF_SQL = "SELECT staff_id, branch_id, name AS staff_name, grade, hired_on, active FROM staff"
 
 
+# The loans each manager originated in the period, wherever they are booked: a manager
+# earns commission on a loan booked at another branch (a customer of another branch, a
+# manager moved since), as their loan book counts it; ``branch_id`` is the manager's.
+_ORIGINATIONS_SQL = """
+SELECT s.branch_id, l.manager_id, l.loan_id, l.product, l.originated_on, l.principal
+FROM loans l JOIN staff s ON s.staff_id = l.manager_id
+WHERE l.originated_on >= $start AND l.originated_on <= $end
+"""
+
+
 _TARGETS_SQL = """
 SELECT staff_id, period AS month, kpi, target FROM targets WHERE period BETWEEN $first AND $last
 """
@@ -231,7 +241,11 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     * ``bench_staff_history``: whether KYC completeness and open AML alerts use dated
       history or today's status (:class:`branchbook.metrics.history.History`).
     * ``staff_bridge``: each manager's bridges of AUM, loans, book and NPL outstanding
-      against last month and the start of the year (:func:`.bridges.prepare_bridges`).
+      against last month and the start of the year (:func:`.bridges.prepare_bridges`);
+    * ``staff_originations``: the loans each manager originated in the period, wherever
+      booked, with the manager's ``branch_id`` (the indicative commission's basis,
+      :func:`.development.commission`: a branch's ``loans`` extract holds only the loans
+      booked there).
     """
     s: Settings = ctx.settings
     # the trend window and last December, the cards' start of the year (outside the
@@ -279,4 +293,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_funnel": bench_funnel,
         "bench_staff_history": dated.frame(),
         "staff_bridge": prepare_bridges(ctx, parts["staff"]),
+        "staff_originations": ctx.sql(
+            _ORIGINATIONS_SQL, start=ctx.period_start, end=ctx.period_end
+        ),
     }
