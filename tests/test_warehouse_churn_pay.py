@@ -178,7 +178,7 @@ WITH b AS (
            last_day(CAST(month || '-01' AS DATE)) AS month_end,
            greatest(coalesce(deposits, 0), 0) + coalesce(wealth, 0) AS aum_end,
            greatest(coalesce(deposits_avg, deposits, 0), 0) + coalesce(wealth_avg, wealth, 0) AS aum,
-           products_held
+           products_held, loans_outstanding
     FROM balances
 ),
 low AS (
@@ -207,7 +207,8 @@ churns AS (
 # The customers active at the end of month $k with the model's inputs then and whether
 # they churned within $horizon months: AUM now and three months before, transactions in
 # the last three months and the three before (digital: mobile or online), products held,
-# tenure, complaints in twelve months and the last CSAT answer in twelve months (0-100).
+# tenure, complaints in twelve months, the last CSAT answer in twelve months (0-100) and
+# loans outstanding at the month's end or not.
 _SAMPLE_SQL = (
     _CHURN_CTES
     + """
@@ -230,6 +231,7 @@ SELECT s.customer_id,
        EXISTS (SELECT 1 FROM churns x WHERE x.customer_id = s.customer_id
                AND x.k BETWEEN $k + 1 AND $k + $horizon) AS churned,
        b0.aum, coalesce(b3.aum, 0.0) AS aum_before, coalesce(b0.products_held, 0) AS products_held,
+       coalesce(b0.loans_outstanding, 0.0) > 0 AS has_loan,
        date_diff('day', c.opened_on, s.month_end) / 365.25 AS tenure_years,
        (SELECT count(*) FROM tx WHERE tx.customer_id = s.customer_id AND tx.digital
             AND tx.k BETWEEN $k - 2 AND $k) AS dig_recent,
@@ -281,8 +283,19 @@ def _sample(con, month: str, settings) -> pd.DataFrame:
             "tenure_years": raw["tenure_years"].astype(float),
             "complaints_12m": raw["complaints_12m"].astype(float),
             "dissatisfied": (csat_100.astype(float) < settings.band_bounds[0]).astype(float),
+            "has_loan": raw["has_loan"].astype(float),
+            "below_floor": (raw["aum"] < settings.churn_aum_floor).astype(float),
         }
     )
+    # the linear splines, at the README's knots
+    knots = {
+        "aum_trend": (-0.6, -0.3, -0.15, 0.0, 0.15),
+        "aum_log": (3.0, 3.5, 4.0, 5.0),
+        "tenure_years": (0.5, 1.0, 2.0),
+    }
+    for f, ks in knots.items():
+        for i, knot in enumerate(ks, start=1):
+            x[f"{f}_k{i}"] = np.maximum(x[f] - knot, 0.0)
     return pd.concat([raw[["customer_id", "churned"]], x], axis=1)
 
 
