@@ -1,0 +1,202 @@
+"""The segmentation report's customer lifetime value recomputed from the warehouse by its
+own SQL, as the ``tests/test_warehouse.py`` checks are.
+
+"Published" is what the report's notebook code puts on the page: its code cells are run
+in-process (no kernel) with the parameters the runner injects, on the small demo bank of
+``conftest.py``, and the page's tables are read back. The truth reads the contract
+tables (``customers``, ``balances``, ``holdings``, ``loans``, ``loan_snapshots``), the
+validated parameters and the retention the churn early warning publishes (its
+probabilities and horizon, prepared by the satisfaction report); it never goes through
+the library's SQL, its shared tables or its product classes.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import duckdb
+import jupytext
+import numpy as np
+import pandas as pd
+import pytest
+
+from branchbook.page import Page
+from branchbook.params import ParamSet
+from branchbook.period import Period
+from branchbook.reports import settings_classes
+
+pytestmark = pytest.mark.slow
+
+PERIOD = "2026-10"
+BRANCH = "0101"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+#: The balance class of each product, as the data contract lists them.
+DEPOSITS = ("deposit", "time_deposit")
+WEALTH = ("wealth", "fund", "insurance", "bond")
+LOANS = ("mortgage", "consumer", "business", "working_capital", "trade_finance")
+
+# Per open customer of the branch: its balances on the average daily basis (the month end
+# where a row has no average; deposits in overdraft at 0), its AUM and the margin of each
+# balance class: the products' margins weighted by their month-end balances (holdings for
+# deposits and wealth, loan snapshots for loans), the class's margin without product rows.
+_TRUTH_SQL = """
+WITH o AS (
+    SELECT customer_id, customer_type FROM customers
+    WHERE branch_id = $branch AND opened_on <= $end AND (closed_on IS NULL OR closed_on > $end)
+),
+b AS (
+    SELECT customer_id,
+           greatest(coalesce(deposits_avg, deposits), 0) AS dep,
+           coalesce(wealth_avg, wealth) AS wealth,
+           coalesce(loans_outstanding, 0) AS loans,
+           greatest(coalesce(deposits_avg, deposits, 0), 0) + coalesce(wealth_avg, wealth, 0)
+               AS aum
+    FROM balances WHERE month = $period
+),
+held AS (
+    SELECT customer_id, product_type AS product, balance
+    FROM holdings WHERE month = $period AND balance > 0
+    UNION ALL
+    SELECT l.customer_id, l.product, s.outstanding
+    FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
+    WHERE s.month = $period AND s.outstanding > 0
+),
+rate AS (
+    SELECT unnest($products) AS product, unnest($classes) AS cls, unnest($rates) AS rate
+),
+eff AS (
+    SELECT h.customer_id, r.cls, sum(h.balance * r.rate) / sum(h.balance) AS rate
+    FROM held h JOIN rate r ON r.product = h.product
+    GROUP BY ALL
+)
+SELECT o.customer_id, o.customer_type, b.dep, b.wealth, b.loans, coalesce(b.aum, 0) AS aum,
+       coalesce(d.rate, $deposit_margin) AS r_dep,
+       coalesce(w.rate, $wealth_margin) AS r_wealth,
+       coalesce(l.rate, $loan_margin) AS r_loans
+FROM o
+LEFT JOIN b ON b.customer_id = o.customer_id
+LEFT JOIN eff d ON d.customer_id = o.customer_id AND d.cls = 'deposits'
+LEFT JOIN eff w ON w.customer_id = o.customer_id AND w.cls = 'wealth'
+LEFT JOIN eff l ON l.customer_id = o.customer_id AND l.cls = 'loans'
+ORDER BY o.customer_id
+"""
+
+
+def _settings(root: Path):
+    return ParamSet(root / "params", settings_classes()).for_branch(BRANCH)
+
+
+def _run_segmentation(root: Path) -> tuple[dict, list[pd.DataFrame]]:
+    """Run the segmentation notebook's code for the branch in-process with the parameters
+    the runner injects; returns its namespace and the frames given to ``page.table``."""
+    params = _settings(root).notebook_parameters(
+        "segmentation", period=PERIOD, build_dir=str(root / "build")
+    )
+    tables: list[pd.DataFrame] = []
+    table = Page.table
+
+    def record_table(self, df, columns, **kw):
+        tables.append(df.copy())
+        return table(self, df, columns, **kw)
+
+    ns: dict = dict(params)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Page, "table", record_table)
+        for cell in jupytext.read(NOTEBOOKS / "segmentation.py").cells:
+            if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+                exec(cell.source, ns)  # noqa: S102 - the project's own notebook
+    return ns, tables
+
+
+def _tier(aum: pd.Series, tiers) -> pd.Series:
+    a = aum.to_numpy(float)
+    names = np.select(
+        [a >= tiers.private, a >= tiers.wealth, a >= tiers.affluent],
+        ["private", "wealth", "affluent"],
+        "mass",
+    )
+    return pd.Series(names, index=aum.index)
+
+
+def _truth(root: Path, clv, *, product_margins: dict[str, float]) -> pd.DataFrame:
+    """Each open customer of the branch with its asset tier, yearly margin, retention and
+    CLV from the warehouse, ``product_margins`` and the published churn probabilities."""
+    classes = {
+        **dict.fromkeys(DEPOSITS, ("deposits", clv.deposit_margin)),
+        **dict.fromkeys(WEALTH, ("wealth", clv.wealth_margin)),
+        **dict.fromkeys(LOANS, ("loans", clv.loan_margin)),
+    }
+    products = list(classes)
+    con = duckdb.connect(str(root / "build" / "demo" / "warehouse.duckdb"), read_only=True)
+    try:
+        w = con.execute(
+            _TRUTH_SQL,
+            {
+                "branch": BRANCH,
+                "period": PERIOD,
+                "end": Period.parse(PERIOD).end,
+                "products": products,
+                "classes": [classes[p][0] for p in products],
+                "rates": [float(product_margins.get(p, classes[p][1])) for p in products],
+                "deposit_margin": clv.deposit_margin,
+                "wealth_margin": clv.wealth_margin,
+                "loan_margin": clv.loan_margin,
+            },
+        ).df()
+    finally:
+        con.close()
+    prepared = root / "build" / PERIOD / "prepared"
+    scores = pd.read_parquet(prepared / "extracts" / BRANCH / "satisfaction_churn_risk.parquet")
+    check = pd.read_parquet(prepared / "bench" / "bench_satisfaction_churn_validation.parquet")
+    months = int(check["horizon_months"].iloc[0])
+    w = w.merge(scores[["customer_id", "probability"]], on="customer_id", how="left")
+    margin = w["dep"] * w["r_dep"] + w["wealth"] * w["r_wealth"] + w["loans"] * w["r_loans"]
+    retention = (1 - w["probability"]) ** (12 / months)
+    q = retention / (1 + clv.discount_rate)
+    value = margin * sum(q**t for t in range(1, clv.years + 1))
+    return w.assign(margin=margin, retention=retention, clv=value)
+
+
+def test_clv_by_tier_recomputed_from_the_warehouse_with_product_margins(small_bank):
+    """The published CLV by asset tier and by customer type for one demo branch: the
+    warehouse's balances split by product at their margins from the parameters, kept
+    with the published retention and discounted, by the method the README gives."""
+    cfg = _settings(small_bank).sections["segmentation"]
+    clv = cfg.clv
+    assert clv.product_margins, "the demo bank sets margins by product"
+    ns, tables = _run_segmentation(small_bank)
+    by_tier = [t for t in tables if "clv" in t.columns and t.index.name == "asset_tier"]
+    by_type = [t for t in tables if "clv" in t.columns and t.index.name == "customer_type"]
+    assert len(by_tier) == 1 and len(by_type) == 1, "the CLV section is shown"
+    shown, shown_type = by_tier[0], by_type[0]
+
+    w = _truth(small_bank, clv, product_margins=clv.product_margins)
+    w = w.assign(asset_tier=_tier(w["aum"], cfg.asset_tiers))
+    assert w["clv"].notna().sum() > 0.9 * len(w)
+    for by, got in (("asset_tier", shown), ("customer_type", shown_type)):
+        want = w.groupby(by).agg(
+            customers=("customer_id", "size"),
+            scored=("clv", "count"),
+            clv=("clv", "sum"),
+            retention=("retention", "mean"),
+        )
+        assert sorted(got.index.drop("all")) == sorted(want.index), by
+        for key, row in want.iterrows():
+            assert got.loc[key, ["customers", "scored"]].tolist() == [
+                row["customers"],
+                row["scored"],
+            ], (by, key)
+            assert got.loc[key, "clv"] == pytest.approx(row["clv"], rel=1e-9), (by, key)
+            assert got.loc[key, "retention"] == pytest.approx(row["retention"], rel=1e-9)
+        assert got.loc["all", "clv"] == pytest.approx(w["clv"].sum(), rel=1e-9)
+
+    # the products matter: at the class margins alone the branch's value differs
+    flat = _truth(small_bank, clv, product_margins={})
+    assert abs(flat["clv"].sum() / w["clv"].sum() - 1) > 0.01
+    # and the page says which basis was used
+    page = ns["page"]
+    text = html.unescape("".join(page.blocks))
+    assert page.t("segmentation.notes.clv_margins_products") in text
+    assert page.t("segmentation.notes.clv_margins_classes") not in text
