@@ -13,6 +13,7 @@ the library's SQL, its shared tables or its product classes.
 from __future__ import annotations
 
 import html
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -56,10 +57,8 @@ b AS (
     FROM balances WHERE month = $period
 ),
 held AS (
-    SELECT customer_id, product_type AS product, balance
-    FROM holdings WHERE month = $period AND balance > 0
-    UNION ALL
-    SELECT l.customer_id, l.product, s.outstanding
+    {holdings}
+    SELECT l.customer_id, l.product, s.outstanding AS balance
     FROM loan_snapshots s JOIN loans l ON l.loan_id = s.loan_id
     WHERE s.month = $period AND s.outstanding > 0
 ),
@@ -82,6 +81,9 @@ LEFT JOIN eff w ON w.customer_id = o.customer_id AND w.cls = 'wealth'
 LEFT JOIN eff l ON l.customer_id = o.customer_id AND l.cls = 'loans'
 ORDER BY o.customer_id
 """
+_HOLDINGS = """SELECT customer_id, product_type AS product, balance
+    FROM holdings WHERE month = $period AND balance > 0
+    UNION ALL"""
 
 
 def _settings(root: Path):
@@ -120,9 +122,12 @@ def _tier(aum: pd.Series, tiers) -> pd.Series:
     return pd.Series(names, index=aum.index)
 
 
-def _truth(root: Path, clv, *, product_margins: dict[str, float]) -> pd.DataFrame:
-    """Each open customer of the branch with its asset tier, yearly margin, retention and
-    CLV from the warehouse, ``product_margins`` and the published churn probabilities."""
+def _truth(
+    root: Path, clv, *, product_margins: dict[str, float], holdings: bool = True
+) -> pd.DataFrame:
+    """Each open customer of the branch with its AUM, yearly margin, retention and CLV
+    from the warehouse, ``product_margins`` and the published churn probabilities;
+    ``holdings`` False: the warehouse has no such table (loans alone by product)."""
     classes = {
         **dict.fromkeys(DEPOSITS, ("deposits", clv.deposit_margin)),
         **dict.fromkeys(WEALTH, ("wealth", clv.wealth_margin)),
@@ -132,7 +137,7 @@ def _truth(root: Path, clv, *, product_margins: dict[str, float]) -> pd.DataFram
     con = duckdb.connect(str(root / "build" / "demo" / "warehouse.duckdb"), read_only=True)
     try:
         w = con.execute(
-            _TRUTH_SQL,
+            _TRUTH_SQL.format(holdings=_HOLDINGS if holdings else ""),
             {
                 "branch": BRANCH,
                 "period": PERIOD,
@@ -159,21 +164,15 @@ def _truth(root: Path, clv, *, product_margins: dict[str, float]) -> pd.DataFram
     return w.assign(margin=margin, retention=retention, clv=value)
 
 
-def test_clv_by_tier_recomputed_from_the_warehouse_with_product_margins(small_bank):
-    """The published CLV by asset tier and by customer type for one demo branch: the
-    warehouse's balances split by product at their margins from the parameters, kept
-    with the published retention and discounted, by the method the README gives."""
-    cfg = _settings(small_bank).sections["segmentation"]
-    clv = cfg.clv
-    assert clv.product_margins, "the demo bank sets margins by product"
-    ns, tables = _run_segmentation(small_bank)
-    by_tier = [t for t in tables if "clv" in t.columns and t.index.name == "asset_tier"]
-    by_type = [t for t in tables if "clv" in t.columns and t.index.name == "customer_type"]
+def _published(ns_tables: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    by_tier = [t for t in ns_tables if "clv" in t.columns and t.index.name == "asset_tier"]
+    by_type = [t for t in ns_tables if "clv" in t.columns and t.index.name == "customer_type"]
     assert len(by_tier) == 1 and len(by_type) == 1, "the CLV section is shown"
-    shown, shown_type = by_tier[0], by_type[0]
+    return by_tier[0], by_type[0]
 
-    w = _truth(small_bank, clv, product_margins=clv.product_margins)
-    w = w.assign(asset_tier=_tier(w["aum"], cfg.asset_tiers))
+
+def _compare(shown: pd.DataFrame, shown_type: pd.DataFrame, w: pd.DataFrame) -> None:
+    """The published tables by tier and by type against the recomputed customers ``w``."""
     assert w["clv"].notna().sum() > 0.9 * len(w)
     for by, got in (("asset_tier", shown), ("customer_type", shown_type)):
         want = w.groupby(by).agg(
@@ -192,11 +191,64 @@ def test_clv_by_tier_recomputed_from_the_warehouse_with_product_margins(small_ba
             assert got.loc[key, "retention"] == pytest.approx(row["retention"], rel=1e-9)
         assert got.loc["all", "clv"] == pytest.approx(w["clv"].sum(), rel=1e-9)
 
+
+def _page_text(ns: dict) -> str:
+    return html.unescape("".join(ns["page"].blocks))
+
+
+def test_clv_by_tier_recomputed_from_the_warehouse_with_product_margins(small_bank):
+    """The published CLV by asset tier and by customer type for one demo branch: the
+    warehouse's balances split by product at their margins from the parameters, kept
+    with the published retention and discounted, by the method the README gives."""
+    cfg = _settings(small_bank).sections["segmentation"]
+    clv = cfg.clv
+    assert clv.product_margins, "the demo bank sets margins by product"
+    ns, tables = _run_segmentation(small_bank)
+    shown, shown_type = _published(tables)
+
+    w = _truth(small_bank, clv, product_margins=clv.product_margins)
+    _compare(shown, shown_type, w.assign(asset_tier=_tier(w["aum"], cfg.asset_tiers)))
+
     # the products matter: at the class margins alone the branch's value differs
     flat = _truth(small_bank, clv, product_margins={})
     assert abs(flat["clv"].sum() / w["clv"].sum() - 1) > 0.01
     # and the page says which basis was used
-    page = ns["page"]
-    text = html.unescape("".join(page.blocks))
-    assert page.t("segmentation.notes.clv_margins_products") in text
-    assert page.t("segmentation.notes.clv_margins_classes") not in text
+    text = _page_text(ns)
+    assert ns["page"].t("segmentation.notes.clv_margins_products") in text
+    assert ns["page"].t("segmentation.notes.clv_margins_classes") not in text
+
+
+@pytest.fixture(scope="module")
+def bank_without_holdings(small_bank, tmp_path_factory):
+    """A copy of the small bank whose warehouse has no ``holdings`` table, prepared again."""
+    from branchbook.prepare import prepare
+
+    root = tmp_path_factory.mktemp("no_holdings_bank")
+    shutil.copytree(small_bank / "params", root / "params")
+    warehouse = root / "build" / "demo" / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy(small_bank / "build" / "demo" / "warehouse.duckdb", warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("DROP TABLE holdings")
+    finally:
+        con.close()
+    prepare(None, source=warehouse, params_dir=root / "params", build_dir=root / "build")
+    return root
+
+
+def test_without_holdings_deposits_and_wealth_take_the_class_margins(bank_without_holdings):
+    """A bank without the optional table still gets its lifetime value: deposits and
+    wealth at their class margins, loans by product, and the page says so."""
+    root = bank_without_holdings
+    cfg = _settings(root).sections["segmentation"]
+    ns, tables = _run_segmentation(root)
+    shown, shown_type = _published(tables)
+    w = _truth(root, cfg.clv, product_margins=cfg.clv.product_margins, holdings=False)
+    assert (w["r_dep"] == cfg.clv.deposit_margin).all()
+    assert (w["r_wealth"] == cfg.clv.wealth_margin).all()
+    assert (w["r_loans"] != cfg.clv.loan_margin).any()  # the loans keep their products
+    _compare(shown, shown_type, w.assign(asset_tier=_tier(w["aum"], cfg.asset_tiers)))
+    text = _page_text(ns)
+    assert ns["page"].t("segmentation.notes.clv_margins_classes") in text
+    assert ns["page"].t("segmentation.notes.clv_margins_products") not in text
