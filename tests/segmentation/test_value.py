@@ -206,8 +206,10 @@ def test_clv_parameters_are_checked():
 
 
 def test_clv_recomputed_from_the_warehouse(small_bank):
-    """The branch's CLV by tier, from the warehouse's balances (average daily basis) and
-    the prepared churn probabilities, against what the report's functions give."""
+    """Without a product mix every balance is at its class's margin: the branch's CLV by
+    tier, from the warehouse's balances (average daily basis) and the prepared churn
+    probabilities, against what the report's functions give (the product margins:
+    ``tests/test_warehouse_clv.py``)."""
     from branchbook.data import load
     from branchbook.params import ParamSet
     from branchbook.reports import settings_classes
