@@ -198,7 +198,8 @@ churn_check = (d.bench("bench_satisfaction_churn_validation")
                if "satisfaction_churn_risk" in d.meta.get("artifacts", {}).get("satisfaction", []) else None)
 if seg.retention_usable(churn_check):
     months = int(churn_check["horizon_months"].iloc[0])
-    values = seg.customer_clv(cur, d.table("satisfaction_churn_risk"), **cfg.clv.model_dump(), horizon_months=months)
+    values = seg.customer_clv(cur, d.table("satisfaction_churn_risk"), mix=d.table("segmentation_clv_mix"),
+                              **cfg.clv.model_dump(), horizon_months=months)
     clv_columns = {"customers": "int", "scored": "int", "clv": "money", "clv_mean": "money", "clv_share": "pct",
                    "retention": "pct"}
     page.table(seg.clv_by(values, by="asset_tier", order=seg.ASSET_TIERS),
@@ -207,6 +208,8 @@ if seg.retention_usable(churn_check):
                {"customer_type": "label:segmentation.values.customer_type", **clv_columns}, index=True,
                suppress=["customers"])
     page.note("segmentation.notes.clv_method", **cfg.clv.model_dump(), months=months)
+    page.note("segmentation.notes.clv_margins_products" if seg.margins_by_product(d.coverage)
+              else "segmentation.notes.clv_margins_classes")
 else:
     page.note("segmentation.notes.clv_not_shown")
 

@@ -105,6 +105,7 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
             "loan_id": ["L1", "L2", "L3", "L4"],
             "customer_id": ["C01", "C01", "C01", "C03"],
             "branch_id": "0101",
+            "product": ["mortgage", "consumer", "consumer", "business"],
         }
     )
     snaps = pd.DataFrame(
@@ -172,6 +173,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "segmentation_bridge",
         "segmentation_suitability",
         "bench_segmentation_penetration",
+        "segmentation_clv_mix",
     }
     c = prepared["segmentation_customers"]
     assert c["customer_id"].tolist() == [
@@ -187,6 +189,23 @@ def test_prepare_returns_the_named_frames(prepared):
     assert {"branch_id", "manager_id", "name", "cluster", "cluster_label", "r_score"} <= set(
         c.columns
     )
+
+
+def test_prepare_lists_each_customers_products_for_the_lifetime_value(prepared):
+    mix = prepared["segmentation_clv_mix"]
+    got = {(r.customer_id, r.product): r.balance for r in mix.itertuples()}
+    # the holdings of the period with a balance, and the loans outstanding by product
+    # (L3 is repaid); September's rows are not read
+    assert got == {
+        ("C01", "consumer"): 500.0,
+        ("C01", "deposit"): 1_000.0,
+        ("C01", "fund"): 9_000.0,
+        ("C01", "mortgage"): 1_000.0,
+        ("C03", "business"): 800.0,
+        ("C03", "deposit"): 5_000.0,
+        ("C08", "fund"): 100.0,
+    }
+    assert set(mix["branch_id"]) <= {"0101", "0102"}
 
 
 def test_prepare_customer_measures(prepared):

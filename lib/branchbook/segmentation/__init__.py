@@ -122,7 +122,16 @@ from .tiers import (
     quintile_score,
     rfm_scores,
 )
-from .value import annual_retention, clv_by, customer_clv, lifetime_value, retention_usable
+from .value import (
+    PRODUCT_CLASS,
+    annual_retention,
+    class_margins,
+    clv_by,
+    customer_clv,
+    lifetime_value,
+    margins_by_product,
+    retention_usable,
+)
 from .views import (
     action_list,
     branch_vs_bank,
@@ -138,10 +147,13 @@ from .views import (
 )
 
 __all__ = [
+    "PRODUCT_CLASS",
     "annual_retention",
+    "class_margins",
     "clv_by",
     "customer_clv",
     "lifetime_value",
+    "margins_by_product",
     "retention_usable",
     "league_values",
     "scope_values",

@@ -154,6 +154,36 @@ def bridge_customers(ctx) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: Each customer's products at the period's end, for the lifetime value's margins
+#: (:func:`.value.class_margins`): the holdings' product types (deposits and wealth) and
+#: the products of its loans outstanding, on the customer's branch.
+_CLV_MIX_SQL = """
+WITH rows AS (
+    SELECT customer_id, product_type AS product, balance
+    FROM holdings WHERE month = $period AND balance > 0
+    UNION ALL
+    SELECT s.customer_id, l.product, s.outstanding AS balance
+    FROM loan_month s JOIN loans l ON l.loan_id = s.loan_id
+    WHERE s.month = $period AND s.outstanding > 0
+)
+SELECT r.customer_id, c.branch_id, r.product, sum(r.balance) AS balance
+FROM rows r JOIN customers c ON c.customer_id = r.customer_id
+GROUP BY ALL
+ORDER BY r.customer_id, r.product
+"""
+
+
+def clv_mix(ctx, period: str) -> pd.DataFrame:
+    """``segmentation_clv_mix``: one row per customer x product held at ``period``'s end:
+    ``customer_id``, ``branch_id`` (the customer's), ``product`` (a ``holdings``
+    product type or a ``loans`` product) and ``balance`` (month-end CNY, above 0). No
+    deposit or wealth rows when the warehouse has no ``holdings``."""
+    out = ctx.sql(_CLV_MIX_SQL, period=period)
+    for col in ("customer_id", "branch_id", "product"):
+        out[col] = out[col].astype("str")
+    return out.astype({"balance": float}).reset_index(drop=True)
+
+
 #: The SQL's codes 1..5 of the five classes, best first, back to credit grades.
 _GRADE_OF_CLASS = {i + 1: FIVE_CLASS_GRADE[c] for i, c in enumerate(FIVE_CLASS_GRADE)}
 
@@ -268,6 +298,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     the bank's thresholds), from which each branch's usual products come.
 
     ``segmentation_bridge``: the customers behind the bridges (:func:`bridge_customers`).
+
+    ``segmentation_clv_mix``: each customer's products at the period's end, the lifetime
+    value's margins (:func:`clv_mix`).
     """
     settings: Settings = ctx.settings
     period = Period.parse(ctx.period)
@@ -303,6 +336,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_segmentation_penetration": cross_sell.lift_table(current).reset_index(),
         "segmentation_bridge": bridge_customers(ctx),
         "segmentation_suitability": suitability.mismatch_rows(ctx, str(period), period.end),
+        "segmentation_clv_mix": clv_mix(ctx, str(period)),
     }
 
 

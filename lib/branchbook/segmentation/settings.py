@@ -25,6 +25,7 @@ from ..params import (
     check_increasing,
     check_weights,
 )
+from .value import PRODUCT_CLASS
 
 REPORT = "segmentation"
 # The data contract tables this report reads (in prepare and in its notebook): a
@@ -172,13 +173,32 @@ class BankWide(Section):
 
 class Clv(Section):
     """Customer lifetime value's parameters (:mod:`.value`), one method for the whole bank:
-    margins a year as shares of the balance, the discount rate a year, the years counted."""
+    margins a year as shares of the balance, the discount rate a year, the years counted.
+    ``product_margins`` by product (:data:`.value.PRODUCT_CLASS`: the contract's holding
+    product types and loan products); a product held without one is at its balance
+    class's margin (``deposit_margin``, ``wealth_margin``, ``loan_margin``), and a product
+    listed that the warehouse never holds changes nothing."""
 
     deposit_margin: float = Field(default=0.015, ge=0.0, le=0.5)
     wealth_margin: float = Field(default=0.006, ge=0.0, le=0.5)
     loan_margin: float = Field(default=0.02, ge=0.0, le=0.5)
+    product_margins: dict[str, float] = Field(default_factory=dict)
     discount_rate: float = Field(default=0.08, ge=0.0, le=1.0)
     years: int = Field(default=5, ge=1, le=30)
+
+    @field_validator("product_margins")
+    @classmethod
+    def _products(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(PRODUCT_CLASS))
+        if unknown:
+            raise ValueError(
+                f"product_margins: {unknown} are not products of the data contract;"
+                f" expected some of {list(PRODUCT_CLASS)}"
+            )
+        bad = {k: m for k, m in v.items() if not 0.0 <= m <= 0.5}
+        if bad:
+            raise ValueError(f"product_margins: {bad} must lie between 0 and 0.5 (a year)")
+        return v
 
 
 def _default_status() -> dict[str, StatusRule]:

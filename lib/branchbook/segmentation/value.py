@@ -3,9 +3,17 @@ coming years, by the documented method below, shown by asset tier and segment.
 
 Method, per customer, with the bank's parameters (``segmentation.clv`` in bank.yaml):
 
-- annual margin ``m`` = deposits x ``deposit_margin`` + wealth x ``wealth_margin`` +
-  loans outstanding x ``loan_margin`` (balances at the period's end on the bank's balance
-  basis, margins a year as shares of the balance);
+- annual margin ``m`` = deposits x ``e_deposits`` + wealth x ``e_wealth`` + loans
+  outstanding x ``e_loans``: each balance class at the period's end on the bank's balance
+  basis (average daily where the warehouse has it) times the class's margin for that
+  customer (:func:`class_margins`): the mean of ``product_margins`` over the customer's
+  products of that class weighted by their month-end balances (``holdings`` for deposits
+  and wealth, loan snapshots for loans), a product without a margin of its own at the
+  class's margin (``deposit_margin``, ``wealth_margin``, ``loan_margin``); a class with
+  no product detail (no ``holdings`` table, or none of the customer's rows) at the
+  class's margin. Margins are a year, shares of the balance. The product mix is read at
+  the month's end and applied to the balance on the basis: the mix sets the rate, the
+  basis the amount, so the products never change the amount valued;
 - annual retention ``r`` from the churn early warning's probability ``p`` of churning
   within ``h`` months (the satisfaction report's bank-wide model, recalibrated), the
   hazard held constant: ``r = (1 - p) ** (12 / h)``; only when that probability passed
@@ -24,6 +32,65 @@ import pandas as pd
 
 from ..metrics import ratio
 from ..stats.measures import ranks_better_than_chance
+
+#: The balance class of each product: the contract's ``holdings.product_type`` values
+#: (deposits and wealth) and its ``loans.product`` values (loans).
+PRODUCT_CLASS = {
+    "deposit": "deposits",
+    "time_deposit": "deposits",
+    "wealth": "wealth",
+    "fund": "wealth",
+    "insurance": "wealth",
+    "bond": "wealth",
+    "mortgage": "loans",
+    "consumer": "loans",
+    "business": "loans",
+    "working_capital": "loans",
+    "trade_finance": "loans",
+}
+BALANCE_CLASSES = ("deposits", "wealth", "loans")
+
+
+def class_margins(
+    mix: pd.DataFrame | None,
+    *,
+    product_margins: dict[str, float],
+    class_margin: dict[str, float],
+) -> pd.DataFrame:
+    """Per customer of ``mix`` (``customer_id``, ``product``, ``balance``: one row per
+    product held at the month's end, CNY), the margin of each balance class: columns
+    ``deposits``, ``wealth``, ``loans``, each the mean margin of the customer's products
+    of that class weighted by their balances, a product missing from ``product_margins``
+    at ``class_margin`` of its class; NaN where the customer has no positive balance in
+    that class (the caller takes the class's margin). Rows of a product the contract
+    does not know, or with a balance of 0 or less, are ignored.
+
+    >>> mix = pd.DataFrame({"customer_id": ["A", "A"], "product": ["deposit", "time_deposit"],
+    ...                     "balance": [100.0, 300.0]})
+    >>> m = class_margins(mix, product_margins={"deposit": 0.02},
+    ...                   class_margin={"deposits": 0.01, "wealth": 0.0, "loans": 0.0})
+    >>> float(m.at["A", "deposits"])  # (100 x 2% + 300 x 1%) / 400
+    0.0125
+    """
+    empty = pd.DataFrame(columns=list(BALANCE_CLASSES), dtype=float)
+    if mix is None or mix.empty:
+        return empty.rename_axis("customer_id")
+    m = mix.assign(cls=mix["product"].map(PRODUCT_CLASS), balance=mix["balance"].astype(float))
+    m = m[m["cls"].notna() & (m["balance"] > 0)]
+    if m.empty:
+        return empty.rename_axis("customer_id")
+    rate = m["product"].map(product_margins).astype(float).fillna(m["cls"].map(class_margin))
+    m = m.assign(earned=m["balance"] * rate)
+    g = m.groupby(["customer_id", "cls"])[["earned", "balance"]].sum()
+    out = (g["earned"] / g["balance"]).unstack("cls")
+    return out.reindex(columns=list(BALANCE_CLASSES)).astype(float)
+
+
+def margins_by_product(coverage) -> bool:
+    """Whether deposits and wealth take their products' margins: the warehouse records
+    ``holdings`` (present, with rows; :class:`branchbook.coverage.Coverage`). Loans
+    always do (their products are on ``loans``)."""
+    return not any(m.table == "holdings" and m.column is None for m in coverage.missing)
 
 
 def retention_usable(validation: pd.DataFrame | None) -> bool:
@@ -69,21 +136,28 @@ def customer_clv(
     loan_margin: float,
     discount_rate: float,
     years: int,
+    product_margins: dict[str, float] | None = None,
+    mix: pd.DataFrame | None = None,
     horizon_months: int = 3,
 ) -> pd.DataFrame:
     """The open customers of ``customers`` (the classified rows: ``customer_id``,
     ``open_now``, ``asset_tier``, ``customer_type``, ``level``) with ``margin`` (a year),
     ``retention`` (a year) and ``clv`` from ``scores`` (``satisfaction_churn_risk``:
     ``deposits``, ``wealth``, ``loans_outstanding``, ``probability``); NaN for a customer
-    without a score."""
+    without a score. ``mix`` (``segmentation_clv_mix``) gives each customer's products
+    and ``product_margins`` their margins (:func:`class_margins`); without either, every
+    balance is at its class's margin."""
     open_ = customers[customers["open_now"].fillna(False).astype(bool)]
     s = scores.set_index("customer_id")
     s = s.reindex(open_["customer_id"])
+    fallback = {"deposits": deposit_margin, "wealth": wealth_margin, "loans": loan_margin}
+    rates = class_margins(mix, product_margins=product_margins or {}, class_margin=fallback)
+    rates = rates.reindex(s.index).fillna(fallback)
     loans = s["loans_outstanding"].fillna(0.0).clip(lower=0.0)
     margin = (
-        s["deposits"].clip(lower=0.0) * deposit_margin
-        + s["wealth"].clip(lower=0.0) * wealth_margin
-        + loans * loan_margin
+        s["deposits"].clip(lower=0.0) * rates["deposits"]
+        + s["wealth"].clip(lower=0.0) * rates["wealth"]
+        + loans * rates["loans"]
     ).to_numpy(float)
     retention = annual_retention(s["probability"], horizon_months=horizon_months)
     clv = lifetime_value(margin, retention, discount_rate=discount_rate, years=years)
