@@ -151,3 +151,84 @@ def test_the_render_server_loads_the_fonts_ahead():
     forkserver.warm(["branchbook.output.pdf", "branchbook.output.typeset", "weasyprint"])
     assert typeset._fonts.cache_info().currsize == 1
     assert typeset._cmap.cache_info().currsize == 1
+
+
+# -- reading the page ---------------------------------------------------------------
+
+
+def test_the_page_is_read_with_entities_void_elements_and_tails_as_html_reads_them():
+    root = typeset.parse(
+        '<!DOCTYPE html><html lang="zh-CN"><body><!-- a note -->'
+        '<p class="a b">R&amp;D &lt;1&gt; 一<br>二<img src="x.png" alt="图">三</p>后</body></html>'
+    )
+    assert root.tag == "html" and root.get("lang") == "zh-CN"
+    p = root.find("body/p")
+    assert typeset._classes(p) == {"a", "b"}
+    assert p.text == "R&D <1> 一"
+    br, img = typeset._elements(p)
+    assert (br.tag, br.tail, img.get("alt"), img.tail) == ("br", "二", "图", "三")
+    assert p.tail == "后"
+    assert [el.tag for el in root.iter()] == ["html", "body", "p", "br", "img"]  # no comment
+
+
+def test_an_end_tag_that_closes_nothing_is_refused_not_guessed():
+    with pytest.raises(typeset.Unsupported, match="</div> closes no open element"):
+        typeset.parse("<html><body><p>a</p></div></body></html>")
+    with pytest.raises(typeset.Unsupported, match="after the page's root"):
+        typeset.parse("<html></html><p>stray</p>")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_the_typst_source_is_the_same_as_from_an_html5_parser(
+    build_page, notebook_from_page, monkeypatch, locale
+):
+    """The page read by the standard library's tokenizer gives the Typst source an HTML5
+    tree builder (WeasyPrint's, tinyhtml5) gives: a report page and a pack cover."""
+    import tinyhtml5
+
+    from branchbook.output import pack
+    from branchbook.reports import REPORTS
+
+    def brief_of(report):
+        return {
+            "report": report,
+            "title": f"{report} 报告",
+            "cards": [
+                {
+                    "key": "k",
+                    "label": "不良贷款率 NPL",
+                    "text": "1.6%",
+                    "status": "red",
+                    "status_label": "红灯",
+                    "change": "+0.2 pp",
+                    "bank": "1.5%",
+                    "rank": "9/12",
+                }
+            ],  # fmt: skip
+            "sentences": [f"{report} 第{i}句 & <sentence> {i}." for i in range(5)],
+            "actions": {
+                "headers": ["客户", "Manager"],
+                "rows": [["张**", "李四"]] * 5,
+                "total": 9,
+                "more": 4,
+                "workbook": f"{report}.xlsx",
+            },
+        }
+
+    page = _page_html(build_page, notebook_from_page, locale, charts_n=2)
+    cover = pack.cover_html(
+        {r: brief_of(r) for r in REPORTS},
+        locale=locale,
+        bank_name="Demo Bank",
+        branch={"branch_id": "0101", "name": "Pudong", "name_zh": "浦东陆家嘴支行"},
+        period="2026-10",
+        signals={r: {"red": 1, "amber": 2} for r in REPORTS},
+        starts={"segmentation": 3, "risk": 20, "satisfaction": 40, "staff_kpi": 60},
+    )
+    ours = [typeset.page_source(h) for h in (page, cover)]
+    monkeypatch.setattr(
+        typeset, "parse", lambda h: tinyhtml5.parse(h, namespace_html_elements=False)
+    )
+    theirs = [typeset.page_source(h) for h in (page, cover)]
+    for a, b in zip(ours, theirs, strict=True):
+        assert (a.markup, a.images, a.text) == (b.markup, b.images, b.text)

@@ -92,7 +92,7 @@ RENDER_MODULES = (
     "branchbook.output.pdf",
     "branchbook.output.typeset",
     "typst",
-    "tinyhtml5",
+    "html.parser",
     "fontTools.ttLib",
     "weasyprint",  # pages Typst does not set (a block it does not know)
     "email.policy",
