@@ -242,3 +242,16 @@ def test_waterfall_and_effects_draw():
     assert charts.to_png(fig).startswith(b"\x89PNG")
     fig = charts.effects(["a", "b"], {"rate": [0.2, -0.1], "mix": [0.05, 0.0]}, title="t")
     assert charts.to_png(fig).startswith(b"\x89PNG")
+
+
+def test_horizontal_bars_name_the_value_axis_under_the_bars():
+    """A chart's ``x`` text is the axis under the bars: for horizontal bars the values
+    (the cluster chart had its segments' name there and the share beside the names)."""
+    from branchbook import i18n
+
+    for locale, share, cluster in (
+        ("en", "Share of customers", "Cluster"),
+        ("zh-CN", "客户占比", "客群"),
+    ):
+        assert i18n.t("segmentation.charts.clusters.x", locale) == share
+        assert i18n.t("segmentation.charts.clusters.y", locale) == cluster
