@@ -153,12 +153,13 @@ def customer_clv(
     fallback = {"deposits": deposit_margin, "wealth": wealth_margin, "loans": loan_margin}
     rates = class_margins(mix, product_margins=product_margins or {}, class_margin=fallback)
     rates = rates.reindex(s.index).fillna(fallback)
-    loans = s["loans_outstanding"].fillna(0.0).clip(lower=0.0)
-    margin = (
-        s["deposits"].clip(lower=0.0) * rates["deposits"]
-        + s["wealth"].clip(lower=0.0) * rates["wealth"]
-        + loans * rates["loans"]
-    ).to_numpy(float)
+    # each balance class at its own rate (a yearly margin, not the AUM: loans count too)
+    balances = {
+        "deposits": s["deposits"].clip(lower=0.0),
+        "wealth": s["wealth"].clip(lower=0.0),
+        "loans": s["loans_outstanding"].fillna(0.0).clip(lower=0.0),
+    }
+    margin = sum(balances[c] * rates[c] for c in balances).to_numpy(float)
     retention = annual_retention(s["probability"], horizon_months=horizon_months)
     clv = lifetime_value(margin, retention, discount_rate=discount_rate, years=years)
     return open_.assign(margin=margin, retention=retention, clv=clv).reset_index(drop=True)
