@@ -41,6 +41,7 @@ from .. import iorw, paths
 from ..errors import ParamsError
 from ..output import names
 from ..params import ParamSet, validate_branch_id
+from ..prepare import prepare
 from ..reports import module_names, select, settings_classes
 from . import guard
 from .execute import task
@@ -55,6 +56,7 @@ from .guard import EXIT_ERROR as EXIT_ERROR
 from .guard import EXIT_FAILED, EXIT_OK
 from .guard import EXIT_REFUSED as EXIT_REFUSED
 from .manifest import Manifest, remove_other_locales, up_to_date
+from .packs import make_packs
 from .plan import (
     longest_first,
     not_produced,
@@ -193,10 +195,6 @@ def run(
             server = start_fork_server(
                 warm, tuple(module_names(reports, notebook_dir)), root, wait=False
             )
-        # imported once the server is on its way: they pull in pandas and the page code
-        from ..prepare import prepare
-        from .packs import make_packs
-
         specs = select(reports, notebook_dir)
         modules = tuple(s.module.__name__ for s in specs)  # what the fork servers import ahead
         if server is not None:
