@@ -22,6 +22,7 @@ import jupytext
 import numpy as np
 import pandas as pd
 import pytest
+from independent import asset_tier
 
 from branchbook.page import Page
 from branchbook.params import ParamSet
@@ -499,17 +500,6 @@ def planted_bank(small_bank, tmp_path_factory):
     return root, planted
 
 
-def _tiers(aum: pd.Series, tiers) -> pd.Series:
-    """The asset tier of each AUM: the highest tier whose lower bound it reaches."""
-    a = aum.to_numpy(float)
-    names = np.select(
-        [a >= tiers.private, a >= tiers.wealth, a >= tiers.affluent],
-        ["private", "wealth", "affluent"],
-        "mass",
-    )
-    return pd.Series(names, index=aum.index)
-
-
 def _check_winback(root: Path) -> pd.DataFrame:
     """Per branch of ``root``: the published lost customers are exactly the warehouse's,
     and the win-back list (page and workbook) exactly those whose peak tier is in
@@ -545,7 +535,7 @@ def _check_winback(root: Path) -> pd.DataFrame:
                 truth["peak_aum"].to_numpy()
             )
 
-            tier = _tiers(truth["peak_aum"], settings.asset_tiers)
+            tier = asset_tier(truth["peak_aum"], settings.asset_tiers)
             want = truth[tier.isin(settings.winback_tiers)].reset_index()
             want = want.assign(
                 peak_tier=tier[tier.isin(settings.winback_tiers)].to_numpy(),

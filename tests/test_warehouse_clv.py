@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import jupytext
-import numpy as np
 import pandas as pd
 import pytest
+from independent import asset_tier
 
 from branchbook.page import Page
 from branchbook.params import ParamSet
@@ -112,16 +112,6 @@ def _run_segmentation(root: Path) -> tuple[dict, list[pd.DataFrame]]:
     return ns, tables
 
 
-def _tier(aum: pd.Series, tiers) -> pd.Series:
-    a = aum.to_numpy(float)
-    names = np.select(
-        [a >= tiers.private, a >= tiers.wealth, a >= tiers.affluent],
-        ["private", "wealth", "affluent"],
-        "mass",
-    )
-    return pd.Series(names, index=aum.index)
-
-
 def _truth(
     root: Path, clv, *, product_margins: dict[str, float], holdings: bool = True
 ) -> pd.DataFrame:
@@ -207,7 +197,7 @@ def test_clv_by_tier_recomputed_from_the_warehouse_with_product_margins(small_ba
     shown, shown_type = _published(tables)
 
     w = _truth(small_bank, clv, product_margins=clv.product_margins)
-    _compare(shown, shown_type, w.assign(asset_tier=_tier(w["aum"], cfg.asset_tiers)))
+    _compare(shown, shown_type, w.assign(asset_tier=asset_tier(w["aum"], cfg.asset_tiers)))
 
     # the products matter: at the class margins alone the branch's value differs
     flat = _truth(small_bank, clv, product_margins={})
@@ -248,7 +238,7 @@ def test_without_holdings_deposits_and_wealth_take_the_class_margins(bank_withou
     assert (w["r_dep"] == cfg.clv.deposit_margin).all()
     assert (w["r_wealth"] == cfg.clv.wealth_margin).all()
     assert (w["r_loans"] != cfg.clv.loan_margin).any()  # the loans keep their products
-    _compare(shown, shown_type, w.assign(asset_tier=_tier(w["aum"], cfg.asset_tiers)))
+    _compare(shown, shown_type, w.assign(asset_tier=asset_tier(w["aum"], cfg.asset_tiers)))
     text = _page_text(ns)
     assert ns["page"].t("segmentation.notes.clv_margins_classes") in text
     assert ns["page"].t("segmentation.notes.clv_margins_products") not in text
