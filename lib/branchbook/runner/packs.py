@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -148,23 +148,13 @@ def _made(
     import multiprocessing
 
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(make_one, str(out_dir), bid, job): bid for bid, job in todo.items()}
-        try:
-            for fut in as_completed(futures):
-                if stop.is_set():
-                    break
-                try:
-                    yield futures[fut], fut.result()
-                except Exception as exc:  # a pack that failed stops no other
-                    yield futures[fut], exc
-        finally:
-            for fut in futures:
-                fut.cancel()
+        yield from _as_made(
+            {pool.submit(make_one, str(out_dir), bid, job): bid for bid, job in todo.items()}, stop
+        )
 
 
 def _made_by_server(server, out_dir: Path, todo: Mapping[str, Mapping[str, Any]], n: int, stop):
     """:func:`_made` by the fork server's renderers, ``n`` at a time (threads only wait)."""
-    from concurrent.futures import ThreadPoolExecutor
 
     def one(bid: str):
         if stop.is_set():
@@ -172,21 +162,26 @@ def _made_by_server(server, out_dir: Path, todo: Mapping[str, Mapping[str, Any]]
         return server.pack(out_dir, bid, dict(todo[bid]))
 
     with ThreadPoolExecutor(n) as pool:
-        futures = {pool.submit(one, bid): bid for bid in todo}
-        try:
-            for fut in as_completed(futures):
-                if stop.is_set():
-                    break
-                try:
-                    made = fut.result()
-                except Exception as exc:  # a pack that failed stops no other
-                    yield futures[fut], exc
-                    continue
-                if made is not None:
-                    yield futures[fut], made
-        finally:
-            for fut in futures:
-                fut.cancel()
+        yield from _as_made({pool.submit(one, bid): bid for bid in todo}, stop)
+
+
+def _as_made(futures: dict, stop: Stop):
+    """``(branch, made or the exception)`` of each future as it finishes, until ``stop``;
+    a pack that failed stops no other, one not made (``None``: stopped) is left out."""
+    try:
+        for fut in as_completed(futures):
+            if stop.is_set():
+                break
+            try:
+                made = fut.result()
+            except Exception as exc:  # a pack that failed stops no other
+                yield futures[fut], exc
+                continue
+            if made is not None:
+                yield futures[fut], made
+    finally:
+        for fut in futures:
+            fut.cancel()
 
 
 def _record(
