@@ -235,6 +235,59 @@ def test_a_killed_renderer_is_an_error_not_a_hang(server, bank, warm):
         server.render(executed, ("html", "pdf"), on_start=lambda process: process.kill())
 
 
+def test_a_renderer_serves_a_thread_report_after_report_and_is_replaced_when_it_fails(
+    server, bank, warm, tmp_path
+):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    executed = bank["build_dir"] / PERIOD / "executed" / "0101" / "risk.ipynb"
+    pids = []
+
+    def one(path=executed):
+        return server.render(path, ("html", "pdf"), on_start=lambda p: pids.append(p.pid))
+
+    first, second = one(), one()
+    assert pids[0] == pids[1]  # kept warm for the thread's next report
+    assert first[0] == second[0] and first[2] == second[2]  # the same page again
+    # a page that cannot be made: an error, and the next report has a new renderer
+    cell = new_code_cell(
+        "1/0",
+        execution_count=1,
+        outputs=[new_output("error", ename="ZeroDivisionError", evalue="boom", traceback=[])],
+    )
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), str(bad))
+    with pytest.raises(RenderError, match="ZeroDivisionError"):
+        one(bad)
+    one()
+    assert pids[2] == pids[1] != pids[3]  # the failing one was the kept renderer
+    # killed by a time limit between two reports: the next one is made by a new renderer
+    psutil.Process(pids[3]).kill()
+    psutil.Process(pids[3]).wait(5)
+    assert one()[1].startswith(b"%PDF")
+    assert len(set(pids)) == 3 and pids[4] != pids[3]
+    # another thread has a renderer of its own
+    import threading
+
+    other = []
+    t = threading.Thread(
+        target=lambda: server.render(executed, ("html",), on_start=lambda p: other.append(p.pid))
+    )
+    t.start()
+    t.join()
+    assert other and other[0] not in pids
+
+
+def test_a_renderer_is_replaced_after_its_share_of_reports(server, bank, warm, monkeypatch):
+    monkeypatch.setattr(forkclient, "RENDERS_PER_RENDERER", 2)
+    executed = bank["build_dir"] / PERIOD / "executed" / "0101" / "staff_kpi.ipynb"
+    pids = []
+    for _ in range(3):
+        server.render(executed, ("html",), on_start=lambda p: pids.append(p.pid))
+    assert pids[0] == pids[1] != pids[2]
+
+
 def test_the_server_takes_its_children_with_it(tmp_path):
     import asyncio
 

@@ -12,10 +12,12 @@ The fork server is one process per run that imports all of that once, and then f
   process group), and is used for exactly one notebook. Each child starts from the
   same pristine parent, so no state passes from one report to the next; the parent
   never runs report code.
-- a **renderer** per report: the child reads the executed notebook, makes the HTML and
-  the PDF and sends the bytes back; the runner writes them. Each PDF has a process of
-  its own, so PDFs are made in parallel (WeasyPrint is not thread-safe) and a crash in
-  one cannot touch another. Renderers are forked by a second server, forked from the
+- a **renderer** per worker of the run: the child reads an executed notebook, makes
+  the HTML and the PDF and sends the bytes back (the runner writes them), then waits
+  for the worker's next report on the same connection. Renderers are processes of
+  their own, so PDFs are made in parallel (WeasyPrint is not thread-safe) and a crash
+  in one cannot touch another; a renderer that fails or is killed is replaced by a new
+  one for the next report. Renderers are forked by a second server, forked from the
   first once the common imports are done, that adds WeasyPrint and the page template
   while the first kernels start.
 
@@ -23,7 +25,8 @@ Each server has one thread and never starts another: forking is safe. Both exit,
 killing every child still running, when the runner closes their stdin or dies (end of
 file on the pipe). Linux only (``fork``); elsewhere the runner starts kernels the ordinary way.
 
-Protocol: one request per Unix-socket connection, a JSON line; see :class:`ForkServer`.
+Protocol: a request is a JSON line on a Unix-socket connection; a kernel connection
+carries one, a renderer's carries one after another; see :class:`ForkServer`.
 """
 
 from __future__ import annotations
@@ -263,6 +266,25 @@ def _pack_child(conn: socket.socket, request: dict) -> None:
     _send(conn, {"ok": True, "pages": pages, "pdf": len(made)}, made)
 
 
+def _render_session(conn: socket.socket, request: dict) -> None:
+    """Answer ``request`` and every render or pack request after it on ``conn``, one
+    after another, until the runner closes the connection.
+
+    Kept warm between the reports of one worker: Typst's first PDF in a new process
+    costs about 0.18 s of CPU more than the next (its caches and fonts are cold) and
+    reading and exporting the notebook about 0.07 s more (measured on the demo's
+    reports, a fresh fork against a renderer that had made one). Any state a report
+    leaves is what the floor's single process leaves too, whose pages are the same.
+    """
+    reader = conn.makefile("rb")
+    while request.get("op") in ("render", "pack"):
+        (_render_child if request["op"] == "render" else _pack_child)(conn, request)
+        line = reader.readline()
+        if not line:
+            return
+        request = json.loads(line)
+
+
 def render_socket(path: str) -> str:
     """The renderers' socket, beside the kernels' socket ``path``."""
     return str(Path(path).with_name("renderserver.sock"))
@@ -373,10 +395,8 @@ def _serve_requests(listeners: list[socket.socket], helper: int | None = None) -
                             if request.get("op") == "kernel":
                                 conn.close()
                                 call_with_deep_stack(_become_kernel, request)
-                            elif request.get("op") == "render":
-                                call_with_deep_stack(_render_child, conn, request)
-                            elif request.get("op") == "pack":
-                                call_with_deep_stack(_pack_child, conn, request)
+                            elif request.get("op") in ("render", "pack"):
+                                call_with_deep_stack(_render_session, conn, request)
                             else:
                                 code = 2
                         except BaseException:  # noqa: BLE001 - a child never returns into the server
