@@ -20,9 +20,8 @@ from typing import Any
 
 from .. import speedups
 from ..errors import NotebookRunError, RenderError
-from .forkserver import READY, START_TIMEOUT_S, WARM_MODULES, read_line, render_socket
+from .forkserver import READY, RENDERS, START_TIMEOUT_S, WARM_MODULES, read_line, render_socket
 
-RENDERS = ("render", "pack")  # the requests the render server answers
 # A renderer serves one worker's reports one after another (kept warm: see
 # forkserver._render_session) and is replaced after this many. Typst keeps what it
 # laid out for the next documents: a renderer's memory grows by some 60 MB a report

@@ -103,6 +103,7 @@ RENDER_MODULES = (
     "pypdf",
 )
 READY = b"ready\n"
+RENDERS = ("render", "pack")  # the requests the render server answers, on one connection
 START_TIMEOUT_S = 180
 
 
@@ -277,7 +278,7 @@ def _render_session(conn: socket.socket, request: dict) -> None:
     leaves is what the floor's single process leaves too, whose pages are the same.
     """
     reader = conn.makefile("rb")
-    while request.get("op") in ("render", "pack"):
+    while request.get("op") in RENDERS:
         (_render_child if request["op"] == "render" else _pack_child)(conn, request)
         line = reader.readline()
         if not line:
@@ -395,7 +396,7 @@ def _serve_requests(listeners: list[socket.socket], helper: int | None = None) -
                             if request.get("op") == "kernel":
                                 conn.close()
                                 call_with_deep_stack(_become_kernel, request)
-                            elif request.get("op") in ("render", "pack"):
+                            elif request.get("op") in RENDERS:
                                 call_with_deep_stack(_render_session, conn, request)
                             else:
                                 code = 2
