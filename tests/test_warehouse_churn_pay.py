@@ -1,14 +1,18 @@
 """Recomputed from the warehouse by their own SQL, as the ``tests/test_warehouse.py``
-checks are: the staff KPI report's indicative pay, the churn early warning's out-of-time
-AUC and the satisfaction report's win-back list.
+checks are: the staff KPI report's indicative pay and each manager's rating its bonus is
+paid on (the KPIs, the scores within the grade, the composite, the forced bands and the
+NPL veto), the churn early warning's out-of-time AUC and the satisfaction report's
+win-back list.
 
 "Published" is what the report's own notebook code puts on the page and in the workbook:
 the notebook's code cells are run in-process (no kernel) with the parameters the runner
 injects, on the small demo bank of ``conftest.py`` (prepared once per session) and on a
 copy of it with answers planted (``planted_bank``), and the page's tables and action
-lists are read back. The truth never goes through the library's
-SQL or its shared tables: it reads the contract tables (``balances``, ``customers``,
-``loans``, ``staff``, ``transactions``, ``complaints``, ``surveys``) and the parameters.
+lists are read back. The truth never goes through the library's SQL, its shared tables
+or its scoring functions: it reads the contract tables (``balances``, ``customers``,
+``loans``, ``loan_snapshots``, ``staff``, ``targets``, ``transactions``, ``complaints``,
+``surveys``, ``aml_alerts``, ``kyc_history``) and the parameters, and scores and bands
+with the rules of ``independent.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import jupytext
 import numpy as np
 import pandas as pd
 import pytest
-from independent import asset_tier
+from independent import asset_tier, forced_bands, peer_percentile, peer_zscore
 
 from branchbook.page import Page
 from branchbook.params import ParamSet
@@ -82,8 +86,9 @@ def _run_report(root: Path, report: str, branch: str) -> dict:
 # -- indicative pay -------------------------------------------------------------------
 
 # Each manager the staff KPI report shows for a branch (active and hired by the period's
-# end, or no longer active but still holding customers or loans then), their grade and
-# the commission on the loans they originated in the period, at the product's rate.
+# end, or no longer active but still holding customers open at its end or loans then),
+# their grade and the commission on the loans they originated in the period, at the
+# product's rate.
 _PAY_SQL = """
 WITH rates AS (SELECT unnest($products) AS product, unnest($rates) AS rate),
 commission AS (
@@ -97,8 +102,8 @@ FROM staff s LEFT JOIN commission k ON k.manager_id = s.staff_id
 WHERE s.branch_id = $branch
   AND (s.hired_on IS NULL OR s.hired_on <= $last)
   AND (s.active
-       OR EXISTS (SELECT 1 FROM balances b JOIN customers c USING (customer_id)
-                  WHERE c.manager_id = s.staff_id AND b.month = $period)
+       OR EXISTS (SELECT 1 FROM customers c WHERE c.manager_id = s.staff_id
+                  AND c.opened_on <= $last AND (c.closed_on IS NULL OR c.closed_on > $last))
        OR EXISTS (SELECT 1 FROM loan_snapshots x JOIN loans l USING (loan_id)
                   WHERE l.manager_id = s.staff_id AND x.month = $period AND x.outstanding > 0))
 ORDER BY s.staff_id
@@ -121,16 +126,321 @@ def _pay_truth(con, branch: str, settings) -> pd.DataFrame:
     ).df()
 
 
+# -- the ratings the bonus is paid on -------------------------------------------------
+
+#: The rating bands, best first.
+BANDS = "ABCD"
+#: The KPIs of which a low value is good (of the others, a high one).
+LOW_IS_GOOD = frozenset(
+    {"npl_ratio", "new_npl_rate", "complaint_rate", "closure_rate", "aml_open_rate"}
+)
+#: The targets of a KPI and, of those, the levels at the month's end (the others are
+#: flows over the month).
+TARGETS = (
+    "new_customers",
+    "net_new_aum",
+    "deposit_growth",
+    "loan_growth",
+    "products_per_customer",
+)
+LEVELS = ("products_per_customer",)
+
+# Per staff member of the bank and month from January of the period's year to the period
+# (a member hired by the month's end, active, or still holding customers or loans): the
+# sums their KPIs are ratios of. Of the customers whose manager they are today: those
+# open at the month's end (opened by then, not closed: the book), with their balances on
+# the basis (the average daily balances where the period's month has them, a row without
+# them at its month end; an overdraft counts 0; no row counts 0), loans outstanding and
+# products held at the month's end and their KYC status then (the latest
+# ``kyc_history`` row on or before, else today's); the balances of last month's book;
+# those opened in the month; those open at the start of the churn window (opened before
+# it, not closed before it) and of them those closed by the month's end. The loans whose manager they are: outstanding at the month's
+# end, non-performing (substandard, doubtful, loss) and newly so (not last month, or no
+# snapshot then). Over the service window: the CSAT answers on the 0-100 scale and the
+# complaints, by the manager they name, else the customer's. AML alerts on the book's
+# customers open at the month's end (raised by then, not closed by then).
+_BOOK_SQL = """
+WITH months AS (
+    SELECT strftime(d, '%Y-%m') AS month, CAST(d AS DATE) AS first_day,
+           last_day(CAST(d AS DATE)) AS month_end,
+           strftime(CAST(d AS DATE) - INTERVAL 1 MONTH, '%Y-%m') AS prev_month,
+           CAST(d AS DATE) - to_months($churn_months - 1) AS churn_start,
+           CAST(d AS DATE) - to_months($service_months - 1) AS service_start
+    FROM range(CAST($first AS TIMESTAMP), CAST($last AS TIMESTAMP) + INTERVAL 1 MONTH,
+               INTERVAL 1 MONTH) AS t(d)
+),
+basis AS (
+    SELECT $average AND EXISTS (
+        SELECT 1 FROM balances WHERE month = $period
+          AND (deposits_avg IS NOT NULL OR wealth_avg IS NOT NULL)
+    ) AS average
+),
+bal AS (
+    SELECT b.customer_id, b.month, c.manager_id, c.opened_on, c.closed_on,
+           greatest(coalesce(CASE WHEN x.average THEN b.deposits_avg END, b.deposits, 0), 0)
+               AS deposits,
+           coalesce(CASE WHEN x.average THEN b.wealth_avg END, b.wealth, 0) AS wealth,
+           coalesce(b.loans_outstanding, 0) AS loans, coalesce(b.products_held, 0) AS products
+    FROM balances b JOIN customers c USING (customer_id) CROSS JOIN basis x
+),
+held AS (
+    SELECT b.manager_id, m.month, sum(b.deposits + b.wealth) AS aum,
+           sum(b.deposits) AS deposits, sum(b.loans) AS loans, sum(b.products) AS products_held
+    FROM bal b JOIN months m ON m.month = b.month
+    WHERE b.opened_on <= m.month_end AND (b.closed_on IS NULL OR b.closed_on > m.month_end)
+    GROUP BY ALL
+),
+held_before AS (
+    SELECT b.manager_id, m.month, sum(b.deposits + b.wealth) AS aum_prev,
+           sum(b.deposits) AS deposits_prev, sum(b.loans) AS loans_prev
+    FROM bal b JOIN months m ON m.prev_month = b.month
+    WHERE b.opened_on < m.first_day AND (b.closed_on IS NULL OR b.closed_on >= m.first_day)
+    GROUP BY ALL
+),
+open AS (
+    SELECT c.customer_id, c.manager_id, m.month,
+           coalesce((SELECT h.kyc_status FROM kyc_history h
+                     WHERE h.customer_id = c.customer_id AND h.valid_from <= m.month_end
+                     ORDER BY h.valid_from DESC LIMIT 1), c.kyc_status) AS kyc_status
+    FROM customers c JOIN months m
+      ON c.opened_on <= m.month_end AND (c.closed_on IS NULL OR c.closed_on > m.month_end)
+),
+book AS (
+    SELECT o.manager_id, o.month, count(*) AS n_customers,
+           count(*) FILTER (WHERE o.kyc_status = 'complete') AS kyc_complete
+    FROM open o
+    GROUP BY ALL
+),
+joined AS (
+    SELECT c.manager_id, m.month,
+           count(*) FILTER (WHERE c.opened_on BETWEEN m.first_day AND m.month_end)
+               AS new_customers,
+           count(*) FILTER (WHERE c.opened_on < m.churn_start
+                            AND (c.closed_on IS NULL OR c.closed_on >= m.churn_start))
+               AS churn_base,
+           count(*) FILTER (WHERE c.opened_on < m.churn_start
+                            AND c.closed_on BETWEEN m.churn_start AND m.month_end) AS churned
+    FROM customers c CROSS JOIN months m
+    GROUP BY ALL
+),
+snap AS (
+    SELECT l.manager_id, x.loan_id, x.month, coalesce(x.outstanding, 0) AS outstanding,
+           coalesce(x.five_class IN ('substandard', 'doubtful', 'loss'), false) AS npl
+    FROM loan_snapshots x JOIN loans l USING (loan_id)
+),
+lending AS (
+    SELECT s.manager_id, m.month, count(*) FILTER (WHERE s.outstanding > 0) AS n_loans,
+           sum(s.outstanding) AS book_outstanding,
+           coalesce(sum(s.outstanding) FILTER (WHERE s.npl), 0) AS npl_outstanding,
+           coalesce(sum(s.outstanding) FILTER (WHERE s.npl AND NOT coalesce(p.npl, false)), 0)
+               AS new_npl
+    FROM snap s JOIN months m ON m.month = s.month
+    LEFT JOIN snap p ON p.loan_id = s.loan_id AND p.month = m.prev_month
+    GROUP BY ALL
+),
+answers AS (
+    SELECT coalesce(r.manager_id, c.manager_id) AS manager_id, m.month,
+           count(*) AS n_surveys, sum(list_extract($scale, r.csat)) AS csat_points
+    FROM surveys r JOIN customers c USING (customer_id)
+    JOIN months m ON r.responded_on BETWEEN m.service_start AND m.month_end
+    WHERE r.csat BETWEEN 1 AND 5
+    GROUP BY ALL
+),
+grievances AS (
+    SELECT coalesce(q.manager_id, c.manager_id) AS manager_id, m.month, count(*) AS n_complaints
+    FROM complaints q JOIN customers c USING (customer_id)
+    JOIN months m ON q.received_at >= m.service_start AND q.received_at < m.month_end + 1
+    GROUP BY ALL
+),
+alerts AS (
+    SELECT c.manager_id, m.month, count(*) AS aml_open
+    FROM aml_alerts a JOIN customers c USING (customer_id)
+    JOIN months m ON a.raised_on <= m.month_end
+    WHERE (a.closed_on IS NULL AND a.status = 'open') OR a.closed_on > m.month_end
+    GROUP BY ALL
+)
+SELECT s.staff_id, s.branch_id, s.grade, s.active, m.month,
+       coalesce(b.n_customers, 0) AS n_customers, coalesce(b.kyc_complete, 0) AS kyc_complete,
+       coalesce(j.new_customers, 0) AS new_customers,
+       coalesce(j.churn_base, 0) AS churn_base, coalesce(j.churned, 0) AS churned,
+       coalesce(h.aum, 0) AS aum, coalesce(p.aum_prev, 0) AS aum_prev,
+       coalesce(h.deposits, 0) AS deposits, coalesce(p.deposits_prev, 0) AS deposits_prev,
+       coalesce(h.loans, 0) AS loans, coalesce(p.loans_prev, 0) AS loans_prev,
+       coalesce(h.products_held, 0) AS products_held,
+       coalesce(l.book_outstanding, 0) AS book_outstanding,
+       coalesce(l.npl_outstanding, 0) AS npl_outstanding, coalesce(l.new_npl, 0) AS new_npl,
+       coalesce(a.n_surveys, 0) AS n_surveys, coalesce(a.csat_points, 0) AS csat_points,
+       coalesce(g.n_complaints, 0) AS n_complaints, coalesce(x.aml_open, 0) AS aml_open
+FROM staff s CROSS JOIN months m
+LEFT JOIN book b ON b.manager_id = s.staff_id AND b.month = m.month
+LEFT JOIN joined j ON j.manager_id = s.staff_id AND j.month = m.month
+LEFT JOIN held h ON h.manager_id = s.staff_id AND h.month = m.month
+LEFT JOIN held_before p ON p.manager_id = s.staff_id AND p.month = m.month
+LEFT JOIN lending l ON l.manager_id = s.staff_id AND l.month = m.month
+LEFT JOIN answers a ON a.manager_id = s.staff_id AND a.month = m.month
+LEFT JOIN grievances g ON g.manager_id = s.staff_id AND g.month = m.month
+LEFT JOIN alerts x ON x.manager_id = s.staff_id AND x.month = m.month
+WHERE (s.hired_on IS NULL OR s.hired_on <= m.month_end)
+  AND (s.active OR coalesce(b.n_customers, 0) > 0 OR coalesce(l.n_loans, 0) > 0)
+ORDER BY s.staff_id, m.month
+"""
+
+_TARGETS_SQL = """
+SELECT staff_id, period AS month, kpi, target FROM targets
+WHERE period BETWEEN $first AND $period AND kpi IN (SELECT unnest($kpis))
+"""
+
+
+def _per(num: pd.Series, den: pd.Series) -> pd.Series:
+    """``num / den``, NaN where ``den`` is 0 (nothing to measure)."""
+    return num / den.where(den != 0)
+
+
+def _book(con, settings) -> pd.DataFrame:
+    """The sums of :data:`_BOOK_SQL` per staff member and month of the year to date, with
+    the KPIs as the README and the KPI list define them."""
+    b = con.execute(
+        _BOOK_SQL,
+        {
+            "first": f"{PERIOD[:4]}-01-01",
+            "last": f"{PERIOD}-01",
+            "period": PERIOD,
+            "churn_months": settings.churn_window_months,
+            "service_months": settings.service_window_months,
+            "average": settings.balance_basis == "average_daily",
+            "scale": [float(v) for v in settings.csat_scale],
+        },
+    ).df()
+    n = b["n_customers"]
+    return b.assign(
+        net_new_aum=b["aum"] - b["aum_prev"],
+        deposit_growth=b["deposits"] - b["deposits_prev"],
+        loan_growth=b["loans"] - b["loans_prev"],
+        products_per_customer=_per(b["products_held"], n),
+        npl_ratio=_per(b["npl_outstanding"], b["book_outstanding"]),
+        new_npl_rate=_per(b["new_npl"], b["book_outstanding"]),
+        csat=_per(b["csat_points"], b["n_surveys"]),
+        complaint_rate=1000.0 * _per(b["n_complaints"], n),
+        closure_rate=_per(b["churned"], b["churn_base"]),
+        kyc_complete_rate=_per(b["kyc_complete"], n),
+        aml_open_rate=1000.0 * _per(b["aml_open"], n),
+    )
+
+
+def _target_attainment(con, book: pd.DataFrame, settings) -> pd.Series:
+    """Per staff member with a valid target in the period: the mean year-to-date
+    attainment of their targets of the month, each kept within 0 and ``attainment_cap``.
+    A flow's year to date is the sum of its results over the months of the year with a
+    target of it (a month without the manager counting 0) over the sum of those targets;
+    a level's is the month's own. Valid: the year-to-date target above 0 and the month's
+    result known."""
+    targets = con.execute(
+        _TARGETS_SQL, {"first": f"{PERIOD[:4]}-01", "period": PERIOD, "kpis": list(TARGETS)}
+    ).df()
+    results = book.melt(
+        id_vars=["staff_id", "month"], value_vars=list(TARGETS), var_name="kpi", value_name="actual"
+    )
+    t = targets.merge(results, on=["staff_id", "month", "kpi"], how="left")
+    cap, kept = settings.attainment_cap, {}
+    for (staff, kpi), year in t.groupby(["staff_id", "kpi"]):
+        now = year[year["month"] == PERIOD]
+        if now.empty or now["actual"].isna().all():
+            continue
+        if kpi in LEVELS:
+            target, actual = now["target"].iloc[0], now["actual"].iloc[0]
+        else:
+            target, actual = year["target"].sum(), year["actual"].fillna(0.0).sum()
+        if target > 0:
+            kept.setdefault(staff, []).append(min(max(actual / target, 0.0), cap))
+    return pd.Series({staff: float(np.mean(a)) for staff, a in kept.items()}, dtype=float)
+
+
+def _score(values: pd.Series, peers: pd.Series, kpi: str, settings) -> pd.Series:
+    """The KPI's 0-100 score within the peer group, by ``normalisation``."""
+    good = "low" if kpi in LOW_IS_GOOD else "high"
+    if settings.normalisation == "zscore":
+        lower, upper = settings.winsor_lower, settings.winsor_upper
+        return peer_zscore(values, peers, good=good, lower=lower, upper=upper)
+    return peer_percentile(values, peers, good=good)
+
+
+def _dimension(rated: pd.DataFrame, kpis, settings) -> pd.Series:
+    """A dimension's score: the mean of its KPIs' scores within the grade, over those the
+    manager has (NaN without one)."""
+    scores = [_score(rated[k], rated["grade"], k, settings) for k in kpis]
+    return pd.concat(scores, axis=1).mean(axis=1)
+
+
+def _ratings(con, settings) -> pd.DataFrame:
+    """Every staff member of the bank in the period, by ``staff_id``: the book's KPIs,
+    ``target_attainment``, ``rated`` (active, at least ``min_book_customers`` open
+    customers), and for the rated ``composite`` and the band before (``rating_raw``) and
+    after (``rating``) the veto; None: not rated.
+
+    Each scorecard KPI is scored within the rated of the same grade bank-wide; a
+    dimension is the mean of its KPIs' scores, the composite the weighted mean of the
+    dimensions that have one (the weights rescaled over them). The bands are forced
+    within ``rating_pool`` (:func:`independent.forced_bands`, the composite to 1e-9 so
+    that a tie is one), and a band better than ``veto_cap`` is capped there when the
+    loan book's NPL ratio is above ``npl_veto_limit``."""
+    book = _book(con, settings)
+    m = book[book["month"] == PERIOD].set_index("staff_id")
+    m = m.assign(target_attainment=_target_attainment(con, book, settings).reindex(m.index))
+    m = m.assign(rated=m["active"] & (m["n_customers"] >= settings.min_book_customers))
+    rated = m[m["rated"]]
+    dims = pd.DataFrame(
+        {d: _dimension(rated, kpis, settings) for d, kpis in settings.scorecard.items()},
+        index=rated.index,
+    )
+    w = pd.Series(settings.dimension_weights)[dims.columns]
+    weight = dims.notna().mul(w).sum(axis=1)
+    composite = dims.fillna(0.0).mul(w).sum(axis=1) / weight.where(weight > 0)
+    bank = pd.Series("bank", index=rated.index)
+    pools = {"grade": rated["grade"], "bank": bank, "branch": rated["branch_id"]}
+    raw = forced_bands(composite.round(9), pools[settings.rating_pool], settings.rating_shares)
+    cap = BANDS.index(settings.veto_cap)
+    better = raw.map(lambda r: isinstance(r, str) and BANDS.index(r) < cap)
+    vetoed = better & (rated["npl_ratio"] > settings.npl_veto_limit)
+    rating = raw.mask(vetoed, settings.veto_cap)
+    return m.assign(
+        composite=composite.reindex(m.index),
+        rating_raw=raw.reindex(m.index),
+        rating=rating.reindex(m.index),
+    )
+
+
+def _check_ratings(ratings: pd.DataFrame, ns: dict, shown: pd.DataFrame, settings) -> None:
+    """The report's scorecard for the managers ``shown`` on the pay table against the
+    recomputed ``ratings``: each scorecard KPI and the target attainment first (where a
+    rating differs, they say why), then the composite, and the rating on the page ("none"
+    where not rated)."""
+    sc = ns["sc"]
+    sc = sc[sc["month"] == PERIOD].set_index("staff_id").loc[shown.index]
+    mine = ratings.loc[shown.index]
+    assert sc["rated"].astype(bool).tolist() == mine["rated"].tolist()
+    for kpi in [*(k for ks in settings.scorecard.values() for k in ks), "target_attainment"]:
+        got, want = sc[kpi].to_numpy(float), mine[kpi].to_numpy(float)
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-9, nan_ok=True), kpi
+    got, want = sc["composite"].to_numpy(float), mine["composite"].to_numpy(float)
+    assert got == pytest.approx(want, abs=1e-9, nan_ok=True)
+    assert shown["rating"].tolist() == mine["rating"].fillna("none").tolist()
+
+
 def _check_pay(root: Path) -> pd.DataFrame:
     """Per manager of each branch of ``root``: base pay by grade, the grade's standard
-    bonus x the rating's coefficient and commission = principal of the loans originated
-    in the month x the product's rate, recomputed from ``staff`` and ``loans`` by their own
-    query and the validated parameters, against the pay table the staff KPI notebook puts
-    on the page. The rating is the input (the scorecard's, after the veto); a manager not
-    rated has no bonus and no total. Returns the recomputed pay of every branch."""
+    bonus x the coefficient of the manager's rating and commission = principal of the
+    loans originated in the month x the product's rate, recomputed from the warehouse by
+    their own queries and the validated parameters, against the pay table the staff KPI
+    notebook puts on the page. The rating is recomputed too (:func:`_ratings`: the KPIs
+    from the contract tables, scored and banded bank-wide, then the veto) and checked
+    against the report's scorecard (:func:`_check_ratings`); a manager not rated has no
+    bonus and no total. Returns the recomputed pay of every branch, with the rating before
+    and after the veto."""
     con = _warehouse(root)
     out = []
     try:
+        # the bank's scoring values: a branch file cannot change them
+        ratings = _ratings(con, _sections(root, BRANCHES[0]).sections["staff_kpi"])
         for branch in BRANCHES:
             settings = _sections(root, branch).sections["staff_kpi"]
             dev = settings.development
@@ -140,10 +450,10 @@ def _check_pay(root: Path) -> pd.DataFrame:
             got = shown[0].set_index("staff_id")
             want = _pay_truth(con, branch, settings).set_index("staff_id")
             assert len(want) > 0 and sorted(got.index) == sorted(want.index), branch
-            sc = ns["sc"]
-            rating = sc[sc["month"] == PERIOD].set_index("staff_id")["rating"]
-            factor = rating.reindex(want.index).map(dict(settings.bonus_coefficients))
-            want = want.assign(
+            _check_ratings(ratings, ns, got.loc[want.index], settings)
+            rated = ratings.loc[want.index, ["rating_raw", "rating"]]
+            factor = rated["rating"].map(dict(settings.bonus_coefficients))
+            want = want.join(rated).assign(
                 base=want["grade"].map(dev.base_pay).astype(float),
                 bonus=want["grade"].map(dev.standard_bonus).astype(float) * factor.astype(float),
             )
@@ -162,6 +472,8 @@ def _check_pay(root: Path) -> pd.DataFrame:
 def test_indicative_pay_matches_the_warehouse_and_the_parameters(small_bank):
     pay = _check_pay(small_bank)
     assert (pay["commission"] > 0).any()  # the demo's managers originate loans in the month
+    # the demo has a manager whose NPL ratio lowers the band: the veto is checked too
+    assert (pay["rating_raw"].notna() & (pay["rating"] != pay["rating_raw"])).any()
 
 
 # -- churn: who was active, who churned -------------------------------------------------

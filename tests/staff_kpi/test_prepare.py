@@ -249,3 +249,46 @@ def test_managed_aum_reads_the_average_daily_balance_where_the_warehouse_has_it(
     )
     sc = on_end["staff_scorecard"].set_index(["staff_id", "month"])
     assert sc.loc[("S1", PERIOD), "net_new_aum"] == 70.0
+
+
+def test_a_managers_book_is_the_customers_open_at_the_month_end():
+    """The book is the customers open at the month's end, whatever the balance rows say:
+    C7 (S2) closed on 20 October keeps a balance row for October and is out of S2's
+    October book (its customers, AUM and products); C8 (S3), open all along, has no
+    October balance row and is in S3's book at AUM 0. The segmentation report counts
+    them so (its open customers), and the bridge closes at the book's AUM."""
+    t = _tables()
+    t["customers"] = pd.concat(
+        [
+            t["customers"],
+            pd.DataFrame(
+                {
+                    "customer_id": ["C7", "C8"],
+                    "branch_id": ["0101", "0102"],
+                    "manager_id": ["S2", "S3"],
+                    "customer_type": ["individual"] * 2,
+                    "opened_on": [pd.Timestamp("2020-01-01").date()] * 2,
+                    "closed_on": [pd.Timestamp("2026-10-20").date(), None],
+                    "kyc_status": ["complete"] * 2,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = [("C7", "2026-09", 40.0), ("C7", "2026-10", 500.0), ("C8", "2026-09", 10.0)]
+    extra = pd.DataFrame(rows, columns=["customer_id", "month", "deposits"])
+    extra = extra.assign(wealth=0.0, products_held=1, loans_outstanding=0.0)
+    t["balances"] = pd.concat([t["balances"], extra], ignore_index=True)
+    out = staff_kpi.prepare(make_ctx(t, SMALL))
+    sc = out["staff_scorecard"].set_index(["staff_id", "month"])
+    s2, s3 = sc.loc[("S2", PERIOD)], sc.loc[("S3", PERIOD)]
+    assert s2["n_customers"] == 1  # C4; C7 closed on 20 October
+    assert s2["aum"] == 180.0 and s2["products_held"] == 3  # C4's
+    assert s2["net_new_aum"] == 180.0 - (200.0 + 40.0)  # C7 left the book in October
+    assert sc.loc[("S2", "2026-09"), "n_customers"] == 2  # C4, C7
+    assert s3["n_customers"] == 2  # C5 and C8, without a balance row
+    assert s3["aum"] == 70.0 and s3["products_per_customer"] == 0.5
+    b = out["staff_bridge"]
+    aum = b[(b["base"] == "month") & (b["stock"] == "aum")].set_index("staff_id")
+    assert aum.loc["S2", "closing"] == approx(s2["aum"])
+    assert aum.loc["S2", "opening"] == approx(240.0)

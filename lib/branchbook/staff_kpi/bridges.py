@@ -32,12 +32,14 @@ STOCKS: tuple[str, ...] = ("aum", "loans", "book", "npl")
 #: The headlines whose change the summary explains, in order.
 HEADLINES: tuple[str, ...] = ("aum", "loans", "npl_ratio")
 
-# the shared customer-month and loan-month tables (:mod:`branchbook.metrics.shared`)
+# the shared customer-month and loan-month tables (:mod:`branchbook.metrics.shared`); a
+# manager's customers are those open at the month's end, as the scorecard's book counts
+# them (a customer closed by then is out of it, whatever rows it has)
 _CUSTOMERS_SQL = """
 SELECT b.customer_id AS entity, b.manager_id AS staff_id, b.month, b.aum,
        coalesce(b.loans_outstanding, 0) AS loans
 FROM customer_month b
-WHERE b.manager_id IS NOT NULL AND b.month IN ($period, $prev_period, $year_period)
+WHERE b.manager_id IS NOT NULL AND b.open AND b.month IN ($period, $prev_period, $year_period)
 """
 
 _LOANS_SQL = """

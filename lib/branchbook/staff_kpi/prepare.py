@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..metrics.cards import year_start_period
 from ..metrics.history import History, alert_state_sql, history
-from ..metrics.models import closed_by_sql
+from ..metrics.models import closed_by_sql, open_at_sql
 from ..period import Period, shift_month
 from .attainment import ATTAINMENT_COLUMNS, attainment, target_attainment
 from .bridges import prepare_bridges
@@ -20,27 +20,38 @@ from .settings import Settings
 
 
 def _balances_sql(h: History) -> str:
-    """Sums per manager and month of the shared ``customer_month`` rows; ``kyc_complete``
-    counts the customers whose KYC status at the month's end was complete (from
+    """Sums per manager and month of ``$months`` over their book: the customers open at
+    the month's end (:func:`branchbook.metrics.models.open_at_sql`), with the month's
+    row of the shared ``customer_month`` table (a customer without one at 0; a customer
+    closed by then is out of the book, whatever rows it has). ``kyc_complete`` counts
+    the customers whose KYC status at the month's end was complete (from
     ``kyc_history``; today's status without it)."""
     kyc = "coalesce(k.kyc_status, c.kyc_status)" if h.kyc_dated else "c.kyc_status"
     asof = (
-        "ASOF LEFT JOIN kyc_history k ON k.customer_id = b.customer_id AND b.month_end >= k.valid_from"
+        "ASOF LEFT JOIN kyc_history k ON k.customer_id = c.customer_id AND c.month_end >= k.valid_from"
         if h.kyc_dated
         else ""
     )
     return f"""
-SELECT b.manager_id AS staff_id, b.month,
+WITH m AS (
+    SELECT month, last_day(CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE)) AS month_end
+    FROM (SELECT unnest($months) AS month)
+),
+book AS (
+    SELECT c.customer_id, c.manager_id, c.kyc_status, m.month, m.month_end
+    FROM customers c JOIN m ON {open_at_sql("m.month_end")}
+    WHERE c.manager_id IS NOT NULL
+)
+SELECT c.manager_id AS staff_id, c.month,
        count(*) AS n_customers,
-       sum(b.aum) AS aum,
-       sum(coalesce(b.deposits, 0)) AS deposits,
-       sum(coalesce(b.loans_outstanding, 0)) AS loans,
-       sum(coalesce(b.products_held, 0)) AS products_held,
+       coalesce(sum(b.aum), 0) AS aum,
+       coalesce(sum(b.deposits), 0) AS deposits,
+       coalesce(sum(b.loans_outstanding), 0) AS loans,
+       coalesce(sum(b.products_held), 0) AS products_held,
        count(*) FILTER (WHERE {kyc} = 'complete') AS kyc_complete
-FROM customer_month b
-JOIN customers c ON c.customer_id = b.customer_id
+FROM book c
+LEFT JOIN customer_month b ON b.customer_id = c.customer_id AND b.month = c.month
 {asof}
-WHERE b.manager_id IS NOT NULL AND b.month BETWEEN $first AND $last
 GROUP BY ALL
 """
 
@@ -262,7 +273,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     dated = history(ctx)
     parts = {
         "staff": ctx.sql(_STAFF_SQL),
-        "balances": ctx.sql(_balances_sql(dated), first=str(since.prev), last=last),
+        "balances": ctx.sql(_balances_sql(dated), months=[str(since.prev), *span]),
         "new_customers": ctx.sql(_NEW_CUSTOMERS_SQL, start=since.start, end=end),
         "churn": ctx.sql(_churn_sql(), months=months, window=s.churn_window_months),
         "loans": ctx.sql(_LOANS_SQL, first=shift_month(first, -1), last=last),
