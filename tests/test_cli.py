@@ -191,3 +191,21 @@ def test_run_makes_every_level_by_default_and_branch_is_the_old_behaviour():
     source = (ROOT / "lib" / "branchbook" / "cli.py").read_text(encoding="utf-8")
     preview = source[source.index('if args.command == "preview"') :]
     assert 'scopes=("branch",)' in preview[: preview.index('if args.command == "run"')]
+
+
+def test_duckdb_out_of_memory_is_one_line_naming_the_limit_and_the_setting(monkeypatch, capsys):
+    """Not a traceback: the operator's fix is a larger limit on a machine that has it."""
+    import duckdb
+
+    from branchbook import cli
+
+    def short_of_memory(args):
+        raise duckdb.OutOfMemoryException("failed to pin block of size 256.0 KiB")
+
+    monkeypatch.setattr(cli, "_dispatch", short_of_memory)
+    monkeypatch.setenv("BRANCHBOOK_DUCKDB_MEMORY", "2GB")
+    assert cli.main(["prepare"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "ran out of memory under its limit of 2GB (BRANCHBOOK_DUCKDB_MEMORY)" in err
+    assert "BRANCHBOOK_DUCKDB_MEMORY=8GB" in err

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -304,11 +305,29 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print(f"branchbook: terminated (SIGTERM); {_STOPPED}", file=sys.stderr)
         return 143
-    except Exception:  # an internal error: show it, and exit with its own code
+    except Exception as exc:  # an internal error: show it, and exit with its own code
+        if _out_of_memory(exc):
+            print(f"branchbook: {_out_of_memory(exc)}; {_STOPPED}", file=sys.stderr)
+            return EXIT_ERROR
         import traceback
 
         print(redact.scrub(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_ERROR
+
+
+def _out_of_memory(exc: BaseException) -> str:
+    """The line for DuckDB running out of memory under its limit ("" for any other
+    error): not bad input and not a bug, but a machine or a limit too small for the
+    bank, which the operator can change."""
+    if type(exc).__name__ != "OutOfMemoryException" or "duckdb" not in type(exc).__module__:
+        return ""
+    from .warehouse import DEFAULT_MEMORY, MEMORY_VARIABLE
+
+    limit = os.environ.get(MEMORY_VARIABLE, "").strip() or DEFAULT_MEMORY
+    return (
+        f"DuckDB ran out of memory under its limit of {limit} ({MEMORY_VARIABLE}): on a "
+        f"machine with more memory set it higher, e.g. {MEMORY_VARIABLE}=8GB"
+    )
 
 
 _STOPPED = (
