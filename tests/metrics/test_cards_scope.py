@@ -61,7 +61,9 @@ def test_the_banks_cards_have_no_benchmark_and_no_rank():
     assert got["previous"].tolist() == [0.5, 0.5]  # no pooled values given: the frame's own
 
 
-def test_risk_pooled_ratios_weigh_each_branch_by_its_outstanding():
+def risk_bench():
+    """Three branches' ``bench_risk_trend``, ``bench_risk_kpis`` (the sums only) and
+    ``bench_risk_scopes`` rows, by name."""
     trend = pd.DataFrame(
         {
             "branch_id": ["1", "2", "3", "1"],
@@ -71,15 +73,83 @@ def test_risk_pooled_ratios_weigh_each_branch_by_its_outstanding():
             "special_mention_ratio": [0.0, 0.01, 0.0, 0.0],
         }
     )
-    got = risk.pooled_ratios(trend, ["1", "2"], month="2026-10")
-    assert got["npl_ratio"] == pytest.approx((10 + 6) / 400)  # not (0.10 + 0.02) / 2
-    assert got["special_mention_ratio"] == pytest.approx(3 / 400)
-    assert math.isnan(risk.pooled_ratios(trend, [], month="2026-10")["npl_ratio"])
-    prev, year, bank = risk.scope_context(
-        trend, members=["1", "2"], branches=["1", "2", "3"], period="2026-10"
+    kept = pd.DataFrame(
+        {
+            "branch_id": ["1", "2", "3", "1", "2", "1", "2"],
+            "month": ["2026-10"] * 3 + ["2026-09"] * 2 + ["2025-12"] * 2,
+            "el": [1.0, 3.0, 6.0, 2.0, 2.0, 1.0, 1.0],
+            "ead": [100.0, 300.0, 600.0, 100.0, 300.0, 100.0, 100.0],
+            "loans_without_el": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0],
+            "warning_exposure": [50.0, 30.0, 0.0, 10.0, 0.0, 0.0, 0.0],
+            "book_outstanding": [100.0, 300.0, 600.0, 100.0, 300.0, 100.0, 0.0],
+            "risk_customers": [1.0, 3.0, 0.0, 2.0, 0.0, 0.0, 0.0],
+            "open_customers": [10.0, 30.0, 60.0, 10.0, 30.0, 10.0, 10.0],
+        }
     )
-    assert prev["npl_ratio"] == 0.5 and math.isnan(year["npl_ratio"])
+    measured = pd.DataFrame(
+        {
+            "scope": ["region:E", "region:E", "bank"],
+            "period": ["2026-09", "2025-12", "2026-10"],
+            "top10_share": [0.8, 0.9, 0.4],
+        }
+    )
+    frames = {"bench_risk_trend": trend, "bench_risk_kpis": kept, "bench_risk_scopes": measured}
+    return frames.__getitem__
+
+
+def test_risk_pooled_kpis_add_the_sums_then_divide():
+    got = risk.pooled_kpis(risk_bench(), {"1": "E", "2": "E", "3": "N"})
+    east = got.set_index(["unit", "period"]).loc[("E", "2026-10")]
+    assert east["npl_ratio"] == pytest.approx((10 + 6) / 400)  # not (0.10 + 0.02) / 2
+    assert east["special_mention_ratio"] == pytest.approx(3 / 400)
+    assert east["expected_loss_rate"] == pytest.approx(4 / 400)
+    assert east["warning_exposure_share"] == pytest.approx(80 / 400)  # not (0.5 + 0.1) / 2
+    assert east["risk_customer_share"] == pytest.approx(4 / 40)
+    december = got.set_index(["unit", "period"]).loc[("E", "2025-12")]
+    # branch 2 had loans without an expected loss: the rate is not known, never a part
+    assert math.isnan(december["expected_loss_rate"])
+    assert december["warning_exposure_share"] == 0.0
+    assert december["risk_customer_share"] == 0.0
+    # a month with the trend's rows only (no sums kept): the trend's ratios, NaN for the rest
+    assert set(got["period"]) == {"2026-10", "2026-09", "2025-12"}
+
+
+def test_risk_sum_ratios_of_a_branchs_sums_are_its_cards():
+    book = pd.DataFrame(
+        {"customer_id": ["a", "b"], "outstanding": [60.0, 40.0], "ead": [70.0, 40.0],
+         "el": [1.4, 0.8], "five_class": ["pass", "pass"]}
+    )  # fmt: skip
+    warnings = pd.DataFrame({"exposure": [60.0, 40.0], "n_rules": [1, 0]})
+    compliance = pd.DataFrame({"status": ["risk", "watch", "compliant", "compliant"]})
+    given = {"book": book, "warnings": warnings, "compliance": compliance}
+    sums = risk.kpi_sums(**given)
+    assert sums == {"el": pytest.approx(2.2), "ead": 110.0, "loans_without_el": 0.0,
+                    "warning_exposure": 60.0, "book_outstanding": 100.0,
+                    "risk_customers": 1.0, "open_customers": 4.0}  # fmt: skip
+    got = risk.sum_ratios(pd.DataFrame([sums])).iloc[0]
+    want = risk.kpis(**given)
+    for key in got.index:
+        assert got[key] == pytest.approx(want[key]), key
+    assert got["expected_loss_rate"] == pytest.approx(2.2 / 110)
+    unscored = risk.kpi_sums(**{**given, "book": book.assign(el=[1.4, math.nan])})
+    assert math.isnan(risk.sum_ratios(pd.DataFrame([unscored]))["expected_loss_rate"].iloc[0])
+
+
+def test_risk_scope_context_reads_the_scopes_pooled_months_and_the_bank():
+    prev, year, bank = risk.scope_context(
+        risk_bench(), scope="region:E", members=["1", "2"], branches=["1", "2", "3"],
+        period="2026-10",
+    )  # fmt: skip
+    assert prev["npl_ratio"] == 0.5  # branch 1 alone has trend rows in September
+    assert prev["warning_exposure_share"] == pytest.approx(10 / 400)
+    assert prev["top10_share"] == 0.8
+    assert math.isnan(year["npl_ratio"])  # no trend rows last December: n/a
+    assert year["top10_share"] == 0.9 and year["risk_customer_share"] == 0.0
     assert bank["npl_ratio"] == pytest.approx(16 / 1000)
+    assert bank["expected_loss_rate"] == pytest.approx(10 / 1000)
+    assert bank["warning_exposure_share"] == pytest.approx(80 / 1000)
+    assert bank["top10_share"] == 0.4
+    assert set(prev) == set(year) == set(bank) == set(risk.KPI_KEYS)
 
 
 def test_staff_bank_values_pool_the_managers_and_read_the_funnels_centre():

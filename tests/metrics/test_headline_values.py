@@ -12,6 +12,7 @@ from branchbook import risk, satisfaction, segmentation, staff_kpi
 from branchbook.metrics.headlines import headlines
 from branchbook.params import Rag
 from branchbook.reports import registry
+from branchbook.risk.metrics import SUM_COLUMNS
 from branchbook.satisfaction.metrics import MONTHLY_COLUMNS
 
 
@@ -41,7 +42,8 @@ def npl_bench(name):
     frames = {
         "bench_risk_kpis": pd.DataFrame(
             {"branch_id": ["1", "2", "3"], "month": ["2026-10"] * 3,
-             **{k: [0.10, 0.02, 0.0] if k == "npl_ratio" else [0.0] * 3 for k in risk.KPI_KEYS}}
+             **{k: [0.10, 0.02, 0.0] if k == "npl_ratio" else [0.0] * 3 for k in risk.KPI_KEYS},
+             **{k: [0.0] * 3 for k in SUM_COLUMNS}}
         ),
         "bench_risk_trend": pd.DataFrame(
             {"branch_id": ["1", "2", "3"], "month": ["2026-10"] * 3,
