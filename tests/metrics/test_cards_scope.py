@@ -187,14 +187,31 @@ def test_segmentation_scope_year_start_pools_the_counts_of_last_december():
             "high_value_customers": [2.0, 4.0, 8.0],
             "dormant_high_value": [1.0, 2.0, 8.0],
             "active_share": [0.5, 1.0, 0.0],
+            "suitability_mismatches": [1.0, 2.0, 5.0],
+            "suitability_holders": [4.0, 0.0, 10.0],
+            "suitability_mismatch_share": [0.25, math.nan, 0.5],
         }
     )
     got = segmentation.scope_year_start(bench, members=["1", "2"], period="2026-10")
     assert got["customers"] == 30.0 and got["aum_total"] == 3.0
     assert got["active_share"] == pytest.approx((0.5 * 10 + 1.0 * 20) / 30)  # pooled
     assert got["dormant_high_value_share"] == pytest.approx(3 / 6)
-    assert "top20_share" not in got  # not kept as sums: n/a
+    assert got["suitability_mismatches"] == 3.0
+    # branch 2's two mismatched customers hold no judged product: pooled, 3 of 4
+    assert got["suitability_mismatch_share"] == pytest.approx(3 / 4)
+    assert "top20_share" not in got  # not a ratio of sums: only from the scope's own measure
     assert segmentation.scope_year_start(bench, members=["1"], period="2025-10") == {}
+    measured = pd.DataFrame(
+        {"scope": ["region:E", "bank"], "period": ["2025-12", "2025-12"], "top20_share": [0.8, 0.9]}
+    )
+    got = segmentation.scope_year_start(
+        bench, members=["1", "2"], period="2026-10", measured=measured, scope="region:E"
+    )
+    assert got["top20_share"] == 0.8  # the region's own top 20%, not its branches' 0.5, 0.6
+    bank = segmentation.scope_values(bench, members=["1", "2", "3"], period="2025-12",
+                                     measured=measured)  # fmt: skip
+    assert bank["top20_share"] == 0.9
+    assert bank["suitability_mismatch_share"] == pytest.approx(8 / 14)
 
 
 @pytest.mark.parametrize(

@@ -105,13 +105,15 @@ def test_each_reports_pooled_kpis_add_the_sums_then_divide():
         {"branch_id": ["1", "2", "3"], "period": ["2026-10"] * 3,
          "customers": [10.0, 20.0, 40.0], "aum_total": [1.0, 2.0, 4.0],
          "high_value_customers": [2.0, 4.0, 8.0], "dormant_high_value": [1.0, 2.0, 8.0],
-         "active_share": [0.5, 1.0, 0.0]}
+         "active_share": [0.5, 1.0, 0.0], "suitability_mismatches": [1.0, 1.0, 0.0],
+         "suitability_holders": [2.0, 8.0, 0.0]}
     )  # fmt: skip
     got = segmentation.pooled_kpis(lambda _: seg, {"1": "E", "2": "E", "3": "N"})
     east = got.set_index("unit").loc["E"]
     assert east["customers"] == 30.0 and east["aum_total"] == 3.0
     assert east["active_share"] == pytest.approx(25 / 30)  # not (0.5 + 1.0) / 2
     assert east["dormant_high_value_share"] == pytest.approx(3 / 6)
+    assert east["suitability_mismatch_share"] == pytest.approx(2 / 10)  # not (0.5 + 0.125) / 2
     staff = pd.DataFrame(
         {"branch_id": ["1", "2"], "month": ["2026-10"] * 2,
          "composite_mean": [40.0, 70.0], "n_rated": [3, 1]}
