@@ -152,28 +152,39 @@ def test_risk_scope_context_reads_the_scopes_pooled_months_and_the_bank():
     assert set(prev) == set(year) == set(bank) == set(risk.KPI_KEYS)
 
 
-def test_staff_bank_values_pool_the_managers_and_read_the_funnels_centre():
+def test_staff_bank_values_pool_every_cards_sums_over_the_managers():
+    """Each branch's sums of the month, added, then each card's ratio: branch 1 has
+    three rated managers at 40 on average, branch 2 one at 70."""
     bench = pd.DataFrame(
         {
-            "branch_id": ["1", "2"],
-            "month": ["2026-10"] * 2,
-            "composite_mean": [40.0, 70.0],
-            "n_rated": [3, 1],
+            "branch_id": ["1", "2", "1"],
+            "month": ["2026-10", "2026-10", "2026-09"],
+            "comp_sum": [120.0, 70.0, 0.0],
+            "comp_n": [3.0, 1.0, 0.0],
+            "met_n": [2.0, 0.0, 0.0],
+            "valid_n": [5.0, 3.0, 0.0],
+            "aum": [110.0, 95.0, 0.0],
+            "aum_prev": [100.0, 100.0, 0.0],
+            "npl": [2.0, 0.0, 0.0],
+            "book": [100.0, 300.0, 0.0],
+            "csat_points": [800.0, 90.0, 0.0],
+            "n_surveys": [10.0, 1.0, 0.0],
+            "churned": [1.0, 6.0, 0.0],
+            "churn_base": [50.0, 50.0, 0.0],
         }
     )
-    funnel = pd.DataFrame(
-        {
-            "month": ["2026-10", "2026-10"],
-            "metric": ["npl_ratio", "closure_rate"],
-            "p0": [0.02, 0.07],
-        }
-    )
-    got = staff_kpi.bank_values(bench, funnel, period="2026-10")
+    got = staff_kpi.bank_values(bench, period="2026-10")
     assert got == {
-        "composite_mean": pytest.approx(47.5),
-        "managed_npl_ratio": 0.02,
-        "managed_closure_rate": 0.07,
+        "composite_mean": pytest.approx(190 / 4),  # 47.5 over managers, not 55
+        "targets_met_share": pytest.approx(2 / 8),  # not (0.4 + 0) / 2
+        "managed_aum_growth": pytest.approx(5 / 200),  # not (0.10 - 0.05) / 2
+        "managed_npl_ratio": pytest.approx(2 / 400),
+        "managed_csat": pytest.approx(890 / 11),  # not (80 + 90) / 2
+        "managed_closure_rate": pytest.approx(7 / 100),
     }
+    nothing = staff_kpi.bank_values(bench, period="2026-09")
+    assert all(math.isnan(v) for v in nothing.values())  # nothing to measure: n/a, never 0
+    assert all(math.isnan(v) for v in staff_kpi.bank_values(bench, period="2025-12").values())
 
 
 def test_segmentation_scope_year_start_pools_the_counts_of_last_december():

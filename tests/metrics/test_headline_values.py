@@ -14,6 +14,7 @@ from branchbook.params import Rag
 from branchbook.reports import registry
 from branchbook.risk.metrics import SUM_COLUMNS
 from branchbook.satisfaction.metrics import MONTHLY_COLUMNS
+from branchbook.staff_kpi.metrics import SUM_COLUMNS as STAFF_SUMS
 
 
 def test_a_headline_not_recorded_has_no_value_and_no_status():
@@ -115,8 +116,8 @@ def test_each_reports_pooled_kpis_add_the_sums_then_divide():
     assert east["dormant_high_value_share"] == pytest.approx(3 / 6)
     assert east["suitability_mismatch_share"] == pytest.approx(2 / 10)  # not (0.5 + 0.125) / 2
     staff = pd.DataFrame(
-        {"branch_id": ["1", "2"], "month": ["2026-10"] * 2,
-         "composite_mean": [40.0, 70.0], "n_rated": [3, 1]}
+        {**{k: [0.0, 0.0] for k in STAFF_SUMS}, "branch_id": ["1", "2"], "month": ["2026-10"] * 2,
+         "comp_sum": [120.0, 70.0], "comp_n": [3.0, 1.0]}
     )  # fmt: skip
     got = staff_kpi.pooled_kpis(lambda _: staff, {"1": "E", "2": "E"})
     assert got["composite_mean"].iloc[0] == pytest.approx(47.5)  # not 55: over managers
