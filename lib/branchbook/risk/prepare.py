@@ -214,7 +214,8 @@ def _scope_kpis(snap: dict, regions: pd.DataFrame, month: str) -> pd.DataFrame:
     loans (:func:`branchbook.metrics.scopes.by_scope`): not a ratio of the branches'
     sums, so measured here, where the whole book of the month is at hand."""
     region = dict(zip(regions["branch_id"], regions["region"], strict=True))
-    return by_scope(snap["book"], region, scope_kpis, period=month)
+    loans = snap["book"][["branch_id", "customer_id", "outstanding"]]  # all the measure reads
+    return by_scope(loans, region, scope_kpis, period=month)
 
 
 def _bench_extra(

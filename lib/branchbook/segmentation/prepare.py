@@ -334,8 +334,9 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     bench = pd.concat([_bench_rows(v, m) for m, v in months.items()], ignore_index=True)
     region = ctx.sql("SELECT branch_id, region FROM branches")
     region = dict(zip(region["branch_id"].astype(str), region["region"], strict=True))
-    measured = [by_scope(v, region, scope_kpis, period=m) for m, v in months.items()]
-    del months, year  # last December's customers are needed no further
+    slim = {m: v[["branch_id", "open_now", "aum"]] for m, v in months.items()}  # all it reads
+    measured = [by_scope(v, region, scope_kpis, period=m) for m, v in slim.items()]
+    del months, slim, year  # last December's customers are needed no further
     return {
         "segmentation_customers": customers.reset_index(drop=True),
         "bench_segmentation": bench,
