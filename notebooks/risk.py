@@ -61,8 +61,8 @@ k = risk.kpis(book=book, warnings=flags, compliance=status)
 prev, bank = risk.kpi_context(d.bench("bench_risk_kpis"), branch_id=d.branch_id, period=d.period)
 year_start = bank_value = None
 if scope != "branch":  # the scope's own pooled last month and year start; a region's card against the bank
-    prev, year_start, bank_value = risk.scope_context(d.bench("bench_risk_trend"), members=d.members,
-                                                      period=d.period, branches=d.meta["branches"])
+    prev, year_start, bank_value = risk.scope_context(d.bench, scope=scope, members=d.members, period=d.period,
+                                                      branches=d.meta["branches"])
 trend = risk.npl_trend(history, bench_trend=d.bench("bench_risk_trend"),
                        months=window(d.period, cfg.trend_months + 1))
 dist = risk.score_distribution(book, bins=d.bench("bench_risk_score_bins"))

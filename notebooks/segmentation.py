@@ -50,6 +50,7 @@ d, cfg, page = rc.data, rc.settings, rc.page
 rows = d.table("segmentation_customers")
 bench = d.bench("bench_segmentation")
 clusters = d.bench("bench_segmentation_clusters")
+measured = d.bench("bench_segmentation_scopes")  # the top 20%'s share of the bank and each region
 cur = seg.classify(rows, cfg)
 prev = seg.classify(seg.previous(rows), cfg)
 leagues, level = league.scope_leagues(seg.league_values, {"bench": bench}, region=d.org.region, members=d.members,
@@ -64,8 +65,10 @@ page.title()
 page.kpi_frame(cards.at_scope(seg.kpi_table(seg.kpis(cur), seg.kpis(prev), bench=bench, branch_id=d.branch_id,
                                              period=d.period, settings=cfg),
                               level=page.level, previous=seg.kpis(prev),
-                              year_start=seg.scope_year_start(bench, members=d.members, period=d.period),
-                              bank=seg.scope_values(bench, members=d.meta["branches"], period=d.period)),
+                              year_start=seg.scope_year_start(bench, members=d.members, period=d.period,
+                                                              measured=measured, scope=scope),
+                              bank=seg.scope_values(bench, members=d.meta["branches"], period=d.period,
+                                                    measured=measured)),
                metrics=seg.METRICS, rag=cfg.kpi_status)
 moves = d.table("segmentation_bridge")
 page.summary([*league.facts(leagues, label=page.t("segmentation.kpis.customers"), names=names),

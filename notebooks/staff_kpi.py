@@ -73,7 +73,7 @@ names = page.unit_names(d.table("branches")) if leagues else {}
 page.title()
 page.kpi_frame(cards.at_scope(staff_kpi.kpi_cards(sc, att, bench, branch_id=d.branch_id, period=d.period,
                                                    prev_period=prev, status=cfg.kpi_status),
-                              level=page.level, bank=staff_kpi.bank_values(bench, bench_funnel, period=d.period)),
+                              level=page.level, bank=staff_kpi.bank_values(bench, period=d.period)),
                metrics=staff_kpi.CARDS, rag=cfg.kpi_status)
 moves = d.table("staff_bridge")
 page.summary([*league.facts(leagues, label=page.t("staff_kpi.kpis.composite_mean"), names=names),

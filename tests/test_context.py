@@ -22,10 +22,12 @@ def test_a_region_report_says_what_it_pools_and_how_to_read_it():
     assert en[0].startswith(
         "Preview for head office: this report pools every branch of the East region."
     )
-    assert en[1].startswith('A card shows "n/a" for last period')
+    assert en[1].startswith("A card's last period and start of the year are this level's own")
+    assert '"n/a" only where there is nothing to measure' in en[1]
     assert "cover every branch of the East region" in en[2]
     zh = notice("zh-CN", "region:East")
     assert zh[0].startswith("总行预览：本报告汇总了华东区域的全部网点数据。")
+    assert zh[1].startswith("指标卡的上期和年初数值均为本层级自身数值")
     assert len(zh) == len(en) == 3
 
 

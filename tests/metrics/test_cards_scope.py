@@ -61,7 +61,9 @@ def test_the_banks_cards_have_no_benchmark_and_no_rank():
     assert got["previous"].tolist() == [0.5, 0.5]  # no pooled values given: the frame's own
 
 
-def test_risk_pooled_ratios_weigh_each_branch_by_its_outstanding():
+def risk_bench():
+    """Three branches' ``bench_risk_trend``, ``bench_risk_kpis`` (the sums only) and
+    ``bench_risk_scopes`` rows, by name."""
     trend = pd.DataFrame(
         {
             "branch_id": ["1", "2", "3", "1"],
@@ -71,39 +73,118 @@ def test_risk_pooled_ratios_weigh_each_branch_by_its_outstanding():
             "special_mention_ratio": [0.0, 0.01, 0.0, 0.0],
         }
     )
-    got = risk.pooled_ratios(trend, ["1", "2"], month="2026-10")
-    assert got["npl_ratio"] == pytest.approx((10 + 6) / 400)  # not (0.10 + 0.02) / 2
-    assert got["special_mention_ratio"] == pytest.approx(3 / 400)
-    assert math.isnan(risk.pooled_ratios(trend, [], month="2026-10")["npl_ratio"])
-    prev, year, bank = risk.scope_context(
-        trend, members=["1", "2"], branches=["1", "2", "3"], period="2026-10"
+    kept = pd.DataFrame(
+        {
+            "branch_id": ["1", "2", "3", "1", "2", "1", "2"],
+            "month": ["2026-10"] * 3 + ["2026-09"] * 2 + ["2025-12"] * 2,
+            "el": [1.0, 3.0, 6.0, 2.0, 2.0, 1.0, 1.0],
+            "ead": [100.0, 300.0, 600.0, 100.0, 300.0, 100.0, 100.0],
+            "loans_without_el": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0],
+            "warning_exposure": [50.0, 30.0, 0.0, 10.0, 0.0, 0.0, 0.0],
+            "book_outstanding": [100.0, 300.0, 600.0, 100.0, 300.0, 100.0, 0.0],
+            "risk_customers": [1.0, 3.0, 0.0, 2.0, 0.0, 0.0, 0.0],
+            "open_customers": [10.0, 30.0, 60.0, 10.0, 30.0, 10.0, 10.0],
+        }
     )
-    assert prev["npl_ratio"] == 0.5 and math.isnan(year["npl_ratio"])
+    measured = pd.DataFrame(
+        {
+            "scope": ["region:E", "region:E", "bank"],
+            "period": ["2026-09", "2025-12", "2026-10"],
+            "top10_share": [0.8, 0.9, 0.4],
+        }
+    )
+    frames = {"bench_risk_trend": trend, "bench_risk_kpis": kept, "bench_risk_scopes": measured}
+    return frames.__getitem__
+
+
+def test_risk_pooled_kpis_add_the_sums_then_divide():
+    got = risk.pooled_kpis(risk_bench(), {"1": "E", "2": "E", "3": "N"})
+    east = got.set_index(["unit", "period"]).loc[("E", "2026-10")]
+    assert east["npl_ratio"] == pytest.approx((10 + 6) / 400)  # not (0.10 + 0.02) / 2
+    assert east["special_mention_ratio"] == pytest.approx(3 / 400)
+    assert east["expected_loss_rate"] == pytest.approx(4 / 400)
+    assert east["warning_exposure_share"] == pytest.approx(80 / 400)  # not (0.5 + 0.1) / 2
+    assert east["risk_customer_share"] == pytest.approx(4 / 40)
+    december = got.set_index(["unit", "period"]).loc[("E", "2025-12")]
+    # branch 2 had loans without an expected loss: the rate is not known, never a part
+    assert math.isnan(december["expected_loss_rate"])
+    assert december["warning_exposure_share"] == 0.0
+    assert december["risk_customer_share"] == 0.0
+    # a month with the trend's rows only (no sums kept): the trend's ratios, NaN for the rest
+    assert set(got["period"]) == {"2026-10", "2026-09", "2025-12"}
+
+
+def test_risk_sum_ratios_of_a_branchs_sums_are_its_cards():
+    book = pd.DataFrame(
+        {"customer_id": ["a", "b"], "outstanding": [60.0, 40.0], "ead": [70.0, 40.0],
+         "el": [1.4, 0.8], "five_class": ["pass", "pass"]}
+    )  # fmt: skip
+    warnings = pd.DataFrame({"exposure": [60.0, 40.0], "n_rules": [1, 0]})
+    compliance = pd.DataFrame({"status": ["risk", "watch", "compliant", "compliant"]})
+    given = {"book": book, "warnings": warnings, "compliance": compliance}
+    sums = risk.kpi_sums(**given)
+    assert sums == {"el": pytest.approx(2.2), "ead": 110.0, "loans_without_el": 0.0,
+                    "warning_exposure": 60.0, "book_outstanding": 100.0,
+                    "risk_customers": 1.0, "open_customers": 4.0}  # fmt: skip
+    got = risk.sum_ratios(pd.DataFrame([sums])).iloc[0]
+    want = risk.kpis(**given)
+    for key in got.index:
+        assert got[key] == pytest.approx(want[key]), key
+    assert got["expected_loss_rate"] == pytest.approx(2.2 / 110)
+    unscored = risk.kpi_sums(**{**given, "book": book.assign(el=[1.4, math.nan])})
+    assert math.isnan(risk.sum_ratios(pd.DataFrame([unscored]))["expected_loss_rate"].iloc[0])
+
+
+def test_risk_scope_context_reads_the_scopes_pooled_months_and_the_bank():
+    prev, year, bank = risk.scope_context(
+        risk_bench(), scope="region:E", members=["1", "2"], branches=["1", "2", "3"],
+        period="2026-10",
+    )  # fmt: skip
+    assert prev["npl_ratio"] == 0.5  # branch 1 alone has trend rows in September
+    assert prev["warning_exposure_share"] == pytest.approx(10 / 400)
+    assert prev["top10_share"] == 0.8
+    assert math.isnan(year["npl_ratio"])  # no trend rows last December: n/a
+    assert year["top10_share"] == 0.9 and year["risk_customer_share"] == 0.0
     assert bank["npl_ratio"] == pytest.approx(16 / 1000)
+    assert bank["expected_loss_rate"] == pytest.approx(10 / 1000)
+    assert bank["warning_exposure_share"] == pytest.approx(80 / 1000)
+    assert bank["top10_share"] == 0.4
+    assert set(prev) == set(year) == set(bank) == set(risk.KPI_KEYS)
 
 
-def test_staff_bank_values_pool_the_managers_and_read_the_funnels_centre():
+def test_staff_bank_values_pool_every_cards_sums_over_the_managers():
+    """Each branch's sums of the month, added, then each card's ratio: branch 1 has
+    three rated managers at 40 on average, branch 2 one at 70."""
     bench = pd.DataFrame(
         {
-            "branch_id": ["1", "2"],
-            "month": ["2026-10"] * 2,
-            "composite_mean": [40.0, 70.0],
-            "n_rated": [3, 1],
+            "branch_id": ["1", "2", "1"],
+            "month": ["2026-10", "2026-10", "2026-09"],
+            "comp_sum": [120.0, 70.0, 0.0],
+            "comp_n": [3.0, 1.0, 0.0],
+            "met_n": [2.0, 0.0, 0.0],
+            "valid_n": [5.0, 3.0, 0.0],
+            "aum": [110.0, 95.0, 0.0],
+            "aum_prev": [100.0, 100.0, 0.0],
+            "npl": [2.0, 0.0, 0.0],
+            "book": [100.0, 300.0, 0.0],
+            "csat_points": [800.0, 90.0, 0.0],
+            "n_surveys": [10.0, 1.0, 0.0],
+            "churned": [1.0, 6.0, 0.0],
+            "churn_base": [50.0, 50.0, 0.0],
         }
     )
-    funnel = pd.DataFrame(
-        {
-            "month": ["2026-10", "2026-10"],
-            "metric": ["npl_ratio", "closure_rate"],
-            "p0": [0.02, 0.07],
-        }
-    )
-    got = staff_kpi.bank_values(bench, funnel, period="2026-10")
+    got = staff_kpi.bank_values(bench, period="2026-10")
     assert got == {
-        "composite_mean": pytest.approx(47.5),
-        "managed_npl_ratio": 0.02,
-        "managed_closure_rate": 0.07,
+        "composite_mean": pytest.approx(190 / 4),  # 47.5 over managers, not 55
+        "targets_met_share": pytest.approx(2 / 8),  # not (0.4 + 0) / 2
+        "managed_aum_growth": pytest.approx(5 / 200),  # not (0.10 - 0.05) / 2
+        "managed_npl_ratio": pytest.approx(2 / 400),
+        "managed_csat": pytest.approx(890 / 11),  # not (80 + 90) / 2
+        "managed_closure_rate": pytest.approx(7 / 100),
     }
+    nothing = staff_kpi.bank_values(bench, period="2026-09")
+    assert all(math.isnan(v) for v in nothing.values())  # nothing to measure: n/a, never 0
+    assert all(math.isnan(v) for v in staff_kpi.bank_values(bench, period="2025-12").values())
 
 
 def test_segmentation_scope_year_start_pools_the_counts_of_last_december():
@@ -117,14 +198,31 @@ def test_segmentation_scope_year_start_pools_the_counts_of_last_december():
             "high_value_customers": [2.0, 4.0, 8.0],
             "dormant_high_value": [1.0, 2.0, 8.0],
             "active_share": [0.5, 1.0, 0.0],
+            "suitability_mismatches": [1.0, 2.0, 5.0],
+            "suitability_holders": [4.0, 0.0, 10.0],
+            "suitability_mismatch_share": [0.25, math.nan, 0.5],
         }
     )
     got = segmentation.scope_year_start(bench, members=["1", "2"], period="2026-10")
     assert got["customers"] == 30.0 and got["aum_total"] == 3.0
     assert got["active_share"] == pytest.approx((0.5 * 10 + 1.0 * 20) / 30)  # pooled
     assert got["dormant_high_value_share"] == pytest.approx(3 / 6)
-    assert "top20_share" not in got  # not kept as sums: n/a
+    assert got["suitability_mismatches"] == 3.0
+    # branch 2's two mismatched customers hold no judged product: pooled, 3 of 4
+    assert got["suitability_mismatch_share"] == pytest.approx(3 / 4)
+    assert "top20_share" not in got  # not a ratio of sums: only from the scope's own measure
     assert segmentation.scope_year_start(bench, members=["1"], period="2025-10") == {}
+    measured = pd.DataFrame(
+        {"scope": ["region:E", "bank"], "period": ["2025-12", "2025-12"], "top20_share": [0.8, 0.9]}
+    )
+    got = segmentation.scope_year_start(
+        bench, members=["1", "2"], period="2026-10", measured=measured, scope="region:E"
+    )
+    assert got["top20_share"] == 0.8  # the region's own top 20%, not its branches' 0.5, 0.6
+    bank = segmentation.scope_values(bench, members=["1", "2", "3"], period="2025-12",
+                                     measured=measured)  # fmt: skip
+    assert bank["top20_share"] == 0.9
+    assert bank["suitability_mismatch_share"] == pytest.approx(8 / 14)
 
 
 @pytest.mark.parametrize(

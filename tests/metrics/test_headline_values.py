@@ -12,7 +12,9 @@ from branchbook import risk, satisfaction, segmentation, staff_kpi
 from branchbook.metrics.headlines import headlines
 from branchbook.params import Rag
 from branchbook.reports import registry
+from branchbook.risk.metrics import SUM_COLUMNS
 from branchbook.satisfaction.metrics import MONTHLY_COLUMNS
+from branchbook.staff_kpi.metrics import SUM_COLUMNS as STAFF_SUMS
 
 
 def test_a_headline_not_recorded_has_no_value_and_no_status():
@@ -41,7 +43,8 @@ def npl_bench(name):
     frames = {
         "bench_risk_kpis": pd.DataFrame(
             {"branch_id": ["1", "2", "3"], "month": ["2026-10"] * 3,
-             **{k: [0.10, 0.02, 0.0] if k == "npl_ratio" else [0.0] * 3 for k in risk.KPI_KEYS}}
+             **{k: [0.10, 0.02, 0.0] if k == "npl_ratio" else [0.0] * 3 for k in risk.KPI_KEYS},
+             **{k: [0.0] * 3 for k in SUM_COLUMNS}}
         ),
         "bench_risk_trend": pd.DataFrame(
             {"branch_id": ["1", "2", "3"], "month": ["2026-10"] * 3,
@@ -103,16 +106,18 @@ def test_each_reports_pooled_kpis_add_the_sums_then_divide():
         {"branch_id": ["1", "2", "3"], "period": ["2026-10"] * 3,
          "customers": [10.0, 20.0, 40.0], "aum_total": [1.0, 2.0, 4.0],
          "high_value_customers": [2.0, 4.0, 8.0], "dormant_high_value": [1.0, 2.0, 8.0],
-         "active_share": [0.5, 1.0, 0.0]}
+         "active_share": [0.5, 1.0, 0.0], "suitability_mismatches": [1.0, 1.0, 0.0],
+         "suitability_holders": [2.0, 8.0, 0.0]}
     )  # fmt: skip
     got = segmentation.pooled_kpis(lambda _: seg, {"1": "E", "2": "E", "3": "N"})
     east = got.set_index("unit").loc["E"]
     assert east["customers"] == 30.0 and east["aum_total"] == 3.0
     assert east["active_share"] == pytest.approx(25 / 30)  # not (0.5 + 1.0) / 2
     assert east["dormant_high_value_share"] == pytest.approx(3 / 6)
+    assert east["suitability_mismatch_share"] == pytest.approx(2 / 10)  # not (0.5 + 0.125) / 2
     staff = pd.DataFrame(
-        {"branch_id": ["1", "2"], "month": ["2026-10"] * 2,
-         "composite_mean": [40.0, 70.0], "n_rated": [3, 1]}
+        {**{k: [0.0, 0.0] for k in STAFF_SUMS}, "branch_id": ["1", "2"], "month": ["2026-10"] * 2,
+         "comp_sum": [120.0, 70.0], "comp_n": [3.0, 1.0]}
     )  # fmt: skip
     got = staff_kpi.pooled_kpis(lambda _: staff, {"1": "E", "2": "E"})
     assert got["composite_mean"].iloc[0] == pytest.approx(47.5)  # not 55: over managers

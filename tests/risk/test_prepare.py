@@ -23,6 +23,7 @@ def test_prepare_returns_the_artifacts(tiny):
         "bench_risk_loss",
         "bench_risk_scorecard",
         "bench_risk_kpis",
+        "bench_risk_scopes",
         "bench_risk_trend",
         "bench_risk_rolls",
         "bench_risk_score_bins",
@@ -144,6 +145,45 @@ def test_prepare_benchmarks_by_hand(tiny):
     assert west["risk_customer_share"] == 0.0 and west["loans"] == 0
     ind = tiny["bench_risk_industry"].set_index("industry")["share"]
     assert ind.to_dict() == approx({"manufacturing": 300 / 380, "construction": 80 / 380})
+
+
+def test_prepare_keeps_each_ratio_cards_sums_and_the_scopes_top10_by_hand(tiny):
+    """The sums behind the ratio cards per branch and month (a region pools them), and
+    the top-10 borrower share of the bank and its region on their pooled loans."""
+    b = tiny["bench_risk_kpis"].set_index(["branch_id", "month"])
+    east = b.loc[("0101", "2026-10")]
+    assert east["warning_exposure"] == approx(380_000.0)  # C2 300,000 + C3 80,000
+    assert east["book_outstanding"] == approx(980_000.0)
+    assert (east["risk_customers"], east["open_customers"]) == (2.0, 4.0)  # C2, C4 of four
+    # no scorecard: L1 and L2 have no PD, so no expected loss (L3, in default, has PD 1)
+    assert east["loans_without_el"] == 2.0
+    assert b.loc[("0101", "2026-09"), "book_outstanding"] == approx(1_000_000.0)
+    west = b.loc[("0102", "2026-10")]
+    assert (west["book_outstanding"], west["open_customers"]) == (0.0, 1.0)
+    scopes = tiny["bench_risk_scopes"].set_index(["scope", "period"])
+    assert sorted(scopes.index) == [
+        (s, m) for s in ("bank", "region:R") for m in ("2025-12", "2026-09", "2026-10")
+    ]
+    # three borrowers, fewer than ten: they hold the whole book
+    assert scopes.loc[("region:R", "2026-10"), "top10_share"] == 1.0
+    assert scopes.loc[("bank", "2025-12"), "top10_share"] == 1.0
+
+
+def test_a_pooled_expected_loss_rate_is_the_pooled_books(fitted):
+    """With a fitted scorecard, the bank's expected loss rate pooled from the branches'
+    sums equals the rate of the bank's whole book scored at once, not the branches'
+    mean rate; last month and last December are known too."""
+    s, out = fitted
+    bench = out["bench_risk_kpis"]
+    pooled = risk.pooled_kpis(out.get, dict.fromkeys(bench["branch_id"].unique(), "bank"))
+    pooled = pooled.set_index("period")["expected_loss_rate"]
+    sc = risk.load_scorecard(out["bench_risk_scorecard"])
+    book = risk.score_book(out["risk_loans"], scorecard=sc, lgd=s.lgd,
+                           default_dpd=s.scorecard.default_dpd, ccf=s.ccf)  # fmt: skip
+    assert pooled["2026-10"] == approx(book["el"].sum() / book["ead"].sum())
+    rates = bench.loc[bench["month"] == "2026-10", "expected_loss_rate"]
+    assert pooled["2026-10"] != approx(rates.mean())
+    assert pooled[["2025-12", "2026-09"]].notna().all()
 
 
 def test_cards_show_the_change_since_last_december(tiny):

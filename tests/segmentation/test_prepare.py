@@ -133,8 +133,10 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         ],
         columns=["customer_id", "month", "product_id", "product_type", "risk_level", "balance"],
     )
+    branches = pd.DataFrame({"branch_id": ["0101", "0102"], "region": ["East", "North"]})
     con = duckdb.connect()
     for name, df in {
+        "branches": branches,
         "holdings": holdings,
         "customers": customers,
         "balances": balances,
@@ -170,6 +172,7 @@ def test_prepare_returns_the_named_frames(prepared):
         "segmentation_customers",
         "bench_segmentation",
         "bench_segmentation_clusters",
+        "bench_segmentation_scopes",
         "segmentation_bridge",
         "segmentation_suitability",
         "bench_segmentation_penetration",
@@ -305,6 +308,31 @@ def test_prepare_bench(prepared):
         other["active_share"],
     ) == (2.0, 1_000.0, 1.0, 0.5)
     assert b.loc[("0102", "2026-09"), "active_share"] == 0.0
+
+
+def test_prepare_keeps_the_counts_a_share_card_is_pooled_from(prepared):
+    b = prepared["bench_segmentation"].set_index(["branch_id", "period"])
+    # C01 (R1 deposit, R4 fund for R2) and C03 (R1 for R1) hold products; C01 mismatched
+    now = b.loc[("0101", "2026-10")]
+    assert (now["suitability_holders"], now["suitability_mismatches"]) == (2.0, 1.0)
+    assert now["suitability_mismatch_share"] == 0.5
+    # C08's fund is not judged (no appetite): no holder in 0102
+    assert b.loc[("0102", "2026-10"), "suitability_holders"] == 0.0
+    assert b.loc[("0101", "2026-09"), "suitability_holders"] == 1.0  # C01's fund
+
+
+def test_prepare_measures_the_top20_share_on_each_scopes_pooled_customers(prepared):
+    m = prepared["bench_segmentation_scopes"].set_index(["scope", "period"])["top20_share"]
+    assert sorted(m.index) == [
+        (s, p) for s in ("bank", "region:East", "region:North") for p in ("2026-09", "2026-10")
+    ]
+    # October: 0101 (East) holds C01, C02, C03 (7,549,999.99, the largest 7,000,000); 0102
+    # (North) C05 (1,000) and C08 (0); the bank's five customers: its top one, C02
+    assert m[("region:East", "2026-10")] == pytest.approx(7_000_000 / 7_549_999.99)
+    assert m[("region:North", "2026-10")] == 1.0
+    assert m[("bank", "2026-10")] == pytest.approx(7_000_000 / 7_550_999.99)
+    # September: East's 600,000, 6,000,000 and 800,000
+    assert m[("region:East", "2026-09")] == pytest.approx(6_000_000 / 7_400_000)
 
 
 def test_bridge_customers_reach_back_to_the_end_of_last_year(prepared):

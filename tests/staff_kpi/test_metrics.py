@@ -38,6 +38,20 @@ def test_prepare_bench_branch_kpis_match_kpis(prepared):
     assert (grade["n_B"], grade["n_C"]) == (1, 2)
 
 
+def test_prepare_keeps_the_sums_so_the_bank_pools_to_its_own_cards(prepared):
+    """The bench's sums by hand for 0101, and the bank's value pooled from every
+    branch's sums equal to the cards computed on all the bank's managers at once."""
+    bench = prepared["bench_branch_kpis"]
+    b = bench.set_index(["branch_id", "month"]).loc[("0101", PERIOD)]
+    assert (b["aum"], b["aum_prev"]) == (400.0, 350.0)  # 220 + 180, 150 + 200
+    assert (b["npl"], b["book"]) == (800.0, 1800.0)
+    assert (b["met_n"], b["valid_n"]) == (1.0, 2.0)
+    assert (b["csat_points"], b["n_surveys"]) == (160.0, 2.0)
+    sc, att = prepared["staff_scorecard"], prepared["staff_attainment"]
+    whole = staff_kpi.kpis(sc, att, month=PERIOD)
+    assert staff_kpi.bank_values(bench, period=PERIOD) == approx(whole)
+
+
 def test_kpi_cards_change_bank_median_and_status(prepared):
     d = _branch(prepared)
     cards = staff_kpi.kpi_cards(

@@ -11,7 +11,9 @@ summary sentences.
   on the one 0-100 scale, when a customer has closed, which loans are NPL);
 - :mod:`.basis`: which balance a customer's AUM is read on (average daily or month end)
   and the note when a warehouse without average daily balances falls back;
-- :mod:`.history`: point-in-time facts (alerts, KYC status, loan exits as they were).
+- :mod:`.history`: point-in-time facts (alerts, KYC status, loan exits as they were);
+- :mod:`.scopes`: a KPI that does not add up across branches (a concentration),
+  measured on the bank's and each region's pooled rows;
 - :mod:`.shared`: those blocks computed once per period in prepare, as the tables
   ``customer_month``, ``loan_month``, ``survey_scored`` and ``churn`` every report's
   prepare reads.

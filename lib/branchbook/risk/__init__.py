@@ -32,6 +32,8 @@ settings) calls, in order::
     k = kpis(book=book, warnings=flags, compliance=status)
     prev, bank = kpi_context(bench["bench_risk_kpis"], branch_id=..., period=...)
     kpi_cards(k, prev, bench=bench["bench_risk_kpis"], branch_id=..., period=..., rag=...)
+    # a region or the bank: its own pooled last month and start of the year, the bank's value
+    scope_context(bench, scope=..., members=..., branches=..., period=...)
     # loan book
     five_class_mix(x["risk_book"], month=period); dpd_mix(x["risk_book"], month=period)
     npl_trend(x["risk_book"], bench_trend=bench["bench_risk_trend"], months=...)
@@ -113,11 +115,13 @@ from .metrics import (
     KPIS,
     kpi_cards,
     kpi_context,
+    kpi_sums,
     kpis,
     league_values,
     pooled_kpis,
-    pooled_ratios,
     scope_context,
+    scope_kpis,
+    sum_ratios,
     unit_kpis,
 )
 from .prepare import prepare
@@ -186,10 +190,12 @@ from .validation import (
 )
 
 __all__ = [
+    "kpi_sums",
     "league_values",
-    "pooled_ratios",
     "pooled_kpis",
     "scope_context",
+    "scope_kpis",
+    "sum_ratios",
     "unit_kpis",
     "LOSS_MEASURES", "SCENARIOS", "Stress", "asset_correlation", "collateral_lgd", "loss_at_scope", "loss_summary",
     "rwa_today", "scenario", "scope_losses", "simulate_losses", "stress_table", "vasicek_quantile",

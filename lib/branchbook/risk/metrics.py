@@ -15,6 +15,8 @@ import pandas as pd
 
 from ..metrics import Metric, declare, league, ratio
 from ..metrics.cards import bank_median, card_frame, unit_values, year_start_period
+from ..metrics.scopes import scope_value
+from ..orgtree import BANK
 from ..period import shift_month
 from ..stats.funnel import effective_loans
 from .exposure import top_share
@@ -153,47 +155,112 @@ def league_values(
     return sums[["unit", "period", "value"]].merge(n[["unit", "period", "n"]], how="left")
 
 
-#: The cards whose sums ``bench_risk_trend`` keeps per branch and month (each ratio
-#: with its outstanding), so a region or the bank can be pooled (:func:`pooled_kpis`).
-POOLED_KEYS = ("npl_ratio", "special_mention_ratio")
+#: The cards that are a ratio of sums kept per branch and month in ``bench_risk_kpis``
+#: (:func:`kpi_sums`): each card's numerator and denominator, so a region or the bank
+#: adds its branches' sums and divides (:func:`sum_ratios`).
+SUMS: dict[str, tuple[str, str]] = {
+    "expected_loss_rate": ("el", "ead"),
+    "warning_exposure_share": ("warning_exposure", "book_outstanding"),
+    "risk_customer_share": ("risk_customers", "open_customers"),
+}
+#: The columns :func:`kpi_sums` adds to ``bench_risk_kpis``: the sums of :data:`SUMS`
+#: and the loans without an expected loss (no scorecard: the rate is not known).
+SUM_COLUMNS = ("el", "ead", "loans_without_el", "warning_exposure", "book_outstanding",
+               "risk_customers", "open_customers")  # fmt: skip
+
+
+def kpi_sums(
+    *, book: pd.DataFrame, warnings: pd.DataFrame, compliance: pd.DataFrame
+) -> dict[str, float]:
+    """The numerators and denominators of the cards of :data:`SUMS` for one branch (or
+    any set of loans), as :func:`kpis` takes them: ``el`` and ``ead`` summed over the
+    loans (``loans_without_el`` counts the loans with no expected loss, which leave the
+    rate unknown), the flagged borrowers' exposure and the book's outstanding, the
+    customers classed ``risk`` and the open customers. Prepare keeps them per branch and
+    month so a region's or the bank's last month, start of the year and bank value are
+    its pooled sums divided (:func:`sum_ratios`), not an average of branch ratios."""
+    return {
+        "el": float(book["el"].sum()),
+        "ead": float(book["ead"].sum()),
+        "loans_without_el": float(book["el"].isna().sum()),
+        "warning_exposure": float(warnings.loc[warnings["n_rules"] > 0, "exposure"].sum()),
+        "book_outstanding": float(book["outstanding"].sum()),
+        "risk_customers": float((compliance["status"] == "risk").sum()),
+        "open_customers": float(len(compliance)),
+    }
+
+
+def sum_ratios(sums: pd.DataFrame) -> pd.DataFrame:
+    """The cards of :data:`SUMS` from a frame of :func:`kpi_sums` columns (one branch's,
+    or several added): numerator over denominator, NaN without a denominator, and the
+    expected loss rate NaN while any loan has no expected loss, as :func:`kpis` has
+    them. A new frame with one column per card, on ``sums``' index."""
+    out = pd.DataFrame(index=sums.index)
+    for key, (num, den) in SUMS.items():
+        out[key] = ratio(sums[num], sums[den]).to_numpy()
+    out["expected_loss_rate"] = out["expected_loss_rate"].where(sums["loans_without_el"] == 0)
+    return out
+
+
+#: The cards a region or the bank pools from its branches' rows (:func:`pooled_kpis`):
+#: the NPL and special-mention ratios from ``bench_risk_trend`` (each with its
+#: outstanding), the others of :data:`SUMS` from ``bench_risk_kpis``.
+TREND_KEYS = ("npl_ratio", "special_mention_ratio")
+POOLED_KEYS = (*TREND_KEYS, *SUMS)
+#: The card that is not a ratio of sums: measured on each scope's pooled loans in
+#: prepare (``bench_risk_scopes``, :func:`scope_kpis`).
+SCOPE_KEYS = ("top10_share",)
+
+
+def scope_kpis(book: pd.DataFrame) -> dict[str, float]:
+    """The cards of :data:`SCOPE_KEYS` of a scope's pooled ``book`` (:func:`top10_share`:
+    a borrower with loans at two of its branches counts once, with both)."""
+    return {"top10_share": top10_share(book)}
 
 
 def pooled_kpis(bench, units: Mapping[str, str], settings=None) -> pd.DataFrame:
-    """The NPL and special-mention ratios of each unit of ``units`` (branch -> unit: a
-    region, the bank) per month, pooled from its branches' rows of ``bench_risk_trend``
-    (``bench``: name -> frame, as :func:`unit_kpis`): each ratio times its branch's
-    outstanding (the NPL, or special-mention, outstanding), summed, over the summed
-    outstanding; NaN without outstanding, never an average of the branches' ratios.
-    Columns ``unit, period`` and :data:`POOLED_KEYS`; a unit without rows has none."""
+    """The cards of each unit of ``units`` (branch -> unit: a region, the bank) per
+    month that its branches' rows pool (``bench``: name -> frame, as :func:`unit_kpis`):
+    the NPL and special-mention ratios from ``bench_risk_trend``, each ratio times its
+    branch's outstanding (the NPL, or special-mention, outstanding) summed over the
+    summed outstanding; the cards of :data:`SUMS` from the sums ``bench_risk_kpis``
+    keeps (:func:`sum_ratios`, the months prepare measured: the period, the one before
+    and last December). NaN without a denominator, never an average of the branches'
+    ratios. Columns ``unit, period`` and :data:`POOLED_KEYS`; a unit without rows has
+    none."""
     rows = bench("bench_risk_trend").rename(columns={"month": "period"})
     out_ = rows["outstanding"].astype("float64")
-    rows = rows.assign(**{f"{k}_out": rows[k].astype("float64") * out_ for k in POOLED_KEYS})
-    sums = league.pool(rows, units, sums=["outstanding", *(f"{k}_out" for k in POOLED_KEYS)])
-    for key in POOLED_KEYS:
+    rows = rows.assign(**{f"{k}_out": rows[k].astype("float64") * out_ for k in TREND_KEYS})
+    sums = league.pool(rows, units, sums=["outstanding", *(f"{k}_out" for k in TREND_KEYS)])
+    for key in TREND_KEYS:
         sums[key] = ratio(sums[f"{key}_out"], sums["outstanding"])
-    return sums[["unit", "period", *POOLED_KEYS]]
+    kept = league.pool(bench("bench_risk_kpis").rename(columns={"month": "period"}), units,
+                       sums=list(SUM_COLUMNS))  # fmt: skip
+    kept = pd.concat([kept[["unit", "period"]], sum_ratios(kept)], axis=1)
+    out = sums[["unit", "period", *TREND_KEYS]].merge(kept, on=["unit", "period"], how="outer")
+    return out[["unit", "period", *POOLED_KEYS]]
 
 
-def pooled_ratios(bench_trend: pd.DataFrame, branches, *, month: str) -> dict[str, float]:
-    """The NPL and special-mention ratios of ``branches`` pooled at ``month`` from their
-    rows of ``bench_risk_trend`` (:func:`pooled_kpis`); NaN without outstanding. How a
-    region's or the bank's card reads its last month, its start of the year and, for a
-    region, the bank's value."""
-    pooled = pooled_kpis(lambda _name: bench_trend, dict.fromkeys(branches, "*"))
-    row = pooled[pooled["period"] == month]
-    return {k: float(row[k].iloc[0]) if len(row) else math.nan for k in POOLED_KEYS}
+def scope_context(bench, *, scope: str, members, branches, period: str) -> tuple[dict, dict, dict]:
+    """A region's or the bank's (``scope``, made of the branches ``members``) last
+    month and start of the year, and the bank's value (``branches``: every branch) this
+    month: what its cards and summary compare with in place of a branch's row and the
+    median branch. The cards of :data:`POOLED_KEYS` pool the branches' rows
+    (:func:`pooled_kpis`); the top-10 borrower share is prepare's measure on the
+    scope's pooled loans (``bench_risk_scopes``). ``bench``: name -> frame. A month
+    prepare has no rows for (the warehouse starts later) is NaN: "n/a"."""
+    own = pooled_kpis(bench, dict.fromkeys(members, scope))
+    whole = pooled_kpis(bench, dict.fromkeys(branches, BANK))
+    measured = bench("bench_risk_scopes")
 
+    def at(frame: pd.DataFrame, unit: str, month: str) -> dict[str, float]:
+        row = frame[frame["period"] == month]
+        pooled = {k: float(row[k].iloc[0]) if len(row) else math.nan for k in POOLED_KEYS}
+        concentration = scope_value(measured, scope=unit, period=month)
+        return {**pooled, **{k: concentration.get(k, math.nan) for k in SCOPE_KEYS}}
 
-def scope_context(
-    bench_trend: pd.DataFrame, *, members, branches, period: str
-) -> tuple[dict, dict, dict]:
-    """A region's or the bank's (``members``) last month, start of the year and the
-    bank's value (over ``branches``, every branch) of the NPL and special-mention
-    ratios, pooled (:func:`pooled_ratios`): what its cards and summary compare with in
-    place of a branch's row and the median branch. The other KPIs are not in the
-    benchmark per branch as sums, so they have no value here (NaN: "n/a")."""
     return (
-        pooled_ratios(bench_trend, members, month=shift_month(period, -1)),
-        pooled_ratios(bench_trend, members, month=year_start_period(period)),
-        pooled_ratios(bench_trend, branches, month=period),
+        at(own, scope, shift_month(period, -1)),
+        at(own, scope, year_start_period(period)),
+        at(whole, BANK, period),
     )

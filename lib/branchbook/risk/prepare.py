@@ -16,13 +16,14 @@ import pandas as pd
 from ..metrics.cards import year_start_period
 from ..metrics.history import History
 from ..metrics.history import history as dated_history
+from ..metrics.scopes import by_scope
 from ..period import Period, shift_month
 from . import queries as q
 from .book import book_ratios
 from .bridges import prepare_bridge
 from .compliance import compliance_status
 from .exposure import early_warning, industry_shares, loan_ltv_limit
-from .metrics import kpis
+from .metrics import kpi_sums, kpis, scope_kpis
 from .scorecard import Scorecard, psi
 from .scoring import score_bins, score_book
 from .settings import NPL_CLASSES, ScorecardSettings, Settings
@@ -190,6 +191,9 @@ def _by_branch(df: pd.DataFrame, branch: str, groups: dict) -> pd.DataFrame:
 
 
 def _bench_kpis(snap: dict, branches: list[str], month: str) -> pd.DataFrame:
+    """One row per branch at ``month``: the KPIs of :func:`.metrics.kpis` and the sums
+    of the cards that are ratios (:func:`.metrics.kpi_sums`), so a region or the bank
+    pools them."""
     cols = {
         "book": ["branch_id", "loan_id", "customer_id", "outstanding", "five_class", "ead", "el"],
         "flags": ["branch_id", "exposure", "n_rules"],
@@ -200,14 +204,18 @@ def _bench_kpis(snap: dict, branches: list[str], month: str) -> pd.DataFrame:
     rows = []
     for b in branches:
         book, flags, status = (_by_branch(slim[k], b, parts[k]) for k in cols)
-        rows.append(
-            {
-                "branch_id": b,
-                "month": month,
-                **kpis(book=book, warnings=flags, compliance=status),
-            }
-        )
+        given = {"book": book, "warnings": flags, "compliance": status}
+        rows.append({"branch_id": b, "month": month, **kpis(**given), **kpi_sums(**given)})
     return pd.DataFrame(rows)
+
+
+def _scope_kpis(snap: dict, regions: pd.DataFrame, month: str) -> pd.DataFrame:
+    """The bank's and each region's top-10 borrower share at ``month``, on their pooled
+    loans (:func:`branchbook.metrics.scopes.by_scope`): not a ratio of the branches'
+    sums, so measured here, where the whole book of the month is at hand."""
+    region = dict(zip(regions["branch_id"], regions["region"], strict=True))
+    loans = snap["book"][["branch_id", "customer_id", "outstanding"]]  # all the measure reads
+    return by_scope(loans, region, scope_kpis, period=month)
 
 
 def _bench_extra(
@@ -282,7 +290,10 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     statements for early warning), ``risk_customers`` (open customers with KYC status and
     AML alert counts as of the period end). Bank-wide: ``bench_risk_scorecard`` (the fitted scorecard as JSON,
     with ``status``), ``bench_risk_kpis`` (headline KPIs per branch for the period, the
-    one before and last December, plus scorecard measures for the period), ``bench_risk_trend`` (NPL and
+    one before and last December, with the sums of the cards that are ratios,
+    :func:`.metrics.kpi_sums`, plus scorecard measures for the period),
+    ``bench_risk_scopes`` (the top-10 borrower share of the bank and of each region, on
+    their pooled loans, for the same months: :func:`_scope_kpis`), ``bench_risk_trend`` (NPL and
     special-mention ratios per branch and month), ``bench_risk_rolls`` (the bank's roll
     counts), ``bench_risk_score_bins`` (the bank's score bands), ``bench_risk_industry``
     ``risk_bridge`` (the loans behind the bridges against last month and the end of last
@@ -318,19 +329,12 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     # the warehouse starts later (the cards then say "n/a", never 0)
     year = year_start_period(ctx.period)
     known = ctx.sql("SELECT count(*) AS n FROM loan_month WHERE month = $m", m=year)
-    at_year = (
-        [_bench_kpis(_snapshot(ctx, year, s, scorecard, dated), branches, year)]
-        if year != ctx.prev_period and int(known["n"].iloc[0]) > 0
-        else []
-    )
-    bench = pd.concat(
-        [
-            *at_year,
-            _bench_kpis(before, branches, ctx.prev_period),
-            _bench_kpis(now, branches, ctx.period),
-        ],
-        ignore_index=True,
-    )
+    snaps = {ctx.prev_period: before, ctx.period: now}
+    if year != ctx.prev_period and int(known["n"].iloc[0]) > 0:
+        snaps = {year: _snapshot(ctx, year, s, scorecard, dated), **snaps}
+    bench = pd.concat([_bench_kpis(v, branches, m) for m, v in snaps.items()], ignore_index=True)
+    at_scopes = pd.concat([_scope_kpis(v, regions, m) for m, v in snaps.items()], ignore_index=True)
+    del snaps  # last December's book is needed no further
     checks = _model_checks(scorecard, dev, oot, book, s)
     fitted = scorecard is not None
     extra = _bench_extra(
@@ -369,6 +373,7 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         "bench_risk_loss": scope_losses(book, regions=regions, settings=s.stress),
         "bench_risk_scorecard": sc_frame,
         "bench_risk_kpis": bench,
+        "bench_risk_scopes": at_scopes,
         "bench_risk_trend": trend,
         "bench_risk_rolls": bank_rolls,
         "bench_risk_score_bins": bins,

@@ -10,10 +10,11 @@ from typing import Any
 import pandas as pd
 
 from ..metrics.cards import year_start_period
+from ..metrics.scopes import by_scope
 from ..period import Period
 from . import cross_sell, profile, suitability
 from .clusters import assign_clusters, fit_clusters
-from .metrics import _bench_rows
+from .metrics import _bench_rows, scope_kpis
 from .settings import (
     ACTIVITY_DAYS,
     FIVE_CLASS_GRADE,
@@ -283,10 +284,15 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     five-class of the loans outstanding, empty without one), the bank-wide percentile
     ranks ``pct_*`` (credit: points, :func:`credit_score`), ``r_score`` / ``f_score`` / ``m_score``, ``cluster``, ``cluster_label``.
 
-    ``bench_segmentation``: one row per branch x period (the period and the previous
-    one) with the KPIs, ``gini``, ``dormant_high_value`` (count) and
+    ``bench_segmentation``: one row per branch x period (the period, the previous
+    one and last December) with the KPIs, ``gini``, ``dormant_high_value`` and
+    ``suitability_holders`` (counts, what a share card is pooled from) and
     ``share_<dimension>_<category>`` /
     ``aum_share_<dimension>_<category>`` columns, classified with the bank's settings.
+
+    ``bench_segmentation_scopes``: the top 20%'s share of AUM of the bank and of each
+    region, on their pooled customers, for the periods of ``bench_segmentation``
+    (:func:`branchbook.metrics.scopes.by_scope`: it does not add up from branches).
 
     ``bench_segmentation_clusters``: the fitted clusters (:func:`fit_clusters`).
 
@@ -321,17 +327,20 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         ),
     )
     current = classify(customers, settings)
-    bench = pd.concat(
-        [
-            _bench_rows(current, str(period)),
-            _bench_rows(classify(previous(customers), settings), str(period.prev)),
-            *_year_start_rows(ctx, settings),
-        ],
-        ignore_index=True,
-    )
+    months = {str(period): current, str(period.prev): classify(previous(customers), settings)}
+    year = _year_start_customers(ctx, settings)
+    if year is not None:
+        months[year_start_period(ctx.period)] = year
+    bench = pd.concat([_bench_rows(v, m) for m, v in months.items()], ignore_index=True)
+    region = ctx.sql("SELECT branch_id, region FROM branches")
+    region = dict(zip(region["branch_id"].astype(str), region["region"], strict=True))
+    slim = {m: v[["branch_id", "open_now", "aum"]] for m, v in months.items()}  # all it reads
+    measured = [by_scope(v, region, scope_kpis, period=m) for m, v in slim.items()]
+    del months, slim, year  # last December's customers are needed no further
     return {
         "segmentation_customers": customers.reset_index(drop=True),
         "bench_segmentation": bench,
+        "bench_segmentation_scopes": pd.concat(measured, ignore_index=True),
         "bench_segmentation_clusters": clusters,
         "bench_segmentation_penetration": cross_sell.lift_table(current).reset_index(),
         "segmentation_bridge": bridge_customers(ctx),
@@ -340,17 +349,17 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
     }
 
 
-def _year_start_rows(ctx, settings: Settings) -> list[pd.DataFrame]:
-    """The bench rows of last December (the base of 比年初 on the cards), classified as
-    the period's rows are (bank-wide ranks of that month; no clusters); none when that
-    is last month (the previous-period rows are it) or the warehouse has no balances
-    then."""
+def _year_start_customers(ctx, settings: Settings) -> pd.DataFrame | None:
+    """The customers of last December (the base of 比年初 on the cards), classified as
+    the period's are (bank-wide ranks of that month; no clusters), for their bench rows
+    and the scopes' measures; None when that is last month (the previous-period rows are
+    it) or the warehouse has no balances then."""
     year = year_start_period(ctx.period)
     known = ctx.sql("SELECT count(*) AS n FROM customer_month WHERE month = $m", m=year)
     if year == str(Period.parse(ctx.period).prev) or int(known["n"].iloc[0]) == 0:
-        return []
+        return None
     raw = ctx.sql(_CUSTOMERS_SQL, **_sql_params(year))
     rows = _bank_wide_scores(_tidy(raw, settings), settings)
     counts = suitability.customer_counts(ctx, year, str(Period.parse(year).prev))
     rows = suitability.with_counts(rows, counts)
-    return [_bench_rows(classify(rows, settings), year)]
+    return classify(rows, settings)

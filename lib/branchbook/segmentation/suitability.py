@@ -121,11 +121,16 @@ def mismatch_customers(rows: pd.DataFrame) -> float:
     return float((open_customers(rows)["mismatches"] > 0).sum())
 
 
+def holders(rows: pd.DataFrame) -> float:
+    """Open customers holding at least one product, with a recorded appetite (count):
+    the customers :func:`mismatch_share` is a share of."""
+    return float((open_customers(rows)["holdings"] > 0).sum())
+
+
 def mismatch_share(rows: pd.DataFrame) -> float:
     """Mismatched customers / open customers holding at least one product (with a
-    recorded appetite); NaN when nobody holds a product."""
-    o = open_customers(rows)
-    return ratio(float((o["mismatches"] > 0).sum()), float((o["holdings"] > 0).sum()))
+    recorded appetite, :func:`holders`); NaN when nobody holds a product."""
+    return ratio(mismatch_customers(rows), holders(rows))
 
 
 def by_manager(

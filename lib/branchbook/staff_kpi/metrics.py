@@ -103,15 +103,17 @@ def _sums(scorecard: pd.DataFrame, attainment: pd.DataFrame, by: Sequence[str]) 
     return sums.join(met, how="left")
 
 
-def headline_table(
-    scorecard: pd.DataFrame, attainment: pd.DataFrame, *, by: Sequence[str] = ("branch_id", "month")
-) -> pd.DataFrame:
-    """The card metrics (:data:`CARDS`) per group of ``by``, with ``n_managers`` and
-    ``n_rated``; each metric is its declaration's ``compute`` over the group's sums.
-    NaN when there is nothing to measure (no rated manager, no valid target, no AUM ...).
-    """
-    sums = _sums(scorecard, attainment, list(by))
-    out = pd.DataFrame(
+#: The sums of :func:`_sums` the cards are computed from, kept per branch and month in
+#: ``bench_branch_kpis`` so a region or the bank adds them up and computes every card
+#: from its own sums (:func:`pooled_kpis`), never from its branches' ratios.
+SUM_COLUMNS = ("comp_sum", "comp_n", "aum", "aum_prev", "npl", "book", "csat_points",
+               "n_surveys", "churned", "churn_base", "met_n", "valid_n")  # fmt: skip
+
+
+def _cards(sums: pd.DataFrame) -> pd.DataFrame:
+    """``n_managers``, ``n_rated`` and every card of :data:`CARDS` (its declaration's
+    ``compute``) from a frame of sums, on its index."""
+    return pd.DataFrame(
         {
             "n_managers": sums["n_managers"].astype("int64"),
             "n_rated": sums["n_rated"].astype("int64"),
@@ -119,12 +121,25 @@ def headline_table(
         },
         index=sums.index,
     )
-    return out.reset_index()
+
+
+def headline_table(
+    scorecard: pd.DataFrame, attainment: pd.DataFrame, *, by: Sequence[str] = ("branch_id", "month")
+) -> pd.DataFrame:
+    """The card metrics (:data:`CARDS`) per group of ``by``, with ``n_managers`` and
+    ``n_rated``; each metric is its declaration's ``compute`` over the group's sums.
+    NaN when there is nothing to measure (no rated manager, no valid target, no AUM ...).
+    """
+    return _cards(_sums(scorecard, attainment, list(by))).reset_index()
 
 
 def bench_branches(scored: pd.DataFrame, att: pd.DataFrame) -> pd.DataFrame:
-    """One row per branch and month: ``n_managers``, ``n_rated`` and the headline KPIs."""
-    return headline_table(scored, att, by=("branch_id", "month"))
+    """One row per branch and month: ``n_managers``, ``n_rated``, the headline KPIs and
+    the sums they are computed from (:data:`SUM_COLUMNS`; no valid target: 0 targets,
+    0 met), which a region or the bank adds up (:func:`pooled_kpis`)."""
+    sums = _sums(scored, att, ["branch_id", "month"])
+    kept = sums[list(SUM_COLUMNS)].fillna({"met_n": 0, "valid_n": 0}).astype("float64")
+    return _cards(sums).join(kept).reset_index()
 
 
 def bench_grades(scored: pd.DataFrame) -> pd.DataFrame:
@@ -220,29 +235,22 @@ def league_values(units: Mapping[str, str], *, bench: pd.DataFrame) -> pd.DataFr
 
 
 def pooled_kpis(bench, units: Mapping[str, str], settings=None) -> pd.DataFrame:
-    """The mean composite score of each unit of ``units`` (branch -> unit: a region,
-    the bank) per month, pooled over its rated managers (:func:`league_values` on
-    ``bench_branch_kpis``; ``bench``: name -> frame, as :func:`unit_kpis`). The other
-    cards are not kept as sums per branch (absent). Columns ``unit, period,
-    composite_mean``."""
-    values = league_values(units, bench=bench("bench_branch_kpis"))
-    return values.rename(columns={"value": "composite_mean"})
+    """Every card of each unit of ``units`` (branch -> unit: a region, the bank) per
+    month: its branches' sums in ``bench_branch_kpis`` (:data:`SUM_COLUMNS`; ``bench``:
+    name -> frame, as :func:`unit_kpis`) added, then each card's declaration computed
+    on them as on a branch's, so the mean composite is over the unit's rated managers
+    and the managed NPL ratio its NPL outstanding over its book, never a mean of its
+    branches' values. Columns ``unit, period`` and :data:`CARD_KEYS`."""
+    rows = bench("bench_branch_kpis").rename(columns={"month": "period"})
+    sums = league.pool(rows, units, sums=list(SUM_COLUMNS))
+    cards = pd.DataFrame({m.key: m.compute(sums) for m in CARDS}, index=sums.index)
+    return pd.concat([sums[["unit", "period"]], cards], axis=1)
 
 
-def bank_values(
-    bench: pd.DataFrame, bench_funnel: pd.DataFrame, *, period: str
-) -> dict[str, float]:
-    """The bank's own pooled value of the cards whose sums prepare keeps bank-wide: the
-    mean composite over every rated manager (``bench_branch_kpis`` pooled by
-    :func:`league_values`), and the managed NPL and closure rates, the centre lines of
-    the bank's funnels (``bench_funnel.p0``: pooled NPL over pooled book, closed over
-    open at the window's start). What a region's cards set beside its own values; the
-    other cards are not kept as bank-wide sums (NaN: "n/a")."""
-    whole = league_values(dict.fromkeys(bench["branch_id"].unique(), "*"), bench=bench)
-    at = whole.loc[whole["period"] == period, "value"]
-    p0 = bench_funnel[bench_funnel["month"] == period].set_index("metric")["p0"]
-    return {
-        "composite_mean": float(at.iloc[0]) if len(at) else math.nan,
-        "managed_npl_ratio": float(p0.get("npl_ratio", math.nan)),
-        "managed_closure_rate": float(p0.get("closure_rate", math.nan)),
-    }
+def bank_values(bench: pd.DataFrame, *, period: str) -> dict[str, float]:
+    """The bank's own value of every card at ``period``: every branch's sums of
+    ``bench_branch_kpis`` pooled (:func:`pooled_kpis`). What a region's cards set
+    beside its own values; NaN where the bank has nothing to measure."""
+    whole = pooled_kpis(lambda _name: bench, dict.fromkeys(bench["branch_id"].unique(), "*"))
+    row = whole[whole["period"] == period]
+    return {k: float(row[k].iloc[0]) if len(row) else math.nan for k in CARD_KEYS}
