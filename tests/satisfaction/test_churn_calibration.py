@@ -174,3 +174,56 @@ def test_a_one_sided_trend_needs_the_spline_to_calibrate():
     splined = [(spline_columns(x), y) for x, y in samples]
     _, bent = _validated(*(v for s in splined for v in s))
     assert calibrated(bent)
+
+
+# -- beyond chance and large enough to matter ------------------------------------------
+
+TOLERANCE = {"tolerance": 0.001, "relative": 0.2}  # the settings' defaults
+
+
+def test_the_default_tolerances_are_the_settings():
+    from branchbook.satisfaction.settings import Settings
+
+    s = Settings()
+    assert (s.churn_calibration_tolerance, s.churn_calibration_tolerance_relative) == (
+        TOLERANCE["tolerance"],
+        TOLERANCE["relative"],
+    )
+
+
+def test_a_difference_beyond_chance_but_too_small_to_matter_does_not_reject():
+    """The 300-branch demo's validation fifths (170,000 customers each): every one beyond
+    chance, none more than 0.21 pp or a fifth of its predicted rate off."""
+    t = pd.DataFrame(
+        {
+            "predicted": [0.001051, 0.003841, 0.006580, 0.011436, 0.075661],
+            "observed": [0.000748, 0.004468, 0.007270, 0.012002, 0.073574],
+            "p_value": [0.00006, 0.000045, 0.000527, 0.029, 0.0011],
+        }
+    )
+    assert rejected_bands(t) == 4 and not calibrated(t)  # the test alone
+    assert rejected_bands(t, **TOLERANCE) == 0 and calibrated(t, **TOLERANCE)
+    # one fifth 0.5 pp over its 1.1%: beyond chance and material
+    off = t.assign(
+        observed=t["observed"].where(t.index != 3, 0.0164),
+        p_value=t["p_value"].where(t.index != 3, 1e-9),
+    )
+    assert rejected_bands(off, **TOLERANCE) == 1 and not calibrated(off, **TOLERANCE)
+    # a large gap that chance explains (a small sample) does not reject either
+    assert calibrated(off.assign(p_value=0.5), **TOLERANCE)
+
+
+def test_a_law_twice_as_steep_is_still_refused_with_the_tolerances():
+    rng = np.random.default_rng(32)
+    dev, cal = _law(rng, 30_000), _law(rng, 30_000)
+    _, table = _validated(*dev, *cal, *_law(rng, 30_000, slope=2.0))
+    assert not calibrated(table, **TOLERANCE) and rejected_bands(table, **TOLERANCE) >= 2
+
+
+def test_known_laws_calibrate_at_a_million_customers_with_the_tolerances():
+    """Large samples: the correctly specified model passes; the steep law is refused."""
+    rng = np.random.default_rng(34)
+    _, table = _validated(*_law(rng, 200_000), *_law(rng, 200_000), *_law(rng, 200_000))
+    assert calibrated(table, **TOLERANCE)
+    _, steep = _validated(*_law(rng, 200_000), *_law(rng, 200_000), *_law(rng, 200_000, slope=2.0))
+    assert not calibrated(steep, **TOLERANCE)

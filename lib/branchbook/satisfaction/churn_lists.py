@@ -193,6 +193,8 @@ def calibration_note(val: dict) -> tuple[str, dict] | None:
         "intercept": val.get("calibration_intercept", 0.0),
         "slope": val.get("calibration_slope", 1.0),
         "share": RANKED_SHARE,
+        "tolerance": val.get("calibration_tolerance", 0.0),
+        "relative": val.get("calibration_tolerance_relative", 0.0),
     }
     return (p + ("calibrated" if val.get("calibrated") else "not_calibrated")), values
 

@@ -292,6 +292,8 @@ def churn_risk_frames(
     min_events: int,
     dissatisfied_below: float,
     calibration_months: int = 1,
+    tolerance: float = 0.0,
+    relative: float = 0.0,
 ) -> dict[str, pd.DataFrame]:
     """The churn early warning's frames for the whole bank (``ctx``: the prepare
     context; ``steps_sql``: the churn KPI's CTEs, :func:`.prepare._steps_sql`).
@@ -301,7 +303,8 @@ def churn_risk_frames(
     basis; the segmentation report's lifetime value reads them), with ``score`` (the
     customer's rank among the bank's active customers by the model's log-odds, 0-1, 1 the
     riskiest), the recalibrated probability of churning within ``horizon`` months (NaN
-    unless the validation sample's calibration holds, :func:`.churn_model.calibrated`)
+    unless the validation sample's calibration holds, :func:`.churn_model.calibrated` with
+    ``tolerance`` and ``relative``)
     and up to three reasons, empty columns when no model was fitted;
     ``bench_satisfaction_churn_model`` (:meth:`.ChurnModel.table`, empty when not
     fitted), ``bench_satisfaction_churn_validation`` (one row: :func:`.validation` of the
@@ -310,7 +313,8 @@ def churn_risk_frames(
     and ``calibration_slope`` (:func:`.churn_model.recalibrate`; 0 and 1 when the window
     has too few events), ``calibrated`` (1.0 or 0.0), ``raw_predicted_rate`` and
     ``raw_bands_rejected`` (the development scale's mean and rejected bands on the
-    validation sample, the evidence that recalibrating was needed), ``validation_month``
+    validation sample, the evidence that recalibrating was needed), ``validation_month``,
+    ``calibration_tolerance`` and ``calibration_tolerance_relative``
     and ``status``: ``fitted`` or ``few_events``) and
     ``bench_satisfaction_churn_calibration`` (by band, recalibrated).
     """
@@ -360,12 +364,18 @@ def churn_risk_frames(
         "cal_events": float(k_cal),
         "calibration_intercept": a,
         "calibration_slope": b,
-        "calibrated": float(checked and calibrated(calib)),
+        "calibrated": float(checked and calibrated(calib, tolerance=tolerance, relative=relative)),
         "raw_predicted_rate": float(np.mean(1 / (1 + np.exp(-model.log_odds(x[is_val])))))
         if model and is_val.any()
         else np.nan,
-        "raw_bands_rejected": float(rejected_bands(raw_calib)) if checked else np.nan,
+        "raw_bands_rejected": float(
+            rejected_bands(raw_calib, tolerance=tolerance, relative=relative)
+        )
+        if checked
+        else np.nan,
         "validation_month": val_month,
+        "calibration_tolerance": float(tolerance),
+        "calibration_tolerance_relative": float(relative),
         "horizon_months": float(horizon),
         "min_events": float(min_events),
         "status": "fitted" if model else "few_events",

@@ -350,6 +350,8 @@ def prepare(ctx) -> dict[str, pd.DataFrame]:
         **_churn_samples(s),
         min_events=s.churn_model_min_events,
         dissatisfied_below=s.band_bounds[0],
+        tolerance=s.churn_calibration_tolerance,
+        relative=s.churn_calibration_tolerance_relative,
     )
     lost = lost_customers(
         ctx,

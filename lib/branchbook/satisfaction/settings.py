@@ -121,6 +121,14 @@ class Settings(Section):
     churn_model_min_events: int = Field(default=20, ge=5)
     """Fewer churners (or stayers) than this in the development sample: no model; in the
     validation sample: no AUC, KS or calibration (too few events), and no list."""
+    churn_calibration_tolerance: float = Field(default=0.001, ge=0.0, lt=1.0)
+    churn_calibration_tolerance_relative: float = Field(default=0.2, ge=0.0, lt=10.0)
+    """A fifth of the validation sample rejects the probabilities only when its observed
+    churn differs from the predicted both beyond chance (the exact binomial test) and by
+    more than the larger of these two: 0.1 percentage points, or a fifth of the
+    predicted rate. With a million customers (170,000 a fifth) the test alone finds
+    differences of 0.03 pp; that is no reason to withhold a probability of 0.1% or a
+    lifetime value. 0 and 0: the test alone."""
     churn_list_min_probability: float = Field(default=0.05, gt=0.0, lt=1.0)
     """A valuable customer is listed when the probability of churning within the horizon
     is at least this (5% in three months: about two and a half times the demo bank's
