@@ -230,6 +230,16 @@ def transaction_months(*, horizon: int, dev_months: int, calibration_months: int
     return Period.parse(period).months_since(transactions_from([*dev, *cal, val, period]))
 
 
+#: Columns only the period's rows need (the scores' frame); a sample month's rows, which
+#: feed the fit and the checks, go without them: at a million customers the six months'
+#: text columns alone held about a gigabyte.
+LIST_ONLY = ("branch_id", "manager_id", "asset_tier", "deposits", "wealth")
+
+
+def _listed_only(part: pd.DataFrame, *, keep: bool) -> pd.DataFrame:
+    return part if keep else part.drop(columns=list(LIST_ONLY))
+
+
 def snapshots(
     ctx, steps_sql: str, snap_months: list[str], *, floor: float, floor_months: int
 ) -> pd.DataFrame:
@@ -240,7 +250,9 @@ def snapshots(
     table); the features are read one month at a time, so that the joins with the
     transactions hold one month's customers at once. All the months in one query passed
     DuckDB's memory limit at 300 branches and a million customers (six months, six
-    million customer-months against 14 months of transactions)."""
+    million customer-months against 14 months of transactions). A month other than the
+    period's comes without the columns only the list reads (:data:`LIST_ONLY`: missing
+    there after the months are put together)."""
     start = min(snap_months)
     ctx.sql(
         "CREATE OR REPLACE TEMP TABLE churn_snapshots AS " + steps_sql + SNAPSHOT_CTES
@@ -253,11 +265,15 @@ def snapshots(
     )  # fmt: skip
     try:
         parts = [
-            ctx.sql(
-                "WITH s AS (SELECT * FROM churn_snapshots WHERE month = $month)" + FEATURES_SELECT,
-                month=month,
-                tx_from=Period.parse(transactions_from([month])).start,
-                period_end=Period.parse(month).end,
+            _listed_only(
+                ctx.sql(
+                    "WITH s AS (SELECT * FROM churn_snapshots WHERE month = $month)"
+                    + FEATURES_SELECT,
+                    month=month,
+                    tx_from=Period.parse(transactions_from([month])).start,
+                    period_end=Period.parse(month).end,
+                ),
+                keep=month == ctx.period,
             )
             for month in snap_months
         ]
