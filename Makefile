@@ -11,7 +11,7 @@ WORKERS ?=
 RUN_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test test-fast lab serve bench bench-prepare bench-binning lint format clean distclean
+.PHONY: help setup system demo test test-fast lab serve bench bench-prepare bench-postgres bench-scopes bench-binning lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,12 @@ bench: setup ## run the benchmark: naive vs branchbook vs floor (see benchmarks/
 
 bench-prepare: setup ## time and peak memory of prepare at 30, 100 and 300 branches
 	$(BIN)/python benchmarks/prepare_scale.py $(BENCH_ARGS)
+
+bench-postgres: setup ## prepare from a PostgreSQL server through a mapping against the DuckDB file, 300 branches
+	$(BIN)/python benchmarks/prepare_postgres.py $(BENCH_ARGS)
+
+bench-scopes: setup ## time and memory of the bank's reports at 300 branches, against prepare's
+	$(BIN)/python benchmarks/scope_cost.py $(BENCH_ARGS)
 
 bench-binning: setup ## our binning and IV against optbinning and toad on the German credit data (installs the `reference` extra)
 	$(BIN)/python -m pip install --quiet -e '.[reference]'
