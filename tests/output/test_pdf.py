@@ -142,3 +142,11 @@ def test_pdf_exporter_gives_bytes(zh_nb):
     html, resources = page_html.BranchbookHTMLExporter().from_notebook_node(zh_nb)
     assert isinstance(html, str) and resources["output_extension"] == ".html"
     assert page_html.BranchbookHTMLExporter.output_mimetype == "text/html"
+
+
+def test_a_page_too_large_to_print_fails_with_one_line_before_any_engine_runs(monkeypatch):
+    """A bank's page at 300 branches once reached 210 MB and its PDF 23 GB of memory:
+    such a page fails its report (the run names it) instead of the machine."""
+    monkeypatch.setattr(page_pdf, "MAX_PRINTED_BYTES", 2_000_000)
+    with pytest.raises(RenderError, match=r"the page is 3 MB, too large to print \(at most 2 MB\)"):
+        page_pdf.html_to_pdf("<html>" + "x" * 3_000_000 + "</html>")
