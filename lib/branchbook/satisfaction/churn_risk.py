@@ -279,7 +279,11 @@ def snapshots(
         ]
     finally:
         ctx.sql("DROP TABLE IF EXISTS churn_snapshots")
-    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    # the period's part has every column, rows or none (a month without rows is left
+    # out of the concatenation, which would otherwise warn about its types)
+    columns = parts[snap_months.index(ctx.period)].columns
+    out = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    return out.reindex(columns=columns)
 
 
 SCORE_COLUMNS = (
