@@ -40,8 +40,8 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
-from prepare_scale import warehouse_for  # noqa: E402
-from run import ROOT, Meter, _tool  # noqa: E402
+from prepare_scale import bank_params, warehouse_for  # noqa: E402
+from run import Meter, _tool  # noqa: E402
 
 MB = 1024 * 1024
 PERIOD = "2026-10"
@@ -133,12 +133,8 @@ def main() -> int:
 
     wh = warehouse_for(args.branches)
     work = wh.parent
-    params = work / "params"
-    params.mkdir(exist_ok=True)
-    (params / "bank.yaml").write_bytes((ROOT / "params" / "bank.yaml").read_bytes())
-    mapped = work / "params-postgres"
-    mapped.mkdir(exist_ok=True)
-    (mapped / "bank.yaml").write_bytes((ROOT / "params" / "bank.yaml").read_bytes())
+    params = bank_params(work / "params")
+    mapped = bank_params(work / "params-postgres")
     shutil.copy(own_schema.MAPPING, mapped / "warehouse.yaml")
 
     t0 = time.perf_counter()

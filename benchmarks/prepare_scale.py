@@ -63,6 +63,13 @@ def warehouse_for(branches: int) -> Path:
     return wh
 
 
+def bank_params(folder: Path) -> Path:
+    """``folder`` holding the project's ``params/bank.yaml``, as a bench bank's parameters."""
+    folder.mkdir(exist_ok=True)
+    (folder / "bank.yaml").write_bytes((ROOT / "params" / "bank.yaml").read_bytes())
+    return folder
+
+
 def rows(wh: Path) -> tuple[int, int]:
     with duckdb.connect(str(wh), read_only=True) as con:
         return (
@@ -93,9 +100,7 @@ def main() -> int:
         wh = warehouse_for(branches)
         customers, transactions = rows(wh)
         work = wh.parent
-        params = work / "params"
-        params.mkdir(exist_ok=True)
-        (params / "bank.yaml").write_bytes((ROOT / "params" / "bank.yaml").read_bytes())
+        params = bank_params(work / "params")
         cmd = [
             _tool("branchbook"),
             "prepare",

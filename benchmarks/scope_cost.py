@@ -23,30 +23,26 @@ import argparse
 import json
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from prepare_scale import warehouse_for  # noqa: E402
-from run import ROOT, _tool  # noqa: E402
+from prepare_scale import bank_params, warehouse_for  # noqa: E402
+from run import Meter, _tool  # noqa: E402
 
 MB = 1024 * 1024
 PERIOD = "2026-10"
 
 
-class Peaks:
-    """Peak RSS of each descendant process (by pid, with what it is) and of all of them
-    together."""
+class Peaks(Meter):
+    """:class:`run.Meter` (wall time, peak RSS of all descendants together: ``peak``) that
+    also keeps each descendant's peak RSS, by pid, with what it is."""
 
     def __init__(self) -> None:
-        self.total = 0
+        super().__init__()
         self.each: dict[int, tuple[int, str]] = {}
-        self._me = psutil.Process()
-        self._stop = threading.Event()
 
     @staticmethod
     def _what(proc: psutil.Process) -> str:
@@ -54,38 +50,25 @@ class Peaks:
         name = proc.name()
         return name if name.startswith("bb-") else " ".join(proc.cmdline())[-80:]
 
-    def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            total = 0
-            for proc in self._me.children(recursive=True):
-                try:
-                    rss = proc.memory_info().rss
-                    if rss > self.each.get(proc.pid, (0, ""))[0]:
-                        self.each[proc.pid] = (rss, self._what(proc))
-                    total += rss
-                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                    pass
-            self.total = max(self.total, total)
+    def _tree_rss(self) -> int:
+        total = 0
+        for proc in self._me.children(recursive=True):
+            try:
+                rss = proc.memory_info().rss
+                if rss > self.each.get(proc.pid, (0, ""))[0]:
+                    self.each[proc.pid] = (rss, self._what(proc))
+                total += rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                pass
+        return total
 
     @property
     def one(self) -> int:
         return max((rss for rss, _ in self.each.values()), default=0)
 
     def top(self, n: int = 5) -> list[tuple[int, int, str]]:
-        return sorted(((rss, pid, what) for pid, (rss, what) in self.each.items()), reverse=True)[
-            :n
-        ]
-
-    def __enter__(self) -> Peaks:
-        self.t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.wall = time.perf_counter() - self.t0
-        self._stop.set()
-        self._thread.join()
+        ranked = sorted(((rss, pid, what) for pid, (rss, what) in self.each.items()), reverse=True)
+        return ranked[:n]
 
 
 def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
@@ -108,11 +91,10 @@ def main() -> int:
 
     wh = warehouse_for(args.branches)
     work = wh.parent
-    params = work / "params"
-    params.mkdir(exist_ok=True)
-    (params / "bank.yaml").write_bytes((ROOT / "params" / "bank.yaml").read_bytes())
+    params = bank_params(work / "params")
     earlier = work / "prepare_postgres.json"
-    if earlier.is_file() and not args.prepare:  # prepared there already: its peak is the bound
+    reuse = earlier.is_file() and not args.prepare
+    if reuse:  # prepared there already: its peak is the bound
         found = json.loads(earlier.read_text(encoding="utf-8"))
         build = Path(found["build"])
         bound = next(r["peak_mb"] for r in found["results"] if r["source"] == "duckdb file") * MB
@@ -120,12 +102,12 @@ def main() -> int:
     else:
         build = work / "build-scopes"
     common = ["--warehouse", str(wh), "--params", str(params), "--build", str(build)]
-    if build.name == "build-scopes":
+    if not reuse:
         with Peaks() as prep:  # the bound: what prepare itself needs
             _run([_tool("branchbook"), "prepare", "--period", PERIOD, *common, "--force"],
                  "prepare")  # fmt: skip
-        print(f"prepare: {prep.wall:.1f} s, peak {prep.total / MB:,.0f} MB", flush=True)
-        bound = prep.total
+        print(f"prepare: {prep.wall:.1f} s, peak {prep.peak / MB:,.0f} MB", flush=True)
+        bound = prep.peak
 
     out = work / "reports-scopes"
     cmd = [_tool("branchbook"), "run", "--period", PERIOD, *common, "--out", str(out),
@@ -136,7 +118,7 @@ def main() -> int:
     manifest = json.loads((out / PERIOD / "manifest.json").read_text(encoding="utf-8"))
     made = {k: e for k, e in manifest["reports"].items() if e["status"] == "ok"}
     print(f"run --scopes {args.scopes}: {run.wall:.1f} s for {len(made)} reports, "
-          f"peak {run.one / MB:,.0f} MB in one process, {run.total / MB:,.0f} MB in all "
+          f"peak {run.one / MB:,.0f} MB in one process, {run.peak / MB:,.0f} MB in all "
           "(the largest below)", flush=True)  # fmt: skip
     for rss, pid, what in run.top():
         print(f"  {rss / MB:7,.0f} MB  pid {pid}  {what}")

@@ -306,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"branchbook: terminated (SIGTERM); {_STOPPED}", file=sys.stderr)
         return 143
     except Exception as exc:  # an internal error: show it, and exit with its own code
-        if _out_of_memory(exc):
-            print(f"branchbook: {_out_of_memory(exc)}; {_STOPPED}", file=sys.stderr)
+        if line := _out_of_memory(exc):
+            print(f"branchbook: {line}; {_STOPPED}", file=sys.stderr)
             return EXIT_ERROR
         import traceback
 
